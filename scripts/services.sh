@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs (idempotently) and starts the services the tests and the local cluster use, on loopback only:
+#   MariaDB 10.11 on 127.0.0.1:3306 (user taskhub/taskhub, may create databases taskhub%)
+#   Redis 7 on 127.0.0.1:6379
+# Usage: scripts/services.sh start|stop|status
+# PID files live in .run/; `stop` stops only what this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN_DIR="$PWD/.run"
+mkdir -p "$RUN_DIR"
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+log() { printf '[services] %s\n' "$*" >&2; }
+
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing ${missing[*]} from apt"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+wait_for() { # wait_for <what> <seconds> <command...>
+  local what=$1 secs=$2; shift 2
+  for _ in $(seq 1 $((secs * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  log "$what did not come up within ${secs}s"; return 1
+}
+
+start_mariadb() {
+  apt_install mariadb-server mariadb-client
+  if ! mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1; then
+    log "starting MariaDB"
+    $SUDO service mariadb start >/dev/null 2>&1 || $SUDO service mysql start >/dev/null
+  fi
+  wait_for MariaDB 60 mysqladmin --protocol=socket -uroot ping
+  $SUDO mariadb --protocol=socket -uroot <<'SQL'
+CREATE USER IF NOT EXISTS 'taskhub'@'127.0.0.1' IDENTIFIED BY 'taskhub';
+CREATE USER IF NOT EXISTS 'taskhub'@'localhost' IDENTIFIED BY 'taskhub';
+GRANT ALL PRIVILEGES ON `taskhub%`.* TO 'taskhub'@'127.0.0.1';
+GRANT ALL PRIVILEGES ON `taskhub%`.* TO 'taskhub'@'localhost';
+FLUSH PRIVILEGES;
+SQL
+  wait_for "MariaDB over TCP" 30 mysqladmin -h127.0.0.1 -P3306 -utaskhub -ptaskhub ping
+  log "MariaDB ready on 127.0.0.1:3306"
+}
+
+start_redis() {
+  apt_install redis-server
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+    log "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no \
+      --pidfile "$RUN_DIR/redis.pid" --logfile "$RUN_DIR/redis.log"
+  fi
+  wait_for Redis 30 redis-cli -h 127.0.0.1 -p 6379 ping
+  log "Redis ready on 127.0.0.1:6379"
+}
+
+stop_pidfile() {
+  local f="$RUN_DIR/$1.pid"
+  if [ -f "$f" ]; then
+    local pid; pid=$(cat "$f")
+    kill "$pid" 2>/dev/null || true
+    rm -f "$f"
+  fi
+}
+
+case "${1:-start}" in
+  start) start_mariadb; start_redis ;;
+  stop) stop_pidfile redis; log "Redis stopped (MariaDB is a system service: 'service mariadb stop')" ;;
+  status)
+    mysqladmin -h127.0.0.1 -utaskhub -ptaskhub ping 2>/dev/null || echo "mariadb: down"
+    redis-cli -h 127.0.0.1 ping 2>/dev/null || echo "redis: down" ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

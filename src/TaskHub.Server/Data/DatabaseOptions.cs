@@ -1,0 +1,14 @@
+namespace TaskHub.Server.Data;
+
+/// <summary>Settings under <c>Database</c>. The provider itself is chosen by which connection string is present.</summary>
+public sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+
+    /// <summary>Apply migrations when the server starts. Defaults to true on SQLite (embedded) and false on MySQL,
+    /// where <c>dotnet TaskHub.Server.dll migrate</c> applies them once so replicas never race.</summary>
+    public bool? MigrateOnStart { get; set; }
+
+    /// <summary>The MariaDB/MySQL server version the SQL is generated for (no round trip to detect it).</summary>
+    public string MySqlServerVersion { get; set; } = "10.11.0-mariadb";
+}

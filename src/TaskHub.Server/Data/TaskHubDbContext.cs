@@ -1,0 +1,39 @@
+using Microsoft.EntityFrameworkCore;
+using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Tasks;
+
+namespace TaskHub.Server.Data;
+
+/// <summary>
+/// The one DbContext. Provider-specific subclasses exist only so that each provider keeps its own
+/// migrations (EF binds a migration to a context type); the model is the same.
+/// </summary>
+public abstract class TaskHubDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<User> Users => Set<User>();
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+    public DbSet<Board> Boards => Set<Board>();
+    public DbSet<BoardMember> BoardMembers => Set<BoardMember>();
+    public DbSet<TaskItem> Tasks => Set<TaskItem>();
+    public DbSet<BoardEvent> BoardEvents => Set<BoardEvent>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(TaskHubDbContext).Assembly);
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Every DateTime we store is UTC; read it back as UTC so it serialises with a trailing "Z".
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+}
+
+public sealed class SqliteTaskHubDbContext(DbContextOptions<SqliteTaskHubDbContext> options) : TaskHubDbContext(options);
+
+public sealed class MySqlTaskHubDbContext(DbContextOptions<MySqlTaskHubDbContext> options) : TaskHubDbContext(options);
+
+internal sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
+    v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+    v => DateTime.SpecifyKind(v, DateTimeKind.Utc));

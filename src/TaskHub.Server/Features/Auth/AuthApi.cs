@@ -1,0 +1,119 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using TaskHub.Server.Data;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Auth;
+
+public static class AuthApi
+{
+    public static IEndpointRouteBuilder MapAuth(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/auth").WithTags("Auth");
+        group.MapPost("/register", Register);
+        group.MapPost("/login", Login);
+        group.MapPost("/refresh", Refresh);
+        group.MapPost("/logout", Logout).RequireAuthorization();
+        return app;
+    }
+
+    public static async Task<Results<Created<UserDto>, ValidationProblem, ProblemHttpResult>> Register(
+        RegisterRequest request, TaskHubDbContext db, IPasswordHasher<User> hasher, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        UserInput.CheckEmail(errors, "email", request.Email);
+        UserInput.CheckPassword(errors, "password", request.Password, request.Email);
+        UserInput.CheckDisplayName(errors, "displayName", request.DisplayName);
+        if (request.TimeZone is not null) UserInput.CheckTimeZone(errors, "timeZone", request.TimeZone);
+        if (errors.Any) return errors.ToProblem();
+
+        var normalized = User.Normalize(request.Email);
+        if (await db.Users.AnyAsync(u => u.NormalizedEmail == normalized, ct))
+            return Problems.Conflict("An account with this email already exists.");
+
+        var user = new User
+        {
+            Email = request.Email.Trim(),
+            NormalizedEmail = normalized,
+            DisplayName = request.DisplayName.Trim(),
+            TimeZone = request.TimeZone ?? "UTC",
+        };
+        user.PasswordHash = hasher.HashPassword(user, request.Password);
+        db.Users.Add(user);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Two sign-ups raced for one address: the unique index decided.
+            db.ChangeTracker.Clear();
+            if (!await db.Users.AnyAsync(u => u.NormalizedEmail == normalized, ct)) throw;
+            return Problems.Conflict("An account with this email already exists.");
+        }
+        return TypedResults.Created("/api/me", UserDto.From(user));
+    }
+
+    public static async Task<Results<Ok<AuthResponse>, ProblemHttpResult>> Login(
+        LoginRequest request, TaskHubDbContext db, IPasswordHasher<User> hasher, TokenService tokens, CancellationToken ct)
+    {
+        var normalized = User.Normalize(request.Email);
+        var user = await db.Users.SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
+        // Hash even for an unknown email, so the answer takes as long as for a wrong password.
+        var verdict = hasher.VerifyHashedPassword(user ?? DummyUser, user?.PasswordHash ?? DummyHash, request.Password);
+        if (user is null || verdict == PasswordVerificationResult.Failed)
+            return Problems.Unauthorized("The email or password is incorrect.");
+        if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
+            user.PasswordHash = hasher.HashPassword(user, request.Password);
+
+        var response = tokens.Issue(user);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(response);
+    }
+
+    public static async Task<Results<Ok<AuthResponse>, ProblemHttpResult>> Refresh(
+        RefreshRequest request, TaskHubDbContext db, TokenService tokens, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var hash = TokenService.Hash(request.RefreshToken);
+        var token = await db.RefreshTokens.AsNoTracking().SingleOrDefaultAsync(t => t.TokenHash == hash, ct);
+        if (token is null || token.ExpiresAt <= now)
+            return Problems.Unauthorized("The refresh token is invalid or expired.");
+
+        // Rotate: exactly one caller can retire a live token. Anyone presenting a retired one is replaying
+        // a stolen or leaked token, so the whole family (every session descended from that log-in) dies.
+        var retired = await db.RefreshTokens
+            .Where(t => t.Id == token.Id && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
+        if (retired == 0)
+        {
+            await RevokeFamilyAsync(db, token.FamilyId, now, ct);
+            return Problems.Unauthorized("The refresh token was already used; the session has been revoked.");
+        }
+
+        var user = await db.Users.SingleOrDefaultAsync(u => u.Id == token.UserId, ct);
+        if (user is null) return Problems.Unauthorized("The refresh token is invalid or expired.");
+        var response = tokens.Issue(user, token.FamilyId);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(response);
+    }
+
+    public static async Task<NoContent> Logout(
+        RefreshRequest request, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var userId = http.User.GetUserId();
+        var hash = TokenService.Hash(request.RefreshToken);
+        var familyId = await db.RefreshTokens.Where(t => t.TokenHash == hash && t.UserId == userId)
+            .Select(t => (Guid?)t.FamilyId).SingleOrDefaultAsync(ct);
+        if (familyId is { } family) await RevokeFamilyAsync(db, family, clock.GetUtcNow().UtcDateTime, ct);
+        return TypedResults.NoContent();
+    }
+
+    internal static Task<int> RevokeFamilyAsync(TaskHubDbContext db, Guid familyId, DateTime now, CancellationToken ct) =>
+        db.RefreshTokens.Where(t => t.FamilyId == familyId && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
+
+    private static readonly User DummyUser = new() { Email = "", NormalizedEmail = "", DisplayName = "" };
+    private static readonly string DummyHash = new PasswordHasher<User>().HashPassword(DummyUser, Guid.NewGuid().ToString());
+}

@@ -1,0 +1,93 @@
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using TaskHub.Server.Data;
+
+namespace TaskHub.Server.Features.Auth;
+
+public static class AuthExtensions
+{
+    /// <summary>JWT bearer auth (header, or <c>access_token</c> query on the hub), Identity's password hasher.</summary>
+    public static IHostApplicationBuilder AddTaskHubAuth(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
+        if (builder.Environment.IsDevelopment())
+        {
+            // Development may run without a configured key: one is generated once and kept under data/.
+            var keyFile = Path.Combine(builder.Environment.ContentRootPath, "data", "dev-jwt-signing.key");
+            services.PostConfigure<JwtOptions>(o =>
+            {
+                if (!string.IsNullOrWhiteSpace(o.SigningKey)) return;
+                if (!File.Exists(keyFile))
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(keyFile)!);
+                    File.WriteAllText(keyFile, Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)));
+                }
+                o.SigningKey = File.ReadAllText(keyFile).Trim();
+            });
+        }
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddScoped<TokenService>();
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<JwtOptions>>((bearer, jwtOptions) =>
+            {
+                var jwt = jwtOptions.Value;
+                bearer.MapInboundClaims = false;
+                bearer.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = jwt.Issuer,
+                    ValidAudience = jwt.Audience,
+                    IssuerSigningKeys = new[] { jwt.SigningKey! }.Concat(jwt.PreviousSigningKeys)
+                        .Select(k => (SecurityKey)new SymmetricSecurityKey(JwtOptions.KeyBytes(k))).ToList(),
+                    ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                    NameClaimType = JwtRegisteredClaimNames.Name,
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                };
+                bearer.Events = new JwtBearerEvents
+                {
+                    OnMessageReceived = ctx =>
+                    {
+                        // Browsers cannot set headers on WebSockets: the hub accepts the token in the query string.
+                        if (ctx.HttpContext.Request.Path.StartsWithSegments("/hubs") &&
+                            ctx.Request.Query.TryGetValue("access_token", out var token))
+                        {
+                            ctx.Token = token;
+                        }
+                        return Task.CompletedTask;
+                    },
+                    OnTokenValidated = ValidateSessionAsync,
+                };
+            });
+        services.AddAuthorization();
+        return builder;
+    }
+
+    /// <summary>
+    /// An access token is only as alive as its session: log-out, refresh-token reuse, a password change
+    /// elsewhere or a deleted account revoke the session (the refresh-token family) and so the token.
+    /// </summary>
+    private static async Task ValidateSessionAsync(TokenValidatedContext ctx)
+    {
+        var principal = ctx.Principal!;
+        if (!Guid.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var userId) ||
+            !Guid.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Sid)?.Value, out var familyId))
+        {
+            ctx.Fail("The token has no subject or session.");
+            return;
+        }
+        var db = ctx.HttpContext.RequestServices.GetRequiredService<TaskHubDbContext>();
+        var now = ctx.HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var alive = await db.RefreshTokens.AnyAsync(
+            t => t.FamilyId == familyId && t.UserId == userId && t.RevokedAt == null && t.ExpiresAt > now,
+            ctx.HttpContext.RequestAborted);
+        if (!alive) ctx.Fail("The session was revoked.");
+    }
+}

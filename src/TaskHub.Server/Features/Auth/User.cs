@@ -1,0 +1,49 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using TaskHub.Server.Data;
+
+namespace TaskHub.Server.Features.Auth;
+
+public enum DigestCadence { Off, Daily, Weekly, Monthly }
+
+public sealed class User : IAuditable
+{
+    public Guid Id { get; set; } = Guid.CreateVersion7();
+    public required string Email { get; set; }
+    /// <summary>Upper-invariant email: the unique, case-insensitive key for log-in.</summary>
+    public required string NormalizedEmail { get; set; }
+    public required string DisplayName { get; set; }
+    public string PasswordHash { get; set; } = "";
+    public string TimeZone { get; set; } = "UTC";
+    public bool EmailOnChange { get; set; } = true;
+    public DigestCadence Digest { get; set; } = DigestCadence.Off;
+    public int ReminderLeadHours { get; set; } = 24;
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+
+    public static string Normalize(string email) => email.Trim().ToUpperInvariant();
+}
+
+public static class UserRules
+{
+    public const int EmailMax = 254;
+    public const int DisplayNameMax = 100;
+    public const int PasswordMin = 8;
+    public const int PasswordMax = 128;
+}
+
+internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
+{
+    public void Configure(EntityTypeBuilder<User> b)
+    {
+        b.ToTable("users");
+        b.Property(u => u.Email).HasMaxLength(UserRules.EmailMax);
+        b.Property(u => u.NormalizedEmail).HasMaxLength(UserRules.EmailMax);
+        b.HasIndex(u => u.NormalizedEmail).IsUnique();
+        b.Property(u => u.DisplayName).HasMaxLength(UserRules.DisplayNameMax);
+        b.Property(u => u.PasswordHash).HasMaxLength(200);
+        b.Property(u => u.TimeZone).HasMaxLength(64);
+        b.Property(u => u.Digest).HasConversion<string>().HasMaxLength(16);
+    }
+}
+

@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using TaskHub.Server.Data;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Boards;
+
+public static class BoardsApi
+{
+    public static IEndpointRouteBuilder MapBoards(this IEndpointRouteBuilder app)
+    {
+        var boards = app.MapGroup("/api/boards").WithTags("Boards").RequireAuthorization();
+        boards.MapPost("/", CreateBoard);
+        boards.MapGet("/", ListBoards);
+        boards.MapGet("/{boardId:guid}", GetBoard);
+        boards.MapPatch("/{boardId:guid}", RenameBoard);
+        boards.MapDelete("/{boardId:guid}", DeleteBoard);
+        return app;
+    }
+
+    public static async Task<Results<Created<BoardDto>, ValidationProblem>> CreateBoard(
+        BoardRequest request, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var name = request.Name.Trim();
+        if (name.Length == 0) return FieldErrors.Single("name", "Name is required.");
+        var userId = http.User.GetUserId();
+        var now = clock.GetUtcNow().UtcDateTime;
+        var board = new Board { Name = name, CreatedAt = now };
+        board.Members.Add(new BoardMember { UserId = userId, Role = BoardRole.Owner, JoinedAt = now });
+        db.Boards.Add(board);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"/api/boards/{board.Id}", new BoardDto(board.Id, board.Name, BoardRole.Owner, 0, board.CreatedAt, board.UpdatedAt));
+    }
+
+    public static async Task<Ok<List<BoardDto>>> ListBoards(HttpContext http, TaskHubDbContext db, CancellationToken ct)
+    {
+        var userId = http.User.GetUserId();
+        var boards = await db.BoardMembers.AsNoTracking().Where(m => m.UserId == userId)
+            .OrderBy(m => m.Board.Name)
+            .Select(m => new BoardDto(m.Board.Id, m.Board.Name, m.Role, m.Board.LastSeq, m.Board.CreatedAt, m.Board.UpdatedAt))
+            .ToListAsync(ct);
+        return TypedResults.Ok(boards);
+    }
+
+    public static async Task<Results<Ok<BoardDto>, ProblemHttpResult>> GetBoard(Guid boardId, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+    {
+        var board = await FindAsync(db, boardId, http.User.GetUserId(), ct);
+        return board is null ? Problems.NotFound("Board") : TypedResults.Ok(board);
+    }
+
+    public static async Task<Results<Ok<BoardDto>, ValidationProblem, ProblemHttpResult>> RenameBoard(
+        Guid boardId, BoardRequest request, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+    {
+        var userId = http.User.GetUserId();
+        var member = await db.BoardMembers.Include(m => m.Board).SingleOrDefaultAsync(m => m.BoardId == boardId && m.UserId == userId, ct);
+        if (member is null) return Problems.NotFound("Board");
+        if (member.Role != BoardRole.Owner) return Problems.Forbidden("Only a board owner can rename it.");
+        var name = request.Name.Trim();
+        if (name.Length == 0) return FieldErrors.Single("name", "Name is required.");
+        member.Board.Name = name;
+        await db.SaveChangesAsync(ct);
+        var b = member.Board;
+        return TypedResults.Ok(new BoardDto(b.Id, b.Name, member.Role, b.LastSeq, b.CreatedAt, b.UpdatedAt));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBoard(Guid boardId, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+    {
+        var userId = http.User.GetUserId();
+        var role = await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).Select(m => (BoardRole?)m.Role).SingleOrDefaultAsync(ct);
+        if (role is null) return Problems.NotFound("Board");
+        if (role != BoardRole.Owner) return Problems.Forbidden("Only a board owner can delete it.");
+        // Members, tasks and events go with the board (cascading foreign keys).
+        await db.Boards.Where(b => b.Id == boardId).ExecuteDeleteAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    internal static Task<BoardDto?> FindAsync(TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
+        db.BoardMembers.AsNoTracking().Where(m => m.BoardId == boardId && m.UserId == userId)
+            .Select(m => new BoardDto(m.Board.Id, m.Board.Name, m.Role, m.Board.LastSeq, m.Board.CreatedAt, m.Board.UpdatedAt))
+            .SingleOrDefaultAsync(ct);
+}

@@ -1,0 +1,116 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Features.Tasks;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Boards;
+
+/// <summary>
+/// Board membership. Owners and admins manage members; only an owner can make or touch an owner; the last
+/// owner can neither leave nor be demoted; anyone may leave. A member who leaves is unassigned from the board's tasks.
+/// </summary>
+public static class MembersApi
+{
+    public static IEndpointRouteBuilder MapMembers(this IEndpointRouteBuilder app)
+    {
+        var members = app.MapGroup("/api/boards/{boardId:guid}/members").WithTags("Members").RequireAuthorization();
+        members.MapGet("/", ListMembers);
+        members.MapPost("/", AddMember);
+        members.MapPatch("/{userId:guid}", ChangeRole);
+        members.MapDelete("/{userId:guid}", RemoveMember);
+        return app;
+    }
+
+    public static async Task<Results<Ok<List<MemberDto>>, ProblemHttpResult>> ListMembers(Guid boardId, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+    {
+        var me = http.User.GetUserId();
+        if (!await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == me, ct)) return Problems.NotFound("Board");
+        var members = await db.BoardMembers.AsNoTracking().Where(m => m.BoardId == boardId)
+            .OrderBy(m => m.JoinedAt).ThenBy(m => m.UserId)
+            .Select(m => new MemberDto(m.UserId, m.User.Email, m.User.DisplayName, m.Role, m.JoinedAt))
+            .ToListAsync(ct);
+        return TypedResults.Ok(members);
+    }
+
+    public static async Task<Results<Created<MemberDto>, ValidationProblem, ProblemHttpResult>> AddMember(
+        Guid boardId, AddMemberRequest request, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var me = http.User.GetUserId();
+        var myRole = await RoleOfAsync(db, boardId, me, ct);
+        if (myRole is null) return Problems.NotFound("Board");
+        if (myRole is not (BoardRole.Owner or BoardRole.Admin)) return Problems.Forbidden("Only owners and admins can add members.");
+        if (request.Role == BoardRole.Owner && myRole != BoardRole.Owner) return Problems.Forbidden("Only an owner can make someone an owner.");
+
+        var normalized = User.Normalize(request.Email);
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
+        if (user is null) return TypedResults.Problem("No TaskHub account uses this email. Ask them to sign up first.",
+            statusCode: StatusCodes.Status404NotFound, title: "Not found", extensions: new Dictionary<string, object?> { ["field"] = "email" });
+        if (await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == user.Id, ct))
+            return Problems.Conflict("This person is already a member of the board.");
+
+        var member = new BoardMember { BoardId = boardId, UserId = user.Id, Role = request.Role, JoinedAt = clock.GetUtcNow().UtcDateTime };
+        db.BoardMembers.Add(member);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            db.ChangeTracker.Clear();
+            if (!await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == user.Id, ct)) throw;
+            return Problems.Conflict("This person is already a member of the board.");
+        }
+        return TypedResults.Created($"/api/boards/{boardId}/members/{user.Id}", new MemberDto(user.Id, user.Email, user.DisplayName, member.Role, member.JoinedAt));
+    }
+
+    public static async Task<Results<Ok<MemberDto>, ValidationProblem, ProblemHttpResult>> ChangeRole(
+        Guid boardId, Guid userId, ChangeRoleRequest request, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+    {
+        var me = http.User.GetUserId();
+        var myRole = await RoleOfAsync(db, boardId, me, ct);
+        if (myRole is null) return Problems.NotFound("Board");
+        var target = await db.BoardMembers.Include(m => m.User).SingleOrDefaultAsync(m => m.BoardId == boardId && m.UserId == userId, ct);
+        if (target is null) return Problems.NotFound("Member");
+        var newRole = request.Role!.Value;
+        if (myRole is not (BoardRole.Owner or BoardRole.Admin)) return Problems.Forbidden("Only owners and admins can change roles.");
+        if ((target.Role == BoardRole.Owner || newRole == BoardRole.Owner) && myRole != BoardRole.Owner)
+            return Problems.Forbidden("Only an owner can make someone an owner or change an owner's role.");
+        if (target.Role == BoardRole.Owner && newRole != BoardRole.Owner && await IsLastOwnerAsync(db, boardId, ct))
+            return Problems.Conflict("A board needs an owner: make someone else owner first.");
+
+        target.Role = newRole;
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(new MemberDto(target.UserId, target.User.Email, target.User.DisplayName, target.Role, target.JoinedAt));
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(
+        Guid boardId, Guid userId, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var me = http.User.GetUserId();
+        var myRole = await RoleOfAsync(db, boardId, me, ct);
+        if (myRole is null) return Problems.NotFound("Board");
+        var targetRole = await RoleOfAsync(db, boardId, userId, ct);
+        if (targetRole is null) return Problems.NotFound("Member");
+        if (userId != me)
+        {
+            if (myRole is not (BoardRole.Owner or BoardRole.Admin)) return Problems.Forbidden("Only owners and admins can remove members.");
+            if (targetRole == BoardRole.Owner && myRole != BoardRole.Owner) return Problems.Forbidden("Only an owner can remove an owner.");
+        }
+        if (targetRole == BoardRole.Owner && await IsLastOwnerAsync(db, boardId, ct))
+            return Problems.Conflict("A board needs an owner: make someone else owner first, or delete the board.");
+
+        await using var tx = await db.BeginWriteAsync(ct);
+        await TaskChanges.UnassignAsync(db, userId, boardId, me, clock.GetUtcNow().UtcDateTime, ct);
+        await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).ExecuteDeleteAsync(ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    private static Task<BoardRole?> RoleOfAsync(TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
+        db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).Select(m => (BoardRole?)m.Role).SingleOrDefaultAsync(ct);
+
+    private static async Task<bool> IsLastOwnerAsync(TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
+        await db.BoardMembers.CountAsync(m => m.BoardId == boardId && m.Role == BoardRole.Owner, ct) <= 1;
+}

@@ -1,0 +1,36 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json.Serialization;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Tasks;
+
+public sealed record TaskDto(
+    Guid Id, Guid BoardId, string Title, string? Description, TaskState Status, TaskPriority Priority,
+    DateTime? DueAt, Guid? AssigneeId, Guid? SupervisorId, Guid? CreatedById,
+    DateTime CreatedAt, DateTime UpdatedAt, DateTime? CompletedAt, int Version)
+{
+    public static TaskDto From(TaskItem t) => new(
+        t.Id, t.BoardId, t.Title, t.Description, t.Status, t.Priority, t.DueAt, t.AssigneeId, t.SupervisorId,
+        t.CreatedById, t.CreatedAt, t.UpdatedAt, t.CompletedAt, t.Version);
+
+    [JsonIgnore] public string ETag => $"\"{Version}\"";
+}
+
+public sealed record CreateTaskRequest(
+    [property: Required(ErrorMessage = "Title is required."), MaxLength(TaskRules.TitleMax)] string Title,
+    [property: MaxLength(TaskRules.DescriptionMax)] string? Description = null,
+    TaskState? Status = null,
+    TaskPriority? Priority = null,
+    DateTimeOffset? DueAt = null,
+    Guid? AssigneeId = null,
+    Guid? SupervisorId = null);
+
+/// <summary>Any subset of a task's fields; a field that is absent stays as it is, null clears it.</summary>
+public sealed record UpdateTaskRequest(
+    Optional<string?> Title,
+    Optional<string?> Description,
+    Optional<TaskState?> Status,
+    Optional<TaskPriority?> Priority,
+    Optional<DateTimeOffset?> DueAt,
+    Optional<Guid?> AssigneeId,
+    Optional<Guid?> SupervisorId);

@@ -1,0 +1,266 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Tasks;
+
+public static class TasksApi
+{
+    public static IEndpointRouteBuilder MapTasks(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").WithTags("Tasks").RequireAuthorization();
+        api.MapGet("/boards/{boardId:guid}/tasks", ListBoardTasks);
+        api.MapPost("/boards/{boardId:guid}/tasks", CreateTask);
+        api.MapGet("/tasks/{taskId:guid}", GetTask);
+        api.MapPatch("/tasks/{taskId:guid}", UpdateTask);
+        api.MapDelete("/tasks/{taskId:guid}", DeleteTask);
+        api.MapGet("/me/tasks", ListMyTasks);
+        return app;
+    }
+
+    public static async Task<Results<Ok<List<TaskDto>>, ValidationProblem, ProblemHttpResult>> ListBoardTasks(
+        Guid boardId, HttpContext http, TaskHubDbContext db,
+        string? status, string? assigneeId, string? priority, string? dueBefore, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        var statuses = QueryFilters.ParseEnumList<TaskState>(errors, "status", status);
+        var priorities = QueryFilters.ParseEnumList<TaskPriority>(errors, "priority", priority);
+        Guid? assignee = null;
+        if (assigneeId is not null)
+        {
+            if (Guid.TryParse(assigneeId, out var a)) assignee = a;
+            else errors.Add("assigneeId", "Must be a user id.");
+        }
+        DateTime? before = null;
+        if (dueBefore is not null)
+        {
+            if (DateTimeOffset.TryParse(dueBefore, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d)) before = d.UtcDateTime;
+            else errors.Add("dueBefore", "Must be an ISO-8601 date and time, e.g. 2026-11-23T09:00:00Z.");
+        }
+        if (errors.Any) return errors.ToProblem();
+
+        var userId = http.User.GetUserId();
+        if (!await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == userId, ct))
+            return Problems.NotFound("Board");
+
+        var query = db.Tasks.AsNoTracking().Where(t => t.BoardId == boardId);
+        if (statuses is not null) query = query.Where(t => statuses.Contains(t.Status));
+        if (priorities is not null) query = query.Where(t => priorities.Contains(t.Priority));
+        if (assignee is not null) query = query.Where(t => t.AssigneeId == assignee);
+        if (before is not null) query = query.Where(t => t.DueAt != null && t.DueAt < before);
+        var tasks = await query.OrderBy(t => t.CreatedAt).ThenBy(t => t.Id).ToListAsync(ct);
+        return TypedResults.Ok(tasks.Select(TaskDto.From).ToList());
+    }
+
+    public static async Task<Results<Ok<List<TaskDto>>, ValidationProblem>> ListMyTasks(
+        HttpContext http, TaskHubDbContext db, string? status, CancellationToken ct)
+    {
+        var errors = new FieldErrors();
+        var statuses = QueryFilters.ParseEnumList<TaskState>(errors, "status", status);
+        if (errors.Any) return errors.ToProblem();
+        var userId = http.User.GetUserId();
+        var query = db.Tasks.AsNoTracking()
+            .Where(t => t.AssigneeId == userId && t.Board.Members.Any(m => m.UserId == userId));
+        if (statuses is not null) query = query.Where(t => statuses.Contains(t.Status));
+        var tasks = await query.OrderBy(t => t.DueAt == null).ThenBy(t => t.DueAt).ThenBy(t => t.CreatedAt).ToListAsync(ct);
+        return TypedResults.Ok(tasks.Select(TaskDto.From).ToList());
+    }
+
+    public static async Task<Results<Created<TaskDto>, ValidationProblem, ProblemHttpResult>> CreateTask(
+        Guid boardId, CreateTaskRequest request, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var userId = http.User.GetUserId();
+        var role = await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId)
+            .Select(m => (BoardRole?)m.Role).SingleOrDefaultAsync(ct);
+        if (role is null) return Problems.NotFound("Board");
+        if (role == BoardRole.Viewer) return Problems.Forbidden("Viewers cannot create tasks.");
+
+        var errors = new FieldErrors();
+        var title = request.Title.Trim();
+        errors.Check(title.Length > 0, "title", "Title is required.");
+        await CheckPeopleAsync(db, errors, boardId, request.AssigneeId, request.SupervisorId, ct);
+        if (errors.Any) return errors.ToProblem();
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var task = new TaskItem
+        {
+            BoardId = boardId,
+            Title = title,
+            Description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description,
+            Priority = request.Priority ?? TaskPriority.Medium,
+            DueAt = request.DueAt?.UtcDateTime,
+            AssigneeId = request.AssigneeId,
+            SupervisorId = request.SupervisorId,
+            CreatedById = userId,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        TaskChanges.SetStatus(task, request.Status ?? TaskState.Todo, now);
+
+        await using var tx = await db.BeginWriteAsync(ct);
+        var seq = await BoardLog.ReserveSeqAsync(db, boardId, ct);
+        db.Tasks.Add(task);
+        BoardLog.Append(db, seq, BoardEventTypes.TaskCreated, task, userId, TaskChanges.Describe(task), now);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+
+        var dto = TaskDto.From(task);
+        http.Response.Headers.ETag = dto.ETag;
+        return TypedResults.Created($"/api/tasks/{task.Id}", dto);
+    }
+
+    public static async Task<Results<Ok<TaskDto>, StatusCodeHttpResult, ProblemHttpResult>> GetTask(
+        Guid taskId, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+    {
+        var userId = http.User.GetUserId();
+        var task = await db.Tasks.AsNoTracking()
+            .SingleOrDefaultAsync(t => t.Id == taskId && t.Board.Members.Any(m => m.UserId == userId), ct);
+        if (task is null) return Problems.NotFound("Task");
+        var dto = TaskDto.From(task);
+        http.Response.Headers.ETag = dto.ETag;
+        if (ETags.Matches(http.Request.Headers.IfNoneMatch, task.Version) == true)
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        return TypedResults.Ok(dto);
+    }
+
+    public static async Task<Results<Ok<TaskDto>, ValidationProblem, ProblemHttpResult>> UpdateTask(
+        Guid taskId, UpdateTaskRequest request, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var userId = http.User.GetUserId();
+        var access = await TaskAccess.FindAsync(db, taskId, userId, ct);
+        if (access is null) return Problems.NotFound("Task");
+        if (access.Role == BoardRole.Viewer) return Problems.Forbidden("Viewers cannot change tasks.");
+
+        var errors = new FieldErrors();
+        if (request.Title.HasValue)
+            errors.Check(!string.IsNullOrWhiteSpace(request.Title.Value), "title", "Title is required.")
+                  .Check((request.Title.Value?.Trim().Length ?? 0) <= TaskRules.TitleMax, "title", $"Must be at most {TaskRules.TitleMax} characters.");
+        if (request.Description.HasValue)
+            errors.Check((request.Description.Value?.Length ?? 0) <= TaskRules.DescriptionMax, "description", $"Must be at most {TaskRules.DescriptionMax} characters.");
+        if (request.Status is { HasValue: true, Value: null }) errors.Add("status", "Must be one of: todo, in_progress, done.");
+        if (request.Priority is { HasValue: true, Value: null }) errors.Add("priority", "Must be one of: low, medium, high, urgent.");
+        if (errors.Any) return errors.ToProblem();
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var tx = await db.BeginWriteAsync(ct);
+        var seq = await BoardLog.ReserveSeqAsync(db, access.BoardId, ct);
+        var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
+        if (task is null) return Problems.NotFound("Task");
+        if (ETags.Matches(http.Request.Headers.IfMatch, task.Version) == false)
+        {
+            http.Response.Headers.ETag = $"\"{task.Version}\"";
+            return Problems.PreconditionFailed($"The task was changed since you loaded it (it is now at version {task.Version}). Reload it and apply your edit again.");
+        }
+
+        var before = TaskChanges.Snapshot(task);
+        if (request.Title.HasValue) task.Title = request.Title.Value!.Trim();
+        if (request.Description.HasValue) task.Description = string.IsNullOrWhiteSpace(request.Description.Value) ? null : request.Description.Value;
+        if (request.Status.HasValue) TaskChanges.SetStatus(task, request.Status.Value!.Value, now);
+        if (request.Priority.HasValue) task.Priority = request.Priority.Value!.Value;
+        if (request.DueAt.HasValue) task.DueAt = request.DueAt.Value?.UtcDateTime;
+        if (request.AssigneeId.HasValue) task.AssigneeId = request.AssigneeId.Value;
+        if (request.SupervisorId.HasValue) task.SupervisorId = request.SupervisorId.Value;
+        await CheckPeopleAsync(db, errors,
+            access.BoardId,
+            task.AssigneeId != before.AssigneeId ? task.AssigneeId : null,
+            task.SupervisorId != before.SupervisorId ? task.SupervisorId : null, ct);
+        if (errors.Any) return errors.ToProblem(); // the transaction rolls back: the seq is not used
+
+        var changes = TaskChanges.Diff(before, task);
+        if (changes.Count == 0)
+        {
+            await tx.RollbackAsync(ct);
+            http.Response.Headers.ETag = $"\"{task.Version}\"";
+            return TypedResults.Ok(TaskDto.From(task));
+        }
+        task.Version++;
+        task.UpdatedAt = now;
+        BoardLog.Append(db, seq, BoardEventTypes.TaskUpdated, task, userId, changes, now);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+
+        var dto = TaskDto.From(task);
+        http.Response.Headers.ETag = dto.ETag;
+        return TypedResults.Ok(dto);
+    }
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteTask(
+        Guid taskId, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var userId = http.User.GetUserId();
+        var access = await TaskAccess.FindAsync(db, taskId, userId, ct);
+        if (access is null) return Problems.NotFound("Task");
+        if (access.Role == BoardRole.Viewer) return Problems.Forbidden("Viewers cannot delete tasks.");
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var tx = await db.BeginWriteAsync(ct);
+        var seq = await BoardLog.ReserveSeqAsync(db, access.BoardId, ct);
+        var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
+        if (task is null) return Problems.NotFound("Task");
+        if (ETags.Matches(http.Request.Headers.IfMatch, task.Version) == false)
+            return Problems.PreconditionFailed($"The task was changed since you loaded it (it is now at version {task.Version}).");
+        db.Tasks.Remove(task);
+        BoardLog.Append(db, seq, BoardEventTypes.TaskDeleted, task, userId, [], now);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Assignee and supervisor must be members of the task's board.</summary>
+    private static async Task CheckPeopleAsync(TaskHubDbContext db, FieldErrors errors, Guid boardId, Guid? assigneeId, Guid? supervisorId, CancellationToken ct)
+    {
+        var wanted = new[] { assigneeId, supervisorId }.OfType<Guid>().Distinct().ToList();
+        if (wanted.Count == 0) return;
+        var members = await db.BoardMembers.Where(m => m.BoardId == boardId && wanted.Contains(m.UserId)).Select(m => m.UserId).ToListAsync(ct);
+        if (assigneeId is { } a && !members.Contains(a)) errors.Add("assigneeId", "The assignee must be a member of this board.");
+        if (supervisorId is { } s && !members.Contains(s)) errors.Add("supervisorId", "The supervisor must be a member of this board.");
+    }
+}
+
+/// <summary>The caller's role on the board of a task; null when the task does not exist or the caller is not a member.</summary>
+public sealed record TaskAccess(Guid BoardId, BoardRole Role)
+{
+    public static Task<TaskAccess?> FindAsync(TaskHubDbContext db, Guid taskId, Guid userId, CancellationToken ct) =>
+        db.Tasks.Where(t => t.Id == taskId)
+            .SelectMany(t => t.Board.Members.Where(m => m.UserId == userId), (t, m) => new TaskAccess(t.BoardId, m.Role))
+            .SingleOrDefaultAsync(ct);
+}
+
+/// <summary>Entity tags of the form <c>"7"</c> (the task's version).</summary>
+public static class ETags
+{
+    /// <summary>null when the header is absent; otherwise whether it names <paramref name="version"/> (or is <c>*</c>).</summary>
+    public static bool? Matches(Microsoft.Extensions.Primitives.StringValues header, int version)
+    {
+        if (header.Count == 0 || string.IsNullOrWhiteSpace(header.ToString())) return null;
+        if (!EntityTagHeaderValue.TryParseList(header, out var tags)) return false;
+        var expected = $"\"{version}\"";
+        return tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Tag == expected);
+    }
+}
+
+public static class QueryFilters
+{
+    /// <summary>Parses "todo,in_progress" into enum values; null when absent.</summary>
+    public static List<T>? ParseEnumList<T>(FieldErrors errors, string field, string? raw) where T : struct, Enum
+    {
+        if (string.IsNullOrWhiteSpace(raw)) return null;
+        var byName = Enum.GetValues<T>().ToDictionary(v => TaskHubJson.EnumName(v), StringComparer.Ordinal);
+        var result = new List<T>();
+        foreach (var part in raw.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (byName.TryGetValue(part, out var v)) result.Add(v);
+            else
+            {
+                errors.Add(field, $"Must be one of: {string.Join(", ", byName.Keys)}.");
+                return null;
+            }
+        }
+        return result;
+    }
+}

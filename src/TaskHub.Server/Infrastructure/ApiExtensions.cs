@@ -1,0 +1,106 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Prometheus;
+using Scalar.AspNetCore;
+using TaskHub.Server.Data;
+
+namespace TaskHub.Server.Infrastructure;
+
+/// <summary>Settings under <c>Api</c>.</summary>
+public sealed class ApiOptions
+{
+    public const string Section = "Api";
+
+    /// <summary>Largest accepted request body, in bytes.</summary>
+    [Range(1024, 100 * 1024 * 1024)]
+    public long MaxRequestBodyBytes { get; set; } = 256 * 1024;
+}
+
+public static class ApiExtensions
+{
+    /// <summary>JSON in camelCase, enums as snake_case strings, problem details, validation, OpenAPI, health and metrics.</summary>
+    public static IHostApplicationBuilder AddTaskHubApi(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+        {
+            ctx.ProblemDetails.Extensions.TryAdd("traceId", ctx.HttpContext.TraceIdentifier);
+            if (ctx.ProblemDetails is HttpValidationProblemDetails validation)
+            {
+                // Field names as the client wrote them (camelCase), whoever produced the errors.
+                var camel = validation.Errors.ToDictionary(kv => JsonNamingPolicy.CamelCase.ConvertName(kv.Key), kv => kv.Value);
+                validation.Errors.Clear();
+                foreach (var (field, messages) in camel) validation.Errors[field] = messages;
+                validation.Title = "One or more fields are invalid.";
+            }
+        });
+        services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        services.AddValidation();
+        services.AddOpenApi();
+        services.AddHealthChecks()
+            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
+        return builder;
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions json)
+    {
+        json.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        json.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        json.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+    }
+
+    public static WebApplication UseTaskHubApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
+        app.UseHttpMetrics();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>/healthz (alive), /readyz (dependencies), /metrics (Prometheus), /openapi/v1.json and its reference UI.</summary>
+    public static WebApplication MapOperations(this WebApplication app)
+    {
+        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapMetrics("/metrics");
+        app.MapOpenApi();
+        app.MapScalarApiReference("/docs");
+        return app;
+    }
+
+    /// <summary>The signed-in user's id (the token's <c>sub</c>).</summary>
+    public static Guid GetUserId(this ClaimsPrincipal user) =>
+        Guid.TryParse(user.FindFirstValue("sub"), out var id) ? id : throw new InvalidOperationException("The token has no subject.");
+}
+
+/// <summary>Ready when the database answers.</summary>
+public sealed class DatabaseHealthCheck(TaskHubDbContext db) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(3));
+            return await db.Database.CanConnectAsync(timeout.Token)
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("The database does not answer.");
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy("The database does not answer.", e);
+        }
+    }
+}

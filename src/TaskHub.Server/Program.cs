@@ -1,0 +1,36 @@
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Tasks;
+using TaskHub.Server.Infrastructure;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddTaskHubData();
+builder.AddTaskHubApi();
+builder.AddTaskHubAuth();
+
+var app = builder.Build();
+
+if (DataExtensions.IsMigrateCommand(args))
+{
+    // `TaskHub.Server migrate`: apply the schema once, before replicas start, then exit.
+    await app.Services.MigrateTaskHubDatabaseAsync();
+    return;
+}
+await app.PrepareTaskHubDatabaseAsync();
+
+app.UseTaskHubApi();
+
+app.MapAuth();
+app.MapMe();
+app.MapBoards();
+app.MapMembers();
+app.MapTasks();
+app.MapActivity();
+app.MapOperations();
+
+app.Run();
+
+public partial class Program;

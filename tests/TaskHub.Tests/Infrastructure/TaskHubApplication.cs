@@ -1,0 +1,132 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using MySqlConnector;
+using TaskHub.Server.Data;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Tests.Infrastructure;
+
+/// <summary>
+/// The real server in memory (TestServer), on a real database: a SQLite file of its own, or a MariaDB
+/// database of its own. One instance per test class (xunit class fixture).
+/// </summary>
+public abstract class TaskHubApplication : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string SigningKey = "tests-signing-key-0123456789-abcdefghijklmnop";
+    public static readonly JsonSerializerOptions Json = TaskHubJson.Options;
+
+    public abstract string Provider { get; }
+
+    protected abstract void ConfigureDatabase(IWebHostBuilder builder);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.UseSetting("Jwt:SigningKey", SigningKey);
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", "None");
+        ConfigureDatabase(builder);
+    }
+
+    public virtual Task InitializeAsync() => Task.CompletedTask;
+
+    public new virtual async Task DisposeAsync() => await base.DisposeAsync();
+
+    private int _users;
+
+    /// <summary>Signs up and logs in a new user; the returned client carries their access token.</summary>
+    public async Task<TestUser> SignUpAsync(string? name = null)
+    {
+        var n = Interlocked.Increment(ref _users);
+        var email = $"user{n}-{Guid.NewGuid():N}@example.com";
+        var password = "correct-horse-9";
+        var anon = CreateClient();
+        var register = await anon.PostAsJsonAsync("/api/auth/register", new { email, password, displayName = name ?? $"User {n}" });
+        register.EnsureSuccessStatusCode();
+        var user = (await register.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var login = await anon.PostAsJsonAsync("/api/auth/login", new { email, password });
+        login.EnsureSuccessStatusCode();
+        var tokens = await login.Content.ReadFromJsonAsync<JsonElement>();
+        var client = CreateClient();
+        var access = tokens.GetProperty("accessToken").GetString()!;
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", access);
+        return new TestUser(user, email, password, client, access, tokens.GetProperty("refreshToken").GetString()!);
+    }
+
+    public HttpClient ClientWithToken(string accessToken)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return client;
+    }
+}
+
+public sealed record TestUser(Guid Id, string Email, string Password, HttpClient Client, string AccessToken, string RefreshToken);
+
+/// <summary>The embedded mode: SQLite in a file of this fixture's own, migrated at start like `dotnet run`.</summary>
+public sealed class SqliteApplication : TaskHubApplication
+{
+    private readonly string _file = Path.Combine(Path.GetTempPath(), $"taskhub-test-{Guid.NewGuid():N}.db");
+
+    public override string Provider => "sqlite";
+
+    protected override void ConfigureDatabase(IWebHostBuilder builder) =>
+        builder.UseSetting("ConnectionStrings:Sqlite", $"Data Source={_file}");
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        foreach (var f in new[] { _file, _file + "-wal", _file + "-shm" }) File.Delete(f);
+    }
+}
+
+/// <summary>
+/// The scaled-out mode: a MariaDB database of this fixture's own on the server that scripts/services.sh
+/// starts (TASKHUB_TEST_MYSQL overrides where). Migrated the way `TaskHub.Server migrate` does it.
+/// </summary>
+public sealed class MariaDbApplication : TaskHubApplication
+{
+    public static string ServerConnectionString =>
+        Environment.GetEnvironmentVariable("TASKHUB_TEST_MYSQL") ?? "Server=127.0.0.1;Port=3306;User ID=taskhub;Password=taskhub";
+
+    private readonly string _database = $"taskhub_t_{Guid.NewGuid():N}"[..30];
+
+    public override string Provider => "mariadb";
+
+    public string ConnectionString => new MySqlConnectionStringBuilder(ServerConnectionString) { Database = _database }.ConnectionString;
+
+    protected override void ConfigureDatabase(IWebHostBuilder builder) =>
+        builder.UseSetting("ConnectionStrings:MySql", ConnectionString);
+
+    public override async Task InitializeAsync()
+    {
+        await using (var conn = new MySqlConnection(ServerConnectionString))
+        {
+            try
+            {
+                await conn.OpenAsync();
+            }
+            catch (MySqlException e)
+            {
+                throw new InvalidOperationException(
+                    "MariaDB is not reachable at 127.0.0.1:3306. Run scripts/services.sh start (the test command does).", e);
+            }
+            await using var cmd = new MySqlCommand($"CREATE DATABASE `{_database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", conn);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        await Services.MigrateTaskHubDatabaseAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await using var conn = new MySqlConnection(ServerConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new MySqlCommand($"DROP DATABASE IF EXISTS `{_database}`", conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+}
