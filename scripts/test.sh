@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every TaskHub test on a fresh Debian machine with only the .NET SDK and node installed:
+# installs and starts the services the tests need (scripts/services.sh), restores, builds, runs every
+# test assembly, and ends with one line "N passed, N failed, N skipped" summed over all of them.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+LOG_DIR="artifacts/test-logs"
+mkdir -p "$LOG_DIR"
+
+scripts/services.sh start || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+dotnet restore TaskHub.sln --nologo -v q || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+dotnet build TaskHub.sln --no-restore --nologo -v q -c Release || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+
+passed=0 failed=0 skipped=0 status=0
+for project in tests/*/*.csproj; do
+  name=$(basename "$project" .csproj)
+  log="$LOG_DIR/$name.log"
+  echo "== $name"
+  rm -f "artifacts/test-results/$name.trx"
+  dotnet test "$project" --no-build -c Release --nologo \
+    --logger "console;verbosity=normal" --logger "trx;LogFileName=$name.trx" --results-directory artifacts/test-results \
+    2>&1 | tee "$log" | grep -E '^\s+(Passed|Failed|Skipped) |^(Passed|Failed)!|error' || true
+  result=${PIPESTATUS[0]}
+  trx="artifacts/test-results/$name.trx"
+  counters=$( [ -f "$trx" ] && grep -o '<Counters [^>]*>' "$trx" | head -1 )
+  if [ -z "$counters" ]; then
+    echo "$name: no test results (build or test host failure), see $log"
+    failed=$((failed + 1)); status=1; continue
+  fi
+  count() { sed -E "s/.* $1=\"([0-9]+)\".*/\1/" <<<"$counters"; }
+  p=$(count passed); f=$(( $(count failed) + $(count error) + $(count timeout) + $(count aborted) ))
+  s=$(( $(count total) - $(count executed) ))
+  echo "$name: $p passed, $f failed, $s skipped"
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  [ "$result" -ne 0 ] && status=1
+done
+
+[ "$failed" -gt 0 ] && status=1
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status
