@@ -2,6 +2,7 @@ using TaskHub.Server.Data;
 using TaskHub.Server.Features.Activity;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Realtime;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
@@ -10,6 +11,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddTaskHubData();
 builder.AddTaskHubApi();
 builder.AddTaskHubAuth();
+builder.AddTaskHubRealtime();
 
 var app = builder.Build();
 
@@ -29,6 +31,7 @@ app.MapBoards();
 app.MapMembers();
 app.MapTasks();
 app.MapActivity();
+app.MapRealtime();
 app.MapOperations();
 
 app.Run();

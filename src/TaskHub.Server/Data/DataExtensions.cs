@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace TaskHub.Server.Data;
 
@@ -11,7 +12,8 @@ public static class DataExtensions
     public static IHostApplicationBuilder AddTaskHubData(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
-        builder.Services.AddSingleton<AuditTimestampsInterceptor>();
+        // Every registered interceptor (audit stamps here; the realtime publisher in its feature) joins every context.
+        builder.Services.AddSingleton<IInterceptor, AuditTimestampsInterceptor>();
 
         var mySql = builder.Configuration.GetConnectionString("MySql");
         if (!string.IsNullOrWhiteSpace(mySql))
@@ -21,7 +23,7 @@ public static class DataExtensions
             var serverVersion = ServerVersion.Parse(version);
             builder.Services.AddDbContext<TaskHubDbContext, MySqlTaskHubDbContext>((sp, options) => options
                 .UseMySql(mySql, serverVersion)
-                .AddInterceptors(sp.GetRequiredService<AuditTimestampsInterceptor>()));
+                .AddInterceptors(sp.GetServices<IInterceptor>()));
         }
         else
         {
@@ -37,7 +39,7 @@ public static class DataExtensions
             var connectionString = csb.ToString();
             builder.Services.AddDbContext<TaskHubDbContext, SqliteTaskHubDbContext>((sp, options) => options
                 .UseSqlite(connectionString)
-                .AddInterceptors(sp.GetRequiredService<AuditTimestampsInterceptor>()));
+                .AddInterceptors(sp.GetServices<IInterceptor>()));
         }
         return builder;
     }

@@ -88,45 +88,76 @@ public sealed class SqliteApplication : TaskHubApplication
 /// The scaled-out mode: a MariaDB database of this fixture's own on the server that scripts/services.sh
 /// starts (TASKHUB_TEST_MYSQL overrides where). Migrated the way `TaskHub.Server migrate` does it.
 /// </summary>
-public sealed class MariaDbApplication : TaskHubApplication
+public class MariaDbApplication : TaskHubApplication
 {
     public static string ServerConnectionString =>
         Environment.GetEnvironmentVariable("TASKHUB_TEST_MYSQL") ?? "Server=127.0.0.1;Port=3306;User ID=taskhub;Password=taskhub";
 
-    private readonly string _database = $"taskhub_t_{Guid.NewGuid():N}"[..30];
+    public static string RedisConnectionString =>
+        Environment.GetEnvironmentVariable("TASKHUB_TEST_REDIS") ?? "127.0.0.1:6379";
+
+    private readonly string _database;
+    private readonly bool _ownsDatabase;
+    private readonly IReadOnlyDictionary<string, string> _settings;
+
+    /// <summary>A fixture with a database of its own.</summary>
+    public MariaDbApplication() : this(null, new Dictionary<string, string>()) { }
+
+    /// <summary>A replica on a database that someone else created and migrated (see <see cref="CreateDatabaseAsync"/>).</summary>
+    protected MariaDbApplication(string? database, IReadOnlyDictionary<string, string> settings)
+    {
+        _ownsDatabase = database is null;
+        _database = database ?? NewDatabaseName();
+        _settings = settings;
+    }
 
     public override string Provider => "mariadb";
 
-    public string ConnectionString => new MySqlConnectionStringBuilder(ServerConnectionString) { Database = _database }.ConnectionString;
+    public static string NewDatabaseName() => $"taskhub_t_{Guid.NewGuid():N}"[..30];
 
-    protected override void ConfigureDatabase(IWebHostBuilder builder) =>
-        builder.UseSetting("ConnectionStrings:MySql", ConnectionString);
+    public static string ConnectionStringFor(string database) =>
+        new MySqlConnectionStringBuilder(ServerConnectionString) { Database = database }.ConnectionString;
+
+    protected override void ConfigureDatabase(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:MySql", ConnectionStringFor(_database));
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+    }
 
     public override async Task InitializeAsync()
     {
-        await using (var conn = new MySqlConnection(ServerConnectionString))
-        {
-            try
-            {
-                await conn.OpenAsync();
-            }
-            catch (MySqlException e)
-            {
-                throw new InvalidOperationException(
-                    "MariaDB is not reachable at 127.0.0.1:3306. Run scripts/services.sh start (the test command does).", e);
-            }
-            await using var cmd = new MySqlCommand($"CREATE DATABASE `{_database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", conn);
-            await cmd.ExecuteNonQueryAsync();
-        }
+        if (!_ownsDatabase) return;
+        await CreateDatabaseAsync(_database);
         await Services.MigrateTaskHubDatabaseAsync();
     }
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
+        if (_ownsDatabase) await DropDatabaseAsync(_database);
+    }
+
+    public static async Task CreateDatabaseAsync(string database)
+    {
+        await using var conn = new MySqlConnection(ServerConnectionString);
+        try
+        {
+            await conn.OpenAsync();
+        }
+        catch (MySqlException e)
+        {
+            throw new InvalidOperationException(
+                "MariaDB is not reachable at 127.0.0.1:3306. Run scripts/services.sh start (the test command does).", e);
+        }
+        await using var cmd = new MySqlCommand($"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci", conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    public static async Task DropDatabaseAsync(string database)
+    {
         await using var conn = new MySqlConnection(ServerConnectionString);
         await conn.OpenAsync();
-        await using var cmd = new MySqlCommand($"DROP DATABASE IF EXISTS `{_database}`", conn);
+        await using var cmd = new MySqlCommand($"DROP DATABASE IF EXISTS `{database}`", conn);
         await cmd.ExecuteNonQueryAsync();
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.JsonWebTokens;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Realtime;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
@@ -71,7 +72,8 @@ public static class MeApi
     /// passes to its longest-standing admin, else its longest-standing member; a board with neither is deleted.
     /// </summary>
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteMe(
-        [FromBody] DeleteMeRequest request, HttpContext http, TaskHubDbContext db, IPasswordHasher<User> hasher, TimeProvider clock, CancellationToken ct)
+        [FromBody] DeleteMeRequest request, HttpContext http, TaskHubDbContext db, IPasswordHasher<User> hasher, BoardPresence live,
+        TimeProvider clock, CancellationToken ct)
     {
         var user = await db.Users.SingleOrDefaultAsync(u => u.Id == http.User.GetUserId(), ct);
         if (user is null) return Problems.NotFound("User");
@@ -79,6 +81,7 @@ public static class MeApi
             return FieldErrors.Single("password", "The password is incorrect.");
 
         var now = clock.GetUtcNow().UtcDateTime;
+        var memberOf = await db.BoardMembers.Where(m => m.UserId == user.Id).Select(m => m.BoardId).ToListAsync(ct);
         await using var tx = await db.BeginWriteAsync(ct);
         await TaskChanges.UnassignAsync(db, user.Id, boardId: null, actorId: user.Id, now, ct);
 
@@ -98,6 +101,7 @@ public static class MeApi
         db.Users.Remove(user); // memberships and refresh tokens cascade; createdById becomes null
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        foreach (var boardId in memberOf) await live.RevokeAsync(boardId, user.Id);
         return TypedResults.NoContent();
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TaskHub.Server.Data;
+using TaskHub.Server.Features.Realtime;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Boards;
@@ -63,7 +64,8 @@ public static class BoardsApi
         return TypedResults.Ok(new BoardDto(b.Id, b.Name, member.Role, b.LastSeq, b.CreatedAt, b.UpdatedAt));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBoard(Guid boardId, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBoard(
+        Guid boardId, HttpContext http, TaskHubDbContext db, BoardPresence live, CancellationToken ct)
     {
         var userId = http.User.GetUserId();
         var role = await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).Select(m => (BoardRole?)m.Role).SingleOrDefaultAsync(ct);
@@ -71,6 +73,7 @@ public static class BoardsApi
         if (role != BoardRole.Owner) return Problems.Forbidden("Only a board owner can delete it.");
         // Members, tasks and events go with the board (cascading foreign keys).
         await db.Boards.Where(b => b.Id == boardId).ExecuteDeleteAsync(ct);
+        await live.BoardDeletedAsync(boardId);
         return TypedResults.NoContent();
     }
 

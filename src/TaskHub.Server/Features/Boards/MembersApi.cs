@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Features.Realtime;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
@@ -86,7 +87,7 @@ public static class MembersApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(
-        Guid boardId, Guid userId, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+        Guid boardId, Guid userId, HttpContext http, TaskHubDbContext db, BoardPresence live, TimeProvider clock, CancellationToken ct)
     {
         var me = http.User.GetUserId();
         var myRole = await RoleOfAsync(db, boardId, me, ct);
@@ -105,6 +106,7 @@ public static class MembersApi
         await TaskChanges.UnassignAsync(db, userId, boardId, me, clock.GetUtcNow().UtcDateTime, ct);
         await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).ExecuteDeleteAsync(ct);
         await tx.CommitAsync(ct);
+        await live.RevokeAsync(boardId, userId);
         return TypedResults.NoContent();
     }
 

@@ -11,6 +11,8 @@ namespace TaskHub.Server.Features.Tasks;
 
 public static class TasksApi
 {
+    public const string BoardSeqHeader = "X-Board-Seq";
+
     public static IEndpointRouteBuilder MapTasks(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api").WithTags("Tasks").RequireAuthorization();
@@ -45,8 +47,12 @@ public static class TasksApi
         if (errors.Any) return errors.ToProblem();
 
         var userId = http.User.GetUserId();
-        if (!await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == userId, ct))
-            return Problems.NotFound("Board");
+        // The board's seq is read before its tasks: a client that loads the list and then joins the hub with
+        // afterSeq = X-Board-Seq replays whatever changed in between (events carry whole task snapshots).
+        var seq = await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId)
+            .Select(m => (long?)m.Board.LastSeq).SingleOrDefaultAsync(ct);
+        if (seq is null) return Problems.NotFound("Board");
+        http.Response.Headers[BoardSeqHeader] = seq.Value.ToString(CultureInfo.InvariantCulture);
 
         var query = db.Tasks.AsNoTracking().Where(t => t.BoardId == boardId);
         if (statuses is not null) query = query.Where(t => statuses.Contains(t.Status));

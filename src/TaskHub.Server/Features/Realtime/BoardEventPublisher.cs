@@ -1,0 +1,135 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using TaskHub.Server.Features.Activity;
+
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>
+/// Watches every DbContext save: board events added in a transaction are handed to the
+/// <see cref="BoardEventDispatcher"/> only once that transaction commits (or right after the save when
+/// there is none), and dropped when it rolls back. So every committed change is pushed, after commit,
+/// from whichever code path made it (endpoints, account deletion, jobs), and nothing else is.
+/// </summary>
+public sealed class BoardEventPublisher(BoardEventDispatcher dispatcher) : ISaveChangesInterceptor, IDbTransactionInterceptor
+{
+    private readonly List<BoardEvent> _saving = [];
+    private readonly List<BoardEvent> _committing = [];
+
+    public ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
+    {
+        Stage(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        Stage(eventData.Context);
+        return result;
+    }
+
+    public ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken ct = default)
+    {
+        Saved(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public int SavedChanges(SaveChangesCompletedEventData eventData, int result)
+    {
+        Saved(eventData.Context);
+        return result;
+    }
+
+    public void SaveChangesFailed(DbContextErrorEventData eventData) => _saving.Clear();
+
+    public Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken ct = default)
+    {
+        _saving.Clear();
+        return Task.CompletedTask;
+    }
+
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Flush();
+
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken ct = default)
+    {
+        Flush();
+        return Task.CompletedTask;
+    }
+
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => _committing.Clear();
+
+    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken ct = default)
+    {
+        _committing.Clear();
+        return Task.CompletedTask;
+    }
+
+    public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => _committing.Clear();
+
+    public Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken ct = default)
+    {
+        _committing.Clear();
+        return Task.CompletedTask;
+    }
+
+    private void Stage(DbContext? context)
+    {
+        if (context is null) return;
+        foreach (var entry in context.ChangeTracker.Entries<BoardEvent>())
+            if (entry.State == EntityState.Added) _saving.Add(entry.Entity);
+    }
+
+    private void Saved(DbContext? context)
+    {
+        _committing.AddRange(_saving);
+        _saving.Clear();
+        if (context?.Database.CurrentTransaction is null) Flush();
+    }
+
+    private void Flush()
+    {
+        foreach (var e in _committing.OrderBy(e => e.Seq)) dispatcher.Enqueue(e);
+        _committing.Clear();
+    }
+}
+
+/// <summary>
+/// Pushes committed board events to the board's SignalR group, in the order they were committed, off the
+/// request path. A failed push (Redis down) is logged and counted, never retried: clients converge by
+/// catching up from the event log when they see a seq gap or a BoardHead beyond what they applied.
+/// </summary>
+public sealed partial class BoardEventDispatcher(IHubContext<BoardHub, IBoardClient> hub, ILogger<BoardEventDispatcher> log) : BackgroundService
+{
+    private readonly Channel<BoardEvent> _queue = Channel.CreateUnbounded<BoardEvent>(new UnboundedChannelOptions { SingleReader = true });
+
+    public void Enqueue(BoardEvent e) => _queue.Writer.TryWrite(e);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await foreach (var e in _queue.Reader.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                var dto = BoardEventDto.From(e);
+                var group = hub.Clients.Group(BoardHub.Group(e.BoardId));
+                await (e.Type switch
+                {
+                    BoardEventTypes.TaskCreated => group.TaskCreated(dto),
+                    BoardEventTypes.TaskDeleted => group.TaskDeleted(dto),
+                    _ => group.TaskUpdated(dto),
+                });
+                RealtimeMetrics.EventsPushed.Inc();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                RealtimeMetrics.PushFailures.Inc();
+                LogPushFailed(log, ex, e.BoardId, e.Seq);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not push event {Seq} of board {BoardId}; clients will catch up from the log")]
+    private static partial void LogPushFailed(ILogger logger, Exception exception, Guid boardId, long seq);
+}

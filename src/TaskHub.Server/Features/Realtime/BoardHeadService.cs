@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TaskHub.Server.Data;
+
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>
+/// Every <see cref="RealtimeOptions.HeadIntervalSeconds"/>: tells each of this replica's connections the
+/// head seq of the boards it joined (so a dropped last event of a quiet board is noticed), refreshes this
+/// replica's presence entries, and prunes expired ones (a dead replica's viewers), announcing the change.
+/// </summary>
+public sealed partial class BoardHeadService(
+    LocalConnections local, IPresenceStore presence, BoardPresence boards, IHubContext<BoardHub, IBoardClient> hub,
+    IServiceScopeFactory scopes, IOptions<RealtimeOptions> options, TimeProvider clock, ILogger<BoardHeadService> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(options.Value.HeadIntervalSeconds), clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await TickAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogTickFailed(log, e);
+            }
+        }
+    }
+
+    public async Task TickAsync(CancellationToken ct)
+    {
+        var joined = local.All().ToList();
+        if (joined.Count == 0) return;
+        var boardIds = joined.Select(j => j.BoardId).Distinct().ToList();
+
+        Dictionary<Guid, long> heads;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+            heads = await db.Boards.AsNoTracking().Where(b => boardIds.Contains(b.Id)).ToDictionaryAsync(b => b.Id, b => b.LastSeq, ct);
+        }
+
+        var expires = boards.ExpiresFromNow();
+        foreach (var (connectionId, userId, boardId) in joined)
+        {
+            if (heads.TryGetValue(boardId, out var seq))
+                await hub.Clients.Client(connectionId).BoardHead(new BoardHeadDto(boardId, seq));
+            if (await presence.AddAsync(boardId, connectionId, userId, expires)) await boards.BroadcastAsync(boardId);
+        }
+
+        var now = clock.GetUtcNow();
+        foreach (var boardId in boardIds)
+            if (await presence.PruneAsync(boardId, now)) await boards.BroadcastAsync(boardId);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Board head/presence tick failed")]
+    private static partial void LogTickFailed(ILogger logger, Exception exception);
+}

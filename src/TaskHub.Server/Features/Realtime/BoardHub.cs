@@ -1,0 +1,92 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>
+/// The live board at <c>/hubs/board</c>. A client joins a board (membership checked) and then receives its
+/// events; clients never name groups. Writes go through REST; the hub only reads.
+/// </summary>
+[Authorize]
+public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, BoardPresence boards, LocalConnections local,
+    IOptions<RealtimeOptions> options) : Hub<IBoardClient>
+{
+    public static string Group(Guid boardId) => $"board:{boardId:N}";
+
+    private Guid UserId => Context.User!.GetUserId();
+
+    /// <summary>
+    /// Sends the events after <paramref name="afterSeq"/> (when given), then joins the board's group, then
+    /// sends the board's head seq: an event committed between the catch-up and the join shows up as a head
+    /// beyond what the client applied, which it then fetches. Non-members get a HubException and never join.
+    /// </summary>
+    public async Task JoinBoard(Guid boardId, long? afterSeq)
+    {
+        var userId = UserId;
+        var ct = Context.ConnectionAborted;
+        if (!await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == userId, ct))
+            throw new HubException("Board not found.");
+        if (afterSeq is < 0) throw new HubException("afterSeq must be 0 or more.");
+
+        if (afterSeq is { } after)
+        {
+            var pageSize = options.Value.CatchUpPageSize;
+            while (true)
+            {
+                var page = await db.BoardEvents.AsNoTracking().Where(e => e.BoardId == boardId && e.Seq > after)
+                    .OrderBy(e => e.Seq).Take(pageSize).ToListAsync(ct);
+                foreach (var e in page)
+                {
+                    var dto = BoardEventDto.From(e);
+                    await (e.Type switch
+                    {
+                        BoardEventTypes.TaskCreated => Clients.Caller.TaskCreated(dto),
+                        BoardEventTypes.TaskDeleted => Clients.Caller.TaskDeleted(dto),
+                        _ => Clients.Caller.TaskUpdated(dto),
+                    });
+                    after = e.Seq;
+                }
+                if (page.Count < pageSize) break;
+            }
+        }
+
+        await Groups.AddToGroupAsync(Context.ConnectionId, Group(boardId), ct);
+        local.Join(Context.ConnectionId, userId, boardId);
+        var head = await db.Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).SingleAsync(ct);
+        await Clients.Caller.BoardHead(new BoardHeadDto(boardId, head));
+
+        if (await presence.AddAsync(boardId, Context.ConnectionId, userId, boards.ExpiresFromNow()))
+            await boards.BroadcastAsync(boardId);
+        else
+            await Clients.Caller.PresenceChanged(await boards.CurrentAsync(boardId));
+    }
+
+    public async Task LeaveBoard(Guid boardId)
+    {
+        if (!local.Leave(Context.ConnectionId, boardId)) return;
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(boardId));
+        if (await presence.RemoveAsync(boardId, Context.ConnectionId, UserId)) await boards.BroadcastAsync(boardId);
+    }
+
+    public override Task OnConnectedAsync()
+    {
+        RealtimeMetrics.Connections.Inc();
+        return base.OnConnectedAsync();
+    }
+
+    public override async Task OnDisconnectedAsync(Exception? exception)
+    {
+        RealtimeMetrics.Connections.Dec();
+        var userId = UserId;
+        foreach (var boardId in local.Remove(Context.ConnectionId))
+        {
+            if (await presence.RemoveAsync(boardId, Context.ConnectionId, userId)) await boards.BroadcastAsync(boardId);
+        }
+        await base.OnDisconnectedAsync(exception);
+    }
+}

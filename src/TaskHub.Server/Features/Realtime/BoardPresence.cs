@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TaskHub.Server.Data;
+
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>Presence and access changes told to a board's viewers, on every replica.</summary>
+public sealed class BoardPresence(
+    IPresenceStore store, IHubContext<BoardHub, IBoardClient> hub, IServiceScopeFactory scopes,
+    IOptions<RealtimeOptions> options, TimeProvider clock)
+{
+    public DateTimeOffset ExpiresFromNow() => clock.GetUtcNow().AddSeconds(options.Value.PresenceTtlSeconds);
+
+    public async Task<PresenceDto> CurrentAsync(Guid boardId)
+    {
+        var ids = await store.UsersAsync(boardId, clock.GetUtcNow());
+        if (ids.Count == 0) return new PresenceDto(boardId, []);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var users = await db.Users.AsNoTracking().Where(u => ids.Contains(u.Id))
+            .OrderBy(u => u.DisplayName).Select(u => new PresenceUser(u.Id, u.DisplayName)).ToListAsync();
+        return new PresenceDto(boardId, users);
+    }
+
+    public async Task BroadcastAsync(Guid boardId) =>
+        await hub.Clients.Group(BoardHub.Group(boardId)).PresenceChanged(await CurrentAsync(boardId));
+
+    /// <summary>
+    /// Someone lost access to a board (removed, left, account or board deleted): their connections, on any
+    /// replica, leave the board's group so no further event reaches them.
+    /// </summary>
+    public async Task RevokeAsync(Guid boardId, Guid userId)
+    {
+        var connections = await store.ConnectionsOfAsync(boardId, userId, clock.GetUtcNow());
+        foreach (var connectionId in connections)
+        {
+            await hub.Groups.RemoveFromGroupAsync(connectionId, BoardHub.Group(boardId));
+            await hub.Clients.Client(connectionId).BoardAccessRevoked(new BoardAccessRevokedDto(boardId));
+            await store.RemoveAsync(boardId, connectionId, userId);
+        }
+        if (connections.Count > 0) await BroadcastAsync(boardId);
+    }
+
+    /// <summary>The board is gone: everyone watching it is told, and no further event will come.</summary>
+    public Task BoardDeletedAsync(Guid boardId) =>
+        hub.Clients.Group(BoardHub.Group(boardId)).BoardAccessRevoked(new BoardAccessRevokedDto(boardId));
+}

@@ -1,0 +1,25 @@
+using TaskHub.Server.Features.Activity;
+
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>What the server tells a browser board. Past-tense events, each carrying the board's seq.</summary>
+public interface IBoardClient
+{
+    Task TaskCreated(BoardEventDto e);
+    Task TaskUpdated(BoardEventDto e);
+    Task TaskDeleted(BoardEventDto e);
+    /// <summary>Who has the board open now.</summary>
+    Task PresenceChanged(PresenceDto presence);
+    /// <summary>The board's latest seq (on join and periodically): a client behind it fetches what it lacks.</summary>
+    Task BoardHead(BoardHeadDto head);
+    /// <summary>The caller was removed from the board (or it was deleted): no more events will come.</summary>
+    Task BoardAccessRevoked(BoardAccessRevokedDto revoked);
+}
+
+public sealed record PresenceUser(Guid UserId, string DisplayName);
+
+public sealed record PresenceDto(Guid BoardId, IReadOnlyList<PresenceUser> Users);
+
+public sealed record BoardHeadDto(Guid BoardId, long Seq);
+
+public sealed record BoardAccessRevokedDto(Guid BoardId);

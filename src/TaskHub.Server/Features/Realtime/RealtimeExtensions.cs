@@ -1,0 +1,84 @@
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.IdentityModel.JsonWebTokens;
+using StackExchange.Redis;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Realtime;
+
+public static class RealtimeExtensions
+{
+    /// <summary>
+    /// SignalR with the JSON protocol in TaskHub's JSON shape; the Redis backplane and Redis presence when
+    /// <c>ConnectionStrings:Redis</c> is present, in-process otherwise.
+    /// </summary>
+    public static IHostApplicationBuilder AddTaskHubRealtime(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var signalR = services.AddSignalR(o =>
+            {
+                o.MaximumReceiveMessageSize = 32 * 1024;
+                o.EnableDetailedErrors = builder.Environment.IsDevelopment();
+            })
+            .AddJsonProtocol(o => ApiExtensions.ConfigureJson(o.PayloadSerializerOptions));
+
+        var redis = builder.Configuration.GetConnectionString("Redis");
+        if (!string.IsNullOrWhiteSpace(redis))
+        {
+            var config = ConfigurationOptions.Parse(redis);
+            config.AbortOnConnectFail = false; // start even while Redis is down; reconnect in the background
+            services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(config));
+            signalR.AddStackExchangeRedis(o =>
+            {
+                o.Configuration = config.Clone();
+                o.Configuration.ChannelPrefix = RedisChannel.Literal("taskhub");
+            });
+            services.AddSingleton<IPresenceStore, RedisPresenceStore>();
+            services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+        }
+        else
+        {
+            services.AddSingleton<IPresenceStore, InProcessPresenceStore>();
+        }
+
+        services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
+        services.AddSingleton<LocalConnections>();
+        services.AddSingleton<BoardPresence>();
+        services.AddSingleton<BoardEventDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<BoardEventDispatcher>());
+        services.AddHostedService<BoardHeadService>();
+        services.AddScoped<IInterceptor, BoardEventPublisher>();
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapRealtime(this IEndpointRouteBuilder app)
+    {
+        app.MapHub<BoardHub>("/hubs/board");
+        return app;
+    }
+
+    /// <summary>SignalR's user id is the token's subject (the app maps no inbound claims).</summary>
+    private sealed class SubjectUserIdProvider : IUserIdProvider
+    {
+        public string? GetUserId(HubConnectionContext connection) => connection.User?.FindFirst(JwtRegisteredClaimNames.Sub)?.Value;
+    }
+}
+
+/// <summary>Ready when Redis answers a PING.</summary>
+public sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default)
+    {
+        try
+        {
+            await redis.GetDatabase().PingAsync().WaitAsync(TimeSpan.FromSeconds(3), ct);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return HealthCheckResult.Unhealthy("Redis does not answer.", e);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+using Prometheus;
+
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>Prometheus series for the realtime path.</summary>
+public static class RealtimeMetrics
+{
+    public static readonly Gauge Connections = Metrics.CreateGauge("taskhub_signalr_connections", "Open SignalR connections on this replica.");
+    public static readonly Counter EventsPushed = Metrics.CreateCounter("taskhub_events_pushed_total", "Board events pushed to SignalR groups.");
+    public static readonly Counter PushFailures = Metrics.CreateCounter("taskhub_backplane_errors_total", "Board event pushes that failed (e.g. the Redis backplane was down).");
+}

@@ -1,0 +1,18 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>Settings under <c>Realtime</c>. The backplane is Redis when <c>ConnectionStrings:Redis</c> is present.</summary>
+public sealed class RealtimeOptions
+{
+    public const string Section = "Realtime";
+
+    /// <summary>How often each joined board's head seq is sent, and presence entries are refreshed and pruned.</summary>
+    [Range(0.1, 3600)] public double HeadIntervalSeconds { get; set; } = 15;
+
+    /// <summary>How long a presence entry lives without a refresh (a dead replica's viewers vanish after this).</summary>
+    [Range(0.3, 86_400)] public double PresenceTtlSeconds { get; set; } = 45;
+
+    /// <summary>Events sent per page when a joining client catches up.</summary>
+    [Range(1, 10_000)] public int CatchUpPageSize { get; set; } = 1_000;
+}

@@ -1,0 +1,130 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Realtime;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Tests.Infrastructure;
+
+/// <summary>
+/// A board as a client keeps it: a real SignalR client (HubConnectionBuilder) that applies events strictly in
+/// seq order, ignores duplicates, and fetches what it lacks from REST when it sees a gap or a BoardHead beyond
+/// what it applied. What it received live and what it fetched are recorded separately.
+/// </summary>
+public sealed class LiveBoard : IAsyncDisposable
+{
+    private readonly HubConnection _connection;
+    private readonly HttpClient _rest;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SortedDictionary<long, BoardEventDto> _pending = new();
+
+    public Guid BoardId { get; private set; }
+    public long Applied { get; private set; }
+    public List<BoardEventDto> AppliedEvents { get; } = [];
+    public ConcurrentQueue<BoardEventDto> ReceivedLive { get; } = new();
+    public ConcurrentQueue<BoardHeadDto> Heads { get; } = new();
+    public ConcurrentQueue<PresenceDto> Presence { get; } = new();
+    public ConcurrentQueue<Guid> Revoked { get; } = new();
+    public int FetchedFromRest { get; private set; }
+
+    private LiveBoard(HubConnection connection, HttpClient rest)
+    {
+        _connection = connection;
+        _rest = rest;
+        connection.On<BoardEventDto>(nameof(IBoardClient.TaskCreated), OnEvent);
+        connection.On<BoardEventDto>(nameof(IBoardClient.TaskUpdated), OnEvent);
+        connection.On<BoardEventDto>(nameof(IBoardClient.TaskDeleted), OnEvent);
+        connection.On<BoardHeadDto>(nameof(IBoardClient.BoardHead), OnHead);
+        connection.On<PresenceDto>(nameof(IBoardClient.PresenceChanged), p => Presence.Enqueue(p));
+        connection.On<BoardAccessRevokedDto>(nameof(IBoardClient.BoardAccessRevoked), r => Revoked.Enqueue(r.BoardId));
+    }
+
+    public static async Task<LiveBoard> ConnectAsync(TaskHubApplication app, TestUser user)
+    {
+        var server = app.Server;
+        var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(server.BaseAddress, "hubs/board"), o =>
+            {
+                o.HttpMessageHandlerFactory = _ => server.CreateHandler();
+                o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken);
+                o.Transports = HttpTransportType.LongPolling;
+            })
+            .AddJsonProtocol(o => ApiExtensions.ConfigureJson(o.PayloadSerializerOptions))
+            .Build();
+        await connection.StartAsync();
+        return new LiveBoard(connection, user.Client);
+    }
+
+    public async Task JoinAsync(Guid boardId, long? afterSeq)
+    {
+        BoardId = boardId;
+        Applied = afterSeq ?? 0;
+        await _connection.InvokeAsync("JoinBoard", boardId, afterSeq);
+    }
+
+    public Task LeaveAsync() => _connection.InvokeAsync("LeaveBoard", BoardId);
+
+    public Task InvokeJoinAsync(Guid boardId, long? afterSeq) => _connection.InvokeAsync("JoinBoard", boardId, afterSeq);
+
+    public Task StopAsync() => _connection.StopAsync();
+
+    private async Task OnEvent(BoardEventDto e)
+    {
+        ReceivedLive.Enqueue(e);
+        await _gate.WaitAsync();
+        try
+        {
+            if (e.Seq <= Applied) return; // a duplicate
+            _pending[e.Seq] = e;
+            Drain();
+            if (_pending.Count > 0) await CatchUpLockedAsync(); // a gap: fetch what is missing
+        }
+        finally { _gate.Release(); }
+    }
+
+    private async Task OnHead(BoardHeadDto head)
+    {
+        Heads.Enqueue(head);
+        await _gate.WaitAsync();
+        try
+        {
+            if (head.Seq > Applied) await CatchUpLockedAsync();
+        }
+        finally { _gate.Release(); }
+    }
+
+    private void Drain()
+    {
+        while (_pending.Remove(Applied + 1, out var next))
+        {
+            AppliedEvents.Add(next);
+            Applied = next.Seq;
+        }
+        foreach (var stale in _pending.Keys.Where(k => k <= Applied).ToList()) _pending.Remove(stale);
+    }
+
+    private async Task CatchUpLockedAsync()
+    {
+        var missing = await _rest.GetFromJsonAsync<List<BoardEventDto>>($"/api/boards/{BoardId}/events?after={Applied}", TaskHubJson.Options);
+        FetchedFromRest += missing!.Count;
+        foreach (var e in missing) _pending[e.Seq] = e;
+        Drain();
+    }
+
+    /// <summary>Waits (bounded) until <paramref name="done"/> holds; false when it never did.</summary>
+    public static async Task<bool> EventuallyAsync(Func<bool> done, double seconds = 15)
+    {
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (DateTime.UtcNow < until)
+        {
+            if (done()) return true;
+            await Task.Delay(20);
+        }
+        return done();
+    }
+
+    public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
+}
