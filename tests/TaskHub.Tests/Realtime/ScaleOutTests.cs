@@ -1,0 +1,142 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Realtime;
+using TaskHub.Tests.Infrastructure;
+
+namespace TaskHub.Tests.Realtime;
+
+/// <summary>
+/// Two replicas sharing one MariaDB database and one real Redis (backplane and presence), plus a third
+/// process on the same database that is not on the backplane: its writes are exactly "a backplane message
+/// that was lost", since the replicas' clients never get them pushed.
+/// </summary>
+public sealed class ScaleOutCluster : IAsyncLifetime
+{
+    public readonly string Database = MariaDbApplication.NewDatabaseName();
+    public Replica A { get; private set; } = null!;
+    public Replica B { get; private set; } = null!;
+    public Replica Isolated { get; private set; } = null!;
+
+    public sealed class Replica(string database, Dictionary<string, string> settings) : MariaDbApplication(database, settings);
+
+    public async Task InitializeAsync()
+    {
+        await MariaDbApplication.CreateDatabaseAsync(Database);
+        var shared = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Redis"] = MariaDbApplication.RedisConnectionString,
+            ["Realtime:HeadIntervalSeconds"] = "0.5",
+            ["Realtime:PresenceTtlSeconds"] = "1.5",
+        };
+        A = new Replica(Database, shared);
+        B = new Replica(Database, shared);
+        Isolated = new Replica(Database, new() { ["Realtime:HeadIntervalSeconds"] = "0.5" });
+        await A.Services.MigrateTaskHubDatabaseAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await A.DisposeAsync();
+        await B.DisposeAsync();
+        await Isolated.DisposeAsync();
+        await MariaDbApplication.DropDatabaseAsync(Database);
+    }
+}
+
+public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<ScaleOutCluster>
+{
+    [Fact]
+    public async Task AWriteOnOneReplicaReachesAClientOnTheOther()
+    {
+        var ada = await cluster.A.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var onB = await LiveBoard.ConnectAsync(cluster.B, ada);
+        await onB.JoinAsync(board, 0);
+
+        for (var i = 0; i < 10; i++) await ada.CreateTaskAsync(board, new { title = $"t{i}" });
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => onB.ReceivedLive.Count >= 10));
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), onB.ReceivedLive.Select(e => e.Seq).Order());
+        Assert.Equal(10, onB.Applied);
+    }
+
+    [Fact]
+    public async Task ALostPushIsNoticedFromTheBoardHeadAndTheClientConverges()
+    {
+        var ada = await cluster.A.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var onB = await LiveBoard.ConnectAsync(cluster.B, ada);
+        await onB.JoinAsync(board, 0);
+        await ada.CreateTaskAsync(board, new { title = "pushed" });
+        Assert.True(await LiveBoard.EventuallyAsync(() => onB.Applied == 1));
+
+        // Written through a process that is not on the backplane: committed, never pushed to B's client.
+        var isolatedClient = cluster.Isolated.ClientWithToken(ada.AccessToken);
+        for (var i = 0; i < 3; i++)
+            await (await isolatedClient.PostAsync($"/api/boards/{board}/tasks", System.Net.Http.Json.JsonContent.Create(new { title = $"lost {i}" }))).Json(HttpStatusCode.Created);
+
+        // The last event of a now quiet board: only the periodic BoardHead reveals it.
+        Assert.True(await LiveBoard.EventuallyAsync(() => onB.Applied == 4));
+        Assert.Equal([1L, 2L, 3L, 4L], onB.AppliedEvents.Select(e => e.Seq));
+        Assert.Equal(1, onB.ReceivedLive.Count);
+        Assert.Equal(3, onB.FetchedFromRest);
+    }
+
+    [Fact]
+    public async Task PresenceIsSharedAcrossReplicasAndADeadReplicasViewersExpire()
+    {
+        var ada = await cluster.A.SignUpAsync("Ada");
+        var bob = await cluster.A.SignUpAsync("Bob");
+        var cy = await cluster.A.SignUpAsync("Cy");
+        var board = await ada.CreateBoardAsync();
+        await ada.AddMemberAsync(board, bob);
+        await ada.AddMemberAsync(board, cy);
+        await using var adaOnA = await LiveBoard.ConnectAsync(cluster.A, ada);
+        await adaOnA.JoinAsync(board, 0);
+        await using var bobOnB = await LiveBoard.ConnectAsync(cluster.B, bob);
+        await bobOnB.JoinAsync(board, 0);
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => adaOnA.Presence.LastOrDefault()?.Users.Count == 2));
+
+        // Cy was on a replica that died without saying goodbye: its entry stays until it expires.
+        var store = cluster.B.Services.GetRequiredService<IPresenceStore>();
+        await store.AddAsync(board, "conn-on-a-dead-replica", cy.Id, DateTimeOffset.UtcNow.AddSeconds(1));
+        Assert.Contains(cy.Id, await store.UsersAsync(board, DateTimeOffset.UtcNow));
+
+        Assert.True(await LiveBoard.EventuallyAsync(() =>
+            !store.UsersAsync(board, DateTimeOffset.UtcNow).Result.Contains(cy.Id)
+            && adaOnA.Presence.LastOrDefault()?.Users.Count == 2));
+        Assert.Equal(["Ada", "Bob"], adaOnA.Presence.Last().Users.Select(u => u.DisplayName));
+
+        await bobOnB.StopAsync();
+        Assert.True(await LiveBoard.EventuallyAsync(() => adaOnA.Presence.LastOrDefault()?.Users.Count == 1));
+    }
+
+    [Fact]
+    public async Task AMemberRemovedOnOneReplicaStopsReceivingOnTheOther()
+    {
+        var ada = await cluster.A.SignUpAsync();
+        var bob = await cluster.A.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await ada.AddMemberAsync(board, bob);
+        await using var bobOnB = await LiveBoard.ConnectAsync(cluster.B, bob);
+        await bobOnB.JoinAsync(board, 0);
+        await ada.CreateTaskAsync(board, new { title = "seen" });
+        Assert.True(await LiveBoard.EventuallyAsync(() => bobOnB.Applied == 1));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")).StatusCode);
+        Assert.True(await LiveBoard.EventuallyAsync(() => bobOnB.Revoked.Contains(board)));
+        await ada.CreateTaskAsync(board, new { title = "after removal" });
+        await Task.Delay(500);
+
+        Assert.DoesNotContain(bobOnB.ReceivedLive, e => e.Task.Title == "after removal");
+    }
+
+    [Fact]
+    public async Task ReadinessChecksRedisToo()
+    {
+        var ready = await cluster.A.CreateClient().GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+    }
+}
