@@ -10,6 +10,14 @@ mkdir -p "$LOG_DIR"
 
 scripts/services.sh start || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
+# Each feature that needs more than the services (the web app's build, a browser, linters) adds a
+# script to scripts/setup/; they run in name order and must be idempotent.
+for setup in scripts/setup/*.sh; do
+  [ -e "$setup" ] || continue
+  echo "== setup: $setup"
+  bash "$setup" || { echo "setup step $setup failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+done
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet restore TaskHub.sln --nologo -v q || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 dotnet build TaskHub.sln --no-restore --nologo -v q -c Release || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
