@@ -46,6 +46,28 @@ for project in tests/*/*.csproj; do
   [ "$result" -ne 0 ] && status=1
 done
 
+# Test suites that are not .NET assemblies (the web client's unit tests, linters): each script in
+# scripts/tests.d/ runs one and ends its output with a line "N passed, N failed, N skipped".
+for suite in scripts/tests.d/*.sh; do
+  [ -e "$suite" ] || continue
+  name=$(basename "$suite" .sh)
+  log="$LOG_DIR/$name.log"
+  echo "== $name"
+  bash "$suite" > "$log" 2>&1
+  result=$?
+  tail -n 30 "$log"
+  line=$(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$log" | tail -1)
+  if [ -z "$line" ]; then
+    echo "$name: no result line, see $log"
+    failed=$((failed + 1)); status=1; continue
+  fi
+  p=$(sed -E 's/^([0-9]+) passed.*/\1/' <<<"$line")
+  f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+  s=$(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || echo 0)
+  passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+  [ "$result" -ne 0 ] && status=1
+done
+
 [ "$failed" -gt 0 ] && status=1
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status
