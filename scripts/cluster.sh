@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# A local scaled-out TaskHub without Docker, on loopback only:
+#   MariaDB + Redis (scripts/services.sh), two TaskHub replicas (127.0.0.1:5101, :5102) on one MariaDB
+#   database with the Redis backplane, and nginx in front on http://127.0.0.1:5100.
+# nginx balances round-robin with no sticky sessions: TaskHub clients connect to the hub with WebSockets
+# only and skip SignalR's negotiate request, so each connection is one long-lived upgraded request that
+# never needs to find its replica again. (A client that negotiates first, or falls back to long polling,
+# would need stickiness: set CLUSTER_STICKY=1 to hash on the client address instead.)
+#
+# Usage: scripts/cluster.sh start|stop|status      (REPLICAS=3 scripts/cluster.sh start for more)
+# Every process it starts has a PID file in .run/cluster/; `stop` stops exactly those.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DIR="$ROOT/.run/cluster"
+APP="$DIR/app"
+REPLICAS=${REPLICAS:-2}
+LB_PORT=${LB_PORT:-5100}
+FIRST_PORT=${FIRST_PORT:-5101}
+DB=${CLUSTER_DB:-taskhub_cluster}
+MYSQL="Server=127.0.0.1;Port=3306;Database=$DB;User ID=taskhub;Password=taskhub;Maximum Pool Size=200"
+REDIS="127.0.0.1:6379"
+mkdir -p "$DIR"
+
+log() { printf '[cluster] %s\n' "$*" >&2; }
+
+wait_http() { # wait_http <url> <seconds>
+  for _ in $(seq 1 $(($2 * 5))); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.2; done
+  log "$1 did not answer within $2 s"; return 1
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+start() {
+  scripts/services.sh start
+  dpkg -s nginx >/dev/null 2>&1 || { log "installing nginx"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }; }
+  command -v curl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+
+  [ -f "$DIR/jwt.key" ] || head -c 48 /dev/urandom | base64 -w0 > "$DIR/jwt.key"
+  if [ ! -f "$APP/TaskHub.Server.dll" ] || [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" -name '*.cs' -print -quit)" ]; then
+    log "publishing the server"
+    dotnet publish src/TaskHub.Server -c Release -o "$APP" --nologo -v q >/dev/null
+  fi
+  mysql -h127.0.0.1 -utaskhub -ptaskhub -e "CREATE DATABASE IF NOT EXISTS \`$DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+
+  export ASPNETCORE_ENVIRONMENT=Production
+  export ConnectionStrings__MySql="$MYSQL" ConnectionStrings__Redis="$REDIS" Jwt__SigningKey="$(cat "$DIR/jwt.key")"
+  export DOTNET_gcServer=1 Logging__LogLevel__Default=Warning
+  log "migrating $DB"
+  (cd "$APP" && dotnet TaskHub.Server.dll migrate >"$DIR/migrate.log" 2>&1) || { log "migration failed: see $DIR/migrate.log"; exit 1; }
+
+  local upstream=""
+  for i in $(seq 1 "$REPLICAS"); do
+    local port=$((FIRST_PORT + i - 1)) pidfile="$DIR/replica-$i.pid"
+    upstream+="    server 127.0.0.1:$port max_fails=1 fail_timeout=2s;"$'\n'
+    if alive "$pidfile"; then log "replica $i already running (pid $(cat "$pidfile"))"; continue; fi
+    (cd "$APP" && exec dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$port" >"$DIR/replica-$i.log" 2>&1) &
+    echo $! > "$pidfile"
+    log "replica $i: pid $(cat "$pidfile"), http://127.0.0.1:$port"
+  done
+  for i in $(seq 1 "$REPLICAS"); do wait_http "http://127.0.0.1:$((FIRST_PORT + i - 1))/readyz" 60; done
+
+  local balance=""
+  [ "${CLUSTER_STICKY:-0}" = 1 ] && balance="    hash \$remote_addr consistent;"
+  mkdir -p "$DIR/nginx"
+  cat > "$DIR/nginx.conf" <<NGINX
+worker_processes 1;
+pid $DIR/nginx.pid;
+error_log $DIR/nginx-error.log warn;
+events { worker_connections 20000; }
+worker_rlimit_nofile 65535;
+http {
+  access_log off;
+  client_body_temp_path $DIR/nginx;
+  proxy_temp_path $DIR/nginx;
+  fastcgi_temp_path $DIR/nginx;
+  uwsgi_temp_path $DIR/nginx;
+  scgi_temp_path $DIR/nginx;
+  map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
+  upstream taskhub {
+$balance
+$upstream    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:$LB_PORT;
+    client_max_body_size 1m;
+    location /hubs/ {
+      proxy_pass http://taskhub;
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade \$http_upgrade;
+      proxy_set_header Connection \$connection_upgrade;
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_read_timeout 3600s;
+      proxy_send_timeout 3600s;
+      proxy_buffering off;
+    }
+    location / {
+      proxy_pass http://taskhub;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$host;
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_next_upstream error timeout http_502 http_503;
+    }
+  }
+}
+NGINX
+  if alive "$DIR/nginx.pid"; then nginx -c "$DIR/nginx.conf" -p "$DIR" -s reload; else nginx -c "$DIR/nginx.conf" -p "$DIR"; fi
+  wait_http "http://127.0.0.1:$LB_PORT/readyz" 20
+  log "TaskHub cluster ready at http://127.0.0.1:$LB_PORT ($REPLICAS replicas)"
+}
+
+stop() {
+  if alive "$DIR/nginx.pid"; then kill "$(cat "$DIR/nginx.pid")"; log "nginx stopped"; fi
+  rm -f "$DIR/nginx.pid"
+  for pidfile in "$DIR"/replica-*.pid; do
+    [ -e "$pidfile" ] || continue
+    if alive "$pidfile"; then kill "$(cat "$pidfile")"; log "$(basename "$pidfile" .pid) stopped"; fi
+    rm -f "$pidfile"
+  done
+}
+
+status() {
+  for pidfile in "$DIR"/replica-*.pid "$DIR/nginx.pid"; do
+    [ -e "$pidfile" ] || continue
+    if alive "$pidfile"; then echo "$(basename "$pidfile" .pid): running (pid $(cat "$pidfile"))"; else echo "$(basename "$pidfile" .pid): dead"; fi
+  done
+}
+
+case "${1:-start}" in
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start ;;
+  status) status ;;
+  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+esac
