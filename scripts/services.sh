@@ -2,6 +2,8 @@
 # Installs (idempotently) and starts the services the tests and the local cluster use, on loopback only:
 #   MariaDB 10.11 on 127.0.0.1:3306 (user taskhub/taskhub, may create databases taskhub%)
 #   Redis 7 on 127.0.0.1:6379
+#   dynalite (DynamoDB API, in memory) on 127.0.0.1:4567
+#   maildev (SMTP sink) on 127.0.0.1:1025, its web UI and REST API on http://127.0.0.1:1080
 # Usage: scripts/services.sh start|stop|status
 # PID files live in .run/; `stop` stops only what this script started.
 set -euo pipefail
@@ -58,6 +60,29 @@ start_redis() {
   log "Redis ready on 127.0.0.1:6379"
 }
 
+start_node_service() { # start_node_service <name> <probe command> <node script and args...>
+  local name=$1 probe=$2; shift 2
+  if bash -c "$probe" >/dev/null 2>&1; then return 0; fi
+  log "starting $name"
+  # node itself (not npx) so that the PID we keep is the process that listens.
+  nohup node "$@" >"$RUN_DIR/$name.log" 2>&1 &
+  echo $! > "$RUN_DIR/$name.pid"
+  wait_for "$name" 30 bash -c "$probe"
+  log "$name ready"
+}
+
+start_node_services() {
+  command -v node >/dev/null || { log "node is required (for dynalite and maildev)"; return 1; }
+  if [ ! -d tools/services/node_modules/dynalite ] || [ ! -d tools/services/node_modules/maildev ]; then
+    log "installing dynalite and maildev (npm ci)"
+    (cd tools/services && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  start_node_service dynalite "curl -s -o /dev/null http://127.0.0.1:4567" \
+    tools/services/node_modules/dynalite/cli.js --host 127.0.0.1 --port 4567 --createTableMs 0 --deleteTableMs 0 --updateTableMs 0
+  start_node_service maildev "curl -fs -o /dev/null http://127.0.0.1:1080/email" \
+    tools/services/node_modules/maildev/bin/maildev --ip 127.0.0.1 --web-ip 127.0.0.1 -s 1025 -w 1080
+}
+
 stop_pidfile() {
   local f="$RUN_DIR/$1.pid"
   if [ -f "$f" ]; then
@@ -68,10 +93,12 @@ stop_pidfile() {
 }
 
 case "${1:-start}" in
-  start) start_mariadb; start_redis ;;
-  stop) stop_pidfile redis; log "Redis stopped (MariaDB is a system service: 'service mariadb stop')" ;;
+  start) command -v curl >/dev/null || apt_install curl; start_mariadb; start_redis; start_node_services ;;
+  stop) for s in redis dynalite maildev; do stop_pidfile "$s"; done; log "stopped what this script started (MariaDB is a system service: 'service mariadb stop')" ;;
   status)
     mysqladmin -h127.0.0.1 -utaskhub -ptaskhub ping 2>/dev/null || echo "mariadb: down"
-    redis-cli -h 127.0.0.1 ping 2>/dev/null || echo "redis: down" ;;
+    redis-cli -h 127.0.0.1 ping 2>/dev/null || echo "redis: down"
+    curl -s -o /dev/null -w 'dynalite: %{http_code}\n' http://127.0.0.1:4567 || echo "dynalite: down"
+    curl -fs -o /dev/null -w 'maildev: %{http_code}\n' http://127.0.0.1:1080/email || echo "maildev: down" ;;
   *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac

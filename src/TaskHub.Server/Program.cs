@@ -2,6 +2,7 @@ using TaskHub.Server.Data;
 using TaskHub.Server.Features.Activity;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Notifications;
 using TaskHub.Server.Features.Realtime;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
@@ -12,6 +13,7 @@ builder.AddTaskHubData();
 builder.AddTaskHubApi();
 builder.AddTaskHubAuth();
 builder.AddTaskHubRealtime();
+builder.AddTaskHubNotifications();
 
 var app = builder.Build();
 

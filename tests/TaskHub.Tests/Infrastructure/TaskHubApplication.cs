@@ -22,10 +22,19 @@ public abstract class TaskHubApplication : WebApplicationFactory<Program>, IAsyn
 
     protected abstract void ConfigureDatabase(IWebHostBuilder builder);
 
+    /// <summary>Where this fixture's emails go when no SMTP server is configured (a folder of its own).</summary>
+    public string MailPickupDirectory { get; } = Path.Combine(Path.GetTempPath(), $"taskhub-mail-{Guid.NewGuid():N}");
+
+    /// <summary>More configuration for a fixture (SMTP, DynamoDB, EventBridge, outbox timing…).</summary>
+    public Dictionary<string, string> Settings { get; } = new();
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Testing");
         builder.UseSetting("Jwt:SigningKey", SigningKey);
+        builder.UseSetting("Email:PickupDirectory", MailPickupDirectory);
+        builder.UseSetting("Outbox:PollIntervalSeconds", "0.1");
+        foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", "None");
         ConfigureDatabase(builder);
@@ -67,7 +76,7 @@ public abstract class TaskHubApplication : WebApplicationFactory<Program>, IAsyn
 public sealed record TestUser(Guid Id, string Email, string Password, HttpClient Client, string AccessToken, string RefreshToken);
 
 /// <summary>The embedded mode: SQLite in a file of this fixture's own, migrated at start like `dotnet run`.</summary>
-public sealed class SqliteApplication : TaskHubApplication
+public class SqliteApplication : TaskHubApplication
 {
     private readonly string _file = Path.Combine(Path.GetTempPath(), $"taskhub-test-{Guid.NewGuid():N}.db");
 

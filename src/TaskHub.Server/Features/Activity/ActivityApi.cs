@@ -40,11 +40,14 @@ public static class ActivityApi
 
     /// <summary>A task's change history, newest first.</summary>
     public static async Task<Results<Ok<List<BoardEventDto>>, ProblemHttpResult>> GetTaskActivity(
-        Guid taskId, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+        Guid taskId, HttpContext http, TaskHubDbContext db, IServiceProvider services, CancellationToken ct)
     {
         var userId = http.User.GetUserId();
         var visible = await db.Tasks.AnyAsync(t => t.Id == taskId && t.Board.Members.Any(m => m.UserId == userId), ct);
         if (!visible) return Problems.NotFound("Task");
+        // Scaled out, the change log lives in DynamoDB (fed by the outbox); embedded, it is the SQL event table.
+        if (services.GetService<DynamoChangeLog>() is { } changeLog)
+            return TypedResults.Ok(await changeLog.TaskHistoryAsync(taskId, MaxPage, ct));
         var rows = await db.BoardEvents.AsNoTracking()
             .Where(e => e.TaskId == taskId)
             .OrderByDescending(e => e.Seq).Take(MaxPage).ToListAsync(ct);

@@ -1,0 +1,175 @@
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Prometheus;
+using TaskHub.Server.Data;
+
+namespace TaskHub.Server.Features.Notifications;
+
+/// <summary>Delivers one kind of outbox message. Returns the error of each message that failed (absent = delivered).</summary>
+public interface IOutboxHandler
+{
+    string Kind { get; }
+    Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct);
+}
+
+public static class OutboxMetrics
+{
+    public static readonly Gauge Pending = Metrics.CreateGauge("taskhub_outbox_pending", "Outbox messages not yet delivered nor dead-lettered.");
+    public static readonly Gauge OldestAge = Metrics.CreateGauge("taskhub_outbox_oldest_age_seconds", "Age of the oldest undelivered outbox message.");
+    public static readonly Counter DeadLetters = Metrics.CreateCounter("taskhub_outbox_dead_letters_total", "Outbox messages given up on after the last attempt.");
+    public static readonly Counter Deliveries = Metrics.CreateCounter("taskhub_outbox_deliveries_total", "Outbox delivery attempts.",
+        new CounterConfiguration { LabelNames = ["target", "outcome"] });
+    public static readonly Counter EmailsSent = Metrics.CreateCounter("taskhub_emails_sent_total", "Emails handed to the mail transport.");
+    public static readonly Counter EmailsFailed = Metrics.CreateCounter("taskhub_emails_failed_total", "Emails the mail transport refused or could not take.");
+}
+
+/// <summary>
+/// The outbox dispatcher (one per replica, safe with many): claims due messages with a lease
+/// (UPDATE … WHERE unclaimed or lease expired), delivers them, and records the outcome: delivered,
+/// retry later with exponential backoff and jitter, or dead-lettered with an alert after the last attempt.
+/// </summary>
+public sealed partial class OutboxDispatcher(
+    IServiceScopeFactory scopes, IOptions<OutboxOptions> options, TimeProvider clock,
+    IHttpClientFactory http, ILogger<OutboxDispatcher> log) : BackgroundService
+{
+    private DateTime _lastGaugeUpdate;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var poll = TimeSpan.FromSeconds(options.Value.PollIntervalSeconds);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            int handled;
+            try
+            {
+                handled = await RunOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogRunFailed(log, e);
+                handled = 0;
+            }
+            if (handled == 0) await Task.Delay(poll, clock, stoppingToken);
+        }
+    }
+
+    /// <summary>Claims and delivers one batch; returns how many messages it handled.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        var o = options.Value;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var handlers = scope.ServiceProvider.GetServices<IOutboxHandler>().ToDictionary(h => h.Kind);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await UpdateGaugesAsync(db, now, ct);
+
+        var due = await db.Set<OutboxMessage>()
+            .Where(m => m.DeliveredAt == null && m.DeadLetteredAt == null && m.NextAttemptAt <= now && (m.ClaimedUntil == null || m.ClaimedUntil < now))
+            .OrderBy(m => m.Id).Select(m => m.Id).Take(o.BatchSize).ToListAsync(ct);
+        if (due.Count == 0) return 0;
+
+        // Claim: only rows still unclaimed (or whose lease ran out) are taken, so two replicas never both do.
+        var token = Guid.NewGuid();
+        var leaseUntil = now.AddSeconds(o.LeaseSeconds);
+        await db.Set<OutboxMessage>()
+            .Where(m => due.Contains(m.Id) && m.DeliveredAt == null && m.DeadLetteredAt == null && (m.ClaimedUntil == null || m.ClaimedUntil < now))
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimToken, token).SetProperty(m => m.ClaimedUntil, leaseUntil), ct);
+        var claimed = await db.Set<OutboxMessage>().Where(m => m.ClaimToken == token).OrderBy(m => m.Id).ToListAsync(ct);
+
+        foreach (var group in claimed.GroupBy(m => m.Kind))
+        {
+            IReadOnlyDictionary<long, string> failures;
+            if (!handlers.TryGetValue(group.Key, out var handler))
+                failures = group.ToDictionary(m => m.Id, _ => $"No handler for kind '{group.Key}' on this replica.");
+            else
+            {
+                try
+                {
+                    failures = await handler.DeliverAsync(group.ToList(), ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    failures = group.ToDictionary(m => m.Id, _ => $"{e.GetType().Name}: {e.Message}");
+                }
+            }
+            var deliveredAt = clock.GetUtcNow().UtcDateTime;
+            foreach (var m in group)
+            {
+                m.ClaimToken = null;
+                m.ClaimedUntil = null;
+                if (!failures.TryGetValue(m.Id, out var error))
+                {
+                    m.DeliveredAt = deliveredAt;
+                    OutboxMetrics.Deliveries.WithLabels(m.Kind, "delivered").Inc();
+                    continue;
+                }
+                m.Attempts++;
+                m.LastError = error.Length > 2000 ? error[..2000] : error;
+                OutboxMetrics.Deliveries.WithLabels(m.Kind, "failed").Inc();
+                if (m.Attempts >= o.MaxAttempts)
+                {
+                    m.DeadLetteredAt = deliveredAt;
+                    OutboxMetrics.DeadLetters.Inc();
+                    LogDeadLettered(log, m.Key, m.Attempts, error);
+                    await AlertAsync(m, ct);
+                }
+                else
+                {
+                    m.NextAttemptAt = deliveredAt + Backoff(m.Attempts, o);
+                    LogRetry(log, m.Key, m.Attempts, m.NextAttemptAt, error);
+                }
+            }
+        }
+        await db.SaveChangesAsync(ct);
+        return claimed.Count;
+    }
+
+    /// <summary>first × 2^(attempt−1), capped, with ±20 % jitter so replicas do not retry in lockstep.</summary>
+    public static TimeSpan Backoff(int attempt, OutboxOptions o)
+    {
+        var seconds = Math.Min(o.MaxRetrySeconds, o.FirstRetrySeconds * Math.Pow(2, attempt - 1));
+        return TimeSpan.FromSeconds(seconds * (0.8 + Random.Shared.NextDouble() * 0.4));
+    }
+
+    private async Task AlertAsync(OutboxMessage m, CancellationToken ct)
+    {
+        var url = options.Value.AlertWebhookUrl;
+        if (string.IsNullOrWhiteSpace(url)) return;
+        try
+        {
+            var response = await http.CreateClient("alerts").PostAsJsonAsync(url, new
+            {
+                text = $"TaskHub gave up delivering {m.Kind} message {m.Key} after {m.Attempts} attempts: {m.LastError}",
+                kind = m.Kind, key = m.Key, attempts = m.Attempts, lastError = m.LastError, createdAt = m.CreatedAt,
+            }, ct);
+            response.EnsureSuccessStatusCode();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogAlertFailed(log, e, m.Key);
+        }
+    }
+
+    private async Task UpdateGaugesAsync(TaskHubDbContext db, DateTime now, CancellationToken ct)
+    {
+        if (now - _lastGaugeUpdate < TimeSpan.FromSeconds(5)) return;
+        _lastGaugeUpdate = now;
+        var pending = db.Set<OutboxMessage>().Where(m => m.DeliveredAt == null && m.DeadLetteredAt == null);
+        OutboxMetrics.Pending.Set(await pending.CountAsync(ct));
+        var oldest = await pending.OrderBy(m => m.Id).Select(m => (DateTime?)m.CreatedAt).FirstOrDefaultAsync(ct);
+        OutboxMetrics.OldestAge.Set(oldest is null ? 0 : Math.Max(0, (now - oldest.Value).TotalSeconds));
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox dispatch round failed")]
+    private static partial void LogRunFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox message {Key} failed (attempt {Attempts}); next try at {NextAttemptAt:o}: {Error}")]
+    private static partial void LogRetry(ILogger logger, string key, int attempts, DateTime nextAttemptAt, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox message {Key} dead-lettered after {Attempts} attempts: {Error}")]
+    private static partial void LogDeadLettered(ILogger logger, string key, int attempts, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not post the dead-letter alert for {Key}")]
+    private static partial void LogAlertFailed(ILogger logger, Exception exception, string key);
+}

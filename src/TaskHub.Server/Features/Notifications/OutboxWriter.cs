@@ -1,0 +1,55 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Notifications;
+
+/// <summary>Which announcements this deployment makes, decided once from configuration.</summary>
+public sealed record OutboxTargets(bool ChangeLog, bool BusEvents, bool Email);
+
+/// <summary>
+/// Adds the outbox rows for every board event being saved, in the same SaveChanges (so the same
+/// transaction) as the event and the change itself: a change is never committed without its announcements.
+/// </summary>
+public sealed class OutboxWriter(OutboxTargets targets, TimeProvider clock) : ISaveChangesInterceptor
+{
+    public ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
+    {
+        Write(eventData.Context);
+        return ValueTask.FromResult(result);
+    }
+
+    public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        Write(eventData.Context);
+        return result;
+    }
+
+    private void Write(DbContext? context)
+    {
+        if (context is null) return;
+        var added = context.ChangeTracker.Entries<BoardEvent>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+        if (added.Count == 0) return;
+        var now = clock.GetUtcNow().UtcDateTime;
+        foreach (var e in added)
+        {
+            var payload = JsonSerializer.Serialize(BoardEventDto.From(e), TaskHubJson.Options);
+            var id = $"{e.BoardId:N}:{e.Seq}";
+            if (targets.ChangeLog) context.Add(New(OutboxKinds.ChangeLog, $"changelog:{id}", payload, now));
+            if (targets.BusEvents) context.Add(New(OutboxKinds.BusEvent, $"event:{id}", BusEvent.Serialize(e.Type, payload), now));
+            if (targets.Email) context.Add(New(OutboxKinds.TaskEmail, $"task-email:{id}", payload, now));
+        }
+    }
+
+    public static OutboxMessage New(string kind, string key, string payload, DateTime now) =>
+        new() { Kind = kind, Key = key, Payload = payload, CreatedAt = now, NextAttemptAt = now };
+}
+
+/// <summary>An event for the bus: its detail type and its JSON detail.</summary>
+public sealed record BusEvent(string DetailType, JsonElement Detail)
+{
+    public static string Serialize(string detailType, string detailJson) =>
+        JsonSerializer.Serialize(new BusEvent(detailType, JsonDocument.Parse(detailJson).RootElement), TaskHubJson.Options);
+}

@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Notifications;
+
+/// <summary>
+/// Emails a task change to the people involved: assignee, supervisor and creator (and whoever the change
+/// took off the task), never the person who made it, and only if they want change emails. Each
+/// recipient's mail is recorded in sent_emails under an idempotency key, so a retry never sends it twice.
+/// </summary>
+public sealed partial class TaskEmailHandler(
+    TaskHubDbContext db, IEmailSender sender, IOptions<EmailOptions> options, TimeProvider clock, ILogger<TaskEmailHandler> log) : IOutboxHandler
+{
+    public string Kind => OutboxKinds.TaskEmail;
+
+    public async Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct)
+    {
+        var failures = new Dictionary<long, string>();
+        foreach (var m in batch)
+        {
+            try
+            {
+                await DeliverOneAsync(JsonSerializer.Deserialize<BoardEventDto>(m.Payload, TaskHubJson.Options)!, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failures[m.Id] = $"{e.GetType().Name}: {e.Message}";
+            }
+        }
+        return failures;
+    }
+
+    private async Task DeliverOneAsync(BoardEventDto e, CancellationToken ct)
+    {
+        var people = new HashSet<Guid>(new[] { e.Task.AssigneeId, e.Task.SupervisorId, e.Task.CreatedById }.OfType<Guid>());
+        foreach (var c in e.Changes.Where(c => c.Field is "assigneeId" or "supervisorId"))
+            if (Guid.TryParse(c.From, out var previous)) people.Add(previous);
+        if (e.ActorId is { } actor) people.Remove(actor);
+        if (people.Count == 0) return;
+
+        var recipients = await db.Users.AsNoTracking().Where(u => people.Contains(u.Id) && u.EmailOnChange).ToListAsync(ct);
+        if (recipients.Count == 0) return;
+        var names = await db.Users.AsNoTracking()
+            .Where(u => u.Id == e.ActorId || u.Id == e.Task.AssigneeId || u.Id == e.Task.SupervisorId || people.Contains(u.Id))
+            .ToDictionaryAsync(u => u.Id, u => u.DisplayName, ct);
+        foreach (var c in e.Changes)
+            foreach (var v in new[] { c.From, c.To })
+                if (c.Field is "assigneeId" or "supervisorId" && Guid.TryParse(v, out var id) && !names.ContainsKey(id))
+                    names[id] = await db.Users.Where(u => u.Id == id).Select(u => u.DisplayName).FirstOrDefaultAsync(ct) ?? "a former member";
+        var boardName = await db.Boards.Where(b => b.Id == e.BoardId).Select(b => b.Name).FirstOrDefaultAsync(ct) ?? "a deleted board";
+
+        foreach (var user in recipients)
+        {
+            var key = $"task-email:{e.BoardId:N}:{e.Seq}:{user.Id:N}";
+            if (await db.Set<SentEmail>().AnyAsync(s => s.Key == key, ct)) continue;
+            var message = Render(e, user, boardName, names, key);
+            try
+            {
+                await sender.SendAsync(message, ct);
+            }
+            catch
+            {
+                OutboxMetrics.EmailsFailed.Inc();
+                throw;
+            }
+            OutboxMetrics.EmailsSent.Inc();
+            db.Add(new SentEmail { Key = key, Recipient = user.Email, SentAt = clock.GetUtcNow().UtcDateTime });
+            await db.SaveChangesAsync(ct);
+            LogSent(log, key);
+        }
+    }
+
+    public MimeMessage Render(BoardEventDto e, User to, string boardName, IReadOnlyDictionary<Guid, string> names, string key)
+    {
+        var o = options.Value;
+        var zone = TimeZoneInfo.TryFindSystemTimeZoneById(to.TimeZone, out var z) ? z : TimeZoneInfo.Utc;
+        var who = e.ActorId is { } a && names.TryGetValue(a, out var actorName) ? actorName : "TaskHub";
+        var baseUrl = o.PublicBaseUrl.TrimEnd('/');
+        var taskUrl = $"{baseUrl}/boards/{e.BoardId}?task={e.Task.Id}";
+        var settingsUrl = $"{baseUrl}/settings";
+
+        string Show(FieldChange c, string? v)
+        {
+            if (string.IsNullOrEmpty(v)) return "(none)";
+            if (c.Field is "assigneeId" or "supervisorId" && Guid.TryParse(v, out var id)) return names.TryGetValue(id, out var n) ? n : "someone";
+            if (c.Field == "dueAt" && DateTime.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var due))
+                return FormatTime(due, zone);
+            if (c.Field == "description") return v.Length > 200 ? v[..200] + "…" : v;
+            return v;
+        }
+
+        var lines = e.Changes.Select(c => (Label: Label(c.Field), From: Show(c, c.From), To: Show(c, c.To))).ToList();
+        var headline = e.Type switch
+        {
+            BoardEventTypes.TaskCreated => $"{who} created “{e.Task.Title}”",
+            BoardEventTypes.TaskDeleted => $"{who} deleted “{e.Task.Title}”",
+            _ => $"{who} changed “{e.Task.Title}”",
+        };
+        var summary = e.Type == BoardEventTypes.TaskUpdated && lines.Count > 0
+            ? string.Join(", ", lines.Take(2).Select(l => $"{l.Label}: {l.From} → {l.To}"))
+            : e.Type == BoardEventTypes.TaskCreated ? "new task" : "deleted";
+
+        var text = new StringBuilder()
+            .AppendLine(headline).AppendLine($"Board: {boardName}").AppendLine($"When: {FormatTime(e.At, zone)}").AppendLine();
+        foreach (var l in lines)
+            text.AppendLine(e.Type == BoardEventTypes.TaskCreated ? $"{l.Label}: {l.To}" : $"{l.Label}: {l.From} → {l.To}");
+        if (e.Type != BoardEventTypes.TaskDeleted) text.AppendLine().AppendLine($"Open the task: {taskUrl}");
+        text.AppendLine().AppendLine($"You get this because you are involved in this task. Change your email settings: {settingsUrl}");
+
+        var enc = (string s) => WebUtility.HtmlEncode(s);
+        var rows = string.Concat(lines.Select(l => e.Type == BoardEventTypes.TaskCreated
+            ? $"<tr><td style=\"padding:4px 12px 4px 0;color:#555\">{enc(l.Label)}</td><td>{enc(l.To)}</td></tr>"
+            : $"<tr><td style=\"padding:4px 12px 4px 0;color:#555\">{enc(l.Label)}</td><td><s style=\"color:#999\">{enc(l.From)}</s> → <b>{enc(l.To)}</b></td></tr>"));
+        var button = e.Type == BoardEventTypes.TaskDeleted ? "" :
+            $"<p><a href=\"{enc(taskUrl)}\" style=\"display:inline-block;background:#4f46e5;color:#fff;padding:8px 14px;border-radius:6px;text-decoration:none\">Open the task</a></p>";
+        var html = $"""
+            <!doctype html><html><body style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#111;max-width:560px">
+            <p style="font-size:16px"><b>{enc(headline)}</b></p>
+            <p style="color:#555">{enc(boardName)} · {enc(FormatTime(e.At, zone))}</p>
+            <table style="border-collapse:collapse">{rows}</table>
+            {button}
+            <p style="color:#888;font-size:12px">You get this because you are involved in this task. <a href="{enc(settingsUrl)}">Email settings</a></p>
+            </body></html>
+            """;
+
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse(o.From));
+        message.To.Add(new MailboxAddress(to.DisplayName, to.Email));
+        message.Subject = $"[{boardName}] {e.Task.Title} — {summary}";
+        message.MessageId = $"{key.Replace(':', '.')}@taskhub";
+        message.Headers.Add("List-Unsubscribe", $"<{settingsUrl}>");
+        message.Headers.Add("X-TaskHub-Key", key);
+        message.Body = new BodyBuilder { TextBody = text.ToString(), HtmlBody = html }.ToMessageBody();
+        return message;
+    }
+
+    private static string Label(string field) => field switch
+    {
+        "title" => "Title",
+        "description" => "Description",
+        "status" => "Status",
+        "priority" => "Priority",
+        "dueAt" => "Deadline",
+        "assigneeId" => "Assignee",
+        "supervisorId" => "Supervisor",
+        _ => field,
+    };
+
+    /// <summary>A time in the recipient's zone, e.g. "Mon 1 Dec 2026, 10:00 (Europe/Berlin)".</summary>
+    public static string FormatTime(DateTime utc, TimeZoneInfo zone) =>
+        $"{TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), zone).ToString("ddd d MMM yyyy, HH:mm", CultureInfo.InvariantCulture)} ({zone.Id})";
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sent email {Key}")]
+    private static partial void LogSent(ILogger logger, string key);
+}
