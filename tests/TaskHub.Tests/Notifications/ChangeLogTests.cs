@@ -1,0 +1,70 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Infrastructure;
+using TaskHub.Tests.Infrastructure;
+
+namespace TaskHub.Tests.Notifications;
+
+/// <summary>The change log in DynamoDB: the real DynamoDB API served by dynalite (scripts/services.sh), a table of its own.</summary>
+public sealed class DynamoApplication : MariaDbApplication
+{
+    public string Table { get; } = $"taskhub-test-{Guid.NewGuid():N}";
+
+    public DynamoApplication()
+    {
+        Settings["DynamoDb:ServiceUrl"] = Environment.GetEnvironmentVariable("TASKHUB_TEST_DYNAMODB") ?? "http://127.0.0.1:4567";
+        Settings["DynamoDb:TableName"] = Table;
+    }
+}
+
+public sealed class ChangeLogTests(DynamoApplication app) : IClassFixture<DynamoApplication>
+{
+    [Fact]
+    public async Task EveryChangeReachesTheDynamoChangeLogAndTheActivityTabReadsItNewestFirst()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var id = (await ada.CreateTaskAsync(board, new { title = "logged" })).GetProperty("id").GetGuid();
+        await ada.CreateTaskAsync(board, new { title = "another task" });
+        await (await ada.Client.Patch($"/api/tasks/{id}", new { status = "in_progress" })).Json(HttpStatusCode.OK);
+        await (await ada.Client.Patch($"/api/tasks/{id}", new { priority = "urgent" })).Json(HttpStatusCode.OK);
+
+        // Served from DynamoDB (the outbox delivers within moments), in the same shape as the SQL log.
+        long[] seqs = [];
+        Assert.True(await LiveBoard.EventuallyAsync(() =>
+            (seqs = ada.Client.GetJson($"/api/tasks/{id}/activity").Result.EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()).ToArray()).Length == 3));
+        Assert.Equal([4L, 3L, 1L], seqs);
+        var latest = (await ada.Client.GetJson($"/api/tasks/{id}/activity"))[0];
+        Assert.Equal("priority", latest.GetProperty("changes")[0].GetProperty("field").GetString());
+        Assert.Equal(ada.Id, latest.GetProperty("actorId").GetGuid());
+    }
+
+    [Fact]
+    public async Task WritingTheSameEventTwiceLeavesOneEntry()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var id = (await ada.CreateTaskAsync(board, new { title = "once" })).GetProperty("id").GetGuid();
+        var log = app.Services.GetRequiredService<DynamoChangeLog>();
+        Assert.True(await LiveBoard.EventuallyAsync(() => log.TaskHistoryAsync(id, 10, default).Result.Count == 1));
+
+        var events = await ada.Client.GetJson($"/api/boards/{board}/events?after=0");
+        var e = JsonSerializer.Deserialize<List<BoardEventDto>>(events.GetRawText(), TaskHubJson.Options)!.Single();
+        await log.PutAsync(e, default); // a redelivery
+        await log.PutAsync(e, default);
+
+        Assert.Single(await log.TaskHistoryAsync(id, 10, default));
+    }
+
+    [Fact]
+    public async Task AnotherBoardsTaskActivityIsStillNotFound()
+    {
+        var ada = await app.SignUpAsync();
+        var eve = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var id = (await ada.CreateTaskAsync(board, new { title = "private" })).GetProperty("id").GetGuid();
+        await (await eve.Client.GetAsync($"/api/tasks/{id}/activity")).AssertProblem(HttpStatusCode.NotFound);
+    }
+}
