@@ -4,6 +4,7 @@ using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
 using TaskHub.Server.Features.Notifications;
 using TaskHub.Server.Features.Realtime;
+using TaskHub.Server.Features.Reports;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
@@ -34,6 +35,7 @@ app.MapMembers();
 app.MapTasks();
 app.MapActivity();
 app.MapRealtime();
+app.MapReports();
 app.MapOperations();
 
 app.Run();
