@@ -2,6 +2,7 @@ using TaskHub.Server.Data;
 using TaskHub.Server.Features.Activity;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Jobs;
 using TaskHub.Server.Features.Notifications;
 using TaskHub.Server.Features.Realtime;
 using TaskHub.Server.Features.Reports;
@@ -15,6 +16,7 @@ builder.AddTaskHubApi();
 builder.AddTaskHubAuth();
 builder.AddTaskHubRealtime();
 builder.AddTaskHubNotifications();
+builder.AddTaskHubJobs();
 
 var app = builder.Build();
 
@@ -36,6 +38,7 @@ app.MapTasks();
 app.MapActivity();
 app.MapRealtime();
 app.MapReports();
+app.MapTaskHubJobs();
 app.MapOperations();
 
 app.Run();

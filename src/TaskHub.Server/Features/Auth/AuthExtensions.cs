@@ -55,11 +55,18 @@ public static class AuthExtensions
                 {
                     OnMessageReceived = ctx =>
                     {
-                        // Browsers cannot set headers on WebSockets: the hub accepts the token in the query string.
-                        if (ctx.HttpContext.Request.Path.StartsWithSegments("/hubs") &&
+                        // Browsers cannot set headers on WebSockets (the hub) or on a page they open (the jobs
+                        // dashboard): those two accept the token in the query string; the dashboard also in its cookie.
+                        var path = ctx.HttpContext.Request.Path;
+                        if ((path.StartsWithSegments("/hubs") || path.StartsWithSegments(Jobs.JobsExtensions.DashboardPath)) &&
                             ctx.Request.Query.TryGetValue("access_token", out var token))
                         {
                             ctx.Token = token;
+                        }
+                        else if (path.StartsWithSegments(Jobs.JobsExtensions.DashboardPath) &&
+                                 ctx.Request.Cookies.TryGetValue(Jobs.JobsExtensions.DashboardCookie, out var cookie))
+                        {
+                            ctx.Token = cookie;
                         }
                         return Task.CompletedTask;
                     },

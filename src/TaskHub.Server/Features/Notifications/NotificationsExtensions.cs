@@ -33,7 +33,9 @@ public static class NotificationsExtensions
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
 
+        services.AddSingleton<EmailComposer>();
         services.AddScoped<IOutboxHandler, TaskEmailHandler>();
+        services.AddScoped<IOutboxHandler, EmailHandler>();
         if (string.IsNullOrWhiteSpace(config[$"{SmtpOptions.Section}:Host"]))
             services.AddSingleton<IEmailSender, PickupFolderEmailSender>();
         else

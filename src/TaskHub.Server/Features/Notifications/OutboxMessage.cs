@@ -37,6 +37,7 @@ public static class OutboxKinds
     public const string ChangeLog = "changelog";
     public const string BusEvent = "event";
     public const string TaskEmail = "task-email";
+    public const string Email = "email";
 }
 
 internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<OutboxMessage>

@@ -18,7 +18,7 @@ namespace TaskHub.Server.Features.Notifications;
 /// recipient's mail is recorded in sent_emails under an idempotency key, so a retry never sends it twice.
 /// </summary>
 public sealed partial class TaskEmailHandler(
-    TaskHubDbContext db, IEmailSender sender, IOptions<EmailOptions> options, TimeProvider clock, ILogger<TaskEmailHandler> log) : IOutboxHandler
+    TaskHubDbContext db, IEmailSender sender, EmailComposer composer, IOptions<EmailOptions> options, TimeProvider clock, ILogger<TaskEmailHandler> log) : IOutboxHandler
 {
     public string Kind => OutboxKinds.TaskEmail;
 
@@ -61,21 +61,8 @@ public sealed partial class TaskEmailHandler(
         foreach (var user in recipients)
         {
             var key = $"task-email:{e.BoardId:N}:{e.Seq}:{user.Id:N}";
-            if (await db.Set<SentEmail>().AnyAsync(s => s.Key == key, ct)) continue;
-            var message = Render(e, user, boardName, names, key);
-            try
-            {
-                await sender.SendAsync(message, ct);
-            }
-            catch
-            {
-                OutboxMetrics.EmailsFailed.Inc();
-                throw;
-            }
-            OutboxMetrics.EmailsSent.Inc();
-            db.Add(new SentEmail { Key = key, Recipient = user.Email, SentAt = clock.GetUtcNow().UtcDateTime });
-            await db.SaveChangesAsync(ct);
-            LogSent(log, key);
+            if (await EmailHandler.SendOnceAsync(db, sender, Render(e, user, boardName, names, key), key, user.Email, clock, ct))
+                LogSent(log, key);
         }
     }
 
@@ -132,15 +119,7 @@ public sealed partial class TaskEmailHandler(
             </body></html>
             """;
 
-        var message = new MimeMessage();
-        message.From.Add(MailboxAddress.Parse(o.From));
-        message.To.Add(new MailboxAddress(to.DisplayName, to.Email));
-        message.Subject = $"[{boardName}] {e.Task.Title} — {summary}";
-        message.MessageId = $"{key.Replace(':', '.')}@taskhub";
-        message.Headers.Add("List-Unsubscribe", $"<{settingsUrl}>");
-        message.Headers.Add("X-TaskHub-Key", key);
-        message.Body = new BodyBuilder { TextBody = text.ToString(), HtmlBody = html }.ToMessageBody();
-        return message;
+        return composer.Compose(to.Email, to.DisplayName, $"[{boardName}] {e.Task.Title} — {summary}", text.ToString(), html, key);
     }
 
     private static string Label(string field) => field switch

@@ -82,10 +82,10 @@ public static class ReportsApi
         return true;
     }
 
-    private static DateTime ToUtc(DateOnly day, TimeZoneInfo zone) =>
+    public static DateTime ToUtc(DateOnly day, TimeZoneInfo zone) =>
         TimeZoneInfo.ConvertTimeToUtc(day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified), zone);
 
-    private static async Task<ProgressReport> BuildAsync(IQueryable<TaskItem> scope, Window w, TimeZoneInfo zone, TimeProvider clock, TaskHubDbContext db, CancellationToken ct)
+    public static async Task<ProgressReport> BuildAsync(IQueryable<TaskItem> scope, Window w, TimeZoneInfo zone, TimeProvider clock, TaskHubDbContext db, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var asOf = now < w.ToUtc ? now : w.ToUtc;

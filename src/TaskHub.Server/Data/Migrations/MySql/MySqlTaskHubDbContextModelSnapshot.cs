@@ -210,6 +210,20 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.ToTable("board_members", (string)null);
                 });
 
+            modelBuilder.Entity("TaskHub.Server.Features.Jobs.JobDelivery", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("varchar(200)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("datetime(6)");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("job_deliveries", (string)null);
+                });
+
             modelBuilder.Entity("TaskHub.Server.Features.Notifications.OutboxMessage", b =>
                 {
                     b.Property<long>("Id")

@@ -203,6 +203,20 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                     b.ToTable("board_members", (string)null);
                 });
 
+            modelBuilder.Entity("TaskHub.Server.Features.Jobs.JobDelivery", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("job_deliveries", (string)null);
+                });
+
             modelBuilder.Entity("TaskHub.Server.Features.Notifications.OutboxMessage", b =>
                 {
                     b.Property<long>("Id")

@@ -1,0 +1,90 @@
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.Redis.StackExchange;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using TaskHub.Server.Data;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Jobs;
+
+public static class JobsExtensions
+{
+    public const string DashboardPath = "/hangfire";
+    public const string DashboardCookie = "taskhub_hangfire";
+
+    /// <summary>
+    /// Hangfire: Redis storage when <c>ConnectionStrings:Redis</c> is set (shared by all replicas), in-memory in the
+    /// embedded mode. (No Hangfire MySQL or SQLite storage package is in our package mirror.)
+    /// </summary>
+    public static IHostApplicationBuilder AddTaskHubJobs(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section).ValidateDataAnnotations()
+            .Validate(o => new[] { o.RemindersCron, o.EscalationCron, o.DigestsCron, o.ReportsCron }.All(c => Cronos.CronExpression.TryParse(c, out _)),
+                "Every Jobs:*Cron must be a valid 5-field cron expression.")
+            .ValidateOnStart();
+        services.AddScoped<DeadlineReminderJob>();
+        services.AddScoped<PriorityEscalationJob>();
+        services.AddScoped<DigestJob>();
+        services.AddScoped<ProgressReportJob>();
+
+        var redis = builder.Configuration.GetConnectionString("Redis");
+        services.AddHangfire((sp, cfg) =>
+        {
+            cfg.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
+            if (string.IsNullOrWhiteSpace(redis)) cfg.UseInMemoryStorage();
+            else cfg.UseRedisStorage(sp.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions { Prefix = "taskhub:hangfire:" });
+        });
+        if (builder.Configuration.GetValue<bool?>($"{JobsOptions.Section}:{nameof(JobsOptions.ServerEnabled)}") ?? true)
+            services.AddHangfireServer(o => o.WorkerCount = Math.Max(2, Environment.ProcessorCount));
+        return builder;
+    }
+
+    /// <summary>The dashboard at /hangfire (administrators only) and every recurring job, registered in one place.</summary>
+    public static WebApplication MapTaskHubJobs(this WebApplication app)
+    {
+        app.UseHangfireDashboard(DashboardPath, new DashboardOptions
+        {
+            DashboardTitle = "TaskHub jobs",
+            AsyncAuthorization = [new AdministratorsOnly()],
+            DisplayStorageConnectionString = false,
+        });
+
+        var o = app.Services.GetRequiredService<IOptions<JobsOptions>>().Value;
+        var jobs = app.Services.GetRequiredService<IRecurringJobManager>();
+        jobs.AddOrUpdate<DeadlineReminderJob>(DeadlineReminderJob.Id, j => j.RunAsync(CancellationToken.None), o.RemindersCron);
+        jobs.AddOrUpdate<PriorityEscalationJob>(PriorityEscalationJob.Id, j => j.RunAsync(CancellationToken.None), o.EscalationCron);
+        jobs.AddOrUpdate<DigestJob>(DigestJob.Id, j => j.RunAsync(CancellationToken.None), o.DigestsCron);
+        jobs.AddOrUpdate<ProgressReportJob>(ProgressReportJob.Id, j => j.RunAsync(CancellationToken.None), o.ReportsCron);
+        return app;
+    }
+
+    /// <summary>
+    /// Lets in only signed-in users whose email is in <c>Jobs:AdminEmails</c>. Browsers open the dashboard with
+    /// <c>/hangfire?access_token=…</c>; the token is then kept in an HttpOnly cookie scoped to /hangfire so the
+    /// dashboard's own requests carry it. Anonymous → 401, anyone else → 403.
+    /// </summary>
+    private sealed class AdministratorsOnly : IDashboardAsyncAuthorizationFilter
+    {
+        public async Task<bool> AuthorizeAsync(DashboardContext context)
+        {
+            var http = context.GetHttpContext();
+            if (http.User.Identity?.IsAuthenticated != true) return false;
+            var admins = http.RequestServices.GetRequiredService<IOptions<JobsOptions>>().Value.AdminEmails;
+            if (admins.Length == 0) return false;
+            var userId = http.User.GetUserId();
+            var db = http.RequestServices.GetRequiredService<TaskHubDbContext>();
+            var email = await db.Users.Where(u => u.Id == userId).Select(u => u.NormalizedEmail).SingleOrDefaultAsync(http.RequestAborted);
+            if (email is null || !admins.Any(a => Features.Auth.User.Normalize(a) == email)) return false;
+            if (http.Request.Query.TryGetValue("access_token", out var token))
+                http.Response.Cookies.Append(DashboardCookie, token.ToString(), new CookieOptions
+                {
+                    HttpOnly = true, SameSite = SameSiteMode.Strict, Secure = http.Request.IsHttps, Path = DashboardPath,
+                    MaxAge = TimeSpan.FromMinutes(15),
+                });
+            return true;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MimeKit;
+using TaskHub.Server.Data;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Notifications;
+
+/// <summary>Builds TaskHub's emails: sender, plain-text and HTML parts, a settings (unsubscribe) link, a stable Message-ID.</summary>
+public sealed class EmailComposer(IOptions<EmailOptions> options)
+{
+    public string BaseUrl => options.Value.PublicBaseUrl.TrimEnd('/');
+    public string SettingsUrl => $"{BaseUrl}/settings";
+
+    public MimeMessage Compose(string toEmail, string toName, string subject, string text, string html, string key)
+    {
+        var message = new MimeMessage();
+        message.From.Add(MailboxAddress.Parse(options.Value.From));
+        message.To.Add(new MailboxAddress(toName, toEmail));
+        message.Subject = subject;
+        message.MessageId = $"{key.Replace(':', '.')}@taskhub";
+        message.Headers.Add("List-Unsubscribe", $"<{SettingsUrl}>");
+        message.Headers.Add("X-TaskHub-Key", key);
+        message.Body = new BodyBuilder { TextBody = text, HtmlBody = html }.ToMessageBody();
+        return message;
+    }
+
+    /// <summary>A simple HTML page around already-encoded inner HTML, with the settings footer.</summary>
+    public string Page(string innerHtml) => $"""
+        <!doctype html><html><body style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#111;max-width:600px">
+        {innerHtml}
+        <p style="color:#888;font-size:12px">You get this because of your TaskHub notification settings. <a href="{WebUtility.HtmlEncode(SettingsUrl)}">Change them</a></p>
+        </body></html>
+        """;
+}
+
+/// <summary>An email rendered when it was decided (by a job), waiting in the outbox to be sent.</summary>
+public sealed record EmailEnvelope(string Key, string ToEmail, string ToName, string Subject, string Text, string Html);
+
+/// <summary>Sends pre-rendered emails from the outbox, once each (the sent_emails record is the idempotency key).</summary>
+public sealed class EmailHandler(TaskHubDbContext db, IEmailSender sender, EmailComposer composer, TimeProvider clock) : IOutboxHandler
+{
+    public string Kind => OutboxKinds.Email;
+
+    public async Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct)
+    {
+        var failures = new Dictionary<long, string>();
+        foreach (var m in batch)
+        {
+            try
+            {
+                var e = JsonSerializer.Deserialize<EmailEnvelope>(m.Payload, TaskHubJson.Options)!;
+                await SendOnceAsync(db, sender, composer.Compose(e.ToEmail, e.ToName, e.Subject, e.Text, e.Html, e.Key), e.Key, e.ToEmail, clock, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                failures[m.Id] = $"{ex.GetType().Name}: {ex.Message}";
+            }
+        }
+        return failures;
+    }
+
+    /// <summary>Sends unless <paramref name="key"/> was sent before, then records it. True when it sent.</summary>
+    public static async Task<bool> SendOnceAsync(TaskHubDbContext db, IEmailSender sender, MimeMessage message, string key, string recipient, TimeProvider clock, CancellationToken ct)
+    {
+        if (await db.Set<SentEmail>().AnyAsync(s => s.Key == key, ct)) return false;
+        try
+        {
+            await sender.SendAsync(message, ct);
+        }
+        catch
+        {
+            OutboxMetrics.EmailsFailed.Inc();
+            throw;
+        }
+        OutboxMetrics.EmailsSent.Inc();
+        db.Add(new SentEmail { Key = key, Recipient = recipient, SentAt = clock.GetUtcNow().UtcDateTime });
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+}
