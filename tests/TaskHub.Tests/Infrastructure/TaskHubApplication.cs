@@ -47,10 +47,10 @@ public abstract class TaskHubApplication : WebApplicationFactory<Program>, IAsyn
     private int _users;
 
     /// <summary>Signs up and logs in a new user; the returned client carries their access token.</summary>
-    public async Task<TestUser> SignUpAsync(string? name = null)
+    public async Task<TestUser> SignUpAsync(string? name = null, string? email = null)
     {
         var n = Interlocked.Increment(ref _users);
-        var email = $"user{n}-{Guid.NewGuid():N}@example.com";
+        email ??= $"user{n}-{Guid.NewGuid():N}@example.com";
         var password = "correct-horse-9";
         var anon = CreateClient();
         var register = await anon.PostAsJsonAsync("/api/auth/register", new { email, password, displayName = name ?? $"User {n}" });
