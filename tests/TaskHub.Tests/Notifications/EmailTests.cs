@@ -14,34 +14,29 @@ public interface IMailFixture
     SmtpGate Gate { get; }
 }
 
+file static class MailSettings
+{
+    public static void Apply(TaskHubApplication app, SmtpGate gate)
+    {
+        app.Settings["Smtp:Host"] = "127.0.0.1";
+        app.Settings["Smtp:Port"] = gate.Port.ToString();
+        app.Settings["Smtp:UseTls"] = "false";
+        app.Settings["Outbox:FirstRetrySeconds"] = "0.2";
+        app.Settings["Outbox:MaxRetrySeconds"] = "0.5";
+        app.Settings["Email:PublicBaseUrl"] = "https://taskhub.example.com";
+    }
+}
+
 public sealed class SqliteMailApplication : SqliteApplication, IMailFixture
 {
     public SmtpGate Gate { get; } = new();
-
-    public SqliteMailApplication()
-    {
-        Settings["Smtp:Host"] = "127.0.0.1";
-        Settings["Smtp:Port"] = Gate.Port.ToString();
-        Settings["Smtp:UseTls"] = "false";
-        Settings["Outbox:FirstRetrySeconds"] = "0.2";
-        Settings["Outbox:MaxRetrySeconds"] = "0.5";
-        Settings["Email:PublicBaseUrl"] = "https://taskhub.example.com";
-    }
+    public SqliteMailApplication() => MailSettings.Apply(this, Gate);
 }
 
 public sealed class MariaDbMailApplication : MariaDbApplication, IMailFixture
 {
     public SmtpGate Gate { get; } = new();
-
-    public MariaDbMailApplication()
-    {
-        Settings["Smtp:Host"] = "127.0.0.1";
-        Settings["Smtp:Port"] = Gate.Port.ToString();
-        Settings["Smtp:UseTls"] = "false";
-        Settings["Outbox:FirstRetrySeconds"] = "0.2";
-        Settings["Outbox:MaxRetrySeconds"] = "0.5";
-        Settings["Email:PublicBaseUrl"] = "https://taskhub.example.com";
-    }
+    public MariaDbMailApplication() => MailSettings.Apply(this, Gate);
 }
 
 public abstract class EmailTests<TApp>(TApp app) where TApp : TaskHubApplication, IMailFixture

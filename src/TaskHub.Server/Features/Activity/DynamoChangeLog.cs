@@ -39,19 +39,7 @@ public sealed class DynamoChangeLog(IAmazonDynamoDB dynamo, IOptions<DynamoDbOpt
     public async Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct)
     {
         await EnsureTableAsync(ct);
-        var failures = new Dictionary<long, string>();
-        foreach (var m in batch)
-        {
-            try
-            {
-                await PutAsync(JsonSerializer.Deserialize<BoardEventDto>(m.Payload, TaskHubJson.Options)!, ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                failures[m.Id] = $"{e.GetType().Name}: {e.Message}";
-            }
-        }
-        return failures;
+        return await IOutboxHandler.EachAsync(batch, m => PutAsync(JsonSerializer.Deserialize<BoardEventDto>(m.Payload, TaskHubJson.Options)!, ct));
     }
 
     public async Task PutAsync(BoardEventDto e, CancellationToken ct)

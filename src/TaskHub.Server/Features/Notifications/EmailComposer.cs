@@ -44,23 +44,12 @@ public sealed class EmailHandler(TaskHubDbContext db, IEmailSender sender, Email
 {
     public string Kind => OutboxKinds.Email;
 
-    public async Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct)
-    {
-        var failures = new Dictionary<long, string>();
-        foreach (var m in batch)
+    public Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct) =>
+        IOutboxHandler.EachAsync(batch, m =>
         {
-            try
-            {
-                var e = JsonSerializer.Deserialize<EmailEnvelope>(m.Payload, TaskHubJson.Options)!;
-                await SendOnceAsync(db, sender, composer.Compose(e.ToEmail, e.ToName, e.Subject, e.Text, e.Html, e.Key), e.Key, e.ToEmail, clock, ct);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                failures[m.Id] = $"{ex.GetType().Name}: {ex.Message}";
-            }
-        }
-        return failures;
-    }
+            var e = JsonSerializer.Deserialize<EmailEnvelope>(m.Payload, TaskHubJson.Options)!;
+            return SendOnceAsync(db, sender, composer.Compose(e.ToEmail, e.ToName, e.Subject, e.Text, e.Html, e.Key), e.Key, e.ToEmail, clock, ct);
+        });
 
     /// <summary>Sends unless <paramref name="key"/> was sent before, then records it. True when it sent.</summary>
     public static async Task<bool> SendOnceAsync(TaskHubDbContext db, IEmailSender sender, MimeMessage message, string key, string recipient, TimeProvider clock, CancellationToken ct)

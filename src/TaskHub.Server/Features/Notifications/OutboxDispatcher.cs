@@ -11,6 +11,24 @@ public interface IOutboxHandler
 {
     string Kind { get; }
     Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct);
+
+    /// <summary>Delivers the messages one by one; a message that throws is a failure, the others go on.</summary>
+    static async Task<IReadOnlyDictionary<long, string>> EachAsync(IReadOnlyList<OutboxMessage> batch, Func<OutboxMessage, Task> deliver)
+    {
+        var failures = new Dictionary<long, string>();
+        foreach (var m in batch)
+        {
+            try
+            {
+                await deliver(m);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                failures[m.Id] = $"{e.GetType().Name}: {e.Message}";
+            }
+        }
+        return failures;
+    }
 }
 
 public static class OutboxMetrics

@@ -22,22 +22,8 @@ public sealed partial class TaskEmailHandler(
 {
     public string Kind => OutboxKinds.TaskEmail;
 
-    public async Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct)
-    {
-        var failures = new Dictionary<long, string>();
-        foreach (var m in batch)
-        {
-            try
-            {
-                await DeliverOneAsync(JsonSerializer.Deserialize<BoardEventDto>(m.Payload, TaskHubJson.Options)!, ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                failures[m.Id] = $"{e.GetType().Name}: {e.Message}";
-            }
-        }
-        return failures;
-    }
+    public Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct) =>
+        IOutboxHandler.EachAsync(batch, m => DeliverOneAsync(JsonSerializer.Deserialize<BoardEventDto>(m.Payload, TaskHubJson.Options)!, ct));
 
     private async Task DeliverOneAsync(BoardEventDto e, CancellationToken ct)
     {
