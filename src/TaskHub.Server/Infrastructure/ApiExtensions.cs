@@ -46,6 +46,7 @@ public static class ApiExtensions
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.AddValidation();
         services.AddOpenApi();
+        builder.AddTaskHubSecurity();
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return builder;
@@ -62,6 +63,7 @@ public static class ApiExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseTaskHubSecurityHeaders();
         app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.UseHttpMetrics();
         app.UseAuthentication();

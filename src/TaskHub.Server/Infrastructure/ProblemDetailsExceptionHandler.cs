@@ -52,12 +52,28 @@ public sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServic
                 return JsonProblem(json);
             case DbUpdateConcurrencyException:
                 return (409, "Conflict", "The resource was changed by someone else at the same time. Reload and try again.", null);
-            case TimeoutException:
-            case DbException { IsTransient: true }:
+            case var e when IsUnavailable(e):
                 return (503, "Service unavailable", "The database is not reachable right now. Try again shortly.", null);
             default:
                 return (500, "An unexpected error occurred.", null, null);
         }
+    }
+
+    /// <summary>A dependency that is down or overloaded (anywhere in the chain): the caller should retry, it is not a bug.</summary>
+    private static bool IsUnavailable(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+        {
+            switch (x)
+            {
+                case TimeoutException or System.Net.Sockets.SocketException:
+                case DbException { IsTransient: true }:
+                case MySqlConnector.MySqlException { ErrorCode: MySqlConnector.MySqlErrorCode.UnableToConnectToHost }:
+                case Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 }: // SQLITE_BUSY, SQLITE_LOCKED
+                    return true;
+            }
+        }
+        return false;
     }
 
     private static JsonException? FindJsonException(Exception e)

@@ -69,6 +69,8 @@ public sealed class LiveBoard : IAsyncDisposable
 
     public Task InvokeJoinAsync(Guid boardId, long? afterSeq) => _connection.InvokeAsync("JoinBoard", boardId, afterSeq);
 
+    public Task InvokeRawAsync(string method, params object?[] args) => _connection.InvokeCoreAsync(method, args);
+
     public Task StopAsync() => _connection.StopAsync();
 
     private async Task OnEvent(BoardEventDto e)

@@ -34,6 +34,9 @@ public abstract class TaskHubApplication : WebApplicationFactory<Program>, IAsyn
         builder.UseSetting("Jwt:SigningKey", SigningKey);
         builder.UseSetting("Email:PickupDirectory", MailPickupDirectory);
         builder.UseSetting("Outbox:PollIntervalSeconds", "0.1");
+        // Suites sign up many users from one address within a minute; the throttling tests set their own limits.
+        builder.UseSetting("Auth:Limits:PerAddressPerMinute", "100000");
+        builder.UseSetting("Auth:Limits:PerAccountPerMinute", "100000");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", "None");

@@ -11,9 +11,9 @@ public static class AuthApi
     public static IEndpointRouteBuilder MapAuth(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/auth").WithTags("Auth");
-        group.MapPost("/register", Register);
-        group.MapPost("/login", Login);
-        group.MapPost("/refresh", Refresh);
+        group.MapPost("/register", Register).AddEndpointFilter<AuthAddressLimitFilter>();
+        group.MapPost("/login", Login).AddEndpointFilter<AuthAddressLimitFilter>();
+        group.MapPost("/refresh", Refresh).AddEndpointFilter<AuthAddressLimitFilter>();
         group.MapPost("/logout", Logout).RequireAuthorization();
         return app;
     }
@@ -56,14 +56,24 @@ public static class AuthApi
     }
 
     public static async Task<Results<Ok<AuthResponse>, ProblemHttpResult>> Login(
-        LoginRequest request, TaskHubDbContext db, IPasswordHasher<User> hasher, TokenService tokens, CancellationToken ct)
+        LoginRequest request, HttpContext http, TaskHubDbContext db, IPasswordHasher<User> hasher, TokenService tokens,
+        AuthThrottle throttle, CancellationToken ct)
     {
         var normalized = User.Normalize(request.Email);
+        if (!await throttle.AllowAccountAsync(normalized))
+            return AuthThrottle.TooMany(http, 60, "Too many log-in attempts for this account. Wait a minute and try again.");
+        if (await throttle.IsLockedAsync(normalized))
+            return AuthThrottle.TooMany(http, throttle.LockoutMinutes * 60,
+                $"Too many failed log-ins. This account is locked for {throttle.LockoutMinutes} minutes after the last failed attempt.");
         var user = await db.Users.SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
         // Hash even for an unknown email, so the answer takes as long as for a wrong password.
         var verdict = hasher.VerifyHashedPassword(user ?? DummyUser, user?.PasswordHash ?? DummyHash, request.Password);
         if (user is null || verdict == PasswordVerificationResult.Failed)
+        {
+            await throttle.RecordFailureAsync(normalized);
             return Problems.Unauthorized("The email or password is incorrect.");
+        }
+        await throttle.RecordSuccessAsync(normalized);
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
             user.PasswordHash = hasher.HashPassword(user, request.Password);
 

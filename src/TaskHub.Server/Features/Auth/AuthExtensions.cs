@@ -33,6 +33,12 @@ public static class AuthExtensions
             });
         }
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddOptions<AuthLimitsOptions>().BindConfiguration(AuthLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis")))
+            services.AddSingleton<ICounterStore, InProcessCounterStore>();
+        else
+            services.AddSingleton<ICounterStore, RedisCounterStore>();
+        services.AddSingleton<AuthThrottle>();
         services.AddScoped<TokenService>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();

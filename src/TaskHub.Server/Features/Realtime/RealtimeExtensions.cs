@@ -17,8 +17,10 @@ public static class RealtimeExtensions
     {
         var services = builder.Services;
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<HubCallLimiter>();
         var signalR = services.AddSignalR(o =>
             {
+                o.AddFilter<HubCallLimiter>();
                 o.MaximumReceiveMessageSize = 32 * 1024;
                 o.EnableDetailedErrors = builder.Environment.IsDevelopment();
             })

@@ -1,0 +1,120 @@
+using System.Collections.Concurrent;
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using StackExchange.Redis;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Auth;
+
+/// <summary>Settings under <c>Auth:Limits</c>: throttling and lockout of the anonymous auth endpoints.</summary>
+public sealed class AuthLimitsOptions
+{
+    public const string Section = "Auth:Limits";
+
+    /// <summary>Register, log-in and refresh requests per client address per minute.</summary>
+    [Range(1, 1_000_000)] public int PerAddressPerMinute { get; set; } = 30;
+    /// <summary>Log-in attempts per account (email) per minute, whoever makes them.</summary>
+    [Range(1, 1_000_000)] public int PerAccountPerMinute { get; set; } = 10;
+    /// <summary>Failed log-ins that lock an account (known or not: the answer is the same) …</summary>
+    [Range(1, 1_000)] public int LockoutFailures { get; set; } = 5;
+    /// <summary>… for this many minutes after the last failure.</summary>
+    [Range(1, 1_440)] public int LockoutMinutes { get; set; } = 15;
+}
+
+/// <summary>Counters with an expiry, shared by every replica (Redis) or in-process when embedded.</summary>
+public interface ICounterStore
+{
+    Task<long> IncrementAsync(string key, TimeSpan window);
+    Task<long> GetAsync(string key);
+    Task ResetAsync(string key);
+}
+
+public sealed class RedisCounterStore(IConnectionMultiplexer redis) : ICounterStore
+{
+    private const string IncrementScript = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
+    private IDatabase Db => redis.GetDatabase();
+
+    public async Task<long> IncrementAsync(string key, TimeSpan window) =>
+        (long)await Db.ScriptEvaluateAsync(IncrementScript, [(RedisKey)("taskhub:" + key)], [(long)window.TotalMilliseconds]);
+
+    public async Task<long> GetAsync(string key) => (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0;
+
+    public Task ResetAsync(string key) => Db.KeyDeleteAsync("taskhub:" + key);
+}
+
+/// <summary>The embedded mode's counters (one process: its memory is the shared store).</summary>
+public sealed class InProcessCounterStore(TimeProvider clock) : ICounterStore
+{
+    private readonly ConcurrentDictionary<string, (long Count, DateTimeOffset Expires)> _counters = new();
+
+    public Task<long> IncrementAsync(string key, TimeSpan window)
+    {
+        var now = clock.GetUtcNow();
+        var v = _counters.AddOrUpdate(key, _ => (1, now + window), (_, old) => old.Expires <= now ? (1, now + window) : (old.Count + 1, old.Expires));
+        if (_counters.Count > 100_000) Sweep(now);
+        return Task.FromResult(v.Count);
+    }
+
+    public Task<long> GetAsync(string key) =>
+        Task.FromResult(_counters.TryGetValue(key, out var v) && v.Expires > clock.GetUtcNow() ? v.Count : 0);
+
+    public Task ResetAsync(string key)
+    {
+        _counters.TryRemove(key, out _);
+        return Task.CompletedTask;
+    }
+
+    private void Sweep(DateTimeOffset now)
+    {
+        foreach (var (k, v) in _counters) if (v.Expires <= now) _counters.TryRemove(k, out _);
+    }
+}
+
+/// <summary>
+/// Throttles the anonymous auth endpoints per client address (fixed one-minute windows) and log-in per account,
+/// and locks an account after repeated failures — for unknown emails too, so the answers never reveal which
+/// addresses have accounts.
+/// </summary>
+public sealed class AuthThrottle(ICounterStore counters, Microsoft.Extensions.Options.IOptions<AuthLimitsOptions> options, TimeProvider clock)
+{
+    private AuthLimitsOptions O => options.Value;
+    private static readonly TimeSpan Minute = TimeSpan.FromMinutes(1);
+
+    public static string AddressOf(HttpContext http) => http.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    /// <summary>Counts one request from the caller's address; false when over the limit.</summary>
+    public async Task<bool> AllowAddressAsync(HttpContext http) =>
+        await counters.IncrementAsync($"rl:addr:{AddressOf(http)}:{Window()}", Minute) <= O.PerAddressPerMinute;
+
+    public async Task<bool> AllowAccountAsync(string normalizedEmail) =>
+        await counters.IncrementAsync($"rl:acct:{normalizedEmail}:{Window()}", Minute) <= O.PerAccountPerMinute;
+
+    public async Task<bool> IsLockedAsync(string normalizedEmail) =>
+        await counters.GetAsync($"lock:{normalizedEmail}") >= O.LockoutFailures;
+
+    public Task RecordFailureAsync(string normalizedEmail) =>
+        counters.IncrementAsync($"lock:{normalizedEmail}", TimeSpan.FromMinutes(O.LockoutMinutes));
+
+    public Task RecordSuccessAsync(string normalizedEmail) => counters.ResetAsync($"lock:{normalizedEmail}");
+
+    public int LockoutMinutes => O.LockoutMinutes;
+
+    private string Window() => (clock.GetUtcNow().ToUnixTimeSeconds() / 60).ToString(CultureInfo.InvariantCulture);
+
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooMany(HttpContext http, int retryAfterSeconds, string detail)
+    {
+        http.Response.Headers.RetryAfter = retryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(detail, statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests");
+    }
+}
+
+/// <summary>The per-address limit as an endpoint filter on the anonymous auth endpoints.</summary>
+public sealed class AuthAddressLimitFilter(AuthThrottle throttle) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        if (!await throttle.AllowAddressAsync(context.HttpContext))
+            return AuthThrottle.TooMany(context.HttpContext, 60, "Too many requests from your address. Wait a minute and try again.");
+        return await next(context);
+    }
+}

@@ -1,0 +1,152 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using TaskHub.Tests.Infrastructure;
+
+namespace TaskHub.Tests.Hardening;
+
+/// <summary>
+/// Every operation in the OpenAPI document × every kind of caller, each cell asserting the documented status.
+/// An operation missing from the table fails the test, so a new endpoint cannot ship without its row.
+/// </summary>
+public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixture<SqliteApplication>
+{
+    private static readonly string[] Roles = ["owner", "admin", "member", "viewer", "outsider", "anonymous", "deleted", "expired"];
+
+    // Expected status per role, in the order of Roles. "auth" = 401 for the three token-less kinds.
+    private static readonly Dictionary<string, int[]> Expected = new()
+    {
+        ["POST /api/auth/register"] = [201, 201, 201, 201, 201, 201, 201, 201],
+        ["POST /api/auth/login"] = [200, 200, 200, 200, 200, 200, 200, 200],
+        ["POST /api/auth/refresh"] = [200, 200, 200, 200, 200, 200, 200, 200],
+        ["POST /api/auth/logout"] = [204, 204, 204, 204, 204, 401, 401, 401],
+        ["GET /api/me"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["PATCH /api/me"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["DELETE /api/me"] = [204, 204, 204, 204, 204, 401, 401, 401],
+        ["GET /api/me/notification-settings"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["PUT /api/me/notification-settings"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["GET /api/me/tasks"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["GET /api/me/report"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["POST /api/boards"] = [201, 201, 201, 201, 201, 401, 401, 401],
+        ["GET /api/boards"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["GET /api/boards/{boardId}"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["PATCH /api/boards/{boardId}"] = [200, 403, 403, 403, 404, 401, 401, 401],
+        ["DELETE /api/boards/{boardId}"] = [204, 403, 403, 403, 404, 401, 401, 401],
+        ["GET /api/boards/{boardId}/members"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["POST /api/boards/{boardId}/members"] = [201, 201, 403, 403, 404, 401, 401, 401],
+        ["PATCH /api/boards/{boardId}/members/{userId}"] = [200, 200, 403, 403, 404, 401, 401, 401],
+        // The target is the member: a member may remove themselves (leave); a viewer may not remove others.
+        ["DELETE /api/boards/{boardId}/members/{userId}"] = [204, 204, 204, 403, 404, 401, 401, 401],
+        ["GET /api/boards/{boardId}/tasks"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["POST /api/boards/{boardId}/tasks"] = [201, 201, 201, 403, 404, 401, 401, 401],
+        ["GET /api/tasks/{taskId}"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["PATCH /api/tasks/{taskId}"] = [200, 200, 200, 403, 404, 401, 401, 401],
+        ["DELETE /api/tasks/{taskId}"] = [204, 204, 204, 403, 404, 401, 401, 401],
+        ["GET /api/tasks/{taskId}/activity"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["GET /api/boards/{boardId}/events"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["GET /api/boards/{boardId}/reports"] = [200, 200, 200, 200, 404, 401, 401, 401],
+    };
+
+    private sealed record World(Guid Board, Guid Task, Dictionary<string, TestUser> People, TestUser Newcomer);
+
+    private Dictionary<string, TestUser>? _people;
+    private TestUser? _newcomer;
+
+    /// <summary>The same people each time (signing up hashes passwords, which is slow); a new board and task.</summary>
+    private async Task<World> NewWorldAsync()
+    {
+        if (_people is null)
+        {
+            _people = new Dictionary<string, TestUser>();
+            foreach (var role in new[] { "owner", "admin", "member", "viewer", "outsider" }) _people[role] = await app.SignUpAsync(role);
+            var deleted = await app.SignUpAsync("deleted");
+            await (await deleted.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = deleted.Password })).Json(HttpStatusCode.NoContent);
+            _people["deleted"] = deleted;
+            _newcomer = await app.SignUpAsync("newcomer");
+        }
+        var board = await _people["owner"].CreateBoardAsync("Matrix");
+        foreach (var role in new[] { "admin", "member", "viewer" }) await _people["owner"].AddMemberAsync(board, _people[role], role);
+        var task = (await _people["owner"].CreateTaskAsync(board, new { title = "cell" })).GetProperty("id").GetGuid();
+        return new World(board, task, _people, _newcomer!);
+    }
+
+    /// <summary>Operations that end the caller's session or account get a caller of their own with the same role.</summary>
+    private async Task<TestUser> CallerAsync(string op, string role, World w)
+    {
+        if (op is not ("DELETE /api/me" or "POST /api/auth/logout") || !w.People.ContainsKey(role) || role == "deleted")
+            return w.People.GetValueOrDefault(role) ?? w.People["owner"];
+        var fresh = await app.SignUpAsync(role);
+        if (role != "outsider") await w.People["owner"].AddMemberAsync(w.Board, fresh, role);
+        return fresh;
+    }
+
+    private static string ExpiredToken(Guid userId)
+    {
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = "taskhub", Audience = "taskhub", IssuedAt = now.AddHours(-2), NotBefore = now.AddHours(-2), Expires = now.AddHours(-1),
+            Subject = new ClaimsIdentity([new Claim("sub", userId.ToString()), new Claim("sid", Guid.NewGuid().ToString())]),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(TaskHubApplication.SigningKey)), SecurityAlgorithms.HmacSha256),
+        });
+    }
+
+    private static object? BodyFor(string op, World w, TestUser caller) => op switch
+    {
+        "POST /api/auth/register" => new { email = $"new-{Guid.NewGuid():N}@example.com", password = "s3cret-pass", displayName = "New" },
+        "POST /api/auth/login" => new { email = w.People["owner"].Email, password = w.People["owner"].Password },
+        "POST /api/auth/refresh" => null, // filled in per cell: a live refresh token
+        "POST /api/auth/logout" => new { refreshToken = caller.RefreshToken },
+        "PATCH /api/me" => new { displayName = "Renamed" },
+        "DELETE /api/me" => new { password = caller.Password },
+        "PUT /api/me/notification-settings" => new { emailOnChange = true, digest = "weekly", reminderLeadHours = 12 },
+        "POST /api/boards" => new { name = "Another" },
+        "PATCH /api/boards/{boardId}" => new { name = "Renamed" },
+        "POST /api/boards/{boardId}/members" => new { email = w.Newcomer.Email, role = "member" },
+        "PATCH /api/boards/{boardId}/members/{userId}" => new { role = "viewer" },
+        "POST /api/boards/{boardId}/tasks" => new { title = "new" },
+        "PATCH /api/tasks/{taskId}" => new { priority = "high" },
+        _ => null,
+    };
+
+    [Fact]
+    public async Task EveryOperationAnswersEachKindOfCallerAsDocumented()
+    {
+        var doc = await app.CreateClient().GetJson("/openapi/v1.json");
+        var operations = doc.GetProperty("paths").EnumerateObject()
+            .SelectMany(p => p.Value.EnumerateObject().Select(m => $"{m.Name.ToUpperInvariant()} {p.Name}"))
+            .Where(op => op.Split(' ')[1].StartsWith("/api/", StringComparison.Ordinal))
+            .Order().ToList();
+        Assert.Empty(operations.Except(Expected.Keys));   // every endpoint has its row
+        Assert.Empty(Expected.Keys.Except(operations));   // and every row is a real endpoint
+
+        var failures = new List<string>();
+        World? shared = null;
+        foreach (var op in operations)
+        {
+            var (method, template) = (op.Split(' ')[0], op.Split(' ')[1]);
+            for (var r = 0; r < Roles.Length; r++)
+            {
+                var role = Roles[r];
+                // Reads share one world; every write gets a fresh one so no cell depends on another.
+                var w = method == "GET" ? shared ??= await NewWorldAsync() : await NewWorldAsync();
+                var caller = await CallerAsync(op, role, w);
+                var client = app.CreateClient();
+                if (role is not "anonymous")
+                    client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
+                        role == "expired" ? ExpiredToken(w.People["owner"].Id) : caller.AccessToken);
+                var url = template.Replace("{boardId}", w.Board.ToString()).Replace("{taskId}", w.Task.ToString())
+                    .Replace("{userId}", w.People["member"].Id.ToString());
+                var body = op == "POST /api/auth/refresh" ? new { refreshToken = (await app.SignUpAsync()).RefreshToken } : BodyFor(op, w, caller);
+                var response = await client.SendJson(new HttpMethod(method), url, body);
+                if ((int)response.StatusCode != Expected[op][r])
+                    failures.Add($"{op} as {role}: expected {Expected[op][r]}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+}
