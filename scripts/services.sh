@@ -44,6 +44,8 @@ CREATE USER IF NOT EXISTS 'taskhub'@'localhost' IDENTIFIED BY 'taskhub';
 GRANT ALL PRIVILEGES ON `taskhub%`.* TO 'taskhub'@'127.0.0.1';
 GRANT ALL PRIVILEGES ON `taskhub%`.* TO 'taskhub'@'localhost';
 FLUSH PRIVILEGES;
+-- Parallel test classes, each with its own pool, plus a local cluster: more than the default 151.
+SET GLOBAL max_connections = 2000;
 SQL
   wait_for "MariaDB over TCP" 30 mysqladmin -h127.0.0.1 -P3306 -utaskhub -ptaskhub ping
   log "MariaDB ready on 127.0.0.1:3306"

@@ -53,7 +53,7 @@ public sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServic
             case DbUpdateConcurrencyException:
                 return (409, "Conflict", "The resource was changed by someone else at the same time. Reload and try again.", null);
             case var e when IsUnavailable(e):
-                return (503, "Service unavailable", "The database is not reachable right now. Try again shortly.", null);
+                return (503, "Service unavailable", "A service TaskHub depends on is not reachable right now. Try again shortly.", null);
             default:
                 return (500, "An unexpected error occurred.", null, null);
         }
@@ -67,6 +67,7 @@ public sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServic
             switch (x)
             {
                 case TimeoutException or System.Net.Sockets.SocketException:
+                case StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException:
                 case DbException { IsTransient: true }:
                 case MySqlConnector.MySqlException { ErrorCode: MySqlConnector.MySqlErrorCode.UnableToConnectToHost }:
                 case Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 }: // SQLITE_BUSY, SQLITE_LOCKED

@@ -40,6 +40,9 @@ public abstract class TaskHubApplication : WebApplicationFactory<Program>, IAsyn
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", "None");
+        // A MariaDB fixture's host starts (and its outbox dispatcher polls) a moment before the fixture migrates.
+        builder.UseSetting("Logging:LogLevel:Microsoft.EntityFrameworkCore", "None");
+        builder.UseSetting("Logging:LogLevel:TaskHub.Server.Features.Notifications.OutboxDispatcher", "Critical");
         ConfigureDatabase(builder);
     }
 
@@ -103,7 +106,7 @@ public class SqliteApplication : TaskHubApplication
 public class MariaDbApplication : TaskHubApplication
 {
     public static string ServerConnectionString =>
-        Environment.GetEnvironmentVariable("TASKHUB_TEST_MYSQL") ?? "Server=127.0.0.1;Port=3306;User ID=taskhub;Password=taskhub";
+        Environment.GetEnvironmentVariable("TASKHUB_TEST_MYSQL") ?? "Server=127.0.0.1;Port=3306;User ID=taskhub;Password=taskhub;Maximum Pool Size=40";
 
     public static string RedisConnectionString =>
         Environment.GetEnvironmentVariable("TASKHUB_TEST_REDIS") ?? "127.0.0.1:6379";

@@ -29,17 +29,37 @@ public interface ICounterStore
     Task ResetAsync(string key);
 }
 
-public sealed class RedisCounterStore(IConnectionMultiplexer redis) : ICounterStore
+/// <summary>
+/// Counters in Redis. While Redis is unreachable the throttle fails open (counts read as 0) and says so in the
+/// log: people can still log in during a Redis outage, at the price of no lockout for its duration.
+/// </summary>
+public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, ILogger<RedisCounterStore> log) : ICounterStore
 {
     private const string IncrementScript = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
     private IDatabase Db => redis.GetDatabase();
 
-    public async Task<long> IncrementAsync(string key, TimeSpan window) =>
-        (long)await Db.ScriptEvaluateAsync(IncrementScript, [(RedisKey)("taskhub:" + key)], [(long)window.TotalMilliseconds]);
+    public Task<long> IncrementAsync(string key, TimeSpan window) => FailOpen(async () =>
+        (long)await Db.ScriptEvaluateAsync(IncrementScript, [(RedisKey)("taskhub:" + key)], [(long)window.TotalMilliseconds]));
 
-    public async Task<long> GetAsync(string key) => (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0;
+    public Task<long> GetAsync(string key) => FailOpen(async () => (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0);
 
-    public Task ResetAsync(string key) => Db.KeyDeleteAsync("taskhub:" + key);
+    public Task ResetAsync(string key) => FailOpen(async () => await Db.KeyDeleteAsync("taskhub:" + key) ? 1L : 0L);
+
+    private async Task<long> FailOpen(Func<Task<long>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+        {
+            LogUnavailable(log, e);
+            return 0;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable: auth throttling is not enforced until it is back")]
+    private static partial void LogUnavailable(ILogger logger, Exception exception);
 }
 
 /// <summary>The embedded mode's counters (one process: its memory is the shared store).</summary>

@@ -9,7 +9,7 @@ using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Jobs;
 
-public static class JobsExtensions
+public static partial class JobsExtensions
 {
     public const string DashboardPath = "/hangfire";
     public const string DashboardCookie = "taskhub_hangfire";
@@ -37,12 +37,13 @@ public static class JobsExtensions
             if (string.IsNullOrWhiteSpace(redis)) cfg.UseInMemoryStorage();
             else cfg.UseRedisStorage(sp.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions { Prefix = "taskhub:hangfire:" });
         });
+        services.AddHostedService<RecurringJobsRegistrar>();
         if (builder.Configuration.GetValue<bool?>($"{JobsOptions.Section}:{nameof(JobsOptions.ServerEnabled)}") ?? true)
             services.AddHangfireServer(o => o.WorkerCount = Math.Max(2, Environment.ProcessorCount));
         return builder;
     }
 
-    /// <summary>The dashboard at /hangfire (administrators only) and every recurring job, registered in one place.</summary>
+    /// <summary>The dashboard at /hangfire, for administrators only.</summary>
     public static WebApplication MapTaskHubJobs(this WebApplication app)
     {
         app.UseHangfireDashboard(DashboardPath, new DashboardOptions
@@ -52,13 +53,40 @@ public static class JobsExtensions
             DisplayStorageConnectionString = false,
         });
 
-        var o = app.Services.GetRequiredService<IOptions<JobsOptions>>().Value;
-        var jobs = app.Services.GetRequiredService<IRecurringJobManager>();
+        return app;
+    }
+
+    /// <summary>Every recurring job, in one place: kebab-case ids, cron from <see cref="JobsOptions"/>.</summary>
+    public static void RegisterRecurringJobs(IRecurringJobManager jobs, JobsOptions o)
+    {
         jobs.AddOrUpdate<DeadlineReminderJob>(DeadlineReminderJob.Id, j => j.RunAsync(CancellationToken.None), o.RemindersCron);
         jobs.AddOrUpdate<PriorityEscalationJob>(PriorityEscalationJob.Id, j => j.RunAsync(CancellationToken.None), o.EscalationCron);
         jobs.AddOrUpdate<DigestJob>(DigestJob.Id, j => j.RunAsync(CancellationToken.None), o.DigestsCron);
         jobs.AddOrUpdate<ProgressReportJob>(ProgressReportJob.Id, j => j.RunAsync(CancellationToken.None), o.ReportsCron);
-        return app;
+    }
+
+    /// <summary>Registers the recurring jobs once storage answers (a replica that starts while Redis is down still starts).</summary>
+    private sealed partial class RecurringJobsRegistrar(IRecurringJobManager jobs, IOptions<JobsOptions> options, ILogger<RecurringJobsRegistrar> log) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+            {
+                try
+                {
+                    RegisterRecurringJobs(jobs, options.Value);
+                    return;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogRetry(log, e, attempt);
+                    await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 2 * attempt)), stoppingToken);
+                }
+            }
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not register the recurring jobs (attempt {Attempt}); retrying")]
+        private static partial void LogRetry(ILogger logger, Exception exception, int attempt);
     }
 
     /// <summary>

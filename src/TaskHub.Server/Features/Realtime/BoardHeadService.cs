@@ -43,14 +43,14 @@ public sealed partial class BoardHeadService(
             heads = await db.Boards.AsNoTracking().Where(b => boardIds.Contains(b.Id)).ToDictionaryAsync(b => b.Id, b => b.LastSeq, ct);
         }
 
-        var expires = boards.ExpiresFromNow();
-        foreach (var (connectionId, userId, boardId) in joined)
-        {
+        // Heads first, for every connection: they need only the database, so clients converge even while Redis is down.
+        foreach (var (connectionId, _, boardId) in joined)
             if (heads.TryGetValue(boardId, out var seq))
                 await hub.Clients.Client(connectionId).BoardHead(new BoardHeadDto(boardId, seq));
-            if (await presence.AddAsync(boardId, connectionId, userId, expires)) await boards.BroadcastAsync(boardId);
-        }
 
+        var expires = boards.ExpiresFromNow();
+        foreach (var (connectionId, userId, boardId) in joined)
+            if (await presence.AddAsync(boardId, connectionId, userId, expires)) await boards.BroadcastAsync(boardId);
         var now = clock.GetUtcNow();
         foreach (var boardId in boardIds)
             if (await presence.PruneAsync(boardId, now)) await boards.BroadcastAsync(boardId);
