@@ -99,6 +99,7 @@ public sealed class EventBridgeApplication : SqliteApplication
         Settings["EventBridge:SecretAccessKey"] = FakeEventBridge.SecretKey;
         Settings["Outbox:FirstRetrySeconds"] = "0.1";
         Settings["Outbox:MaxRetrySeconds"] = "0.3";
+        Settings["Email:Transport"] = "eventbridge";
     }
 }
 
@@ -157,5 +158,24 @@ public sealed class EventBridgeTests(EventBridgeApplication app) : IClassFixture
         Assert.Equal(5, keys.Count);
         Assert.Equal(5, keys.Distinct().Count());
         Assert.Equal(3, app.Bus.Rejected.Count(k => k!.StartsWith($"event:{board:N}:")));
+    }
+
+    [Fact]
+    public async Task WithTheEventBridgeMailTransportEmailsArePublishedAsEmailRequestedEvents()
+    {
+        var ada = await app.SignUpAsync("Ada");
+        var bob = await app.SignUpAsync("Bob");
+        var board = await ada.CreateBoardAsync("Bus mail");
+        await ada.AddMemberAsync(board, bob);
+        await ada.CreateTaskAsync(board, new { title = "mail me", assigneeId = bob.Id });
+
+        bool ForBob(JsonElement e) => e.GetProperty("DetailType").GetString() == "EmailRequested" && e.GetProperty("Detail").GetString()!.Contains(bob.Email);
+        Assert.True(await LiveBoard.EventuallyAsync(() => app.Bus.Accepted.Any(ForBob)));
+        await Task.Delay(500);
+        var detail = JsonDocument.Parse(Assert.Single(app.Bus.Accepted, ForBob).GetProperty("Detail").GetString()!).RootElement;
+        Assert.Equal($"task-email:{board:N}:1:{bob.Id:N}", detail.GetProperty("idempotencyKey").GetString());
+        Assert.Contains("[Bus mail] mail me", detail.GetProperty("subject").GetString());
+        Assert.Contains("Ada created “mail me”", detail.GetProperty("text").GetString());
+        Assert.False(string.IsNullOrEmpty(detail.GetProperty("html").GetString()));
     }
 }

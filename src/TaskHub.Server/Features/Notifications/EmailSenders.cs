@@ -38,3 +38,27 @@ public sealed class PickupFolderEmailSender(IOptions<EmailOptions> options, IHos
         File.Move(temp, Path.Combine(dir, name)); // appears whole or not at all
     }
 }
+
+/// <summary>
+/// <c>Email:Transport = eventbridge</c>: the app does not send mail itself; it publishes an <c>EmailRequested</c>
+/// event (recipient, subject, both bodies, the idempotency key) for an EventBridge rule to deliver (e.g. via SES).
+/// </summary>
+public sealed class EventBridgeEmailSender(EventBridgeClient bus) : IEmailSender
+{
+    public async Task SendAsync(MimeMessage message, CancellationToken ct)
+    {
+        var to = message.To.Mailboxes.First();
+        var detail = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            idempotencyKey = message.Headers["X-TaskHub-Key"] ?? message.MessageId,
+            to = new { email = to.Address, name = to.Name },
+            from = message.From.ToString(),
+            subject = message.Subject,
+            text = message.TextBody,
+            html = message.HtmlBody,
+            messageId = message.MessageId,
+        }, Infrastructure.TaskHubJson.Options);
+        var result = (await bus.PutEventsAsync([new EventBridgeClient.Entry("EmailRequested", detail)], ct))[0];
+        if (result.Failed) throw new InvalidOperationException($"EventBridge refused the EmailRequested event: {result.ErrorCode} {result.ErrorMessage}");
+    }
+}

@@ -36,7 +36,12 @@ public static class NotificationsExtensions
         services.AddSingleton<EmailComposer>();
         services.AddScoped<IOutboxHandler, TaskEmailHandler>();
         services.AddScoped<IOutboxHandler, EmailHandler>();
-        if (string.IsNullOrWhiteSpace(config[$"{SmtpOptions.Section}:Host"]))
+        var transport = config[$"{EmailOptions.Section}:{nameof(EmailOptions.Transport)}"]?.Trim().ToLowerInvariant();
+        if (transport == "eventbridge" && bus.Enabled)
+            services.AddScoped<IEmailSender, EventBridgeEmailSender>();
+        else if (transport == "eventbridge")
+            throw new InvalidOperationException("Email:Transport is 'eventbridge' but EventBridge:BusName is not set.");
+        else if (transport == "pickup" || (transport is null or "" or "smtp" && string.IsNullOrWhiteSpace(config[$"{SmtpOptions.Section}:Host"])))
             services.AddSingleton<IEmailSender, PickupFolderEmailSender>();
         else
             services.AddSingleton<IEmailSender, SmtpEmailSender>();
