@@ -45,7 +45,7 @@ public static class ApiExtensions
         });
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         services.AddValidation();
-        services.AddOpenApi();
+        services.AddOpenApi(o => o.AddSchemaTransformer<OptionalSchemaTransformer>());
         builder.AddTaskHubSecurity();
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
