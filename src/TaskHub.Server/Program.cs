@@ -10,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddTaskHubData();
 builder.AddTaskHubApi();
+builder.AddTaskHubLogging();
 builder.AddTaskHubAuth();
 builder.AddTaskHubRealtime();
 
