@@ -96,6 +96,15 @@ public sealed partial class PublishedAppTests(ITestOutputHelper output)
                     Assert.True(first.RootElement.TryGetProperty("Category", out _), lines[0]);
                 }
                 Assert.All(logs.Where(l => l.Trim().Length > 0), l => Assert.StartsWith("{", l));
+                // …and a request's log lines carry its request and trace ids (the scopes of ASP.NET Core's hosting).
+                var requestLine = logs.FirstOrDefault(l => l.Contains("\"Microsoft.AspNetCore.Hosting.Diagnostics\"") && l.Contains("/api/boards"));
+                Assert.True(requestLine is not null, "no request log line for /api/boards");
+                using (var request = JsonDocument.Parse(requestLine))
+                {
+                    var scopes = request.RootElement.GetProperty("Scopes").EnumerateArray()
+                        .Where(s => s.ValueKind == JsonValueKind.Object).SelectMany(s => s.EnumerateObject()).Select(p => p.Name).ToHashSet();
+                    foreach (var id in new[] { "RequestId", "TraceId", "SpanId" }) Assert.Contains(id, scopes);
+                }
             }
             finally
             {
@@ -156,6 +165,8 @@ public sealed partial class PublishedAppTests(ITestOutputHelper output)
         Assert.Equal("8080", env["ASPNETCORE_HTTP_PORTS"]);
         env.Remove("ASPNETCORE_HTTP_PORTS");
         env["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        // One addition for the log assertions: the per-request lines (compose keeps them at Warning).
+        env["Logging__LogLevel__Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information";
         return env;
     }
 
