@@ -13,6 +13,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddTaskHubData();
 builder.AddTaskHubApi();
+builder.AddTaskHubLogging();
 builder.AddTaskHubAuth();
 builder.AddTaskHubRealtime();
 builder.AddTaskHubNotifications();

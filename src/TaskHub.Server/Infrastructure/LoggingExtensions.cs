@@ -1,0 +1,32 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Console;
+
+namespace TaskHub.Server.Infrastructure;
+
+public static class LoggingExtensions
+{
+    /// <summary>
+    /// Outside Development, one JSON object per log line on stdout (what container log collectors parse),
+    /// with scopes included: ASP.NET Core's request scope carries <c>RequestId</c>, <c>RequestPath</c> and
+    /// <c>ConnectionId</c>, and the activity tracking options add <c>TraceId</c>/<c>SpanId</c> (W3C ids that
+    /// match the <c>traceId</c> in problem details). Development keeps the readable console format.
+    /// <c>Logging:Console:FormatterName</c> (e.g. <c>simple</c>) still overrides the choice.
+    /// </summary>
+    public static IHostApplicationBuilder AddTaskHubLogging(this IHostApplicationBuilder builder)
+    {
+        if (builder.Environment.IsDevelopment()) return builder;
+
+        builder.Logging.Configure(o => o.ActivityTrackingOptions =
+            ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+        if (builder.Configuration["Logging:Console:FormatterName"] is { Length: > 0 }) return builder;
+
+        builder.Logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+            o.JsonWriterOptions = new JsonWriterOptions { Indented = false };
+        });
+        return builder;
+    }
+}
