@@ -19,6 +19,8 @@ public sealed class MetricsCoverageTests(SqliteApplication app, ITestOutputHelpe
     [
         "http_requests_received_total", "http_request_duration_seconds_bucket", "http_request_duration_seconds_count",
         "http_requests_in_progress", "taskhub_signalr_connections", "taskhub_events_pushed_total", "taskhub_backplane_errors_total", "up",
+        "taskhub_outbox_pending", "taskhub_outbox_oldest_age_seconds", "taskhub_outbox_dead_letters_total", "taskhub_outbox_deliveries_total",
+        "taskhub_emails_sent_total", "taskhub_emails_failed_total", "taskhub_job_runs_total", "taskhub_job_failures_total",
     ];
 
     private async Task<HashSet<string>> ExportedAfterTrafficAsync()

@@ -9,8 +9,19 @@ namespace TaskHub.Server.Features.Jobs;
 
 public static class JobMetrics
 {
-    public static readonly Counter Runs = Metrics.CreateCounter("taskhub_job_runs_total", "Scheduled job runs.", new CounterConfiguration { LabelNames = ["job"] });
-    public static readonly Counter Failures = Metrics.CreateCounter("taskhub_job_failures_total", "Scheduled job runs that failed.", new CounterConfiguration { LabelNames = ["job"] });
+    // The label is job_name: Prometheus reserves `job` for the scrape target.
+    public static readonly Counter Runs = Metrics.CreateCounter("taskhub_job_runs_total", "Scheduled job runs.", new CounterConfiguration { LabelNames = ["job_name"] });
+    public static readonly Counter Failures = Metrics.CreateCounter("taskhub_job_failures_total", "Scheduled job runs that failed.", new CounterConfiguration { LabelNames = ["job_name"] });
+
+    /// <summary>Creates every series at start, so dashboards show 0 rather than "no data" before the first run.</summary>
+    public static void Initialize()
+    {
+        foreach (var job in new[] { DeadlineReminderJob.Id, PriorityEscalationJob.Id, DigestJob.Id, ProgressReportJob.Id })
+        {
+            Runs.WithLabels(job);
+            Failures.WithLabels(job);
+        }
+    }
 
     public static async Task TrackAsync(string job, Func<Task> run)
     {

@@ -25,6 +25,7 @@ public static partial class JobsExtensions
             .Validate(o => new[] { o.RemindersCron, o.EscalationCron, o.DigestsCron, o.ReportsCron }.All(c => Cronos.CronExpression.TryParse(c, out _)),
                 "Every Jobs:*Cron must be a valid 5-field cron expression.")
             .ValidateOnStart();
+        JobMetrics.Initialize();
         services.AddScoped<DeadlineReminderJob>();
         services.AddScoped<PriorityEscalationJob>();
         services.AddScoped<DigestJob>();

@@ -26,7 +26,9 @@ public static class NotificationsExtensions
         // Which targets exist is decided by configuration at start, like every other provider choice.
         var dynamo = config.GetSection(DynamoDbOptions.Section).Get<DynamoDbOptions>() ?? new();
         var bus = config.GetSection(EventBridgeOptions.Section).Get<EventBridgeOptions>() ?? new();
-        services.AddSingleton(new OutboxTargets(ChangeLog: dynamo.Enabled, BusEvents: bus.Enabled, Email: true));
+        var targets = new OutboxTargets(ChangeLog: dynamo.Enabled, BusEvents: bus.Enabled, Email: true);
+        services.AddSingleton(targets);
+        OutboxMetrics.Initialize(targets);
 
         services.AddScoped<IInterceptor, OutboxWriter>();
         services.AddHttpClient("alerts", c => c.Timeout = TimeSpan.FromSeconds(10));

@@ -40,6 +40,24 @@ public static class OutboxMetrics
         new CounterConfiguration { LabelNames = ["target", "outcome"] });
     public static readonly Counter EmailsSent = Metrics.CreateCounter("taskhub_emails_sent_total", "Emails handed to the mail transport.");
     public static readonly Counter EmailsFailed = Metrics.CreateCounter("taskhub_emails_failed_total", "Emails the mail transport refused or could not take.");
+
+    /// <summary>Creates every series at start, so dashboards show 0 rather than "no data" before the first delivery.</summary>
+    public static void Initialize(OutboxTargets targets)
+    {
+        Pending.Set(0);
+        OldestAge.Set(0);
+        DeadLetters.Inc(0);
+        EmailsSent.Inc(0);
+        EmailsFailed.Inc(0);
+        var kinds = new List<string> { OutboxKinds.TaskEmail, OutboxKinds.Email };
+        if (targets.ChangeLog) kinds.Add(OutboxKinds.ChangeLog);
+        if (targets.BusEvents) kinds.Add(OutboxKinds.BusEvent);
+        foreach (var kind in kinds)
+        {
+            Deliveries.WithLabels(kind, "delivered");
+            Deliveries.WithLabels(kind, "failed");
+        }
+    }
 }
 
 /// <summary>

@@ -16,6 +16,7 @@ public static class RealtimeExtensions
     public static IHostApplicationBuilder AddTaskHubRealtime(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        RealtimeMetrics.Initialize();
         services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<HubCallLimiter>();
         var signalR = services.AddSignalR(o =>

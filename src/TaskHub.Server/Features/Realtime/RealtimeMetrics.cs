@@ -8,4 +8,12 @@ public static class RealtimeMetrics
     public static readonly Gauge Connections = Metrics.CreateGauge("taskhub_signalr_connections", "Open SignalR connections on this replica.");
     public static readonly Counter EventsPushed = Metrics.CreateCounter("taskhub_events_pushed_total", "Board events pushed to SignalR groups.");
     public static readonly Counter PushFailures = Metrics.CreateCounter("taskhub_backplane_errors_total", "Board event pushes that failed (e.g. the Redis backplane was down).");
+
+    /// <summary>Creates the series at start, so dashboards show 0 rather than "no data" on an idle replica.</summary>
+    public static void Initialize()
+    {
+        Connections.Set(0);
+        EventsPushed.Inc(0);
+        PushFailures.Inc(0);
+    }
 }
