@@ -14,6 +14,11 @@ public static class LoggingExtensions
     /// </summary>
     public static IHostApplicationBuilder AddTaskHubLogging(this IHostApplicationBuilder builder)
     {
+        // "Request starting GET /hubs/board?access_token=…" would put tokens in the logs (browsers can only send
+        // the hub's token in the query string). This rule is added after configuration, so no log-level setting
+        // can turn those lines back on; the request scope (RequestPath, no query) still tags every other line.
+        builder.Services.PostConfigure<LoggerFilterOptions>(o =>
+            o.Rules.Add(new LoggerFilterRule(null, "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning, null)));
         if (builder.Environment.IsDevelopment()) return builder;
 
         builder.Logging.Configure(o => o.ActivityTrackingOptions =
