@@ -8,12 +8,14 @@
 # would need stickiness: set CLUSTER_STICKY=1 to hash on the client address instead.)
 #
 # Usage: scripts/cluster.sh start|stop|status      (REPLICAS=3 scripts/cluster.sh start for more)
+# Knobs: REPLICAS, LB_PORT, FIRST_PORT, CLUSTER_DB, CLUSTER_DIR (state and PID files); any other
+# TaskHub setting can be passed as an environment variable (e.g. Realtime__HeadIntervalSeconds=1).
 # Every process it starts has a PID file in .run/cluster/; `stop` stops exactly those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-DIR="$ROOT/.run/cluster"
-APP="$DIR/app"
+DIR=${CLUSTER_DIR:-"$ROOT/.run/cluster"}
+APP=${CLUSTER_APP:-"$DIR/app"}
 REPLICAS=${REPLICAS:-2}
 LB_PORT=${LB_PORT:-5100}
 FIRST_PORT=${FIRST_PORT:-5101}
@@ -45,7 +47,7 @@ start() {
 
   export ASPNETCORE_ENVIRONMENT=Production
   export ConnectionStrings__MySql="$MYSQL" ConnectionStrings__Redis="$REDIS" Jwt__SigningKey="$(cat "$DIR/jwt.key")"
-  export DOTNET_gcServer=1 Logging__LogLevel__Default=Warning
+  export DOTNET_gcServer=1 Logging__LogLevel__Default=${Logging__LogLevel__Default:-Warning}
   log "migrating $DB"
   (cd "$APP" && dotnet TaskHub.Server.dll migrate >"$DIR/migrate.log" 2>&1) || { log "migration failed: see $DIR/migrate.log"; exit 1; }
 

@@ -1,0 +1,246 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Realtime;
+using TaskHub.Server.Infrastructure;
+using TaskHub.Tests.Infrastructure;
+
+namespace TaskHub.Tests.Hardening;
+
+/// <summary>
+/// The real local cluster (scripts/cluster.sh): two published TaskHub processes on MariaDB + Redis behind nginx,
+/// on free loopback ports, with state and PID files in a folder of its own; stopped by those PIDs.
+/// </summary>
+public sealed class LocalCluster : IAsyncLifetime
+{
+    private static readonly string Root = FindRoot();
+    public string Dir { get; } = Path.Combine(Root, ".run", $"cluster-test-{Guid.NewGuid():N}"[..24]);
+    public string Database { get; } = $"taskhub_k_{Guid.NewGuid():N}"[..24];
+    public int LbPort { get; } = FreePorts(1);
+    public int FirstPort { get; } = FreePorts(2);
+    public Uri Lb => new($"http://127.0.0.1:{LbPort}/");
+    public Uri Replica(int i) => new($"http://127.0.0.1:{FirstPort + i - 1}/");
+
+    private static string FindRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "TaskHub.sln"))) return d.FullName;
+        throw new InvalidOperationException("TaskHub.sln not found above the test assembly.");
+    }
+
+    /// <summary>The first of <paramref name="count"/> consecutive free ports (probed by binding them).</summary>
+    private static int FreePorts(int count)
+    {
+        for (var attempt = 0; attempt < 200; attempt++)
+        {
+            var first = Random.Shared.Next(20_000, 40_000);
+            var listeners = new List<TcpListener>();
+            try
+            {
+                for (var i = 0; i < count; i++)
+                {
+                    var l = new TcpListener(IPAddress.Loopback, first + i);
+                    l.Start();
+                    listeners.Add(l);
+                }
+                return first;
+            }
+            catch (SocketException) { }
+            finally { listeners.ForEach(l => l.Stop()); }
+        }
+        throw new InvalidOperationException("No free ports.");
+    }
+
+    private async Task<string> ScriptAsync(string command)
+    {
+        var psi = new ProcessStartInfo("bash", $"scripts/cluster.sh {command}")
+        {
+            WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        psi.Environment["CLUSTER_DIR"] = Dir;
+        psi.Environment["CLUSTER_APP"] = Path.Combine(Root, ".run", "cluster-test-app");
+        psi.Environment["CLUSTER_DB"] = Database;
+        psi.Environment["LB_PORT"] = LbPort.ToString();
+        psi.Environment["FIRST_PORT"] = FirstPort.ToString();
+        psi.Environment["Realtime__HeadIntervalSeconds"] = "0.5";
+        psi.Environment["Realtime__PresenceTtlSeconds"] = "2";
+        psi.Environment["Jobs__ServerEnabled"] = "false";
+        psi.Environment["Auth__Limits__PerAddressPerMinute"] = "100000";
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var error = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        var text = await output + await error;
+        if (p.ExitCode != 0) throw new InvalidOperationException($"cluster.sh {command} failed:\n{text}");
+        return text;
+    }
+
+    public async Task InitializeAsync() => await ScriptAsync("start");
+
+    public async Task DisposeAsync()
+    {
+        await ScriptAsync("stop");
+        await MariaDbApplication.DropDatabaseAsync(Database);
+        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
+    }
+
+    /// <summary>Kills replica <paramref name="i"/> without warning (SIGKILL to the PID the script recorded).</summary>
+    public void Kill(int i)
+    {
+        var pid = int.Parse(File.ReadAllText(Path.Combine(Dir, $"replica-{i}.pid")).Trim());
+        Process.GetProcessById(pid).Kill();
+    }
+
+    public async Task<TestUser> SignUpAsync(string name)
+    {
+        var email = $"{name.ToLowerInvariant()}-{Guid.NewGuid():N}@example.com";
+        var http = new HttpClient { BaseAddress = Lb };
+        (await http.PostAsJsonAsync("/api/auth/register", new { email, password = "correct-horse-9", displayName = name })).EnsureSuccessStatusCode();
+        var tokens = await (await http.PostAsJsonAsync("/api/auth/login", new { email, password = "correct-horse-9" })).Content.ReadFromJsonAsync<JsonElement>();
+        var access = tokens.GetProperty("accessToken").GetString()!;
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", access);
+        return new TestUser(tokens.GetProperty("user").GetProperty("id").GetGuid(), email, "correct-horse-9", http, access, tokens.GetProperty("refreshToken").GetString()!);
+    }
+}
+
+/// <summary>A browser-like client: WebSockets only, no negotiate, reconnects by itself and re-joins from the last seq it applied.</summary>
+public sealed class ClusterClient : IAsyncDisposable
+{
+    private readonly HubConnection _connection;
+    private readonly HttpClient _rest;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly SortedDictionary<long, BoardEventDto> _pending = new();
+    public Guid Board { get; private set; }
+    public long Applied { get; private set; }
+    public List<long> AppliedSeqs { get; } = [];
+    public int Reconnects;
+    public List<PresenceDto> Presence { get; } = [];
+
+    public ClusterClient(Uri server, TestUser user, bool reconnect)
+    {
+        _rest = user.Client;
+        var builder = new HubConnectionBuilder()
+            .WithUrl(new Uri(server, "hubs/board"), o =>
+            {
+                o.SkipNegotiation = true;
+                o.Transports = HttpTransportType.WebSockets;
+                o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken);
+            })
+            .AddJsonProtocol(o => ApiExtensions.ConfigureJson(o.PayloadSerializerOptions));
+        if (reconnect) builder.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)]);
+        _connection = builder.Build();
+        foreach (var m in new[] { nameof(IBoardClient.TaskCreated), nameof(IBoardClient.TaskUpdated), nameof(IBoardClient.TaskDeleted) })
+            _connection.On<BoardEventDto>(m, e => OnAsync([e]));
+        _connection.On<BoardHeadDto>(nameof(IBoardClient.BoardHead), h => h.Seq > Applied ? CatchUpAsync() : Task.CompletedTask);
+        _connection.On<PresenceDto>(nameof(IBoardClient.PresenceChanged), p => { lock (Presence) Presence.Add(p); });
+        _connection.Reconnected += async _ =>
+        {
+            Interlocked.Increment(ref Reconnects);
+            await _connection.InvokeAsync("JoinBoard", Board, Applied);
+        };
+    }
+
+    public async Task JoinAsync(Guid board)
+    {
+        Board = board;
+        await _connection.StartAsync();
+        await _connection.InvokeAsync("JoinBoard", board, (long?)0);
+    }
+
+    private async Task OnAsync(IEnumerable<BoardEventDto> events)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            foreach (var e in events.Where(e => e.Seq > Applied)) _pending[e.Seq] = e;
+            while (_pending.Remove(Applied + 1, out var next))
+            {
+                Applied = next.Seq;
+                AppliedSeqs.Add(next.Seq);
+            }
+        }
+        finally { _gate.Release(); }
+    }
+
+    private async Task CatchUpAsync()
+    {
+        var missing = await _rest.GetFromJsonAsync<List<BoardEventDto>>($"/api/boards/{Board}/events?after={Applied}", TaskHubJson.Options);
+        await OnAsync(missing!);
+    }
+
+    public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
+}
+
+public sealed class ReplicaKillTests(LocalCluster cluster, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<LocalCluster>
+{
+    [Fact]
+    public async Task WhenAReplicaIsKilledItsClientsReconnectThroughTheBalancerCatchUpAndPresenceCorrectsItself()
+    {
+        var ada = await cluster.SignUpAsync("Ada");
+        var board = (await (await ada.Client.PostAsJsonAsync("/api/boards", new { name = "Kill" })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var ghost = await cluster.SignUpAsync("Ghost");
+        (await ada.Client.PostAsJsonAsync($"/api/boards/{board}/members", new { email = ghost.Email, role = "member" })).EnsureSuccessStatusCode();
+
+        // Eight browsers through nginx (round-robin: about half land on each replica), one observer pinned to
+        // replica 2, and a "ghost" pinned to replica 1 that will not come back.
+        var clients = new List<ClusterClient>();
+        for (var i = 0; i < 8; i++)
+        {
+            var c = new ClusterClient(cluster.Lb, ada, reconnect: true);
+            await c.JoinAsync(board);
+            clients.Add(c);
+        }
+        await using var observer = new ClusterClient(cluster.Replica(2), ada, reconnect: false);
+        await observer.JoinAsync(board);
+        var ghostClient = new ClusterClient(cluster.Replica(1), ghost, reconnect: false);
+        await ghostClient.JoinAsync(board);
+        Assert.True(await LiveBoard.EventuallyAsync(() => { lock (observer.Presence) return observer.Presence.LastOrDefault()?.Users.Count == 2; }));
+
+        var written = 0;
+        async Task WriteAsync(int n)
+        {
+            for (var i = 0; i < n; i++)
+            {
+                // Like a browser: a 502 from the balancer (its kept-alive connection to the dead replica broke
+                // mid-request, so it may not replay the POST) is retried once the balancer has moved on.
+                var r = await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"t{written}" });
+                for (var retry = 0; r.StatusCode == HttpStatusCode.BadGateway && retry < 10; retry++)
+                {
+                    await Task.Delay(200);
+                    r = await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"t{written}" });
+                }
+                Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+                written++;
+            }
+        }
+        await WriteAsync(10);
+        Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == written)));
+
+        cluster.Kill(1);
+        var killed = Stopwatch.StartNew();
+        await WriteAsync(20); // through nginx, which now only has replica 2
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == written), 60));
+        var recovered = killed.Elapsed;
+        Assert.True(clients.Sum(c => c.Reconnects) > 0, "some clients should have been on the killed replica");
+        foreach (var c in clients) Assert.Equal(Enumerable.Range(1, written).Select(i => (long)i), c.AppliedSeqs); // nothing lost or twice
+
+        // The ghost's presence entry expires (TTL 2 s) and the observer is told.
+        Assert.True(await LiveBoard.EventuallyAsync(() =>
+        {
+            lock (observer.Presence) return observer.Presence.LastOrDefault() is { } p && p.Users.All(u => u.UserId != ghost.Id);
+        }, 30));
+        output.WriteLine($"{clients.Sum(c => c.Reconnects)} of {clients.Count} clients reconnected to the surviving replica; " +
+                         $"all {written} events applied in order on every client {recovered.TotalSeconds:0.0} s after the kill; " +
+                         $"the dead replica's viewer left presence {killed.Elapsed.TotalSeconds:0.0} s after the kill");
+        await ghostClient.DisposeAsync();
+        foreach (var c in clients) await c.DisposeAsync();
+    }
+}
