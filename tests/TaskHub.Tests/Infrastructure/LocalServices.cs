@@ -35,19 +35,37 @@ public static class MailDev
 }
 
 /// <summary>
-/// A TCP gate in front of maildev's SMTP port: while down it cuts every connection (the mail server is
-/// "down"); while up it relays bytes both ways. Loopback only.
+/// A TCP gate in front of a local service (maildev's SMTP port by default): while down it cuts every
+/// connection (the service is "down"); while up it relays bytes both ways. Loopback only.
 /// </summary>
 public sealed class SmtpGate : IAsyncDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly int _upstreamPort;
     private readonly CancellationTokenSource _stop = new();
-    public volatile bool Up = true;
+    private readonly ConcurrentDictionary<TcpClient, byte> _open = new();
+    private volatile bool _up = true;
+
+    /// <summary>Taking the gate down also cuts the connections already open (pooled keep-alive ones too).</summary>
+    public bool Up
+    {
+        get => _up;
+        set
+        {
+            _up = value;
+            if (value) return;
+            foreach (var c in _open.Keys)
+            {
+                try { c.Client.LingerState = new LingerOption(true, 0); c.Dispose(); } catch (ObjectDisposedException) { }
+            }
+        }
+    }
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
     public int Refused;
 
-    public SmtpGate()
+    public SmtpGate(int upstreamPort = MailDev.SmtpPort)
     {
+        _upstreamPort = upstreamPort;
         _listener.Start();
         _ = AcceptLoop();
     }
@@ -59,26 +77,28 @@ public sealed class SmtpGate : IAsyncDisposable
             TcpClient client;
             try { client = await _listener.AcceptTcpClientAsync(_stop.Token); }
             catch { return; }
-            if (!Up)
+            if (!_up)
             {
                 Interlocked.Increment(ref Refused);
                 client.Client.LingerState = new LingerOption(true, 0);
                 client.Dispose();
                 continue;
             }
-            _ = Relay(client);
+            _open.TryAdd(client, 0);
+            _ = Relay(client, _upstreamPort).ContinueWith(_ => _open.TryRemove(client, out var _), TaskScheduler.Default);
         }
     }
 
-    private static async Task Relay(TcpClient client)
+    private static async Task Relay(TcpClient client, int upstreamPort)
     {
         using (client)
         using (var upstream = new TcpClient())
         {
-            await upstream.ConnectAsync(IPAddress.Loopback, MailDev.SmtpPort);
+            await upstream.ConnectAsync(IPAddress.Loopback, upstreamPort);
             var a = client.GetStream();
             var b = upstream.GetStream();
-            await Task.WhenAny(a.CopyToAsync(b), b.CopyToAsync(a));
+            try { await Task.WhenAny(a.CopyToAsync(b), b.CopyToAsync(a)); }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or SocketException) { }
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.EntityFrameworkCore;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Features.Activity;
@@ -12,10 +13,15 @@ public sealed class DynamoApplication : MariaDbApplication
 {
     public string Table { get; } = $"taskhub-test-{Guid.NewGuid():N}";
 
+    /// <summary>Between the app and dynalite, so a test can take DynamoDB "down".</summary>
+    public SmtpGate Gate { get; } = new(4567);
+
     public DynamoApplication()
     {
-        Settings["DynamoDb:ServiceUrl"] = Environment.GetEnvironmentVariable("TASKHUB_TEST_DYNAMODB") ?? "http://127.0.0.1:4567";
+        Settings["DynamoDb:ServiceUrl"] = $"http://127.0.0.1:{Gate.Port}";
         Settings["DynamoDb:TableName"] = Table;
+        Settings["Outbox:FirstRetrySeconds"] = "0.2";
+        Settings["Outbox:MaxRetrySeconds"] = "0.5";
     }
 }
 
@@ -66,5 +72,34 @@ public sealed class ChangeLogTests(DynamoApplication app) : IClassFixture<Dynamo
         var board = await ada.CreateBoardAsync();
         var id = (await ada.CreateTaskAsync(board, new { title = "private" })).GetProperty("id").GetGuid();
         await (await eve.Client.GetAsync($"/api/tasks/{id}/activity")).AssertProblem(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task WhileDynamoDbIsDownChangesWaitInTheOutboxAndAllArriveOnceItIsBack()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var log = app.Services.GetRequiredService<DynamoChangeLog>();
+        await log.EnsureTableAsync(default);
+        app.Gate.Up = false;
+        Guid id;
+        try
+        {
+            id = (await ada.CreateTaskAsync(board, new { title = "while down" })).GetProperty("id").GetGuid();
+            foreach (var p in new[] { "high", "urgent" })
+                await (await ada.Client.Patch($"/api/tasks/{id}", new { priority = p })).Json(HttpStatusCode.OK);
+            await using var scope = app.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TaskHub.Server.Data.TaskHubDbContext>();
+            Assert.True(await LiveBoard.EventuallyAsync(() => db.Set<TaskHub.Server.Features.Notifications.OutboxMessage>().AsNoTracking()
+                .Where(m => m.Key.StartsWith($"changelog:{board:N}")).AsEnumerable().All(m => m.Attempts >= 2 && m.DeliveredAt == null)));
+        }
+        finally
+        {
+            app.Gate.Up = true;
+        }
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => log.TaskHistoryAsync(id, 10, default).Result.Count == 3, 30));
+        await Task.Delay(500);
+        Assert.Equal([3L, 2L, 1L], (await log.TaskHistoryAsync(id, 10, default)).Select(e => e.Seq));
     }
 }

@@ -53,7 +53,8 @@ public static class NotificationsExtensions
             services.AddSingleton<IAmazonDynamoDB>(sp =>
             {
                 var o = sp.GetRequiredService<IOptions<DynamoDbOptions>>().Value;
-                var cfg = new AmazonDynamoDBConfig();
+                // The outbox retries with backoff; the SDK need only retry once and must not hang.
+                var cfg = new AmazonDynamoDBConfig { MaxErrorRetry = 1, Timeout = TimeSpan.FromSeconds(10) };
                 if (!string.IsNullOrWhiteSpace(o.ServiceUrl)) cfg.ServiceURL = o.ServiceUrl;
                 if (!string.IsNullOrWhiteSpace(o.Region)) cfg.RegionEndpoint = Amazon.RegionEndpoint.GetBySystemName(o.Region);
                 else cfg.AuthenticationRegion = "us-east-1";
