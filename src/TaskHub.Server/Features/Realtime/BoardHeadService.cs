@@ -48,9 +48,10 @@ public sealed partial class BoardHeadService(
             if (heads.TryGetValue(boardId, out var seq))
                 await hub.Clients.Client(connectionId).BoardHead(new BoardHeadDto(boardId, seq));
 
+        // Presence: one bulk refresh per board for this replica's connections (not a read per connection).
         var expires = boards.ExpiresFromNow();
-        foreach (var (connectionId, userId, boardId) in joined)
-            if (await presence.AddAsync(boardId, connectionId, userId, expires)) await boards.BroadcastAsync(boardId);
+        foreach (var board in joined.GroupBy(j => j.BoardId))
+            await presence.RefreshAsync(board.Key, board.Select(j => (j.ConnectionId, j.UserId)).ToList(), expires);
         var now = clock.GetUtcNow();
         foreach (var boardId in boardIds)
             if (await presence.PruneAsync(boardId, now)) await boards.BroadcastAsync(boardId);
