@@ -438,20 +438,42 @@ public static class Probe
         return double.NaN;
     }
 
-    /// <summary>Median of 5 readings 600 ms apart, summed over replicas: (gc heap, rss).</summary>
+    /// <summary>
+    /// Makes the replica run a full blocking GC (an EventPipe session with the GCHeapCollect keyword, as
+    /// dotnet-gcdump does), so the GC heap read right after is the live heap, not live + garbage.
+    /// </summary>
+    public static async Task InduceGc(int pid)
+    {
+        try
+        {
+            var client = new Microsoft.Diagnostics.NETCore.Client.DiagnosticsClient(pid);
+            var providers = new[] { new Microsoft.Diagnostics.NETCore.Client.EventPipeProvider("Microsoft-Windows-DotNETRuntime",
+                System.Diagnostics.Tracing.EventLevel.Informational, 0x800000 /* GCHeapCollect */ | 0x1 /* GC */) };
+            using var session = client.StartEventPipeSession(providers, requestRundown: false);
+            var drain = session.EventStream.CopyToAsync(Stream.Null);
+            await Task.Delay(1500);
+            session.Stop();
+            await drain.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) { if (!_warned) { _warned = true; Console.WriteLine($"  (could not induce a GC in {pid}: {e.Message}; GC heap includes garbage)"); } }
+    }
+    static bool _warned;
+
+    /// <summary>After an induced full GC in each replica: median of 3 readings 400 ms apart, summed over replicas: (gc heap, rss).</summary>
     public static async Task<(double heap, double rss)> Memory(ServerConfig c)
     {
+        foreach (var p in c.Pids) await InduceGc(p);
         var heaps = new List<double>(); var rsss = new List<double>();
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < 3; i++)
         {
             double h = 0, r = 0;
             foreach (var u in c.Urls) h += await GcHeapBytes(u);
             foreach (var p in c.Pids) r += RssBytes(p);
             heaps.Add(h); rsss.Add(r);
-            await Task.Delay(600);
+            await Task.Delay(400);
         }
         heaps.Sort(); rsss.Sort();
-        return (heaps[2], rsss[2]);
+        return (heaps[1], rsss[1]);
     }
 
     public static double Cpu(ServerConfig c) => c.Pids.Sum(CpuSeconds);
@@ -462,6 +484,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
     private readonly Sink _sink = new();
     private readonly List<IReceiver> _clients = [];
     private int _lightCount, _fullCount;
+    private double _idleCpuPerSec;
 
     public async Task<List<PointResult>> RunAsync(int[] ns)
     {
@@ -469,6 +492,10 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         var results = new List<PointResult>();
         await Task.Delay(1000);
         var mem0 = await Probe.Memory(config);
+        var idle0 = Probe.Cpu(config); var idleT = Stopwatch.GetTimestamp();
+        await Task.Delay(4000);
+        _idleCpuPerSec = (Probe.Cpu(config) - idle0) / Stopwatch.GetElapsedTime(idleT).TotalSeconds;
+        Console.WriteLine($"idle CPU of the replicas: {_idleCpuPerSec * 1000:0} ms/s (subtracted from CPU per delivery)");
         Console.WriteLine($"idle: GC heap {mem0.heap / 1048576:0.0} MB, RSS {mem0.rss / 1048576:0.0} MB (sum over replicas)");
         try
         {
@@ -483,6 +510,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                 var rssPer = (mem.rss - mem0.rss) / n / 1024;
                 Console.WriteLine($"N={n}: {_lightCount} light + {_fullCount} full clients connected ({connectS:0.0} s to add); " +
                                   $"per idle connection: GC heap {heapPer:0.0} KB, RSS {rssPer:0.0} KB");
+                await Phase(n, 0, warmUp: true); // 2 s unrecorded: JIT, connection pools, TCP windows
                 for (var rep = 1; rep <= opts.Reps; rep++)
                 {
                     var r = await Phase(n, rep);
@@ -552,14 +580,14 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         while (_clients.Any(c => c.Track.LastSeq < 0) && DateTime.UtcNow < until) await Task.Delay(100);
     }
 
-    private async Task<PointResult> Phase(int n, int rep)
+    private async Task<PointResult> Phase(int n, int rep, bool warmUp = false)
     {
-        var writes = (int)Math.Round(opts.Seconds * opts.Rate);
+        var writes = (int)Math.Round((warmUp ? 2 : opts.Seconds) * opts.Rate);
         _sink.Reset(writes * n + 1000);
         var startHead = _clients.Max(c => Volatile.Read(ref c.Track.LastSeq));
         var before = _clients.Select(c => (c.Track.Gaps, c.Track.OutOfOrder)).ToArray();
         var cpu0 = Probe.Cpu(config);
-        _sink.Recording = true;
+        _sink.Recording = !warmUp;
         var t0 = Stopwatch.GetTimestamp();
 
         // Writes through REST at a steady rate, round-robin over the replicas; each write is fire-and-forget on its
@@ -612,7 +640,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         var (p50, p99, p999, count) = _sink.Percentiles();
         var deliveries = Interlocked.Read(ref _sink.Deliveries);
         return new PointResult(config.Name, n, rep, p50, p99, p999, deliveries / Math.Max(writeSeconds, elapsed - 0.0),
-            (cpu1 - cpu0) * 1e6 / Math.Max(1, deliveries), 0, 0, 0, lost, ooo, deliveries, ok);
+            Math.Max(0, cpu1 - cpu0 - _idleCpuPerSec * elapsed) * 1e6 / Math.Max(1, deliveries), 0, 0, 0, lost, ooo, deliveries, ok);
     }
 
     /// <summary>A new light client (handshake done) joins the catch-up board with afterSeq = head − 1000: ms until 1,000 events arrived.</summary>
