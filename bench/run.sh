@@ -6,7 +6,7 @@
 #   bench/run.sh                       # N = 100,1000,5000, 3 reps × 15 s at 10 writes/s
 #   BENCH_NS=100 BENCH_REPS=1 BENCH_SECONDS=5 bench/run.sh    # a quick smoke run
 #
-# Knobs: BENCH_NS, BENCH_REPS, BENCH_SECONDS, BENCH_RATE, BENCH_FULL_CLIENTS, BENCH_CATCHUP, BENCH_ORDER=base-first,
+# Knobs: BENCH_ONLY=base|cluster, BENCH_NOJOIN=1 (clients only handshake: memory of the bare transport), BENCH_NS, BENCH_REPS, BENCH_SECONDS, BENCH_RATE, BENCH_FULL_CLIENTS, BENCH_CATCHUP, BENCH_ORDER=base-first,
 # BENCH_HEAD_INTERVAL (Realtime:HeadIntervalSeconds of the replicas, default 3600 = the periodic head/presence
 # tick stays out of the measurement; see README), BENCH_PORT_BASE (default 5200: LB 5200, replicas 5201-5202,
 # baseline 5209, apart from the default 5100.. cluster other worktrees may run).
@@ -59,6 +59,7 @@ dotnet build bench/TaskHub.Bench -c Release -v q --nologo -o "$OUT/bin" >/dev/nu
 export BENCH_CLUSTER_URLS="http://127.0.0.1:$FIRST_PORT,http://127.0.0.1:$((FIRST_PORT + 1))"
 export BENCH_CLUSTER_PIDS="$(cat .run/cluster/replica-1.pid),$(cat .run/cluster/replica-2.pid)"
 export BENCH_BASE_URL="http://127.0.0.1:$BASE_PORT" BENCH_BASE_PID="$BASE_PID"
+case "${BENCH_ONLY:-}" in base) unset BENCH_CLUSTER_URLS ;; cluster) unset BENCH_BASE_URL ;; esac
 STAMP=$(date -u +%Y%m%dT%H%MZ)
 start=$(date +%s)
 DOTNET_gcServer=0 DOTNET_TieredPGO=1 dotnet "$OUT/bin/TaskHub.Bench.dll" | tee "bench/results/$STAMP.txt"

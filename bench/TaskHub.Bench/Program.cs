@@ -485,6 +485,8 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
     private readonly List<IReceiver> _clients = [];
     private int _lightCount, _fullCount;
     private double _idleCpuPerSec;
+    // BENCH_NOJOIN=1: light clients only handshake (no JoinBoard): isolates the per-connection memory of the transport.
+    private static readonly bool NoJoin = Environment.GetEnvironmentVariable("BENCH_NOJOIN") == "1";
 
     public async Task<List<PointResult>> RunAsync(int[] ns)
     {
@@ -563,7 +565,9 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
             {
                 try
                 {
-                    added[k] = await LightClient.ConnectAsync(UrlFor(i), TokenFor(i), setup.Board, null, _sink);
+                    added[k] = NoJoin
+                        ? await LightClient.OpenAsync(UrlFor(i), TokenFor(i), _sink, null)
+                        : await LightClient.ConnectAsync(UrlFor(i), TokenFor(i), setup.Board, null, _sink);
                     return;
                 }
                 catch (Exception e)
@@ -577,7 +581,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         if (_clients.Count < n) Console.WriteLine($"  WARNING: only {_clients.Count} of {n} clients connected");
         // Wait until every client has its BoardHead (initial seq) so order checks start from a known point.
         var until = DateTime.UtcNow.AddSeconds(20);
-        while (_clients.Any(c => c.Track.LastSeq < 0) && DateTime.UtcNow < until) await Task.Delay(100);
+        while (!NoJoin && _clients.Any(c => c.Track.LastSeq < 0) && DateTime.UtcNow < until) await Task.Delay(100);
     }
 
     private async Task<PointResult> Phase(int n, int rep, bool warmUp = false)
@@ -587,6 +591,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         var startHead = _clients.Max(c => Volatile.Read(ref c.Track.LastSeq));
         var before = _clients.Select(c => (c.Track.Gaps, c.Track.OutOfOrder)).ToArray();
         var cpu0 = Probe.Cpu(config);
+        var self0 = Process.GetCurrentProcess().TotalProcessorTime;
         _sink.Recording = !warmUp;
         var t0 = Stopwatch.GetTimestamp();
 
@@ -628,6 +633,8 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         _sink.Recording = false;
         var cpu1 = Probe.Cpu(config);
+        var selfCpu = (Process.GetCurrentProcess().TotalProcessorTime - self0).TotalSeconds;
+        if (!warmUp) Console.WriteLine($"  (server CPU {(cpu1 - cpu0) / elapsed * 100:0}% of one core, bench process {selfCpu / elapsed * 100:0}%, over {elapsed:0.0} s)");
 
         long lost = 0, ooo = 0;
         for (var i = 0; i < _clients.Count; i++)
