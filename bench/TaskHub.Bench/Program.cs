@@ -69,7 +69,7 @@ public sealed record ServerConfig(string Name, string[] Urls, int[] Pids);
 public sealed record BenchOptions(int Reps, double Seconds, double Rate, int FullClients, int CatchUpEvents, int LocalAddresses);
 
 public sealed record PointResult(string Config, int N, int Rep, double P50, double P99, double P999, double DeliveriesPerSec,
-    double CpuUsPerDelivery, double HeapKbPerConn, double RssKbPerConn, double CatchUpMs, long Lost, long OutOfOrder, long Deliveries, long Writes);
+    double CpuUsPerDelivery, double HeapKbPerConn, double RssKbPerConn, double CatchUpMs, long Lost, long OutOfOrder, long Deliveries, long Writes, double WriteP50 = 0, double WriteP99 = 0);
 
 /// <summary>Users, tokens and boards shared by every configuration.</summary>
 public sealed class Setup
@@ -512,7 +512,8 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                 var rssPer = (mem.rss - mem0.rss) / n / 1024;
                 Console.WriteLine($"N={n}: {_lightCount} light + {_fullCount} full clients connected ({connectS:0.0} s to add); " +
                                   $"per idle connection: GC heap {heapPer:0.0} KB, RSS {rssPer:0.0} KB");
-                await Phase(n, 0, warmUp: true); // 2 s unrecorded: JIT, connection pools, TCP windows
+                // Unrecorded warm-up: 10 s at the first point (tiered JIT of the freshly started replicas, pools), 2 s later.
+                await Phase(n, 0, warmUp: true, warmUpSeconds: n == ns[0] ? 10 : 2);
                 for (var rep = 1; rep <= opts.Reps; rep++)
                 {
                     var r = await Phase(n, rep);
@@ -521,7 +522,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                     catch (Exception e) { Console.WriteLine($"  catch-up failed: {e.Message}"); catchUp = double.NaN; }
                     r = r with { HeapKbPerConn = heapPer, RssKbPerConn = rssPer, CatchUpMs = catchUp };
                     Console.WriteLine($"  rep {rep}: p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, p99.9 {r.P999:0.0} ms, {r.DeliveriesPerSec:0} deliveries/s, " +
-                                      $"{r.CpuUsPerDelivery:0.0} µs CPU/delivery, catch-up {catchUp:0} ms, lost {r.Lost}, out-of-order {r.OutOfOrder} " +
+                                      $"{r.CpuUsPerDelivery:0.0} µs CPU/delivery, REST write p50 {r.WriteP50:0.0} / p99 {r.WriteP99:0.0} ms, catch-up {catchUp:0} ms, lost {r.Lost}, out-of-order {r.OutOfOrder} " +
                                       $"({r.Writes} writes, {r.Deliveries} deliveries)");
                     results.Add(r);
                 }
@@ -584,9 +585,9 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         while (!NoJoin && _clients.Any(c => c.Track.LastSeq < 0) && DateTime.UtcNow < until) await Task.Delay(100);
     }
 
-    private async Task<PointResult> Phase(int n, int rep, bool warmUp = false)
+    private async Task<PointResult> Phase(int n, int rep, bool warmUp = false, double warmUpSeconds = 2)
     {
-        var writes = (int)Math.Round((warmUp ? 2 : opts.Seconds) * opts.Rate);
+        var writes = (int)Math.Round((warmUp ? warmUpSeconds : opts.Seconds) * opts.Rate);
         _sink.Reset(writes * n + 1000);
         var startHead = _clients.Max(c => Volatile.Read(ref c.Track.LastSeq));
         var before = _clients.Select(c => (c.Track.Gaps, c.Track.OutOfOrder)).ToArray();
@@ -599,6 +600,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         // own tick so a slow response never delays the next one.
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32 }) { Timeout = TimeSpan.FromSeconds(30) };
         var ok = 0; var failed = 0;
+        var writeMs = new System.Collections.Concurrent.ConcurrentBag<double>();
         var inflight = new List<Task>();
         var interval = Stopwatch.Frequency / opts.Rate;
         for (var w = 0; w < writes; w++)
@@ -619,6 +621,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                 try
                 {
                     using var r = await http.SendAsync(req);
+                    writeMs.Add(Stopwatch.GetElapsedTime(stamp).TotalMilliseconds);
                     if (r.IsSuccessStatusCode) Interlocked.Increment(ref ok); else Interlocked.Increment(ref failed);
                 }
                 catch { Interlocked.Increment(ref failed); }
@@ -647,7 +650,14 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         var (p50, p99, p999, count) = _sink.Percentiles();
         var deliveries = Interlocked.Read(ref _sink.Deliveries);
         return new PointResult(config.Name, n, rep, p50, p99, p999, deliveries / Math.Max(writeSeconds, elapsed - 0.0),
-            Math.Max(0, cpu1 - cpu0 - _idleCpuPerSec * elapsed) * 1e6 / Math.Max(1, deliveries), 0, 0, 0, lost, ooo, deliveries, ok);
+            Math.Max(0, cpu1 - cpu0 - _idleCpuPerSec * elapsed) * 1e6 / Math.Max(1, deliveries), 0, 0, 0, lost, ooo, deliveries, ok,
+            Pct(writeMs, 0.5), Pct(writeMs, 0.99));
+    }
+
+    static double Pct(IEnumerable<double> xs, double q)
+    {
+        var a = xs.OrderBy(x => x).ToArray();
+        return a.Length == 0 ? double.NaN : a[Math.Min(a.Length - 1, (int)Math.Ceiling(q * a.Length) - 1)];
     }
 
     /// <summary>A new light client (handshake done) joins the catch-up board with afterSeq = head − 1000: ms until 1,000 events arrived.</summary>
@@ -684,8 +694,8 @@ public static class Report
     {
         Console.WriteLine();
         Console.WriteLine("=== Medians over reps");
-        Console.WriteLine("| setup | N | p50 ms | p99 ms | p99.9 ms | deliveries/s | CPU µs/delivery | GC heap KB/conn | RSS KB/conn | catch-up 1,000 ms | lost | out-of-order |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| setup | N | p50 ms | p99 ms | p99.9 ms | deliveries/s | CPU µs/delivery | GC heap KB/conn | RSS KB/conn | catch-up 1,000 ms | lost | out-of-order | REST write p50/p99 ms |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         var med = new Dictionary<(string, int), double[]>();
         foreach (var c in configs)
             foreach (var n in ns)
@@ -699,7 +709,7 @@ public static class Report
                     Median(rs.Select(r => r.HeapKbPerConn)), Median(rs.Select(r => r.RssKbPerConn)), Median(rs.Select(r => r.CatchUpMs)),
                 };
                 med[(c.Name, n)] = m;
-                Console.WriteLine($"| {c.Name} | {n:N0} | {m[0]:0.0} | {m[1]:0.0} | {m[2]:0.0} | {m[3]:N0} | {m[4]:0.0} | {m[5]:0.0} | {m[6]:0.0} | {m[7]:0} | {rs.Sum(r => r.Lost)} | {rs.Sum(r => r.OutOfOrder)} |");
+                Console.WriteLine($"| {c.Name} | {n:N0} | {m[0]:0.0} | {m[1]:0.0} | {m[2]:0.0} | {m[3]:N0} | {m[4]:0.0} | {m[5]:0.0} | {m[6]:0.0} | {m[7]:0} | {rs.Sum(r => r.Lost)} | {rs.Sum(r => r.OutOfOrder)} | {Median(rs.Select(r => r.WriteP50)):0.0} / {Median(rs.Select(r => r.WriteP99)):0.0} |");
             }
         if (configs.Count == 2)
         {
