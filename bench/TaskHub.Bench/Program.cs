@@ -168,22 +168,22 @@ public sealed class Sink
     }
 }
 
-/// <summary>One receiver's view of the board: seq order and gaps.</summary>
+/// <summary>
+/// One receiver's view of the board. Received counts every task event; one that arrives after a later seq is
+/// out of order (it still counts as received). Lost = written − received, per client, per rep.
+/// </summary>
 public sealed class Track
 {
     public long LastSeq = -1;
-    public long Gaps;
+    public long Received;
     public long OutOfOrder;
-    public long TaskEvents;
 
     public void Head(long seq) { if (LastSeq < 0) LastSeq = seq; }
 
     public void Event(long seq)
     {
-        TaskEvents++;
-        if (LastSeq < 0) { LastSeq = seq; return; }
-        if (seq <= LastSeq) { OutOfOrder++; return; }
-        if (seq > LastSeq + 1) Gaps += seq - LastSeq - 1;
+        Received++;
+        if (LastSeq >= 0 && seq <= LastSeq) { OutOfOrder++; return; }
         LastSeq = seq;
     }
 }
@@ -590,7 +590,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         var writes = (int)Math.Round((warmUp ? warmUpSeconds : opts.Seconds) * opts.Rate);
         _sink.Reset(writes * n + 1000);
         var startHead = _clients.Max(c => Volatile.Read(ref c.Track.LastSeq));
-        var before = _clients.Select(c => (c.Track.Gaps, c.Track.OutOfOrder)).ToArray();
+        var before = _clients.Select(c => (c.Track.Received, c.Track.OutOfOrder)).ToArray();
         var cpu0 = Probe.Cpu(config);
         var self0 = Process.GetCurrentProcess().TotalProcessorTime;
         _sink.Recording = !warmUp;
@@ -632,7 +632,16 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         var expectedHead = startHead + ok;
         // Drain: wait until every client reached the head (or 15 s).
         var until = DateTime.UtcNow.AddSeconds(15);
-        while (_clients.Any(c => Volatile.Read(ref c.Track.LastSeq) < expectedHead) && DateTime.UtcNow < until) await Task.Delay(50);
+        bool Behind()
+        {
+            for (var i = 0; i < _clients.Count; i++)
+            {
+                var t = _clients[i].Track;
+                if (Volatile.Read(ref t.LastSeq) < expectedHead || Volatile.Read(ref t.Received) - before[i].Received < ok) return true;
+            }
+            return false;
+        }
+        while (Behind() && DateTime.UtcNow < until) await Task.Delay(50);
         var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         _sink.Recording = false;
         var cpu1 = Probe.Cpu(config);
@@ -643,7 +652,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         for (var i = 0; i < _clients.Count; i++)
         {
             var t = _clients[i].Track;
-            lost += t.Gaps - before[i].Gaps + Math.Max(0, expectedHead - t.LastSeq);
+            lost += Math.Max(0, ok - (t.Received - before[i].Received));
             ooo += t.OutOfOrder - before[i].OutOfOrder;
         }
         if (failed > 0) Console.WriteLine($"  {failed} writes failed");
