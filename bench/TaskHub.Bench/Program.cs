@@ -141,6 +141,7 @@ public sealed class Sink
     private int _count;
     public volatile bool Recording;
     public long Deliveries;
+    public long FrameBytes, Frames; // task frames received by light clients, all phases
 
     public void Reset(int capacity)
     {
@@ -344,6 +345,8 @@ public sealed class LightClient : IReceiver
             Track.Event(seq);
             OnTaskSeq?.Invoke(seq);
             _sink.Record(Number(rec, StampKey), now);
+            Interlocked.Add(ref _sink.FrameBytes, rec.Length + 1);
+            Interlocked.Increment(ref _sink.Frames);
         }
         else if (rec.IndexOf(TargetHead) >= 0) Track.Head(Number(rec, SeqKey));
         else if (rec.IndexOf(TypeCompletion) >= 0)
@@ -536,6 +539,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                 try { await c.DisposeAsync(); } catch { }
             });
             _clients.Clear();
+            Console.WriteLine($"average task event frame: {(double)_sink.FrameBytes / Math.Max(1, _sink.Frames):0} bytes (JSON protocol)");
             Console.WriteLine($"disconnected all clients in {sw.Elapsed.TotalSeconds:0.0} s");
         }
         return results;
