@@ -1,0 +1,754 @@
+// TaskHub fan-out benchmark: write→receive latency, deliveries/s, server CPU per delivery, memory per idle
+// connection, catch-up time, lost/out-of-order events; for the Redis-backed cluster and a single in-process
+// replica (the baseline), in one run. Configuration comes from environment variables (see bench/run.sh).
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+
+namespace TaskHub.Bench;
+
+public static class Program
+{
+    static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fallback;
+
+    public static async Task<int> Main()
+    {
+        var configs = new List<ServerConfig>();
+        var clusterUrls = Env("BENCH_CLUSTER_URLS", "");
+        if (clusterUrls.Length > 0)
+            configs.Add(new ServerConfig("cluster (2 replicas + Redis)", Split(clusterUrls), Split(Env("BENCH_CLUSTER_PIDS", "")).Select(int.Parse).ToArray()));
+        var baseUrl = Env("BENCH_BASE_URL", "");
+        if (baseUrl.Length > 0)
+            configs.Add(new ServerConfig("baseline (1 replica, in-process)", [baseUrl], Split(Env("BENCH_BASE_PID", "")).Select(int.Parse).ToArray()));
+        if (configs.Count == 0) { Console.Error.WriteLine("set BENCH_CLUSTER_URLS and/or BENCH_BASE_URL"); return 2; }
+        // Cluster first or baseline first: the order alternates by nothing; BENCH_ORDER=base-first flips it.
+        if (Env("BENCH_ORDER", "") == "base-first") configs.Reverse();
+
+        var ns = Split(Env("BENCH_NS", "100,1000,5000")).Select(int.Parse).OrderBy(n => n).ToArray();
+        var opts = new BenchOptions(
+            Reps: int.Parse(Env("BENCH_REPS", "3")),
+            Seconds: double.Parse(Env("BENCH_SECONDS", "15"), CultureInfo.InvariantCulture),
+            Rate: double.Parse(Env("BENCH_RATE", "10"), CultureInfo.InvariantCulture),
+            FullClients: int.Parse(Env("BENCH_FULL_CLIENTS", "24")),
+            CatchUpEvents: int.Parse(Env("BENCH_CATCHUP", "1000")),
+            LocalAddresses: int.Parse(Env("BENCH_LOCAL_ADDRS", "40")));
+
+        Console.WriteLine($"TaskHub bench {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, N={string.Join("/", ns)}, " +
+                          $"{opts.Reps} reps × {opts.Seconds:0} s at {opts.Rate:0} writes/s, {opts.FullClients} full HubConnection clients per point");
+        Console.WriteLine($"load average before: {File.ReadAllText("/proc/loadavg").Trim()}");
+
+        // Users and boards once, through the first server (all servers share one database and signing key).
+        var setup = await Setup.CreateAsync(configs[0].Urls[0], opts.CatchUpEvents);
+        var all = new List<PointResult>();
+        foreach (var config in configs)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"=== {config.Name}: {string.Join(", ", config.Urls)} (pids {string.Join(",", config.Pids)})");
+            var results = await new Runner(config, setup, opts).RunAsync(ns);
+            all.AddRange(results);
+            WaitForIdle(config);
+        }
+        Report.Print(all, configs, ns);
+        Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
+        return 0;
+    }
+
+    static void WaitForIdle(ServerConfig config) => Thread.Sleep(2000);
+
+    static string[] Split(string s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+public sealed record ServerConfig(string Name, string[] Urls, int[] Pids);
+public sealed record BenchOptions(int Reps, double Seconds, double Rate, int FullClients, int CatchUpEvents, int LocalAddresses);
+
+public sealed record PointResult(string Config, int N, int Rep, double P50, double P99, double P999, double DeliveriesPerSec,
+    double CpuUsPerDelivery, double HeapKbPerConn, double RssKbPerConn, double CatchUpMs, long Lost, long OutOfOrder, long Deliveries, long Writes, double WriteP50 = 0, double WriteP99 = 0);
+
+/// <summary>Users, tokens and boards shared by every configuration.</summary>
+public sealed class Setup
+{
+    public required Guid Board { get; init; }
+    public required Guid CatchUpBoard { get; init; }
+    public required string[] Tokens { get; init; }   // readers (members of both boards)
+    public required string WriterToken { get; init; }
+
+    public static async Task<Setup> CreateAsync(string url, int catchUpEvents)
+    {
+        var sw = Stopwatch.StartNew();
+        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
+        var run = DateTime.UtcNow.ToString("yyyyMMddHHmmss") + Random.Shared.Next(1000, 9999);
+        const string password = "Bench-Passw0rd!";
+        async Task<string> User(string name)
+        {
+            var email = $"{name}-{run}@bench.example";
+            var r = await http.PostAsJsonAsync("/api/auth/register", new { email, password, displayName = $"{name} {run}" });
+            if (!r.IsSuccessStatusCode) throw new Exception($"register {email}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
+            var login = await http.PostAsJsonAsync("/api/auth/login", new { email, password });
+            login.EnsureSuccessStatusCode();
+            return (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+        }
+        var writer = await User("writer");
+        // Few reader users: presence is per user, so N connections of 8 users cause 8 presence broadcasts, not N.
+        var readers = new string[8];
+        for (var i = 0; i < readers.Length; i++) readers[i] = await User($"reader{i}");
+
+        async Task<Guid> Board(string name)
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, "/api/boards") { Content = JsonContent.Create(new { name }) };
+            req.Headers.Authorization = new("Bearer", writer);
+            var r = await http.SendAsync(req);
+            r.EnsureSuccessStatusCode();
+            var id = (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+            for (var i = 0; i < readers.Length; i++)
+            {
+                using var m = new HttpRequestMessage(HttpMethod.Post, $"/api/boards/{id}/members")
+                { Content = JsonContent.Create(new { email = $"reader{i}-{run}@bench.example", role = "member" }) };
+                m.Headers.Authorization = new("Bearer", writer);
+                (await http.SendAsync(m)).EnsureSuccessStatusCode();
+            }
+            return id;
+        }
+        var board = await Board($"bench {run}");
+        var catchUp = await Board($"bench catch-up {run}");
+        // The catch-up board gets its events up front (8 writers in parallel).
+        var next = 0;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= catchUpEvents + 10)
+            {
+                using var req = new HttpRequestMessage(HttpMethod.Post, $"/api/boards/{catchUp}/tasks") { Content = JsonContent.Create(new { title = "seed" }) };
+                req.Headers.Authorization = new("Bearer", writer);
+                (await http.SendAsync(req)).EnsureSuccessStatusCode();
+            }
+        }));
+        Console.WriteLine($"setup: 9 users, 2 boards, {catchUpEvents + 10} catch-up events in {sw.Elapsed.TotalSeconds:0.0} s");
+        return new Setup { Board = board, CatchUpBoard = catchUp, Tokens = readers, WriterToken = writer };
+    }
+}
+
+/// <summary>What every receiver reports into: latencies of the current phase, deliveries, order checks.</summary>
+public sealed class Sink
+{
+    public static readonly double TicksPerMs = Stopwatch.Frequency / 1000.0;
+    private int[] _lat = new int[4_000_000]; // microseconds
+    private int _count;
+    public volatile bool Recording;
+    public long Deliveries;
+    public long FrameBytes, Frames; // task frames received by light clients, all phases
+
+    public void Reset(int capacity)
+    {
+        if (_lat.Length < capacity) _lat = new int[capacity];
+        _count = 0;
+        Interlocked.Exchange(ref Deliveries, 0);
+    }
+
+    public void Record(long sentTicks, long nowTicks)
+    {
+        if (!Recording || sentTicks == 0) return;
+        Interlocked.Increment(ref Deliveries);
+        var i = Interlocked.Increment(ref _count) - 1;
+        if (i < _lat.Length) _lat[i] = (int)Math.Min(int.MaxValue, (nowTicks - sentTicks) * 1_000_000 / Stopwatch.Frequency);
+    }
+
+    public (double p50, double p99, double p999, int count) Percentiles()
+    {
+        var n = Math.Min(_count, _lat.Length);
+        if (n == 0) return (double.NaN, double.NaN, double.NaN, 0);
+        var a = _lat.AsSpan(0, n).ToArray();
+        Array.Sort(a);
+        double P(double q) => a[Math.Min(n - 1, (int)Math.Ceiling(q * n) - 1)] / 1000.0;
+        return (P(0.50), P(0.99), P(0.999), n);
+    }
+}
+
+/// <summary>
+/// One receiver's view of the board. Received counts every task event; one that arrives after a later seq is
+/// out of order (it still counts as received). Lost = written − received, per client, per rep.
+/// </summary>
+public sealed class Track
+{
+    public long LastSeq = -1;
+    public long Received;
+    public long OutOfOrder;
+
+    public void Head(long seq) { if (LastSeq < 0) LastSeq = seq; }
+
+    public void Event(long seq)
+    {
+        Received++;
+        if (LastSeq >= 0 && seq <= LastSeq) { OutOfOrder++; return; }
+        LastSeq = seq;
+    }
+}
+
+public interface IReceiver : IAsyncDisposable
+{
+    Track Track { get; }
+}
+
+/// <summary>
+/// A light hub client: a raw WebSocket bound to a chosen 127.0.0.x source address, the SignalR JSON handshake,
+/// JoinBoard, then it only reads frames, pulls seq and the writer's timestamp out of task events, and records.
+/// </summary>
+public sealed class LightClient : IReceiver
+{
+    static readonly byte[] RS = [0x1e];
+    static readonly byte[] TargetTask = "\"target\":\"Task"u8.ToArray();
+    static readonly byte[] TargetHead = "\"target\":\"BoardHead\""u8.ToArray();
+    static readonly byte[] SeqKey = "\"seq\":"u8.ToArray();
+    static readonly byte[] StampKey = "\"title\":\"b|"u8.ToArray();
+    static readonly byte[] TypeCompletion = "\"type\":3"u8.ToArray();
+    static readonly byte[] ErrorKey = "\"error\":"u8.ToArray();
+
+    public Track Track { get; } = new();
+    private readonly ClientWebSocket _ws = new();
+    private readonly Sink _sink;
+    private readonly CancellationTokenSource _cts = new();
+    private Task? _loop;
+    private readonly TaskCompletionSource _joined = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _handshake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public Action<long>? OnTaskSeq; // used by the catch-up probe
+
+    private LightClient(Sink sink) { _sink = sink; _ws.Options.KeepAliveInterval = TimeSpan.Zero; }
+
+    static int _addr;
+    static bool _noPortOk = true;
+    static SocketsHttpHandler? _handler;
+    static HttpMessageInvoker? _invoker;
+
+    public static void Init(int localAddresses)
+    {
+        _handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = TimeSpan.FromSeconds(20),
+            ConnectCallback = async (ctx, ct) =>
+            {
+                var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    // Spread source addresses over 127.0.0.2..: each has its own ephemeral port range.
+                    var a = Interlocked.Increment(ref _addr) % localAddresses;
+                    if (_noPortOk) try { s.SetRawSocketOption(0 /* SOL_IP */, 24 /* IP_BIND_ADDRESS_NO_PORT */, BitConverter.GetBytes(1)); } catch { _noPortOk = false; }
+                    s.Bind(new IPEndPoint(new IPAddress(new byte[] { 127, 0, (byte)(a / 250), (byte)(2 + a % 250) }), 0));
+                    await s.ConnectAsync(ctx.DnsEndPoint, ct);
+                    return new NetworkStream(s, ownsSocket: true);
+                }
+                catch { s.Dispose(); throw; }
+            },
+        };
+        _invoker = new HttpMessageInvoker(_handler);
+    }
+
+    /// <summary>Connects, handshakes, joins; returns once the JoinBoard completion arrived.</summary>
+    public static async Task<LightClient> ConnectAsync(string baseUrl, string token, Guid board, long? afterSeq, Sink sink)
+    {
+        var c = await OpenAsync(baseUrl, token, sink, null);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await c.JoinAsync(board, afterSeq, timeout.Token);
+            return c;
+        }
+        catch
+        {
+            await c.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Connects and completes the SignalR handshake.</summary>
+    public static async Task<LightClient> OpenAsync(string baseUrl, string token, Sink sink, Action<long>? onTaskSeq)
+    {
+        var c = new LightClient(sink) { OnTaskSeq = onTaskSeq };
+        try
+        {
+            var uri = new Uri(baseUrl.Replace("http://", "ws://") + "/hubs/board?access_token=" + Uri.EscapeDataString(token));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await c._ws.ConnectAsync(uri, _invoker, timeout.Token);
+            await c.SendAsync("{\"protocol\":\"json\",\"version\":1}\u001e", timeout.Token);
+            c._loop = Task.Run(c.ReadLoop);
+            await c._handshake.Task.WaitAsync(timeout.Token);
+            return c;
+        }
+        catch
+        {
+            await c.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task JoinAsync(Guid board, long? afterSeq, CancellationToken ct, bool wait = true)
+    {
+        var after = afterSeq is { } a ? a.ToString(CultureInfo.InvariantCulture) : "null";
+        await SendAsync($"{{\"type\":1,\"invocationId\":\"1\",\"target\":\"JoinBoard\",\"arguments\":[\"{board}\",{after}]}}\u001e", ct);
+        if (wait) await _joined.Task.WaitAsync(ct);
+    }
+
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private async Task SendAsync(string text, CancellationToken ct)
+    {
+        await _sendLock.WaitAsync(ct);
+        try { await _ws.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, ct); }
+        finally { _sendLock.Release(); }
+    }
+
+    private async Task ReadLoop()
+    {
+        var buf = new byte[8192];
+        var len = 0;
+        var handshakeDone = false;
+        try
+        {
+            while (!_cts.IsCancellationRequested)
+            {
+                if (len == buf.Length) Array.Resize(ref buf, buf.Length * 2);
+                var r = await _ws.ReceiveAsync(buf.AsMemory(len), _cts.Token);
+                if (r.MessageType == WebSocketMessageType.Close) break;
+                len += r.Count;
+                if (!r.EndOfMessage) continue;
+                var now = Stopwatch.GetTimestamp();
+                var span = buf.AsSpan(0, len);
+                while (span.Length > 0)
+                {
+                    var end = span.IndexOf((byte)0x1e);
+                    var rec = end < 0 ? span : span[..end];
+                    if (!handshakeDone)
+                    {
+                        handshakeDone = true;
+                        if (rec.IndexOf(ErrorKey) >= 0) _handshake.TrySetException(new Exception("handshake: " + Encoding.UTF8.GetString(rec)));
+                        else _handshake.TrySetResult();
+                    }
+                    else Handle(rec, now);
+                    span = end < 0 ? default : span[(end + 1)..];
+                }
+                len = 0;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException) { }
+        _handshake.TrySetException(new Exception("connection closed before the handshake"));
+        _joined.TrySetException(new Exception("connection closed before JoinBoard completed"));
+    }
+
+    private void Handle(ReadOnlySpan<byte> rec, long now)
+    {
+        if (rec.IndexOf(TargetTask) >= 0)
+        {
+            var seq = Number(rec, SeqKey);
+            Track.Event(seq);
+            OnTaskSeq?.Invoke(seq);
+            _sink.Record(Number(rec, StampKey), now);
+            Interlocked.Add(ref _sink.FrameBytes, rec.Length + 1);
+            Interlocked.Increment(ref _sink.Frames);
+        }
+        else if (rec.IndexOf(TargetHead) >= 0) Track.Head(Number(rec, SeqKey));
+        else if (rec.IndexOf(TypeCompletion) >= 0)
+        {
+            if (rec.IndexOf(ErrorKey) >= 0) _joined.TrySetException(new Exception("JoinBoard: " + Encoding.UTF8.GetString(rec)));
+            else _joined.TrySetResult();
+        }
+    }
+
+    private static long Number(ReadOnlySpan<byte> rec, ReadOnlySpan<byte> key)
+    {
+        var i = rec.IndexOf(key);
+        if (i < 0) return 0;
+        long v = 0;
+        for (var j = i + key.Length; j < rec.Length && rec[j] >= (byte)'0' && rec[j] <= (byte)'9'; j++) v = v * 10 + (rec[j] - '0');
+        return v;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _cts.Cancel();
+        _ws.Abort();
+        _ws.Dispose();
+        if (_loop is not null) await _loop.ConfigureAwait(false);
+    }
+}
+
+/// <summary>A full Microsoft.AspNetCore.SignalR.Client HubConnection (WebSockets, skip negotiation).</summary>
+public sealed class FullClient : IReceiver
+{
+    public Track Track { get; } = new();
+    private readonly HubConnection _conn;
+    private readonly object _gate = new();
+
+    private FullClient(HubConnection conn) => _conn = conn;
+
+    public static async Task<FullClient> ConnectAsync(string baseUrl, string token, Guid board, Sink sink)
+    {
+        var conn = new HubConnectionBuilder()
+            .WithUrl(baseUrl + "/hubs/board", o =>
+            {
+                o.SkipNegotiation = true;
+                o.Transports = HttpTransportType.WebSockets;
+                o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+            })
+            .Build();
+        var c = new FullClient(conn);
+        void OnTask(JsonElement e)
+        {
+            var now = Stopwatch.GetTimestamp();
+            lock (c._gate) c.Track.Event(e.GetProperty("seq").GetInt64());
+            var title = e.GetProperty("task").GetProperty("title").GetString();
+            if (title is not null && title.StartsWith("b|", StringComparison.Ordinal) && long.TryParse(title.AsSpan(2), out var sent)) sink.Record(sent, now);
+        }
+        conn.On<JsonElement>("TaskCreated", OnTask);
+        conn.On<JsonElement>("TaskUpdated", OnTask);
+        conn.On<JsonElement>("TaskDeleted", OnTask);
+        conn.On<JsonElement>("BoardHead", e => { lock (c._gate) c.Track.Head(e.GetProperty("seq").GetInt64()); });
+        conn.On<JsonElement>("PresenceChanged", _ => { });
+        await conn.StartAsync();
+        await conn.InvokeAsync("JoinBoard", board, (long?)null);
+        return c;
+    }
+
+    public ValueTask DisposeAsync() => _conn.DisposeAsync();
+}
+
+/// <summary>Reads a replica's CPU time and memory from /proc and /metrics.</summary>
+public static class Probe
+{
+    public static double CpuSeconds(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(f[11]) + long.Parse(f[12])) / 100.0; // utime + stime, USER_HZ = 100
+    }
+
+    public static long RssBytes(int pid)
+    {
+        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            if (line.StartsWith("VmRSS:")) return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        return 0;
+    }
+
+    static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    public static async Task<double> GcHeapBytes(string url)
+    {
+        var text = await Http.GetStringAsync(url + "/metrics");
+        foreach (var line in text.Split('\n'))
+            if (line.StartsWith("dotnet_total_memory_bytes ")) return double.Parse(line.Split(' ')[1], CultureInfo.InvariantCulture);
+        return double.NaN;
+    }
+
+    /// <summary>
+    /// Makes the replica run a full blocking GC (an EventPipe session with the GCHeapCollect keyword, as
+    /// dotnet-gcdump does), so the GC heap read right after is the live heap, not live + garbage.
+    /// </summary>
+    public static async Task InduceGc(int pid)
+    {
+        try
+        {
+            var client = new Microsoft.Diagnostics.NETCore.Client.DiagnosticsClient(pid);
+            var providers = new[] { new Microsoft.Diagnostics.NETCore.Client.EventPipeProvider("Microsoft-Windows-DotNETRuntime",
+                System.Diagnostics.Tracing.EventLevel.Informational, 0x800000 /* GCHeapCollect */ | 0x1 /* GC */) };
+            using var session = client.StartEventPipeSession(providers, requestRundown: false);
+            var drain = session.EventStream.CopyToAsync(Stream.Null);
+            await Task.Delay(1500);
+            session.Stop();
+            await drain.WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception e) { if (!_warned) { _warned = true; Console.WriteLine($"  (could not induce a GC in {pid}: {e.Message}; GC heap includes garbage)"); } }
+    }
+    static bool _warned;
+
+    /// <summary>After an induced full GC in each replica: median of 3 readings 400 ms apart, summed over replicas: (gc heap, rss).</summary>
+    public static async Task<(double heap, double rss)> Memory(ServerConfig c)
+    {
+        foreach (var p in c.Pids) await InduceGc(p);
+        var heaps = new List<double>(); var rsss = new List<double>();
+        for (var i = 0; i < 3; i++)
+        {
+            double h = 0, r = 0;
+            foreach (var u in c.Urls) h += await GcHeapBytes(u);
+            foreach (var p in c.Pids) r += RssBytes(p);
+            heaps.Add(h); rsss.Add(r);
+            await Task.Delay(400);
+        }
+        heaps.Sort(); rsss.Sort();
+        return (heaps[1], rsss[1]);
+    }
+
+    public static double Cpu(ServerConfig c) => c.Pids.Sum(CpuSeconds);
+}
+
+public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
+{
+    private readonly Sink _sink = new();
+    private readonly List<IReceiver> _clients = [];
+    private int _lightCount, _fullCount;
+    private double _idleCpuPerSec;
+    // BENCH_NOJOIN=1: light clients only handshake (no JoinBoard): isolates the per-connection memory of the transport.
+    private static readonly bool NoJoin = Environment.GetEnvironmentVariable("BENCH_NOJOIN") == "1";
+
+    public async Task<List<PointResult>> RunAsync(int[] ns)
+    {
+        LightClient.Init(opts.LocalAddresses);
+        var results = new List<PointResult>();
+        await Task.Delay(1000);
+        var mem0 = await Probe.Memory(config);
+        var idle0 = Probe.Cpu(config); var idleT = Stopwatch.GetTimestamp();
+        await Task.Delay(4000);
+        _idleCpuPerSec = (Probe.Cpu(config) - idle0) / Stopwatch.GetElapsedTime(idleT).TotalSeconds;
+        Console.WriteLine($"idle CPU of the replicas: {_idleCpuPerSec * 1000:0} ms/s (subtracted from CPU per delivery)");
+        Console.WriteLine($"idle: GC heap {mem0.heap / 1048576:0.0} MB, RSS {mem0.rss / 1048576:0.0} MB (sum over replicas)");
+        try
+        {
+            foreach (var n in ns)
+            {
+                var sw = Stopwatch.StartNew();
+                await ConnectUpTo(n);
+                var connectS = sw.Elapsed.TotalSeconds;
+                await Task.Delay(2000);
+                var mem = await Probe.Memory(config);
+                var heapPer = (mem.heap - mem0.heap) / n / 1024;
+                var rssPer = (mem.rss - mem0.rss) / n / 1024;
+                Console.WriteLine($"N={n}: {_lightCount} light + {_fullCount} full clients connected ({connectS:0.0} s to add); " +
+                                  $"per idle connection: GC heap {heapPer:0.0} KB, RSS {rssPer:0.0} KB");
+                // Unrecorded warm-up: 10 s at the first point (tiered JIT of the freshly started replicas, pools), 2 s later.
+                await Phase(n, 0, warmUp: true, warmUpSeconds: n == ns[0] ? 10 : 2);
+                for (var rep = 1; rep <= opts.Reps; rep++)
+                {
+                    var r = await Phase(n, rep);
+                    double catchUp;
+                    try { catchUp = await CatchUp(); }
+                    catch (Exception e) { Console.WriteLine($"  catch-up failed: {e.Message}"); catchUp = double.NaN; }
+                    r = r with { HeapKbPerConn = heapPer, RssKbPerConn = rssPer, CatchUpMs = catchUp };
+                    Console.WriteLine($"  rep {rep}: p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, p99.9 {r.P999:0.0} ms, {r.DeliveriesPerSec:0} deliveries/s, " +
+                                      $"{r.CpuUsPerDelivery:0.0} µs CPU/delivery, REST write p50 {r.WriteP50:0.0} / p99 {r.WriteP99:0.0} ms, catch-up {catchUp:0} ms, lost {r.Lost}, out-of-order {r.OutOfOrder} " +
+                                      $"({r.Writes} writes, {r.Deliveries} deliveries)");
+                    results.Add(r);
+                }
+            }
+        }
+        finally
+        {
+            var sw = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(_clients, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (c, _) =>
+            {
+                try { await c.DisposeAsync(); } catch { }
+            });
+            _clients.Clear();
+            Console.WriteLine($"average task event frame: {(double)_sink.FrameBytes / Math.Max(1, _sink.Frames):0} bytes (JSON protocol)");
+            Console.WriteLine($"disconnected all clients in {sw.Elapsed.TotalSeconds:0.0} s");
+        }
+        return results;
+    }
+
+    private string UrlFor(int i) => config.Urls[i % config.Urls.Length];
+    private string TokenFor(int i) => setup.Tokens[i % setup.Tokens.Length];
+
+    private async Task ConnectUpTo(int n)
+    {
+        var fullTarget = Math.Min(opts.FullClients, n / 4);
+        var start = _clients.Count;
+        var failures = 0;
+        // Full clients first (few), then light ones, 64 connects in flight.
+        while (_fullCount < fullTarget && _clients.Count < n)
+        {
+            var i = _clients.Count;
+            _clients.Add(await FullClient.ConnectAsync(UrlFor(i), TokenFor(i), setup.Board, _sink));
+            _fullCount++;
+        }
+        var toAdd = n - _clients.Count;
+        var added = new IReceiver?[toAdd];
+        var baseIndex = _clients.Count;
+        await Parallel.ForAsync(0, toAdd, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (k, _) =>
+        {
+            var i = baseIndex + k;
+            for (var attempt = 0; attempt < 3; attempt++)
+            {
+                try
+                {
+                    added[k] = NoJoin
+                        ? await LightClient.OpenAsync(UrlFor(i), TokenFor(i), _sink, null)
+                        : await LightClient.ConnectAsync(UrlFor(i), TokenFor(i), setup.Board, null, _sink);
+                    return;
+                }
+                catch (Exception e)
+                {
+                    if (Interlocked.Increment(ref failures) <= 3) Console.WriteLine($"  connect failed ({e.GetType().Name}: {e.Message}); retrying");
+                    await Task.Delay(500);
+                }
+            }
+        });
+        foreach (var c in added) if (c is not null) { _clients.Add(c); _lightCount++; }
+        if (_clients.Count < n) Console.WriteLine($"  WARNING: only {_clients.Count} of {n} clients connected");
+        // Wait until every client has its BoardHead (initial seq) so order checks start from a known point.
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (!NoJoin && _clients.Any(c => c.Track.LastSeq < 0) && DateTime.UtcNow < until) await Task.Delay(100);
+    }
+
+    private async Task<PointResult> Phase(int n, int rep, bool warmUp = false, double warmUpSeconds = 2)
+    {
+        var writes = (int)Math.Round((warmUp ? warmUpSeconds : opts.Seconds) * opts.Rate);
+        _sink.Reset(writes * n + 1000);
+        var startHead = _clients.Max(c => Volatile.Read(ref c.Track.LastSeq));
+        var before = _clients.Select(c => (c.Track.Received, c.Track.OutOfOrder)).ToArray();
+        var cpu0 = Probe.Cpu(config);
+        var self0 = Process.GetCurrentProcess().TotalProcessorTime;
+        _sink.Recording = !warmUp;
+        var t0 = Stopwatch.GetTimestamp();
+
+        // Writes through REST at a steady rate, round-robin over the replicas; each write is fire-and-forget on its
+        // own tick so a slow response never delays the next one.
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32 }) { Timeout = TimeSpan.FromSeconds(30) };
+        var ok = 0; var failed = 0;
+        var writeMs = new System.Collections.Concurrent.ConcurrentBag<double>();
+        var inflight = new List<Task>();
+        var interval = Stopwatch.Frequency / opts.Rate;
+        for (var w = 0; w < writes; w++)
+        {
+            var due = t0 + (long)(w * interval);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                var ms = (due - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
+                if (ms > 2) await Task.Delay((int)ms - 1); else Thread.SpinWait(50);
+            }
+            var url = UrlFor(w);
+            inflight.Add(Task.Run(async () =>
+            {
+                var stamp = Stopwatch.GetTimestamp();
+                using var req = new HttpRequestMessage(HttpMethod.Post, $"{url}/api/boards/{setup.Board}/tasks")
+                { Content = JsonContent.Create(new { title = $"b|{stamp}" }) };
+                req.Headers.Authorization = new("Bearer", setup.WriterToken);
+                try
+                {
+                    using var r = await http.SendAsync(req);
+                    writeMs.Add(Stopwatch.GetElapsedTime(stamp).TotalMilliseconds);
+                    if (r.IsSuccessStatusCode) Interlocked.Increment(ref ok); else Interlocked.Increment(ref failed);
+                }
+                catch { Interlocked.Increment(ref failed); }
+            }));
+        }
+        await Task.WhenAll(inflight);
+        var writeSeconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        var expectedHead = startHead + ok;
+        // Drain: wait until every client reached the head (or 15 s).
+        var until = DateTime.UtcNow.AddSeconds(15);
+        bool Behind()
+        {
+            for (var i = 0; i < _clients.Count; i++)
+            {
+                var t = _clients[i].Track;
+                if (Volatile.Read(ref t.LastSeq) < expectedHead || Volatile.Read(ref t.Received) - before[i].Received < ok) return true;
+            }
+            return false;
+        }
+        while (Behind() && DateTime.UtcNow < until) await Task.Delay(50);
+        var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        _sink.Recording = false;
+        var cpu1 = Probe.Cpu(config);
+        var selfCpu = (Process.GetCurrentProcess().TotalProcessorTime - self0).TotalSeconds;
+        if (!warmUp) Console.WriteLine($"  (server CPU {(cpu1 - cpu0) / elapsed * 100:0}% of one core, bench process {selfCpu / elapsed * 100:0}%, over {elapsed:0.0} s)");
+
+        long lost = 0, ooo = 0;
+        for (var i = 0; i < _clients.Count; i++)
+        {
+            var t = _clients[i].Track;
+            lost += Math.Max(0, ok - (t.Received - before[i].Received));
+            ooo += t.OutOfOrder - before[i].OutOfOrder;
+        }
+        if (failed > 0) Console.WriteLine($"  {failed} writes failed");
+        var (p50, p99, p999, count) = _sink.Percentiles();
+        var deliveries = Interlocked.Read(ref _sink.Deliveries);
+        return new PointResult(config.Name, n, rep, p50, p99, p999, deliveries / Math.Max(writeSeconds, elapsed - 0.0),
+            Math.Max(0, cpu1 - cpu0 - _idleCpuPerSec * elapsed) * 1e6 / Math.Max(1, deliveries), 0, 0, 0, lost, ooo, deliveries, ok,
+            Pct(writeMs, 0.5), Pct(writeMs, 0.99));
+    }
+
+    static double Pct(IEnumerable<double> xs, double q)
+    {
+        var a = xs.OrderBy(x => x).ToArray();
+        return a.Length == 0 ? double.NaN : a[Math.Min(a.Length - 1, (int)Math.Ceiling(q * a.Length) - 1)];
+    }
+
+    /// <summary>A new light client (handshake done) joins the catch-up board with afterSeq = head − 1000: ms until 1,000 events arrived.</summary>
+    private async Task<double> CatchUp()
+    {
+        var events = opts.CatchUpEvents;
+        var head = (long)events + 10; // the seeded board's head: nothing else writes to it
+        var got = 0;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var c = await LightClient.OpenAsync(UrlFor(Random.Shared.Next(config.Urls.Length)), TokenFor(0), new Sink(),
+            _ => { if (Interlocked.Increment(ref got) == events) done.TrySetResult(); });
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var t0 = Stopwatch.GetTimestamp();
+            await c.JoinAsync(setup.CatchUpBoard, head - events, cts.Token, wait: false);
+            await done.Task.WaitAsync(cts.Token);
+            return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        catch (OperationCanceledException) { Console.WriteLine($"  catch-up: only {got} of {events} events in 30 s"); return double.NaN; }
+        finally { await c.DisposeAsync(); }
+    }
+}
+
+public static class Report
+{
+    static double Median(IEnumerable<double> xs)
+    {
+        var a = xs.Where(x => !double.IsNaN(x)).OrderBy(x => x).ToArray();
+        return a.Length == 0 ? double.NaN : a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
+    }
+
+    public static void Print(List<PointResult> all, List<ServerConfig> configs, int[] ns)
+    {
+        Console.WriteLine();
+        Console.WriteLine("=== Medians over reps");
+        Console.WriteLine("| setup | N | p50 ms | p99 ms | p99.9 ms | deliveries/s | CPU µs/delivery | GC heap KB/conn | RSS KB/conn | catch-up 1,000 ms | lost | out-of-order | REST write p50/p99 ms |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        var med = new Dictionary<(string, int), double[]>();
+        foreach (var c in configs)
+            foreach (var n in ns)
+            {
+                var rs = all.Where(r => r.Config == c.Name && r.N == n).ToList();
+                if (rs.Count == 0) continue;
+                var m = new[]
+                {
+                    Median(rs.Select(r => r.P50)), Median(rs.Select(r => r.P99)), Median(rs.Select(r => r.P999)),
+                    Median(rs.Select(r => r.DeliveriesPerSec)), Median(rs.Select(r => r.CpuUsPerDelivery)),
+                    Median(rs.Select(r => r.HeapKbPerConn)), Median(rs.Select(r => r.RssKbPerConn)), Median(rs.Select(r => r.CatchUpMs)),
+                };
+                med[(c.Name, n)] = m;
+                Console.WriteLine($"| {c.Name} | {n:N0} | {m[0]:0.0} | {m[1]:0.0} | {m[2]:0.0} | {m[3]:N0} | {m[4]:0.0} | {m[5]:0.0} | {m[6]:0.0} | {m[7]:0} | {rs.Sum(r => r.Lost)} | {rs.Sum(r => r.OutOfOrder)} | {Median(rs.Select(r => r.WriteP50)):0.0} / {Median(rs.Select(r => r.WriteP99)):0.0} |");
+            }
+        if (configs.Count == 2)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"=== Ratios {configs[0].Name} / {configs[1].Name} (what Redis costs; >1 = the cluster is worse, except deliveries/s)");
+            Console.WriteLine("| N | p50 | p99 | p99.9 | deliveries/s | CPU µs/delivery | GC heap/conn | RSS/conn | catch-up |");
+            Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var n in ns)
+            {
+                if (!med.TryGetValue((configs[0].Name, n), out var a) || !med.TryGetValue((configs[1].Name, n), out var b)) continue;
+                Console.WriteLine($"| {n:N0} | {string.Join(" | ", a.Zip(b, (x, y) => $"{x / y:0.00}×"))} |");
+            }
+        }
+        Console.WriteLine();
+        Console.WriteLine("=== Targets (cluster): p99 ≤ 25 ms at 1,000 and ≤ 75 ms at 5,000; GC heap ≤ 12 KB/idle connection; catch-up ≤ 200 ms; 0 lost/out-of-order");
+        var cl = configs[0].Name.StartsWith("cluster") ? configs[0].Name : configs.Count > 1 ? configs[1].Name : configs[0].Name;
+        void T(string what, double v, double target, string unit)
+            => Console.WriteLine($"  {what}: {v:0.0} {unit} vs ≤ {target} {unit}: {(v <= target ? "MET" : $"MISSED by {v - target:0.0} {unit} ({v / target:0.0}× the target)")}");
+        if (med.TryGetValue((cl, 1000), out var m1)) T("p99 at 1,000", m1[1], 25, "ms");
+        if (med.TryGetValue((cl, 5000), out var m5)) T("p99 at 5,000", m5[1], 75, "ms");
+        var largest = ns.Where(n => med.ContainsKey((cl, n))).DefaultIfEmpty(0).Max();
+        if (largest > 0)
+        {
+            T($"GC heap per idle connection (N={largest})", med[(cl, largest)][5], 12, "KB");
+            T($"catch-up of 1,000 events (median over all points)", Median(all.Where(r => r.Config == cl).Select(r => r.CatchUpMs)), 200, "ms");
+        }
+        Console.WriteLine($"  lost: {all.Where(r => r.Config == cl).Sum(r => r.Lost)}, out-of-order: {all.Where(r => r.Config == cl).Sum(r => r.OutOfOrder)} (target 0)");
+    }
+}
