@@ -32,6 +32,8 @@ export function BoardPage({ boardId }: { boardId: string }) {
   const rerender = useCallback(() => setTick(t => t + 1), []);
   const memberById = useMemo(() => new Map(members.map(m => [m.userId, m])), [members]);
   const nameOf = useCallback((id: string | null) => (id ? memberById.get(id)?.displayName ?? 'Unknown' : null), [memberById]);
+  const nameOfRef = useRef(nameOf);
+  nameOfRef.current = nameOf; // the live handlers are created once: read the latest member names through a ref
 
   const loadMembers = useCallback(() => api.members(boardId).then(setMembers).catch(() => {}), [boardId]);
 
@@ -57,7 +59,7 @@ export function BoardPage({ boardId }: { boardId: string }) {
               setFlash(new Set(ids));
               setTimeout(() => setFlash(new Set()), 1600);
               const a = remote[remote.length - 1];
-              const who = nameOf(a.event.actorId) ?? 'Someone';
+              const who = nameOfRef.current(a.event.actorId) ?? 'Someone';
               const verb = a.kind === 'delete' ? 'deleted' : a.event.type === 'TaskCreated' ? 'created' : 'updated';
               toasts.announce(`${who} ${verb} “${a.kind === 'delete' ? a.event.task.title : a.task.title}”`);
             }
