@@ -217,13 +217,15 @@ public sealed class BoardTests(ServerFixture server, ITestOutputHelper output)
             Assert.True(open.Elapsed < TimeSpan.FromSeconds(10), $"opening took {open.ElapsedMilliseconds} ms");
             await Shot(page, "08-big-board");
 
-            // scrolling far down renders cards from the end of the list
+            var title = (await page.Locator("section[data-status='todo'] article[data-task-id] .card-title").First.TextContentAsync())!;
+            // scrolling far down renders cards from the end of the list (and unmounts the first ones)
             await page.Locator("section[data-status='todo'] .column-body").EvaluateAsync("el => el.scrollTop = el.scrollHeight");
+            await Assertions.Expect(Card(page, "todo", title)).ToHaveCountAsync(0, new() { Timeout = 15_000 });
             await Assertions.Expect(page.Locator("section[data-status='todo'] article[data-task-id]").Last).ToBeVisibleAsync(Visible);
 
             await page.Locator("section[data-status='todo'] .column-body").EvaluateAsync("el => el.scrollTop = 0");
-            var first = page.Locator("section[data-status='todo'] article[data-task-id]").First;
-            var title = (await first.Locator(".card-title").TextContentAsync())!;
+            var first = Card(page, "todo", title);
+            await Assertions.Expect(first).ToBeVisibleAsync(Visible);
             var drag = Stopwatch.StartNew();
             await first.DragToAsync(page.Locator("section[data-status='in_progress']"));
             await Assertions.Expect(Card(page, "in_progress", title)).ToBeVisibleAsync(Visible);
