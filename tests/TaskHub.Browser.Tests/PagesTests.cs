@@ -32,7 +32,7 @@ public sealed class PagesTests(ServerFixture server)
             await page.GetByRole(AriaRole.Button, new() { Name = "Members" }).ClickAsync();
             var dialog = page.GetByRole(AriaRole.Dialog);
             await dialog.GetByLabel("Email").FillAsync(other.Email);
-            await dialog.GetByLabel("Role", new() { Exact = true }).SelectOptionAsync("viewer");
+            await dialog.Locator("form.invite select").SelectOptionAsync("viewer");
             await dialog.GetByRole(AriaRole.Button, new() { Name = "Invite" }).ClickAsync();
             var roleSelect = dialog.GetByLabel("Role of Quentin Quill");
             await Assertions.Expect(roleSelect).ToHaveValueAsync("viewer", new() { Timeout = 15_000 });
@@ -55,7 +55,7 @@ public sealed class PagesTests(ServerFixture server)
 
             // settings: rename, notifications
             await page.GetByRole(AriaRole.Link, new() { Name = "Settings" }).ClickAsync();
-            await page.GetByLabel("Name").FillAsync("Paula P. Planner");
+            await page.GetByRole(AriaRole.Textbox, new() { Name = "Name", Exact = true }).FillAsync("Paula P. Planner");
             await page.GetByRole(AriaRole.Button, new() { Name = "Save profile" }).ClickAsync();
             await Assertions.Expect(page.GetByText("Profile saved")).ToBeVisibleAsync(Visible);
             await page.GetByLabel("Digest").SelectOptionAsync("weekly");

@@ -120,8 +120,9 @@ export function SettingsPage() {
   const [delPw, setDelPw] = useState('');
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [msg, setMsg] = useState<Record<string, string>>({});
+  const [loaded, setLoaded] = useState(false);
   useEffect(() => {
-    api.me().then(u => { setName(u.displayName); setTz(u.timeZone ?? 'UTC'); }).catch(() => {});
+    api.me().then(u => { setName(u.displayName); setTz(u.timeZone ?? 'UTC'); }).catch(() => {}).finally(() => setLoaded(true));
     api.notifications().then(setNotif).catch(() => {});
   }, []);
   const run = async (key: string, f: () => Promise<unknown>, ok: string) => {
@@ -135,12 +136,12 @@ export function SettingsPage() {
       <div className="page-head"><h1>Settings</h1></div>
       <section className="panel">
         <h2>Profile</h2>
-        <form className="form" onSubmit={e => { e.preventDefault(); void run('profile', async () => setUser(await api.updateMe({ displayName: name.trim(), timeZone: tz })), 'Profile saved'); }}>
+        {!loaded ? <Spinner /> : <form className="form" onSubmit={e => { e.preventDefault(); void run('profile', async () => setUser(await api.updateMe({ displayName: name.trim(), timeZone: tz })), 'Profile saved'); }}>
           <label>Name<input value={name} onChange={e => setName(e.target.value)} required /></label>
           <label>Time zone<select value={tz} onChange={e => setTz(e.target.value)}>{(ZONES.includes(tz) ? ZONES : [tz, ...ZONES]).map(z => <option key={z}>{z}</option>)}</select></label>
           {err('profile')}
           <div className="dialog-actions"><span className="spacer" /><button className="btn btn-primary">Save profile</button></div>
-        </form>
+        </form>}
       </section>
       <section className="panel">
         <h2>Password</h2>
