@@ -250,15 +250,15 @@ function BarChart({ rows }: { rows: [string, number, string][] }) {
   const max = Math.max(1, ...rows.map(r => r[1]));
   const h = 160, bw = 56, gap = 32;
   return (
-    <svg className="chart" viewBox={`0 0 ${rows.length * (bw + gap) + gap} ${h + 40}`} role="img" aria-label={rows.map(r => `${r[0]} ${r[1]}`).join(', ')}>
+    <svg className="chart" viewBox={`0 0 ${rows.length * (bw + gap) + gap} ${h + 60}`} role="img" aria-label={rows.map(r => `${r[0]} ${r[1]}`).join(', ')}>
       {rows.map(([label, v, c], i) => {
         const bh = (v / max) * h;
         const x = gap + i * (bw + gap);
         return (
           <g key={label}>
-            <rect className={`svg-${c}`} x={x} y={h - bh + 4} width={bw} height={Math.max(bh, 1)} rx={4} />
-            <text x={x + bw / 2} y={h - bh} textAnchor="middle" className="svg-val">{v}</text>
-            <text x={x + bw / 2} y={h + 24} textAnchor="middle" className="svg-label">{label}</text>
+            <rect className={`svg-${c}`} x={x} y={h - bh + 24} width={bw} height={Math.max(bh, 1)} rx={4} />
+            <text x={x + bw / 2} y={h - bh + 18} textAnchor="middle" className="svg-val">{v}</text>
+            <text x={x + bw / 2} y={h + 48} textAnchor="middle" className="svg-label">{label}</text>
           </g>
         );
       })}
