@@ -4,7 +4,7 @@ import { BoardLive } from './live';
 import { BoardSync, STATUSES, STATUS_LABEL, columnsOf, dueState, localInputToUtc, neighbourStatus, utcToLocalInput, visibleRange, type Applied, type Priority, type Status, type Task } from './sync';
 import { Avatar, Dialog, Link, Spinner, fmtDate, navigate, useToasts } from './ui';
 
-const ROW = 100; // px per card slot (card + gap): fixed so long columns can be windowed
+const ROW = 88; // px per card slot (card + gap): fixed so long columns can be windowed
 const PRIORITIES: Priority[] = ['urgent', 'high', 'medium', 'low'];
 
 type Conn = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
