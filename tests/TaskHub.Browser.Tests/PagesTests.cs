@@ -67,4 +67,43 @@ public sealed class PagesTests(ServerFixture server)
         }
         finally { await ctx.CloseAsync(); }
     }
+    [Fact]
+    public async Task Deleting_a_card_can_be_undone_and_otherwise_deletes_it_on_the_server()
+    {
+        using var api = await server.Api().RegisterAndLogin("Dora Delete");
+        var boardId = await api.CreateBoard("Deletions");
+        var id = (await api.CreateTask(boardId, "Maybe delete me"))["id"]!.GetValue<string>();
+        var ctx = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl });
+        var page = await ctx.NewPageAsync();
+        page.SetDefaultTimeout(15_000);
+        try
+        {
+            await page.GotoAsync("/login");
+            await page.GetByLabel("Email").FillAsync(api.Email);
+            await page.GetByLabel("Password").FillAsync(ApiClient.Password);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Boards" })).ToBeVisibleAsync(Visible);
+            await page.GotoAsync($"/boards/{boardId}");
+            var card = page.Locator("article[data-task-id]", new() { HasText = "Maybe delete me" });
+            await card.FocusAsync();
+            await page.Keyboard.PressAsync("Delete");
+            await Assertions.Expect(card).ToHaveCountAsync(0);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Undo" }).ClickAsync();
+            await Assertions.Expect(card).ToBeVisibleAsync(Visible);
+            await Task.Delay(5_500);
+            Assert.Equal("Maybe delete me", (await api.GetTask(id))["title"]!.GetValue<string>()); // undone: still there
+
+            await card.FocusAsync();
+            await page.Keyboard.PressAsync("Delete");
+            await Assertions.Expect(card).ToHaveCountAsync(0);
+            var gone = false;
+            for (var i = 0; i < 100 && !gone; i++)
+            {
+                try { await api.GetTask(id); await Task.Delay(100); }
+                catch (HttpRequestException e) when (e.Message.Contains("404")) { gone = true; }
+            }
+            Assert.True(gone, "the task was not deleted on the server after the undo window");
+        }
+        finally { await ctx.CloseAsync(); }
+    }
 }
