@@ -41,6 +41,7 @@ app.MapRealtime();
 app.MapReports();
 app.MapTaskHubJobs();
 app.MapOperations();
+app.MapTaskHubWebApp();
 
 app.Run();
 

@@ -1,0 +1,61 @@
+import { useEffect, useState } from 'react';
+import { api, currentUser, onSessionChange } from './api';
+import { BoardPage } from './Board';
+import { AuthPage, BoardsPage, MyTasksPage, ReportsPage, SettingsPage } from './pages';
+import { Avatar, Link, ToastProvider, navigate, usePath, useTheme } from './ui';
+
+export function App() {
+  return <ToastProvider><Shell /></ToastProvider>;
+}
+
+function Shell() {
+  const path = usePath();
+  const [user, setUser] = useState(currentUser());
+  const [theme, toggleTheme] = useTheme();
+  useEffect(() => onSessionChange(() => setUser(currentUser())), []);
+
+  const isAuth = path === '/login' || path === '/signup';
+  useEffect(() => {
+    if (!user && !isAuth) navigate('/login');
+    if (user && isAuth) navigate('/');
+  }, [user, isAuth]);
+
+  if (!user || isAuth) {
+    return (
+      <div className="auth-shell">
+        <button className="icon-btn theme-toggle floating" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
+        <AuthPage mode={path === '/signup' ? 'signup' : 'login'} />
+      </div>
+    );
+  }
+
+  let page;
+  let m: RegExpMatchArray | null;
+  if ((m = path.match(/^\/boards\/([^/]+)\/reports$/))) page = <ReportsPage boardId={m[1]} />;
+  else if ((m = path.match(/^\/boards\/([^/]+)$/))) page = <BoardPage key={m[1]} boardId={m[1]} />;
+  else if (path === '/my-tasks') page = <MyTasksPage />;
+  else if (path === '/settings') page = <SettingsPage />;
+  else page = <BoardsPage />;
+
+  const nav = (to: string, label: string, active: boolean) => (
+    <Link to={to} className={`nav-link ${active ? 'active' : ''}`}>{label}</Link>
+  );
+  return (
+    <div className="app">
+      <header className="topbar">
+        <Link to="/" className="brand"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</Link>
+        <nav aria-label="Main">
+          {nav('/', 'Boards', path === '/' || path.startsWith('/boards'))}
+          {nav('/my-tasks', 'My tasks', path === '/my-tasks')}
+          {nav('/settings', 'Settings', path === '/settings')}
+        </nav>
+        <div className="topbar-right">
+          <button className="icon-btn" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
+          <Avatar name={user.displayName} id={user.id} size={28} />
+          <button className="btn btn-ghost" onClick={() => void api.logout().then(() => navigate('/login'))}>Log out</button>
+        </div>
+      </header>
+      <main className="main">{page}</main>
+    </div>
+  );
+}
