@@ -61,6 +61,7 @@ public static class ApiExtensions
 
     public static WebApplication UseTaskHubApi(this WebApplication app)
     {
+        app.UseMiddleware<RequestLoggingMiddleware>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseTaskHubSecurityHeaders();

@@ -16,7 +16,7 @@ public static class LoggingExtensions
     {
         // "Request starting GET /hubs/board?access_token=…" would put tokens in the logs (browsers can only send
         // the hub's token in the query string). This rule is added after configuration, so no log-level setting
-        // can turn those lines back on; the request scope (RequestPath, no query) still tags every other line.
+        // can turn those lines back on; RequestLoggingMiddleware writes a line per request without the query.
         builder.Services.PostConfigure<LoggerFilterOptions>(o =>
             o.Rules.Add(new LoggerFilterRule(null, "Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning, null)));
         if (builder.Environment.IsDevelopment()) return builder;

@@ -97,7 +97,7 @@ public sealed partial class PublishedAppTests(ITestOutputHelper output)
                 }
                 Assert.All(logs.Where(l => l.Trim().Length > 0), l => Assert.StartsWith("{", l));
                 // …and a request's log lines carry its request and trace ids (the scopes of ASP.NET Core's hosting).
-                var requestLine = logs.FirstOrDefault(l => l.Contains("\"Microsoft.AspNetCore.Hosting.Diagnostics\"") && l.Contains("/api/boards"));
+                var requestLine = logs.FirstOrDefault(l => l.Contains("\"TaskHub.Server.Infrastructure.RequestLoggingMiddleware\"") && l.Contains("/api/boards"));
                 Assert.True(requestLine is not null, "no request log line for /api/boards");
                 using (var request = JsonDocument.Parse(requestLine))
                 {

@@ -112,6 +112,7 @@ public sealed partial class OutboxDispatcher(
             .Where(m => due.Contains(m.Id) && m.DeliveredAt == null && m.DeadLetteredAt == null && (m.ClaimedUntil == null || m.ClaimedUntil < now))
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimToken, token).SetProperty(m => m.ClaimedUntil, leaseUntil), ct);
         var claimed = await db.Set<OutboxMessage>().Where(m => m.ClaimToken == token).OrderBy(m => m.Id).ToListAsync(ct);
+        var deadLettered = new List<OutboxMessage>();
 
         foreach (var group in claimed.GroupBy(m => m.Kind))
         {
@@ -148,7 +149,7 @@ public sealed partial class OutboxDispatcher(
                     m.DeadLetteredAt = deliveredAt;
                     OutboxMetrics.DeadLetters.Inc();
                     LogDeadLettered(log, m.Key, m.Attempts, error);
-                    await AlertAsync(m, ct);
+                    deadLettered.Add(m);
                 }
                 else
                 {
@@ -158,6 +159,7 @@ public sealed partial class OutboxDispatcher(
             }
         }
         await db.SaveChangesAsync(ct);
+        foreach (var m in deadLettered) await AlertAsync(m, ct); // after the dead letter is recorded
         return claimed.Count;
     }
 
