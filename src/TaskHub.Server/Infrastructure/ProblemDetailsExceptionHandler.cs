@@ -60,7 +60,7 @@ public sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServic
     }
 
     /// <summary>A dependency that is down or overloaded (anywhere in the chain): the caller should retry, it is not a bug.</summary>
-    private static bool IsUnavailable(Exception e)
+    public static bool IsUnavailable(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException)
         {

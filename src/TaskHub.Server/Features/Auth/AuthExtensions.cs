@@ -98,9 +98,19 @@ public static class AuthExtensions
         }
         var db = ctx.HttpContext.RequestServices.GetRequiredService<TaskHubDbContext>();
         var now = ctx.HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
-        var alive = await db.RefreshTokens.AnyAsync(
-            t => t.FamilyId == familyId && t.UserId == userId && t.RevokedAt == null && t.ExpiresAt > now,
-            ctx.HttpContext.RequestAborted);
+        bool alive;
+        try
+        {
+            alive = await db.RefreshTokens.AnyAsync(
+                t => t.FamilyId == familyId && t.UserId == userId && t.RevokedAt == null && t.ExpiresAt > now,
+                ctx.HttpContext.RequestAborted);
+        }
+        catch (Exception e) when (Infrastructure.ProblemDetailsExceptionHandler.IsUnavailable(e))
+        {
+            // The database is down: every endpoint needs it too and will answer 503, which tells the caller to
+            // retry; failing here would answer 401 and make clients log people out during an outage.
+            return;
+        }
         if (!alive) ctx.Fail("The session was revoked.");
     }
 }
