@@ -22,6 +22,12 @@ public sealed class User : IAuditable
     public DateTime UpdatedAt { get; set; }
 
     public static string Normalize(string email) => email.Trim().ToUpperInvariant();
+
+    /// <summary>The user's time zone (UTC when the stored id is unknown on this machine).</summary>
+    public TimeZoneInfo Zone() => ZoneOf(TimeZone);
+
+    public static TimeZoneInfo ZoneOf(string? id) =>
+        id is not null && TimeZoneInfo.TryFindSystemTimeZoneById(id, out var zone) ? zone : TimeZoneInfo.Utc;
 }
 
 public static class UserRules

@@ -53,7 +53,7 @@ public sealed class DeadlineReminderJob(
                 else continue;
 
                 var key = $"{kind}:{t.Id:N}:{due:yyyyMMddHHmmss}";
-                var zone = TimeZoneInfo.TryFindSystemTimeZoneById(user.TimeZone, out var z) ? z : TimeZoneInfo.Utc;
+                var zone = user.Zone();
                 var when = TaskEmailHandler.FormatTime(due, zone);
                 var url = $"{composer.BaseUrl}/boards/{t.BoardId}?task={t.Id}";
                 var (subject, line) = kind == "overdue"

@@ -63,7 +63,7 @@ public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailC
 
     private async Task DigestForAsync(User user, DateTime now, CancellationToken ct)
     {
-        var zone = TimeZoneInfo.TryFindSystemTimeZoneById(user.TimeZone, out var z) ? z : TimeZoneInfo.Utc;
+        var zone = user.Zone();
         if (DigestSchedule.DuePeriod(user.Digest, zone, now, options.Value.LocalSendHour) is not { } period) return;
         var cadence = TaskHubJson.EnumName(user.Digest);
         var key = $"digest:{user.Id:N}:{cadence}:{period.Start:yyyyMMdd}";

@@ -37,7 +37,7 @@ public sealed class ProgressReportJob(TaskHubDbContext db, EmailComposer compose
             page++;
             foreach (var m in managers)
             {
-                var zone = TimeZoneInfo.TryFindSystemTimeZoneById(m.User.TimeZone, out var z) ? z : TimeZoneInfo.Utc;
+                var zone = m.User.Zone();
                 var local = TimeZoneInfo.ConvertTimeFromUtc(now, zone);
                 if (local.Hour != sendHour) continue;
                 var today = DateOnly.FromDateTime(local);

@@ -33,15 +33,16 @@ public sealed partial class TaskEmailHandler(
         if (e.ActorId is { } actor) people.Remove(actor);
         if (people.Count == 0) return;
 
-        var recipients = await db.Users.AsNoTracking().Where(u => people.Contains(u.Id) && u.EmailOnChange).ToListAsync(ct);
-        if (recipients.Count == 0) return;
-        var names = await db.Users.AsNoTracking()
-            .Where(u => u.Id == e.ActorId || u.Id == e.Task.AssigneeId || u.Id == e.Task.SupervisorId || people.Contains(u.Id))
-            .ToDictionaryAsync(u => u.Id, u => u.DisplayName, ct);
-        foreach (var c in e.Changes)
+        // One query for everyone the email mentions or goes to: recipients, the actor, old and new people.
+        var mentioned = new HashSet<Guid>(people);
+        if (e.ActorId is { } actorId) mentioned.Add(actorId);
+        foreach (var c in e.Changes.Where(c => c.Field is "assigneeId" or "supervisorId"))
             foreach (var v in new[] { c.From, c.To })
-                if (c.Field is "assigneeId" or "supervisorId" && Guid.TryParse(v, out var id) && !names.ContainsKey(id))
-                    names[id] = await db.Users.Where(u => u.Id == id).Select(u => u.DisplayName).FirstOrDefaultAsync(ct) ?? "a former member";
+                if (Guid.TryParse(v, out var id)) mentioned.Add(id);
+        var users = await db.Users.AsNoTracking().Where(u => mentioned.Contains(u.Id)).ToListAsync(ct);
+        var recipients = users.Where(u => people.Contains(u.Id) && u.EmailOnChange).ToList();
+        if (recipients.Count == 0) return;
+        var names = users.ToDictionary(u => u.Id, u => u.DisplayName);
         var boardName = await db.Boards.Where(b => b.Id == e.BoardId).Select(b => b.Name).FirstOrDefaultAsync(ct) ?? "a deleted board";
 
         foreach (var user in recipients)
@@ -55,7 +56,7 @@ public sealed partial class TaskEmailHandler(
     public MimeMessage Render(BoardEventDto e, User to, string boardName, IReadOnlyDictionary<Guid, string> names, string key)
     {
         var o = options.Value;
-        var zone = TimeZoneInfo.TryFindSystemTimeZoneById(to.TimeZone, out var z) ? z : TimeZoneInfo.Utc;
+        var zone = to.Zone();
         var who = e.ActorId is { } a && names.TryGetValue(a, out var actorName) ? actorName : "TaskHub";
         var baseUrl = o.PublicBaseUrl.TrimEnd('/');
         var taskUrl = $"{baseUrl}/boards/{e.BoardId}?task={e.Task.Id}";
@@ -64,7 +65,7 @@ public sealed partial class TaskEmailHandler(
         string Show(FieldChange c, string? v)
         {
             if (string.IsNullOrEmpty(v)) return "(none)";
-            if (c.Field is "assigneeId" or "supervisorId" && Guid.TryParse(v, out var id)) return names.TryGetValue(id, out var n) ? n : "someone";
+            if (c.Field is "assigneeId" or "supervisorId" && Guid.TryParse(v, out var id)) return names.TryGetValue(id, out var n) ? n : "a former member";
             if (c.Field == "dueAt" && DateTime.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var due))
                 return FormatTime(due, zone);
             if (c.Field == "description") return v.Length > 200 ? v[..200] + "…" : v;

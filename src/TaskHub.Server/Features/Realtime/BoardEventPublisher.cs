@@ -112,14 +112,7 @@ public sealed partial class BoardEventDispatcher(IHubContext<BoardHub, IBoardCli
         {
             try
             {
-                var dto = BoardEventDto.From(e);
-                var group = hub.Clients.Group(BoardHub.Group(e.BoardId));
-                await (e.Type switch
-                {
-                    BoardEventTypes.TaskCreated => group.TaskCreated(dto),
-                    BoardEventTypes.TaskDeleted => group.TaskDeleted(dto),
-                    _ => group.TaskUpdated(dto),
-                });
+                await hub.Clients.Group(BoardHub.Group(e.BoardId)).EventAsync(BoardEventDto.From(e));
                 RealtimeMetrics.EventsPushed.Inc();
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

@@ -42,13 +42,7 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
                     .OrderBy(e => e.Seq).Take(pageSize).ToListAsync(ct);
                 foreach (var e in page)
                 {
-                    var dto = BoardEventDto.From(e);
-                    await (e.Type switch
-                    {
-                        BoardEventTypes.TaskCreated => Clients.Caller.TaskCreated(dto),
-                        BoardEventTypes.TaskDeleted => Clients.Caller.TaskDeleted(dto),
-                        _ => Clients.Caller.TaskUpdated(dto),
-                    });
+                    await Clients.Caller.EventAsync(BoardEventDto.From(e));
                     after = e.Seq;
                 }
                 if (page.Count < pageSize) break;

@@ -16,6 +16,17 @@ public interface IBoardClient
     Task BoardAccessRevoked(BoardAccessRevokedDto revoked);
 }
 
+public static class BoardClientExtensions
+{
+    /// <summary>Sends a board event as the client method its type names.</summary>
+    public static Task EventAsync(this IBoardClient client, BoardEventDto e) => e.Type switch
+    {
+        BoardEventTypes.TaskCreated => client.TaskCreated(e),
+        BoardEventTypes.TaskDeleted => client.TaskDeleted(e),
+        _ => client.TaskUpdated(e),
+    };
+}
+
 public sealed record PresenceUser(Guid UserId, string DisplayName);
 
 public sealed record PresenceDto(Guid BoardId, IReadOnlyList<PresenceUser> Users);

@@ -56,7 +56,7 @@ public static class ReportsApi
     private static async Task<TimeZoneInfo> ZoneOfAsync(TaskHubDbContext db, Guid userId, CancellationToken ct)
     {
         var tz = await db.Users.Where(u => u.Id == userId).Select(u => u.TimeZone).SingleOrDefaultAsync(ct);
-        return tz is not null && TimeZoneInfo.TryFindSystemTimeZoneById(tz, out var zone) ? zone : TimeZoneInfo.Utc;
+        return Features.Auth.User.ZoneOf(tz);
     }
 
     /// <summary>The period containing <paramref name="date"/> (default: today in the zone), as UTC instants.</summary>
