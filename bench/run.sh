@@ -44,7 +44,8 @@ APP="$ROOT/.run/cluster/app"
   cd "$APP"
   export ASPNETCORE_ENVIRONMENT=Production DOTNET_gcServer=1 Logging__LogLevel__Default=Warning
   export ConnectionStrings__MySql="Server=127.0.0.1;Port=3306;Database=$CLUSTER_DB;User ID=taskhub;Password=taskhub;Maximum Pool Size=200"
-  export Jwt__SigningKey="$(cat "$ROOT/.run/cluster/jwt.key")"
+  Jwt__SigningKey="$(cat "$ROOT/.run/cluster/jwt.key")"
+  export Jwt__SigningKey
   unset ConnectionStrings__Redis
   exec dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$BASE_PORT" >"$OUT/baseline.log" 2>&1
 ) &
@@ -57,7 +58,8 @@ echo "[bench] baseline replica: pid $BASE_PID, http://127.0.0.1:$BASE_PORT (no R
 dotnet build bench/TaskHub.Bench -c Release -v q --nologo -o "$OUT/bin" >/dev/null
 
 export BENCH_CLUSTER_URLS="http://127.0.0.1:$FIRST_PORT,http://127.0.0.1:$((FIRST_PORT + 1))"
-export BENCH_CLUSTER_PIDS="$(cat .run/cluster/replica-1.pid),$(cat .run/cluster/replica-2.pid)"
+BENCH_CLUSTER_PIDS="$(cat .run/cluster/replica-1.pid),$(cat .run/cluster/replica-2.pid)"
+export BENCH_CLUSTER_PIDS
 export BENCH_BASE_URL="http://127.0.0.1:$BASE_PORT" BENCH_BASE_PID="$BASE_PID"
 case "${BENCH_ONLY:-}" in base) unset BENCH_CLUSTER_URLS ;; cluster) unset BENCH_BASE_URL ;; esac
 STAMP=$(date -u +%Y%m%dT%H%MZ)

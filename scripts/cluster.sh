@@ -24,6 +24,9 @@ MYSQL="Server=127.0.0.1;Port=3306;Database=$DB;User ID=taskhub;Password=taskhub;
 REDIS="127.0.0.1:6379"
 mkdir -p "$DIR"
 
+# shellcheck source=scripts/lib/common.sh
+. scripts/lib/common.sh
+
 log() { printf '[cluster] %s\n' "$*" >&2; }
 
 wait_http() { # wait_http <url> <seconds>
@@ -35,8 +38,7 @@ alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
 start() {
   scripts/services.sh start
-  dpkg -s nginx >/dev/null 2>&1 || { log "installing nginx"; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }; }
-  command -v curl >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+  apt_install nginx curl
 
   [ -f "$DIR/jwt.key" ] || head -c 48 /dev/urandom | base64 -w0 > "$DIR/jwt.key"
   if [ ! -f "$APP/TaskHub.Server.dll" ] || [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" -name '*.cs' -print -quit)" ]; then
@@ -46,7 +48,8 @@ start() {
   mysql -h127.0.0.1 -utaskhub -ptaskhub -e "CREATE DATABASE IF NOT EXISTS \`$DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 
   export ASPNETCORE_ENVIRONMENT=Production
-  export ConnectionStrings__MySql="$MYSQL" ConnectionStrings__Redis="$REDIS" Jwt__SigningKey="$(cat "$DIR/jwt.key")"
+  Jwt__SigningKey="$(cat "$DIR/jwt.key")"
+  export ConnectionStrings__MySql="$MYSQL" ConnectionStrings__Redis="$REDIS" Jwt__SigningKey
   export DOTNET_gcServer=1 Logging__LogLevel__Default=${Logging__LogLevel__Default:-Warning}
   log "migrating $DB"
   (cd "$APP" && dotnet TaskHub.Server.dll migrate >"$DIR/migrate.log" 2>&1) || { log "migration failed: see $DIR/migrate.log"; exit 1; }

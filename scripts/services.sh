@@ -4,26 +4,17 @@
 #   Redis 7 on 127.0.0.1:6379
 #   dynalite (DynamoDB API, in memory) on 127.0.0.1:4567
 #   maildev (SMTP sink) on 127.0.0.1:1025, its web UI and REST API on http://127.0.0.1:1080
-# Usage: scripts/services.sh start|stop|status
+# Usage: scripts/services.sh start|stop|status   (TASKHUB_FORCE_INSTALL=1: reinstall even what is there)
 # PID files live in .run/; `stop` stops only what this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN_DIR="$PWD/.run"
 mkdir -p "$RUN_DIR"
 
-SUDO=""
-if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+# shellcheck source=scripts/lib/common.sh
+. scripts/lib/common.sh
 
 log() { printf '[services] %s\n' "$*" >&2; }
-
-apt_install() {
-  local missing=()
-  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  log "installing ${missing[*]} from apt"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
 
 wait_for() { # wait_for <what> <seconds> <command...>
   local what=$1 secs=$2; shift 2
@@ -33,12 +24,13 @@ wait_for() { # wait_for <what> <seconds> <command...>
 
 start_mariadb() {
   apt_install mariadb-server mariadb-client
-  if ! mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1; then
+  if ! as_root mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1; then
     log "starting MariaDB"
-    $SUDO service mariadb start >/dev/null 2>&1 || $SUDO service mysql start >/dev/null
+    as_root service mariadb start >/dev/null 2>&1 || as_root service mysql start >/dev/null
+    touch "$RUN_DIR/mariadb.started" # so `stop` stops it again (it was not running before us)
   fi
-  wait_for MariaDB 60 mysqladmin --protocol=socket -uroot ping
-  $SUDO mariadb --protocol=socket -uroot <<'SQL'
+  wait_for MariaDB 60 as_root mysqladmin --protocol=socket -uroot ping
+  as_root mariadb --protocol=socket -uroot <<'SQL'
 CREATE USER IF NOT EXISTS 'taskhub'@'127.0.0.1' IDENTIFIED BY 'taskhub';
 CREATE USER IF NOT EXISTS 'taskhub'@'localhost' IDENTIFIED BY 'taskhub';
 GRANT ALL PRIVILEGES ON `taskhub%`.* TO 'taskhub'@'127.0.0.1';
@@ -75,10 +67,10 @@ start_node_service() { # start_node_service <name> <probe command> <node script 
 
 start_node_services() {
   command -v node >/dev/null || { log "node is required (for dynalite and maildev)"; return 1; }
-  if [ ! -d tools/services/node_modules/dynalite ] || [ ! -d tools/services/node_modules/maildev ]; then
-    log "installing dynalite and maildev (npm ci)"
-    (cd tools/services && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-  fi
+  # A forced reinstall replaces the files the running node services were loaded from: restart the ones
+  # this script started (by their PID files) around it.
+  if force_install; then stop_pidfile dynalite; stop_pidfile maildev; fi
+  npm_ci tools/services node_modules/dynalite/cli.js node_modules/maildev/bin/maildev
   start_node_service dynalite "curl -s -o /dev/null http://127.0.0.1:4567" \
     tools/services/node_modules/dynalite/cli.js --host 127.0.0.1 --port 4567 --createTableMs 0 --deleteTableMs 0 --updateTableMs 0
   start_node_service maildev "curl -fs -o /dev/null http://127.0.0.1:1080/email" \
@@ -90,13 +82,17 @@ stop_pidfile() {
   if [ -f "$f" ]; then
     local pid; pid=$(cat "$f")
     kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     rm -f "$f"
   fi
 }
 
 case "${1:-start}" in
-  start) command -v curl >/dev/null || apt_install curl; start_mariadb; start_redis; start_node_services ;;
-  stop) for s in redis dynalite maildev; do stop_pidfile "$s"; done; log "stopped what this script started (MariaDB is a system service: 'service mariadb stop')" ;;
+  start) apt_install curl; start_mariadb; start_redis; start_node_services ;;
+  stop)
+    for s in redis dynalite maildev; do stop_pidfile "$s"; done
+    if [ -f "$RUN_DIR/mariadb.started" ]; then as_root service mariadb stop >/dev/null 2>&1 || true; rm -f "$RUN_DIR/mariadb.started"; fi
+    log "stopped what this script started" ;;
   status)
     mysqladmin -h127.0.0.1 -utaskhub -ptaskhub ping 2>/dev/null || echo "mariadb: down"
     redis-cli -h 127.0.0.1 ping 2>/dev/null || echo "redis: down"

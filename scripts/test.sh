@@ -3,7 +3,7 @@
 # installs and starts the services the tests need (scripts/services.sh), restores, builds, runs every
 # test assembly, and ends with one line "N passed, N failed, N skipped" summed over all of them.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 LOG_DIR="artifacts/test-logs"
 mkdir -p "$LOG_DIR"

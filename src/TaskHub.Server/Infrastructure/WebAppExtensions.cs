@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
 namespace TaskHub.Server.Infrastructure;
 
 /// <summary>Serves the browser board (web/ built into wwwroot) with an SPA fallback.</summary>
@@ -12,6 +15,7 @@ public static class WebAppExtensions
         if (string.IsNullOrEmpty(webRoot) || !File.Exists(Path.Combine(webRoot, "index.html")))
             return app; // no web build (e.g. the .NET tests): nothing to serve
 
+        app.Lifetime.ApplicationStarted.Register(() => AnnounceBoard(app));
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.MapFallback(async context =>
@@ -29,5 +33,15 @@ public static class WebAppExtensions
             await context.Response.SendFileAsync(Path.Combine(webRoot, "index.html"));
         });
         return app;
+    }
+
+    /// <summary>Prints where the board is, once the server listens (the addresses come from --urls,
+    /// ASPNETCORE_URLS or launchSettings.json).</summary>
+    private static void AnnounceBoard(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        if (addresses is null || addresses.Count == 0) return;
+        var url = addresses.First().Replace("://[::]", "://localhost").Replace("://0.0.0.0", "://localhost").Replace("://+", "://localhost").Replace("://*", "://localhost");
+        app.Logger.LogInformation("TaskHub board: open {BoardUrl}/ in a browser", url.TrimEnd('/'));
     }
 }
