@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
 namespace TaskHub.Server.Data;
@@ -10,7 +11,28 @@ public interface IAuditable
     DateTime UpdatedAt { get; set; }
 }
 
-/// <summary>Stamps <see cref="IAuditable"/> entities from the injected clock, so tests can move time.</summary>
+/// <summary>How creation and change times are stamped — the one place that sets them.</summary>
+public static class AuditTimestamps
+{
+    /// <summary>Added: <c>CreatedAt</c> (unless given) and <c>UpdatedAt</c>; modified: <c>UpdatedAt</c> (unless set
+    /// in this change already, so stamping twice is harmless).</summary>
+    public static void Stamp(EntityEntry entry, DateTime now)
+    {
+        if (entry.Entity is not IAuditable entity) return;
+        if (entry.State == EntityState.Added)
+        {
+            if (entity.CreatedAt == default) entity.CreatedAt = now;
+            entity.UpdatedAt = entity.CreatedAt;
+        }
+        else if (entry.State == EntityState.Modified && !entry.Property(nameof(IAuditable.UpdatedAt)).IsModified)
+        {
+            entity.UpdatedAt = now;
+        }
+    }
+}
+
+/// <summary>Stamps <see cref="IAuditable"/> entities on every save from the injected clock, so tests can move time.
+/// (A board write stamps its task when it records the event, so the event carries the same times.)</summary>
 public sealed class AuditTimestampsInterceptor(TimeProvider clock) : SaveChangesInterceptor
 {
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
@@ -30,17 +52,6 @@ public sealed class AuditTimestampsInterceptor(TimeProvider clock) : SaveChanges
     {
         if (context is null) return;
         var now = clock.GetUtcNow().UtcDateTime;
-        foreach (var entry in context.ChangeTracker.Entries<IAuditable>())
-        {
-            if (entry.State == EntityState.Added)
-            {
-                if (entry.Entity.CreatedAt == default) entry.Entity.CreatedAt = now;
-                entry.Entity.UpdatedAt = entry.Entity.CreatedAt;
-            }
-            else if (entry.State == EntityState.Modified && !entry.Property(e => e.UpdatedAt).IsModified)
-            {
-                entry.Entity.UpdatedAt = now;
-            }
-        }
+        foreach (var entry in context.ChangeTracker.Entries<IAuditable>()) AuditTimestamps.Stamp(entry, now);
     }
 }

@@ -72,3 +72,11 @@ public static class DataExtensions
         }
     }
 }
+
+public static class WriteTransactions
+{
+    /// <summary>A write transaction. Read-committed on MariaDB so reads after a row lock (a board's seq) see what
+    /// the previous holder committed; SQLite serialises writers anyway.</summary>
+    public static Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginWriteAsync(this TaskHubDbContext db, CancellationToken ct) =>
+        db.Database.BeginTransactionAsync(db.Database.IsSqlite() ? System.Data.IsolationLevel.Serializable : System.Data.IsolationLevel.ReadCommitted, ct);
+}

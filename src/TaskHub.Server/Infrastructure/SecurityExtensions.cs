@@ -14,7 +14,7 @@ public static class SecurityExtensions
     /// <summary>A strict CORS policy: none but the configured origins (same-origin needs none).</summary>
     public static IHostApplicationBuilder AddTaskHubSecurity(this IHostApplicationBuilder builder)
     {
-        var origins = builder.Configuration.GetSection(CorsOptions.Section).Get<CorsOptions>()?.AllowedOrigins ?? [];
+        var origins = builder.AddTaskHubOptions<CorsOptions>(CorsOptions.Section).AllowedOrigins;
         builder.Services.AddCors(o => o.AddPolicy(CorsPolicy, p =>
         {
             if (origins.Length > 0)

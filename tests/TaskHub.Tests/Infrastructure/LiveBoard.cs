@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Features.Realtime;
 using TaskHub.Server.Infrastructure;
 

@@ -233,14 +233,18 @@ public abstract class JobTests<TApp>(TApp app) where TApp : TaskHubApplication, 
         var sendLocal = localNow.Date.AddDays(localNow.Hour >= 8 ? 1 : 0).AddHours(8).AddMinutes(20);
         var sendUtc = TimeZoneInfo.ConvertTimeToUtc(sendLocal, ny);
         var yesterdayNoonUtc = TimeZoneInfo.ConvertTimeToUtc(sendLocal.Date.AddDays(-1).AddHours(12), ny);
+        // Ada's change, made through the board's one write path with the clock at yesterday noon (local).
         await using (var scope = app.Services.CreateAsyncScope())
+        using (app.Clock.At(yesterdayNoonUtc))
         {
             var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-            var task = await db.Tasks.AsNoTracking().SingleAsync(t => t.Id == id);
-            var before = TaskChanges.Snapshot(task);
-            task.Status = TaskState.InProgress;
-            BoardLog.Append(db, 10_000, BoardEventTypes.TaskUpdated, task, ada.Id, TaskChanges.Diff(before, task), yesterdayNoonUtc);
-            await db.SaveChangesAsync();
+            await scope.ServiceProvider.GetRequiredService<BoardStream>().WriteAsync(board, ada.Id, async write =>
+            {
+                var task = await db.Tasks.SingleAsync(t => t.Id == id);
+                var before = TaskChanges.Snapshot(task);
+                task.Status = TaskState.InProgress;
+                return write.Record(BoardEventTypes.TaskUpdated, task, TaskChanges.Diff(before, task));
+            }, CancellationToken.None);
         }
 
         using (app.Clock.At(sendUtc))

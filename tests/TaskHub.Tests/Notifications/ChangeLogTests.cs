@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 using TaskHub.Tests.Infrastructure;
 

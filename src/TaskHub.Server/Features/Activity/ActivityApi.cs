@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Data;
 using TaskHub.Server.Infrastructure;
 
@@ -19,7 +22,7 @@ public static class ActivityApi
 
     /// <summary>The board's events with seq greater than <paramref name="after"/>, ascending: how a client catches up.</summary>
     public static async Task<Results<Ok<List<BoardEventDto>>, ValidationProblem, ProblemHttpResult>> GetBoardEvents(
-        Guid boardId, HttpContext http, TaskHubDbContext db, string? after, string? limit, CancellationToken ct)
+        Guid boardId, CurrentUser me, TaskHubDbContext db, string? after, string? limit, CancellationToken ct)
     {
         var errors = new FieldErrors();
         long afterSeq = 0;
@@ -28,9 +31,7 @@ public static class ActivityApi
         errors.Check(limit is null || int.TryParse(limit, out take) && take is >= 1 and <= MaxPage, "limit", $"Must be a whole number from 1 to {MaxPage}.");
         if (errors.Any) return errors.ToProblem();
 
-        var userId = http.User.GetUserId();
-        if (!await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == userId, ct))
-            return Problems.NotFound("Board");
+        if (await db.MembershipAsync(boardId, me.Id, ct) is null) return Problems.NotFound("Board");
 
         var rows = await db.BoardEvents.AsNoTracking()
             .Where(e => e.BoardId == boardId && e.Seq > afterSeq)
@@ -40,10 +41,9 @@ public static class ActivityApi
 
     /// <summary>A task's change history, newest first.</summary>
     public static async Task<Results<Ok<List<BoardEventDto>>, ProblemHttpResult>> GetTaskActivity(
-        Guid taskId, HttpContext http, TaskHubDbContext db, IServiceProvider services, CancellationToken ct)
+        Guid taskId, CurrentUser me, TaskHubDbContext db, IServiceProvider services, CancellationToken ct)
     {
-        var userId = http.User.GetUserId();
-        var visible = await db.Tasks.AnyAsync(t => t.Id == taskId && t.Board.Members.Any(m => m.UserId == userId), ct);
+        var visible = await db.Tasks.AnyAsync(t => t.Id == taskId && t.Board.Members.Any(m => m.UserId == me.Id), ct);
         if (!visible) return Problems.NotFound("Task");
         // Scaled out, the change log lives in DynamoDB (fed by the outbox); embedded, it is the SQL event table.
         if (services.GetService<DynamoChangeLog>() is { } changeLog)

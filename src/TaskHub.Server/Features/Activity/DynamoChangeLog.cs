@@ -4,6 +4,7 @@ using System.Text.Json;
 using Amazon.DynamoDBv2;
 using Amazon.DynamoDBv2.Model;
 using Microsoft.Extensions.Options;
+using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Features.Notifications;
 using TaskHub.Server.Infrastructure;
 

@@ -110,11 +110,10 @@ public static class AuthApi
     }
 
     public static async Task<NoContent> Logout(
-        RefreshRequest request, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+        RefreshRequest request, CurrentUser me, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
     {
-        var userId = http.User.GetUserId();
         var hash = TokenService.Hash(request.RefreshToken);
-        var familyId = await db.RefreshTokens.Where(t => t.TokenHash == hash && t.UserId == userId)
+        var familyId = await db.RefreshTokens.Where(t => t.TokenHash == hash && t.UserId == me.Id)
             .Select(t => (Guid?)t.FamilyId).SingleOrDefaultAsync(ct);
         if (familyId is { } family) await RevokeFamilyAsync(db, family, clock.GetUtcNow().UtcDateTime, ct);
         return TypedResults.NoContent();

@@ -9,6 +9,13 @@ using TaskHub.Server.Data;
 
 namespace TaskHub.Server.Features.Auth;
 
+/// <summary>Where a request may carry its access token other than the Authorization header (a feature's own paths).</summary>
+public interface IBearerTokenSource
+{
+    /// <summary>The token this request carries for this source's paths, or null.</summary>
+    string? TokenFor(HttpContext http);
+}
+
 public static class AuthExtensions
 {
     /// <summary>JWT bearer auth (header, or <c>access_token</c> query on the hub), Identity's password hasher.</summary>
@@ -40,6 +47,8 @@ public static class AuthExtensions
             services.AddSingleton<ICounterStore, RedisCounterStore>();
         services.AddSingleton<AuthThrottle>();
         services.AddScoped<TokenService>();
+        services.AddHttpContextAccessor();
+        services.AddScoped<CurrentUser>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
@@ -61,18 +70,15 @@ public static class AuthExtensions
                 {
                     OnMessageReceived = ctx =>
                     {
-                        // Browsers cannot set headers on WebSockets (the hub) or on a page they open (the jobs
-                        // dashboard): those two accept the token in the query string; the dashboard also in its cookie.
-                        var path = ctx.HttpContext.Request.Path;
-                        if ((path.StartsWithSegments("/hubs") || path.StartsWithSegments(Jobs.JobsExtensions.DashboardPath)) &&
-                            ctx.Request.Query.TryGetValue("access_token", out var token))
+                        // Browsers cannot set headers on WebSockets or on a page they open: the features that serve
+                        // those (the hub, the jobs dashboard) say where else their token may come from.
+                        foreach (var source in ctx.HttpContext.RequestServices.GetServices<IBearerTokenSource>())
                         {
-                            ctx.Token = token;
-                        }
-                        else if (path.StartsWithSegments(Jobs.JobsExtensions.DashboardPath) &&
-                                 ctx.Request.Cookies.TryGetValue(Jobs.JobsExtensions.DashboardCookie, out var cookie))
-                        {
-                            ctx.Token = cookie;
+                            if (source.TokenFor(ctx.HttpContext) is { Length: > 0 } token)
+                            {
+                                ctx.Token = token;
+                                break;
+                            }
                         }
                         return Task.CompletedTask;
                     },

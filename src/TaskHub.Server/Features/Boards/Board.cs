@@ -2,7 +2,6 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
-using TaskHub.Server.Features.Tasks;
 
 namespace TaskHub.Server.Features.Boards;
 
@@ -18,7 +17,6 @@ public sealed class Board : IAuditable
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public List<BoardMember> Members { get; set; } = [];
-    public List<TaskItem> Tasks { get; set; } = [];
 }
 
 public sealed class BoardMember

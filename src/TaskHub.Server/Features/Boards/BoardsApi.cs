@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TaskHub.Server.Data;
-using TaskHub.Server.Features.Realtime;
+using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Boards;
@@ -20,40 +20,37 @@ public static class BoardsApi
     }
 
     public static async Task<Results<Created<BoardDto>, ValidationProblem>> CreateBoard(
-        BoardRequest request, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+        BoardRequest request, TaskHubDbContext db, CurrentUser me, TimeProvider clock, CancellationToken ct)
     {
         var name = request.Name.Trim();
         if (name.Length == 0) return FieldErrors.Single("name", "Name is required.");
-        var userId = http.User.GetUserId();
         var now = clock.GetUtcNow().UtcDateTime;
         var board = new Board { Name = name, CreatedAt = now };
-        board.Members.Add(new BoardMember { UserId = userId, Role = BoardRole.Owner, JoinedAt = now });
+        board.Members.Add(new BoardMember { UserId = me.Id, Role = BoardRole.Owner, JoinedAt = now });
         db.Boards.Add(board);
         await db.SaveChangesAsync(ct);
         return TypedResults.Created($"/api/boards/{board.Id}", new BoardDto(board.Id, board.Name, BoardRole.Owner, 0, board.CreatedAt, board.UpdatedAt));
     }
 
-    public static async Task<Ok<List<BoardDto>>> ListBoards(HttpContext http, TaskHubDbContext db, CancellationToken ct)
+    public static async Task<Ok<List<BoardDto>>> ListBoards(TaskHubDbContext db, CurrentUser me, CancellationToken ct)
     {
-        var userId = http.User.GetUserId();
-        var boards = await db.BoardMembers.AsNoTracking().Where(m => m.UserId == userId)
+        var boards = await db.BoardMembers.AsNoTracking().Where(m => m.UserId == me.Id)
             .OrderBy(m => m.Board.Name)
             .Select(m => new BoardDto(m.Board.Id, m.Board.Name, m.Role, m.Board.LastSeq, m.Board.CreatedAt, m.Board.UpdatedAt))
             .ToListAsync(ct);
         return TypedResults.Ok(boards);
     }
 
-    public static async Task<Results<Ok<BoardDto>, ProblemHttpResult>> GetBoard(Guid boardId, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+    public static async Task<Results<Ok<BoardDto>, ProblemHttpResult>> GetBoard(Guid boardId, TaskHubDbContext db, CurrentUser me, CancellationToken ct)
     {
-        var board = await FindAsync(db, boardId, http.User.GetUserId(), ct);
+        var board = await FindAsync(db, boardId, me.Id, ct);
         return board is null ? Problems.NotFound("Board") : TypedResults.Ok(board);
     }
 
     public static async Task<Results<Ok<BoardDto>, ValidationProblem, ProblemHttpResult>> RenameBoard(
-        Guid boardId, BoardRequest request, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+        Guid boardId, BoardRequest request, TaskHubDbContext db, CurrentUser me, CancellationToken ct)
     {
-        var userId = http.User.GetUserId();
-        var member = await db.BoardMembers.Include(m => m.Board).SingleOrDefaultAsync(m => m.BoardId == boardId && m.UserId == userId, ct);
+        var member = await db.BoardMembers.Include(m => m.Board).SingleOrDefaultAsync(m => m.BoardId == boardId && m.UserId == me.Id, ct);
         if (member is null) return Problems.NotFound("Board");
         if (member.Role != BoardRole.Owner) return Problems.Forbidden("Only a board owner can rename it.");
         var name = request.Name.Trim();
@@ -65,15 +62,14 @@ public static class BoardsApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBoard(
-        Guid boardId, HttpContext http, TaskHubDbContext db, BoardPresence live, CancellationToken ct)
+        Guid boardId, TaskHubDbContext db, BoardDepartures departures, CurrentUser me, CancellationToken ct)
     {
-        var userId = http.User.GetUserId();
-        var role = await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).Select(m => (BoardRole?)m.Role).SingleOrDefaultAsync(ct);
-        if (role is null) return Problems.NotFound("Board");
-        if (role != BoardRole.Owner) return Problems.Forbidden("Only a board owner can delete it.");
+        var member = await db.MembershipAsync(boardId, me.Id, ct);
+        if (member is null) return Problems.NotFound("Board");
+        if (member.Role != BoardRole.Owner) return Problems.Forbidden("Only a board owner can delete it.");
         // Members, tasks and events go with the board (cascading foreign keys).
         await db.Boards.Where(b => b.Id == boardId).ExecuteDeleteAsync(ct);
-        await live.BoardDeletedAsync(boardId);
+        await departures.BoardDeletedAsync(boardId);
         return TypedResults.NoContent();
     }
 

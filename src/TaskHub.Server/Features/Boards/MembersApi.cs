@@ -2,8 +2,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
-using TaskHub.Server.Features.Realtime;
-using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Boards;
@@ -24,10 +22,9 @@ public static class MembersApi
         return app;
     }
 
-    public static async Task<Results<Ok<List<MemberDto>>, ProblemHttpResult>> ListMembers(Guid boardId, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+    public static async Task<Results<Ok<List<MemberDto>>, ProblemHttpResult>> ListMembers(Guid boardId, TaskHubDbContext db, CurrentUser me, CancellationToken ct)
     {
-        var me = http.User.GetUserId();
-        if (!await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == me, ct)) return Problems.NotFound("Board");
+        if (await db.MembershipAsync(boardId, me.Id, ct) is null) return Problems.NotFound("Board");
         var members = await db.BoardMembers.AsNoTracking().Where(m => m.BoardId == boardId)
             .OrderBy(m => m.JoinedAt).ThenBy(m => m.UserId)
             .Select(m => new MemberDto(m.UserId, m.User.Email, m.User.DisplayName, m.Role, m.JoinedAt))
@@ -36,13 +33,12 @@ public static class MembersApi
     }
 
     public static async Task<Results<Created<MemberDto>, ValidationProblem, ProblemHttpResult>> AddMember(
-        Guid boardId, AddMemberRequest request, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+        Guid boardId, AddMemberRequest request, TaskHubDbContext db, CurrentUser me, TimeProvider clock, CancellationToken ct)
     {
-        var me = http.User.GetUserId();
-        var myRole = await RoleOfAsync(db, boardId, me, ct);
-        if (myRole is null) return Problems.NotFound("Board");
-        if (myRole is not (BoardRole.Owner or BoardRole.Admin)) return Problems.Forbidden("Only owners and admins can add members.");
-        if (request.Role == BoardRole.Owner && myRole != BoardRole.Owner) return Problems.Forbidden("Only an owner can make someone an owner.");
+        var mine = await db.MembershipAsync(boardId, me.Id, ct);
+        if (mine is null) return Problems.NotFound("Board");
+        if (!mine.CanManageMembers) return Problems.Forbidden("Only owners and admins can add members.");
+        if (request.Role == BoardRole.Owner && mine.Role != BoardRole.Owner) return Problems.Forbidden("Only an owner can make someone an owner.");
 
         var normalized = User.Normalize(request.Email);
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
@@ -67,16 +63,15 @@ public static class MembersApi
     }
 
     public static async Task<Results<Ok<MemberDto>, ValidationProblem, ProblemHttpResult>> ChangeRole(
-        Guid boardId, Guid userId, ChangeRoleRequest request, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+        Guid boardId, Guid userId, ChangeRoleRequest request, TaskHubDbContext db, CurrentUser me, CancellationToken ct)
     {
-        var me = http.User.GetUserId();
-        var myRole = await RoleOfAsync(db, boardId, me, ct);
-        if (myRole is null) return Problems.NotFound("Board");
+        var mine = await db.MembershipAsync(boardId, me.Id, ct);
+        if (mine is null) return Problems.NotFound("Board");
         var target = await db.BoardMembers.Include(m => m.User).SingleOrDefaultAsync(m => m.BoardId == boardId && m.UserId == userId, ct);
         if (target is null) return Problems.NotFound("Member");
         var newRole = request.Role!.Value;
-        if (myRole is not (BoardRole.Owner or BoardRole.Admin)) return Problems.Forbidden("Only owners and admins can change roles.");
-        if ((target.Role == BoardRole.Owner || newRole == BoardRole.Owner) && myRole != BoardRole.Owner)
+        if (!mine.CanManageMembers) return Problems.Forbidden("Only owners and admins can change roles.");
+        if ((target.Role == BoardRole.Owner || newRole == BoardRole.Owner) && mine.Role != BoardRole.Owner)
             return Problems.Forbidden("Only an owner can make someone an owner or change an owner's role.");
         if (target.Role == BoardRole.Owner && newRole != BoardRole.Owner && await IsLastOwnerAsync(db, boardId, ct))
             return Problems.Conflict("A board needs an owner: make someone else owner first.");
@@ -87,31 +82,23 @@ public static class MembersApi
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(
-        Guid boardId, Guid userId, HttpContext http, TaskHubDbContext db, BoardPresence live, TimeProvider clock, CancellationToken ct)
+        Guid boardId, Guid userId, TaskHubDbContext db, BoardDepartures departures, CurrentUser me, CancellationToken ct)
     {
-        var me = http.User.GetUserId();
-        var myRole = await RoleOfAsync(db, boardId, me, ct);
-        if (myRole is null) return Problems.NotFound("Board");
-        var targetRole = await RoleOfAsync(db, boardId, userId, ct);
-        if (targetRole is null) return Problems.NotFound("Member");
-        if (userId != me)
+        var mine = await db.MembershipAsync(boardId, me.Id, ct);
+        if (mine is null) return Problems.NotFound("Board");
+        var target = await db.MembershipAsync(boardId, userId, ct);
+        if (target is null) return Problems.NotFound("Member");
+        if (userId != me.Id)
         {
-            if (myRole is not (BoardRole.Owner or BoardRole.Admin)) return Problems.Forbidden("Only owners and admins can remove members.");
-            if (targetRole == BoardRole.Owner && myRole != BoardRole.Owner) return Problems.Forbidden("Only an owner can remove an owner.");
+            if (!mine.CanManageMembers) return Problems.Forbidden("Only owners and admins can remove members.");
+            if (target.Role == BoardRole.Owner && mine.Role != BoardRole.Owner) return Problems.Forbidden("Only an owner can remove an owner.");
         }
-        if (targetRole == BoardRole.Owner && await IsLastOwnerAsync(db, boardId, ct))
+        if (target.Role == BoardRole.Owner && await IsLastOwnerAsync(db, boardId, ct))
             return Problems.Conflict("A board needs an owner: make someone else owner first, or delete the board.");
 
-        await using var tx = await db.BeginWriteAsync(ct);
-        await TaskChanges.UnassignAsync(db, userId, boardId, me, clock.GetUtcNow().UtcDateTime, ct);
-        await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).ExecuteDeleteAsync(ct);
-        await tx.CommitAsync(ct);
-        await live.RevokeAsync(boardId, userId);
+        await departures.RemoveAsync(boardId, userId, me.Id, ct);
         return TypedResults.NoContent();
     }
-
-    private static Task<BoardRole?> RoleOfAsync(TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
-        db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).Select(m => (BoardRole?)m.Role).SingleOrDefaultAsync(ct);
 
     private static async Task<bool> IsLastOwnerAsync(TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
         await db.BoardMembers.CountAsync(m => m.BoardId == boardId && m.Role == BoardRole.Owner, ct) <= 1;

@@ -54,7 +54,7 @@ public sealed class DeadlineReminderJob(
 
                 var key = $"{kind}:{t.Id:N}:{due:yyyyMMddHHmmss}";
                 var zone = user.Zone();
-                var when = TaskEmailHandler.FormatTime(due, zone);
+                var when = TimeText.InZone(due, zone);
                 var url = $"{composer.BaseUrl}/boards/{t.BoardId}?task={t.Id}";
                 var (subject, line) = kind == "overdue"
                     ? ($"[{row.BoardName}] {t.Title} — overdue since {when}", $"“{t.Title}” was due {when} and is not done yet.")

@@ -31,7 +31,7 @@ public static class DigestSchedule
             case DigestCadence.Monthly when today.Day == 1: start = today.AddMonths(-1); break;
             default: return null;
         }
-        return (Reports.ReportsApi.ToUtc(start, zone), Reports.ReportsApi.ToUtc(today, zone), start);
+        return (Reports.ProgressReports.ToUtc(start, zone), Reports.ProgressReports.ToUtc(today, zone), start);
     }
 }
 
@@ -106,11 +106,11 @@ public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailC
             foreach (var l in list) html.Append($"<li>{WebUtility.HtmlEncode(l)}</li>");
             html.Append("</ul>");
         }
-        Section("Overdue", overdue.Select(t => $"{t.Title} ({names.GetValueOrDefault(t.BoardId)}) — was due {TaskEmailHandler.FormatTime(t.DueAt!.Value, zone)}"));
-        Section("Due in the next 48 hours", dueSoon.Select(t => $"{t.Title} ({names.GetValueOrDefault(t.BoardId)}) — due {TaskEmailHandler.FormatTime(t.DueAt!.Value, zone)}"));
+        Section("Overdue", overdue.Select(t => $"{t.Title} ({names.GetValueOrDefault(t.BoardId)}) — was due {TimeText.InZone(t.DueAt!.Value, zone)}"));
+        Section("Due in the next 48 hours", dueSoon.Select(t => $"{t.Title} ({names.GetValueOrDefault(t.BoardId)}) — due {TimeText.InZone(t.DueAt!.Value, zone)}"));
         Section("On your tasks", onMyTasks.Select(e =>
         {
-            var dto = Activity.BoardEventDto.From(e);
+            var dto = BoardEventDto.From(e);
             var what = e.Type switch
             {
                 "TaskCreated" => "created",

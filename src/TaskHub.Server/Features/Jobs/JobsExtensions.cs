@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using TaskHub.Server.Data;
+using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Jobs;
@@ -26,6 +27,7 @@ public static partial class JobsExtensions
                 "Every Jobs:*Cron must be a valid 5-field cron expression.")
             .ValidateOnStart();
         JobMetrics.Initialize();
+        services.AddSingleton<IBearerTokenSource, DashboardTokenSource>();
         services.AddScoped<DeadlineReminderJob>();
         services.AddScoped<PriorityEscalationJob>();
         services.AddScoped<DigestJob>();
@@ -90,6 +92,17 @@ public static partial class JobsExtensions
         private static partial void LogRetry(ILogger logger, Exception exception, int attempt);
     }
 
+    /// <summary>Browsers open the dashboard with <c>?access_token=…</c>; its own requests then carry the cookie.</summary>
+    private sealed class DashboardTokenSource : IBearerTokenSource
+    {
+        public string? TokenFor(HttpContext http)
+        {
+            if (!http.Request.Path.StartsWithSegments(DashboardPath)) return null;
+            if (http.Request.Query.TryGetValue("access_token", out var token)) return token.ToString();
+            return http.Request.Cookies.TryGetValue(DashboardCookie, out var cookie) ? cookie : null;
+        }
+    }
+
     /// <summary>
     /// Lets in only signed-in users whose email is in <c>Jobs:AdminEmails</c>. Browsers open the dashboard with
     /// <c>/hangfire?access_token=…</c>; the token is then kept in an HttpOnly cookie scoped to /hangfire so the
@@ -106,7 +119,7 @@ public static partial class JobsExtensions
             var userId = http.User.GetUserId();
             var db = http.RequestServices.GetRequiredService<TaskHubDbContext>();
             var email = await db.Users.Where(u => u.Id == userId).Select(u => u.NormalizedEmail).SingleOrDefaultAsync(http.RequestAborted);
-            if (email is null || !admins.Any(a => Features.Auth.User.Normalize(a) == email)) return false;
+            if (email is null || !admins.Any(a => User.Normalize(a) == email)) return false;
             if (http.Request.Query.TryGetValue("access_token", out var token))
                 http.Response.Cookies.Append(DashboardCookie, token.ToString(), new CookieOptions
                 {

@@ -1,7 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TaskHub.Server.Data;
-using TaskHub.Server.Features.Activity;
 using TaskHub.Server.Features.Tasks;
 
 namespace TaskHub.Server.Features.Jobs;
@@ -12,7 +11,7 @@ namespace TaskHub.Server.Features.Jobs;
 /// change made by the system (actor null): a board event with its seq, pushed live, logged and emailed.
 /// Re-running changes nothing that is already high enough.
 /// </summary>
-public sealed class PriorityEscalationJob(TaskHubDbContext db, IOptions<JobsOptions> options, TimeProvider clock)
+public sealed class PriorityEscalationJob(TaskHubDbContext db, BoardStream stream, IOptions<JobsOptions> options, TimeProvider clock)
 {
     public const string Id = "priority-escalation";
 
@@ -44,21 +43,18 @@ public sealed class PriorityEscalationJob(TaskHubDbContext db, IOptions<JobsOpti
 
     private async Task EscalateAsync(Guid taskId, Guid boardId, DateTime now, int within, CancellationToken ct)
     {
-        await using var tx = await db.BeginWriteAsync(ct);
-        await BoardLog.ReserveSeqAsync(db, boardId, ct, count: 0); // the board's lock, then a fresh read
-        var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
-        if (task is null || task.Status == TaskState.Done || task.DueAt is null) return;
-        var target = Target(task.DueAt.Value, now, within);
-        if (target <= task.Priority) return; // someone set it high enough meanwhile; never lower it
-
-        var seq = await BoardLog.ReserveSeqAsync(db, boardId, ct);
-        var before = TaskChanges.Snapshot(task);
-        task.Priority = target;
-        task.Version++;
-        task.UpdatedAt = now;
-        BoardLog.Append(db, seq, BoardEventTypes.TaskUpdated, task, actorId: null, TaskChanges.Diff(before, task), now);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        db.ChangeTracker.Clear();
+        await stream.WriteAsync(boardId, actorId: null, async write =>
+        {
+            // A fresh read under the board's lock: someone may have changed the task since the scan.
+            var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
+            if (task is null || task.Status == TaskState.Done || task.DueAt is null) return false;
+            var target = Target(task.DueAt.Value, now, within);
+            if (target <= task.Priority) return false; // set high enough meanwhile; never lower it
+            var before = TaskChanges.Snapshot(task);
+            task.Priority = target;
+            write.Record(BoardEventTypes.TaskUpdated, task, TaskChanges.Diff(before, task));
+            return true;
+        }, ct);
+        db.ChangeTracker.Clear(); // one task at a time: the batch loop must not keep every task tracked
     }
 }

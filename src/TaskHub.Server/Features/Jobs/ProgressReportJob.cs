@@ -47,10 +47,10 @@ public sealed class ProgressReportJob(TaskHubDbContext db, EmailComposer compose
                 foreach (var period in periods)
                 {
                     var lastDay = today.AddDays(-1).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-                    if (!ReportsApi.TryWindow(period, lastDay, zone, clock, out var window, out _)) continue;
+                    if (!ProgressReports.TryWindow(period, lastDay, zone, clock, out var window, out _)) continue;
                     var key = $"report:{m.BoardId:N}:{m.User.Id:N}:{period}:{window.FromUtc:yyyyMMdd}";
                     if (await db.Set<JobDelivery>().AnyAsync(d => d.Key == key, ct)) continue;
-                    var report = await ReportsApi.BuildAsync(db.Tasks.Where(t => t.BoardId == m.BoardId), window, zone, clock, db, ct);
+                    var report = await ProgressReports.BuildAsync(db.Tasks.Where(t => t.BoardId == m.BoardId), window, zone, clock, db, ct);
                     var envelope = Render(report, m.BoardName, m.BoardId, m.User.Email, m.User.DisplayName, key, zone);
                     await JobLedger.TryDeliverAsync(db, key, now, [JobLedger.Email(envelope, now)], ct);
                 }

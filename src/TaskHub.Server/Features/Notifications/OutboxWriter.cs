@@ -1,13 +1,16 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Notifications;
 
 /// <summary>Which announcements this deployment makes, decided once from configuration.</summary>
 public sealed record OutboxTargets(bool ChangeLog, bool BusEvents, bool Email);
+
+/// <summary>Registered by a feature that consumes every board event through the outbox (one row of this kind each).</summary>
+public sealed record OutboxConsumer(string Kind);
 
 /// <summary>
 /// Adds the outbox rows for every board event being saved, in the same SaveChanges (so the same
@@ -35,7 +38,7 @@ public sealed class OutboxWriter(OutboxTargets targets, TimeProvider clock) : IS
         var now = clock.GetUtcNow().UtcDateTime;
         foreach (var e in added)
         {
-            var payload = JsonSerializer.Serialize(BoardEventDto.From(e), TaskHubJson.Options);
+            var payload = e.WireJson; // serialised once; every row below carries these same bytes
             var id = $"{e.BoardId:N}:{e.Seq}";
             if (targets.ChangeLog) context.Add(New(OutboxKinds.ChangeLog, $"changelog:{id}", payload, now));
             if (targets.BusEvents) context.Add(New(OutboxKinds.BusEvent, $"event:{id}", BusEvent.Serialize(e.Type, payload), now));
@@ -50,6 +53,18 @@ public sealed class OutboxWriter(OutboxTargets targets, TimeProvider clock) : IS
 /// <summary>An event for the bus: its detail type and its JSON detail.</summary>
 public sealed record BusEvent(string DetailType, JsonElement Detail)
 {
-    public static string Serialize(string detailType, string detailJson) =>
-        JsonSerializer.Serialize(new BusEvent(detailType, JsonDocument.Parse(detailJson).RootElement), TaskHubJson.Options);
+    /// <summary><c>{"detailType": …, "detail": …}</c> around JSON that is already serialised (not parsed again).</summary>
+    public static string Serialize(string detailType, string detailJson)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(detailJson.Length + 64);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("detailType", detailType);
+            w.WritePropertyName("detail");
+            w.WriteRawValue(detailJson, skipInputValidation: true);
+            w.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
 }

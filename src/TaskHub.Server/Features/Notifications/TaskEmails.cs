@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using TaskHub.Server.Data;
-using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Infrastructure;
 
@@ -67,7 +67,7 @@ public sealed partial class TaskEmailHandler(
             if (string.IsNullOrEmpty(v)) return "(none)";
             if (c.Field is "assigneeId" or "supervisorId" && Guid.TryParse(v, out var id)) return names.TryGetValue(id, out var n) ? n : "a former member";
             if (c.Field == "dueAt" && DateTime.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var due))
-                return FormatTime(due, zone);
+                return TimeText.InZone(due, zone);
             if (c.Field == "description") return v.Length > 200 ? v[..200] + "…" : v;
             return v;
         }
@@ -84,7 +84,7 @@ public sealed partial class TaskEmailHandler(
             : e.Type == BoardEventTypes.TaskCreated ? "new task" : "deleted";
 
         var text = new StringBuilder()
-            .AppendLine(headline).AppendLine($"Board: {boardName}").AppendLine($"When: {FormatTime(e.At, zone)}").AppendLine();
+            .AppendLine(headline).AppendLine($"Board: {boardName}").AppendLine($"When: {TimeText.InZone(e.At, zone)}").AppendLine();
         foreach (var l in lines)
             text.AppendLine(e.Type == BoardEventTypes.TaskCreated ? $"{l.Label}: {l.To}" : $"{l.Label}: {l.From} → {l.To}");
         if (e.Type != BoardEventTypes.TaskDeleted) text.AppendLine().AppendLine($"Open the task: {taskUrl}");
@@ -99,7 +99,7 @@ public sealed partial class TaskEmailHandler(
         var html = $"""
             <!doctype html><html><body style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#111;max-width:560px">
             <p style="font-size:16px"><b>{enc(headline)}</b></p>
-            <p style="color:#555">{enc(boardName)} · {enc(FormatTime(e.At, zone))}</p>
+            <p style="color:#555">{enc(boardName)} · {enc(TimeText.InZone(e.At, zone))}</p>
             <table style="border-collapse:collapse">{rows}</table>
             {button}
             <p style="color:#888;font-size:12px">You get this because you are involved in this task. <a href="{enc(settingsUrl)}">Email settings</a></p>
@@ -120,10 +120,6 @@ public sealed partial class TaskEmailHandler(
         "supervisorId" => "Supervisor",
         _ => field,
     };
-
-    /// <summary>A time in the recipient's zone, e.g. "Mon 1 Dec 2026, 10:00 (Europe/Berlin)".</summary>
-    public static string FormatTime(DateTime utc, TimeZoneInfo zone) =>
-        $"{TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(utc, DateTimeKind.Utc), zone).ToString("ddd d MMM yyyy, HH:mm", CultureInfo.InvariantCulture)} ({zone.Id})";
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Sent email {Key}")]
     private static partial void LogSent(ILogger logger, string key);

@@ -3,7 +3,7 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
-using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Tasks;
 
 namespace TaskHub.Server.Features.Realtime;
 

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TaskHub.Server.Data;
-using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Realtime;

@@ -1,4 +1,4 @@
-using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Tasks;
 
 namespace TaskHub.Server.Features.Realtime;
 

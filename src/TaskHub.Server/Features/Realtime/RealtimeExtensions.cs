@@ -3,6 +3,8 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.IdentityModel.JsonWebTokens;
 using StackExchange.Redis;
+using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Features.Boards;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Realtime;
@@ -46,6 +48,8 @@ public static class RealtimeExtensions
             services.AddSingleton<IPresenceStore, InProcessPresenceStore>();
         }
 
+        services.AddSingleton<IBearerTokenSource, HubTokenSource>();
+        services.AddScoped<IBoardMembershipHandler, LiveMembership>();
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         services.AddSingleton<LocalConnections>();
         services.AddSingleton<BoardPresence>();
@@ -60,6 +64,20 @@ public static class RealtimeExtensions
     {
         app.MapHub<BoardHub>("/hubs/board");
         return app;
+    }
+
+    /// <summary>WebSockets cannot carry headers: the hub takes the token from the <c>access_token</c> query.</summary>
+    private sealed class HubTokenSource : IBearerTokenSource
+    {
+        public string? TokenFor(HttpContext http) =>
+            http.Request.Path.StartsWithSegments("/hubs") && http.Request.Query.TryGetValue("access_token", out var token) ? token.ToString() : null;
+    }
+
+    /// <summary>Whoever leaves a board, or a deleted board's viewers, stop getting its events at once.</summary>
+    private sealed class LiveMembership(BoardPresence live) : IBoardMembershipHandler
+    {
+        public Task MemberLeftAsync(Guid boardId, Guid userId) => live.RevokeAsync(boardId, userId);
+        public Task BoardDeletedAsync(Guid boardId) => live.BoardDeletedAsync(boardId);
     }
 
     /// <summary>SignalR's user id is the token's subject (the app maps no inbound claims).</summary>

@@ -1,8 +1,7 @@
-using System.Data;
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using TaskHub.Server.Data;
-using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Boards;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Tasks;
@@ -10,11 +9,6 @@ namespace TaskHub.Server.Features.Tasks;
 /// <summary>Applying a change to a task and describing it as <see cref="FieldChange"/>s.</summary>
 public static class TaskChanges
 {
-    /// <summary>A write transaction. Read-committed on MariaDB so reads after <see cref="BoardLog.ReserveSeqAsync"/>
-    /// see what the previous holder of the board lock committed (SQLite serialises writers anyway).</summary>
-    public static Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginWriteAsync(this TaskHubDbContext db, CancellationToken ct) =>
-        db.Database.BeginTransactionAsync(db.Database.IsSqlite() ? IsolationLevel.Serializable : IsolationLevel.ReadCommitted, ct);
-
     public static string Format(DateTime? value) =>
         value?.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture) ?? "";
 
@@ -56,33 +50,27 @@ public static class TaskChanges
         t.Status = status;
         t.CompletedAt = status == TaskState.Done ? now : null;
     }
+}
 
-    /// <summary>
-    /// Clears <paramref name="userId"/> as assignee and supervisor of tasks (on one board, or everywhere),
-    /// each an ordinary recorded change. Runs inside the caller's transaction.
-    /// </summary>
-    public static async Task UnassignAsync(TaskHubDbContext db, Guid userId, Guid? boardId, Guid? actorId, DateTime now, CancellationToken ct)
+/// <summary>Whoever leaves a board is taken off its tasks as assignee and supervisor: each an ordinary recorded change.</summary>
+internal sealed class UnassignOnLeave(TaskHubDbContext db, BoardStream stream) : IBoardMembershipHandler
+{
+    public async Task MemberLeavingAsync(Guid boardId, Guid userId, Guid? actorId, CancellationToken ct)
     {
-        var boardIds = await db.Tasks
-            .Where(t => (boardId == null || t.BoardId == boardId) && (t.AssigneeId == userId || t.SupervisorId == userId))
-            .Select(t => t.BoardId).Distinct().OrderBy(b => b).ToListAsync(ct);
-        foreach (var board in boardIds)
+        if (!await db.Tasks.AnyAsync(t => t.BoardId == boardId && (t.AssigneeId == userId || t.SupervisorId == userId), ct)) return;
+        await stream.WriteAsync(boardId, actorId, async write =>
         {
-            await BoardLog.ReserveSeqAsync(db, board, ct, count: 0); // the board's lock, before reading its tasks
             var tasks = await db.Tasks
-                .Where(t => t.BoardId == board && (t.AssigneeId == userId || t.SupervisorId == userId))
+                .Where(t => t.BoardId == boardId && (t.AssigneeId == userId || t.SupervisorId == userId))
                 .OrderBy(t => t.Id).ToListAsync(ct);
-            if (tasks.Count == 0) continue;
-            var seq = await BoardLog.ReserveSeqAsync(db, board, ct, tasks.Count);
             foreach (var task in tasks)
             {
-                var before = Snapshot(task);
+                var before = TaskChanges.Snapshot(task);
                 if (task.AssigneeId == userId) task.AssigneeId = null;
                 if (task.SupervisorId == userId) task.SupervisorId = null;
-                task.Version++;
-                BoardLog.Append(db, seq++, BoardEventTypes.TaskUpdated, task, actorId, Diff(before, task), now);
+                write.Record(BoardEventTypes.TaskUpdated, task, TaskChanges.Diff(before, task));
             }
-        }
-        await db.SaveChangesAsync(ct);
+            return tasks.Count;
+        }, ct);
     }
 }

@@ -47,7 +47,7 @@ internal sealed class TaskItemConfiguration : IEntityTypeConfiguration<TaskItem>
         b.Property(t => t.Status).HasConversion<string>().HasMaxLength(16);
         b.Property(t => t.Priority).HasConversion<string>().HasMaxLength(16);
         b.Property(t => t.Version).IsConcurrencyToken();
-        b.HasOne(t => t.Board).WithMany(x => x.Tasks).HasForeignKey(t => t.BoardId).OnDelete(DeleteBehavior.Cascade);
+        b.HasOne(t => t.Board).WithMany().HasForeignKey(t => t.BoardId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<User>().WithMany().HasForeignKey(t => t.AssigneeId).OnDelete(DeleteBehavior.SetNull);
         b.HasOne<User>().WithMany().HasForeignKey(t => t.SupervisorId).OnDelete(DeleteBehavior.SetNull);
         b.HasOne<User>().WithMany().HasForeignKey(t => t.CreatedById).OnDelete(DeleteBehavior.SetNull);

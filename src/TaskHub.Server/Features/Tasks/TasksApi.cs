@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
 using TaskHub.Server.Data;
-using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
 using TaskHub.Server.Infrastructure;
 
@@ -26,7 +26,7 @@ public static class TasksApi
     }
 
     public static async Task<Results<Ok<List<TaskDto>>, ValidationProblem, ProblemHttpResult>> ListBoardTasks(
-        Guid boardId, HttpContext http, TaskHubDbContext db,
+        Guid boardId, HttpContext http, TaskHubDbContext db, CurrentUser me,
         string? status, string? assigneeId, string? priority, string? dueBefore, CancellationToken ct)
     {
         var errors = new FieldErrors();
@@ -46,10 +46,9 @@ public static class TasksApi
         }
         if (errors.Any) return errors.ToProblem();
 
-        var userId = http.User.GetUserId();
         // The board's seq is read before its tasks: a client that loads the list and then joins the hub with
         // afterSeq = X-Board-Seq replays whatever changed in between (events carry whole task snapshots).
-        var seq = await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId)
+        var seq = await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == me.Id)
             .Select(m => (long?)m.Board.LastSeq).SingleOrDefaultAsync(ct);
         if (seq is null) return Problems.NotFound("Board");
         http.Response.Headers[BoardSeqHeader] = seq.Value.ToString(CultureInfo.InvariantCulture);
@@ -64,27 +63,24 @@ public static class TasksApi
     }
 
     public static async Task<Results<Ok<List<TaskDto>>, ValidationProblem>> ListMyTasks(
-        HttpContext http, TaskHubDbContext db, string? status, CancellationToken ct)
+        TaskHubDbContext db, CurrentUser me, string? status, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var statuses = QueryFilters.ParseEnumList<TaskState>(errors, "status", status);
         if (errors.Any) return errors.ToProblem();
-        var userId = http.User.GetUserId();
         var query = db.Tasks.AsNoTracking()
-            .Where(t => t.AssigneeId == userId && t.Board.Members.Any(m => m.UserId == userId));
+            .Where(t => t.AssigneeId == me.Id && t.Board.Members.Any(m => m.UserId == me.Id));
         if (statuses is not null) query = query.Where(t => statuses.Contains(t.Status));
         var tasks = await query.OrderBy(t => t.DueAt == null).ThenBy(t => t.DueAt).ThenBy(t => t.CreatedAt).ToListAsync(ct);
         return TypedResults.Ok(tasks.Select(TaskDto.From).ToList());
     }
 
     public static async Task<Results<Created<TaskDto>, ValidationProblem, ProblemHttpResult>> CreateTask(
-        Guid boardId, CreateTaskRequest request, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+        Guid boardId, CreateTaskRequest request, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct)
     {
-        var userId = http.User.GetUserId();
-        var role = await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId)
-            .Select(m => (BoardRole?)m.Role).SingleOrDefaultAsync(ct);
-        if (role is null) return Problems.NotFound("Board");
-        if (role == BoardRole.Viewer) return Problems.Forbidden("Viewers cannot create tasks.");
+        var member = await db.MembershipAsync(boardId, me.Id, ct);
+        if (member is null) return Problems.NotFound("Board");
+        if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot create tasks.");
 
         var errors = new FieldErrors();
         var title = request.Title.Trim();
@@ -92,40 +88,33 @@ public static class TasksApi
         await CheckPeopleAsync(db, errors, boardId, request.AssigneeId, request.SupervisorId, ct);
         if (errors.Any) return errors.ToProblem();
 
-        var now = clock.GetUtcNow().UtcDateTime;
-        var task = new TaskItem
+        var created = await stream.WriteAsync(boardId, me.Id, write =>
         {
-            BoardId = boardId,
-            Title = title,
-            Description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description,
-            Priority = request.Priority ?? TaskPriority.Medium,
-            DueAt = request.DueAt?.UtcDateTime,
-            AssigneeId = request.AssigneeId,
-            SupervisorId = request.SupervisorId,
-            CreatedById = userId,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        TaskChanges.SetStatus(task, request.Status ?? TaskState.Todo, now);
+            var task = new TaskItem
+            {
+                BoardId = boardId,
+                Title = title,
+                Description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description,
+                Priority = request.Priority ?? TaskPriority.Medium,
+                DueAt = request.DueAt?.UtcDateTime,
+                AssigneeId = request.AssigneeId,
+                SupervisorId = request.SupervisorId,
+                CreatedById = me.Id,
+            };
+            TaskChanges.SetStatus(task, request.Status ?? TaskState.Todo, write.Now);
+            write.Db.Tasks.Add(task);
+            return Task.FromResult(write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task)).Task);
+        }, ct);
 
-        await using var tx = await db.BeginWriteAsync(ct);
-        var seq = await BoardLog.ReserveSeqAsync(db, boardId, ct);
-        db.Tasks.Add(task);
-        BoardLog.Append(db, seq, BoardEventTypes.TaskCreated, task, userId, TaskChanges.Describe(task), now);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-
-        var dto = TaskDto.From(task);
-        http.Response.Headers.ETag = dto.ETag;
-        return TypedResults.Created($"/api/tasks/{task.Id}", dto);
+        http.Response.Headers.ETag = created.ETag;
+        return TypedResults.Created($"/api/tasks/{created.Id}", created);
     }
 
     public static async Task<Results<Ok<TaskDto>, StatusCodeHttpResult, ProblemHttpResult>> GetTask(
-        Guid taskId, HttpContext http, TaskHubDbContext db, CancellationToken ct)
+        Guid taskId, HttpContext http, TaskHubDbContext db, CurrentUser me, CancellationToken ct)
     {
-        var userId = http.User.GetUserId();
         var task = await db.Tasks.AsNoTracking()
-            .SingleOrDefaultAsync(t => t.Id == taskId && t.Board.Members.Any(m => m.UserId == userId), ct);
+            .SingleOrDefaultAsync(t => t.Id == taskId && t.Board.Members.Any(m => m.UserId == me.Id), ct);
         if (task is null) return Problems.NotFound("Task");
         var dto = TaskDto.From(task);
         http.Response.Headers.ETag = dto.ETag;
@@ -135,12 +124,11 @@ public static class TasksApi
     }
 
     public static async Task<Results<Ok<TaskDto>, ValidationProblem, ProblemHttpResult>> UpdateTask(
-        Guid taskId, UpdateTaskRequest request, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+        Guid taskId, UpdateTaskRequest request, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct)
     {
-        var userId = http.User.GetUserId();
-        var access = await TaskAccess.FindAsync(db, taskId, userId, ct);
-        if (access is null) return Problems.NotFound("Task");
-        if (access.Role == BoardRole.Viewer) return Problems.Forbidden("Viewers cannot change tasks.");
+        var member = await TaskAccess.FindAsync(db, taskId, me.Id, ct);
+        if (member is null) return Problems.NotFound("Task");
+        if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot change tasks.");
 
         var errors = new FieldErrors();
         if (request.Title.HasValue)
@@ -152,69 +140,53 @@ public static class TasksApi
         if (request.Priority is { HasValue: true, Value: null }) errors.Add("priority", "Must be one of: low, medium, high, urgent.");
         if (errors.Any) return errors.ToProblem();
 
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var tx = await db.BeginWriteAsync(ct);
-        var seq = await BoardLog.ReserveSeqAsync(db, access.BoardId, ct);
-        var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
-        if (task is null) return Problems.NotFound("Task");
-        if (ETags.Matches(http.Request.Headers.IfMatch, task.Version) == false)
+        return await stream.WriteAsync<Results<Ok<TaskDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
         {
-            http.Response.Headers.ETag = $"\"{task.Version}\"";
-            return Problems.PreconditionFailed($"The task was changed since you loaded it (it is now at version {task.Version}). Reload it and apply your edit again.");
-        }
+            var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
+            if (task is null) return Problems.NotFound("Task");
+            if (!BoardWrite.IsExpected(http.Request.Headers.IfMatch, task.Version))
+            {
+                http.Response.Headers.ETag = $"\"{task.Version}\"";
+                return Problems.PreconditionFailed($"The task was changed since you loaded it (it is now at version {task.Version}). Reload it and apply your edit again.");
+            }
 
-        var before = TaskChanges.Snapshot(task);
-        if (request.Title.HasValue) task.Title = request.Title.Value!.Trim();
-        if (request.Description.HasValue) task.Description = string.IsNullOrWhiteSpace(request.Description.Value) ? null : request.Description.Value;
-        if (request.Status.HasValue) TaskChanges.SetStatus(task, request.Status.Value!.Value, now);
-        if (request.Priority.HasValue) task.Priority = request.Priority.Value!.Value;
-        if (request.DueAt.HasValue) task.DueAt = request.DueAt.Value?.UtcDateTime;
-        if (request.AssigneeId.HasValue) task.AssigneeId = request.AssigneeId.Value;
-        if (request.SupervisorId.HasValue) task.SupervisorId = request.SupervisorId.Value;
-        await CheckPeopleAsync(db, errors,
-            access.BoardId,
-            task.AssigneeId != before.AssigneeId ? task.AssigneeId : null,
-            task.SupervisorId != before.SupervisorId ? task.SupervisorId : null, ct);
-        if (errors.Any) return errors.ToProblem(); // the transaction rolls back: the seq is not used
+            var before = TaskChanges.Snapshot(task);
+            if (request.Title.HasValue) task.Title = request.Title.Value!.Trim();
+            if (request.Description.HasValue) task.Description = string.IsNullOrWhiteSpace(request.Description.Value) ? null : request.Description.Value;
+            if (request.Status.HasValue) TaskChanges.SetStatus(task, request.Status.Value!.Value, write.Now);
+            if (request.Priority.HasValue) task.Priority = request.Priority.Value!.Value;
+            if (request.DueAt.HasValue) task.DueAt = request.DueAt.Value?.UtcDateTime;
+            if (request.AssigneeId.HasValue) task.AssigneeId = request.AssigneeId.Value;
+            if (request.SupervisorId.HasValue) task.SupervisorId = request.SupervisorId.Value;
+            await CheckPeopleAsync(db, errors, member.BoardId,
+                task.AssigneeId != before.AssigneeId ? task.AssigneeId : null,
+                task.SupervisorId != before.SupervisorId ? task.SupervisorId : null, ct);
+            if (errors.Any) return errors.ToProblem(); // nothing recorded: the write rolls back
 
-        var changes = TaskChanges.Diff(before, task);
-        if (changes.Count == 0)
-        {
-            await tx.RollbackAsync(ct);
-            http.Response.Headers.ETag = $"\"{task.Version}\"";
-            return TypedResults.Ok(TaskDto.From(task));
-        }
-        task.Version++;
-        task.UpdatedAt = now;
-        BoardLog.Append(db, seq, BoardEventTypes.TaskUpdated, task, userId, changes, now);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-
-        var dto = TaskDto.From(task);
-        http.Response.Headers.ETag = dto.ETag;
-        return TypedResults.Ok(dto);
+            var changes = TaskChanges.Diff(before, task);
+            var dto = changes.Count == 0 ? TaskDto.From(task) : write.Record(BoardEventTypes.TaskUpdated, task, changes).Task;
+            http.Response.Headers.ETag = dto.ETag;
+            return TypedResults.Ok(dto);
+        }, ct);
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteTask(
-        Guid taskId, HttpContext http, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+        Guid taskId, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct)
     {
-        var userId = http.User.GetUserId();
-        var access = await TaskAccess.FindAsync(db, taskId, userId, ct);
-        if (access is null) return Problems.NotFound("Task");
-        if (access.Role == BoardRole.Viewer) return Problems.Forbidden("Viewers cannot delete tasks.");
+        var member = await TaskAccess.FindAsync(db, taskId, me.Id, ct);
+        if (member is null) return Problems.NotFound("Task");
+        if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot delete tasks.");
 
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var tx = await db.BeginWriteAsync(ct);
-        var seq = await BoardLog.ReserveSeqAsync(db, access.BoardId, ct);
-        var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
-        if (task is null) return Problems.NotFound("Task");
-        if (ETags.Matches(http.Request.Headers.IfMatch, task.Version) == false)
-            return Problems.PreconditionFailed($"The task was changed since you loaded it (it is now at version {task.Version}).");
-        db.Tasks.Remove(task);
-        BoardLog.Append(db, seq, BoardEventTypes.TaskDeleted, task, userId, [], now);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return TypedResults.NoContent();
+        return await stream.WriteAsync<Results<NoContent, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
+        {
+            var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
+            if (task is null) return Problems.NotFound("Task");
+            if (!BoardWrite.IsExpected(http.Request.Headers.IfMatch, task.Version))
+                return Problems.PreconditionFailed($"The task was changed since you loaded it (it is now at version {task.Version}).");
+            db.Tasks.Remove(task);
+            write.Record(BoardEventTypes.TaskDeleted, task, []);
+            return TypedResults.NoContent();
+        }, ct);
     }
 
     /// <summary>Assignee and supervisor must be members of the task's board.</summary>
@@ -228,12 +200,12 @@ public static class TasksApi
     }
 }
 
-/// <summary>The caller's role on the board of a task; null when the task does not exist or the caller is not a member.</summary>
-public sealed record TaskAccess(Guid BoardId, BoardRole Role)
+/// <summary>The caller's membership of a task's board; null when the task does not exist or the caller is not a member.</summary>
+public static class TaskAccess
 {
-    public static Task<TaskAccess?> FindAsync(TaskHubDbContext db, Guid taskId, Guid userId, CancellationToken ct) =>
-        db.Tasks.Where(t => t.Id == taskId)
-            .SelectMany(t => t.Board.Members.Where(m => m.UserId == userId), (t, m) => new TaskAccess(t.BoardId, m.Role))
+    public static Task<BoardMember?> FindAsync(TaskHubDbContext db, Guid taskId, Guid userId, CancellationToken ct) =>
+        db.Tasks.AsNoTracking().Where(t => t.Id == taskId)
+            .SelectMany(t => t.Board.Members.Where(m => m.UserId == userId))
             .SingleOrDefaultAsync(ct);
 }
 

@@ -1,0 +1,61 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Boards;
+
+/// <summary>
+/// <c>DELETE /api/me</c>. Deleting an account is mostly about boards — the person leaves every one of them and
+/// the boards they alone own are handed on — so it lives here, beside membership, rather than in Auth.
+/// </summary>
+public static class AccountDeletion
+{
+    public static IEndpointRouteBuilder MapAccountDeletion(this IEndpointRouteBuilder app)
+    {
+        app.MapDelete("/api/me", DeleteMe).WithTags("Me").RequireAuthorization();
+        return app;
+    }
+
+    /// <summary>
+    /// Deletes the account. They leave every board (their tasks become unassigned: recorded changes); each board
+    /// they alone own passes to its longest-standing admin, else its longest-standing member; a board with neither
+    /// is deleted. Every session is revoked with the account.
+    /// </summary>
+    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteMe(
+        [FromBody] DeleteMeRequest request, CurrentUser me, TaskHubDbContext db, IPasswordHasher<User> hasher,
+        BoardDepartures departures, CancellationToken ct)
+    {
+        var user = await db.Users.SingleOrDefaultAsync(u => u.Id == me.Id, ct);
+        if (user is null) return Problems.NotFound("User");
+        if (hasher.VerifyHashedPassword(user, user.PasswordHash, request.Password) == PasswordVerificationResult.Failed)
+            return FieldErrors.Single("password", "The password is incorrect.");
+
+        var memberOf = await db.BoardMembers.Where(m => m.UserId == user.Id).Select(m => m.BoardId).ToListAsync(ct);
+        await using (var tx = await db.BeginWriteAsync(ct))
+        {
+            await departures.LeavingAsync(memberOf, user.Id, actorId: user.Id, ct);
+            var soleOwned = await db.BoardMembers
+                .Where(m => m.UserId == user.Id && m.Role == BoardRole.Owner
+                            && !m.Board.Members.Any(o => o.UserId != user.Id && o.Role == BoardRole.Owner))
+                .Select(m => m.BoardId).ToListAsync(ct);
+            foreach (var boardId in soleOwned)
+            {
+                var heir = await db.BoardMembers
+                    .Where(m => m.BoardId == boardId && m.UserId != user.Id && (m.Role == BoardRole.Admin || m.Role == BoardRole.Member))
+                    .OrderBy(m => m.Role == BoardRole.Admin ? 0 : 1).ThenBy(m => m.JoinedAt).ThenBy(m => m.UserId)
+                    .FirstOrDefaultAsync(ct);
+                if (heir is null) await db.Boards.Where(b => b.Id == boardId).ExecuteDeleteAsync(ct);
+                else heir.Role = BoardRole.Owner;
+            }
+            db.Users.Remove(user); // memberships and refresh tokens cascade; createdById becomes null
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        await departures.LeftAsync(memberOf, user.Id);
+        return TypedResults.NoContent();
+    }
+}

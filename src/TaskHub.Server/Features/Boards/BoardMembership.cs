@@ -1,0 +1,62 @@
+using Microsoft.EntityFrameworkCore;
+using TaskHub.Server.Data;
+
+namespace TaskHub.Server.Features.Boards;
+
+/// <summary>
+/// How other features take part when someone leaves a board or a board goes, without Boards knowing them:
+/// Tasks unassigns the person (recorded changes), Realtime closes their live view. Registered as scoped services.
+/// </summary>
+public interface IBoardMembershipHandler
+{
+    /// <summary>Inside the transaction that removes the membership (or the account).</summary>
+    Task MemberLeavingAsync(Guid boardId, Guid userId, Guid? actorId, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>After that transaction committed.</summary>
+    Task MemberLeftAsync(Guid boardId, Guid userId) => Task.CompletedTask;
+
+    /// <summary>After a board was deleted.</summary>
+    Task BoardDeletedAsync(Guid boardId) => Task.CompletedTask;
+}
+
+/// <summary>The one board-access query: the caller's membership of a board (null: not a member, which reads as 404).</summary>
+public static class BoardAccess
+{
+    public static Task<BoardMember?> MembershipAsync(this TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
+        db.BoardMembers.AsNoTracking().SingleOrDefaultAsync(m => m.BoardId == boardId && m.UserId == userId, ct);
+}
+
+/// <summary>Someone leaving boards: the membership goes and every <see cref="IBoardMembershipHandler"/> takes part.</summary>
+public sealed class BoardDepartures(TaskHubDbContext db, IEnumerable<IBoardMembershipHandler> handlers)
+{
+    /// <summary>Inside the caller's write transaction: what must go with the membership.</summary>
+    public async Task LeavingAsync(IEnumerable<Guid> boardIds, Guid userId, Guid? actorId, CancellationToken ct)
+    {
+        foreach (var boardId in boardIds.Order())
+            foreach (var h in handlers) await h.MemberLeavingAsync(boardId, userId, actorId, ct);
+    }
+
+    /// <summary>After commit.</summary>
+    public async Task LeftAsync(IEnumerable<Guid> boardIds, Guid userId)
+    {
+        foreach (var boardId in boardIds)
+            foreach (var h in handlers) await h.MemberLeftAsync(boardId, userId);
+    }
+
+    /// <summary>Removes one membership (in one transaction with what goes with it), then tells the handlers.</summary>
+    public async Task RemoveAsync(Guid boardId, Guid userId, Guid actorId, CancellationToken ct)
+    {
+        await using (var tx = await db.BeginWriteAsync(ct))
+        {
+            await LeavingAsync([boardId], userId, actorId, ct);
+            await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).ExecuteDeleteAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        await LeftAsync([boardId], userId);
+    }
+
+    public async Task BoardDeletedAsync(Guid boardId)
+    {
+        foreach (var h in handlers) await h.BoardDeletedAsync(boardId);
+    }
+}

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Primitives;
+using TaskHub.Server.Data;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Tasks;
+
+/// <summary>
+/// The one way to change anything on a board. A board is an append-only stream of events: a write opens the
+/// transaction (or joins the caller's), takes the board's next seq (an UPDATE of the board row, whose lock queues
+/// the board's writers), lets the caller change rows through the DbContext directly, and appends one event per
+/// <see cref="BoardWrite.Record"/> with consecutive seqs, in the same SaveChanges as the rows. A write that records
+/// nothing (a refusal, or no difference) rolls back and gives its seq back.
+/// <para>The event's wire shape is built once, in <see cref="BoardWrite.Record"/>; the live push
+/// (Realtime's BoardEventPublisher), the outbox rows (Notifications' OutboxWriter) and the change log take that
+/// same object and its one serialisation.</para>
+/// </summary>
+public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock)
+{
+    /// <summary>Runs <paramref name="change"/> as one write to the board and returns what it returns.</summary>
+    public async Task<T> WriteAsync<T>(Guid boardId, Guid? actorId, Func<BoardWrite, Task<T>> change, CancellationToken ct)
+    {
+        var ownTransaction = db.Database.CurrentTransaction is null;
+        await using var tx = ownTransaction ? await db.BeginWriteAsync(ct) : null;
+        var write = new BoardWrite(db, boardId, actorId, clock.GetUtcNow().UtcDateTime, await TakeSeqsAsync(boardId, 1, ct));
+        var result = await change(write);
+        if (write.Count == 0)
+        {
+            if (tx is null)
+            {
+                await TakeSeqsAsync(boardId, -1, ct); // the caller's transaction goes on: hand the seq back
+            }
+            else
+            {
+                await tx.RollbackAsync(ct);
+                db.ChangeTracker.Clear(); // whatever the change touched before refusing is not saved
+            }
+            return result;
+        }
+        if (write.Count > 1) await TakeSeqsAsync(boardId, write.Count - 1, ct);
+        await db.SaveChangesAsync(ct);
+        if (tx is not null) await tx.CommitAsync(ct);
+        return result;
+    }
+
+    /// <summary>Moves the board's last seq by <paramref name="count"/> and returns the first seq taken.</summary>
+    private async Task<long> TakeSeqsAsync(Guid boardId, int count, CancellationToken ct)
+    {
+        var updated = await db.Boards.Where(b => b.Id == boardId)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.LastSeq, b => b.LastSeq + count), ct);
+        if (updated != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
+        var last = await db.Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).SingleAsync(ct);
+        return last - count + 1;
+    }
+}
+
+/// <summary>One write in progress on a board: what a change sees and how it records what it did.</summary>
+public sealed class BoardWrite(TaskHubDbContext db, Guid boardId, Guid? actorId, DateTime now, long firstSeq)
+{
+    private long _next = firstSeq;
+
+    public TaskHubDbContext Db => db;
+    public Guid BoardId => boardId;
+    public Guid? ActorId => actorId;
+    public DateTime Now => now;
+    /// <summary>How many events this write has recorded.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Whether the caller's expected version (an <c>If-Match</c> header; absent = any) allows changing
+    /// something now at <paramref name="version"/>. Checked after the board's lock, so it cannot go stale.</summary>
+    public static bool IsExpected(StringValues ifMatch, int version) => ETags.Matches(ifMatch, version) != false;
+
+    /// <summary>
+    /// Records what happened to <paramref name="task"/> (added, changed or removed through <see cref="Db"/>) as
+    /// the board's next event: a changed task gets its next version, creation and change times are stamped
+    /// (<see cref="AuditTimestamps"/>), and the event's wire shape is built once and returned.
+    /// </summary>
+    public BoardEventDto Record(string type, TaskItem task, IReadOnlyList<FieldChange> changes)
+    {
+        var entry = db.Entry(task);
+        entry.DetectChanges();
+        if (entry.State == EntityState.Modified) task.Version++;
+        AuditTimestamps.Stamp(entry, now);
+        var wire = new BoardEventDto(boardId, _next++, type, TaskDto.From(task), actorId, changes, now);
+        db.BoardEvents.Add(new BoardEvent
+        {
+            BoardId = boardId,
+            Seq = wire.Seq,
+            Type = type,
+            TaskId = task.Id,
+            ActorId = actorId,
+            TaskJson = JsonSerializer.Serialize(wire.Task, TaskHubJson.Options),
+            ChangesJson = JsonSerializer.Serialize(changes, TaskHubJson.Options),
+            At = now,
+            Wire = wire,
+        });
+        Count++;
+        return wire;
+    }
+}
