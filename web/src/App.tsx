@@ -1,8 +1,15 @@
 import { useEffect, useState } from 'react';
-import { api, currentUser, onSessionChange } from './api';
-import { BoardPage } from './Board';
-import { AuthPage, BoardsPage, MyTasksPage, ReportsPage, SettingsPage } from './pages';
-import { Avatar, Link, ToastProvider, navigate, usePath, useTheme } from './ui';
+import { api, currentUser, onSessionChange } from './api/client';
+import { AuthPage } from './auth/AuthPage';
+import { BoardPage } from './board/BoardPage';
+import { BoardsPage } from './boards/BoardsPage';
+import { ReportsPage } from './reports/ReportsPage';
+import { SettingsPage } from './settings/SettingsPage';
+import { MyTasksPage } from './tasks/MyTasksPage';
+import { Avatar } from './ui/Avatar';
+import { Link, navigate, usePath } from './ui/router';
+import { useTheme } from './ui/theme';
+import { ToastProvider, useToasts } from './ui/toasts';
 
 export function App() {
   return <ToastProvider><Shell /></ToastProvider>;
@@ -10,6 +17,7 @@ export function App() {
 
 function Shell() {
   const path = usePath();
+  const toasts = useToasts();
   const [user, setUser] = useState(currentUser());
   const [theme, toggleTheme] = useTheme();
   useEffect(() => onSessionChange(() => setUser(currentUser())), []);
@@ -52,7 +60,9 @@ function Shell() {
         <div className="topbar-right">
           <button className="icon-btn" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
           <Avatar name={user.displayName} id={user.id} size={28} />
-          <button className="btn btn-ghost" onClick={() => void api.logout().then(() => navigate('/login'))}>Log out</button>
+          <button className="btn btn-ghost" onClick={() => void api.logout().then(
+            () => navigate('/login'),
+            e => { navigate('/login'); toasts.fail('Logged out on this device, but the server did not confirm', e, 'Log in and out again to end the session everywhere.'); })}>Log out</button>
         </div>
       </header>
       <main className="main">{page}</main>

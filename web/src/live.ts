@@ -1,42 +1,39 @@
-// One SignalR connection per open board; catch-up by seq via BoardSync.
+// One SignalR connection per open board. Events go through BoardFeed into the board's store (catch-up by seq);
+// connection state and presence go into the store too.
 import * as signalR from '@microsoft/signalr';
-import { accessToken, api } from './api';
-import type { BoardEvent } from './sync';
-import { BoardSync, type Applied } from './sync';
+import { accessToken, api } from './api/client';
+import type { BoardAccessRevoked, BoardEvent, BoardHead, PresenceChanged } from './api/types';
+import { BOARD_EVENT_TYPES } from './api/types';
+import { BoardFeed, type Applied, type BoardStore } from './sync';
 
 export interface LiveHandlers {
   onApplied(applied: Applied[]): void;
-  onPresence(users: { userId: string; displayName: string }[]): void;
-  onConnection(state: 'connected' | 'reconnecting' | 'disconnected'): void;
   onRevoked(): void;
+  /** Something failed that the user should hear about (a catch-up, which is retried). */
+  onError(what: string, error: unknown, todo: string): void;
 }
 
 export class BoardLive {
-  private conn: signalR.HubConnection;
-  private catchingUp = false;
-  private again = false;
+  private readonly conn: signalR.HubConnection;
+  private readonly feed: BoardFeed;
   private stopped = false;
 
-  constructor(private boardId: string, private sync: BoardSync, private h: LiveHandlers) {
+  constructor(private readonly boardId: string, private readonly store: BoardStore, private readonly h: LiveHandlers) {
+    this.feed = new BoardFeed(store, after => api.events(boardId, after), h.onApplied,
+      e => h.onError("Couldn't load the changes you missed", e, 'Retrying in a few seconds.'));
     this.conn = new signalR.HubConnectionBuilder()
       .withUrl('/hubs/board', { accessTokenFactory: () => accessToken(), skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(10_000, 500 * 2 ** Math.min(ctx.previousRetryCount, 5)) })
       .configureLogging(signalR.LogLevel.None)
       .build();
-    const onEvent = (e: BoardEvent) => { if (e.boardId === this.boardId) this.feed([e]); };
-    this.conn.on('TaskCreated', onEvent);
-    this.conn.on('TaskUpdated', onEvent);
-    this.conn.on('TaskDeleted', onEvent);
-    this.conn.on('PresenceChanged', (p: { boardId: string; users: { userId: string; displayName: string }[] }) => {
-      if (p.boardId === this.boardId) h.onPresence(p.users);
-    });
-    this.conn.on('BoardHead', (p: { boardId: string; seq: number }) => {
-      if (p.boardId === this.boardId && this.sync.head(p.seq)) void this.catchUp();
-    });
-    this.conn.on('BoardAccessRevoked', (p: { boardId: string }) => { if (p.boardId === this.boardId) h.onRevoked(); });
-    this.conn.onreconnecting(() => h.onConnection('reconnecting'));
-    this.conn.onreconnected(async () => { await this.join(); h.onConnection('connected'); });
-    this.conn.onclose(() => { if (!this.stopped) { h.onConnection('disconnected'); setTimeout(() => void this.start(), 3000); } });
+    const onEvent = (e: BoardEvent) => { if (e.boardId === this.boardId) this.feed.feed([e]); };
+    for (const type of BOARD_EVENT_TYPES) this.conn.on(type, onEvent);
+    this.conn.on('PresenceChanged', (p: PresenceChanged) => { if (p.boardId === this.boardId) store.setPresence(p.users); });
+    this.conn.on('BoardHead', (p: BoardHead) => { if (p.boardId === this.boardId) this.feed.head(p.seq); });
+    this.conn.on('BoardAccessRevoked', (p: BoardAccessRevoked) => { if (p.boardId === this.boardId) h.onRevoked(); });
+    this.conn.onreconnecting(() => store.setConnection('reconnecting'));
+    this.conn.onreconnected(async () => { await this.join(); store.setConnection('connected'); });
+    this.conn.onclose(() => { if (!this.stopped) { store.setConnection('disconnected'); setTimeout(() => void this.start(), 3000); } });
   }
 
   async start(): Promise<void> {
@@ -44,39 +41,26 @@ export class BoardLive {
     try {
       await this.conn.start();
       await this.join();
-      this.h.onConnection('connected');
+      this.store.setConnection('connected');
     } catch {
-      this.h.onConnection('reconnecting');
+      // Not an error to toast: the "Reconnecting…" banner shows it, and it is retried until the board is closed.
+      this.store.setConnection('reconnecting');
       if (!this.stopped) setTimeout(() => void this.start(), 2000);
     }
   }
 
   private async join() {
-    await this.conn.invoke('JoinBoard', this.boardId, this.sync.appliedSeq);
-  }
-
-  private feed(events: BoardEvent[]) {
-    const r = this.sync.receiveMany(events);
-    if (r.applied.length) this.h.onApplied(r.applied);
-    if (r.needCatchUp) void this.catchUp();
-  }
-
-  async catchUp(): Promise<void> {
-    if (this.catchingUp) { this.again = true; return; }
-    this.catchingUp = true;
-    try {
-      do {
-        this.again = false;
-        const events = await api.events(this.boardId, this.sync.appliedSeq);
-        if (events.length) this.feed(events);
-        if (events.length >= 1000) this.again = true;
-      } while (this.again);
-    } catch { /* next head retries */ } finally { this.catchingUp = false; }
+    await this.conn.invoke('JoinBoard', this.boardId, this.store.appliedSeq);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    try { if (this.conn.state === signalR.HubConnectionState.Connected) await this.conn.invoke('LeaveBoard', this.boardId); } catch { /* ignore */ }
+    this.feed.stop();
+    try {
+      if (this.conn.state === signalR.HubConnectionState.Connected) await this.conn.invoke('LeaveBoard', this.boardId);
+    } catch {
+      // The board is closing: LeaveBoard is a courtesy, the hub drops presence when the connection closes anyway.
+    }
     await this.conn.stop();
   }
 }

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
-import { BoardSync, columnsOf, dueState, initials, localInputToUtc, neighbourStatus, utcToLocalInput, visibleRange, type BoardEvent, type Task } from './sync';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { BoardEvent, Task } from './api/types';
+import { BoardFeed, BoardStore, type Applied } from './sync';
 
 function task(id: string, over: Partial<Task> = {}): Task {
   return {
@@ -11,30 +12,46 @@ function task(id: string, over: Partial<Task> = {}): Task {
 function ev(seq: number, type: string, t: Task): BoardEvent {
   return { boardId: 'b', seq, type, task: t, actorId: 'u', changes: [], at: '2026-01-01T00:00:00Z' };
 }
+const tasksOf = (s: BoardStore) => s.getSnapshot().tasks;
 
-describe('BoardSync', () => {
+describe('BoardStore: events', () => {
   it('applies events in order and advances the seq', () => {
-    const s = new BoardSync([], 5);
+    const s = new BoardStore([], 5);
     const r = s.receive(ev(6, 'TaskCreated', task('a')));
     expect(r.applied).toHaveLength(1);
     expect(r.needCatchUp).toBe(false);
-    expect(s.appliedSeq).toBe(6);
-    expect(s.tasks.get('a')?.title).toBe('a');
+    expect(s.getSnapshot().appliedSeq).toBe(6);
+    expect(tasksOf(s).get('a')?.title).toBe('a');
   });
 
   it('ignores events at or below the applied seq', () => {
-    const s = new BoardSync([task('a')], 10);
+    const s = new BoardStore([task('a')], 10);
     const r = s.receive(ev(10, 'TaskDeleted', task('a')));
     expect(r.applied).toHaveLength(0);
-    expect(s.tasks.has('a')).toBe(true);
+    expect(tasksOf(s).has('a')).toBe(true);
+  });
+
+  it('applies out-of-order events in seq order: a later event waits for the one before it', () => {
+    const s = new BoardStore([task('a', { title: 'v1' })], 1);
+    // seq 3 (title v3) arrives before seq 2 (title v2)
+    const r3 = s.receive(ev(3, 'TaskUpdated', task('a', { title: 'v3', version: 3 })));
+    expect(r3.applied).toEqual([]);
+    expect(r3.needCatchUp).toBe(true);
+    expect(tasksOf(s).get('a')?.title).toBe('v1');
+    expect(s.getSnapshot().appliedSeq).toBe(1);
+    const r2 = s.receive(ev(2, 'TaskUpdated', task('a', { title: 'v2', version: 2 })));
+    expect(r2.applied.map(a => a.event.seq)).toEqual([2, 3]);
+    expect(r2.needCatchUp).toBe(false);
+    expect(tasksOf(s).get('a')?.title).toBe('v3');
+    expect(s.getSnapshot().appliedSeq).toBe(3);
   });
 
   it('detects a gap, buffers, and fills it from a catch-up', () => {
-    const s = new BoardSync([], 1);
+    const s = new BoardStore([], 1);
     const r1 = s.receive(ev(3, 'TaskCreated', task('c')));
     expect(r1.needCatchUp).toBe(true);
-    expect(s.appliedSeq).toBe(1);
-    expect(s.tasks.has('c')).toBe(false);
+    expect(s.hasGap).toBe(true);
+    expect(tasksOf(s).has('c')).toBe(false);
     const r2 = s.receiveMany([ev(2, 'TaskCreated', task('b')), ev(3, 'TaskCreated', task('c'))]);
     expect(r2.needCatchUp).toBe(false);
     expect(r2.applied.map(a => a.event.seq)).toEqual([2, 3]);
@@ -42,68 +59,190 @@ describe('BoardSync', () => {
   });
 
   it('never replaces a newer local version with an older event', () => {
-    const s = new BoardSync([task('a', { version: 5, title: 'new' })], 0);
+    const s = new BoardStore([task('a', { version: 5, title: 'new' })], 0);
     s.receive(ev(1, 'TaskUpdated', task('a', { version: 4, title: 'old' })));
-    expect(s.tasks.get('a')?.title).toBe('new');
+    expect(tasksOf(s).get('a')?.title).toBe('new');
     expect(s.appliedSeq).toBe(1);
     s.receive(ev(2, 'TaskUpdated', task('a', { version: 5, title: 'same' })));
-    expect(s.tasks.get('a')?.title).toBe('same');
+    expect(tasksOf(s).get('a')?.title).toBe('same');
   });
 
-  it('deletes and does not resurrect on a late update', () => {
-    const s = new BoardSync([task('a')], 0);
+  it('deletes on exactly TaskDeleted and does not resurrect on a late update', () => {
+    const s = new BoardStore([task('a'), task('b')], 0);
     s.receive(ev(1, 'TaskDeleted', task('a')));
-    expect(s.tasks.has('a')).toBe(false);
+    expect(tasksOf(s).has('a')).toBe(false);
+    s.receive(ev(2, 'TaskUpdated', task('a', { version: 2 })));
+    expect(tasksOf(s).has('a')).toBe(false);
+    // a type that merely contains "delet" is not a delete
+    s.receive(ev(3, 'TaskUndeleted', task('b', { version: 2 })));
+    expect(tasksOf(s).has('b')).toBe(true);
+    expect(s.appliedSeq).toBe(3);
     expect(s.put(task('a', { version: 9 }))).toBe(true); // a local put is explicit
   });
 
   it('reports a head beyond the applied seq', () => {
-    const s = new BoardSync([], 4);
+    const s = new BoardStore([], 4);
     expect(s.head(4)).toBe(false);
     expect(s.head(7)).toBe(true);
   });
 
   it('put keeps the newer version unless forced', () => {
-    const s = new BoardSync([task('a', { version: 3 })], 0);
+    const s = new BoardStore([task('a', { version: 3 })], 0);
     expect(s.put(task('a', { version: 2 }))).toBe(false);
     expect(s.put(task('a', { version: 2 }), true)).toBe(true);
-    expect(s.tasks.get('a')?.version).toBe(2);
+    expect(tasksOf(s).get('a')?.version).toBe(2);
   });
 });
 
-describe('helpers', () => {
-  it('groups and sorts columns by priority', () => {
-    const cols = columnsOf([task('a', { priority: 'low' }), task('b', { priority: 'urgent' }), task('c', { status: 'done' })]);
-    expect(cols.todo.map(t => t.id)).toEqual(['b', 'a']);
-    expect(cols.done.map(t => t.id)).toEqual(['c']);
-    expect(cols.in_progress).toEqual([]);
+describe('BoardStore: subscribe / getSnapshot', () => {
+  it('returns the same snapshot object until something changes, then a new one', () => {
+    const s = new BoardStore([task('a')], 1);
+    const listener = vi.fn();
+    s.subscribe(listener);
+    const first = s.getSnapshot();
+    expect(s.getSnapshot()).toBe(first);
+
+    // no-ops: a stale event, an older version, the same connection state, the same presence
+    s.receive(ev(1, 'TaskUpdated', task('a', { title: 'stale' })));
+    s.put(task('a', { version: 0 }));
+    s.setConnection('connecting');
+    s.setPresence([]);
+    s.unhide('a');
+    expect(s.getSnapshot()).toBe(first);
+    expect(listener).not.toHaveBeenCalled();
+
+    s.receive(ev(2, 'TaskUpdated', task('a', { title: 'changed', version: 2 })));
+    const second = s.getSnapshot();
+    expect(second).not.toBe(first);
+    expect(listener).toHaveBeenCalledTimes(1);
+    expect(s.getSnapshot()).toBe(second);
   });
 
-  it('classifies deadlines', () => {
-    const now = Date.parse('2026-06-01T12:00:00Z');
-    expect(dueState({ dueAt: '2026-06-01T11:00:00Z', status: 'todo' }, now)).toBe('overdue');
-    expect(dueState({ dueAt: '2026-06-02T11:00:00Z', status: 'todo' }, now)).toBe('soon');
-    expect(dueState({ dueAt: '2026-06-10T11:00:00Z', status: 'todo' }, now)).toBe('later');
-    expect(dueState({ dueAt: '2026-06-01T11:00:00Z', status: 'done' }, now)).toBe('later');
-    expect(dueState({ dueAt: null, status: 'todo' }, now)).toBeNull();
+  it('never mutates a published snapshot', () => {
+    const s = new BoardStore([task('a')], 1);
+    const before = s.getSnapshot();
+    const beforeTask = before.tasks.get('a');
+    s.receive(ev(2, 'TaskUpdated', task('a', { title: 'changed', version: 2 })));
+    s.receive(ev(3, 'TaskCreated', task('b')));
+    s.hide('a');
+    expect(before.appliedSeq).toBe(1);
+    expect(before.tasks.get('a')).toBe(beforeTask);
+    expect(before.tasks.get('a')?.title).toBe('a');
+    expect(before.tasks.has('b')).toBe(false);
+    expect(before.deleting.size).toBe(0);
+    expect(s.getSnapshot().tasks.has('a')).toBe(false);
   });
 
-  it('round-trips local datetime input and UTC', () => {
-    const iso = localInputToUtc('2026-03-04T05:06');
-    expect(iso).toMatch(/Z$/);
-    expect(utcToLocalInput(iso)).toBe('2026-03-04T05:06');
-    expect(localInputToUtc('')).toBeNull();
+  it('keeps unchanged slices and task objects when something else changes', () => {
+    const s = new BoardStore([task('a'), task('b')], 1);
+    const first = s.getSnapshot();
+    s.setConnection('connected');
+    const second = s.getSnapshot();
+    expect(second).not.toBe(first);
+    expect(second.connection).toBe('connected');
+    expect(second.tasks).toBe(first.tasks); // the columns need not re-sort for a connection change
+    s.receive(ev(2, 'TaskUpdated', task('a', { title: 'A', version: 2 })));
+    expect(s.getSnapshot().tasks.get('b')).toBe(first.tasks.get('b')); // memoised cards keep their props
   });
 
-  it('computes initials, visible ranges and neighbours', () => {
-    expect(initials('Ada Lovelace')).toBe('AL');
-    expect(initials('bob')).toBe('B');
-    expect(initials('')).toBe('?');
-    expect(visibleRange(5000, 100, 0, 600, 2)).toEqual([0, 8]);
-    expect(visibleRange(5000, 100, 10000, 600, 2)).toEqual([98, 108]);
-    expect(visibleRange(3, 100, 0, 600)).toEqual([0, 3]);
-    expect(neighbourStatus('todo', 1)).toBe('in_progress');
-    expect(neighbourStatus('todo', -1)).toBeNull();
-    expect(neighbourStatus('done', 1)).toBeNull();
+  it('stops notifying after unsubscribe', () => {
+    const s = new BoardStore([], 0);
+    const listener = vi.fn();
+    const off = s.subscribe(listener);
+    s.setConnection('connected');
+    off();
+    s.setConnection('reconnecting');
+    expect(listener).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('BoardStore: optimistic edits', () => {
+  it('shows a pending edit at once and keeps the saved task on success', () => {
+    const s = new BoardStore([task('a', { version: 3 })], 0);
+    const edit = s.beginEdit('a', { status: 'done' })!;
+    expect(edit.baseVersion).toBe(3);
+    expect(tasksOf(s).get('a')?.status).toBe('done');
+    expect(s.getSnapshot().pending.get('a')).toHaveLength(1);
+    expect(s.confirmedTask('a')?.status).toBe('todo');
+    s.endEdit(edit, task('a', { status: 'done', version: 4 }));
+    expect(s.getSnapshot().pending.size).toBe(0);
+    expect(tasksOf(s).get('a')).toMatchObject({ status: 'done', version: 4 });
+  });
+
+  it('rolls back on failure, to what the server last said (including events that arrived meanwhile)', () => {
+    const s = new BoardStore([task('a', { version: 1 })], 0);
+    const edit = s.beginEdit('a', { status: 'done' })!;
+    s.receive(ev(1, 'TaskUpdated', task('a', { title: 'renamed', version: 2 })));
+    expect(tasksOf(s).get('a')).toMatchObject({ status: 'done', title: 'renamed' }); // the edit still shows over it
+    s.endEdit(edit);
+    expect(tasksOf(s).get('a')).toMatchObject({ status: 'todo', title: 'renamed', version: 2 });
+  });
+
+  it('hides a task for its undo window and shows it again on undo', () => {
+    const s = new BoardStore([task('a')], 0);
+    s.hide('a');
+    expect(tasksOf(s).has('a')).toBe(false);
+    expect(s.getSnapshot().deleting.has('a')).toBe(true);
+    expect(s.beginEdit('a', { title: 'x' })).toBeNull();
+    s.unhide('a');
+    expect(tasksOf(s).has('a')).toBe(true);
+    s.hide('a');
+    s.deleted('a');
+    s.unhide('a');
+    expect(tasksOf(s).has('a')).toBe(false);
+  });
+});
+
+describe('BoardFeed: catch-up', () => {
+  afterEach(() => { vi.useRealTimers(); });
+
+  it('a gap fetches the missing events after the applied seq', async () => {
+    const store = new BoardStore([], 1);
+    const fetchEvents = vi.fn(async (after: number) => [ev(2, 'TaskCreated', task('b')), ev(3, 'TaskCreated', task('c'))].filter(e => e.seq > after));
+    const applied: Applied[] = [];
+    const feed = new BoardFeed(store, fetchEvents, a => applied.push(...a), () => { throw new Error('unexpected'); });
+    feed.feed([ev(3, 'TaskCreated', task('c'))]);
+    await vi.waitFor(() => expect(store.appliedSeq).toBe(3));
+    expect(fetchEvents).toHaveBeenCalledWith(1);
+    expect(applied.map(a => a.event.seq)).toEqual([2, 3]);
+    expect([...tasksOf(store).keys()].sort()).toEqual(['b', 'c']);
+  });
+
+  it('no gap, no fetch; a head beyond the applied seq fetches', async () => {
+    const store = new BoardStore([], 1);
+    const fetchEvents = vi.fn(async () => [ev(2, 'TaskCreated', task('b'))]);
+    const feed = new BoardFeed(store, fetchEvents, () => {}, () => {});
+    feed.feed([ev(2, 'TaskCreated', task('b'))]);
+    feed.head(2);
+    expect(fetchEvents).not.toHaveBeenCalled();
+    store.receive(ev(2, 'TaskCreated', task('b'))); // no-op
+    const feed2 = new BoardFeed(new BoardStore([], 1), fetchEvents, () => {}, () => {});
+    feed2.head(2);
+    await vi.waitFor(() => expect(fetchEvents).toHaveBeenCalledWith(1));
+  });
+
+  it('pages through a long catch-up (1000 per page)', async () => {
+    const store = new BoardStore([], 0);
+    const all = Array.from({ length: 1500 }, (_, i) => ev(i + 1, 'TaskCreated', task(`t${i + 1}`)));
+    const fetchEvents = vi.fn(async (after: number) => all.filter(e => e.seq > after).slice(0, 1000));
+    const feed = new BoardFeed(store, fetchEvents, () => {}, () => {});
+    feed.head(1500);
+    await vi.waitFor(() => expect(store.appliedSeq).toBe(1500));
+    expect(fetchEvents.mock.calls.map(c => c[0])).toEqual([0, 1000]); // a short page is the last one
+  });
+
+  it('reports a failed catch-up and retries it', async () => {
+    vi.useFakeTimers();
+    const store = new BoardStore([], 1);
+    let fail = true;
+    const fetchEvents = vi.fn(async () => { if (fail) throw new TypeError('Failed to fetch'); return [ev(2, 'TaskCreated', task('b'))]; });
+    const onError = vi.fn();
+    const feed = new BoardFeed(store, fetchEvents, () => {}, onError, 3000);
+    feed.head(2);
+    await vi.waitFor(() => expect(onError).toHaveBeenCalledTimes(1));
+    fail = false;
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(store.appliedSeq).toBe(2);
+    feed.stop();
   });
 });

@@ -1,171 +1,259 @@
-// Pure board state + catch-up logic (no DOM, no network): unit-tested with Vitest.
-export type Status = 'todo' | 'in_progress' | 'done';
-export type Priority = 'low' | 'medium' | 'high' | 'urgent';
+// The board's sync engine: one external store per open board. It owns the tasks the server confirmed,
+// the applied seq, the out-of-order buffer and the optimistic edits in flight, and publishes immutable
+// snapshots (subscribe/getSnapshot) that React reads with useSyncExternalStore. No DOM, no network:
+// the catch-up fetch is injected (BoardFeed), so everything here is unit-tested with Vitest.
+import type { BoardEvent, Member, PresenceUser, Task } from './api/types';
 
-export interface Task {
-  id: string;
-  boardId: string;
-  title: string;
-  description: string | null;
-  status: Status;
-  priority: Priority;
-  dueAt: string | null;
-  assigneeId: string | null;
-  supervisorId: string | null;
-  createdById: string;
-  createdAt: string;
-  updatedAt: string;
-  completedAt: string | null;
-  version: number;
-}
-
-export interface Change { field: string; from: unknown; to: unknown }
-
-export interface BoardEvent {
-  boardId: string;
-  seq: number;
-  type: string; // TaskCreated | TaskUpdated | TaskDeleted
-  task: Task;
-  actorId: string | null;
-  changes: Change[];
-  at: string;
-}
-
+export type Connection = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 export type Applied = { kind: 'upsert'; task: Task; event: BoardEvent } | { kind: 'delete'; id: string; event: BoardEvent };
 
-export function isDelete(e: BoardEvent): boolean {
-  return e.type.toLowerCase().includes('delet');
+/** One optimistic write in flight: its fields show over the confirmed task until the server answers. */
+export interface PendingEdit { readonly id: string; readonly patch: Partial<Task>; readonly baseVersion: number }
+
+export interface BoardSnapshot {
+  /** What the board shows: confirmed tasks with pending edits laid over them, minus tasks in their undo window. */
+  readonly tasks: ReadonlyMap<string, Task>;
+  /** The last board event applied; events apply strictly in seq order. */
+  readonly appliedSeq: number;
+  /** Optimistic edits in flight, by task id, oldest first. */
+  readonly pending: ReadonlyMap<string, readonly PendingEdit[]>;
+  /** Tasks deleted here whose DELETE is not sent yet (the undo window). */
+  readonly deleting: ReadonlySet<string>;
+  readonly connection: Connection;
+  /** Who has the board open (hub presence). */
+  readonly presence: readonly PresenceUser[];
+  readonly members: readonly Member[];
 }
 
-/**
- * Keeps the tasks of one board and the last applied seq. Events are applied strictly in seq order;
- * out-of-order events wait in a buffer; a gap (or a head beyond the applied seq) asks for a catch-up.
- */
-export class BoardSync {
-  readonly tasks = new Map<string, Task>();
-  appliedSeq: number;
-  private readonly pending = new Map<number, BoardEvent>();
-  private readonly deleted = new Set<string>();
+export function isDelete(e: BoardEvent): boolean {
+  return e.type === 'TaskDeleted';
+}
 
-  constructor(tasks: Task[], seq: number) {
-    for (const t of tasks) this.tasks.set(t.id, t);
-    this.appliedSeq = seq;
+/** TaskCreated and TaskUpdated carry the task as it is after the change; other (future) types are skipped. */
+function isUpsert(e: BoardEvent): boolean {
+  return e.type === 'TaskCreated' || e.type === 'TaskUpdated';
+}
+
+export class BoardStore {
+  private readonly confirmed = new Map<string, Task>();
+  private readonly buffer = new Map<number, BoardEvent>();
+  private readonly tombstones = new Set<string>();
+  private readonly edits = new Map<string, PendingEdit[]>();
+  private readonly hidden = new Set<string>();
+  private readonly listeners = new Set<() => void>();
+  private snap: BoardSnapshot;
+
+  constructor(tasks: Task[], seq: number, members: readonly Member[] = []) {
+    for (const t of tasks) this.confirmed.set(t.id, t);
+    this.snap = {
+      tasks: new Map(this.confirmed), appliedSeq: seq, pending: new Map(), deleting: new Set(),
+      connection: 'connecting', presence: [], members,
+    };
   }
+
+  // ---- the external-store contract (stable functions: safe to hand to useSyncExternalStore) ----
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => { this.listeners.delete(listener); };
+  };
+
+  readonly getSnapshot = (): BoardSnapshot => this.snap;
+
+  get appliedSeq(): number { return this.snap.appliedSeq; }
+  get hasGap(): boolean { return this.buffer.size > 0; }
+  /** The task as the server last confirmed it (no optimistic fields). */
+  confirmedTask(id: string): Task | undefined { return this.confirmed.get(id); }
+
+  // ---- board events ----
 
   /** Feeds one event; returns what changed and whether events are missing (call catch-up). */
   receive(e: BoardEvent): { applied: Applied[]; needCatchUp: boolean } {
     return this.receiveMany([e]);
   }
 
-  receiveMany(events: BoardEvent[]): { applied: Applied[]; needCatchUp: boolean } {
-    for (const e of events) if (e.seq > this.appliedSeq) this.pending.set(e.seq, e);
+  receiveMany(events: readonly BoardEvent[]): { applied: Applied[]; needCatchUp: boolean } {
+    let seq = this.snap.appliedSeq;
+    for (const e of events) if (e.seq > seq) this.buffer.set(e.seq, e);
     const applied: Applied[] = [];
     for (;;) {
-      const next = this.pending.get(this.appliedSeq + 1);
+      const next = this.buffer.get(seq + 1);
       if (!next) break;
-      this.pending.delete(next.seq);
-      this.appliedSeq = next.seq;
+      this.buffer.delete(next.seq);
+      seq = next.seq;
       const a = this.apply(next);
       if (a) applied.push(a);
     }
-    // drop anything that became stale
-    for (const s of this.pending.keys()) if (s <= this.appliedSeq) this.pending.delete(s);
-    return { applied, needCatchUp: this.pending.size > 0 };
+    for (const s of this.buffer.keys()) if (s <= seq) this.buffer.delete(s); // stale
+    if (seq !== this.snap.appliedSeq || applied.length) this.publish({ appliedSeq: seq }, applied.length > 0);
+    return { applied, needCatchUp: this.buffer.size > 0 };
   }
 
   /** A BoardHead: true when the server is ahead of us. */
   head(seq: number): boolean {
-    return seq > this.appliedSeq;
-  }
-
-  get hasGap(): boolean {
-    return this.pending.size > 0;
+    return seq > this.snap.appliedSeq;
   }
 
   private apply(e: BoardEvent): Applied | null {
     const id = e.task.id;
     if (isDelete(e)) {
-      this.deleted.add(id);
-      if (!this.tasks.delete(id)) return null;
+      this.tombstones.add(id);
+      if (!this.confirmed.delete(id)) return null;
       return { kind: 'delete', id, event: e };
     }
-    const local = this.tasks.get(id);
+    if (!isUpsert(e)) return null;
+    const local = this.confirmed.get(id);
     if (local && local.version > e.task.version) return null; // we already hold something newer
-    if (!local && this.deleted.has(id)) return null;
-    this.tasks.set(id, e.task);
+    if (!local && this.tombstones.has(id)) return null; // an update that raced its delete
+    this.confirmed.set(id, e.task);
     return { kind: 'upsert', task: e.task, event: e };
   }
 
-  /** A local (optimistic or server-confirmed) write. Keeps the newer version unless forced. */
+  // ---- local writes ----
+
+  /** A task the server returned (created, saved, reloaded). Keeps the newer version unless forced. */
   put(task: Task, force = false): boolean {
-    const local = this.tasks.get(task.id);
+    const local = this.confirmed.get(task.id);
     if (!force && local && local.version > task.version) return false;
-    this.tasks.set(task.id, task);
+    if (local === task) return false;
+    this.confirmed.set(task.id, task);
+    this.publish({}, true);
     return true;
   }
 
+  /** The task is gone on the server (404). */
   remove(id: string): void {
-    this.tasks.delete(id);
+    if (!this.confirmed.delete(id)) return;
+    this.publish({}, true);
+  }
+
+  /** Starts an optimistic edit: the patch shows at once. Null when the task is not on the board. */
+  beginEdit(id: string, patch: Partial<Task>): PendingEdit | null {
+    const base = this.confirmed.get(id);
+    if (!base || this.hidden.has(id)) return null;
+    const edit: PendingEdit = { id, patch, baseVersion: base.version };
+    this.edits.set(id, [...(this.edits.get(id) ?? []), edit]);
+    this.publish({}, true);
+    return edit;
+  }
+
+  /** Ends an edit: with the saved task on success, without it on failure (its fields stop showing: a rollback). */
+  endEdit(edit: PendingEdit, saved?: Task): void {
+    const list = this.edits.get(edit.id)?.filter(e => e !== edit) ?? [];
+    if (list.length) this.edits.set(edit.id, list); else this.edits.delete(edit.id);
+    if (saved) {
+      const local = this.confirmed.get(saved.id);
+      if (!local || local.version <= saved.version) this.confirmed.set(saved.id, saved);
+    }
+    this.publish({}, true);
+  }
+
+  /** Hides a task for its undo window (the DELETE is sent later, or never if undone). */
+  hide(id: string): void {
+    if (this.hidden.has(id)) return;
+    this.hidden.add(id);
+    this.publish({}, true);
+  }
+
+  /** Undo, or the DELETE failed: the task shows again (as last confirmed). */
+  unhide(id: string): void {
+    if (!this.hidden.delete(id)) return;
+    this.publish({}, true);
+  }
+
+  /** The server deleted it. */
+  deleted(id: string): void {
+    this.hidden.delete(id);
+    this.tombstones.add(id);
+    this.confirmed.delete(id);
+    this.publish({}, true);
+  }
+
+  // ---- connection, presence, members ----
+
+  setConnection(connection: Connection): void {
+    if (connection !== this.snap.connection) this.publish({ connection }, false);
+  }
+
+  setPresence(presence: readonly PresenceUser[]): void {
+    const same = presence.length === this.snap.presence.length &&
+      presence.every((p, i) => p.userId === this.snap.presence[i].userId && p.displayName === this.snap.presence[i].displayName);
+    if (!same) this.publish({ presence }, false);
+  }
+
+  setMembers(members: readonly Member[]): void {
+    if (members !== this.snap.members) this.publish({ members }, false);
+  }
+
+  // ---- snapshots ----
+
+  private publish(next: Partial<BoardSnapshot>, tasksChanged: boolean): void {
+    this.snap = { ...this.snap, ...next, ...(tasksChanged ? this.taskViews() : {}) };
+    for (const l of [...this.listeners]) l();
+  }
+
+  private taskViews(): Pick<BoardSnapshot, 'tasks' | 'pending' | 'deleting'> {
+    const tasks = new Map(this.confirmed);
+    for (const [id, list] of this.edits) {
+      const base = tasks.get(id);
+      if (base) tasks.set(id, Object.assign({}, base, ...list.map(e => e.patch)));
+    }
+    for (const id of this.hidden) tasks.delete(id);
+    const pending = new Map<string, readonly PendingEdit[]>();
+    for (const [id, list] of this.edits) pending.set(id, [...list]);
+    return { tasks, pending, deleting: new Set(this.hidden) };
   }
 }
 
-export const STATUSES: Status[] = ['todo', 'in_progress', 'done'];
-export const STATUS_LABEL: Record<Status, string> = { todo: 'To do', in_progress: 'In progress', done: 'Done' };
-const PRIORITY_RANK: Record<Priority, number> = { urgent: 0, high: 1, medium: 2, low: 3 };
+/**
+ * Feeds events into a store and catches up by seq: a gap, or a head beyond the applied seq, fetches
+ * `after=appliedSeq` (paged, 1000 per page) until the store has no gap. A failed fetch is reported and retried.
+ */
+export class BoardFeed {
+  private running = false;
+  private again = false;
+  private retry: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
 
-/** Groups tasks into the three columns, most urgent first, then oldest first. */
-export function columnsOf(tasks: Iterable<Task>, filter?: (t: Task) => boolean): Record<Status, Task[]> {
-  const cols: Record<Status, Task[]> = { todo: [], in_progress: [], done: [] };
-  for (const t of tasks) if (!filter || filter(t)) (cols[t.status] ?? cols.todo).push(t);
-  for (const s of STATUSES) cols[s].sort(compareTasks);
-  return cols;
-}
+  constructor(
+    private readonly store: BoardStore,
+    private readonly fetchEvents: (after: number) => Promise<BoardEvent[]>,
+    private readonly onApplied: (applied: Applied[]) => void,
+    private readonly onError: (error: unknown) => void,
+    private readonly retryMs = 3000,
+  ) {}
 
-export function compareTasks(a: Task, b: Task): number {
-  return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
-}
+  feed(events: readonly BoardEvent[]): void {
+    const r = this.store.receiveMany(events);
+    if (r.applied.length) this.onApplied(r.applied);
+    if (r.needCatchUp) void this.catchUp();
+  }
 
-/** 'overdue' | 'soon' (within 48 h) | 'later' | null. Done tasks are never overdue. */
-export function dueState(t: Pick<Task, 'dueAt' | 'status'>, now = Date.now()): 'overdue' | 'soon' | 'later' | null {
-  if (!t.dueAt) return null;
-  const due = Date.parse(t.dueAt);
-  if (t.status === 'done') return 'later';
-  if (due < now) return 'overdue';
-  if (due - now <= 48 * 3600 * 1000) return 'soon';
-  return 'later';
-}
+  head(seq: number): void {
+    if (this.store.head(seq)) void this.catchUp();
+  }
 
-/** A datetime-local value ("2026-11-23T14:30", local time) → UTC ISO, or null. */
-export function localInputToUtc(v: string): string | null {
-  if (!v) return null;
-  const d = new Date(v);
-  return isNaN(d.getTime()) ? null : d.toISOString();
-}
+  async catchUp(): Promise<void> {
+    if (this.stopped) return;
+    if (this.running) { this.again = true; return; }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        const events = await this.fetchEvents(this.store.appliedSeq);
+        if (this.stopped) return;
+        if (events.length) this.feed(events);
+        if (events.length >= 1000) this.again = true;
+      } while (this.again);
+    } catch (e) {
+      if (this.stopped) return;
+      this.onError(e);
+      if (!this.retry) this.retry = setTimeout(() => { this.retry = null; void this.catchUp(); }, this.retryMs);
+    } finally { this.running = false; }
+  }
 
-/** UTC ISO → datetime-local value in the browser's time zone. */
-export function utcToLocalInput(iso: string | null): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
-}
-
-export function initials(name: string | null | undefined): string {
-  if (!name) return '?';
-  const parts = name.trim().split(/\s+/).filter(Boolean);
-  if (parts.length === 0) return '?';
-  return ((parts[0][0] ?? '') + (parts.length > 1 ? parts[parts.length - 1][0] : '')).toUpperCase();
-}
-
-/** Which slice of a fixed-row-height list is visible (with overscan). */
-export function visibleRange(count: number, rowHeight: number, scrollTop: number, viewport: number, overscan = 6): [number, number] {
-  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
-  const last = Math.min(count, Math.ceil((scrollTop + viewport) / rowHeight) + overscan);
-  return [first, Math.max(first, last)];
-}
-
-/** Next column for keyboard moves. */
-export function neighbourStatus(s: Status, dir: -1 | 1): Status | null {
-  const i = STATUSES.indexOf(s) + dir;
-  return i >= 0 && i < STATUSES.length ? STATUSES[i] : null;
+  stop(): void {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+  }
 }

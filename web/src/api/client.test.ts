@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { taskWriteBody } from './api';
+import { taskWriteBody } from './client';
 
 describe('taskWriteBody', () => {
   it('keeps only the fields the server accepts, including explicit nulls', () => {

@@ -1,0 +1,149 @@
+// REST client: JSON, bearer tokens, refresh-once-on-401 with rotation (single-flight).
+// Request and response types come from the OpenAPI document (./schema.d.ts, generated) through ./types.
+import type { paths } from './schema';
+import type { AuthResponse, BoardEvent, Role, Task, TaskCreate, TaskPatch, User, Wire } from './types';
+
+export class ApiError extends Error {
+  constructor(public status: number, message: string, public fields: Record<string, string[]> = {}, public etag: string | null = null) {
+    super(message);
+  }
+}
+
+const KEY = 'taskhub.session';
+interface Session { accessToken: string; refreshToken: string; user: User }
+let session: Session | null = load();
+const listeners = new Set<() => void>();
+
+function load(): Session | null {
+  try { return JSON.parse(localStorage.getItem(KEY) ?? 'null'); } catch { return null; } // unreadable: log in again
+}
+function save(s: Session | null) {
+  session = s;
+  if (s) localStorage.setItem(KEY, JSON.stringify(s)); else localStorage.removeItem(KEY);
+  listeners.forEach(l => l());
+}
+export function currentUser(): User | null { return session?.user ?? null; }
+export function onSessionChange(l: () => void): () => void { listeners.add(l); return () => listeners.delete(l); }
+export function setUser(u: User) { if (session) save({ ...session, user: { ...session.user, ...u } }); }
+
+let refreshing: Promise<boolean> | null = null;
+async function refresh(): Promise<boolean> {
+  if (!session) return false;
+  if (!refreshing) {
+    const rt = session.refreshToken;
+    refreshing = (async () => {
+      try {
+        const r = await fetch('/api/auth/refresh', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refreshToken: rt }) });
+        if (!r.ok) { save(null); return false; }
+        const body = (await r.json()) as AuthResponse;
+        save({ accessToken: body.accessToken, refreshToken: body.refreshToken, user: body.user ?? session!.user });
+        return true;
+      } catch { return false; } finally { setTimeout(() => { refreshing = null; }, 0); } // unreachable: the request reports its 401
+    })();
+  }
+  return refreshing;
+}
+
+export async function accessToken(): Promise<string> {
+  if (session && tokenExpiresSoon(session.accessToken)) await refresh();
+  return session?.accessToken ?? '';
+}
+function tokenExpiresSoon(jwt: string): boolean {
+  try {
+    const p = JSON.parse(atob(jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    return typeof p.exp === 'number' && p.exp * 1000 - Date.now() < 30_000;
+  } catch { return false; } // not a JWT we can read: let the server decide
+}
+
+export interface Resp<T> { data: T; headers: Headers }
+
+export async function request<T>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, retried = false): Promise<Resp<T>> {
+  const h: Record<string, string> = { Accept: 'application/json', ...headers };
+  if (body !== undefined) h['Content-Type'] = 'application/json';
+  if (session) h.Authorization = `Bearer ${session.accessToken}`;
+  const r = await fetch(url, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (r.status === 401 && session && !retried && !url.startsWith('/api/auth/')) {
+    if (await refresh()) return request<T>(method, url, body, headers, true);
+  }
+  if (!r.ok) {
+    let msg = r.statusText || `HTTP ${r.status}`;
+    let fields: Record<string, string[]> = {};
+    try {
+      const p = await r.json();
+      fields = p.errors ?? {};
+      const first = Object.values(fields)[0]?.[0];
+      msg = first ?? p.detail ?? p.title ?? msg;
+    } catch { /* no body */ }
+    if (r.status === 401 && !url.startsWith('/api/auth/')) save(null);
+    throw new ApiError(r.status, msg, fields, r.headers.get('ETag'));
+  }
+  const text = r.status === 204 ? '' : await r.text();
+  return { data: (text ? JSON.parse(text) : undefined) as T, headers: r.headers };
+}
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type Op<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
+/** The JSON body of an endpoint's success response, as the document describes it. */
+type Res<P extends keyof paths, M extends Method> =
+  Op<P, M> extends { responses: { 200: { content: { 'application/json': infer R } } } } ? Wire<R>
+  : Op<P, M> extends { responses: { 201: { content: { 'application/json': infer R } } } } ? Wire<R>
+  : void;
+/** The JSON request body of an endpoint. */
+type Body<P extends keyof paths, M extends Method> =
+  Op<P, M> extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
+
+const get = async <P extends keyof paths>(_path: P, url: string) => (await request<Res<P, 'get'>>('GET', url)).data;
+const send = async <P extends keyof paths, M extends Exclude<Method, 'get'>>(method: M, _path: P, url: string, body?: Body<P, M>, headers?: Record<string, string>) =>
+  (await request<Res<P, M>>(method.toUpperCase(), url, body, headers)).data;
+
+export const api = {
+  async register(email: string, password: string, displayName: string) {
+    await send('post', '/api/auth/register', '/api/auth/register', { email, password, displayName });
+    return api.login(email, password);
+  },
+  async login(email: string, password: string) {
+    const data = await send('post', '/api/auth/login', '/api/auth/login', { email, password });
+    save({ accessToken: data.accessToken, refreshToken: data.refreshToken, user: data.user });
+    return data.user;
+  },
+  /** Ends the session on the server; the local session is cleared whatever the server says (the caller is told). */
+  async logout() {
+    const s = session;
+    try {
+      if (s) await send('post', '/api/auth/logout', '/api/auth/logout', { refreshToken: s.refreshToken });
+    } finally { save(null); }
+  },
+  clearSession() { save(null); },
+  me: () => get('/api/me', '/api/me'),
+  updateMe: (body: Body<'/api/me', 'patch'>) => send('patch', '/api/me', '/api/me', body),
+  deleteMe: (password: string) => send('delete', '/api/me', '/api/me', { password }),
+  notifications: () => get('/api/me/notification-settings', '/api/me/notification-settings'),
+  saveNotifications: (b: Body<'/api/me/notification-settings', 'put'>) => send('put', '/api/me/notification-settings', '/api/me/notification-settings', b),
+  myTasks: () => get('/api/me/tasks', '/api/me/tasks'),
+  boards: () => get('/api/boards', '/api/boards'),
+  board: (id: string) => get('/api/boards/{boardId}', `/api/boards/${id}`),
+  createBoard: (name: string) => send('post', '/api/boards', '/api/boards', { name }),
+  members: (id: string) => get('/api/boards/{boardId}/members', `/api/boards/${id}/members`),
+  addMember: (id: string, email: string, role: Role) => send('post', '/api/boards/{boardId}/members', `/api/boards/${id}/members`, { email, role }),
+  setRole: (id: string, userId: string, role: Role) => send('patch', '/api/boards/{boardId}/members/{userId}', `/api/boards/${id}/members/${userId}`, { role }),
+  removeMember: (id: string, userId: string) => send('delete', '/api/boards/{boardId}/members/{userId}', `/api/boards/${id}/members/${userId}`),
+  async tasks(boardId: string): Promise<{ tasks: Task[]; seq: number }> {
+    const r = await request<Res<'/api/boards/{boardId}/tasks', 'get'>>('GET', `/api/boards/${boardId}/tasks`);
+    return { tasks: r.data, seq: Number(r.headers.get('X-Board-Seq') ?? 0) };
+  },
+  createTask: (boardId: string, body: TaskCreate) => send('post', '/api/boards/{boardId}/tasks', `/api/boards/${boardId}/tasks`, body),
+  patchTask: (id: string, body: TaskPatch, version: number) => send('patch', '/api/tasks/{taskId}', `/api/tasks/${id}`, body, { 'If-Match': `"${version}"` }),
+  getTask: (id: string) => get('/api/tasks/{taskId}', `/api/tasks/${id}`),
+  deleteTask: (id: string) => send('delete', '/api/tasks/{taskId}', `/api/tasks/${id}`),
+  activity: (id: string): Promise<BoardEvent[]> => get('/api/tasks/{taskId}/activity', `/api/tasks/${id}/activity`),
+  events: (boardId: string, after: number): Promise<BoardEvent[]> => get('/api/boards/{boardId}/events', `/api/boards/${boardId}/events?after=${after}`),
+  report: (boardId: string, period: string, date: string) => get('/api/boards/{boardId}/reports', `/api/boards/${boardId}/reports?period=${period}&date=${date}`),
+};
+
+/** The fields the server accepts on a task write (unknown fields are rejected). */
+export function taskWriteBody(t: Partial<Task>): TaskPatch {
+  const out: TaskPatch = {};
+  for (const k of ['title', 'description', 'status', 'priority', 'dueAt', 'assigneeId', 'supervisorId'] as const) {
+    if (k in t) (out as Record<string, unknown>)[k] = t[k];
+  }
+  return out;
+}

@@ -1,0 +1,50 @@
+// The client's API and event types: aliases of the types generated from the server's OpenAPI document
+// (web/openapi.json → src/api/schema.d.ts by openapi-typescript, run by `npm run build` / `npm run gen:api`).
+// Nothing here restates a field list by hand, so a server change that the client does not follow fails `tsc`.
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
+
+/**
+ * What the server writes. ASP.NET Core reads numbers from strings too (JsonNumberHandling.AllowReadingFromString),
+ * so the document types every integer as `number | string`; it always *writes* JSON numbers. Wire<T> drops the
+ * `string` from those unions (only where `number` is a member), recursively.
+ */
+export type Wire<T> =
+  number extends T ? Exclude<T, string>
+  : T extends readonly (infer U)[] ? Wire<U>[]
+  : T extends object ? { [K in keyof T]: Wire<T[K]> }
+  : T;
+
+export type Task = Wire<Schemas['TaskDto']>;
+export type Status = Schemas['TaskState'];
+export type Priority = Schemas['TaskPriority'];
+export type Role = Schemas['BoardRole'];
+export type Board = Wire<Schemas['BoardDto']>;
+export type Member = Wire<Schemas['MemberDto']>;
+export type User = Wire<Schemas['UserDto']>;
+export type AuthResponse = Wire<Schemas['AuthResponse']>;
+export type NotificationSettings = Wire<Schemas['NotificationSettingsDto']>;
+export type Digest = Schemas['DigestCadence'];
+export type Report = Wire<Schemas['ProgressReport']>;
+export type Change = Schemas['FieldChange'];
+/** A PATCH /api/tasks/{id} body: leave a field out to keep it, null clears it. */
+export type TaskPatch = Schemas['UpdateTaskRequest'];
+export type TaskCreate = Schemas['CreateTaskRequest'];
+export type UpdateMe = Schemas['UpdateMeRequest'];
+
+/**
+ * The board log's event types (server: BoardEventTypes). The document types BoardEventDto.type as a plain
+ * string (the server's record has `string Type`), so the names are listed here and compared exactly.
+ */
+export const BOARD_EVENT_TYPES = ['TaskCreated', 'TaskUpdated', 'TaskDeleted'] as const;
+export type BoardEventType = (typeof BOARD_EVENT_TYPES)[number];
+export type BoardEvent = Omit<Wire<Schemas['BoardEventDto']>, 'type'> & { type: BoardEventType | (string & {}) };
+/** GET /api/tasks/{id}/activity returns the task's board events. */
+export type ActivityItem = BoardEvent;
+
+// Hub-only messages: SignalR client methods are not part of the OpenAPI document.
+export interface PresenceUser { userId: string; displayName: string }
+export interface PresenceChanged { boardId: string; users: PresenceUser[] }
+export interface BoardHead { boardId: string; seq: number }
+export interface BoardAccessRevoked { boardId: string }

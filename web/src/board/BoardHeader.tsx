@@ -1,0 +1,31 @@
+import type { Board } from '../api/types';
+import { currentUser } from '../api/client';
+import type { BoardStore } from '../sync';
+import { Avatar } from '../ui/Avatar';
+import { Link } from '../ui/router';
+import { selectPresence, useBoardState } from './useBoardState';
+
+interface Props { board: Board; store: BoardStore; canEdit: boolean; onMembers: () => void; onNewTask: () => void }
+
+export function BoardHeader({ board, store, canEdit, onMembers, onNewTask }: Props) {
+  const presence = useBoardState(store, selectPresence);
+  const me = currentUser();
+  const others = presence.filter(p => p.userId !== me?.id);
+  return (
+    <div className="board-head">
+      <div className="board-title">
+        <h1>{board.name}</h1>
+        <span className="role-pill">{board.role}</span>
+      </div>
+      <div className="presence" aria-label="People viewing this board">
+        {others.slice(0, 5).map(p => <Avatar key={p.userId} id={p.userId} name={p.displayName} size={26} title={`${p.displayName} is viewing`} />)}
+        {others.length > 5 && <span className="more">+{others.length - 5}</span>}
+      </div>
+      <div className="board-actions">
+        <Link to={`/boards/${board.id}/reports`} className="btn btn-ghost">Reports</Link>
+        <button className="btn btn-ghost" onClick={onMembers}>Members</button>
+        {canEdit && <button className="btn btn-primary" onClick={onNewTask}>New task</button>}
+      </div>
+    </div>
+  );
+}

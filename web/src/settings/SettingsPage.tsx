@@ -1,0 +1,17 @@
+// Settings: profile and time zone, password, notifications, delete account.
+import { DeleteAccountSection } from './DeleteAccountSection';
+import { NotificationsSection } from './NotificationsSection';
+import { PasswordSection } from './PasswordSection';
+import { ProfileSection } from './ProfileSection';
+
+export function SettingsPage() {
+  return (
+    <div className="page narrow">
+      <div className="page-head"><h1>Settings</h1></div>
+      <ProfileSection />
+      <PasswordSection />
+      <NotificationsSection />
+      <DeleteAccountSection />
+    </div>
+  );
+}

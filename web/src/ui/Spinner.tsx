@@ -1,0 +1,3 @@
+export function Spinner({ label = 'Loading…' }: { label?: string }) {
+  return <div className="loading" role="status"><span className="spinner" aria-hidden="true" />{label}</div>;
+}
