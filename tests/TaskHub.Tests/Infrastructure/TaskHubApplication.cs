@@ -34,6 +34,8 @@ public abstract class TaskHubApplication : WebApplicationFactory<Program>, IAsyn
         builder.UseSetting("Jwt:SigningKey", SigningKey);
         builder.UseSetting("Email:PickupDirectory", MailPickupDirectory);
         builder.UseSetting("Outbox:PollIntervalSeconds", "0.1");
+        // Change emails go out one per change unless a test sets a coalescing window (Notifications/CoalescingTests).
+        builder.UseSetting("Email:CoalesceWindowSeconds", "0");
         // Suites sign up many users from one address within a minute; the throttling tests set their own limits.
         builder.UseSetting("Auth:Limits:PerAddressPerMinute", "100000");
         builder.UseSetting("Auth:Limits:PerAccountPerMinute", "100000");

@@ -78,12 +78,12 @@ public abstract class EmailTests<TApp>(TApp app) where TApp : TaskHubApplication
         Assert.Equal(2, (await MailDev.ForAsync(cy.Email)).Count);
         Assert.Empty(await MailDev.ForAsync(ada.Email));
 
-        var update = Assert.Single(bobs, m => m.Subject.Contains("Status: todo → in_progress"));
+        var update = Assert.Single(bobs, m => m.Subject.Contains("Status: To do → In progress"));
         Assert.StartsWith("[Launch] Write the post", update.Subject);
         Assert.Contains("Ada changed “Write the post”", update.Text);
         Assert.Contains($"https://taskhub.example.com/boards/{board}?task={id}", update.Text);
         Assert.Contains("https://taskhub.example.com/settings", update.Text);
-        Assert.Contains("<b>in_progress</b>", update.Html);
+        Assert.Contains("<b>In progress</b>", update.Html);
         Assert.Contains("list-unsubscribe", update.Headers.Keys);
         // Times in each recipient's own zone.
         Assert.Contains("Deadline: (none) → Tue 1 Dec 2026, 09:00 (UTC)", update.Text);

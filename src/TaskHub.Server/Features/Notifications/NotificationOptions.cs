@@ -31,6 +31,14 @@ public sealed class EmailOptions
     [Required, Url] public string PublicBaseUrl { get; set; } = "http://localhost:5080";
     /// <summary><c>smtp</c>/<c>pickup</c> (chosen by whether Smtp:Host is set), or <c>eventbridge</c>: publish EmailRequested events only.</summary>
     public string? Transport { get; set; }
+    /// <summary>
+    /// Changes by one person on one board reach each recipient as one email once this long has passed without a
+    /// further change (the window restarts with each change), listing the net change per field; 0 sends every
+    /// change at once.
+    /// </summary>
+    [Range(0, 3600)] public double CoalesceWindowSeconds { get; set; } = 120;
+    /// <summary>A burst that keeps going is still sent this long after its first change.</summary>
+    [Range(1, 86_400)] public double CoalesceMaxSeconds { get; set; } = 600;
 }
 
 /// <summary>Settings under <c>Smtp</c>.</summary>

@@ -38,6 +38,9 @@ public static class NotificationsExtensions
 
         services.AddSingleton<EmailComposer>();
         services.AddScoped<IOutboxHandler, TaskEmailHandler>();
+        services.AddScoped<ChangeEmailRenderer>();
+        services.AddSingleton<ChangeEmailFlusher>();
+        services.AddHostedService(sp => sp.GetRequiredService<ChangeEmailFlusher>());
         services.AddScoped<IOutboxHandler, EmailHandler>();
         var transport = config[$"{EmailOptions.Section}:{nameof(EmailOptions.Transport)}"]?.Trim().ToLowerInvariant();
         if (transport == "eventbridge" && bus.Enabled)

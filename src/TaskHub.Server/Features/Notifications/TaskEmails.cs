@@ -6,107 +6,216 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using MimeKit;
 using TaskHub.Server.Data;
-using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Notifications;
 
 /// <summary>
-/// Emails a task change to the people involved: assignee, supervisor and creator (and whoever the change
-/// took off the task), never the person who made it, and only if they want change emails. Each
-/// recipient's mail is recorded in sent_emails under an idempotency key, so a retry never sends it twice.
+/// Emails task changes to the people involved: assignee, supervisor and creator (and whoever a change took off
+/// the task), never the person who made it, and only if they want change emails.
+/// <para>With <see cref="EmailOptions.CoalesceWindowSeconds"/> &gt; 0 (the default) each change is recorded per
+/// recipient as a <see cref="PendingChangeEmail"/>; <see cref="ChangeEmailFlusher"/> later sends each burst (one
+/// person's changes on one board) as one email. With 0 every change is sent at once. Either way each email is
+/// recorded in sent_emails under an idempotency key, so a retry never sends it twice.</para>
 /// </summary>
 public sealed partial class TaskEmailHandler(
-    TaskHubDbContext db, IEmailSender sender, EmailComposer composer, IOptions<EmailOptions> options, TimeProvider clock, ILogger<TaskEmailHandler> log) : IOutboxHandler
+    TaskHubDbContext db, IEmailSender sender, ChangeEmailRenderer renderer, IOptions<EmailOptions> options, TimeProvider clock,
+    ILogger<TaskEmailHandler> log) : IOutboxHandler
 {
     public string Kind => OutboxKinds.TaskEmail;
 
     public Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct) =>
-        IOutboxHandler.EachAsync(batch, m => DeliverOneAsync(JsonSerializer.Deserialize<BoardEventDto>(m.Payload, TaskHubJson.Options)!, ct));
+        IOutboxHandler.EachAsync(batch, m => DeliverOneAsync(m.Payload, ct));
 
-    private async Task DeliverOneAsync(BoardEventDto e, CancellationToken ct)
+    private async Task DeliverOneAsync(string payload, CancellationToken ct)
     {
-        var people = new HashSet<Guid>(new[] { e.Task.AssigneeId, e.Task.SupervisorId, e.Task.CreatedById }.OfType<Guid>());
-        foreach (var c in e.Changes.Where(c => c.Field is "assigneeId" or "supervisorId"))
-            if (Guid.TryParse(c.From, out var previous)) people.Add(previous);
+        var e = JsonSerializer.Deserialize<BoardEventDto>(payload, TaskHubJson.Options)!;
+        var people = ChangeEmailRenderer.PeopleInvolved(e);
         if (e.ActorId is { } actor) people.Remove(actor);
         if (people.Count == 0) return;
-
-        // One query for everyone the email mentions or goes to: recipients, the actor, old and new people.
-        var mentioned = new HashSet<Guid>(people);
-        if (e.ActorId is { } actorId) mentioned.Add(actorId);
-        foreach (var c in e.Changes.Where(c => c.Field is "assigneeId" or "supervisorId"))
-            foreach (var v in new[] { c.From, c.To })
-                if (Guid.TryParse(v, out var id)) mentioned.Add(id);
-        var users = await db.Users.AsNoTracking().Where(u => mentioned.Contains(u.Id)).ToListAsync(ct);
-        var recipients = users.Where(u => people.Contains(u.Id) && u.EmailOnChange).ToList();
+        var recipients = await db.Users.AsNoTracking().Where(u => people.Contains(u.Id) && u.EmailOnChange).ToListAsync(ct);
         if (recipients.Count == 0) return;
-        var names = users.ToDictionary(u => u.Id, u => u.DisplayName);
-        var boardName = await db.Boards.Where(b => b.Id == e.BoardId).Select(b => b.Name).FirstOrDefaultAsync(ct) ?? "a deleted board";
 
+        if (options.Value.CoalesceWindowSeconds > 0)
+        {
+            await RecordAsync(e, payload, recipients, ct);
+            return;
+        }
         foreach (var user in recipients)
         {
             var key = $"task-email:{e.BoardId:N}:{e.Seq}:{user.Id:N}";
-            if (await EmailHandler.SendOnceAsync(db, sender, Render(e, user, boardName, names, key), key, user.Email, clock, ct))
+            var message = await renderer.RenderAsync(user, e.BoardId, e.ActorId, [e], key, ct);
+            if (message is not null && await EmailHandler.SendOnceAsync(db, sender, message, key, user.Email, clock, ct))
                 LogSent(log, key);
         }
     }
 
-    public MimeMessage Render(BoardEventDto e, User to, string boardName, IReadOnlyDictionary<Guid, string> names, string key)
+    /// <summary>Queues the change for each recipient's burst; a redelivered outbox message adds nothing twice.</summary>
+    private async Task RecordAsync(BoardEventDto e, string payload, List<User> recipients, CancellationToken ct)
     {
-        var o = options.Value;
-        var zone = to.Zone();
-        var who = e.ActorId is { } a && names.TryGetValue(a, out var actorName) ? actorName : "TaskHub";
-        var baseUrl = o.PublicBaseUrl.TrimEnd('/');
-        var taskUrl = $"{baseUrl}/boards/{e.BoardId}?task={e.Task.Id}";
-        var settingsUrl = $"{baseUrl}/settings";
+        var ids = recipients.Select(u => u.Id).ToList();
+        var already = await db.Set<PendingChangeEmail>()
+            .Where(p => p.BoardId == e.BoardId && p.Seq == e.Seq && ids.Contains(p.RecipientId))
+            .Select(p => p.RecipientId).ToListAsync(ct);
+        foreach (var user in recipients.Where(u => !already.Contains(u.Id)))
+            db.Add(new PendingChangeEmail
+            {
+                RecipientId = user.Id, BoardId = e.BoardId, ActorId = e.ActorId, Seq = e.Seq, TaskId = e.Task.Id,
+                Payload = payload, At = e.At,
+            });
+        await db.SaveChangesAsync(ct);
+    }
 
-        string Show(FieldChange c, string? v)
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sent email {Key}")]
+    private static partial void LogSent(ILogger logger, string key);
+}
+
+/// <summary>
+/// Renders the email for a burst of board events (one actor, one board) to one recipient: the net change per
+/// field of each task (<c>Status: To do → Done</c>, not every hop), who made it and when. One task reads as
+/// that task's email; many (an import, a multi-move) as one summary.
+/// </summary>
+public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer composer)
+{
+    /// <summary>Everyone a change concerns: the task's people now, and whoever the change took off it.</summary>
+    public static HashSet<Guid> PeopleInvolved(BoardEventDto e)
+    {
+        var people = new HashSet<Guid>(new[] { e.Task.AssigneeId, e.Task.SupervisorId, e.Task.CreatedById }.OfType<Guid>());
+        foreach (var c in e.Changes.Where(c => c.Field is "assigneeId" or "supervisorId"))
+            if (Guid.TryParse(c.From, out var previous)) people.Add(previous);
+        return people;
+    }
+
+    /// <summary>What happened to one task over a burst.</summary>
+    public sealed record TaskSummary(TaskDto Task, string Kind, IReadOnlyList<FieldChange> Changes);
+
+    /// <summary>The net effect of a burst, task by task (in the order each task was first touched); tasks whose
+    /// changes cancel out (edited back, or created and deleted within the burst) are left out.</summary>
+    public static List<TaskSummary> Net(IReadOnlyList<BoardEventDto> events)
+    {
+        var result = new List<TaskSummary>();
+        foreach (var group in events.OrderBy(e => e.Seq).GroupBy(e => e.Task.Id))
         {
-            if (string.IsNullOrEmpty(v)) return "(none)";
-            if (c.Field is "assigneeId" or "supervisorId" && Guid.TryParse(v, out var id)) return names.TryGetValue(id, out var n) ? n : "a former member";
-            if (c.Field == "dueAt" && DateTime.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var due))
-                return TimeText.InZone(due, zone);
-            if (c.Field == "description") return v.Length > 200 ? v[..200] + "…" : v;
-            return v;
+            var list = group.ToList();
+            var created = list.Any(e => e.Type == BoardEventTypes.TaskCreated);
+            var deleted = list.Any(e => e.Type == BoardEventTypes.TaskDeleted);
+            var last = list[^1].Task;
+            if (created && deleted) continue;
+            if (deleted)
+            {
+                result.Add(new TaskSummary(last, BoardEventTypes.TaskDeleted, []));
+                continue;
+            }
+            var firstFrom = new Dictionary<string, string?>();
+            var lastTo = new Dictionary<string, string?>();
+            var order = new List<string>();
+            foreach (var c in list.SelectMany(e => e.Changes))
+            {
+                if (!firstFrom.ContainsKey(c.Field))
+                {
+                    firstFrom[c.Field] = created ? null : c.From;
+                    order.Add(c.Field);
+                }
+                lastTo[c.Field] = c.To;
+            }
+            var changes = order.Where(f => created ? lastTo[f] is not null : firstFrom[f] != lastTo[f])
+                .Select(f => new FieldChange(f, firstFrom[f], lastTo[f])).ToList();
+            if (!created && changes.Count == 0) continue;
+            result.Add(new TaskSummary(last, created ? BoardEventTypes.TaskCreated : BoardEventTypes.TaskUpdated, changes));
+        }
+        return result;
+    }
+
+    /// <summary>The email, or null when the burst nets out to nothing.</summary>
+    public async Task<MimeMessage?> RenderAsync(User to, Guid boardId, Guid? actorId, IReadOnlyList<BoardEventDto> events, string key, CancellationToken ct)
+    {
+        var tasks = Net(events);
+        if (tasks.Count == 0) return null;
+
+        var mentioned = new HashSet<Guid>();
+        if (actorId is { } a) mentioned.Add(a);
+        foreach (var c in tasks.SelectMany(t => t.Changes).Where(c => c.Field is "assigneeId" or "supervisorId"))
+            foreach (var v in new[] { c.From, c.To })
+                if (Guid.TryParse(v, out var id)) mentioned.Add(id);
+        var names = await db.Users.AsNoTracking().Where(u => mentioned.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, ct);
+        var boardName = await db.Boards.Where(b => b.Id == boardId).Select(b => b.Name).FirstOrDefaultAsync(ct) ?? "a deleted board";
+
+        var zone = to.Zone();
+        var who = actorId is { } actor && names.TryGetValue(actor, out var actorName) ? actorName : "TaskHub";
+        var from = events.Min(e => e.At);
+        var until = events.Max(e => e.At);
+        var when = until - from < TimeSpan.FromMinutes(1) ? TimeText.InZone(until, zone) : $"{TimeText.InZone(from, zone)} – {TimeText.InZone(until, zone)}";
+        var lines = tasks.Select(t => (Summary: t, Lines: t.Changes.Select(c => (Label: Label(c.Field), From: Show(c, c.From, names, zone), To: Show(c, c.To, names, zone))).ToList())).ToList();
+
+        string Headline(TaskSummary t) => t.Kind switch
+        {
+            BoardEventTypes.TaskCreated => $"{who} created “{t.Task.Title}”",
+            BoardEventTypes.TaskDeleted => $"{who} deleted “{t.Task.Title}”",
+            _ => $"{who} changed “{t.Task.Title}”",
+        };
+        string Line(string kind, (string Label, string From, string To) l) =>
+            kind == BoardEventTypes.TaskCreated ? $"{l.Label}: {l.To}" : $"{l.Label}: {l.From} → {l.To}";
+        string TaskUrl(TaskDto t) => $"{composer.BaseUrl}/boards/{boardId}?task={t.Id}";
+
+        string subject, headline;
+        if (tasks.Count == 1)
+        {
+            var (t, l) = lines[0];
+            headline = Headline(t);
+            var summary = t.Kind == BoardEventTypes.TaskUpdated ? string.Join(", ", l.Take(2).Select(x => Line(t.Kind, x)))
+                : t.Kind == BoardEventTypes.TaskCreated ? "new task" : "deleted";
+            subject = $"[{boardName}] {t.Task.Title} — {summary}";
+        }
+        else
+        {
+            headline = $"{who} changed {tasks.Count} tasks";
+            subject = $"[{boardName}] {headline}";
         }
 
-        var lines = e.Changes.Select(c => (Label: Label(c.Field), From: Show(c, c.From), To: Show(c, c.To))).ToList();
-        var headline = e.Type switch
-        {
-            BoardEventTypes.TaskCreated => $"{who} created “{e.Task.Title}”",
-            BoardEventTypes.TaskDeleted => $"{who} deleted “{e.Task.Title}”",
-            _ => $"{who} changed “{e.Task.Title}”",
-        };
-        var summary = e.Type == BoardEventTypes.TaskUpdated && lines.Count > 0
-            ? string.Join(", ", lines.Take(2).Select(l => $"{l.Label}: {l.From} → {l.To}"))
-            : e.Type == BoardEventTypes.TaskCreated ? "new task" : "deleted";
-
-        var text = new StringBuilder()
-            .AppendLine(headline).AppendLine($"Board: {boardName}").AppendLine($"When: {TimeText.InZone(e.At, zone)}").AppendLine();
-        foreach (var l in lines)
-            text.AppendLine(e.Type == BoardEventTypes.TaskCreated ? $"{l.Label}: {l.To}" : $"{l.Label}: {l.From} → {l.To}");
-        if (e.Type != BoardEventTypes.TaskDeleted) text.AppendLine().AppendLine($"Open the task: {taskUrl}");
-        text.AppendLine().AppendLine($"You get this because you are involved in this task. Change your email settings: {settingsUrl}");
-
+        var text = new StringBuilder().AppendLine(headline).AppendLine($"Board: {boardName}").AppendLine($"When: {when}").AppendLine();
         var enc = (string s) => WebUtility.HtmlEncode(s);
-        var rows = string.Concat(lines.Select(l => e.Type == BoardEventTypes.TaskCreated
-            ? $"<tr><td style=\"padding:4px 12px 4px 0;color:#555\">{enc(l.Label)}</td><td>{enc(l.To)}</td></tr>"
-            : $"<tr><td style=\"padding:4px 12px 4px 0;color:#555\">{enc(l.Label)}</td><td><s style=\"color:#999\">{enc(l.From)}</s> → <b>{enc(l.To)}</b></td></tr>"));
-        var button = e.Type == BoardEventTypes.TaskDeleted ? "" :
-            $"<p><a href=\"{enc(taskUrl)}\" style=\"display:inline-block;background:#4f46e5;color:#fff;padding:8px 14px;border-radius:6px;text-decoration:none\">Open the task</a></p>";
-        var html = $"""
+        var html = new StringBuilder();
+        foreach (var (t, l) in lines)
+        {
+            if (tasks.Count > 1) text.AppendLine(Headline(t));
+            foreach (var x in l) text.AppendLine((tasks.Count > 1 ? "  " : "") + Line(t.Kind, x));
+            if (t.Kind != BoardEventTypes.TaskDeleted) text.AppendLine($"{(tasks.Count > 1 ? "  " : "")}Open the task: {TaskUrl(t.Task)}");
+            text.AppendLine();
+
+            if (tasks.Count > 1) html.Append($"<p style=\"margin:16px 0 4px\"><b>{enc(Headline(t))}</b></p>");
+            html.Append("<table style=\"border-collapse:collapse\">");
+            foreach (var x in l)
+                html.Append(t.Kind == BoardEventTypes.TaskCreated
+                    ? $"<tr><td style=\"padding:4px 12px 4px 0;color:#555\">{enc(x.Label)}</td><td>{enc(x.To)}</td></tr>"
+                    : $"<tr><td style=\"padding:4px 12px 4px 0;color:#555\">{enc(x.Label)}</td><td><s style=\"color:#999\">{enc(x.From)}</s> → <b>{enc(x.To)}</b></td></tr>");
+            html.Append("</table>");
+            if (t.Kind != BoardEventTypes.TaskDeleted)
+                html.Append($"<p><a href=\"{enc(TaskUrl(t.Task))}\" style=\"display:inline-block;background:#4f46e5;color:#fff;padding:8px 14px;border-radius:6px;text-decoration:none\">Open the task</a></p>");
+        }
+        text.AppendLine($"You get this because you are involved in these tasks. Change your email settings: {composer.SettingsUrl}");
+        var page = $"""
             <!doctype html><html><body style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#111;max-width:560px">
             <p style="font-size:16px"><b>{enc(headline)}</b></p>
-            <p style="color:#555">{enc(boardName)} · {enc(TimeText.InZone(e.At, zone))}</p>
-            <table style="border-collapse:collapse">{rows}</table>
-            {button}
-            <p style="color:#888;font-size:12px">You get this because you are involved in this task. <a href="{enc(settingsUrl)}">Email settings</a></p>
+            <p style="color:#555">{enc(boardName)} · {enc(when)}</p>
+            {html}
+            <p style="color:#888;font-size:12px">You get this because you are involved in these tasks. <a href="{enc(composer.SettingsUrl)}">Email settings</a></p>
             </body></html>
             """;
+        return composer.Compose(to.Email, to.DisplayName, subject, text.ToString(), page, key);
+    }
 
-        return composer.Compose(to.Email, to.DisplayName, $"[{boardName}] {e.Task.Title} — {summary}", text.ToString(), html, key);
+    private static string Show(FieldChange c, string? v, IReadOnlyDictionary<Guid, string> names, TimeZoneInfo zone)
+    {
+        if (string.IsNullOrEmpty(v)) return "(none)";
+        if (c.Field is "assigneeId" or "supervisorId" && Guid.TryParse(v, out var id)) return names.TryGetValue(id, out var n) ? n : "a former member";
+        if (c.Field == "dueAt" && DateTime.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var due))
+            return TimeText.InZone(due, zone);
+        if (c.Field == "description") return v.Length > 200 ? v[..200] + "…" : v;
+        if (c.Field == "status") return v switch { "todo" => "To do", "in_progress" => "In progress", "done" => "Done", _ => v };
+        if (c.Field == "priority") return v.Length > 0 ? char.ToUpperInvariant(v[0]) + v[1..] : v;
+        return v;
     }
 
     private static string Label(string field) => field switch
@@ -120,7 +229,4 @@ public sealed partial class TaskEmailHandler(
         "supervisorId" => "Supervisor",
         _ => field,
     };
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Sent email {Key}")]
-    private static partial void LogSent(ILogger logger, string key);
 }

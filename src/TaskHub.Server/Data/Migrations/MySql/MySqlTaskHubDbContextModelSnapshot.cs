@@ -22,52 +22,6 @@ namespace TaskHub.Server.Data.Migrations.MySql
 
             MySqlModelBuilderExtensions.AutoIncrementColumns(modelBuilder);
 
-            modelBuilder.Entity("TaskHub.Server.Features.Activity.BoardEvent", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("bigint");
-
-                    MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("Id"));
-
-                    b.Property<Guid?>("ActorId")
-                        .HasColumnType("char(36)");
-
-                    b.Property<DateTime>("At")
-                        .HasColumnType("datetime(6)");
-
-                    b.Property<Guid>("BoardId")
-                        .HasColumnType("char(36)");
-
-                    b.Property<string>("ChangesJson")
-                        .IsRequired()
-                        .HasColumnType("longtext");
-
-                    b.Property<long>("Seq")
-                        .HasColumnType("bigint");
-
-                    b.Property<Guid>("TaskId")
-                        .HasColumnType("char(36)");
-
-                    b.Property<string>("TaskJson")
-                        .IsRequired()
-                        .HasColumnType("longtext");
-
-                    b.Property<string>("Type")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("varchar(32)");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("BoardId", "Seq")
-                        .IsUnique();
-
-                    b.HasIndex("TaskId", "Seq");
-
-                    b.ToTable("board_events", (string)null);
-                });
-
             modelBuilder.Entity("TaskHub.Server.Features.Auth.RefreshToken", b =>
                 {
                     b.Property<Guid>("Id")
@@ -283,6 +237,50 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.ToTable("outbox_messages", (string)null);
                 });
 
+            modelBuilder.Entity("TaskHub.Server.Features.Notifications.PendingChangeEmail", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid?>("ActorId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("datetime(6)");
+
+                    b.Property<string>("BatchKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("varchar(200)");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("longtext");
+
+                    b.Property<Guid>("RecipientId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("char(36)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BatchKey", "RecipientId", "BoardId");
+
+                    b.HasIndex("RecipientId", "BoardId", "Seq")
+                        .IsUnique();
+
+                    b.ToTable("pending_change_emails", (string)null);
+                });
+
             modelBuilder.Entity("TaskHub.Server.Features.Notifications.SentEmail", b =>
                 {
                     b.Property<string>("Key")
@@ -300,6 +298,52 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.HasKey("Key");
 
                     b.ToTable("sent_emails", (string)null);
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Tasks.BoardEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    MySqlPropertyBuilderExtensions.UseMySqlIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid?>("ActorId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("datetime(6)");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<string>("ChangesJson")
+                        .IsRequired()
+                        .HasColumnType("longtext");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("bigint");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<string>("TaskJson")
+                        .IsRequired()
+                        .HasColumnType("longtext");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("varchar(32)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BoardId", "Seq")
+                        .IsUnique();
+
+                    b.HasIndex("TaskId", "Seq");
+
+                    b.ToTable("board_events", (string)null);
                 });
 
             modelBuilder.Entity("TaskHub.Server.Features.Tasks.TaskItem", b =>
@@ -370,15 +414,6 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.ToTable("tasks", (string)null);
                 });
 
-            modelBuilder.Entity("TaskHub.Server.Features.Activity.BoardEvent", b =>
-                {
-                    b.HasOne("TaskHub.Server.Features.Boards.Board", null)
-                        .WithMany()
-                        .HasForeignKey("BoardId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("TaskHub.Server.Features.Auth.RefreshToken", b =>
                 {
                     b.HasOne("TaskHub.Server.Features.Auth.User", null)
@@ -407,6 +442,15 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("TaskHub.Server.Features.Tasks.BoardEvent", b =>
+                {
+                    b.HasOne("TaskHub.Server.Features.Boards.Board", null)
+                        .WithMany()
+                        .HasForeignKey("BoardId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("TaskHub.Server.Features.Tasks.TaskItem", b =>
                 {
                     b.HasOne("TaskHub.Server.Features.Auth.User", null)
@@ -415,7 +459,7 @@ namespace TaskHub.Server.Data.Migrations.MySql
                         .OnDelete(DeleteBehavior.SetNull);
 
                     b.HasOne("TaskHub.Server.Features.Boards.Board", "Board")
-                        .WithMany("Tasks")
+                        .WithMany()
                         .HasForeignKey("BoardId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
@@ -436,8 +480,6 @@ namespace TaskHub.Server.Data.Migrations.MySql
             modelBuilder.Entity("TaskHub.Server.Features.Boards.Board", b =>
                 {
                     b.Navigation("Members");
-
-                    b.Navigation("Tasks");
                 });
 #pragma warning restore 612, 618
         }

@@ -17,50 +17,6 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "9.0.23");
 
-            modelBuilder.Entity("TaskHub.Server.Features.Activity.BoardEvent", b =>
-                {
-                    b.Property<long>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("INTEGER");
-
-                    b.Property<Guid?>("ActorId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime>("At")
-                        .HasColumnType("TEXT");
-
-                    b.Property<Guid>("BoardId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("ChangesJson")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<long>("Seq")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<Guid>("TaskId")
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("TaskJson")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("Type")
-                        .IsRequired()
-                        .HasMaxLength(32)
-                        .HasColumnType("TEXT");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("BoardId", "Seq")
-                        .IsUnique();
-
-                    b.HasIndex("TaskId", "Seq");
-
-                    b.ToTable("board_events", (string)null);
-                });
-
             modelBuilder.Entity("TaskHub.Server.Features.Auth.RefreshToken", b =>
                 {
                     b.Property<Guid>("Id")
@@ -274,6 +230,48 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                     b.ToTable("outbox_messages", (string)null);
                 });
 
+            modelBuilder.Entity("TaskHub.Server.Features.Notifications.PendingChangeEmail", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("ActorId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BatchKey")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("RecipientId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BatchKey", "RecipientId", "BoardId");
+
+                    b.HasIndex("RecipientId", "BoardId", "Seq")
+                        .IsUnique();
+
+                    b.ToTable("pending_change_emails", (string)null);
+                });
+
             modelBuilder.Entity("TaskHub.Server.Features.Notifications.SentEmail", b =>
                 {
                     b.Property<string>("Key")
@@ -291,6 +289,50 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                     b.HasKey("Key");
 
                     b.ToTable("sent_emails", (string)null);
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Tasks.BoardEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid?>("ActorId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ChangesJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Seq")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TaskJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BoardId", "Seq")
+                        .IsUnique();
+
+                    b.HasIndex("TaskId", "Seq");
+
+                    b.ToTable("board_events", (string)null);
                 });
 
             modelBuilder.Entity("TaskHub.Server.Features.Tasks.TaskItem", b =>
@@ -361,15 +403,6 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                     b.ToTable("tasks", (string)null);
                 });
 
-            modelBuilder.Entity("TaskHub.Server.Features.Activity.BoardEvent", b =>
-                {
-                    b.HasOne("TaskHub.Server.Features.Boards.Board", null)
-                        .WithMany()
-                        .HasForeignKey("BoardId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("TaskHub.Server.Features.Auth.RefreshToken", b =>
                 {
                     b.HasOne("TaskHub.Server.Features.Auth.User", null)
@@ -398,6 +431,15 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("TaskHub.Server.Features.Tasks.BoardEvent", b =>
+                {
+                    b.HasOne("TaskHub.Server.Features.Boards.Board", null)
+                        .WithMany()
+                        .HasForeignKey("BoardId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("TaskHub.Server.Features.Tasks.TaskItem", b =>
                 {
                     b.HasOne("TaskHub.Server.Features.Auth.User", null)
@@ -406,7 +448,7 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                         .OnDelete(DeleteBehavior.SetNull);
 
                     b.HasOne("TaskHub.Server.Features.Boards.Board", "Board")
-                        .WithMany("Tasks")
+                        .WithMany()
                         .HasForeignKey("BoardId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
@@ -427,8 +469,6 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
             modelBuilder.Entity("TaskHub.Server.Features.Boards.Board", b =>
                 {
                     b.Navigation("Members");
-
-                    b.Navigation("Tasks");
                 });
 #pragma warning restore 612, 618
         }

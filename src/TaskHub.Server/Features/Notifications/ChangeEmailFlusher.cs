@@ -1,0 +1,107 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Tasks;
+using TaskHub.Server.Infrastructure;
+
+namespace TaskHub.Server.Features.Notifications;
+
+/// <summary>
+/// Sends each burst of change emails once it is due: a burst is one recipient's pending changes by one person on
+/// one board; it is due <see cref="EmailOptions.CoalesceWindowSeconds"/> after its last change (each change
+/// restarts the window), or <see cref="EmailOptions.CoalesceMaxSeconds"/> after its first. Everything lives in
+/// the database — no timer a restart could forget: every replica runs this, and sealing a burst (marking its
+/// changes with the email's key) happens in the same transaction as the outbox row that sends the email, under a
+/// unique key, so a burst is emailed exactly once.
+/// </summary>
+public sealed partial class ChangeEmailFlusher(
+    IServiceScopeFactory scopes, IOptions<EmailOptions> email, IOptions<OutboxOptions> outbox, TimeProvider clock,
+    ILogger<ChangeEmailFlusher> log) : BackgroundService
+{
+    /// <summary>Sealed changes are kept this long (so a redelivered outbox message is still recognised), then purged.</summary>
+    public static readonly TimeSpan KeepSealed = TimeSpan.FromDays(2);
+
+    private DateTime _lastPurge;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (email.Value.CoalesceWindowSeconds <= 0) return;
+        var poll = TimeSpan.FromSeconds(Math.Max(outbox.Value.PollIntervalSeconds, Math.Min(1, email.Value.CoalesceWindowSeconds / 4)));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await FlushDueAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogFlushFailed(log, e);
+            }
+            await Task.Delay(poll, clock, stoppingToken);
+        }
+    }
+
+    /// <summary>Seals every due burst into an outbox email; returns how many emails it queued.</summary>
+    public async Task<int> FlushDueAsync(CancellationToken ct)
+    {
+        var o = email.Value;
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var renderer = scope.ServiceProvider.GetRequiredService<ChangeEmailRenderer>();
+
+        var quietSince = now.AddSeconds(-o.CoalesceWindowSeconds);
+        var startedBefore = now.AddSeconds(-o.CoalesceMaxSeconds);
+        var due = await db.Set<PendingChangeEmail>().Where(p => p.BatchKey == null)
+            .GroupBy(p => new { p.RecipientId, p.BoardId, p.ActorId })
+            .Select(g => new { g.Key.RecipientId, g.Key.BoardId, g.Key.ActorId, First = g.Min(p => p.At), Last = g.Max(p => p.At), FirstSeq = g.Min(p => p.Seq) })
+            .Where(g => g.Last <= quietSince || g.First <= startedBefore)
+            .OrderBy(g => g.First).Take(200)
+            .ToListAsync(ct);
+
+        var queued = 0;
+        foreach (var burst in due)
+        {
+            var key = $"change-email:{burst.RecipientId:N}:{burst.BoardId:N}:{burst.FirstSeq}";
+            db.ChangeTracker.Clear();
+            await using var tx = await db.BeginWriteAsync(ct);
+            var sealedCount = await db.Set<PendingChangeEmail>()
+                .Where(p => p.BatchKey == null && p.RecipientId == burst.RecipientId && p.BoardId == burst.BoardId && p.ActorId == burst.ActorId)
+                .ExecuteUpdateAsync(s => s.SetProperty(p => p.BatchKey, key), ct);
+            if (sealedCount == 0) continue; // another replica sealed it first
+
+            var events = (await db.Set<PendingChangeEmail>().AsNoTracking().Where(p => p.BatchKey == key).OrderBy(p => p.Seq).Select(p => p.Payload).ToListAsync(ct))
+                .Select(p => JsonSerializer.Deserialize<BoardEventDto>(p, TaskHubJson.Options)!).ToList();
+            var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == burst.RecipientId, ct);
+            var message = user is { EmailOnChange: true } ? await renderer.RenderAsync(user, burst.BoardId, burst.ActorId, events, key, ct) : null;
+            if (message is not null)
+            {
+                var envelope = new EmailEnvelope(key, user!.Email, user.DisplayName, message.Subject, message.TextBody, message.HtmlBody);
+                db.Add(OutboxWriter.New(OutboxKinds.Email, key, JsonSerializer.Serialize(envelope, TaskHubJson.Options), now));
+            }
+            try
+            {
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+                if (message is not null) queued++;
+            }
+            catch (DbUpdateException)
+            {
+                // The outbox key is unique: another replica queued this burst's email in the meantime.
+                await tx.RollbackAsync(ct);
+            }
+        }
+
+        if (now - _lastPurge > TimeSpan.FromHours(1))
+        {
+            _lastPurge = now;
+            var before = now - KeepSealed;
+            await db.Set<PendingChangeEmail>().Where(p => p.BatchKey != null && p.At < before).ExecuteDeleteAsync(ct);
+        }
+        return queued;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Change-email flush round failed")]
+    private static partial void LogFlushFailed(ILogger logger, Exception exception);
+}
