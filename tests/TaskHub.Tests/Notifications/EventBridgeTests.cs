@@ -75,7 +75,7 @@ public sealed class FakeEventBridge : IAsyncDisposable
         var signedHeaders = parts["SignedHeaders"];
         var payloadHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)));
         var canonicalHeaders = string.Concat(signedHeaders.Split(';').Select(h =>
-            $"{h}:{(h == "host" ? request.Host.Value : request.Headers[h].ToString()).Trim()}\n"));
+            $"{h}:{(h == "host" ? request.Host.Value! : request.Headers[h].ToString()).Trim()}\n"));
         var canonical = $"{request.Method}\n{(string.IsNullOrEmpty(request.Path) ? "/" : request.Path.Value)}\n\n{canonicalHeaders}\n{signedHeaders}\n{payloadHash}";
         var signedAt = DateTime.ParseExact(request.Headers["X-Amz-Date"].ToString(), "yyyyMMdd'T'HHmmss'Z'",
             System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal);

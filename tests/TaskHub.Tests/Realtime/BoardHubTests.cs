@@ -103,7 +103,7 @@ public abstract class BoardHubTests(TaskHubApplication app)
 
         await (await vic.Client.Patch($"/api/tasks/{id}", new { status = "done" })).AssertProblem(HttpStatusCode.Forbidden);
         await Task.Delay(200);
-        Assert.Equal(1, live.ReceivedLive.Count);
+        Assert.Single(live.ReceivedLive);
     }
 
     [Fact]

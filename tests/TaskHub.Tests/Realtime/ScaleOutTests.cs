@@ -79,7 +79,7 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<Scale
         // The last event of a now quiet board: only the periodic BoardHead reveals it.
         Assert.True(await LiveBoard.EventuallyAsync(() => onB.Applied == 4));
         Assert.Equal([1L, 2L, 3L, 4L], onB.AppliedEvents.Select(e => e.Seq));
-        Assert.Equal(1, onB.ReceivedLive.Count);
+        Assert.Single(onB.ReceivedLive);
         Assert.Equal(3, onB.FetchedFromRest);
     }
 
