@@ -13,7 +13,8 @@ namespace TaskHub.Tests.Infrastructure;
 /// <summary>
 /// A board as a client keeps it: a real SignalR client (HubConnectionBuilder) that applies events strictly in
 /// seq order, ignores duplicates, and fetches what it lacks from REST when it sees a gap or a BoardHead beyond
-/// what it applied. What it received live and what it fetched are recorded separately.
+/// what it applied. What it received live and what it fetched are recorded separately. Events of other boards
+/// the connection also joined (see <see cref="InvokeJoinAsync"/>) are recorded in <see cref="ReceivedLive"/> only.
 /// </summary>
 public sealed class LiveBoard : IAsyncDisposable
 {
@@ -43,18 +44,20 @@ public sealed class LiveBoard : IAsyncDisposable
         connection.On<BoardAccessRevokedDto>(nameof(IBoardClient.BoardAccessRevoked), r => Revoked.Enqueue(r.BoardId));
     }
 
-    public static async Task<LiveBoard> ConnectAsync(TaskHubApplication app, TestUser user)
+    /// <param name="configure">More client setup (e.g. another hub protocol), applied last.</param>
+    public static async Task<LiveBoard> ConnectAsync(TaskHubApplication app, TestUser user, Action<IHubConnectionBuilder>? configure = null)
     {
         var server = app.Server;
-        var connection = new HubConnectionBuilder()
+        var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(server.BaseAddress, "hubs/board"), o =>
             {
                 o.HttpMessageHandlerFactory = _ => server.CreateHandler();
                 o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken);
                 o.Transports = HttpTransportType.LongPolling;
             })
-            .AddJsonProtocol(o => ApiExtensions.ConfigureJson(o.PayloadSerializerOptions))
-            .Build();
+            .AddJsonProtocol(o => ApiExtensions.ConfigureJson(o.PayloadSerializerOptions));
+        configure?.Invoke(builder);
+        var connection = builder.Build();
         await connection.StartAsync();
         return new LiveBoard(connection, user.Client);
     }
@@ -77,6 +80,7 @@ public sealed class LiveBoard : IAsyncDisposable
     private async Task OnEvent(BoardEventDto e)
     {
         ReceivedLive.Enqueue(e);
+        if (e.BoardId != BoardId) return; // recorded, but another board's seqs are not this board's
         await _gate.WaitAsync();
         try
         {
@@ -91,6 +95,7 @@ public sealed class LiveBoard : IAsyncDisposable
     private async Task OnHead(BoardHeadDto head)
     {
         Heads.Enqueue(head);
+        if (head.BoardId != BoardId) return;
         await _gate.WaitAsync();
         try
         {

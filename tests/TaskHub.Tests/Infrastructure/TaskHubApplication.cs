@@ -3,6 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using MySqlConnector;
 using TaskHub.Server.Data;
 using TaskHub.Server.Infrastructure;
@@ -98,6 +101,21 @@ public class SqliteApplication : TaskHubApplication
         await base.DisposeAsync();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         foreach (var f in new[] { _file, _file + "-wal", _file + "-shm" }) File.Delete(f);
+    }
+}
+
+/// <summary>
+/// SQLite, with the per-connection hub call limiter on a clock of the test's own: tests move
+/// <see cref="HubClock"/> forward instead of sleeping until the limiter refills. Nothing else uses that clock.
+/// </summary>
+public class HubClockApplication : SqliteApplication
+{
+    public FakeTimeProvider HubClock { get; } = new(DateTimeOffset.UtcNow);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(s => s.AddSingleton(new TaskHub.Server.Features.Realtime.HubCallLimiter(HubClock)));
     }
 }
 

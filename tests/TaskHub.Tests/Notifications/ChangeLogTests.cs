@@ -100,7 +100,11 @@ public sealed class ChangeLogTests(DynamoApplication app) : IClassFixture<Dynamo
         }
 
         Assert.True(await LiveBoard.EventuallyAsync(() => log.TaskHistoryAsync(id, 10, default).Result.Count == 3, 30));
-        await Task.Delay(500);
+        // A barrier instead of a pause: a later change of the board through the same outbox has reached the log,
+        // and nothing of the board's is left in the outbox (no retry still waiting), so no late entry can come.
+        var later = (await ada.CreateTaskAsync(board, new { title = "later" })).GetProperty("id").GetGuid();
+        Assert.True(await LiveBoard.EventuallyAsync(() => log.TaskHistoryAsync(later, 10, default).Result.Count == 1));
+        Assert.True(await Outbox.DrainedAsync(app, $"changelog:{board:N}:"));
         Assert.Equal([3L, 2L, 1L], (await log.TaskHistoryAsync(id, 10, default)).Select(e => e.Seq));
     }
 }

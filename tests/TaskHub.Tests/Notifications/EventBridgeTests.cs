@@ -75,7 +75,7 @@ public sealed class FakeEventBridge : IAsyncDisposable
         var signedHeaders = parts["SignedHeaders"];
         var payloadHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body)));
         var canonicalHeaders = string.Concat(signedHeaders.Split(';').Select(h =>
-            $"{h}:{(h == "host" ? request.Host.Value : request.Headers[h].ToString()).Trim()}\n"));
+            $"{h}:{(h == "host" ? request.Host.Value! : request.Headers[h].ToString()).Trim()}\n"));
         var canonical = $"{request.Method}\n{(string.IsNullOrEmpty(request.Path) ? "/" : request.Path.Value)}\n\n{canonicalHeaders}\n{signedHeaders}\n{payloadHash}";
         var signedAt = DateTime.ParseExact(request.Headers["X-Amz-Date"].ToString(), "yyyyMMdd'T'HHmmss'Z'",
             System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AdjustToUniversal | System.Globalization.DateTimeStyles.AssumeUniversal);
@@ -107,6 +107,9 @@ public sealed class EventBridgeTests(EventBridgeApplication app) : IClassFixture
 {
     private IEnumerable<JsonElement> EntriesOf(Guid board) =>
         app.Bus.Accepted.Where(e => e.GetProperty("Detail").GetString()!.Contains(board.ToString()));
+
+    private List<string?> KeysOf(Guid board) =>
+        EntriesOf(board).Select(e => JsonDocument.Parse(e.GetProperty("Detail").GetString()!).RootElement.GetProperty("idempotencyKey").GetString()).ToList();
 
     [Fact]
     public async Task ChangesArePublishedAsSignedEventsWithTheirIdempotencyKey()
@@ -153,8 +156,13 @@ public sealed class EventBridgeTests(EventBridgeApplication app) : IClassFixture
         for (var i = 0; i < 5; i++) await ada.CreateTaskAsync(board, new { title = $"p{i}" });
 
         Assert.True(await LiveBoard.EventuallyAsync(() => EntriesOf(board).Count() == 5));
-        await Task.Delay(500);
-        var keys = EntriesOf(board).Select(e => JsonDocument.Parse(e.GetProperty("Detail").GetString()!).RootElement.GetProperty("idempotencyKey").GetString()).ToList();
+        // A barrier instead of a pause: a later event of the board through the same outbox has been published, and
+        // nothing of the board's is left in the outbox (no retry still waiting), so no late resend can come.
+        var barrier = $"event:{board:N}:6";
+        await ada.CreateTaskAsync(board, new { title = "later" });
+        Assert.True(await LiveBoard.EventuallyAsync(() => KeysOf(board).Contains(barrier)));
+        Assert.True(await Outbox.DrainedAsync(app, $"event:{board:N}:"));
+        var keys = KeysOf(board).Where(k => k != barrier).ToList();
         Assert.Equal(5, keys.Count);
         Assert.Equal(5, keys.Distinct().Count());
         Assert.Equal(3, app.Bus.Rejected.Count(k => k!.StartsWith($"event:{board:N}:")));
@@ -171,7 +179,12 @@ public sealed class EventBridgeTests(EventBridgeApplication app) : IClassFixture
 
         bool ForBob(JsonElement e) => e.GetProperty("DetailType").GetString() == "EmailRequested" && e.GetProperty("Detail").GetString()!.Contains(bob.Email);
         Assert.True(await LiveBoard.EventuallyAsync(() => app.Bus.Accepted.Any(ForBob)));
-        await Task.Delay(500);
+        // A barrier instead of a pause: a later outbox message (an event of another board of Ada's, no mail) has
+        // been published, and no task email of this board is left in the outbox (no retry still waiting).
+        var other = await ada.CreateBoardAsync("Barrier");
+        await ada.CreateTaskAsync(other, new { title = "later" });
+        Assert.True(await LiveBoard.EventuallyAsync(() => EntriesOf(other).Any()));
+        Assert.True(await Outbox.DrainedAsync(app, $"task-email:{board:N}:"));
         var detail = JsonDocument.Parse(Assert.Single(app.Bus.Accepted, ForBob).GetProperty("Detail").GetString()!).RootElement;
         Assert.Equal($"task-email:{board:N}:1:{bob.Id:N}", detail.GetProperty("idempotencyKey").GetString());
         Assert.Contains("[Bus mail] mail me", detail.GetProperty("subject").GetString());

@@ -84,8 +84,15 @@ public abstract class BoardHubTests(TaskHubApplication app)
         Assert.Contains("not found", error.Message);
 
         await ada.CreateTaskAsync(board, new { title = "secret" });
-        await Task.Delay(300);
         Assert.Empty(live.ReceivedLive);
+
+        // An ordered barrier: pushes go out one at a time in commit order, so once a later change on a board Eve
+        // is on has reached this connection, "secret" would have reached it before.
+        var own = await eve.CreateBoardAsync();
+        await live.JoinAsync(own, 0);
+        await eve.CreateTaskAsync(own, new { title = "mine" });
+        Assert.True(await LiveBoard.EventuallyAsync(() => live.Applied == 1));
+        Assert.Equal(["mine"], live.ReceivedLive.Select(e => e.Task.Title));
     }
 
     [Fact]
@@ -102,8 +109,14 @@ public abstract class BoardHubTests(TaskHubApplication app)
         Assert.True(await LiveBoard.EventuallyAsync(() => live.Applied == 1));
 
         await (await vic.Client.Patch($"/api/tasks/{id}", new { status = "done" })).AssertProblem(HttpStatusCode.Forbidden);
-        await Task.Delay(200);
-        Assert.Equal(1, live.ReceivedLive.Count);
+        Assert.Single(live.ReceivedLive);
+
+        // An ordered barrier: a later change on the same board; once it is here, anything the refused PATCH had
+        // pushed would be here too.
+        await (await ada.Client.Patch($"/api/tasks/{id}", new { title = "y" })).Json(HttpStatusCode.OK);
+        Assert.True(await LiveBoard.EventuallyAsync(() => live.ReceivedLive.Any(e => e.Task.Title == "y")));
+        Assert.Equal([1L, 2L], live.ReceivedLive.Select(e => e.Seq));
+        Assert.DoesNotContain(live.ReceivedLive, e => e.ActorId == vic.Id || e.Task.Status != TaskHub.Server.Features.Tasks.TaskState.Todo);
     }
 
     [Fact]
@@ -121,7 +134,13 @@ public abstract class BoardHubTests(TaskHubApplication app)
         Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")).StatusCode);
         Assert.True(await LiveBoard.EventuallyAsync(() => live.Revoked.Contains(board)));
         await ada.CreateTaskAsync(board, new { title = "not for bob" });
-        await Task.Delay(300);
+
+        // An ordered barrier: a later change on a board Bob is still on, over the same connection. Pushes go out
+        // one at a time in commit order, so "not for bob" would have come first.
+        var own = await bob.CreateBoardAsync();
+        await live.JoinAsync(own, 0);
+        await bob.CreateTaskAsync(own, new { title = "bob's own" });
+        Assert.True(await LiveBoard.EventuallyAsync(() => live.ReceivedLive.Any(e => e.Task.Title == "bob's own")));
 
         Assert.DoesNotContain(live.ReceivedLive, e => e.Task.Title == "not for bob");
     }

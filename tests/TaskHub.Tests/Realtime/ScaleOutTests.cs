@@ -79,7 +79,7 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<Scale
         // The last event of a now quiet board: only the periodic BoardHead reveals it.
         Assert.True(await LiveBoard.EventuallyAsync(() => onB.Applied == 4));
         Assert.Equal([1L, 2L, 3L, 4L], onB.AppliedEvents.Select(e => e.Seq));
-        Assert.Equal(1, onB.ReceivedLive.Count);
+        Assert.Single(onB.ReceivedLive);
         Assert.Equal(3, onB.FetchedFromRest);
     }
 
@@ -128,7 +128,14 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<Scale
         Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")).StatusCode);
         Assert.True(await LiveBoard.EventuallyAsync(() => bobOnB.Revoked.Contains(board)));
         await ada.CreateTaskAsync(board, new { title = "after removal" });
-        await Task.Delay(500);
+
+        // An ordered barrier: a later change (written on A, like the one above) on a board Bob is still on, to the
+        // same connection on B. A pushes one event at a time in commit order, each published to Redis before the
+        // next, so "after removal" would have reached B's connection first.
+        var own = await bob.CreateBoardAsync();
+        await bobOnB.JoinAsync(own, 0);
+        await bob.CreateTaskAsync(own, new { title = "bob's own" });
+        Assert.True(await LiveBoard.EventuallyAsync(() => bobOnB.ReceivedLive.Any(e => e.Task.Title == "bob's own")));
 
         Assert.DoesNotContain(bobOnB.ReceivedLive, e => e.Task.Title == "after removal");
     }

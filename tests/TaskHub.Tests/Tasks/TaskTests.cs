@@ -306,7 +306,7 @@ public abstract class TaskTests(TaskHubApplication app)
         var all = await bob.Client.GetJson("/api/me/tasks");
         var open = await bob.Client.GetJson("/api/me/tasks?status=todo");
 
-        Assert.Equal(["mine on one", "mine on two"], all.EnumerateArray().Select(t => t.GetProperty("title").GetString()).Order().ToArray());
+        Assert.Equal(["mine on one", "mine on two"], all.EnumerateArray().Select(t => t.GetProperty("title").GetString()!).Order().ToArray());
         Assert.Equal("mine on one", Assert.Single(open.EnumerateArray()).GetProperty("title").GetString());
     }
 
