@@ -76,10 +76,7 @@ public sealed partial class ChangeEmailFlusher(
             var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == burst.RecipientId, ct);
             var message = user is { EmailOnChange: true } ? await renderer.RenderAsync(user, burst.BoardId, burst.ActorId, events, key, ct) : null;
             if (message is not null)
-            {
-                var envelope = new EmailEnvelope(key, user!.Email, user.DisplayName, message.Subject, message.TextBody, message.HtmlBody);
-                db.Add(OutboxWriter.New(OutboxKinds.Email, key, JsonSerializer.Serialize(envelope, TaskHubJson.Options), now));
-            }
+                db.Add(OutboxWriter.New(OutboxKinds.Email, key, JsonSerializer.Serialize(message, TaskHubJson.Options), now));
             try
             {
                 await db.SaveChangesAsync(ct);

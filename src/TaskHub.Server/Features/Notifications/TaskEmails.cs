@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using MimeKit;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Tasks;
@@ -21,7 +20,7 @@ namespace TaskHub.Server.Features.Notifications;
 /// recorded in sent_emails under an idempotency key, so a retry never sends it twice.</para>
 /// </summary>
 public sealed partial class TaskEmailHandler(
-    TaskHubDbContext db, IEmailSender sender, ChangeEmailRenderer renderer, IOptions<EmailOptions> options, TimeProvider clock,
+    TaskHubDbContext db, IEmailSender sender, ChangeEmailRenderer renderer, EmailComposer composer, IOptions<EmailOptions> options, TimeProvider clock,
     ILogger<TaskEmailHandler> log) : IOutboxHandler
 {
     public string Kind => OutboxKinds.TaskEmail;
@@ -46,9 +45,9 @@ public sealed partial class TaskEmailHandler(
         foreach (var user in recipients)
         {
             var key = $"task-email:{e.BoardId:N}:{e.Seq}:{user.Id:N}";
-            var message = await renderer.RenderAsync(user, e.BoardId, e.ActorId, [e], key, ct);
-            if (message is not null && await EmailHandler.SendOnceAsync(db, sender, message, key, user.Email, clock, ct))
-                LogSent(log, key);
+            if (await renderer.RenderAsync(user, e.BoardId, e.ActorId, [e], key, ct) is not { } mail) continue;
+            var message = composer.Compose(mail.ToEmail, mail.ToName, mail.Subject, mail.Text, mail.Html, key);
+            if (await EmailHandler.SendOnceAsync(db, sender, message, key, user.Email, clock, ct)) LogSent(log, key);
         }
     }
 
@@ -129,7 +128,7 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
     }
 
     /// <summary>The email, or null when the burst nets out to nothing.</summary>
-    public async Task<MimeMessage?> RenderAsync(User to, Guid boardId, Guid? actorId, IReadOnlyList<BoardEventDto> events, string key, CancellationToken ct)
+    public async Task<EmailEnvelope?> RenderAsync(User to, Guid boardId, Guid? actorId, IReadOnlyList<BoardEventDto> events, string key, CancellationToken ct)
     {
         var tasks = Net(events);
         if (tasks.Count == 0) return null;
@@ -170,7 +169,9 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
         }
         else
         {
-            headline = $"{who} changed {tasks.Count} tasks";
+            var verb = tasks.All(t => t.Kind == BoardEventTypes.TaskCreated) ? "created"
+                : tasks.All(t => t.Kind == BoardEventTypes.TaskDeleted) ? "deleted" : "changed";
+            headline = $"{who} {verb} {tasks.Count} tasks";
             subject = $"[{boardName}] {headline}";
         }
 
@@ -203,7 +204,7 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
             <p style="color:#888;font-size:12px">You get this because you are involved in these tasks. <a href="{enc(composer.SettingsUrl)}">Email settings</a></p>
             </body></html>
             """;
-        return composer.Compose(to.Email, to.DisplayName, subject, text.ToString(), page, key);
+        return new EmailEnvelope(key, to.Email, to.DisplayName, subject, text.ToString(), page);
     }
 
     private static string Show(FieldChange c, string? v, IReadOnlyDictionary<Guid, string> names, TimeZoneInfo zone)
