@@ -43,6 +43,8 @@ app.MapTasks();
 app.MapActivity();
 app.MapRealtime();
 app.MapReports();
+app.MapInbox();
+app.MapUnsubscribe();
 app.MapTaskHubJobs();
 app.MapOperations();
 app.MapTaskHubWebApp();

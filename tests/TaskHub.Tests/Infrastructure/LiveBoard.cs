@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Features.Activity;
 using TaskHub.Server.Features.Tasks;
+using TaskHub.Server.Features.Notifications;
 using TaskHub.Server.Features.Realtime;
 using TaskHub.Server.Infrastructure;
 
@@ -30,6 +31,7 @@ public sealed class LiveBoard : IAsyncDisposable
     public ConcurrentQueue<BoardHeadDto> Heads { get; } = new();
     public ConcurrentQueue<PresenceDto> Presence { get; } = new();
     public ConcurrentQueue<Guid> Revoked { get; } = new();
+    public ConcurrentQueue<NotificationDto> Notifications { get; } = new();
     public int FetchedFromRest { get; private set; }
 
     private LiveBoard(HubConnection connection, HttpClient rest)
@@ -42,6 +44,7 @@ public sealed class LiveBoard : IAsyncDisposable
         connection.On<BoardHeadDto>(nameof(IBoardClient.BoardHead), OnHead);
         connection.On<PresenceDto>(nameof(IBoardClient.PresenceChanged), p => Presence.Enqueue(p));
         connection.On<BoardAccessRevokedDto>(nameof(IBoardClient.BoardAccessRevoked), r => Revoked.Enqueue(r.BoardId));
+        connection.On<NotificationDto>(nameof(IBoardClient.NotificationAdded), n => Notifications.Enqueue(n));
     }
 
     /// <param name="configure">More client setup (e.g. another hub protocol), applied last.</param>

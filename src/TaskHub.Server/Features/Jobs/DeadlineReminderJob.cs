@@ -62,7 +62,12 @@ public sealed class DeadlineReminderJob(
                 var text = $"{line}\nBoard: {row.BoardName}\nPriority: {TaskHubJson.EnumName(t.Priority)}\n\nOpen the task: {url}\n\nChange your reminder lead time: {composer.SettingsUrl}\n";
                 var html = composer.Page($"<p style=\"font-size:16px\"><b>{WebUtility.HtmlEncode(line)}</b></p><p>{WebUtility.HtmlEncode(row.BoardName)} · priority {TaskHubJson.EnumName(t.Priority)}</p><p><a href=\"{WebUtility.HtmlEncode(url)}\">Open the task</a></p>");
 
-                var messages = new List<OutboxMessage> { JobLedger.Email(new EmailEnvelope(key, user.Email, user.DisplayName, subject, text, html), now) };
+                var messages = new List<OutboxMessage>
+                {
+                    JobLedger.Email(new EmailEnvelope(key, user.Email, user.DisplayName, subject, text, html), now),
+                    JobLedger.Notification(new NotificationRequest(key, user.Id, kind == "overdue" ? NotificationKinds.Overdue : NotificationKinds.Reminder,
+                        t.BoardId, t.Id, null, line, now), now),
+                };
                 if (targets.BusEvents)
                     messages.Add(JobLedger.Event(key, kind == "overdue" ? "TaskOverdue" : "TaskDeadlineApproaching",
                         new { boardId = t.BoardId, taskId = t.Id, title = t.Title, dueAt = due, assigneeId = user.Id, leadHours = user.ReminderLeadHours }, now));

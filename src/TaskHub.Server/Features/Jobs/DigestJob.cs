@@ -40,7 +40,7 @@ public static class DigestSchedule
 /// own time zone, listing what changed on their tasks and boards, what is due soon and what is overdue — and
 /// nothing at all when nothing happened. Also published as a <c>DigestReady</c> event with the rendered summary.
 /// </summary>
-public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailComposer composer, IOptions<JobsOptions> options, TimeProvider clock)
+public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailComposer composer, UnsubscribeLinks links, IOptions<JobsOptions> options, TimeProvider clock)
 {
     public const string Id = "digests";
 
@@ -83,8 +83,11 @@ public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailC
         var dueSoon = await open.Where(t => t.DueAt >= now && t.DueAt < now.AddHours(48)).OrderBy(t => t.DueAt).Take(20).ToListAsync(ct);
         var overdue = await open.Where(t => t.DueAt < now).OrderBy(t => t.DueAt).Take(20).ToListAsync(ct);
 
+        var unread = await db.Set<Notification>().AsNoTracking().Where(n => n.UserId == user.Id && n.ReadAt == null)
+            .OrderByDescending(n => n.CreatedAt).Take(20).Select(n => new { n.Text, n.BoardId }).ToListAsync(ct);
+
         var changes = perBoard.Sum(b => b.Count);
-        if (changes == 0 && dueSoon.Count == 0 && overdue.Count == 0) return; // nothing happened: no email
+        if (changes == 0 && dueSoon.Count == 0 && overdue.Count == 0 && unread.Count == 0) return; // nothing happened: no email
 
         var names = boards.ToDictionary(b => b.BoardId, b => b.Name);
         var label = user.Digest switch { DigestCadence.Daily => "daily", DigestCadence.Weekly => "weekly", _ => "monthly" };
@@ -106,6 +109,7 @@ public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailC
             foreach (var l in list) html.Append($"<li>{WebUtility.HtmlEncode(l)}</li>");
             html.Append("</ul>");
         }
+        Section("Unread in your inbox", unread.Select(n => $"{n.Text} ({names.GetValueOrDefault(n.BoardId)})"));
         Section("Overdue", overdue.Select(t => $"{t.Title} ({names.GetValueOrDefault(t.BoardId)}) — was due {TimeText.InZone(t.DueAt!.Value, zone)}"));
         Section("Due in the next 48 hours", dueSoon.Select(t => $"{t.Title} ({names.GetValueOrDefault(t.BoardId)}) — due {TimeText.InZone(t.DueAt!.Value, zone)}"));
         Section("On your tasks", onMyTasks.Select(e =>
@@ -125,7 +129,8 @@ public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailC
 
         var messages = new List<OutboxMessage>
         {
-            JobLedger.Email(new EmailEnvelope(key, user.Email, user.DisplayName, subject, text.ToString(), composer.Page(html.ToString())), now),
+            JobLedger.Email(new EmailEnvelope(key, user.Email, user.DisplayName, subject, text.ToString(), composer.Page(html.ToString()),
+                links.UrlFor(user.Id, EmailList.Digest)), now),
         };
         if (targets.BusEvents)
             messages.Add(JobLedger.Event(key, "DigestReady", new

@@ -70,6 +70,10 @@ public static class JobLedger
     public static OutboxMessage Email(EmailEnvelope e, DateTime now) =>
         OutboxWriter.New(OutboxKinds.Email, $"email:{e.Key}", JsonSerializer.Serialize(e, TaskHubJson.Options), now);
 
+    /// <summary>An inbox item for the person the job is about (stored once under its key, pushed live).</summary>
+    public static OutboxMessage Notification(NotificationRequest n, DateTime now) =>
+        OutboxWriter.New(OutboxKinds.Notification, $"notification:{n.Key}", JsonSerializer.Serialize(n, TaskHubJson.Options), now);
+
     public static OutboxMessage Event(string key, string detailType, object detail, DateTime now) =>
         OutboxWriter.New(OutboxKinds.BusEvent, $"event:{key}", BusEvent.Serialize(detailType, JsonSerializer.Serialize(detail, TaskHubJson.Options)), now);
 }

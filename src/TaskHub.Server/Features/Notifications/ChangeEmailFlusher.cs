@@ -74,7 +74,8 @@ public sealed partial class ChangeEmailFlusher(
             var events = (await db.Set<PendingChangeEmail>().AsNoTracking().Where(p => p.BatchKey == key).OrderBy(p => p.Seq).Select(p => p.Payload).ToListAsync(ct))
                 .Select(p => JsonSerializer.Deserialize<BoardEventDto>(p, TaskHubJson.Options)!).ToList();
             var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == burst.RecipientId, ct);
-            var message = user is { EmailOnChange: true } ? await renderer.RenderAsync(user, burst.BoardId, burst.ActorId, events, key, ct) : null;
+            var wanted = user is { EmailOnChange: true } && (await BoardNotificationRules.SettingsAsync(db, burst.BoardId, ct)).EmailOn(user.Id);
+            var message = wanted ? await renderer.RenderAsync(user!, burst.BoardId, burst.ActorId, events, key, ct) : null;
             if (message is not null)
                 db.Add(OutboxWriter.New(OutboxKinds.Email, key, JsonSerializer.Serialize(message, TaskHubJson.Options), now));
             try

@@ -14,14 +14,22 @@ public sealed class EmailComposer(IOptions<EmailOptions> options)
     public string BaseUrl => options.Value.PublicBaseUrl.TrimEnd('/');
     public string SettingsUrl => $"{BaseUrl}/settings";
 
-    public MimeMessage Compose(string toEmail, string toName, string subject, string text, string html, string key)
+    /// <param name="unsubscribeUrl">A one-click unsubscribe link (RFC 8058) for this kind of email; without it the
+    /// List-Unsubscribe header points at the settings page.</param>
+    public MimeMessage Compose(string toEmail, string toName, string subject, string text, string html, string key, string? unsubscribeUrl = null)
     {
         var message = new MimeMessage();
         message.From.Add(MailboxAddress.Parse(options.Value.From));
         message.To.Add(new MailboxAddress(toName, toEmail));
         message.Subject = subject;
         message.MessageId = $"{key.Replace(':', '.')}@taskhub";
-        message.Headers.Add("List-Unsubscribe", $"<{SettingsUrl}>");
+        if (unsubscribeUrl is null)
+            message.Headers.Add("List-Unsubscribe", $"<{SettingsUrl}>");
+        else
+        {
+            message.Headers.Add("List-Unsubscribe", $"<{unsubscribeUrl}>");
+            message.Headers.Add("List-Unsubscribe-Post", "List-Unsubscribe=One-Click");
+        }
         message.Headers.Add("X-TaskHub-Key", key);
         message.Body = new BodyBuilder { TextBody = text, HtmlBody = html }.ToMessageBody();
         return message;
@@ -37,7 +45,7 @@ public sealed class EmailComposer(IOptions<EmailOptions> options)
 }
 
 /// <summary>An email rendered when it was decided (by a job), waiting in the outbox to be sent.</summary>
-public sealed record EmailEnvelope(string Key, string ToEmail, string ToName, string Subject, string Text, string Html);
+public sealed record EmailEnvelope(string Key, string ToEmail, string ToName, string Subject, string Text, string Html, string? UnsubscribeUrl = null);
 
 /// <summary>Sends pre-rendered emails from the outbox, once each (the sent_emails record is the idempotency key).</summary>
 public sealed class EmailHandler(TaskHubDbContext db, IEmailSender sender, EmailComposer composer, TimeProvider clock) : IOutboxHandler
@@ -48,7 +56,7 @@ public sealed class EmailHandler(TaskHubDbContext db, IEmailSender sender, Email
         IOutboxHandler.EachAsync(batch, m =>
         {
             var e = JsonSerializer.Deserialize<EmailEnvelope>(m.Payload, TaskHubJson.Options)!;
-            return SendOnceAsync(db, sender, composer.Compose(e.ToEmail, e.ToName, e.Subject, e.Text, e.Html, e.Key), e.Key, e.ToEmail, clock, ct);
+            return SendOnceAsync(db, sender, composer.Compose(e.ToEmail, e.ToName, e.Subject, e.Text, e.Html, e.Key, e.UnsubscribeUrl), e.Key, e.ToEmail, clock, ct);
         });
 
     /// <summary>Sends unless <paramref name="key"/> was sent before, then records it. True when it sent.</summary>

@@ -39,6 +39,10 @@ public static class NotificationsExtensions
         services.AddSingleton<EmailComposer>();
         services.AddScoped<IOutboxHandler, TaskEmailHandler>();
         services.AddScoped<ChangeEmailRenderer>();
+        services.AddSingleton<UnsubscribeLinks>();
+        services.AddSingleton(new OutboxConsumer(OutboxKinds.Inbox));
+        services.AddScoped<IOutboxHandler, InboxEventHandler>();
+        services.AddScoped<IOutboxHandler, NotificationRequestHandler>();
         services.AddSingleton<ChangeEmailFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<ChangeEmailFlusher>());
         services.AddScoped<IOutboxHandler, EmailHandler>();

@@ -38,6 +38,8 @@ public static class OutboxKinds
     public const string BusEvent = "event";
     public const string TaskEmail = "task-email";
     public const string Email = "email";
+    public const string Inbox = "inbox";
+    public const string Notification = "notification";
 }
 
 internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<OutboxMessage>

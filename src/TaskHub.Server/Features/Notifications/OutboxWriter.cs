@@ -9,14 +9,15 @@ namespace TaskHub.Server.Features.Notifications;
 /// <summary>Which announcements this deployment makes, decided once from configuration.</summary>
 public sealed record OutboxTargets(bool ChangeLog, bool BusEvents, bool Email);
 
-/// <summary>Registered by a feature that consumes every board event through the outbox (one row of this kind each).</summary>
+/// <summary>Registered by a feature that consumes every board event through the outbox: one row of this kind per event,
+/// keyed <c>{kind}:{board}:{seq}</c>, carrying the event's wire JSON.</summary>
 public sealed record OutboxConsumer(string Kind);
 
 /// <summary>
 /// Adds the outbox rows for every board event being saved, in the same SaveChanges (so the same
 /// transaction) as the event and the change itself: a change is never committed without its announcements.
 /// </summary>
-public sealed class OutboxWriter(OutboxTargets targets, TimeProvider clock) : ISaveChangesInterceptor
+public sealed class OutboxWriter(OutboxTargets targets, IEnumerable<OutboxConsumer> consumers, TimeProvider clock) : ISaveChangesInterceptor
 {
     public ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
     {
@@ -40,7 +41,7 @@ public sealed class OutboxWriter(OutboxTargets targets, TimeProvider clock) : IS
         {
             var payload = e.WireJson; // serialised once; every row below carries these same bytes
             var id = $"{e.BoardId:N}:{e.Seq}";
-            if (targets.ChangeLog) context.Add(New(OutboxKinds.ChangeLog, $"changelog:{id}", payload, now));
+            foreach (var consumer in consumers) context.Add(New(consumer.Kind, $"{consumer.Kind}:{id}", payload, now)); // change log, inbox
             if (targets.BusEvents) context.Add(New(OutboxKinds.BusEvent, $"event:{id}", BusEvent.Serialize(e.Type, payload), now));
             if (targets.Email) context.Add(New(OutboxKinds.TaskEmail, $"task-email:{id}", payload, now));
         }

@@ -31,8 +31,14 @@ public sealed partial class TaskEmailHandler(
     private async Task DeliverOneAsync(string payload, CancellationToken ct)
     {
         var e = JsonSerializer.Deserialize<BoardEventDto>(payload, TaskHubJson.Options)!;
+        // The people involved, plus whoever watches the board; minus the actor and whoever muted the board or
+        // turned its emails off.
         var people = ChangeEmailRenderer.PeopleInvolved(e);
+        var settings = await BoardNotificationRules.SettingsAsync(db, e.BoardId, ct);
+        if (settings.Values.Any(s => s.Level == NotificationLevel.Watching))
+            people.UnionWith(await BoardNotificationRules.WatchersAsync(db, e.BoardId, ct));
         if (e.ActorId is { } actor) people.Remove(actor);
+        people.RemoveWhere(p => !settings.EmailOn(p));
         if (people.Count == 0) return;
         var recipients = await db.Users.AsNoTracking().Where(u => people.Contains(u.Id) && u.EmailOnChange).ToListAsync(ct);
         if (recipients.Count == 0) return;
@@ -46,7 +52,7 @@ public sealed partial class TaskEmailHandler(
         {
             var key = $"task-email:{e.BoardId:N}:{e.Seq}:{user.Id:N}";
             if (await renderer.RenderAsync(user, e.BoardId, e.ActorId, [e], key, ct) is not { } mail) continue;
-            var message = composer.Compose(mail.ToEmail, mail.ToName, mail.Subject, mail.Text, mail.Html, key);
+            var message = composer.Compose(mail.ToEmail, mail.ToName, mail.Subject, mail.Text, mail.Html, key, mail.UnsubscribeUrl);
             if (await EmailHandler.SendOnceAsync(db, sender, message, key, user.Email, clock, ct)) LogSent(log, key);
         }
     }
@@ -76,7 +82,7 @@ public sealed partial class TaskEmailHandler(
 /// field of each task (<c>Status: To do → Done</c>, not every hop), who made it and when. One task reads as
 /// that task's email; many (an import, a multi-move) as one summary.
 /// </summary>
-public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer composer)
+public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer composer, UnsubscribeLinks links)
 {
     /// <summary>Everyone a change concerns: the task's people now, and whoever the change took off it.</summary>
     public static HashSet<Guid> PeopleInvolved(BoardEventDto e)
@@ -195,16 +201,18 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
             if (t.Kind != BoardEventTypes.TaskDeleted)
                 html.Append($"<p><a href=\"{enc(TaskUrl(t.Task))}\" style=\"display:inline-block;background:#4f46e5;color:#fff;padding:8px 14px;border-radius:6px;text-decoration:none\">Open the task</a></p>");
         }
-        text.AppendLine($"You get this because you are involved in these tasks. Change your email settings: {composer.SettingsUrl}");
+        var unsubscribe = links.UrlFor(to.Id, EmailList.Changes);
+        text.AppendLine($"You get this because you are involved in these tasks. Change your email settings: {composer.SettingsUrl}")
+            .AppendLine($"Stop emails about task changes: {unsubscribe}");
         var page = $"""
             <!doctype html><html><body style="font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#111;max-width:560px">
             <p style="font-size:16px"><b>{enc(headline)}</b></p>
             <p style="color:#555">{enc(boardName)} · {enc(when)}</p>
             {html}
-            <p style="color:#888;font-size:12px">You get this because you are involved in these tasks. <a href="{enc(composer.SettingsUrl)}">Email settings</a></p>
+            <p style="color:#888;font-size:12px">You get this because you are involved in these tasks. <a href="{enc(composer.SettingsUrl)}">Email settings</a> · <a href="{enc(unsubscribe)}">Unsubscribe</a></p>
             </body></html>
             """;
-        return new EmailEnvelope(key, to.Email, to.DisplayName, subject, text.ToString(), page);
+        return new EmailEnvelope(key, to.Email, to.DisplayName, subject, text.ToString(), page, unsubscribe);
     }
 
     private static string Show(FieldChange c, string? v, IReadOnlyDictionary<Guid, string> names, TimeZoneInfo zone)

@@ -1,3 +1,4 @@
+using TaskHub.Server.Features.Notifications;
 using TaskHub.Server.Features.Tasks;
 
 namespace TaskHub.Server.Features.Realtime;
@@ -14,6 +15,8 @@ public interface IBoardClient
     Task BoardHead(BoardHeadDto head);
     /// <summary>The caller was removed from the board (or it was deleted): no more events will come.</summary>
     Task BoardAccessRevoked(BoardAccessRevokedDto revoked);
+    /// <summary>A new item in the user's inbox: sent to every connection of that user, on every replica.</summary>
+    Task NotificationAdded(NotificationDto notification);
 }
 
 public static class BoardClientExtensions

@@ -5,11 +5,12 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using StackExchange.Redis;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Notifications;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Realtime;
 
-public static class RealtimeExtensions
+public static partial class RealtimeExtensions
 {
     /// <summary>
     /// SignalR with the JSON protocol in TaskHub's JSON shape; the Redis backplane and Redis presence when
@@ -50,6 +51,7 @@ public static class RealtimeExtensions
 
         services.AddSingleton<IBearerTokenSource, HubTokenSource>();
         services.AddScoped<IBoardMembershipHandler, LiveMembership>();
+        services.AddSingleton<INotificationPush, UserPush>();
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         services.AddSingleton<LocalConnections>();
         services.AddSingleton<BoardPresence>();
@@ -78,6 +80,26 @@ public static class RealtimeExtensions
     {
         public Task MemberLeftAsync(Guid boardId, Guid userId) => live.RevokeAsync(boardId, userId);
         public Task BoardDeletedAsync(Guid boardId) => live.BoardDeletedAsync(boardId);
+    }
+
+    /// <summary>Inbox items go to every connection of their person (SignalR's user id is the token's subject); with
+    /// Redis, to the replicas that hold them. A failed push is logged: the inbox is read again on reconnect.</summary>
+    private sealed partial class UserPush(IHubContext<BoardHub, IBoardClient> hub, ILogger<UserPush> log) : INotificationPush
+    {
+        public async Task NotificationAddedAsync(Guid userId, NotificationDto notification)
+        {
+            try
+            {
+                await hub.Clients.User(userId.ToString()).NotificationAdded(notification);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogPushFailed(log, e, userId);
+            }
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Could not push a notification to user {UserId}")]
+        private static partial void LogPushFailed(ILogger logger, Exception exception, Guid userId);
     }
 
     /// <summary>SignalR's user id is the token's subject (the app maps no inbound claims).</summary>
