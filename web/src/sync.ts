@@ -29,9 +29,10 @@ export function isDelete(e: BoardEvent): boolean {
   return e.type === 'TaskDeleted';
 }
 
-/** TaskCreated and TaskUpdated carry the task as it is after the change; other (future) types are skipped. */
+/** Every event about a task but its deletion (created, updated, moved, commented, checklist…) carries the
+ *  task as it is after the change; a board-level event (labels) has no task. */
 function isUpsert(e: BoardEvent): boolean {
-  return e.type === 'TaskCreated' || e.type === 'TaskUpdated';
+  return e.task != null && e.type !== 'TaskDeleted';
 }
 
 export class BoardStore {
@@ -95,6 +96,7 @@ export class BoardStore {
   }
 
   private apply(e: BoardEvent): Applied | null {
+    if (!e.task) return null; // a board-level change: nothing on a card changes
     const id = e.task.id;
     if (isDelete(e)) {
       this.tombstones.add(id);

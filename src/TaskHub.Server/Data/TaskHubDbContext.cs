@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using TaskHub.Server.Features.Activity;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
 using TaskHub.Server.Features.Tasks;
@@ -32,7 +31,16 @@ public abstract class TaskHubDbContext(DbContextOptions options) : DbContext(opt
 
 public sealed class SqliteTaskHubDbContext(DbContextOptions<SqliteTaskHubDbContext> options) : TaskHubDbContext(options);
 
-public sealed class MySqlTaskHubDbContext(DbContextOptions<MySqlTaskHubDbContext> options) : TaskHubDbContext(options);
+public sealed class MySqlTaskHubDbContext(DbContextOptions<MySqlTaskHubDbContext> options) : TaskHubDbContext(options)
+{
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        base.OnModelCreating(modelBuilder);
+        // Positions compare byte-wise (as SQLite's default BINARY collation does), not case-insensitively.
+        modelBuilder.Entity<TaskItem>().Property(t => t.Position).HasCharSet("ascii").UseCollation("ascii_bin");
+        modelBuilder.Entity<ChecklistItem>().Property(i => i.Position).HasCharSet("ascii").UseCollation("ascii_bin");
+    }
+}
 
 internal sealed class UtcDateTimeConverter() : Microsoft.EntityFrameworkCore.Storage.ValueConversion.ValueConverter<DateTime, DateTime>(
     v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),

@@ -49,9 +49,32 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         ["GET /api/tasks/{taskId}/activity"] = [200, 200, 200, 200, 404, 401, 401, 401],
         ["GET /api/boards/{boardId}/events"] = [200, 200, 200, 200, 404, 401, 401, 401],
         ["GET /api/boards/{boardId}/reports"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["POST /api/tasks/{taskId}/move"] = [200, 200, 200, 403, 404, 401, 401, 401],
+        ["POST /api/tasks/{taskId}/archive"] = [200, 200, 200, 403, 404, 401, 401, 401],
+        ["POST /api/tasks/{taskId}/unarchive"] = [200, 200, 200, 403, 404, 401, 401, 401],
+        ["GET /api/tasks/{taskId}/comments"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["POST /api/tasks/{taskId}/comments"] = [201, 201, 201, 403, 404, 401, 401, 401],
+        // The comment is the owner's: only its author edits it; its author, owners and admins delete it.
+        ["PATCH /api/comments/{commentId}"] = [200, 403, 403, 403, 404, 401, 401, 401],
+        ["DELETE /api/comments/{commentId}"] = [204, 204, 403, 403, 404, 401, 401, 401],
+        ["GET /api/tasks/{taskId}/checklist"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["POST /api/tasks/{taskId}/checklist"] = [201, 201, 201, 403, 404, 401, 401, 401],
+        ["PATCH /api/checklist-items/{itemId}"] = [200, 200, 200, 403, 404, 401, 401, 401],
+        ["DELETE /api/checklist-items/{itemId}"] = [204, 204, 204, 403, 404, 401, 401, 401],
+        ["GET /api/boards/{boardId}/labels"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["POST /api/boards/{boardId}/labels"] = [201, 201, 201, 403, 404, 401, 401, 401],
+        ["PATCH /api/labels/{labelId}"] = [200, 200, 200, 403, 404, 401, 401, 401],
+        ["DELETE /api/labels/{labelId}"] = [204, 204, 204, 403, 404, 401, 401, 401],
+        ["GET /api/me/notifications"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["POST /api/me/notifications/read"] = [204, 204, 204, 204, 204, 401, 401, 401],
+        // Everyone sets how much they hear about a board they are on, viewers too.
+        ["GET /api/boards/{boardId}/notification-settings"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["PUT /api/boards/{boardId}/notification-settings"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        // The signed link is the credential: whoever holds it (no login needed) unsubscribes its owner.
+        ["POST /api/unsubscribe"] = [200, 200, 200, 200, 200, 200, 200, 200],
     };
 
-    private sealed record World(Guid Board, Guid Task, Dictionary<string, TestUser> People, TestUser Newcomer);
+    private sealed record World(Guid Board, Guid Task, Guid Comment, Guid Item, Guid Label, Dictionary<string, TestUser> People, TestUser Newcomer);
 
     private Dictionary<string, TestUser>? _people;
     private TestUser? _newcomer;
@@ -70,8 +93,12 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         }
         var board = await _people["owner"].CreateBoardAsync("Matrix");
         foreach (var role in new[] { "admin", "member", "viewer" }) await _people["owner"].AddMemberAsync(board, _people[role], role);
-        var task = (await _people["owner"].CreateTaskAsync(board, new { title = "cell" })).GetProperty("id").GetGuid();
-        return new World(board, task, _people, _newcomer!);
+        var owner = _people["owner"];
+        var task = (await owner.CreateTaskAsync(board, new { title = "cell" })).GetProperty("id").GetGuid();
+        var comment = (await (await owner.Client.PostAsJsonAsync($"/api/tasks/{task}/comments", new { body = "first" })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        var item = (await (await owner.Client.PostAsJsonAsync($"/api/tasks/{task}/checklist", new { text = "step" })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        var label = (await (await owner.Client.PostAsJsonAsync($"/api/boards/{board}/labels", new { name = "bug", color = "red" })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        return new World(board, task, comment, item, label, _people, _newcomer!);
     }
 
     /// <summary>Operations that end the caller's session or account get a caller of their own with the same role.</summary>
@@ -110,6 +137,15 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         "PATCH /api/boards/{boardId}/members/{userId}" => new { role = "viewer" },
         "POST /api/boards/{boardId}/tasks" => new { title = "new" },
         "PATCH /api/tasks/{taskId}" => new { priority = "high" },
+        "POST /api/tasks/{taskId}/move" => new { status = "done" },
+        "POST /api/tasks/{taskId}/comments" => new { body = "a comment" },
+        "PATCH /api/comments/{commentId}" => new { body = "edited" },
+        "POST /api/tasks/{taskId}/checklist" => new { text = "another step" },
+        "PATCH /api/checklist-items/{itemId}" => new { done = true },
+        "POST /api/boards/{boardId}/labels" => new { name = "ux", color = "blue" },
+        "PATCH /api/labels/{labelId}" => new { name = "renamed" },
+        "POST /api/me/notifications/read" => new { all = true },
+        "PUT /api/boards/{boardId}/notification-settings" => new { level = "watching", email = true },
         _ => null,
     };
 
@@ -140,7 +176,11 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
                     client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
                         role == "expired" ? ExpiredToken(w.People["owner"].Id) : caller.AccessToken);
                 var url = template.Replace("{boardId}", w.Board.ToString()).Replace("{taskId}", w.Task.ToString())
-                    .Replace("{userId}", w.People["member"].Id.ToString());
+                    .Replace("{userId}", w.People["member"].Id.ToString()).Replace("{commentId}", w.Comment.ToString())
+                    .Replace("{itemId}", w.Item.ToString()).Replace("{labelId}", w.Label.ToString());
+                if (op == "POST /api/unsubscribe")
+                    url += "?token=" + TaskHub.Server.Features.Notifications.UnsubscribeLinks.Token(w.People["owner"].Id,
+                        TaskHub.Server.Features.Notifications.EmailList.Changes, TaskHubApplication.SigningKey);
                 var body = op == "POST /api/auth/refresh" ? new { refreshToken = (await app.SignUpAsync()).RefreshToken } : BodyFor(op, w, caller);
                 var response = await client.SendJson(new HttpMethod(method), url, body);
                 if ((int)response.StatusCode != Expected[op][r])

@@ -48,6 +48,6 @@ public sealed class HubFuzzTests(HubClockApplication app) : IClassFixture<HubClo
         await eve.CreateTaskAsync(own, new { title = "mine" });
         Assert.True(await LiveBoard.EventuallyAsync(() => live.Applied == 1));
         // Pushes go out in commit order, one at a time: "mine" came after "private" would have, so that never came.
-        Assert.Equal(["mine"], live.ReceivedLive.Select(e => e.Task.Title));
+        Assert.Equal(["mine"], live.ReceivedLive.Select(e => e.Task!.Title));
     }
 }

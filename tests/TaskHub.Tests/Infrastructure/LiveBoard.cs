@@ -41,6 +41,13 @@ public sealed class LiveBoard : IAsyncDisposable
         connection.On<BoardEventDto>(nameof(IBoardClient.TaskCreated), OnEvent);
         connection.On<BoardEventDto>(nameof(IBoardClient.TaskUpdated), OnEvent);
         connection.On<BoardEventDto>(nameof(IBoardClient.TaskDeleted), OnEvent);
+        foreach (var type in new[]
+                 {
+                     nameof(IBoardClient.TaskMoved), nameof(IBoardClient.CommentAdded), nameof(IBoardClient.CommentEdited), nameof(IBoardClient.CommentDeleted),
+                     nameof(IBoardClient.ChecklistItemAdded), nameof(IBoardClient.ChecklistItemChanged), nameof(IBoardClient.ChecklistItemDeleted),
+                     nameof(IBoardClient.LabelsChanged),
+                 })
+            connection.On<BoardEventDto>(type, OnEvent);
         connection.On<BoardHeadDto>(nameof(IBoardClient.BoardHead), OnHead);
         connection.On<PresenceDto>(nameof(IBoardClient.PresenceChanged), p => Presence.Enqueue(p));
         connection.On<BoardAccessRevokedDto>(nameof(IBoardClient.BoardAccessRevoked), r => Revoked.Enqueue(r.BoardId));

@@ -92,7 +92,7 @@ public abstract class BoardHubTests(TaskHubApplication app)
         await live.JoinAsync(own, 0);
         await eve.CreateTaskAsync(own, new { title = "mine" });
         Assert.True(await LiveBoard.EventuallyAsync(() => live.Applied == 1));
-        Assert.Equal(["mine"], live.ReceivedLive.Select(e => e.Task.Title));
+        Assert.Equal(["mine"], live.ReceivedLive.Select(e => e.Task!.Title));
     }
 
     [Fact]
@@ -114,9 +114,9 @@ public abstract class BoardHubTests(TaskHubApplication app)
         // An ordered barrier: a later change on the same board; once it is here, anything the refused PATCH had
         // pushed would be here too.
         await (await ada.Client.Patch($"/api/tasks/{id}", new { title = "y" })).Json(HttpStatusCode.OK);
-        Assert.True(await LiveBoard.EventuallyAsync(() => live.ReceivedLive.Any(e => e.Task.Title == "y")));
+        Assert.True(await LiveBoard.EventuallyAsync(() => live.ReceivedLive.Any(e => e.Task!.Title == "y")));
         Assert.Equal([1L, 2L], live.ReceivedLive.Select(e => e.Seq));
-        Assert.DoesNotContain(live.ReceivedLive, e => e.ActorId == vic.Id || e.Task.Status != TaskHub.Server.Features.Tasks.TaskState.Todo);
+        Assert.DoesNotContain(live.ReceivedLive, e => e.ActorId == vic.Id || e.Task!.Status != TaskHub.Server.Features.Tasks.TaskState.Todo);
     }
 
     [Fact]
@@ -140,9 +140,9 @@ public abstract class BoardHubTests(TaskHubApplication app)
         var own = await bob.CreateBoardAsync();
         await live.JoinAsync(own, 0);
         await bob.CreateTaskAsync(own, new { title = "bob's own" });
-        Assert.True(await LiveBoard.EventuallyAsync(() => live.ReceivedLive.Any(e => e.Task.Title == "bob's own")));
+        Assert.True(await LiveBoard.EventuallyAsync(() => live.ReceivedLive.Any(e => e.Task!.Title == "bob's own")));
 
-        Assert.DoesNotContain(live.ReceivedLive, e => e.Task.Title == "not for bob");
+        Assert.DoesNotContain(live.ReceivedLive, e => e.Task!.Title == "not for bob");
     }
 
     [Fact]
@@ -162,7 +162,7 @@ public abstract class BoardHubTests(TaskHubApplication app)
         Assert.True(await LiveBoard.EventuallyAsync(() => live.Applied == 2));
         var only = Assert.Single(live.ReceivedLive);
         Assert.Equal(2, only.Seq);
-        Assert.Equal("z", only.Task.Title);
+        Assert.Equal("z", only.Task!.Title);
     }
 
     [Fact]

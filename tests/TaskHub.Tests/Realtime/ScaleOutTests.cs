@@ -135,9 +135,9 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<Scale
         var own = await bob.CreateBoardAsync();
         await bobOnB.JoinAsync(own, 0);
         await bob.CreateTaskAsync(own, new { title = "bob's own" });
-        Assert.True(await LiveBoard.EventuallyAsync(() => bobOnB.ReceivedLive.Any(e => e.Task.Title == "bob's own")));
+        Assert.True(await LiveBoard.EventuallyAsync(() => bobOnB.ReceivedLive.Any(e => e.Task!.Title == "bob's own")));
 
-        Assert.DoesNotContain(bobOnB.ReceivedLive, e => e.Task.Title == "after removal");
+        Assert.DoesNotContain(bobOnB.ReceivedLive, e => e.Task!.Title == "after removal");
     }
 
     [Fact]

@@ -37,7 +37,10 @@ export type UpdateMe = Schemas['UpdateMeRequest'];
  * The board log's event types (server: BoardEventTypes). The document types BoardEventDto.type as a plain
  * string (the server's record has `string Type`), so the names are listed here and compared exactly.
  */
-export const BOARD_EVENT_TYPES = ['TaskCreated', 'TaskUpdated', 'TaskDeleted'] as const;
+export const BOARD_EVENT_TYPES = [
+  'TaskCreated', 'TaskUpdated', 'TaskDeleted', 'TaskMoved', 'CommentAdded', 'CommentEdited', 'CommentDeleted',
+  'ChecklistItemAdded', 'ChecklistItemChanged', 'ChecklistItemDeleted', 'LabelsChanged',
+] as const;
 export type BoardEventType = (typeof BOARD_EVENT_TYPES)[number];
 export type BoardEvent = Omit<Wire<Schemas['BoardEventDto']>, 'type'> & { type: BoardEventType | (string & {}) };
 /** GET /api/tasks/{id}/activity returns the task's board events. */

@@ -44,7 +44,7 @@ export function useBoardSession(boardId: string): BoardSession {
       const a = remote[remote.length - 1];
       const who = nameLookup(store.getSnapshot().members)(a.event.actorId) ?? 'Someone';
       const verb = a.event.type === 'TaskDeleted' ? 'deleted' : a.event.type === 'TaskCreated' ? 'created' : 'updated';
-      toasts.announce(`${who} ${verb} “${a.event.task.title}”`);
+      toasts.announce(`${who} ${verb} “${a.kind === 'delete' ? a.event.task?.title ?? '' : a.task.title}”`);
     };
 
     (async () => {

@@ -47,7 +47,8 @@ public sealed class DynamoChangeLog(IAmazonDynamoDB dynamo, IOptions<DynamoDbOpt
     {
         var item = new Dictionary<string, AttributeValue>
         {
-            ["pk"] = new() { S = $"task#{e.Task.Id}" },
+            // A task's history; a board-level change (a label) is kept under its board.
+            ["pk"] = new() { S = e.Task is { } task ? $"task#{task.Id}" : $"board-level#{e.BoardId}" },
             ["sk"] = new() { N = e.Seq.ToString(CultureInfo.InvariantCulture) },
             ["gsi1pk"] = new() { S = $"board#{e.BoardId}" },
             ["gsi1sk"] = new() { N = e.Seq.ToString(CultureInfo.InvariantCulture) },

@@ -121,7 +121,7 @@ public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailC
                 "TaskDeleted" => "deleted",
                 _ => string.Join(", ", dto.Changes.Select(c => c.Field is "description" ? "description changed" : $"{c.Field}: {c.From ?? "(none)"} → {c.To ?? "(none)"}")),
             };
-            return $"{dto.Task.Title}: {what}";
+            return $"{dto.Task?.Title}: {what}";
         }));
         Section("Activity on your boards", perBoard.OrderByDescending(b => b.Count).Select(b => $"{names.GetValueOrDefault(b.BoardId)}: {b.Count} change{(b.Count == 1 ? "" : "s")}"));
         text.AppendLine($"Open TaskHub: {composer.BaseUrl}").AppendLine($"Digest settings: {composer.SettingsUrl}");

@@ -140,7 +140,21 @@ public sealed class InboxEventHandler(TaskHubDbContext db, INotificationPush pus
     private async Task<List<NotificationRequest>> FromEventAsync(BoardEventDto e, CancellationToken ct)
     {
         var result = new List<NotificationRequest>();
-        if (e.Type == BoardEventTypes.TaskDeleted) return result;
+        if (e.Type == BoardEventTypes.TaskDeleted || e.Task is null) return result;
+        if (e.Type == BoardEventTypes.CommentAdded && e.Comment is { } comment)
+        {
+            // Mentioned people hear of the mention; the task's people (who were not mentioned) of the comment.
+            var author = e.ActorId is { } by ? await _db.Users.Where(u => u.Id == by).Select(u => u.DisplayName).FirstOrDefaultAsync(ct) : null;
+            var excerpt = comment.Body.Length > 120 ? comment.Body[..120] + "…" : comment.Body;
+            foreach (var person in comment.Mentions.Where(p => p != e.ActorId))
+                result.Add(new NotificationRequest($"mention:{comment.Id:N}:{person:N}", person, NotificationKinds.Mention, e.BoardId, e.Task.Id,
+                    e.ActorId, $"{author ?? "Someone"} mentioned you on “{e.Task.Title}”: {excerpt}", e.At));
+            foreach (var person in new[] { e.Task.AssigneeId, e.Task.SupervisorId, e.Task.CreatedById }.OfType<Guid>().Distinct()
+                         .Where(p => p != e.ActorId && !comment.Mentions.Contains(p)))
+                result.Add(new NotificationRequest($"comment:{comment.Id:N}:{person:N}", person, NotificationKinds.Comment, e.BoardId, e.Task.Id,
+                    e.ActorId, $"{author ?? "Someone"} commented on “{e.Task.Title}”: {excerpt}", e.At));
+            return result;
+        }
         var assignee = e.Changes.FirstOrDefault(c => c.Field == "assigneeId");
         if (assignee is not null && Guid.TryParse(assignee.To, out var to) && to != e.ActorId)
         {

@@ -31,6 +31,7 @@ public sealed partial class TaskEmailHandler(
     private async Task DeliverOneAsync(string payload, CancellationToken ct)
     {
         var e = JsonSerializer.Deserialize<BoardEventDto>(payload, TaskHubJson.Options)!;
+        if (!ChangeEmailRenderer.Emailed(e)) return;
         // The people involved, plus whoever watches the board; minus the actor and whoever muted the board or
         // turned its emails off.
         var people = ChangeEmailRenderer.PeopleInvolved(e);
@@ -67,7 +68,7 @@ public sealed partial class TaskEmailHandler(
         foreach (var user in recipients.Where(u => !already.Contains(u.Id)))
             db.Add(new PendingChangeEmail
             {
-                RecipientId = user.Id, BoardId = e.BoardId, ActorId = e.ActorId, Seq = e.Seq, TaskId = e.Task.Id,
+                RecipientId = user.Id, BoardId = e.BoardId, ActorId = e.ActorId, Seq = e.Seq, TaskId = e.Task!.Id,
                 Payload = payload, At = e.At,
             });
         await db.SaveChangesAsync(ct);
@@ -87,11 +88,24 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
     /// <summary>Everyone a change concerns: the task's people now, and whoever the change took off it.</summary>
     public static HashSet<Guid> PeopleInvolved(BoardEventDto e)
     {
-        var people = new HashSet<Guid>(new[] { e.Task.AssigneeId, e.Task.SupervisorId, e.Task.CreatedById }.OfType<Guid>());
+        var people = new HashSet<Guid>(new[] { e.Task!.AssigneeId, e.Task.SupervisorId, e.Task.CreatedById }.OfType<Guid>());
         foreach (var c in e.Changes.Where(c => c.Field is "assigneeId" or "supervisorId"))
             if (Guid.TryParse(c.From, out var previous)) people.Add(previous);
+        if (e.Type == BoardEventTypes.CommentAdded && e.Comment is { } comment) people.UnionWith(comment.Mentions);
         return people;
     }
+
+    /// <summary>What is worth an email: changes to a task and new comments — not a checklist tick, a reorder within
+    /// a column, a comment's edit or deletion, or a board-level change.</summary>
+    public static bool Emailed(BoardEventDto e) => e.Task is not null && e.Type switch
+    {
+        BoardEventTypes.TaskCreated or BoardEventTypes.TaskUpdated or BoardEventTypes.TaskDeleted or BoardEventTypes.CommentAdded => true,
+        BoardEventTypes.TaskMoved => e.Changes.Any(c => c.Field != "position"),
+        _ => false,
+    };
+
+    /// <summary>Fields a person reads about (where a card sits in its column is not one).</summary>
+    private static bool Shown(FieldChange c) => c.Field is not "position";
 
     /// <summary>What happened to one task over a burst.</summary>
     public sealed record TaskSummary(TaskDto Task, string Kind, IReadOnlyList<FieldChange> Changes);
@@ -101,12 +115,20 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
     public static List<TaskSummary> Net(IReadOnlyList<BoardEventDto> events)
     {
         var result = new List<TaskSummary>();
-        foreach (var group in events.OrderBy(e => e.Seq).GroupBy(e => e.Task.Id))
+        foreach (var group in events.Where(Emailed).OrderBy(e => e.Seq).GroupBy(e => e.Task!.Id))
         {
             var list = group.ToList();
+            var comments = list.Where(e => e.Type == BoardEventTypes.CommentAdded).SelectMany(e => e.Changes).Where(c => c.To is not null)
+                .Select(c => new FieldChange("comment", null, c.To)).ToList();
+            list = list.Where(e => e.Type != BoardEventTypes.CommentAdded).ToList();
+            if (list.Count == 0)
+            {
+                result.Add(new TaskSummary(group.Last().Task!, BoardEventTypes.CommentAdded, comments));
+                continue;
+            }
             var created = list.Any(e => e.Type == BoardEventTypes.TaskCreated);
             var deleted = list.Any(e => e.Type == BoardEventTypes.TaskDeleted);
-            var last = list[^1].Task;
+            var last = group.Last().Task!;
             if (created && deleted) continue;
             if (deleted)
             {
@@ -116,7 +138,7 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
             var firstFrom = new Dictionary<string, string?>();
             var lastTo = new Dictionary<string, string?>();
             var order = new List<string>();
-            foreach (var c in list.SelectMany(e => e.Changes))
+            foreach (var c in list.SelectMany(e => e.Changes).Where(Shown))
             {
                 if (!firstFrom.ContainsKey(c.Field))
                 {
@@ -127,6 +149,7 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
             }
             var changes = order.Where(f => created ? lastTo[f] is not null : firstFrom[f] != lastTo[f])
                 .Select(f => new FieldChange(f, firstFrom[f], lastTo[f])).ToList();
+            changes.AddRange(comments);
             if (!created && changes.Count == 0) continue;
             result.Add(new TaskSummary(last, created ? BoardEventTypes.TaskCreated : BoardEventTypes.TaskUpdated, changes));
         }
@@ -158,10 +181,11 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
         {
             BoardEventTypes.TaskCreated => $"{who} created “{t.Task.Title}”",
             BoardEventTypes.TaskDeleted => $"{who} deleted “{t.Task.Title}”",
+            BoardEventTypes.CommentAdded => $"{who} commented on “{t.Task.Title}”",
             _ => $"{who} changed “{t.Task.Title}”",
         };
         string Line(string kind, (string Label, string From, string To) l) =>
-            kind == BoardEventTypes.TaskCreated ? $"{l.Label}: {l.To}" : $"{l.Label}: {l.From} → {l.To}";
+            kind == BoardEventTypes.TaskCreated || l.Label == "Comment" ? $"{l.Label}: {l.To}" : $"{l.Label}: {l.From} → {l.To}";
         string TaskUrl(TaskDto t) => $"{composer.BaseUrl}/boards/{boardId}?task={t.Id}";
 
         string subject, headline;
@@ -170,7 +194,7 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
             var (t, l) = lines[0];
             headline = Headline(t);
             var summary = t.Kind == BoardEventTypes.TaskUpdated ? string.Join(", ", l.Take(2).Select(x => Line(t.Kind, x)))
-                : t.Kind == BoardEventTypes.TaskCreated ? "new task" : "deleted";
+                : t.Kind == BoardEventTypes.TaskCreated ? "new task" : t.Kind == BoardEventTypes.CommentAdded ? "new comment" : "deleted";
             subject = $"[{boardName}] {t.Task.Title} — {summary}";
         }
         else
@@ -236,6 +260,9 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
         "dueAt" => "Deadline",
         "assigneeId" => "Assignee",
         "supervisorId" => "Supervisor",
+        "labelIds" => "Labels",
+        "archivedAt" => "Archived",
+        "comment" => "Comment",
         _ => field,
     };
 }

@@ -9,6 +9,14 @@ public interface IBoardClient
     Task TaskCreated(BoardEventDto e);
     Task TaskUpdated(BoardEventDto e);
     Task TaskDeleted(BoardEventDto e);
+    Task TaskMoved(BoardEventDto e);
+    Task CommentAdded(BoardEventDto e);
+    Task CommentEdited(BoardEventDto e);
+    Task CommentDeleted(BoardEventDto e);
+    Task ChecklistItemAdded(BoardEventDto e);
+    Task ChecklistItemChanged(BoardEventDto e);
+    Task ChecklistItemDeleted(BoardEventDto e);
+    Task LabelsChanged(BoardEventDto e);
     /// <summary>Who has the board open now.</summary>
     Task PresenceChanged(PresenceDto presence);
     /// <summary>The board's latest seq (on join and periodically): a client behind it fetches what it lacks.</summary>
@@ -26,6 +34,14 @@ public static class BoardClientExtensions
     {
         BoardEventTypes.TaskCreated => client.TaskCreated(e),
         BoardEventTypes.TaskDeleted => client.TaskDeleted(e),
+        BoardEventTypes.TaskMoved => client.TaskMoved(e),
+        BoardEventTypes.CommentAdded => client.CommentAdded(e),
+        BoardEventTypes.CommentEdited => client.CommentEdited(e),
+        BoardEventTypes.CommentDeleted => client.CommentDeleted(e),
+        BoardEventTypes.ChecklistItemAdded => client.ChecklistItemAdded(e),
+        BoardEventTypes.ChecklistItemChanged => client.ChecklistItemChanged(e),
+        BoardEventTypes.ChecklistItemDeleted => client.ChecklistItemDeleted(e),
+        BoardEventTypes.LabelsChanged => client.LabelsChanged(e),
         _ => client.TaskUpdated(e),
     };
 }

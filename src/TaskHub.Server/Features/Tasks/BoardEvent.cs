@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using TaskHub.Server.Features.Boards;
@@ -11,21 +12,50 @@ public static class BoardEventTypes
     public const string TaskCreated = nameof(TaskCreated);
     public const string TaskUpdated = nameof(TaskUpdated);
     public const string TaskDeleted = nameof(TaskDeleted);
+    public const string TaskMoved = nameof(TaskMoved);
+    public const string CommentAdded = nameof(CommentAdded);
+    public const string CommentEdited = nameof(CommentEdited);
+    public const string CommentDeleted = nameof(CommentDeleted);
+    public const string ChecklistItemAdded = nameof(ChecklistItemAdded);
+    public const string ChecklistItemChanged = nameof(ChecklistItemChanged);
+    public const string ChecklistItemDeleted = nameof(ChecklistItemDeleted);
+    public const string LabelsChanged = nameof(LabelsChanged);
 }
 
 /// <summary>One field that changed: values as they appear on the wire (null when empty).</summary>
 public sealed record FieldChange(string Field, string? From, string? To);
 
-/// <summary>An event as clients see it: <c>{boardId, seq, type, task, actorId, changes, at}</c>.</summary>
-public sealed record BoardEventDto(Guid BoardId, long Seq, string Type, TaskDto Task, Guid? ActorId, IReadOnlyList<FieldChange> Changes, DateTime At)
+/// <summary>What an event is about besides its task: the comment, checklist item or label it concerns.</summary>
+public sealed record EventSubject(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CommentDto? Comment = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ChecklistItemDto? Item = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LabelDto? Label = null);
+
+/// <summary>
+/// An event as clients see it: <c>{boardId, seq, type, task, actorId, changes, at}</c>, plus <c>comment</c>,
+/// <c>item</c> or <c>label</c> when it concerns one. <c>task</c> is the task's current summary; null only for a
+/// board-level change (a label created, renamed or deleted).
+/// </summary>
+public sealed record BoardEventDto(Guid BoardId, long Seq, string Type, TaskDto? Task, Guid? ActorId, IReadOnlyList<FieldChange> Changes, DateTime At)
 {
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public CommentDto? Comment { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ChecklistItemDto? Item { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public LabelDto? Label { get; init; }
+
     /// <summary>The wire shape of a stored event: the one built when it was appended, else read back from its row.</summary>
-    public static BoardEventDto From(BoardEvent e) => e.Wire ?? new(
-        e.BoardId, e.Seq, e.Type,
-        JsonSerializer.Deserialize<TaskDto>(e.TaskJson, TaskHubJson.Options)!,
-        e.ActorId,
-        JsonSerializer.Deserialize<List<FieldChange>>(e.ChangesJson, TaskHubJson.Options)!,
-        e.At);
+    public static BoardEventDto From(BoardEvent e)
+    {
+        if (e.Wire is not null) return e.Wire;
+        var subject = e.SubjectJson is null ? null : JsonSerializer.Deserialize<EventSubject>(e.SubjectJson, TaskHubJson.Options);
+        return new(e.BoardId, e.Seq, e.Type,
+            JsonSerializer.Deserialize<TaskDto?>(e.TaskJson, TaskHubJson.Options),
+            e.ActorId,
+            JsonSerializer.Deserialize<List<FieldChange>>(e.ChangesJson, TaskHubJson.Options)!,
+            e.At)
+        {
+            Comment = subject?.Comment, Item = subject?.Item, Label = subject?.Label,
+        };
+    }
 }
 
 /// <summary>
@@ -45,6 +75,8 @@ public sealed class BoardEvent
     public Guid? ActorId { get; set; }
     public required string TaskJson { get; set; }
     public required string ChangesJson { get; set; }
+    /// <summary>The comment, checklist item or label the event concerns (an <see cref="EventSubject"/>), if any.</summary>
+    public string? SubjectJson { get; set; }
     public DateTime At { get; set; }
 
     /// <summary>The wire shape, built once when the event is appended (not stored: the columns above are).</summary>

@@ -73,25 +73,37 @@ public sealed class BoardWrite(TaskHubDbContext db, Guid boardId, Guid? actorId,
 
     /// <summary>
     /// Records what happened to <paramref name="task"/> (added, changed or removed through <see cref="Db"/>) as
-    /// the board's next event: a changed task gets its next version, creation and change times are stamped
-    /// (<see cref="AuditTimestamps"/>), and the event's wire shape is built once and returned.
+    /// the board's next event: a task whose own fields changed gets its next version, creation and change times
+    /// are stamped (<see cref="AuditTimestamps"/>), and the event's wire shape is built once and returned.
+    /// <paramref name="subject"/> carries the comment, checklist item or label the change concerns; a board-level
+    /// change (a label) has no task.
     /// </summary>
-    public BoardEventDto Record(string type, TaskItem task, IReadOnlyList<FieldChange> changes)
+    public BoardEventDto Record(string type, TaskItem? task, IReadOnlyList<FieldChange> changes, EventSubject? subject = null)
     {
-        var entry = db.Entry(task);
-        entry.DetectChanges();
-        if (entry.State == EntityState.Modified) task.Version++;
-        AuditTimestamps.Stamp(entry, now);
-        var wire = new BoardEventDto(boardId, _next++, type, TaskDto.From(task), actorId, changes, now);
+        TaskDto? summary = null;
+        if (task is not null)
+        {
+            var entry = db.Entry(task);
+            entry.DetectChanges();
+            if (entry.State == EntityState.Modified && entry.Properties.Any(p => p.IsModified && !TaskItem.Unversioned.Contains(p.Metadata.Name)))
+                task.Version++;
+            AuditTimestamps.Stamp(entry, now);
+            summary = TaskDto.From(task);
+        }
+        var wire = new BoardEventDto(boardId, _next++, type, summary, actorId, changes, now)
+        {
+            Comment = subject?.Comment, Item = subject?.Item, Label = subject?.Label,
+        };
         db.BoardEvents.Add(new BoardEvent
         {
             BoardId = boardId,
             Seq = wire.Seq,
             Type = type,
-            TaskId = task.Id,
+            TaskId = task?.Id ?? Guid.Empty,
             ActorId = actorId,
-            TaskJson = JsonSerializer.Serialize(wire.Task, TaskHubJson.Options),
+            TaskJson = JsonSerializer.Serialize(summary, TaskHubJson.Options),
             ChangesJson = JsonSerializer.Serialize(changes, TaskHubJson.Options),
+            SubjectJson = subject is null ? null : JsonSerializer.Serialize(subject, TaskHubJson.Options),
             At = now,
             Wire = wire,
         });

@@ -33,6 +33,8 @@ public static class TaskChanges
         Track(c, "dueAt", before.DueAt, after.DueAt, v => v is null ? null : Format(v));
         Track(c, "assigneeId", before.AssigneeId, after.AssigneeId, v => v?.ToString());
         Track(c, "supervisorId", before.SupervisorId, after.SupervisorId, v => v?.ToString());
+        Track(c, "labelIds", before.LabelIds, after.LabelIds, v => v == "" ? null : v);
+        Track(c, "archivedAt", before.ArchivedAt, after.ArchivedAt, v => v is null ? null : Format(v));
         return c;
     }
 
@@ -41,6 +43,7 @@ public static class TaskChanges
     {
         Id = t.Id, BoardId = t.BoardId, Title = t.Title, Description = t.Description, Status = t.Status,
         Priority = t.Priority, DueAt = t.DueAt, AssigneeId = t.AssigneeId, SupervisorId = t.SupervisorId,
+        LabelIds = t.LabelIds, ArchivedAt = t.ArchivedAt, Position = t.Position,
     };
 
     /// <summary>Sets the status; moving to done stamps completedAt, leaving done clears it.</summary>

@@ -26,8 +26,23 @@ public sealed class TaskItem : IAuditable
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public DateTime? CompletedAt { get; set; }
-    /// <summary>Incremented on every change; exposed as the ETag and checked against If-Match.</summary>
+    /// <summary>Incremented on every change of the task's own fields; exposed as the ETag and checked against If-Match.
+    /// (Its place in the column, its comment and checklist counts do not count: see <see cref="Unversioned"/>.)</summary>
     public int Version { get; set; } = 1;
+    /// <summary>Its place in its column: columns are ordered by byte-wise comparison of positions, ties by id.</summary>
+    public string Position { get; set; } = "";
+    /// <summary>The board labels on the task, as comma-separated ids (at most <see cref="TaskRules.LabelsMax"/>).</summary>
+    public string LabelIds { get; set; } = "";
+    public int CommentCount { get; set; }
+    public int ChecklistDone { get; set; }
+    public int ChecklistTotal { get; set; }
+    public DateTime? ArchivedAt { get; set; }
+
+    /// <summary>Properties whose change does not make someone else's edit of the task stale.</summary>
+    public static readonly IReadOnlySet<string> Unversioned = new HashSet<string>
+        { nameof(Position), nameof(CommentCount), nameof(ChecklistDone), nameof(ChecklistTotal), nameof(UpdatedAt) };
+
+    public IReadOnlyList<Guid> Labels => LabelIds.Length == 0 ? [] : LabelIds.Split(',').Select(Guid.Parse).ToList();
     public Board Board { get; set; } = null!;
 }
 
@@ -35,6 +50,7 @@ public static class TaskRules
 {
     public const int TitleMax = 200;
     public const int DescriptionMax = 10_000;
+    public const int LabelsMax = 20;
 }
 
 internal sealed class TaskItemConfiguration : IEntityTypeConfiguration<TaskItem>
@@ -54,5 +70,7 @@ internal sealed class TaskItemConfiguration : IEntityTypeConfiguration<TaskItem>
         b.HasIndex(t => new { t.BoardId, t.Status });
         b.HasIndex(t => new { t.AssigneeId, t.Status });
         b.HasIndex(t => t.DueAt);
+        b.Property(t => t.Position).HasMaxLength(Positions.Longest + 8).IsUnicode(false);
+        b.Property(t => t.LabelIds).HasMaxLength(TaskRules.LabelsMax * 37).IsUnicode(false);
     }
 }

@@ -21,13 +21,18 @@ public static class TasksApi
         api.MapGet("/tasks/{taskId:guid}", GetTask);
         api.MapPatch("/tasks/{taskId:guid}", UpdateTask);
         api.MapDelete("/tasks/{taskId:guid}", DeleteTask);
+        api.MapPost("/tasks/{taskId:guid}/move", MoveTask);
+        api.MapPost("/tasks/{taskId:guid}/archive", (Guid taskId, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct) =>
+            SetArchivedAsync(taskId, true, http, db, stream, me, ct));
+        api.MapPost("/tasks/{taskId:guid}/unarchive", (Guid taskId, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct) =>
+            SetArchivedAsync(taskId, false, http, db, stream, me, ct));
         api.MapGet("/me/tasks", ListMyTasks);
         return app;
     }
 
     public static async Task<Results<Ok<List<TaskDto>>, ValidationProblem, ProblemHttpResult>> ListBoardTasks(
         Guid boardId, HttpContext http, TaskHubDbContext db, CurrentUser me,
-        string? status, string? assigneeId, string? priority, string? dueBefore, CancellationToken ct)
+        string? status, string? assigneeId, string? priority, string? dueBefore, string? labelId, bool? archived, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var statuses = QueryFilters.ParseEnumList<TaskState>(errors, "status", status);
@@ -44,6 +49,7 @@ public static class TasksApi
             if (DateTimeOffset.TryParse(dueBefore, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var d)) before = d.UtcDateTime;
             else errors.Add("dueBefore", "Must be an ISO-8601 date and time, e.g. 2026-11-23T09:00:00Z.");
         }
+        if (labelId is not null && !Guid.TryParse(labelId, out _)) errors.Add("labelId", "Must be a label id.");
         if (errors.Any) return errors.ToProblem();
 
         // The board's seq is read before its tasks: a client that loads the list and then joins the hub with
@@ -58,8 +64,11 @@ public static class TasksApi
         if (priorities is not null) query = query.Where(t => priorities.Contains(t.Priority));
         if (assignee is not null) query = query.Where(t => t.AssigneeId == assignee);
         if (before is not null) query = query.Where(t => t.DueAt != null && t.DueAt < before);
-        var tasks = await query.OrderBy(t => t.CreatedAt).ThenBy(t => t.Id).ToListAsync(ct);
-        return TypedResults.Ok(tasks.Select(TaskDto.From).ToList());
+        if (labelId is not null) query = query.Where(t => t.LabelIds.Contains(labelId.ToLowerInvariant()));
+        query = archived == true ? query.Where(t => t.ArchivedAt != null) : query.Where(t => t.ArchivedAt == null);
+        var tasks = await query.ToListAsync(ct);
+        // Each column in its order: byte-wise by position, ties by id.
+        return TypedResults.Ok(tasks.OrderBy(t => t.Status).ThenBy(t => t.Position, StringComparer.Ordinal).ThenBy(t => t.Id).Select(TaskDto.From).ToList());
     }
 
     public static async Task<Results<Ok<List<TaskDto>>, ValidationProblem>> ListMyTasks(
@@ -86,9 +95,10 @@ public static class TasksApi
         var title = request.Title.Trim();
         errors.Check(title.Length > 0, "title", "Title is required.");
         await CheckPeopleAsync(db, errors, boardId, request.AssigneeId, request.SupervisorId, ct);
+        var labels = await CheckLabelsAsync(db, errors, boardId, request.LabelIds, ct);
         if (errors.Any) return errors.ToProblem();
 
-        var created = await stream.WriteAsync(boardId, me.Id, write =>
+        var created = await stream.WriteAsync(boardId, me.Id, async write =>
         {
             var task = new TaskItem
             {
@@ -102,8 +112,10 @@ public static class TasksApi
                 CreatedById = me.Id,
             };
             TaskChanges.SetStatus(task, request.Status ?? TaskState.Todo, write.Now);
+            task.LabelIds = labels;
+            task.Position = Positions.Between(await LastPositionAsync(db, boardId, task.Status, ct), null); // the bottom of its column
             write.Db.Tasks.Add(task);
-            return Task.FromResult(write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task)).Task);
+            return write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task)).Task!;
         }, ct);
 
         http.Response.Headers.ETag = created.ETag;
@@ -158,13 +170,14 @@ public static class TasksApi
             if (request.DueAt.HasValue) task.DueAt = request.DueAt.Value?.UtcDateTime;
             if (request.AssigneeId.HasValue) task.AssigneeId = request.AssigneeId.Value;
             if (request.SupervisorId.HasValue) task.SupervisorId = request.SupervisorId.Value;
+            if (request.LabelIds.HasValue) task.LabelIds = await CheckLabelsAsync(db, errors, member.BoardId, request.LabelIds.Value, ct);
             await CheckPeopleAsync(db, errors, member.BoardId,
                 task.AssigneeId != before.AssigneeId ? task.AssigneeId : null,
                 task.SupervisorId != before.SupervisorId ? task.SupervisorId : null, ct);
             if (errors.Any) return errors.ToProblem(); // nothing recorded: the write rolls back
 
             var changes = TaskChanges.Diff(before, task);
-            var dto = changes.Count == 0 ? TaskDto.From(task) : write.Record(BoardEventTypes.TaskUpdated, task, changes).Task;
+            var dto = changes.Count == 0 ? TaskDto.From(task) : write.Record(BoardEventTypes.TaskUpdated, task, changes).Task!;
             http.Response.Headers.ETag = dto.ETag;
             return TypedResults.Ok(dto);
         }, ct);
@@ -187,6 +200,115 @@ public static class TasksApi
             write.Record(BoardEventTypes.TaskDeleted, task, []);
             return TypedResults.NoContent();
         }, ct);
+    }
+
+    /// <summary>
+    /// Puts the task in a column right after <c>afterId</c> (absent: at the top): one row gets a position between
+    /// its new neighbours. Under the board's lock, so two cards dropped into one slot at once both land, one after
+    /// the other, in the same order for everyone.
+    /// </summary>
+    public static async Task<Results<Ok<TaskDto>, ValidationProblem, ProblemHttpResult>> MoveTask(
+        Guid taskId, MoveTaskRequest request, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct)
+    {
+        var member = await TaskAccess.FindAsync(db, taskId, me.Id, ct);
+        if (member is null) return Problems.NotFound("Task");
+        if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot move tasks.");
+        if (request.AfterId == taskId) return FieldErrors.Single("afterId", "A task cannot go after itself.");
+        var status = request.Status!.Value;
+
+        return await stream.WriteAsync<Results<Ok<TaskDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
+        {
+            var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
+            if (task is null) return Problems.NotFound("Task");
+            if (!BoardWrite.IsExpected(http.Request.Headers.IfMatch, task.Version))
+                return Problems.PreconditionFailed($"The task was changed since you loaded it (it is now at version {task.Version}).");
+            string? previous = null;
+            if (request.AfterId is { } afterId)
+            {
+                previous = await db.Tasks.Where(t => t.Id == afterId && t.BoardId == task.BoardId && t.Status == status && t.ArchivedAt == null)
+                    .Select(t => t.Position).SingleOrDefaultAsync(ct);
+                if (previous is null) return FieldErrors.Single("afterId", "Must be a task in that column of this board.");
+            }
+            var next = await db.Tasks
+                .Where(t => t.BoardId == task.BoardId && t.Status == status && t.ArchivedAt == null && t.Id != task.Id
+                            && (previous == null || string.Compare(t.Position, previous) > 0))
+                .OrderBy(t => t.Position).ThenBy(t => t.Id).Select(t => t.Position).FirstOrDefaultAsync(ct);
+            var before = TaskChanges.Snapshot(task);
+            TaskChanges.SetStatus(task, status, write.Now);
+            var position = next == previous && next is not null ? null : Positions.Between(previous, next);
+            if (position is null || position.Length > Positions.Longest)
+            {
+                await RespreadAsync(write, task, before, request.AfterId, ct);
+                return TypedResults.Ok(TaskDto.From(task));
+            }
+            if (position == task.Position && before.Status == task.Status) return TypedResults.Ok(TaskDto.From(task));
+            task.Position = position;
+            var changes = TaskChanges.Diff(before, task);
+            changes.Add(new FieldChange("position", before.Position, position));
+            var dto = write.Record(BoardEventTypes.TaskMoved, task, changes).Task!;
+            http.Response.Headers.ETag = dto.ETag;
+            return TypedResults.Ok(dto);
+        }, ct);
+    }
+
+    /// <summary>The rare case of a gap worn out by many inserts: the column gets fresh, short positions, each a move.</summary>
+    private static async Task RespreadAsync(BoardWrite write, TaskItem moving, TaskItem movingBefore, Guid? afterId, CancellationToken ct)
+    {
+        var column = (await write.Db.Tasks.Where(t => t.BoardId == moving.BoardId && t.Status == moving.Status && t.ArchivedAt == null && t.Id != moving.Id)
+            .ToListAsync(ct)).OrderBy(t => t.Position, StringComparer.Ordinal).ThenBy(t => t.Id).ToList();
+        column.Insert(afterId is null ? 0 : column.FindIndex(t => t.Id == afterId) + 1, moving);
+        var keys = Positions.Spread(column.Count);
+        for (var i = 0; i < column.Count; i++)
+        {
+            var task = column[i];
+            var old = task.Position;
+            task.Position = keys[i];
+            var changes = new List<FieldChange>();
+            if (task == moving) changes.AddRange(TaskChanges.Diff(movingBefore, task));
+            changes.Add(new FieldChange("position", old, keys[i]));
+            write.Record(BoardEventTypes.TaskMoved, task, changes);
+        }
+    }
+
+    private static async Task<Results<Ok<TaskDto>, ProblemHttpResult>> SetArchivedAsync(
+        Guid taskId, bool archive, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct)
+    {
+        var member = await TaskAccess.FindAsync(db, taskId, me.Id, ct);
+        if (member is null) return Problems.NotFound("Task");
+        if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot archive tasks.");
+        return await stream.WriteAsync<Results<Ok<TaskDto>, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
+        {
+            var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
+            if (task is null) return Problems.NotFound("Task");
+            if ((task.ArchivedAt is not null) == archive) return TypedResults.Ok(TaskDto.From(task));
+            var before = TaskChanges.Snapshot(task);
+            task.ArchivedAt = archive ? write.Now : null;
+            // Restored to the bottom of its column.
+            if (!archive) task.Position = Positions.Between(await LastPositionAsync(db, task.BoardId, task.Status, ct), null);
+            var dto = write.Record(BoardEventTypes.TaskUpdated, task, TaskChanges.Diff(before, task)).Task!;
+            http.Response.Headers.ETag = dto.ETag;
+            return TypedResults.Ok(dto);
+        }, ct);
+    }
+
+    /// <summary>The last position in a column (its bottom), or null when it is empty.</summary>
+    private static Task<string?> LastPositionAsync(TaskHubDbContext db, Guid boardId, TaskState status, CancellationToken ct) =>
+        db.Tasks.Where(t => t.BoardId == boardId && t.Status == status && t.ArchivedAt == null)
+            .OrderByDescending(t => t.Position).Select(t => t.Position).FirstOrDefaultAsync(ct);
+
+    /// <summary>Labels must be the board's own (400 naming <c>labelIds</c>); returns them as stored.</summary>
+    private static async Task<string> CheckLabelsAsync(TaskHubDbContext db, FieldErrors errors, Guid boardId, List<Guid>? labelIds, CancellationToken ct)
+    {
+        var wanted = (labelIds ?? []).Distinct().ToList();
+        if (wanted.Count == 0) return "";
+        if (wanted.Count > TaskRules.LabelsMax)
+        {
+            errors.Add("labelIds", $"At most {TaskRules.LabelsMax} labels.");
+            return "";
+        }
+        var found = await db.Set<Label>().Where(l => l.BoardId == boardId && wanted.Contains(l.Id)).Select(l => l.Id).ToListAsync(ct);
+        if (found.Count != wanted.Count) errors.Add("labelIds", "Every label must belong to this board.");
+        return string.Join(',', wanted.Order());
     }
 
     /// <summary>Assignee and supervisor must be members of the task's board.</summary>

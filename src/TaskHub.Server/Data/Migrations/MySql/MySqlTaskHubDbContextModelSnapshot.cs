@@ -398,6 +398,9 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.Property<long>("Seq")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("SubjectJson")
+                        .HasColumnType("longtext");
+
                     b.Property<Guid>("TaskId")
                         .HasColumnType("char(36)");
 
@@ -420,17 +423,132 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.ToTable("board_events", (string)null);
                 });
 
+            modelBuilder.Entity("TaskHub.Server.Features.Tasks.ChecklistItem", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("char(36)");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<bool>("Done")
+                        .HasColumnType("tinyint(1)");
+
+                    b.Property<string>("Position")
+                        .IsRequired()
+                        .HasMaxLength(208)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(208)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("Position"), "ascii");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("varchar(500)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("TaskId");
+
+                    b.ToTable("checklist_items", (string)null);
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Tasks.Comment", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("char(36)");
+
+                    b.Property<Guid?>("AuthorId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasMaxLength(10000)
+                        .HasColumnType("varchar(10000)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("datetime(6)");
+
+                    b.Property<DateTime?>("EditedAt")
+                        .HasColumnType("datetime(6)");
+
+                    b.Property<string>("Mentions")
+                        .IsRequired()
+                        .HasMaxLength(740)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(740)");
+
+                    b.Property<Guid>("TaskId")
+                        .HasColumnType("char(36)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("AuthorId");
+
+                    b.HasIndex("TaskId", "CreatedAt");
+
+                    b.ToTable("comments", (string)null);
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Tasks.Label", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("char(36)");
+
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<string>("Color")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("varchar(16)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("varchar(40)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BoardId");
+
+                    b.ToTable("labels", (string)null);
+                });
+
             modelBuilder.Entity("TaskHub.Server.Features.Tasks.TaskItem", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("char(36)");
 
+                    b.Property<DateTime?>("ArchivedAt")
+                        .HasColumnType("datetime(6)");
+
                     b.Property<Guid?>("AssigneeId")
                         .HasColumnType("char(36)");
 
                     b.Property<Guid>("BoardId")
                         .HasColumnType("char(36)");
+
+                    b.Property<int>("ChecklistDone")
+                        .HasColumnType("int");
+
+                    b.Property<int>("ChecklistTotal")
+                        .HasColumnType("int");
+
+                    b.Property<int>("CommentCount")
+                        .HasColumnType("int");
 
                     b.Property<DateTime?>("CompletedAt")
                         .HasColumnType("datetime(6)");
@@ -447,6 +565,21 @@ namespace TaskHub.Server.Data.Migrations.MySql
 
                     b.Property<DateTime?>("DueAt")
                         .HasColumnType("datetime(6)");
+
+                    b.Property<string>("LabelIds")
+                        .IsRequired()
+                        .HasMaxLength(740)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(740)");
+
+                    b.Property<string>("Position")
+                        .IsRequired()
+                        .HasMaxLength(208)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(208)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("Position"), "ascii");
 
                     b.Property<string>("Priority")
                         .IsRequired()
@@ -547,6 +680,38 @@ namespace TaskHub.Server.Data.Migrations.MySql
                 });
 
             modelBuilder.Entity("TaskHub.Server.Features.Tasks.BoardEvent", b =>
+                {
+                    b.HasOne("TaskHub.Server.Features.Boards.Board", null)
+                        .WithMany()
+                        .HasForeignKey("BoardId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Tasks.ChecklistItem", b =>
+                {
+                    b.HasOne("TaskHub.Server.Features.Tasks.TaskItem", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Tasks.Comment", b =>
+                {
+                    b.HasOne("TaskHub.Server.Features.Auth.User", null)
+                        .WithMany()
+                        .HasForeignKey("AuthorId")
+                        .OnDelete(DeleteBehavior.SetNull);
+
+                    b.HasOne("TaskHub.Server.Features.Tasks.TaskItem", null)
+                        .WithMany()
+                        .HasForeignKey("TaskId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Tasks.Label", b =>
                 {
                     b.HasOne("TaskHub.Server.Features.Boards.Board", null)
                         .WithMany()
