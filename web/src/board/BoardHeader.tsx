@@ -2,6 +2,7 @@ import type { Board } from '../api/types';
 import { currentUser } from '../api/client';
 import type { BoardStore } from '../sync';
 import { Avatar } from '../ui/Avatar';
+import { BoardNotifications } from './BoardNotifications';
 import { Link } from '../ui/router';
 import { selectPresence, useBoardState } from './useBoardState';
 
@@ -22,6 +23,7 @@ export function BoardHeader({ board, store, canEdit, onMembers, onNewTask }: Pro
         {others.length > 5 && <span className="more">+{others.length - 5}</span>}
       </div>
       <div className="board-actions">
+        <BoardNotifications boardId={board.id} />
         <Link to={`/boards/${board.id}/reports`} className="btn btn-ghost">Reports</Link>
         <button className="btn btn-ghost" onClick={onMembers}>Members</button>
         {canEdit && <button className="btn btn-primary" onClick={onNewTask}>New task</button>}
