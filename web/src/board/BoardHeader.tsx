@@ -18,7 +18,7 @@ export function BoardHeader({ board, store, canEdit, onMembers, onNewTask }: Pro
         <h1>{board.name}</h1>
         <span className="role-pill">{board.role}</span>
       </div>
-      <div className="presence" aria-label="People viewing this board">
+      <div className="presence" role="group" aria-label="People viewing this board">
         {others.slice(0, 5).map(p => <Avatar key={p.userId} id={p.userId} name={p.displayName} size={26} title={`${p.displayName} is viewing`} />)}
         {others.length > 5 && <span className="more">+{others.length - 5}</span>}
       </div>
