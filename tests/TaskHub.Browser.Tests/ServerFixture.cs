@@ -169,5 +169,13 @@ public sealed class ApiClient : IDisposable
     public Task<JsonObject> PatchTask(string id, object body) => Send(HttpMethod.Patch, $"/api/tasks/{id}", body);
     public async Task<JsonArray> Tasks(string boardId) => (JsonArray)(await Send(HttpMethod.Get, $"/api/boards/{boardId}/tasks"))["items"]!;
 
+    /// <summary>The inbox's unread count (the <c>X-Unread-Count</c> header of <c>GET /api/me/notifications</c>).</summary>
+    public async Task<int> UnreadCount()
+    {
+        using var r = await _http.GetAsync("/api/me/notifications");
+        r.EnsureSuccessStatusCode();
+        return int.Parse(r.Headers.GetValues("X-Unread-Count").Single(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public void Dispose() => _http.Dispose();
 }

@@ -5,6 +5,8 @@ import { BoardPage } from './board/BoardPage';
 import { BoardsPage } from './boards/BoardsPage';
 import { ReportsPage } from './reports/ReportsPage';
 import { SettingsPage } from './settings/SettingsPage';
+import { InboxBell } from './inbox/InboxBell';
+import { HubProvider } from './session';
 import { MyTasksPage } from './tasks/MyTasksPage';
 import { Avatar } from './ui/Avatar';
 import { Link, navigate, usePath } from './ui/router';
@@ -49,23 +51,26 @@ function Shell() {
     <Link to={to} className={`nav-link ${active ? 'active' : ''}`}>{label}</Link>
   );
   return (
-    <div className="app">
-      <header className="topbar">
-        <Link to="/" className="brand"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</Link>
-        <nav aria-label="Main">
-          {nav('/', 'Boards', path === '/' || path.startsWith('/boards'))}
-          {nav('/my-tasks', 'My tasks', path === '/my-tasks')}
-          {nav('/settings', 'Settings', path === '/settings')}
-        </nav>
-        <div className="topbar-right">
-          <button className="icon-btn" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
-          <Avatar name={user.displayName} id={user.id} size={28} />
-          <button className="btn btn-ghost" onClick={() => void api.logout().then(
-            () => navigate('/login'),
-            e => { navigate('/login'); toasts.fail('Logged out on this device, but the server did not confirm', e, 'Log in and out again to end the session everywhere.'); })}>Log out</button>
-        </div>
-      </header>
-      <main className="main">{page}</main>
-    </div>
+    <HubProvider key={user.id}>
+      <div className="app">
+        <header className="topbar">
+          <Link to="/" className="brand"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</Link>
+          <nav aria-label="Main">
+            {nav('/', 'Boards', path === '/' || path.startsWith('/boards'))}
+            {nav('/my-tasks', 'My tasks', path === '/my-tasks')}
+            {nav('/settings', 'Settings', path === '/settings')}
+          </nav>
+          <div className="topbar-right">
+            <InboxBell />
+            <button className="icon-btn" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
+            <Avatar name={user.displayName} id={user.id} size={28} />
+            <button className="btn btn-ghost" onClick={() => void api.logout().then(
+              () => navigate('/login'),
+              e => { navigate('/login'); toasts.fail('Logged out on this device, but the server did not confirm', e, 'Log in and out again to end the session everywhere.'); })}>Log out</button>
+          </div>
+        </header>
+        <main className="main">{page}</main>
+      </div>
+    </HubProvider>
   );
 }

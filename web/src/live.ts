@@ -1,9 +1,10 @@
-// One SignalR connection per open board. Events go through BoardFeed into the board's store (catch-up by seq);
+// An open board on the session's hub connection (src/hub.ts): `JoinBoard(boardId, appliedSeq)` on open and on every
+// reconnect, `LeaveBoard` on close. Events go through BoardFeed into the board's store (catch-up by seq);
 // connection state and presence go into the store too.
-import * as signalR from '@microsoft/signalr';
-import { accessToken, api } from './api/client';
+import { api } from './api/client';
 import type { BoardAccessRevoked, BoardEvent, BoardHead, PresenceChanged } from './api/types';
 import { BOARD_EVENT_TYPES } from './api/types';
+import type { AppHub } from './hub';
 import { BoardFeed, type Applied, type BoardStore } from './sync';
 
 export interface LiveHandlers {
@@ -14,53 +15,59 @@ export interface LiveHandlers {
 }
 
 export class BoardLive {
-  private readonly conn: signalR.HubConnection;
   private readonly feed: BoardFeed;
+  private readonly off: (() => void)[] = [];
   private stopped = false;
+  private joined = false;
 
-  constructor(private readonly boardId: string, private readonly store: BoardStore, private readonly h: LiveHandlers) {
+  constructor(private readonly hub: AppHub, private readonly boardId: string, private readonly store: BoardStore, private readonly h: LiveHandlers) {
     this.feed = new BoardFeed(store, after => api.events(boardId, after), h.onApplied,
       e => h.onError("Couldn't load the changes you missed", e, 'Retrying in a few seconds.'));
-    this.conn = new signalR.HubConnectionBuilder()
-      .withUrl('/hubs/board', { accessTokenFactory: () => accessToken(), skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
-      .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(10_000, 500 * 2 ** Math.min(ctx.previousRetryCount, 5)) })
-      .configureLogging(signalR.LogLevel.None)
-      .build();
     const onEvent = (e: BoardEvent) => { if (e.boardId === this.boardId) this.feed.feed([e]); };
-    for (const type of BOARD_EVENT_TYPES) this.conn.on(type, onEvent);
-    this.conn.on('PresenceChanged', (p: PresenceChanged) => { if (p.boardId === this.boardId) store.setPresence(p.users); });
-    this.conn.on('BoardHead', (p: BoardHead) => { if (p.boardId === this.boardId) this.feed.head(p.seq); });
-    this.conn.on('BoardAccessRevoked', (p: BoardAccessRevoked) => { if (p.boardId === this.boardId) h.onRevoked(); });
-    this.conn.onreconnecting(() => store.setConnection('reconnecting'));
-    this.conn.onreconnected(async () => { await this.join(); store.setConnection('connected'); });
-    this.conn.onclose(() => { if (!this.stopped) { store.setConnection('disconnected'); setTimeout(() => void this.start(), 3000); } });
+    for (const type of BOARD_EVENT_TYPES) this.off.push(hub.on(type, onEvent));
+    this.off.push(
+      hub.on<PresenceChanged>('PresenceChanged', p => { if (p.boardId === this.boardId) store.setPresence(p.users); }),
+      hub.on<BoardHead>('BoardHead', p => { if (p.boardId === this.boardId) this.feed.head(p.seq); }),
+      hub.on<BoardAccessRevoked>('BoardAccessRevoked', p => { if (p.boardId === this.boardId) h.onRevoked(); }),
+      hub.onState(s => { if (s !== 'connected') { this.joined = false; store.setConnection(s); } }),
+      hub.onConnected(() => void this.join()),
+    );
   }
 
-  async start(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      await this.conn.start();
-      await this.join();
-      this.store.setConnection('connected');
-    } catch {
-      // Not an error to toast: the "Reconnecting…" banner shows it, and it is retried until the board is closed.
-      this.store.setConnection('reconnecting');
-      if (!this.stopped) setTimeout(() => void this.start(), 2000);
-    }
+  /** Joins now if the session's connection is up; otherwise on its next connection. */
+  start(): void {
+    if (this.hub.state === 'connected') void this.join();
+    else this.store.setConnection(this.hub.state);
   }
 
   private async join() {
-    await this.conn.invoke('JoinBoard', this.boardId, this.store.appliedSeq);
+    if (this.stopped) return;
+    try {
+      await this.hub.invoke('JoinBoard', this.boardId, this.store.appliedSeq);
+      if (this.stopped) { await this.leave(); return; } // closed while joining: the connection outlives the board
+      this.joined = true;
+      this.store.setConnection('connected');
+    } catch {
+      // Not an error to toast: the "Reconnecting…" banner shows it, and the join is retried until the board is closed
+      // (a dropped connection re-joins on its own when it comes back).
+      this.store.setConnection('reconnecting');
+      setTimeout(() => { if (!this.stopped && this.hub.state === 'connected') void this.join(); }, 2000);
+    }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     this.feed.stop();
+    this.off.forEach(off => off());
+    if (this.joined) await this.leave();
+  }
+
+  private async leave() {
     try {
-      if (this.conn.state === signalR.HubConnectionState.Connected) await this.conn.invoke('LeaveBoard', this.boardId);
-    } catch {
-      // The board is closing: LeaveBoard is a courtesy, the hub drops presence when the connection closes anyway.
+      if (this.hub.state === 'connected') await this.hub.invoke('LeaveBoard', this.boardId);
+    } catch (e) {
+      // The connection outlives the board, so the server would go on showing this person on it.
+      this.h.onError("Couldn't leave the board's live updates", e, 'Others may see you on that board until you reload the page.');
     }
-    await this.conn.stop();
   }
 }

@@ -1,7 +1,7 @@
 // REST client: JSON, bearer tokens, refresh-once-on-401 with rotation (single-flight).
 // Request and response types come from the OpenAPI document (./schema.d.ts, generated) through ./types.
 import type { paths } from './schema';
-import type { AuthResponse, BoardEvent, Role, Task, TaskCreate, TaskPatch, User, Wire } from './types';
+import type { AuthResponse, BoardEvent, Notification, Role, Task, TaskCreate, TaskPatch, User, Wire } from './types';
 
 export class ApiError extends Error {
   constructor(public status: number, message: string, public fields: Record<string, string[]> = {}, public etag: string | null = null) {
@@ -96,8 +96,9 @@ const send = async <P extends keyof paths, M extends Exclude<Method, 'get'>>(met
   (await request<Res<P, M>>(method.toUpperCase(), url, body, headers)).data;
 
 export const api = {
-  async register(email: string, password: string, displayName: string) {
-    await send('post', '/api/auth/register', '/api/auth/register', { email, password, displayName });
+  /** `timeZone`: an IANA id (the server answers 400 with errors.timeZone for one it does not know). */
+  async register(email: string, password: string, displayName: string, timeZone?: string) {
+    await send('post', '/api/auth/register', '/api/auth/register', timeZone ? { email, password, displayName, timeZone } : { email, password, displayName });
     return api.login(email, password);
   },
   async login(email: string, password: string) {
@@ -118,6 +119,15 @@ export const api = {
   deleteMe: (password: string) => send('delete', '/api/me', '/api/me', { password }),
   notifications: () => get('/api/me/notification-settings', '/api/me/notification-settings'),
   saveNotifications: (b: Body<'/api/me/notification-settings', 'put'>) => send('put', '/api/me/notification-settings', '/api/me/notification-settings', b),
+  async inbox(before?: string): Promise<{ items: Notification[]; unread: number }> {
+    const url = before ? `/api/me/notifications?before=${encodeURIComponent(before)}` : '/api/me/notifications';
+    const r = await request<Res<'/api/me/notifications', 'get'>>('GET', url);
+    return { items: r.data, unread: Number(r.headers.get('X-Unread-Count') ?? 0) };
+  },
+  markRead: (b: Body<'/api/me/notifications/read', 'post'>) => send('post', '/api/me/notifications/read', '/api/me/notifications/read', b),
+  boardNotifications: (id: string) => get('/api/boards/{boardId}/notification-settings', `/api/boards/${id}/notification-settings`),
+  saveBoardNotifications: (id: string, b: Body<'/api/boards/{boardId}/notification-settings', 'put'>) =>
+    send('put', '/api/boards/{boardId}/notification-settings', `/api/boards/${id}/notification-settings`, b),
   myTasks: () => get('/api/me/tasks', '/api/me/tasks'),
   boards: () => get('/api/boards', '/api/boards'),
   board: (id: string) => get('/api/boards/{boardId}', `/api/boards/${id}`),

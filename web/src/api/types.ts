@@ -26,6 +26,10 @@ export type User = Wire<Schemas['UserDto']>;
 export type AuthResponse = Wire<Schemas['AuthResponse']>;
 export type NotificationSettings = Wire<Schemas['NotificationSettingsDto']>;
 export type Digest = Schemas['DigestCadence'];
+/** An inbox item (GET /api/me/notifications, and the hub's NotificationAdded). */
+export type Notification = Wire<Schemas['NotificationDto']>;
+export type NotificationLevel = NonNullable<Schemas['NotificationLevel']>;
+export type BoardNotificationSettings = Wire<Schemas['BoardNotificationSettingsDto']>;
 export type Report = Wire<Schemas['ProgressReport']>;
 export type Change = Schemas['FieldChange'];
 /** A PATCH /api/tasks/{id} body: leave a field out to keep it, null clears it. */

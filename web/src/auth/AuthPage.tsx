@@ -1,7 +1,8 @@
-// Log in / sign up.
+// Log in / sign up (sign-up sends the browser's time zone: timeZone.ts).
 import { useState } from 'react';
 import { ApiError, api } from '../api/client';
 import { Link, navigate } from '../ui/router';
+import { withTimeZoneFallback } from './timeZone';
 
 export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
   const [email, setEmail] = useState('');
@@ -13,7 +14,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
     e.preventDefault();
     setBusy(true); setErrors({});
     try {
-      if (mode === 'signup') await api.register(email.trim(), password, name.trim());
+      if (mode === 'signup') await withTimeZoneFallback(tz => api.register(email.trim(), password, name.trim(), tz));
       else await api.login(email.trim(), password);
       navigate('/');
     } catch (err) {

@@ -2,6 +2,7 @@ import type { Board } from '../api/types';
 import { currentUser } from '../api/client';
 import type { BoardStore } from '../sync';
 import { Avatar } from '../ui/Avatar';
+import { BoardNotifications } from './BoardNotifications';
 import { Link } from '../ui/router';
 import { selectPresence, useBoardState } from './useBoardState';
 
@@ -17,11 +18,12 @@ export function BoardHeader({ board, store, canEdit, onMembers, onNewTask }: Pro
         <h1>{board.name}</h1>
         <span className="role-pill">{board.role}</span>
       </div>
-      <div className="presence" aria-label="People viewing this board">
+      <div className="presence" role="group" aria-label="People viewing this board">
         {others.slice(0, 5).map(p => <Avatar key={p.userId} id={p.userId} name={p.displayName} size={26} title={`${p.displayName} is viewing`} />)}
         {others.length > 5 && <span className="more">+{others.length - 5}</span>}
       </div>
       <div className="board-actions">
+        <BoardNotifications boardId={board.id} />
         <Link to={`/boards/${board.id}/reports`} className="btn btn-ghost">Reports</Link>
         <button className="btn btn-ghost" onClick={onMembers}>Members</button>
         {canEdit && <button className="btn btn-primary" onClick={onNewTask}>New task</button>}

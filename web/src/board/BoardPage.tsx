@@ -2,8 +2,9 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { Board, Task } from '../api/types';
 import type { BoardStore } from '../sync';
-import { Link } from '../ui/router';
+import { Link, navigate, useQueryParam } from '../ui/router';
 import { Spinner } from '../ui/Spinner';
+import { useToasts } from '../ui/toasts';
 import type { BoardActions } from './actions';
 import { BoardHeader } from './BoardHeader';
 import { Column } from './Column';
@@ -36,6 +37,17 @@ function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewPro
   const presenceCount = useBoardState(store, selectPresence).length;
   const nameOf = useNameOf(members);
   const canEdit = board.role !== 'viewer';
+
+  // `?task=<id>` (the inbox's and the emails' links) opens that task's dialog, once: the parameter is then dropped
+  const taskParam = useQueryParam('task');
+  const toasts = useToasts();
+  useEffect(() => {
+    if (!taskParam) return;
+    navigate(`/boards/${board.id}`, { replace: true });
+    const task = store.getSnapshot().tasks.get(taskParam);
+    if (task) setEditing(task);
+    else toasts.show({ kind: 'error', text: 'That task is not on this board any more: it may have been deleted.' });
+  }, [taskParam, store, board.id, toasts]);
 
   // someone joining or leaving may have changed the member list (e.g. a role change): refresh it
   useEffect(() => { if (presenceCount) void reloadMembers(); }, [presenceCount, reloadMembers]);

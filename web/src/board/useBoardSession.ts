@@ -1,8 +1,9 @@
-// Opens a board: loads it and its tasks into a new store, joins the hub, loads the members; closes it all on unmount.
+// Opens a board: loads it and its tasks into a new store, joins it on the session's hub connection, loads the members; closes it all on unmount.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, currentUser } from '../api/client';
 import type { Board } from '../api/types';
 import { BoardLive } from '../live';
+import { useHub } from '../session';
 import { BoardStore, type Applied } from '../sync';
 import { navigate } from '../ui/router';
 import { useToasts } from '../ui/toasts';
@@ -18,6 +19,7 @@ const NO_FLASH: ReadonlySet<string> = new Set();
 
 export function useBoardSession(boardId: string): BoardSession {
   const toasts = useToasts();
+  const hub = useHub();
   const [opened, setOpened] = useState<{ board: Board; store: BoardStore; actions: BoardActions } | { failed: string } | null>(null);
   const [flash, setFlash] = useState<ReadonlySet<string>>(NO_FLASH);
   const storeRef = useRef<BoardStore | null>(null);
@@ -57,12 +59,12 @@ export function useBoardSession(boardId: string): BoardSession {
         setOpened({ board, store, actions });
         performance.mark('taskhub:board-rendered');
         void reloadMembers();
-        live = new BoardLive(boardId, store, {
+        live = new BoardLive(hub, boardId, store, {
           onApplied: applied => announce(store, applied),
           onRevoked: () => { toasts.show({ kind: 'error', text: 'You no longer have access to this board.' }); navigate('/'); },
           onError: (what, e, todo) => toasts.fail(what, e, todo),
         });
-        void live.start();
+        live.start();
       } catch (e) {
         if (!cancelled) setOpened({ failed: e instanceof ApiError && e.status === 404 ? 'Board not found.' : (e as Error).message });
       }
@@ -72,7 +74,7 @@ export function useBoardSession(boardId: string): BoardSession {
       void live?.stop();
       actions?.flushDeletes();
     };
-  }, [boardId, toasts, reloadMembers]);
+  }, [boardId, hub, toasts, reloadMembers]);
 
   if (!opened) return { state: 'loading' };
   if ('failed' in opened) return { state: 'failed', message: opened.failed };

@@ -12,8 +12,24 @@ export function usePath(): string {
   return p;
 }
 
-export function navigate(to: string) {
-  if (location.pathname + location.search !== to) history.pushState(null, '', to);
+/** A query parameter of the current URL, kept up to date like usePath. */
+export function useQueryParam(name: string): string | null {
+  const read = () => new URLSearchParams(location.search).get(name);
+  const [v, setV] = useState(read);
+  useEffect(() => {
+    const h = () => setV(read());
+    addEventListener('popstate', h);
+    addEventListener('taskhub:navigate', h);
+    return () => { removeEventListener('popstate', h); removeEventListener('taskhub:navigate', h); };
+  }, [name]);
+  return v;
+}
+
+/** `replace`: no new history entry (e.g. dropping a query parameter that has been acted on). */
+export function navigate(to: string, { replace = false } = {}) {
+  if (location.pathname + location.search !== to) {
+    if (replace) history.replaceState(null, '', to); else history.pushState(null, '', to);
+  }
   dispatchEvent(new Event('taskhub:navigate'));
 }
 
