@@ -43,6 +43,7 @@ app.MapTasks();
 app.MapComments();
 app.MapChecklists();
 app.MapLabels();
+app.MapSearch();
 app.MapActivity();
 app.MapRealtime();
 app.MapReports();

@@ -39,6 +39,10 @@ public sealed class MySqlTaskHubDbContext(DbContextOptions<MySqlTaskHubDbContext
         // Positions compare byte-wise (as SQLite's default BINARY collation does), not case-insensitively.
         modelBuilder.Entity<TaskItem>().Property(t => t.Position).HasCharSet("ascii").UseCollation("ascii_bin");
         modelBuilder.Entity<ChecklistItem>().Property(i => i.Position).HasCharSet("ascii").UseCollation("ascii_bin");
+        // Search (Features/Tasks/Search.cs): InnoDB FULLTEXT, maintained by the engine with each transaction.
+        modelBuilder.Entity<TaskItem>().HasIndex(t => new { t.Title, t.Description }).IsFullText();
+        modelBuilder.Entity<TaskItem>().HasIndex(t => t.Title).IsFullText(); // so a title match can rank higher
+        modelBuilder.Entity<Comment>().HasIndex(c => c.Body).IsFullText();
     }
 }
 

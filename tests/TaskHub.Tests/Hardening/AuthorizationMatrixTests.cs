@@ -72,6 +72,7 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         ["PUT /api/boards/{boardId}/notification-settings"] = [200, 200, 200, 200, 404, 401, 401, 401],
         // The signed link is the credential: whoever holds it (no login needed) unsubscribes its owner.
         ["POST /api/unsubscribe"] = [200, 200, 200, 200, 200, 200, 200, 200],
+        ["GET /api/search"] = [200, 200, 200, 200, 200, 401, 401, 401],
     };
 
     private sealed record World(Guid Board, Guid Task, Guid Comment, Guid Item, Guid Label, Dictionary<string, TestUser> People, TestUser Newcomer);
@@ -178,6 +179,7 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
                 var url = template.Replace("{boardId}", w.Board.ToString()).Replace("{taskId}", w.Task.ToString())
                     .Replace("{userId}", w.People["member"].Id.ToString()).Replace("{commentId}", w.Comment.ToString())
                     .Replace("{itemId}", w.Item.ToString()).Replace("{labelId}", w.Label.ToString());
+                if (op == "GET /api/search") url += "?q=cell";
                 if (op == "POST /api/unsubscribe")
                     url += "?token=" + TaskHub.Server.Features.Notifications.UnsubscribeLinks.Token(w.People["owner"].Id,
                         TaskHub.Server.Features.Notifications.EmailList.Changes, TaskHubApplication.SigningKey);

@@ -9,6 +9,7 @@ public static class TasksExtensions
     {
         builder.Services.AddScoped<BoardStream>();
         builder.Services.AddScoped<IBoardMembershipHandler, UnassignOnLeave>();
+        builder.Services.AddHostedService<SqliteSearchIndex>();
         return builder;
     }
 }

@@ -495,6 +495,9 @@ namespace TaskHub.Server.Data.Migrations.MySql
 
                     b.HasIndex("AuthorId");
 
+                    b.HasIndex("Body")
+                        .HasAnnotation("MySql:FullTextIndex", true);
+
                     b.HasIndex("TaskId", "CreatedAt");
 
                     b.ToTable("comments", (string)null);
@@ -614,9 +617,15 @@ namespace TaskHub.Server.Data.Migrations.MySql
 
                     b.HasIndex("SupervisorId");
 
+                    b.HasIndex("Title")
+                        .HasAnnotation("MySql:FullTextIndex", true);
+
                     b.HasIndex("AssigneeId", "Status");
 
                     b.HasIndex("BoardId", "Status");
+
+                    b.HasIndex("Title", "Description")
+                        .HasAnnotation("MySql:FullTextIndex", true);
 
                     b.ToTable("tasks", (string)null);
                 });
