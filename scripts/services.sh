@@ -4,6 +4,7 @@
 #   Redis 7 on 127.0.0.1:6379
 #   dynalite (DynamoDB API, in memory) on 127.0.0.1:4567
 #   maildev (SMTP sink) on 127.0.0.1:1025, its web UI and REST API on http://127.0.0.1:1080
+#   s3rver (S3 API, files under .run/s3rver) on http://127.0.0.1:4569, bucket taskhub-test (credentials S3RVER/S3RVER)
 # Usage: scripts/services.sh start|stop|status   (TASKHUB_FORCE_INSTALL=1: reinstall even what is there)
 # PID files live in .run/; `stop` stops only what this script started.
 set -euo pipefail
@@ -66,15 +67,18 @@ start_node_service() { # start_node_service <name> <probe command> <node script 
 }
 
 start_node_services() {
-  command -v node >/dev/null || { log "node is required (for dynalite and maildev)"; return 1; }
+  command -v node >/dev/null || { log "node is required (for dynalite, maildev and s3rver)"; return 1; }
   # A forced reinstall replaces the files the running node services were loaded from: restart the ones
   # this script started (by their PID files) around it.
-  if force_install; then stop_pidfile dynalite; stop_pidfile maildev; fi
-  npm_ci tools/services node_modules/dynalite/cli.js node_modules/maildev/bin/maildev
+  if force_install; then stop_pidfile dynalite; stop_pidfile maildev; stop_pidfile s3rver; fi
+  npm_ci tools/services node_modules/dynalite/cli.js node_modules/maildev/bin/maildev node_modules/s3rver/bin/s3rver.js
   start_node_service dynalite "curl -s -o /dev/null http://127.0.0.1:4567" \
     tools/services/node_modules/dynalite/cli.js --host 127.0.0.1 --port 4567 --createTableMs 0 --deleteTableMs 0 --updateTableMs 0
   start_node_service maildev "curl -fs -o /dev/null http://127.0.0.1:1080/email" \
     tools/services/node_modules/maildev/bin/maildev --ip 127.0.0.1 --web-ip 127.0.0.1 -s 1025 -w 1080
+  mkdir -p "$RUN_DIR/s3rver"
+  start_node_service s3rver "curl -s -o /dev/null http://127.0.0.1:4569/" \
+    tools/services/node_modules/s3rver/bin/s3rver.js -d "$RUN_DIR/s3rver" -a 127.0.0.1 -p 4569 --silent --no-vhost-buckets --configure-bucket taskhub-test
 }
 
 stop_pidfile() {
@@ -90,13 +94,14 @@ stop_pidfile() {
 case "${1:-start}" in
   start) apt_install curl; start_mariadb; start_redis; start_node_services ;;
   stop)
-    for s in redis dynalite maildev; do stop_pidfile "$s"; done
+    for s in redis dynalite maildev s3rver; do stop_pidfile "$s"; done
     if [ -f "$RUN_DIR/mariadb.started" ]; then as_root service mariadb stop >/dev/null 2>&1 || true; rm -f "$RUN_DIR/mariadb.started"; fi
     log "stopped what this script started" ;;
   status)
     mysqladmin -h127.0.0.1 -utaskhub -ptaskhub ping 2>/dev/null || echo "mariadb: down"
     redis-cli -h 127.0.0.1 ping 2>/dev/null || echo "redis: down"
     curl -s -o /dev/null -w 'dynalite: %{http_code}\n' http://127.0.0.1:4567 || echo "dynalite: down"
-    curl -fs -o /dev/null -w 'maildev: %{http_code}\n' http://127.0.0.1:1080/email || echo "maildev: down" ;;
+    curl -fs -o /dev/null -w 'maildev: %{http_code}\n' http://127.0.0.1:1080/email || echo "maildev: down"
+    curl -s -o /dev/null -w 's3rver: %{http_code}\n' http://127.0.0.1:4569/ || echo "s3rver: down" ;;
   *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac

@@ -1,5 +1,6 @@
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Activity;
+using TaskHub.Server.Features.Attachments;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
 using TaskHub.Server.Features.Jobs;
@@ -20,6 +21,7 @@ builder.AddTaskHubTasks();
 builder.AddTaskHubRealtime();
 builder.AddTaskHubNotifications();
 builder.AddTaskHubActivity();
+builder.AddTaskHubAttachments();
 builder.AddTaskHubJobs();
 
 var app = builder.Build();
@@ -44,6 +46,7 @@ app.MapComments();
 app.MapChecklists();
 app.MapLabels();
 app.MapSearch();
+app.MapAttachments();
 app.MapActivity();
 app.MapRealtime();
 app.MapReports();

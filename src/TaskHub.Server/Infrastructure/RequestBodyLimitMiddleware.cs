@@ -12,7 +12,9 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Ap
 {
     public async Task InvokeAsync(HttpContext http)
     {
-        var limit = options.Value.MaxRequestBodyBytes;
+        // An endpoint may allow more (uploads: RequestSizeLimitAttribute metadata); everything else gets the API's cap.
+        var limit = http.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>()?.MaxRequestBodySize
+                    ?? options.Value.MaxRequestBodyBytes;
         if (http.Request.ContentLength > limit)
         {
             http.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;

@@ -73,9 +73,16 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         // The signed link is the credential: whoever holds it (no login needed) unsubscribes its owner.
         ["POST /api/unsubscribe"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["GET /api/search"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["GET /api/tasks/{taskId}/attachments"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["POST /api/tasks/{taskId}/attachments"] = [201, 201, 201, 403, 404, 401, 401, 401],
+        ["GET /api/attachments/{attachmentId}"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        // The file is the owner's: its uploader, owners and admins delete it.
+        ["DELETE /api/attachments/{attachmentId}"] = [204, 204, 403, 403, 404, 401, 401, 401],
     };
 
-    private sealed record World(Guid Board, Guid Task, Guid Comment, Guid Item, Guid Label, Dictionary<string, TestUser> People, TestUser Newcomer);
+    private sealed record World(Guid Board, Guid Task, Guid Comment, Guid Item, Guid Label, Guid Attachment, Dictionary<string, TestUser> People, TestUser Newcomer);
+
+    private static MultipartFormDataContent File() => new() { { new ByteArrayContent("cell"u8.ToArray()), "file", "cell.txt" } };
 
     private Dictionary<string, TestUser>? _people;
     private TestUser? _newcomer;
@@ -99,7 +106,8 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         var comment = (await (await owner.Client.PostAsJsonAsync($"/api/tasks/{task}/comments", new { body = "first" })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
         var item = (await (await owner.Client.PostAsJsonAsync($"/api/tasks/{task}/checklist", new { text = "step" })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
         var label = (await (await owner.Client.PostAsJsonAsync($"/api/boards/{board}/labels", new { name = "bug", color = "red" })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
-        return new World(board, task, comment, item, label, _people, _newcomer!);
+        var attachment = (await (await owner.Client.PostAsync($"/api/tasks/{task}/attachments", File())).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        return new World(board, task, comment, item, label, attachment, _people, _newcomer!);
     }
 
     /// <summary>Operations that end the caller's session or account get a caller of their own with the same role.</summary>
@@ -178,13 +186,15 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
                         role == "expired" ? ExpiredToken(w.People["owner"].Id) : caller.AccessToken);
                 var url = template.Replace("{boardId}", w.Board.ToString()).Replace("{taskId}", w.Task.ToString())
                     .Replace("{userId}", w.People["member"].Id.ToString()).Replace("{commentId}", w.Comment.ToString())
-                    .Replace("{itemId}", w.Item.ToString()).Replace("{labelId}", w.Label.ToString());
+                    .Replace("{itemId}", w.Item.ToString()).Replace("{labelId}", w.Label.ToString()).Replace("{attachmentId}", w.Attachment.ToString());
                 if (op == "GET /api/search") url += "?q=cell";
                 if (op == "POST /api/unsubscribe")
                     url += "?token=" + TaskHub.Server.Features.Notifications.UnsubscribeLinks.Token(w.People["owner"].Id,
                         TaskHub.Server.Features.Notifications.EmailList.Changes, TaskHubApplication.SigningKey);
                 var body = op == "POST /api/auth/refresh" ? new { refreshToken = (await app.SignUpAsync()).RefreshToken } : BodyFor(op, w, caller);
-                var response = await client.SendJson(new HttpMethod(method), url, body);
+                var response = op == "POST /api/tasks/{taskId}/attachments"
+                    ? await client.PostAsync(url, File())
+                    : await client.SendJson(new HttpMethod(method), url, body);
                 if ((int)response.StatusCode != Expected[op][r])
                     failures.Add($"{op} as {role}: expected {Expected[op][r]}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
             }

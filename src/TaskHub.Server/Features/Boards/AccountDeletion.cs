@@ -48,7 +48,7 @@ public static class AccountDeletion
                     .Where(m => m.BoardId == boardId && m.UserId != user.Id && (m.Role == BoardRole.Admin || m.Role == BoardRole.Member))
                     .OrderBy(m => m.Role == BoardRole.Admin ? 0 : 1).ThenBy(m => m.JoinedAt).ThenBy(m => m.UserId)
                     .FirstOrDefaultAsync(ct);
-                if (heir is null) await db.Boards.Where(b => b.Id == boardId).ExecuteDeleteAsync(ct);
+                if (heir is null) await departures.DeleteBoardsAsync([boardId], ct);
                 else heir.Role = BoardRole.Owner;
             }
             db.Users.Remove(user); // memberships and refresh tokens cascade; createdById becomes null

@@ -15,6 +15,9 @@ public interface IBoardMembershipHandler
     /// <summary>After that transaction committed.</summary>
     Task MemberLeftAsync(Guid boardId, Guid userId) => Task.CompletedTask;
 
+    /// <summary>Inside the transaction that deletes a board (its rows go by cascade right after).</summary>
+    Task BoardDeletingAsync(Guid boardId, CancellationToken ct) => Task.CompletedTask;
+
     /// <summary>After a board was deleted.</summary>
     Task BoardDeletedAsync(Guid boardId) => Task.CompletedTask;
 }
@@ -53,6 +56,16 @@ public sealed class BoardDepartures(TaskHubDbContext db, IEnumerable<IBoardMembe
             await tx.CommitAsync(ct);
         }
         await LeftAsync([boardId], userId);
+    }
+
+    /// <summary>Deletes boards in the caller's write transaction, letting every handler act first.</summary>
+    public async Task DeleteBoardsAsync(IEnumerable<Guid> boardIds, CancellationToken ct)
+    {
+        foreach (var boardId in boardIds)
+        {
+            foreach (var h in handlers) await h.BoardDeletingAsync(boardId, ct);
+            await db.Boards.Where(b => b.Id == boardId).ExecuteDeleteAsync(ct);
+        }
     }
 
     public async Task BoardDeletedAsync(Guid boardId)

@@ -67,8 +67,13 @@ public static class BoardsApi
         var member = await db.MembershipAsync(boardId, me.Id, ct);
         if (member is null) return Problems.NotFound("Board");
         if (member.Role != BoardRole.Owner) return Problems.Forbidden("Only a board owner can delete it.");
-        // Members, tasks and events go with the board (cascading foreign keys).
-        await db.Boards.Where(b => b.Id == boardId).ExecuteDeleteAsync(ct);
+        // Members, tasks and events go with the board (cascading foreign keys); what lives elsewhere (files) is
+        // queued for deletion in the same transaction.
+        await using (var tx = await db.BeginWriteAsync(ct))
+        {
+            await departures.DeleteBoardsAsync([boardId], ct);
+            await tx.CommitAsync(ct);
+        }
         await departures.BoardDeletedAsync(boardId);
         return TypedResults.NoContent();
     }

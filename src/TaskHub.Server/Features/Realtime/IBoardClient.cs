@@ -17,6 +17,8 @@ public interface IBoardClient
     Task ChecklistItemChanged(BoardEventDto e);
     Task ChecklistItemDeleted(BoardEventDto e);
     Task LabelsChanged(BoardEventDto e);
+    Task AttachmentAdded(BoardEventDto e);
+    Task AttachmentRemoved(BoardEventDto e);
     /// <summary>Who has the board open now.</summary>
     Task PresenceChanged(PresenceDto presence);
     /// <summary>The board's latest seq (on join and periodically): a client behind it fetches what it lacks.</summary>
@@ -42,6 +44,8 @@ public static class BoardClientExtensions
         BoardEventTypes.ChecklistItemChanged => client.ChecklistItemChanged(e),
         BoardEventTypes.ChecklistItemDeleted => client.ChecklistItemDeleted(e),
         BoardEventTypes.LabelsChanged => client.LabelsChanged(e),
+        BoardEventTypes.AttachmentAdded => client.AttachmentAdded(e),
+        BoardEventTypes.AttachmentRemoved => client.AttachmentRemoved(e),
         _ => client.TaskUpdated(e),
     };
 }

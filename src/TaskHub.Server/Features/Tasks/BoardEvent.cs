@@ -20,6 +20,8 @@ public static class BoardEventTypes
     public const string ChecklistItemChanged = nameof(ChecklistItemChanged);
     public const string ChecklistItemDeleted = nameof(ChecklistItemDeleted);
     public const string LabelsChanged = nameof(LabelsChanged);
+    public const string AttachmentAdded = nameof(AttachmentAdded);
+    public const string AttachmentRemoved = nameof(AttachmentRemoved);
 }
 
 /// <summary>One field that changed: values as they appear on the wire (null when empty).</summary>
@@ -29,7 +31,8 @@ public sealed record FieldChange(string Field, string? From, string? To);
 public sealed record EventSubject(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CommentDto? Comment = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ChecklistItemDto? Item = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LabelDto? Label = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LabelDto? Label = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AttachmentDto? Attachment = null);
 
 /// <summary>
 /// An event as clients see it: <c>{boardId, seq, type, task, actorId, changes, at}</c>, plus <c>comment</c>,
@@ -41,6 +44,7 @@ public sealed record BoardEventDto(Guid BoardId, long Seq, string Type, TaskDto?
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public CommentDto? Comment { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ChecklistItemDto? Item { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public LabelDto? Label { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public AttachmentDto? Attachment { get; init; }
 
     /// <summary>The wire shape of a stored event: the one built when it was appended, else read back from its row.</summary>
     public static BoardEventDto From(BoardEvent e)
@@ -53,7 +57,7 @@ public sealed record BoardEventDto(Guid BoardId, long Seq, string Type, TaskDto?
             JsonSerializer.Deserialize<List<FieldChange>>(e.ChangesJson, TaskHubJson.Options)!,
             e.At)
         {
-            Comment = subject?.Comment, Item = subject?.Item, Label = subject?.Label,
+            Comment = subject?.Comment, Item = subject?.Item, Label = subject?.Label, Attachment = subject?.Attachment,
         };
     }
 }

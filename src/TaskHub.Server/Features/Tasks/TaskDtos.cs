@@ -15,7 +15,7 @@ public sealed record TaskDto(
     public static TaskDto From(TaskItem t) => new(
         t.Id, t.BoardId, t.Title, t.Description, t.Status, t.Priority, t.DueAt, t.AssigneeId, t.SupervisorId,
         t.CreatedById, t.CreatedAt, t.UpdatedAt, t.CompletedAt, t.Version,
-        t.Position, t.Labels, new ChecklistProgress(t.ChecklistDone, t.ChecklistTotal), t.CommentCount, 0, t.ArchivedAt);
+        t.Position, t.Labels, new ChecklistProgress(t.ChecklistDone, t.ChecklistTotal), t.CommentCount, t.AttachmentCount, t.ArchivedAt);
 
     [JsonIgnore] public string ETag => $"\"{Version}\"";
 }

@@ -36,11 +36,12 @@ public sealed class TaskItem : IAuditable
     public int CommentCount { get; set; }
     public int ChecklistDone { get; set; }
     public int ChecklistTotal { get; set; }
+    public int AttachmentCount { get; set; }
     public DateTime? ArchivedAt { get; set; }
 
     /// <summary>Properties whose change does not make someone else's edit of the task stale.</summary>
     public static readonly IReadOnlySet<string> Unversioned = new HashSet<string>
-        { nameof(Position), nameof(CommentCount), nameof(ChecklistDone), nameof(ChecklistTotal), nameof(UpdatedAt) };
+        { nameof(Position), nameof(CommentCount), nameof(ChecklistDone), nameof(ChecklistTotal), nameof(AttachmentCount), nameof(UpdatedAt) };
 
     public IReadOnlyList<Guid> Labels => LabelIds.Length == 0 ? [] : LabelIds.Split(',').Select(Guid.Parse).ToList();
     public Board Board { get; set; } = null!;
