@@ -73,6 +73,12 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         // The signed link is the credential: whoever holds it (no login needed) unsubscribes its owner.
         ["POST /api/unsubscribe"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["GET /api/search"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["GET /api/boards/{boardId}/invitations"] = [200, 200, 403, 403, 404, 401, 401, 401],
+        ["POST /api/boards/{boardId}/invitations"] = [201, 201, 403, 403, 404, 401, 401, 401],
+        ["DELETE /api/invitations/{invitationId}"] = [204, 204, 403, 403, 404, 401, 401, 401],
+        // A made-up token: nobody learns anything from it (404), whoever asks.
+        ["POST /api/invitations/preview"] = [404, 404, 404, 404, 404, 404, 404, 404],
+        ["POST /api/invitations/accept"] = [404, 404, 404, 404, 404, 401, 401, 401],
         ["GET /api/tasks/{taskId}/attachments"] = [200, 200, 200, 200, 404, 401, 401, 401],
         ["POST /api/tasks/{taskId}/attachments"] = [201, 201, 201, 403, 404, 401, 401, 401],
         ["GET /api/attachments/{attachmentId}"] = [200, 200, 200, 200, 404, 401, 401, 401],
@@ -80,7 +86,7 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         ["DELETE /api/attachments/{attachmentId}"] = [204, 204, 403, 403, 404, 401, 401, 401],
     };
 
-    private sealed record World(Guid Board, Guid Task, Guid Comment, Guid Item, Guid Label, Guid Attachment, Dictionary<string, TestUser> People, TestUser Newcomer);
+    private sealed record World(Guid Board, Guid Task, Guid Comment, Guid Item, Guid Label, Guid Attachment, Guid Invitation, Dictionary<string, TestUser> People, TestUser Newcomer);
 
     private static MultipartFormDataContent File() => new() { { new ByteArrayContent("cell"u8.ToArray()), "file", "cell.txt" } };
 
@@ -107,7 +113,8 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         var item = (await (await owner.Client.PostAsJsonAsync($"/api/tasks/{task}/checklist", new { text = "step" })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
         var label = (await (await owner.Client.PostAsJsonAsync($"/api/boards/{board}/labels", new { name = "bug", color = "red" })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
         var attachment = (await (await owner.Client.PostAsync($"/api/tasks/{task}/attachments", File())).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
-        return new World(board, task, comment, item, label, attachment, _people, _newcomer!);
+        var invitation = (await (await owner.Client.PostAsJsonAsync($"/api/boards/{board}/invitations", new { email = $"cell-{Guid.NewGuid():N}@example.com" })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        return new World(board, task, comment, item, label, attachment, invitation, _people, _newcomer!);
     }
 
     /// <summary>Operations that end the caller's session or account get a caller of their own with the same role.</summary>
@@ -155,6 +162,8 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         "PATCH /api/labels/{labelId}" => new { name = "renamed" },
         "POST /api/me/notifications/read" => new { all = true },
         "PUT /api/boards/{boardId}/notification-settings" => new { level = "watching", email = true },
+        "POST /api/boards/{boardId}/invitations" => new { email = $"invitee-{Guid.NewGuid():N}@example.com", role = "member" },
+        "POST /api/invitations/preview" or "POST /api/invitations/accept" => new { token = "not-a-real-token" },
         _ => null,
     };
 
@@ -186,7 +195,8 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
                         role == "expired" ? ExpiredToken(w.People["owner"].Id) : caller.AccessToken);
                 var url = template.Replace("{boardId}", w.Board.ToString()).Replace("{taskId}", w.Task.ToString())
                     .Replace("{userId}", w.People["member"].Id.ToString()).Replace("{commentId}", w.Comment.ToString())
-                    .Replace("{itemId}", w.Item.ToString()).Replace("{labelId}", w.Label.ToString()).Replace("{attachmentId}", w.Attachment.ToString());
+                    .Replace("{itemId}", w.Item.ToString()).Replace("{labelId}", w.Label.ToString()).Replace("{attachmentId}", w.Attachment.ToString())
+                    .Replace("{invitationId}", w.Invitation.ToString());
                 if (op == "GET /api/search") url += "?q=cell";
                 if (op == "POST /api/unsubscribe")
                     url += "?token=" + TaskHub.Server.Features.Notifications.UnsubscribeLinks.Token(w.People["owner"].Id,
