@@ -73,6 +73,10 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         // The signed link is the credential: whoever holds it (no login needed) unsubscribes its owner.
         ["POST /api/unsubscribe"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["GET /api/search"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["GET /api/me/tokens"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["POST /api/me/tokens"] = [201, 201, 201, 201, 201, 401, 401, 401],
+        // A made-up token id: 404 for everyone signed in (a token is only ever its owner's).
+        ["DELETE /api/me/tokens/{tokenId}"] = [404, 404, 404, 404, 404, 401, 401, 401],
         ["GET /api/boards/{boardId}/invitations"] = [200, 200, 403, 403, 404, 401, 401, 401],
         ["POST /api/boards/{boardId}/invitations"] = [201, 201, 403, 403, 404, 401, 401, 401],
         ["DELETE /api/invitations/{invitationId}"] = [204, 204, 403, 403, 404, 401, 401, 401],
@@ -164,6 +168,7 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         "PUT /api/boards/{boardId}/notification-settings" => new { level = "watching", email = true },
         "POST /api/boards/{boardId}/invitations" => new { email = $"invitee-{Guid.NewGuid():N}@example.com", role = "member" },
         "POST /api/invitations/preview" or "POST /api/invitations/accept" => new { token = "not-a-real-token" },
+        "POST /api/me/tokens" => new { name = "cell", scope = "read" },
         _ => null,
     };
 
@@ -196,7 +201,7 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
                 var url = template.Replace("{boardId}", w.Board.ToString()).Replace("{taskId}", w.Task.ToString())
                     .Replace("{userId}", w.People["member"].Id.ToString()).Replace("{commentId}", w.Comment.ToString())
                     .Replace("{itemId}", w.Item.ToString()).Replace("{labelId}", w.Label.ToString()).Replace("{attachmentId}", w.Attachment.ToString())
-                    .Replace("{invitationId}", w.Invitation.ToString());
+                    .Replace("{invitationId}", w.Invitation.ToString()).Replace("{tokenId}", Guid.NewGuid().ToString());
                 if (op == "GET /api/search") url += "?q=cell";
                 if (op == "POST /api/unsubscribe")
                     url += "?token=" + TaskHub.Server.Features.Notifications.UnsubscribeLinks.Token(w.People["owner"].Id,

@@ -57,11 +57,15 @@ public sealed class SecretsInLogsTests(LogCapturingApplication app) : IClassFixt
         await app.ClientWithToken(rotated.GetProperty("accessToken").GetString()!).GetAsync("/api/me");
         await ada.Client.Patch("/api/me", new { currentPassword = ada.Password, newPassword = "another-secret-2" });
         await anon.PostAsJsonAsync("/api/auth/register", new { email = "x@example.com", password = "short", displayName = "x" });
+        var apiToken = (await (await ada.Client.PostAsJsonAsync("/api/me/tokens", new { name = "ci", scope = "read" })).Json(HttpStatusCode.Created)).GetProperty("token").GetString()!;
+        await app.ClientWithToken(apiToken).GetAsync("/api/me");
+        await anon.GetAsync($"/hubs/board/negotiate?negotiateVersion=1&access_token={apiToken}");
 
         var secrets = new[]
         {
             ada.Password, "wrong-but-secret-1", "another-secret-2", ada.RefreshToken, ada.AccessToken,
             rotated.GetProperty("refreshToken").GetString()!, rotated.GetProperty("accessToken").GetString()!, TaskHubApplication.SigningKey,
+            apiToken,
         };
         var lines = app.Lines.ToList();
         Assert.True(lines.Count > 10, $"expected the server to log something, got {lines.Count} lines");
