@@ -57,7 +57,8 @@ public sealed class SecretsInLogsTests(LogCapturingApplication app) : IClassFixt
         await app.ClientWithToken(rotated.GetProperty("accessToken").GetString()!).GetAsync("/api/me");
         await ada.Client.Patch("/api/me", new { currentPassword = ada.Password, newPassword = "another-secret-2" });
         await anon.PostAsJsonAsync("/api/auth/register", new { email = "x@example.com", password = "short", displayName = "x" });
-        var apiToken = (await (await ada.Client.PostAsJsonAsync("/api/me/tokens", new { name = "ci", scope = "read" })).Json(HttpStatusCode.Created)).GetProperty("token").GetString()!;
+        var bob = await app.SignUpAsync(); // ada's session was revoked above
+        var apiToken = (await (await bob.Client.PostAsJsonAsync("/api/me/tokens", new { name = "ci", scope = "read" })).Json(HttpStatusCode.Created)).GetProperty("token").GetString()!;
         await app.ClientWithToken(apiToken).GetAsync("/api/me");
         await anon.GetAsync($"/hubs/board/negotiate?negotiateVersion=1&access_token={apiToken}");
 
