@@ -85,7 +85,7 @@ public sealed class BoardTests(ServerFixture server, ITestOutputHelper output)
 
             // the task dialog shows the history
             await Card(page, "done", "Write the press release").ClickAsync();
-            await Assertions.Expect(page.GetByRole(AriaRole.Complementary, new() { Name = "Activity" }).GetByText("updated")).ToBeVisibleAsync(Visible);
+            await Assertions.Expect(page.GetByRole(AriaRole.Complementary, new() { Name = "Activity" }).GetByText("moved")).ToBeVisibleAsync(Visible);
             await Shot(page, "03-task-dialog");
         }
         finally { await ctx.CloseAsync(); }
@@ -120,7 +120,7 @@ public sealed class BoardTests(ServerFixture server, ITestOutputHelper output)
             await pageB.Keyboard.PressAsync("ArrowRight");
             await Assertions.Expect(Card(pageB, "in_progress", "Order the cake")).ToBeVisibleAsync(Visible);
             await Assertions.Expect(Card(pageA, "in_progress", "Order the cake")).ToBeVisibleAsync(Visible);
-            await Assertions.Expect(pageA.GetByTestId("live-region")).ToContainTextAsync("Bob Baker updated");
+            await Assertions.Expect(pageA.GetByTestId("live-region")).ToContainTextAsync("Bob Baker moved");
             await Shot(pageB, "04-phone-board");
 
             // a change made elsewhere (the API) shows up in both
