@@ -11,6 +11,8 @@ import { Column } from './Column';
 import { ConnectionBanner } from './ConnectionBanner';
 import { FilterBar } from './FilterBar';
 import { MembersDialog } from './MembersDialog';
+import { LabelsDialog } from './LabelsDialog';
+import { ArchivedDialog } from './ArchivedDialog';
 import { NO_FILTERS, STATUSES, STATUS_LABEL, columnsOf, filterOf, placement, stepSlot } from './model';
 import { useNameOf } from './names';
 import { TaskDialog } from './TaskDialog';
@@ -31,6 +33,8 @@ interface BoardViewProps {
 function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewProps) {
   const [editing, setEditing] = useState<Task | 'new' | null>(null);
   const [showMembers, setShowMembers] = useState(false);
+  const [showLabels, setShowLabels] = useState(false);
+  const [showArchived, setShowArchived] = useState(false);
   const [filters, setFilters] = useState(NO_FILTERS);
   const tasks = useBoardState(store, selectTasks);
   const members = useBoardState(store, selectMembers);
@@ -85,8 +89,8 @@ function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewPro
   return (
     <div className="board-page">
       <ConnectionBanner store={store} />
-      <BoardHeader board={board} store={store} canEdit={canEdit} onMembers={() => setShowMembers(true)} onNewTask={() => setEditing('new')} />
-      <FilterBar filters={filters} members={members} onChange={setFilters} />
+      <BoardHeader board={board} store={store} canEdit={canEdit} onMembers={() => setShowMembers(true)} onLabels={() => setShowLabels(true)} onArchived={() => setShowArchived(true)} onNewTask={() => setEditing('new')} />
+      <FilterBar filters={filters} members={members} labels={labelList} onChange={setFilters} />
       <div className="columns">
         {STATUSES.map(s => (
           <Column key={s} status={s} tasks={columns[s]} flash={flash} nameOf={nameOf} labels={labels}
@@ -100,6 +104,8 @@ function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewPro
           onPatch={actions.patch}
           onDelete={t => { setEditing(null); actions.remove(t); }} />
       )}
+      {showLabels && <LabelsDialog boardId={board.id} store={store} canEdit={canEdit} onClose={() => setShowLabels(false)} />}
+      {showArchived && <ArchivedDialog board={board} store={store} canEdit={canEdit} onClose={() => setShowArchived(false)} />}
       {showMembers && <MembersDialog boardId={board.id} role={board.role} members={members} onChanged={reloadMembers} onClose={() => setShowMembers(false)} />}
     </div>
   );

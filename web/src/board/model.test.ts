@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../api/types';
-import { columnsOf, compareTasks, dueState, filterOf, neighbourStatus, placement, positionBetween, stepSlot, visibleRange } from './model';
+import { NO_FILTERS, columnsOf, compareTasks, dueState, filterOf, neighbourStatus, placement, positionBetween, stepSlot, visibleRange } from './model';
 
 function task(id: string, over: Partial<Task> = {}): Task {
   return {
@@ -91,12 +91,16 @@ describe('board model', () => {
 
   it('filters by assignee, priority and deadline', () => {
     const now = Date.parse('2026-06-01T12:00:00Z');
-    expect(filterOf({ assignee: '', priority: '', due: '' })).toBeUndefined();
+    expect(filterOf({ assignee: '', priority: '', due: '', label: '' })).toBeUndefined();
     const tasks = [task('a', { assigneeId: 'u1', priority: 'high' }), task('b'), task('c', { dueAt: '2026-05-01T00:00:00Z' })];
-    expect(tasks.filter(filterOf({ assignee: 'u1', priority: '', due: '' }, now)!).map(t => t.id)).toEqual(['a']);
-    expect(tasks.filter(filterOf({ assignee: 'none', priority: '', due: '' }, now)!).map(t => t.id)).toEqual(['b', 'c']);
-    expect(tasks.filter(filterOf({ assignee: '', priority: 'high', due: '' }, now)!).map(t => t.id)).toEqual(['a']);
-    expect(tasks.filter(filterOf({ assignee: '', priority: '', due: 'overdue' }, now)!).map(t => t.id)).toEqual(['c']);
-    expect(tasks.filter(filterOf({ assignee: '', priority: '', due: 'none' }, now)!).map(t => t.id)).toEqual(['a', 'b']);
+    expect(tasks.filter(filterOf({ assignee: 'u1', priority: '', due: '', label: '' }, now)!).map(t => t.id)).toEqual(['a']);
+    expect(tasks.filter(filterOf({ assignee: 'none', priority: '', due: '', label: '' }, now)!).map(t => t.id)).toEqual(['b', 'c']);
+    expect(tasks.filter(filterOf({ assignee: '', priority: 'high', due: '', label: '' }, now)!).map(t => t.id)).toEqual(['a']);
+    expect(tasks.filter(filterOf({ assignee: '', priority: '', due: 'overdue', label: '' }, now)!).map(t => t.id)).toEqual(['c']);
+    expect(tasks.filter(filterOf({ assignee: '', priority: '', due: 'none', label: '' }, now)!).map(t => t.id)).toEqual(['a', 'b']);
+    const labelled = [task('a', { labelIds: ['L1', 'L2'] }), task('b', { labelIds: ['L2'] }), task('c')];
+    expect(labelled.filter(filterOf({ ...NO_FILTERS, label: 'L1' }, now)!).map(t => t.id)).toEqual(['a']);
+    expect(labelled.filter(filterOf({ ...NO_FILTERS, label: 'L2' }, now)!).map(t => t.id)).toEqual(['a', 'b']);
+    expect(labelled.filter(filterOf({ ...NO_FILTERS, label: 'none' }, now)!).map(t => t.id)).toEqual(['c']);
   });
 });

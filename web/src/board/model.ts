@@ -106,14 +106,15 @@ export function neighbourStatus(s: Status, dir: -1 | 1): Status | null {
   return i >= 0 && i < STATUSES.length ? STATUSES[i] : null;
 }
 
-export interface Filters { assignee: string; priority: string; due: string }
-export const NO_FILTERS: Filters = { assignee: '', priority: '', due: '' };
+export interface Filters { assignee: string; priority: string; due: string; label: string }
+export const NO_FILTERS: Filters = { assignee: '', priority: '', due: '', label: '' };
 
 /** The board's filter as a predicate, or undefined when nothing is filtered. */
 export function filterOf(f: Filters, now = Date.now()): ((t: Task) => boolean) | undefined {
-  if (!f.assignee && !f.priority && !f.due) return undefined;
+  if (!f.assignee && !f.priority && !f.due && !f.label) return undefined;
   return (t: Task) =>
     (!f.assignee || (f.assignee === 'none' ? !t.assigneeId : t.assigneeId === f.assignee)) &&
     (!f.priority || t.priority === f.priority) &&
+    (!f.label || (f.label === 'none' ? t.labelIds.length === 0 : t.labelIds.includes(f.label))) &&
     (!f.due || (f.due === 'none' ? !t.dueAt : dueState(t, now) === f.due));
 }
