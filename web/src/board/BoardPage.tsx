@@ -98,10 +98,9 @@ function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewPro
         ))}
       </div>
       {editing && (
-        <TaskDialog boardId={board.id} task={editing === 'new' ? null : editing} members={members} canEdit={canEdit} nameOf={nameOf}
+        <TaskDialog key={editing === 'new' ? 'new' : editing.id} board={board} task={editing === 'new' ? null : editing} store={store} members={members}
+          canEdit={canEdit} nameOf={nameOf} actions={actions}
           onClose={() => setEditing(null)}
-          onCreated={actions.created}
-          onPatch={actions.patch}
           onDelete={t => { setEditing(null); actions.remove(t); }} />
       )}
       {showLabels && <LabelsDialog boardId={board.id} store={store} canEdit={canEdit} onClose={() => setShowLabels(false)} />}

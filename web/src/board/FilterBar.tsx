@@ -19,7 +19,7 @@ export function FilterBar({ filters, members, labels, onChange }: Props) {
         </select>
       </label>
       <label>Label
-        <select value={filters.label} onChange={set('label')}>
+        <select value={filters.label} onChange={set('label')} aria-label="Label">
           <option value="">Any</option><option value="none">No label</option>
           {labels.map(l => <option key={l.id} value={l.id}>{l.name}</option>)}
         </select>

@@ -27,8 +27,8 @@ export function LabelsDialog({ boardId, store, canEdit, onClose }: Props) {
       {canEdit && (
         <form className="form" onSubmit={create} aria-label="New label">
           <div className="row label-row">
-            <label className="grow">Name<input required maxLength={50} value={name} onChange={e => setName(e.target.value)} /></label>
-            <label>Colour<ColorSelect value={color} onChange={setColor} /></label>
+            <label className="grow">Name<input aria-label="New label name" required maxLength={50} value={name} onChange={e => setName(e.target.value)} /></label>
+            <label>Colour<ColorSelect label="New label colour" value={color} onChange={setColor} /></label>
             <button className="btn btn-primary">Add label</button>
           </div>
           {error && <span className="field-error" role="alert">{error}</span>}

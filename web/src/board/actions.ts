@@ -13,6 +13,10 @@ export interface BoardActions {
    *  the server's task replaces the temporary key, a refusal rolls back. Without `to`: the top of the column. */
   move(id: string, status: Status, to?: { afterId: string | null; position: string }, said?: string): void;
   remove(task: Task): void;
+  /** The task dialog's save: optimistic like patch, but the error is thrown to the dialog (which merges on 412). */
+  saveEdit(id: string, fields: Partial<Task>, baseVersion: number): Promise<Task>;
+  /** Archive or restore; the board hides archived tasks. */
+  archive(task: Task, archived: boolean): Promise<boolean>;
   created(task: Task): void;
   /** The board is closing: deletes still in their undo window are sent now. */
   flushDeletes(): void;
@@ -69,8 +73,37 @@ export function boardActions(store: BoardStore, toasts: ToastApi, canEdit: boole
     }
   }
 
+  async function saveEdit(id: string, fields: Partial<Task>, baseVersion: number): Promise<Task> {
+    if (!canEdit) throw new ApiError(403, VIEWER_TEXT);
+    const edit = store.beginEdit(id, fields);
+    try {
+      const saved = await api.patchTask(id, taskWriteBody(fields), baseVersion);
+      if (edit) store.endEdit(edit, saved); else store.put(saved);
+      return saved;
+    } catch (e) {
+      if (edit) store.endEdit(edit);
+      throw e;
+    }
+  }
+
+  async function archive(task: Task, archived: boolean): Promise<boolean> {
+    if (!canEdit) { refuse(); return false; }
+    try {
+      store.put(await (archived ? api.archiveTask(task.id) : api.unarchiveTask(task.id)));
+      toasts.show({ kind: 'success', text: `${archived ? 'Archived' : 'Restored'} “${task.title}”`, ...(archived ? {
+        action: { label: 'Undo', run: () => { void archive(task, false); } },
+      } : {}) });
+      return true;
+    } catch (e) {
+      toasts.fail(`Couldn't ${archived ? 'archive' : 'restore'} “${task.title}”`, e, 'Reload the page and try again.');
+      return false;
+    }
+  }
+
   return {
     patch,
+    saveEdit,
+    archive,
     move(id, status, to, said) {
       const t = store.getSnapshot().tasks.get(id);
       if (!t) return;
