@@ -247,3 +247,33 @@ describe('BoardFeed: catch-up', () => {
     feed.stop();
   });
 });
+
+describe('BoardStore: labels and event listeners', () => {
+  const label = (id: string, name: string, color = 'blue') => ({ id, boardId: 'b', name, color });
+  const labelEv = (seq: number, l: ReturnType<typeof label>, from: string | null, to: string | null): BoardEvent =>
+    ({ boardId: 'b', seq, type: 'LabelsChanged', task: null, actorId: 'u', changes: [{ field: 'label', from, to }], at: '2026-01-01T00:00:00Z', label: l });
+
+  it('keeps the label list live from LabelsChanged (create, rename, delete), sorted by name', () => {
+    const s = new BoardStore([], 0);
+    s.setLabels([label('1', 'Bug', 'red')]);
+    s.receive(labelEv(1, label('2', 'Abc'), null, 'Abc'));
+    expect(s.getSnapshot().labels.map(l => l.name)).toEqual(['Abc', 'Bug']);
+    s.receive(labelEv(2, label('1', 'Zed', 'green'), 'Bug', 'Zed'));
+    expect(s.getSnapshot().labels.map(l => `${l.name}:${l.color}`)).toEqual(['Abc:blue', 'Zed:green']);
+    s.receive(labelEv(3, label('2', 'Abc'), 'Abc', null));
+    expect(s.getSnapshot().labels.map(l => l.id)).toEqual(['1']);
+    expect(s.appliedSeq).toBe(3);
+  });
+
+  it('tells event listeners about every applied event after the snapshot shows it; moves apply at the same version', () => {
+    const s = new BoardStore([task('a', { version: 3, position: 'V' })], 0);
+    const seen: string[] = [];
+    const off = s.onEvent(e => seen.push(`${e.type}:${s.getSnapshot().tasks.get('a')?.position}`));
+    s.receive(ev(1, 'TaskMoved', task('a', { version: 3, position: 'A' })));
+    s.receive(ev(2, 'CommentAdded', task('a', { version: 3, position: 'A', commentCount: 1 })));
+    off();
+    s.receive(ev(3, 'TaskMoved', task('a', { version: 3, position: 'B', commentCount: 1 })));
+    expect(seen).toEqual(['TaskMoved:A', 'CommentAdded:A']);
+    expect(s.getSnapshot().tasks.get('a')).toMatchObject({ position: 'B', commentCount: 1 });
+  });
+});

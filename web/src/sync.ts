@@ -2,7 +2,7 @@
 // the applied seq, the out-of-order buffer and the optimistic edits in flight, and publishes immutable
 // snapshots (subscribe/getSnapshot) that React reads with useSyncExternalStore. No DOM, no network:
 // the catch-up fetch is injected (BoardFeed), so everything here is unit-tested with Vitest.
-import type { BoardEvent, Member, PresenceUser, Task } from './api/types';
+import type { BoardEvent, Label, Member, PresenceUser, Task } from './api/types';
 
 export type Connection = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 export type Applied = { kind: 'upsert'; task: Task; event: BoardEvent } | { kind: 'delete'; id: string; event: BoardEvent };
@@ -23,6 +23,8 @@ export interface BoardSnapshot {
   /** Who has the board open (hub presence). */
   readonly presence: readonly PresenceUser[];
   readonly members: readonly Member[];
+  /** The board's labels (GET /labels, then kept live by LabelsChanged events), by name. */
+  readonly labels: readonly Label[];
 }
 
 export function isDelete(e: BoardEvent): boolean {
@@ -42,13 +44,14 @@ export class BoardStore {
   private readonly edits = new Map<string, PendingEdit[]>();
   private readonly hidden = new Set<string>();
   private readonly listeners = new Set<() => void>();
+  private readonly eventListeners = new Set<(e: BoardEvent) => void>();
   private snap: BoardSnapshot;
 
   constructor(tasks: Task[], seq: number, members: readonly Member[] = []) {
     for (const t of tasks) this.confirmed.set(t.id, t);
     this.snap = {
       tasks: new Map(this.confirmed), appliedSeq: seq, pending: new Map(), deleting: new Set(),
-      connection: 'connecting', presence: [], members,
+      connection: 'connecting', presence: [], members, labels: [],
     };
   }
 
@@ -60,6 +63,12 @@ export class BoardStore {
   };
 
   readonly getSnapshot = (): BoardSnapshot => this.snap;
+
+  /** Every event applied, in seq order (the open task dialog follows its task's comments, checklist and changes). */
+  onEvent(listener: (e: BoardEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => { this.eventListeners.delete(listener); };
+  }
 
   get appliedSeq(): number { return this.snap.appliedSeq; }
   get hasGap(): boolean { return this.buffer.size > 0; }
@@ -77,6 +86,7 @@ export class BoardStore {
     let seq = this.snap.appliedSeq;
     for (const e of events) if (e.seq > seq) this.buffer.set(e.seq, e);
     const applied: Applied[] = [];
+    const seen: BoardEvent[] = [];
     for (;;) {
       const next = this.buffer.get(seq + 1);
       if (!next) break;
@@ -84,9 +94,11 @@ export class BoardStore {
       seq = next.seq;
       const a = this.apply(next);
       if (a) applied.push(a);
+      seen.push(next);
     }
     for (const s of this.buffer.keys()) if (s <= seq) this.buffer.delete(s); // stale
     if (seq !== this.snap.appliedSeq || applied.length) this.publish({ appliedSeq: seq }, applied.length > 0);
+    for (const e of seen) for (const l of [...this.eventListeners]) l(e); // after the snapshot shows them
     return { applied, needCatchUp: this.buffer.size > 0 };
   }
 
@@ -96,6 +108,7 @@ export class BoardStore {
   }
 
   private apply(e: BoardEvent): Applied | null {
+    if (e.type === 'LabelsChanged' && e.label) { this.applyLabel(e); return null; }
     if (!e.task) return null; // a board-level change: nothing on a card changes
     const id = e.task.id;
     if (isDelete(e)) {
@@ -109,6 +122,15 @@ export class BoardStore {
     if (!local && this.tombstones.has(id)) return null; // an update that raced its delete
     this.confirmed.set(id, e.task);
     return { kind: 'upsert', task: e.task, event: e };
+  }
+
+  /** A label created, renamed/recoloured or deleted (the `label` change goes to null). Tasks that carried a
+   *  deleted label get their own TaskUpdated events. */
+  private applyLabel(e: BoardEvent): void {
+    const label = e.label!;
+    const deleted = e.changes.some(c => c.field === 'label' && c.to === null && c.from !== null);
+    const rest = this.snap.labels.filter(l => l.id !== label.id);
+    this.publish({ labels: sortLabels(deleted ? rest : [...rest, label]) }, false);
   }
 
   // ---- local writes ----
@@ -183,6 +205,11 @@ export class BoardStore {
     if (!same) this.publish({ presence }, false);
   }
 
+  /** The board's labels as loaded, or one label saved here (upsert), or one deleted here. */
+  setLabels(labels: readonly Label[]): void { this.publish({ labels: sortLabels(labels) }, false); }
+  putLabel(label: Label): void { this.setLabels([...this.snap.labels.filter(l => l.id !== label.id), label]); }
+  removeLabel(id: string): void { this.setLabels(this.snap.labels.filter(l => l.id !== id)); }
+
   setMembers(members: readonly Member[]): void {
     if (members !== this.snap.members) this.publish({ members }, false);
   }
@@ -205,6 +232,10 @@ export class BoardStore {
     for (const [id, list] of this.edits) pending.set(id, [...list]);
     return { tasks, pending, deleting: new Set(this.hidden) };
   }
+}
+
+function sortLabels(labels: readonly Label[]): readonly Label[] {
+  return [...labels].sort((a, b) => a.name.localeCompare(b.name) || (a.id < b.id ? -1 : 1));
 }
 
 /**

@@ -1,7 +1,7 @@
 // REST client: JSON, bearer tokens, refresh-once-on-401 with rotation (single-flight).
 // Request and response types come from the OpenAPI document (./schema.d.ts, generated) through ./types.
 import type { paths } from './schema';
-import type { AuthResponse, BoardEvent, Notification, Role, Task, TaskCreate, TaskPatch, User, Wire } from './types';
+import type { AuthResponse, BoardEvent, ChecklistItem, Comment, Label, Notification, Role, Status, Task, TaskCreate, TaskPatch, User, Wire } from './types';
 
 export class ApiError extends Error {
   constructor(public status: number, message: string, public fields: Record<string, string[]> = {}, public etag: string | null = null) {
@@ -144,6 +144,25 @@ export const api = {
   patchTask: (id: string, body: TaskPatch, version: number) => send('patch', '/api/tasks/{taskId}', `/api/tasks/${id}`, body, { 'If-Match': `"${version}"` }),
   getTask: (id: string) => get('/api/tasks/{taskId}', `/api/tasks/${id}`),
   deleteTask: (id: string) => send('delete', '/api/tasks/{taskId}', `/api/tasks/${id}`),
+  /** Puts the task in `status` right after `afterId` (null: at the top). A move does not bump the version. */
+  moveTask: (id: string, status: Status, afterId: string | null) => send('post', '/api/tasks/{taskId}/move', `/api/tasks/${id}/move`, { status, afterId }),
+  archiveTask: (id: string) => send('post', '/api/tasks/{taskId}/archive', `/api/tasks/${id}/archive`),
+  unarchiveTask: (id: string) => send('post', '/api/tasks/{taskId}/unarchive', `/api/tasks/${id}/unarchive`),
+  archivedTasks: (boardId: string): Promise<Task[]> => get('/api/boards/{boardId}/tasks', `/api/boards/${boardId}/tasks?archived=true`),
+  comments: (taskId: string): Promise<Comment[]> => get('/api/tasks/{taskId}/comments', `/api/tasks/${taskId}/comments`),
+  addComment: (taskId: string, body: string): Promise<Comment> => send('post', '/api/tasks/{taskId}/comments', `/api/tasks/${taskId}/comments`, { body }),
+  editComment: (id: string, body: string): Promise<Comment> => send('patch', '/api/comments/{commentId}', `/api/comments/${id}`, { body }),
+  deleteComment: (id: string) => send('delete', '/api/comments/{commentId}', `/api/comments/${id}`),
+  checklist: (taskId: string): Promise<ChecklistItem[]> => get('/api/tasks/{taskId}/checklist', `/api/tasks/${taskId}/checklist`),
+  addChecklistItem: (taskId: string, text: string): Promise<ChecklistItem> => send('post', '/api/tasks/{taskId}/checklist', `/api/tasks/${taskId}/checklist`, { text }),
+  /** `afterId`: null puts the item at the top; leave it out to keep its place. */
+  changeChecklistItem: (id: string, body: { text?: string; done?: boolean; afterId?: string | null }): Promise<ChecklistItem> =>
+    send('patch', '/api/checklist-items/{itemId}', `/api/checklist-items/${id}`, body),
+  deleteChecklistItem: (id: string) => send('delete', '/api/checklist-items/{itemId}', `/api/checklist-items/${id}`),
+  labels: (boardId: string): Promise<Label[]> => get('/api/boards/{boardId}/labels', `/api/boards/${boardId}/labels`),
+  createLabel: (boardId: string, name: string, color: string): Promise<Label> => send('post', '/api/boards/{boardId}/labels', `/api/boards/${boardId}/labels`, { name, color }),
+  changeLabel: (id: string, body: { name?: string; color?: string }): Promise<Label> => send('patch', '/api/labels/{labelId}', `/api/labels/${id}`, body),
+  deleteLabel: (id: string) => send('delete', '/api/labels/{labelId}', `/api/labels/${id}`),
   activity: (id: string): Promise<BoardEvent[]> => get('/api/tasks/{taskId}/activity', `/api/tasks/${id}/activity`),
   events: (boardId: string, after: number): Promise<BoardEvent[]> => get('/api/boards/{boardId}/events', `/api/boards/${boardId}/events?after=${after}`),
   report: (boardId: string, period: string, date: string) => get('/api/boards/{boardId}/reports', `/api/boards/${boardId}/reports?period=${period}&date=${date}`),
@@ -152,7 +171,7 @@ export const api = {
 /** The fields the server accepts on a task write (unknown fields are rejected). */
 export function taskWriteBody(t: Partial<Task>): TaskPatch {
   const out: TaskPatch = {};
-  for (const k of ['title', 'description', 'status', 'priority', 'dueAt', 'assigneeId', 'supervisorId'] as const) {
+  for (const k of ['title', 'description', 'status', 'priority', 'dueAt', 'assigneeId', 'supervisorId', 'labelIds'] as const) {
     if (k in t) (out as Record<string, unknown>)[k] = t[k];
   }
   return out;

@@ -32,6 +32,13 @@ export type NotificationLevel = NonNullable<Schemas['NotificationLevel']>;
 export type BoardNotificationSettings = Wire<Schemas['BoardNotificationSettingsDto']>;
 export type Report = Wire<Schemas['ProgressReport']>;
 export type Change = Schemas['FieldChange'];
+/** A comment: `bodyHtml` is rendered (and sanitised) by the server. */
+export type Comment = Wire<Schemas['CommentDto']>;
+export type ChecklistItem = Wire<Schemas['ChecklistItemDto']>;
+export type Label = Wire<Schemas['LabelDto']>;
+/** The server's label palette (LabelDto.color is one of these; the document types it as a string). */
+export const LABEL_COLORS = ['red', 'orange', 'green', 'teal', 'blue', 'indigo', 'purple', 'pink', 'gray'] as const;
+export type LabelColor = (typeof LABEL_COLORS)[number];
 /** A PATCH /api/tasks/{id} body: leave a field out to keep it, null clears it. */
 export type TaskPatch = Schemas['UpdateTaskRequest'];
 export type TaskCreate = Schemas['CreateTaskRequest'];

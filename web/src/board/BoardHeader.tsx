@@ -6,9 +6,9 @@ import { BoardNotifications } from './BoardNotifications';
 import { Link } from '../ui/router';
 import { selectPresence, useBoardState } from './useBoardState';
 
-interface Props { board: Board; store: BoardStore; canEdit: boolean; onMembers: () => void; onNewTask: () => void }
+interface Props { board: Board; store: BoardStore; canEdit: boolean; onMembers: () => void; onLabels: () => void; onArchived: () => void; onNewTask: () => void }
 
-export function BoardHeader({ board, store, canEdit, onMembers, onNewTask }: Props) {
+export function BoardHeader({ board, store, canEdit, onMembers, onLabels, onArchived, onNewTask }: Props) {
   const presence = useBoardState(store, selectPresence);
   const me = currentUser();
   const others = presence.filter(p => p.userId !== me?.id);
@@ -26,6 +26,8 @@ export function BoardHeader({ board, store, canEdit, onMembers, onNewTask }: Pro
         <BoardNotifications boardId={board.id} />
         <Link to={`/boards/${board.id}/reports`} className="btn btn-ghost">Reports</Link>
         <button className="btn btn-ghost" onClick={onMembers}>Members</button>
+        <button className="btn btn-ghost" onClick={onLabels}>Labels</button>
+        <button className="btn btn-ghost" onClick={onArchived}>Archived</button>
         {canEdit && <button className="btn btn-primary" onClick={onNewTask}>New task</button>}
       </div>
     </div>

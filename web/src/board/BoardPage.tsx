@@ -1,6 +1,6 @@
 // The board screen: header, filters, three windowed columns, the task and members dialogs.
-import { useEffect, useMemo, useState } from 'react';
-import type { Board, Task } from '../api/types';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { Board, Status, Task } from '../api/types';
 import type { BoardStore } from '../sync';
 import { Link, navigate, useQueryParam } from '../ui/router';
 import { Spinner } from '../ui/Spinner';
@@ -11,11 +11,13 @@ import { Column } from './Column';
 import { ConnectionBanner } from './ConnectionBanner';
 import { FilterBar } from './FilterBar';
 import { MembersDialog } from './MembersDialog';
-import { NO_FILTERS, STATUSES, columnsOf, filterOf } from './model';
+import { LabelsDialog } from './LabelsDialog';
+import { ArchivedDialog } from './ArchivedDialog';
+import { NO_FILTERS, STATUSES, STATUS_LABEL, columnsOf, filterOf, placement, stepSlot } from './model';
 import { useNameOf } from './names';
 import { TaskDialog } from './TaskDialog';
 import { useBoardSession } from './useBoardSession';
-import { selectMembers, selectPresence, selectTasks, useBoardState } from './useBoardState';
+import { selectLabels, selectMembers, selectPresence, selectTasks, useBoardState } from './useBoardState';
 
 export function BoardPage({ boardId }: { boardId: string }) {
   const session = useBoardSession(boardId);
@@ -31,9 +33,13 @@ interface BoardViewProps {
 function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewProps) {
   const [editing, setEditing] = useState<Task | 'new' | null>(null);
   const [showMembers, setShowMembers] = useState(false);
+  const [showLabels, setShowLabels] = useState(false);
+  const [showArchived, setShowArchived] = useState(false);
   const [filters, setFilters] = useState(NO_FILTERS);
   const tasks = useBoardState(store, selectTasks);
   const members = useBoardState(store, selectMembers);
+  const labelList = useBoardState(store, selectLabels);
+  const labels = useMemo(() => new Map(labelList.map(l => [l.id, l])), [labelList]);
   const presenceCount = useBoardState(store, selectPresence).length;
   const nameOf = useNameOf(members);
   const canEdit = board.role !== 'viewer';
@@ -53,25 +59,52 @@ function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewPro
   useEffect(() => { if (presenceCount) void reloadMembers(); }, [presenceCount, reloadMembers]);
 
   const filter = useMemo(() => filterOf(filters), [filters]);
-  const columns = useMemo(() => columnsOf(tasks.values(), filter), [tasks, filter]);
+  const all = useMemo(() => columnsOf(tasks.values()), [tasks]);
+  const columns = useMemo(() => (filter ? columnsOf(tasks.values(), filter) : all), [tasks, filter, all]);
+
+  // Moves read the columns through a ref, so the callbacks stay the same and the memoised cards do not re-render.
+  const cols = useRef({ all, columns });
+  cols.current = { all, columns };
+  const place = useCallback((id: string, status: Status, slot: number, said?: string) => {
+    const { all, columns } = cols.current;
+    const without = (l: Task[]) => l.filter(t => t.id !== id);
+    const full = without(all[status]);
+    const to = placement(full, without(columns[status]), slot);
+    const now = STATUSES.flatMap(s => all[s]).find(t => t.id === id);
+    if (!now) return;
+    const above = all[status][all[status].findIndex(t => t.id === id) - 1]?.id ?? null;
+    if (now.status === status && above === to.afterId) return; // dropped where it was
+    actions.move(id, status, to, said);
+  }, [actions]);
+  const step = useCallback((id: string, dir: -1 | 1) => {
+    const { columns } = cols.current;
+    const t = store.getSnapshot().tasks.get(id);
+    if (!t) return;
+    const shown = columns[t.status];
+    const slot = stepSlot(shown, id, dir);
+    if (slot === null) { toasts.announce(`“${t.title}” is already at the ${dir < 0 ? 'top' : 'bottom'} of ${STATUS_LABEL[t.status]}`); return; }
+    place(id, t.status, slot, `Moved “${t.title}” ${dir < 0 ? 'up' : 'down'}: ${slot + 1} of ${shown.length} in ${STATUS_LABEL[t.status]}`);
+  }, [store, place, toasts]);
 
   return (
     <div className="board-page">
       <ConnectionBanner store={store} />
-      <BoardHeader board={board} store={store} canEdit={canEdit} onMembers={() => setShowMembers(true)} onNewTask={() => setEditing('new')} />
-      <FilterBar filters={filters} members={members} onChange={setFilters} />
+      <BoardHeader board={board} store={store} canEdit={canEdit} onMembers={() => setShowMembers(true)} onLabels={() => setShowLabels(true)} onArchived={() => setShowArchived(true)} onNewTask={() => setEditing('new')} />
+      <FilterBar filters={filters} members={members} labels={labelList} onChange={setFilters} />
       <div className="columns">
         {STATUSES.map(s => (
-          <Column key={s} status={s} tasks={columns[s]} flash={flash} nameOf={nameOf} onMove={actions.move} onOpen={setEditing} onDelete={actions.remove} />
+          <Column key={s} status={s} tasks={columns[s]} flash={flash} nameOf={nameOf} labels={labels}
+            onPlace={place} onStep={step} onOpen={setEditing} onDelete={actions.remove} />
         ))}
       </div>
       {editing && (
-        <TaskDialog boardId={board.id} task={editing === 'new' ? null : editing} members={members} canEdit={canEdit} nameOf={nameOf}
+        <TaskDialog key={editing === 'new' ? 'new' : editing.id} board={board} task={editing === 'new' ? null : editing} store={store} members={members}
+          canEdit={canEdit} nameOf={nameOf} actions={actions}
           onClose={() => setEditing(null)}
-          onCreated={actions.created}
-          onPatch={actions.patch}
           onDelete={t => { setEditing(null); actions.remove(t); }} />
       )}
+      {showLabels && <LabelsDialog boardId={board.id} store={store} canEdit={canEdit} onClose={() => setShowLabels(false)} />}
+      {showArchived && <ArchivedDialog board={board} store={store} canEdit={canEdit} onClose={() => setShowArchived(false)} />}
       {showMembers && <MembersDialog boardId={board.id} role={board.role} members={members} onChanged={reloadMembers} onClose={() => setShowMembers(false)} />}
     </div>
   );

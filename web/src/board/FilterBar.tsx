@@ -1,9 +1,9 @@
-import type { Member } from '../api/types';
+import type { Label, Member } from '../api/types';
 import { PRIORITIES, type Filters } from './model';
 
-interface Props { filters: Filters; members: readonly Member[]; onChange: (f: Filters) => void }
+interface Props { filters: Filters; members: readonly Member[]; labels: readonly Label[]; onChange: (f: Filters) => void }
 
-export function FilterBar({ filters, members, onChange }: Props) {
+export function FilterBar({ filters, members, labels, onChange }: Props) {
   const set = (k: keyof Filters) => (e: React.ChangeEvent<HTMLSelectElement>) => onChange({ ...filters, [k]: e.target.value });
   return (
     <div className="filters" role="group" aria-label="Filters">
@@ -16,6 +16,12 @@ export function FilterBar({ filters, members, onChange }: Props) {
       <label>Priority
         <select value={filters.priority} onChange={set('priority')}>
           <option value="">Any</option>{PRIORITIES.map(p => <option key={p} value={p}>{p}</option>)}
+        </select>
+      </label>
+      <label>Label
+        <select value={filters.label} onChange={set('label')} aria-label="Label">
+          <option value="">Any</option><option value="none">No label</option>
+          {labels.map(l => <option key={l.id} value={l.id}>{l.name}</option>)}
         </select>
       </label>
       <label>Due

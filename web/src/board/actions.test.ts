@@ -31,21 +31,32 @@ describe('board actions', () => {
   beforeEach(() => { fetchMock = vi.fn(); vi.stubGlobal('fetch', fetchMock); });
   afterEach(() => { vi.unstubAllGlobals(); vi.useRealTimers(); });
 
-  it('a move shows at once, sends If-Match with the confirmed version, and keeps the saved task', async () => {
-    const store = new BoardStore([task('a', { version: 4 })], 0);
+  it('a move shows at once at a temporary position, posts move with afterId, and keeps the saved task', async () => {
+    const store = new BoardStore([task('a', { version: 4 }), task('x', { status: 'done', position: 'M' }), task('y', { status: 'done', position: 'N' })], 0);
     const { toasts } = toastSpy();
     let answer!: (r: Response) => void;
     fetchMock.mockReturnValueOnce(new Promise<Response>(r => { answer = r; }));
-    boardActions(store, toasts, true).move('a', 'done');
-    expect(store.getSnapshot().tasks.get('a')?.status).toBe('done'); // before the server answers
+    boardActions(store, toasts, true).move('a', 'done', { afterId: 'x', position: 'MV' });
+    expect(store.getSnapshot().tasks.get('a')).toMatchObject({ status: 'done', position: 'MV' }); // before the server answers
     const [url, init] = fetchMock.mock.calls[0];
-    expect(url).toBe('/api/tasks/a');
-    expect(init.method).toBe('PATCH');
-    expect(init.headers['If-Match']).toBe('"4"');
-    expect(JSON.parse(init.body)).toEqual({ status: 'done' });
-    answer(json(200, task('a', { status: 'done', version: 5 })));
+    expect(url).toBe('/api/tasks/a/move');
+    expect(init.method).toBe('POST');
+    expect(JSON.parse(init.body)).toEqual({ status: 'done', afterId: 'x' });
+    answer(json(200, task('a', { status: 'done', position: 'Ma', version: 4 })));
     await vi.waitFor(() => expect(store.getSnapshot().pending.size).toBe(0));
-    expect(store.getSnapshot().tasks.get('a')).toMatchObject({ status: 'done', version: 5 });
+    expect(store.getSnapshot().tasks.get('a')).toMatchObject({ status: 'done', position: 'Ma', version: 4 });
+  });
+
+  it('a move without a place goes to the top of the column; a refused move rolls back', async () => {
+    const store = new BoardStore([task('a', { position: 'V' }), task('x', { status: 'done', position: 'M' })], 0);
+    const { toasts, shown } = toastSpy();
+    fetchMock.mockResolvedValueOnce(json(400, { errors: { afterId: ['The task to put it after is not in that column.'] } }))
+      .mockResolvedValueOnce(json(200, task('a')));
+    boardActions(store, toasts, true).move('a', 'done');
+    expect(store.getSnapshot().tasks.get('a')).toMatchObject({ status: 'done', position: 'L' });
+    expect(JSON.parse(fetchMock.mock.calls[0][1].body)).toEqual({ status: 'done', afterId: null });
+    await vi.waitFor(() => expect(shown).toContainEqual({ kind: 'error', text: 'The task to put it after is not in that column.' }));
+    expect(store.getSnapshot().tasks.get('a')).toMatchObject({ status: 'todo', position: 'V' });
   });
 
   it('a 412 rolls back, says someone else changed it, and reloads the task', async () => {

@@ -4,13 +4,19 @@ import { ApiError, api, taskWriteBody } from '../api/client';
 import type { Status, Task } from '../api/types';
 import type { BoardStore } from '../sync';
 import type { ToastApi } from '../ui/toasts';
-import { STATUS_LABEL } from './model';
+import { STATUS_LABEL, columnsOf, placement } from './model';
 
 export interface BoardActions {
   /** Optimistic patch; false when it was refused (and rolled back). */
   patch(id: string, patch: Partial<Task>, baseVersion?: number): Promise<boolean>;
-  move(id: string, status: Status): void;
+  /** Optimistic move: shows at `to.position` at once (a temporary key), then `POST move` with `to.afterId`;
+   *  the server's task replaces the temporary key, a refusal rolls back. Without `to`: the top of the column. */
+  move(id: string, status: Status, to?: { afterId: string | null; position: string }, said?: string): void;
   remove(task: Task): void;
+  /** The task dialog's save: optimistic like patch, but the error is thrown to the dialog (which merges on 412). */
+  saveEdit(id: string, fields: Partial<Task>, baseVersion: number): Promise<Task>;
+  /** Archive or restore; the board hides archived tasks. */
+  archive(task: Task, archived: boolean): Promise<boolean>;
   created(task: Task): void;
   /** The board is closing: deletes still in their undo window are sent now. */
   flushDeletes(): void;
@@ -67,13 +73,56 @@ export function boardActions(store: BoardStore, toasts: ToastApi, canEdit: boole
     }
   }
 
+  async function saveEdit(id: string, fields: Partial<Task>, baseVersion: number): Promise<Task> {
+    if (!canEdit) throw new ApiError(403, VIEWER_TEXT);
+    const edit = store.beginEdit(id, fields);
+    try {
+      const saved = await api.patchTask(id, taskWriteBody(fields), baseVersion);
+      if (edit) store.endEdit(edit, saved); else store.put(saved);
+      return saved;
+    } catch (e) {
+      if (edit) store.endEdit(edit);
+      throw e;
+    }
+  }
+
+  async function archive(task: Task, archived: boolean): Promise<boolean> {
+    if (!canEdit) { refuse(); return false; }
+    try {
+      store.put(await (archived ? api.archiveTask(task.id) : api.unarchiveTask(task.id)));
+      toasts.show({ kind: 'success', text: `${archived ? 'Archived' : 'Restored'} “${task.title}”`, ...(archived ? {
+        action: { label: 'Undo', run: () => { void archive(task, false); } },
+      } : {}) });
+      return true;
+    } catch (e) {
+      toasts.fail(`Couldn't ${archived ? 'archive' : 'restore'} “${task.title}”`, e, 'Reload the page and try again.');
+      return false;
+    }
+  }
+
   return {
     patch,
-    move(id, status) {
+    saveEdit,
+    archive,
+    move(id, status, to, said) {
       const t = store.getSnapshot().tasks.get(id);
-      if (!t || t.status === status) return;
-      toasts.announce(`Moved “${t.title}” to ${STATUS_LABEL[status]}`);
-      void patch(id, { status });
+      if (!t) return;
+      if (!canEdit) { refuse(); return; }
+      if (!to) {
+        const column = columnsOf(store.getSnapshot().tasks.values())[status].filter(x => x.id !== id);
+        to = placement(column, column, 0);
+      }
+      const edit = store.beginEdit(id, { status, position: to.position });
+      if (!edit) return;
+      toasts.announce(said ?? `Moved “${t.title}” to ${STATUS_LABEL[status]}`);
+      api.moveTask(id, status, to.afterId).then(
+        saved => store.endEdit(edit, saved),
+        async e => {
+          store.endEdit(edit);
+          toasts.show({ kind: 'error', text: explain(e) });
+          if (e instanceof ApiError && e.status === 404) await reload(id, t.title);
+          else if (e instanceof ApiError && e.status === 400) await reload(id, t.title); // e.g. the card above it moved away meanwhile
+        });
     },
     remove(task) {
       if (!canEdit) { refuse(); return; }

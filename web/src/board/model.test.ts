@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../api/types';
-import { columnsOf, dueState, filterOf, neighbourStatus, visibleRange } from './model';
+import { NO_FILTERS, columnsOf, compareTasks, dueState, filterOf, neighbourStatus, placement, positionBetween, stepSlot, visibleRange } from './model';
 
 function task(id: string, over: Partial<Task> = {}): Task {
   return {
@@ -12,11 +12,63 @@ function task(id: string, over: Partial<Task> = {}): Task {
 }
 
 describe('board model', () => {
-  it('groups and sorts columns by priority', () => {
-    const cols = columnsOf([task('a', { priority: 'low' }), task('b', { priority: 'urgent' }), task('c', { status: 'done' })]);
-    expect(cols.todo.map(t => t.id)).toEqual(['b', 'a']);
+  it('groups columns and orders each by position, byte-wise, ties by id; archived tasks are left out', () => {
+    const cols = columnsOf([
+      task('a', { priority: 'urgent', position: 'b' }), task('b', { priority: 'low', position: 'B' }), task('c', { status: 'done' }),
+      task('e', { position: 'V' }), task('d', { position: 'V' }), task('x', { archivedAt: '2026-01-02T00:00:00Z' }),
+    ]);
+    // 'B' < 'V' < 'b' in byte order (localeCompare would put 'b' before 'V')
+    expect(cols.todo.map(t => t.id)).toEqual(['b', 'd', 'e', 'a']);
     expect(cols.done.map(t => t.id)).toEqual(['c']);
     expect(cols.in_progress).toEqual([]);
+    expect(compareTasks({ id: 'a', position: 'Z' }, { id: 'b', position: 'a' })).toBeLessThan(0);
+  });
+
+  it('makes a position strictly between two others, like the server', () => {
+    expect(positionBetween(null, null)).toBe('V');
+    expect(positionBetween('V', null)).toBe('W');
+    expect(positionBetween('zz', null)).toBe('zzV');
+    expect(positionBetween(null, 'V')).toBe('U');
+    expect(positionBetween(null, '1V')).toBe('1U');
+    expect(positionBetween('V', 'W')).toBe('VV');
+    expect(positionBetween('A', 'a')).toBe('N'); // digits 10 and 36: the midpoint 23
+    const keys = ['0V', '1', 'U', 'UV', 'V', 'V0V', 'VV', 'z', 'zz'];
+    for (let i = 0; i + 1 < keys.length; i++) {
+      const k = positionBetween(keys[i], keys[i + 1]);
+      expect(k > keys[i] && k < keys[i + 1]).toBe(true);
+    }
+    expect(() => positionBetween('W', 'V')).toThrow();
+    // many inserts into the same gap stay ordered
+    let lo = 'V', hi = 'W';
+    for (let i = 0; i < 50; i++) { const m = positionBetween(lo, hi); expect(m > lo && m < hi).toBe(true); if (i % 2) lo = m; else hi = m; }
+  });
+
+  it('places a dropped card after the card shown above the slot', () => {
+    const all = [task('a', { position: 'A' }), task('b', { position: 'B' }), task('c', { position: 'C' }), task('d', { position: 'D' })];
+    expect(placement(all, all, 0)).toEqual({ afterId: null, position: '9' });
+    expect(placement(all, all, 2)).toEqual({ afterId: 'b', position: 'BV' });
+    expect(placement(all, all, 4)).toEqual({ afterId: 'd', position: 'E' });
+    expect(placement([], [], 0)).toEqual({ afterId: null, position: 'V' });
+    // filtered: b and c hidden; slot 1 is after a, and the key lies between a and b (the next in the full column)
+    const shown = [all[0], all[3]];
+    const p = placement(all, shown, 1);
+    expect(p.afterId).toBe('a');
+    expect(p.position > 'A' && p.position < 'B').toBe(true);
+    // the temporary key sorts the card where it was dropped
+    const moved = task('m', { position: placement(all, all, 2).position });
+    expect([...all, moved].sort(compareTasks).map(t => t.id)).toEqual(['a', 'b', 'm', 'c', 'd']);
+  });
+
+  it('steps a card up and down its column', () => {
+    const col = [task('a'), task('b'), task('c')];
+    expect(stepSlot(col, 'a', -1)).toBeNull();
+    expect(stepSlot(col, 'b', -1)).toBe(0); // before a
+    expect(stepSlot(col, 'b', 1)).toBe(2); // after c
+    expect(stepSlot(col, 'c', 1)).toBeNull();
+    const without = (id: string) => col.filter(t => t.id !== id);
+    expect(placement(without('b'), without('b'), stepSlot(col, 'b', -1)!).afterId).toBeNull();
+    expect(placement(without('b'), without('b'), stepSlot(col, 'b', 1)!).afterId).toBe('c');
+    expect(placement(without('a'), without('a'), stepSlot(col, 'a', 1)!).afterId).toBe('b');
   });
 
   it('classifies deadlines', () => {
@@ -39,12 +91,16 @@ describe('board model', () => {
 
   it('filters by assignee, priority and deadline', () => {
     const now = Date.parse('2026-06-01T12:00:00Z');
-    expect(filterOf({ assignee: '', priority: '', due: '' })).toBeUndefined();
+    expect(filterOf({ assignee: '', priority: '', due: '', label: '' })).toBeUndefined();
     const tasks = [task('a', { assigneeId: 'u1', priority: 'high' }), task('b'), task('c', { dueAt: '2026-05-01T00:00:00Z' })];
-    expect(tasks.filter(filterOf({ assignee: 'u1', priority: '', due: '' }, now)!).map(t => t.id)).toEqual(['a']);
-    expect(tasks.filter(filterOf({ assignee: 'none', priority: '', due: '' }, now)!).map(t => t.id)).toEqual(['b', 'c']);
-    expect(tasks.filter(filterOf({ assignee: '', priority: 'high', due: '' }, now)!).map(t => t.id)).toEqual(['a']);
-    expect(tasks.filter(filterOf({ assignee: '', priority: '', due: 'overdue' }, now)!).map(t => t.id)).toEqual(['c']);
-    expect(tasks.filter(filterOf({ assignee: '', priority: '', due: 'none' }, now)!).map(t => t.id)).toEqual(['a', 'b']);
+    expect(tasks.filter(filterOf({ assignee: 'u1', priority: '', due: '', label: '' }, now)!).map(t => t.id)).toEqual(['a']);
+    expect(tasks.filter(filterOf({ assignee: 'none', priority: '', due: '', label: '' }, now)!).map(t => t.id)).toEqual(['b', 'c']);
+    expect(tasks.filter(filterOf({ assignee: '', priority: 'high', due: '', label: '' }, now)!).map(t => t.id)).toEqual(['a']);
+    expect(tasks.filter(filterOf({ assignee: '', priority: '', due: 'overdue', label: '' }, now)!).map(t => t.id)).toEqual(['c']);
+    expect(tasks.filter(filterOf({ assignee: '', priority: '', due: 'none', label: '' }, now)!).map(t => t.id)).toEqual(['a', 'b']);
+    const labelled = [task('a', { labelIds: ['L1', 'L2'] }), task('b', { labelIds: ['L2'] }), task('c')];
+    expect(labelled.filter(filterOf({ ...NO_FILTERS, label: 'L1' }, now)!).map(t => t.id)).toEqual(['a']);
+    expect(labelled.filter(filterOf({ ...NO_FILTERS, label: 'L2' }, now)!).map(t => t.id)).toEqual(['a', 'b']);
+    expect(labelled.filter(filterOf({ ...NO_FILTERS, label: 'none' }, now)!).map(t => t.id)).toEqual(['c']);
   });
 });

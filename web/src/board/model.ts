@@ -4,18 +4,83 @@ import type { Priority, Status, Task } from '../api/types';
 export const STATUSES: Status[] = ['todo', 'in_progress', 'done'];
 export const STATUS_LABEL: Record<Status, string> = { todo: 'To do', in_progress: 'In progress', done: 'Done' };
 export const PRIORITIES: Priority[] = ['urgent', 'high', 'medium', 'low'];
-const PRIORITY_RANK: Record<Priority, number> = { urgent: 0, high: 1, medium: 2, low: 3 };
 
-/** Groups tasks into the three columns, most urgent first, then oldest first. */
+/** Groups the board's (unarchived) tasks into the three columns, each in its order (by position, ties by id). */
 export function columnsOf(tasks: Iterable<Task>, filter?: (t: Task) => boolean): Record<Status, Task[]> {
   const cols: Record<Status, Task[]> = { todo: [], in_progress: [], done: [] };
-  for (const t of tasks) if (!filter || filter(t)) (cols[t.status] ?? cols.todo).push(t);
+  for (const t of tasks) if (!t.archivedAt && (!filter || filter(t))) (cols[t.status] ?? cols.todo).push(t);
   for (const s of STATUSES) cols[s].sort(compareTasks);
   return cols;
 }
 
-export function compareTasks(a: Task, b: Task): number {
-  return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id);
+/** Byte-wise string order, as the server compares positions (ordinal): `<`/`>` on JS strings compare UTF-16
+ *  code units, which for the ASCII position digits is byte order. Never localeCompare (it folds case). */
+export function ordinal(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** A column's order: position, ties by id (the server's order). */
+export function compareTasks(a: Pick<Task, 'position' | 'id'>, b: Pick<Task, 'position' | 'id'>): number {
+  return ordinal(a.position, b.position) || ordinal(a.id, b.id);
+}
+
+// ---- positions (client-side copy of the server's Positions.Between, for the optimistic placement only:
+// the server computes the real key and the saved task replaces ours) ----
+const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const BASE = 62;
+const digit = (c: string) => { const d = DIGITS.indexOf(c); if (d < 0) throw new Error(`'${c}' is not a position digit`); return d; };
+
+/** A key strictly after `before` and before `after` (null: unbounded on that side). */
+export function positionBetween(before: string | null, after: string | null): string {
+  if (!before) before = null;
+  if (!after) after = null;
+  if (before !== null && after !== null && ordinal(before, after) >= 0) throw new Error(`'${before}' is not before '${after}'`);
+  if (before === null && after === null) return 'V';
+  if (after === null) {
+    for (let i = 0; i < before!.length; i++) if (digit(before![i]) < BASE - 1) return before!.slice(0, i) + DIGITS[digit(before![i]) + 1];
+    return before + 'V';
+  }
+  if (before === null) {
+    for (let i = 0; i < after.length; i++) if (digit(after[i]) >= 2) return after.slice(0, i) + DIGITS[digit(after[i]) - 1];
+  }
+  const lo = before ?? '';
+  let key = '';
+  let bounded = true;
+  for (let i = 0; ; i++) {
+    const low = i < lo.length ? digit(lo[i]) : 0;
+    const high = bounded && i < after.length ? digit(after[i]) : BASE;
+    if (low === high) { key += DIGITS[low]; continue; }
+    const mid = Math.floor((low + high) / 2);
+    if (mid > low) return key + DIGITS[mid];
+    key += DIGITS[low];
+    bounded = false;
+  }
+}
+
+/**
+ * Where a card lands when put at `slot` of `visible` (the column as shown, possibly filtered; the moving card
+ * left out): `afterId` is the card shown above the slot (null: the top), and `position` a temporary key
+ * between that card and the one after it in the full column `all` (sorted, the moving card left out) —
+ * a filter may hide cards between two shown ones.
+ */
+export function placement(all: readonly Task[], visible: readonly Task[], slot: number): { afterId: string | null; position: string } {
+  const above = slot > 0 ? visible[Math.min(slot, visible.length) - 1] : null;
+  const i = above ? all.findIndex(t => t.id === above.id) : -1;
+  const before = i >= 0 ? all[i].position : null;
+  const next = all[i + 1]?.position ?? null;
+  let position: string;
+  try { position = positionBetween(before, next !== null && before !== null && next <= before ? null : next); }
+  catch { position = before ?? 'V'; } // unreadable keys: the server's answer puts it right
+  return { afterId: above?.id ?? null, position };
+}
+
+/** The slot a card moves to with ↑ (-1) or ↓ (+1) within its column as shown, or null at an end. */
+export function stepSlot(visible: readonly Task[], id: string, dir: -1 | 1): number | null {
+  const i = visible.findIndex(t => t.id === id);
+  if (i < 0) return null;
+  const j = i + dir;
+  if (j < 0 || j >= visible.length) return null;
+  return j; // slot in the list without the card: above the card now at j (up) or after it (down)
 }
 
 /** 'overdue' | 'soon' (within 48 h) | 'later' | null. Done tasks are never overdue. */
@@ -41,14 +106,15 @@ export function neighbourStatus(s: Status, dir: -1 | 1): Status | null {
   return i >= 0 && i < STATUSES.length ? STATUSES[i] : null;
 }
 
-export interface Filters { assignee: string; priority: string; due: string }
-export const NO_FILTERS: Filters = { assignee: '', priority: '', due: '' };
+export interface Filters { assignee: string; priority: string; due: string; label: string }
+export const NO_FILTERS: Filters = { assignee: '', priority: '', due: '', label: '' };
 
 /** The board's filter as a predicate, or undefined when nothing is filtered. */
 export function filterOf(f: Filters, now = Date.now()): ((t: Task) => boolean) | undefined {
-  if (!f.assignee && !f.priority && !f.due) return undefined;
+  if (!f.assignee && !f.priority && !f.due && !f.label) return undefined;
   return (t: Task) =>
     (!f.assignee || (f.assignee === 'none' ? !t.assigneeId : t.assigneeId === f.assignee)) &&
     (!f.priority || t.priority === f.priority) &&
+    (!f.label || (f.label === 'none' ? t.labelIds.length === 0 : t.labelIds.includes(f.label))) &&
     (!f.due || (f.due === 'none' ? !t.dueAt : dueState(t, now) === f.due));
 }

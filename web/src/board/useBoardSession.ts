@@ -16,6 +16,11 @@ export type BoardSession =
   | { state: 'open'; board: Board; store: BoardStore; actions: BoardActions; flash: ReadonlySet<string>; reloadMembers: () => Promise<void> };
 
 const NO_FLASH: ReadonlySet<string> = new Set();
+const VERBS: Record<string, string> = {
+  TaskDeleted: 'deleted', TaskCreated: 'created', TaskMoved: 'moved', CommentAdded: 'commented on', CommentEdited: 'edited a comment on',
+  CommentDeleted: 'deleted a comment on', ChecklistItemAdded: 'updated the checklist of', ChecklistItemChanged: 'updated the checklist of',
+  ChecklistItemDeleted: 'updated the checklist of',
+};
 
 export function useBoardSession(boardId: string): BoardSession {
   const toasts = useToasts();
@@ -45,7 +50,7 @@ export function useBoardSession(boardId: string): BoardSession {
       setTimeout(() => setFlash(NO_FLASH), 1600);
       const a = remote[remote.length - 1];
       const who = nameLookup(store.getSnapshot().members)(a.event.actorId) ?? 'Someone';
-      const verb = a.event.type === 'TaskDeleted' ? 'deleted' : a.event.type === 'TaskCreated' ? 'created' : 'updated';
+      const verb = VERBS[a.event.type] ?? 'updated';
       toasts.announce(`${who} ${verb} “${a.kind === 'delete' ? a.event.task?.title ?? '' : a.task.title}”`);
     };
 
@@ -59,6 +64,8 @@ export function useBoardSession(boardId: string): BoardSession {
         setOpened({ board, store, actions });
         performance.mark('taskhub:board-rendered');
         void reloadMembers();
+        api.labels(boardId).then(l => store.setLabels(l),
+          e => toasts.fail("Couldn't load the board's labels", e, 'Cards show without their labels; reload the page to try again.'));
         live = new BoardLive(hub, boardId, store, {
           onApplied: applied => announce(store, applied),
           onRevoked: () => { toasts.show({ kind: 'error', text: 'You no longer have access to this board.' }); navigate('/'); },

@@ -21,3 +21,4 @@ export const selectTasks = (s: BoardSnapshot) => s.tasks;
 export const selectMembers = (s: BoardSnapshot) => s.members;
 export const selectPresence = (s: BoardSnapshot) => s.presence;
 export const selectConnection = (s: BoardSnapshot) => s.connection;
+export const selectLabels = (s: BoardSnapshot) => s.labels;

@@ -1,0 +1,82 @@
+// The board's labels: create, rename, recolour, delete (members and up; viewers see the list). The list is the
+// store's (kept live by LabelsChanged events); a save here also updates it at once.
+import { useState } from 'react';
+import { api } from '../api/client';
+import { LABEL_COLORS, type Label } from '../api/types';
+import type { BoardStore } from '../sync';
+import { Dialog } from '../ui/Dialog';
+import { useToasts } from '../ui/toasts';
+import { LabelChip } from './LabelChip';
+import { selectLabels, useBoardState } from './useBoardState';
+
+interface Props { boardId: string; store: BoardStore; canEdit: boolean; onClose: () => void }
+
+export function LabelsDialog({ boardId, store, canEdit, onClose }: Props) {
+  const labels = useBoardState(store, selectLabels);
+  const [name, setName] = useState('');
+  const [color, setColor] = useState<string>('blue');
+  const [error, setError] = useState('');
+  const create = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setError('');
+    try { store.putLabel(await api.createLabel(boardId, name.trim(), color)); setName(''); }
+    catch (err) { setError((err as Error).message); }
+  };
+  return (
+    <Dialog title="Labels" onClose={onClose}>
+      {canEdit && (
+        <form className="form" onSubmit={create} aria-label="New label">
+          <div className="row label-row">
+            <label className="grow">Name<input aria-label="New label name" required maxLength={50} value={name} onChange={e => setName(e.target.value)} /></label>
+            <label>Colour<ColorSelect label="New label colour" value={color} onChange={setColor} /></label>
+            <button className="btn btn-primary">Add label</button>
+          </div>
+          {error && <span className="field-error" role="alert">{error}</span>}
+        </form>
+      )}
+      {labels.length === 0 ? <p className="muted">No labels yet.</p> : (
+        <ul className="label-list">
+          {labels.map(l => <LabelRow key={`${l.id}:${l.name}:${l.color}`} label={l} store={store} canEdit={canEdit} />)}
+        </ul>
+      )}
+    </Dialog>
+  );
+}
+
+function ColorSelect({ value, onChange, label }: { value: string; onChange: (c: string) => void; label?: string }) {
+  return (
+    <select value={value} onChange={e => onChange(e.target.value)} aria-label={label}>
+      {LABEL_COLORS.map(c => <option key={c} value={c}>{c}</option>)}
+    </select>
+  );
+}
+
+function LabelRow({ label, store, canEdit }: { label: Label; store: BoardStore; canEdit: boolean }) {
+  const toasts = useToasts();
+  const [name, setName] = useState(label.name);
+  const [color, setColor] = useState(label.color);
+  const changed = name.trim() !== label.name || color !== label.color;
+  const save = async (e: React.FormEvent) => {
+    e.preventDefault();
+    try {
+      store.putLabel(await api.changeLabel(label.id, { ...(name.trim() !== label.name ? { name: name.trim() } : {}), ...(color !== label.color ? { color } : {}) }));
+    } catch (err) { toasts.fail(`Couldn't change the label “${label.name}”`, err, 'Check the name (1–50 characters, not already used) and try again.'); }
+  };
+  const remove = async () => {
+    if (!confirm(`Delete the label “${label.name}”? It is removed from every task.`)) return;
+    try { await api.deleteLabel(label.id); store.removeLabel(label.id); }
+    catch (err) { toasts.fail(`Couldn't delete the label “${label.name}”`, err, 'Reload the page and try again.'); }
+  };
+  if (!canEdit) return <li><LabelChip label={label} /></li>;
+  return (
+    <li>
+      <form className="label-edit" onSubmit={save} aria-label={`Label ${label.name}`}>
+        <LabelChip label={{ name: name || label.name, color }} />
+        <input aria-label={`Name of ${label.name}`} required maxLength={50} value={name} onChange={e => setName(e.target.value)} />
+        <ColorSelect label={`Colour of ${label.name}`} value={color} onChange={setColor} />
+        <button className="btn btn-ghost" disabled={!changed}>Save</button>
+        <button type="button" className="btn btn-danger-ghost" onClick={() => void remove()}>Delete</button>
+      </form>
+    </li>
+  );
+}
