@@ -17,7 +17,8 @@ public static class WebAppExtensions
 
         app.Lifetime.ApplicationStarted.Register(() => AnnounceBoard(app));
         app.UseDefaultFiles();
-        app.UseStaticFiles();
+        // The web app's files keep their names across releases: browsers revalidate them (ETag → 304) every load.
+        app.UseStaticFiles(new StaticFileOptions { OnPrepareResponse = ctx => ctx.Context.Response.Headers.CacheControl = "no-cache" });
         app.MapFallback(async context =>
         {
             var path = context.Request.Path.Value ?? "/";

@@ -119,7 +119,7 @@ public abstract class CardsTests(TaskHubApplication app)
         Assert.Equal(bob.Id, Assert.Single(comment.GetProperty("mentions").EnumerateArray()).GetGuid());
         var html = comment.GetProperty("bodyHtml").GetString()!;
         Assert.Contains("<strong>see</strong>", html);
-        Assert.Contains($"data-user-id=\"{bob.Id}\"", html);
+        Assert.Contains($"<span class=\"mention\" data-user-id=\"{bob.Id}\">@Bob</span>", html);
         Assert.Contains("@Bob", html);
         Assert.DoesNotContain("<script", html);
         Assert.DoesNotContain("javascript:", html);

@@ -9,8 +9,10 @@ namespace TaskHub.Server.Features.Notifications;
 
 /// <summary>
 /// Sends each burst of change emails once it is due: a burst is one recipient's pending changes by one person on
-/// one board; it is due <see cref="EmailOptions.CoalesceWindowSeconds"/> after its last change (each change
-/// restarts the window), or <see cref="EmailOptions.CoalesceMaxSeconds"/> after its first. Everything lives in
+/// one board; it is due <see cref="EmailOptions.CoalesceWindowSeconds"/> after its last change was recorded (each
+/// change restarts the window), or <see cref="EmailOptions.CoalesceMaxSeconds"/> after its first. Timed by when the
+/// outbox recorded them, not when they were made, so a backlog being caught up is still gathered (bench/outbox.sh
+/// showed 10,000 queued changes turning into hundreds of emails when timed by the change). Everything lives in
 /// the database — no timer a restart could forget: every replica runs this, and sealing a burst (marking its
 /// changes with the email's key) happens in the same transaction as the outbox row that sends the email, under a
 /// unique key, so a burst is emailed exactly once.
@@ -55,7 +57,7 @@ public sealed partial class ChangeEmailFlusher(
         var startedBefore = now.AddSeconds(-o.CoalesceMaxSeconds);
         var due = await db.Set<PendingChangeEmail>().Where(p => p.BatchKey == null)
             .GroupBy(p => new { p.RecipientId, p.BoardId, p.ActorId })
-            .Select(g => new { g.Key.RecipientId, g.Key.BoardId, g.Key.ActorId, First = g.Min(p => p.At), Last = g.Max(p => p.At), FirstSeq = g.Min(p => p.Seq) })
+            .Select(g => new { g.Key.RecipientId, g.Key.BoardId, g.Key.ActorId, First = g.Min(p => p.RecordedAt), Last = g.Max(p => p.RecordedAt), FirstSeq = g.Min(p => p.Seq) })
             .Where(g => g.Last <= quietSince || g.First <= startedBefore)
             .OrderBy(g => g.First).Take(200)
             .ToListAsync(ct);

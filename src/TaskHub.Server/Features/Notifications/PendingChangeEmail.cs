@@ -22,6 +22,9 @@ public sealed class PendingChangeEmail
     public required string Payload { get; set; }
     /// <summary>When the change was made.</summary>
     public DateTime At { get; set; }
+    /// <summary>When it was recorded here. Bursts are timed by this, not by <see cref="At"/>: after a backlog
+    /// (the outbox catching up) old changes arrive together and must still be gathered into one email.</summary>
+    public DateTime RecordedAt { get; set; }
     /// <summary>The key of the email that carries it, once its burst was sealed; null while it waits.</summary>
     public string? BatchKey { get; set; }
 }

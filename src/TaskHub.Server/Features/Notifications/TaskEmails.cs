@@ -69,7 +69,7 @@ public sealed partial class TaskEmailHandler(
             db.Add(new PendingChangeEmail
             {
                 RecipientId = user.Id, BoardId = e.BoardId, ActorId = e.ActorId, Seq = e.Seq, TaskId = e.Task!.Id,
-                Payload = payload, At = e.At,
+                Payload = payload, At = e.At, RecordedAt = clock.GetUtcNow().UtcDateTime,
             });
         await db.SaveChangesAsync(ct);
     }

@@ -86,6 +86,8 @@ public static partial class CommentMarkdown
         s.AllowedSchemes.Add("https");
         s.AllowedSchemes.Add("mailto");
         s.AllowedAttributes.Add("data-user-id");
+        s.AllowedAttributes.Add("class");
+        s.AllowedClasses.Add("mention"); // the only class kept: no other class from the input survives
         s.AllowedAttributes.Remove("style");
         s.AllowedTags.Remove("img"); // no remote images (tracking pixels) in comments
         s.PostProcessNode += (_, e) =>

@@ -446,6 +446,9 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.Property<Guid>("RecipientId")
                         .HasColumnType("char(36)");
 
+                    b.Property<DateTime>("RecordedAt")
+                        .HasColumnType("datetime(6)");
+
                     b.Property<long>("Seq")
                         .HasColumnType("bigint");
 

@@ -437,6 +437,9 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                     b.Property<Guid>("RecipientId")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime>("RecordedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("Seq")
                         .HasColumnType("INTEGER");
 
