@@ -52,6 +52,7 @@ app.MapSearch();
 app.MapAttachments();
 app.MapInvitations();
 app.MapApiTokens();
+app.MapWebhooks();
 app.MapActivity();
 app.MapRealtime();
 app.MapReports();

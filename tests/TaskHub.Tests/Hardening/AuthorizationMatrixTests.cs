@@ -73,6 +73,13 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         // The signed link is the credential: whoever holds it (no login needed) unsubscribes its owner.
         ["POST /api/unsubscribe"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["GET /api/search"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["GET /api/boards/{boardId}/webhooks"] = [200, 200, 403, 403, 404, 401, 401, 401],
+        // The matrix app does not allow private targets: a valid-looking body is refused by its url (400) once allowed in.
+        ["POST /api/boards/{boardId}/webhooks"] = [400, 400, 403, 403, 404, 401, 401, 401],
+        ["PATCH /api/webhooks/{webhookId}"] = [404, 404, 404, 404, 404, 401, 401, 401],
+        ["DELETE /api/webhooks/{webhookId}"] = [404, 404, 404, 404, 404, 401, 401, 401],
+        ["POST /api/webhooks/{webhookId}/test"] = [404, 404, 404, 404, 404, 401, 401, 401],
+        ["GET /api/webhooks/{webhookId}/deliveries"] = [404, 404, 404, 404, 404, 401, 401, 401],
         ["GET /api/me/tokens"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["POST /api/me/tokens"] = [201, 201, 201, 201, 201, 401, 401, 401],
         // A made-up token id: 404 for everyone signed in (a token is only ever its owner's).
@@ -169,6 +176,8 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         "POST /api/boards/{boardId}/invitations" => new { email = $"invitee-{Guid.NewGuid():N}@example.com", role = "member" },
         "POST /api/invitations/preview" or "POST /api/invitations/accept" => new { token = "not-a-real-token" },
         "POST /api/me/tokens" => new { name = "cell", scope = "read" },
+        "POST /api/boards/{boardId}/webhooks" => new { url = "http://127.0.0.1:9/hook", secret = "a-webhook-secret-of-some-length" },
+        "PATCH /api/webhooks/{webhookId}" => new { active = false },
         _ => null,
     };
 
@@ -201,7 +210,8 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
                 var url = template.Replace("{boardId}", w.Board.ToString()).Replace("{taskId}", w.Task.ToString())
                     .Replace("{userId}", w.People["member"].Id.ToString()).Replace("{commentId}", w.Comment.ToString())
                     .Replace("{itemId}", w.Item.ToString()).Replace("{labelId}", w.Label.ToString()).Replace("{attachmentId}", w.Attachment.ToString())
-                    .Replace("{invitationId}", w.Invitation.ToString()).Replace("{tokenId}", Guid.NewGuid().ToString());
+                    .Replace("{invitationId}", w.Invitation.ToString()).Replace("{tokenId}", Guid.NewGuid().ToString())
+                    .Replace("{webhookId}", Guid.NewGuid().ToString());
                 if (op == "GET /api/search") url += "?q=cell";
                 if (op == "POST /api/unsubscribe")
                     url += "?token=" + TaskHub.Server.Features.Notifications.UnsubscribeLinks.Token(w.People["owner"].Id,

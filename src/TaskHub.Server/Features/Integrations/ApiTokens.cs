@@ -184,6 +184,14 @@ public static class IntegrationsExtensions
         });
         services.Configure<AuthorizationOptions>(o => o.DefaultPolicy = new AuthorizationPolicyBuilder()
             .RequireAuthenticatedUser().AddRequirements(new WriteScopeRequirement()).Build());
+
+        // Outgoing webhooks: every board event fans out to a delivery per hook; no redirects; allowed addresses only.
+        var webhooks = builder.AddTaskHubOptions<WebhookOptions>(WebhookOptions.Section);
+        services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(webhooks.TimeoutSeconds))
+            .ConfigurePrimaryHttpMessageHandler(() => WebhookTargets.Handler(webhooks.AllowPrivateTargets));
+        services.AddSingleton(new Notifications.OutboxConsumer(WebhooksApi.FanoutKind));
+        services.AddScoped<Notifications.IOutboxHandler, WebhookFanout>();
+        services.AddScoped<Notifications.IOutboxHandler, WebhookSender>();
         return builder;
     }
 }

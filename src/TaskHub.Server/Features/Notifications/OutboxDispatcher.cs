@@ -12,6 +12,9 @@ public interface IOutboxHandler
     string Kind { get; }
     Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct);
 
+    /// <summary>Called once a message of this kind is dead-lettered (recorded first), e.g. to switch a failing target off.</summary>
+    Task DeadLetteredAsync(OutboxMessage message, CancellationToken ct) => Task.CompletedTask;
+
     /// <summary>Delivers the messages one by one; a message that throws is a failure, the others go on.</summary>
     static async Task<IReadOnlyDictionary<long, string>> EachAsync(IReadOnlyList<OutboxMessage> batch, Func<OutboxMessage, Task> deliver)
     {
@@ -159,7 +162,18 @@ public sealed partial class OutboxDispatcher(
             }
         }
         await db.SaveChangesAsync(ct);
-        foreach (var m in deadLettered) await AlertAsync(m, ct); // after the dead letter is recorded
+        foreach (var m in deadLettered)
+        {
+            await AlertAsync(m, ct); // after the dead letter is recorded
+            try
+            {
+                if (handlers.TryGetValue(m.Kind, out var handler)) await handler.DeadLetteredAsync(m, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogRunFailed(log, e);
+            }
+        }
         return claimed.Count;
     }
 

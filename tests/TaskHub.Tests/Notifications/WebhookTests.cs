@@ -1,0 +1,175 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using TaskHub.Tests.Infrastructure;
+
+namespace TaskHub.Tests.Notifications;
+
+file static class WebhookSettings
+{
+    public static void Apply(TaskHubApplication app)
+    {
+        app.Settings["Webhooks:AllowPrivateTargets"] = "true"; // the receivers below listen on loopback
+        app.Settings["Outbox:FirstRetrySeconds"] = "0.2";
+        app.Settings["Outbox:MaxRetrySeconds"] = "0.4";
+        app.Settings["Outbox:MaxAttempts"] = "4";
+        app.Settings["Smtp:Host"] = "127.0.0.1";
+        app.Settings["Smtp:Port"] = MailDev.SmtpPort.ToString();
+        app.Settings["Smtp:UseTls"] = "false";
+    }
+}
+
+public sealed class SqliteWebhookApplication : SqliteApplication
+{
+    public SqliteWebhookApplication() => WebhookSettings.Apply(this);
+}
+
+public sealed class MariaDbWebhookApplication : MariaDbApplication
+{
+    public MariaDbWebhookApplication() => WebhookSettings.Apply(this);
+}
+
+public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplication
+{
+    private const string Secret = "a-webhook-secret-of-some-length";
+
+    /// <summary>A receiver on loopback that checks every signature, counts deliveries by id, and fails on demand.</summary>
+    private sealed class Receiver : IAsyncDisposable
+    {
+        public readonly ConcurrentQueue<(string Delivery, string Event, string Body, bool SignatureOk)> Got = new();
+        public volatile int FailNext;
+        public volatile bool AlwaysFail;
+        private LocalEndpoint _endpoint = null!;
+        public string Url => _endpoint.Url + "/hook";
+
+        public static async Task<Receiver> StartAsync()
+        {
+            var r = new Receiver();
+            r._endpoint = await LocalEndpoint.StartAsync(async (ctx, body) =>
+            {
+                var sig = ctx.Request.Headers["X-TaskHub-Signature"].ToString();
+                var t = sig.Split(',')[0]["t=".Length..];
+                var v1 = sig.Split(',')[1]["v1=".Length..];
+                var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes($"{t}.{body}")));
+                r.Got.Enqueue((ctx.Request.Headers["X-TaskHub-Delivery"].ToString(), ctx.Request.Headers["X-TaskHub-Event"].ToString(), body, expected == v1));
+                if (r.AlwaysFail || Interlocked.Decrement(ref r.FailNext) >= 0) ctx.Response.StatusCode = 500;
+                else ctx.Response.StatusCode = 204;
+                await Task.CompletedTask;
+            });
+            return r;
+        }
+
+        public ValueTask DisposeAsync() => _endpoint.DisposeAsync();
+    }
+
+    private static async Task<Guid> HookAsync(TestUser owner, Guid board, string url, object? events = null, string format = "json") =>
+        (await (await owner.Client.PostAsJsonAsync($"/api/boards/{board}/webhooks", new { url, secret = Secret, events, format })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+
+    [Fact]
+    public async Task BoardEventsArriveSignedInOrderAndAFailingReceiverGetsEachDeliveryOnceItRecovers()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await HookAsync(ada, board, receiver.Url);
+
+        receiver.FailNext = 2; // the first two attempts fail: the outbox retries
+        var id = (await ada.CreateTaskAsync(board, new { title = "hooked" })).GetProperty("id").GetGuid();
+        await (await ada.Client.Patch($"/api/tasks/{id}", new { status = "done" })).Json(HttpStatusCode.OK);
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Select(g => g.Delivery).Distinct().Count() == 2 && receiver.Got.Count >= 4, 20));
+        Assert.True(await Outbox.DrainedAsync(app, "webhook:"));
+        Assert.All(receiver.Got, g => Assert.True(g.SignatureOk));
+        var created = receiver.Got.Where(g => g.Event == "TaskCreated").ToList();
+        Assert.Equal($"webhook:", created[0].Delivery[..8]);
+        Assert.True(created.Count >= 1);
+        Assert.Single(created.Select(c => c.Delivery).Distinct()); // retries reuse the delivery id
+        var body = JsonDocument.Parse(receiver.Got.Last(g => g.Event == "TaskUpdated").Body).RootElement;
+        Assert.Equal(2, body.GetProperty("seq").GetInt64());
+        Assert.Equal("done", body.GetProperty("task").GetProperty("status").GetString());
+
+        var hooks = await ada.Client.GetJson($"/api/boards/{board}/webhooks");
+        var last = Assert.Single(hooks.EnumerateArray()).GetProperty("lastDelivery");
+        Assert.Equal(204, last.GetProperty("status").GetInt32());
+        Assert.False(hooks[0].TryGetProperty("secret", out _));
+    }
+
+    [Fact]
+    public async Task AHookGetsOnlyTheEventsItAskedForInTheFormatItChose()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var ada = await app.SignUpAsync("Ada");
+        var board = await ada.CreateBoardAsync();
+        var hook = await HookAsync(ada, board, receiver.Url, new[] { "TaskCreated" }, "slack");
+        var id = (await ada.CreateTaskAsync(board, new { title = "first" })).GetProperty("id").GetGuid();
+        await (await ada.Client.Patch($"/api/tasks/{id}", new { title = "renamed" })).Json(HttpStatusCode.OK);
+        await ada.CreateTaskAsync(board, new { title = "second" }); // the barrier: created after the update
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Count(g => g.Body.Contains("second")) == 1));
+        Assert.Equal(["TaskCreated", "TaskCreated"], receiver.Got.Select(g => g.Event));
+        Assert.StartsWith("Ada created “first”", JsonDocument.Parse(receiver.Got.First().Body).RootElement.GetProperty("text").GetString());
+
+        Assert.Equal(HttpStatusCode.Accepted, (await ada.Client.PostAsync($"/api/webhooks/{hook}/test", null)).StatusCode);
+        Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Any(g => g.Event == "WebhookTest")));
+        var log = await ada.Client.GetJson($"/api/webhooks/{hook}/deliveries");
+        Assert.Contains(log.EnumerateArray(), d => d.GetProperty("event").GetString() == "WebhookTest");
+    }
+
+    [Fact]
+    public async Task AHookThatKeepsFailingIsSwitchedOffAndTheOwnerIsTold()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        receiver.AlwaysFail = true;
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync("Hooks");
+        var hook = await HookAsync(ada, board, receiver.Url);
+        await ada.CreateTaskAsync(board, new { title = "x" });
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => !ada.Client.GetJson($"/api/boards/{board}/webhooks").Result[0].GetProperty("active").GetBoolean(), 30));
+        Assert.True(await LiveBoard.EventuallyAsync(() => MailDev.ForAsync(ada.Email).Result.Any(m => m.Subject.Contains("webhook was switched off")), 30));
+        Assert.Equal(4, receiver.Got.Count); // every attempt, then no more
+        await ada.CreateTaskAsync(board, new { title = "while off" });
+        await (await ada.Client.PostAsync($"/api/webhooks/{hook}/test", null)).Json(HttpStatusCode.Accepted);
+        Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Any(g => g.Event == "WebhookTest"))); // barrier: tests still go out
+        Assert.DoesNotContain(receiver.Got, g => g.Body.Contains("while off"));
+    }
+
+    [Fact]
+    public async Task TargetsAndInputAreCheckedAndOnlyOwnersAndAdminsManageHooks()
+    {
+        var ada = await app.SignUpAsync();
+        var bob = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await ada.AddMemberAsync(board, bob);
+        async Task Refused(object body, string field) => await (await ada.Client.PostAsJsonAsync($"/api/boards/{board}/webhooks", body)).AssertFieldError(field);
+        await Refused(new { url = "http://169.254.169.254/latest/meta-data", secret = Secret }, "url"); // link-local: never
+        await Refused(new { url = "ftp://example.com/x", secret = Secret }, "url");
+        await Refused(new { url = "http://user:pw@127.0.0.1/x", secret = Secret }, "url");
+        await Refused(new { url = "http://127.0.0.1:9/x", secret = "short" }, "secret");
+        await Refused(new { url = "http://127.0.0.1:9/x", secret = Secret, events = new[] { "Everything" } }, "events");
+        Assert.Equal(HttpStatusCode.Forbidden, (await bob.Client.PostAsJsonAsync($"/api/boards/{board}/webhooks", new { url = "http://127.0.0.1:9/x", secret = Secret })).StatusCode);
+        var eve = await app.SignUpAsync();
+        Assert.Equal(HttpStatusCode.NotFound, (await eve.Client.GetAsync($"/api/boards/{board}/webhooks")).StatusCode);
+    }
+}
+
+public sealed class WebhookTestsOnSqlite(SqliteWebhookApplication app) : WebhookTests<SqliteWebhookApplication>(app), IClassFixture<SqliteWebhookApplication>;
+
+public sealed class WebhookTestsOnMariaDb(MariaDbWebhookApplication app) : WebhookTests<MariaDbWebhookApplication>(app), IClassFixture<MariaDbWebhookApplication>;
+
+/// <summary>Without AllowPrivateTargets (the default) a hook may not point at loopback or private addresses.</summary>
+public sealed class WebhookPrivateTargetTests(SqliteApplication app) : IClassFixture<SqliteApplication>
+{
+    [Fact]
+    public async Task APrivateOrLoopbackTargetIsRefusedByDefault()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        foreach (var url in new[] { "http://127.0.0.1:8080/x", "http://10.1.2.3/x", "http://192.168.0.10/x", "http://[::1]/x", "http://localhost/x" })
+            await (await ada.Client.PostAsJsonAsync($"/api/boards/{board}/webhooks", new { url, secret = "a-webhook-secret-of-some-length" })).AssertFieldError("url");
+    }
+}
