@@ -21,7 +21,8 @@ public static class AttachmentsExtensions
         {
             services.AddSingleton<IAttachmentStore, DiskAttachmentStore>();
         }
-        services.AddSingleton(new OutboxConsumer(AttachmentOutboxKinds.Events));
+        services.AddSingleton(new OutboxConsumer(AttachmentOutboxKinds.Events,
+            e => e.Type is TaskHub.Server.Features.Tasks.BoardEventTypes.TaskDeleted or TaskHub.Server.Features.Tasks.BoardEventTypes.AttachmentRemoved));
         services.AddScoped<IOutboxHandler, AttachmentEventsHandler>();
         services.AddScoped<IOutboxHandler, AttachmentPurgeHandler>();
         services.AddScoped<IBoardMembershipHandler, PurgeOnBoardDeletion>();

@@ -131,6 +131,11 @@ public sealed class InboxEventHandler(TaskHubDbContext db, INotificationPush pus
 
     public string Kind => OutboxKinds.Inbox;
 
+    /// <summary>The events that can put something in an inbox (so the others cost no outbox row).</summary>
+    public static bool Wants(BoardEvent e) => e.Type == BoardEventTypes.CommentAdded
+        || (e.Type is BoardEventTypes.TaskCreated or BoardEventTypes.TaskUpdated or BoardEventTypes.TaskMoved
+            && (e.ActorId is null || e.Wire?.Changes.Any(c => c.Field == "assigneeId") != false));
+
     public Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct) =>
         IOutboxHandler.EachAsync(batch, async m =>
             await AddAsync(await FromEventAsync(JsonSerializer.Deserialize<BoardEventDto>(m.Payload, TaskHubJson.Options)!, ct), ct));

@@ -40,7 +40,7 @@ public static class NotificationsExtensions
         services.AddScoped<IOutboxHandler, TaskEmailHandler>();
         services.AddScoped<ChangeEmailRenderer>();
         services.AddSingleton<UnsubscribeLinks>();
-        services.AddSingleton(new OutboxConsumer(OutboxKinds.Inbox));
+        services.AddSingleton(new OutboxConsumer(OutboxKinds.Inbox, InboxEventHandler.Wants));
         services.AddScoped<IOutboxHandler, InboxEventHandler>();
         services.AddScoped<IOutboxHandler, NotificationRequestHandler>();
         services.AddSingleton<ChangeEmailFlusher>();

@@ -11,7 +11,7 @@ public sealed record OutboxTargets(bool ChangeLog, bool BusEvents, bool Email);
 
 /// <summary>Registered by a feature that consumes every board event through the outbox: one row of this kind per event,
 /// keyed <c>{kind}:{board}:{seq}</c>, carrying the event's wire JSON.</summary>
-public sealed record OutboxConsumer(string Kind);
+public sealed record OutboxConsumer(string Kind, Func<BoardEvent, bool>? Wants = null);
 
 /// <summary>
 /// Adds the outbox rows for every board event being saved, in the same SaveChanges (so the same
@@ -41,7 +41,8 @@ public sealed class OutboxWriter(OutboxTargets targets, IEnumerable<OutboxConsum
         {
             var payload = e.WireJson; // serialised once; every row below carries these same bytes
             var id = $"{e.BoardId:N}:{e.Seq}";
-            foreach (var consumer in consumers) context.Add(New(consumer.Kind, $"{consumer.Kind}:{id}", payload, now)); // change log, inbox
+            foreach (var consumer in consumers) // change log, inbox, files, webhooks: each only for the events it acts on
+                if (consumer.Wants?.Invoke(e) != false) context.Add(New(consumer.Kind, $"{consumer.Kind}:{id}", payload, now));
             if (targets.BusEvents) context.Add(New(OutboxKinds.BusEvent, $"event:{id}", BusEvent.Serialize(e.Type, payload), now));
             if (targets.Email) context.Add(New(OutboxKinds.TaskEmail, $"task-email:{id}", payload, now));
         }
