@@ -3,8 +3,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Auth;
 using TaskHub.Tests.Infrastructure;
 
 namespace TaskHub.Tests.Hardening;
@@ -24,6 +27,10 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         ["POST /api/auth/login"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["POST /api/auth/refresh"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["POST /api/auth/logout"] = [204, 204, 204, 204, 204, 401, 401, 401],
+        // The same answer whoever asks, and whether or not the address has an account.
+        ["POST /api/auth/forgot"] = [202, 202, 202, 202, 202, 202, 202, 202],
+        // The emailed token is the credential: whoever holds it (no login needed) sets the password.
+        ["POST /api/auth/reset"] = [204, 204, 204, 204, 204, 204, 204, 204],
         ["GET /api/me"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["PATCH /api/me"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["DELETE /api/me"] = [204, 204, 204, 204, 204, 401, 401, 401],
@@ -127,6 +134,8 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         "POST /api/auth/register" => new { email = $"new-{Guid.NewGuid():N}@example.com", password = "s3cret-pass", displayName = "New" },
         "POST /api/auth/login" => new { email = w.People["owner"].Email, password = w.People["owner"].Password },
         "POST /api/auth/refresh" => null, // filled in per cell: a live refresh token
+        "POST /api/auth/reset" => null, // filled in per cell: a live reset token
+        "POST /api/auth/forgot" => new { email = w.People["owner"].Email },
         "POST /api/auth/logout" => new { refreshToken = caller.RefreshToken },
         "PATCH /api/me" => new { displayName = "Renamed" },
         "DELETE /api/me" => new { password = caller.Password },
@@ -148,6 +157,19 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         "PUT /api/boards/{boardId}/notification-settings" => new { level = "watching", email = true },
         _ => null,
     };
+
+    /// <summary>A live reset link for <paramref name="userId"/>, as the forgot endpoint makes it (without the email).</summary>
+    private async Task<string> ResetTokenAsync(Guid userId)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var reset = new PasswordReset { UserId = userId, TokenHash = "", CreatedAt = DateTime.UtcNow, ExpiresAt = DateTime.UtcNow.AddHours(1) };
+        var token = PasswordResets.Token(reset.Id, TaskHubApplication.SigningKey);
+        reset.TokenHash = TokenService.Hash(token);
+        db.Add(reset);
+        await db.SaveChangesAsync();
+        return token;
+    }
 
     [Fact]
     public async Task EveryOperationAnswersEachKindOfCallerAsDocumented()
@@ -181,7 +203,12 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
                 if (op == "POST /api/unsubscribe")
                     url += "?token=" + TaskHub.Server.Features.Notifications.UnsubscribeLinks.Token(w.People["owner"].Id,
                         TaskHub.Server.Features.Notifications.EmailList.Changes, TaskHubApplication.SigningKey);
-                var body = op == "POST /api/auth/refresh" ? new { refreshToken = (await app.SignUpAsync()).RefreshToken } : BodyFor(op, w, caller);
+                var body = op switch
+                {
+                    "POST /api/auth/refresh" => new { refreshToken = (await app.SignUpAsync()).RefreshToken },
+                    "POST /api/auth/reset" => new { token = await ResetTokenAsync((await app.SignUpAsync()).Id), newPassword = "a-new-secret-7" },
+                    _ => BodyFor(op, w, caller),
+                };
                 var response = await client.SendJson(new HttpMethod(method), url, body);
                 if ((int)response.StatusCode != Expected[op][r])
                     failures.Add($"{op} as {role}: expected {Expected[op][r]}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using TaskHub.Server.Data;
 using TaskHub.Server.Infrastructure;
 
@@ -15,12 +16,14 @@ public static class AuthApi
         group.MapPost("/login", Login).AddEndpointFilter<AuthAddressLimitFilter>();
         group.MapPost("/refresh", Refresh).AddEndpointFilter<AuthAddressLimitFilter>();
         group.MapPost("/logout", Logout).RequireAuthorization();
+        group.MapPasswordReset();
         return app;
     }
 
     public static async Task<Results<Created<UserDto>, ValidationProblem, ProblemHttpResult>> Register(
-        RegisterRequest request, TaskHubDbContext db, IPasswordHasher<User> hasher, CancellationToken ct)
+        RegisterRequest request, TaskHubDbContext db, IPasswordHasher<User> hasher, IOptions<AuthOptions> auth, CancellationToken ct)
     {
+        if (!auth.Value.PasswordSignIn) return AuthOptions.PasswordSignInOff();
         var errors = new FieldErrors();
         UserInput.CheckEmail(errors, "email", request.Email);
         UserInput.CheckPassword(errors, "password", request.Password, request.Email);

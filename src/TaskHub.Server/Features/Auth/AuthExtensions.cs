@@ -46,6 +46,8 @@ public static class AuthExtensions
         else
             services.AddSingleton<ICounterStore, RedisCounterStore>();
         services.AddSingleton<AuthThrottle>();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
+        services.AddSingleton<PasswordResets>();
         services.AddScoped<TokenService>();
         services.AddHttpContextAccessor();
         services.AddScoped<CurrentUser>();
