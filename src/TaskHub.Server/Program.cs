@@ -36,6 +36,7 @@ app.UseTaskHubApi();
 
 app.MapAuth();
 app.MapMe();
+app.MapSessions();
 app.MapBoards();
 app.MapMembers();
 app.MapAccountDeletion();

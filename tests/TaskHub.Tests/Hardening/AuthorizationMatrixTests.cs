@@ -34,6 +34,10 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         ["GET /api/me"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["PATCH /api/me"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["DELETE /api/me"] = [204, 204, 204, 204, 204, 401, 401, 401],
+        ["GET /api/me/sessions"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        // The caller's own session (another person's session id is simply not found: see SessionsTests).
+        ["DELETE /api/me/sessions/{sessionId}"] = [204, 204, 204, 204, 204, 401, 401, 401],
+        ["POST /api/me/sessions/revoke-others"] = [204, 204, 204, 204, 204, 401, 401, 401],
         ["GET /api/me/notification-settings"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["PUT /api/me/notification-settings"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["GET /api/me/tasks"] = [200, 200, 200, 200, 200, 401, 401, 401],
@@ -111,7 +115,7 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
     /// <summary>Operations that end the caller's session or account get a caller of their own with the same role.</summary>
     private async Task<TestUser> CallerAsync(string op, string role, World w)
     {
-        if (op is not ("DELETE /api/me" or "POST /api/auth/logout") || !w.People.ContainsKey(role) || role == "deleted")
+        if (op is not ("DELETE /api/me" or "POST /api/auth/logout" or "DELETE /api/me/sessions/{sessionId}" or "POST /api/me/sessions/revoke-others") || !w.People.ContainsKey(role) || role == "deleted")
             return w.People.GetValueOrDefault(role) ?? w.People["owner"];
         var fresh = await app.SignUpAsync(role);
         if (role != "outsider") await w.People["owner"].AddMemberAsync(w.Board, fresh, role);
@@ -158,6 +162,15 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         _ => null,
     };
 
+    /// <summary>Another live session of <paramref name="caller"/> (a second log-in), to end.</summary>
+    private async Task<string> SessionToRevokeAsync(TestUser caller)
+    {
+        var login = await app.CreateClient().PostAsJsonAsync("/api/auth/login", new { email = caller.Email, password = caller.Password });
+        if (!login.IsSuccessStatusCode) return Guid.NewGuid().ToString(); // the deleted account: no session to end
+        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+        return new JsonWebToken(token).GetClaim("sid").Value;
+    }
+
     /// <summary>A live reset link for <paramref name="userId"/>, as the forgot endpoint makes it (without the email).</summary>
     private async Task<string> ResetTokenAsync(Guid userId)
     {
@@ -199,7 +212,8 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
                         role == "expired" ? ExpiredToken(w.People["owner"].Id) : caller.AccessToken);
                 var url = template.Replace("{boardId}", w.Board.ToString()).Replace("{taskId}", w.Task.ToString())
                     .Replace("{userId}", w.People["member"].Id.ToString()).Replace("{commentId}", w.Comment.ToString())
-                    .Replace("{itemId}", w.Item.ToString()).Replace("{labelId}", w.Label.ToString());
+                    .Replace("{itemId}", w.Item.ToString()).Replace("{labelId}", w.Label.ToString())
+                    .Replace("{sessionId}", template.Contains("{sessionId}") ? await SessionToRevokeAsync(caller) : "");
                 if (op == "POST /api/unsubscribe")
                     url += "?token=" + TaskHub.Server.Features.Notifications.UnsubscribeLinks.Token(w.People["owner"].Id,
                         TaskHub.Server.Features.Notifications.EmailList.Changes, TaskHubApplication.SigningKey);
