@@ -37,6 +37,7 @@ app.UseTaskHubApi();
 app.MapAuth();
 app.MapMe();
 app.MapSessions();
+app.MapTwoFactor();
 app.MapBoards();
 app.MapMembers();
 app.MapAccountDeletion();

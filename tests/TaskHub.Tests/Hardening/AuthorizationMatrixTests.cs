@@ -34,6 +34,12 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         ["GET /api/me"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["PATCH /api/me"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["DELETE /api/me"] = [204, 204, 204, 204, 204, 401, 401, 401],
+        // Two-factor: each cell's caller is a fresh account of that role (enrolling changes how it logs in).
+        ["POST /api/me/2fa/setup"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["POST /api/me/2fa/enable"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["POST /api/me/2fa/disable"] = [204, 204, 204, 204, 204, 401, 401, 401],
+        // The mfa token from the first step is the credential, whoever sends it.
+        ["POST /api/auth/login/2fa"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["GET /api/me/sessions"] = [200, 200, 200, 200, 200, 401, 401, 401],
         // The caller's own session (another person's session id is simply not found: see SessionsTests).
         ["DELETE /api/me/sessions/{sessionId}"] = [204, 204, 204, 204, 204, 401, 401, 401],
@@ -115,7 +121,8 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
     /// <summary>Operations that end the caller's session or account get a caller of their own with the same role.</summary>
     private async Task<TestUser> CallerAsync(string op, string role, World w)
     {
-        if (op is not ("DELETE /api/me" or "POST /api/auth/logout" or "DELETE /api/me/sessions/{sessionId}" or "POST /api/me/sessions/revoke-others") || !w.People.ContainsKey(role) || role == "deleted")
+        if (op is not ("DELETE /api/me" or "POST /api/auth/logout" or "DELETE /api/me/sessions/{sessionId}" or "POST /api/me/sessions/revoke-others"
+                or "POST /api/me/2fa/setup" or "POST /api/me/2fa/enable" or "POST /api/me/2fa/disable") || !w.People.ContainsKey(role) || role == "deleted")
             return w.People.GetValueOrDefault(role) ?? w.People["owner"];
         var fresh = await app.SignUpAsync(role);
         if (role != "outsider") await w.People["owner"].AddMemberAsync(w.Board, fresh, role);
@@ -161,6 +168,35 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         "PUT /api/boards/{boardId}/notification-settings" => new { level = "watching", email = true },
         _ => null,
     };
+
+    /// <summary>Starts enrolment for <paramref name="caller"/> and answers the code their app would show (a dummy when they cannot).</summary>
+    private static async Task<string> PendingCodeAsync(TestUser caller)
+    {
+        var setup = await caller.Client.PostAsync("/api/me/2fa/setup", null);
+        if (!setup.IsSuccessStatusCode) return "000000";
+        var secret = (await setup.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString()!;
+        return new OtpNet.Totp(OtpNet.Base32Encoding.ToBytes(secret)).ComputeTotp(DateTime.UtcNow);
+    }
+
+    /// <summary>Turns two-factor sign-in on for <paramref name="caller"/>; one of their recovery codes, or null when they cannot.</summary>
+    private static async Task<string?> EnrolAsync(TestUser caller)
+    {
+        var code = await PendingCodeAsync(caller);
+        var enabled = await caller.Client.PostAsJsonAsync("/api/me/2fa/enable", new { code });
+        if (!enabled.IsSuccessStatusCode) return null;
+        var codes = (await enabled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recoveryCodes");
+        return codes[0].GetString()!;
+    }
+
+    /// <summary>The second step of a log-in by a fresh account with two-factor sign-in on.</summary>
+    private async Task<object> SecondStepAsync()
+    {
+        var user = await app.SignUpAsync();
+        var recovery = (await EnrolAsync(user))!;
+        var first = await app.CreateClient().PostAsJsonAsync("/api/auth/login", new { email = user.Email, password = user.Password });
+        var mfaToken = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("mfaToken").GetString();
+        return new { mfaToken, recoveryCode = recovery };
+    }
 
     /// <summary>Another live session of <paramref name="caller"/> (a second log-in), to end.</summary>
     private async Task<string> SessionToRevokeAsync(TestUser caller)
@@ -220,6 +256,9 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
                 var body = op switch
                 {
                     "POST /api/auth/refresh" => new { refreshToken = (await app.SignUpAsync()).RefreshToken },
+                    "POST /api/me/2fa/enable" => new { code = await PendingCodeAsync(caller) },
+                    "POST /api/me/2fa/disable" => new { password = caller.Password, code = await EnrolAsync(caller) ?? "000000" },
+                    "POST /api/auth/login/2fa" => await SecondStepAsync(),
                     "POST /api/auth/reset" => new { token = await ResetTokenAsync((await app.SignUpAsync()).Id), newPassword = "a-new-secret-7" },
                     _ => BodyFor(op, w, caller),
                 };

@@ -48,6 +48,8 @@ public static class AuthExtensions
         services.AddSingleton<AuthThrottle>();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddSingleton<PasswordResets>();
+        services.AddSingleton<MfaTokens>();
+        services.AddSingleton(sp => new TotpVerifier(sp.GetRequiredService<TimeProvider>()));
         services.AddScoped<TokenService>();
         services.AddHttpContextAccessor();
         services.AddScoped<CurrentUser>();
