@@ -38,6 +38,7 @@ app.MapAuth();
 app.MapMe();
 app.MapSessions();
 app.MapTwoFactor();
+app.MapOidc();
 app.MapBoards();
 app.MapMembers();
 app.MapAccountDeletion();

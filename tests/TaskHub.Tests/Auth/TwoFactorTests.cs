@@ -14,7 +14,7 @@ using TaskHub.Tests.Infrastructure;
 namespace TaskHub.Tests.Auth;
 
 /// <summary>TOTP codes are checked against <see cref="TotpClock"/>, a fake clock the tests move step by step.</summary>
-public sealed class TwoFactorApplication : IdentityApplication
+public class TwoFactorApplication : IdentityApplication
 {
     public FakeTimeProvider TotpClock { get; } = new(new DateTimeOffset(2026, 12, 1, 9, 0, 0, TimeSpan.Zero));
 

@@ -40,6 +40,10 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         ["POST /api/me/2fa/disable"] = [204, 204, 204, 204, 204, 401, 401, 401],
         // The mfa token from the first step is the credential, whoever sends it.
         ["POST /api/auth/login/2fa"] = [200, 200, 200, 200, 200, 200, 200, 200],
+        // Single sign-on: the provider list is public; the one-time code from the callback is the credential.
+        ["GET /api/auth/providers"] = [200, 200, 200, 200, 200, 200, 200, 200],
+        ["POST /api/auth/oidc/exchange"] = [200, 200, 200, 200, 200, 200, 200, 200],
+        ["POST /api/auth/oidc/link"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["GET /api/me/sessions"] = [200, 200, 200, 200, 200, 401, 401, 401],
         // The caller's own session (another person's session id is simply not found: see SessionsTests).
         ["DELETE /api/me/sessions/{sessionId}"] = [204, 204, 204, 204, 204, 401, 401, 401],
@@ -198,6 +202,27 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         return new { mfaToken, recoveryCode = recovery };
     }
 
+    /// <summary>A live one-time code as the provider callback makes it (without a provider).</summary>
+    private async Task<string> OidcCodeAsync(Guid userId, OidcCodePurpose purpose)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var code = Guid.NewGuid().ToString("N");
+        db.Add(new OidcCode
+        {
+            CodeHash = TokenService.Hash(code), Purpose = purpose, UserId = userId, Provider = "matrix", Subject = code,
+            CreatedAt = DateTime.UtcNow, ExpiresAt = DateTime.UtcNow.AddMinutes(2),
+        });
+        await db.SaveChangesAsync();
+        return code;
+    }
+
+    private async Task<object> LinkBodyAsync()
+    {
+        var user = await app.SignUpAsync();
+        return new { code = await OidcCodeAsync(user.Id, OidcCodePurpose.Link), password = user.Password };
+    }
+
     /// <summary>Another live session of <paramref name="caller"/> (a second log-in), to end.</summary>
     private async Task<string> SessionToRevokeAsync(TestUser caller)
     {
@@ -259,6 +284,8 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
                     "POST /api/me/2fa/enable" => new { code = await PendingCodeAsync(caller) },
                     "POST /api/me/2fa/disable" => new { password = caller.Password, code = await EnrolAsync(caller) ?? "000000" },
                     "POST /api/auth/login/2fa" => await SecondStepAsync(),
+                    "POST /api/auth/oidc/exchange" => new { code = await OidcCodeAsync((await app.SignUpAsync()).Id, OidcCodePurpose.SignIn) },
+                    "POST /api/auth/oidc/link" => await LinkBodyAsync(),
                     "POST /api/auth/reset" => new { token = await ResetTokenAsync((await app.SignUpAsync()).Id), newPassword = "a-new-secret-7" },
                     _ => BodyFor(op, w, caller),
                 };
