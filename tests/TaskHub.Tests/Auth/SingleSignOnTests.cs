@@ -10,7 +10,7 @@ namespace TaskHub.Tests.Auth;
 /// <summary>
 /// Two providers, both the real test provider: <c>local</c> (anyone) and <c>corp</c> (corp.example.com emails only).
 /// </summary>
-public sealed class SsoApplication : TwoFactorApplication
+public class SsoApplication : TwoFactorApplication
 {
     public OidcProvider Idp { get; private set; } = null!;
 
