@@ -41,6 +41,9 @@ app.UseTaskHubApi();
 
 app.MapAuth();
 app.MapMe();
+app.MapSessions();
+app.MapTwoFactor();
+app.MapOidc();
 app.MapBoards();
 app.MapMembers();
 app.MapAccountDeletion();

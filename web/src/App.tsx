@@ -1,6 +1,9 @@
 import { useEffect, useState } from 'react';
 import { api, currentUser, onSessionChange } from './api/client';
 import { AuthPage } from './auth/AuthPage';
+import { ForgotPage } from './auth/ForgotPage';
+import { ResetPage } from './auth/ResetPage';
+import { SsoPage } from './auth/SsoPage';
 import { BoardPage } from './board/BoardPage';
 import { BoardsPage } from './boards/BoardsPage';
 import { ReportsPage } from './reports/ReportsPage';
@@ -24,7 +27,7 @@ function Shell() {
   const [theme, toggleTheme] = useTheme();
   useEffect(() => onSessionChange(() => setUser(currentUser())), []);
 
-  const isAuth = path === '/login' || path === '/signup';
+  const isAuth = ['/login', '/signup', '/forgot-password', '/reset-password', '/sso'].includes(path);
   useEffect(() => {
     if (!user && !isAuth) navigate('/login');
     if (user && isAuth) navigate('/');
@@ -34,7 +37,8 @@ function Shell() {
     return (
       <div className="auth-shell">
         <button className="icon-btn theme-toggle floating" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
-        <AuthPage mode={path === '/signup' ? 'signup' : 'login'} />
+        {path === '/forgot-password' ? <ForgotPage /> : path === '/reset-password' ? <ResetPage /> : path === '/sso' ? <SsoPage />
+          : <AuthPage mode={path === '/signup' ? 'signup' : 'login'} />}
       </div>
     );
   }

@@ -3,8 +3,11 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Claims;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Auth;
 using TaskHub.Tests.Infrastructure;
 
 namespace TaskHub.Tests.Hardening;
@@ -24,9 +27,27 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         ["POST /api/auth/login"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["POST /api/auth/refresh"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["POST /api/auth/logout"] = [204, 204, 204, 204, 204, 401, 401, 401],
+        // The same answer whoever asks, and whether or not the address has an account.
+        ["POST /api/auth/forgot"] = [202, 202, 202, 202, 202, 202, 202, 202],
+        // The emailed token is the credential: whoever holds it (no login needed) sets the password.
+        ["POST /api/auth/reset"] = [204, 204, 204, 204, 204, 204, 204, 204],
         ["GET /api/me"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["PATCH /api/me"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["DELETE /api/me"] = [204, 204, 204, 204, 204, 401, 401, 401],
+        // Two-factor: each cell's caller is a fresh account of that role (enrolling changes how it logs in).
+        ["POST /api/me/2fa/setup"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["POST /api/me/2fa/enable"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["POST /api/me/2fa/disable"] = [204, 204, 204, 204, 204, 401, 401, 401],
+        // The mfa token from the first step is the credential, whoever sends it.
+        ["POST /api/auth/login/2fa"] = [200, 200, 200, 200, 200, 200, 200, 200],
+        // Single sign-on: the provider list is public; the one-time code from the callback is the credential.
+        ["GET /api/auth/providers"] = [200, 200, 200, 200, 200, 200, 200, 200],
+        ["POST /api/auth/oidc/exchange"] = [200, 200, 200, 200, 200, 200, 200, 200],
+        ["POST /api/auth/oidc/link"] = [200, 200, 200, 200, 200, 200, 200, 200],
+        ["GET /api/me/sessions"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        // The caller's own session (another person's session id is simply not found: see SessionsTests).
+        ["DELETE /api/me/sessions/{sessionId}"] = [204, 204, 204, 204, 204, 401, 401, 401],
+        ["POST /api/me/sessions/revoke-others"] = [204, 204, 204, 204, 204, 401, 401, 401],
         ["GET /api/me/notification-settings"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["PUT /api/me/notification-settings"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["GET /api/me/tasks"] = [200, 200, 200, 200, 200, 401, 401, 401],
@@ -131,7 +152,8 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
     /// <summary>Operations that end the caller's session or account get a caller of their own with the same role.</summary>
     private async Task<TestUser> CallerAsync(string op, string role, World w)
     {
-        if (op is not ("DELETE /api/me" or "POST /api/auth/logout") || !w.People.ContainsKey(role) || role == "deleted")
+        if (op is not ("DELETE /api/me" or "POST /api/auth/logout" or "DELETE /api/me/sessions/{sessionId}" or "POST /api/me/sessions/revoke-others"
+                or "POST /api/me/2fa/setup" or "POST /api/me/2fa/enable" or "POST /api/me/2fa/disable") || !w.People.ContainsKey(role) || role == "deleted")
             return w.People.GetValueOrDefault(role) ?? w.People["owner"];
         var fresh = await app.SignUpAsync(role);
         if (role != "outsider") await w.People["owner"].AddMemberAsync(w.Board, fresh, role);
@@ -154,6 +176,8 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         "POST /api/auth/register" => new { email = $"new-{Guid.NewGuid():N}@example.com", password = "s3cret-pass", displayName = "New" },
         "POST /api/auth/login" => new { email = w.People["owner"].Email, password = w.People["owner"].Password },
         "POST /api/auth/refresh" => null, // filled in per cell: a live refresh token
+        "POST /api/auth/reset" => null, // filled in per cell: a live reset token
+        "POST /api/auth/forgot" => new { email = w.People["owner"].Email },
         "POST /api/auth/logout" => new { refreshToken = caller.RefreshToken },
         "PATCH /api/me" => new { displayName = "Renamed" },
         "DELETE /api/me" => new { password = caller.Password },
@@ -180,6 +204,78 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         "PATCH /api/webhooks/{webhookId}" => new { active = false },
         _ => null,
     };
+
+    /// <summary>Starts enrolment for <paramref name="caller"/> and answers the code their app would show (a dummy when they cannot).</summary>
+    private static async Task<string> PendingCodeAsync(TestUser caller)
+    {
+        var setup = await caller.Client.PostAsync("/api/me/2fa/setup", null);
+        if (!setup.IsSuccessStatusCode) return "000000";
+        var secret = (await setup.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("secret").GetString()!;
+        return new OtpNet.Totp(OtpNet.Base32Encoding.ToBytes(secret)).ComputeTotp(DateTime.UtcNow);
+    }
+
+    /// <summary>Turns two-factor sign-in on for <paramref name="caller"/>; one of their recovery codes, or null when they cannot.</summary>
+    private static async Task<string?> EnrolAsync(TestUser caller)
+    {
+        var code = await PendingCodeAsync(caller);
+        var enabled = await caller.Client.PostAsJsonAsync("/api/me/2fa/enable", new { code });
+        if (!enabled.IsSuccessStatusCode) return null;
+        var codes = (await enabled.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recoveryCodes");
+        return codes[0].GetString()!;
+    }
+
+    /// <summary>The second step of a log-in by a fresh account with two-factor sign-in on.</summary>
+    private async Task<object> SecondStepAsync()
+    {
+        var user = await app.SignUpAsync();
+        var recovery = (await EnrolAsync(user))!;
+        var first = await app.CreateClient().PostAsJsonAsync("/api/auth/login", new { email = user.Email, password = user.Password });
+        var mfaToken = (await first.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("mfaToken").GetString();
+        return new { mfaToken, recoveryCode = recovery };
+    }
+
+    /// <summary>A live one-time code as the provider callback makes it (without a provider).</summary>
+    private async Task<string> OidcCodeAsync(Guid userId, OidcCodePurpose purpose)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var code = Guid.NewGuid().ToString("N");
+        db.Add(new OidcCode
+        {
+            CodeHash = TokenService.Hash(code), Purpose = purpose, UserId = userId, Provider = "matrix", Subject = code,
+            CreatedAt = DateTime.UtcNow, ExpiresAt = DateTime.UtcNow.AddMinutes(2),
+        });
+        await db.SaveChangesAsync();
+        return code;
+    }
+
+    private async Task<object> LinkBodyAsync()
+    {
+        var user = await app.SignUpAsync();
+        return new { code = await OidcCodeAsync(user.Id, OidcCodePurpose.Link), password = user.Password };
+    }
+
+    /// <summary>Another live session of <paramref name="caller"/> (a second log-in), to end.</summary>
+    private async Task<string> SessionToRevokeAsync(TestUser caller)
+    {
+        var login = await app.CreateClient().PostAsJsonAsync("/api/auth/login", new { email = caller.Email, password = caller.Password });
+        if (!login.IsSuccessStatusCode) return Guid.NewGuid().ToString(); // the deleted account: no session to end
+        var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+        return new JsonWebToken(token).GetClaim("sid").Value;
+    }
+
+    /// <summary>A live reset link for <paramref name="userId"/>, as the forgot endpoint makes it (without the email).</summary>
+    private async Task<string> ResetTokenAsync(Guid userId)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var reset = new PasswordReset { UserId = userId, TokenHash = "", CreatedAt = DateTime.UtcNow, ExpiresAt = DateTime.UtcNow.AddHours(1) };
+        var token = PasswordResets.Token(reset.Id, TaskHubApplication.SigningKey);
+        reset.TokenHash = TokenService.Hash(token);
+        db.Add(reset);
+        await db.SaveChangesAsync();
+        return token;
+    }
 
     [Fact]
     public async Task EveryOperationAnswersEachKindOfCallerAsDocumented()
@@ -211,12 +307,23 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
                     .Replace("{userId}", w.People["member"].Id.ToString()).Replace("{commentId}", w.Comment.ToString())
                     .Replace("{itemId}", w.Item.ToString()).Replace("{labelId}", w.Label.ToString()).Replace("{attachmentId}", w.Attachment.ToString())
                     .Replace("{invitationId}", w.Invitation.ToString()).Replace("{tokenId}", Guid.NewGuid().ToString())
-                    .Replace("{webhookId}", Guid.NewGuid().ToString());
+                    .Replace("{webhookId}", Guid.NewGuid().ToString())
+                    .Replace("{sessionId}", template.Contains("{sessionId}") ? await SessionToRevokeAsync(caller) : "");
                 if (op == "GET /api/search") url += "?q=cell";
                 if (op == "POST /api/unsubscribe")
                     url += "?token=" + TaskHub.Server.Features.Notifications.UnsubscribeLinks.Token(w.People["owner"].Id,
                         TaskHub.Server.Features.Notifications.EmailList.Changes, TaskHubApplication.SigningKey);
-                var body = op == "POST /api/auth/refresh" ? new { refreshToken = (await app.SignUpAsync()).RefreshToken } : BodyFor(op, w, caller);
+                var body = op switch
+                {
+                    "POST /api/auth/refresh" => new { refreshToken = (await app.SignUpAsync()).RefreshToken },
+                    "POST /api/me/2fa/enable" => new { code = await PendingCodeAsync(caller) },
+                    "POST /api/me/2fa/disable" => new { password = caller.Password, code = await EnrolAsync(caller) ?? "000000" },
+                    "POST /api/auth/login/2fa" => await SecondStepAsync(),
+                    "POST /api/auth/oidc/exchange" => new { code = await OidcCodeAsync((await app.SignUpAsync()).Id, OidcCodePurpose.SignIn) },
+                    "POST /api/auth/oidc/link" => await LinkBodyAsync(),
+                    "POST /api/auth/reset" => new { token = await ResetTokenAsync((await app.SignUpAsync()).Id), newPassword = "a-new-secret-7" },
+                    _ => BodyFor(op, w, caller),
+                };
                 var response = op == "POST /api/tasks/{taskId}/attachments"
                     ? await client.PostAsync(url, File())
                     : await client.SendJson(new HttpMethod(method), url, body);

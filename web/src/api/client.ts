@@ -1,7 +1,7 @@
 // REST client: JSON, bearer tokens, refresh-once-on-401 with rotation (single-flight).
 // Request and response types come from the OpenAPI document (./schema.d.ts, generated) through ./types.
 import type { paths } from './schema';
-import type { AuthResponse, BoardEvent, ChecklistItem, Comment, Label, Notification, Role, Status, Task, TaskCreate, TaskPatch, User, Wire } from './types';
+import type { AuthResponse, BoardEvent, ChecklistItem, Comment, Label, LoginResponse, Notification, Role, Status, Task, TaskCreate, TaskPatch, User, Wire } from './types';
 
 export class ApiError extends Error {
   constructor(public status: number, message: string, public fields: Record<string, string[]> = {}, public etag: string | null = null) {
@@ -95,17 +95,44 @@ const get = async <P extends keyof paths>(_path: P, url: string) => (await reque
 const send = async <P extends keyof paths, M extends Exclude<Method, 'get'>>(method: M, _path: P, url: string, body?: Body<P, M>, headers?: Record<string, string>) =>
   (await request<Res<P, M>>(method.toUpperCase(), url, body, headers)).data;
 
+export type LoginResult = { user: User; mfaToken?: undefined } | { mfaToken: string; user?: undefined };
+function finish(data: LoginResponse): LoginResult {
+  if (data.mfaRequired && data.mfaToken) return { mfaToken: data.mfaToken };
+  if (!data.accessToken || !data.refreshToken || !data.user) throw new ApiError(500, 'The server answered a sign-in without tokens.');
+  save({ accessToken: data.accessToken, refreshToken: data.refreshToken, user: data.user });
+  return { user: data.user };
+}
+
 export const api = {
   /** `timeZone`: an IANA id (the server answers 400 with errors.timeZone for one it does not know). */
   async register(email: string, password: string, displayName: string, timeZone?: string) {
     await send('post', '/api/auth/register', '/api/auth/register', timeZone ? { email, password, displayName, timeZone } : { email, password, displayName });
     return api.login(email, password);
   },
-  async login(email: string, password: string) {
-    const data = await send('post', '/api/auth/login', '/api/auth/login', { email, password });
+  /** A user (signed in), or an `mfaToken` when two-factor sign-in asks for a code first. */
+  async login(email: string, password: string): Promise<LoginResult> {
+    return finish(await send('post', '/api/auth/login', '/api/auth/login', { email, password }));
+  },
+  async login2fa(mfaToken: string, second: { code: string } | { recoveryCode: string }) {
+    const data = await send('post', '/api/auth/login/2fa', '/api/auth/login/2fa', { mfaToken, ...second });
     save({ accessToken: data.accessToken, refreshToken: data.refreshToken, user: data.user });
     return data.user;
   },
+  forgot: (email: string) => send('post', '/api/auth/forgot', '/api/auth/forgot', { email }),
+  reset: (token: string, newPassword: string) => send('post', '/api/auth/reset', '/api/auth/reset', { token, newPassword }),
+  providers: () => get('/api/auth/providers', '/api/auth/providers'),
+  async oidcExchange(code: string): Promise<LoginResult> {
+    return finish(await send('post', '/api/auth/oidc/exchange', '/api/auth/oidc/exchange', { code }));
+  },
+  async oidcLink(code: string, password: string): Promise<LoginResult> {
+    return finish(await send('post', '/api/auth/oidc/link', '/api/auth/oidc/link', { code, password }));
+  },
+  sessions: () => get('/api/me/sessions', '/api/me/sessions'),
+  revokeSession: (id: string) => send('delete', '/api/me/sessions/{sessionId}', `/api/me/sessions/${id}`),
+  revokeOtherSessions: () => send('post', '/api/me/sessions/revoke-others', '/api/me/sessions/revoke-others'),
+  twoFactorSetup: () => send('post', '/api/me/2fa/setup', '/api/me/2fa/setup'),
+  twoFactorEnable: (code: string) => send('post', '/api/me/2fa/enable', '/api/me/2fa/enable', { code }),
+  twoFactorDisable: (password: string, code: string) => send('post', '/api/me/2fa/disable', '/api/me/2fa/disable', { password, code }),
   /** Ends the session on the server; the local session is cleared whatever the server says (the caller is told). */
   async logout() {
     const s = session;

@@ -24,6 +24,9 @@ export type Board = Wire<Schemas['BoardDto']>;
 export type Member = Wire<Schemas['MemberDto']>;
 export type User = Wire<Schemas['UserDto']>;
 export type AuthResponse = Wire<Schemas['AuthResponse']>;
+export type LoginResponse = Wire<Schemas['LoginResponse']>;
+export type Session = Wire<Schemas['SessionDto']>;
+export type OidcProvider = Wire<Schemas['OidcProviderDto']>;
 export type NotificationSettings = Wire<Schemas['NotificationSettingsDto']>;
 export type Digest = Schemas['DigestCadence'];
 /** An inbox item (GET /api/me/notifications, and the hub's NotificationAdded). */

@@ -1,7 +1,10 @@
-// Log in / sign up (sign-up sends the browser's time zone: timeZone.ts).
+// Log in / sign up (sign-up sends the browser's time zone: timeZone.ts); provider buttons; the two-factor step.
 import { useState } from 'react';
-import { ApiError, api } from '../api/client';
-import { Link, navigate } from '../ui/router';
+import { api } from '../api/client';
+import { Link, navigate, useQueryParam } from '../ui/router';
+import { fieldErrors } from './fieldErrors';
+import { MfaStep } from './MfaStep';
+import { ProviderButtons, ssoErrorText } from './ProviderButtons';
 import { withTimeZoneFallback } from './timeZone';
 
 export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
@@ -10,38 +13,39 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
   const [name, setName] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [busy, setBusy] = useState(false);
+  const [mfaToken, setMfaToken] = useState<string | null>(null);
+  const ssoError = ssoErrorText(useQueryParam('ssoError'));
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     setBusy(true); setErrors({});
     try {
-      if (mode === 'signup') await withTimeZoneFallback(tz => api.register(email.trim(), password, name.trim(), tz));
-      else await api.login(email.trim(), password);
-      navigate('/');
-    } catch (err) {
-      if (err instanceof ApiError) {
-        const f: Record<string, string> = {};
-        for (const [k, v] of Object.entries(err.fields)) f[k.charAt(0).toLowerCase() + k.slice(1)] = v[0];
-        setErrors(Object.keys(f).length ? f : { form: err.message });
-      } else setErrors({ form: 'Network error.' });
-    } finally { setBusy(false); }
+      const result = mode === 'signup'
+        ? await withTimeZoneFallback(tz => api.register(email.trim(), password, name.trim(), tz))
+        : await api.login(email.trim(), password);
+      if (result.mfaToken) setMfaToken(result.mfaToken);
+      else navigate('/');
+    } catch (err) { setErrors(fieldErrors(err)); } finally { setBusy(false); }
   };
   const err = (k: string) => errors[k] && <span className="field-error" role="alert">{errors[k]}</span>;
   return (
     <div className="auth-card">
       <div className="brand big"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</div>
-      <h1>{mode === 'signup' ? 'Create your account' : 'Welcome back'}</h1>
-      <form className="form" onSubmit={submit} aria-label={mode === 'signup' ? 'Sign up' : 'Log in'}>
-        {mode === 'signup' && <label>Name<input value={name} onChange={e => setName(e.target.value)} required autoComplete="name" />{err('displayName')}</label>}
-        <label>Email<input type="email" value={email} onChange={e => setEmail(e.target.value)} required autoComplete="email" />{err('email')}</label>
-        <label>Password<input type="password" value={password} onChange={e => setPassword(e.target.value)} required autoComplete={mode === 'signup' ? 'new-password' : 'current-password'} />
-          {mode === 'signup' && <span className="hint">At least 8 characters, letters plus digits or symbols.</span>}{err('password')}</label>
-        {err('form')}
-        <button className="btn btn-primary wide" disabled={busy}>{busy ? 'Please wait…' : mode === 'signup' ? 'Sign up' : 'Log in'}</button>
-      </form>
-      <p className="muted center">
-        {mode === 'signup' ? <>Already have an account? <Link to="/login">Log in</Link></> : <>New here? <Link to="/signup">Create an account</Link></>}
-      </p>
+      <h1>{mfaToken ? 'Two-factor sign-in' : mode === 'signup' ? 'Create your account' : 'Welcome back'}</h1>
+      {mfaToken ? <MfaStep mfaToken={mfaToken} onRestart={() => { setMfaToken(null); setPassword(''); }} /> : <>
+        {ssoError && <p className="field-error" role="alert">{ssoError}</p>}
+        {mode === 'login' && <ProviderButtons />}
+        <form className="form" onSubmit={submit} aria-label={mode === 'signup' ? 'Sign up' : 'Log in'}>
+          {mode === 'signup' && <label>Name<input value={name} onChange={e => setName(e.target.value)} required autoComplete="name" />{err('displayName')}</label>}
+          <label>Email<input type="email" value={email} onChange={e => setEmail(e.target.value)} required autoComplete="email" />{err('email')}</label>
+          <label>Password<input type="password" value={password} onChange={e => setPassword(e.target.value)} required autoComplete={mode === 'signup' ? 'new-password' : 'current-password'} />
+            {mode === 'signup' && <span className="hint">At least 8 characters, letters plus digits or symbols.</span>}{err('password')}</label>
+          {err('form')}
+          <button className="btn btn-primary wide" disabled={busy}>{busy ? 'Please wait…' : mode === 'signup' ? 'Sign up' : 'Log in'}</button>
+        </form>
+        <p className="muted center">
+          {mode === 'signup' ? <>Already have an account? <Link to="/login">Log in</Link></> : <>New here? <Link to="/signup">Create an account</Link> · <Link to="/forgot-password">Forgot password?</Link></>}
+        </p>
+      </>}
     </div>
   );
 }
-

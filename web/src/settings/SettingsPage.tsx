@@ -1,8 +1,10 @@
-// Settings: profile and time zone, password, notifications, delete account.
+// Settings: profile and time zone, password, two-factor sign-in, sessions, notifications, delete account.
 import { DeleteAccountSection } from './DeleteAccountSection';
 import { NotificationsSection } from './NotificationsSection';
 import { PasswordSection } from './PasswordSection';
 import { ProfileSection } from './ProfileSection';
+import { SessionsSection } from './SessionsSection';
+import { TwoFactorSection } from './TwoFactorSection';
 
 export function SettingsPage() {
   return (
@@ -10,6 +12,8 @@ export function SettingsPage() {
       <div className="page-head"><h1>Settings</h1></div>
       <ProfileSection />
       <PasswordSection />
+      <TwoFactorSection />
+      <SessionsSection />
       <NotificationsSection />
       <DeleteAccountSection />
     </div>

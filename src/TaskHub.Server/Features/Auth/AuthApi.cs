@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using TaskHub.Server.Data;
 using TaskHub.Server.Infrastructure;
 
@@ -15,12 +16,14 @@ public static class AuthApi
         group.MapPost("/login", Login).AddEndpointFilter<AuthAddressLimitFilter>();
         group.MapPost("/refresh", Refresh).AddEndpointFilter<AuthAddressLimitFilter>();
         group.MapPost("/logout", Logout).RequireAuthorization();
+        group.MapPasswordReset();
         return app;
     }
 
     public static async Task<Results<Created<UserDto>, ValidationProblem, ProblemHttpResult>> Register(
-        RegisterRequest request, TaskHubDbContext db, IPasswordHasher<User> hasher, CancellationToken ct)
+        RegisterRequest request, TaskHubDbContext db, IPasswordHasher<User> hasher, IOptions<AuthOptions> auth, CancellationToken ct)
     {
+        if (!auth.Value.PasswordSignIn) return AuthOptions.PasswordSignInOff();
         var errors = new FieldErrors();
         UserInput.CheckEmail(errors, "email", request.Email);
         UserInput.CheckPassword(errors, "password", request.Password, request.Email);
@@ -55,10 +58,12 @@ public static class AuthApi
         return TypedResults.Created("/api/me", UserDto.From(user));
     }
 
-    public static async Task<Results<Ok<AuthResponse>, ProblemHttpResult>> Login(
+    /// <summary>Email and password; with two-factor sign-in on, the answer asks for a code instead of carrying tokens.</summary>
+    public static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> Login(
         LoginRequest request, HttpContext http, TaskHubDbContext db, IPasswordHasher<User> hasher, TokenService tokens,
-        AuthThrottle throttle, CancellationToken ct)
+        AuthThrottle throttle, MfaTokens mfa, IOptions<AuthOptions> auth, CancellationToken ct)
     {
+        if (!auth.Value.PasswordSignIn) return AuthOptions.PasswordSignInOff();
         var normalized = User.Normalize(request.Email);
         if (!await throttle.AllowAccountAsync(normalized))
             return AuthThrottle.TooMany(http, 60, "Too many log-in attempts for this account. Wait a minute and try again.");
@@ -76,10 +81,15 @@ public static class AuthApi
         await throttle.RecordSuccessAsync(normalized);
         if (verdict == PasswordVerificationResult.SuccessRehashNeeded)
             user.PasswordHash = hasher.HashPassword(user, request.Password);
+        if (user.TotpSecret is not null)
+        {
+            await db.SaveChangesAsync(ct);
+            return TypedResults.Ok(LoginResponse.SecondFactor(mfa.Issue(user.Id)));
+        }
 
         var response = tokens.Issue(user);
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(response);
+        return TypedResults.Ok(LoginResponse.From(response));
     }
 
     public static async Task<Results<Ok<AuthResponse>, ProblemHttpResult>> Refresh(

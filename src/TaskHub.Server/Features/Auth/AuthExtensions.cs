@@ -46,11 +46,15 @@ public static class AuthExtensions
         else
             services.AddSingleton<ICounterStore, RedisCounterStore>();
         services.AddSingleton<AuthThrottle>();
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
+        services.AddSingleton<PasswordResets>();
+        services.AddSingleton<MfaTokens>();
+        services.AddSingleton(sp => new TotpVerifier(sp.GetRequiredService<TimeProvider>()));
         services.AddScoped<TokenService>();
         services.AddHttpContextAccessor();
         services.AddScoped<CurrentUser>();
 
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer().AddTaskHubOidc(builder.Configuration);
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<JwtOptions>>((bearer, jwtOptions) =>
             {

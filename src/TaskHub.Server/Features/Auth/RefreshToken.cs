@@ -16,6 +16,12 @@ public sealed class RefreshToken
     public DateTime CreatedAt { get; set; }
     public DateTime ExpiresAt { get; set; }
     public DateTime? RevokedAt { get; set; }
+    /// <summary>The browser or app that logged in or refreshed (its User-Agent, cut to <see cref="UserAgentMax"/>).</summary>
+    public string? UserAgent { get; set; }
+    /// <summary>The client address it came from.</summary>
+    public string? Address { get; set; }
+
+    public const int UserAgentMax = 256;
 }
 
 internal sealed class RefreshTokenConfiguration : IEntityTypeConfiguration<RefreshToken>
@@ -26,6 +32,8 @@ internal sealed class RefreshTokenConfiguration : IEntityTypeConfiguration<Refre
         b.Property(t => t.TokenHash).HasMaxLength(64);
         b.HasIndex(t => t.TokenHash).IsUnique();
         b.HasIndex(t => t.FamilyId);
+        b.Property(t => t.UserAgent).HasMaxLength(RefreshToken.UserAgentMax);
+        b.Property(t => t.Address).HasMaxLength(64);
         b.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
     }
 }

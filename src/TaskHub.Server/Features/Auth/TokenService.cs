@@ -11,7 +11,7 @@ namespace TaskHub.Server.Features.Auth;
 public sealed record AuthResponse(string AccessToken, string RefreshToken, int ExpiresIn, UserDto User);
 
 /// <summary>Mints short-lived access tokens and rotating refresh tokens.</summary>
-public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider clock, TaskHubDbContext db)
+public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider clock, TaskHubDbContext db, IHttpContextAccessor accessor)
 {
     private static readonly JsonWebTokenHandler Handler = new();
 
@@ -30,6 +30,9 @@ public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider cloc
             TokenHash = Hash(refresh),
             CreatedAt = now,
             ExpiresAt = now.AddDays(o.RefreshTokenDays),
+            // What the sessions list shows: the device and address of this log-in or refresh.
+            UserAgent = accessor.HttpContext?.Request.Headers.UserAgent.ToString() is { Length: > 0 } ua ? ua[..Math.Min(ua.Length, RefreshToken.UserAgentMax)] : null,
+            Address = accessor.HttpContext is { } http ? AuthThrottle.AddressOf(http) : null,
         });
         var access = Handler.CreateToken(new SecurityTokenDescriptor
         {

@@ -4,9 +4,9 @@ using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Auth;
 
-public sealed record UserDto(Guid Id, string Email, string DisplayName, string TimeZone)
+public sealed record UserDto(Guid Id, string Email, string DisplayName, string TimeZone, bool TwoFactorEnabled = false)
 {
-    public static UserDto From(User u) => new(u.Id, u.Email, u.DisplayName, u.TimeZone);
+    public static UserDto From(User u) => new(u.Id, u.Email, u.DisplayName, u.TimeZone, u.TotpSecret is not null);
 }
 
 public sealed record RegisterRequest(

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Options;
+using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
@@ -46,6 +47,8 @@ public static class NotificationsExtensions
         services.AddSingleton<ChangeEmailFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<ChangeEmailFlusher>());
         services.AddScoped<IOutboxHandler, EmailHandler>();
+        services.AddSingleton<IPasswordResetMailer, PasswordResetMailer>();
+        services.AddScoped<IOutboxHandler, PasswordResetEmailHandler>();
         var transport = config[$"{EmailOptions.Section}:{nameof(EmailOptions.Transport)}"]?.Trim().ToLowerInvariant();
         if (transport == "eventbridge" && bus.Enabled)
             services.AddScoped<IEmailSender, EventBridgeEmailSender>();

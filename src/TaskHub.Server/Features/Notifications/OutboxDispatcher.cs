@@ -52,7 +52,7 @@ public static class OutboxMetrics
         DeadLetters.Inc(0);
         EmailsSent.Inc(0);
         EmailsFailed.Inc(0);
-        var kinds = new List<string> { OutboxKinds.TaskEmail, OutboxKinds.Email, OutboxKinds.Inbox, OutboxKinds.Notification };
+        var kinds = new List<string> { OutboxKinds.TaskEmail, OutboxKinds.Email, OutboxKinds.Inbox, OutboxKinds.Notification, OutboxKinds.PasswordReset };
         if (targets.ChangeLog) kinds.Add(OutboxKinds.ChangeLog);
         if (targets.BusEvents) kinds.Add(OutboxKinds.BusEvent);
         foreach (var kind in kinds)

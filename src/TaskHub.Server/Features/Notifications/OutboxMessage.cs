@@ -40,6 +40,7 @@ public static class OutboxKinds
     public const string Email = "email";
     public const string Inbox = "inbox";
     public const string Notification = "notification";
+    public const string PasswordReset = "password-reset";
 }
 
 internal sealed class OutboxMessageConfiguration : IEntityTypeConfiguration<OutboxMessage>
