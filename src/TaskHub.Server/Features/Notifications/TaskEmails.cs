@@ -208,7 +208,10 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
         var text = new StringBuilder().AppendLine(headline).AppendLine($"Board: {boardName}").AppendLine($"When: {when}").AppendLine();
         var enc = (string s) => WebUtility.HtmlEncode(s);
         var html = new StringBuilder();
-        foreach (var (t, l) in lines)
+        // A big burst (an import) lists its first tasks and links to the board for the rest.
+        const int listed = 50;
+        var more = lines.Count - listed;
+        foreach (var (t, l) in lines.Take(listed))
         {
             if (tasks.Count > 1) text.AppendLine(Headline(t));
             foreach (var x in l) text.AppendLine((tasks.Count > 1 ? "  " : "") + Line(t.Kind, x));
@@ -226,6 +229,12 @@ public sealed class ChangeEmailRenderer(TaskHubDbContext db, EmailComposer compo
                 html.Append($"<p><a href=\"{enc(TaskUrl(t.Task))}\" style=\"display:inline-block;background:#4f46e5;color:#fff;padding:8px 14px;border-radius:6px;text-decoration:none\">Open the task</a></p>");
         }
         var unsubscribe = links.UrlFor(to.Id, EmailList.Changes);
+        if (more > 0)
+        {
+            var boardUrl = $"{composer.BaseUrl}/boards/{boardId}";
+            text.AppendLine($"…and {more} more. See them on the board: {boardUrl}").AppendLine();
+            html.Append($"<p>…and {more} more. <a href=\"{enc(boardUrl)}\">See them on the board</a></p>");
+        }
         text.AppendLine($"You get this because you are involved in these tasks. Change your email settings: {composer.SettingsUrl}")
             .AppendLine($"Stop emails about task changes: {unsubscribe}");
         var page = $"""
