@@ -56,6 +56,8 @@ app.MapAttachments();
 app.MapInvitations();
 app.MapApiTokens();
 app.MapWebhooks();
+app.MapCalendar();
+app.MapBoardTransfer();
 app.MapActivity();
 app.MapRealtime();
 app.MapReports();

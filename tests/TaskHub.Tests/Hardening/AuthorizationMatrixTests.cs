@@ -101,6 +101,13 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         ["DELETE /api/webhooks/{webhookId}"] = [404, 404, 404, 404, 404, 401, 401, 401],
         ["POST /api/webhooks/{webhookId}/test"] = [404, 404, 404, 404, 404, 401, 401, 401],
         ["GET /api/webhooks/{webhookId}/deliveries"] = [404, 404, 404, 404, 404, 401, 401, 401],
+        ["GET /api/me/calendar"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["POST /api/me/calendar/reset"] = [200, 200, 200, 200, 200, 401, 401, 401],
+        ["GET /api/boards/{boardId}/export"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        // Imports create a new board of the caller's: anyone signed in; the body here is not an export (400).
+        ["POST /api/imports/taskhub"] = [400, 400, 400, 400, 400, 401, 401, 401],
+        ["POST /api/imports/trello"] = [400, 400, 400, 400, 400, 401, 401, 401],
+        ["POST /api/imports/trello/preview"] = [400, 400, 400, 400, 400, 401, 401, 401],
         ["GET /api/me/tokens"] = [200, 200, 200, 200, 200, 401, 401, 401],
         ["POST /api/me/tokens"] = [201, 201, 201, 201, 201, 401, 401, 401],
         // A made-up token id: 404 for everyone signed in (a token is only ever its owner's).
@@ -324,7 +331,7 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
                     "POST /api/auth/reset" => new { token = await ResetTokenAsync((await app.SignUpAsync()).Id), newPassword = "a-new-secret-7" },
                     _ => BodyFor(op, w, caller),
                 };
-                var response = op == "POST /api/tasks/{taskId}/attachments"
+                var response = op is "POST /api/tasks/{taskId}/attachments" or "POST /api/imports/taskhub" or "POST /api/imports/trello" or "POST /api/imports/trello/preview"
                     ? await client.PostAsync(url, File())
                     : await client.SendJson(new HttpMethod(method), url, body);
                 if ((int)response.StatusCode != Expected[op][r])

@@ -372,6 +372,27 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.ToTable("api_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("TaskHub.Server.Features.Integrations.CalendarFeed", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("datetime(6)");
+
+                    b.Property<string>("Secret")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("varchar(64)");
+
+                    b.HasKey("UserId");
+
+                    b.HasIndex("Secret")
+                        .IsUnique();
+
+                    b.ToTable("calendar_feeds", (string)null);
+                });
+
             modelBuilder.Entity("TaskHub.Server.Features.Integrations.Webhook", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1081,6 +1102,15 @@ namespace TaskHub.Server.Data.Migrations.MySql
                 });
 
             modelBuilder.Entity("TaskHub.Server.Features.Integrations.ApiToken", b =>
+                {
+                    b.HasOne("TaskHub.Server.Features.Auth.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Integrations.CalendarFeed", b =>
                 {
                     b.HasOne("TaskHub.Server.Features.Auth.User", null)
                         .WithMany()

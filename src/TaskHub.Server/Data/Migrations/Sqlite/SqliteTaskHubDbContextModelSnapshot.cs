@@ -367,6 +367,27 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                     b.ToTable("api_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("TaskHub.Server.Features.Integrations.CalendarFeed", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Secret")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("UserId");
+
+                    b.HasIndex("Secret")
+                        .IsUnique();
+
+                    b.ToTable("calendar_feeds", (string)null);
+                });
+
             modelBuilder.Entity("TaskHub.Server.Features.Integrations.Webhook", b =>
                 {
                     b.Property<Guid>("Id")
@@ -1055,6 +1076,15 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("TaskHub.Server.Features.Integrations.ApiToken", b =>
+                {
+                    b.HasOne("TaskHub.Server.Features.Auth.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Integrations.CalendarFeed", b =>
                 {
                     b.HasOne("TaskHub.Server.Features.Auth.User", null)
                         .WithMany()
