@@ -1,15 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BoardEvent, Task } from './api/types';
 import { BoardFeed, BoardStore, type Applied } from './sync';
+import { task } from './test/fixtures';
 
-function task(id: string, over: Partial<Task> = {}): Task {
-  return {
-    id, boardId: 'b', title: id, description: null, status: 'todo', priority: 'medium', dueAt: null,
-    assigneeId: null, supervisorId: null, createdById: 'u', createdAt: '2026-01-01T00:00:00Z',
-    updatedAt: '2026-01-01T00:00:00Z', completedAt: null, version: 1,
-    position: 'V', labelIds: [], checklist: { done: 0, total: 0 }, commentCount: 0, attachmentCount: 0, archivedAt: null, ...over,
-  };
-}
 function ev(seq: number, type: string, t: Task): BoardEvent {
   return { boardId: 'b', seq, type, task: t, actorId: 'u', changes: [], at: '2026-01-01T00:00:00Z' };
 }

@@ -3,15 +3,8 @@ import type { Task } from '../api/types';
 import { BoardStore } from '../sync';
 import type { ToastApi } from '../ui/toasts';
 import { boardActions } from './actions';
+import { task } from '../test/fixtures';
 
-function task(id: string, over: Partial<Task> = {}): Task {
-  return {
-    id, boardId: 'b', title: id, description: null, status: 'todo', priority: 'medium', dueAt: null,
-    assigneeId: null, supervisorId: null, createdById: 'u', createdAt: '2026-01-01T00:00:00Z',
-    updatedAt: '2026-01-01T00:00:00Z', completedAt: null, version: 1,
-    position: 'V', labelIds: [], checklist: { done: 0, total: 0 }, commentCount: 0, attachmentCount: 0, archivedAt: null, ...over,
-  };
-}
 const json = (status: number, body: unknown) =>
   new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
 

@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../api/types';
 import { NO_FILTERS, columnsOf, compareTasks, dueState, filterOf, neighbourStatus, placement, positionBetween, stepSlot, visibleRange } from './model';
+import { task } from '../test/fixtures';
 
-function task(id: string, over: Partial<Task> = {}): Task {
-  return {
-    id, boardId: 'b', title: id, description: null, status: 'todo', priority: 'medium', dueAt: null,
-    assigneeId: null, supervisorId: null, createdById: 'u', createdAt: '2026-01-01T00:00:00Z',
-    updatedAt: '2026-01-01T00:00:00Z', completedAt: null, version: 1,
-    position: 'V', labelIds: [], checklist: { done: 0, total: 0 }, commentCount: 0, attachmentCount: 0, archivedAt: null, ...over,
-  };
-}
 
 describe('board model', () => {
   it('groups columns and orders each by position, byte-wise, ties by id; archived tasks are left out', () => {
