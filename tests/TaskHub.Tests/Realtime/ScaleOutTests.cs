@@ -147,3 +147,20 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<Scale
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
     }
 }
+
+/// <summary>Replicas share one data-protection key ring in Redis (sign-in state written by one is read by another).</summary>
+public sealed class DataProtectionAcrossReplicasTests(ScaleOutCluster cluster) : IClassFixture<ScaleOutCluster>
+{
+    [Fact]
+    public async Task WhatOneReplicaProtectsAnotherUnprotectsAndTheKeysLiveInRedis()
+    {
+        var a = Microsoft.AspNetCore.DataProtection.DataProtectionCommonExtensions.CreateProtector(
+            cluster.A.Services.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(), "replica-test");
+        var b = Microsoft.AspNetCore.DataProtection.DataProtectionCommonExtensions.CreateProtector(
+            cluster.B.Services.GetRequiredService<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(), "replica-test");
+        Assert.Equal("state", Microsoft.AspNetCore.DataProtection.DataProtectionCommonExtensions.Unprotect(b,
+            Microsoft.AspNetCore.DataProtection.DataProtectionCommonExtensions.Protect(a, "state")));
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
+        Assert.True(await redis.GetDatabase().KeyExistsAsync("taskhub:data-protection-keys"));
+    }
+}

@@ -40,6 +40,14 @@ public static class AuthExtensions
             });
         }
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        // Data protection (the single sign-on flow's state and correlation cookies): scaled out, every replica must
+        // read what another wrote, so the key ring lives in Redis; embedded, in the default folder.
+        Microsoft.AspNetCore.DataProtection.DataProtectionBuilderExtensions.SetApplicationName(services.AddDataProtection(), "TaskHub");
+        if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis")))
+            services.AddOptions<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>()
+                .Configure<StackExchange.Redis.IConnectionMultiplexer>((o, redis) =>
+                    o.XmlRepository = new Microsoft.AspNetCore.DataProtection.StackExchangeRedis.RedisXmlRepository(
+                        () => redis.GetDatabase(), "taskhub:data-protection-keys"));
         services.AddOptions<AuthLimitsOptions>().BindConfiguration(AuthLimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         if (string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis")))
             services.AddSingleton<ICounterStore, InProcessCounterStore>();
