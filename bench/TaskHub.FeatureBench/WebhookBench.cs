@@ -197,6 +197,11 @@ public static class WebhookBench
             r.Rate = (all.Count - 1) / ((l - f) / (double)Stopwatch.Frequency);
             r.DrainSeconds = (l - start) / (double)Stopwatch.Frequency;
         }
+        // Latency by when the change was written: median per tenth of the changes (in write order).
+        var tenths = Enumerable.Range(0, 10).Select(k => Stats.Median(first.Where(kv => kv.Key * 10 / n == k).Select(kv => Stats.Ms(commit[kv.Key], kv.Value)))).ToList();
+        r.Notes.Add($"change→delivery median by tenth of the changes (write order), ms: {string.Join(" · ", tenths.Select(x => x.ToString("0")))}");
+        var arrivalsByTenth = Enumerable.Range(0, 10).Select(k => first.Where(kv => kv.Key * 10 / n == k).Select(kv => (kv.Value - start) / (double)Stopwatch.Frequency).DefaultIfEmpty(double.NaN).Min()).ToList();
+        r.Notes.Add($"first delivery of each tenth, s after the first write: {string.Join(" · ", arrivalsByTenth.Select(x => x.ToString("0.0")))} (writes ended at {r.WriteSeconds:0.0} s)");
         if (r.Other > 0) r.Notes.Add($"{r.Other} deliveries of other event types");
         if (r.Missing > 0) r.Notes.Add($"{r.Missing} changes never delivered");
         Console.WriteLine($"delivered {r.Delivered}/{n}, p50 {r.P50:0} ms, p99 {r.P99:0} ms, {r.Rate:0.0} deliveries/s");
