@@ -226,15 +226,16 @@ public static class BoardTransferApi
                     TaskChanges.SetStatus(task, p.Status, now);
                     db.Tasks.Add(task);
                     write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task));
-                    foreach (var (text, done) in p.Checklist.Take(ChecklistRules.ItemsMax))
+                    var checklist = p.Checklist.Take(ChecklistRules.ItemsMax).ToList();
+                    var itemKeys = Positions.Spread(checklist.Count);
+                    for (var k = 0; k < checklist.Count; k++)
                     {
-                        var item = new ChecklistItem { TaskId = task.Id, BoardId = board.Id, Text = Clip(text, ChecklistRules.TextMax, "item"), Done = done, Position = Positions.Spread(1)[0] };
-                        db.Add(item);
+                        var (text, done) = checklist[k];
+                        db.Add(new ChecklistItem { TaskId = task.Id, BoardId = board.Id, Text = Clip(text, ChecklistRules.TextMax, "item"), Done = done, Position = itemKeys[k] });
                         task.ChecklistTotal++;
                         if (done) task.ChecklistDone++;
                         items++;
                     }
-                    ReorderChecklist(db, task);
                     foreach (var (author, body, at) in p.Comments)
                     {
                         var comment = new Comment { TaskId = task.Id, BoardId = board.Id, AuthorId = userId, Body = Clip($"*{author}:* {body}", CommentRules.BodyMax, ""), CreatedAt = at };
@@ -248,14 +249,6 @@ public static class BoardTransferApi
         }, ct);
         await tx.CommitAsync(ct);
         return TypedResults.Created($"/api/boards/{board.Id}", result);
-    }
-
-    /// <summary>Checklist items added in a burst all got the same first key: spread them in the order they came.</summary>
-    private static void ReorderChecklist(TaskHubDbContext db, TaskItem task)
-    {
-        var added = db.ChangeTracker.Entries<ChecklistItem>().Where(e => e.State == EntityState.Added && e.Entity.TaskId == task.Id).Select(e => e.Entity).ToList();
-        var keys = Positions.Spread(added.Count);
-        for (var i = 0; i < added.Count; i++) added[i].Position = keys[i];
     }
 
     private static string Clip(string s, int max, string fallback) => s.Length == 0 ? fallback : s.Length > max ? s[..max] : s;
