@@ -277,7 +277,7 @@ public sealed record WebhookDelivery(Guid WebhookId, string Event);
 /// its own outbox row, keyed <c>webhook:{hook}:{board}:{seq}</c> — the delivery id receivers deduplicate by — so each
 /// hook is retried on its own.
 /// </summary>
-public sealed class WebhookFanout(TaskHubDbContext db, TimeProvider clock) : IOutboxHandler
+public sealed class WebhookFanout(TaskHubDbContext db) : IOutboxHandler
 {
     public string Kind => WebhooksApi.FanoutKind;
 
@@ -289,9 +289,10 @@ public sealed class WebhookFanout(TaskHubDbContext db, TimeProvider clock) : IOu
             if (hooks.Count == 0) return;
             var keys = hooks.Select(h => $"{WebhooksApi.DeliveryKind}:{h.Id:N}:{e.BoardId:N}:{e.Seq}").ToList();
             var existing = await db.Set<OutboxMessage>().Where(o => keys.Contains(o.Key)).Select(o => o.Key).ToListAsync(ct);
-            var now = clock.GetUtcNow().UtcDateTime;
+            // Due as of the change itself, so a burst's deliveries go out between its fan-outs, not after them all.
+            var due = m.CreatedAt;
             foreach (var (hook, key) in hooks.Zip(keys).Where(x => !existing.Contains(x.Second)))
-                db.Add(OutboxWriter.New(WebhooksApi.DeliveryKind, key, JsonSerializer.Serialize(new WebhookDelivery(hook.Id, m.Payload), TaskHubJson.Options), now));
+                db.Add(OutboxWriter.New(WebhooksApi.DeliveryKind, key, JsonSerializer.Serialize(new WebhookDelivery(hook.Id, m.Payload), TaskHubJson.Options), due));
             await db.SaveChangesAsync(ct); // (the dispatcher's context: its claimed rows stay tracked, so no Clear here)
         });
 }

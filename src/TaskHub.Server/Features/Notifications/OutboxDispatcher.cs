@@ -105,7 +105,9 @@ public sealed partial class OutboxDispatcher(
 
         var due = await db.Set<OutboxMessage>()
             .Where(m => m.DeliveredAt == null && m.DeadLetteredAt == null && m.NextAttemptAt <= now && (m.ClaimedUntil == null || m.ClaimedUntil < now))
-            .OrderBy(m => m.Id).Select(m => m.Id).Take(o.BatchSize).ToListAsync(ct);
+            // Oldest due first: a row made from another (a webhook delivery from its fan-out) carries its origin's time,
+            // so it is not queued behind everything written since.
+            .OrderBy(m => m.NextAttemptAt).ThenBy(m => m.Id).Select(m => m.Id).Take(o.BatchSize).ToListAsync(ct);
         if (due.Count == 0) return 0;
 
         // Claim: only rows still unclaimed (or whose lease ran out) are taken, so two replicas never both do.
