@@ -32,6 +32,9 @@ interface BoardViewProps {
 
 function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewProps) {
   const [editing, setEditing] = useState<Task | 'new' | null>(null);
+  const [dropped, setDropped] = useState<File[] | undefined>(undefined);
+  const open = useCallback((t: Task | 'new' | null) => { setDropped(undefined); setEditing(t); }, []);
+  const onFiles = useCallback((t: Task, files: File[]) => { setDropped(files); setEditing(t); }, []);
   const [showMembers, setShowMembers] = useState(false);
   const [showLabels, setShowLabels] = useState(false);
   const [showArchived, setShowArchived] = useState(false);
@@ -94,14 +97,14 @@ function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewPro
       <div className="columns">
         {STATUSES.map(s => (
           <Column key={s} status={s} tasks={columns[s]} flash={flash} nameOf={nameOf} labels={labels}
-            onPlace={place} onStep={step} onOpen={setEditing} onDelete={actions.remove} />
+            onPlace={place} onStep={step} onOpen={open} onDelete={actions.remove} onFiles={canEdit ? onFiles : undefined} />
         ))}
       </div>
       {editing && (
         <TaskDialog key={editing === 'new' ? 'new' : editing.id} board={board} task={editing === 'new' ? null : editing} store={store} members={members}
-          canEdit={canEdit} nameOf={nameOf} actions={actions}
-          onClose={() => setEditing(null)}
-          onDelete={t => { setEditing(null); actions.remove(t); }} />
+          canEdit={canEdit} nameOf={nameOf} actions={actions} initialFiles={dropped}
+          onClose={() => open(null)}
+          onDelete={t => { open(null); actions.remove(t); }} />
       )}
       {showLabels && <LabelsDialog boardId={board.id} store={store} canEdit={canEdit} onClose={() => setShowLabels(false)} />}
       {showArchived && <ArchivedDialog board={board} store={store} canEdit={canEdit} onClose={() => setShowArchived(false)} />}
