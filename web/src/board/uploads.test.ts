@@ -47,7 +47,8 @@ describe('upload progress', () => {
     expect(l.map(u => u.name)).toEqual(['b.txt']);
   });
   it('says what to do by the error', () => {
-    expect(uploadAdvice(new ApiError(413, 'too large'))).toMatch(/up to 25 MB/);
+    expect(uploadAdvice(new ApiError(413, 'too large'))).toMatch(/Compress or split/);
+    expect(uploadAdvice(new TypeError('x'))).toMatch(/25 MB by default/);
     expect(uploadAdvice(new ApiError(403, 'no'))).toMatch(/Viewers/);
     expect(uploadAdvice(new TypeError('x'))).toMatch(/connection/);
   });

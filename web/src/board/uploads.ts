@@ -40,7 +40,7 @@ export const DEFAULT_MAX_BYTES = 25 * 1024 * 1024;
 /** What a failed upload's toast says to do, by the error. */
 export function uploadAdvice(e: unknown, maxBytes = DEFAULT_MAX_BYTES): string {
   if (e instanceof ApiError) {
-    if (e.status === 413) return `Files can be up to ${humanSize(maxBytes)}: compress it, split it, or share a link to it in a comment instead.`;
+    if (e.status === 413) return 'Compress or split the file, or share a link to it in a comment instead.';
     if (e.status === 403) return 'Viewers cannot attach files: ask an owner or admin of the board for the member role.';
     if (e.status === 404) return 'The task may have been deleted: reload the board.';
     if (e.status === 400) return 'Pick a file that is not empty and try again.';
