@@ -8,6 +8,7 @@ import { SettingsPage } from './settings/SettingsPage';
 import { InboxBell } from './inbox/InboxBell';
 import { HubProvider } from './session';
 import { MyTasksPage } from './tasks/MyTasksPage';
+import { QuickFind } from './search/QuickFind';
 import { Avatar } from './ui/Avatar';
 import { Link, navigate, usePath } from './ui/router';
 import { useTheme } from './ui/theme';
@@ -25,6 +26,16 @@ function Shell() {
   useEffect(() => onSessionChange(() => setUser(currentUser())), []);
 
   const isAuth = path === '/login' || path === '/signup';
+  const [finding, setFinding] = useState(false);
+  // Ctrl/Cmd-K anywhere (signed in) opens quick-find; a second press closes it
+  useEffect(() => {
+    if (!user) return;
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'k') { e.preventDefault(); setFinding(f => !f); }
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, [user]);
   useEffect(() => {
     if (!user && !isAuth) navigate('/login');
     if (user && isAuth) navigate('/');
@@ -61,6 +72,7 @@ function Shell() {
             {nav('/settings', 'Settings', path === '/settings')}
           </nav>
           <div className="topbar-right">
+            <button className="btn btn-ghost search-btn" onClick={() => setFinding(true)} aria-keyshortcuts="Control+K Meta+K">Search <kbd aria-hidden="true">Ctrl K</kbd></button>
             <InboxBell />
             <button className="icon-btn" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
             <Avatar name={user.displayName} id={user.id} size={28} />
@@ -70,6 +82,7 @@ function Shell() {
           </div>
         </header>
         <main className="main">{page}</main>
+        {finding && <QuickFind onClose={() => setFinding(false)} boardId={path.match(/^\/boards\/([^/]+)/)?.[1]} />}
       </div>
     </HubProvider>
   );

@@ -2,7 +2,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Board, Status, Task } from '../api/types';
 import type { BoardStore } from '../sync';
-import { Link, navigate, useQueryParam } from '../ui/router';
+import { Link, navigate, useQueryParam, useSearch } from '../ui/router';
+import { filtersFromSearch, searchWithFilters, searchWithout } from './filterUrl';
 import { Spinner } from '../ui/Spinner';
 import { useToasts } from '../ui/toasts';
 import type { BoardActions } from './actions';
@@ -13,7 +14,7 @@ import { FilterBar } from './FilterBar';
 import { MembersDialog } from './MembersDialog';
 import { LabelsDialog } from './LabelsDialog';
 import { ArchivedDialog } from './ArchivedDialog';
-import { NO_FILTERS, STATUSES, STATUS_LABEL, columnsOf, filterOf, placement, stepSlot } from './model';
+import { STATUSES, STATUS_LABEL, columnsOf, filterOf, placement, stepSlot, type Filters } from './model';
 import { useNameOf } from './names';
 import { TaskDialog } from './TaskDialog';
 import { useBoardSession } from './useBoardSession';
@@ -38,7 +39,10 @@ function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewPro
   const [showMembers, setShowMembers] = useState(false);
   const [showLabels, setShowLabels] = useState(false);
   const [showArchived, setShowArchived] = useState(false);
-  const [filters, setFilters] = useState(NO_FILTERS);
+  // the filters live in the query string (filterUrl.ts): a filtered board is a shareable link and survives a reload
+  const search = useSearch();
+  const filters = useMemo(() => filtersFromSearch(search), [search]);
+  const setFilters = useCallback((f: Filters) => navigate(`/boards/${board.id}${searchWithFilters(location.search, f)}`, { replace: true }), [board.id]);
   const tasks = useBoardState(store, selectTasks);
   const members = useBoardState(store, selectMembers);
   const labelList = useBoardState(store, selectLabels);
@@ -52,7 +56,7 @@ function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewPro
   const toasts = useToasts();
   useEffect(() => {
     if (!taskParam) return;
-    navigate(`/boards/${board.id}`, { replace: true });
+    navigate(`/boards/${board.id}${searchWithout(location.search, 'task')}`, { replace: true });
     const task = store.getSnapshot().tasks.get(taskParam);
     if (task) setEditing(task);
     else toasts.show({ kind: 'error', text: 'That task is not on this board any more: it may have been deleted.' });
