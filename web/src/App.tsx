@@ -11,8 +11,19 @@ import { MyTasksPage } from './tasks/MyTasksPage';
 import { QuickFind } from './search/QuickFind';
 import { Avatar } from './ui/Avatar';
 import { Link, navigate, usePath } from './ui/router';
+import { BoardSettingsPage } from './boardSettings/BoardSettingsPage';
+import { InvitePage } from './invite/InvitePage';
+import { safeNext } from './auth/next';
+import { NotFoundPage } from './ui/NotFoundPage';
+import { useTitle } from './ui/title';
 import { useTheme } from './ui/theme';
 import { ToastProvider, useToasts } from './ui/toasts';
+
+/** A page whose tab title is fixed ("Settings · TaskHub"); board pages name their board themselves. */
+function Titled({ title, children }: { title: string; children: React.ReactNode }) {
+  useTitle(title);
+  return <>{children}</>;
+}
 
 export function App() {
   return <ToastProvider><Shell /></ToastProvider>;
@@ -36,27 +47,32 @@ function Shell() {
     addEventListener('keydown', onKey);
     return () => removeEventListener('keydown', onKey);
   }, [user]);
+  const isInvite = path === '/invite';
   useEffect(() => {
-    if (!user && !isAuth) navigate('/login');
-    if (user && isAuth) navigate('/');
-  }, [user, isAuth]);
+    // signed out on a page that needs an account: log in, then come back to it (an email's link, a shared board)
+    if (!user && !isAuth && !isInvite) navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+    if (user && isAuth) navigate(safeNext(new URLSearchParams(location.search).get('next')), { replace: true });
+  }, [user, isAuth, isInvite]);
 
   if (!user || isAuth) {
     return (
       <div className="auth-shell">
         <button className="icon-btn theme-toggle floating" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
-        <AuthPage mode={path === '/signup' ? 'signup' : 'login'} />
+        {isInvite && !user ? <InvitePage /> : <AuthPage mode={path === '/signup' ? 'signup' : 'login'} />}
       </div>
     );
   }
 
   let page;
   let m: RegExpMatchArray | null;
-  if ((m = path.match(/^\/boards\/([^/]+)\/reports$/))) page = <ReportsPage boardId={m[1]} />;
-  else if ((m = path.match(/^\/boards\/([^/]+)$/))) page = <BoardPage key={m[1]} boardId={m[1]} />;
-  else if (path === '/my-tasks') page = <MyTasksPage />;
-  else if (path === '/settings') page = <SettingsPage />;
-  else page = <BoardsPage />;
+  if ((m = path.match(/^\/boards\/([^/]+)\/reports\/?$/))) page = <ReportsPage boardId={m[1]} />;
+  else if ((m = path.match(/^\/boards\/([^/]+)\/settings\/?$/))) page = <BoardSettingsPage key={m[1]} boardId={m[1]} />;
+  else if ((m = path.match(/^\/boards\/([^/]+)\/?$/))) page = <BoardPage key={m[1]} boardId={m[1]} />;
+  else if (path === '/my-tasks') page = <Titled title="My tasks"><MyTasksPage /></Titled>;
+  else if (path === '/settings') page = <Titled title="Settings"><SettingsPage /></Titled>;
+  else if (path === '/invite') page = <InvitePage />;
+  else if (path === '/' || path === '/boards' || path === '') page = <Titled title="Boards"><BoardsPage /></Titled>;
+  else page = <NotFoundPage />;
 
   const nav = (to: string, label: string, active: boolean) => (
     <Link to={to} className={`nav-link ${active ? 'active' : ''}`}>{label}</Link>

@@ -1,11 +1,17 @@
 // Log in / sign up (sign-up sends the browser's time zone: timeZone.ts).
 import { useState } from 'react';
 import { ApiError, api } from '../api/client';
-import { Link, navigate } from '../ui/router';
+import { Link, navigate, useQueryParam } from '../ui/router';
+import { safeNext } from './next';
+import { useTitle } from '../ui/title';
 import { withTimeZoneFallback } from './timeZone';
 
+/** `?email=` prefills the address (an invitation's); `?next=` is where to go once signed in (a path on this site). */
 export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
-  const [email, setEmail] = useState('');
+  const next = useQueryParam('next');
+  const [email, setEmail] = useState(() => new URLSearchParams(location.search).get('email') ?? '');
+  useTitle(mode === 'signup' ? 'Sign up' : 'Log in');
+  const keep = new URLSearchParams(location.search).toString();
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -16,7 +22,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
     try {
       if (mode === 'signup') await withTimeZoneFallback(tz => api.register(email.trim(), password, name.trim(), tz));
       else await api.login(email.trim(), password);
-      navigate('/');
+      navigate(safeNext(next));
     } catch (err) {
       if (err instanceof ApiError) {
         const f: Record<string, string> = {};
@@ -39,7 +45,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
         <button className="btn btn-primary wide" disabled={busy}>{busy ? 'Please wait…' : mode === 'signup' ? 'Sign up' : 'Log in'}</button>
       </form>
       <p className="muted center">
-        {mode === 'signup' ? <>Already have an account? <Link to="/login">Log in</Link></> : <>New here? <Link to="/signup">Create an account</Link></>}
+        {mode === 'signup' ? <>Already have an account? <Link to={`/login${keep ? `?${keep}` : ''}`}>Log in</Link></> : <>New here? <Link to={`/signup${keep ? `?${keep}` : ''}`}>Create an account</Link></>}
       </p>
     </div>
   );

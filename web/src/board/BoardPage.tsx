@@ -5,6 +5,7 @@ import type { BoardStore } from '../sync';
 import { Link, navigate, useQueryParam, useSearch } from '../ui/router';
 import { filtersFromSearch, searchWithFilters, searchWithout } from './filterUrl';
 import { Spinner } from '../ui/Spinner';
+import { useTitle } from '../ui/title';
 import { useToasts } from '../ui/toasts';
 import type { BoardActions } from './actions';
 import { BoardHeader } from './BoardHeader';
@@ -22,6 +23,7 @@ import { selectLabels, selectMembers, selectPresence, selectTasks, useBoardState
 
 export function BoardPage({ boardId }: { boardId: string }) {
   const session = useBoardSession(boardId);
+  useTitle(session.state === 'open' ? session.board.name : session.state === 'failed' ? 'Board not found' : null);
   if (session.state === 'failed') return <div className="page"><p className="empty">{session.message}</p><Link to="/">Back to boards</Link></div>;
   if (session.state === 'loading') return <div className="page"><Spinner label="Loading board…" /></div>;
   return <BoardView {...session} />;
