@@ -1,8 +1,9 @@
-// Settings: profile and time zone, password, notifications, delete account.
+// Settings: profile and time zone, password, notifications, API tokens, delete account.
 import { DeleteAccountSection } from './DeleteAccountSection';
 import { NotificationsSection } from './NotificationsSection';
 import { PasswordSection } from './PasswordSection';
 import { ProfileSection } from './ProfileSection';
+import { TokensSection } from './TokensSection';
 
 export function SettingsPage() {
   return (
@@ -11,6 +12,7 @@ export function SettingsPage() {
       <ProfileSection />
       <PasswordSection />
       <NotificationsSection />
+      <TokensSection />
       <DeleteAccountSection />
     </div>
   );
