@@ -16,6 +16,8 @@ public sealed class ServerFixture : IAsyncLifetime
     public string RepoRoot { get; } = FindRepoRoot();
     public string BaseUrl { get; private set; } = "";
     public IBrowser Browser { get; private set; } = null!;
+    /// <summary>The server's attachment limit here (small, so a test can go over it cheaply).</summary>
+    public const long MaxAttachmentBytes = 2 * 1024 * 1024;
     public string ScreenshotDir => Path.Combine(RepoRoot, "artifacts", "screenshots");
     private IPlaywright? _playwright;
     private Process? _server;
@@ -50,6 +52,13 @@ public sealed class ServerFixture : IAsyncLifetime
         psi.Environment["Auth__Limits__PerAddressPerMinute"] = "100000";
         psi.Environment["Auth__Limits__PerAccountPerMinute"] = "100000";
         psi.Environment["Email__PickupDirectory"] = Path.Combine(_tempDir, "mail");
+        // invitation emails go to maildev (scripts/services.sh), with links to this server
+        psi.Environment["Smtp__Host"] = "127.0.0.1";
+        psi.Environment["Smtp__Port"] = "1025";
+        psi.Environment["Smtp__UseTls"] = "false";
+        psi.Environment["Email__PublicBaseUrl"] = BaseUrl;
+        psi.Environment["Attachments__Directory"] = Path.Combine(_tempDir, "attachments");
+        psi.Environment["Attachments__MaxBytes"] = MaxAttachmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _server = Process.Start(psi)!;
         _server.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_serverLog) _serverLog.Add(e.Data); };
         _server.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_serverLog) _serverLog.Add(e.Data); };

@@ -11,10 +11,22 @@ import { SettingsPage } from './settings/SettingsPage';
 import { InboxBell } from './inbox/InboxBell';
 import { HubProvider } from './session';
 import { MyTasksPage } from './tasks/MyTasksPage';
+import { QuickFind } from './search/QuickFind';
 import { Avatar } from './ui/Avatar';
 import { Link, navigate, usePath } from './ui/router';
+import { BoardSettingsPage } from './boardSettings/BoardSettingsPage';
+import { InvitePage } from './invite/InvitePage';
+import { safeNext } from './auth/next';
+import { NotFoundPage } from './ui/NotFoundPage';
+import { useTitle } from './ui/title';
 import { useTheme } from './ui/theme';
 import { ToastProvider, useToasts } from './ui/toasts';
+
+/** A page whose tab title is fixed ("Settings · TaskHub"); board pages name their board themselves. */
+function Titled({ title, children }: { title: string; children: React.ReactNode }) {
+  useTitle(title);
+  return <>{children}</>;
+}
 
 export function App() {
   return <ToastProvider><Shell /></ToastProvider>;
@@ -28,28 +40,43 @@ function Shell() {
   useEffect(() => onSessionChange(() => setUser(currentUser())), []);
 
   const isAuth = ['/login', '/signup', '/forgot-password', '/reset-password', '/sso'].includes(path);
+  const [finding, setFinding] = useState(false);
+  // Ctrl/Cmd-K anywhere (signed in) opens quick-find; a second press closes it
   useEffect(() => {
-    if (!user && !isAuth) navigate('/login');
-    if (user && isAuth) navigate('/');
-  }, [user, isAuth]);
+    if (!user) return;
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'k') { e.preventDefault(); setFinding(f => !f); }
+    };
+    addEventListener('keydown', onKey);
+    return () => removeEventListener('keydown', onKey);
+  }, [user]);
+  const isInvite = path === '/invite';
+  useEffect(() => {
+    // signed out on a page that needs an account: log in, then come back to it (an email's link, a shared board)
+    if (!user && !isAuth && !isInvite) navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+    if (user && isAuth) navigate(safeNext(new URLSearchParams(location.search).get('next')), { replace: true });
+  }, [user, isAuth, isInvite]);
 
   if (!user || isAuth) {
     return (
       <div className="auth-shell">
         <button className="icon-btn theme-toggle floating" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
-        {path === '/forgot-password' ? <ForgotPage /> : path === '/reset-password' ? <ResetPage /> : path === '/sso' ? <SsoPage />
-          : <AuthPage mode={path === '/signup' ? 'signup' : 'login'} />}
+        {isInvite && !user ? <InvitePage /> : path === '/forgot-password' ? <ForgotPage /> : path === '/reset-password' ? <ResetPage />
+          : path === '/sso' ? <SsoPage /> : <AuthPage mode={path === '/signup' ? 'signup' : 'login'} />}
       </div>
     );
   }
 
   let page;
   let m: RegExpMatchArray | null;
-  if ((m = path.match(/^\/boards\/([^/]+)\/reports$/))) page = <ReportsPage boardId={m[1]} />;
-  else if ((m = path.match(/^\/boards\/([^/]+)$/))) page = <BoardPage key={m[1]} boardId={m[1]} />;
-  else if (path === '/my-tasks') page = <MyTasksPage />;
-  else if (path === '/settings') page = <SettingsPage />;
-  else page = <BoardsPage />;
+  if ((m = path.match(/^\/boards\/([^/]+)\/reports\/?$/))) page = <ReportsPage boardId={m[1]} />;
+  else if ((m = path.match(/^\/boards\/([^/]+)\/settings\/?$/))) page = <BoardSettingsPage key={m[1]} boardId={m[1]} />;
+  else if ((m = path.match(/^\/boards\/([^/]+)\/?$/))) page = <BoardPage key={m[1]} boardId={m[1]} />;
+  else if (path === '/my-tasks') page = <Titled title="My tasks"><MyTasksPage /></Titled>;
+  else if (path === '/settings') page = <Titled title="Settings"><SettingsPage /></Titled>;
+  else if (path === '/invite') page = <InvitePage />;
+  else if (path === '/' || path === '/boards' || path === '') page = <Titled title="Boards"><BoardsPage /></Titled>;
+  else page = <NotFoundPage />;
 
   const nav = (to: string, label: string, active: boolean) => (
     <Link to={to} className={`nav-link ${active ? 'active' : ''}`}>{label}</Link>
@@ -65,6 +92,7 @@ function Shell() {
             {nav('/settings', 'Settings', path === '/settings')}
           </nav>
           <div className="topbar-right">
+            <button className="btn btn-ghost search-btn" onClick={() => setFinding(true)} aria-keyshortcuts="Control+K Meta+K">Search <kbd aria-hidden="true">Ctrl K</kbd></button>
             <InboxBell />
             <button className="icon-btn" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
             <Avatar name={user.displayName} id={user.id} size={28} />
@@ -74,6 +102,7 @@ function Shell() {
           </div>
         </header>
         <main className="main">{page}</main>
+        {finding && <QuickFind onClose={() => setFinding(false)} boardId={path.match(/^\/boards\/([^/]+)/)?.[1]} />}
       </div>
     </HubProvider>
   );

@@ -1,7 +1,7 @@
 // REST client: JSON, bearer tokens, refresh-once-on-401 with rotation (single-flight).
 // Request and response types come from the OpenAPI document (./schema.d.ts, generated) through ./types.
 import type { paths } from './schema';
-import type { AuthResponse, BoardEvent, ChecklistItem, Comment, Label, LoginResponse, Notification, Role, Status, Task, TaskCreate, TaskPatch, User, Wire } from './types';
+import type { Attachment, AuthResponse, BoardEvent, ChecklistItem, Comment, Label, LoginResponse, Notification, Role, Status, Task, TaskCreate, TaskPatch, TokenScope, User, Wire } from './types';
 
 export class ApiError extends Error {
   constructor(public status: number, message: string, public fields: Record<string, string[]> = {}, public etag: string | null = null) {
@@ -57,29 +57,74 @@ function tokenExpiresSoon(jwt: string): boolean {
 
 export interface Resp<T> { data: T; headers: Headers }
 
-export async function request<T>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, retried = false): Promise<Resp<T>> {
+export async function request<T>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, retried = false, signal?: AbortSignal): Promise<Resp<T>> {
   const h: Record<string, string> = { Accept: 'application/json', ...headers };
   if (body !== undefined) h['Content-Type'] = 'application/json';
   if (session) h.Authorization = `Bearer ${session.accessToken}`;
-  const r = await fetch(url, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
+  const r = await fetch(url, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body), signal });
   if (r.status === 401 && session && !retried && !url.startsWith('/api/auth/')) {
-    if (await refresh()) return request<T>(method, url, body, headers, true);
+    if (await refresh()) return request<T>(method, url, body, headers, true, signal);
   }
   if (!r.ok) {
-    let msg = r.statusText || `HTTP ${r.status}`;
-    let fields: Record<string, string[]> = {};
-    try {
-      const p = await r.json();
-      fields = p.errors ?? {};
-      const first = Object.values(fields)[0]?.[0];
-      msg = first ?? p.detail ?? p.title ?? msg;
-    } catch { /* no body */ }
     if (r.status === 401 && !url.startsWith('/api/auth/')) save(null);
-    throw new ApiError(r.status, msg, fields, r.headers.get('ETag'));
+    throw problem(r.status, r.statusText, await r.text().catch(() => ''), r.headers.get('ETag'));
   }
   const text = r.status === 204 ? '' : await r.text();
   return { data: (text ? JSON.parse(text) : undefined) as T, headers: r.headers };
 }
+/** A problem+json body (or none) → ApiError: the first field message, else detail, else title. */
+export function problem(status: number, statusText: string, text: string, etag: string | null = null): ApiError {
+  let msg = statusText || `HTTP ${status}`;
+  let fields: Record<string, string[]> = {};
+  try {
+    const p = JSON.parse(text);
+    fields = p.errors ?? {};
+    const first = Object.values(fields)[0]?.[0];
+    msg = first ?? p.detail ?? p.title ?? msg;
+  } catch { /* no JSON body: the status text says it */ }
+  return new ApiError(status, msg, fields, etag);
+}
+
+/** Upload progress: bytes sent of the total (total 0 when the browser cannot tell). */
+export interface Progress { loaded: number; total: number }
+
+/**
+ * POSTs a file as multipart field `file` with XMLHttpRequest, whose upload events report progress (fetch does not).
+ * Bearer token as for every call, refreshed once on a 401. Rejects with ApiError (413: over the server's limit),
+ * TypeError when the server cannot be reached, or DOMException AbortError when `signal` aborts.
+ */
+export async function uploadFile<T>(url: string, file: File, onProgress: (p: Progress) => void, signal?: AbortSignal, retried = false): Promise<T> {
+  const token = await accessToken();
+  const result = await new Promise<{ status: number; statusText: string; text: string }>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.setRequestHeader('Accept', 'application/json');
+    if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+    xhr.upload.onprogress = e => onProgress({ loaded: e.loaded, total: e.lengthComputable ? e.total : 0 });
+    xhr.onload = () => resolve({ status: xhr.status, statusText: xhr.statusText, text: xhr.responseText });
+    xhr.onerror = () => reject(new TypeError('network error'));
+    xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
+    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    const form = new FormData();
+    form.append('file', file, file.name);
+    xhr.send(form);
+  });
+  if (result.status === 401 && session && !retried && (await refresh())) return uploadFile<T>(url, file, onProgress, signal, true);
+  if (result.status < 200 || result.status >= 300) {
+    if (result.status === 401) save(null);
+    throw problem(result.status, result.statusText, result.text);
+  }
+  return JSON.parse(result.text) as T;
+}
+
+/** GETs bytes with the bearer token (an <img> or a link cannot send it): for thumbnails, previews and downloads. */
+export async function fetchBlob(url: string, retried = false): Promise<Blob> {
+  const r = await fetch(url, { headers: { Authorization: `Bearer ${await accessToken()}` } });
+  if (r.status === 401 && session && !retried && (await refresh())) return fetchBlob(url, true);
+  if (!r.ok) throw problem(r.status, r.statusText, await r.text().catch(() => ''));
+  return r.blob();
+}
+
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Op<P extends keyof paths, M extends Method> = NonNullable<paths[P][M]>;
 /** The JSON body of an endpoint's success response, as the document describes it. */
@@ -192,6 +237,23 @@ export const api = {
   deleteLabel: (id: string) => send('delete', '/api/labels/{labelId}', `/api/labels/${id}`),
   activity: (id: string): Promise<BoardEvent[]> => get('/api/tasks/{taskId}/activity', `/api/tasks/${id}/activity`),
   events: (boardId: string, after: number): Promise<BoardEvent[]> => get('/api/boards/{boardId}/events', `/api/boards/${boardId}/events?after=${after}`),
+  attachments: (taskId: string) => get('/api/tasks/{taskId}/attachments', `/api/tasks/${taskId}/attachments`),
+  upload: (taskId: string, file: File, onProgress: (p: Progress) => void, signal?: AbortSignal) =>
+    uploadFile<Attachment>(`/api/tasks/${taskId}/attachments`, file, onProgress, signal),
+  attachmentBlob: (id: string) => fetchBlob(`/api/attachments/${id}`),
+  deleteAttachment: (id: string) => send('delete', '/api/attachments/{attachmentId}', `/api/attachments/${id}`),
+  search: (q: string, signal?: AbortSignal, boardId?: string, limit = 20) =>
+    request<Res<'/api/search', 'get'>>('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}${boardId ? `&boardId=${boardId}` : ''}`, undefined, {}, false, signal).then(r => r.data),
+  renameBoard: (id: string, name: string) => send('patch', '/api/boards/{boardId}', `/api/boards/${id}`, { name }),
+  deleteBoard: (id: string) => send('delete', '/api/boards/{boardId}', `/api/boards/${id}`),
+  invitations: (boardId: string) => get('/api/boards/{boardId}/invitations', `/api/boards/${boardId}/invitations`),
+  invite: (boardId: string, email: string, role: Role) => send('post', '/api/boards/{boardId}/invitations', `/api/boards/${boardId}/invitations`, { email, role }),
+  revokeInvitation: (id: string) => send('delete', '/api/invitations/{invitationId}', `/api/invitations/${id}`),
+  previewInvitation: (token: string) => send('post', '/api/invitations/preview', '/api/invitations/preview', { token }),
+  acceptInvitation: (token: string) => send('post', '/api/invitations/accept', '/api/invitations/accept', { token }),
+  tokens: () => get('/api/me/tokens', '/api/me/tokens'),
+  createToken: (name: string, scope: TokenScope, expiresAt: string | null) => send('post', '/api/me/tokens', '/api/me/tokens', { name, scope, expiresAt }),
+  revokeToken: (id: string) => send('delete', '/api/me/tokens/{tokenId}', `/api/me/tokens/${id}`),
   report: (boardId: string, period: string, date: string) => get('/api/boards/{boardId}/reports', `/api/boards/${boardId}/reports?period=${period}&date=${date}`),
 };
 

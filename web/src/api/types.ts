@@ -46,6 +46,16 @@ export type LabelColor = (typeof LABEL_COLORS)[number];
 export type TaskPatch = Schemas['UpdateTaskRequest'];
 export type TaskCreate = Schemas['CreateTaskRequest'];
 export type UpdateMe = Schemas['UpdateMeRequest'];
+/** A file on a task (POST/GET /api/tasks/{id}/attachments; the bytes at GET /api/attachments/{id}). */
+export type Attachment = Wire<Schemas['AttachmentDto']>;
+/** A quick-find hit: `snippet` is server-encoded HTML whose only tags are <mark>. */
+export type SearchHit = Wire<Schemas['SearchHit']>;
+export type Invitation = Wire<Schemas['InvitationDto']>;
+export type InvitationPreview = Wire<Schemas['InvitationPreview']>;
+export type ApiToken = Wire<Schemas['ApiTokenDto']>;
+/** The answer to creating a token: the only time `token` is shown. */
+export type CreatedApiToken = Wire<Schemas['CreatedApiTokenDto']>;
+export type TokenScope = Schemas['TokenScope'];
 
 /**
  * The board log's event types (server: BoardEventTypes). The document types BoardEventDto.type as a plain
@@ -53,7 +63,7 @@ export type UpdateMe = Schemas['UpdateMeRequest'];
  */
 export const BOARD_EVENT_TYPES = [
   'TaskCreated', 'TaskUpdated', 'TaskDeleted', 'TaskMoved', 'CommentAdded', 'CommentEdited', 'CommentDeleted',
-  'ChecklistItemAdded', 'ChecklistItemChanged', 'ChecklistItemDeleted', 'LabelsChanged',
+  'ChecklistItemAdded', 'ChecklistItemChanged', 'ChecklistItemDeleted', 'LabelsChanged', 'AttachmentAdded', 'AttachmentRemoved',
 ] as const;
 export type BoardEventType = (typeof BOARD_EVENT_TYPES)[number];
 export type BoardEvent = Omit<Wire<Schemas['BoardEventDto']>, 'type'> & { type: BoardEventType | (string & {}) };

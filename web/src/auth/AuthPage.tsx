@@ -2,13 +2,19 @@
 import { useState } from 'react';
 import { api } from '../api/client';
 import { Link, navigate, useQueryParam } from '../ui/router';
+import { useTitle } from '../ui/title';
 import { fieldErrors } from './fieldErrors';
 import { MfaStep } from './MfaStep';
+import { safeNext } from './next';
 import { ProviderButtons, ssoErrorText } from './ProviderButtons';
 import { withTimeZoneFallback } from './timeZone';
 
+/** `?email=` prefills the address (an invitation's); `?next=` is where to go once signed in (a path on this site). */
 export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
-  const [email, setEmail] = useState('');
+  const next = useQueryParam('next');
+  const [email, setEmail] = useState(() => new URLSearchParams(location.search).get('email') ?? '');
+  useTitle(mode === 'signup' ? 'Sign up' : 'Log in');
+  const keep = new URLSearchParams(location.search).toString();
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -23,7 +29,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
         ? await withTimeZoneFallback(tz => api.register(email.trim(), password, name.trim(), tz))
         : await api.login(email.trim(), password);
       if (result.mfaToken) setMfaToken(result.mfaToken);
-      else navigate('/');
+      else navigate(safeNext(next));
     } catch (err) { setErrors(fieldErrors(err)); } finally { setBusy(false); }
   };
   const err = (k: string) => errors[k] && <span className="field-error" role="alert">{errors[k]}</span>;
@@ -43,7 +49,8 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
           <button className="btn btn-primary wide" disabled={busy}>{busy ? 'Please wait…' : mode === 'signup' ? 'Sign up' : 'Log in'}</button>
         </form>
         <p className="muted center">
-          {mode === 'signup' ? <>Already have an account? <Link to="/login">Log in</Link></> : <>New here? <Link to="/signup">Create an account</Link> · <Link to="/forgot-password">Forgot password?</Link></>}
+          {mode === 'signup' ? <>Already have an account? <Link to={`/login${keep ? `?${keep}` : ''}`}>Log in</Link></>
+            : <>New here? <Link to={`/signup${keep ? `?${keep}` : ''}`}>Create an account</Link> · <Link to="/forgot-password">Forgot password?</Link></>}
         </p>
       </>}
     </div>

@@ -26,6 +26,7 @@ export function BoardHeader({ board, store, canEdit, onMembers, onLabels, onArch
         <BoardNotifications boardId={board.id} />
         <Link to={`/boards/${board.id}/reports`} className="btn btn-ghost">Reports</Link>
         <button className="btn btn-ghost" onClick={onMembers}>Members</button>
+        <Link to={`/boards/${board.id}/settings`} className="btn btn-ghost">Board settings</Link>
         <button className="btn btn-ghost" onClick={onLabels}>Labels</button>
         <button className="btn btn-ghost" onClick={onArchived}>Archived</button>
         {canEdit && <button className="btn btn-primary" onClick={onNewTask}>New task</button>}

@@ -2,8 +2,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Board, Status, Task } from '../api/types';
 import type { BoardStore } from '../sync';
-import { Link, navigate, useQueryParam } from '../ui/router';
+import { Link, navigate, useQueryParam, useSearch } from '../ui/router';
+import { filtersFromSearch, searchWithFilters, searchWithout } from './filterUrl';
 import { Spinner } from '../ui/Spinner';
+import { useTitle } from '../ui/title';
 import { useToasts } from '../ui/toasts';
 import type { BoardActions } from './actions';
 import { BoardHeader } from './BoardHeader';
@@ -13,7 +15,7 @@ import { FilterBar } from './FilterBar';
 import { MembersDialog } from './MembersDialog';
 import { LabelsDialog } from './LabelsDialog';
 import { ArchivedDialog } from './ArchivedDialog';
-import { NO_FILTERS, STATUSES, STATUS_LABEL, columnsOf, filterOf, placement, stepSlot } from './model';
+import { STATUSES, STATUS_LABEL, columnsOf, filterOf, placement, stepSlot, type Filters } from './model';
 import { useNameOf } from './names';
 import { TaskDialog } from './TaskDialog';
 import { useBoardSession } from './useBoardSession';
@@ -21,6 +23,7 @@ import { selectLabels, selectMembers, selectPresence, selectTasks, useBoardState
 
 export function BoardPage({ boardId }: { boardId: string }) {
   const session = useBoardSession(boardId);
+  useTitle(session.state === 'open' ? session.board.name : session.state === 'failed' ? 'Board not found' : null);
   if (session.state === 'failed') return <div className="page"><p className="empty">{session.message}</p><Link to="/">Back to boards</Link></div>;
   if (session.state === 'loading') return <div className="page"><Spinner label="Loading board…" /></div>;
   return <BoardView {...session} />;
@@ -32,10 +35,16 @@ interface BoardViewProps {
 
 function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewProps) {
   const [editing, setEditing] = useState<Task | 'new' | null>(null);
+  const [dropped, setDropped] = useState<File[] | undefined>(undefined);
+  const open = useCallback((t: Task | 'new' | null) => { setDropped(undefined); setEditing(t); }, []);
+  const onFiles = useCallback((t: Task, files: File[]) => { setDropped(files); setEditing(t); }, []);
   const [showMembers, setShowMembers] = useState(false);
   const [showLabels, setShowLabels] = useState(false);
   const [showArchived, setShowArchived] = useState(false);
-  const [filters, setFilters] = useState(NO_FILTERS);
+  // the filters live in the query string (filterUrl.ts): a filtered board is a shareable link and survives a reload
+  const search = useSearch();
+  const filters = useMemo(() => filtersFromSearch(search), [search]);
+  const setFilters = useCallback((f: Filters) => navigate(`/boards/${board.id}${searchWithFilters(location.search, f)}`, { replace: true }), [board.id]);
   const tasks = useBoardState(store, selectTasks);
   const members = useBoardState(store, selectMembers);
   const labelList = useBoardState(store, selectLabels);
@@ -49,7 +58,7 @@ function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewPro
   const toasts = useToasts();
   useEffect(() => {
     if (!taskParam) return;
-    navigate(`/boards/${board.id}`, { replace: true });
+    navigate(`/boards/${board.id}${searchWithout(location.search, 'task')}`, { replace: true });
     const task = store.getSnapshot().tasks.get(taskParam);
     if (task) setEditing(task);
     else toasts.show({ kind: 'error', text: 'That task is not on this board any more: it may have been deleted.' });
@@ -94,14 +103,14 @@ function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewPro
       <div className="columns">
         {STATUSES.map(s => (
           <Column key={s} status={s} tasks={columns[s]} flash={flash} nameOf={nameOf} labels={labels}
-            onPlace={place} onStep={step} onOpen={setEditing} onDelete={actions.remove} />
+            onPlace={place} onStep={step} onOpen={open} onDelete={actions.remove} onFiles={canEdit ? onFiles : undefined} />
         ))}
       </div>
       {editing && (
         <TaskDialog key={editing === 'new' ? 'new' : editing.id} board={board} task={editing === 'new' ? null : editing} store={store} members={members}
-          canEdit={canEdit} nameOf={nameOf} actions={actions}
-          onClose={() => setEditing(null)}
-          onDelete={t => { setEditing(null); actions.remove(t); }} />
+          canEdit={canEdit} nameOf={nameOf} actions={actions} initialFiles={dropped}
+          onClose={() => open(null)}
+          onDelete={t => { open(null); actions.remove(t); }} />
       )}
       {showLabels && <LabelsDialog boardId={board.id} store={store} canEdit={canEdit} onClose={() => setShowLabels(false)} />}
       {showArchived && <ArchivedDialog board={board} store={store} canEdit={canEdit} onClose={() => setShowArchived(false)} />}

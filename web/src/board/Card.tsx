@@ -11,6 +11,8 @@ interface Props {
   task: Task; flash: boolean; assignee: string | null; supervisor: string | null; labels: ReadonlyMap<string, Label>;
   onPlace: (id: string, s: Status, slot: number) => void; onStep: (id: string, dir: -1 | 1) => void;
   onOpen: (t: Task) => void; onDelete: (t: Task) => void;
+  /** Files dropped onto the card (opens its dialog, which uploads them); absent for viewers. */
+  onFiles?: (t: Task, files: File[]) => void;
 }
 
 /** After a keyboard move the card may re-mount (another column) or scroll: keep the focus on it. */
@@ -22,7 +24,7 @@ function refocus(id: string) {
   }));
 }
 
-export const Card = memo(function Card({ task, flash, assignee, supervisor, labels, onPlace, onStep, onOpen, onDelete }: Props) {
+export const Card = memo(function Card({ task, flash, assignee, supervisor, labels, onPlace, onStep, onOpen, onDelete, onFiles }: Props) {
   const due = dueState(task);
   const onKey = (e: KeyboardEvent) => {
     if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
@@ -42,7 +44,10 @@ export const Card = memo(function Card({ task, flash, assignee, supervisor, labe
     <article className={`card prio-${task.priority} ${flash ? 'flash' : ''}`} tabIndex={0} draggable data-task-id={task.id}
       aria-label={`${task.title}, ${task.priority} priority${task.dueAt ? `, due ${fmtDate(task.dueAt)}` : ''}${assignee ? `, assigned to ${assignee}` : ''}` +
         `${shown.length ? `, labels ${shown.map(l => l.name).join(', ')}` : ''}${total ? `, checklist ${done} of ${total} done` : ''}` +
-        `${task.commentCount ? `, ${task.commentCount} comment${task.commentCount === 1 ? '' : 's'}` : ''}. Arrow keys move, Enter opens.`}
+        `${task.commentCount ? `, ${task.commentCount} comment${task.commentCount === 1 ? '' : 's'}` : ''}` +
+        `${task.attachmentCount ? `, ${task.attachmentCount} file${task.attachmentCount === 1 ? '' : 's'}` : ''}. Arrow keys move, Enter opens.`}
+      onDragOver={onFiles ? e => { if (e.dataTransfer.types.includes('Files')) { e.preventDefault(); e.stopPropagation(); e.dataTransfer.dropEffect = 'copy'; } } : undefined}
+      onDrop={onFiles ? e => { if (e.dataTransfer.files.length) { e.preventDefault(); e.stopPropagation(); onFiles(task, [...e.dataTransfer.files]); } } : undefined}
       onDragStart={e => { e.dataTransfer.setData('text/x-taskhub-id', task.id); e.dataTransfer.setData('text/plain', task.id); e.dataTransfer.effectAllowed = 'move'; }}
       onClick={() => onOpen(task)} onKeyDown={onKey}>
       {shown.length > 0 && <div className="card-labels">{shown.map(l => <LabelChip key={l.id} label={l} small />)}</div>}
@@ -54,6 +59,8 @@ export const Card = memo(function Card({ task, flash, assignee, supervisor, labe
           role="img" aria-label={`Checklist: ${done} of ${total} done`} title={`Checklist: ${done} of ${total} done`}>☑ {done}/{total}</span>}
         {task.commentCount > 0 && <span className="chip comment-count" data-testid="comment-count"
           role="img" aria-label={`${task.commentCount} comment${task.commentCount === 1 ? '' : 's'}`} title={`${task.commentCount} comments`}>💬 {task.commentCount}</span>}
+        {task.attachmentCount > 0 && <span className="chip attachment-count" data-testid="attachment-count"
+          role="img" aria-label={`${task.attachmentCount} file${task.attachmentCount === 1 ? '' : 's'}`} title={`${task.attachmentCount} files`}>📎 {task.attachmentCount}</span>}
         <span className="card-people">
           {supervisor && <Avatar name={supervisor} id={task.supervisorId} size={20} title={`Supervisor: ${supervisor}`} />}
           {assignee && <Avatar name={assignee} id={task.assigneeId} size={22} title={`Assignee: ${assignee}`} />}

@@ -14,12 +14,13 @@ interface Props {
   /** Put card `id` at `slot` of this column as shown (the card itself left out of the count). */
   onPlace: (id: string, s: Status, slot: number) => void;
   onStep: (id: string, dir: -1 | 1) => void;
+  onFiles?: (t: Task, files: File[]) => void;
   onOpen: (t: Task) => void; onDelete: (t: Task) => void;
 }
 
 let dragging: string | null = null; // the card being dragged (dataTransfer cannot be read during dragover)
 
-export function Column({ status, tasks, flash, nameOf, labels, onPlace, onStep, onOpen, onDelete }: Props) {
+export function Column({ status, tasks, flash, nameOf, labels, onPlace, onStep, onOpen, onDelete, onFiles }: Props) {
   const bodyRef = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(800);
@@ -67,7 +68,7 @@ export function Column({ status, tasks, flash, nameOf, labels, onPlace, onStep, 
             <div key={t.id} role="listitem" className="card-slot" style={{ top: (first + i) * ROW }}
               onDragStart={() => { dragging = t.id; }} onDragEnd={() => { dragging = null; }}>
               <Card task={t} flash={flash.has(t.id)} assignee={nameOf(t.assigneeId)} supervisor={nameOf(t.supervisorId)} labels={labels}
-                onPlace={onPlace} onStep={onStep} onOpen={onOpen} onDelete={onDelete} />
+                onPlace={onPlace} onStep={onStep} onOpen={onOpen} onDelete={onDelete} onFiles={onFiles} />
             </div>
           ))}
         </div>

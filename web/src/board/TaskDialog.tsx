@@ -12,6 +12,7 @@ import { Dialog } from '../ui/Dialog';
 import { fmtDate, localInputToUtc } from '../ui/format';
 import { useToasts } from '../ui/toasts';
 import { VIEWER_TEXT, type BoardActions } from './actions';
+import { AttachmentsSection, useAttachments } from './Attachments';
 import { Checklist } from './Checklist';
 import { LabelChip } from './LabelChip';
 import { PRIORITIES, STATUSES, STATUS_LABEL } from './model';
@@ -24,7 +25,12 @@ import { selectLabels, useBoardState } from './useBoardState';
 interface Props {
   board: Board; task: Task | null; store: BoardStore; members: readonly Member[]; canEdit: boolean; nameOf: NameOf;
   actions: BoardActions; onClose: () => void; onDelete: (t: Task) => void;
+  /** Files dropped onto the task's card: uploaded as the dialog opens. */
+  initialFiles?: readonly File[];
 }
+
+/** A drag that carries files (not a card being moved). */
+export const carriesFiles = (e: React.DragEvent) => e.dataTransfer.types.includes('Files');
 
 /** Field errors from a 400 (camelCase keys), or the message as a form error. */
 function fieldErrors(err: ApiError): Record<string, string> {
@@ -35,9 +41,20 @@ function fieldErrors(err: ApiError): Record<string, string> {
 
 interface Base { form: Form; version: number }
 
-export function TaskDialog({ board, task, store, members, canEdit, nameOf, actions, onClose, onDelete }: Props) {
+export function TaskDialog({ board, task, store, members, canEdit, nameOf, actions, onClose, onDelete, initialFiles }: Props) {
   const toasts = useToasts();
   const id = task?.id ?? null;
+  const files = useAttachments(id, store);
+  const [dropping, setDropping] = useState(false);
+  const dropped = useRef(false);
+  useEffect(() => {
+    if (initialFiles?.length && !dropped.current && canEdit) { dropped.current = true; files.upload(initialFiles); }
+  }, [initialFiles, files, canEdit]);
+  const dropProps = task && canEdit ? {
+    onDragOver: (e: React.DragEvent) => { if (!carriesFiles(e)) return; e.preventDefault(); e.dataTransfer.dropEffect = 'copy'; setDropping(true); },
+    onDragLeave: (e: React.DragEvent) => { if (!e.currentTarget.contains(e.relatedTarget as Node)) setDropping(false); },
+    onDrop: (e: React.DragEvent) => { if (!carriesFiles(e)) return; e.preventDefault(); setDropping(false); files.upload([...e.dataTransfer.files]); },
+  } : {};
   const labels = useBoardState(store, selectLabels);
   // the task as the server last confirmed it (not our optimistic fields), live from the board's events
   const confirmed = useBoardState(store, useCallback(() => (id ? store.confirmedTask(id) ?? null : null), [store, id]));
@@ -162,7 +179,7 @@ export function TaskDialog({ board, task, store, members, canEdit, nameOf, actio
 
   return (
     <Dialog title={task ? 'Edit task' : 'New task'} onClose={onClose} wide={!!task}>
-      <div className={task ? 'task-dialog-grid' : ''}>
+      <div className={`${task ? 'task-dialog-grid' : ''} ${dropping ? 'drop-files' : ''}`} {...dropProps} data-testid="task-drop-zone">
         <div className="task-main">
           <div aria-live="polite">
             {notices.length > 0 && <ul className="live-notices" aria-label="Changes made while you were editing">{notices.map((n, i) => <li key={i}>{n}</li>)}</ul>}
@@ -206,6 +223,7 @@ export function TaskDialog({ board, task, store, members, canEdit, nameOf, actio
             </div>
           </form>
           {task && <Checklist taskId={task.id} store={store} canEdit={canEdit} />}
+          {task && <AttachmentsSection files={files} role={board.role} canEdit={canEdit} nameOf={nameOf} />}
         </div>
         {task && shown && <Timeline task={shown} store={store} members={members} labels={labels} role={board.role} canEdit={canEdit} nameOf={nameOf} />}
       </div>

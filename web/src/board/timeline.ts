@@ -48,6 +48,7 @@ export function describeEvent(e: BoardEvent, nameOf: NameOf, labelName: (id: str
       case 'unchecked': out.push(`unticked ${q(c.to)}`); break;
       case 'checklistText': out.push(`renamed the checklist item ${q(c.from)} to ${q(c.to)}`); break;
       case 'checklistOrder': out.push(`moved ${q(c.to)} in the checklist`); break;
+      case 'attachment': out.push(c.to !== null ? `attached ${q(c.to)}` : `removed the file ${q(c.from)}`); break;
       case 'comment': break;
       case 'label': break;
       default: out.push(`changed the ${c.field}`);

@@ -1,5 +1,6 @@
 // A board's weekly / monthly report.
 import { useEffect, useState } from 'react';
+import { useTitle } from '../ui/title';
 import { api } from '../api/client';
 import type { Board, Report } from '../api/types';
 import { fmtDate } from '../ui/format';
@@ -14,6 +15,7 @@ export function ReportsPage({ boardId }: { boardId: string }) {
   const [report, setReport] = useState<Report | null>(null);
   const [board, setBoard] = useState<Board | null>(null);
   const [error, setError] = useState('');
+  useTitle(board ? `Reports: ${board.name}` : 'Reports');
   const toasts = useToasts();
   useEffect(() => {
     api.board(boardId).then(setBoard, e => toasts.fail("Couldn't load the board's name", e, 'The report itself is not affected; reload the page to try again.'));

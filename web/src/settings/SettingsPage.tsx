@@ -1,9 +1,10 @@
-// Settings: profile and time zone, password, two-factor sign-in, sessions, notifications, delete account.
+// Settings: profile and time zone, password, two-factor sign-in, sessions, notifications, API tokens, delete account.
 import { DeleteAccountSection } from './DeleteAccountSection';
 import { NotificationsSection } from './NotificationsSection';
 import { PasswordSection } from './PasswordSection';
 import { ProfileSection } from './ProfileSection';
 import { SessionsSection } from './SessionsSection';
+import { TokensSection } from './TokensSection';
 import { TwoFactorSection } from './TwoFactorSection';
 
 export function SettingsPage() {
@@ -15,6 +16,7 @@ export function SettingsPage() {
       <TwoFactorSection />
       <SessionsSection />
       <NotificationsSection />
+      <TokensSection />
       <DeleteAccountSection />
     </div>
   );

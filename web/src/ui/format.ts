@@ -37,3 +37,16 @@ export function timeAgo(iso: string, now = Date.now()): string {
   if (s < 7 * 86_400) return `${Math.floor(s / 86_400)} d ago`;
   return fmtDate(iso, false);
 }
+
+/** Bytes in words, binary units as file managers show them: "0 B", "999 B", "1.5 KB", "12 KB", "25 MB", "1.2 GB". */
+export function humanSize(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '?';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = bytes / 1024, i = 0;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  // one decimal below 10 (1.5 KB), none above (12 KB); never "1024 KB"
+  const shown = v < 10 ? Math.round(v * 10) / 10 : Math.round(v);
+  if (shown >= 1024 && i < units.length - 1) return `1 ${units[i + 1]}`;
+  return `${shown} ${units[i]}`;
+}

@@ -12,6 +12,18 @@ export function usePath(): string {
   return p;
 }
 
+/** The current query string ("?…" or ""), kept up to date like usePath. */
+export function useSearch(): string {
+  const [s, setS] = useState(location.search);
+  useEffect(() => {
+    const h = () => setS(location.search);
+    addEventListener('popstate', h);
+    addEventListener('taskhub:navigate', h);
+    return () => { removeEventListener('popstate', h); removeEventListener('taskhub:navigate', h); };
+  }, []);
+  return s;
+}
+
 /** A query parameter of the current URL, kept up to date like usePath. */
 export function useQueryParam(name: string): string | null {
   const read = () => new URLSearchParams(location.search).get(name);
