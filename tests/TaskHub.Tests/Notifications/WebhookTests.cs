@@ -111,7 +111,9 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
 
         Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Count(g => g.Body.Contains("second")) == 1));
         Assert.Equal(["TaskCreated", "TaskCreated"], receiver.Got.Select(g => g.Event));
-        Assert.StartsWith("Ada created “first”", JsonDocument.Parse(receiver.Got.First().Body).RootElement.GetProperty("text").GetString());
+        var chat = JsonDocument.Parse(receiver.Got.First().Body).RootElement;
+        Assert.StartsWith("Ada created “first”", chat.GetProperty("text").GetString()); // Slack
+        Assert.Equal(chat.GetProperty("text").GetString(), chat.GetProperty("content").GetString()); // Discord
 
         Assert.Equal(HttpStatusCode.Accepted, (await ada.Client.PostAsync($"/api/webhooks/{hook}/test", null)).StatusCode);
         Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Any(g => g.Event == "WebhookTest")));

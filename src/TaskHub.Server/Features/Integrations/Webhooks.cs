@@ -313,9 +313,9 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
             var hook = await db.Set<Webhook>().SingleOrDefaultAsync(w => w.Id == delivery.WebhookId, ct);
             if (hook is null || (!hook.Active && !m.Key.Contains(":test-", StringComparison.Ordinal))) return; // gone or switched off: nothing to send
             var e = JsonSerializer.Deserialize<BoardEventDto>(delivery.Event, TaskHubJson.Options)!;
-            var body = hook.Format == WebhookFormat.Slack
-                ? JsonSerializer.Serialize(new { text = await SlackTextAsync(e, ct) }, TaskHubJson.Options)
-                : delivery.Event;
+            // Slack reads "text", Discord "content": the chat format carries both, so one URL of either works.
+            var chat = hook.Format == WebhookFormat.Slack ? await SlackTextAsync(e, ct) : null;
+            var body = chat is not null ? JsonSerializer.Serialize(new { text = chat, content = chat }, TaskHubJson.Options) : delivery.Event;
             var t = clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
             var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(hook.Secret), Encoding.UTF8.GetBytes($"{t}.{body}")));
             using var request = new HttpRequestMessage(HttpMethod.Post, hook.Url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
