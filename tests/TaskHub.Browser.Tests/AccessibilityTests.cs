@@ -96,4 +96,51 @@ public sealed class AccessibilityTests(ServerFixture server)
         var failing = found.Where(f => Failing.Any(i => f.Contains($"[{i}]", StringComparison.Ordinal))).ToList();
         Assert.True(failing.Count == 0, $"{failing.Count} axe violations ({theme}):\n" + string.Join('\n', failing));
     }
+
+    [Fact]
+    public async Task Keyboard_skip_link_enter_opens_a_card_and_focus_comes_back_after_close_and_delete()
+    {
+        using var api = await server.Api().RegisterAndLogin("Kim Keys");
+        var boardId = await api.CreateBoard("Keyboard board");
+        await api.CreateTask(boardId, "Third card");
+        await api.CreateTask(boardId, "Second card");
+        await api.CreateTask(boardId, "First card");
+        var ctx = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        var page = await ctx.NewPageAsync();
+        page.SetDefaultTimeout(15_000);
+        try
+        {
+            await page.GotoAsync("/login");
+            await page.GetByLabel("Email").FillAsync(api.Email);
+            await page.GetByLabel("Password").FillAsync(ApiClient.Password);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Keyboard board" })).ToBeVisibleAsync(Visible);
+            await page.GotoAsync($"/boards/{boardId}");
+            await Assertions.Expect(page.Locator(".card", new() { HasText = "Third card" })).ToBeVisibleAsync(Visible);
+
+            // the first Tab reaches the skip link; Enter on it lands on the first card
+            await page.Keyboard.PressAsync("Tab");
+            var skip = page.GetByRole(AriaRole.Link, new() { Name = "Skip to the board" });
+            await Assertions.Expect(skip).ToBeFocusedAsync();
+            await page.Keyboard.PressAsync("Enter");
+            var order = await page.Locator(".column[data-status=todo] .card .card-title").AllInnerTextsAsync();
+            var first = page.Locator(".card", new() { HasText = order[0] });
+            await Assertions.Expect(first).ToBeFocusedAsync();
+            Assert.NotEqual("none", await first.EvaluateAsync<string>("e => getComputedStyle(e).outlineStyle"));
+
+            // Enter opens the card with the focus on its title, not on the × button; Escape gives the focus back to the card
+            await page.Keyboard.PressAsync("Enter");
+            var dialog = page.GetByRole(AriaRole.Dialog);
+            await Assertions.Expect(dialog.GetByLabel("Title")).ToBeFocusedAsync();
+            await page.Keyboard.PressAsync("Escape");
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await Assertions.Expect(first).ToBeFocusedAsync();
+
+            // Delete: the focus moves to the card that took its place
+            await page.Keyboard.PressAsync("Delete");
+            await Assertions.Expect(first).ToHaveCountAsync(0);
+            await Assertions.Expect(page.Locator(".card", new() { HasText = order[1] })).ToBeFocusedAsync();
+        }
+        finally { await ctx.CloseAsync(); }
+    }
 }

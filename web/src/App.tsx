@@ -35,11 +35,11 @@ function Shell() {
 
   if (!user || isAuth) {
     return (
-      <div className="auth-shell">
+      <main className="auth-shell">
         <button className="icon-btn theme-toggle floating" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
         {path === '/forgot-password' ? <ForgotPage /> : path === '/reset-password' ? <ResetPage /> : path === '/sso' ? <SsoPage />
           : <AuthPage mode={path === '/signup' ? 'signup' : 'login'} />}
-      </div>
+      </main>
     );
   }
 
@@ -57,6 +57,7 @@ function Shell() {
   return (
     <HubProvider key={user.id}>
       <div className="app">
+        <SkipLink onBoard={/^\/boards\/[^/]+$/.test(path)} />
         <header className="topbar">
           <Link to="/" className="brand"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</Link>
           <nav aria-label="Main">
@@ -73,8 +74,18 @@ function Shell() {
               e => { navigate('/login'); toasts.fail('Logged out on this device, but the server did not confirm', e, 'Log in and out again to end the session everywhere.'); })}>Log out</button>
           </div>
         </header>
-        <main className="main">{page}</main>
+        <main className="main" id="main" tabIndex={-1}>{page}</main>
       </div>
     </HubProvider>
   );
+}
+
+/** The first tab stop: past the top bar (and the board's header and filters) to the first card, or to the page. */
+function SkipLink({ onBoard }: { onBoard: boolean }) {
+  const skip = (e: React.MouseEvent) => {
+    e.preventDefault();
+    const target = (onBoard && (document.querySelector('.columns .card') ?? document.querySelector('.columns .column'))) || document.getElementById('main');
+    (target as HTMLElement | null)?.focus();
+  };
+  return <a href="#main" className="skip-link" onClick={skip}>{onBoard ? 'Skip to the board' : 'Skip to content'}</a>;
 }
