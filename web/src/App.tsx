@@ -9,6 +9,7 @@ import { BoardsPage } from './boards/BoardsPage';
 import { ReportsPage } from './reports/ReportsPage';
 import { SettingsPage } from './settings/SettingsPage';
 import { InboxBell } from './inbox/InboxBell';
+import { LandingPage } from './landing/LandingPage';
 import { HubProvider } from './session';
 import { MyTasksPage } from './tasks/MyTasksPage';
 import { Avatar } from './ui/Avatar';
@@ -28,16 +29,17 @@ function Shell() {
   useEffect(() => onSessionChange(() => setUser(currentUser())), []);
 
   const isAuth = ['/login', '/signup', '/forgot-password', '/reset-password', '/sso'].includes(path);
+  const isLanding = !user && path === '/'; // a visitor who is not signed in: what TaskHub is
   useEffect(() => {
-    if (!user && !isAuth) navigate('/login');
+    if (!user && !isAuth && !isLanding) navigate('/login');
     if (user && isAuth) navigate('/');
-  }, [user, isAuth]);
+  }, [user, isAuth, isLanding]);
 
   if (!user || isAuth) {
     return (
-      <main className="auth-shell">
+      <main className={`auth-shell ${isLanding ? 'landing-shell' : ''}`}>
         <button className="icon-btn theme-toggle floating" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
-        {path === '/forgot-password' ? <ForgotPage /> : path === '/reset-password' ? <ResetPage /> : path === '/sso' ? <SsoPage />
+        {isLanding ? <LandingPage /> : path === '/forgot-password' ? <ForgotPage /> : path === '/reset-password' ? <ResetPage /> : path === '/sso' ? <SsoPage />
           : <AuthPage mode={path === '/signup' ? 'signup' : 'login'} />}
       </main>
     );
