@@ -3,7 +3,7 @@ import { useEffect, useState } from 'react';
 import { api } from '../api/client';
 import type { Task } from '../api/types';
 import { STATUS_LABEL, dueState } from '../board/model';
-import { fmtDate } from '../ui/format';
+import { fullDate, relativeDay } from '../ui/format';
 import { Link } from '../ui/router';
 import { Spinner } from '../ui/Spinner';
 import { useToasts } from '../ui/toasts';
@@ -33,7 +33,7 @@ export function MyTasksPage() {
                   <span className="grow">{t.title}</span>
                   <span className="muted small">{boards.get(t.boardId) ?? ''}</span>
                   <span className="status-pill">{STATUS_LABEL[t.status]}</span>
-                  {t.dueAt && <span className={`chip due-${due}`}>{fmtDate(t.dueAt)}</span>}
+                  {t.dueAt && <time className={`chip due-${due}`} dateTime={t.dueAt} title={`Due ${fullDate(t.dueAt)}`} data-testid="due">{due === 'overdue' ? 'Overdue · ' : ''}{relativeDay(t.dueAt)}</time>}
                 </Link>
               </li>
             );
