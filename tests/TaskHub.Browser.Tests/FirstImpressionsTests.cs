@@ -87,7 +87,7 @@ public sealed class FirstImpressionsTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task Deadlines_read_as_relative_days_with_the_full_date_in_the_tooltip_on_cards_and_in_my_tasks()
+    public async Task Deadlines_read_as_relative_days_with_the_full_date_in_the_tooltip_on_cards_and_in_my_tasks_whose_rows_open_the_task()
     {
         using var api = await server.Api().RegisterAndLogin("Rita Relative");
         var boardId = await api.CreateBoard("Relative dates");
@@ -117,6 +117,10 @@ public sealed class FirstImpressionsTests(ServerFixture server)
             var row = page.Locator(".task-row", new() { HasText = "Due tomorrow" });
             await Assertions.Expect(row.GetByTestId("due")).ToHaveTextAsync("tomorrow", new() { Timeout = 15_000 });
             await Assertions.Expect(row.GetByTestId("due")).ToHaveAttributeAsync("title", new System.Text.RegularExpressions.Regex("^Due "));
+
+            // a row opens the task itself, not just its board
+            await row.ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Dialog).GetByLabel("Title")).ToHaveValueAsync("Due tomorrow", new() { Timeout = 15_000 });
         }
         finally { await ctx.CloseAsync(); }
     }

@@ -1,4 +1,4 @@
-// Tasks assigned to me, across boards.
+// Tasks assigned to me, across boards; a row opens the task on its board (`?task=`).
 import { useEffect, useState } from 'react';
 import { api } from '../api/client';
 import type { Task } from '../api/types';
@@ -28,7 +28,7 @@ export function MyTasksPage() {
             const due = dueState(t);
             return (
               <li key={t.id}>
-                <Link to={`/boards/${t.boardId}`} className="task-row">
+                <Link to={`/boards/${t.boardId}?task=${t.id}`} className="task-row">
                   <span className={`prio-dot prio-${t.priority}`} aria-label={`${t.priority} priority`} />
                   <span className="grow">{t.title}</span>
                   <span className="muted small">{boards.get(t.boardId) ?? ''}</span>
