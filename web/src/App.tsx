@@ -9,6 +9,7 @@ import { BoardsPage } from './boards/BoardsPage';
 import { ReportsPage } from './reports/ReportsPage';
 import { SettingsPage } from './settings/SettingsPage';
 import { InboxBell } from './inbox/InboxBell';
+import { LandingPage } from './landing/LandingPage';
 import { HubProvider } from './session';
 import { MyTasksPage } from './tasks/MyTasksPage';
 import { QuickFind } from './search/QuickFind';
@@ -51,19 +52,20 @@ function Shell() {
     return () => removeEventListener('keydown', onKey);
   }, [user]);
   const isInvite = path === '/invite';
+  const isLanding = !user && path === '/'; // a visitor who is not signed in: what TaskHub is
   useEffect(() => {
     // signed out on a page that needs an account: log in, then come back to it (an email's link, a shared board)
-    if (!user && !isAuth && !isInvite) navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
+    if (!user && !isAuth && !isInvite && !isLanding) navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });
     if (user && isAuth) navigate(safeNext(new URLSearchParams(location.search).get('next')), { replace: true });
-  }, [user, isAuth, isInvite]);
+  }, [user, isAuth, isInvite, isLanding]);
 
   if (!user || isAuth) {
     return (
-      <div className="auth-shell">
+      <main className={`auth-shell ${isLanding ? 'landing-shell' : ''}`}>
         <button className="icon-btn theme-toggle floating" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
-        {isInvite && !user ? <InvitePage /> : path === '/forgot-password' ? <ForgotPage /> : path === '/reset-password' ? <ResetPage />
+        {isInvite && !user ? <InvitePage /> : isLanding ? <LandingPage /> : path === '/forgot-password' ? <ForgotPage /> : path === '/reset-password' ? <ResetPage />
           : path === '/sso' ? <SsoPage /> : <AuthPage mode={path === '/signup' ? 'signup' : 'login'} />}
-      </div>
+      </main>
     );
   }
 
@@ -84,6 +86,7 @@ function Shell() {
   return (
     <HubProvider key={user.id}>
       <div className="app">
+        <SkipLink onBoard={/^\/boards\/[^/]+$/.test(path)} />
         <header className="topbar">
           <Link to="/" className="brand"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</Link>
           <nav aria-label="Main">
@@ -101,9 +104,19 @@ function Shell() {
               e => { navigate('/login'); toasts.fail('Logged out on this device, but the server did not confirm', e, 'Log in and out again to end the session everywhere.'); })}>Log out</button>
           </div>
         </header>
-        <main className="main">{page}</main>
+        <main className="main" id="main" tabIndex={-1}>{page}</main>
         {finding && <QuickFind onClose={() => setFinding(false)} boardId={path.match(/^\/boards\/([^/]+)/)?.[1]} />}
       </div>
     </HubProvider>
   );
+}
+
+/** The first tab stop: past the top bar (and the board's header and filters) to the first card, or to the page. */
+function SkipLink({ onBoard }: { onBoard: boolean }) {
+  const skip = (e: React.MouseEvent) => {
+    e.preventDefault();
+    const target = (onBoard && (document.querySelector('.columns .card') ?? document.querySelector('.columns .column'))) || document.getElementById('main');
+    (target as HTMLElement | null)?.focus();
+  };
+  return <a href="#main" className="skip-link" onClick={skip}>{onBoard ? 'Skip to the board' : 'Skip to content'}</a>;
 }

@@ -95,6 +95,19 @@ function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewPro
     place(id, t.status, slot, `Moved “${t.title}” ${dir < 0 ? 'up' : 'down'}: ${slot + 1} of ${shown.length} in ${STATUS_LABEL[t.status]}`);
   }, [store, place, toasts]);
 
+  /** Delete, then put the focus on the card that took its place (the next one, else the one above), else its column. */
+  const remove = useCallback((t: Task) => {
+    const shown = cols.current.columns[t.status];
+    const i = shown.findIndex(x => x.id === t.id);
+    const next = shown[i + 1]?.id ?? shown[i - 1]?.id ?? null;
+    actions.remove(t);
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      const el = (next && document.querySelector(`[data-task-id="${CSS.escape(next)}"]`))
+        || document.querySelector(`.column[data-status="${t.status}"]`);
+      (el as HTMLElement | null)?.focus();
+    }));
+  }, [actions]);
+
   return (
     <div className="board-page">
       <ConnectionBanner store={store} />
@@ -103,14 +116,14 @@ function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewPro
       <div className="columns">
         {STATUSES.map(s => (
           <Column key={s} status={s} tasks={columns[s]} flash={flash} nameOf={nameOf} labels={labels}
-            onPlace={place} onStep={step} onOpen={open} onDelete={actions.remove} onFiles={canEdit ? onFiles : undefined} />
+            onPlace={place} onStep={step} onOpen={open} onDelete={remove} onFiles={canEdit ? onFiles : undefined} />
         ))}
       </div>
       {editing && (
         <TaskDialog key={editing === 'new' ? 'new' : editing.id} board={board} task={editing === 'new' ? null : editing} store={store} members={members}
           canEdit={canEdit} nameOf={nameOf} actions={actions} initialFiles={dropped}
           onClose={() => open(null)}
-          onDelete={t => { open(null); actions.remove(t); }} />
+          onDelete={t => { open(null); remove(t); }} />
       )}
       {showLabels && <LabelsDialog boardId={board.id} store={store} canEdit={canEdit} onClose={() => setShowLabels(false)} />}
       {showArchived && <ArchivedDialog board={board} store={store} canEdit={canEdit} onClose={() => setShowArchived(false)} />}

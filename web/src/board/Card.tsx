@@ -3,7 +3,7 @@
 import { memo, type KeyboardEvent } from 'react';
 import type { Label, Status, Task } from '../api/types';
 import { Avatar } from '../ui/Avatar';
-import { fmtDate } from '../ui/format';
+import { fullDate, relativeDay } from '../ui/format';
 import { LabelChip } from './LabelChip';
 import { dueState, neighbourStatus } from './model';
 
@@ -42,7 +42,7 @@ export const Card = memo(function Card({ task, flash, assignee, supervisor, labe
   const { done, total } = task.checklist;
   return (
     <article className={`card prio-${task.priority} ${flash ? 'flash' : ''}`} tabIndex={0} draggable data-task-id={task.id}
-      aria-label={`${task.title}, ${task.priority} priority${task.dueAt ? `, due ${fmtDate(task.dueAt)}` : ''}${assignee ? `, assigned to ${assignee}` : ''}` +
+      aria-label={`${task.title}, ${task.priority} priority${task.dueAt ? `, ${due === 'overdue' ? 'overdue, ' : ''}due ${relativeDay(task.dueAt)} (${fullDate(task.dueAt)})` : ''}${assignee ? `, assigned to ${assignee}` : ''}` +
         `${shown.length ? `, labels ${shown.map(l => l.name).join(', ')}` : ''}${total ? `, checklist ${done} of ${total} done` : ''}` +
         `${task.commentCount ? `, ${task.commentCount} comment${task.commentCount === 1 ? '' : 's'}` : ''}` +
         `${task.attachmentCount ? `, ${task.attachmentCount} file${task.attachmentCount === 1 ? '' : 's'}` : ''}. Arrow keys move, Enter opens.`}
@@ -54,7 +54,7 @@ export const Card = memo(function Card({ task, flash, assignee, supervisor, labe
       <div className="card-title">{task.title}</div>
       <div className="card-meta">
         <span className={`prio prio-${task.priority}`}><span className="prio-bar" aria-hidden="true" />{task.priority}</span>
-        {task.dueAt && <span className={`chip due-${due}`} title={new Date(task.dueAt).toLocaleString()}>{due === 'overdue' ? 'Overdue · ' : ''}{fmtDate(task.dueAt)}</span>}
+        {task.dueAt && <time className={`chip due-${due}`} dateTime={task.dueAt} title={`Due ${fullDate(task.dueAt)}`} data-testid="due">{due === 'overdue' ? 'Overdue · ' : ''}{relativeDay(task.dueAt)}</time>}
         {total > 0 && <span className={`chip checklist-progress ${done === total ? 'complete' : ''}`} data-testid="checklist-progress"
           role="img" aria-label={`Checklist: ${done} of ${total} done`} title={`Checklist: ${done} of ${total} done`}>☑ {done}/{total}</span>}
         {task.commentCount > 0 && <span className="chip comment-count" data-testid="comment-count"

@@ -50,7 +50,7 @@ export function Column({ status, tasks, flash, nameOf, labels, onPlace, onStep, 
     onPlace(id, status, slot);
   };
   return (
-    <section className={`column ${over !== null ? 'drop-over' : ''}`} aria-label={STATUS_LABEL[status]} data-status={status}
+    <section className={`column ${over !== null ? 'drop-over' : ''}`} aria-label={STATUS_LABEL[status]} data-status={status} tabIndex={-1}
       onDragOver={e => { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; const s = slotAt(e); if (s !== over) setOver(s); }}
       onDragLeave={e => { if (!e.currentTarget.contains(e.relatedTarget as Node)) setOver(null); }}
       onDragEnd={() => setOver(null)}
@@ -60,9 +60,9 @@ export function Column({ status, tasks, flash, nameOf, labels, onPlace, onStep, 
         <h2>{STATUS_LABEL[status]}</h2>
         <span className="count" data-testid={`count-${status}`}>{tasks.length}</span>
       </header>
-      <div className="column-body" ref={bodyRef} onScroll={e => setScrollTop(e.currentTarget.scrollTop)} role="list">
+      <div className="column-body" ref={bodyRef} onScroll={e => setScrollTop(e.currentTarget.scrollTop)}>
         {tasks.length === 0 && <p className="column-empty">No tasks</p>}
-        <div style={{ height: tasks.length * ROW, position: 'relative' }}>
+        <div style={{ height: tasks.length * ROW, position: 'relative' }} role={tasks.length ? 'list' : undefined}>
           {over !== null && dragging !== null && <div className="drop-line" aria-hidden="true" style={{ top: over * ROW - 5 }} />}
           {tasks.slice(first, last).map((t, i) => (
             <div key={t.id} role="listitem" className="card-slot" style={{ top: (first + i) * ROW }}

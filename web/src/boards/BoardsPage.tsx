@@ -5,6 +5,7 @@ import type { Board } from '../api/types';
 import { fmtDate } from '../ui/format';
 import { Link, navigate } from '../ui/router';
 import { Spinner } from '../ui/Spinner';
+import { Onboarding } from './Onboarding';
 
 export function BoardsPage() {
   const [boards, setBoards] = useState<Board[] | null>(null);
@@ -25,7 +26,7 @@ export function BoardsPage() {
         <button className="btn btn-primary">Create board</button>
       </form>
       {error && <p className="field-error" role="alert">{error}</p>}
-      {!boards ? <Spinner /> : boards.length === 0 ? <p className="empty">No boards yet — create your first one above.</p> : (
+      {!boards ? <Spinner /> : boards.length === 0 ? <Onboarding /> : (
         <ul className="board-grid">
           {boards.map(b => (
             <li key={b.id}><Link to={`/boards/${b.id}`} className="board-tile"><span className="board-tile-name">{b.name}</span><span className="muted small">{b.role} · updated {fmtDate(b.updatedAt, false)}</span></Link></li>

@@ -1,9 +1,9 @@
-// Tasks assigned to me, across boards.
+// Tasks assigned to me, across boards; a row opens the task on its board (`?task=`).
 import { useEffect, useState } from 'react';
 import { api } from '../api/client';
 import type { Task } from '../api/types';
 import { STATUS_LABEL, dueState } from '../board/model';
-import { fmtDate } from '../ui/format';
+import { fullDate, relativeDay } from '../ui/format';
 import { Link } from '../ui/router';
 import { Spinner } from '../ui/Spinner';
 import { useToasts } from '../ui/toasts';
@@ -28,12 +28,12 @@ export function MyTasksPage() {
             const due = dueState(t);
             return (
               <li key={t.id}>
-                <Link to={`/boards/${t.boardId}`} className="task-row">
+                <Link to={`/boards/${t.boardId}?task=${t.id}`} className="task-row">
                   <span className={`prio-dot prio-${t.priority}`} aria-label={`${t.priority} priority`} />
                   <span className="grow">{t.title}</span>
                   <span className="muted small">{boards.get(t.boardId) ?? ''}</span>
                   <span className="status-pill">{STATUS_LABEL[t.status]}</span>
-                  {t.dueAt && <span className={`chip due-${due}`}>{fmtDate(t.dueAt)}</span>}
+                  {t.dueAt && <time className={`chip due-${due}`} dateTime={t.dueAt} title={`Due ${fullDate(t.dueAt)}`} data-testid="due">{due === 'overdue' ? 'Overdue · ' : ''}{relativeDay(t.dueAt)}</time>}
                 </Link>
               </li>
             );

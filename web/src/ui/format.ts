@@ -50,3 +50,20 @@ export function humanSize(bytes: number): string {
   if (shown >= 1024 && i < units.length - 1) return `1 ${units[i + 1]}`;
   return `${shown} ${units[i]}`;
 }
+
+const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+
+/** A deadline in calendar days from today, in the browser's time zone: "today", "tomorrow", "yesterday", "in 3 days",
+ *  "5 days ago"; further away (a week or more) the short date ("Dec 2", with the year when it is not this year). */
+export function relativeDay(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const day = (x: Date) => Date.UTC(x.getFullYear(), x.getMonth(), x.getDate()) / 86_400_000; // calendar day, DST-proof
+  const diff = Math.round(day(d) - day(now));
+  if (Math.abs(diff) < 7) return rtf.format(diff, 'day');
+  return d.toLocaleDateString(undefined, d.getFullYear() === now.getFullYear() ? { month: 'short', day: 'numeric' } : { month: 'short', day: 'numeric', year: 'numeric' });
+}
+
+/** The full date and time, for tooltips next to a relative date: "Fri, Dec 5, 2025, 05:00 PM". */
+export function fullDate(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+}
