@@ -16,11 +16,14 @@ public sealed record SearchHit(string Kind, Guid TaskId, Guid BoardId, string Ti
 /// <summary>
 /// Full-text search over the caller's boards: SQLite FTS5 (<c>tasks_fts</c>, <c>comments_fts</c>: external-content
 /// indexes kept current by triggers, so in the same transaction as the change; see <see cref="SqliteSearchIndex"/>) when embedded; InnoDB FULLTEXT indexes on MariaDB. Ranked
-/// (bm25 / MATCH relevance); a board the caller does not belong to never appears.
+/// (bm25 / MATCH relevance); a board the caller does not belong to never appears. The index's best
+/// <see cref="Candidates"/> are ranked first; only when too few of them are the caller's is every match ranked.
 /// </summary>
 public static partial class SearchApi
 {
     public const int LimitMax = 50;
+    /// <summary>How many top-ranked matches per index the fast path looks at before filtering by board.</summary>
+    public const int Candidates = 400;
 
     public static IEndpointRouteBuilder MapSearch(this IEndpointRouteBuilder app)
     {
@@ -47,7 +50,11 @@ public static partial class SearchApi
         errors.Check(limit is null || int.TryParse(limit, out take) && take is >= 1 and <= LimitMax, "limit", $"Must be a whole number from 1 to {LimitMax}.");
         if (errors.Any) return errors.ToProblem();
 
-        var rows = db.Database.IsSqlite() ? await SqliteAsync(db, me.Id, board, terms, take, ct) : await MySqlAsync(db, me.Id, board, terms, take, ct);
+        // Fast path: rank only the best candidates of the index, then keep the caller's; when that leaves fewer than
+        // asked (the caller's boards are a small part of the matches), rank every match.
+        var rows = db.Database.IsSqlite() ? await SqliteAsync(db, me.Id, board, terms, take, Candidates, ct) : await MySqlAsync(db, me.Id, board, terms, take, Candidates, ct);
+        if (rows.Count < take)
+            rows = db.Database.IsSqlite() ? await SqliteAsync(db, me.Id, board, terms, take, int.MaxValue, ct) : await MySqlAsync(db, me.Id, board, terms, take, int.MaxValue, ct);
         return TypedResults.Ok(rows.Select(r => new SearchHit(r.Kind, r.TaskId, r.BoardId, r.Title,
             Snippet(r.Kind == "task" ? $"{r.Title} · {r.Text}" : r.Text ?? "", terms), r.ArchivedAt is not null)).ToList());
     }
@@ -59,23 +66,22 @@ public static partial class SearchApi
     [GeneratedRegex(@"[\p{L}\p{N}]+")]
     private static partial Regex Word();
 
-    private static async Task<List<Row>> SqliteAsync(TaskHubDbContext db, Guid userId, Guid? board, List<string> terms, int take, CancellationToken ct)
+    private static async Task<List<Row>> SqliteAsync(TaskHubDbContext db, Guid userId, Guid? board, List<string> terms, int take, int candidates, CancellationToken ct)
     {
         // Every word must appear (prefixes match: "depl" finds "deploy"); quoted, so nothing typed is FTS syntax.
         var match = string.Join(" ", terms.Select(t => $"\"{t}\"*"));
         return await db.Database.SqlQuery<Row>($"""
             SELECT x.Kind, x.TaskId, x.BoardId, x.Title, x.Text, x.ArchivedAt, x.Rank FROM (
-              SELECT 'task' AS Kind, t.Id AS TaskId, t.BoardId AS BoardId, t.Title AS Title, t.Description AS Text, t.ArchivedAt AS ArchivedAt,
-                     bm25(tasks_fts, 10.0, 1.0) AS Rank
-              FROM tasks_fts JOIN tasks t ON t.rowid = tasks_fts.rowid
-              WHERE tasks_fts MATCH {match}
-                AND t.BoardId IN (SELECT m.BoardId FROM board_members m WHERE m.UserId = {userId})
+              SELECT 'task' AS Kind, t.Id AS TaskId, t.BoardId AS BoardId, t.Title AS Title, t.Description AS Text, t.ArchivedAt AS ArchivedAt, f.Rank AS Rank
+              FROM (SELECT rowid, bm25(tasks_fts, 10.0, 1.0) AS Rank FROM tasks_fts WHERE tasks_fts MATCH {match} ORDER BY Rank LIMIT {candidates}) f
+              JOIN tasks t ON t.rowid = f.rowid
+              WHERE t.BoardId IN (SELECT m.BoardId FROM board_members m WHERE m.UserId = {userId})
                 AND ({board} IS NULL OR t.BoardId = {board})
               UNION ALL
-              SELECT 'comment', t.Id, t.BoardId, t.Title, c.Body, t.ArchivedAt, bm25(comments_fts)
-              FROM comments_fts JOIN comments c ON c.rowid = comments_fts.rowid JOIN tasks t ON t.Id = c.TaskId
-              WHERE comments_fts MATCH {match}
-                AND t.BoardId IN (SELECT m.BoardId FROM board_members m WHERE m.UserId = {userId})
+              SELECT 'comment', t.Id, t.BoardId, t.Title, c.Body, t.ArchivedAt, f.Rank
+              FROM (SELECT rowid, bm25(comments_fts) AS Rank FROM comments_fts WHERE comments_fts MATCH {match} ORDER BY Rank LIMIT {candidates}) f
+              JOIN comments c ON c.rowid = f.rowid JOIN tasks t ON t.Id = c.TaskId
+              WHERE t.BoardId IN (SELECT m.BoardId FROM board_members m WHERE m.UserId = {userId})
                 AND ({board} IS NULL OR t.BoardId = {board})
             ) x
             ORDER BY x.Rank
@@ -83,7 +89,7 @@ public static partial class SearchApi
             """).ToListAsync(ct);
     }
 
-    private static async Task<List<Row>> MySqlAsync(TaskHubDbContext db, Guid userId, Guid? board, List<string> terms, int take, CancellationToken ct)
+    private static async Task<List<Row>> MySqlAsync(TaskHubDbContext db, Guid userId, Guid? board, List<string> terms, int take, int candidates, CancellationToken ct)
     {
         // Boolean mode: every word required, prefixes match. Words shorter than InnoDB's token size can't be indexed,
         // so they only narrow the results through LIKE.
@@ -94,17 +100,19 @@ public static partial class SearchApi
         return await db.Database.SqlQuery<Row>($"""
             SELECT x.Kind, x.TaskId, x.BoardId, x.Title, x.Text, x.ArchivedAt, x.Rank FROM (
               SELECT 'task' AS Kind, t.Id AS TaskId, t.BoardId AS BoardId, t.Title AS Title, t.Description AS Text, t.ArchivedAt AS ArchivedAt,
-                     2 * MATCH(t.Title) AGAINST ({match} IN BOOLEAN MODE) + MATCH(t.Title, t.Description) AGAINST ({match} IN BOOLEAN MODE) AS Rank
-              FROM tasks t
-              WHERE MATCH(t.Title, t.Description) AGAINST ({match} IN BOOLEAN MODE)
-                AND (t.Title LIKE {like} OR t.Description LIKE {like})
+                     2 * MATCH(t.Title) AGAINST ({match} IN BOOLEAN MODE) + f.Rank AS Rank
+              FROM (SELECT Id, MATCH(Title, Description) AGAINST ({match} IN BOOLEAN MODE) AS Rank FROM tasks
+                    WHERE MATCH(Title, Description) AGAINST ({match} IN BOOLEAN MODE) ORDER BY Rank DESC LIMIT {candidates}) f
+              JOIN tasks t ON t.Id = f.Id
+              WHERE (t.Title LIKE {like} OR t.Description LIKE {like})
                 AND t.BoardId IN (SELECT m.BoardId FROM board_members m WHERE m.UserId = {userId})
                 AND ({board} IS NULL OR t.BoardId = {board})
               UNION ALL
-              SELECT 'comment', t.Id, t.BoardId, t.Title, c.Body, t.ArchivedAt, MATCH(c.Body) AGAINST ({match} IN BOOLEAN MODE)
-              FROM comments c JOIN tasks t ON t.Id = c.TaskId
-              WHERE MATCH(c.Body) AGAINST ({match} IN BOOLEAN MODE)
-                AND c.Body LIKE {like}
+              SELECT 'comment', t.Id, t.BoardId, t.Title, c.Body, t.ArchivedAt, f.Rank
+              FROM (SELECT Id, MATCH(Body) AGAINST ({match} IN BOOLEAN MODE) AS Rank FROM comments
+                    WHERE MATCH(Body) AGAINST ({match} IN BOOLEAN MODE) ORDER BY Rank DESC LIMIT {candidates}) f
+              JOIN comments c ON c.Id = f.Id JOIN tasks t ON t.Id = c.TaskId
+              WHERE c.Body LIKE {like}
                 AND t.BoardId IN (SELECT m.BoardId FROM board_members m WHERE m.UserId = {userId})
                 AND ({board} IS NULL OR t.BoardId = {board})
             ) x
