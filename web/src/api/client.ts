@@ -1,7 +1,7 @@
 // REST client: JSON, bearer tokens, refresh-once-on-401 with rotation (single-flight).
 // Request and response types come from the OpenAPI document (./schema.d.ts, generated) through ./types.
 import type { paths } from './schema';
-import type { Attachment, AuthResponse, BoardEvent, ChecklistItem, Comment, Label, LoginResponse, Notification, Role, Status, Task, TaskCreate, TaskPatch, TokenScope, User, Wire } from './types';
+import type { Attachment, AuthResponse, ImportedBoard, TrelloList, BoardEvent, ChecklistItem, Comment, Label, LoginResponse, Notification, Role, Status, Task, TaskCreate, TaskPatch, TokenScope, User, Webhook, WebhookFormat, Wire } from './types';
 
 export class ApiError extends Error {
   constructor(public status: number, message: string, public fields: Record<string, string[]> = {}, public etag: string | null = null) {
@@ -93,7 +93,7 @@ export interface Progress { loaded: number; total: number }
  * Bearer token as for every call, refreshed once on a 401. Rejects with ApiError (413: over the server's limit),
  * TypeError when the server cannot be reached, or DOMException AbortError when `signal` aborts.
  */
-export async function uploadFile<T>(url: string, file: File, onProgress: (p: Progress) => void, signal?: AbortSignal, retried = false): Promise<T> {
+export async function uploadFile<T>(url: string, file: File, onProgress: (p: Progress) => void, signal?: AbortSignal, retried = false, fields: Record<string, string> = {}): Promise<T> {
   const token = await accessToken();
   const result = await new Promise<{ status: number; statusText: string; text: string }>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
@@ -107,9 +107,10 @@ export async function uploadFile<T>(url: string, file: File, onProgress: (p: Pro
     signal?.addEventListener('abort', () => xhr.abort(), { once: true });
     const form = new FormData();
     form.append('file', file, file.name);
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
     xhr.send(form);
   });
-  if (result.status === 401 && session && !retried && (await refresh())) return uploadFile<T>(url, file, onProgress, signal, true);
+  if (result.status === 401 && session && !retried && (await refresh())) return uploadFile<T>(url, file, onProgress, signal, true, fields);
   if (result.status < 200 || result.status >= 300) {
     if (result.status === 401) save(null);
     throw problem(result.status, result.statusText, result.text);
@@ -254,6 +255,22 @@ export const api = {
   tokens: () => get('/api/me/tokens', '/api/me/tokens'),
   createToken: (name: string, scope: TokenScope, expiresAt: string | null) => send('post', '/api/me/tokens', '/api/me/tokens', { name, scope, expiresAt }),
   revokeToken: (id: string) => send('delete', '/api/me/tokens/{tokenId}', `/api/me/tokens/${id}`),
+  webhooks: (boardId: string) => get('/api/boards/{boardId}/webhooks', `/api/boards/${boardId}/webhooks`),
+  createWebhook: (boardId: string, body: { url: string; secret: string; format: WebhookFormat; events: string[] | null }): Promise<Webhook> =>
+    send('post', '/api/boards/{boardId}/webhooks', `/api/boards/${boardId}/webhooks`, body),
+  changeWebhook: (id: string, body: { url?: string; events?: string[] | null; secret?: string; format?: WebhookFormat; active?: boolean }): Promise<Webhook> =>
+    send('patch', '/api/webhooks/{webhookId}', `/api/webhooks/${id}`, body),
+  deleteWebhook: (id: string) => send('delete', '/api/webhooks/{webhookId}', `/api/webhooks/${id}`),
+  testWebhook: (id: string) => send('post', '/api/webhooks/{webhookId}/test', `/api/webhooks/${id}/test`),
+  webhookDeliveries: (id: string) => get('/api/webhooks/{webhookId}/deliveries', `/api/webhooks/${id}/deliveries`),
+  exportBoard: (boardId: string, format: 'json' | 'csv') => fetchBlob(`/api/boards/${boardId}/export?format=${format}`),
+  trelloPreview: (file: File, onProgress: (p: Progress) => void = () => {}) => uploadFile<TrelloList[]>('/api/imports/trello/preview', file, onProgress),
+  /** `mapping`: Trello list id → column; lists left out take the server's guess. */
+  importTrello: (file: File, mapping: Record<string, Status>, onProgress: (p: Progress) => void, signal?: AbortSignal) =>
+    uploadFile<ImportedBoard>('/api/imports/trello', file, onProgress, signal, false, { mapping: JSON.stringify(mapping) }),
+  importTaskHub: (file: File, onProgress: (p: Progress) => void, signal?: AbortSignal) => uploadFile<ImportedBoard>('/api/imports/taskhub', file, onProgress, signal),
+  calendar: () => get('/api/me/calendar', '/api/me/calendar'),
+  resetCalendar: () => send('post', '/api/me/calendar/reset', '/api/me/calendar/reset'),
   report: (boardId: string, period: string, date: string) => get('/api/boards/{boardId}/reports', `/api/boards/${boardId}/reports?period=${period}&date=${date}`),
 };
 

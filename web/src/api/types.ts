@@ -56,6 +56,15 @@ export type ApiToken = Wire<Schemas['ApiTokenDto']>;
 /** The answer to creating a token: the only time `token` is shown. */
 export type CreatedApiToken = Wire<Schemas['CreatedApiTokenDto']>;
 export type TokenScope = Schemas['TokenScope'];
+/** A board's webhook; `lastDelivery.status` is the receiver's HTTP status (null: no answer). */
+export type Webhook = Wire<Schemas['WebhookDto']>;
+export type WebhookFormat = Schemas['WebhookFormat'];
+export type WebhookDelivery = Omit<Wire<Schemas['WebhookDeliveryDto']>, 'status'> & { status: WebhookDeliveryState | (string & {}) };
+/** A delivery's state in GET /api/webhooks/{id}/deliveries (a plain string in the document). */
+export type WebhookDeliveryState = 'delivered' | 'retrying' | 'pending' | 'failed';
+/** One Trello list in an import preview: the column (`status`) the server would put its cards in. */
+export type TrelloList = Wire<Schemas['TrelloListMapping']>;
+export type ImportedBoard = Wire<Schemas['ImportedBoardDto']>;
 
 /**
  * The board log's event types (server: BoardEventTypes). The document types BoardEventDto.type as a plain
