@@ -1,6 +1,6 @@
 // A board's settings (/boards/{id}/settings): rename and delete (owners; deleting asks for the board's name),
 // members (role changes, removal, making someone owner and then stepping down), leaving, and invitations by email
-// (owners and admins: invite with a role, the pending list, revoke).
+// (owners and admins: invite with a role, the pending list, revoke), webhooks (owners and admins) and export.
 import { useCallback, useEffect, useState } from 'react';
 import { api, currentUser } from '../api/client';
 import type { Board, Invitation, Member, Role } from '../api/types';
@@ -12,6 +12,8 @@ import { Spinner } from '../ui/Spinner';
 import { useTitle } from '../ui/title';
 import { useToasts } from '../ui/toasts';
 import { failure } from '../ui/errors';
+import { ExportSection } from './ExportSection';
+import { WebhooksSection } from './WebhooksSection';
 
 const ROLES: Role[] = ['owner', 'admin', 'member', 'viewer'];
 
@@ -42,6 +44,8 @@ export function BoardSettingsPage({ boardId }: { boardId: string }) {
       {board.role === 'owner' && <RenameSection board={board} onRenamed={name => setBoard({ ...board, name })} />}
       <MembersSection board={board} members={members} reload={load} toasts={toasts} />
       {manage && <InvitationsSection board={board} />}
+      {manage && <WebhooksSection board={board} />}
+      <ExportSection board={board} />
       <LeaveSection board={board} members={members} />
       {board.role === 'owner' && <DeleteSection board={board} />}
     </div>
