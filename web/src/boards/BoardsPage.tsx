@@ -1,10 +1,11 @@
-// The boards list and "create board".
+// The boards list, "create board" and importing a board from a Trello or TaskHub export (ImportPanel).
 import { useEffect, useState } from 'react';
 import { api } from '../api/client';
 import type { Board } from '../api/types';
 import { fmtDate } from '../ui/format';
 import { Link, navigate } from '../ui/router';
 import { Spinner } from '../ui/Spinner';
+import { ImportPanel } from './ImportPanel';
 import { Onboarding } from './Onboarding';
 
 export function BoardsPage() {
@@ -33,6 +34,7 @@ export function BoardsPage() {
           ))}
         </ul>
       )}
+      {boards && <ImportPanel />}
     </div>
   );
 }
