@@ -1,4 +1,5 @@
-// Settings: profile and time zone, password, two-factor sign-in, sessions, notifications, API tokens, delete account.
+// Settings: profile and time zone, password, two-factor sign-in, sessions, notifications, calendar feed, API tokens, delete account.
+import { CalendarSection } from './CalendarSection';
 import { DeleteAccountSection } from './DeleteAccountSection';
 import { NotificationsSection } from './NotificationsSection';
 import { PasswordSection } from './PasswordSection';
@@ -16,6 +17,7 @@ export function SettingsPage() {
       <TwoFactorSection />
       <SessionsSection />
       <NotificationsSection />
+      <CalendarSection />
       <TokensSection />
       <DeleteAccountSection />
     </div>
