@@ -2,7 +2,7 @@
 // The CDK app: `npx cdk synth -c env=production` (or staging). Account: -c account=…, else the one of the
 // credentials `cdk deploy` runs with (CDK_DEFAULT_ACCOUNT), else a placeholder that only an offline synth uses.
 import { App } from 'aws-cdk-lib';
-import { buildApp } from '../lib/app';
+import { buildApp } from './lib/app';
 
 const app = new App();
 buildApp(app, {
