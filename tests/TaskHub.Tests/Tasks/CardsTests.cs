@@ -250,7 +250,7 @@ public abstract class PositionsMigrationTests(TaskHubApplication app)
         {
             var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
             var migrator = db.GetService<IMigrator>();
-            var before = db.Database.GetMigrations().Last(m => m.EndsWith("_Inbox", StringComparison.Ordinal));
+            var before = db.Database.GetMigrations().Last(m => m.EndsWith("_Jobs", StringComparison.Ordinal)); // the last one before positions
             await migrator.MigrateAsync(before);
             var t0 = new DateTime(2026, 11, 1, 9, 0, 0, DateTimeKind.Utc);
             (string Title, string Priority, string Status, int Minutes)[] rows =

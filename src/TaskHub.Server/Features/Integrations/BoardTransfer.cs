@@ -109,7 +109,7 @@ public static class BoardTransferApi
         IFormFile? file, CurrentUser me, TaskHubDbContext db, BoardStream stream, TimeProvider clock, CancellationToken ct)
     {
         if (await ReadAsync<ExportedBoard>(file, ct) is not { } parsed) return BadFile("This is not a TaskHub board export (JSON).");
-        if (parsed.Value is not { Format: ExportFormat } board || board.Tasks is null || board.Labels is null)
+        if (parsed is not { Format: ExportFormat } board || board.Tasks is null || board.Labels is null)
             return BadFile("This is not a TaskHub board export (its \"format\" is not \"taskhub-board\").");
         var plan = new ImportPlan(board.Name, board.Labels.Select(l => (l.Id.ToString(), l.Name, LabelRules.Colors.Contains(l.Color) ? l.Color : "gray")).ToList(),
             board.Tasks.Select(t => new PlannedTask(t.Title, t.Description, t.Status, t.Priority, t.DueAt, t.Position, t.Labels.Select(l => l.ToString()).ToList(), t.ArchivedAt,
@@ -120,7 +120,7 @@ public static class BoardTransferApi
     /// <summary>The mapping step: the Trello lists with the column each would become (a guess from its name).</summary>
     public static async Task<Results<Ok<List<TrelloListMapping>>, ValidationProblem>> PreviewTrello(IFormFile? file, CancellationToken ct)
     {
-        if (await ReadAsync<Trello.Board>(file, ct) is not { Value: { Lists: not null, Cards: not null } trello }) return BadFile(Trello.NotAnExport);
+        if (await ReadAsync<Trello.Board>(file, ct) is not { Lists: not null, Cards: not null } trello) return BadFile(Trello.NotAnExport);
         return TypedResults.Ok(Trello.Mappings(trello));
     }
 
@@ -129,7 +129,7 @@ public static class BoardTransferApi
     public static async Task<Results<Created<ImportedBoardDto>, ValidationProblem, ProblemHttpResult>> ImportTrello(
         IFormFile? file, [FromForm] string? mapping, CurrentUser me, TaskHubDbContext db, BoardStream stream, TimeProvider clock, CancellationToken ct)
     {
-        if (await ReadAsync<Trello.Board>(file, ct) is not { Value: { Lists: not null, Cards: not null } trello }) return BadFile(Trello.NotAnExport);
+        if (await ReadAsync<Trello.Board>(file, ct) is not { Lists: not null, Cards: not null } trello) return BadFile(Trello.NotAnExport);
         Dictionary<string, TaskState>? chosen = null;
         if (!string.IsNullOrWhiteSpace(mapping))
         {
@@ -147,14 +147,15 @@ public static class BoardTransferApi
 
     private static ValidationProblem BadFile(string message) => FieldErrors.Single("file", message);
 
-    private static async Task<(T? Value, bool Ok)?> ReadAsync<T>(IFormFile? file, CancellationToken ct)
+    /// <summary>The file as JSON of <typeparamref name="T"/> (unknown members skipped), or null when it is none.</summary>
+    private static async Task<T?> ReadAsync<T>(IFormFile? file, CancellationToken ct) where T : class
     {
         if (file is null || file.Length == 0) return null;
         try
         {
             await using var s = file.OpenReadStream();
             var options = new JsonSerializerOptions(TaskHubJson.Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip };
-            return (await JsonSerializer.DeserializeAsync<T>(s, options, ct), true);
+            return await JsonSerializer.DeserializeAsync<T>(s, options, ct);
         }
         catch (JsonException)
         {

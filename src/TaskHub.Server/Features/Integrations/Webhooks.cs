@@ -237,7 +237,7 @@ public static class WebhooksApi
         var now = clock.GetUtcNow().UtcDateTime;
         var test = new BoardEventDto(hook.BoardId, 0, "WebhookTest", null, me.Id, [], now);
         var key = $"{DeliveryKind}:{hook.Id:N}:test-{Guid.NewGuid():N}";
-        db.Add(OutboxWriter.New(DeliveryKind, key, JsonSerializer.Serialize(new WebhookDelivery(hook.Id, JsonSerializer.Serialize(test, TaskHubJson.Options)), TaskHubJson.Options), now));
+        db.Add(OutboxWriter.New(DeliveryKind, key, JsonSerializer.Serialize(new WebhookDelivery(hook.Id, JsonSerializer.Serialize(test, TaskHubJson.Options), Test: true), TaskHubJson.Options), now));
         await db.SaveChangesAsync(ct);
         return TypedResults.Accepted($"/api/webhooks/{hook.Id}/deliveries");
     }
@@ -270,7 +270,7 @@ public static class WebhooksApi
 }
 
 /// <summary>One delivery's outbox payload: the hook and the event's wire JSON (the same bytes every consumer gets).</summary>
-public sealed record WebhookDelivery(Guid WebhookId, string Event);
+public sealed record WebhookDelivery(Guid WebhookId, string Event, bool Test = false);
 
 /// <summary>
 /// Every board event (an <see cref="OutboxConsumer"/>) becomes one delivery per interested active hook of its board:
@@ -311,7 +311,7 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
         {
             var delivery = JsonSerializer.Deserialize<WebhookDelivery>(m.Payload, TaskHubJson.Options)!;
             var hook = await db.Set<Webhook>().SingleOrDefaultAsync(w => w.Id == delivery.WebhookId, ct);
-            if (hook is null || (!hook.Active && !m.Key.Contains(":test-", StringComparison.Ordinal))) return; // gone or switched off: nothing to send
+            if (hook is null || (!hook.Active && !delivery.Test)) return; // gone or switched off (a test is sent anyway)
             var e = JsonSerializer.Deserialize<BoardEventDto>(delivery.Event, TaskHubJson.Options)!;
             // Slack reads "text", Discord "content": the chat format carries both, so one URL of either works.
             var chat = hook.Format == WebhookFormat.Slack ? await SlackTextAsync(e, ct) : null;
