@@ -68,6 +68,15 @@ for suite in scripts/tests.d/*.sh; do
   [ "$result" -ne 0 ] && status=1
 done
 
+# What failed, last before the summary, so the tail of a CI log says what broke and why.
+if [ "$failed" -gt 0 ]; then
+  echo "== failures"
+  for log in "$LOG_DIR"/*.log; do
+    grep -hE -A5 '^\s+Failed [A-Za-z]' "$log" | grep -vE '^\s+Stack Trace:|^--$' | cut -c1-300 | head -60
+    grep -hE '^\s*(FAIL|✗|×) ' "$log" | head -10
+  done
+fi
+
 [ "$failed" -gt 0 ] && status=1
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -49,6 +49,15 @@ public abstract class EmailTests<TApp>(TApp app) where TApp : TaskHubApplication
 
     private async Task<bool> AllDeliveredAsync() => (await OutboxAsync()).All(m => m.DeliveredAt != null);
 
+    /// <summary>Waits (bounded) for every outbox row to be delivered; when one is not, fails naming it.</summary>
+    private async Task AssertAllDeliveredAsync()
+    {
+        if (await LiveBoard.EventuallyAsync(() => AllDeliveredAsync().Result)) return;
+        var stuck = (await OutboxAsync()).Where(m => m.DeliveredAt == null)
+            .Select(m => $"{m.Kind} {m.Key}: attempts {m.Attempts}, dead {m.DeadLetteredAt:o}, next {m.NextAttemptAt:o}, claimed until {m.ClaimedUntil:o}, error {m.LastError}");
+        Assert.Fail("Not delivered:\n" + string.Join("\n", stuck));
+    }
+
     private static async Task<List<MailDev.Mail>> MailsAsync(TestUser user, int atLeast)
     {
         List<MailDev.Mail> mails = [];
@@ -73,7 +82,7 @@ public abstract class EmailTests<TApp>(TApp app) where TApp : TaskHubApplication
 
         var bobs = await MailsAsync(bob, 2);
         var cys = await MailsAsync(cy, 2);
-        Assert.True(await LiveBoard.EventuallyAsync(() => AllDeliveredAsync().Result));
+        await AssertAllDeliveredAsync();
         Assert.Equal(2, (await MailDev.ForAsync(bob.Email)).Count);
         Assert.Equal(2, (await MailDev.ForAsync(cy.Email)).Count);
         Assert.Empty(await MailDev.ForAsync(ada.Email));
@@ -101,7 +110,7 @@ public abstract class EmailTests<TApp>(TApp app) where TApp : TaskHubApplication
         await ada.AddMemberAsync(board, bob);
         await ada.CreateTaskAsync(board, new { title = "quiet", assigneeId = bob.Id });
 
-        Assert.True(await LiveBoard.EventuallyAsync(() => AllDeliveredAsync().Result));
+        await AssertAllDeliveredAsync();
         Assert.Empty(await MailDev.ForAsync(bob.Email));
     }
 
@@ -146,7 +155,7 @@ public abstract class EmailTests<TApp>(TApp app) where TApp : TaskHubApplication
         }
 
         var mails = await MailsAsync(bob, 4);
-        Assert.True(await LiveBoard.EventuallyAsync(() => AllDeliveredAsync().Result));
+        await AssertAllDeliveredAsync();
         mails = await MailDev.ForAsync(bob.Email);
         Assert.Equal(4, mails.Count);
         Assert.Equal(4, mails.Select(m => m.Headers["x-taskhub-key"]).Distinct().Count());
@@ -173,7 +182,7 @@ public abstract class EmailTests<TApp>(TApp app) where TApp : TaskHubApplication
             }
         })));
 
-        Assert.True(await LiveBoard.EventuallyAsync(() => AllDeliveredAsync().Result));
+        await AssertAllDeliveredAsync();
         var mails = await MailDev.ForAsync(bob.Email);
         Assert.Equal(12, mails.Count);
         Assert.Equal(12, mails.Select(m => m.Headers["x-taskhub-key"]).Distinct().Count());

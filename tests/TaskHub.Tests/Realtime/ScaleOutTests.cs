@@ -28,6 +28,7 @@ public sealed class ScaleOutCluster : IAsyncLifetime
             ["ConnectionStrings:Redis"] = MariaDbApplication.RedisConnectionString,
             ["Realtime:HeadIntervalSeconds"] = "0.5",
             ["Realtime:PresenceTtlSeconds"] = "1.5",
+            ["Realtime:GapWaitMilliseconds"] = "100",
         };
         A = new Replica(Database, shared);
         B = new Replica(Database, shared);
@@ -84,6 +85,50 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<Scale
     }
 
     [Fact]
+    public async Task ALaterEventWaitsForTheEarlierOneWhichIsReadFromTheLogAndBothArriveInOrder()
+    {
+        var ada = await cluster.A.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var onA = await LiveBoard.ConnectAsync(cluster.A, ada);
+        await onA.JoinAsync(board, 0);
+
+        // Seq 1 is committed by a process not on the backplane (its push is lost); seq 2 is pushed from B.
+        var isolatedClient = cluster.Isolated.ClientWithToken(ada.AccessToken);
+        await (await isolatedClient.PostAsync($"/api/boards/{board}/tasks", System.Net.Http.Json.JsonContent.Create(new { title = "lost" }))).Json(HttpStatusCode.Created);
+        var bOnB = cluster.B.ClientWithToken(ada.AccessToken);
+        await (await bOnB.PostAsync($"/api/boards/{board}/tasks", System.Net.Http.Json.JsonContent.Create(new { title = "pushed" }))).Json(HttpStatusCode.Created);
+
+        // A holds seq 2 back until seq 1 is there, reads it from the event log, and pushes both, in order.
+        Assert.True(await LiveBoard.EventuallyAsync(() => onA.ReceivedLive.Count >= 2));
+        Assert.Equal([(1L, "lost"), (2L, "pushed")], onA.ReceivedLive.Select(e => (e.Seq, e.Task!.Title)));
+    }
+
+    [Fact]
+    public async Task ConcurrentWritesThroughBothReplicasReachEveryClientInSeqOrderWithoutGaps()
+    {
+        var ada = await cluster.A.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var onA = await LiveBoard.ConnectAsync(cluster.A, ada);
+        await onA.JoinAsync(board, 0);
+        await using var onB = await LiveBoard.ConnectAsync(cluster.B, ada);
+        await onB.JoinAsync(board, 0);
+        var viaA = cluster.A.ClientWithToken(ada.AccessToken);
+        var viaB = cluster.B.ClientWithToken(ada.AccessToken);
+
+        const int writes = 60;
+        await Parallel.ForAsync(0, writes, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+        {
+            var client = i % 2 == 0 ? viaA : viaB;
+            await (await client.PostAsync($"/api/boards/{board}/tasks", System.Net.Http.Json.JsonContent.Create(new { title = $"t{i}" }))).Json(HttpStatusCode.Created);
+        });
+
+        var expected = Enumerable.Range(1, writes).Select(i => (long)i).ToList();
+        Assert.True(await LiveBoard.EventuallyAsync(() => onA.ReceivedLive.Count >= writes && onB.ReceivedLive.Count >= writes));
+        Assert.Equal(expected, onA.ReceivedLive.Select(e => e.Seq)); // exactly 1..60 in arrival order: no gap, no swap, no duplicate
+        Assert.Equal(expected, onB.ReceivedLive.Select(e => e.Seq));
+    }
+
+    [Fact]
     public async Task PresenceIsSharedAcrossReplicasAndADeadReplicasViewersExpire()
     {
         var ada = await cluster.A.SignUpAsync("Ada");
@@ -127,11 +172,14 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<Scale
 
         Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")).StatusCode);
         Assert.True(await LiveBoard.EventuallyAsync(() => bobOnB.Revoked.Contains(board)));
+        await using var adaOnB = await LiveBoard.ConnectAsync(cluster.B, ada);
+        await adaOnB.JoinAsync(board, 1);
         await ada.CreateTaskAsync(board, new { title = "after removal" });
 
-        // An ordered barrier: a later change (written on A, like the one above) on a board Bob is still on, to the
-        // same connection on B. A pushes one event at a time in commit order, each published to Redis before the
-        // next, so "after removal" would have reached B's connection first.
+        // Ordered barriers. B sends a board's event to all its viewers there in one call, after handling the
+        // revocation A published before it (one channel, read in order): once Ada's connection on B has it, Bob's
+        // would have been sent it too. And a later change on a board Bob is still on, to his connection.
+        Assert.True(await LiveBoard.EventuallyAsync(() => adaOnB.ReceivedLive.Any(e => e.Task!.Title == "after removal")));
         var own = await bob.CreateBoardAsync();
         await bobOnB.JoinAsync(own, 0);
         await bob.CreateTaskAsync(own, new { title = "bob's own" });

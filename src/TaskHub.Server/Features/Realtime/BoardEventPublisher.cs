@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Threading.Channels;
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using TaskHub.Server.Features.Tasks;
@@ -96,11 +95,12 @@ public sealed class BoardEventPublisher(BoardEventDispatcher dispatcher) : ISave
 }
 
 /// <summary>
-/// Pushes committed board events to the board's SignalR group, in the order they were committed, off the
-/// request path. A failed push (Redis down) is logged and counted, never retried: clients converge by
-/// catching up from the event log when they see a seq gap or a BoardHead beyond what they applied.
+/// Hands committed board events to the <see cref="BoardEventFeed"/> (this replica's viewers and, through Redis,
+/// every other replica's) in the order they were committed, off the request path. A failed publish (Redis
+/// down) is logged and counted, never retried: the other replicas fill the gap from the event log when a later
+/// event arrives, and clients catch up when they see a BoardHead beyond what they applied.
 /// </summary>
-public sealed partial class BoardEventDispatcher(IHubContext<BoardHub, IBoardClient> hub, ILogger<BoardEventDispatcher> log) : BackgroundService
+public sealed partial class BoardEventDispatcher(BoardEventFeed feed, ILogger<BoardEventDispatcher> log) : BackgroundService
 {
     private readonly Channel<BoardEvent> _queue = Channel.CreateUnbounded<BoardEvent>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -112,8 +112,7 @@ public sealed partial class BoardEventDispatcher(IHubContext<BoardHub, IBoardCli
         {
             try
             {
-                await hub.Clients.Group(BoardHub.Group(e.BoardId)).EventAsync(BoardEventDto.From(e));
-                RealtimeMetrics.EventsPushed.Inc();
+                await feed.PublishAsync(e);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -123,6 +122,6 @@ public sealed partial class BoardEventDispatcher(IHubContext<BoardHub, IBoardCli
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not push event {Seq} of board {BoardId}; clients will catch up from the log")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not publish event {Seq} of board {BoardId} to the other replicas; they fill the gap from the log")]
     private static partial void LogPushFailed(ILogger logger, Exception exception, Guid boardId, long seq);
 }

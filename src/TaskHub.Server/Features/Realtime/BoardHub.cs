@@ -14,7 +14,7 @@ namespace TaskHub.Server.Features.Realtime;
 /// </summary>
 [Authorize]
 public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, BoardPresence boards, LocalConnections local,
-    IOptions<RealtimeOptions> options) : Hub<IBoardClient>
+    BoardEventFeed feed, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
 {
     public static string Group(Guid boardId) => $"board:{boardId:N}";
 
@@ -52,6 +52,7 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
         await Groups.AddToGroupAsync(Context.ConnectionId, Group(boardId), ct);
         local.Join(Context.ConnectionId, userId, boardId);
         var head = await db.Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).SingleAsync(ct);
+        feed.Track(boardId, head);
         await Clients.Caller.BoardHead(new BoardHeadDto(boardId, head));
 
         if (await presence.AddAsync(boardId, Context.ConnectionId, userId, boards.ExpiresFromNow()))

@@ -8,7 +8,7 @@ namespace TaskHub.Server.Features.Realtime;
 /// <summary>Presence and access changes told to a board's viewers, on every replica.</summary>
 public sealed class BoardPresence(
     IPresenceStore store, IHubContext<BoardHub, IBoardClient> hub, IServiceScopeFactory scopes,
-    IOptions<RealtimeOptions> options, TimeProvider clock)
+    BoardEventFeed feed, IOptions<RealtimeOptions> options, TimeProvider clock)
 {
     public DateTimeOffset ExpiresFromNow() => clock.GetUtcNow().AddSeconds(options.Value.PresenceTtlSeconds);
 
@@ -33,6 +33,7 @@ public sealed class BoardPresence(
     public async Task RevokeAsync(Guid boardId, Guid userId)
     {
         var connections = await store.ConnectionsOfAsync(boardId, userId, clock.GetUtcNow());
+        if (connections.Count > 0) await feed.RevokeAsync(boardId, connections);
         foreach (var connectionId in connections)
         {
             await hub.Groups.RemoveFromGroupAsync(connectionId, BoardHub.Group(boardId));
@@ -43,6 +44,9 @@ public sealed class BoardPresence(
     }
 
     /// <summary>The board is gone: everyone watching it is told, and no further event will come.</summary>
-    public Task BoardDeletedAsync(Guid boardId) =>
-        hub.Clients.Group(BoardHub.Group(boardId)).BoardAccessRevoked(new BoardAccessRevokedDto(boardId));
+    public async Task BoardDeletedAsync(Guid boardId)
+    {
+        await feed.RevokeAsync(boardId, null);
+        await hub.Clients.Group(BoardHub.Group(boardId)).BoardAccessRevoked(new BoardAccessRevokedDto(boardId));
+    }
 }

@@ -55,6 +55,8 @@ public static partial class RealtimeExtensions
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         services.AddSingleton<LocalConnections>();
         services.AddSingleton<BoardPresence>();
+        services.AddSingleton<BoardEventFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<BoardEventFeed>());
         services.AddSingleton<BoardEventDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<BoardEventDispatcher>());
         services.AddHostedService<BoardHeadService>();

@@ -15,4 +15,10 @@ public sealed class RealtimeOptions
 
     /// <summary>Events sent per page when a joining client catches up.</summary>
     [Range(1, 10_000)] public int CatchUpPageSize { get; set; } = 1_000;
+
+    /// <summary>How long a board's later event waits for an earlier one to arrive before that is read from the event log.</summary>
+    [Range(1, 60_000)] public int GapWaitMilliseconds { get; set; } = 250;
+
+    /// <summary>Independent delivery lines; a board always uses the same one, so boards are delivered in parallel.</summary>
+    [Range(2, 1_024)] public int FeedPartitions { get; set; } = 16;
 }
