@@ -4,12 +4,14 @@
 #   Redis 7 on 127.0.0.1:6379
 #   dynalite (DynamoDB API, in memory) on 127.0.0.1:4567
 #   maildev (SMTP sink) on 127.0.0.1:1025, its web UI and REST API on http://127.0.0.1:1080
-#   s3rver (S3 API, files under .run/s3rver) on http://127.0.0.1:4569, bucket taskhub-test (credentials S3RVER/S3RVER)
+#   s3rver (S3 API) on http://127.0.0.1:4569, bucket taskhub-test (credentials S3RVER/S3RVER)
 # Usage: scripts/services.sh start|stop|status   (TASKHUB_FORCE_INSTALL=1: reinstall even what is there)
-# PID files live in .run/; `stop` stops only what this script started.
+# The services are the machine's, not a checkout's (their ports are fixed): their PID files, logs and
+# s3rver's files live in TASKHUB_SERVICES_DIR (default ~/.local/state/taskhub-services), so a later
+# clone finds, restarts and stops what an earlier one started. `stop` stops only what this script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUN_DIR="$PWD/.run"
+RUN_DIR="${TASKHUB_SERVICES_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/taskhub-services}"
 mkdir -p "$RUN_DIR"
 
 # shellcheck source=scripts/lib/common.sh
@@ -55,6 +57,21 @@ start_redis() {
   log "Redis ready on 127.0.0.1:6379"
 }
 
+# A node service left running by this script from a checkout that is gone (an earlier version kept its
+# PID file inside the checkout): the process listening on <port> whose command line is exactly this
+# project's <script> is ours, so its PID is recorded and it is managed like the others.
+adopt_orphan() { # adopt_orphan <name> <port> <script path under tools/services>
+  local name=$1 port=$2 script=$3 pid
+  [ -f "$RUN_DIR/$name.pid" ] && return 0
+  command -v ss >/dev/null || return 0
+  pid=$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -oE 'pid=[0-9]+' | head -1 | cut -d= -f2)
+  [ -n "$pid" ] || return 0
+  if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$script"; then
+    log "adopting $name (PID $pid), started by an earlier run of this script"
+    echo "$pid" > "$RUN_DIR/$name.pid"
+  fi
+}
+
 start_node_service() { # start_node_service <name> <probe command> <node script and args...>
   local name=$1 probe=$2; shift 2
   if bash -c "$probe" >/dev/null 2>&1; then return 0; fi
@@ -70,6 +87,9 @@ start_node_services() {
   command -v node >/dev/null || { log "node is required (for dynalite, maildev and s3rver)"; return 1; }
   # A forced reinstall replaces the files the running node services were loaded from: restart the ones
   # this script started (by their PID files) around it.
+  adopt_orphan dynalite 4567 tools/services/node_modules/dynalite/cli.js
+  adopt_orphan maildev 1080 tools/services/node_modules/maildev/bin/maildev
+  adopt_orphan s3rver 4569 tools/services/node_modules/s3rver/bin/s3rver.js
   if force_install; then stop_pidfile dynalite; stop_pidfile maildev; stop_pidfile s3rver; fi
   npm_ci tools/services node_modules/dynalite/cli.js node_modules/maildev/bin/maildev node_modules/s3rver/bin/s3rver.js
   start_node_service dynalite "curl -s -o /dev/null http://127.0.0.1:4567" \
@@ -79,6 +99,12 @@ start_node_services() {
   mkdir -p "$RUN_DIR/s3rver"
   start_node_service s3rver "curl -s -o /dev/null http://127.0.0.1:4569/" \
     tools/services/node_modules/s3rver/bin/s3rver.js -d "$RUN_DIR/s3rver" -a 127.0.0.1 -p 4569 --silent --no-vhost-buckets --configure-bucket taskhub-test
+  # The tests' bucket, whoever started s3rver and whatever happened to its files since.
+  curl -s -o /dev/null -X PUT http://127.0.0.1:4569/taskhub-test || true
+  if ! curl -fs -o /dev/null http://127.0.0.1:4569/taskhub-test; then
+    log "s3rver on :4569 has no bucket taskhub-test and cannot create it (its files are gone?): stop it and run this again"
+    return 1
+  fi
 }
 
 stop_pidfile() {
