@@ -11,4 +11,8 @@ public sealed class DatabaseOptions
 
     /// <summary>The MariaDB/MySQL server version the SQL is generated for (no round trip to detect it).</summary>
     public string MySqlServerVersion { get; set; } = "10.11.0-mariadb";
+
+    /// <summary>SQLite: this process's write transactions queue for the one writer slot instead of polling SQLite's
+    /// busy lock (see <see cref="SqliteWriteQueue"/>). Off only to measure the difference.</summary>
+    public bool SqliteWriteQueue { get; set; } = true;
 }

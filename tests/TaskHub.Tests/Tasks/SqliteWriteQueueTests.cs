@@ -1,0 +1,37 @@
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Tasks;
+using TaskHub.Server.Infrastructure;
+using TaskHub.Tests.Infrastructure;
+
+namespace TaskHub.Tests.Tasks;
+
+/// <summary>Embedded mode: a process's writers queue for SQLite's one writer slot instead of polling its busy lock.</summary>
+public sealed class SqliteWriteQueueTests(SqliteApplication app) : IClassFixture<SqliteApplication>
+{
+    [Fact]
+    public async Task SixteenConcurrentWritersWaitInTheQueueNotInSqlitesBusyLoopAndAllLandInOrder()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var queue = SqliteWriteQueue.For(db.Database.GetConnectionString());
+        Assert.NotNull(queue);
+
+        Task<System.Text.Json.JsonElement>[] creates;
+        await using (await db.BeginWriteAsync(CancellationToken.None)) // holds the one writer slot
+        {
+            creates = Enumerable.Range(0, 16).Select(i => ada.CreateTaskAsync(board, new { title = $"w{i}" })).ToArray();
+            Assert.True(await LiveBoard.EventuallyAsync(() => queue!.Waiting == 16));
+        }
+        await Task.WhenAll(creates);
+
+        Assert.Equal(0, queue!.Waiting);
+        var events = await ada.Client.GetFromJsonAsync<List<BoardEventDto>>($"/api/boards/{board}/events?after=0", TaskHubJson.Options);
+        Assert.Equal(Enumerable.Range(1, 16).Select(i => (long)i), events!.Select(e => e.Seq));
+        Assert.Equal(16, events!.Select(e => e.Task!.Title).Distinct().Count());
+    }
+}
