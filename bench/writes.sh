@@ -42,14 +42,22 @@ RESULTS="bench/results/$STAMP-writes.txt"
 run_point() { # run_point <queue on|off> <boards> <rep>
   local queue=$1 boards=$2 rep=$3 db="$OUT/writes-$1-$2-$3.db"
   rm -f "$db" "$db-wal" "$db-shm"
-  (cd "$APP" && ASPNETCORE_ENVIRONMENT=Production DOTNET_gcServer=1 \
+  (
+    cd "$APP"
+    ASPNETCORE_ENVIRONMENT=Production DOTNET_gcServer=1 \
     ConnectionStrings__Sqlite="Data Source=$db" ConnectionStrings__MySql='' ConnectionStrings__Redis='' \
     Database__SqliteWriteQueue=$([ "$queue" = on ] && echo true || echo false) Database__MigrateOnStart=true \
     Jwt__SigningKey="bench-signing-key-0123456789-abcdefghijklmnop" Jwt__AccessTokenMinutes=1440 \
     Auth__Limits__PerAddressPerMinute=100000 Auth__Limits__PerAccountPerMinute=100000 \
     Logging__LogLevel__Default=Warning Realtime__HeadIntervalSeconds=3600 \
-    nohup dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$PORT" > "$OUT/writes-replica.log" 2>&1 & echo $! > "$PIDFILE")
+    nohup dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$PORT" > "$OUT/writes-replica.log" 2>&1 &
+    echo $! > "$PIDFILE" # the PID of dotnet itself (nohup execs it), so stop_replica stops the server
+  )
+  if ss -ltnH "sport = :$PORT" 2>/dev/null | grep -q LISTEN && ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+    echo "[writes] port $PORT is taken by another process"; exit 1
+  fi
   for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
+  kill -0 "$(cat "$PIDFILE")" 2>/dev/null || { echo "[writes] the replica did not start:"; tail -5 "$OUT/writes-replica.log"; exit 1; }
   BENCH_URL="http://127.0.0.1:$PORT" BENCH_PID=$(cat "$PIDFILE") BENCH_BOARDS=$boards BENCH_LABEL="queue $queue" \
     node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
   stop_replica
