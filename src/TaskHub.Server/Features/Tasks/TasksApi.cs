@@ -176,6 +176,7 @@ public static class TasksApi
                 task.SupervisorId != before.SupervisorId ? task.SupervisorId : null, ct);
             if (errors.Any) return errors.ToProblem(); // nothing recorded: the write rolls back
 
+            if (task.Priority != before.Priority) task.EscalatedAt = null; // a person set it: no longer the system's doing
             var changes = TaskChanges.Diff(before, task);
             var dto = changes.Count == 0 ? TaskDto.From(task) : write.Record(BoardEventTypes.TaskUpdated, task, changes).Task!;
             http.Response.Headers.ETag = dto.ETag;
