@@ -76,7 +76,8 @@ export function buildTimeline(events: readonly BoardEvent[], comments: readonly 
   const items: TimelineItem[] = comments.map(c => ({ kind: 'comment', at: c.createdAt, comment: c }));
   const seen = new Set<number>();
   for (const e of events) {
-    if (e.type.startsWith('Comment') || seen.has(e.seq)) continue;
+    // A column respread is the board's bookkeeping, not something anyone did to this task.
+    if (e.type.startsWith('Comment') || e.type === 'ColumnRespread' || seen.has(e.seq)) continue;
     seen.add(e.seq);
     const automatic = e.actorId === null;
     items.push({ kind: 'change', at: e.at, event: e, automatic, actor: automatic ? 'TaskHub' : nameOf(e.actorId) ?? 'Someone',
