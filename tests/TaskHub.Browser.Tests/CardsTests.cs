@@ -327,4 +327,54 @@ public sealed class CardsTests(ServerFixture server)
     }
 
     private static string Squash(string s) => string.Join(' ', s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+
+    [Fact]
+    public async Task A_card_the_system_escalated_says_so_live_until_a_person_sets_the_priority()
+    {
+        using var eva = await server.Api().RegisterAndLogin("Eva Escalated");
+        using var ops = await server.Api().RegisterAndLogin("Ops Admin", server.AdminEmail);
+        var boardId = await eva.CreateBoard("Escalations");
+        var taskId = (await eva.Send(HttpMethod.Post, $"/api/boards/{boardId}/tasks",
+            new { title = "Renew the certificate", priority = "low", dueAt = DateTime.UtcNow.AddHours(2) }))["id"]!.GetValue<string>();
+        var (ctx, page) = await LoggedIn(eva.Email);
+        var admin = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl });
+        try
+        {
+            await page.GotoAsync($"/boards/{boardId}");
+            var card = Card(page, "todo", "Renew the certificate");
+            await Assertions.Expect(card).ToBeVisibleAsync(Visible);
+            await Assertions.Expect(card.GetByTestId("escalated")).ToHaveCountAsync(0);
+
+            // The real job, run by hand from the jobs dashboard as an administrator would.
+            var jobs = await admin.NewPageAsync();
+            await jobs.GotoAsync($"/hangfire/recurring?access_token={Uri.EscapeDataString(ops.AccessToken)}");
+            await jobs.Locator("input.js-jobs-list-checkbox[value='priority-escalation']").CheckAsync();
+            await jobs.Locator("button.js-jobs-list-command", new() { HasText = "Trigger now" }).ClickAsync();
+
+            var marker = card.GetByTestId("escalated");
+            await Assertions.Expect(marker).ToBeVisibleAsync(new() { Timeout = 45_000 }); // pushed live, no reload
+            await Assertions.Expect(marker).ToHaveTextAsync("⤴ Escalated");
+            await Assertions.Expect(card).ToHaveAttributeAsync("class", new System.Text.RegularExpressions.Regex("prio-high"));
+            var escalatedAt = (await eva.GetTask(taskId))["escalatedAt"]!.GetValue<string>();
+            var name = await marker.GetAttributeAsync("aria-label");
+            Assert.StartsWith("Escalated: TaskHub raised the priority to high on ", name);
+            Assert.StartsWith("Escalated automatically on ", await marker.GetAttributeAsync("title"));
+            var shown = await page.EvaluateAsync<string>("at => new Date(at).toLocaleString(undefined, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })", escalatedAt);
+            Assert.EndsWith(shown, name);
+            await AssertAccessible(card, "an escalated card");
+            await Shot(page, "escalated-card");
+
+            // A person setting the priority takes the marker off (live as well).
+            await eva.PatchTask(taskId, new { priority = "urgent" });
+            await Assertions.Expect(marker).ToHaveCountAsync(0, new() { Timeout = 15_000 });
+            await page.ReloadAsync();
+            await Assertions.Expect(Card(page, "todo", "Renew the certificate")).ToBeVisibleAsync(Visible);
+            await Assertions.Expect(Card(page, "todo", "Renew the certificate").GetByTestId("escalated")).ToHaveCountAsync(0);
+        }
+        finally
+        {
+            await admin.CloseAsync();
+            await ctx.CloseAsync();
+        }
+    }
 }
