@@ -263,7 +263,7 @@ public static class WebhooksApi
         var errors = new FieldErrors();
         if (await WebhookTargets.ProblemWithAsync(url?.Trim(), o.AllowPrivateTargets, ct) is { } problem) errors.Add("url", problem);
         errors.Check((secret ?? "").Length is >= 16 and <= 200, "secret", "Must be 16 to 200 characters.");
-        var known = typeof(BoardEventTypes).GetFields().Select(f => (string)f.GetValue(null)!).ToHashSet();
+        var known = typeof(BoardEventTypes).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetValue(null)!).ToHashSet();
         if (events is not null && events.Any(e => !known.Contains(e))) errors.Add("events", $"Must be event types: {string.Join(", ", known.Order())}.");
         return errors;
     }
