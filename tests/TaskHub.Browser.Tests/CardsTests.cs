@@ -278,4 +278,103 @@ public sealed class CardsTests(ServerFixture server)
         }
         finally { await ctx.CloseAsync(); }
     }
+
+    [Fact]
+    public async Task A_description_edit_shows_in_the_timeline_and_its_word_diff_opens_on_demand()
+    {
+        using var dee = await server.Api().RegisterAndLogin("Dee Diff");
+        var boardId = await dee.CreateBoard("Diffs");
+        var taskId = (await dee.CreateTask(boardId, "Footer"))["id"]!.GetValue<string>();
+        await dee.PatchTask(taskId, new { description = "Ship the old footer today <b>now</b>" });
+        var (ctx, page) = await LoggedIn(dee.Email);
+        try
+        {
+            await page.GotoAsync($"/boards/{boardId}");
+            await Card(page, "todo", "Footer").ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Edit task" });
+            await dialog.GetByLabel("Description").FillAsync("Ship the new footer tomorrow <b>now</b>");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+
+            await Card(page, "todo", "Footer").ClickAsync();
+            var activity = dialog.GetByRole(AriaRole.Complementary, new() { Name = "Activity" });
+            var edit = activity.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "edited the description" });
+            await Assertions.Expect(edit).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+            await Assertions.Expect(activity.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "added a description" })
+                .GetByRole(AriaRole.Button, new() { Name = "Show changes" })).ToHaveCountAsync(0); // nothing to compare
+            var toggle = edit.GetByRole(AriaRole.Button, new() { Name = "Show changes" });
+            await Assertions.Expect(toggle).ToHaveAttributeAsync("aria-expanded", "false");
+            await Assertions.Expect(edit.Locator(".description-diff")).ToHaveCountAsync(0); // on demand only
+            await toggle.ClickAsync();
+
+            var hide = edit.GetByRole(AriaRole.Button, new() { Name = "Hide changes" });
+            await Assertions.Expect(hide).ToHaveAttributeAsync("aria-expanded", "true");
+            var diff = edit.GetByRole(AriaRole.Group, new() { Name = "Changes to the description: 2 words added, 2 removed" });
+            await Assertions.Expect(diff).ToBeVisibleAsync(Visible);
+            Assert.Equal(await diff.GetAttributeAsync("id"), await hide.GetAttributeAsync("aria-controls"));
+            Assert.Equal(["removed: old", "removed: today"], (await diff.Locator("del").AllInnerTextsAsync()).Select(t => t.Trim()).Select(Squash));
+            Assert.Equal(["added: new", "added: tomorrow"], (await diff.Locator("ins").AllInnerTextsAsync()).Select(t => t.Trim()).Select(Squash));
+            // The description's own markup is text, never HTML.
+            await Assertions.Expect(diff.Locator("b")).ToHaveCountAsync(0);
+            await Assertions.Expect(diff).ToContainTextAsync("<b>now</b>");
+            await AssertAccessible(activity, "timeline with a description diff");
+            await Shot(page, "description-diff");
+
+            await hide.ClickAsync();
+            await Assertions.Expect(edit.Locator(".description-diff")).ToHaveCountAsync(0);
+        }
+        finally { await ctx.CloseAsync(); }
+    }
+
+    private static string Squash(string s) => string.Join(' ', s.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+
+    [Fact]
+    public async Task A_card_the_system_escalated_says_so_live_until_a_person_sets_the_priority()
+    {
+        using var eva = await server.Api().RegisterAndLogin("Eva Escalated");
+        using var ops = await server.Api().RegisterAndLogin("Ops Admin", server.AdminEmail);
+        var boardId = await eva.CreateBoard("Escalations");
+        var taskId = (await eva.Send(HttpMethod.Post, $"/api/boards/{boardId}/tasks",
+            new { title = "Renew the certificate", priority = "low", dueAt = DateTime.UtcNow.AddHours(2) }))["id"]!.GetValue<string>();
+        var (ctx, page) = await LoggedIn(eva.Email);
+        var admin = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl });
+        try
+        {
+            await page.GotoAsync($"/boards/{boardId}");
+            var card = Card(page, "todo", "Renew the certificate");
+            await Assertions.Expect(card).ToBeVisibleAsync(Visible);
+            await Assertions.Expect(card.GetByTestId("escalated")).ToHaveCountAsync(0);
+
+            // The real job, run by hand from the jobs dashboard as an administrator would.
+            var jobs = await admin.NewPageAsync();
+            await jobs.GotoAsync($"/hangfire/recurring?access_token={Uri.EscapeDataString(ops.AccessToken)}");
+            await jobs.Locator("input.js-jobs-list-checkbox[value='priority-escalation']").CheckAsync();
+            await jobs.Locator("button.js-jobs-list-command", new() { HasText = "Trigger now" }).ClickAsync();
+
+            var marker = card.GetByTestId("escalated");
+            await Assertions.Expect(marker).ToBeVisibleAsync(new() { Timeout = 45_000 }); // pushed live, no reload
+            await Assertions.Expect(marker).ToHaveTextAsync("⤴ Escalated");
+            await Assertions.Expect(card).ToHaveAttributeAsync("class", new System.Text.RegularExpressions.Regex("prio-high"));
+            var escalatedAt = (await eva.GetTask(taskId))["escalatedAt"]!.GetValue<string>();
+            var name = await marker.GetAttributeAsync("aria-label");
+            Assert.StartsWith("Escalated: TaskHub raised the priority to high on ", name);
+            Assert.StartsWith("Escalated automatically on ", await marker.GetAttributeAsync("title"));
+            var shown = await page.EvaluateAsync<string>("at => new Date(at).toLocaleString(undefined, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })", escalatedAt);
+            Assert.EndsWith(shown, name);
+            await AssertAccessible(card, "an escalated card");
+            await Shot(page, "escalated-card");
+
+            // A person setting the priority takes the marker off (live as well).
+            await eva.PatchTask(taskId, new { priority = "urgent" });
+            await Assertions.Expect(marker).ToHaveCountAsync(0, new() { Timeout = 15_000 });
+            await page.ReloadAsync();
+            await Assertions.Expect(Card(page, "todo", "Renew the certificate")).ToBeVisibleAsync(Visible);
+            await Assertions.Expect(Card(page, "todo", "Renew the certificate").GetByTestId("escalated")).ToHaveCountAsync(0);
+        }
+        finally
+        {
+            await admin.CloseAsync();
+            await ctx.CloseAsync();
+        }
+    }
 }

@@ -18,6 +18,8 @@ public sealed class ServerFixture : IAsyncLifetime
     public IBrowser Browser { get; private set; } = null!;
     /// <summary>The server's attachment limit here (small, so a test can go over it cheaply).</summary>
     public const long MaxAttachmentBytes = 2 * 1024 * 1024;
+    /// <summary>The administrator who may open the jobs dashboard (/hangfire) and trigger a job by hand.</summary>
+    public string AdminEmail { get; } = $"ops-{Guid.NewGuid():N}@example.com";
     public string ScreenshotDir => Path.Combine(RepoRoot, "artifacts", "screenshots");
     private IPlaywright? _playwright;
     private Process? _server;
@@ -57,6 +59,7 @@ public sealed class ServerFixture : IAsyncLifetime
         psi.Environment["Smtp__Port"] = "1025";
         psi.Environment["Smtp__UseTls"] = "false";
         psi.Environment["Email__PublicBaseUrl"] = BaseUrl;
+        psi.Environment["Jobs__AdminEmails__0"] = AdminEmail;
         psi.Environment["Attachments__Directory"] = Path.Combine(_tempDir, "attachments");
         psi.Environment["Attachments__MaxBytes"] = MaxAttachmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _server = Process.Start(psi)!;
@@ -134,6 +137,7 @@ public sealed class ApiClient : IDisposable
     private readonly HttpClient _http;
     public string UserId { get; private set; } = "";
     public string Email { get; private set; } = "";
+    public string AccessToken { get; private set; } = "";
     public const string Password = "Secret-pass-123";
 
     public ApiClient(string baseUrl) =>
@@ -155,7 +159,8 @@ public sealed class ApiClient : IDisposable
         var r = await _http.PostAsJsonAsync("/api/auth/login", new { email, password = Password });
         r.EnsureSuccessStatusCode();
         var body = (await r.Content.ReadFromJsonAsync<JsonObject>())!;
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", body["accessToken"]!.GetValue<string>());
+        AccessToken = body["accessToken"]!.GetValue<string>();
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AccessToken);
         UserId = body["user"]!["id"]!.GetValue<string>();
     }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BoardEvent, Task } from './api/types';
 import { BoardFeed, BoardStore, type Applied } from './sync';
 import { task } from './test/fixtures';
+import { columnsOf } from './board/model';
 
 function ev(seq: number, type: string, t: Task): BoardEvent {
   return { boardId: 'b', seq, type, task: t, actorId: 'u', changes: [], at: '2026-01-01T00:00:00Z' };
@@ -268,5 +269,42 @@ describe('BoardStore: labels and event listeners', () => {
     s.receive(ev(3, 'TaskMoved', task('a', { version: 3, position: 'B', commentCount: 1 })));
     expect(seen).toEqual(['TaskMoved:A', 'CommentAdded:A']);
     expect(s.getSnapshot().tasks.get('a')).toMatchObject({ position: 'B', commentCount: 1 });
+  });
+});
+
+describe('BoardStore: column respread', () => {
+  const respread = (seq: number, positions: [string, string][]): BoardEvent => ({
+    boardId: 'b', seq, type: 'ColumnRespread', task: null, actorId: 'u', changes: [], at: '2026-01-01T00:00:00Z',
+    column: { status: 'todo', positions: positions.map(([taskId, position]) => ({ taskId, position })) },
+  });
+  const order = (s: BoardStore) => columnsOf(tasksOf(s).values()).todo.map(t => t.id);
+
+  it('gives every listed card its new position, then the moving card lands by its own TaskMoved, in the order the server has', () => {
+    // a, b, c with keys worn long; m (in done) is being moved between a and b.
+    const long = 'V'.repeat(199);
+    const s = new BoardStore([task('a', { position: long }), task('b', { position: long + 'V' }), task('c', { position: 'W' }),
+      task('m', { status: 'done', position: 'V' })], 4);
+    const seen: number[] = [];
+    s.subscribe(() => seen.push(s.getSnapshot().appliedSeq));
+    const r = s.receiveMany([
+      respread(5, [['a', '4'], ['m', '8'], ['b', 'F'], ['c', 'K']]),
+      ev(6, 'TaskMoved', task('m', { status: 'todo', position: '8' })),
+    ]);
+    expect(order(s)).toEqual(['a', 'm', 'b', 'c']);
+    expect(tasksOf(s).get('b')?.position).toBe('F');
+    expect(tasksOf(s).get('c')?.version).toBe(1); // a respread is not an edit
+    expect(r.applied.map(a => a.event.type)).toEqual(['TaskMoved']); // only the move is announced
+    expect(s.getSnapshot().appliedSeq).toBe(6);
+    expect(seen).toEqual([6]);
+  });
+
+  it('publishes a respread on its own and keeps cards it does not know out of the board', () => {
+    const s = new BoardStore([task('a', { position: 'X' }), task('b', { position: 'Y' })], 1);
+    const before = s.getSnapshot();
+    s.receive(respread(2, [['b', '3'], ['a', '9'], ['gone', 'F']]));
+    expect(s.getSnapshot()).not.toBe(before);
+    expect(s.getSnapshot().tasks).not.toBe(before.tasks);
+    expect(order(s)).toEqual(['b', 'a']);
+    expect(tasksOf(s).has('gone')).toBe(false);
   });
 });

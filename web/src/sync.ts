@@ -45,6 +45,8 @@ export class BoardStore {
   private readonly hidden = new Set<string>();
   private readonly listeners = new Set<() => void>();
   private readonly eventListeners = new Set<(e: BoardEvent) => void>();
+  /** Tasks changed by an event that is not announced per card (a column respread). */
+  private quietlyChanged = false;
   private snap: BoardSnapshot;
 
   constructor(tasks: Task[], seq: number, members: readonly Member[] = []) {
@@ -97,7 +99,9 @@ export class BoardStore {
       seen.push(next);
     }
     for (const s of this.buffer.keys()) if (s <= seq) this.buffer.delete(s); // stale
-    if (seq !== this.snap.appliedSeq || applied.length) this.publish({ appliedSeq: seq }, applied.length > 0);
+    const tasksChanged = applied.length > 0 || this.quietlyChanged;
+    this.quietlyChanged = false;
+    if (seq !== this.snap.appliedSeq || tasksChanged) this.publish({ appliedSeq: seq }, tasksChanged);
     for (const e of seen) for (const l of [...this.eventListeners]) l(e); // after the snapshot shows them
     return { applied, needCatchUp: this.buffer.size > 0 };
   }
@@ -109,6 +113,7 @@ export class BoardStore {
 
   private apply(e: BoardEvent): Applied | null {
     if (e.type === 'LabelsChanged' && e.label) { this.applyLabel(e); return null; }
+    if (e.type === 'ColumnRespread' && e.column) { this.applyRespread(e.column.positions); return null; }
     if (!e.task) return null; // a board-level change: nothing on a card changes
     const id = e.task.id;
     if (isDelete(e)) {
@@ -131,6 +136,15 @@ export class BoardStore {
     const deleted = e.changes.some(c => c.field === 'label' && c.to === null && c.from !== null);
     const rest = this.snap.labels.filter(l => l.id !== label.id);
     this.publish({ labels: sortLabels(deleted ? rest : [...rest, label]) }, false);
+  }
+
+  /** A column got fresh positions (a gap worn out by inserts): each listed card takes its new one. Nothing about a
+   *  card changed for a person, so nothing is announced; the moving card's own TaskMoved follows. */
+  private applyRespread(positions: readonly { taskId: string; position: string }[]): void {
+    for (const { taskId, position } of positions) {
+      const local = this.confirmed.get(taskId);
+      if (local && local.position !== position) { this.confirmed.set(taskId, { ...local, position }); this.quietlyChanged = true; }
+    }
   }
 
   // ---- local writes ----

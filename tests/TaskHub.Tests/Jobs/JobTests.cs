@@ -213,6 +213,40 @@ public abstract class JobTests<TApp>(TApp app) where TApp : TaskHubApplication, 
     }
 
     [Fact]
+    public async Task AnEscalatedTaskSaysWhenTheSystemRaisedItUntilAPersonSetsThePriority()
+    {
+        var (ada, bob, board) = await BoardWithAssigneeAsync(leadHours: 6);
+        var soon = (await ada.CreateTaskAsync(board, new { title = "due soon", dueAt = Now.AddHours(30), priority = "medium", assigneeId = bob.Id })).GetProperty("id").GetGuid();
+        var late = (await ada.CreateTaskAsync(board, new { title = "overdue", dueAt = Now.AddHours(-1), priority = "low" })).GetProperty("id").GetGuid();
+        var calm = (await ada.CreateTaskAsync(board, new { title = "later", dueAt = Now.AddHours(100), priority = "low" })).GetProperty("id").GetGuid();
+        async Task<JsonElement> Get(Guid id) => await ada.Client.GetJson($"/api/tasks/{id}");
+        Assert.Equal(JsonValueKind.Null, (await Get(soon)).GetProperty("escalatedAt").ValueKind);
+
+        var before = DateTime.UtcNow.AddSeconds(-1);
+        await Escalation();
+        foreach (var id in new[] { soon, late })
+        {
+            var at = (await Get(id)).GetProperty("escalatedAt").GetDateTime();
+            Assert.InRange(at.ToUniversalTime(), before, DateTime.UtcNow.AddSeconds(1));
+        }
+        Assert.Equal(JsonValueKind.Null, (await Get(calm)).GetProperty("escalatedAt").ValueKind);
+        // The board list and the event carry it too (what the card reads).
+        var listed = (await ada.Client.GetJson($"/api/boards/{board}/tasks")).EnumerateArray().Single(t => t.GetProperty("id").GetGuid() == soon);
+        Assert.NotEqual(JsonValueKind.Null, listed.GetProperty("escalatedAt").ValueKind);
+        var escalationEvent = (await ada.Client.GetJson($"/api/boards/{board}/events")).EnumerateArray().Last(e => e.GetProperty("task").GetProperty("id").GetGuid() == soon);
+        Assert.NotEqual(JsonValueKind.Null, escalationEvent.GetProperty("task").GetProperty("escalatedAt").ValueKind);
+
+        // Another edit keeps it; a person setting the priority (even back up) takes it off.
+        await (await ada.Client.Patch($"/api/tasks/{soon}", new { title = "due soon!" })).Json(HttpStatusCode.OK);
+        Assert.NotEqual(JsonValueKind.Null, (await Get(soon)).GetProperty("escalatedAt").ValueKind);
+        var changed = await (await bob.Client.Patch($"/api/tasks/{soon}", new { priority = "urgent" })).Json(HttpStatusCode.OK);
+        Assert.Equal(JsonValueKind.Null, changed.GetProperty("escalatedAt").ValueKind);
+        Assert.Equal(JsonValueKind.Null, (await Get(soon)).GetProperty("escalatedAt").ValueKind);
+        await (await ada.Client.Patch($"/api/tasks/{late}", new { priority = "low" })).Json(HttpStatusCode.OK);
+        Assert.Equal(JsonValueKind.Null, (await Get(late)).GetProperty("escalatedAt").ValueKind);
+    }
+
+    [Fact]
     public async Task ADigestListsWhatHappenedAndNobodyGetsOneWhenNothingDid()
     {
         var ada = await app.SignUpAsync("Ada");

@@ -215,6 +215,89 @@ public abstract class CardsTests(TaskHubApplication app)
     }
 
     [Fact]
+    public async Task AWornOutGapRespreadsItsColumnAsOneEventAndEveryClientDerivesTheServersOrder()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var top = Id(await ada.CreateTaskAsync(board, new { title = "top" }));
+        var lo = Id(await ada.CreateTaskAsync(board, new { title = "lo" }));
+        var hi = Id(await ada.CreateTaskAsync(board, new { title = "hi" }));
+        await ada.CreateTaskAsync(board, new { title = "bottom" });
+        var movers = new List<Guid>();
+        for (var i = 0; i < 40; i++) movers.Add(Id(await ada.CreateTaskAsync(board, new { title = $"m{i:00}", status = "done" })));
+        // A gap close to worn out, as hundreds of inserts into it would leave it: lo and hi differ only in their 200th digit.
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+            var loKey = new string('V', Positions.Longest - 2);
+            var hiKey = new string('V', Positions.Longest - 3) + "W";
+            await db.Tasks.Where(t => t.Id == lo).ExecuteUpdateAsync(s => s.SetProperty(t => t.Position, loKey));
+            await db.Tasks.Where(t => t.Id == hi).ExecuteUpdateAsync(s => s.SetProperty(t => t.Position, hiKey));
+        }
+
+        // What a client starts from (the list at X-Board-Seq), then what it applies live.
+        var list = await ada.Client.GetAsync($"/api/boards/{board}/tasks");
+        var startSeq = long.Parse(list.Headers.GetValues("X-Board-Seq").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        var client = (await list.Json(HttpStatusCode.OK)).EnumerateArray().ToDictionary(Id,
+            t => (Title: t.GetProperty("title").GetString()!, Status: t.GetProperty("status").GetString()!, Position: t.GetProperty("position").GetString()!));
+        await using var live = await LiveBoard.ConnectAsync(app, ada);
+        await live.JoinAsync(board, startSeq);
+
+        // Insert into that one gap (right after lo) until it wears out.
+        List<JsonElement> respreadMove = [];
+        var seq = startSeq;
+        foreach (var mover in movers)
+        {
+            await (await MoveAsync(ada, mover, "todo", lo)).Json(HttpStatusCode.OK);
+            var events = (await ada.Client.GetJson($"/api/boards/{board}/events?after={seq}")).EnumerateArray().ToList();
+            seq = events[^1].GetProperty("seq").GetInt64();
+            if (events.Any(e => e.GetProperty("type").GetString() == "ColumnRespread")) { respreadMove = events; break; }
+            Assert.Equal(["TaskMoved"], events.Select(e => e.GetProperty("type").GetString())); // an ordinary move: one event
+        }
+        Assert.NotEmpty(respreadMove); // it did wear out
+        Assert.True(movers.IndexOf(respreadMove[^1].GetProperty("task").GetProperty("id").GetGuid()) > 3); // after a few plain inserts
+
+        // That move is exactly two events: one ColumnRespread (no task; every card of the column with its new position,
+        // top to bottom) and the moving task's own TaskMoved — not one TaskMoved per card of the column.
+        Assert.Equal(["ColumnRespread", "TaskMoved"], respreadMove.Select(e => e.GetProperty("type").GetString()));
+        var respread = respreadMove[0];
+        Assert.Equal(JsonValueKind.Null, respread.GetProperty("task").ValueKind);
+        Assert.Equal("todo", respread.GetProperty("column").GetProperty("status").GetString());
+        var positions = respread.GetProperty("column").GetProperty("positions").EnumerateArray()
+            .Select(p => (TaskId: p.GetProperty("taskId").GetGuid(), Position: p.GetProperty("position").GetString()!)).ToList();
+        var moved = respreadMove[1];
+        var mover2 = moved.GetProperty("task").GetProperty("id").GetGuid();
+        Assert.Contains(moved.GetProperty("changes").EnumerateArray(), c => c.GetProperty("field").GetString() == "status" && c.GetProperty("to").GetString() == "todo");
+        Assert.Contains((mover2, moved.GetProperty("task").GetProperty("position").GetString()!), positions);
+        Assert.All(positions, p => Assert.True(p.Position.Length <= 3, p.Position)); // short again
+        Assert.Equal(positions.Select(p => p.Position).Order(StringComparer.Ordinal), positions.Select(p => p.Position));
+
+        var apiOrder = await ColumnAsync(ada, board, "todo");
+        Assert.Equal(apiOrder.Count, positions.Count);
+        Assert.Equal(apiOrder, positions.Select(p => client[p.TaskId].Title));
+
+        // The live client got the respread pushed and, applying events as a browser does, derives the server's order.
+        Assert.True(await LiveBoard.EventuallyAsync(() => live.Applied == seq));
+        Assert.Contains(live.ReceivedLive, e => e.Type == "ColumnRespread");
+        foreach (var e in live.AppliedEvents)
+        {
+            if (e.Type == "ColumnRespread")
+                foreach (var p in e.Column!.Positions) client[p.TaskId] = client[p.TaskId] with { Position = p.Position };
+            else if (e.Task is { } t)
+                client[t.Id] = client[t.Id] with { Status = TaskHub.Server.Infrastructure.TaskHubJson.EnumName(t.Status), Position = t.Position };
+        }
+        var derived = client.Where(x => x.Value.Status == "todo").OrderBy(x => x.Value.Position, StringComparer.Ordinal).ThenBy(x => x.Key)
+            .Select(x => x.Value.Title).ToList();
+        Assert.Equal(apiOrder, derived);
+        Assert.Equal("top", apiOrder[0]);
+        Assert.Equal(["lo", client[mover2].Title], apiOrder.Skip(1).Take(2)); // the newest insert sits right after lo
+
+        // A respread is bookkeeping, not a change anyone made: it is in no task's history.
+        Assert.Equal(["TaskCreated"], (await ada.Client.GetJson($"/api/tasks/{top}/activity")).EnumerateArray().Select(e => e.GetProperty("type").GetString()));
+        Assert.Equal(["TaskMoved", "TaskCreated"], (await ada.Client.GetJson($"/api/tasks/{mover2}/activity")).EnumerateArray().Select(e => e.GetProperty("type").GetString()));
+    }
+
+    [Fact]
     public async Task AnArchivedTaskLeavesTheBoardAndComesBack()
     {
         var ada = await app.SignUpAsync();

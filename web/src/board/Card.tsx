@@ -1,5 +1,6 @@
 // A task card: draggable, keyboard-operable (←/→ move to the next column, ↑/↓ move within the column,
-// Enter/Space opens, Delete/Backspace deletes). Shows its labels, checklist progress and comment count.
+// Enter/Space opens, Delete/Backspace deletes). Shows its labels, checklist progress and comment count, and
+// "Escalated" while the priority is the one the system raised (escalatedAt; a person setting it clears it).
 import { memo, type KeyboardEvent } from 'react';
 import type { Label, Status, Task } from '../api/types';
 import { Avatar } from '../ui/Avatar';
@@ -42,7 +43,7 @@ export const Card = memo(function Card({ task, flash, assignee, supervisor, labe
   const { done, total } = task.checklist;
   return (
     <article className={`card prio-${task.priority} ${flash ? 'flash' : ''}`} tabIndex={0} draggable data-task-id={task.id}
-      aria-label={`${task.title}, ${task.priority} priority${task.dueAt ? `, ${due === 'overdue' ? 'overdue, ' : ''}due ${relativeDay(task.dueAt)} (${fullDate(task.dueAt)})` : ''}${assignee ? `, assigned to ${assignee}` : ''}` +
+      aria-label={`${task.title}, ${task.priority} priority${task.escalatedAt ? ' (escalated automatically)' : ''}${task.dueAt ? `, ${due === 'overdue' ? 'overdue, ' : ''}due ${relativeDay(task.dueAt)} (${fullDate(task.dueAt)})` : ''}${assignee ? `, assigned to ${assignee}` : ''}` +
         `${shown.length ? `, labels ${shown.map(l => l.name).join(', ')}` : ''}${total ? `, checklist ${done} of ${total} done` : ''}` +
         `${task.commentCount ? `, ${task.commentCount} comment${task.commentCount === 1 ? '' : 's'}` : ''}` +
         `${task.attachmentCount ? `, ${task.attachmentCount} file${task.attachmentCount === 1 ? '' : 's'}` : ''}. Arrow keys move, Enter opens.`}
@@ -54,6 +55,9 @@ export const Card = memo(function Card({ task, flash, assignee, supervisor, labe
       <div className="card-title">{task.title}</div>
       <div className="card-meta">
         <span className={`prio prio-${task.priority}`}><span className="prio-bar" aria-hidden="true" />{task.priority}</span>
+        {task.escalatedAt && <span className="chip escalated" data-testid="escalated" role="img"
+          aria-label={`Escalated: TaskHub raised the priority to ${task.priority} on ${fullDate(task.escalatedAt)}`}
+          title={`Escalated automatically on ${fullDate(task.escalatedAt)} as the deadline neared`}>⤴ Escalated</span>}
         {task.dueAt && <time className={`chip due-${due}`} dateTime={task.dueAt} title={`Due ${fullDate(task.dueAt)}`} data-testid="due">{due === 'overdue' ? 'Overdue · ' : ''}{relativeDay(task.dueAt)}</time>}
         {total > 0 && <span className={`chip checklist-progress ${done === total ? 'complete' : ''}`} data-testid="checklist-progress"
           role="img" aria-label={`Checklist: ${done} of ${total} done`} title={`Checklist: ${done} of ${total} done`}>☑ {done}/{total}</span>}

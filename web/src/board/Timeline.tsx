@@ -1,7 +1,7 @@
 // One timeline in the task dialog: the task's changes in words and its comments, oldest first, kept live from
 // the board's events; below it the comment composer (Markdown, @mentions). Comments: edit your own, delete your
 // own (owners and admins delete any), "edited" marker.
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import { api, currentUser } from '../api/client';
 import type { BoardEvent, Comment, Label, Member, Role, Task } from '../api/types';
 import { fmtDate } from '../ui/format';
@@ -10,7 +10,8 @@ import { useToasts } from '../ui/toasts';
 import type { BoardStore } from '../sync';
 import { MentionInput } from './MentionInput';
 import type { NameOf } from './names';
-import { buildTimeline } from './timeline';
+import { DescriptionDiff } from './DescriptionDiff';
+import { buildTimeline, type TimelineItem } from './timeline';
 
 interface Props { task: Task; store: BoardStore; members: readonly Member[]; labels: readonly Label[]; role: Role; canEdit: boolean; nameOf: NameOf }
 
@@ -54,15 +55,29 @@ export function Timeline({ task, store, members, labels, role, canEdit, nameOf }
             <CommentItem key={`c-${i.comment.id}`} comment={i.comment} members={members} nameOf={nameOf}
               mine={i.comment.authorId === me?.id} mayDelete={i.comment.authorId === me?.id || mayDeleteAny}
               onSaved={upsert} onDeleted={drop} />
-          ) : (
-            <li key={`e-${i.event.seq}`} className={`change-item ${i.automatic ? 'automatic' : ''}`}>
-              <strong>{i.actor}</strong>{i.automatic && <span className="auto-pill">automatically</span>} {i.text} <time dateTime={i.at}>{fmtDate(i.at)}</time>
-            </li>
-          ))}
+          ) : <ChangeItem key={`e-${i.event.seq}`} item={i} />)}
         </ol>
       )}
       {canEdit && <Composer taskId={taskId} members={members} onAdded={upsert} />}
     </aside>
+  );
+}
+
+function ChangeItem({ item: i }: { item: Extract<TimelineItem, { kind: 'change' }> }) {
+  const [open, setOpen] = useState(false);
+  const diffId = useId();
+  return (
+    <li className={`change-item ${i.automatic ? 'automatic' : ''}`}>
+      <strong>{i.actor}</strong>{i.automatic && <span className="auto-pill">automatically</span>} {i.text} <time dateTime={i.at}>{fmtDate(i.at)}</time>
+      {i.description && (
+        <>
+          {' '}<button type="button" className="link-btn" aria-expanded={open} aria-controls={open ? diffId : undefined} onClick={() => setOpen(o => !o)}>
+            {open ? 'Hide changes' : 'Show changes'}
+          </button>
+          {open && <DescriptionDiff id={diffId} from={i.description.from} to={i.description.to} />}
+        </>
+      )}
+    </li>
   );
 }
 

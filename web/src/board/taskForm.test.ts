@@ -7,7 +7,7 @@ function task(over: Partial<Task> = {}): Task {
     id: 'a', boardId: 'b', title: 'Title', description: 'Desc', status: 'todo', priority: 'medium', dueAt: null,
     assigneeId: null, supervisorId: null, createdById: 'u', createdAt: '2026-01-01T00:00:00Z',
     updatedAt: '2026-01-01T00:00:00Z', completedAt: null, version: 1,
-    position: 'V', labelIds: [], checklist: { done: 0, total: 0 }, commentCount: 0, attachmentCount: 0, archivedAt: null, ...over,
+    position: 'V', labelIds: [], checklist: { done: 0, total: 0 }, commentCount: 0, attachmentCount: 0, archivedAt: null, escalatedAt: null, ...over,
   };
 }
 

@@ -65,7 +65,9 @@ export function sentence(phrases: string[]): string {
 
 export type TimelineItem =
   | { kind: 'comment'; at: string; comment: Comment }
-  | { kind: 'change'; at: string; event: BoardEvent; actor: string; automatic: boolean; text: string };
+  | { kind: 'change'; at: string; event: BoardEvent; actor: string; automatic: boolean; text: string;
+      /** An edit of an existing description: both versions, for the "Show changes" diff. */
+      description?: { from: string; to: string } };
 
 /**
  * Comments (as they are now) and the other events (in words), oldest first. A comment's own CommentAdded/Edited/
@@ -76,11 +78,13 @@ export function buildTimeline(events: readonly BoardEvent[], comments: readonly 
   const items: TimelineItem[] = comments.map(c => ({ kind: 'comment', at: c.createdAt, comment: c }));
   const seen = new Set<number>();
   for (const e of events) {
-    if (e.type.startsWith('Comment') || seen.has(e.seq)) continue;
+    // A column respread is the board's bookkeeping, not something anyone did to this task.
+    if (e.type.startsWith('Comment') || e.type === 'ColumnRespread' || seen.has(e.seq)) continue;
     seen.add(e.seq);
     const automatic = e.actorId === null;
+    const edit = e.changes.find(c => c.field === 'description' && c.from && c.to);
     items.push({ kind: 'change', at: e.at, event: e, automatic, actor: automatic ? 'TaskHub' : nameOf(e.actorId) ?? 'Someone',
-      text: sentence(describeEvent(e, nameOf, labelName)) });
+      text: sentence(describeEvent(e, nameOf, labelName)), ...(edit ? { description: { from: edit.from!, to: edit.to! } } : {}) });
   }
   return items.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || (a.kind === 'change' && b.kind === 'change' ? a.event.seq - b.event.seq : 0));
 }

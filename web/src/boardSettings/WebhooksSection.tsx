@@ -146,7 +146,7 @@ function AddHookForm({ boardId, onAdded }: { boardId: string; onAdded: (h: Webho
       </div>
       {errors.secret && <span id="hook-secret-error" className="field-error" role="alert">{errors.secret}</span>}
       <fieldset className="event-types">
-        <legend>Events <span className="muted small">(none ticked: all of them)</span></legend>
+        <legend>Events <span className="muted small">(none ticked: all of them but ColumnRespread, the board’s own bookkeeping)</span></legend>
         {BOARD_EVENT_TYPES.map(t => (
           <label key={t} className="check"><input type="checkbox" checked={events.includes(t)} onChange={() => flip(t)} /> {t}</label>
         ))}

@@ -24,7 +24,7 @@ public sealed class Webhook
     public Guid Id { get; set; } = Guid.CreateVersion7();
     public Guid BoardId { get; set; }
     public required string Url { get; set; }
-    /// <summary>Comma-separated event types; empty = every event.</summary>
+    /// <summary>Comma-separated event types; empty = every event but the board's bookkeeping (<see cref="BoardEventTypes.Internal"/>).</summary>
     public string Events { get; set; } = "";
     public required string Secret { get; set; }
     public WebhookFormat Format { get; set; }
@@ -36,7 +36,7 @@ public sealed class Webhook
     public string? LastError { get; set; }
     public DateTime? DisabledAt { get; set; }
 
-    public bool Wants(string type) => Events.Length == 0 || Events.Split(',').Contains(type, StringComparer.Ordinal);
+    public bool Wants(string type) => Events.Length == 0 ? !BoardEventTypes.Internal.Contains(type) : Events.Split(',').Contains(type, StringComparer.Ordinal);
 }
 
 internal sealed class WebhookConfiguration : IEntityTypeConfiguration<Webhook>
@@ -263,7 +263,7 @@ public static class WebhooksApi
         var errors = new FieldErrors();
         if (await WebhookTargets.ProblemWithAsync(url?.Trim(), o.AllowPrivateTargets, ct) is { } problem) errors.Add("url", problem);
         errors.Check((secret ?? "").Length is >= 16 and <= 200, "secret", "Must be 16 to 200 characters.");
-        var known = typeof(BoardEventTypes).GetFields().Select(f => (string)f.GetValue(null)!).ToHashSet();
+        var known = typeof(BoardEventTypes).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetValue(null)!).ToHashSet();
         if (events is not null && events.Any(e => !known.Contains(e))) errors.Add("events", $"Must be event types: {string.Join(", ", known.Order())}.");
         return errors;
     }
@@ -368,12 +368,13 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
     private async Task<string> SlackTextAsync(BoardEventDto e, CancellationToken ct)
     {
         var who = e.ActorId is { } a ? await db.Users.Where(u => u.Id == a).Select(u => u.DisplayName).SingleOrDefaultAsync(ct) : null;
-        var title = e.Task?.Title ?? e.Label?.Name ?? "";
+        var title = e.Task?.Title ?? e.Label?.Name ?? (e.Column is { } column ? TaskHubJson.EnumName(column.Status) : "");
         var what = e.Type switch
         {
             BoardEventTypes.TaskCreated => "created",
             BoardEventTypes.TaskDeleted => "deleted",
             BoardEventTypes.TaskMoved => "moved",
+            BoardEventTypes.ColumnRespread => "re-spread the column",
             BoardEventTypes.CommentAdded => "commented on",
             "WebhookTest" => "sent a test event from",
             _ => "changed",

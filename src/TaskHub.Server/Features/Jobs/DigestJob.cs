@@ -73,7 +73,7 @@ public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailC
             .Select(m => new { m.BoardId, m.Board.Name }).ToListAsync(ct);
         var boardIds = boards.Select(b => b.BoardId).ToList();
         var perBoard = await db.BoardEvents.AsNoTracking()
-            .Where(e => boardIds.Contains(e.BoardId) && e.At >= period.FromUtc && e.At < period.ToUtc)
+            .Where(e => boardIds.Contains(e.BoardId) && e.At >= period.FromUtc && e.At < period.ToUtc && e.Type != BoardEventTypes.ColumnRespread)
             .GroupBy(e => e.BoardId).Select(g => new { BoardId = g.Key, Count = g.Count() }).ToListAsync(ct);
         var myTaskIds = db.Tasks.Where(t => t.AssigneeId == user.Id || t.SupervisorId == user.Id || t.CreatedById == user.Id).Select(t => t.Id);
         var onMyTasks = await db.BoardEvents.AsNoTracking()

@@ -9,7 +9,7 @@ namespace TaskHub.Server.Features.Jobs;
 /// Raises the priority of open tasks as their deadline nears: due within <see cref="JobsOptions.EscalateWithinHours"/>
 /// → at least <c>high</c>; overdue → <c>urgent</c>. Never lowers a priority. Each escalation is an ordinary
 /// change made by the system (actor null): a board event with its seq, pushed live, logged and emailed.
-/// Re-running changes nothing that is already high enough.
+/// Re-running changes nothing that is already high enough. The task's <c>escalatedAt</c> says when it last did.
 /// </summary>
 public sealed class PriorityEscalationJob(TaskHubDbContext db, BoardStream stream, IOptions<JobsOptions> options, TimeProvider clock)
 {
@@ -52,6 +52,7 @@ public sealed class PriorityEscalationJob(TaskHubDbContext db, BoardStream strea
             if (target <= task.Priority) return false; // set high enough meanwhile; never lower it
             var before = TaskChanges.Snapshot(task);
             task.Priority = target;
+            task.EscalatedAt = write.Now; // the card shows "Escalated" until a person sets the priority
             write.Record(BoardEventTypes.TaskUpdated, task, TaskChanges.Diff(before, task));
             return true;
         }, ct);

@@ -19,6 +19,8 @@ public interface IBoardClient
     Task LabelsChanged(BoardEventDto e);
     Task AttachmentAdded(BoardEventDto e);
     Task AttachmentRemoved(BoardEventDto e);
+    /// <summary>A column got fresh positions (<c>column</c>): move each listed card to its new place.</summary>
+    Task ColumnRespread(BoardEventDto e);
     /// <summary>Who has the board open now.</summary>
     Task PresenceChanged(PresenceDto presence);
     /// <summary>The board's latest seq (on join and periodically): a client behind it fetches what it lacks.</summary>
@@ -46,6 +48,7 @@ public static class BoardClientExtensions
         BoardEventTypes.LabelsChanged => client.LabelsChanged(e),
         BoardEventTypes.AttachmentAdded => client.AttachmentAdded(e),
         BoardEventTypes.AttachmentRemoved => client.AttachmentRemoved(e),
+        BoardEventTypes.ColumnRespread => client.ColumnRespread(e),
         _ => client.TaskUpdated(e),
     };
 }

@@ -22,7 +22,19 @@ public static class BoardEventTypes
     public const string LabelsChanged = nameof(LabelsChanged);
     public const string AttachmentAdded = nameof(AttachmentAdded);
     public const string AttachmentRemoved = nameof(AttachmentRemoved);
+    /// <summary>A column got fresh, short positions (a gap worn out by many inserts): board-level bookkeeping, not a
+    /// change anyone made to a card, so it is in no task's history, no email, no digest, no inbox.</summary>
+    public const string ColumnRespread = nameof(ColumnRespread);
+
+    /// <summary>Types that are the board's own bookkeeping: webhooks get them only when they ask for them by name.</summary>
+    public static readonly IReadOnlySet<string> Internal = new HashSet<string>(StringComparer.Ordinal) { ColumnRespread };
 }
+
+/// <summary>A task's place in its column.</summary>
+public sealed record TaskPositionDto(Guid TaskId, string Position);
+
+/// <summary>A column's new positions after a respread: every card of <c>status</c>, top to bottom.</summary>
+public sealed record ColumnPositionsDto(TaskState Status, IReadOnlyList<TaskPositionDto> Positions);
 
 /// <summary>One field that changed: values as they appear on the wire (null when empty).</summary>
 public sealed record FieldChange(string Field, string? From, string? To);
@@ -32,12 +44,13 @@ public sealed record EventSubject(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] CommentDto? Comment = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ChecklistItemDto? Item = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LabelDto? Label = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AttachmentDto? Attachment = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AttachmentDto? Attachment = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ColumnPositionsDto? Column = null);
 
 /// <summary>
 /// An event as clients see it: <c>{boardId, seq, type, task, actorId, changes, at}</c>, plus <c>comment</c>,
-/// <c>item</c> or <c>label</c> when it concerns one. <c>task</c> is the task's current summary; null only for a
-/// board-level change (a label created, renamed or deleted).
+/// <c>item</c>, <c>label</c>, <c>attachment</c> or <c>column</c> when it concerns one. <c>task</c> is the task's current
+/// summary; null only for a board-level change (a label created, renamed or deleted; a column respread).
 /// </summary>
 public sealed record BoardEventDto(Guid BoardId, long Seq, string Type, TaskDto? Task, Guid? ActorId, IReadOnlyList<FieldChange> Changes, DateTime At)
 {
@@ -45,6 +58,8 @@ public sealed record BoardEventDto(Guid BoardId, long Seq, string Type, TaskDto?
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ChecklistItemDto? Item { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public LabelDto? Label { get; init; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public AttachmentDto? Attachment { get; init; }
+    /// <summary>A <c>ColumnRespread</c>'s column: its status and every card's new position, top to bottom.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ColumnPositionsDto? Column { get; init; }
 
     /// <summary>The wire shape of a stored event: the one built when it was appended, else read back from its row.</summary>
     public static BoardEventDto From(BoardEvent e)
@@ -57,7 +72,7 @@ public sealed record BoardEventDto(Guid BoardId, long Seq, string Type, TaskDto?
             JsonSerializer.Deserialize<List<FieldChange>>(e.ChangesJson, TaskHubJson.Options)!,
             e.At)
         {
-            Comment = subject?.Comment, Item = subject?.Item, Label = subject?.Label, Attachment = subject?.Attachment,
+            Comment = subject?.Comment, Item = subject?.Item, Label = subject?.Label, Attachment = subject?.Attachment, Column = subject?.Column,
         };
     }
 }

@@ -10,12 +10,13 @@ public sealed record TaskDto(
     Guid Id, Guid BoardId, string Title, string? Description, TaskState Status, TaskPriority Priority,
     DateTime? DueAt, Guid? AssigneeId, Guid? SupervisorId, Guid? CreatedById,
     DateTime CreatedAt, DateTime UpdatedAt, DateTime? CompletedAt, int Version,
-    string Position, IReadOnlyList<Guid> LabelIds, ChecklistProgress Checklist, int CommentCount, int AttachmentCount, DateTime? ArchivedAt)
+    string Position, IReadOnlyList<Guid> LabelIds, ChecklistProgress Checklist, int CommentCount, int AttachmentCount, DateTime? ArchivedAt,
+    DateTime? EscalatedAt)
 {
     public static TaskDto From(TaskItem t) => new(
         t.Id, t.BoardId, t.Title, t.Description, t.Status, t.Priority, t.DueAt, t.AssigneeId, t.SupervisorId,
         t.CreatedById, t.CreatedAt, t.UpdatedAt, t.CompletedAt, t.Version,
-        t.Position, t.Labels, new ChecklistProgress(t.ChecklistDone, t.ChecklistTotal), t.CommentCount, t.AttachmentCount, t.ArchivedAt);
+        t.Position, t.Labels, new ChecklistProgress(t.ChecklistDone, t.ChecklistTotal), t.CommentCount, t.AttachmentCount, t.ArchivedAt, t.EscalatedAt);
 
     [JsonIgnore] public string ETag => $"\"{Version}\"";
 }

@@ -38,6 +38,8 @@ public sealed class TaskItem : IAuditable
     public int ChecklistTotal { get; set; }
     public int AttachmentCount { get; set; }
     public DateTime? ArchivedAt { get; set; }
+    /// <summary>When the system (the escalation job) last raised the priority; cleared when a person sets the priority.</summary>
+    public DateTime? EscalatedAt { get; set; }
 
     /// <summary>Properties whose change does not make someone else's edit of the task stale.</summary>
     public static readonly IReadOnlySet<string> Unversioned = new HashSet<string>

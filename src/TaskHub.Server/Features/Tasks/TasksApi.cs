@@ -176,6 +176,7 @@ public static class TasksApi
                 task.SupervisorId != before.SupervisorId ? task.SupervisorId : null, ct);
             if (errors.Any) return errors.ToProblem(); // nothing recorded: the write rolls back
 
+            if (task.Priority != before.Priority) task.EscalatedAt = null; // a person set it: no longer the system's doing
             var changes = TaskChanges.Diff(before, task);
             var dto = changes.Count == 0 ? TaskDto.From(task) : write.Record(BoardEventTypes.TaskUpdated, task, changes).Task!;
             http.Response.Headers.ETag = dto.ETag;
@@ -251,23 +252,23 @@ public static class TasksApi
         }, ct);
     }
 
-    /// <summary>The rare case of a gap worn out by many inserts: the column gets fresh, short positions, each a move.</summary>
+    /// <summary>
+    /// The rare case of a gap worn out by many inserts: the column gets fresh, short positions. That is one
+    /// <c>ColumnRespread</c> event (no task; its <c>column</c> lists every card's new position, top to bottom, the
+    /// moving one included) followed by the moving task's own <c>TaskMoved</c>.
+    /// </summary>
     private static async Task RespreadAsync(BoardWrite write, TaskItem moving, TaskItem movingBefore, Guid? afterId, CancellationToken ct)
     {
         var column = (await write.Db.Tasks.Where(t => t.BoardId == moving.BoardId && t.Status == moving.Status && t.ArchivedAt == null && t.Id != moving.Id)
             .ToListAsync(ct)).OrderBy(t => t.Position, StringComparer.Ordinal).ThenBy(t => t.Id).ToList();
         column.Insert(afterId is null ? 0 : column.FindIndex(t => t.Id == afterId) + 1, moving);
         var keys = Positions.Spread(column.Count);
-        for (var i = 0; i < column.Count; i++)
-        {
-            var task = column[i];
-            var old = task.Position;
-            task.Position = keys[i];
-            var changes = new List<FieldChange>();
-            if (task == moving) changes.AddRange(TaskChanges.Diff(movingBefore, task));
-            changes.Add(new FieldChange("position", old, keys[i]));
-            write.Record(BoardEventTypes.TaskMoved, task, changes);
-        }
+        for (var i = 0; i < column.Count; i++) column[i].Position = keys[i];
+        var positions = column.Select(t => new TaskPositionDto(t.Id, t.Position)).ToList();
+        write.Record(BoardEventTypes.ColumnRespread, null, [], new EventSubject(Column: new ColumnPositionsDto(moving.Status, positions)));
+        var changes = TaskChanges.Diff(movingBefore, moving);
+        changes.Add(new FieldChange("position", movingBefore.Position, moving.Position));
+        write.Record(BoardEventTypes.TaskMoved, moving, changes);
     }
 
     private static async Task<Results<Ok<TaskDto>, ProblemHttpResult>> SetArchivedAsync(

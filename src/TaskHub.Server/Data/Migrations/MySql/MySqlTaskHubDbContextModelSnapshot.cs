@@ -976,6 +976,9 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.Property<DateTime?>("DueAt")
                         .HasColumnType("datetime(6)");
 
+                    b.Property<DateTime?>("EscalatedAt")
+                        .HasColumnType("datetime(6)");
+
                     b.Property<string>("LabelIds")
                         .IsRequired()
                         .HasMaxLength(740)

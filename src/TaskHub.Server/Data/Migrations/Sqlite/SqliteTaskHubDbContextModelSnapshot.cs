@@ -959,6 +959,9 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                     b.Property<DateTime?>("DueAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("EscalatedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("LabelIds")
                         .IsRequired()
                         .HasMaxLength(740)
