@@ -1,5 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static TaskHub.Browser.Tests.Browser;
@@ -11,23 +9,7 @@ namespace TaskHub.Browser.Tests;
 public sealed class BoardSettingsTests(ServerFixture server)
 {
     /// <summary>The invitation link from maildev (scripts/services.sh; the test server sends through it), waiting for the outbox.</summary>
-    private static async Task<string> InviteLinkFor(string address)
-    {
-        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:1080"), Timeout = TimeSpan.FromSeconds(10) };
-        for (var i = 0; i < 120; i++)
-        {
-            var all = await http.GetFromJsonAsync<JsonElement>("/email");
-            foreach (var m in all.EnumerateArray())
-            {
-                if (!m.GetProperty("to").EnumerateArray().Any(t => string.Equals(t.GetProperty("address").GetString(), address, StringComparison.OrdinalIgnoreCase))) continue;
-                var text = m.TryGetProperty("text", out var t) ? t.GetString() ?? "" : "";
-                var link = Regex.Match(text, @"https?://\S+/invite\?token=[^\s""<>]+");
-                if (link.Success) return link.Value;
-            }
-            await Task.Delay(250);
-        }
-        throw new TimeoutException($"no invitation email for {address} in maildev within 30 s");
-    }
+    private static Task<string> InviteLinkFor(string address) => EmailLinkAsync(address, @"https?://\S+/invite\?token=[^\s""<>]+");
 
     [Fact]
     public async Task An_owner_invites_an_address_which_signs_up_from_the_email_link_and_lands_on_the_board()

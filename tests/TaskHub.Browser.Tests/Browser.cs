@@ -1,3 +1,6 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
@@ -19,6 +22,25 @@ public static class Browser
         await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Boards" })).ToBeVisibleAsync(Visible);
         return (ctx, page);
+    }
+
+    /// <summary>The first link matching <paramref name="pattern"/> in an email to <paramref name="address"/> in maildev (scripts/services.sh; the test server sends through it), waiting for the outbox.</summary>
+    public static async Task<string> EmailLinkAsync(string address, string pattern)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:1080"), Timeout = TimeSpan.FromSeconds(10) };
+        for (var i = 0; i < 120; i++)
+        {
+            var all = await http.GetFromJsonAsync<JsonElement>("/email");
+            foreach (var m in all.EnumerateArray())
+            {
+                if (!m.GetProperty("to").EnumerateArray().Any(t => string.Equals(t.GetProperty("address").GetString(), address, StringComparison.OrdinalIgnoreCase))) continue;
+                var text = m.TryGetProperty("text", out var t) ? t.GetString() ?? "" : "";
+                var link = Regex.Match(text, pattern);
+                if (link.Success) return link.Value;
+            }
+            await Task.Delay(250);
+        }
+        throw new TimeoutException($"no email for {address} with a link like {pattern} in maildev within 30 s");
     }
 
     /// <summary>axe-core over part of the page: no violations (the message lists them).</summary>

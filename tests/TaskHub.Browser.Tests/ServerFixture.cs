@@ -10,8 +10,11 @@ using Microsoft.Playwright;
 
 namespace TaskHub.Browser.Tests;
 
-/// <summary>Starts the real server (child process, SQLite temp file) and Debian's chromium once for all browser tests.</summary>
-public sealed class ServerFixture : IAsyncLifetime
+/// <summary>
+/// Starts the real server (child process, SQLite temp file) and Debian's chromium once for all browser tests.
+/// A subclass may add server settings (<see cref="ConfigureAsync"/>) and run something beside it (<see cref="StopExtrasAsync"/>).
+/// </summary>
+public class ServerFixture : IAsyncLifetime
 {
     public string RepoRoot { get; } = FindRepoRoot();
     public string BaseUrl { get; private set; } = "";
@@ -62,6 +65,7 @@ public sealed class ServerFixture : IAsyncLifetime
         psi.Environment["Jobs__AdminEmails__0"] = AdminEmail;
         psi.Environment["Attachments__Directory"] = Path.Combine(_tempDir, "attachments");
         psi.Environment["Attachments__MaxBytes"] = MaxAttachmentBytes.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await ConfigureAsync(psi.Environment);
         _server = Process.Start(psi)!;
         _server.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_serverLog) _serverLog.Add(e.Data); };
         _server.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_serverLog) _serverLog.Add(e.Data); };
@@ -88,6 +92,12 @@ public sealed class ServerFixture : IAsyncLifetime
         });
     }
 
+    /// <summary>More server settings (environment variables, <c>Section__Key</c>); <see cref="BaseUrl"/> is known by then.</summary>
+    protected virtual Task ConfigureAsync(IDictionary<string, string?> environment) => Task.CompletedTask;
+
+    /// <summary>Stops what <see cref="ConfigureAsync"/> started, after the server and the browser.</summary>
+    protected virtual ValueTask StopExtrasAsync() => ValueTask.CompletedTask;
+
     public string ServerLog() { lock (_serverLog) return string.Join('\n', _serverLog.TakeLast(60)); }
 
     public async Task DisposeAsync()
@@ -100,6 +110,7 @@ public sealed class ServerFixture : IAsyncLifetime
             await _server.WaitForExitAsync();
         }
         _server?.Dispose();
+        await StopExtrasAsync();
         try { Directory.Delete(_tempDir, recursive: true); } catch { /* best effort */ }
     }
 

@@ -87,6 +87,15 @@ public sealed class SingleSignOnTests(SsoApplication app) : IClassFixture<SsoApp
     }
 
     [Fact]
+    public async Task TheAuthConfigSaysPasswordsWorkAndListsTheProviders()
+    {
+        var config = await _anon.GetJson("/api/auth/config");
+        Assert.True(config.GetProperty("passwordSignIn").GetBoolean());
+        Assert.Equal(["corp", "local"], config.GetProperty("providers").EnumerateArray().Select(p => p.GetProperty("name").GetString()!).ToArray());
+        Assert.Equal(["Corp", "Local SSO"], config.GetProperty("providers").EnumerateArray().Select(p => p.GetProperty("displayName").GetString()!).ToArray());
+    }
+
+    [Fact]
     public async Task AFirstSignInWithAVerifiedEmailMakesTheAccountAndTheCodeBuysOurTokensOnce()
     {
         var email = Email();
@@ -198,21 +207,68 @@ public sealed class SingleSignOnTests(SsoApplication app) : IClassFixture<SsoApp
         Assert.Equal(HttpStatusCode.NotFound, (await app.Browser().GetAsync("/api/auth/oidc/nope/start")).StatusCode);
 }
 
-/// <summary>"SSO only": password sign-up, log-in and reset are off.</summary>
+/// <summary>"SSO only": password sign-up, log-in and reset are off; a provider is configured.</summary>
 public sealed class SsoOnlyApplication : SqliteApplication
 {
+    public OidcProvider Idp { get; private set; } = null!;
+
     public SsoOnlyApplication() => Settings["Auth:PasswordSignIn"] = "false";
+
+    public override async Task InitializeAsync()
+    {
+        Idp = await OidcProvider.StartAsync(["http://localhost/api/auth/oidc/local/callback"]);
+        Settings["Auth:Oidc:local:Authority"] = Idp.Issuer;
+        Settings["Auth:Oidc:local:ClientId"] = OidcProvider.ClientId;
+        Settings["Auth:Oidc:local:ClientSecret"] = OidcProvider.ClientSecret;
+        Settings["Auth:Oidc:local:DisplayName"] = "Local SSO";
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Idp.DisposeAsync();
+    }
 }
 
 public sealed class SsoOnlyTests(SsoOnlyApplication app) : IClassFixture<SsoOnlyApplication>
 {
+    private static async Task AssertSsoOnly(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        await response.AssertProblem(HttpStatusCode.Forbidden);
+        Assert.Contains("single sign-on", JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task PasswordSignInIsTurnedOff()
     {
         var anon = app.CreateClient();
-        await (await anon.PostAsJsonAsync("/api/auth/register", new { email = "a@example.com", password = "s3cret-pass", displayName = "A" })).AssertProblem(HttpStatusCode.Forbidden);
-        await (await anon.PostAsJsonAsync("/api/auth/login", new { email = "a@example.com", password = "s3cret-pass" })).AssertProblem(HttpStatusCode.Forbidden);
-        await (await anon.PostAsJsonAsync("/api/auth/forgot", new { email = "a@example.com" })).AssertProblem(HttpStatusCode.Forbidden);
-        await (await anon.PostAsJsonAsync("/api/auth/reset", new { token = "x", newPassword = "s3cret-pass" })).AssertProblem(HttpStatusCode.Forbidden);
+        await AssertSsoOnly(await anon.PostAsJsonAsync("/api/auth/register", new { email = "a@example.com", password = "s3cret-pass", displayName = "A" }));
+        await AssertSsoOnly(await anon.PostAsJsonAsync("/api/auth/login", new { email = "a@example.com", password = "s3cret-pass" }));
+        await AssertSsoOnly(await anon.PostAsJsonAsync("/api/auth/forgot", new { email = "a@example.com" }));
+        await AssertSsoOnly(await anon.PostAsJsonAsync("/api/auth/reset", new { token = "x", newPassword = "s3cret-pass" }));
+    }
+
+    [Fact]
+    public async Task TheAuthConfigTellsTheWebAppToOfferOnlyTheProviders()
+    {
+        var config = await app.CreateClient().GetJson("/api/auth/config");
+        Assert.False(config.GetProperty("passwordSignIn").GetBoolean());
+        Assert.Equal(["local"], config.GetProperty("providers").EnumerateArray().Select(p => p.GetProperty("name").GetString()!).ToArray());
+    }
+
+    [Fact]
+    public async Task SigningInWithTheProviderStillWorks()
+    {
+        var email = $"sso-only-{Guid.NewGuid():N}@example.com";
+        var browser = app.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        var start = await browser.GetAsync("/api/auth/oidc/local/start");
+        var callback = await app.Idp.LogInAsync(start.Headers.Location!, email);
+        var landing = (await browser.GetAsync(callback.PathAndQuery)).Headers.Location!;
+        Assert.StartsWith("/sso?code=", landing.OriginalString);
+        var code = QueryHelpers.ParseQuery(landing.OriginalString[(landing.OriginalString.IndexOf('?') + 1)..])["code"].ToString();
+        var tokens = await (await app.CreateClient().PostAsJsonAsync("/api/auth/oidc/exchange", new { code })).Json(HttpStatusCode.OK);
+        Assert.Equal(email, tokens.GetProperty("user").GetProperty("email").GetString());
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -187,5 +188,52 @@ public sealed class TwoFactorTests(TwoFactorApplication app) : IClassFixture<Two
         var ada = await app.SignUpAsync();
         await app.EnrolAsync(ada);
         await (await ada.Client.PostAsync("/api/me/2fa/setup", null)).AssertProblem(HttpStatusCode.Conflict);
+    }
+
+    private async Task<(string? Secret, string? Pending)> StoredSecretsAsync(Guid userId)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var row = await scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Users.AsNoTracking()
+            .Where(u => u.Id == userId).Select(u => new { u.TotpSecret, u.TotpPendingSecret }).SingleAsync();
+        return (row.TotpSecret, row.TotpPendingSecret);
+    }
+
+    [Fact]
+    public async Task TheSecretIsStoredProtectedAndACodeStillVerifies()
+    {
+        var ada = await app.SignUpAsync();
+        var setup = await (await ada.Client.PostAsync("/api/me/2fa/setup", null)).Json(HttpStatusCode.OK);
+        var secret = setup.GetProperty("secret").GetString()!;
+        var (_, pending) = await StoredSecretsAsync(ada.Id);
+        Assert.StartsWith("dp1:", pending);
+        Assert.DoesNotContain(secret, pending!, StringComparison.OrdinalIgnoreCase);
+
+        await (await ada.Client.PostAsJsonAsync("/api/me/2fa/enable", new { code = app.Code(secret) })).Json(HttpStatusCode.OK);
+        app.TotpClock.Advance(TimeSpan.FromSeconds(30));
+        var (stored, _) = await StoredSecretsAsync(ada.Id);
+        Assert.StartsWith("dp1:", stored);
+        Assert.DoesNotContain(secret, stored!, StringComparison.OrdinalIgnoreCase);
+        // The column's bytes decode to nothing that holds the secret either (it is encrypted, not encoded).
+        Assert.DoesNotContain(secret, System.Text.Encoding.Latin1.GetString(WebEncoders.Base64UrlDecode(stored![4..])), StringComparison.OrdinalIgnoreCase);
+
+        await (await SecondStep(await app.MfaTokenAsync(ada), app.Code(secret))).Json(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task ASecretStoredInPlainTextBeforeStillWorksAndIsProtectedOnItsNextUse()
+    {
+        var ada = await app.SignUpAsync();
+        var (secret, _) = await app.EnrolAsync(ada);
+        await using (var scope = app.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Users.Where(u => u.Id == ada.Id)
+                .ExecuteUpdateAsync(s => s.SetProperty(u => u.TotpSecret, secret));
+
+        await (await SecondStep(await app.MfaTokenAsync(ada), app.Code(secret))).Json(HttpStatusCode.OK);
+
+        var (stored, _) = await StoredSecretsAsync(ada.Id);
+        Assert.StartsWith("dp1:", stored);
+        Assert.DoesNotContain(secret, stored!, StringComparison.OrdinalIgnoreCase);
+        app.TotpClock.Advance(TimeSpan.FromSeconds(30));
+        await (await SecondStep(await app.MfaTokenAsync(ada), app.Code(secret))).Json(HttpStatusCode.OK);
     }
 }

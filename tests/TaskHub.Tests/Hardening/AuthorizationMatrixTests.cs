@@ -42,6 +42,7 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         ["POST /api/auth/login/2fa"] = [200, 200, 200, 200, 200, 200, 200, 200],
         // Single sign-on: the provider list is public; the one-time code from the callback is the credential.
         ["GET /api/auth/providers"] = [200, 200, 200, 200, 200, 200, 200, 200],
+        ["GET /api/auth/config"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["POST /api/auth/oidc/exchange"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["POST /api/auth/oidc/link"] = [200, 200, 200, 200, 200, 200, 200, 200],
         ["GET /api/me/sessions"] = [200, 200, 200, 200, 200, 401, 401, 401],

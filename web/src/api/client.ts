@@ -167,6 +167,7 @@ export const api = {
   forgot: (email: string) => send('post', '/api/auth/forgot', '/api/auth/forgot', { email }),
   reset: (token: string, newPassword: string) => send('post', '/api/auth/reset', '/api/auth/reset', { token, newPassword }),
   providers: () => get('/api/auth/providers', '/api/auth/providers'),
+  authConfig: () => get('/api/auth/config', '/api/auth/config'),
   async oidcExchange(code: string): Promise<LoginResult> {
     return finish(await send('post', '/api/auth/oidc/exchange', '/api/auth/oidc/exchange', { code }));
   },

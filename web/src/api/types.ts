@@ -27,6 +27,8 @@ export type AuthResponse = Wire<Schemas['AuthResponse']>;
 export type LoginResponse = Wire<Schemas['LoginResponse']>;
 export type Session = Wire<Schemas['SessionDto']>;
 export type OidcProvider = Wire<Schemas['OidcProviderDto']>;
+/** How people sign in here (GET /api/auth/config): passwords on or off ("SSO only"), and the providers. */
+export type AuthConfig = Wire<Schemas['AuthConfigDto']>;
 export type NotificationSettings = Wire<Schemas['NotificationSettingsDto']>;
 export type Digest = Schemas['DigestCadence'];
 /** An inbox item (GET /api/me/notifications, and the hub's NotificationAdded). */

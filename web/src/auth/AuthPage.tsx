@@ -6,10 +6,13 @@ import { useTitle } from '../ui/title';
 import { fieldErrors } from './fieldErrors';
 import { MfaStep } from './MfaStep';
 import { safeNext } from './next';
-import { ProviderButtons, ssoErrorText } from './ProviderButtons';
+import { ProviderButtons, ssoErrorText, useAuthConfig } from './ProviderButtons';
 import { withTimeZoneFallback } from './timeZone';
 
-/** `?email=` prefills the address (an invitation's); `?next=` is where to go once signed in (a path on this site). */
+/**
+ * `?email=` prefills the address (an invitation's); `?next=` is where to go once signed in (a path on this site).
+ * "SSO only" (the server's `passwordSignIn` is false): only the provider buttons, on the log-in and sign-up routes alike.
+ */
 export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
   const next = useQueryParam('next');
   const [email, setEmail] = useState(() => new URLSearchParams(location.search).get('email') ?? '');
@@ -21,6 +24,8 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
   const [busy, setBusy] = useState(false);
   const [mfaToken, setMfaToken] = useState<string | null>(null);
   const ssoError = ssoErrorText(useQueryParam('ssoError'));
+  const config = useAuthConfig();
+  const ssoOnly = config?.passwordSignIn === false;
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     setBusy(true); setErrors({});
@@ -36,10 +41,15 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
   return (
     <div className="auth-card">
       <div className="brand big"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</div>
-      <h1>{mfaToken ? 'Two-factor sign-in' : mode === 'signup' ? 'Create your account' : 'Welcome back'}</h1>
-      {mfaToken ? <MfaStep mfaToken={mfaToken} onRestart={() => { setMfaToken(null); setPassword(''); }} /> : <>
+      <h1>{mfaToken ? 'Two-factor sign-in' : ssoOnly ? 'Sign in' : mode === 'signup' ? 'Create your account' : 'Welcome back'}</h1>
+      {mfaToken ? <MfaStep mfaToken={mfaToken} onRestart={() => { setMfaToken(null); setPassword(''); }} /> : !config ? <p className="muted center" role="status">Loading…</p> : ssoOnly ? <>
         {ssoError && <p className="field-error" role="alert">{ssoError}</p>}
-        {mode === 'login' && <ProviderButtons />}
+        <p className="muted center">Sign in with your organisation's account.</p>
+        <ProviderButtons config={config} or={false} />
+        {config.providers.length === 0 && <p className="field-error" role="alert">No single sign-on provider is set up here. Ask your administrator.</p>}
+      </> : <>
+        {ssoError && <p className="field-error" role="alert">{ssoError}</p>}
+        {mode === 'login' && <ProviderButtons config={config} />}
         <form className="form" onSubmit={submit} aria-label={mode === 'signup' ? 'Sign up' : 'Log in'}>
           {mode === 'signup' && <label>Name<input value={name} onChange={e => setName(e.target.value)} required autoComplete="name" />{err('displayName')}</label>}
           <label>Email<input type="email" value={email} onChange={e => setEmail(e.target.value)} required autoComplete="email" />{err('email')}</label>

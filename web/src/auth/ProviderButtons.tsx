@@ -1,7 +1,8 @@
-// "Sign in with …" buttons for the configured OpenID Connect providers (a full navigation to the server's start URL).
+// "Sign in with …" buttons for the configured OpenID Connect providers (a full navigation to the server's start URL),
+// and how this server lets people sign in (GET /api/auth/config: passwords on or off, the providers).
 import { useEffect, useState } from 'react';
 import { api } from '../api/client';
-import type { OidcProvider } from '../api/types';
+import type { AuthConfig } from '../api/types';
 import { useToasts } from '../ui/toasts';
 
 const ssoErrors: Record<string, string> = {
@@ -15,19 +16,28 @@ export function ssoErrorText(code: string | null): string | null {
   return code ? ssoErrors[code] ?? ssoErrors.failed : null;
 }
 
-export function ProviderButtons() {
+/** The sign-in configuration: null while it loads; if it cannot be loaded, passwords on and no providers (a toast says so). */
+export function useAuthConfig(): AuthConfig | null {
   const toasts = useToasts();
-  const [providers, setProviders] = useState<OidcProvider[]>([]);
+  const [config, setConfig] = useState<AuthConfig | null>(null);
   useEffect(() => {
-    api.providers().then(setProviders, e => toasts.fail('Could not load the single sign-on providers', e, 'Reload the page, or sign in with your password.'));
+    api.authConfig().then(setConfig, e => {
+      setConfig({ passwordSignIn: true, providers: [] });
+      toasts.fail('Could not load the single sign-on providers', e, 'Reload the page, or sign in with your password.');
+    });
   }, []); // once per page: the toast API is only used on failure
-  if (providers.length === 0) return null;
+  return config;
+}
+
+/** One button per provider; `or` adds the separator before the password form. */
+export function ProviderButtons({ config, or = true }: { config: AuthConfig; or?: boolean }) {
+  if (config.providers.length === 0) return null;
   return (
     <div className="form" aria-label="Single sign-on">
-      {providers.map(p => (
+      {config.providers.map(p => (
         <a key={p.name} className="btn wide" href={`/api/auth/oidc/${encodeURIComponent(p.name)}/start`}>Sign in with {p.displayName}</a>
       ))}
-      <p className="muted center">or</p>
+      {or && <p className="muted center">or</p>}
     </div>
   );
 }

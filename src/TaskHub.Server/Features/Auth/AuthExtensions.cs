@@ -40,7 +40,7 @@ public static class AuthExtensions
             });
         }
         services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
-        // Data protection (the single sign-on flow's state and correlation cookies): scaled out, every replica must
+        // Data protection (the single sign-on flow's state and correlation cookies, TOTP secrets at rest): scaled out, every replica must
         // read what another wrote, so the key ring lives in Redis; embedded, in the default folder.
         Microsoft.AspNetCore.DataProtection.DataProtectionBuilderExtensions.SetApplicationName(services.AddDataProtection(), "TaskHub");
         if (!string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis")))
@@ -57,6 +57,7 @@ public static class AuthExtensions
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddSingleton<PasswordResets>();
         services.AddSingleton<MfaTokens>();
+        services.AddSingleton<TotpSecrets>();
         services.AddSingleton(sp => new TotpVerifier(sp.GetRequiredService<TimeProvider>()));
         services.AddScoped<TokenService>();
         services.AddHttpContextAccessor();

@@ -9,6 +9,8 @@ using TaskHub.Server.Infrastructure;
 namespace TaskHub.Server.Features.Auth;
 
 public sealed record OidcProviderDto(string Name, string DisplayName);
+/// <summary>How people sign in here: with a password (unless "SSO only") and/or the listed providers.</summary>
+public sealed record AuthConfigDto(bool PasswordSignIn, List<OidcProviderDto> Providers);
 public sealed record OidcExchangeRequest([property: Required, MaxLength(100)] string Code);
 public sealed record OidcLinkRequest([property: Required, MaxLength(100)] string Code, [property: Required] string Password);
 
@@ -19,6 +21,7 @@ public static class OidcApi
     {
         var group = app.MapGroup("/api/auth").WithTags("Single sign-on").AllowAnonymous();
         group.MapGet("/providers", Providers);
+        group.MapGet("/config", Config);
         // A browser navigation (the provider button), not an API call: it answers a redirect to the provider.
         group.MapGet("/oidc/{provider}/start", Start).ExcludeFromDescription().AddEndpointFilter<AuthAddressLimitFilter>();
         group.MapPost("/oidc/exchange", Exchange).AddEndpointFilter<AuthAddressLimitFilter>();
@@ -26,8 +29,14 @@ public static class OidcApi
         return app;
     }
 
-    public static Ok<List<OidcProviderDto>> Providers(OidcProviderRegistry registry) =>
-        TypedResults.Ok(registry.Providers.Select(p => new OidcProviderDto(p.Key, p.Value.DisplayName ?? p.Key)).OrderBy(p => p.DisplayName).ToList());
+    public static Ok<List<OidcProviderDto>> Providers(OidcProviderRegistry registry) => TypedResults.Ok(List(registry));
+
+    /// <summary>What the sign-in page offers: the password form (<c>Auth:PasswordSignIn</c>) and the provider buttons.</summary>
+    public static Ok<AuthConfigDto> Config(OidcProviderRegistry registry, Microsoft.Extensions.Options.IOptions<AuthOptions> auth) =>
+        TypedResults.Ok(new AuthConfigDto(auth.Value.PasswordSignIn, List(registry)));
+
+    private static List<OidcProviderDto> List(OidcProviderRegistry registry) =>
+        registry.Providers.Select(p => new OidcProviderDto(p.Key, p.Value.DisplayName ?? p.Key)).OrderBy(p => p.DisplayName).ToList();
 
     public static Results<ChallengeHttpResult, NotFound> Start(string provider, OidcProviderRegistry registry) =>
         registry.Providers.ContainsKey(provider)

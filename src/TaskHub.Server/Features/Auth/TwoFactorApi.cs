@@ -37,29 +37,30 @@ public static class TwoFactorApi
     }
 
     /// <summary>A new secret to put in an authenticator app; nothing changes until <c>enable</c> confirms it with a code.</summary>
-    public static async Task<Results<Ok<TwoFactorSetupDto>, ProblemHttpResult>> Setup(CurrentUser me, TaskHubDbContext db, CancellationToken ct)
+    public static async Task<Results<Ok<TwoFactorSetupDto>, ProblemHttpResult>> Setup(CurrentUser me, TaskHubDbContext db, TotpSecrets secrets, CancellationToken ct)
     {
         var user = await db.Users.SingleOrDefaultAsync(u => u.Id == me.Id, ct);
         if (user is null) return Problems.NotFound("User");
         if (user.TotpSecret is not null) return Problems.Conflict("Two-factor sign-in is already on. Turn it off first to enrol another authenticator.");
-        user.TotpPendingSecret = TotpVerifier.NewSecret();
+        var secret = TotpVerifier.NewSecret();
+        user.TotpPendingSecret = secrets.Protect(secret);
         await db.SaveChangesAsync(ct);
-        return TypedResults.Ok(new TwoFactorSetupDto(user.TotpPendingSecret, TotpVerifier.UriFor(user.TotpPendingSecret, user.Email)));
+        return TypedResults.Ok(new TwoFactorSetupDto(secret, TotpVerifier.UriFor(secret, user.Email)));
     }
 
     /// <summary>Turns two-factor sign-in on with a code from the app; answers the ten recovery codes (shown once, stored hashed).</summary>
     public static async Task<Results<Ok<RecoveryCodesDto>, ValidationProblem, ProblemHttpResult>> Enable(
-        EnableTwoFactorRequest request, CurrentUser me, TaskHubDbContext db, TotpVerifier totp, TimeProvider clock, CancellationToken ct)
+        EnableTwoFactorRequest request, CurrentUser me, TaskHubDbContext db, TotpVerifier totp, TotpSecrets secrets, TimeProvider clock, CancellationToken ct)
     {
         var user = await db.Users.SingleOrDefaultAsync(u => u.Id == me.Id, ct);
         if (user is null) return Problems.NotFound("User");
         if (user.TotpSecret is not null) return Problems.Conflict("Two-factor sign-in is already on.");
         if (user.TotpPendingSecret is null) return FieldErrors.Single("code", "Start with setup: there is no authenticator to confirm.");
-        if (totp.Match(user.TotpPendingSecret, request.Code) is not { } step)
+        if (totp.Match(secrets.Unprotect(user.TotpPendingSecret), request.Code) is not { } step)
             return FieldErrors.Single("code", "The code is incorrect. Enter the 6 digits your authenticator app shows now.");
 
         var now = clock.GetUtcNow().UtcDateTime;
-        user.TotpSecret = user.TotpPendingSecret;
+        user.TotpSecret = TotpSecrets.NeedsUpgrade(user.TotpPendingSecret) ? secrets.Protect(user.TotpPendingSecret) : user.TotpPendingSecret;
         user.TotpPendingSecret = null;
         user.TotpLastStep = step;
         await db.Set<RecoveryCode>().Where(c => c.UserId == user.Id).ExecuteDeleteAsync(ct);
@@ -72,7 +73,7 @@ public static class TwoFactorApi
     /// <summary>Turns two-factor sign-in off: needs the password and a current code (or a recovery code).</summary>
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Disable(
         DisableTwoFactorRequest request, HttpContext http, CurrentUser me, TaskHubDbContext db, IPasswordHasher<User> hasher,
-        TotpVerifier totp, AuthThrottle throttle, TimeProvider clock, CancellationToken ct)
+        TotpVerifier totp, TotpSecrets secrets, AuthThrottle throttle, TimeProvider clock, CancellationToken ct)
     {
         var user = await db.Users.SingleOrDefaultAsync(u => u.Id == me.Id, ct);
         if (user is null) return Problems.NotFound("User");
@@ -84,7 +85,7 @@ public static class TwoFactorApi
             return FieldErrors.Single("password", "The password is incorrect.");
         }
         var now = clock.GetUtcNow().UtcDateTime;
-        if (!await totp.AcceptAsync(db, user.Id, user.TotpSecret, request.Code, ct) && !await RecoveryCodes.UseAsync(db, user.Id, request.Code, now, ct))
+        if (!await totp.AcceptAsync(db, user.Id, secrets.Unprotect(user.TotpSecret), request.Code, ct) && !await RecoveryCodes.UseAsync(db, user.Id, request.Code, now, ct))
         {
             await throttle.RecordFailureAsync(ThrottleKey(user.Id));
             return FieldErrors.Single("code", "The code is incorrect or was already used.");
@@ -99,7 +100,7 @@ public static class TwoFactorApi
     /// <summary>The second step of log-in: the token from the first step and a code from the app, or a recovery code.</summary>
     public static async Task<Results<Ok<AuthResponse>, ValidationProblem, ProblemHttpResult>> LogIn(
         TwoFactorLoginRequest request, HttpContext http, TaskHubDbContext db, MfaTokens mfa, TotpVerifier totp, AuthThrottle throttle,
-        TokenService tokens, TimeProvider clock, CancellationToken ct)
+        TotpSecrets secrets, TokenService tokens, TimeProvider clock, CancellationToken ct)
     {
         if (await mfa.ReadAsync(request.MfaToken) is not { } userId)
             return Problems.Unauthorized("The sign-in took too long or is not valid. Sign in again.");
@@ -110,7 +111,7 @@ public static class TwoFactorApi
         var now = clock.GetUtcNow().UtcDateTime;
         var passed = request.RecoveryCode is { Length: > 0 }
             ? await RecoveryCodes.UseAsync(db, user.Id, request.RecoveryCode, now, ct)
-            : await totp.AcceptAsync(db, user.Id, user.TotpSecret, request.Code, ct);
+            : await totp.AcceptAsync(db, user.Id, secrets.Unprotect(user.TotpSecret), request.Code, ct);
         if (!passed)
         {
             await throttle.RecordFailureAsync(ThrottleKey(user.Id));
@@ -119,6 +120,13 @@ public static class TwoFactorApi
                 : FieldErrors.Single("code", "The code is incorrect or was already used. Wait for the next one and try again.");
         }
         await throttle.RecordSuccessAsync(ThrottleKey(user.Id));
+        if (TotpSecrets.NeedsUpgrade(user.TotpSecret))
+        {
+            // A secret from before protection at rest: protected now that it has proved itself.
+            var stored = user.TotpSecret;
+            await db.Users.Where(u => u.Id == user.Id && u.TotpSecret == stored)
+                .ExecuteUpdateAsync(s => s.SetProperty(u => u.TotpSecret, secrets.Protect(stored)), ct);
+        }
         var response = tokens.Issue(user);
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(response);

@@ -18,9 +18,9 @@ public sealed class User : IAuditable
     public bool EmailOnChange { get; set; } = true;
     public DigestCadence Digest { get; set; } = DigestCadence.Off;
     public int ReminderLeadHours { get; set; } = 24;
-    /// <summary>The TOTP secret (base32) once two-factor sign-in is on; null while it is off.</summary>
+    /// <summary>The TOTP secret once two-factor sign-in is on, protected at rest (<see cref="TotpSecrets"/>); null while it is off.</summary>
     public string? TotpSecret { get; set; }
-    /// <summary>A secret handed out by setup and not yet confirmed with a code.</summary>
+    /// <summary>A secret handed out by setup and not yet confirmed with a code (protected like <see cref="TotpSecret"/>).</summary>
     public string? TotpPendingSecret { get; set; }
     /// <summary>The last TOTP time step accepted: a code of that step or an earlier one is a replay.</summary>
     public long TotpLastStep { get; set; }
@@ -56,8 +56,8 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         b.Property(u => u.PasswordHash).HasMaxLength(200);
         b.Property(u => u.TimeZone).HasMaxLength(64);
         b.Property(u => u.Digest).HasConversion<string>().HasMaxLength(16);
-        b.Property(u => u.TotpSecret).HasMaxLength(64);
-        b.Property(u => u.TotpPendingSecret).HasMaxLength(64);
+        b.Property(u => u.TotpSecret).HasMaxLength(512);
+        b.Property(u => u.TotpPendingSecret).HasMaxLength(512);
     }
 }
 
