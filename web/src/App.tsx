@@ -22,6 +22,7 @@ import { NotFoundPage } from './ui/NotFoundPage';
 import { useTitle } from './ui/title';
 import { useTheme } from './ui/theme';
 import { ToastProvider, useToasts } from './ui/toasts';
+import { BrandMark, ThemeIcon } from './ui/icons';
 
 /** A page whose tab title is fixed ("Settings · TaskHub"); board pages name their board themselves. */
 function Titled({ title, children }: { title: string; children: React.ReactNode }) {
@@ -62,7 +63,7 @@ function Shell() {
   if (!user || isAuth) {
     return (
       <main className={`auth-shell ${isLanding ? 'landing-shell' : ''}`}>
-        <button className="icon-btn theme-toggle floating" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
+        <button className="icon-btn theme-toggle floating" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}><ThemeIcon dark={theme === 'dark'} /></button>
         {isInvite && !user ? <InvitePage /> : isLanding ? <LandingPage /> : path === '/forgot-password' ? <ForgotPage /> : path === '/reset-password' ? <ResetPage />
           : path === '/sso' ? <SsoPage /> : <AuthPage mode={path === '/signup' ? 'signup' : 'login'} />}
       </main>
@@ -88,7 +89,7 @@ function Shell() {
       <div className="app">
         <SkipLink onBoard={/^\/boards\/[^/]+$/.test(path)} />
         <header className="topbar">
-          <Link to="/" className="brand"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</Link>
+          <Link to="/" className="brand"><BrandMark /> TaskHub</Link>
           <nav aria-label="Main">
             {nav('/', 'Boards', path === '/' || path.startsWith('/boards'))}
             {nav('/my-tasks', 'My tasks', path === '/my-tasks')}
@@ -97,7 +98,7 @@ function Shell() {
           <div className="topbar-right">
             <button className="btn btn-ghost search-btn" onClick={() => setFinding(true)} aria-keyshortcuts="Control+K Meta+K">Search <kbd aria-hidden="true">Ctrl K</kbd></button>
             <InboxBell />
-            <button className="icon-btn" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>{theme === 'dark' ? '☀' : '☾'}</button>
+            <button className="icon-btn" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}><ThemeIcon dark={theme === 'dark'} /></button>
             <Avatar name={user.displayName} id={user.id} size={28} />
             <button className="btn btn-ghost" onClick={() => void api.logout().then(
               () => navigate('/login'),

@@ -8,6 +8,7 @@ import { MfaStep } from './MfaStep';
 import { safeNext } from './next';
 import { ProviderButtons, ssoErrorText, useAuthConfig } from './ProviderButtons';
 import { withTimeZoneFallback } from './timeZone';
+import { BrandMark } from '../ui/icons';
 
 /**
  * `?email=` prefills the address (an invitation's); `?next=` is where to go once signed in (a path on this site).
@@ -40,7 +41,7 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
   const err = (k: string) => errors[k] && <span className="field-error" role="alert">{errors[k]}</span>;
   return (
     <div className="auth-card">
-      <div className="brand big"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</div>
+      <div className="brand big"><BrandMark /> TaskHub</div>
       <h1>{mfaToken ? 'Two-factor sign-in' : ssoOnly ? 'Sign in' : mode === 'signup' ? 'Create your account' : 'Welcome back'}</h1>
       {mfaToken ? <MfaStep mfaToken={mfaToken} onRestart={() => { setMfaToken(null); setPassword(''); }} /> : !config ? <p className="muted center" role="status">Loading…</p> : ssoOnly ? <>
         {ssoError && <p className="field-error" role="alert">{ssoError}</p>}

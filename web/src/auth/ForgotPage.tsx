@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { api } from '../api/client';
 import { Link } from '../ui/router';
 import { fieldErrors } from './fieldErrors';
+import { BrandMark } from '../ui/icons';
 
 export function ForgotPage() {
   const [email, setEmail] = useState('');
@@ -17,7 +18,7 @@ export function ForgotPage() {
   };
   return (
     <div className="auth-card">
-      <div className="brand big"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</div>
+      <div className="brand big"><BrandMark /> TaskHub</div>
       <h1>Reset your password</h1>
       {sent
         ? <p role="status">If an account uses {email.trim()}, an email with a reset link is on its way. The link works once, for an hour.</p>

@@ -4,6 +4,7 @@ import { api } from '../api/client';
 import { Link, navigate, useQueryParam } from '../ui/router';
 import { useToasts } from '../ui/toasts';
 import { fieldErrors } from './fieldErrors';
+import { BrandMark } from '../ui/icons';
 
 export function ResetPage() {
   const token = useQueryParam('token') ?? '';
@@ -23,7 +24,7 @@ export function ResetPage() {
   };
   return (
     <div className="auth-card">
-      <div className="brand big"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</div>
+      <div className="brand big"><BrandMark /> TaskHub</div>
       <h1>Choose a new password</h1>
       <form className="form" onSubmit={submit} aria-label="Reset password">
         <label>New password<input type="password" value={password} onChange={e => setPassword(e.target.value)} required autoComplete="new-password" />

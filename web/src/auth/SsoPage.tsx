@@ -5,6 +5,7 @@ import { api, type LoginResult } from '../api/client';
 import { Link, navigate } from '../ui/router';
 import { fieldErrors } from './fieldErrors';
 import { MfaStep } from './MfaStep';
+import { BrandMark } from '../ui/icons';
 
 export function SsoPage() {
   const params = useRef(new URLSearchParams(location.search)).current;
@@ -30,7 +31,7 @@ export function SsoPage() {
   };
   return (
     <div className="auth-card">
-      <div className="brand big"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</div>
+      <div className="brand big"><BrandMark /> TaskHub</div>
       <h1>{link ? 'Link your account' : 'Signing you in…'}</h1>
       {mfaToken ? <MfaStep mfaToken={mfaToken} onRestart={() => navigate('/login')} />
         : link ? <form className="form" onSubmit={confirm} aria-label="Link account">

@@ -11,6 +11,8 @@ import { humanSize, timeAgo } from '../ui/format';
 import { useToasts } from '../ui/toasts';
 import type { NameOf } from './names';
 import { finished, progressed, started, uploadAdvice, type Upload } from './uploads';
+import { CloseIcon } from '../ui/icons';
+import { FileText, TriangleAlert } from 'lucide-react';
 
 const INLINE = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 const isImage = (a: Attachment) => INLINE.has(a.contentType);
@@ -133,7 +135,7 @@ export function AttachmentsSection({ files, role, canEdit, nameOf }: Props) {
               <progress max={100} value={u.percent ?? undefined} aria-label={`Uploading ${u.name}`}
                 aria-valuetext={u.phase === 'processing' ? 'Sent, saving…' : u.percent === null ? 'Uploading' : `${u.percent}%`} />
               <span className="small upload-pct" aria-hidden="true">{u.phase === 'processing' ? 'Saving…' : u.percent === null ? '' : `${u.percent}%`}</span>
-              <button type="button" className="icon-btn" aria-label={`Cancel uploading ${u.name}`} onClick={() => files.cancel(u.key)}>×</button>
+              <button type="button" className="icon-btn" aria-label={`Cancel uploading ${u.name}`} onClick={() => files.cancel(u.key)}><CloseIcon /></button>
             </li>
           ))}
         </ul>
@@ -144,7 +146,7 @@ export function AttachmentsSection({ files, role, canEdit, nameOf }: Props) {
           <ul className="attachment-list" aria-label="Files">
             {list.map(a => (
               <li key={a.id} data-attachment-id={a.id}>
-                {isImage(a) ? <Thumb a={a} onOpen={() => setPreview(p => (p?.id === a.id ? null : a))} /> : <span className="file-icon" aria-hidden="true">📄</span>}
+                {isImage(a) ? <Thumb a={a} onOpen={() => setPreview(p => (p?.id === a.id ? null : a))} /> : <span className="file-icon" aria-hidden="true"><FileText size={18} /></span>}
                 <div className="grow">
                   <div className="ellipsis attachment-name">{a.fileName}</div>
                   <div className="muted small">{humanSize(a.size)} · {a.uploaderId ? nameOf(a.uploaderId) ?? 'Someone' : 'a deleted user'} · <time dateTime={a.createdAt} title={new Date(a.createdAt).toLocaleString()}>{timeAgo(a.createdAt)}</time></div>
@@ -165,7 +167,7 @@ function Thumb({ a, onOpen }: { a: Attachment; onOpen: () => void }) {
   const { url, failed } = useImageUrl(a.id);
   return (
     <button type="button" className="thumb" onClick={onOpen} aria-label={`Preview ${a.fileName}`} disabled={!url}>
-      {url ? <img src={url} alt="" /> : <span aria-hidden="true">{failed ? '⚠' : '…'}</span>}
+      {url ? <img src={url} alt="" /> : <span aria-hidden="true">{failed ? <TriangleAlert size={16} /> : '…'}</span>}
     </button>
   );
 }

@@ -7,6 +7,7 @@ import type { BoardStore } from '../sync';
 import { Spinner } from '../ui/Spinner';
 import { useToasts } from '../ui/toasts';
 import { ordinal } from './model';
+import { CloseIcon } from '../ui/icons';
 
 const byPosition = (a: ChecklistItem, b: ChecklistItem) => ordinal(a.position, b.position) || ordinal(a.id, b.id);
 
@@ -63,7 +64,7 @@ export function Checklist({ taskId, store, canEdit }: { taskId: string; store: B
                 <button type="button" className="icon-btn" aria-label={`Move “${it.text}” up`} disabled={i === 0} onClick={() => move(i, -1)}>↑</button>
                 <button type="button" className="icon-btn" aria-label={`Move “${it.text}” down`} disabled={i === list.length - 1} onClick={() => move(i, 1)}>↓</button>
                 <button type="button" className="icon-btn" aria-label={`Delete “${it.text}”`}
-                  onClick={() => api.deleteChecklistItem(it.id).then(() => drop(it.id), fail(`Couldn't delete “${it.text}”`))}>×</button>
+                  onClick={() => api.deleteChecklistItem(it.id).then(() => drop(it.id), fail(`Couldn't delete “${it.text}”`))}><CloseIcon /></button>
               </>}
             </li>
           ))}

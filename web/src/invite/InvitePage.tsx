@@ -10,6 +10,7 @@ import { Link, navigate, useQueryParam } from '../ui/router';
 import { Spinner } from '../ui/Spinner';
 import { useTitle } from '../ui/title';
 import { useToasts } from '../ui/toasts';
+import { BrandMark } from '../ui/icons';
 
 export function InvitePage() {
   const token = useQueryParam('token') ?? '';
@@ -49,7 +50,7 @@ export function InvitePage() {
   const authLink = (mode: 'signup' | 'login') => `/${mode}?email=${encodeURIComponent(preview?.email ?? '')}&next=${encodeURIComponent(back)}`;
   return (
     <div className={user ? 'page narrow' : 'auth-card'}>
-      {!user && <div className="brand big"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</div>}
+      {!user && <div className="brand big"><BrandMark /> TaskHub</div>}
       <h1>Invitation</h1>
       {error ? <p className="field-error" role="alert">{error}</p> : !preview ? <Spinner label="Opening the invitation…" /> : (
         <div className="invite-card">

@@ -1,5 +1,6 @@
 // The page a visitor who is not signed in sees at "/": what TaskHub is, and the way in.
 import { Link } from '../ui/router';
+import { BrandMark } from '../ui/icons';
 
 const FEATURES: { title: string; text: string }[] = [
   { title: 'One board, live for everyone', text: 'Cards move, change and appear on every open screen as they happen — no reloads, no “who has the latest?”.' },
@@ -10,7 +11,7 @@ const FEATURES: { title: string; text: string }[] = [
 export function LandingPage() {
   return (
     <div className="landing">
-      <div className="brand big"><span className="brand-mark" aria-hidden="true">◆</span> TaskHub</div>
+      <div className="brand big"><BrandMark /> TaskHub</div>
       <h1>The task board your team keeps open all day</h1>
       <p className="landing-lead">Plan work in columns, see who is on it and what is due, and watch the board change live as your team works.</p>
       <div className="landing-actions">

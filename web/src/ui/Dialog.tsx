@@ -3,6 +3,7 @@
 // on close it goes back to the element that opened the dialog, or, when that is gone (a board card re-rendered or
 // deleted), to the card with the same data-task-id, else to its column.
 import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { CloseIcon } from './icons';
 
 /** Where the focus goes back to after a dialog opened from `opener` closes. */
 export function returnFocus(opener: Element | null, taskId: string | null, status: string | null) {
@@ -39,7 +40,7 @@ export function Dialog({ title, onClose, children, wide }: { title: string; onCl
     <dialog ref={ref} className={`dialog ${wide ? 'dialog-wide' : ''}`} aria-label={title} onMouseDown={e => { if (e.target === ref.current) onClose(); }}>
       <div className="dialog-head">
         <h2>{title}</h2>
-        <button className="icon-btn" aria-label="Close" onClick={onClose}>×</button>
+        <button className="icon-btn" aria-label="Close" onClick={onClose}><CloseIcon size={18} /></button>
       </div>
       <div className="dialog-body">{children}</div>
     </dialog>

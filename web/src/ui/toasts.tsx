@@ -1,6 +1,7 @@
 // Toasts (role="alert" for errors, role="status" otherwise) and a polite live region for announcements.
 import { createContext, useContext, useRef, useState, type ReactNode } from 'react';
 import { failure } from './errors';
+import { CloseIcon } from './icons';
 
 export interface Toast { id: number; text: string; kind: 'info' | 'error' | 'success'; action?: { label: string; run: () => void }; ms?: number }
 export interface ToastApi {
@@ -38,7 +39,7 @@ export function ToastProvider({ children }: { children: ReactNode }) {
           <div key={t.id} className={`toast toast-${t.kind}`} role={t.kind === 'error' ? 'alert' : 'status'}>
             <span>{t.text}</span>
             {t.action && <button className="btn btn-ghost" onClick={() => { t.action!.run(); apiRef.current.dismiss(t.id); }}>{t.action.label}</button>}
-            <button className="icon-btn" aria-label="Dismiss" onClick={() => apiRef.current.dismiss(t.id)}>×</button>
+            <button className="icon-btn" aria-label="Dismiss" onClick={() => apiRef.current.dismiss(t.id)}><CloseIcon /></button>
           </div>
         ))}
       </div>
