@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../api/types';
-import { NO_FILTERS, columnsOf, compareTasks, dueState, filterOf, neighbourStatus, placement, positionBetween, stepSlot, visibleRange } from './model';
+import { NO_FILTERS, columnsOf, compareTasks, dueState, filterOf, neighbourStatus, peopleOf, placement, positionBetween, PRIORITIES, PRIORITY_LABEL, slotAtY, stackLayout, stepSlot, visibleRows } from './model';
 import { task } from '../test/fixtures';
 
 
@@ -74,12 +74,46 @@ describe('board model', () => {
   });
 
   it('computes visible ranges and neighbours', () => {
-    expect(visibleRange(5000, 100, 0, 600, 2)).toEqual([0, 8]);
-    expect(visibleRange(5000, 100, 10000, 600, 2)).toEqual([98, 108]);
-    expect(visibleRange(3, 100, 0, 600)).toEqual([0, 3]);
+    const even = stackLayout(new Array(5000).fill(100));
+    expect(visibleRows(even.tops, even.total, 0, 600, 2)).toEqual([0, 8]);
+    expect(visibleRows(even.tops, even.total, 10000, 600, 2)).toEqual([98, 108]);
+    const three = stackLayout([100, 100, 100]);
+    expect(visibleRows(three.tops, three.total, 0, 600)).toEqual([0, 3]);
+    expect(visibleRows([], 0, 0, 600)).toEqual([0, 0]);
     expect(neighbourStatus('todo', 1)).toBe('in_progress');
     expect(neighbourStatus('todo', -1)).toBeNull();
     expect(neighbourStatus('done', 1)).toBeNull();
+  });
+
+  it('lays out rows of different heights: tall cards push the next ones down and windowing follows', () => {
+    const { tops, total } = stackLayout([100, 300, 100, 100]);
+    expect(tops).toEqual([0, 100, 400, 500]);
+    expect(total).toBe(600);
+    // a viewport over the tall row only shows it (no overscan), and the rows after it once scrolled past
+    expect(visibleRows(tops, total, 150, 200, 0)).toEqual([1, 2]);
+    expect(visibleRows(tops, total, 420, 100, 0)).toEqual([2, 4]);
+    // drop slots: above a row's middle goes before it, below after it
+    expect(slotAtY(tops, total, 10)).toBe(0);
+    expect(slotAtY(tops, total, 120)).toBe(1);
+    expect(slotAtY(tops, total, 240)).toBe(1); // still in the upper half of the 300 px card
+    expect(slotAtY(tops, total, 260)).toBe(2);
+    expect(slotAtY(tops, total, 590)).toBe(4);
+    expect(slotAtY(tops, total, 5000)).toBe(4);
+    expect(slotAtY([], 0, 50)).toBe(0);
+  });
+
+  it('shows one avatar naming both roles when the assignee is also the supervisor', () => {
+    const both = peopleOf({ assigneeId: 'u1', supervisorId: 'u1' }, 'Ada', 'Ada');
+    expect(both).toHaveLength(1);
+    expect(both[0].title).toBe('Assignee and supervisor: Ada');
+    expect(both[0].label).toBe('assigned to and supervised by Ada');
+    const two = peopleOf({ assigneeId: 'u1', supervisorId: 'u2' }, 'Ada', 'Bob');
+    expect(two.map(p => p.title)).toEqual(['Supervisor: Bob', 'Assignee: Ada']);
+    expect(peopleOf({ assigneeId: null, supervisorId: null }, null, null)).toEqual([]);
+  });
+
+  it('writes every priority capitalised', () => {
+    for (const p of PRIORITIES) expect(PRIORITY_LABEL[p]).toMatch(/^[A-Z][a-z]+$/);
   });
 
   it('filters by assignee, priority and deadline', () => {

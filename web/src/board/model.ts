@@ -1,9 +1,11 @@
-// Pure board maths: columns, ordering, deadlines, keyboard neighbours, windowing. Unit-tested (model.test.ts).
+// Pure board maths: columns, ordering, deadlines, keyboard neighbours, windowing (rows of any height). Unit-tested (model.test.ts).
 import type { Priority, Status, Task } from '../api/types';
 
 export const STATUSES: Status[] = ['todo', 'in_progress', 'done'];
 export const STATUS_LABEL: Record<Status, string> = { todo: 'To do', in_progress: 'In progress', done: 'Done' };
 export const PRIORITIES: Priority[] = ['urgent', 'high', 'medium', 'low'];
+/** A priority as people read it, the same in the menus, on the cards and in their labels. */
+export const PRIORITY_LABEL: Record<Priority, string> = { urgent: 'Urgent', high: 'High', medium: 'Medium', low: 'Low' };
 
 /** Groups the board's (unarchived) tasks into the three columns, each in its order (by position, ties by id). */
 export function columnsOf(tasks: Iterable<Task>, filter?: (t: Task) => boolean): Record<Status, Task[]> {
@@ -93,11 +95,50 @@ export function dueState(t: Pick<Task, 'dueAt' | 'status'>, now = Date.now()): '
   return 'later';
 }
 
-/** Which slice of a fixed-row-height list is visible (with overscan). */
-export function visibleRange(count: number, rowHeight: number, scrollTop: number, viewport: number, overscan = 6): [number, number] {
-  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
-  const last = Math.min(count, Math.ceil((scrollTop + viewport) / rowHeight) + overscan);
+/** Rows stacked one after another: each row's top and the total height. */
+export function stackLayout(heights: readonly number[]): { tops: number[]; total: number } {
+  const tops = new Array<number>(heights.length);
+  let y = 0;
+  for (let i = 0; i < heights.length; i++) { tops[i] = y; y += heights[i]; }
+  return { tops, total: y };
+}
+
+/** The first row whose bottom is below `y` (binary search over the tops; `count` when none). */
+function rowAt(tops: readonly number[], total: number, y: number): number {
+  let lo = 0, hi = tops.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    const bottom = mid + 1 < tops.length ? tops[mid + 1] : total;
+    if (bottom <= y) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+/** Which slice of a list of rows of any height (laid out by `stackLayout`) is visible, with overscan rows each side. */
+export function visibleRows(tops: readonly number[], total: number, scrollTop: number, viewport: number, overscan = 6): [number, number] {
+  const count = tops.length;
+  const first = Math.max(0, rowAt(tops, total, scrollTop) - overscan);
+  const last = Math.min(count, rowAt(tops, total, scrollTop + Math.max(0, viewport - 1)) + 1 + overscan);
   return [first, Math.max(first, last)];
+}
+
+/** The slot a point `y` (in the list's coordinates) falls in: before the first row whose middle is below it. */
+export function slotAtY(tops: readonly number[], total: number, y: number): number {
+  const i = rowAt(tops, total, y);
+  if (i >= tops.length) return tops.length;
+  const bottom = i + 1 < tops.length ? tops[i + 1] : total;
+  return y < (tops[i] + bottom) / 2 ? i : i + 1;
+}
+
+/** The avatars a card shows, supervisor first: one for a person who is both assignee and supervisor, saying both. */
+export function peopleOf(t: Pick<Task, 'assigneeId' | 'supervisorId'>, assignee: string | null, supervisor: string | null):
+  { role: 'both' | 'assignee' | 'supervisor'; id: string | null; name: string; title: string; label: string }[] {
+  if (assignee && t.assigneeId && t.assigneeId === t.supervisorId)
+    return [{ role: 'both', id: t.assigneeId, name: assignee, title: `Assignee and supervisor: ${assignee}`, label: `assigned to and supervised by ${assignee}` }];
+  const out: ReturnType<typeof peopleOf> = [];
+  if (supervisor) out.push({ role: 'supervisor', id: t.supervisorId ?? null, name: supervisor, title: `Supervisor: ${supervisor}`, label: `supervised by ${supervisor}` });
+  if (assignee) out.push({ role: 'assignee', id: t.assigneeId ?? null, name: assignee, title: `Assignee: ${assignee}`, label: `assigned to ${assignee}` });
+  return out;
 }
 
 /** Next column for keyboard moves. */
