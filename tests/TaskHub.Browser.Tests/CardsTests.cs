@@ -357,7 +357,7 @@ public sealed class CardsTests(ServerFixture server)
             await Assertions.Expect(card).ToHaveAttributeAsync("class", new System.Text.RegularExpressions.Regex("prio-high"));
             var escalatedAt = (await eva.GetTask(taskId))["escalatedAt"]!.GetValue<string>();
             var name = await marker.GetAttributeAsync("aria-label");
-            Assert.StartsWith("Escalated: TaskHub raised the priority to high on ", name);
+            Assert.StartsWith("Escalated: TaskHub raised the priority to High on ", name);
             Assert.StartsWith("Escalated automatically on ", await marker.GetAttributeAsync("title"));
             var shown = await page.EvaluateAsync<string>("at => new Date(at).toLocaleString(undefined, { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' })", escalatedAt);
             Assert.EndsWith(shown, name);

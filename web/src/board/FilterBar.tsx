@@ -1,5 +1,5 @@
 import type { Label, Member } from '../api/types';
-import { PRIORITIES, type Filters } from './model';
+import { PRIORITIES, PRIORITY_LABEL, type Filters } from './model';
 
 interface Props { filters: Filters; members: readonly Member[]; labels: readonly Label[]; onChange: (f: Filters) => void }
 
@@ -15,7 +15,7 @@ export function FilterBar({ filters, members, labels, onChange }: Props) {
       </label>
       <label>Priority
         <select value={filters.priority} onChange={set('priority')}>
-          <option value="">Any</option>{PRIORITIES.map(p => <option key={p} value={p}>{p}</option>)}
+          <option value="">Any</option>{PRIORITIES.map(p => <option key={p} value={p}>{PRIORITY_LABEL[p]}</option>)}
         </select>
       </label>
       <label>Label

@@ -15,7 +15,7 @@ import { VIEWER_TEXT, type BoardActions } from './actions';
 import { AttachmentsSection, useAttachments } from './Attachments';
 import { Checklist } from './Checklist';
 import { LabelChip } from './LabelChip';
-import { PRIORITIES, STATUSES, STATUS_LABEL } from './model';
+import { PRIORITIES, PRIORITY_LABEL, STATUSES, STATUS_LABEL } from './model';
 import type { NameOf } from './names';
 import { FIELDS, FIELD_WORDS, changedFields, formOf, merge, toTaskFields, type Conflict, type Field, type Form } from './taskForm';
 import { Timeline } from './Timeline';
@@ -194,7 +194,7 @@ export function TaskDialog({ board, task, store, members, canEdit, nameOf, actio
               <label>Status<select value={form.status} onChange={set('status')} disabled={!canEdit}>
                 {STATUSES.map(s => <option key={s} value={s}>{STATUS_LABEL[s]}</option>)}</select></label>
               <label>Priority<select value={form.priority} onChange={set('priority')} disabled={!canEdit}>
-                {PRIORITIES.map(p => <option key={p} value={p}>{p}</option>)}</select>{err('priority')}</label>
+                {PRIORITIES.map(p => <option key={p} value={p}>{PRIORITY_LABEL[p]}</option>)}</select>{err('priority')}</label>
             </div>
             {conflict('status')}{conflict('priority')}
             <label>Deadline (your local time)<input type="datetime-local" value={form.due} onChange={set('due')} disabled={!canEdit} />{err('dueAt')}</label>

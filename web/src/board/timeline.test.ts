@@ -15,7 +15,7 @@ describe('timeline', () => {
       .toEqual(['edited the description', 'assigned this to Bob']);
     expect(describeEvent(ev(1, 'TaskUpdated', [c('labelIds', '', 'L1')]), nameOf, label)).toEqual(['added the label “Bug”']);
     expect(describeEvent(ev(1, 'ChecklistItemChanged', [c('checked', null, 'Buy milk')]), nameOf, label)).toEqual(['ticked “Buy milk”']);
-    expect(describeEvent(ev(1, 'TaskUpdated', [c('priority', 'high', 'urgent')], null), nameOf, label)).toEqual(['escalated the priority to urgent']);
+    expect(describeEvent(ev(1, 'TaskUpdated', [c('priority', 'high', 'urgent')], null), nameOf, label)).toEqual(['escalated the priority to Urgent']);
     expect(describeEvent(ev(1, 'TaskUpdated', [c('archivedAt', null, '2026-01-01T00:00:00Z')]), nameOf, label)).toEqual(['archived this']);
     const due = describeEvent(ev(1, 'TaskUpdated', [c('dueAt', null, '2025-12-05T17:00:00Z')]), nameOf, label)[0];
     expect(due).toBe(`changed the deadline to ${fmtWhen('2025-12-05T17:00:00Z')}`);
@@ -31,7 +31,7 @@ describe('timeline', () => {
       ev(2, 'CommentAdded', [c('comment', null, 'hi')], 'u2', '2026-01-02T12:00:00Z'),
     ], [comment], nameOf, []);
     expect(items.map(i => (i.kind === 'comment' ? `comment:${i.comment.id}` : `${i.actor}${i.automatic ? ' (auto)' : ''} ${i.text}`))).toEqual([
-      'Alice created this task', 'comment:c1', 'TaskHub (auto) escalated the priority to urgent',
+      'Alice created this task', 'comment:c1', 'TaskHub (auto) escalated the priority to Urgent',
     ]);
   });
 });

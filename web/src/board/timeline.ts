@@ -1,7 +1,7 @@
 // The task's one timeline: its board events (changes, in words) and its comments, oldest first. Pure; unit-tested
 // (timeline.test.ts).
-import type { BoardEvent, Comment, Label, Status } from '../api/types';
-import { STATUS_LABEL } from './model';
+import type { BoardEvent, Comment, Label, Priority, Status } from '../api/types';
+import { PRIORITY_LABEL, STATUS_LABEL } from './model';
 import type { NameOf } from './names';
 
 /** "Fri 5 Dec, 17:00" in the browser's time zone. */
@@ -29,7 +29,7 @@ export function describeEvent(e: BoardEvent, nameOf: NameOf, labelName: (id: str
       case 'description': out.push(c.to ? (c.from ? 'edited the description' : 'added a description') : 'removed the description'); break;
       case 'status': out.push(`moved this to ${STATUS_LABEL[c.to as Status] ?? c.to}`); break;
       case 'position': if (!statusChanged) out.push(`moved this within ${e.task ? STATUS_LABEL[e.task.status] : 'its column'}`); break;
-      case 'priority': out.push(`${auto ? 'escalated' : 'changed'} the priority to ${c.to}`); break;
+      case 'priority': out.push(`${auto ? 'escalated' : 'changed'} the priority to ${PRIORITY_LABEL[c.to as Priority] ?? c.to}`); break;
       case 'dueAt': out.push(c.to ? `changed the deadline to ${fmtWhen(c.to)}` : 'removed the deadline'); break;
       case 'assigneeId': out.push(c.to ? `assigned this to ${nameOf(c.to)}` : 'unassigned this'); break;
       case 'supervisorId': out.push(c.to ? `made ${nameOf(c.to)} the supervisor` : 'removed the supervisor'); break;

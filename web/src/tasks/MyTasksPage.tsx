@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'react';
 import { api } from '../api/client';
 import type { Task } from '../api/types';
-import { STATUS_LABEL, dueState } from '../board/model';
+import { PRIORITY_LABEL, STATUS_LABEL, dueState } from '../board/model';
 import { fullDate, relativeDay } from '../ui/format';
 import { Link } from '../ui/router';
 import { Spinner } from '../ui/Spinner';
@@ -29,7 +29,7 @@ export function MyTasksPage() {
             return (
               <li key={t.id}>
                 <Link to={`/boards/${t.boardId}?task=${t.id}`} className="task-row">
-                  <span className={`prio-dot prio-${t.priority}`} aria-label={`${t.priority} priority`} />
+                  <span className={`prio-dot prio-${t.priority}`} role="img" aria-label={`${PRIORITY_LABEL[t.priority]} priority`} title={`${PRIORITY_LABEL[t.priority]} priority`} />
                   <span className="grow">{t.title}</span>
                   <span className="muted small">{boards.get(t.boardId) ?? ''}</span>
                   <span className="status-pill">{STATUS_LABEL[t.status]}</span>
