@@ -115,6 +115,7 @@ export function startTouchDrag(e: PointerEvent, id: string, card: HTMLElement, o
     Object.assign(ghost.style, { width: `${r.width}px`, height: `${r.height}px`, left: `${x - dx}px`, top: `${y - dy}px` });
     document.body.appendChild(ghost);
     card.classList.add('lifted');
+    document.documentElement.classList.add('touch-dragging'); // no scroll snapping while the board scrolls under the card
     navigator.vibrate?.(10);
     hover();
     frame = requestAnimationFrame(autoScroll);
@@ -141,6 +142,7 @@ export function startTouchDrag(e: PointerEvent, id: string, card: HTMLElement, o
     if (over) targets.get(over)?.hover(null);
     ghost?.remove();
     card.classList.remove('lifted');
+    document.documentElement.classList.remove('touch-dragging');
     if (dragged && lifted) {
       const s = columnAt();
       if (s) targets.get(s)?.drop(id, y);
