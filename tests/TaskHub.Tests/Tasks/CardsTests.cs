@@ -55,6 +55,29 @@ public abstract class CardsTests(TaskHubApplication app)
     }
 
     [Fact]
+    public async Task AMoveBelowACardThatSharesItsPositionWithTheNextLandsBetweenThem()
+    {
+        // a status change by PATCH keeps the card's position: two cards each created alone in To do ("V") and
+        // patched to In progress share one key, told apart by id only
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var x = Id(await ada.CreateTaskAsync(board, new { title = "x" }));
+        await ada.Client.PatchAsJsonAsync($"/api/tasks/{x}", new { status = "in_progress" });
+        var y = Id(await ada.CreateTaskAsync(board, new { title = "y" }));
+        await ada.Client.PatchAsJsonAsync($"/api/tasks/{y}", new { status = "in_progress" });
+        var column = (await ada.Client.GetJson($"/api/boards/{board}/tasks?status=in_progress")).EnumerateArray().ToList();
+        Assert.Equal(column[0].GetProperty("position").GetString(), column[1].GetProperty("position").GetString());
+        var (upper, lower) = (column[0].GetProperty("title").GetString()!, column[1].GetProperty("title").GetString()!);
+        var m = Id(await ada.CreateTaskAsync(board, new { title = "m" }));
+
+        await (await MoveAsync(ada, m, "in_progress", Id(column[0]))).Json(HttpStatusCode.OK);
+
+        Assert.Equal([upper, "m", lower], await ColumnAsync(ada, board, "in_progress"));
+        var positions = (await ada.Client.GetJson($"/api/boards/{board}/tasks?status=in_progress")).EnumerateArray().Select(t => t.GetProperty("position").GetString()).ToList();
+        Assert.Equal(positions.Count, positions.Distinct().Count()); // the column was re-spread: no ties left
+    }
+
+    [Fact]
     public async Task CardsDroppedIntoOneSlotAtTheSameMomentAllLandInOneOrderForEveryone()
     {
         var ada = await app.SignUpAsync();

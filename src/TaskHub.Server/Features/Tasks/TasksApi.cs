@@ -230,9 +230,11 @@ public static class TasksApi
                     .Select(t => t.Position).SingleOrDefaultAsync(ct);
                 if (previous is null) return FieldErrors.Single("afterId", "Must be a task in that column of this board.");
             }
+            // the next card may share the previous one's key (a status change by PATCH keeps the card's position):
+            // then no key fits between them and the column is re-spread below (next == previous)
             var next = await db.Tasks
                 .Where(t => t.BoardId == task.BoardId && t.Status == status && t.ArchivedAt == null && t.Id != task.Id
-                            && (previous == null || string.Compare(t.Position, previous) > 0))
+                            && (previous == null || (t.Id != request.AfterId && string.Compare(t.Position, previous) >= 0)))
                 .OrderBy(t => t.Position).ThenBy(t => t.Id).Select(t => t.Position).FirstOrDefaultAsync(ct);
             var before = TaskChanges.Snapshot(task);
             TaskChanges.SetStatus(task, status, write.Now);
