@@ -25,71 +25,19 @@ public sealed class AccessibilityTests(ServerFixture server)
     [InlineData("dark")]
     public async Task Every_main_page_passes_axe(string theme)
     {
-        using var owner = await server.Api().RegisterAndLogin("Axel Axe");
-        using var other = await server.Api().RegisterAndLogin("Vera Viewer");
-        var boardId = await owner.CreateBoard("Accessible board");
-        await owner.AddMember(boardId, other.Email, "member");
-        var soon = (await owner.CreateTask(boardId, "Due soon", "high"))["id"]!.GetValue<string>();
-        var late = (await owner.CreateTask(boardId, "Overdue", "urgent"))["id"]!.GetValue<string>();
-        await owner.CreateTask(boardId, "No date", "low");
-        await owner.PatchTask(soon, new { dueAt = DateTime.UtcNow.AddHours(20), assigneeId = owner.UserId, supervisorId = other.UserId });
-        await owner.PatchTask(late, new { dueAt = DateTime.UtcNow.AddDays(-1), assigneeId = other.UserId, status = "in_progress" });
-
+        using var seed = await MainPages.SeedAsync(server);
         var scheme = theme == "dark" ? ColorScheme.Dark : ColorScheme.Light;
         var ctx = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = 1280, Height = 800 }, ColorScheme = scheme });
-        var otherCtx = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl, ColorScheme = scheme });
         var page = await ctx.NewPageAsync();
         page.SetDefaultTimeout(15_000);
         var found = new List<string>();
+        var scanned = new List<string>();
         try
         {
-            await page.GotoAsync("/");
-            await Scan(page, $"landing-{theme}", found, server.ScreenshotDir);
-            await page.GotoAsync("/signup");
-            await Assertions.Expect(page.GetByLabel("Name")).ToBeVisibleAsync(Visible);
-            await Scan(page, $"signup-{theme}", found, server.ScreenshotDir);
-            await page.GotoAsync("/login");
-            await Assertions.Expect(page.GetByLabel("Email")).ToBeVisibleAsync(Visible);
-            await Scan(page, $"login-{theme}", found, server.ScreenshotDir);
-
-            await page.GetByLabel("Email").FillAsync(owner.Email);
-            await page.GetByLabel("Password").FillAsync(ApiClient.Password);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
-            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Accessible board" })).ToBeVisibleAsync(Visible);
-            await Scan(page, $"boards-{theme}", found, server.ScreenshotDir);
-
-            // someone else on the board, so the presence avatars show
-            var otherPage = await otherCtx.NewPageAsync();
-            await otherPage.GotoAsync("/login");
-            await otherPage.GetByLabel("Email").FillAsync(other.Email);
-            await otherPage.GetByLabel("Password").FillAsync(ApiClient.Password);
-            await otherPage.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
-            await Assertions.Expect(otherPage.GetByRole(AriaRole.Link, new() { Name = "Accessible board" })).ToBeVisibleAsync(Visible);
-            await otherPage.GotoAsync($"/boards/{boardId}");
-
-            await page.GotoAsync($"/boards/{boardId}");
-            await Assertions.Expect(page.Locator(".card", new() { HasText = "Overdue" })).ToBeVisibleAsync(Visible);
-            await Assertions.Expect(page.Locator(".presence .avatar")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
-            await Scan(page, $"board-{theme}", found, server.ScreenshotDir);
-
-            await page.Locator(".card", new() { HasText = "Due soon" }).ClickAsync();
-            await Assertions.Expect(page.GetByRole(AriaRole.Dialog)).ToBeVisibleAsync(Visible);
-            await Scan(page, $"task-dialog-{theme}", found, server.ScreenshotDir);
-            await page.Keyboard.PressAsync("Escape");
-
-            await page.GotoAsync($"/boards/{boardId}/reports");
-            await Assertions.Expect(page.GetByText("Completion rate")).ToBeVisibleAsync(Visible);
-            await Scan(page, $"reports-{theme}", found, server.ScreenshotDir);
-
-            await page.GotoAsync("/my-tasks");
-            await Assertions.Expect(page.GetByText("Due soon")).ToBeVisibleAsync(Visible);
-            await Scan(page, $"my-tasks-{theme}", found, server.ScreenshotDir);
-
-            await page.GotoAsync("/settings");
-            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Save profile" })).ToBeVisibleAsync(Visible);
-            await Scan(page, $"settings-{theme}", found, server.ScreenshotDir);
+            await MainPages.WalkAsync(server, page, seed, scheme, async name => { scanned.Add(name); await Scan(page, $"{name}-{theme}", found, server.ScreenshotDir); });
         }
-        finally { await ctx.CloseAsync(); await otherCtx.CloseAsync(); }
+        finally { await ctx.CloseAsync(); }
+        Assert.Equal(MainPages.Names, scanned);
 
         var report = Path.Combine(server.RepoRoot, "artifacts", $"axe-{theme}.txt");
         await File.WriteAllLinesAsync(report, found);
