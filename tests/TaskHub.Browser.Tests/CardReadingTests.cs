@@ -100,6 +100,10 @@ public sealed class CardReadingTests(ServerFixture server)
             }
             await body.EvaluateAsync("e => { e.scrollTop = e.scrollHeight; }");
             await Assertions.Expect(page.Locator(".card", new() { HasText = "Card 119" })).ToBeInViewportAsync();
+            // near the bottom the cards are as tall as their titles: Card 117's long title, Card 118's short one
+            var tall = (await page.Locator(".card", new() { HasText = "Card 117" }).BoundingBoxAsync())!;
+            var small = (await page.Locator(".card", new() { HasText = "Card 118" }).BoundingBoxAsync())!;
+            Assert.True(tall.Height > small.Height + 20, $"Card 117 is {tall.Height} px, Card 118 {small.Height} px");
             var tops = await page.Locator(".column[data-status=todo] .card-slot").EvaluateAllAsync<double[][]>(
                 "els => els.map(e => [e.getBoundingClientRect().top, e.getBoundingClientRect().bottom]).sort((a, b) => a[0] - b[0])");
             for (var i = 1; i < tops.Length; i++)
