@@ -43,7 +43,10 @@ public sealed class CardReadingTests(ServerFixture server)
             var longBox = (await card("a long title").BoundingBoxAsync())!;
             var belowBox = (await card("Below the long one").BoundingBoxAsync())!;
             var shortBox = (await card("Short one").BoundingBoxAsync())!;
-            Assert.True(longBox.Height > shortBox.Height + 20, $"the long card is {longBox.Height} px, the short one {shortBox.Height} px");
+            var longTitle = (await card("a long title").Locator(".card-title").BoundingBoxAsync())!;
+            var shortTitle = (await card("Short one").Locator(".card-title").BoundingBoxAsync())!;
+            Assert.True(longTitle.Height > 2.5 * shortTitle.Height, $"the long title shows {longTitle.Height} px, one line is {shortTitle.Height} px: not all of its lines");
+            Assert.True(longBox.Height > shortBox.Height, $"the long card is {longBox.Height} px, the short one {shortBox.Height} px");
             Assert.True(belowBox.Y >= longBox.Y + longBox.Height, $"the next card (top {belowBox.Y}) overlaps the long one (bottom {longBox.Y + longBox.Height})");
             var title = card("a long title").Locator(".card-title");
             Assert.True(await title.EvaluateAsync<bool>("e => e.scrollHeight <= e.clientHeight + 1"), "the long title is cut off");
@@ -101,9 +104,9 @@ public sealed class CardReadingTests(ServerFixture server)
             await body.EvaluateAsync("e => { e.scrollTop = e.scrollHeight; }");
             await Assertions.Expect(page.Locator(".card", new() { HasText = "Card 119" })).ToBeInViewportAsync();
             // near the bottom the cards are as tall as their titles: Card 117's long title, Card 118's short one
-            var tall = (await page.Locator(".card", new() { HasText = "Card 117" }).BoundingBoxAsync())!;
-            var small = (await page.Locator(".card", new() { HasText = "Card 118" }).BoundingBoxAsync())!;
-            Assert.True(tall.Height > small.Height + 20, $"Card 117 is {tall.Height} px, Card 118 {small.Height} px");
+            var tall = (await page.Locator(".card", new() { HasText = "Card 117" }).Locator(".card-title").BoundingBoxAsync())!;
+            var small = (await page.Locator(".card", new() { HasText = "Card 118" }).Locator(".card-title").BoundingBoxAsync())!;
+            Assert.True(tall.Height > 2.5 * small.Height, $"Card 117's title shows {tall.Height} px, Card 118's {small.Height} px");
             var tops = await page.Locator(".column[data-status=todo] .card-slot").EvaluateAllAsync<double[][]>(
                 "els => els.map(e => [e.getBoundingClientRect().top, e.getBoundingClientRect().bottom]).sort((a, b) => a[0] - b[0])");
             for (var i = 1; i < tops.Length; i++)

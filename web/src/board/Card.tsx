@@ -68,14 +68,14 @@ export const Card = memo(function Card({ task, flash, assignee, supervisor, labe
         <span className={`prio prio-${task.priority}`}><span className="prio-bar" aria-hidden="true" />{PRIORITY_LABEL[task.priority]}</span>
         {task.escalatedAt && <span className="chip escalated" data-testid="escalated" role="img"
           aria-label={`Escalated: TaskHub raised the priority to ${PRIORITY_LABEL[task.priority]} on ${fullDate(task.escalatedAt)}`}
-          title={`Escalated automatically on ${fullDate(task.escalatedAt)} as the deadline neared`}><TrendingUp size={12} aria-hidden="true" /> Escalated</span>}
+          title={`Escalated automatically on ${fullDate(task.escalatedAt)} as the deadline neared`}><TrendingUp size={12} aria-hidden="true" />Escalated</span>}
         {task.dueAt && <time className={`chip due-${due}`} dateTime={task.dueAt} title={`Due ${fullDate(task.dueAt)}`} data-testid="due">{due === 'overdue' ? 'Overdue · ' : ''}{relativeDay(task.dueAt)}</time>}
         {total > 0 && <span className={`chip checklist-progress ${done === total ? 'complete' : ''}`} data-testid="checklist-progress"
-          role="img" aria-label={`Checklist: ${done} of ${total} done`} title={`Checklist: ${done} of ${total} done`}><ListChecks size={12} aria-hidden="true" /> {done}/{total}</span>}
+          role="img" aria-label={`Checklist: ${done} of ${total} done`} title={`Checklist: ${done} of ${total} done`}><ListChecks size={12} aria-hidden="true" />{done}/{total}</span>}
         {task.commentCount > 0 && <span className="chip comment-count" data-testid="comment-count"
-          role="img" aria-label={`${task.commentCount} comment${task.commentCount === 1 ? '' : 's'}`} title={`${task.commentCount} comments`}><MessageSquare size={12} aria-hidden="true" /> {task.commentCount}</span>}
+          role="img" aria-label={`${task.commentCount} comment${task.commentCount === 1 ? '' : 's'}`} title={`${task.commentCount} comments`}><MessageSquare size={12} aria-hidden="true" />{task.commentCount}</span>}
         {task.attachmentCount > 0 && <span className="chip attachment-count" data-testid="attachment-count"
-          role="img" aria-label={`${task.attachmentCount} file${task.attachmentCount === 1 ? '' : 's'}`} title={`${task.attachmentCount} files`}><Paperclip size={12} aria-hidden="true" /> {task.attachmentCount}</span>}
+          role="img" aria-label={`${task.attachmentCount} file${task.attachmentCount === 1 ? '' : 's'}`} title={`${task.attachmentCount} files`}><Paperclip size={12} aria-hidden="true" />{task.attachmentCount}</span>}
         <span className="card-people">
           {people.map(p => <Avatar key={p.role} name={p.name} id={p.id} size={p.role === 'supervisor' ? 20 : 22} title={p.title} />)}
         </span>
