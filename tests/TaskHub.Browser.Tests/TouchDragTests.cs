@@ -70,4 +70,49 @@ public sealed class TouchDragTests(ServerFixture server)
         }
         finally { await ctx.CloseAsync(); }
     }
+
+    [Fact]
+    public async Task On_a_phone_a_touch_drag_reorders_a_column()
+    {
+        using var api = await server.Api().RegisterAndLogin("Tom Touch");
+        var boardId = await api.CreateBoard("Touch order");
+        foreach (var t in new[] { "Alpha", "Bravo", "Charlie" }) await api.CreateTask(boardId, t);
+
+        var ctx = await server.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true, DeviceScaleFactor = 2,
+        });
+        var page = await ctx.NewPageAsync();
+        page.SetDefaultTimeout(15_000);
+        try
+        {
+            await page.GotoAsync("/login");
+            await page.GetByLabel("Email").FillAsync(api.Email);
+            await page.GetByLabel("Password").FillAsync(ApiClient.Password);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Touch order" })).ToBeVisibleAsync(Visible);
+            await page.GotoAsync($"/boards/{boardId}");
+            var titles = page.Locator(".column[data-status=todo] .card .card-title");
+            await Assertions.Expect(titles).ToHaveTextAsync(["Alpha", "Bravo", "Charlie"], new() { Timeout = 15_000 });
+            var from = (await page.Locator(".card", new() { HasText = "Charlie" }).BoundingBoxAsync())!;
+            var to = (await page.Locator(".card", new() { HasText = "Alpha" }).BoundingBoxAsync())!;
+
+            var cdp = await ctx.NewCDPSessionAsync(page);
+            var x = from.X + from.Width / 2;
+            await Touch(cdp, "touchStart", x, from.Y + from.Height / 2);
+            await Task.Delay(500);
+            for (var i = 1; i <= 6; i++) await Touch(cdp, "touchMove", x, from.Y + from.Height / 2 + (to.Y + 10 - (from.Y + from.Height / 2)) * i / 6);
+            await Touch(cdp, "touchEnd", x, to.Y + 10);
+
+            await Assertions.Expect(titles).ToHaveTextAsync(["Charlie", "Alpha", "Bravo"]);
+            for (var i = 0; i < 100; i++)
+            {
+                var order = (await api.Tasks(boardId)).Select(t => t!["title"]!.GetValue<string>()).ToList();
+                if (order.SequenceEqual(["Charlie", "Alpha", "Bravo"])) return;
+                await Task.Delay(100);
+            }
+            Assert.Fail("the server does not have Charlie at the top");
+        }
+        finally { await ctx.CloseAsync(); }
+    }
 }

@@ -1,7 +1,7 @@
 // A task card: draggable (mouse: HTML5 drag-and-drop; touch and pen: touchDrag.ts), keyboard-operable (←/→ move to the next column, ↑/↓ move within the column,
 // Enter/Space opens, Delete/Backspace deletes). Shows its labels, checklist progress and comment count, and
 // "Escalated" while the priority is the one the system raised (escalatedAt; a person setting it clears it).
-import { memo, useEffect, useRef, type KeyboardEvent } from 'react';
+import { memo, useRef, type KeyboardEvent } from 'react';
 import { CircleCheck, ListChecks, MessageSquare, Paperclip, TrendingUp } from 'lucide-react';
 import type { Label, Status, Task } from '../api/types';
 import { Avatar } from '../ui/Avatar';
@@ -31,8 +31,8 @@ export const Card = memo(function Card({ task, flash, assignee, supervisor, labe
   const due = dueState(task);
   const isDone = task.status === 'done';
   const people = peopleOf(task, assignee, supervisor);
+  // a touch drag outlives the card's element (the column may window it away while scrolling): it ends with the finger
   const cancelTouch = useRef<(() => void) | null>(null);
-  useEffect(() => () => cancelTouch.current?.(), []);
   const onKey = (e: KeyboardEvent) => {
     if (e.key === 'ArrowLeft' || e.key === 'ArrowRight') {
       e.preventDefault();

@@ -87,7 +87,7 @@ export function startTouchDrag(e: PointerEvent, id: string, card: HTMLElement, o
     if (s) targets.get(s)?.hover(y);
   };
   const autoScroll = () => {
-    const board = card.closest('.columns') as HTMLElement | null;
+    const board = (card.closest('.columns') ?? document.querySelector('.columns')) as HTMLElement | null;
     if (board) {
       const r = board.getBoundingClientRect();
       const v = edgeSpeed(x, r.left, r.right);
