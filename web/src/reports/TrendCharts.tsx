@@ -35,7 +35,7 @@ function readColors(): ChartColors {
   const v = (name: string, fallback: string) => css.getPropertyValue(name).trim() || fallback;
   return {
     text: v('--text', '#1b1b1f'), muted: v('--muted', '#6b6b76'), grid: v('--border', '#e3e3e8'), surface: v('--surface', '#ffffff'),
-    scope: v('--muted', '#6b6b76'), done: v('--green', '#2f9e6e'), created: v('--accent', '#5e6ad2'), completed: v('--green', '#2f9e6e'),
+    scope: v('--muted', '#6b6b76'), done: v('--green', '#2f9e6e'), created: v('--accent', '#5e6ad2'), completed: v('--amber', '#975a16'),
     bar: v('--accent', '#5e6ad2'), overdue: v('--danger', '#c0263a'),
   };
 }
@@ -43,7 +43,7 @@ function readColors(): ChartColors {
 /** Paper is white whatever the theme: the light theme's colours (see the print styles in reports.css). */
 const PRINT_COLORS: ChartColors = {
   text: '#000000', muted: '#44444c', grid: '#cfcfd6', surface: '#ffffff',
-  scope: '#44444c', done: '#2f9e6e', created: '#5e6ad2', completed: '#2f9e6e', bar: '#5e6ad2', overdue: '#c0263a',
+  scope: '#44444c', done: '#2f9e6e', created: '#5e6ad2', completed: '#975a16', bar: '#5e6ad2', overdue: '#c0263a',
 };
 
 /** The theme's chart colours, read again whenever the theme changes (the toggle or the system setting), and the
