@@ -108,6 +108,14 @@ public sealed class ReportsTests(ServerFixture server)
             await Assertions.Expect(burnup.GetByRole(AriaRole.Button, new() { Name = "Download CSV: Burn-up and throughput" })).ToBeHiddenAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Group, new() { Name = "Trend range" })).ToBeHiddenAsync();
             await Assertions.Expect(canvas).ToBeVisibleAsync();
+
+            // the dark theme redraws with its own colours: the overdue bars in its --danger (#ff6b78)
+            await page.EmulateMediaAsync(new() { Media = Media.Screen, ColorScheme = ColorScheme.Dark });
+            var dark = 0;
+            for (var i = 0; i < 50 && dark <= 100; i++, await page.WaitForTimeoutAsync(100))
+                dark = await page.EvaluateAsync<int>($"({CountColour})([document.querySelector('#overdue-canvas'), [255, 107, 120]])");
+            Assert.True(dark > 100, $"the overdue bars were not redrawn in the dark theme's colour ({dark} pixels)");
+            await page.ScreenshotAsync(new() { Path = Path.Combine(server.ScreenshotDir, "reports-trends-dark.png"), FullPage = true });
         }
         finally { await ctx.CloseAsync(); }
     }
