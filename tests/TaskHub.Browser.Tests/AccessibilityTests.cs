@@ -79,6 +79,8 @@ public sealed class AccessibilityTests(ServerFixture server)
 
             await page.GotoAsync($"/boards/{boardId}/reports");
             await Assertions.Expect(page.GetByText("Completion rate")).ToBeVisibleAsync(Visible);
+            // the trend charts (a chunk loaded afterwards) are part of the page that is scanned
+            await Assertions.Expect(page.Locator("#overdue-canvas")).ToBeVisibleAsync(Visible);
             await Scan(page, $"reports-{theme}", found, server.ScreenshotDir);
 
             await page.GotoAsync("/my-tasks");
