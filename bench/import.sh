@@ -2,7 +2,7 @@
 # Trello import benchmark: a generated Trello board export (BENCH_IMPORT_CARDS cards, default 1,000, each with a
 # label, a 3-item checklist and 2 comments) imported through POST /api/imports/trello into one published replica,
 # embedded (SQLite) and on MariaDB, BENCH_IMPORT_REPS times each (default 3). Prints each time and the median;
-# the issue's target is < 10 s for 1,000 cards. Loopback only; stops the replicas it started (by PID).
+# the issue's target is < 10 s for 1,000 cards. Embedded also with the SQLite write queue off (BENCH_IMPORT_QUEUE_OFF=0 skips it). Loopback only; stops the replicas it started (by PID).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -73,6 +73,12 @@ run_mode() { # run_mode <name> <env assignments...>
 : > "$OUT/table.md"
 rm -f "$OUT/import.db"*
 run_mode sqlite ConnectionStrings__Sqlite="Data Source=$OUT/import.db"
+# The same embedded import without the SQLite write queue (Database:SqliteWriteQueue), for the same-run comparison.
+if [ "${BENCH_IMPORT_QUEUE_OFF:-1}" = 1 ]; then
+  rm -f "$OUT/import.db"*
+  run_mode "sqlite, write queue off" ConnectionStrings__Sqlite="Data Source=$OUT/import.db" Database__SqliteWriteQueue=false
+  rm -f "$OUT/import.db"*
+fi
 mysql -h127.0.0.1 -utaskhub -ptaskhub -e "DROP DATABASE IF EXISTS \`$DB\`; CREATE DATABASE \`$DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 (cd "$APP" && ConnectionStrings__MySql="Server=127.0.0.1;Port=3306;Database=$DB;User ID=taskhub;Password=taskhub" Jwt__SigningKey=import-bench-signing-key-0123456789abcdef \
   ASPNETCORE_ENVIRONMENT=Production dotnet TaskHub.Server.dll migrate >"$OUT/migrate.log" 2>&1)

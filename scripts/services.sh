@@ -64,7 +64,8 @@ adopt_orphan() { # adopt_orphan <name> <port> <script path under tools/services>
   local name=$1 port=$2 script=$3 pid
   [ -f "$RUN_DIR/$name.pid" ] && return 0
   command -v ss >/dev/null || return 0
-  pid=$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -oE 'pid=[0-9]+' | head -1 | cut -d= -f2)
+  # (nothing listening is the usual case: grep then fails, which must not end the script under pipefail)
+  pid=$(ss -ltnpH "sport = :$port" 2>/dev/null | grep -oE 'pid=[0-9]+' | sed -n '1s/pid=//p' || true)
   [ -n "$pid" ] || return 0
   if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF "$script"; then
     log "adopting $name (PID $pid), started by an earlier run of this script"

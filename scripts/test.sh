@@ -18,6 +18,11 @@ for setup in scripts/setup/*.sh; do
   bash "$setup" || { echo "setup step $setup failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 done
 
+# A forced reinstall (TASKHUB_FORCE_INSTALL=1, as .ci/run sets) is for the install steps above, once. Tests
+# that start the local cluster call scripts/services.sh again; forced, that would restart maildev, dynalite and
+# s3rver under the running tests (losing maildev's mails mid-suite).
+unset TASKHUB_FORCE_INSTALL
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet restore TaskHub.sln --nologo -v q || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 dotnet build TaskHub.sln --no-restore --nologo -v q -c Release || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }

@@ -14,7 +14,8 @@ if dpkg -s kubernetes-client >/dev/null 2>&1 || ! command -v kubectl >/dev/null 
 else
   echo "kubectl from another package is on PATH ($(command -v kubectl)): using it"
 fi
-kubectl version --client 2>/dev/null | head -n 1
+# sed reads all of it: `head` would close the pipe early, and under pipefail kubectl's SIGPIPE failed this step.
+kubectl version --client 2>/dev/null | sed -n 1p
 npm_ci deploy/aws node_modules/.bin/cdk node_modules/.bin/tsc node_modules/aws-cdk-lib/package.json
 npm_ci tools/k8s node_modules/kubernetes-models/package.json node_modules/yaml/package.json
 echo "AWS CDK and Kubernetes check tools ready"

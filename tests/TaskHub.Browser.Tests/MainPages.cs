@@ -83,6 +83,8 @@ public static class MainPages
 
             await page.GotoAsync($"/boards/{seed.BoardId}/reports");
             await Assertions.Expect(page.GetByText("Completion rate")).ToBeVisibleAsync(Visible);
+            // the trend charts (a chunk loaded afterwards) are part of the page that is scanned
+            await Assertions.Expect(page.Locator("#overdue-canvas")).ToBeVisibleAsync(Visible);
             await atPage("reports");
 
             await page.GotoAsync("/my-tasks");

@@ -71,6 +71,7 @@ public sealed class AuthorizationMatrixTests(SqliteApplication app) : IClassFixt
         ["GET /api/tasks/{taskId}/activity"] = [200, 200, 200, 200, 404, 401, 401, 401],
         ["GET /api/boards/{boardId}/events"] = [200, 200, 200, 200, 404, 401, 401, 401],
         ["GET /api/boards/{boardId}/reports"] = [200, 200, 200, 200, 404, 401, 401, 401],
+        ["GET /api/boards/{boardId}/reports/trends"] = [200, 200, 200, 200, 404, 401, 401, 401],
         ["POST /api/tasks/{taskId}/move"] = [200, 200, 200, 403, 404, 401, 401, 401],
         ["POST /api/tasks/{taskId}/archive"] = [200, 200, 200, 403, 404, 401, 401, 401],
         ["POST /api/tasks/{taskId}/unarchive"] = [200, 200, 200, 403, 404, 401, 401, 401],

@@ -273,6 +273,7 @@ export const api = {
   calendar: () => get('/api/me/calendar', '/api/me/calendar'),
   resetCalendar: () => send('post', '/api/me/calendar/reset', '/api/me/calendar/reset'),
   report: (boardId: string, period: string, date: string) => get('/api/boards/{boardId}/reports', `/api/boards/${boardId}/reports?period=${period}&date=${date}`),
+  trends: (boardId: string, range: string, date: string) => get('/api/boards/{boardId}/reports/trends', `/api/boards/${boardId}/reports/trends?range=${range}&date=${date}`),
 };
 
 /** The fields the server accepts on a task write (unknown fields are rejected). */

@@ -36,6 +36,9 @@ export type Notification = Wire<Schemas['NotificationDto']>;
 export type NotificationLevel = NonNullable<Schemas['NotificationLevel']>;
 export type BoardNotificationSettings = Wire<Schemas['BoardNotificationSettingsDto']>;
 export type Report = Wire<Schemas['ProgressReport']>;
+/** A board's trends (GET /api/boards/{id}/reports/trends): burn-up per week/month, cycle times, overdue per assignee. */
+export type Trends = Wire<Schemas['TrendReport']>;
+export type TrendRange = '8w' | '6m';
 export type Change = Schemas['FieldChange'];
 /** A comment: `bodyHtml` is rendered (and sanitised) by the server. */
 export type Comment = Wire<Schemas['CommentDto']>;

@@ -1,5 +1,5 @@
 // A board's weekly / monthly report.
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { useTitle } from '../ui/title';
 import { api } from '../api/client';
 import type { Board, Report } from '../api/types';
@@ -8,6 +8,9 @@ import { Link } from '../ui/router';
 import { Spinner } from '../ui/Spinner';
 import { useToasts } from '../ui/toasts';
 import { BarChart, Stat } from './charts';
+
+// The trend charts bring Chart.js: a chunk of their own, loaded when a reports page opens.
+const TrendCharts = lazy(() => import('./TrendCharts').then(m => ({ default: m.TrendCharts })));
 
 export function ReportsPage({ boardId }: { boardId: string }) {
   const [period, setPeriod] = useState<'weekly' | 'monthly'>('weekly');
@@ -29,9 +32,12 @@ export function ReportsPage({ boardId }: { boardId: string }) {
     <div className="page">
       <div className="page-head">
         <h1>Reports{board ? ` · ${board.name}` : ''}</h1>
-        <Link to={`/boards/${boardId}`} className="btn btn-ghost">Back to board</Link>
+        <div className="page-head-actions no-print">
+          <button type="button" className="btn btn-ghost" onClick={() => window.print()}>Print</button>
+          <Link to={`/boards/${boardId}`} className="btn btn-ghost">Back to board</Link>
+        </div>
       </div>
-      <div className="filters">
+      <div className="filters no-print">
         <label>Period<select value={period} onChange={e => setPeriod(e.target.value as 'weekly' | 'monthly')}><option value="weekly">Weekly</option><option value="monthly">Monthly</option></select></label>
         <label>Date<input type="date" value={date} onChange={e => setDate(e.target.value)} /></label>
       </div>
@@ -69,6 +75,9 @@ export function ReportsPage({ boardId }: { boardId: string }) {
           </section>
         </>
       )}
+      <Suspense fallback={<Spinner />}>
+        <TrendCharts boardId={boardId} date={date} boardName={board?.name} />
+      </Suspense>
     </div>
   );
 }

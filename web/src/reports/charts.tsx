@@ -1,4 +1,4 @@
-// Stat tiles and an SVG bar chart (no chart library: the CSP allows no foreign code and it is 20 lines).
+// Stat tiles and a small SVG bar chart for the period summary (the trend charts use Chart.js: TrendCharts.tsx).
 export function Stat({ label, value, tone }: { label: string; value: number | string; tone?: string }) {
   return <div className={`stat ${tone ?? ''}`}><div className="stat-value">{value}</div><div className="stat-label">{label}</div></div>;
 }

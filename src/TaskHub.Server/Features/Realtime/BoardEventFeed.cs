@@ -21,7 +21,8 @@ namespace TaskHub.Server.Features.Realtime;
 /// </para>
 /// <para>
 /// Boards are spread over independent partitions (by board id), so one busy or slow board never holds
-/// back another; inside a partition a board's events are sent one after the other, in order.
+/// back another; inside a partition a board's events are sent one after the other, in order, to the board's
+/// group of this replica's viewers (<see cref="LocalGroup"/>).
 /// Revocations travel the same way, so the replica that holds a removed member's connection drops it.
 /// </para>
 /// </summary>
@@ -38,6 +39,7 @@ public sealed partial class BoardEventFeed : BackgroundService
     private readonly IConnectionMultiplexer? _redis;
     private readonly TimeSpan _gapWait;
     private readonly Channel<Item>[] _partitions;
+    private readonly string _replica = Guid.NewGuid().ToString("N");
 
     public BoardEventFeed(LocalConnections local, IHubContext<BoardHub, IBoardClient> hub, IServiceScopeFactory scopes,
         IOptions<RealtimeOptions> options, TimeProvider clock, ILogger<BoardEventFeed> log, IServiceProvider services)
@@ -83,6 +85,13 @@ public sealed partial class BoardEventFeed : BackgroundService
             await _redis.GetSubscriber().PublishAsync(FeedChannel,
                 JsonSerializer.Serialize(new FeedMessage(null, new RevocationMessage(boardId, connectionIds)), TaskHubJson.Options));
     }
+
+    /// <summary>
+    /// The SignalR group of this replica's viewers of a board. Delivering to it (rather than to a list of connections)
+    /// keeps SignalR's fan-out: the message is serialised once, and with Redis it is one publish that only this
+    /// replica is subscribed to (Redis' send-to-connections publishes once per connection).
+    /// </summary>
+    public string LocalGroup(Guid boardId) => $"board:{boardId:N}:{_replica}";
 
     private void Enqueue(Item item) =>
         _partitions[(int)((uint)item.BoardId.GetHashCode() % (uint)_partitions.Length)].Writer.TryWrite(item);
@@ -166,8 +175,8 @@ public sealed partial class BoardEventFeed : BackgroundService
                 lines.TryAdd(t.BoardId, new BoardLine(t.Head + 1));
                 break;
             case Revoked r:
-                if (r.ConnectionIds is null) _local.LeaveAll(r.BoardId);
-                else foreach (var id in r.ConnectionIds) _local.Leave(id, r.BoardId);
+                var leaving = r.ConnectionIds is null ? _local.LeaveAll(r.BoardId) : r.ConnectionIds.Where(id => _local.Leave(id, r.BoardId)).ToList();
+                foreach (var id in leaving) await _hub.Groups.RemoveFromGroupAsync(id, LocalGroup(r.BoardId), ct);
                 if (!_local.AnyOn(r.BoardId)) lines.Remove(r.BoardId);
                 break;
             case Arrived a:
@@ -228,11 +237,10 @@ public sealed partial class BoardEventFeed : BackgroundService
 
     private async Task DeliverAsync(BoardEventDto e, CancellationToken ct)
     {
-        var connections = _local.ConnectionsOn(e.BoardId);
-        if (connections.Count == 0) return;
+        if (!_local.AnyOn(e.BoardId)) return;
         try
         {
-            await _hub.Clients.Clients(connections).EventAsync(e).WaitAsync(ct);
+            await _hub.Clients.Group(LocalGroup(e.BoardId)).EventAsync(e).WaitAsync(ct);
             RealtimeMetrics.EventsPushed.Inc();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

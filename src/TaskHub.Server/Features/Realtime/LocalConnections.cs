@@ -26,12 +26,13 @@ public sealed class LocalConnections
         return _connections.TryGetValue(connectionId, out var c) && c.Boards.TryRemove(boardId, out _);
     }
 
-    /// <summary>The board is gone: none of this replica's connections is on it any more.</summary>
-    public void LeaveAll(Guid boardId)
+    /// <summary>The board is gone: none of this replica's connections is on it any more. Returns those that were.</summary>
+    public IReadOnlyList<string> LeaveAll(Guid boardId)
     {
-        if (!_byBoard.TryRemove(boardId, out var here)) return;
+        if (!_byBoard.TryRemove(boardId, out var here)) return [];
         foreach (var connectionId in here.Keys)
             if (_connections.TryGetValue(connectionId, out var c)) c.Boards.TryRemove(boardId, out _);
+        return [.. here.Keys];
     }
 
     /// <summary>Forgets a closed connection and returns the boards it had joined.</summary>
@@ -45,9 +46,6 @@ public sealed class LocalConnections
     }
 
     public bool AnyOn(Guid boardId) => _byBoard.TryGetValue(boardId, out var here) && !here.IsEmpty;
-
-    public IReadOnlyList<string> ConnectionsOn(Guid boardId) =>
-        _byBoard.TryGetValue(boardId, out var here) ? [.. here.Keys] : [];
 
     public IEnumerable<(string ConnectionId, Guid UserId, Guid BoardId)> All() =>
         _connections.SelectMany(kv => kv.Value.Boards.Keys.Select(b => (kv.Key, kv.Value.UserId, b)));

@@ -13,6 +13,7 @@ public static class ReportsApi
     {
         var api = app.MapGroup("/api").WithTags("Reports").RequireAuthorization();
         api.MapGet("/boards/{boardId:guid}/reports", BoardReport);
+        api.MapGet("/boards/{boardId:guid}/reports/trends", BoardTrends);
         api.MapGet("/me/report", MyReport);
         return app;
     }
@@ -24,6 +25,15 @@ public static class ReportsApi
         var zone = await ZoneOfAsync(db, me.Id, ct);
         if (!ProgressReports.TryWindow(period, date, zone, clock, out var window, out var problem)) return problem!;
         return TypedResults.Ok(await ProgressReports.BuildAsync(db.Tasks.Where(t => t.BoardId == boardId), window, zone, clock, db, ct));
+    }
+
+    public static async Task<Results<Ok<TrendReport>, ValidationProblem, ProblemHttpResult>> BoardTrends(
+        Guid boardId, string? range, string? date, CurrentUser me, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        if (await db.MembershipAsync(boardId, me.Id, ct) is null) return Problems.NotFound("Board");
+        var zone = await ZoneOfAsync(db, me.Id, ct);
+        if (!TrendReports.TryPeriods(range, date, zone, clock, out var p, out var problem)) return problem!;
+        return TypedResults.Ok(await TrendReports.BuildAsync(boardId, p.Range, p.Unit, p.Periods, zone, clock, db, ct));
     }
 
     public static async Task<Results<Ok<ProgressReport>, ValidationProblem>> MyReport(
