@@ -43,6 +43,8 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
         public readonly ConcurrentQueue<(string Delivery, string Event, string Body, bool SignatureOk)> Got = new();
         public volatile int FailNext;
         public volatile bool AlwaysFail;
+        public volatile int DelayMs;
+        public int InFlight, MaxInFlight;
         private LocalEndpoint _endpoint = null!;
         public string Url => _endpoint.Url + "/hook";
 
@@ -55,10 +57,13 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
                 var t = sig.Split(',')[0]["t=".Length..];
                 var v1 = sig.Split(',')[1]["v1=".Length..];
                 var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes($"{t}.{body}")));
+                var inFlight = Interlocked.Increment(ref r.InFlight);
+                for (var max = r.MaxInFlight; inFlight > max; max = r.MaxInFlight) Interlocked.CompareExchange(ref r.MaxInFlight, inFlight, max);
+                if (r.DelayMs > 0) await Task.Delay(r.DelayMs);
+                Interlocked.Decrement(ref r.InFlight);
                 r.Got.Enqueue((ctx.Request.Headers["X-TaskHub-Delivery"].ToString(), ctx.Request.Headers["X-TaskHub-Event"].ToString(), body, expected == v1));
                 if (r.AlwaysFail || Interlocked.Decrement(ref r.FailNext) >= 0) ctx.Response.StatusCode = 500;
                 else ctx.Response.StatusCode = 204;
-                await Task.CompletedTask;
             });
             return r;
         }
@@ -70,7 +75,7 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
         (await (await owner.Client.PostAsJsonAsync($"/api/boards/{board}/webhooks", new { url, secret = Secret, events, format })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
 
     [Fact]
-    public async Task BoardEventsArriveSignedInOrderAndAFailingReceiverGetsEachDeliveryOnceItRecovers()
+    public async Task BoardEventsArriveSignedAndAFailingReceiverGetsEachDeliveryOnceItRecovers()
     {
         await using var receiver = await Receiver.StartAsync();
         var ada = await app.SignUpAsync();
@@ -96,6 +101,24 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
         var last = Assert.Single(hooks.EnumerateArray()).GetProperty("lastDelivery");
         Assert.Equal(204, last.GetProperty("status").GetInt32());
         Assert.False(hooks[0].TryGetProperty("secret", out _));
+    }
+
+    [Fact]
+    public async Task ASlowReceiverGetsSeveralDeliveriesAtOnceEachOnceWithItsSeq()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        receiver.DelayMs = 400; // a receiver that takes its time: one at a time, 16 deliveries would take 6.4 s
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await HookAsync(ada, board, receiver.Url);
+        for (var i = 0; i < 16; i++) await ada.CreateTaskAsync(board, new { title = $"t{i}" });
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Count >= 16, 30));
+        Assert.True(await Outbox.DrainedAsync(app, "webhook:"));
+        Assert.InRange(receiver.MaxInFlight, 2, TaskHub.Server.Features.Integrations.WebhookSender.Concurrency);
+        Assert.Equal(16, receiver.Got.Select(g => g.Delivery).Distinct().Count()); // each once
+        Assert.Equal(Enumerable.Range(1, 16).Select(i => (long)i),
+            receiver.Got.Select(g => JsonDocument.Parse(g.Body).RootElement.GetProperty("seq").GetInt64()).Order()); // receivers order by seq
     }
 
     [Fact]

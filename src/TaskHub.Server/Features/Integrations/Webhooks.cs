@@ -306,41 +306,83 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
 {
     public string Kind => WebhooksApi.DeliveryKind;
 
-    public Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct) =>
-        IOutboxHandler.EachAsync(batch, async m =>
+    /// <summary>Deliveries of one batch in flight at once (each carries its event's seq: receivers order by it).</summary>
+    public const int Concurrency = 8;
+
+    private sealed record Prepared(OutboxMessage Message, Guid HookId, string Url, string Secret, string Type, string Body);
+
+    /// <summary>
+    /// A batch: its hooks read in one query and the bodies built first (the chat text reads names), then the POSTs
+    /// sent <see cref="Concurrency"/> at a time, then each hook's last outcome recorded in one commit.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct)
+    {
+        var failures = new System.Collections.Concurrent.ConcurrentDictionary<long, string>();
+        var deliveries = new List<(OutboxMessage Message, WebhookDelivery Delivery)>();
+        foreach (var m in batch)
         {
-            var delivery = JsonSerializer.Deserialize<WebhookDelivery>(m.Payload, TaskHubJson.Options)!;
-            var hook = await db.Set<Webhook>().SingleOrDefaultAsync(w => w.Id == delivery.WebhookId, ct);
-            if (hook is null || (!hook.Active && !delivery.Test)) return; // gone or switched off (a test is sent anyway)
+            try
+            {
+                deliveries.Add((m, JsonSerializer.Deserialize<WebhookDelivery>(m.Payload, TaskHubJson.Options)!));
+            }
+            catch (JsonException e)
+            {
+                failures[m.Id] = $"{e.GetType().Name}: {e.Message}";
+            }
+        }
+        var hookIds = deliveries.Select(d => d.Delivery.WebhookId).Distinct().ToList();
+        var hooks = await db.Set<Webhook>().Where(w => hookIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, ct);
+
+        var prepared = new List<Prepared>();
+        foreach (var (m, delivery) in deliveries)
+        {
+            if (!hooks.TryGetValue(delivery.WebhookId, out var hook) || (!hook.Active && !delivery.Test)) continue; // gone or switched off (a test is sent anyway)
             var e = JsonSerializer.Deserialize<BoardEventDto>(delivery.Event, TaskHubJson.Options)!;
             // Slack reads "text", Discord "content": the chat format carries both, so one URL of either works.
             var chat = hook.Format == WebhookFormat.Slack ? await SlackTextAsync(e, ct) : null;
             var body = chat is not null ? JsonSerializer.Serialize(new { text = chat, content = chat }, TaskHubJson.Options) : delivery.Event;
-            var t = clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
-            var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(hook.Secret), Encoding.UTF8.GetBytes($"{t}.{body}")));
-            using var request = new HttpRequestMessage(HttpMethod.Post, hook.Url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-            request.Headers.Add("X-TaskHub-Delivery", m.Key);
-            request.Headers.Add("X-TaskHub-Event", e.Type);
-            request.Headers.Add("X-TaskHub-Signature", $"t={t},v1={signature}");
-            request.Headers.UserAgent.ParseAdd("TaskHub-Webhooks/1");
-            int? status = null;
-            string? error = null;
-            try
-            {
-                using var response = await http.CreateClient("webhooks").SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-                status = (int)response.StatusCode;
-                if (!response.IsSuccessStatusCode) error = $"HTTP {status}";
-            }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-            {
-                error = ex.Message.Length > 300 ? ex.Message[..300] : ex.Message;
-            }
-            hook.LastDeliveryAt = clock.GetUtcNow().UtcDateTime;
-            hook.LastStatus = status;
-            hook.LastError = error;
-            await db.SaveChangesAsync(ct);
-            if (error is not null) throw new InvalidOperationException($"Webhook delivery failed: {error}");
+            prepared.Add(new Prepared(m, hook.Id, hook.Url, hook.Secret, e.Type, body));
+        }
+
+        var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<Guid, (long Id, DateTime At, int? Status, string? Error)>();
+        await Parallel.ForEachAsync(prepared, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = ct }, async (p, token) =>
+        {
+            var (status, error) = await PostAsync(p, token);
+            if (error is not null) failures[p.Message.Id] = $"Webhook delivery failed: {error}";
+            var outcome = (p.Message.Id, clock.GetUtcNow().UtcDateTime, status, error);
+            outcomes.AddOrUpdate(p.HookId, outcome, (_, old) => old.Id > outcome.Id ? old : outcome); // the latest message's outcome
         });
+        foreach (var (hookId, o) in outcomes)
+        {
+            var hook = hooks[hookId];
+            hook.LastDeliveryAt = o.At;
+            hook.LastStatus = o.Status;
+            hook.LastError = o.Error;
+        }
+        if (!outcomes.IsEmpty) await db.SaveChangesAsync(ct);
+        return failures;
+    }
+
+    private async Task<(int? Status, string? Error)> PostAsync(Prepared p, CancellationToken ct)
+    {
+        var t = clock.GetUtcNow().ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(p.Secret), Encoding.UTF8.GetBytes($"{t}.{p.Body}")));
+        using var request = new HttpRequestMessage(HttpMethod.Post, p.Url) { Content = new StringContent(p.Body, Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-TaskHub-Delivery", p.Message.Key);
+        request.Headers.Add("X-TaskHub-Event", p.Type);
+        request.Headers.Add("X-TaskHub-Signature", $"t={t},v1={signature}");
+        request.Headers.UserAgent.ParseAdd("TaskHub-Webhooks/1");
+        try
+        {
+            using var response = await http.CreateClient("webhooks").SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            var status = (int)response.StatusCode;
+            return (status, response.IsSuccessStatusCode ? null : $"HTTP {status}");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested) // refused target, timeout, network
+        {
+            return (null, ex.Message.Length > 300 ? ex.Message[..300] : ex.Message);
+        }
+    }
 
     /// <summary>The last attempt failed: the hook is switched off and the board's owners get an email saying so.</summary>
     public async Task DeadLetteredAsync(OutboxMessage m, CancellationToken ct)
