@@ -32,7 +32,7 @@ public static class HeapWalk
             var (b, c) = result.GetValueOrDefault(name);
             result[name] = (b + (long)obj.Size, c + 1);
             foreach (var r in obj.EnumerateReferenceAddresses(carefully: true))
-                if (r != 0 && marked.Add(r)) stack.Push(r);
+                if (r != 0 && marked.Add(r)) { stack.Push(r); if (Parents != null) Parents[r] = obj.Address; }
         }
         return result;
     }
@@ -50,6 +50,34 @@ public static class HeapWalk
         Console.WriteLine("| type | bytes/conn | objects/conn |");
         Console.WriteLine("|---|---:|---:|");
         foreach (var d in diff.Take(rows)) Console.WriteLine($"| {d.type} | {d.bytes:0} | {d.count:0.00} |");
+    }
+
+    /// <summary>MEM_PATHS=&lt;type&gt;: how objects of that type are kept alive (one discovered path each, 8 levels), counted.</summary>
+    public static Dictionary<ulong, ulong>? Parents;
+
+    public static void Paths(string dumpPath, string type, int levels = 8)
+    {
+        Parents = new();
+        using var target = DataTarget.LoadDump(dumpPath);
+        var clr = target.ClrVersions[0];
+        var dac = Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "libmscordaccore.so");
+        using var runtime = clr.CreateRuntime(dac, ignoreMismatch: true);
+        Parents = null;
+        Types(dumpPath); // fills no parents; recompute below with parents on
+        Parents = new();
+        Types(dumpPath);
+        var heap = runtime.Heap;
+        var paths = new Dictionary<string, int>();
+        foreach (var o in heap.EnumerateObjects())
+        {
+            if (o.Type?.Name != type || !Parents.ContainsKey(o.Address) && true) { if (o.Type?.Name != type) continue; }
+            var chain = new List<string>();
+            var a = o.Address;
+            for (var i = 0; i < levels && Parents.TryGetValue(a, out var p); i++) { a = p; chain.Add(heap.GetObject(a).Type?.Name ?? "?"); }
+            var key = string.Join(" <- ", chain);
+            paths[key] = paths.GetValueOrDefault(key) + 1;
+        }
+        foreach (var kv in paths.OrderByDescending(kv => kv.Value).Take(8)) Console.WriteLine($"{kv.Value,6}  {kv.Key}");
     }
 
     public static void Dump(int pid, string path) =>

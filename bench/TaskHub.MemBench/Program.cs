@@ -11,6 +11,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 
+if (args[0] == "paths") { HeapWalk.Paths(args[1], args[2], args.Length > 3 ? int.Parse(args[3]) : 8); return 0; }
 if (args[0] == "diff") { HeapWalk.Diff(args[1], args[2], int.Parse(args[3]), args.Length > 4 ? int.Parse(args[4]) : 60); return 0; }
 var url = args[0]; var pid = int.Parse(args[1]); var n = int.Parse(args[2]); var join = args[3] == "1";
 var prefix = args[4]; var gcdump = args[5];

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
@@ -143,11 +144,22 @@ public static class AuthExtensions
                 // retry; failing here would answer 401 and make clients log people out during an outage.
                 return;
             }
-            if (!alive) ctx.Fail("The session was revoked.");
+            if (!alive)
+            {
+                ctx.Fail("The session was revoked.");
+                return;
+            }
         }
         finally
         {
             if (own is { } scope) await scope.DisposeAsync();
         }
+        // The connection keeps its principal for its whole life. The validated one has every claim of the token (16)
+        // and its identity holds the parsed JsonWebToken (~4 KB in all); the hub needs the subject, session and name.
+        if (longLived)
+            ctx.Principal = new ClaimsPrincipal(new ClaimsIdentity(
+                principal.Claims.Where(c => c.Type is JwtRegisteredClaimNames.Sub or JwtRegisteredClaimNames.Sid or JwtRegisteredClaimNames.Name)
+                    .Select(c => new Claim(c.Type, c.Value)),
+                principal.Identity?.AuthenticationType ?? JwtBearerDefaults.AuthenticationScheme, JwtRegisteredClaimNames.Name, null));
     }
 }
