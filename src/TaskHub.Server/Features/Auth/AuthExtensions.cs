@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Security.Cryptography;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
@@ -115,21 +116,50 @@ public static class AuthExtensions
             ctx.Fail("The token has no subject or session.");
             return;
         }
-        var db = ctx.HttpContext.RequestServices.GetRequiredService<TaskHubDbContext>();
-        var now = ctx.HttpContext.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
-        bool alive;
+        // A WebSocket (the hub) or an event stream keeps its request, and with it the request's services, for as long
+        // as the connection lives: a DbContext resolved there (with EF's per-context services and the SQLite
+        // connection) stayed alive with every hub connection, ~20 KB each (bench/README.md, "Memory per
+        // connection"). Such requests check the session in a scope of their own, disposed right after.
+        var http = ctx.HttpContext;
+        // (The WebSocket feature is added later, by the hub's endpoint, so the upgrade is read off the server's features.)
+        var longLived = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest == true ||
+                        http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.IsExtendedConnect == true ||
+                        http.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
+        AsyncServiceScope? own = longLived ? http.RequestServices.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope() : null;
         try
         {
-            alive = await db.RefreshTokens.AnyAsync(
-                t => t.FamilyId == familyId && t.UserId == userId && t.RevokedAt == null && t.ExpiresAt > now,
-                ctx.HttpContext.RequestAborted);
+            var services = own?.ServiceProvider ?? http.RequestServices;
+            var db = services.GetRequiredService<TaskHubDbContext>();
+            var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+            bool alive;
+            try
+            {
+                alive = await db.RefreshTokens.AnyAsync(
+                    t => t.FamilyId == familyId && t.UserId == userId && t.RevokedAt == null && t.ExpiresAt > now,
+                    http.RequestAborted);
+            }
+            catch (Exception e) when (Infrastructure.ProblemDetailsExceptionHandler.IsUnavailable(e))
+            {
+                // The database is down: every endpoint needs it too and will answer 503, which tells the caller to
+                // retry; failing here would answer 401 and make clients log people out during an outage.
+                return;
+            }
+            if (!alive)
+            {
+                ctx.Fail("The session was revoked.");
+                return;
+            }
         }
-        catch (Exception e) when (Infrastructure.ProblemDetailsExceptionHandler.IsUnavailable(e))
+        finally
         {
-            // The database is down: every endpoint needs it too and will answer 503, which tells the caller to
-            // retry; failing here would answer 401 and make clients log people out during an outage.
-            return;
+            if (own is { } scope) await scope.DisposeAsync();
         }
-        if (!alive) ctx.Fail("The session was revoked.");
+        // The connection keeps its principal for its whole life. The validated one has every claim of the token (16)
+        // and its identity holds the parsed JsonWebToken (~4 KB in all); the hub needs the subject, session and name.
+        if (longLived)
+            ctx.Principal = new ClaimsPrincipal(new ClaimsIdentity(
+                principal.Claims.Where(c => c.Type is JwtRegisteredClaimNames.Sub or JwtRegisteredClaimNames.Sid or JwtRegisteredClaimNames.Name)
+                    .Select(c => new Claim(c.Type, c.Value)),
+                principal.Identity?.AuthenticationType ?? JwtBearerDefaults.AuthenticationScheme, JwtRegisteredClaimNames.Name, null));
     }
 }
