@@ -15,6 +15,7 @@ public static class DataExtensions
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
         // Every registered interceptor (audit stamps here; the realtime publisher in its feature) joins every context.
         builder.Services.AddSingleton<IInterceptor, AuditTimestampsInterceptor>();
+        builder.Services.AddScoped<IInterceptor, SqliteWriteQueueInterceptor>();
 
         var mySql = builder.Configuration.GetConnectionString("MySql");
         if (!string.IsNullOrWhiteSpace(mySql))
@@ -150,18 +151,23 @@ public sealed class SqliteWriteQueue
     /// <summary>Writers waiting for the slot now.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
-    public async Task EnterAsync(CancellationToken ct)
+    public async Task EnterAsync(CancellationToken ct) => await EnterAsync(Timeout.InfiniteTimeSpan, ct);
+
+    /// <summary>Waits for the slot at most <paramref name="timeout"/>; false when it did not get it.</summary>
+    public async Task<bool> EnterAsync(TimeSpan timeout, CancellationToken ct)
     {
         Interlocked.Increment(ref _waiting);
         try
         {
-            await _slot.WaitAsync(ct);
+            return await _slot.WaitAsync(timeout, ct);
         }
         finally
         {
             Interlocked.Decrement(ref _waiting);
         }
     }
+
+    public bool Enter(TimeSpan timeout) => _slot.Wait(timeout);
 
     public void Leave() => _slot.Release();
 
@@ -173,4 +179,70 @@ public sealed class SqliteWriteQueue
         connectionString is not null && Queues.TryGetValue(Key(connectionString), out var queue) ? queue : null;
 
     private static string Key(string connectionString) => new SqliteConnectionStringBuilder(connectionString).DataSource;
+}
+
+/// <summary>
+/// A SaveChanges outside a write transaction (the outbox dispatcher's bookkeeping, a handler's rows, a token refresh)
+/// takes its turn in <see cref="SqliteWriteQueue"/> too, so the background writers are not starved by the request
+/// writers that queue (they would poll SQLite's lock in 150 ms sleeps and rarely find it free). It waits at most
+/// SQLite's own busy timeout, then goes ahead unqueued, so a save nested inside another write never deadlocks.
+/// </summary>
+public sealed class SqliteWriteQueueInterceptor : ISaveChangesInterceptor, IDisposable
+{
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
+    private SqliteWriteQueue? _held;
+
+    private static SqliteWriteQueue? QueueFor(DbContext? context) =>
+        context is null || !context.Database.IsSqlite() || context.Database.CurrentTransaction is not null
+            ? null
+            : SqliteWriteQueue.For(context.Database.GetConnectionString());
+
+    public async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
+    {
+        if (_held is null && QueueFor(eventData.Context) is { } queue && await queue.EnterAsync(MaxWait, ct)) _held = queue;
+        return result;
+    }
+
+    public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
+    {
+        if (_held is null && QueueFor(eventData.Context) is { } queue && queue.Enter(MaxWait)) _held = queue;
+        return result;
+    }
+
+    public ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken ct = default)
+    {
+        Release();
+        return ValueTask.FromResult(result);
+    }
+
+    public int SavedChanges(SaveChangesCompletedEventData eventData, int result)
+    {
+        Release();
+        return result;
+    }
+
+    public void SaveChangesFailed(DbContextErrorEventData eventData) => Release();
+
+    public Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken ct = default)
+    {
+        Release();
+        return Task.CompletedTask;
+    }
+
+    public void SaveChangesCanceled(DbContextEventData eventData) => Release();
+
+    public Task SaveChangesCanceledAsync(DbContextEventData eventData, CancellationToken ct = default)
+    {
+        Release();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A save that never reached its end (another interceptor threw first) gives the slot back with its scope.</summary>
+    public void Dispose() => Release();
+
+    private void Release()
+    {
+        _held?.Leave();
+        _held = null;
+    }
 }

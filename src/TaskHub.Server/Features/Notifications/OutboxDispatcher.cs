@@ -113,9 +113,13 @@ public sealed partial class OutboxDispatcher(
         // Claim: only rows still unclaimed (or whose lease ran out) are taken, so two replicas never both do.
         var token = Guid.NewGuid();
         var leaseUntil = now.AddSeconds(o.LeaseSeconds);
-        await db.Set<OutboxMessage>()
-            .Where(m => due.Contains(m.Id) && m.DeliveredAt == null && m.DeadLetteredAt == null && (m.ClaimedUntil == null || m.ClaimedUntil < now))
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimToken, token).SetProperty(m => m.ClaimedUntil, leaseUntil), ct);
+        await using (var claim = await db.BeginWriteAsync(ct)) // on SQLite: in turn with the other writers (SqliteWriteQueue)
+        {
+            await db.Set<OutboxMessage>()
+                .Where(m => due.Contains(m.Id) && m.DeliveredAt == null && m.DeadLetteredAt == null && (m.ClaimedUntil == null || m.ClaimedUntil < now))
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.ClaimToken, token).SetProperty(m => m.ClaimedUntil, leaseUntil), ct);
+            await claim.CommitAsync(ct);
+        }
         var claimed = await db.Set<OutboxMessage>().Where(m => m.ClaimToken == token).OrderBy(m => m.Id).ToListAsync(ct);
         var deadLettered = new List<OutboxMessage>();
 
