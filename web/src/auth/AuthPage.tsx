@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { api } from '../api/client';
 import { Link, navigate, useQueryParam } from '../ui/router';
 import { useTitle } from '../ui/title';
-import { fieldErrors } from './fieldErrors';
+import { useFormSubmit } from './useFormSubmit';
 import { MfaStep } from './MfaStep';
 import { safeNext } from './next';
 import { ProviderButtons, ssoErrorText, useAuthConfig } from './ProviderButtons';
@@ -21,23 +21,17 @@ export function AuthPage({ mode }: { mode: 'login' | 'signup' }) {
   const keep = new URLSearchParams(location.search).toString();
   const [password, setPassword] = useState('');
   const [name, setName] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
   const [mfaToken, setMfaToken] = useState<string | null>(null);
   const ssoError = ssoErrorText(useQueryParam('ssoError'));
   const config = useAuthConfig();
   const ssoOnly = config?.passwordSignIn === false;
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    setBusy(true); setErrors({});
-    try {
-      const result = mode === 'signup'
-        ? await withTimeZoneFallback(tz => api.register(email.trim(), password, name.trim(), tz))
-        : await api.login(email.trim(), password);
-      if (result.mfaToken) setMfaToken(result.mfaToken);
-      else navigate(safeNext(next));
-    } catch (err) { setErrors(fieldErrors(err)); } finally { setBusy(false); }
-  };
+  const { errors, busy, submit } = useFormSubmit(async () => {
+    const result = mode === 'signup'
+      ? await withTimeZoneFallback(tz => api.register(email.trim(), password, name.trim(), tz))
+      : await api.login(email.trim(), password);
+    if (result.mfaToken) setMfaToken(result.mfaToken);
+    else navigate(safeNext(next));
+  });
   const err = (k: string) => errors[k] && <span className="field-error" role="alert">{errors[k]}</span>;
   return (
     <div className="auth-card">

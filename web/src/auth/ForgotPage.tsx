@@ -2,20 +2,13 @@
 import { useState } from 'react';
 import { api } from '../api/client';
 import { Link } from '../ui/router';
-import { fieldErrors } from './fieldErrors';
+import { useFormSubmit } from './useFormSubmit';
 import { BrandMark } from '../ui/icons';
 
 export function ForgotPage() {
   const [email, setEmail] = useState('');
   const [sent, setSent] = useState(false);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    setBusy(true); setErrors({});
-    try { await api.forgot(email.trim()); setSent(true); }
-    catch (err) { setErrors(fieldErrors(err)); } finally { setBusy(false); }
-  };
+  const { errors, busy, submit } = useFormSubmit(async () => { await api.forgot(email.trim()); setSent(true); });
   return (
     <div className="auth-card">
       <div className="brand big"><BrandMark /> TaskHub</div>

@@ -2,21 +2,15 @@
 import { useState } from 'react';
 import { api } from '../api/client';
 import { navigate } from '../ui/router';
-import { fieldErrors } from './fieldErrors';
+import { useFormSubmit } from './useFormSubmit';
 
 export function MfaStep({ mfaToken, onRestart }: { mfaToken: string; onRestart: () => void }) {
   const [code, setCode] = useState('');
   const [recovery, setRecovery] = useState(false);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    setBusy(true); setErrors({});
-    try {
-      await api.login2fa(mfaToken, recovery ? { recoveryCode: code.trim() } : { code: code.trim() });
-      navigate('/');
-    } catch (err) { setErrors(fieldErrors(err)); } finally { setBusy(false); }
-  };
+  const { errors, setErrors, busy, submit } = useFormSubmit(async () => {
+    await api.login2fa(mfaToken, recovery ? { recoveryCode: code.trim() } : { code: code.trim() });
+    navigate('/');
+  });
   const err = errors.code ?? errors.recoveryCode ?? errors.form;
   return (
     <form className="form" onSubmit={submit} aria-label="Two-factor code">

@@ -3,25 +3,19 @@ import { useState } from 'react';
 import { api } from '../api/client';
 import { Link, navigate, useQueryParam } from '../ui/router';
 import { useToasts } from '../ui/toasts';
-import { fieldErrors } from './fieldErrors';
+import { useFormSubmit } from './useFormSubmit';
 import { BrandMark } from '../ui/icons';
 
 export function ResetPage() {
   const token = useQueryParam('token') ?? '';
   const toasts = useToasts();
   const [password, setPassword] = useState('');
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    setBusy(true); setErrors({});
-    try {
-      await api.reset(token, password);
-      api.clearSession();
-      toasts.show({ kind: 'success', text: 'Password changed. Every session was signed out: log in with the new password.' });
-      navigate('/login', { replace: true });
-    } catch (err) { setErrors(fieldErrors(err)); } finally { setBusy(false); }
-  };
+  const { errors, busy, submit } = useFormSubmit(async () => {
+    await api.reset(token, password);
+    api.clearSession();
+    toasts.show({ kind: 'success', text: 'Password changed. Every session was signed out: log in with the new password.' });
+    navigate('/login', { replace: true });
+  });
   return (
     <div className="auth-card">
       <div className="brand big"><BrandMark /> TaskHub</div>

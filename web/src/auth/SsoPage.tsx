@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'react';
 import { api, type LoginResult } from '../api/client';
 import { Link, navigate } from '../ui/router';
 import { fieldErrors } from './fieldErrors';
+import { useFormSubmit } from './useFormSubmit';
 import { MfaStep } from './MfaStep';
 import { BrandMark } from '../ui/icons';
 
@@ -12,10 +13,9 @@ export function SsoPage() {
   const code = params.get('code');
   const link = params.get('link');
   const [mfaToken, setMfaToken] = useState<string | null>(null);
-  const [errors, setErrors] = useState<Record<string, string>>({});
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
   const done = (r: LoginResult) => { if (r.mfaToken) setMfaToken(r.mfaToken); else navigate('/', { replace: true }); };
+  const { errors, setErrors, busy, submit: confirm } = useFormSubmit(async () => done(await api.oidcLink(link!, password)));
   const started = useRef(false);
   useEffect(() => {
     history.replaceState(null, '', '/sso'); // the code is single use: keep it out of history
@@ -24,11 +24,6 @@ export function SsoPage() {
       api.oidcExchange(code).then(done, err => setErrors(fieldErrors(err)));
     }
   }, [code]); // eslint-disable-line react-hooks/exhaustive-deps
-  const confirm = async (e: React.FormEvent) => {
-    e.preventDefault();
-    setBusy(true); setErrors({});
-    try { done(await api.oidcLink(link!, password)); } catch (err) { setErrors(fieldErrors(err)); } finally { setBusy(false); }
-  };
   return (
     <div className="auth-card">
       <div className="brand big"><BrandMark /> TaskHub</div>
