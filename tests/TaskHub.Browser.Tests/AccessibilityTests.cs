@@ -1,6 +1,7 @@
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
+using static TaskHub.Browser.Tests.Browser;
 
 namespace TaskHub.Browser.Tests;
 
@@ -8,7 +9,6 @@ namespace TaskHub.Browser.Tests;
 [Collection("browser")]
 public sealed class AccessibilityTests(ServerFixture server)
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
     private static readonly string[] Failing = ["critical", "serious", "moderate"];
 
     private static async Task Scan(IPage page, string name, List<string> found, string dir)

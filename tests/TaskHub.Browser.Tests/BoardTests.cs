@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
+using static TaskHub.Browser.Tests.Browser;
 
 namespace TaskHub.Browser.Tests;
 
 [Collection("browser")]
 public sealed class BoardTests(ServerFixture server, ITestOutputHelper output)
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
 
     private void Log(string line) { output.WriteLine(line); Console.WriteLine(line); }
 

@@ -11,9 +11,9 @@ public static class Browser
 {
     public static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
 
-    public static async Task<(IBrowserContext, IPage)> LoggedIn(ServerFixture server, string email)
+    public static async Task<(IBrowserContext, IPage)> LoggedIn(ServerFixture server, string email, int width = 1280, int height = 860)
     {
-        var ctx = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
+        var ctx = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = width, Height = height } });
         var page = await ctx.NewPageAsync();
         page.SetDefaultTimeout(15_000);
         await page.GotoAsync("/login");

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using static TaskHub.Browser.Tests.Browser;
 
 namespace TaskHub.Browser.Tests;
 
@@ -10,7 +11,6 @@ namespace TaskHub.Browser.Tests;
 [Collection("browser")]
 public sealed class CardReadingTests(ServerFixture server)
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
     private static readonly string Long = string.Join(' ', Enumerable.Repeat("a long title that keeps going", 6));
 
     [Fact]

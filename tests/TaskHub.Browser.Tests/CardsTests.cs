@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
+using static TaskHub.Browser.Tests.Browser;
 
 namespace TaskHub.Browser.Tests;
 
@@ -8,20 +9,8 @@ namespace TaskHub.Browser.Tests;
 [Collection("browser")]
 public sealed class CardsTests(ServerFixture server)
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
 
-    private async Task<(IBrowserContext, IPage)> LoggedIn(string email)
-    {
-        var ctx = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
-        var page = await ctx.NewPageAsync();
-        page.SetDefaultTimeout(15_000);
-        await page.GotoAsync("/login");
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(ApiClient.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Boards" })).ToBeVisibleAsync(Visible);
-        return (ctx, page);
-    }
+    private Task<(IBrowserContext, IPage)> LoggedIn(string email) => Browser.LoggedIn(server, email, 1400, 900);
 
     private static ILocator Cards(IPage page, string status) => page.Locator($"section[data-status='{status}'] article[data-task-id] .card-title");
     private static ILocator Card(IPage page, string status, string title) =>

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using static TaskHub.Browser.Tests.Browser;
 
 namespace TaskHub.Browser.Tests;
 
@@ -6,7 +7,6 @@ namespace TaskHub.Browser.Tests;
 [Collection("browser")]
 public sealed class FirstImpressionsTests(ServerFixture server)
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
 
     private Task<IBrowserContext> NewContext() => server.Browser.NewContextAsync(new BrowserNewContextOptions
     {

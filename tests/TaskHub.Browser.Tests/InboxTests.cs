@@ -1,6 +1,7 @@
 using Deque.AxeCore.Commons;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
+using static TaskHub.Browser.Tests.Browser;
 
 namespace TaskHub.Browser.Tests;
 
@@ -8,21 +9,9 @@ namespace TaskHub.Browser.Tests;
 [Collection("browser")]
 public sealed class InboxTests(ServerFixture server)
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
     private static readonly LocatorAssertionsToHaveAttributeOptions Live = new() { Timeout = 15_000 };
 
-    private async Task<(IBrowserContext, IPage)> LoggedIn(string email)
-    {
-        var ctx = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
-        var page = await ctx.NewPageAsync();
-        page.SetDefaultTimeout(15_000);
-        await page.GotoAsync("/login");
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(ApiClient.Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Boards" })).ToBeVisibleAsync(Visible);
-        return (ctx, page);
-    }
+    private Task<(IBrowserContext, IPage)> LoggedIn(string email) => Browser.LoggedIn(server, email, 1280, 800);
 
     /// <summary>axe-core over part of the page: no violations (the message lists them).</summary>
     private static async Task AssertAccessible(ILocator part, string what)

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using static TaskHub.Browser.Tests.Browser;
 
 namespace TaskHub.Browser.Tests;
 
@@ -9,7 +10,6 @@ namespace TaskHub.Browser.Tests;
 [Collection("browser")]
 public sealed class KeyboardOnlyTests(ServerFixture server)
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
 
     /// <summary>The focused element, checked: not the body, rendered, with a size, inside the viewport. Returns its description.</summary>
     private static async Task<string> FocusIsSensible(IPage page, string step)

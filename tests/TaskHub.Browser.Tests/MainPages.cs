@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using static TaskHub.Browser.Tests.Browser;
 
 namespace TaskHub.Browser.Tests;
 
@@ -8,7 +9,6 @@ namespace TaskHub.Browser.Tests;
 /// </summary>
 public static class MainPages
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
 
     /// <summary>Every page <see cref="WalkAsync"/> visits, in order.</summary>
     public static readonly string[] Names = ["landing", "signup", "login", "boards", "board", "task-dialog", "reports", "my-tasks", "settings"];

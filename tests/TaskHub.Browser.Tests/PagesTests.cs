@@ -1,11 +1,11 @@
 using Microsoft.Playwright;
+using static TaskHub.Browser.Tests.Browser;
 
 namespace TaskHub.Browser.Tests;
 
 [Collection("browser")]
 public sealed class PagesTests(ServerFixture server)
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
 
     [Fact]
     public async Task An_owner_invites_a_member_changes_a_role_and_sees_my_tasks_reports_and_settings()

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using static TaskHub.Browser.Tests.Browser;
 
 namespace TaskHub.Browser.Tests;
 
@@ -6,7 +7,6 @@ namespace TaskHub.Browser.Tests;
 [Collection("browser")]
 public sealed class PhoneTests(ServerFixture server)
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
 
     private static async Task AssertNoHorizontalOverflow(IPage page, string what)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.Playwright;
+using static TaskHub.Browser.Tests.Browser;
 
 namespace TaskHub.Browser.Tests;
 
@@ -7,7 +8,6 @@ namespace TaskHub.Browser.Tests;
 [Collection("browser")]
 public sealed class SignUpTimeZoneTests(ServerFixture server)
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
 
     private async Task<string> SignUp(string zone, Func<IRoute, Task>? register = null)
     {

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using static TaskHub.Browser.Tests.Browser;
 
 namespace TaskHub.Browser.Tests;
 
@@ -11,7 +12,6 @@ namespace TaskHub.Browser.Tests;
 [Collection("browser")]
 public sealed class TouchDragTests(ServerFixture server)
 {
-    private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
 
     private static Task Touch(ICDPSession cdp, string type, double x, double y) =>
         cdp.SendAsync("Input.dispatchTouchEvent", new Dictionary<string, object>

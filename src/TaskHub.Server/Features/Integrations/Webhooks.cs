@@ -281,20 +281,26 @@ public sealed class WebhookFanout(TaskHubDbContext db) : IOutboxHandler
 {
     public string Kind => WebhooksApi.FanoutKind;
 
-    public Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct) =>
-        IOutboxHandler.EachAsync(batch, async m =>
-        {
-            var e = JsonSerializer.Deserialize<BoardEventDto>(m.Payload, TaskHubJson.Options)!;
-            var hooks = (await db.Set<Webhook>().AsNoTracking().Where(w => w.BoardId == e.BoardId && w.Active).ToListAsync(ct)).Where(w => w.Wants(e.Type)).ToList();
-            if (hooks.Count == 0) return;
-            var keys = hooks.Select(h => $"{WebhooksApi.DeliveryKind}:{h.Id:N}:{e.BoardId:N}:{e.Seq}").ToList();
-            var existing = await db.Set<OutboxMessage>().Where(o => keys.Contains(o.Key)).Select(o => o.Key).ToListAsync(ct);
-            // Due as of the change itself, so a burst's deliveries go out between its fan-outs, not after them all.
-            var due = m.CreatedAt;
-            foreach (var (hook, key) in hooks.Zip(keys).Where(x => !existing.Contains(x.Second)))
-                db.Add(OutboxWriter.New(WebhooksApi.DeliveryKind, key, JsonSerializer.Serialize(new WebhookDelivery(hook.Id, m.Payload), TaskHubJson.Options), due));
-            await db.SaveChangesAsync(ct); // (the dispatcher's context: its claimed rows stay tracked, so no Clear here)
-        });
+    /// <summary>A batch in three queries and one commit: its boards' active hooks, the delivery rows that already exist, the new rows.</summary>
+    public async Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct)
+    {
+        var events = batch.Select(m => (Message: m, Event: JsonSerializer.Deserialize<BoardEventDto>(m.Payload, TaskHubJson.Options)!)).ToList();
+        var boardIds = events.Select(x => x.Event.BoardId).Distinct().ToList();
+        var hooksByBoard = (await db.Set<Webhook>().AsNoTracking().Where(w => boardIds.Contains(w.BoardId) && w.Active).ToListAsync(ct))
+            .ToLookup(w => w.BoardId);
+        var deliveries = events
+            .SelectMany(x => hooksByBoard[x.Event.BoardId].Where(h => h.Wants(x.Event.Type))
+                .Select(h => (x.Message, Hook: h, Key: $"{WebhooksApi.DeliveryKind}:{h.Id:N}:{x.Event.BoardId:N}:{x.Event.Seq}")))
+            .ToList();
+        if (deliveries.Count == 0) return new Dictionary<long, string>();
+        var keys = deliveries.Select(d => d.Key).ToList();
+        var existing = (await db.Set<OutboxMessage>().Where(o => keys.Contains(o.Key)).Select(o => o.Key).ToListAsync(ct)).ToHashSet();
+        // Due as of the change itself, so a burst's deliveries go out between its fan-outs, not after them all.
+        foreach (var (m, hook, key) in deliveries.Where(d => !existing.Contains(d.Key)))
+            db.Add(OutboxWriter.New(WebhooksApi.DeliveryKind, key, JsonSerializer.Serialize(new WebhookDelivery(hook.Id, m.Payload), TaskHubJson.Options), m.CreatedAt));
+        await db.SaveChangesAsync(ct); // (the dispatcher's context: its claimed rows stay tracked, so no Clear here)
+        return new Dictionary<long, string>();
+    }
 }
 
 /// <summary>
@@ -333,14 +339,19 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
         var hookIds = deliveries.Select(d => d.Delivery.WebhookId).Distinct().ToList();
         var hooks = await db.Set<Webhook>().Where(w => hookIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, ct);
 
+        var sending = deliveries
+            .Where(d => hooks.TryGetValue(d.Delivery.WebhookId, out var hook) && (hook.Active || d.Delivery.Test)) // gone or switched off (a test is sent anyway)
+            .Select(d => (d.Message, Hook: hooks[d.Delivery.WebhookId], Json: d.Delivery.Event, Event: JsonSerializer.Deserialize<BoardEventDto>(d.Delivery.Event, TaskHubJson.Options)!))
+            .ToList();
+        var actorIds = sending.Where(d => d.Hook.Format == WebhookFormat.Slack).Select(d => d.Event.ActorId).OfType<Guid>().Distinct().ToList();
+        var actors = actorIds.Count == 0 ? [] : await db.Users.AsNoTracking().Where(u => actorIds.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, ct);
+
         var prepared = new List<Prepared>();
-        foreach (var (m, delivery) in deliveries)
+        foreach (var (m, hook, json, e) in sending)
         {
-            if (!hooks.TryGetValue(delivery.WebhookId, out var hook) || (!hook.Active && !delivery.Test)) continue; // gone or switched off (a test is sent anyway)
-            var e = JsonSerializer.Deserialize<BoardEventDto>(delivery.Event, TaskHubJson.Options)!;
             // Slack reads "text", Discord "content": the chat format carries both, so one URL of either works.
-            var chat = hook.Format == WebhookFormat.Slack ? await SlackTextAsync(e, ct) : null;
-            var body = chat is not null ? JsonSerializer.Serialize(new { text = chat, content = chat }, TaskHubJson.Options) : delivery.Event;
+            var chat = hook.Format == WebhookFormat.Slack ? SlackText(e, e.ActorId is { } a ? actors.GetValueOrDefault(a) : null) : null;
+            var body = chat is not null ? JsonSerializer.Serialize(new { text = chat, content = chat }, TaskHubJson.Options) : json;
             prepared.Add(new Prepared(m, hook.Id, hook.Url, hook.Secret, e.Type, body));
         }
 
@@ -407,9 +418,8 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
         LogDisabled(log, hook.Id, hook.BoardId);
     }
 
-    private async Task<string> SlackTextAsync(BoardEventDto e, CancellationToken ct)
+    private string SlackText(BoardEventDto e, string? who)
     {
-        var who = e.ActorId is { } a ? await db.Users.Where(u => u.Id == a).Select(u => u.DisplayName).SingleOrDefaultAsync(ct) : null;
         var title = e.Task?.Title ?? e.Label?.Name ?? (e.Column is { } column ? TaskHubJson.EnumName(column.Status) : "");
         var what = e.Type switch
         {

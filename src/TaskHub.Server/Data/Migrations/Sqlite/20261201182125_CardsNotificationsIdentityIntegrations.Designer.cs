@@ -11,7 +11,7 @@ using TaskHub.Server.Data;
 namespace TaskHub.Server.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteTaskHubDbContext))]
-    [Migration("20261201161526_CardsNotificationsIdentityIntegrations")]
+    [Migration("20261201182125_CardsNotificationsIdentityIntegrations")]
     partial class CardsNotificationsIdentityIntegrations
     {
         /// <inheritdoc />
@@ -253,11 +253,11 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("TotpPendingSecret")
-                        .HasMaxLength(64)
+                        .HasMaxLength(512)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("TotpSecret")
-                        .HasMaxLength(64)
+                        .HasMaxLength(512)
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("UpdatedAt")
@@ -960,6 +960,9 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("DueAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("EscalatedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("LabelIds")

@@ -12,8 +12,8 @@ using TaskHub.Server.Data;
 namespace TaskHub.Server.Data.Migrations.MySql
 {
     [DbContext(typeof(MySqlTaskHubDbContext))]
-    [Migration("20261201164518_TaskEscalatedAt")]
-    partial class TaskEscalatedAt
+    [Migration("20261201182129_CardsNotificationsIdentityIntegrations")]
+    partial class CardsNotificationsIdentityIntegrations
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -258,12 +258,12 @@ namespace TaskHub.Server.Data.Migrations.MySql
                         .HasColumnType("bigint");
 
                     b.Property<string>("TotpPendingSecret")
-                        .HasMaxLength(64)
-                        .HasColumnType("varchar(64)");
+                        .HasMaxLength(512)
+                        .HasColumnType("varchar(512)");
 
                     b.Property<string>("TotpSecret")
-                        .HasMaxLength(64)
-                        .HasColumnType("varchar(64)");
+                        .HasMaxLength(512)
+                        .HasColumnType("varchar(512)");
 
                     b.Property<DateTime>("UpdatedAt")
                         .HasColumnType("datetime(6)");
