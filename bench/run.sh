@@ -5,6 +5,13 @@
 #
 #   bench/run.sh                       # N = 100,1000,5000, 3 reps × 15 s at 10 writes/s
 #   BENCH_NS=100 BENCH_REPS=1 BENCH_SECONDS=5 bench/run.sh    # a quick smoke run
+#   BENCH_POINTS=fanout,manyboards,writes,storm (the default: all points; any subset, e.g. BENCH_POINTS=storm)
+#
+# Beside TaskHub it runs a bare SignalR server (bench/TaskHub.BareSignalR, port base + 10) with the same clients and
+# writes: the same-run floor every table is compared with (BENCH_BARE=0 leaves it out).
+# Points beyond the fan-out (bench/TaskHub.Bench/Points.cs, StormPoint.cs): many boards (BENCH_MB_BOARDS=1000,
+# BENCH_MB_VIEWERS=5, BENCH_MB_RATE=50), REST writes (BENCH_WRITERS=16, BENCH_WRITES_SECONDS=10, BENCH_WRITES_REPS),
+# reconnect storm (BENCH_STORM_N=5000, BENCH_STORM_BOARDS=1, BENCH_STORM_REPS, BENCH_STORM_JITTER_MS=1000).
 #
 # Knobs: BENCH_ONLY=base|cluster, BENCH_NOJOIN=1 (clients only handshake: memory of the bare transport), BENCH_NS, BENCH_REPS, BENCH_SECONDS, BENCH_RATE, BENCH_FULL_CLIENTS, BENCH_CATCHUP, BENCH_ORDER=base-first,
 # BENCH_HEAD_INTERVAL (Realtime:HeadIntervalSeconds of the replicas, default 3600 = the periodic head/presence
@@ -25,12 +32,16 @@ export LB_PORT=$PORT_BASE FIRST_PORT=$((PORT_BASE + 1)) REPLICAS=2 CLUSTER_DB=${
 BASE_PORT=$((PORT_BASE + 9))
 export Realtime__HeadIntervalSeconds=${BENCH_HEAD_INTERVAL:-3600}
 export Jwt__AccessTokenMinutes=1440
+BARE_PORT=$((PORT_BASE + 10))
 BASE_PID=""
+BARE_PID=""
 
 cleanup() {
   set +e
   if [ -n "$BASE_PID" ] && kill -0 "$BASE_PID" 2>/dev/null; then kill "$BASE_PID"; wait "$BASE_PID" 2>/dev/null; echo "[bench] baseline replica stopped"; fi
   rm -f "$OUT/baseline.pid"
+  if [ -n "$BARE_PID" ] && kill -0 "$BARE_PID" 2>/dev/null; then kill "$BARE_PID"; wait "$BARE_PID" 2>/dev/null; echo "[bench] bare SignalR server stopped"; fi
+  rm -f "$OUT/bare.pid"
   scripts/cluster.sh stop
 }
 trap cleanup EXIT INT TERM
@@ -57,8 +68,22 @@ echo "[bench] baseline replica: pid $BASE_PID, http://127.0.0.1:$BASE_PORT (no R
 
 dotnet build bench/TaskHub.Bench -c Release -v q --nologo -o "$OUT/bin" >/dev/null
 
+if [ "${BENCH_BARE:-1}" = 1 ]; then
+  dotnet build bench/TaskHub.BareSignalR -c Release -v q --nologo -o "$OUT/bare" >/dev/null
+  (cd "$OUT/bare" && DOTNET_gcServer=1 exec dotnet TaskHub.BareSignalR.dll --urls "http://127.0.0.1:$BARE_PORT" >"$OUT/bare.log" 2>&1) &
+  BARE_PID=$!
+  echo "$BARE_PID" > "$OUT/bare.pid"
+  for _ in $(seq 1 150); do curl -fsS -o /dev/null "http://127.0.0.1:$BARE_PORT/readyz" 2>/dev/null && break; sleep 0.2; done
+  curl -fsS -o /dev/null "http://127.0.0.1:$BARE_PORT/readyz" || { echo "[bench] bare SignalR server did not start: $OUT/bare.log"; exit 1; }
+  echo "[bench] bare SignalR server: pid $BARE_PID, http://127.0.0.1:$BARE_PORT"
+  export BENCH_BARE_URL="http://127.0.0.1:$BARE_PORT" BENCH_BARE_PID="$BARE_PID"
+fi
+# The reconnect storm restarts a replica with scripts/cluster.sh start (same LB_PORT/FIRST_PORT/CLUSTER_DB env).
+export BENCH_LB_URL="http://127.0.0.1:$LB_PORT" BENCH_ROOT="$ROOT" BENCH_CLUSTER_DIR="$ROOT/.run/cluster"
+
 export BENCH_CLUSTER_URLS="http://127.0.0.1:$FIRST_PORT,http://127.0.0.1:$((FIRST_PORT + 1))"
 BENCH_CLUSTER_PIDS="$(cat .run/cluster/replica-1.pid),$(cat .run/cluster/replica-2.pid)"
+# (the storm replaces replica PIDs; cleanup's cluster.sh stop reads the PID files, so it stops the new ones)
 export BENCH_CLUSTER_PIDS
 export BENCH_BASE_URL="http://127.0.0.1:$BASE_PORT" BENCH_BASE_PID="$BASE_PID"
 case "${BENCH_ONLY:-}" in base) unset BENCH_CLUSTER_URLS ;; cluster) unset BENCH_BASE_URL ;; esac

@@ -108,6 +108,7 @@ public sealed partial class BoardEventFeed : BackgroundService
 
     private void Receive(RedisValue json)
     {
+        RealtimeMetrics.FeedReceived.Inc();
         try
         {
             var m = JsonSerializer.Deserialize<FeedMessage>(json.ToString(), TaskHubJson.Options);

@@ -1,0 +1,70 @@
+// A bare ASP.NET Core SignalR server: the same-run floor for bench/TaskHub.Bench. One hub at /hubs/board, no auth,
+// no database, a group per board; POST /api/boards/{id}/tasks broadcasts a TaskCreated event of the same size and
+// shape as TaskHub's (the bench posts a real TaskHub event as the template) with the board's next seq.
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.SignalR;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Logging.SetMinimumLevel(LogLevel.Warning);
+builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
+builder.Services.AddSingleton<Boards>();
+var app = builder.Build();
+app.UseWebSockets();
+app.MapHub<BoardHub>("/hubs/board");
+
+app.MapGet("/readyz", () => "ok");
+// The figure the bench reads for GC heap per idle connection, in the Prometheus text format TaskHub's /metrics uses.
+app.MapGet("/metrics", () => $"dotnet_total_memory_bytes {GC.GetTotalMemory(false)}\n");
+app.MapPost("/template", async (HttpRequest req, Boards boards) =>
+{
+    boards.Template = (await JsonNode.ParseAsync(req.Body))!.AsObject();
+    return Results.NoContent();
+});
+app.MapPost("/api/boards/{boardId:guid}/tasks", async (Guid boardId, HttpRequest req, Boards boards, IHubContext<BoardHub> hub) =>
+{
+    var body = await JsonNode.ParseAsync(req.Body);
+    var title = body?["title"]?.GetValue<string>() ?? "";
+    var board = boards.Get(boardId);
+    // One board's broadcasts leave in seq order (as TaskHub's ordered feed does); boards in parallel.
+    await board.Gate.WaitAsync();
+    try
+    {
+        var seq = ++board.Seq;
+        var e = (JsonObject)boards.Template.DeepClone();
+        e["boardId"] = boardId;
+        e["seq"] = seq;
+        if (e["task"] is JsonObject task) task["title"] = title;
+        await hub.Clients.Group(BoardHub.Group(boardId)).SendAsync("TaskCreated", e);
+        return Results.Json(new { seq }, statusCode: 201);
+    }
+    finally { board.Gate.Release(); }
+});
+app.Run();
+
+public sealed class Boards
+{
+    public sealed class Board { public long Seq; public readonly SemaphoreSlim Gate = new(1, 1); }
+    private readonly ConcurrentDictionary<Guid, Board> _boards = new();
+    public JsonObject Template { get; set; } = new()
+    {
+        ["boardId"] = Guid.Empty, ["seq"] = 0, ["type"] = "task_created",
+        ["task"] = new JsonObject { ["id"] = Guid.Empty, ["title"] = "", ["description"] = new string('x', 400) },
+        ["changes"] = new JsonArray(), ["at"] = DateTime.UnixEpoch,
+    };
+    public Board Get(Guid id) => _boards.GetOrAdd(id, _ => new Board());
+}
+
+public sealed class BoardHub(Boards boards) : Hub
+{
+    public static string Group(Guid boardId) => $"board:{boardId:N}";
+
+    public async Task JoinBoard(Guid boardId, long? afterSeq)
+    {
+        await Groups.AddToGroupAsync(Context.ConnectionId, Group(boardId));
+        await Clients.Caller.SendAsync("BoardHead", new { boardId, seq = Volatile.Read(ref boards.Get(boardId).Seq) });
+    }
+
+    public Task LeaveBoard(Guid boardId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(boardId));
+}

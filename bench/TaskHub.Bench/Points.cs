@@ -1,0 +1,416 @@
+// The bench's extra points (issue 16): many boards, REST writes, a reconnect storm, and the bare SignalR floor's
+// ratios. Selected with BENCH_POINTS (see bench/run.sh); each prints its reps, then medians with targets.
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace TaskHub.Bench;
+
+public static class Points
+{
+    internal static string Env(string name, string fallback) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : fallback;
+    internal static int EnvInt(string name, int fallback) => int.Parse(Env(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+    internal static double EnvDouble(string name, double fallback) => double.Parse(Env(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+    public static bool IsBare(this ServerConfig c) => c.Name.StartsWith("bare", StringComparison.Ordinal);
+
+    internal static double Median(IEnumerable<double> xs)
+    {
+        var a = xs.Where(x => !double.IsNaN(x)).OrderBy(x => x).ToArray();
+        return a.Length == 0 ? double.NaN : a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
+    }
+
+    internal static double Pct(IEnumerable<double> xs, double q)
+    {
+        var a = xs.OrderBy(x => x).ToArray();
+        return a.Length == 0 ? double.NaN : a[Math.Min(a.Length - 1, (int)Math.Ceiling(q * a.Length) - 1)];
+    }
+
+    internal static string Ratio(double measured, double bare) => double.IsNaN(measured) || double.IsNaN(bare) || bare == 0 ? "–" : $"{measured / bare:0.00}×";
+
+    internal static string Verdict(double v, double target, bool atMost = true) =>
+        double.IsNaN(v) ? "not measured" : (atMost ? v <= target : v >= target) ? "MET" : "MISSED";
+
+    /// <summary>Runs the extra points named in BENCH_POINTS, in a fixed order (the storm last: it restarts replicas).</summary>
+    public static async Task RunAsync(string[] points, List<ServerConfig> configs, Setup setup, BenchOptions opts)
+    {
+        var cluster = configs.FirstOrDefault(c => c.Name.StartsWith("cluster", StringComparison.Ordinal));
+        var bare = configs.FirstOrDefault(c => c.IsBare());
+        var needBoards = points.Contains("manyboards") || points.Contains("writes");
+        Guid[] boards = [];
+        if (needBoards)
+        {
+            var count = Math.Max(EnvInt("BENCH_MB_BOARDS", 1000), 100);
+            var sw = Stopwatch.StartNew();
+            boards = await CreateBoardsAsync(configs.First(c => !c.IsBare()).Urls, setup.WriterToken, count);
+            Console.WriteLine($"\nsetup: {count} boards for the many-boards and REST-write points in {sw.Elapsed.TotalSeconds:0.0} s");
+        }
+        if (points.Contains("manyboards"))
+        {
+            var results = new List<ManyBoardsResult>();
+            foreach (var c in new[] { cluster, bare }.OfType<ServerConfig>())
+                results.AddRange(await new ManyBoardsPoint(c, boards, setup.WriterToken, opts).RunAsync());
+            ManyBoardsPoint.Print(results);
+        }
+        if (points.Contains("writes"))
+        {
+            var results = new List<WritesResult>();
+            foreach (var c in configs) results.AddRange(await WritesPoint.RunAsync(c, setup.Board, boards[..100], setup.WriterToken));
+            WritesPoint.Print(results, configs);
+        }
+        if (points.Contains("storm"))
+        {
+            if (cluster is null) Console.WriteLine("\n(reconnect storm: needs the cluster)");
+            else StormPoint.Print(await new StormPoint(cluster, setup, opts).RunAsync());
+        }
+    }
+
+    static async Task<Guid[]> CreateBoardsAsync(string[] urls, string token, int count)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        var ids = new Guid[count];
+        var stamp = DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, $"{urls[i % urls.Length]}/api/boards") { Content = JsonContent.Create(new { name = $"many {stamp} {i}" }) };
+            req.Headers.Authorization = new("Bearer", token);
+            using var r = await http.SendAsync(req, ct);
+            r.EnsureSuccessStatusCode();
+            ids[i] = (await r.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid();
+        });
+        return ids;
+    }
+
+    /// <summary>Counters without labels from a Prometheus text page (NaN when the server has no such series).</summary>
+    internal static async Task<double> MetricAsync(string url, string name)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        try
+        {
+            foreach (var line in (await http.GetStringAsync(url + "/metrics")).Split('\n'))
+                if (line.StartsWith(name + " ", StringComparison.Ordinal)) return double.Parse(line[(name.Length + 1)..], CultureInfo.InvariantCulture);
+        }
+        catch (HttpRequestException) { }
+        return double.NaN;
+    }
+
+    /// <summary>A write through REST whose title carries the writer's timestamp (receivers measure write→delivery).</summary>
+    internal static async Task<bool> WriteAsync(HttpClient http, string url, Guid board, string token)
+    {
+        var stamp = Stopwatch.GetTimestamp();
+        using var req = new HttpRequestMessage(HttpMethod.Post, $"{url}/api/boards/{board}/tasks") { Content = JsonContent.Create(new { title = $"b|{stamp}" }) };
+        req.Headers.Authorization = new("Bearer", token);
+        try
+        {
+            using var r = await http.SendAsync(req);
+            return r.IsSuccessStatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; }
+    }
+
+    /// <summary>Posts one real TaskHub event to the bare server as its template, so its frames have TaskHub's size and shape.</summary>
+    public static async Task PostBareTemplateAsync(string bareUrl, string taskHubUrl, Setup setup)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var req = new HttpRequestMessage(HttpMethod.Get, $"{taskHubUrl}/api/boards/{setup.CatchUpBoard}/events?after=0&limit=1");
+        req.Headers.Authorization = new("Bearer", setup.WriterToken);
+        using var r = await http.SendAsync(req);
+        r.EnsureSuccessStatusCode();
+        var ev = (await r.Content.ReadFromJsonAsync<JsonElement>())[0];
+        (await http.PostAsync($"{bareUrl}/template", new StringContent(ev.GetRawText(), System.Text.Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode();
+    }
+}
+
+/// <summary>
+/// One viewer's seqs: the contiguous prefix it has (everything up to <see cref="Contig"/>), what arrived ahead of a
+/// gap, and events that arrived after a higher seq (out of order) or twice.
+/// </summary>
+public sealed class SeqTracker
+{
+    private readonly object _gate = new();
+    private readonly SortedSet<long> _ahead = [];
+    private long _maxSeen = -1;
+    public long Contig = -1;
+    public long LastHead = -1;
+    public long Received, OutOfOrder;
+
+    public void Head(long head)
+    {
+        lock (_gate)
+        {
+            LastHead = head;
+            if (Contig < 0) { Contig = head; Drain(); }
+        }
+    }
+
+    public void Event(long seq)
+    {
+        lock (_gate)
+        {
+            Received++;
+            if (seq < _maxSeen) OutOfOrder++;
+            _maxSeen = Math.Max(_maxSeen, seq);
+            if (Contig < 0 || seq <= Contig) { if (Contig < 0) _ahead.Add(seq); return; }
+            _ahead.Add(seq);
+            Drain();
+        }
+    }
+
+    private void Drain()
+    {
+        while (_ahead.Count > 0 && _ahead.Min <= Contig + 1)
+        {
+            Contig = Math.Max(Contig, _ahead.Min);
+            _ahead.Remove(_ahead.Min);
+        }
+    }
+
+    public long ContigNow { get { lock (_gate) return Contig; } }
+    public long HeadNow { get { lock (_gate) return LastHead; } }
+}
+
+/// <summary>A light client on one board whose seqs go to a <see cref="SeqTracker"/>; re-openable after a close.</summary>
+public sealed class BoardViewer(Guid board, string token, Sink sink)
+{
+    public readonly Guid Board = board;
+    public readonly SeqTracker Seqs = new();
+    public LightClient? Client;
+
+    public async Task ConnectAsync(string url, long? afterSeq, CancellationToken ct)
+    {
+        var c = await LightClient.OpenAsync(url, token, sink, Seqs.Event);
+        c.OnHead = Seqs.Head;
+        try { await c.JoinAsync(Board, afterSeq, ct); }
+        catch { await c.DisposeAsync(); throw; }
+        Client = c;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Client is { } c) { Client = null; try { await c.DisposeAsync(); } catch (Exception) { } }
+    }
+}
+
+public sealed record ManyBoardsResult(string Config, int Rep, double P50, double P99, long Lost, long OutOfOrder, long Writes, long Deliveries,
+    double[] FeedReceived, double[] EventsPushed, double RawCpuUsPerDelivery, double WriteP99);
+
+/// <summary>
+/// 1,000 boards × 5 viewers (BENCH_MB_BOARDS, BENCH_MB_VIEWERS), 50 writes/s (BENCH_MB_RATE) each to a random board,
+/// viewers alternating replicas; write→delivery percentiles, lost and out-of-order per viewer, and per replica the
+/// messages it read from the board feed's Redis channel and the events it pushed to its viewers.
+/// </summary>
+public sealed class ManyBoardsPoint(ServerConfig config, Guid[] allBoards, string token, BenchOptions opts)
+{
+    private readonly Sink _sink = new();
+
+    public async Task<List<ManyBoardsResult>> RunAsync()
+    {
+        var boardCount = Math.Min(allBoards.Length, Points.EnvInt("BENCH_MB_BOARDS", 1000));
+        var viewersPer = Points.EnvInt("BENCH_MB_VIEWERS", 5);
+        var rate = Points.EnvDouble("BENCH_MB_RATE", 50);
+        var boards = allBoards[..boardCount];
+        Console.WriteLine($"\n=== many boards on {config.Name}: {boardCount} boards × {viewersPer} viewers, {rate:0} writes/s spread over them");
+        LightClient.Init(opts.LocalAddresses);
+        var viewers = Enumerable.Range(0, boardCount * viewersPer).Select(i => new BoardViewer(boards[i / viewersPer], token, _sink)).ToArray();
+        var sw = Stopwatch.StartNew();
+        var failures = 0;
+        await Parallel.ForAsync(0, viewers.Length, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) =>
+        {
+            for (var attempt = 0; attempt < 3; attempt++)
+            {
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                    await viewers[i].ConnectAsync(config.Urls[i % config.Urls.Length], null, timeout.Token);
+                    return;
+                }
+                catch (Exception e)
+                {
+                    if (Interlocked.Increment(ref failures) <= 3) Console.WriteLine($"  connect failed ({e.GetType().Name}: {e.Message}); retrying");
+                    await Task.Delay(500);
+                }
+            }
+        });
+        var until = DateTime.UtcNow.AddSeconds(20);
+        while (viewers.Any(v => v.Client is not null && v.Seqs.ContigNow < 0) && DateTime.UtcNow < until) await Task.Delay(100);
+        var live = viewers.Where(v => v.Client is not null).ToArray();
+        Console.WriteLine($"  {live.Length} of {viewers.Length} viewers connected and joined in {sw.Elapsed.TotalSeconds:0.0} s");
+        var results = new List<ManyBoardsResult>();
+        try
+        {
+            await Phase(live, boards, rate, 3, 0);
+            for (var rep = 1; rep <= opts.Reps; rep++) results.Add(await Phase(live, boards, rate, opts.Seconds, rep));
+        }
+        finally
+        {
+            await Parallel.ForEachAsync(viewers, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (v, _) => await v.DisposeAsync());
+        }
+        return results;
+    }
+
+    private async Task<ManyBoardsResult> Phase(BoardViewer[] viewers, Guid[] boards, double rate, double seconds, int rep)
+    {
+        var writes = (int)Math.Round(seconds * rate);
+        _sink.Reset(writes * 10 + 1000);
+        var acked = new int[boards.Length];
+        var index = boards.Select((b, i) => (b, i)).ToDictionary(x => x.b, x => x.i);
+        var before = viewers.Select(v => Volatile.Read(ref v.Seqs.Received)).ToArray();
+        var oooBefore = viewers.Select(v => Volatile.Read(ref v.Seqs.OutOfOrder)).ToArray();
+        var feed0 = await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, "taskhub_feed_messages_received_total")));
+        var pushed0 = await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, "taskhub_events_pushed_total")));
+        var cpu0 = Probe.Cpu(config);
+        _sink.Recording = rep > 0;
+        var rnd = new Random(rep);
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32 }) { Timeout = TimeSpan.FromSeconds(30) };
+        var writeMs = new ConcurrentBag<double>();
+        var inflight = new List<Task>();
+        var t0 = Stopwatch.GetTimestamp();
+        var interval = Stopwatch.Frequency / rate;
+        for (var w = 0; w < writes; w++)
+        {
+            var due = t0 + (long)(w * interval);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                var ms = (due - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
+                if (ms > 2) await Task.Delay((int)ms - 1); else Thread.SpinWait(50);
+            }
+            var b = rnd.Next(boards.Length);
+            var url = config.Urls[w % config.Urls.Length];
+            inflight.Add(Task.Run(async () =>
+            {
+                var s = Stopwatch.GetTimestamp();
+                if (await Points.WriteAsync(http, url, boards[b], token)) Interlocked.Increment(ref acked[b]);
+                writeMs.Add(Stopwatch.GetElapsedTime(s).TotalMilliseconds);
+            }));
+        }
+        await Task.WhenAll(inflight);
+        var drainUntil = DateTime.UtcNow.AddSeconds(15);
+        bool Behind()
+        {
+            for (var i = 0; i < viewers.Length; i++)
+                if (Volatile.Read(ref viewers[i].Seqs.Received) - before[i] < acked[index[viewers[i].Board]]) return true;
+            return false;
+        }
+        while (Behind() && DateTime.UtcNow < drainUntil) await Task.Delay(50);
+        _sink.Recording = false;
+        var cpu1 = Probe.Cpu(config);
+        var feed1 = await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, "taskhub_feed_messages_received_total")));
+        var pushed1 = await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, "taskhub_events_pushed_total")));
+        long lost = 0, ooo = 0;
+        for (var i = 0; i < viewers.Length; i++)
+        {
+            lost += Math.Max(0, acked[index[viewers[i].Board]] - (Volatile.Read(ref viewers[i].Seqs.Received) - before[i]));
+            ooo += Volatile.Read(ref viewers[i].Seqs.OutOfOrder) - oooBefore[i];
+        }
+        var (p50, p99, _, count) = _sink.Percentiles();
+        var r = new ManyBoardsResult(config.Name, rep, p50, p99, lost, ooo, acked.Sum(), count,
+            feed1.Zip(feed0, (a, b) => a - b).ToArray(), pushed1.Zip(pushed0, (a, b) => a - b).ToArray(),
+            (cpu1 - cpu0) * 1e6 / Math.Max(1, count), Points.Pct(writeMs, 0.99));
+        if (rep > 0)
+            Console.WriteLine($"  rep {rep}: p50 {p50:0.0} ms, p99 {p99:0.0} ms, {r.Writes} writes, {count} deliveries, lost {lost}, out-of-order {ooo}, " +
+                              $"REST write p99 {r.WriteP99:0.0} ms, {r.RawCpuUsPerDelivery:0.0} µs raw CPU/delivery; per replica: feed messages received " +
+                              $"{string.Join(" / ", r.FeedReceived.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))}, events pushed " +
+                              $"{string.Join(" / ", r.EventsPushed.Select(x => x.ToString("0", CultureInfo.InvariantCulture)))}");
+        return r;
+    }
+
+    public static void Print(List<ManyBoardsResult> all)
+    {
+        Console.WriteLine("\n=== Many boards: medians over reps (target: cluster p99 ≤ 40 ms, 0 lost, 0 out-of-order)");
+        Console.WriteLine("| setup | p50 ms | p99 ms | writes/rep | deliveries/rep | lost | out-of-order | raw CPU µs/delivery | feed messages received per replica | events pushed per replica | p99 ÷ bare |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|");
+        var bareP99 = Points.Median(all.Where(r => r.Config.StartsWith("bare", StringComparison.Ordinal)).Select(r => r.P99));
+        foreach (var g in all.GroupBy(r => r.Config))
+        {
+            var rs = g.ToList();
+            var replicas = rs[0].FeedReceived.Length;
+            string PerReplica(Func<ManyBoardsResult, double[]> f) => string.Join(" / ", Enumerable.Range(0, replicas).Select(i => Points.Median(rs.Select(r => f(r)[i])).ToString("0", CultureInfo.InvariantCulture)));
+            var p99 = Points.Median(rs.Select(r => r.P99));
+            Console.WriteLine($"| {g.Key} | {Points.Median(rs.Select(r => r.P50)):0.0} | {p99:0.0} | {Points.Median(rs.Select(r => (double)r.Writes)):0} | {Points.Median(rs.Select(r => (double)r.Deliveries)):0} | " +
+                              $"{rs.Sum(r => r.Lost)} | {rs.Sum(r => r.OutOfOrder)} | {Points.Median(rs.Select(r => r.RawCpuUsPerDelivery)):0.0} | {PerReplica(r => r.FeedReceived)} | {PerReplica(r => r.EventsPushed)} | {Points.Ratio(p99, bareP99)} |");
+            if (g.Key.StartsWith("cluster", StringComparison.Ordinal))
+                Console.WriteLine($"  (cluster p99 {p99:0.0} ms / target 40 ms: {Points.Verdict(p99, 40)}; ratio to bare SignalR {Points.Ratio(p99, bareP99)})");
+        }
+    }
+}
+
+public sealed record WritesResult(string Config, int Boards, int Rep, double PerSec, double P50, double P99, double CpuMsPerWrite, int Ok, int Failed);
+
+/// <summary>
+/// REST writes, closed loop: 16 writers (BENCH_WRITERS), each on its own connection to one replica (alternating),
+/// creating tasks on one board or spread round-robin over 100; writes/s, p50/p99 and the servers' CPU per write
+/// (utime + stime of every replica of the setup over the window ÷ successful writes). No viewers.
+/// </summary>
+public static class WritesPoint
+{
+    public static async Task<List<WritesResult>> RunAsync(ServerConfig config, Guid oneBoard, Guid[] hundred, string token)
+    {
+        var writers = Points.EnvInt("BENCH_WRITERS", 16);
+        var seconds = Points.EnvDouble("BENCH_WRITES_SECONDS", 10);
+        var reps = Points.EnvInt("BENCH_WRITES_REPS", Points.EnvInt("BENCH_REPS", 3));
+        Console.WriteLine($"\n=== REST writes on {config.Name}: {writers} writers, {reps} reps × {seconds:0} s (2 s warm-up per layout)");
+        var results = new List<WritesResult>();
+        foreach (var layout in new[] { new[] { oneBoard }, hundred })
+        {
+            await Window(config, layout, writers, 2, token);
+            for (var rep = 1; rep <= reps; rep++)
+            {
+                var r = await Window(config, layout, writers, seconds, token) with { Rep = rep };
+                Console.WriteLine($"  {layout.Length} board(s), rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write, {r.Failed} failed");
+                results.Add(r);
+            }
+        }
+        return results;
+    }
+
+    private static async Task<WritesResult> Window(ServerConfig config, Guid[] boards, int writers, double seconds, string token)
+    {
+        var handlers = config.Urls.Select(_ => new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { Timeout = TimeSpan.FromSeconds(30) }).ToArray();
+        var lat = new ConcurrentBag<double>();
+        int ok = 0, failed = 0, next = 0;
+        var cpu0 = Probe.Cpu(config);
+        var t0 = Stopwatch.GetTimestamp();
+        var end = t0 + (long)(seconds * Stopwatch.Frequency);
+        await Task.WhenAll(Enumerable.Range(0, writers).Select(k => Task.Run(async () =>
+        {
+            var http = handlers[k % handlers.Length];
+            var url = config.Urls[k % config.Urls.Length];
+            while (Stopwatch.GetTimestamp() < end)
+            {
+                var board = boards[(Interlocked.Increment(ref next) & int.MaxValue) % boards.Length];
+                var s = Stopwatch.GetTimestamp();
+                var success = await Points.WriteAsync(http, url, board, token);
+                lat.Add(Stopwatch.GetElapsedTime(s).TotalMilliseconds);
+                if (success) Interlocked.Increment(ref ok); else Interlocked.Increment(ref failed);
+            }
+        })));
+        var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        var cpu = Probe.Cpu(config) - cpu0;
+        foreach (var h in handlers) h.Dispose();
+        return new WritesResult(config.Name, boards.Length, 0, ok / elapsed, Points.Pct(lat, 0.5), Points.Pct(lat, 0.99), cpu * 1000 / Math.Max(1, ok), ok, failed);
+    }
+
+    public static void Print(List<WritesResult> all, List<ServerConfig> configs)
+    {
+        Console.WriteLine("\n=== REST writes: medians over reps (targets on the cluster: ≥ 1,500 writes/s over 100 boards at p99 ≤ 30 ms; ≤ 1.5 ms CPU per write)");
+        Console.WriteLine("| setup | boards | writes/s | p50 ms | p99 ms | CPU ms/write | failed | writes/s ÷ bare | CPU/write ÷ bare |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var g in all.GroupBy(r => (r.Config, r.Boards)))
+        {
+            var rs = g.ToList();
+            var bare = all.Where(r => r.Boards == g.Key.Boards && r.Config.StartsWith("bare", StringComparison.Ordinal)).ToList();
+            double M(IEnumerable<WritesResult> xs, Func<WritesResult, double> f) => Points.Median(xs.Select(f));
+            Console.WriteLine($"| {g.Key.Config} | {g.Key.Boards} | {M(rs, r => r.PerSec):0} | {M(rs, r => r.P50):0.0} | {M(rs, r => r.P99):0.0} | {M(rs, r => r.CpuMsPerWrite):0.00} | {rs.Sum(r => r.Failed)} | " +
+                              $"{Points.Ratio(M(rs, r => r.PerSec), M(bare, r => r.PerSec))} | {Points.Ratio(M(rs, r => r.CpuMsPerWrite), M(bare, r => r.CpuMsPerWrite))} |");
+        }
+        var cl = all.Where(r => r.Config.StartsWith("cluster", StringComparison.Ordinal) && r.Boards == 100).ToList();
+        if (cl.Count > 0)
+        {
+            var perSec = Points.Median(cl.Select(r => r.PerSec)); var p99 = Points.Median(cl.Select(r => r.P99)); var cpu = Points.Median(cl.Select(r => r.CpuMsPerWrite));
+            Console.WriteLine($"  cluster, 100 boards: {perSec:0} writes/s / target ≥ 1,500: {Points.Verdict(perSec, 1500, atMost: false)}; p99 {p99:0.0} ms / target ≤ 30: {Points.Verdict(p99, 30)}; " +
+                              $"{cpu:0.00} ms CPU/write / target ≤ 1.5: {Points.Verdict(cpu, 1.5)}");
+        }
+    }
+}

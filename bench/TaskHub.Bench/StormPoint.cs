@@ -1,0 +1,236 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace TaskHub.Bench;
+
+public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnected, double AllCaughtUpS, double P50S, double P99S, double RestartS,
+    long Lost, long OutOfOrder, long GapFetches, double EfQueries, double ComSelect, long Writes, int FailedWrites);
+
+/// <summary>
+/// Reconnect storm: BENCH_STORM_N clients (default 5,000) joined to BENCH_STORM_BOARDS boards (default 1: the
+/// fan-out board), alternating replicas, while the bench writes at BENCH_RATE through the load balancer. Each rep
+/// stops one replica (SIGTERM by its PID, replicas alternate between reps) and starts it again with
+/// <c>scripts/cluster.sh start</c> (which restarts exactly the dead one). Every client whose connection closed waits
+/// a random 0–BENCH_STORM_JITTER_MS (default 1,000) and then follows @microsoft/signalr's withAutomaticReconnect
+/// delays (0, 2, 10, 30 s) through the load balancer (so to either replica), and sends JoinBoard(board, the last
+/// seq it has); when the BoardHead that ends the join is beyond what it got, it fetches the rest from
+/// <c>GET /api/boards/{id}/events?after=</c> as the browser does. The point's figure is the time from the stop until
+/// the last of those clients has every event up to the head its join reported; after the writes stop, every
+/// client must have every seq up to its board's head (lost) and none after a higher one (out of order).
+/// Database reads during the storm: EF Core's query counter of both replicas
+/// (<c>microsoft_entityframeworkcore_…_queries</c>) and MariaDB's global Com_select (every tenant of the server).
+/// </summary>
+public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions opts)
+{
+    private readonly Sink _sink = new();
+    private const string EfQueries = "microsoft_entityframeworkcore_microsoft_entityframeworkcore_queries";
+
+    public async Task<List<StormResult>> RunAsync()
+    {
+        var n = Points.EnvInt("BENCH_STORM_N", 5000);
+        var boardCount = Points.EnvInt("BENCH_STORM_BOARDS", 1);
+        var reps = Points.EnvInt("BENCH_STORM_REPS", opts.Reps);
+        var lb = Points.Env("BENCH_LB_URL", config.Urls[0]);
+        var root = Points.Env("BENCH_ROOT", ".");
+        var clusterDir = Points.Env("BENCH_CLUSTER_DIR", Path.Combine(root, ".run/cluster"));
+        Console.WriteLine($"\n=== reconnect storm on {config.Name}: {n} clients on {boardCount} board(s), {opts.Rate:0} writes/s through {lb}, {reps} reps");
+        var boards = boardCount == 1 ? [setup.Board] : await BoardsAsync(boardCount);
+        LightClient.Init(opts.LocalAddresses);
+        var viewers = Enumerable.Range(0, n).Select(i => new BoardViewer(boards[i % boards.Length], setup.WriterToken, _sink)).ToArray();
+        var sw = Stopwatch.StartNew();
+        await Parallel.ForAsync(0, n, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) =>
+        {
+            for (var attempt = 0; attempt < 3; attempt++)
+            {
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                    await viewers[i].ConnectAsync(config.Urls[i % config.Urls.Length], null, timeout.Token);
+                    return;
+                }
+                catch (Exception) { await Task.Delay(500); }
+            }
+        });
+        Console.WriteLine($"  {viewers.Count(v => v.Client is not null)} of {n} connected and joined in {sw.Elapsed.TotalSeconds:0.0} s");
+        var results = new List<StormResult>();
+        try
+        {
+            for (var rep = 1; rep <= reps; rep++)
+            {
+                var r = await StormAsync(rep, viewers, boards, lb, root, clusterDir);
+                Console.WriteLine($"  rep {rep} (replica {r.Replica} restarted in {r.RestartS:0.0} s): {r.Reconnected} of {r.Clients} clients reconnected; all caught up {r.AllCaughtUpS:0.00} s " +
+                                  $"after the stop (per client p50 {r.P50S:0.00} / p99 {r.P99S:0.00} s); {r.GapFetches} REST gap fetches; lost {r.Lost}, out-of-order {r.OutOfOrder}; " +
+                                  $"{r.Writes} writes ({r.FailedWrites} failed); EF queries {r.EfQueries:0}, MariaDB Com_select {r.ComSelect:0} (all tenants)");
+                results.Add(r);
+                await Task.Delay(3000);
+            }
+        }
+        finally
+        {
+            await Parallel.ForEachAsync(viewers, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (v, _) => await v.DisposeAsync());
+        }
+        return results;
+    }
+
+    private async Task<Guid[]> BoardsAsync(int count)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        var ids = new Guid[count];
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Post, $"{config.Urls[i % config.Urls.Length]}/api/boards") { Content = JsonContent.Create(new { name = $"storm {i}" }) };
+            req.Headers.Authorization = new("Bearer", setup.WriterToken);
+            using var r = await http.SendAsync(req, ct);
+            r.EnsureSuccessStatusCode();
+            ids[i] = (await r.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetGuid();
+        });
+        return ids;
+    }
+
+    private async Task<StormResult> StormAsync(int rep, BoardViewer[] viewers, Guid[] boards, string lb, string root, string clusterDir)
+    {
+        var replica = (rep - 1) % config.Urls.Length + 1;
+        var pidFile = Path.Combine(clusterDir, $"replica-{replica}.pid");
+        var pid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
+        var other = config.Urls[replica % config.Urls.Length];
+        // The restarted replica's counter starts again at 0: queries = both after − the survivor's before.
+        var survivorBefore = await Points.MetricAsync(other, EfQueries);
+        var comSelect0 = ComSelect();
+
+        // Writes through the load balancer, on a steady schedule, until told to stop.
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32 }) { Timeout = TimeSpan.FromSeconds(30) };
+        var stopWrites = new CancellationTokenSource();
+        int ok = 0, failed = 0;
+        var writer = Task.Run(async () =>
+        {
+            var inflight = new List<Task>();
+            var t0 = Stopwatch.GetTimestamp();
+            var interval = Stopwatch.Frequency / opts.Rate;
+            for (var w = 0; !stopWrites.IsCancellationRequested; w++)
+            {
+                var due = t0 + (long)(w * interval);
+                while (Stopwatch.GetTimestamp() < due) await Task.Delay(Math.Max(1, (int)((due - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency)));
+                var board = boards[w % boards.Length];
+                inflight.Add(Task.Run(async () => { if (await Points.WriteAsync(http, lb, board, setup.WriterToken)) Interlocked.Increment(ref ok); else Interlocked.Increment(ref failed); }));
+            }
+            await Task.WhenAll(inflight);
+        });
+        await Task.Delay(2000);
+
+        // Stop the replica; every client whose connection closes reconnects and catches up.
+        var oooBefore = viewers.Sum(v => Volatile.Read(ref v.Seqs.OutOfOrder));
+        var caughtUp = new ConcurrentBag<double>();
+        var gapFetches = 0;
+        var reconnecting = 0;
+        var stopAt = Stopwatch.GetTimestamp();
+        var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var watchers = viewers.Select(v => Task.Run(async () =>
+        {
+            var client = v.Client;
+            if (client is null) return;
+            if (await Task.WhenAny(client.Closed, settled.Task) != client.Closed) return; // this client's replica kept running
+            Interlocked.Increment(ref reconnecting);
+            await v.DisposeAsync();
+            var delays = new[] { 0, 2000, 10000, 30000 };
+            foreach (var delay in delays)
+            {
+                await Task.Delay(delay + (delay == 0 ? Random.Shared.Next(Points.EnvInt("BENCH_STORM_JITTER_MS", 1000)) : 0));
+                try
+                {
+                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                    await v.ConnectAsync(lb, v.Seqs.ContigNow, timeout.Token);
+                    if (v.Seqs.HeadNow > v.Seqs.ContigNow)
+                    {
+                        Interlocked.Increment(ref gapFetches);
+                        await FetchAsync(http, lb, v);
+                    }
+                    caughtUp.Add(Stopwatch.GetElapsedTime(stopAt).TotalSeconds);
+                    return;
+                }
+                catch (Exception) { await v.DisposeAsync(); }
+            }
+        })).ToArray();
+        using (var kill = Process.Start("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
+        while (File.Exists($"/proc/{pid}") && Stopwatch.GetElapsedTime(stopAt).TotalSeconds < 60) await Task.Delay(20);
+        var restart = Process.Start(new ProcessStartInfo("bash", ["scripts/cluster.sh", "start"]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var restartOut = restart.StandardError.ReadToEndAsync();
+        _ = restart.StandardOutput.ReadToEndAsync();
+        await restart.WaitForExitAsync();
+        var restartS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
+        if (restart.ExitCode != 0) Console.WriteLine($"  restart failed: {await restartOut}");
+        await Task.Delay(1000);
+        settled.TrySetResult(); // whoever was on the stopped replica has seen its connection close by now
+        await Task.WhenAll(watchers);
+        var allS = caughtUp.IsEmpty ? double.NaN : caughtUp.Max();
+        await Task.Delay(2000);
+        stopWrites.Cancel();
+        await writer;
+
+        // Drain: every client up to its board's head.
+        var heads = new Dictionary<Guid, long>();
+        foreach (var b in boards) heads[b] = await HeadAsync(http, lb, b);
+        var until = DateTime.UtcNow.AddSeconds(15);
+        while (viewers.Any(v => v.Client is not null && v.Seqs.ContigNow < heads[v.Board]) && DateTime.UtcNow < until) await Task.Delay(100);
+        var lost = viewers.Sum(v => Math.Max(0, heads[v.Board] - v.Seqs.ContigNow));
+        var ooo = viewers.Sum(v => Volatile.Read(ref v.Seqs.OutOfOrder)) - oooBefore;
+        var newPid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
+        config.Pids[replica - 1] = newPid;
+        var efAfter = (await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, EfQueries)))).Sum();
+        var times = caughtUp.OrderBy(x => x).ToArray();
+        return new StormResult(rep, replica, reconnecting, times.Length, allS, Points.Pct(times, 0.5), Points.Pct(times, 0.99), restartS, lost, ooo, gapFetches,
+            efAfter - survivorBefore, ComSelect() - comSelect0, ok, failed);
+    }
+
+    /// <summary>The board's head as the event log has it (the last event's seq).</summary>
+    private async Task<long> HeadAsync(HttpClient http, string url, Guid board)
+    {
+        using var req = new HttpRequestMessage(HttpMethod.Get, $"{url}/api/boards/{board}");
+        req.Headers.Authorization = new("Bearer", setup.WriterToken);
+        using var r = await http.SendAsync(req);
+        r.EnsureSuccessStatusCode();
+        return (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("lastSeq").GetInt64();
+    }
+
+    private async Task FetchAsync(HttpClient http, string url, BoardViewer v)
+    {
+        while (v.Seqs.ContigNow < v.Seqs.HeadNow)
+        {
+            using var req = new HttpRequestMessage(HttpMethod.Get, $"{url}/api/boards/{v.Board}/events?after={v.Seqs.ContigNow}");
+            req.Headers.Authorization = new("Bearer", setup.WriterToken);
+            using var r = await http.SendAsync(req);
+            r.EnsureSuccessStatusCode();
+            var page = await r.Content.ReadFromJsonAsync<JsonElement>();
+            if (page.GetArrayLength() == 0) return;
+            foreach (var e in page.EnumerateArray()) v.Seqs.Event(e.GetProperty("seq").GetInt64());
+        }
+    }
+
+    /// <summary>MariaDB's global Com_select (NaN when the mysql client is missing).</summary>
+    private static double ComSelect()
+    {
+        try
+        {
+            using var p = Process.Start(new ProcessStartInfo("mysql", ["-h127.0.0.1", "-utaskhub", "-ptaskhub", "-N", "-e", "SHOW GLOBAL STATUS LIKE 'Com_select'"])
+            { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var text = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            return double.Parse(text.Split('\t', StringSplitOptions.TrimEntries)[1], CultureInfo.InvariantCulture);
+        }
+        catch (Exception) { return double.NaN; }
+    }
+
+    public static void Print(List<StormResult> all)
+    {
+        Console.WriteLine("\n=== Reconnect storm: medians over reps (target: all caught up ≤ 8 s, 0 lost)");
+        Console.WriteLine("| clients reconnecting | reconnected | all caught up s | per client p50 / p99 s | replica restart s | REST gap fetches | lost | out-of-order | EF queries | Com_select (all tenants) |");
+        Console.WriteLine("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+        double M(Func<StormResult, double> f) => Points.Median(all.Select(f));
+        Console.WriteLine($"| {M(r => r.Clients):0} | {M(r => r.Reconnected):0} | {M(r => r.AllCaughtUpS):0.00} | {M(r => r.P50S):0.00} / {M(r => r.P99S):0.00} | {M(r => r.RestartS):0.0} | " +
+                          $"{M(r => r.GapFetches):0} | {all.Sum(r => r.Lost)} | {all.Sum(r => r.OutOfOrder)} | {M(r => r.EfQueries):0} | {M(r => r.ComSelect):0} |");
+        var t = M(r => r.AllCaughtUpS);
+        Console.WriteLine($"  all caught up {t:0.00} s / target ≤ 8 s: {Points.Verdict(t, 8)}; lost {all.Sum(r => r.Lost)} (target 0)");
+    }
+}
