@@ -145,12 +145,15 @@ public sealed class SeqTracker
         }
     }
 
-    public void Event(long seq)
+    /// <summary>A pushed event, or (<paramref name="fetched"/>) one read from the REST event log after a join's head.</summary>
+    public void Event(long seq) => Event(seq, fetched: false);
+
+    public void Event(long seq, bool fetched)
     {
         lock (_gate)
         {
             Received++;
-            if (seq < _maxSeen) OutOfOrder++;
+            if (seq < _maxSeen && !fetched) OutOfOrder++;
             _maxSeen = Math.Max(_maxSeen, seq);
             if (Contig < 0 || seq <= Contig) { if (Contig < 0) _ahead.Add(seq); return; }
             _ahead.Add(seq);
@@ -168,12 +171,16 @@ public sealed class SeqTracker
     }
 
     public long ContigNow { get { lock (_gate) return Contig; } }
+    /// <summary>Seqs up to <paramref name="head"/> this viewer never got.</summary>
+    public long MissingUpTo(long head) { lock (_gate) return Contig < 0 ? 0 : Math.Max(0, head - Contig - _ahead.Count(s => s <= head)); }
+    public long FirstMissing { get { lock (_gate) return Contig + 1; } }
     public long HeadNow { get { lock (_gate) return LastHead; } }
 }
 
 /// <summary>A light client on one board whose seqs go to a <see cref="SeqTracker"/>; re-openable after a close.</summary>
 public sealed class BoardViewer(Guid board, string token, Sink sink)
 {
+    public string? Url;
     public readonly Guid Board = board;
     public readonly SeqTracker Seqs = new();
     public LightClient? Client;
@@ -185,6 +192,7 @@ public sealed class BoardViewer(Guid board, string token, Sink sink)
         try { await c.JoinAsync(Board, afterSeq, ct); }
         catch { await c.DisposeAsync(); throw; }
         Client = c;
+        Url = url;
     }
 
     public async Task DisposeAsync()

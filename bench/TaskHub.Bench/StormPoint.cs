@@ -122,19 +122,25 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
 
         // Stop the replica; every client whose connection closes reconnects and catches up.
         var oooBefore = viewers.Sum(v => Volatile.Read(ref v.Seqs.OutOfOrder));
-        var caughtUp = new ConcurrentBag<double>();
+        var lastCaughtUp = new ConcurrentDictionary<BoardViewer, double>();
+        var closedAgain = 0;
         var gapFetches = 0;
         var reconnecting = 0;
         var stopAt = Stopwatch.GetTimestamp();
         var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var watchers = viewers.Select(v => Task.Run(async () =>
         {
+            // A connection that closes again later (e.g. when the restart reloads the load balancer) reconnects again,
+            // like withAutomaticReconnect; the point ends when the last reconnect has caught up.
+            for (var closes = 0; ; closes++)
+            {
             var client = v.Client;
             if (client is null) return;
             if (await Task.WhenAny(client.Closed, settled.Task) != client.Closed) return; // this client's replica kept running
-            Interlocked.Increment(ref reconnecting);
+            if (closes == 0) Interlocked.Increment(ref reconnecting); else Interlocked.Increment(ref closedAgain);
             await v.DisposeAsync();
             var delays = new[] { 0, 2000, 10000, 30000 };
+            var ok = false;
             foreach (var delay in delays)
             {
                 await Task.Delay(delay + (delay == 0 ? Random.Shared.Next(Points.EnvInt("BENCH_STORM_JITTER_MS", 1000)) : 0));
@@ -147,24 +153,29 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                         Interlocked.Increment(ref gapFetches);
                         await FetchAsync(http, lb, v);
                     }
-                    caughtUp.Add(Stopwatch.GetElapsedTime(stopAt).TotalSeconds);
-                    return;
+                    lastCaughtUp[v] = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
+                    ok = true;
+                    break;
                 }
                 catch (Exception) { await v.DisposeAsync(); }
             }
+            if (!ok) return;
+            }
         })).ToArray();
         using (var kill = Process.Start("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
-        while (File.Exists($"/proc/{pid}") && Stopwatch.GetElapsedTime(stopAt).TotalSeconds < 60) await Task.Delay(20);
+        while (Directory.Exists($"/proc/{pid}") && Stopwatch.GetElapsedTime(stopAt).TotalSeconds < 60) await Task.Delay(20);
         var restart = Process.Start(new ProcessStartInfo("bash", ["scripts/cluster.sh", "start"]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true })!;
         var restartOut = restart.StandardError.ReadToEndAsync();
         _ = restart.StandardOutput.ReadToEndAsync();
         await restart.WaitForExitAsync();
         var restartS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
         if (restart.ExitCode != 0) Console.WriteLine($"  restart failed: {await restartOut}");
-        await Task.Delay(1000);
+        await Task.Delay(5000);
         settled.TrySetResult(); // whoever was on the stopped replica has seen its connection close by now
         await Task.WhenAll(watchers);
-        var allS = caughtUp.IsEmpty ? double.NaN : caughtUp.Max();
+        var caughtUp = lastCaughtUp.Values.ToList();
+        var allS = caughtUp.Count == 0 ? double.NaN : caughtUp.Max();
+        if (closedAgain > 0) Console.WriteLine($"  {closedAgain} connections closed a second time (after their reconnect) and reconnected again");
         await Task.Delay(2000);
         stopWrites.Cancel();
         await writer;
@@ -173,8 +184,14 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var heads = new Dictionary<Guid, long>();
         foreach (var b in boards) heads[b] = await HeadAsync(http, lb, b);
         var until = DateTime.UtcNow.AddSeconds(15);
-        while (viewers.Any(v => v.Client is not null && v.Seqs.ContigNow < heads[v.Board]) && DateTime.UtcNow < until) await Task.Delay(100);
-        var lost = viewers.Sum(v => Math.Max(0, heads[v.Board] - v.Seqs.ContigNow));
+        while (viewers.Any(v => v.Client is { Closed.IsCompleted: false } && v.Seqs.ContigNow < heads[v.Board]) && DateTime.UtcNow < until) await Task.Delay(100);
+        var lost = viewers.Sum(v => v.Seqs.MissingUpTo(heads[v.Board]));
+        var behind = viewers.Where(v => v.Seqs.ContigNow < heads[v.Board]).ToList();
+        if (behind.Count > 0)
+            Console.WriteLine($"  {behind.Count} clients behind their board's head after the drain ({behind.Count(v => v.Client is not { Closed.IsCompleted: false })} not connected); " +
+                              $"first missing seqs {string.Join(",", behind.Select(v => v.Seqs.FirstMissing).Distinct().Take(5))}, last join heads {string.Join(",", behind.Select(v => v.Seqs.HeadNow).Distinct().Take(5))}, " +
+                              $"connected to {string.Join(",", behind.GroupBy(v => v.Url).Select(g => $"{g.Key}×{g.Count()}"))}, board head {heads[behind[0].Board]}, " +
+                              $"stopped at {Stopwatch.GetElapsedTime(stopAt).TotalSeconds:0.0}s ago; gaps filled per replica {string.Join("/", await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, "taskhub_event_gaps_filled_total"))))}");
         var ooo = viewers.Sum(v => Volatile.Read(ref v.Seqs.OutOfOrder)) - oooBefore;
         var newPid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
         config.Pids[replica - 1] = newPid;
@@ -204,7 +221,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             r.EnsureSuccessStatusCode();
             var page = await r.Content.ReadFromJsonAsync<JsonElement>();
             if (page.GetArrayLength() == 0) return;
-            foreach (var e in page.EnumerateArray()) v.Seqs.Event(e.GetProperty("seq").GetInt64());
+            foreach (var e in page.EnumerateArray()) v.Seqs.Event(e.GetProperty("seq").GetInt64(), fetched: true);
         }
     }
 
