@@ -8,6 +8,8 @@
 # would need stickiness: set CLUSTER_STICKY=1 to hash on the client address instead.)
 #
 # Usage: scripts/cluster.sh start|stop|status      (REPLICAS=3 scripts/cluster.sh start for more)
+#        scripts/cluster.sh replica <i>              (start replica i again if it is not running: no migration, no
+#                                                    nginx reload; what bench/run.sh's reconnect storm uses)
 # Knobs: REPLICAS, LB_PORT, FIRST_PORT, CLUSTER_DB, CLUSTER_DIR (state and PID files); any other
 # TaskHub setting can be passed as an environment variable (e.g. Realtime__HeadIntervalSeconds=1).
 # Every process it starts has a PID file in .run/cluster/; `stop` stops exactly those.
@@ -36,6 +38,21 @@ wait_http() { # wait_http <url> <seconds>
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+replica_env() {
+  export ASPNETCORE_ENVIRONMENT=Production
+  Jwt__SigningKey="$(cat "$DIR/jwt.key")"
+  export ConnectionStrings__MySql="$MYSQL" ConnectionStrings__Redis="$REDIS" Jwt__SigningKey
+  export DOTNET_gcServer=1 Logging__LogLevel__Default=${Logging__LogLevel__Default:-Warning}
+}
+
+start_replica() { # start_replica <i>: starts replica i unless its PID file names a live process
+  local i=$1 port=$((FIRST_PORT + $1 - 1)) pidfile="$DIR/replica-$1.pid"
+  if alive "$pidfile"; then log "replica $i already running (pid $(cat "$pidfile"))"; return; fi
+  (cd "$APP" && exec dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$port" >>"$DIR/replica-$i.log" 2>&1) &
+  echo $! > "$pidfile"
+  log "replica $i: pid $(cat "$pidfile"), http://127.0.0.1:$port"
+}
+
 start() {
   scripts/services.sh start
   apt_install nginx curl
@@ -47,21 +64,14 @@ start() {
   fi
   mysql -h127.0.0.1 -utaskhub -ptaskhub -e "CREATE DATABASE IF NOT EXISTS \`$DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 
-  export ASPNETCORE_ENVIRONMENT=Production
-  Jwt__SigningKey="$(cat "$DIR/jwt.key")"
-  export ConnectionStrings__MySql="$MYSQL" ConnectionStrings__Redis="$REDIS" Jwt__SigningKey
-  export DOTNET_gcServer=1 Logging__LogLevel__Default=${Logging__LogLevel__Default:-Warning}
+  replica_env
   log "migrating $DB"
   (cd "$APP" && dotnet TaskHub.Server.dll migrate >"$DIR/migrate.log" 2>&1) || { log "migration failed: see $DIR/migrate.log"; exit 1; }
 
   local upstream=""
   for i in $(seq 1 "$REPLICAS"); do
-    local port=$((FIRST_PORT + i - 1)) pidfile="$DIR/replica-$i.pid"
-    upstream+="    server 127.0.0.1:$port max_fails=1 fail_timeout=2s;"$'\n'
-    if alive "$pidfile"; then log "replica $i already running (pid $(cat "$pidfile"))"; continue; fi
-    (cd "$APP" && exec dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$port" >"$DIR/replica-$i.log" 2>&1) &
-    echo $! > "$pidfile"
-    log "replica $i: pid $(cat "$pidfile"), http://127.0.0.1:$port"
+    upstream+="    server 127.0.0.1:$((FIRST_PORT + i - 1)) max_fails=1 fail_timeout=2s;"$'\n'
+    start_replica "$i"
   done
   for i in $(seq 1 "$REPLICAS"); do wait_http "http://127.0.0.1:$((FIRST_PORT + i - 1))/readyz" 60; done
 
@@ -137,6 +147,11 @@ case "${1:-start}" in
   start) start ;;
   stop) stop ;;
   restart) stop; start ;;
+  replica)
+    [ -n "${2:-}" ] || { echo "usage: $0 replica <i>" >&2; exit 2; }
+    replica_env
+    start_replica "$2"
+    wait_http "http://127.0.0.1:$((FIRST_PORT + $2 - 1))/readyz" 60 ;;
   status) status ;;
-  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|status|replica <i>" >&2; exit 2 ;;
 esac

@@ -125,7 +125,7 @@ public static class Points
 
 /// <summary>
 /// One viewer's seqs: the contiguous prefix it has (everything up to <see cref="Contig"/>), what arrived ahead of a
-/// gap, and events that arrived after a higher seq (out of order) or twice.
+/// gap, events that arrived after a higher seq (out of order: a gap filled late) and events it already had (duplicates).
 /// </summary>
 public sealed class SeqTracker
 {
@@ -134,7 +134,7 @@ public sealed class SeqTracker
     private long _maxSeen = -1;
     public long Contig = -1;
     public long LastHead = -1;
-    public long Received, OutOfOrder;
+    public long Received, OutOfOrder, Duplicates;
 
     public void Head(long head)
     {
@@ -153,6 +153,7 @@ public sealed class SeqTracker
         lock (_gate)
         {
             Received++;
+            if ((Contig >= 0 && seq <= Contig) || _ahead.Contains(seq)) { Duplicates++; return; } // e.g. a catch-up replaying what it had
             if (seq < _maxSeen && !fetched) OutOfOrder++;
             _maxSeen = Math.Max(_maxSeen, seq);
             if (Contig < 0 || seq <= Contig) { if (Contig < 0) _ahead.Add(seq); return; }

@@ -13,7 +13,8 @@ public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnec
 /// Reconnect storm: BENCH_STORM_N clients (default 5,000) joined to BENCH_STORM_BOARDS boards (default 1: the
 /// fan-out board), alternating replicas, while the bench writes at BENCH_RATE through the load balancer. Each rep
 /// stops one replica (SIGTERM by its PID, replicas alternate between reps) and starts it again with
-/// <c>scripts/cluster.sh start</c> (which restarts exactly the dead one). Every client whose connection closed waits
+/// <c>scripts/cluster.sh replica i</c> (the same command line and settings as <c>start</c>, without its migration
+/// and load-balancer reload: an nginx reload closes some proxied WebSockets a second time). Every client whose connection closed waits
 /// a random 0–BENCH_STORM_JITTER_MS (default 1,000) and then follows @microsoft/signalr's withAutomaticReconnect
 /// delays (0, 2, 10, 30 s) through the load balancer (so to either replica), and sends JoinBoard(board, the last
 /// seq it has); when the BoardHead that ends the join is beyond what it got, it fetches the rest from
@@ -164,7 +165,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         })).ToArray();
         using (var kill = Process.Start("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
         while (Directory.Exists($"/proc/{pid}") && Stopwatch.GetElapsedTime(stopAt).TotalSeconds < 60) await Task.Delay(20);
-        var restart = Process.Start(new ProcessStartInfo("bash", ["scripts/cluster.sh", "start"]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var restart = Process.Start(new ProcessStartInfo("bash", ["scripts/cluster.sh", "replica", replica.ToString(CultureInfo.InvariantCulture)]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true })!;
         var restartOut = restart.StandardError.ReadToEndAsync();
         _ = restart.StandardOutput.ReadToEndAsync();
         await restart.WaitForExitAsync();
@@ -175,6 +176,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         await Task.WhenAll(watchers);
         var caughtUp = lastCaughtUp.Values.ToList();
         var allS = caughtUp.Count == 0 ? double.NaN : caughtUp.Max();
+        Console.WriteLine($"  duplicates so far (a catch-up replaying events a client had; harmless): {viewers.Sum(v => Volatile.Read(ref v.Seqs.Duplicates))}");
         if (closedAgain > 0) Console.WriteLine($"  {closedAgain} connections closed a second time (after their reconnect) and reconnected again");
         await Task.Delay(2000);
         stopWrites.Cancel();
