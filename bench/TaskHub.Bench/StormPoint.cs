@@ -165,6 +165,8 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         })).ToArray();
         using (var kill = Process.Start("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
         while (Directory.Exists($"/proc/{pid}") && Stopwatch.GetElapsedTime(stopAt).TotalSeconds < 60) await Task.Delay(20);
+        var exitS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
+        Console.WriteLine($"  replica {replica} (pid {pid}) exited {exitS:0.0} s after SIGTERM; {reconnecting} of its clients had seen their connection close by then");
         var restart = Process.Start(new ProcessStartInfo("bash", ["scripts/cluster.sh", "replica", replica.ToString(CultureInfo.InvariantCulture)]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true })!;
         var restartOut = restart.StandardError.ReadToEndAsync();
         _ = restart.StandardOutput.ReadToEndAsync();
