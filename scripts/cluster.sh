@@ -109,6 +109,7 @@ $upstream    keepalive 64;
       proxy_read_timeout 3600s;
       proxy_send_timeout 3600s;
       proxy_buffering off;
+      proxy_next_upstream error timeout http_502 http_503; # a stopping replica refuses new hub connections with 503
     }
     location / {
       proxy_pass http://taskhub;

@@ -66,7 +66,7 @@ public static partial class RealtimeExtensions
 
     public static IEndpointRouteBuilder MapRealtime(this IEndpointRouteBuilder app)
     {
-        app.MapHub<BoardHub>("/hubs/board");
+        app.MapHub<BoardHub>("/hubs/board").RefuseWhileStopping();
         return app;
     }
 

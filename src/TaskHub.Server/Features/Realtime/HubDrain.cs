@@ -1,0 +1,27 @@
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>
+/// A replica that is stopping refuses new hub connections with 503. SignalR closes the open ones when the
+/// application starts stopping, and their clients reconnect at once; without this the stopping replica (whose
+/// listener stays open until the host stops the server last) would accept some of them again and hold them,
+/// without events, until its shutdown timeout closed them ~30 s later. With a 503 the load balancer passes the
+/// upgrade request to another replica (nginx: <c>proxy_next_upstream … http_503</c>).
+/// </summary>
+public static class HubDrain
+{
+    public static TBuilder RefuseWhileStopping<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder
+    {
+        builder.Add(endpoint =>
+        {
+            var next = endpoint.RequestDelegate!;
+            endpoint.RequestDelegate = http =>
+            {
+                if (!http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested) return next(http);
+                http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                http.Response.Headers.RetryAfter = "1";
+                return Task.CompletedTask;
+            };
+        });
+        return builder;
+    }
+}
