@@ -14,7 +14,7 @@ namespace TaskHub.Server.Features.Realtime;
 /// </summary>
 [Authorize]
 public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, BoardPresence boards, LocalConnections local,
-    BoardEventFeed feed, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
+    BoardEventFeed feed, CatchUpReads catchUp, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
 {
     public static string Group(Guid boardId) => $"board:{boardId:N}";
 
@@ -38,14 +38,13 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
             var pageSize = options.Value.CatchUpPageSize;
             while (true)
             {
-                var page = await db.BoardEvents.AsNoTracking().Where(e => e.BoardId == boardId && e.Seq > after)
-                    .OrderBy(e => e.Seq).Take(pageSize).ToListAsync(ct);
+                var (page, more) = await catchUp.PageAsync(boardId, after, pageSize, ct); // shared with concurrent joins of the board
                 foreach (var e in page)
                 {
-                    await Clients.Caller.EventAsync(BoardEventDto.From(e));
+                    await Clients.Caller.EventAsync(e);
                     after = e.Seq;
                 }
-                if (page.Count < pageSize) break;
+                if (!more || page.Count == 0) break;
             }
         }
 

@@ -55,6 +55,7 @@ public static partial class RealtimeExtensions
         services.AddSingleton<IUserIdProvider, SubjectUserIdProvider>();
         services.AddSingleton<LocalConnections>();
         services.AddSingleton<BoardPresence>();
+        services.AddSingleton<CatchUpReads>();
         services.AddSingleton<BoardEventFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<BoardEventFeed>());
         services.AddSingleton<BoardEventDispatcher>();
