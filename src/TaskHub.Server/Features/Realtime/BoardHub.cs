@@ -58,7 +58,7 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
         if (await presence.AddAsync(boardId, Context.ConnectionId, userId, boards.ExpiresFromNow()))
             await boards.BroadcastAsync(boardId);
         else
-            await Clients.Caller.PresenceChanged(await boards.CurrentAsync(boardId));
+            await Clients.Caller.PresenceChanged(await boards.CurrentSharedAsync(boardId));
     }
 
     public async Task LeaveBoard(Guid boardId)

@@ -23,6 +23,41 @@ public sealed class BoardPresence(
         return new PresenceDto(boardId, users);
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, Task<PresenceDto>> _reading = new();
+
+    /// <summary>
+    /// <see cref="CurrentAsync"/> shared with concurrent callers of the same board: for a join whose user was already
+    /// there (its read may start a little before the call; the user was present then too). After a replica restart
+    /// thousands of such joins arrive at once, and each would read the board's whole presence set; a broadcast after
+    /// a change reads for itself.
+    /// </summary>
+    public Task<PresenceDto> CurrentSharedAsync(Guid boardId)
+    {
+        while (true)
+        {
+            if (_reading.TryGetValue(boardId, out var inFlight)) return inFlight;
+            var read = new TaskCompletionSource<PresenceDto>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (!_reading.TryAdd(boardId, read.Task)) continue;
+            _ = ReadSharedAsync(boardId, read);
+            return read.Task;
+        }
+    }
+
+    private async Task ReadSharedAsync(Guid boardId, TaskCompletionSource<PresenceDto> read)
+    {
+        await Task.Yield(); // callers arriving while this one is being set up share it, even if the read completes at once
+        PresenceDto current;
+        try { current = await CurrentAsync(boardId); }
+        catch (Exception e)
+        {
+            _reading.TryRemove(new KeyValuePair<Guid, Task<PresenceDto>>(boardId, read.Task));
+            read.SetException(e);
+            return;
+        }
+        _reading.TryRemove(new KeyValuePair<Guid, Task<PresenceDto>>(boardId, read.Task)); // a caller after this reads again
+        read.SetResult(current);
+    }
+
     public async Task BroadcastAsync(Guid boardId) =>
         await hub.Clients.Group(BoardHub.Group(boardId)).PresenceChanged(await CurrentAsync(boardId));
 
