@@ -72,15 +72,15 @@ public static partial class SearchApi
         errors.Check(limit is null || int.TryParse(limit, out take) && take is >= 1 and <= LimitMax, "limit", $"Must be a whole number from 1 to {LimitMax}.");
         if (errors.Any) return errors.ToProblem();
 
-        var o = options.Value;
+        var candidates = Math.Max(options.Value.Candidates, take); // never fewer than a page
         var rows = db.Database.IsSqlite()
-            ? await SqliteAsync(db, me.Id, board, terms, take, o.Candidates, ct)
-            : await MySqlRecent.SearchAsync(db, me.Id, board, terms, take, o, ct);
+            ? await SqliteAsync(db, me.Id, board, terms, take, candidates, ct)
+            : await MySqlRecent.SearchAsync(db, me.Id, board, terms, take, candidates, options.Value.RecentRows, ct);
         if (rows is null)
         {
             // MariaDB, the recent rows held less than a page: the index's best candidates, then (too few of them the
             // caller's) every match. Few matches in the newest rows: most likely few at all, so the index is cheap.
-            rows = await MySqlAsync(db, me.Id, board, terms, take, o.Candidates, ct);
+            rows = await MySqlAsync(db, me.Id, board, terms, take, candidates, ct);
             if (rows.Count < take) rows = await MySqlAsync(db, me.Id, board, terms, take, int.MaxValue, ct);
         }
         return TypedResults.Ok(rows.Select(r => new SearchHit(r.Kind, r.TaskId, r.BoardId, r.Title,

@@ -21,15 +21,15 @@ internal static class MySqlRecent
     private sealed record Hit(string Kind, Guid Id, Guid TaskId, Guid BoardId, string Title, string? Text, DateTime? ArchivedAt);
 
     public static async Task<List<SearchApi.Row>?> SearchAsync(TaskHubDbContext db, Guid userId, Guid? board, List<string> terms, int take,
-        SearchOptions o, CancellationToken ct)
+        int candidates, int recentRows, CancellationToken ct)
     {
         var boards = await db.Database.SqlQuery<Guid>($"""
             SELECT m.BoardId AS Value FROM board_members m WHERE m.UserId = {userId} AND ({board} IS NULL OR m.BoardId = {board})
             """).ToListAsync(ct);
         if (boards.Count == 0) return [];
         if (boards.Count > SearchApi.RecentMaxBoards) return null;
-        var window = (o.RecentRows + boards.Count - 1) / boards.Count;
-        var perBoard = (o.Candidates + boards.Count - 1) / boards.Count;
+        var window = (recentRows + boards.Count - 1) / boards.Count;
+        var perBoard = (candidates + boards.Count - 1) / boards.Count;
 
         // Where each board's window starts: the id just past its newest `window` rows (none: the board is shorter).
         var cuts = await db.Database.SqlQuery<Cut>($"""
