@@ -23,21 +23,22 @@ internal static class MySqlRecent
     public static async Task<List<SearchApi.Row>?> SearchAsync(TaskHubDbContext db, Guid userId, Guid? board, List<string> terms, int take,
         int candidates, int recentRows, CancellationToken ct)
     {
-        var boards = await db.Database.SqlQuery<Guid>($"""
-            SELECT m.BoardId AS Value FROM board_members m WHERE m.UserId = {userId} AND ({board} IS NULL OR m.BoardId = {board})
-            """).ToListAsync(ct);
-        if (boards.Count == 0) return [];
-        if (boards.Count > SearchApi.RecentMaxBoards) return null;
-        var window = (recentRows + boards.Count - 1) / boards.Count;
-        var perBoard = (candidates + boards.Count - 1) / boards.Count;
-
-        // Where each board's window starts: the id just past its newest `window` rows (none: the board is shorter).
+        // Each of the caller's boards, and where its window starts: the id just past its newest `window` rows (none:
+        // the board is shorter). Index-only; the window is shared out over the boards the caller had a moment ago.
+        var count = await db.Database.SqlQuery<int>($"""
+            SELECT COUNT(*) AS Value FROM board_members m WHERE m.UserId = {userId} AND ({board} IS NULL OR m.BoardId = {board})
+            """).SingleAsync(ct);
+        if (count == 0) return [];
+        if (count > SearchApi.RecentMaxBoards) return null;
+        var window = (recentRows + count - 1) / count;
+        var perBoard = (candidates + count - 1) / count;
         var cuts = await db.Database.SqlQuery<Cut>($"""
             SELECT m.BoardId AS BoardId,
                    (SELECT t.Id FROM tasks t FORCE INDEX (IX_tasks_BoardId_Id) WHERE t.BoardId = m.BoardId ORDER BY t.Id DESC LIMIT 1 OFFSET {window}) AS TaskCut,
                    (SELECT c.Id FROM comments c FORCE INDEX (IX_comments_BoardId_Id) WHERE c.BoardId = m.BoardId ORDER BY c.Id DESC LIMIT 1 OFFSET {window}) AS CommentCut
             FROM board_members m WHERE m.UserId = {userId} AND ({board} IS NULL OR m.BoardId = {board})
             """).ToListAsync(ct);
+        if (cuts.Count == 0) return [];
 
         // Every word, as a word start (as the index matches): LIKE first (cheap), then the word boundary.
         var parameters = new List<MySqlParameter>();
@@ -97,18 +98,30 @@ internal static class SearchRank
 
     public static List<(T Item, double Score)> Of<T>(IEnumerable<(T Item, string? Title, string Text)> candidates, IReadOnlyList<string> terms)
     {
-        var docs = candidates.Select(c => (c.Item, Title: Words(c.Title), Text: Words(c.Text))).ToList();
-        var lengths = docs.Select(d => TitleWeight * d.Title.Count + d.Text.Count).ToList();
+        var docs = candidates.Select(c => (c.Item, Title: Count(c.Title, terms), Text: Count(c.Text, terms))).ToList();
+        var lengths = docs.Select(d => TitleWeight * d.Title.Words + d.Text.Words).ToList();
         var average = Math.Max(1, lengths.DefaultIfEmpty(1).Average());
-        return docs.Select((d, i) => (d.Item, terms.Sum(term =>
+        return docs.Select((d, i) => (d.Item, terms.Select((_, t) =>
         {
-            var tf = TitleWeight * Count(d.Title, term) + Count(d.Text, term);
+            var tf = TitleWeight * d.Title.Hits[t] + d.Text.Hits[t];
             return tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[i] / average));
-        }))).ToList();
+        }).Sum())).ToList();
     }
 
-    private static List<string> Words(string? text) =>
-        text is null ? [] : SearchApi.Word().Matches(text).Select(m => m.Value.ToLowerInvariant()).ToList();
-
-    private static int Count(List<string> words, string term) => words.Count(w => w.StartsWith(term, StringComparison.Ordinal));
+    /// <summary>The words of a text (runs of letters and digits, as <see cref="SearchApi.Terms"/> reads a query) and, per
+    /// term, how many of them start with it (ignoring case).</summary>
+    public static (int Words, int[] Hits) Count(string? text, IReadOnlyList<string> terms)
+    {
+        var hits = new int[terms.Count];
+        var words = 0;
+        if (text is null) return (0, hits);
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (!char.IsLetterOrDigit(text[i]) || i > 0 && char.IsLetterOrDigit(text[i - 1])) continue;
+            words++;
+            for (var t = 0; t < terms.Count; t++)
+                if (string.Compare(text, i, terms[t], 0, terms[t].Length, StringComparison.OrdinalIgnoreCase) == 0) hits[t]++;
+        }
+        return (words, hits);
+    }
 }
