@@ -24,7 +24,7 @@ public sealed class SearchOptions
     [Range(1, 100_000)] public int Candidates { get; set; } = SearchApi.Candidates;
     /// <summary>MariaDB: how many of the caller's newest tasks (and comments), shared out over their boards, are read
     /// before the full-text index is asked.</summary>
-    [Range(1, 1_000_000)] public int RecentRows { get; set; } = 2000;
+    [Range(1, 1_000_000)] public int RecentRows { get; set; } = 1000;
 }
 
 /// <summary>

@@ -18,7 +18,7 @@ internal static class MySqlRecent
 {
     private sealed record Cut(Guid BoardId, Guid? TaskCut, Guid? CommentCut);
 
-    private sealed record Hit(string Kind, Guid Id, Guid TaskId, Guid BoardId, string Title, string? Text, DateTime? ArchivedAt);
+    private sealed record Hit(string Kind, Guid TaskId, Guid BoardId, string Title, string? Text, DateTime? ArchivedAt, double Rank, long Found);
 
     public static async Task<List<SearchApi.Row>?> SearchAsync(TaskHubDbContext db, Guid userId, Guid? board, List<string> terms, int take,
         int candidates, int recentRows, CancellationToken ct)
@@ -48,80 +48,66 @@ internal static class MySqlRecent
             parameters.Add(p);
             return p.ParameterName;
         }
-        var words = terms.Select(t => (Like: Param($"%{t}%"), Start: Param($"[[:<:]]{t}"))).ToList();
+        var words = terms.Select(t => (Term: Param(t), Like: Param($"%{t}%"), Start: Param($"[[:<:]]{t}"))).ToList();
         string Matches(params string[] columns) => string.Join(" AND ", words.Select(w =>
             $"({string.Join(" OR ", columns.Select(c => $"{c} LIKE {w.Like}"))}) AND CONCAT_WS(' ', {string.Join(", ", columns)}) REGEXP {w.Start}"));
+        // BM25's inputs, per candidate: how often each word occurs (a title's occurrences count 10 times) and the length.
+        string Occurs(string column, string term) =>
+            $"(CHAR_LENGTH(LOWER(COALESCE({column}, ''))) - CHAR_LENGTH(REPLACE(LOWER(COALESCE({column}, '')), {term}, ''))) / CHAR_LENGTH({term})";
+        string Length(string column) => $"(CHAR_LENGTH(COALESCE({column}, '')) - CHAR_LENGTH(REPLACE(COALESCE({column}, ''), ' ', '')) + 1)";
+        var taskInputs = string.Join("", words.Select((w, i) => $", {SearchRank.TitleWeight} * {Occurs("t.Title", w.Term)} + {Occurs("t.Description", w.Term)} AS F{i}"));
+        var commentInputs = string.Join("", words.Select((w, i) => $", {Occurs("c.Body", w.Term)}"));
         var limit = Param(perBoard);
         var parts = new List<string>();
         foreach (var cut in cuts)
         {
             var b = Param(cut.BoardId);
             parts.Add($"""
-                (SELECT 'task' AS Kind, t.Id AS Id, t.Id AS TaskId, t.Description AS Text FROM tasks t FORCE INDEX (IX_tasks_BoardId_Id)
+                (SELECT 'task' AS Kind, t.Id AS Id, t.Id AS TaskId, {SearchRank.TitleWeight} * {Length("t.Title")} + {Length("t.Description")} AS Len{taskInputs}
+                 FROM tasks t FORCE INDEX (IX_tasks_BoardId_Id)
                  WHERE t.BoardId = {b}{(cut.TaskCut is { } tc ? $" AND t.Id > {Param(tc)}" : "")} AND {Matches("t.Title", "t.Description")}
                  ORDER BY t.Id DESC LIMIT {limit})
                 """);
             parts.Add($"""
-                (SELECT 'comment', c.Id, c.TaskId, c.Body FROM comments c FORCE INDEX (IX_comments_BoardId_Id)
+                (SELECT 'comment', c.Id, c.TaskId, {Length("c.Body")}{commentInputs}
+                 FROM comments c FORCE INDEX (IX_comments_BoardId_Id)
                  WHERE c.BoardId = {b}{(cut.CommentCut is { } cc ? $" AND c.Id > {Param(cc)}" : "")} AND {Matches("c.Body")}
                  ORDER BY c.Id DESC LIMIT {limit})
                 """);
         }
-        // Only parameter names and fixed text are put together here; every value is a parameter.
+        // Ranked here, and only the page's texts read: carried through the union, their VARCHAR(10000)s would make its
+        // temporary table too wide for memory. Only parameter names and fixed text are put together; values are parameters.
+        var score = string.Join(" + ", words.Select((_, i) => SearchRank.Bm25($"u.F{i}", "u.Len", "AVG(u.Len) OVER (PARTITION BY u.Kind)")));
         var sql = $"""
-            SELECT u.Kind, u.Id, u.TaskId, t.BoardId, t.Title, u.Text, t.ArchivedAt
-            FROM ({string.Join("\nUNION ALL\n", parts)}) u JOIN tasks t ON t.Id = u.TaskId
+            SELECT r.Kind, r.TaskId, t.BoardId, t.Title, COALESCE(c.Body, t.Description) AS Text, t.ArchivedAt, r.Score AS Rank, r.Found
+            FROM (SELECT u.Kind, u.Id, u.TaskId, {score} AS Score, COUNT(*) OVER () AS Found
+                  FROM ({string.Join("\nUNION ALL\n", parts)}) u
+                  ORDER BY Score DESC, u.Id DESC LIMIT {Param(take)}) r
+            JOIN tasks t ON t.Id = r.TaskId
+            LEFT JOIN comments c ON r.Kind = 'comment' AND c.Id = r.Id
+            ORDER BY r.Score DESC, r.Id DESC
             """;
         var hits = await db.Database.SqlQueryRaw<Hit>(sql, parameters.ToArray<object>()).ToListAsync(ct);
 
         var whole = cuts.All(c => c.TaskCut is null && c.CommentCut is null);
-        if (hits.Count < take && !whole) return null;
-        var tasks = SearchRank.Of(hits.Where(h => h.Kind == "task").Select(h => (h, (string?)h.Title, h.Text ?? "")), terms);
-        var comments = SearchRank.Of(hits.Where(h => h.Kind == "comment").Select(h => (h, (string?)null, h.Text ?? "")), terms);
-        return tasks.Concat(comments)
-            .OrderByDescending(x => x.Score).ThenByDescending(x => x.Item.Id.ToString())
-            .Take(take)
-            .Select(x => new SearchApi.Row(x.Item.Kind, x.Item.TaskId, x.Item.BoardId, x.Item.Title, x.Item.Text, x.Item.ArchivedAt, x.Score))
-            .ToList();
+        if ((hits.Count == 0 ? 0 : hits[0].Found) < take && !whole) return null;
+        return hits.Select(h => new SearchApi.Row(h.Kind, h.TaskId, h.BoardId, h.Title, h.Text, h.ArchivedAt, h.Rank)).ToList();
     }
 }
 
 /// <summary>
-/// Relevance of candidates ranked outside a full-text index: BM25 (k1 1.2, b 0.75) with a title counting 10 times
-/// its words, as SQLite's <c>bm25(tasks_fts, 10.0, 1.0)</c> weighs it; a word matches the words it starts (as the
-/// indexes' prefix queries do). Every candidate holds every word, so IDF would only weigh the words against each
-/// other: they weigh the same. Lengths are compared with the candidates' average length of their kind.
+/// Relevance of candidates ranked without a full-text index (MariaDB's recent rows): BM25 (k1 1.2, b 0.75) with a
+/// title counting 10 times its words, as SQLite's <c>bm25(tasks_fts, 10.0, 1.0)</c> weighs it. Every candidate holds
+/// every word, so IDF would only weigh the words against each other: they weigh the same. A length is compared with
+/// the average of the candidates of its kind; words are counted by spaces, occurrences as substrings (the match itself
+/// is exact: word starts).
 /// </summary>
 internal static class SearchRank
 {
-    private const double K1 = 1.2, B = 0.75, TitleWeight = 10;
+    public const int TitleWeight = 10;
+    private const double K1 = 1.2, B = 0.75;
 
-    public static List<(T Item, double Score)> Of<T>(IEnumerable<(T Item, string? Title, string Text)> candidates, IReadOnlyList<string> terms)
-    {
-        var docs = candidates.Select(c => (c.Item, Title: Count(c.Title, terms), Text: Count(c.Text, terms))).ToList();
-        var lengths = docs.Select(d => TitleWeight * d.Title.Words + d.Text.Words).ToList();
-        var average = Math.Max(1, lengths.DefaultIfEmpty(1).Average());
-        return docs.Select((d, i) => (d.Item, terms.Select((_, t) =>
-        {
-            var tf = TitleWeight * d.Title.Hits[t] + d.Text.Hits[t];
-            return tf * (K1 + 1) / (tf + K1 * (1 - B + B * lengths[i] / average));
-        }).Sum())).ToList();
-    }
-
-    /// <summary>The words of a text (runs of letters and digits, as <see cref="SearchApi.Terms"/> reads a query) and, per
-    /// term, how many of them start with it (ignoring case).</summary>
-    public static (int Words, int[] Hits) Count(string? text, IReadOnlyList<string> terms)
-    {
-        var hits = new int[terms.Count];
-        var words = 0;
-        if (text is null) return (0, hits);
-        for (var i = 0; i < text.Length; i++)
-        {
-            if (!char.IsLetterOrDigit(text[i]) || i > 0 && char.IsLetterOrDigit(text[i - 1])) continue;
-            words++;
-            for (var t = 0; t < terms.Count; t++)
-                if (string.Compare(text, i, terms[t], 0, terms[t].Length, StringComparison.OrdinalIgnoreCase) == 0) hits[t]++;
-        }
-        return (words, hits);
-    }
+    /// <summary>One word's BM25 term, as SQL over the expressions for its frequency, the length and the average length.</summary>
+    public static string Bm25(string tf, string length, string average) =>
+        FormattableString.Invariant($"({tf} * {K1 + 1} / ({tf} + {K1} * ({1 - B} + {B} * {length} / {average})))");
 }
