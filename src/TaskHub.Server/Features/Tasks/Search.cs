@@ -36,8 +36,8 @@ public sealed class SearchOptions
 /// a query with fewer matches than that is ranked whole. SQLite: FTS5 walks the matches newest first (rowid
 /// descending, joined to the caller's boards) and bm25 ranks those. MariaDB: InnoDB scores every match of a word, so
 /// a common word cannot be cheap through the index; the newest rows of each of the caller's boards are read first
-/// (<see cref="MySqlRecent"/>) and, when they hold a page of matches (or are the whole board), ranked here
-/// (<see cref="SearchRank"/>); else the index answers (few matches, so cheap).
+/// (<see cref="MySqlRecent"/>) and, when they hold a page of matches (or are the whole board), ranked by BM25 in the
+/// query (<see cref="SearchRank"/>); else the index answers (few recent matches: most likely few at all, so cheap).
 /// </summary>
 public static partial class SearchApi
 {

@@ -9,8 +9,8 @@ namespace TaskHub.Server.Features.Tasks;
 /// (a word in 60% of 100,000 tasks costs 50–150 ms however small the <c>LIMIT</c>), so a common word cannot be cheap
 /// through the index. Instead each of the caller's boards gives its newest rows (<see cref="SearchOptions.RecentRows"/>
 /// shared out over the boards, along the <c>(BoardId, Id)</c> indexes: ids are UUIDv7, so newest first), and the
-/// newest matches among them (<see cref="SearchOptions.Candidates"/> shared out likewise) are ranked by
-/// <see cref="SearchRank"/>. A common word fills a page from the first rows it reads; a rare one reads the whole window
+/// newest matches among them (<see cref="SearchOptions.Candidates"/> shared out likewise) are ranked with BM25 in the
+/// same query (<see cref="SearchRank"/>). A common word fills a page from the first rows it reads; a rare one reads the whole window
 /// and finds less than a page, and then (unless the window was every row of the boards, which makes it the exact
 /// answer) the index answers instead: <c>null</c>.
 /// </summary>
