@@ -34,10 +34,30 @@ public static class MessagePackWire
         return configs.SelectMany(c => protocols.Select(p => c with { Name = p == "messagepack" ? c.Name + Suffix : c.Name })).ToList();
     }
 
-    /// <summary>Called when a configuration starts: its light clients speak the protocol its name says.</summary>
-    public static void Use(ServerConfig config)
+    private static readonly HashSet<string> Seen = [];
+
+    /// <summary>
+    /// Called when a configuration starts: its light clients speak the protocol its name says. A server measured
+    /// before (the other protocol) first gets time to finish dropping the previous run's clients.
+    /// </summary>
+    public static async Task UseAsync(ServerConfig config)
     {
         On = config.Name.EndsWith(Suffix, StringComparison.Ordinal);
+        if (!Seen.Add(string.Join(",", config.Urls)))
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var until = DateTime.UtcNow.AddSeconds(90);
+            while (DateTime.UtcNow < until)
+            {
+                try
+                {
+                    foreach (var url in config.Urls) (await http.GetAsync(url + "/metrics")).EnsureSuccessStatusCode();
+                    break;
+                }
+                catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { await Task.Delay(1000); }
+            }
+            await Task.Delay(5000);
+        }
         Interlocked.Exchange(ref WsMessages, 0);
         Interlocked.Exchange(ref HubMessages, 0);
         Interlocked.Exchange(ref MaxPerWsMessage, 0);

@@ -502,7 +502,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
     public async Task<List<PointResult>> RunAsync(int[] ns)
     {
         LightClient.Init(opts.LocalAddresses);
-        MessagePackWire.Use(config);
+        await MessagePackWire.UseAsync(config);
         var results = new List<PointResult>();
         await Task.Delay(1000);
         var mem0 = await Probe.Memory(config);

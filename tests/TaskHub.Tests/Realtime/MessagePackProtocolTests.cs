@@ -6,9 +6,12 @@ using System.Text.Json.Nodes;
 using MessagePack;
 using MessagePack.Formatters;
 using MessagePack.Resolvers;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using TaskHub.Server.Features.Tasks;
 using TaskHub.Tests.Infrastructure;
 
 namespace TaskHub.Tests.Realtime;
@@ -150,3 +153,95 @@ internal sealed class RawHub : IAsyncDisposable
         public PackedArg Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => new(reader.ReadRaw().ToArray());
     }
 }
+
+/// <summary>
+/// SignalR serialises a group message once per protocol, not once per connection: a change seen by three MessagePack
+/// tabs is written to MessagePack once, in-process and through the Redis backplane.
+/// </summary>
+public abstract class MessagePackOncePerEventTests(TaskHubApplication app, SerializationCount count)
+{
+    [Fact]
+    public async Task AnEventIsSerialisedToMessagePackOnceForAllItsViewers()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var tabs = new List<RawHub>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                tabs.Add(await RawHub.ConnectAsync(app, ada, messagePack: true));
+                await tabs[^1].JoinAsync(board, null);
+            }
+            var before = count.BoardEvents;
+
+            await ada.CreateTaskAsync(board, new { title = "seen three times" });
+
+            Assert.True(await LiveBoard.EventuallyAsync(() => tabs.All(t => t.First("TaskCreated") is not null)));
+            Assert.Equal(1, count.BoardEvents - before);
+        }
+        finally
+        {
+            foreach (var t in tabs) await t.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>Counts the board events the server's MessagePack protocol writes (its resolver, wrapped).</summary>
+public sealed class SerializationCount
+{
+    private int _boardEvents;
+    public int BoardEvents => Volatile.Read(ref _boardEvents);
+
+    public void Count(IServiceCollection services) =>
+        services.PostConfigure<Microsoft.AspNetCore.SignalR.MessagePackHubProtocolOptions>(o =>
+            o.SerializerOptions = o.SerializerOptions.WithResolver(new Counting(o.SerializerOptions.Resolver, this)));
+
+    private sealed class Counting(IFormatterResolver inner, SerializationCount count) : IFormatterResolver
+    {
+        public IMessagePackFormatter<T>? GetFormatter<T>() =>
+            typeof(T) == typeof(BoardEventDto) ? (IMessagePackFormatter<T>)(object)new Formatter((IMessagePackFormatter<BoardEventDto>)inner.GetFormatter<T>()!, count) : inner.GetFormatter<T>();
+    }
+
+    private sealed class Formatter(IMessagePackFormatter<BoardEventDto> inner, SerializationCount count) : IMessagePackFormatter<BoardEventDto>
+    {
+        public void Serialize(ref MessagePackWriter writer, BoardEventDto value, MessagePackSerializerOptions options)
+        {
+            Interlocked.Increment(ref count._boardEvents);
+            inner.Serialize(ref writer, value, options);
+        }
+
+        public BoardEventDto Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => inner.Deserialize(ref reader, options);
+    }
+}
+
+public sealed class CountingSqliteApplication : SqliteApplication
+{
+    public SerializationCount Count { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(Count.Count);
+    }
+}
+
+/// <summary>MariaDB with the Redis backplane: group messages go out through Redis, serialised for every protocol.</summary>
+public sealed class CountingRedisApplication : MariaDbApplication
+{
+    public SerializationCount Count { get; } = new();
+
+    public CountingRedisApplication() => Settings["ConnectionStrings:Redis"] = RedisConnectionString;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(Count.Count);
+    }
+}
+
+public sealed class MessagePackOncePerEventTestsInProcess(CountingSqliteApplication app)
+    : MessagePackOncePerEventTests(app, app.Count), IClassFixture<CountingSqliteApplication>;
+
+public sealed class MessagePackOncePerEventTestsOnRedis(CountingRedisApplication app)
+    : MessagePackOncePerEventTests(app, app.Count), IClassFixture<CountingRedisApplication>;
