@@ -197,7 +197,8 @@ public interface IReceiver : IAsyncDisposable
 }
 
 /// <summary>
-/// A light hub client: a raw WebSocket bound to a chosen 127.0.0.x source address, the SignalR JSON handshake,
+/// A light hub client: a raw WebSocket bound to a chosen 127.0.0.x source address, the SignalR JSON handshake (or
+/// MessagePack's, BENCH_PROTOCOL: MessagePackWire.cs),
 /// JoinBoard, then it only reads frames, pulls seq and the writer's timestamp out of task events, and records.
 /// </summary>
 public sealed partial class LightClient : IReceiver
