@@ -74,7 +74,9 @@ public static partial class RealtimeExtensions
 
     public static IEndpointRouteBuilder MapRealtime(this IEndpointRouteBuilder app)
     {
-        app.MapHub<BoardHub>("/hubs/board");
+        // The hub's request lives as long as its connection, and with it every endpoint filter's frame: the hub has no
+        // parameters to validate, so no validation filter waits on it.
+        app.MapHub<BoardHub>("/hubs/board").DisableValidation();
         return app;
     }
 
