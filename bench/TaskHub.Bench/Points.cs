@@ -36,6 +36,7 @@ public static class Points
     /// <summary>Runs the extra points named in BENCH_POINTS, in a fixed order (the storm last: it restarts replicas).</summary>
     public static async Task RunAsync(string[] points, List<ServerConfig> configs, Setup setup, BenchOptions opts)
     {
+        if (configs.Count > 0) await MessagePackWire.UseAsync(configs[0]); // these points' light clients speak JSON
         var cluster = configs.FirstOrDefault(c => c.Name.StartsWith("cluster", StringComparison.Ordinal));
         var bare = configs.FirstOrDefault(c => c.IsBare());
         var needBoards = points.Contains("manyboards") || points.Contains("writes");
