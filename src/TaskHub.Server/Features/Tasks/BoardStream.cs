@@ -47,6 +47,15 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock)
     /// <summary>Moves the board's last seq by <paramref name="count"/> and returns the first seq taken.</summary>
     private async Task<long> TakeSeqsAsync(Guid boardId, int count, CancellationToken ct)
     {
+        if (db.Database.IsSqlite())
+        {
+            // One statement on SQLite (UPDATE … RETURNING; MariaDB has RETURNING only on INSERT and DELETE).
+            var taken = await db.Database
+                .SqlQuery<long>($"UPDATE boards SET LastSeq = LastSeq + {count} WHERE Id = {boardId} RETURNING LastSeq AS Value")
+                .ToListAsync(ct);
+            if (taken.Count != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
+            return taken[0] - count + 1;
+        }
         var updated = await db.Boards.Where(b => b.Id == boardId)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.LastSeq, b => b.LastSeq + count), ct);
         if (updated != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
