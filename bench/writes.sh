@@ -12,8 +12,8 @@
 #
 # Knobs: BENCH_COMPARE (queue|build|env), BENCH_BASE_APP, BENCH_ENV_A, BENCH_ENV_B, BENCH_DB (sqlite|mysql),
 # BENCH_MYSQL (server part of the connection string), BENCH_BOARDS_LIST ("1 100"), BENCH_REPS (3), BENCH_SECONDS (15),
-# BENCH_WRITERS (16), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of B's first measured run per
-# board count, dotnet-trace collect-linux; BENCH_DOTNET_TRACE names the tool).
+# BENCH_WRITERS (16), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
+# board count and variant, dotnet-trace collect-linux; BENCH_DOTNET_TRACE names the tool).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -55,6 +55,11 @@ fi
 
 STAMP=$(date -u +%Y%m%dT%H%MZ)
 RESULTS="bench/results/$STAMP-writes.txt"
+PROFILES="bench/results/$STAMP-writes-profile.txt"
+if [ -n "${BENCH_TRACE:-}" ]; then
+  dotnet build bench/TaskHub.CpuProfile -c Release --nologo -v q >/dev/null
+  : > "$PROFILES"
+fi
 : > "$OUT/writes.jsonl"
 
 # variant <A|B>: prints "app-dir<TAB>extra env" for the variant
@@ -99,10 +104,14 @@ run_point() { # run_point <A|B> <boards> <rep>
   for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
   kill -0 "$(cat "$PIDFILE")" 2>/dev/null || { echo "[writes] the replica did not start:"; tail -5 "$OUT/writes-replica.log"; exit 1; }
   local trace=""
-  if [ -n "${BENCH_TRACE:-}" ] && [ "$v" = B ] && [ "$rep" = 1 ]; then mkdir -p "$BENCH_TRACE"; trace="$BENCH_TRACE/writes-$DB-$boards.nettrace"; fi
+  if [ -n "${BENCH_TRACE:-}" ] && [ "$rep" = 1 ]; then mkdir -p "$BENCH_TRACE"; trace="$BENCH_TRACE/writes-$DB-$boards-$v.nettrace"; fi
   BENCH_URL="http://127.0.0.1:$PORT" BENCH_PID=$(cat "$PIDFILE") BENCH_BOARDS=$boards BENCH_LABEL="$label" BENCH_DB="$DB" \
     BENCH_TRACE_FILE="$trace" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
   stop_replica
+  if [ -n "$trace" ] && [ -f "$trace" ]; then
+    { echo "## profile: $DB, $boards board(s), $label, rep $rep ($trace)"
+      dotnet bench/TaskHub.CpuProfile/bin/Release/net10.0/TaskHub.CpuProfile.dll "$trace" -1 "" 60; echo; } >> "$PROFILES"
+  fi
 }
 
 for rep in $(seq 1 "$REPS"); do
@@ -137,3 +146,4 @@ for (const boards of boardsList) {
 console.log("load average after: " + require("fs").readFileSync("/proc/loadavg", "utf8").trim());
 ' "$OUT/writes.jsonl" "$LABEL_A" "$LABEL_B" "$DB" "$COMPARE" | tee "$RESULTS"
 echo "[writes] results: $RESULTS"
+if [ -n "${BENCH_TRACE:-}" ]; then echo "[writes] profiles: $PROFILES"; fi

@@ -103,10 +103,10 @@ public static class AuthExtensions
         return builder;
     }
 
-    /// <summary>Whether the session (refresh-token family) is alive: every authenticated request asks, so compiled once.</summary>
-    private static readonly Func<TaskHubDbContext, Guid, Guid, DateTime, CancellationToken, Task<bool>> SessionAlive =
-        EF.CompileAsyncQuery((TaskHubDbContext db, Guid familyId, Guid userId, DateTime now, CancellationToken ct) =>
-            db.RefreshTokens.Any(t => t.FamilyId == familyId && t.UserId == userId && t.RevokedAt == null && t.ExpiresAt > now));
+    /// <summary>Whether the session (refresh-token family) is alive: every authenticated request asks, so compiled (<see cref="CompiledPerProvider{TQuery}"/>).</summary>
+    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, Guid, DateTime, CancellationToken, Task<bool>>> SessionAlive =
+        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid familyId, Guid userId, DateTime now, CancellationToken ct) =>
+            db.RefreshTokens.Any(t => t.FamilyId == familyId && t.UserId == userId && t.RevokedAt == null && t.ExpiresAt > now)));
 
     /// <summary>
     /// An access token is only as alive as its session: log-out, refresh-token reuse, a password change
@@ -139,7 +139,7 @@ public static class AuthExtensions
             bool alive;
             try
             {
-                alive = await SessionAlive(db, familyId, userId, now, http.RequestAborted);
+                alive = await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted);
             }
             catch (Exception e) when (Infrastructure.ProblemDetailsExceptionHandler.IsUnavailable(e))
             {

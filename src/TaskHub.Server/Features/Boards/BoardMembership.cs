@@ -26,13 +26,12 @@ public interface IBoardMembershipHandler
 public static class BoardAccess
 {
     public static Task<BoardMember?> MembershipAsync(this TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
-        Membership(db, boardId, userId, ct);
+        Membership.For(db)(db, boardId, userId, ct);
 
-    // Compiled once: every request on a board asks this, and EF's per-call query cache lookup (hashing the
-    // expression tree) costs more than the primary-key read itself.
-    private static readonly Func<TaskHubDbContext, Guid, Guid, CancellationToken, Task<BoardMember?>> Membership =
-        EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
-            db.BoardMembers.AsNoTracking().SingleOrDefault(m => m.BoardId == boardId && m.UserId == userId));
+    // Compiled (every request on a board asks this): see CompiledPerProvider.
+    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, Guid, CancellationToken, Task<BoardMember?>>> Membership =
+        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
+            db.BoardMembers.AsNoTracking().SingleOrDefault(m => m.BoardId == boardId && m.UserId == userId)));
 }
 
 /// <summary>Someone leaving boards: the membership goes and every <see cref="IBoardMembershipHandler"/> takes part.</summary>
