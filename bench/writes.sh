@@ -45,7 +45,8 @@ stop_replica() {
     rm -f "$PIDFILE"
   fi
 }
-trap stop_replica EXIT INT TERM
+trap stop_replica EXIT
+trap 'exit 130' INT TERM # (exit runs the EXIT trap: the replica stops)
 
 npm_ci tools/bench node_modules/autocannon/package.json
 if [ ! -f "$APP/TaskHub.Server.dll" ] || [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" -name '*.cs' -print -quit)" ]; then
