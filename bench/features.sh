@@ -12,6 +12,7 @@
 # Knobs: BENCH_MODES (search,files,webhooks), BENCH_FEAT_PORT (5609: the server), BENCH_SEARCH_TASKS (100000),
 # BENCH_SEARCH_COMMENTS (30000), BENCH_SEARCH_BOARDS (20), BENCH_SEARCH_PROVIDERS (sqlite,mysql),
 # BENCH_SEARCH_ROUNDS (300), BENCH_SEARCH_SECONDS (150 per provider), BENCH_SEARCH_DB (taskhub_searchbench),
+# BENCH_SEARCH_BASELINE (a git ref, e.g. main: published too and asked in the same rounds, on the next port),
 # BENCH_FILES_STORES (disk,s3), BENCH_FILES_MB (25), BENCH_FILES_REPS (5), BENCH_S3_URL (http://127.0.0.1:4569),
 # BENCH_S3_BUCKET (taskhub-test), BENCH_HOOK_CHANGES (2000), BENCH_HOOK_CONFIGS (sqlite:burst,sqlite:paced,mysql:burst),
 # BENCH_HOOK_WRITERS (8), BENCH_HOOK_RATE (50 changes/s when paced), BENCH_HOOK_RECEIVER_PORT (5671),
@@ -25,9 +26,11 @@ mkdir -p "$OUT" bench/results
 
 cleanup() {
   set +e
-  local pidfile="$OUT/feature-server.pid"
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")"; echo "[features] server $(cat "$pidfile") stopped"; fi
-  rm -f "$pidfile"
+  local pidfile
+  for pidfile in "$OUT/feature-server.pid" "$OUT/feature-server-baseline.pid"; do
+    if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then kill "$(cat "$pidfile")"; echo "[features] server $(cat "$pidfile") stopped"; fi
+    rm -f "$pidfile"
+  done
 }
 trap cleanup EXIT INT TERM
 
@@ -36,8 +39,16 @@ if [ ! -f "$APP/TaskHub.Server.dll" ] || [ -n "$(find src/TaskHub.Server -newer 
   echo "[features] publishing the server"
   dotnet publish src/TaskHub.Server -c Release -o "$APP" -p:TaskHubSkipWebBuild=true --nologo -v q >/dev/null
 fi
+if [ -n "${BENCH_SEARCH_BASELINE:-}" ]; then
+  # The baseline from git (read only: an archive of the ref, not a checkout), published beside the app.
+  echo "[features] publishing the baseline $BENCH_SEARCH_BASELINE"
+  rm -rf "$OUT/baseline-src" && mkdir -p "$OUT/baseline-src"
+  git archive "$BENCH_SEARCH_BASELINE" | tar -x -C "$OUT/baseline-src"
+  dotnet publish "$OUT/baseline-src/src/TaskHub.Server" -c Release -o "$OUT/app-baseline" -p:TaskHubSkipWebBuild=true --nologo -v q >/dev/null
+  export BENCH_SEARCH_BASELINE_APP="$OUT/app-baseline"
+fi
 dotnet build bench/TaskHub.FeatureBench -c Release -v q --nologo -o "$OUT/feature-bin" >/dev/null
-: > "$OUT/feature-server.log"
+: > "$OUT/feature-server.log"; : > "$OUT/feature-server-baseline.log"
 
 STAMP=$(date -u +%Y%m%dT%H%MZ)
 IFS=',' read -r -a modes <<< "${BENCH_MODES:-search,files,webhooks}"

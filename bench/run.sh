@@ -6,7 +6,8 @@
 #   bench/run.sh                       # N = 100,1000,5000, 3 reps × 15 s at 10 writes/s
 #   BENCH_NS=100 BENCH_REPS=1 BENCH_SECONDS=5 bench/run.sh    # a quick smoke run
 #
-# Knobs: BENCH_ONLY=base|cluster, BENCH_NOJOIN=1 (clients only handshake: memory of the bare transport), BENCH_NS, BENCH_REPS, BENCH_SECONDS, BENCH_RATE, BENCH_FULL_CLIENTS, BENCH_CATCHUP, BENCH_ORDER=base-first,
+# Knobs: BENCH_ONLY=base|cluster, BENCH_PROTOCOL=json (default)|messagepack|json,messagepack (light clients' hub protocol; a list runs each
+# configuration once per protocol, in that order, and prints JSON vs MessagePack side by side), BENCH_NOJOIN=1 (clients only handshake: memory of the bare transport), BENCH_NS, BENCH_REPS, BENCH_SECONDS, BENCH_RATE, BENCH_FULL_CLIENTS, BENCH_CATCHUP, BENCH_ORDER=base-first,
 # BENCH_HEAD_INTERVAL (Realtime:HeadIntervalSeconds of the replicas, default 3600 = the periodic head/presence
 # tick stays out of the measurement; see README), BENCH_PORT_BASE (default 5200: LB 5200, replicas 5201-5202,
 # baseline 5209, apart from the default 5100.. cluster other worktrees may run).

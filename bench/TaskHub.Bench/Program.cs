@@ -30,6 +30,7 @@ public static class Program
         if (configs.Count == 0) { Console.Error.WriteLine("set BENCH_CLUSTER_URLS and/or BENCH_BASE_URL"); return 2; }
         // Cluster first or baseline first: the order alternates by nothing; BENCH_ORDER=base-first flips it.
         if (Env("BENCH_ORDER", "") == "base-first") configs.Reverse();
+        configs = MessagePackWire.Expand(configs); // BENCH_PROTOCOL: each configuration once per protocol
 
         var ns = Split(Env("BENCH_NS", "100,1000,5000")).Select(int.Parse).OrderBy(n => n).ToArray();
         var opts = new BenchOptions(
@@ -55,7 +56,8 @@ public static class Program
             all.AddRange(results);
             WaitForIdle(config);
         }
-        Report.Print(all, configs, ns);
+        foreach (var group in MessagePackWire.ByProtocol(configs)) Report.Print(all, group, ns);
+        MessagePackWire.PrintComparison(all, ns);
         Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;
     }
@@ -195,10 +197,11 @@ public interface IReceiver : IAsyncDisposable
 }
 
 /// <summary>
-/// A light hub client: a raw WebSocket bound to a chosen 127.0.0.x source address, the SignalR JSON handshake,
+/// A light hub client: a raw WebSocket bound to a chosen 127.0.0.x source address, the SignalR JSON handshake (or
+/// MessagePack's, BENCH_PROTOCOL: MessagePackWire.cs),
 /// JoinBoard, then it only reads frames, pulls seq and the writer's timestamp out of task events, and records.
 /// </summary>
-public sealed class LightClient : IReceiver
+public sealed partial class LightClient : IReceiver
 {
     static readonly byte[] RS = [0x1e];
     static readonly byte[] TargetTask = "\"target\":\"Task"u8.ToArray();
@@ -273,7 +276,7 @@ public sealed class LightClient : IReceiver
             var uri = new Uri(baseUrl.Replace("http://", "ws://") + "/hubs/board?access_token=" + Uri.EscapeDataString(token));
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await c._ws.ConnectAsync(uri, _invoker, timeout.Token);
-            await c.SendAsync("{\"protocol\":\"json\",\"version\":1}\u001e", timeout.Token);
+            await c.SendAsync(MessagePackWire.On ? MessagePackWire.Handshake : "{\"protocol\":\"json\",\"version\":1}\u001e", timeout.Token);
             c._loop = Task.Run(c.ReadLoop);
             await c._handshake.Task.WaitAsync(timeout.Token);
             return c;
@@ -288,7 +291,8 @@ public sealed class LightClient : IReceiver
     public async Task JoinAsync(Guid board, long? afterSeq, CancellationToken ct, bool wait = true)
     {
         var after = afterSeq is { } a ? a.ToString(CultureInfo.InvariantCulture) : "null";
-        await SendAsync($"{{\"type\":1,\"invocationId\":\"1\",\"target\":\"JoinBoard\",\"arguments\":[\"{board}\",{after}]}}\u001e", ct);
+        if (MessagePackWire.On) await SendBinaryAsync(MessagePackWire.JoinBoard(board, afterSeq), ct);
+        else await SendAsync($"{{\"type\":1,\"invocationId\":\"1\",\"target\":\"JoinBoard\",\"arguments\":[\"{board}\",{after}]}}\u001e", ct);
         if (wait) await _joined.Task.WaitAsync(ct);
     }
 
@@ -318,6 +322,11 @@ public sealed class LightClient : IReceiver
                 var span = buf.AsSpan(0, len);
                 while (span.Length > 0)
                 {
+                    if (handshakeDone && MessagePackWire.On)
+                    {
+                        HandleMessagePack(buf.AsMemory(len - span.Length, span.Length), now);
+                        break;
+                    }
                     var end = span.IndexOf((byte)0x1e);
                     var rec = end < 0 ? span : span[..end];
                     if (!handshakeDone)
@@ -494,6 +503,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
     public async Task<List<PointResult>> RunAsync(int[] ns)
     {
         LightClient.Init(opts.LocalAddresses);
+        await MessagePackWire.UseAsync(config);
         var results = new List<PointResult>();
         await Task.Delay(1000);
         var mem0 = await Probe.Memory(config);
@@ -539,7 +549,8 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                 try { await c.DisposeAsync(); } catch { }
             });
             _clients.Clear();
-            Console.WriteLine($"average task event frame: {(double)_sink.FrameBytes / Math.Max(1, _sink.Frames):0} bytes (JSON protocol)");
+            Console.WriteLine($"average task event frame: {(double)_sink.FrameBytes / Math.Max(1, _sink.Frames):0} bytes ({(MessagePackWire.On ? "MessagePack" : "JSON")} protocol)");
+            MessagePackWire.PrintBatching();
             Console.WriteLine($"disconnected all clients in {sw.Elapsed.TotalSeconds:0.0} s");
         }
         return results;

@@ -28,11 +28,12 @@ public static class Stats
 }
 
 /// <summary>The server under test: the published TaskHub.Server as a child process with a PID file, stopped with SIGTERM by its PID.</summary>
-public sealed class Server
+public sealed class Server(string? app = null, int? port = null, string name = "feature-server")
 {
     Process? _p;
-    readonly string _pidFile = Path.Combine(Knobs.Out, "feature-server.pid");
-    public string Url { get; } = $"http://127.0.0.1:{Knobs.Port}";
+    readonly string _app = app ?? Knobs.App;
+    readonly string _pidFile = Path.Combine(Knobs.Out, $"{name}.pid");
+    public string Url { get; } = $"http://127.0.0.1:{port ?? Knobs.Port}";
     public int Pid => _p?.Id ?? 0;
     public double StartupSeconds { get; private set; }
     public static readonly string JwtKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
@@ -62,9 +63,11 @@ public sealed class Server
         ["Attachments__Directory"] = Path.Combine(Knobs.Out, "feature-attachments"),
     };
 
-    static ProcessStartInfo Info(Dictionary<string, string?> env, params string[] args)
+    static ProcessStartInfo Info(Dictionary<string, string?> env, params string[] args) => Info(Knobs.App, env, args);
+
+    static ProcessStartInfo Info(string app, Dictionary<string, string?> env, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = Knobs.App, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = app, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (k, v) in env)
             if (v is null) psi.Environment.Remove(k); else psi.Environment[k] = v;
@@ -83,10 +86,10 @@ public sealed class Server
     public async Task StartAsync(Dictionary<string, string?> env)
     {
         var t0 = Stopwatch.GetTimestamp();
-        var p = Process.Start(Info(env, "TaskHub.Server.dll", "--urls", Url))!;
+        var p = Process.Start(Info(_app, env, "TaskHub.Server.dll", "--urls", Url))!;
         _p = p;
         File.WriteAllText(_pidFile, p.Id.ToString());
-        var log = File.AppendText(Path.Combine(Knobs.Out, "feature-server.log"));
+        var log = File.AppendText(Path.Combine(Knobs.Out, $"{name}.log"));
         log.AutoFlush = true;
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
@@ -95,7 +98,7 @@ public sealed class Server
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         for (var i = 0; i < 900; i++)
         {
-            if (p.HasExited) throw new Exception($"server exited with {p.ExitCode}: see {Knobs.Out}/feature-server.log");
+            if (p.HasExited) throw new Exception($"server exited with {p.ExitCode}: see {Knobs.Out}/{name}.log");
             try
             {
                 if ((await http.GetAsync($"{Url}/readyz")).IsSuccessStatusCode)

@@ -43,11 +43,22 @@ public static class SearchBench
         var providers = Knobs.S("BENCH_SEARCH_PROVIDERS", "sqlite,mysql").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Console.WriteLine($"{tasks:N0} tasks and {comments:N0} comments on {boards} boards the searcher belongs to (+ {tasks / 20:N0} tasks on 2 boards he does not); providers: {string.Join(", ", providers)}");
         Console.WriteLine($"shapes: {string.Join("; ", Shapes.Select(s => $"{s.Name} \"{s.Query}\""))}; rounds ≤ {Knobs.I("BENCH_SEARCH_ROUNDS", 300)} (each shape once per round, one request at a time) within {Knobs.I("BENCH_SEARCH_SECONDS", 150)} s");
+        // BENCH_SEARCH_BASELINE_APP: another published server (bench/features.sh publishes BENCH_SEARCH_BASELINE=<git ref>
+        // there) on the next port and the same database; each round asks both, in turn, which goes first alternating.
+        var baselineApp = Knobs.S("BENCH_SEARCH_BASELINE_APP", "");
+        var baseline = baselineApp.Length > 0 ? new Server(baselineApp, Knobs.Port + 1, "feature-server-baseline") : null;
+        if (baseline is not null) Console.WriteLine($"baseline: {Knobs.S("BENCH_SEARCH_BASELINE", baselineApp)} on {baseline.Url}, same database, asked in the same rounds");
         var results = new List<Result>();
+        var pairs = new List<(Result New, Result Old)>();
         foreach (var p in providers)
         {
-            try { results.Add(await OneAsync(server, p, tasks, comments, boards)); }
-            finally { await server.StopAsync(); }
+            try
+            {
+                var (r, rb) = await OneAsync(server, baseline, p, tasks, comments, boards);
+                results.Add(r);
+                if (rb is not null) { results.Add(rb); pairs.Add((r, rb)); }
+            }
+            finally { await server.StopAsync(); if (baseline is not null) await baseline.StopAsync(); }
         }
 
         Console.WriteLine();
@@ -59,7 +70,16 @@ public static class SearchBench
                 var ms = r.Ms[s.Name];
                 Console.WriteLine($"| {r.Provider} | {s.Name} | `{s.Query}` | {r.Matching.GetValueOrDefault(s.Name):N0} | {r.Hits[s.Name]} | {ms.Count} | {Stats.Pct(ms, 0.5):0.0} | {Stats.Pct(ms, 0.9):0.0} | {Stats.Pct(ms, 0.99):0.0} | {ms.Max():0.0} |");
             }
-        if (results.Count == 2)
+        if (pairs.Count > 0)
+        {
+            Console.WriteLine();
+            Console.WriteLine("| provider | query | this build ÷ baseline p50 | p99 |");
+            Console.WriteLine("|---|---|---:|---:|");
+            foreach (var (n, o) in pairs)
+                foreach (var s in Shapes)
+                    Console.WriteLine($"| {n.Provider} | {s.Name} | {Stats.Pct(n.Ms[s.Name], 0.5) / Stats.Pct(o.Ms[s.Name], 0.5):0.00} | {Stats.Pct(n.Ms[s.Name], 0.99) / Stats.Pct(o.Ms[s.Name], 0.99):0.00} |");
+        }
+        if (results.Count == 2 && pairs.Count == 0)
         {
             Console.WriteLine();
             Console.WriteLine($"| query | {results[1].Provider} ÷ {results[0].Provider} p50 | p99 |");
@@ -143,10 +163,11 @@ public static class SearchBench
 
     // ---- one provider -----------------------------------------------------------------------------------------
 
-    static async Task<Result> OneAsync(Server server, string provider, int taskCount, int commentCount, int boardCount)
+    static async Task<(Result New, Result? Old)> OneAsync(Server server, Server? baseline, string provider, int taskCount, int commentCount, int boardCount)
     {
         Console.WriteLine($"--- {provider}");
         var r = new Result { Provider = provider == "sqlite" ? "SQLite (FTS5)" : "MariaDB (FULLTEXT)" };
+        var rb = baseline is null ? null : new Result { Provider = r.Provider + ", baseline" };
         var env = Server.BaseEnv();
         string dbName = Knobs.S("BENCH_SEARCH_DB", "taskhub_searchbench");
         var sqlitePath = Path.Combine(Knobs.Out, "search-bench.db");
@@ -193,25 +214,40 @@ public static class SearchBench
         r.SeedSeconds = sw.Elapsed.TotalSeconds;
         Console.WriteLine($"seeded in {r.SeedSeconds:0.0} s; matching rows: {string.Join(", ", r.Matching.Select(kv => $"{kv.Key} {kv.Value:N0}"))}");
 
-        // Warm-up, then rounds: every shape once per round, in turn, one request at a time.
+        using var httpB = baseline is null ? null : Api.Client(baseline.Url);
+        if (baseline is not null)
+        {
+            await baseline.StartAsync(env);
+            rb!.StartupSeconds = baseline.StartupSeconds;
+            rb.SeedSeconds = r.SeedSeconds;
+            rb.Matching = r.Matching;
+        }
+        var targets = new List<(HttpClient Http, Result R)> { (http, r) };
+        if (httpB is not null) targets.Add((httpB, rb!));
+
+        // Warm-up, then rounds: every shape once per round, in turn, one request at a time (with a baseline: both
+        // servers, which one first alternating by round).
         var allowed = bobBoards.ToHashSet();
-        foreach (var s in Shapes) { r.Ms[s.Name] = []; r.Hits[s.Name] = 0; }
+        foreach (var (_, x) in targets)
+            foreach (var s in Shapes) { x.Ms[s.Name] = []; x.Hits[s.Name] = 0; }
         for (var w = 0; w < 5; w++)
-            foreach (var s in Shapes) await SearchAsync(http, bob, s.Query);
+            foreach (var s in Shapes)
+                foreach (var (h, _) in targets) await SearchAsync(h, bob, s.Query);
         var rounds = Knobs.I("BENCH_SEARCH_ROUNDS", 300);
         var deadline = Stopwatch.StartNew();
         var cap = TimeSpan.FromSeconds(Knobs.I("BENCH_SEARCH_SECONDS", 150));
         for (var round = 0; round < rounds && deadline.Elapsed < cap; round++)
             foreach (var s in Shapes)
-            {
-                var (ms, hits, ok) = await SearchAsync(http, bob, s.Query);
-                if (!ok) { r.Errors++; continue; }
-                r.Ms[s.Name].Add(ms);
-                r.Hits[s.Name] = hits.Count;
-                r.Leaks += hits.Count(h => !allowed.Contains(h));
-            }
+                foreach (var (h, x) in round % 2 == 0 ? targets : Enumerable.Reverse(targets))
+                {
+                    var (ms, hits, ok) = await SearchAsync(h, bob, s.Query);
+                    if (!ok) { x.Errors++; continue; }
+                    x.Ms[s.Name].Add(ms);
+                    x.Hits[s.Name] = hits.Count;
+                    x.Leaks += hits.Count(b => !allowed.Contains(b));
+                }
         Console.WriteLine($"{r.Ms[Shapes[0].Name].Count} rounds in {deadline.Elapsed.TotalSeconds:0} s");
-        return r;
+        return (r, rb);
     }
 
     static async Task<(double Ms, List<Guid> Boards, bool Ok)> SearchAsync(HttpClient http, string token, string q)

@@ -80,6 +80,35 @@ public static class HeapWalk
         foreach (var kv in paths.OrderByDescending(kv => kv.Value).Take(8)) Console.WriteLine($"{kv.Value,6}  {kv.Key}");
     }
 
+    /// <summary>Reachable strings grouped by the type that holds them and their length (largest groups first), with
+    /// their first characters (a token's, masked): which copies of which text a connection keeps.</summary>
+    public static void Strings(string dumpPath, int rows)
+    {
+        Parents = new();
+        Types(dumpPath);
+        using var target = DataTarget.LoadDump(dumpPath);
+        var clr = target.ClrVersions[0];
+        var dac = Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "libmscordaccore.so");
+        using var runtime = clr.CreateRuntime(dac, ignoreMismatch: true);
+        var heap = runtime.Heap;
+        var groups = new Dictionary<(string holder, int length), (long bytes, int count, string sample)>();
+        foreach (var o in heap.EnumerateObjects())
+        {
+            if (o.Type?.Name != "System.String" || !Parents.TryGetValue(o.Address, out var parent)) continue;
+            var holder = heap.GetObject(parent).Type?.Name ?? "?";
+            var text = o.AsString(maxLength: 40) ?? "";
+            var length = text.Length < 40 ? text.Length : (int)((o.Size - 22) / 2);
+            if (text.StartsWith("eyJ", StringComparison.Ordinal)) text = "eyJ… (a JWT)";
+            var key = (holder, length);
+            var (b, c, sample) = groups.GetValueOrDefault(key, (0, 0, text));
+            groups[key] = (b + (long)o.Size, c + 1, sample);
+        }
+        Console.WriteLine("| holder | ~chars | count | bytes | sample |");
+        Console.WriteLine("|---|---:|---:|---:|---|");
+        foreach (var g in groups.OrderByDescending(g => g.Value.bytes).Take(rows))
+            Console.WriteLine($"| {g.Key.holder} | {g.Key.length} | {g.Value.count} | {g.Value.bytes} | {g.Value.sample.Replace('|', '/')} |");
+    }
+
     public static void Dump(int pid, string path) =>
         new Microsoft.Diagnostics.NETCore.Client.DiagnosticsClient(pid).WriteDump(
             Microsoft.Diagnostics.NETCore.Client.DumpType.WithHeap, path, logDumpGeneration: false);

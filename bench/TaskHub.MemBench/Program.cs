@@ -4,6 +4,7 @@
 // See bench/mem.sh and bench/README.md ("Memory per connection").
 //   dotnet TaskHub.MemBench.dll <url> <pid> <n> <join:0|1> <out prefix> <gcdump path>   (MEM_DUMP=1: also a heap dump)
 //   dotnet TaskHub.MemBench.dll diff <dump 0> <dump N> <N> [rows]                       (live heap by type, ClrMD)
+//   dotnet TaskHub.MemBench.dll strings <dump> [rows]                                    (strings by holder and length)
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
@@ -12,6 +13,7 @@ using System.Text;
 using System.Text.Json;
 
 if (args[0] == "paths") { HeapWalk.Paths(args[1], args[2], args.Length > 3 ? int.Parse(args[3]) : 8); return 0; }
+if (args[0] == "strings") { HeapWalk.Strings(args[1], args.Length > 2 ? int.Parse(args[2]) : 30); return 0; }
 if (args[0] == "diff") { HeapWalk.Diff(args[1], args[2], int.Parse(args[3]), args.Length > 4 ? int.Parse(args[4]) : 60); return 0; }
 var url = args[0]; var pid = int.Parse(args[1]); var n = int.Parse(args[2]); var join = args[3] == "1";
 var prefix = args[4]; var gcdump = args[5];

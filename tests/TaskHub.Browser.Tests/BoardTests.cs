@@ -101,6 +101,15 @@ public sealed class BoardTests(ServerFixture server, ITestOutputHelper output)
 
         var (ctxA, pageA) = await NewPage();
         var (ctxB, pageB) = await NewPage(430, 900); // Bob on a phone-sized window
+        // The board speaks the MessagePack hub protocol: its handshake asks for it and the pushes come as binary frames.
+        var handshakes = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var binaryFrames = 0;
+        pageB.WebSocket += (_, ws) =>
+        {
+            if (!ws.Url.Contains("/hubs/board")) return;
+            ws.FrameSent += (_, f) => { if (f.Text is { } t) handshakes.Enqueue(t); };
+            ws.FrameReceived += (_, f) => { if (f.Binary is { Length: > 0 }) Interlocked.Increment(ref binaryFrames); };
+        };
         try
         {
             await LogIn(pageA, alice.Email);
@@ -129,6 +138,8 @@ public sealed class BoardTests(ServerFixture server, ITestOutputHelper output)
             await Assertions.Expect(Card(pageB, "in_progress", "Order the big cake")).ToBeVisibleAsync(Visible);
             await Assertions.Expect(Card(pageA, "in_progress", "Order the big cake")).ToBeVisibleAsync(Visible);
             await Shot(pageA, "05-live-desktop");
+            Assert.StartsWith("{\"protocol\":\"messagepack\",\"version\":1}", handshakes.First());
+            Assert.True(binaryFrames > 0);
         }
         finally { await ctxA.CloseAsync(); await ctxB.CloseAsync(); }
     }

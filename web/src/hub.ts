@@ -1,7 +1,10 @@
-// The one SignalR connection of a signed-in session (WebSockets, `skipNegotiation`, automatic reconnect, then a
-// restart loop after a close). Everything live goes over it: the inbox (`NotificationAdded`, on every page) and
-// the open board (`BoardLive` joins and leaves its board on this same connection).
+// The one SignalR connection of a signed-in session (WebSockets, `skipNegotiation`, the MessagePack hub protocol,
+// automatic reconnect, then a restart loop after a close). The server writes MessagePack in the JSON API's exact
+// shape (camelCase keys, lower-case enum strings, dates as ISO strings), so handlers get the same objects either way.
+// Everything live goes over it: the inbox (`NotificationAdded`, on every page) and the open board (`BoardLive`
+// joins and leaves its board on this same connection).
 import * as signalR from '@microsoft/signalr';
+import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { accessToken } from './api/client';
 
 export type HubState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
@@ -16,6 +19,7 @@ export class AppHub {
   constructor(url = '/hubs/board') {
     this.conn = new signalR.HubConnectionBuilder()
       .withUrl(url, { accessTokenFactory: () => accessToken(), skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
+      .withHubProtocol(new MessagePackHubProtocol())
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(10_000, 500 * 2 ** Math.min(ctx.previousRetryCount, 5)) })
       .configureLogging(signalR.LogLevel.None)
       .build();

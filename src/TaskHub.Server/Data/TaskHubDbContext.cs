@@ -43,6 +43,9 @@ public sealed class MySqlTaskHubDbContext(DbContextOptions<MySqlTaskHubDbContext
         modelBuilder.Entity<TaskItem>().HasIndex(t => new { t.Title, t.Description }).IsFullText();
         modelBuilder.Entity<TaskItem>().HasIndex(t => t.Title).IsFullText(); // so a title match can rank higher
         modelBuilder.Entity<Comment>().HasIndex(c => c.Body).IsFullText();
+        // Each board's newest rows first (ids are UUIDv7): the recent-rows search (Features/Tasks/SearchRecent.cs).
+        modelBuilder.Entity<TaskItem>().HasIndex(t => new { t.BoardId, t.Id });
+        modelBuilder.Entity<Comment>().HasIndex(c => new { c.BoardId, c.Id });
     }
 }
 

@@ -26,9 +26,9 @@ public static class SecurityExtensions
     }
 
     /// <summary>Security headers on every response; a strict Content-Security-Policy for the app's own pages.</summary>
-    public static WebApplication UseTaskHubSecurityHeaders(this WebApplication app)
+    public static IApplicationBuilder UseTaskHubSecurityHeaders(this IApplicationBuilder app)
     {
-        app.Use(async (http, next) =>
+        app.Use((http, next) =>
         {
             var h = http.Response.Headers;
             h.XContentTypeOptions = "nosniff";
@@ -48,7 +48,7 @@ public static class SecurityExtensions
                 h.XFrameOptions = "SAMEORIGIN";
             }
             if (http.Request.IsHttps) h.StrictTransportSecurity = "max-age=31536000; includeSubDomains";
-            await next(http);
+            return next(http);
         });
         app.UseCors(CorsPolicy);
         return app;

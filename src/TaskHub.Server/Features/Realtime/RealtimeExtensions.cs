@@ -1,6 +1,8 @@
+using MessagePack;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using StackExchange.Redis;
 using TaskHub.Server.Features.Auth;
@@ -13,7 +15,7 @@ namespace TaskHub.Server.Features.Realtime;
 public static partial class RealtimeExtensions
 {
     /// <summary>
-    /// SignalR with the JSON protocol in TaskHub's JSON shape; the Redis backplane and Redis presence when
+    /// SignalR with the JSON and MessagePack protocols, both in TaskHub's JSON shape; the Redis backplane and Redis presence when
     /// <c>ConnectionStrings:Redis</c> is present, in-process otherwise.
     /// </summary>
     public static IHostApplicationBuilder AddTaskHubRealtime(this IHostApplicationBuilder builder)
@@ -28,7 +30,13 @@ public static partial class RealtimeExtensions
                 o.MaximumReceiveMessageSize = 32 * 1024;
                 o.EnableDetailedErrors = builder.Environment.IsDevelopment();
             })
-            .AddJsonProtocol(o => ApiExtensions.ConfigureJson(o.PayloadSerializerOptions));
+            .AddJsonProtocol(o => ApiExtensions.ConfigureJson(o.PayloadSerializerOptions))
+            .AddMessagePackProtocol();
+        // MessagePack in the JSON protocol's exact shape (see JsonShapeResolver), from the JSON protocol's own options.
+        services.AddOptions<MessagePackHubProtocolOptions>().Configure<IOptions<JsonHubProtocolOptions>>((o, json) =>
+            o.SerializerOptions = MessagePackSerializerOptions.Standard
+                .WithResolver(new JsonShapeResolver(json.Value.PayloadSerializerOptions))
+                .WithSecurity(MessagePackSecurity.UntrustedData));
 
         var redis = builder.Configuration.GetConnectionString("Redis");
         if (!string.IsNullOrWhiteSpace(redis))
@@ -66,7 +74,9 @@ public static partial class RealtimeExtensions
 
     public static IEndpointRouteBuilder MapRealtime(this IEndpointRouteBuilder app)
     {
-        app.MapHub<BoardHub>("/hubs/board");
+        // The hub's request lives as long as its connection, and with it every endpoint filter's frame: the hub has no
+        // parameters to validate, so no validation filter waits on it.
+        app.MapHub<BoardHub>("/hubs/board").DisableValidation();
         return app;
     }
 

@@ -1,8 +1,10 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Infrastructure;
@@ -13,17 +15,37 @@ namespace TaskHub.Server.Features.Tasks;
 /// matched words in <c>&lt;mark&gt;</c> (everything else encoded).</summary>
 public sealed record SearchHit(string Kind, Guid TaskId, Guid BoardId, string Title, string Snippet, bool Archived);
 
+/// <summary>Settings under <c>Search</c>: how many recent matches are ranked.</summary>
+public sealed class SearchOptions
+{
+    public const string Section = "Search";
+
+    /// <summary>How many of the caller's newest matches, per kind (tasks, comments), are ranked.</summary>
+    [Range(1, 100_000)] public int Candidates { get; set; } = SearchApi.Candidates;
+    /// <summary>MariaDB: how many of the caller's newest tasks (and comments), shared out over their boards, are read
+    /// before the full-text index is asked.</summary>
+    [Range(1, 1_000_000)] public int RecentRows { get; set; } = 1000;
+}
+
 /// <summary>
 /// Full-text search over the caller's boards: SQLite FTS5 (<c>tasks_fts</c>, <c>comments_fts</c>: external-content
-/// indexes kept current by triggers, so in the same transaction as the change; see <see cref="SqliteSearchIndex"/>) when embedded; InnoDB FULLTEXT indexes on MariaDB. Ranked
-/// (bm25 / MATCH relevance); a board the caller does not belong to never appears. The index's best
-/// <see cref="Candidates"/> are ranked first; only when too few of them are the caller's is every match ranked.
+/// indexes kept current by triggers, so in the same transaction as the change; see <see cref="SqliteSearchIndex"/>) when
+/// embedded; InnoDB FULLTEXT indexes on MariaDB. A board the caller does not belong to never appears.
+/// Ranking is recency-first, then relevance: the caller's newest <see cref="SearchOptions.Candidates"/> matches (per
+/// kind) are ranked, so a word found in most tasks shows the best of the recent ones rather than scoring every match;
+/// a query with fewer matches than that is ranked whole. SQLite: FTS5 walks the matches newest first (rowid
+/// descending, joined to the caller's boards) and bm25 ranks those. MariaDB: InnoDB scores every match of a word, so
+/// a common word cannot be cheap through the index; the newest rows of each of the caller's boards are read first
+/// (<see cref="MySqlRecent"/>) and, when they hold a page of matches (or are the whole board), ranked by BM25 in the
+/// query (<see cref="SearchRank"/>); else the index answers (few recent matches: most likely few at all, so cheap).
 /// </summary>
 public static partial class SearchApi
 {
     public const int LimitMax = 50;
-    /// <summary>How many top-ranked matches per index the fast path looks at before filtering by board.</summary>
+    /// <summary>The default of <see cref="SearchOptions.Candidates"/>.</summary>
     public const int Candidates = 400;
+    /// <summary>MariaDB: beyond this many boards the recent rows are not read board by board; the index answers.</summary>
+    public const int RecentMaxBoards = 100;
 
     public static IEndpointRouteBuilder MapSearch(this IEndpointRouteBuilder app)
     {
@@ -31,10 +53,10 @@ public static partial class SearchApi
         return app;
     }
 
-    private sealed record Row(string Kind, Guid TaskId, Guid BoardId, string Title, string? Text, DateTime? ArchivedAt, double Rank);
+    internal sealed record Row(string Kind, Guid TaskId, Guid BoardId, string Title, string? Text, DateTime? ArchivedAt, double Rank);
 
     public static async Task<Results<Ok<List<SearchHit>>, ValidationProblem>> Search(
-        CurrentUser me, TaskHubDbContext db, string? q, string? boardId, string? limit, CancellationToken ct)
+        CurrentUser me, TaskHubDbContext db, IOptions<SearchOptions> options, string? q, string? boardId, string? limit, CancellationToken ct)
     {
         var errors = new FieldErrors();
         var terms = Terms(q);
@@ -50,11 +72,17 @@ public static partial class SearchApi
         errors.Check(limit is null || int.TryParse(limit, out take) && take is >= 1 and <= LimitMax, "limit", $"Must be a whole number from 1 to {LimitMax}.");
         if (errors.Any) return errors.ToProblem();
 
-        // Fast path: rank only the best candidates of the index, then keep the caller's; when that leaves fewer than
-        // asked (the caller's boards are a small part of the matches), rank every match.
-        var rows = db.Database.IsSqlite() ? await SqliteAsync(db, me.Id, board, terms, take, Candidates, ct) : await MySqlAsync(db, me.Id, board, terms, take, Candidates, ct);
-        if (rows.Count < take)
-            rows = db.Database.IsSqlite() ? await SqliteAsync(db, me.Id, board, terms, take, int.MaxValue, ct) : await MySqlAsync(db, me.Id, board, terms, take, int.MaxValue, ct);
+        var candidates = Math.Max(options.Value.Candidates, take); // never fewer than a page
+        var rows = db.Database.IsSqlite()
+            ? await SqliteAsync(db, me.Id, board, terms, take, candidates, ct)
+            : await MySqlRecent.SearchAsync(db, me.Id, board, terms, take, candidates, options.Value.RecentRows, ct);
+        if (rows is null)
+        {
+            // MariaDB, the recent rows held less than a page: the index's best candidates, then (too few of them the
+            // caller's) every match. Few matches in the newest rows: most likely few at all, so the index is cheap.
+            rows = await MySqlAsync(db, me.Id, board, terms, take, candidates, ct);
+            if (rows.Count < take) rows = await MySqlAsync(db, me.Id, board, terms, take, int.MaxValue, ct);
+        }
         return TypedResults.Ok(rows.Select(r => new SearchHit(r.Kind, r.TaskId, r.BoardId, r.Title,
             Snippet(r.Kind == "task" ? $"{r.Title} · {r.Text}" : r.Text ?? "", terms), r.ArchivedAt is not null)).ToList());
     }
@@ -64,31 +92,40 @@ public static partial class SearchApi
         q is null ? [] : Word().Matches(q).Select(m => m.Value.ToLowerInvariant()).Where(w => w.Length <= 64).Distinct().ToList();
 
     [GeneratedRegex(@"[\p{L}\p{N}]+")]
-    private static partial Regex Word();
+    internal static partial Regex Word();
 
-    private static async Task<List<Row>> SqliteAsync(TaskHubDbContext db, Guid userId, Guid? board, List<string> terms, int take, int candidates, CancellationToken ct)
+    private static async Task<List<Row>?> SqliteAsync(TaskHubDbContext db, Guid userId, Guid? board, List<string> terms, int take, int candidates, CancellationToken ct)
     {
         // Every word must appear (prefixes match: "depl" finds "deploy"); quoted, so nothing typed is FTS syntax.
+        // FTS5 hands out the matches newest first (rowid descending; CROSS JOIN keeps it the outer loop), the join
+        // keeps the caller's and stops at the cap: bm25 runs only for those, never for every match of a common word.
         var match = string.Join(" ", terms.Select(t => $"\"{t}\"*"));
         return await db.Database.SqlQuery<Row>($"""
             SELECT x.Kind, x.TaskId, x.BoardId, x.Title, x.Text, x.ArchivedAt, x.Rank FROM (
-              SELECT 'task' AS Kind, t.Id AS TaskId, t.BoardId AS BoardId, t.Title AS Title, t.Description AS Text, t.ArchivedAt AS ArchivedAt, f.Rank AS Rank
-              FROM (SELECT rowid, bm25(tasks_fts, 10.0, 1.0) AS Rank FROM tasks_fts WHERE tasks_fts MATCH {match} ORDER BY Rank LIMIT {candidates}) f
-              JOIN tasks t ON t.rowid = f.rowid
-              WHERE t.BoardId IN (SELECT m.BoardId FROM board_members m WHERE m.UserId = {userId})
-                AND ({board} IS NULL OR t.BoardId = {board})
+              SELECT * FROM (
+                SELECT 'task' AS Kind, t.Id AS TaskId, t.BoardId AS BoardId, t.Title AS Title, t.Description AS Text, t.ArchivedAt AS ArchivedAt,
+                       bm25(tasks_fts, 10.0, 1.0) AS Rank
+                FROM tasks_fts CROSS JOIN tasks t ON t.rowid = tasks_fts.rowid
+                WHERE tasks_fts MATCH {match}
+                  AND t.BoardId IN (SELECT m.BoardId FROM board_members m WHERE m.UserId = {userId})
+                  AND ({board} IS NULL OR t.BoardId = {board})
+                ORDER BY tasks_fts.rowid DESC LIMIT {candidates})
               UNION ALL
-              SELECT 'comment', t.Id, t.BoardId, t.Title, c.Body, t.ArchivedAt, f.Rank
-              FROM (SELECT rowid, bm25(comments_fts) AS Rank FROM comments_fts WHERE comments_fts MATCH {match} ORDER BY Rank LIMIT {candidates}) f
-              JOIN comments c ON c.rowid = f.rowid JOIN tasks t ON t.Id = c.TaskId
-              WHERE t.BoardId IN (SELECT m.BoardId FROM board_members m WHERE m.UserId = {userId})
-                AND ({board} IS NULL OR t.BoardId = {board})
+              SELECT * FROM (
+                SELECT 'comment', t.Id, t.BoardId, t.Title, c.Body, t.ArchivedAt, bm25(comments_fts)
+                FROM comments_fts CROSS JOIN comments c ON c.rowid = comments_fts.rowid JOIN tasks t ON t.Id = c.TaskId
+                WHERE comments_fts MATCH {match}
+                  AND c.BoardId IN (SELECT m.BoardId FROM board_members m WHERE m.UserId = {userId})
+                  AND ({board} IS NULL OR c.BoardId = {board})
+                ORDER BY comments_fts.rowid DESC LIMIT {candidates})
             ) x
             ORDER BY x.Rank
             LIMIT {take}
             """).ToListAsync(ct);
     }
 
+    /// <summary>MariaDB through the FULLTEXT indexes: the index's best <paramref name="candidates"/> per table are
+    /// scored (InnoDB computes relevance for every match first), then the caller's kept.</summary>
     private static async Task<List<Row>> MySqlAsync(TaskHubDbContext db, Guid userId, Guid? board, List<string> terms, int take, int candidates, CancellationToken ct)
     {
         // Boolean mode: every word required, prefixes match. Words shorter than InnoDB's token size can't be indexed,

@@ -1,4 +1,5 @@
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Tasks;
 
@@ -10,6 +11,7 @@ public static class TasksExtensions
         builder.Services.AddScoped<BoardStream>();
         builder.Services.AddScoped<IBoardMembershipHandler, UnassignOnLeave>();
         builder.Services.AddHostedService<SqliteSearchIndex>();
+        builder.AddTaskHubOptions<SearchOptions>(SearchOptions.Section);
         return builder;
     }
 }

@@ -886,6 +886,8 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.HasIndex("Body")
                         .HasAnnotation("MySql:FullTextIndex", true);
 
+                    b.HasIndex("BoardId", "Id");
+
                     b.HasIndex("TaskId", "CreatedAt");
 
                     b.ToTable("comments", (string)null);
@@ -1031,6 +1033,8 @@ namespace TaskHub.Server.Data.Migrations.MySql
                         .HasAnnotation("MySql:FullTextIndex", true);
 
                     b.HasIndex("AssigneeId", "Status");
+
+                    b.HasIndex("BoardId", "Id");
 
                     b.HasIndex("Title", "Description")
                         .HasAnnotation("MySql:FullTextIndex", true);
