@@ -127,7 +127,8 @@ node -e '
 const [file, a, b, db, compare] = process.argv.slice(1);
 const rows = require("fs").readFileSync(file, "utf8").trim().split("\n").map(JSON.parse);
 const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor((s.length - 1) / 2)]; };
-console.log(`database: ${db}; compared: ${compare} (A = ${a}, B = ${b}); medians over ${rows.length / 2 / new Set(rows.map((x) => x.boards)).size} rep(s)`);
+const envs = compare === "env" ? ` (A: ${process.env.BENCH_ENV_A || "-"}; B: ${process.env.BENCH_ENV_B || "-"})` : "";
+console.log(`database: ${db}; compared: ${compare}${envs} (A = ${a}, B = ${b}); medians over ${rows.length / 2 / new Set(rows.map((x) => x.boards)).size} rep(s)`);
 console.log("| writers | boards | variant | writes/s | p50 ms | p99 ms | CPU ms/write | errors |");
 console.log("|---:|---:|---|---:|---:|---:|---:|---:|");
 const med = {};
