@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# REST write benchmark, embedded mode (one replica on SQLite): 16 writers creating tasks on one board and
-# spread over 100 boards, with the SQLite write queue on and off (Database:SqliteWriteQueue) in the same run,
-# alternating, each on a fresh database. Prints writes/s, p50/p99 ms and the replica's CPU per write, and the
-# medians. See bench/README.md ("REST writes").
+# REST write benchmark: 16 writers creating tasks on one board and spread over 100 boards, against one replica
+# (embedded SQLite by default, or MariaDB), two variants in the same run, alternating which goes first, each point
+# on a fresh database. Prints writes/s, p50/p99 ms and the replica's CPU per write, and the medians with the B ÷ A
+# ratios. See bench/README.md ("REST writes").
 #
-#   bench/writes.sh                         # 3 reps × 15 s per point
+#   bench/writes.sh                                   # queue: SQLite write queue on vs off, 3 reps × 15 s
+#   BENCH_COMPARE=build BENCH_BASE_APP=/tmp/base-app bench/writes.sh   # another published build (A) vs this one (B)
+#   BENCH_COMPARE=env BENCH_ENV_B="DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0" bench/writes.sh  # this build, extra env on B
+#   BENCH_DB=mysql bench/writes.sh                    # MariaDB (a fresh database per point, migrated first)
 #   BENCH_REPS=1 BENCH_SECONDS=5 bench/writes.sh
 #
-# Knobs: BENCH_REPS (3), BENCH_SECONDS (15), BENCH_WRITERS (16), BENCH_WRITES_PORT (5511).
+# Knobs: BENCH_COMPARE (queue|build|env), BENCH_BASE_APP, BENCH_ENV_A, BENCH_ENV_B, BENCH_DB (sqlite|mysql),
+# BENCH_MYSQL (server part of the connection string), BENCH_BOARDS_LIST ("1 100"), BENCH_REPS (3), BENCH_SECONDS (15),
+# BENCH_WRITERS (16), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
+# board count and variant, dotnet-trace collect-linux; BENCH_DOTNET_TRACE names the tool).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -15,9 +21,21 @@ OUT="$ROOT/.run/bench"
 APP="$ROOT/.run/cluster/app"   # the same published app scripts/cluster.sh uses
 PORT=${BENCH_WRITES_PORT:-5511}
 REPS=${BENCH_REPS:-3}
+COMPARE=${BENCH_COMPARE:-queue}
+DB=${BENCH_DB:-sqlite}
+MYSQL=${BENCH_MYSQL:-Server=127.0.0.1;Port=3306;User ID=taskhub;Password=taskhub}
+BOARDS_LIST=${BENCH_BOARDS_LIST:-1 100}
 mkdir -p "$OUT" bench/results
 # shellcheck source=scripts/lib/common.sh
 . scripts/lib/common.sh
+
+case "$COMPARE" in
+  queue) LABEL_A="queue on"; LABEL_B="queue off" ;;
+  build) LABEL_A="base"; LABEL_B="this"
+         [ -f "${BENCH_BASE_APP:-}/TaskHub.Server.dll" ] || { echo "[writes] BENCH_BASE_APP must name a published TaskHub.Server"; exit 1; } ;;
+  env)   LABEL_A="A"; LABEL_B="B" ;;
+  *) echo "[writes] BENCH_COMPARE is queue, build or env"; exit 1 ;;
+esac
 
 PIDFILE="$OUT/writes-replica.pid"
 stop_replica() {
@@ -27,7 +45,8 @@ stop_replica() {
     rm -f "$PIDFILE"
   fi
 }
-trap stop_replica EXIT INT TERM
+trap stop_replica EXIT
+trap 'exit 130' INT TERM # (exit runs the EXIT trap: the replica stops)
 
 npm_ci tools/bench node_modules/autocannon/package.json
 if [ ! -f "$APP/TaskHub.Server.dll" ] || [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" -name '*.cs' -print -quit)" ]; then
@@ -37,19 +56,46 @@ fi
 
 STAMP=$(date -u +%Y%m%dT%H%MZ)
 RESULTS="bench/results/$STAMP-writes.txt"
+PROFILES="bench/results/$STAMP-writes-profile.txt"
+if [ -n "${BENCH_TRACE:-}" ]; then
+  dotnet build bench/TaskHub.CpuProfile -c Release --nologo -v q >/dev/null
+  : > "$PROFILES"
+fi
 : > "$OUT/writes.jsonl"
 
-run_point() { # run_point <queue on|off> <boards> <rep>
-  local queue=$1 boards=$2 rep=$3 db="$OUT/writes-$1-$2-$3.db"
+# variant <A|B>: prints "app-dir<TAB>extra env" for the variant
+variant() {
+  local v=$1
+  case "$COMPARE" in
+    queue) printf '%s\t%s\n' "$APP" "Database__SqliteWriteQueue=$([ "$v" = A ] && echo true || echo false)" ;;
+    build) printf '%s\t%s\n' "$([ "$v" = A ] && echo "$BENCH_BASE_APP" || echo "$APP")" "" ;;
+    env)   printf '%s\t%s\n' "$APP" "$([ "$v" = A ] && echo "${BENCH_ENV_A:-}" || echo "${BENCH_ENV_B:-}")" ;;
+  esac
+}
+
+run_point() { # run_point <A|B> <boards> <rep>
+  local v=$1 boards=$2 rep=$3 app extra label db="$OUT/writes-$1-$2-$3.db" conn
+  IFS=$'\t' read -r app extra < <(variant "$v")
+  label=$([ "$v" = A ] && echo "$LABEL_A" || echo "$LABEL_B")
   rm -f "$db" "$db-wal" "$db-shm"
+  if [ "$DB" = mysql ]; then
+    local name="taskhub_bench_writes"
+    mysql -h127.0.0.1 -P3306 -utaskhub -ptaskhub -e "DROP DATABASE IF EXISTS $name; CREATE DATABASE $name" 2>/dev/null
+    conn="$MYSQL;Database=$name"
+    # scaled out, the schema is applied once by `migrate` before replicas start: the same here
+    (cd "$app" && ASPNETCORE_ENVIRONMENT=Production ConnectionStrings__MySql="$conn" ConnectionStrings__Redis='' \
+      Jwt__SigningKey="bench-signing-key-0123456789-abcdefghijklmnop" dotnet TaskHub.Server.dll migrate > "$OUT/writes-migrate.log" 2>&1) \
+      || { echo "[writes] migrate failed:"; tail -5 "$OUT/writes-migrate.log"; exit 1; }
+  fi
   (
-    cd "$APP"
-    ASPNETCORE_ENVIRONMENT=Production DOTNET_gcServer=1 \
-    ConnectionStrings__Sqlite="Data Source=$db" ConnectionStrings__MySql='' ConnectionStrings__Redis='' \
-    Database__SqliteWriteQueue=$([ "$queue" = on ] && echo true || echo false) Database__MigrateOnStart=true \
+    cd "$app"
+    # shellcheck disable=SC2086 # $extra is a list of NAME=value words
+    env ASPNETCORE_ENVIRONMENT=Production DOTNET_gcServer=1 \
+    ConnectionStrings__Sqlite="Data Source=$db" ConnectionStrings__MySql="${conn:-}" ConnectionStrings__Redis='' \
+    Database__MigrateOnStart="$([ "$DB" = mysql ] && echo false || echo true)" \
     Jwt__SigningKey="bench-signing-key-0123456789-abcdefghijklmnop" Jwt__AccessTokenMinutes=1440 \
     Auth__Limits__PerAddressPerMinute=100000 Auth__Limits__PerAccountPerMinute=100000 \
-    Logging__LogLevel__Default=Warning Realtime__HeadIntervalSeconds=3600 \
+    Logging__LogLevel__Default=Warning Realtime__HeadIntervalSeconds=3600 $extra \
     nohup dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$PORT" > "$OUT/writes-replica.log" 2>&1 &
     echo $! > "$PIDFILE" # the PID of dotnet itself (nohup execs it), so stop_replica stops the server
   )
@@ -58,37 +104,48 @@ run_point() { # run_point <queue on|off> <boards> <rep>
   fi
   for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
   kill -0 "$(cat "$PIDFILE")" 2>/dev/null || { echo "[writes] the replica did not start:"; tail -5 "$OUT/writes-replica.log"; exit 1; }
-  BENCH_URL="http://127.0.0.1:$PORT" BENCH_PID=$(cat "$PIDFILE") BENCH_BOARDS=$boards BENCH_LABEL="queue $queue" \
-    node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
+  local trace=""
+  if [ -n "${BENCH_TRACE:-}" ] && [ "$rep" = 1 ]; then mkdir -p "$BENCH_TRACE"; trace="$BENCH_TRACE/writes-$DB-$boards-$v.nettrace"; fi
+  BENCH_URL="http://127.0.0.1:$PORT" BENCH_PID=$(cat "$PIDFILE") BENCH_BOARDS=$boards BENCH_LABEL="$label" BENCH_DB="$DB" \
+    BENCH_TRACE_FILE="$trace" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
   stop_replica
+  if [ -n "$trace" ] && [ -f "$trace" ]; then
+    { echo "## profile: $DB, $boards board(s), $label, rep $rep ($trace)"
+      dotnet bench/TaskHub.CpuProfile/bin/Release/net10.0/TaskHub.CpuProfile.dll "$trace" -1 "" 60; echo; } >> "$PROFILES"
+  fi
 }
 
 for rep in $(seq 1 "$REPS"); do
-  for boards in 1 100; do
-    if [ $((rep % 2)) = 1 ]; then run_point on "$boards" "$rep"; run_point off "$boards" "$rep"
-    else run_point off "$boards" "$rep"; run_point on "$boards" "$rep"; fi
+  for boards in $BOARDS_LIST; do
+    if [ $((rep % 2)) = 1 ]; then run_point A "$boards" "$rep"; run_point B "$boards" "$rep"
+    else run_point B "$boards" "$rep"; run_point A "$boards" "$rep"; fi
   done
 done
 
 # shellcheck disable=SC2016 # a node program, not shell
 node -e '
-const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor((s.length - 1) / 2)]; };
-console.log("| writers | boards | SQLite write queue | writes/s | p50 ms | p99 ms | CPU ms/write | errors |");
+const [file, a, b, db, compare] = process.argv.slice(1);
+const rows = require("fs").readFileSync(file, "utf8").trim().split("\n").map(JSON.parse);
+const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor((s.length - 1) / 2)]; };
+const envs = compare === "env" ? ` (A: ${process.env.BENCH_ENV_A || "-"}; B: ${process.env.BENCH_ENV_B || "-"})` : "";
+console.log(`database: ${db}; compared: ${compare}${envs} (A = ${a}, B = ${b}); medians over ${rows.length / 2 / new Set(rows.map((x) => x.boards)).size} rep(s)`);
+console.log("| writers | boards | variant | writes/s | p50 ms | p99 ms | CPU ms/write | errors |");
 console.log("|---:|---:|---|---:|---:|---:|---:|---:|");
 const med = {};
-for (const boards of [1, 100]) for (const label of ["queue on", "queue off"]) {
+const boardsList = [...new Set(rows.map((x) => x.boards))];
+for (const boards of boardsList) for (const label of [a, b]) {
   const r = rows.filter((x) => x.boards === boards && x.label === label);
   if (!r.length) continue;
   const m = { perSecond: median(r.map((x) => x.perSecond)), p50: median(r.map((x) => x.p50)), p99: median(r.map((x) => x.p99)),
-    cpu: median(r.map((x) => x.cpuMsPerWrite)), errors: r.reduce((a, x) => a + x.errors, 0) };
+    cpu: median(r.map((x) => x.cpuMsPerWrite)), errors: r.reduce((s, x) => s + x.errors, 0) };
   med[boards + label] = m;
-  console.log(`| ${r[0].writers} | ${boards} | ${label.replace("queue ", "")} | ${m.perSecond} | ${m.p50} | ${m.p99} | ${m.cpu.toFixed(2)} | ${m.errors} |`);
+  console.log(`| ${r[0].writers} | ${boards} | ${label} | ${m.perSecond} | ${m.p50} | ${m.p99} | ${m.cpu.toFixed(2)} | ${m.errors} |`);
 }
-for (const boards of [1, 100]) {
-  const on = med[boards + "queue on"], off = med[boards + "queue off"];
-  if (on && off) console.log(`${boards} board(s): queue on ÷ off — p99 ${(on.p99 / off.p99).toFixed(2)}×, writes/s ${(on.perSecond / off.perSecond).toFixed(2)}×, CPU/write ${(on.cpu / off.cpu).toFixed(2)}×`);
+for (const boards of boardsList) {
+  const x = med[boards + a], y = med[boards + b];
+  if (x && y) console.log(`${boards} board(s): ${b} ÷ ${a} — p99 ${(y.p99 / x.p99).toFixed(2)}×, writes/s ${(y.perSecond / x.perSecond).toFixed(2)}×, CPU/write ${(y.cpu / x.cpu).toFixed(2)}×`);
 }
 console.log("load average after: " + require("fs").readFileSync("/proc/loadavg", "utf8").trim());
-' "$OUT/writes.jsonl" | tee "$RESULTS"
+' "$OUT/writes.jsonl" "$LABEL_A" "$LABEL_B" "$DB" "$COMPARE" | tee "$RESULTS"
 echo "[writes] results: $RESULTS"
+if [ -n "${BENCH_TRACE:-}" ]; then echo "[writes] profiles: $PROFILES"; fi

@@ -107,6 +107,11 @@ public static class AuthExtensions
         return builder;
     }
 
+    /// <summary>Whether the session (refresh-token family) is alive: every authenticated request asks, so compiled (<see cref="CompiledPerProvider{TQuery}"/>).</summary>
+    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, Guid, DateTime, CancellationToken, Task<bool>>> SessionAlive =
+        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid familyId, Guid userId, DateTime now, CancellationToken ct) =>
+            db.RefreshTokens.Any(t => t.FamilyId == familyId && t.UserId == userId && t.RevokedAt == null && t.ExpiresAt > now)));
+
     /// <summary>
     /// An access token is only as alive as its session: log-out, refresh-token reuse, a password change
     /// elsewhere or a deleted account revoke the session (the refresh-token family) and so the token.
@@ -138,9 +143,7 @@ public static class AuthExtensions
             bool alive;
             try
             {
-                alive = await db.RefreshTokens.AnyAsync(
-                    t => t.FamilyId == familyId && t.UserId == userId && t.RevokedAt == null && t.ExpiresAt > now,
-                    http.RequestAborted);
+                alive = await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted);
             }
             catch (Exception e) when (Infrastructure.ProblemDetailsExceptionHandler.IsUnavailable(e))
             {

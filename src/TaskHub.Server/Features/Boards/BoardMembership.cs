@@ -26,7 +26,12 @@ public interface IBoardMembershipHandler
 public static class BoardAccess
 {
     public static Task<BoardMember?> MembershipAsync(this TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
-        db.BoardMembers.AsNoTracking().SingleOrDefaultAsync(m => m.BoardId == boardId && m.UserId == userId, ct);
+        Membership.For(db)(db, boardId, userId, ct);
+
+    // Compiled (every request on a board asks this): see CompiledPerProvider.
+    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, Guid, CancellationToken, Task<BoardMember?>>> Membership =
+        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
+            db.BoardMembers.AsNoTracking().SingleOrDefault(m => m.BoardId == boardId && m.UserId == userId)));
 }
 
 /// <summary>Someone leaving boards: the membership goes and every <see cref="IBoardMembershipHandler"/> takes part.</summary>

@@ -47,12 +47,24 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock)
     /// <summary>Moves the board's last seq by <paramref name="count"/> and returns the first seq taken.</summary>
     private async Task<long> TakeSeqsAsync(Guid boardId, int count, CancellationToken ct)
     {
-        var updated = await db.Boards.Where(b => b.Id == boardId)
-            .ExecuteUpdateAsync(s => s.SetProperty(b => b.LastSeq, b => b.LastSeq + count), ct);
+        if (db.Database.IsSqlite())
+        {
+            // One statement on SQLite (UPDATE … RETURNING; MariaDB has RETURNING only on INSERT and DELETE).
+            var taken = await db.Database
+                .SqlQuery<long>($"UPDATE boards SET LastSeq = LastSeq + {count} WHERE Id = {boardId} RETURNING LastSeq AS Value")
+                .ToListAsync(ct);
+            if (taken.Count != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
+            return taken[0] - count + 1;
+        }
+        // MariaDB: the UPDATE takes the row lock that queues the board's writers, then the value is read back.
+        var updated = await db.Database.ExecuteSqlAsync($"UPDATE boards SET LastSeq = LastSeq + {count} WHERE Id = {boardId}", ct);
         if (updated != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
-        var last = await db.Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).SingleAsync(ct);
-        return last - count + 1;
+        return await LastSeq.For(db)(db, boardId, ct) - count + 1;
     }
+
+    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, CancellationToken, Task<long>>> LastSeq =
+        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
+            db.Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).Single()));
 }
 
 /// <summary>One write in progress on a board: what a change sees and how it records what it did.</summary>

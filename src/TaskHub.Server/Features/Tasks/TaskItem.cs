@@ -70,7 +70,9 @@ internal sealed class TaskItemConfiguration : IEntityTypeConfiguration<TaskItem>
         b.HasOne<User>().WithMany().HasForeignKey(t => t.AssigneeId).OnDelete(DeleteBehavior.SetNull);
         b.HasOne<User>().WithMany().HasForeignKey(t => t.SupervisorId).OnDelete(DeleteBehavior.SetNull);
         b.HasOne<User>().WithMany().HasForeignKey(t => t.CreatedById).OnDelete(DeleteBehavior.SetNull);
-        b.HasIndex(t => new { t.BoardId, t.Status });
+        // A column in its order: the bottom of a column (a creation's position) is one index step, not a sort of the
+        // whole column; the board's and the column's own filters use its prefix.
+        b.HasIndex(t => new { t.BoardId, t.Status, t.ArchivedAt, t.Position });
         b.HasIndex(t => new { t.AssigneeId, t.Status });
         b.HasIndex(t => t.DueAt);
         b.Property(t => t.Position).HasMaxLength(Positions.Longest + 8).IsUnicode(false);

@@ -296,8 +296,13 @@ public static class TasksApi
 
     /// <summary>The last position in a column (its bottom), or null when it is empty.</summary>
     private static Task<string?> LastPositionAsync(TaskHubDbContext db, Guid boardId, TaskState status, CancellationToken ct) =>
-        db.Tasks.Where(t => t.BoardId == boardId && t.Status == status && t.ArchivedAt == null)
-            .OrderByDescending(t => t.Position).Select(t => t.Position).FirstOrDefaultAsync(ct);
+        LastPosition.For(db)(db, boardId, status, ct);
+
+    // One step down the column's index (BoardId, Status, ArchivedAt, Position); compiled (every creation asks).
+    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, TaskState, CancellationToken, Task<string?>>> LastPosition =
+        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, TaskState status, CancellationToken ct) =>
+            db.Tasks.Where(t => t.BoardId == boardId && t.Status == status && t.ArchivedAt == null)
+                .OrderByDescending(t => t.Position).Select(t => t.Position).FirstOrDefault()));
 
     /// <summary>Labels must be the board's own (400 naming <c>labelIds</c>); returns them as stored.</summary>
     private static async Task<string> CheckLabelsAsync(TaskHubDbContext db, FieldErrors errors, Guid boardId, List<Guid>? labelIds, CancellationToken ct)

@@ -1036,10 +1036,10 @@ namespace TaskHub.Server.Data.Migrations.MySql
 
                     b.HasIndex("BoardId", "Id");
 
-                    b.HasIndex("BoardId", "Status");
-
                     b.HasIndex("Title", "Description")
                         .HasAnnotation("MySql:FullTextIndex", true);
+
+                    b.HasIndex("BoardId", "Status", "ArchivedAt", "Position");
 
                     b.ToTable("tasks", (string)null);
                 });

@@ -1009,7 +1009,7 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
 
                     b.HasIndex("AssigneeId", "Status");
 
-                    b.HasIndex("BoardId", "Status");
+                    b.HasIndex("BoardId", "Status", "ArchivedAt", "Position");
 
                     b.ToTable("tasks", (string)null);
                 });

@@ -1,0 +1,94 @@
+using Microsoft.Diagnostics.Tracing.Etlx;
+
+// Attributes the perf CPU samples of one process in a collect-linux trace (kernel and native frames included, so
+// SQLite's engine and fsync count too): the share of samples per bucket (the first bucket any frame of the stack
+// matches, in the order below), then the top frames by inclusive share, or, with a focus, the frames below it.
+//   dotnet run --project bench/TaskHub.CpuProfile -- <trace.nettrace> [pid|-1: the busiest dotnet process] [focus] [top]
+// An async method's stack holds only its current continuation, so SQL run after an await is counted under the
+// engine's bucket, not under the method that awaited it.
+if (args.Length < 1)
+{
+    Console.Error.WriteLine("usage: TaskHub.CpuProfile <trace.nettrace> [pid|-1] [focus] [top]");
+    return 2;
+}
+var pid = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : -1;
+var focus = args.Length > 2 ? args[2] : "";
+var top = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 40;
+
+using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(args[0]));
+// (TraceEvent reuses one event object while enumerating: read what is needed inside each pass, keep none.)
+IEnumerable<Microsoft.Diagnostics.Tracing.TraceEvent> Cpu() => log.Events.Where(e => e.EventName.Contains("cpu", StringComparison.Ordinal));
+if (pid < 0)
+{
+    var samples = new Dictionary<int, int>();
+    foreach (var e in Cpu())
+        if (e.ProcessName.Contains("dotnet", StringComparison.Ordinal)) samples[e.ProcessID] = samples.GetValueOrDefault(e.ProcessID) + 1;
+    pid = samples.MaxBy(kv => kv.Value).Key;
+}
+
+var inclusive = new Dictionary<string, int>();
+var below = new Dictionary<string, int>();
+var buckets = new Dictionary<string, int>();
+int total = 0, focused = 0;
+foreach (var ev in Cpu().Where(e => e.ProcessID == pid))
+{
+    var stack = ev.CallStack();
+    if (stack is null) continue;
+    total++;
+    var frames = new List<string>(); // leaf first
+    for (var s = stack; s is not null; s = s.Caller)
+        frames.Add(s.CodeAddress.FullMethodName is { Length: > 0 } m ? m : s.CodeAddress.ModuleName + "!?");
+    var at = -1;
+    if (focus.Length > 0)
+    {
+        at = frames.FindLastIndex(f => f.Contains(focus, StringComparison.Ordinal));
+        if (at < 0) continue;
+        if (at > 0) below[frames[at - 1]] = below.GetValueOrDefault(frames[at - 1]) + 1;
+    }
+    focused++;
+    foreach (var f in frames.Distinct()) inclusive[f] = inclusive.GetValueOrDefault(f) + 1;
+    var bucket = Buckets.All.FirstOrDefault(b => frames.Any(f => b.Frames.Any(k => f.Contains(k, StringComparison.Ordinal)))).Name ?? "other";
+    buckets[bucket] = buckets.GetValueOrDefault(bucket) + 1;
+}
+
+string Share(int n) => $"{100.0 * n / Math.Max(1, total),6:F2}%";
+string Cut(string s) => s.Length > 160 ? s[..160] : s;
+Console.WriteLine($"process {pid}: {total} CPU samples{(focus.Length > 0 ? $", {focused} with {focus} on the stack" : "")}");
+Console.WriteLine("-- buckets (share of the process's samples)");
+foreach (var name in Buckets.All.Select(b => b.Name).Append("other"))
+    Console.WriteLine($"{Share(buckets.GetValueOrDefault(name))} {name}");
+Console.WriteLine("-- top frames, inclusive");
+foreach (var (frame, n) in inclusive.OrderByDescending(kv => kv.Value).Take(top).Select(kv => (kv.Key, kv.Value)))
+    Console.WriteLine($"{Share(n)} {Cut(frame)}");
+if (focus.Length > 0)
+{
+    Console.WriteLine($"-- called by {focus}");
+    foreach (var (frame, n) in below.OrderByDescending(kv => kv.Value).Take(top).Select(kv => (kv.Key, kv.Value)))
+        Console.WriteLine($"{Share(n)} {Cut(frame)}");
+}
+return 0;
+
+internal static class Buckets
+{
+    public static readonly (string Name, string[] Frames)[] All =
+    [
+        ("thread pool: idle workers spinning (sched_yield)", ["LowLevelLifoSemaphore"]),
+        ("outbox dispatcher and its handlers", ["OutboxDispatcher", "IOutboxHandler", "TaskEmailHandler", "WebhookSender", "ChangeLog", "InboxEventHandler"]),
+        ("session check (incl. its query)", ["ValidateSessionAsync"]),
+        ("JWT validation", ["JsonWebTokenHandler", "Microsoft.IdentityModel"]),
+        ("live push (SignalR)", ["SignalR", "Features.Realtime"]),
+        ("SQLite engine (sqlite3_*, its I/O and fsync)", ["sqlite3", "libe_sqlite3"]),
+        ("EF SaveChanges (managed)", ["SaveChanges"]),
+        ("EF queries (managed: cache lookup, shaping, ADO.NET)", ["EntityFrameworkCore.Query", "RelationalCommand", "Microsoft.Data.Sqlite", "MySqlConnector"]),
+        ("EF other (context set-up, tracking)", ["EntityFrameworkCore"]),
+        ("Prometheus HTTP metrics", ["Prometheus"]),
+        ("logging", ["Microsoft.Extensions.Logging", "RequestLoggingMiddleware"]),
+        ("JSON", ["System.Text.Json"]),
+        ("Kestrel, sockets, HTTP parsing", ["Kestrel", "System.Net.Sockets", "SocketAsyncEngine", "epoll", "tcp_", "sock_"]),
+        ("ASP.NET Core routing, endpoints, other middleware", ["Microsoft.AspNetCore"]),
+        ("TaskHub code (the rest)", ["TaskHub."]),
+        ("JIT (tiering, still compiling)", ["libclrjit"]),
+        ("kernel scheduling", ["finish_task_switch", "schedule"]),
+        ("runtime native (GC, stubs; libcoreclr frames are not resolved)", ["libcoreclr"]),
+    ];
+}
