@@ -20,7 +20,18 @@ describe('board model', () => {
   it('makes a position strictly between two others, like the server', () => {
     expect(positionBetween(null, null)).toBe('V');
     expect(positionBetween('V', null)).toBe('W');
-    expect(positionBetween('zz', null)).toBe('zzV');
+    expect(positionBetween('V3x', null)).toBe('W');
+    expect(positionBetween('z', null)).toBe('z1');
+    expect(positionBetween('zV3z', null)).toBe('zV41');
+    expect(positionBetween('zz', null)).toBe('zz01');
+    // a column that only grows at the bottom keeps short keys (the length grows with the log of the count)
+    let last = 'V';
+    for (let i = 0; i < 20000; i++) {
+      const next = positionBetween(last, null);
+      expect(next > last).toBe(true);
+      last = next;
+    }
+    expect(last.length).toBeLessThanOrEqual(8);
     expect(positionBetween(null, 'V')).toBe('U');
     expect(positionBetween(null, '1V')).toBe('1U');
     expect(positionBetween('V', 'W')).toBe('VV');

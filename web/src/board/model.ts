@@ -32,16 +32,28 @@ const DIGITS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const BASE = 62;
 const digit = (c: string) => { const d = DIGITS.indexOf(c); if (d < 0) throw new Error(`'${c}' is not a position digit`); return d; };
 
+/** After the last key: step the first digit up to "z", then count up at a fixed width, widening only when all "z". */
+function positionAfter(before: string): string {
+  if (digit(before[0]) < BASE - 1) return DIGITS[digit(before[0]) + 1];
+  const digits = before.split('');
+  for (let i = digits.length - 1; i >= 0; i--) {
+    const d = digit(digits[i]);
+    if (d === BASE - 1) continue;
+    digits[i] = DIGITS[d + 1];
+    for (let j = i + 1; j < digits.length; j++) digits[j] = DIGITS[0];
+    if (digits[digits.length - 1] === DIGITS[0]) digits[digits.length - 1] = DIGITS[1];
+    return digits.join('');
+  }
+  return before + DIGITS[0].repeat(before.length - 1) + DIGITS[1];
+}
+
 /** A key strictly after `before` and before `after` (null: unbounded on that side). */
 export function positionBetween(before: string | null, after: string | null): string {
   if (!before) before = null;
   if (!after) after = null;
   if (before !== null && after !== null && ordinal(before, after) >= 0) throw new Error(`'${before}' is not before '${after}'`);
   if (before === null && after === null) return 'V';
-  if (after === null) {
-    for (let i = 0; i < before!.length; i++) if (digit(before![i]) < BASE - 1) return before!.slice(0, i) + DIGITS[digit(before![i]) + 1];
-    return before + 'V';
-  }
+  if (after === null) return positionAfter(before!);
   if (before === null) {
     for (let i = 0; i < after.length; i++) if (digit(after[i]) >= 2) return after.slice(0, i) + DIGITS[digit(after[i]) - 1];
   }
