@@ -62,10 +62,10 @@ public static class ApiExtensions
 
     public static WebApplication UseTaskHubApi(this WebApplication app)
     {
-        // A hub's WebSocket keeps its request, and the frame of every middleware awaiting it, for as long as the
-        // connection lives (~1 KB each connection for these). None of them does anything for it: its request log
+        // A hub connection's request (a WebSocket) lives as long as the connection, and with it the frame of every
+        // middleware awaiting it (~1 KB each connection for these). None of them does anything for it: its request log
         // would come when it closes, its 101 has no body or page, and a connection's duration is not a request's.
-        app.UseWhen(http => !IsHubWebSocket(http), api =>
+        app.UseWhen(http => !http.IsHubConnection(), api =>
         {
             api.UseMiddleware<RequestLoggingMiddleware>();
             api.UseExceptionHandler();
@@ -73,9 +73,9 @@ public static class ApiExtensions
             api.UseTaskHubSecurityHeaders();
             api.UseMiddleware<RequestBodyLimitMiddleware>();
             api.UseHttpMetrics();
+            api.UseAuthentication();
         });
-        app.UseWhen(http => !IsHubWebSocket(http), api => api.UseAuthentication());
-        app.UseWhen(IsHubWebSocket, hub => hub.Use(AuthenticateInOwnScopeAsync));
+        app.UseWhen(HubConnectionRequests.IsHubConnection, hub => hub.Use(AuthenticateInOwnScopeAsync));
         // The branches' builders do not tell the WebApplication that authentication is in the pipeline (the flag
         // UseAuthentication sets lives in their own copy of the properties), and it would then add a second
         // authentication middleware in front of everything.
@@ -86,9 +86,9 @@ public static class ApiExtensions
 
     /// <summary>
     /// The authentication middleware resolves the handlers (and their provider, the authentication service) from the
-    /// request's services and awaits the rest of the request: for a hub's WebSocket that is the connection's whole life
-    /// (~0.8 KB each). This signs it in as the middleware would, with services of its own scope, disposed before the hub
-    /// runs; only the principal and the result stay.
+    /// request's services and awaits the rest of the request: for a hub connection that is the connection's whole life.
+    /// This signs it in as the middleware would, with services of its own scope (the handlers, ~0.8 KB, and the session
+    /// check's DbContext, ~20 KB), disposed before the hub runs; only the principal and the result stay.
     /// </summary>
     private static async Task AuthenticateInOwnScopeAsync(HttpContext http, RequestDelegate next)
     {
@@ -115,10 +115,6 @@ public static class ApiExtensions
     {
         public AuthenticateResult? AuthenticateResult { get; set; } = result;
     }
-
-    private static bool IsHubWebSocket(HttpContext http) =>
-        http.Request.Path.StartsWithSegments("/hubs") &&
-        http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest == true;
 
     /// <summary>/healthz (alive), /readyz (dependencies), /metrics (Prometheus), /openapi/v1.json and its reference UI.</summary>
     public static WebApplication MapOperations(this WebApplication app)

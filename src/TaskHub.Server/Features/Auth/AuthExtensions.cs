@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using TaskHub.Server.Data;
+using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Auth;
 
@@ -125,47 +126,32 @@ public static class AuthExtensions
             ctx.Fail("The token has no subject or session.");
             return;
         }
-        // A WebSocket (the hub) or an event stream keeps its request, and with it the request's services, for as long
-        // as the connection lives: a DbContext resolved there (with EF's per-context services and the SQLite
-        // connection) stayed alive with every hub connection, ~20 KB each (bench/README.md, "Memory per
-        // connection"). Such requests check the session in a scope of their own, disposed right after.
+        // (A hub connection's request is authenticated with services of its own scope, disposed right after, so the
+        // DbContext resolved here does not live as long as the connection: Infrastructure/ApiExtensions.)
         var http = ctx.HttpContext;
-        // (The WebSocket feature is added later, by the hub's endpoint, so the upgrade is read off the server's features.)
-        var longLived = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest == true ||
-                        http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>()?.IsExtendedConnect == true ||
-                        http.Request.Headers.Accept.ToString().Contains("text/event-stream", StringComparison.OrdinalIgnoreCase);
-        AsyncServiceScope? own = longLived ? http.RequestServices.GetRequiredService<IServiceScopeFactory>().CreateAsyncScope() : null;
+        var db = http.RequestServices.GetRequiredService<TaskHubDbContext>();
+        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        bool alive;
         try
         {
-            var services = own?.ServiceProvider ?? http.RequestServices;
-            var db = services.GetRequiredService<TaskHubDbContext>();
-            var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
-            bool alive;
-            try
-            {
-                alive = await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted);
-            }
-            catch (Exception e) when (Infrastructure.ProblemDetailsExceptionHandler.IsUnavailable(e))
-            {
-                // The database is down: every endpoint needs it too and will answer 503, which tells the caller to
-                // retry; failing here would answer 401 and make clients log people out during an outage.
-                return;
-            }
-            if (!alive)
-            {
-                ctx.Fail("The session was revoked.");
-                return;
-            }
+            alive = await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted);
         }
-        finally
+        catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
         {
-            if (own is { } scope) await scope.DisposeAsync();
+            // The database is down: every endpoint needs it too and will answer 503, which tells the caller to
+            // retry; failing here would answer 401 and make clients log people out during an outage.
+            return;
+        }
+        if (!alive)
+        {
+            ctx.Fail("The session was revoked.");
+            return;
         }
         // The connection keeps its principal for its whole life. The validated one has every claim of the token (16)
         // and its identity holds the parsed JsonWebToken (~4 KB in all); the hub needs the subject, session and name.
         // Its authentication properties (issued and expiry dates as strings in a dictionary) are read by nothing after
         // this point (SignalR reads the expiry only with CloseOnAuthenticationExpiration, which the hub does not use).
-        if (longLived)
+        if (http.IsHubConnection())
         {
             ctx.Principal = new ClaimsPrincipal(new ClaimsIdentity(
                 principal.Claims.Where(c => c.Type is JwtRegisteredClaimNames.Sub or JwtRegisteredClaimNames.Sid or JwtRegisteredClaimNames.Name)
