@@ -11,9 +11,12 @@ public static class Browser
 {
     public static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
 
-    public static async Task<(IBrowserContext, IPage)> LoggedIn(ServerFixture server, string email, int width = 1280, int height = 860)
+    /// <summary>A new browser context logged in as <paramref name="email"/>; <paramref name="phone"/>: a 390 × 844 touch screen.</summary>
+    public static async Task<(IBrowserContext, IPage)> LoggedIn(ServerFixture server, string email, int width = 1280, int height = 860, bool phone = false)
     {
-        var ctx = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = width, Height = height } });
+        var ctx = await server.Browser.NewContextAsync(phone
+            ? new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true, DeviceScaleFactor = 2 }
+            : new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = width, Height = height } });
         var page = await ctx.NewPageAsync();
         page.SetDefaultTimeout(15_000);
         await page.GotoAsync("/login");

@@ -30,18 +30,9 @@ public sealed class TouchDragTests(ServerFixture server)
         var there = (await api.CreateTask(boardId, "Already in progress"))["id"]!.GetValue<string>();
         await api.PatchTask(there, new { status = "in_progress" });
 
-        var ctx = await server.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true, DeviceScaleFactor = 2,
-        });
-        var page = await ctx.NewPageAsync();
-        page.SetDefaultTimeout(15_000);
+        var (ctx, page) = await LoggedIn(server, api.Email, phone: true);
         try
         {
-            await page.GotoAsync("/login");
-            await page.GetByLabel("Email").FillAsync(api.Email);
-            await page.GetByLabel("Password").FillAsync(ApiClient.Password);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Touch board" })).ToBeVisibleAsync(Visible);
             await page.GotoAsync($"/boards/{boardId}");
             var card = page.Locator(".column[data-status=todo] .card", new() { HasText = "Drag me by touch" });
@@ -78,18 +69,9 @@ public sealed class TouchDragTests(ServerFixture server)
         var boardId = await api.CreateBoard("Touch order");
         foreach (var t in new[] { "Alpha", "Bravo", "Charlie" }) await api.CreateTask(boardId, t);
 
-        var ctx = await server.Browser.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true, DeviceScaleFactor = 2,
-        });
-        var page = await ctx.NewPageAsync();
-        page.SetDefaultTimeout(15_000);
+        var (ctx, page) = await LoggedIn(server, api.Email, phone: true);
         try
         {
-            await page.GotoAsync("/login");
-            await page.GetByLabel("Email").FillAsync(api.Email);
-            await page.GetByLabel("Password").FillAsync(ApiClient.Password);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
             await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Touch order" })).ToBeVisibleAsync(Visible);
             await page.GotoAsync($"/boards/{boardId}");
             var titles = page.Locator(".column[data-status=todo] .card .card-title");
