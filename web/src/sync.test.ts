@@ -339,6 +339,7 @@ describe('BoardStore: delta events (the hub with ?events=delta)', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0].task?.id).toBe('a');
     expect(seen[0].changes).toEqual([{ field: 'description', from: 'before', to: 'after' }]);
+    expect(tasksOf(s).get('a')?.updatedAt).toBe(at); // no updatedAt: it is the event's time
   });
 
   it('clears a title to empty and sets escalatedAt with a priority change', () => {

@@ -58,8 +58,7 @@ export function expandDelta(d: TaskDelta, local: Task | undefined): BoardEvent |
   const base = { boardId: d.boardId, seq: d.seq, type: d.type, actorId: d.actorId, at: d.at };
   if (d.type === 'TaskDeleted') return local ? { ...base, task: local, changes: [] } : null;
   if (!local || d.version == null || local.version < d.version - 1) return null;
-  const patch: Record<string, unknown> = { version: d.version };
-  if (d.updatedAt != null) patch.updatedAt = d.updatedAt;
+  const patch: Record<string, unknown> = { version: d.version, updatedAt: d.updatedAt ?? d.at };
   const changes: BoardEvent['changes'] = [];
   for (const c of d.changes ?? []) {
     if (c.field === 'title') patch.title = c.to ?? '';

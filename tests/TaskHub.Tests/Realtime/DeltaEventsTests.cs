@@ -62,9 +62,10 @@ internal static class DeltaShapes
         // TaskCreated keeps the whole task.
         Assert.Equal("Write the post", (string?)live[0]["task"]!["title"]);
 
-        // A rename and a status change: those two fields, the version, updatedAt, the card's place and completedAt — no task, no `from`.
+        // A rename and a status change: those two fields, the version, the card's place and completedAt — no task, no `from`
+        // (updatedAt is the event's `at`, so it is left out).
         var renamed = live[1].AsObject();
-        Assert.Equal(["boardId", "seq", "type", "taskId", "actorId", "at", "version", "updatedAt", "changes", "status", "position", "completedAt"],
+        Assert.Equal(["boardId", "seq", "type", "taskId", "actorId", "at", "version", "changes", "status", "position", "completedAt"],
             renamed.Select(p => p.Key));
         Assert.Equal(id.ToString(), (string?)renamed["taskId"]);
         Assert.Equal(2, (int)renamed["version"]!);
@@ -77,7 +78,7 @@ internal static class DeltaShapes
 
         // A priority change by a person: escalatedAt goes with it (null: not the system's doing), the place does not.
         var priority = live[2].AsObject();
-        Assert.Equal(["boardId", "seq", "type", "taskId", "actorId", "at", "version", "updatedAt", "changes", "escalatedAt"], priority.Select(p => p.Key));
+        Assert.Equal(["boardId", "seq", "type", "taskId", "actorId", "at", "version", "changes", "escalatedAt"], priority.Select(p => p.Key));
         Assert.Null(priority["escalatedAt"]);
 
         // A move: status, position and completedAt (cleared).

@@ -94,7 +94,7 @@ export interface BoardAccessRevoked { boardId: string }
  * A delta event: what a connection that asked for them (`/hubs/board?events=delta`, docs/api.md) gets instead of a
  * TaskUpdated / TaskMoved (the changed fields, the new version, the card's place when it may have moved) or a
  * TaskDeleted (the id only). Every other event, TaskCreated included, comes in the full shape (BoardEvent).
- * `status` and `position` come when status, position or archivedAt changed; `completedAt` with a status change,
+ * `updatedAt` only when it is not `at`; `status` and `position` come when status, position or archivedAt changed; `completedAt` with a status change,
  * `escalatedAt` with a priority change (null included).
  */
 export interface TaskDelta {

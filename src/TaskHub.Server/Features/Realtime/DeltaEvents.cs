@@ -11,7 +11,7 @@ namespace TaskHub.Server.Features.Realtime;
 /// version for its next <c>If-Match</c>, <c>updatedAt</c>, the card's place when it may have moved), a
 /// <c>TaskDeleted</c> only the task's id. Every other event (<c>TaskCreated</c> included) keeps the full shape.
 /// <code>
-/// {boardId, seq, type, taskId, actorId, at, version, updatedAt, changes: [{field, to}],
+/// {boardId, seq, type, taskId, actorId, at, version, updatedAt? (when not `at`), changes: [{field, to}],
 ///  status?, position?       (when status, position or archivedAt changed)
 ///  completedAt?             (when status changed; null included)
 ///  escalatedAt?}            (when priority changed; null included)
@@ -60,7 +60,8 @@ internal sealed class TaskDeltaConverter : JsonConverter<TaskDeltaDto>
         if (e.Type != BoardEventTypes.TaskDeleted)
         {
             w.WriteNumber("version", task.Version);
-            w.WriteString("updatedAt", task.UpdatedAt);
+            // stamped with the event's time (AuditTimestamps): sent only when it is not `at` (give or take the database's microseconds)
+            if (Math.Abs((task.UpdatedAt - e.At).Ticks) >= 10) w.WriteString("updatedAt", task.UpdatedAt);
             bool status = false, placed = false, priority = false;
             w.WriteStartArray("changes");
             foreach (var c in e.Changes)
