@@ -81,6 +81,34 @@ public static class Program
 }
 
 public sealed record ServerConfig(string Name, string[] Urls, int[] Pids);
+
+/// <summary>
+/// BENCH_TRACE=&lt;dir&gt; (with BENCH_DOTNET_TRACE naming dotnet-trace): a CPU profile (collect-linux, perf sampling) of the
+/// first server process of each configuration during the last rep at BENCH_TRACE_N (default 5,000) clients, for
+/// bench/TaskHub.CpuProfile. That rep's CPU figures include the profiler: read the other reps'.
+/// </summary>
+public static class Profile
+{
+    public static Process? Start(ServerConfig config, int n, double seconds)
+    {
+        var dir = Environment.GetEnvironmentVariable("BENCH_TRACE");
+        if (string.IsNullOrEmpty(dir) || n != int.Parse(Environment.GetEnvironmentVariable("BENCH_TRACE_N") ?? "5000", CultureInfo.InvariantCulture)) return null;
+        Directory.CreateDirectory(dir);
+        var name = new string(config.Name.Select(ch => char.IsLetterOrDigit(ch) ? ch : '-').ToArray());
+        var file = Path.Combine(dir, $"fanout-{name}-{n}.nettrace");
+        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("BENCH_DOTNET_TRACE") ?? "dotnet-trace")
+        {
+            ArgumentList = { "collect-linux", "-p", config.Pids[0].ToString(CultureInfo.InvariantCulture), "--profile", "cpu-sampling",
+                "--duration", TimeSpan.FromSeconds(Math.Max(1, seconds - 2)).ToString(@"dd\:hh\:mm\:ss", CultureInfo.InvariantCulture), "-o", file },
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        Console.WriteLine($"  profiling pid {config.Pids[0]} into {file}");
+        var p = Process.Start(psi)!;
+        _ = p.StandardOutput.ReadToEndAsync();
+        _ = p.StandardError.ReadToEndAsync();
+        return p;
+    }
+}
 public sealed record BenchOptions(int Reps, double Seconds, double Rate, int FullClients, int CatchUpEvents, int LocalAddresses);
 
 public sealed record PointResult(string Config, int N, int Rep, double P50, double P99, double P999, double DeliveriesPerSec,
@@ -638,6 +666,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         var self0 = Process.GetCurrentProcess().TotalProcessorTime;
         _sink.Recording = !warmUp;
         var t0 = Stopwatch.GetTimestamp();
+        using var trace = !warmUp && rep == opts.Reps ? Profile.Start(config, n, opts.Seconds) : null;
 
         // Writes through REST at a steady rate, round-robin over the replicas; each write is fire-and-forget on its
         // own tick so a slow response never delays the next one.
@@ -684,6 +713,9 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
             return false;
         }
         while (Behind() && DateTime.UtcNow < until) await Task.Delay(50);
+        if (trace is not null)
+            try { await trace.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90)); }
+            catch (TimeoutException) { Console.WriteLine("  the profiler did not finish within 90 s"); }
         var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         _sink.Recording = false;
         var cpu1 = Probe.Cpu(config);
