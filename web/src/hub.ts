@@ -7,7 +7,7 @@
 // joins and leaves its board on this same connection).
 import * as signalR from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
-import { accessToken } from './api/client';
+import { hubToken } from './api/client';
 
 export type HubState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -20,7 +20,7 @@ export class AppHub {
 
   constructor(url = '/hubs/board?events=delta') {
     this.conn = new signalR.HubConnectionBuilder()
-      .withUrl(url, { accessTokenFactory: () => accessToken(), skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
+      .withUrl(url, { accessTokenFactory: () => hubToken(), skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
       .withHubProtocol(new MessagePackHubProtocol())
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(10_000, 500 * 2 ** Math.min(ctx.previousRetryCount, 5)) })
       .configureLogging(signalR.LogLevel.None)

@@ -40,7 +40,6 @@ public sealed partial class BoardEventFeed : BackgroundService
     private readonly IConnectionMultiplexer? _redis;
     private readonly TimeSpan _gapWait;
     private readonly Channel<Item>[] _partitions;
-    private readonly string _replica = Guid.NewGuid().ToString("N");
 
     public BoardEventFeed(LocalConnections local, IHubContext<BoardHub, IBoardClient> hub, IHubContext<BoardHub> untyped, IServiceScopeFactory scopes,
         IOptions<RealtimeOptions> options, TimeProvider clock, ILogger<BoardEventFeed> log, IServiceProvider services)
@@ -90,17 +89,17 @@ public sealed partial class BoardEventFeed : BackgroundService
 
     /// <summary>
     /// The SignalR group of this replica's viewers of a board. Delivering to it (rather than to a list of connections)
-    /// keeps SignalR's fan-out: the message is serialised once, and with Redis it is one publish that only this
-    /// replica is subscribed to (Redis' send-to-connections publishes once per connection).
+    /// keeps SignalR's fan-out: the message is serialised once per protocol. Its name marks it as this replica's own, so
+    /// with Redis the send never leaves the replica (<see cref="ClusterHubLifetimeManager{THub}.LocalPrefix"/>).
     /// </summary>
-    public string LocalGroup(Guid boardId) => $"board:{boardId:N}:{_replica}";
+    public static string LocalGroup(Guid boardId) => $"{ClusterHubLifetimeManager<BoardHub>.LocalPrefix}board:{boardId:N}";
 
     /// <summary>This replica's viewers of a board that take delta events (<see cref="TaskDeltaDto"/>): a group of their own,
     /// so each shape of an event is serialised once (per protocol) for all of them.</summary>
-    public string LocalDeltaGroup(Guid boardId) => $"board:{boardId:N}:{_replica}:delta";
+    public static string LocalDeltaGroup(Guid boardId) => $"{ClusterHubLifetimeManager<BoardHub>.LocalPrefix}board:{boardId:N}:delta";
 
     /// <summary>The group a connection gets a board's events in, by the shape it asked for.</summary>
-    public string LocalGroup(Guid boardId, bool delta) => delta ? LocalDeltaGroup(boardId) : LocalGroup(boardId);
+    public static string LocalGroup(Guid boardId, bool delta) => delta ? LocalDeltaGroup(boardId) : LocalGroup(boardId);
 
     private void Enqueue(Item item) =>
         _partitions[(int)((uint)item.BoardId.GetHashCode() % (uint)_partitions.Length)].Writer.TryWrite(item);

@@ -58,7 +58,7 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
         }
 
         await Groups.AddToGroupAsync(Context.ConnectionId, Group(boardId), ct); // presence and access messages, from any replica
-        await Groups.AddToGroupAsync(Context.ConnectionId, feed.LocalGroup(boardId, delta), ct); // the board's events, from this replica's feed
+        await Groups.AddToGroupAsync(Context.ConnectionId, BoardEventFeed.LocalGroup(boardId, delta), ct); // the board's events, from this replica's feed
         local.Join(Context.ConnectionId, userId, boardId, delta);
         var head = await db.Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).SingleAsync(ct);
         feed.Track(boardId, head);
@@ -74,7 +74,7 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
     {
         if (!local.Leave(Context.ConnectionId, boardId)) return;
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(boardId));
-        await Groups.RemoveFromGroupAsync(Context.ConnectionId, feed.LocalGroup(boardId, local.IsDelta(Context.ConnectionId)));
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, BoardEventFeed.LocalGroup(boardId, local.IsDelta(Context.ConnectionId)));
         if (await presence.RemoveAsync(boardId, Context.ConnectionId, UserId)) await boards.BroadcastAsync(boardId);
     }
 
