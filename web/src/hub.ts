@@ -1,6 +1,8 @@
 // The one SignalR connection of a signed-in session (WebSockets, `skipNegotiation`, the MessagePack hub protocol,
 // automatic reconnect, then a restart loop after a close). The server writes MessagePack in the JSON API's exact
 // shape (camelCase keys, lower-case enum strings, dates as ISO strings), so handlers get the same objects either way.
+// It asks for delta events (`?events=delta`): a task's change arrives as its changed fields, which the board's store
+// (src/sync.ts) lays over the task it holds.
 // Everything live goes over it: the inbox (`NotificationAdded`, on every page) and the open board (`BoardLive`
 // joins and leaves its board on this same connection).
 import * as signalR from '@microsoft/signalr';
@@ -16,7 +18,7 @@ export class AppHub {
   private readonly stateListeners = new Set<(s: HubState) => void>();
   private readonly connectedListeners = new Set<() => void>();
 
-  constructor(url = '/hubs/board') {
+  constructor(url = '/hubs/board?events=delta') {
     this.conn = new signalR.HubConnectionBuilder()
       .withUrl(url, { accessTokenFactory: () => hubToken(), skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
       .withHubProtocol(new MessagePackHubProtocol())

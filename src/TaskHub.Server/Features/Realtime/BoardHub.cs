@@ -14,11 +14,15 @@ namespace TaskHub.Server.Features.Realtime;
 /// </summary>
 [Authorize]
 public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, BoardPresence boards, LocalConnections local,
-    BoardEventFeed feed, CatchUpReads catchUp, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
+    BoardEventFeed feed, CatchUpReads catchUp, IOptions<RealtimeOptions> options, IHubContext<BoardHub> untyped) : Hub<IBoardClient>
 {
     public static string Group(Guid boardId) => $"board:{boardId:N}";
 
     private Guid UserId => Context.User!.GetUserId();
+
+    /// <summary>Whether this connection asked for delta events (<c>/hubs/board?events=delta</c>, see <see cref="TaskDeltaDto"/>).
+    /// Read from the request's query string each time rather than kept per connection.</summary>
+    private bool Delta => local.IsDelta(Context.ConnectionId) || TaskDeltaDto.Requested(Context.GetHttpContext()?.Request.QueryString.Value);
 
     /// <summary>
     /// Sends the events after <paramref name="afterSeq"/> (when given), then joins the board's group, then
@@ -33,6 +37,7 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
             throw new HubException("Board not found.");
         if (afterSeq is < 0) throw new HubException("afterSeq must be 0 or more.");
 
+        var delta = Delta;
         if (afterSeq is { } after)
         {
             var pageSize = options.Value.CatchUpPageSize;
@@ -41,7 +46,11 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
                 var (page, more) = await catchUp.PageAsync(boardId, after, pageSize, ct); // shared with concurrent joins of the board
                 foreach (var e in page)
                 {
-                    await Clients.Caller.EventAsync(e);
+                    // the shape the connection gets live: a delta connection's catch-up is what it would have got pushed
+                    if (delta && TaskDeltaDto.From(e) is { } slim)
+                        await untyped.Clients.Client(Context.ConnectionId).SendAsync(TaskDeltaDto.Method(e), slim, ct);
+                    else
+                        await Clients.Caller.EventAsync(e);
                     after = e.Seq;
                 }
                 if (!more || page.Count == 0) break;
@@ -49,8 +58,8 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
         }
 
         await Groups.AddToGroupAsync(Context.ConnectionId, Group(boardId), ct); // presence and access messages, from any replica
-        await Groups.AddToGroupAsync(Context.ConnectionId, BoardEventFeed.LocalGroup(boardId), ct); // the board's events, from this replica's feed
-        local.Join(Context.ConnectionId, userId, boardId);
+        await Groups.AddToGroupAsync(Context.ConnectionId, BoardEventFeed.LocalGroup(boardId, delta), ct); // the board's events, from this replica's feed
+        local.Join(Context.ConnectionId, userId, boardId, delta);
         var head = await db.Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).SingleAsync(ct);
         feed.Track(boardId, head);
         await Clients.Caller.BoardHead(new BoardHeadDto(boardId, head));
@@ -65,7 +74,7 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
     {
         if (!local.Leave(Context.ConnectionId, boardId)) return;
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(boardId));
-        await Groups.RemoveFromGroupAsync(Context.ConnectionId, BoardEventFeed.LocalGroup(boardId));
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, BoardEventFeed.LocalGroup(boardId, local.IsDelta(Context.ConnectionId)));
         if (await presence.RemoveAsync(boardId, Context.ConnectionId, UserId)) await boards.BroadcastAsync(boardId);
     }
 
