@@ -41,6 +41,8 @@ public static class DataExtensions
             var connectionString = csb.ToString();
             SqliteWriteQueue.Configure(connectionString,
                 builder.Configuration.GetValue($"{DatabaseOptions.Section}:{nameof(DatabaseOptions.SqliteWriteQueue)}", true));
+            builder.Services.AddSingleton<IInterceptor>(new SqliteSynchronousInterceptor(builder.Configuration.GetValue(
+                $"{DatabaseOptions.Section}:{nameof(DatabaseOptions.SqliteSynchronous)}", SqliteSynchronousMode.Normal)));
             builder.Services.AddDbContext<TaskHubDbContext, SqliteTaskHubDbContext>((sp, options) => options
                 .UseSqlite(connectionString)
                 .AddInterceptors(sp.GetServices<IInterceptor>()));
@@ -244,5 +246,34 @@ public sealed class SqliteWriteQueueInterceptor : ISaveChangesInterceptor, IDisp
     {
         _held?.Leave();
         _held = null;
+    }
+}
+
+/// <summary>
+/// Sets <c>PRAGMA synchronous</c> (<see cref="DatabaseOptions.SqliteSynchronous"/>) once on each SQLite connection: the
+/// setting belongs to the native connection, which the driver's pool keeps open across <c>Open</c>/<c>Close</c>, so
+/// each is set the first time this process opens it. With <c>Normal</c> in WAL mode a commit writes the log without
+/// an fsync, which otherwise is paid by every commit while it holds the one writer slot.
+/// </summary>
+public sealed class SqliteSynchronousInterceptor(SqliteSynchronousMode mode) : DbConnectionInterceptor
+{
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _set = new();
+
+    public override void ConnectionOpened(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData)
+    {
+        if (Pending(connection) is { } command) using (command) command.ExecuteNonQuery();
+    }
+
+    public override async Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData, CancellationToken ct = default)
+    {
+        if (Pending(connection) is { } command) await using (command) await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private SqliteCommand? Pending(System.Data.Common.DbConnection connection)
+    {
+        if (connection is not SqliteConnection { Handle: { } handle } sqlite || !_set.TryAdd(handle, this)) return null;
+        var command = sqlite.CreateCommand();
+        command.CommandText = $"PRAGMA synchronous = {(int)mode};";
+        return command;
     }
 }

@@ -15,4 +15,12 @@ public sealed class DatabaseOptions
     /// <summary>SQLite: this process's write transactions queue for the one writer slot instead of polling SQLite's
     /// busy lock (see <see cref="SqliteWriteQueue"/>). Off only to measure the difference.</summary>
     public bool SqliteWriteQueue { get; set; } = true;
+
+    /// <summary>SQLite's <c>synchronous</c> setting on every connection: <c>Normal</c> (the default) or <c>Full</c>.
+    /// In WAL mode <c>Normal</c> syncs the log at checkpoints, not at every commit: a committed change survives a
+    /// crash of the process (it is in the log file the moment the commit returns) but the last commits before a
+    /// power loss or an OS crash may be lost; the database is never corrupted. <c>Full</c> syncs every commit.</summary>
+    public SqliteSynchronousMode SqliteSynchronous { get; set; } = SqliteSynchronousMode.Normal;
 }
+
+public enum SqliteSynchronousMode { Normal = 1, Full = 2 }

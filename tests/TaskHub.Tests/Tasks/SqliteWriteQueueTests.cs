@@ -34,4 +34,23 @@ public sealed class SqliteWriteQueueTests(SqliteApplication app) : IClassFixture
         Assert.Equal(Enumerable.Range(1, 16).Select(i => (long)i), events!.Select(e => e.Seq));
         Assert.Equal(16, events!.Select(e => e.Task!.Title).Distinct().Count());
     }
+
+    /// <summary>WAL with synchronous=NORMAL (README, "Database settings"): a commit is not followed by an fsync.
+    /// Every connection the app's contexts open has it, whether fresh or taken again from the driver's pool.</summary>
+    [Fact]
+    public async Task EveryConnectionRunsWithSynchronousNormalInWalMode()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+            await db.Database.OpenConnectionAsync();
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "PRAGMA synchronous";
+            Assert.Equal(1L, await command.ExecuteScalarAsync()); // 1 = NORMAL (FULL = 2, SQLite's default)
+            command.CommandText = "PRAGMA journal_mode";
+            Assert.Equal("wal", await command.ExecuteScalarAsync());
+            await db.Database.CloseConnectionAsync();
+        }
+    }
 }

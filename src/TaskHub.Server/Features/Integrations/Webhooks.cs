@@ -161,6 +161,22 @@ public static class WebhooksApi
         return app;
     }
 
+    /// <summary>Whether the board has an active hook (the fan-out's <see cref="Notifications.OutboxConsumer.ActiveOn"/>).</summary>
+    public static Task<bool> AnyActiveAsync(DbContext db, Guid boardId, CancellationToken ct) =>
+        AnyActive.For(db)((TaskHubDbContext)db, boardId, ct);
+
+    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, CancellationToken, Task<bool>>> AnyActive =
+        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
+            db.Set<Webhook>().Any(w => w.BoardId == boardId && w.Active)));
+
+    /// <summary>
+    /// Takes the board's seq lock (the row lock its writers queue on, <c>BoardStream</c>) in the caller's transaction:
+    /// a hook created or switched on under it is seen by every write that commits after it, and a write that committed
+    /// before it had no hook to fan out to. (On SQLite writes are serialised anyway.)
+    /// </summary>
+    private static async Task LockBoardAsync(TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
+        await db.Database.ExecuteSqlAsync($"UPDATE boards SET LastSeq = LastSeq WHERE Id = {boardId}", ct);
+
     private static async Task<BoardMember?> ManagerAsync(TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
         await db.MembershipAsync(boardId, userId, ct);
 
@@ -187,7 +203,12 @@ public static class WebhooksApi
             Format = request.Format ?? WebhookFormat.Json, CreatedById = me.Id, CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         db.Add(hook);
-        await db.SaveChangesAsync(ct);
+        await using (var tx = await db.BeginWriteAsync(ct))
+        {
+            await LockBoardAsync(db, boardId, ct);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
         return TypedResults.Created($"/api/webhooks/{hook.Id}", WebhookDto.From(hook));
     }
 
@@ -207,12 +228,23 @@ public static class WebhooksApi
         if (request.Events.HasValue) hook.Events = string.Join(',', request.Events.Value ?? []);
         if (request.Secret.HasValue) hook.Secret = request.Secret.Value!;
         if (request.Format.HasValue) hook.Format = request.Format.Value!.Value;
+        var switchedOn = request.Active.HasValue && request.Active.Value!.Value && !hook.Active;
         if (request.Active.HasValue)
         {
             hook.Active = request.Active.Value!.Value;
             if (hook.Active) hook.DisabledAt = null;
         }
-        await db.SaveChangesAsync(ct);
+        if (!switchedOn)
+        {
+            await db.SaveChangesAsync(ct);
+            return TypedResults.Ok(WebhookDto.From(hook));
+        }
+        await using (var tx = await db.BeginWriteAsync(ct))
+        {
+            await LockBoardAsync(db, hook.BoardId, ct);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
         return TypedResults.Ok(WebhookDto.From(hook));
     }
 

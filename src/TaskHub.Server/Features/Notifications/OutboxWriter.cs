@@ -10,8 +10,10 @@ namespace TaskHub.Server.Features.Notifications;
 public sealed record OutboxTargets(bool ChangeLog, bool BusEvents, bool Email);
 
 /// <summary>Registered by a feature that consumes every board event through the outbox: one row of this kind per event,
-/// keyed <c>{kind}:{board}:{seq}</c>, carrying the event's wire JSON.</summary>
-public sealed record OutboxConsumer(string Kind, Func<BoardEvent, bool>? Wants = null);
+/// keyed <c>{kind}:{board}:{seq}</c>, carrying the event's wire JSON. <paramref name="Wants"/> filters by the event
+/// itself; <paramref name="ActiveOn"/>, when given, says whether the consumer has anything to do on a board at all
+/// (read in the write's own transaction, after the board's seq lock): a board's events get no row when it says no.</summary>
+public sealed record OutboxConsumer(string Kind, Func<BoardEvent, bool>? Wants = null, Func<DbContext, Guid, CancellationToken, Task<bool>>? ActiveOn = null);
 
 /// <summary>
 /// Adds the outbox rows for every board event being saved, in the same SaveChanges (so the same
@@ -19,30 +21,48 @@ public sealed record OutboxConsumer(string Kind, Func<BoardEvent, bool>? Wants =
 /// </summary>
 public sealed class OutboxWriter(OutboxTargets targets, IEnumerable<OutboxConsumer> consumers, TimeProvider clock) : ISaveChangesInterceptor
 {
-    public ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
+    private readonly OutboxConsumer[] _consumers = consumers.ToArray();
+
+    public async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
     {
-        Write(eventData.Context);
-        return ValueTask.FromResult(result);
+        if (eventData.Context is { } context && Added(context) is { Count: > 0 } added) Write(context, added, await InactiveAsync(context, added, ct));
+        return result;
     }
 
     public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
-        Write(eventData.Context);
+        // (Board events are saved by BoardStream, asynchronously; a synchronous save of one waits for the same reads.)
+        if (eventData.Context is { } context && Added(context) is { Count: > 0 } added)
+            Write(context, added, InactiveAsync(context, added, CancellationToken.None).GetAwaiter().GetResult());
         return result;
     }
 
-    private void Write(DbContext? context)
+    private static List<BoardEvent> Added(DbContext context) =>
+        context.ChangeTracker.Entries<BoardEvent>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+
+    /// <summary>The (consumer, board) pairs that get no rows: the consumer's <see cref="OutboxConsumer.ActiveOn"/> said no.</summary>
+    private async Task<HashSet<(string Kind, Guid Board)>?> InactiveAsync(DbContext context, List<BoardEvent> added, CancellationToken ct)
     {
-        if (context is null) return;
-        var added = context.ChangeTracker.Entries<BoardEvent>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
-        if (added.Count == 0) return;
+        HashSet<(string, Guid)>? inactive = null;
+        foreach (var consumer in _consumers)
+        {
+            if (consumer.ActiveOn is not { } activeOn) continue;
+            foreach (var board in added.Select(e => e.BoardId).Distinct())
+                if (!await activeOn(context, board, ct)) (inactive ??= []).Add((consumer.Kind, board));
+        }
+        return inactive;
+    }
+
+    private void Write(DbContext context, List<BoardEvent> added, HashSet<(string Kind, Guid Board)>? inactive)
+    {
         var now = clock.GetUtcNow().UtcDateTime;
         foreach (var e in added)
         {
             var payload = e.WireJson; // serialised once; every row below carries these same bytes
             var id = $"{e.BoardId:N}:{e.Seq}";
-            foreach (var consumer in consumers) // change log, inbox, files, webhooks: each only for the events it acts on
-                if (consumer.Wants?.Invoke(e) != false) context.Add(New(consumer.Kind, $"{consumer.Kind}:{id}", payload, now));
+            foreach (var consumer in _consumers) // change log, inbox, files, webhooks: each only for the events it acts on
+                if (consumer.Wants?.Invoke(e) != false && inactive?.Contains((consumer.Kind, e.BoardId)) != true)
+                    context.Add(New(consumer.Kind, $"{consumer.Kind}:{id}", payload, now));
             if (targets.BusEvents) context.Add(New(OutboxKinds.BusEvent, $"event:{id}", BusEvent.Serialize(e.Type, payload), now));
             if (targets.Email) context.Add(New(OutboxKinds.TaskEmail, $"task-email:{id}", payload, now));
         }
