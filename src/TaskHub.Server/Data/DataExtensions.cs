@@ -104,6 +104,24 @@ public static class WriteTransactions
         }
     }
 
+    /// <summary>
+    /// Takes the board's seq lock (the row lock its writers queue on, <c>BoardStream</c>) in the caller's transaction,
+    /// without moving the seq. For a setting that decides which outbox rows a write adds (an active webhook, a
+    /// watcher): changed under the lock, it is seen by every write that commits after it, and a write that committed
+    /// before it was written as it should have been then. (On SQLite writes are serialised anyway.)
+    /// </summary>
+    public static async Task LockBoardAsync(this TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
+        await db.Database.ExecuteSqlAsync($"UPDATE boards SET LastSeq = LastSeq WHERE Id = {boardId}", ct);
+
+    /// <summary>Saves the context's changes in a write transaction that first takes the board's seq lock (<see cref="LockBoardAsync"/>).</summary>
+    public static async Task SaveUnderBoardLockAsync(this TaskHubDbContext db, Guid boardId, CancellationToken ct)
+    {
+        await using var tx = await db.BeginWriteAsync(ct);
+        await db.LockBoardAsync(boardId, ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+    }
+
     /// <summary>The transaction, which lets the next queued writer in once it is disposed (committed or not).</summary>
     private sealed class QueuedTransaction(IDbContextTransaction inner, SqliteWriteQueue queue) : IDbContextTransaction
     {

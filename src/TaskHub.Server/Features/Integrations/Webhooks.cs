@@ -169,14 +169,6 @@ public static class WebhooksApi
         new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
             db.Set<Webhook>().Any(w => w.BoardId == boardId && w.Active)));
 
-    /// <summary>
-    /// Takes the board's seq lock (the row lock its writers queue on, <c>BoardStream</c>) in the caller's transaction:
-    /// a hook created or switched on under it is seen by every write that commits after it, and a write that committed
-    /// before it had no hook to fan out to. (On SQLite writes are serialised anyway.)
-    /// </summary>
-    private static async Task LockBoardAsync(TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
-        await db.Database.ExecuteSqlAsync($"UPDATE boards SET LastSeq = LastSeq WHERE Id = {boardId}", ct);
-
     private static async Task<BoardMember?> ManagerAsync(TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
         await db.MembershipAsync(boardId, userId, ct);
 
@@ -203,12 +195,7 @@ public static class WebhooksApi
             Format = request.Format ?? WebhookFormat.Json, CreatedById = me.Id, CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         db.Add(hook);
-        await using (var tx = await db.BeginWriteAsync(ct))
-        {
-            await LockBoardAsync(db, boardId, ct);
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
+        await db.SaveUnderBoardLockAsync(boardId, ct); // (writes fan out only on boards with an active hook)
         return TypedResults.Created($"/api/webhooks/{hook.Id}", WebhookDto.From(hook));
     }
 
@@ -234,17 +221,8 @@ public static class WebhooksApi
             hook.Active = request.Active.Value!.Value;
             if (hook.Active) hook.DisabledAt = null;
         }
-        if (!switchedOn)
-        {
-            await db.SaveChangesAsync(ct);
-            return TypedResults.Ok(WebhookDto.From(hook));
-        }
-        await using (var tx = await db.BeginWriteAsync(ct))
-        {
-            await LockBoardAsync(db, hook.BoardId, ct);
-            await db.SaveChangesAsync(ct);
-            await tx.CommitAsync(ct);
-        }
+        if (switchedOn) await db.SaveUnderBoardLockAsync(hook.BoardId, ct); // (writes fan out only on boards with an active hook)
+        else await db.SaveChangesAsync(ct);
         return TypedResults.Ok(WebhookDto.From(hook));
     }
 

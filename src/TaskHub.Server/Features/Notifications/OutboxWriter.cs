@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using TaskHub.Server.Data;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
@@ -25,7 +26,8 @@ public sealed class OutboxWriter(OutboxTargets targets, IEnumerable<OutboxConsum
 
     public async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
     {
-        if (eventData.Context is { } context && Added(context) is { Count: > 0 } added) Write(context, added, await InactiveAsync(context, added, ct));
+        if (eventData.Context is { } context && Added(context) is { Count: > 0 } added)
+            Write(context, added, await InactiveAsync(context, added, ct), await NoEmailAsync(context, added, ct));
         return result;
     }
 
@@ -33,8 +35,38 @@ public sealed class OutboxWriter(OutboxTargets targets, IEnumerable<OutboxConsum
     {
         // (Board events are saved by BoardStream, asynchronously; a synchronous save of one waits for the same reads.)
         if (eventData.Context is { } context && Added(context) is { Count: > 0 } added)
-            Write(context, added, InactiveAsync(context, added, CancellationToken.None).GetAwaiter().GetResult());
+            Write(context, added, InactiveAsync(context, added, CancellationToken.None).GetAwaiter().GetResult(),
+                NoEmailAsync(context, added, CancellationToken.None).GetAwaiter().GetResult());
         return result;
+    }
+
+    /// <summary>
+    /// The events whose change email would go to nobody, so they get no <c>task-email</c> row: not a kind that is
+    /// emailed, or nobody involved but the actor (<see cref="ChangeEmailRenderer.PeopleInvolved"/>) on a board nobody
+    /// watches (read after the board's seq lock; starting to watch takes that lock, Inbox's PutBoardSettings).
+    /// Whoever is involved is in the event itself, so the handler decides the rest as before.
+    /// </summary>
+    private async Task<HashSet<BoardEvent>?> NoEmailAsync(DbContext context, List<BoardEvent> added, CancellationToken ct)
+    {
+        if (!targets.Email) return null;
+        HashSet<BoardEvent>? none = null;
+        Dictionary<Guid, bool>? watched = null;
+        foreach (var e in added)
+        {
+            if (e.Wire is not { } wire) continue; // (not built by BoardWrite.Record: the handler decides)
+            if (ChangeEmailRenderer.Emailed(wire))
+            {
+                var people = ChangeEmailRenderer.PeopleInvolved(wire);
+                if (wire.ActorId is { } actor) people.Remove(actor);
+                if (people.Count > 0) continue;
+                watched ??= [];
+                if (!watched.TryGetValue(e.BoardId, out var any))
+                    watched[e.BoardId] = any = await BoardNotificationRules.AnyWatcherAsync((TaskHubDbContext)context, e.BoardId, ct);
+                if (any) continue;
+            }
+            (none ??= []).Add(e);
+        }
+        return none;
     }
 
     private static List<BoardEvent> Added(DbContext context) =>
@@ -53,7 +85,7 @@ public sealed class OutboxWriter(OutboxTargets targets, IEnumerable<OutboxConsum
         return inactive;
     }
 
-    private void Write(DbContext context, List<BoardEvent> added, HashSet<(string Kind, Guid Board)>? inactive)
+    private void Write(DbContext context, List<BoardEvent> added, HashSet<(string Kind, Guid Board)>? inactive, HashSet<BoardEvent>? noEmail)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         foreach (var e in added)
@@ -64,7 +96,7 @@ public sealed class OutboxWriter(OutboxTargets targets, IEnumerable<OutboxConsum
                 if (consumer.Wants?.Invoke(e) != false && inactive?.Contains((consumer.Kind, e.BoardId)) != true)
                     context.Add(New(consumer.Kind, $"{consumer.Kind}:{id}", payload, now));
             if (targets.BusEvents) context.Add(New(OutboxKinds.BusEvent, $"event:{id}", BusEvent.Serialize(e.Type, payload), now));
-            if (targets.Email) context.Add(New(OutboxKinds.TaskEmail, $"task-email:{id}", payload, now));
+            if (targets.Email && noEmail?.Contains(e) != true) context.Add(New(OutboxKinds.TaskEmail, $"task-email:{id}", payload, now));
         }
     }
 
