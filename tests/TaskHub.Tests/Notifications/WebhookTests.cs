@@ -148,7 +148,8 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
         Assert.Contains(log.EnumerateArray(), d => d.GetProperty("event").GetString() == "WebhookTest");
     }
 
-    /// <summary>Most boards have no hook: their events get no fan-out row (nothing for the dispatcher to claim and close).</summary>
+    /// <summary>Most boards have no hook: on SQLite their events get no fan-out row (nothing for the dispatcher to claim and
+    /// close); on both, a hook gets exactly the events of the time it was active.</summary>
     [Fact]
     public async Task OnlyEventsOfABoardWithAnActiveHookGetAFanOutRow()
     {
@@ -156,11 +157,13 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
         var ada = await app.SignUpAsync();
         var board = await ada.CreateBoardAsync();
         await ada.CreateTaskAsync(board, new { title = "before any hook" }); // seq 1
+        Assert.True(await Outbox.DrainedAsync(app, "webhooks:")); // (MariaDB: its fan-out runs before the hook exists)
         var hook = await HookAsync(ada, board, receiver.Url);
         await ada.CreateTaskAsync(board, new { title = "hooked" }); // seq 2
         Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Any(g => g.Body.Contains("hooked")))); // (a hook switched off before its fan-out ran would not get it)
         await (await ada.Client.Patch($"/api/webhooks/{hook}", new { active = false })).Json(HttpStatusCode.OK);
         await ada.CreateTaskAsync(board, new { title = "while off" }); // seq 3
+        Assert.True(await Outbox.DrainedAsync(app, "webhooks:")); // (MariaDB: its fan-out runs while the hook is off)
         await (await ada.Client.Patch($"/api/webhooks/{hook}", new { active = true })).Json(HttpStatusCode.OK);
         await ada.CreateTaskAsync(board, new { title = "on again" }); // seq 4
 
@@ -171,7 +174,7 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
         var prefix = $"webhooks:{board:N}:";
         var fanouts = db.Set<OutboxMessage>().AsNoTracking().Where(m => m.Key.StartsWith(prefix)).Select(m => m.Key).ToList();
-        Assert.Equal([prefix + 2, prefix + 4], fanouts.Order());
+        Assert.Equal(db.Database.IsSqlite() ? [prefix + 2, prefix + 4] : [prefix + 1, prefix + 2, prefix + 3, prefix + 4], fanouts.Order()); // (MariaDB: OutboxWriter)
     }
 
     [Fact]
