@@ -11,7 +11,7 @@
 #   BENCH_REPS=1 BENCH_SECONDS=5 bench/writes.sh
 #
 # Knobs: BENCH_COMPARE (queue|build|env), BENCH_BASE_APP, BENCH_ENV_A, BENCH_ENV_B, BENCH_DB (sqlite|mysql),
-# BENCH_MYSQL (server part of the connection string), BENCH_BOARDS_LIST ("1 100"), BENCH_REPS (3), BENCH_SECONDS (15),
+# BENCH_MYSQL (server part of the connection string), BENCH_MYSQL_DB (taskhub_bench_writes), BENCH_BOARDS_LIST ("1 100"), BENCH_REPS (3), BENCH_SECONDS (15),
 # BENCH_WRITERS (16), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
 # board count and variant, dotnet-trace collect-linux; BENCH_DOTNET_TRACE names the tool).
 set -euo pipefail
@@ -79,7 +79,7 @@ run_point() { # run_point <A|B> <boards> <rep>
   label=$([ "$v" = A ] && echo "$LABEL_A" || echo "$LABEL_B")
   rm -f "$db" "$db-wal" "$db-shm"
   if [ "$DB" = mysql ]; then
-    local name="taskhub_bench_writes"
+    local name="${BENCH_MYSQL_DB:-taskhub_bench_writes}"
     mysql -h127.0.0.1 -P3306 -utaskhub -ptaskhub -e "DROP DATABASE IF EXISTS $name; CREATE DATABASE $name" 2>/dev/null
     conn="$MYSQL;Database=$name"
     # scaled out, the schema is applied once by `migrate` before replicas start: the same here

@@ -360,11 +360,12 @@ public static class WritesPoint
         var writers = Points.EnvInt("BENCH_WRITERS", 16);
         var seconds = Points.EnvDouble("BENCH_WRITES_SECONDS", 10);
         var reps = Points.EnvInt("BENCH_WRITES_REPS", Points.EnvInt("BENCH_REPS", 3));
-        Console.WriteLine($"\n=== REST writes on {config.Name}: {writers} writers, {reps} reps × {seconds:0} s (2 s warm-up per layout)");
+        var warmUp = Points.EnvDouble("BENCH_WRITES_WARMUP", 2); // seconds per layout (tiered JIT of a fresh replica needs more)
+        Console.WriteLine($"\n=== REST writes on {config.Name}: {writers} writers, {reps} reps × {seconds:0} s ({warmUp:0} s warm-up per layout)");
         var results = new List<WritesResult>();
         foreach (var layout in new[] { new[] { oneBoard }, hundred })
         {
-            await Window(config, layout, writers, 2, token);
+            await Window(config, layout, writers, warmUp, token);
             for (var rep = 1; rep <= reps; rep++)
             {
                 var r = await Window(config, layout, writers, seconds, token) with { Rep = rep };

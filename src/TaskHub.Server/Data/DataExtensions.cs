@@ -41,6 +41,11 @@ public static class DataExtensions
             var connectionString = csb.ToString();
             SqliteWriteQueue.Configure(connectionString,
                 builder.Configuration.GetValue($"{DatabaseOptions.Section}:{nameof(DatabaseOptions.SqliteWriteQueue)}", true));
+            var settings = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+            builder.Services.AddSingleton<IInterceptor>(new SqliteConnectionSettings(settings.SqliteSynchronous, settings.SqliteCheckpointMilliseconds > 0));
+            if (settings.SqliteCheckpointMilliseconds > 0)
+                builder.Services.AddHostedService(sp => new SqliteCheckpointer(connectionString,
+                    TimeSpan.FromMilliseconds(settings.SqliteCheckpointMilliseconds), sp.GetRequiredService<ILogger<SqliteCheckpointer>>()));
             builder.Services.AddDbContext<TaskHubDbContext, SqliteTaskHubDbContext>((sp, options) => options
                 .UseSqlite(connectionString)
                 .AddInterceptors(sp.GetServices<IInterceptor>()));
@@ -97,6 +102,24 @@ public static class WriteTransactions
             queue.Leave();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Takes the board's seq lock (the row lock its writers queue on, <c>BoardStream</c>) in the caller's transaction,
+    /// without moving the seq. For a setting that decides which outbox rows a write adds (an active webhook, a
+    /// watcher): changed under the lock, it is seen by every write that commits after it, and a write that committed
+    /// before it was written as it should have been then. (On SQLite writes are serialised anyway.)
+    /// </summary>
+    public static async Task LockBoardAsync(this TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
+        await db.Database.ExecuteSqlAsync($"UPDATE boards SET LastSeq = LastSeq WHERE Id = {boardId}", ct);
+
+    /// <summary>Saves the context's changes in a write transaction that first takes the board's seq lock (<see cref="LockBoardAsync"/>).</summary>
+    public static async Task SaveUnderBoardLockAsync(this TaskHubDbContext db, Guid boardId, CancellationToken ct)
+    {
+        await using var tx = await db.BeginWriteAsync(ct);
+        await db.LockBoardAsync(boardId, ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
     }
 
     /// <summary>The transaction, which lets the next queued writer in once it is disposed (committed or not).</summary>
@@ -245,4 +268,67 @@ public sealed class SqliteWriteQueueInterceptor : ISaveChangesInterceptor, IDisp
         _held?.Leave();
         _held = null;
     }
+}
+
+/// <summary>
+/// Sets <c>PRAGMA synchronous</c> (<see cref="DatabaseOptions.SqliteSynchronous"/>) and, when <see cref="SqliteCheckpointer"/>
+/// runs, <c>wal_autocheckpoint = 0</c> once on each SQLite connection: the settings belong to the native connection,
+/// which the driver's pool keeps open across <c>Open</c>/<c>Close</c>, so each is set the first time this process opens
+/// it. With <c>Normal</c> in WAL mode a commit writes the log without an fsync, which otherwise every commit pays while
+/// it holds the one writer slot; without the automatic checkpoint no commit copies the log into the database either.
+/// </summary>
+public sealed class SqliteConnectionSettings(SqliteSynchronousMode mode, bool backgroundCheckpoints) : DbConnectionInterceptor
+{
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _set = new();
+
+    public override void ConnectionOpened(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData)
+    {
+        if (Pending(connection) is { } command) using (command) command.ExecuteNonQuery();
+    }
+
+    public override async Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData, CancellationToken ct = default)
+    {
+        if (Pending(connection) is { } command) await using (command) await command.ExecuteNonQueryAsync(ct);
+    }
+
+    private SqliteCommand? Pending(System.Data.Common.DbConnection connection)
+    {
+        if (connection is not SqliteConnection { Handle: { } handle } sqlite || !_set.TryAdd(handle, this)) return null;
+        var command = sqlite.CreateCommand();
+        command.CommandText = $"PRAGMA synchronous = {(int)mode};" + (backgroundCheckpoints ? " PRAGMA wal_autocheckpoint = 0;" : "");
+        return command;
+    }
+}
+
+/// <summary>
+/// Copies the WAL into the database file in the background (<c>wal_checkpoint(PASSIVE)</c> on a connection of its own,
+/// every <see cref="DatabaseOptions.SqliteCheckpointMilliseconds"/>): a passive checkpoint never blocks a writer or a
+/// reader, and the writer that starts after a complete one rewinds the log. SQLite's own automatic checkpoint instead
+/// runs inside the commit that crosses 1,000 pages — with its fsyncs, while that writer holds the slot every other
+/// writer of the process queues for (<see cref="SqliteWriteQueue"/>).
+/// </summary>
+public sealed partial class SqliteCheckpointer(string connectionString, TimeSpan interval, ILogger<SqliteCheckpointer> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await using var connection = new SqliteConnection(connectionString);
+                await connection.OpenAsync(stoppingToken);
+                await using var command = connection.CreateCommand();
+                command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+                await command.ExecuteNonQueryAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Failed(log, e); // the next tick tries again; the log only grows meanwhile
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A background WAL checkpoint failed.")]
+    private static partial void Failed(ILogger logger, Exception e);
 }

@@ -15,4 +15,17 @@ public sealed class DatabaseOptions
     /// <summary>SQLite: this process's write transactions queue for the one writer slot instead of polling SQLite's
     /// busy lock (see <see cref="SqliteWriteQueue"/>). Off only to measure the difference.</summary>
     public bool SqliteWriteQueue { get; set; } = true;
+
+    /// <summary>SQLite's <c>synchronous</c> setting on every connection: <c>Normal</c> (the default) or <c>Full</c>.
+    /// In WAL mode <c>Normal</c> syncs the log at checkpoints, not at every commit: a committed change survives a
+    /// crash of the process (it is in the log file the moment the commit returns) but the last commits before a
+    /// power loss or an OS crash may be lost; the database is never corrupted. <c>Full</c> syncs every commit.</summary>
+    public SqliteSynchronousMode SqliteSynchronous { get; set; } = SqliteSynchronousMode.Normal;
+
+    /// <summary>SQLite: how often (ms) a background checkpoint copies the WAL into the database file
+    /// (<see cref="SqliteCheckpointer"/>); the connections then never checkpoint themselves, so no commit waits for
+    /// one while it holds the writer slot. 0 = SQLite's own checkpoint, run by the commit that crosses 1,000 pages.</summary>
+    public int SqliteCheckpointMilliseconds { get; set; } = 200;
 }
+
+public enum SqliteSynchronousMode { Normal = 1, Full = 2 }

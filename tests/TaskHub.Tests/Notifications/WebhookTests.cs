@@ -5,6 +5,10 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Notifications;
 using TaskHub.Tests.Infrastructure;
 
 namespace TaskHub.Tests.Notifications;
@@ -142,6 +146,35 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
         Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Any(g => g.Event == "WebhookTest")));
         var log = await ada.Client.GetJson($"/api/webhooks/{hook}/deliveries");
         Assert.Contains(log.EnumerateArray(), d => d.GetProperty("event").GetString() == "WebhookTest");
+    }
+
+    /// <summary>Most boards have no hook: on SQLite their events get no fan-out row (nothing for the dispatcher to claim and
+    /// close); on both, a hook gets exactly the events of the time it was active.</summary>
+    [Fact]
+    public async Task OnlyEventsOfABoardWithAnActiveHookGetAFanOutRow()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await ada.CreateTaskAsync(board, new { title = "before any hook" }); // seq 1
+        Assert.True(await Outbox.DrainedAsync(app, "webhooks:")); // (MariaDB: its fan-out runs before the hook exists)
+        var hook = await HookAsync(ada, board, receiver.Url);
+        await ada.CreateTaskAsync(board, new { title = "hooked" }); // seq 2
+        Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Any(g => g.Body.Contains("hooked")))); // (a hook switched off before its fan-out ran would not get it)
+        await (await ada.Client.Patch($"/api/webhooks/{hook}", new { active = false })).Json(HttpStatusCode.OK);
+        await ada.CreateTaskAsync(board, new { title = "while off" }); // seq 3
+        Assert.True(await Outbox.DrainedAsync(app, "webhooks:")); // (MariaDB: its fan-out runs while the hook is off)
+        await (await ada.Client.Patch($"/api/webhooks/{hook}", new { active = true })).Json(HttpStatusCode.OK);
+        await ada.CreateTaskAsync(board, new { title = "on again" }); // seq 4
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Any(g => g.Body.Contains("on again"))));
+        Assert.True(await Outbox.DrainedAsync(app, "webhook:"));
+        Assert.Equal(["hooked", "on again"], receiver.Got.Select(g => JsonDocument.Parse(g.Body).RootElement.GetProperty("task").GetProperty("title").GetString()).Order());
+        using var scope = app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var prefix = $"webhooks:{board:N}:";
+        var fanouts = db.Set<OutboxMessage>().AsNoTracking().Where(m => m.Key.StartsWith(prefix)).Select(m => m.Key).ToList();
+        Assert.Equal(db.Database.IsSqlite() ? [prefix + 2, prefix + 4] : [prefix + 1, prefix + 2, prefix + 3, prefix + 4], fanouts.Order()); // (MariaDB: OutboxWriter)
     }
 
     [Fact]

@@ -34,4 +34,45 @@ public sealed class SqliteWriteQueueTests(SqliteApplication app) : IClassFixture
         Assert.Equal(Enumerable.Range(1, 16).Select(i => (long)i), events!.Select(e => e.Seq));
         Assert.Equal(16, events!.Select(e => e.Task!.Title).Distinct().Count());
     }
+
+    /// <summary>WAL with synchronous=NORMAL (README, "Database settings"): a commit is not followed by an fsync.
+    /// Every connection the app's contexts open has it, whether fresh or taken again from the driver's pool.</summary>
+    [Fact]
+    public async Task EveryConnectionRunsWithSynchronousNormalInWalMode()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            await using var scope = app.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+            await db.Database.OpenConnectionAsync();
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "PRAGMA synchronous";
+            Assert.Equal(1L, await command.ExecuteScalarAsync()); // 1 = NORMAL (FULL = 2, SQLite's default)
+            command.CommandText = "PRAGMA journal_mode";
+            Assert.Equal("wal", await command.ExecuteScalarAsync());
+            await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>No commit checkpoints (it would do so holding the writer slot): the connections have SQLite's automatic
+    /// checkpoint off, and a background checkpoint copies what a commit wrote to the log into the database file.</summary>
+    [Fact]
+    public async Task TheLogIsCheckpointedInTheBackgroundNotByACommit()
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(db.Database.GetConnectionString()).DataSource;
+        await db.Database.OpenConnectionAsync();
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = "PRAGMA wal_autocheckpoint";
+        Assert.Equal(0L, await command.ExecuteScalarAsync());
+
+        var before = new FileInfo(file).Length;
+        command.CommandText = "CREATE TABLE checkpoint_probe (x BLOB); " +
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1500) INSERT INTO checkpoint_probe SELECT randomblob(3000) FROM n;";
+        await command.ExecuteNonQueryAsync(); // the insert commits ~1,500 pages: past SQLite's automatic checkpoint threshold (1,000)
+        Assert.True(await LiveBoard.EventuallyAsync(() => new FileInfo(file).Length >= before + 1500 * 3000, 10));
+        command.CommandText = "DROP TABLE checkpoint_probe";
+        await command.ExecuteNonQueryAsync();
+    }
 }

@@ -189,7 +189,9 @@ public static class IntegrationsExtensions
         var webhooks = builder.AddTaskHubOptions<WebhookOptions>(WebhookOptions.Section);
         services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(webhooks.TimeoutSeconds))
             .ConfigurePrimaryHttpMessageHandler(() => WebhookTargets.Handler(webhooks.AllowPrivateTargets));
-        services.AddSingleton(new Notifications.OutboxConsumer(WebhooksApi.FanoutKind));
+        // Only boards with an active hook get fan-out rows (most have none). Creating or switching on a hook takes the
+        // board's seq lock (WebhooksApi.LockBoardAsync), so a write either sees the hook or commits before it exists.
+        services.AddSingleton(new Notifications.OutboxConsumer(WebhooksApi.FanoutKind, ActiveOn: WebhooksApi.AnyActiveAsync));
         services.AddScoped<Notifications.IOutboxHandler, WebhookFanout>();
         services.AddScoped<Notifications.IOutboxHandler, WebhookSender>();
         return builder;

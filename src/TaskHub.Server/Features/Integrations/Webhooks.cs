@@ -161,6 +161,14 @@ public static class WebhooksApi
         return app;
     }
 
+    /// <summary>Whether the board has an active hook (the fan-out's <see cref="Notifications.OutboxConsumer.ActiveOn"/>).</summary>
+    public static Task<bool> AnyActiveAsync(DbContext db, Guid boardId, CancellationToken ct) =>
+        AnyActive.For(db)((TaskHubDbContext)db, boardId, ct);
+
+    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, CancellationToken, Task<bool>>> AnyActive =
+        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
+            db.Set<Webhook>().Any(w => w.BoardId == boardId && w.Active)));
+
     private static async Task<BoardMember?> ManagerAsync(TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
         await db.MembershipAsync(boardId, userId, ct);
 
@@ -187,7 +195,7 @@ public static class WebhooksApi
             Format = request.Format ?? WebhookFormat.Json, CreatedById = me.Id, CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         db.Add(hook);
-        await db.SaveChangesAsync(ct);
+        await db.SaveUnderBoardLockAsync(boardId, ct); // (writes fan out only on boards with an active hook)
         return TypedResults.Created($"/api/webhooks/{hook.Id}", WebhookDto.From(hook));
     }
 
@@ -207,12 +215,14 @@ public static class WebhooksApi
         if (request.Events.HasValue) hook.Events = string.Join(',', request.Events.Value ?? []);
         if (request.Secret.HasValue) hook.Secret = request.Secret.Value!;
         if (request.Format.HasValue) hook.Format = request.Format.Value!.Value;
+        var switchedOn = request.Active.HasValue && request.Active.Value!.Value && !hook.Active;
         if (request.Active.HasValue)
         {
             hook.Active = request.Active.Value!.Value;
             if (hook.Active) hook.DisabledAt = null;
         }
-        await db.SaveChangesAsync(ct);
+        if (switchedOn) await db.SaveUnderBoardLockAsync(hook.BoardId, ct); // (writes fan out only on boards with an active hook)
+        else await db.SaveChangesAsync(ct);
         return TypedResults.Ok(WebhookDto.From(hook));
     }
 

@@ -106,6 +106,13 @@ public static class BoardNotificationRules
                         && db.BoardMembers.Any(m => m.BoardId == boardId && m.UserId == s.UserId))
             .Select(s => s.UserId).ToListAsync(ct);
 
+    /// <summary>Whether anyone watches the board (a superset of <see cref="WatchersAsync"/>: membership is not checked).</summary>
+    public static Task<bool> AnyWatcherAsync(TaskHubDbContext db, Guid boardId, CancellationToken ct) => AnyWatcher.For(db)(db, boardId, ct);
+
+    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, CancellationToken, Task<bool>>> AnyWatcher =
+        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
+            db.Set<BoardNotificationSetting>().Any(s => s.BoardId == boardId && s.Level == NotificationLevel.Watching)));
+
     public static bool Muted(this Dictionary<Guid, BoardNotificationSetting> settings, Guid userId) =>
         settings.TryGetValue(userId, out var s) && s.Level == NotificationLevel.Muted;
 
@@ -275,9 +282,11 @@ public static class InboxApi
             s = new BoardNotificationSetting { BoardId = boardId, UserId = me.Id };
             db.Add(s);
         }
+        var startsWatching = request.Level == NotificationLevel.Watching && s.Level != NotificationLevel.Watching;
         s.Level = request.Level!.Value;
         s.Email = request.Email;
-        await db.SaveChangesAsync(ct);
+        if (startsWatching) await db.SaveUnderBoardLockAsync(boardId, ct); // (a write adds a change-email row for the watchers only if there are any)
+        else await db.SaveChangesAsync(ct);
         return TypedResults.Ok(new BoardNotificationSettingsDto(s.Level, s.Email));
     }
 }

@@ -56,15 +56,14 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock)
             if (taken.Count != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
             return taken[0] - count + 1;
         }
-        // MariaDB: the UPDATE takes the row lock that queues the board's writers, then the value is read back.
-        var updated = await db.Database.ExecuteSqlAsync($"UPDATE boards SET LastSeq = LastSeq + {count} WHERE Id = {boardId}", ct);
-        if (updated != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
-        return await LastSeq.For(db)(db, boardId, ct) - count + 1;
+        // MariaDB: the UPDATE takes the row lock that queues the board's writers, then the value is read back (READ
+        // COMMITTED: the SELECT sees this transaction's own update) — both in one batch, so one round trip.
+        var last = await db.Database
+            .SqlQuery<long>($"UPDATE boards SET LastSeq = LastSeq + {count} WHERE Id = {boardId}; SELECT LastSeq AS Value FROM boards WHERE Id = {boardId}")
+            .ToListAsync(ct);
+        if (last.Count != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
+        return last[0] - count + 1;
     }
-
-    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, CancellationToken, Task<long>>> LastSeq =
-        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
-            db.Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).Single()));
 }
 
 /// <summary>One write in progress on a board: what a change sees and how it records what it did.</summary>
