@@ -51,7 +51,8 @@ trap cleanup EXIT INT TERM
 scripts/cluster.sh stop >/dev/null 2>&1 || true
 scripts/cluster.sh start
 
-APP="$ROOT/.run/cluster/app"
+APP=${CLUSTER_APP:-"$ROOT/.run/cluster/app"} # CLUSTER_APP: a server built elsewhere (e.g. the previous commit, for a same-run before/after)
+if [ "${BENCH_ONLY:-}" != cluster ]; then
 (
   cd "$APP"
   export ASPNETCORE_ENVIRONMENT=Production DOTNET_gcServer=1 Logging__LogLevel__Default=Warning
@@ -66,6 +67,7 @@ echo "$BASE_PID" > "$OUT/baseline.pid"
 for _ in $(seq 1 300); do curl -fsS -o /dev/null "http://127.0.0.1:$BASE_PORT/readyz" 2>/dev/null && break; sleep 0.2; done
 curl -fsS -o /dev/null "http://127.0.0.1:$BASE_PORT/readyz" || { echo "[bench] baseline replica did not start: $OUT/baseline.log"; exit 1; }
 echo "[bench] baseline replica: pid $BASE_PID, http://127.0.0.1:$BASE_PORT (no Redis)"
+fi
 
 dotnet build bench/TaskHub.Bench -c Release -v q --nologo -o "$OUT/bin" >/dev/null
 
