@@ -14,9 +14,8 @@ public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnec
 /// fan-out board), alternating replicas, while the bench writes at BENCH_RATE through the load balancer. Each rep
 /// stops one replica (SIGTERM by its PID, replicas alternate between reps) and starts it again with
 /// <c>scripts/cluster.sh replica i</c> (the same command line and settings as <c>start</c>, without its migration
-/// and load-balancer reload: an nginx reload closes some proxied WebSockets a second time). Every client whose connection closed waits
-/// a random 0–BENCH_STORM_JITTER_MS (default 1,000) and then follows @microsoft/signalr's withAutomaticReconnect
-/// delays (0, 2, 10, 30 s) through the load balancer (so to either replica), and sends JoinBoard(board, the last
+/// and load-balancer reload: an nginx reload closes some proxied WebSockets a second time). Every client whose connection closed
+/// reconnects on the browser's schedule (<see cref="ReconnectDelay"/>) through the load balancer (so to either replica), and sends JoinBoard(board, the last
 /// seq it has); when the BoardHead that ends the join is beyond what it got, it fetches the rest from
 /// <c>GET /api/boards/{id}/events?after=</c> as the browser does. The point's figure is the time from the stop until
 /// the last of those clients has every event up to the head its join reported; after the writes stop, every
@@ -141,12 +140,10 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             if (await Task.WhenAny(client.Closed, settled.Task) != client.Closed) return; // this client's replica kept running
             if (closes == 0) Interlocked.Increment(ref reconnecting); else Interlocked.Increment(ref closedAgain);
             await v.DisposeAsync();
-            var delays = new[] { 0, 2000, 10000, 30000 };
             var ok = false;
-            for (var attempt = 0; attempt < delays.Length; attempt++)
+            for (var attempt = 0; ReconnectDelay(attempt) is { } delay; attempt++)
             {
-                var delay = delays[attempt];
-                await Task.Delay(delay + (delay == 0 ? Random.Shared.Next(Points.EnvInt("BENCH_STORM_JITTER_MS", 1000)) : 0));
+                await Task.Delay(delay);
                 var started = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
                 try
                 {
@@ -216,7 +213,25 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             efAfter - survivorBefore, ComSelect() - comSelect0, ok, failed);
     }
 
-    /// <summary>One reconnect attempt of one client: which (0-based: after the 0, 2, 10, 30 s delays), when it started (s after the stop), its outcome and phases.</summary>
+    /// <summary>
+    /// The wait before reconnect attempt <paramref name="attempt"/> (0-based), null = give up. BENCH_STORM_SCHEDULE=browser
+    /// (the default) is the web client's (web/src/hub.ts <c>reconnectDelay</c>: 500 ms × 2^n capped at 10 s, each
+    /// between half and one and a half of that at random; the bench gives up after 12 attempts, ~90 s); =js is
+    /// @microsoft/signalr's default (0, 2, 10, 30 s, then give up) with 0–BENCH_STORM_JITTER_MS before the first.
+    /// </summary>
+    private static int? ReconnectDelay(int attempt)
+    {
+        if (Points.Env("BENCH_STORM_SCHEDULE", "browser") == "js")
+        {
+            int[] delays = [0, 2000, 10000, 30000];
+            return attempt >= delays.Length ? null : delays[attempt] + (attempt == 0 ? Random.Shared.Next(Points.EnvInt("BENCH_STORM_JITTER_MS", 1000)) : 0);
+        }
+        if (attempt >= 12) return null;
+        var b = Math.Min(10_000, 500 * (1 << Math.Min(attempt, 5)));
+        return b / 2 + Random.Shared.Next(b);
+    }
+
+    /// <summary>One reconnect attempt of one client: which (0-based, see <see cref="ReconnectDelay"/>), when it started (s after the stop), its outcome and phases.</summary>
     private sealed record Attempt(int Number, double StartedS, string Outcome, double OpenS, double JoinS, double FetchS);
 
     /// <summary>Where the time went: attempts by number and outcome (with when they started), and the phases of the ones that worked.</summary>
