@@ -105,6 +105,7 @@ public static class AuthExtensions
                 };
             });
         services.AddAuthorization();
+        services.AddSingleton<HubSessionChecks>();
         return builder;
     }
 
@@ -134,7 +135,9 @@ public static class AuthExtensions
         bool alive;
         try
         {
-            alive = await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted);
+            alive = http.IsHubConnection() // a reconnect storm's connections: their checks are batched
+                ? await http.RequestServices.GetRequiredService<HubSessionChecks>().AliveAsync(familyId, userId, http.RequestAborted)
+                : await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted);
         }
         catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
         {

@@ -15,7 +15,7 @@ namespace TaskHub.Server.Features.Realtime;
 /// </summary>
 [Authorize]
 public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, BoardPresence boards, LocalConnections local,
-    BoardEventFeed feed, CatchUpReads catchUp, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
+    BoardEventFeed feed, CatchUpReads catchUp, HubMemberships memberships, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
 {
     public static string Group(Guid boardId) => $"board:{boardId:N}";
 
@@ -33,7 +33,7 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
         var started = Stopwatch.GetTimestamp();
         var userId = UserId;
         var ct = Context.ConnectionAborted;
-        if (!await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == userId, ct))
+        if (!await memberships.IsMemberAsync(boardId, userId, ct))
             throw new HubException("Board not found.");
         if (afterSeq is < 0) throw new HubException("afterSeq must be 0 or more.");
 
