@@ -297,8 +297,8 @@ public sealed partial class BoardEventFeed : BackgroundService
     }
 
     /// <summary>
-    /// The joins that arrived together, per board: each is sent what it lacks up to the line's head, in seq order
-    /// (one message per event for all the joins that lack it), then the head, then joins the group. What neither the
+    /// The joins that arrived together, per board: each is sent what it lacks up to the line's head, in seq order,
+    /// then the head, then joins the group. What neither the
     /// line's recent events nor the joins' own reads hold is read from the log once for the batch.
     /// </summary>
     private async Task JoinAllAsync(Dictionary<Guid, BoardLine> lines, List<Joining> joins, CancellationToken ct)
@@ -342,18 +342,26 @@ public sealed partial class BoardEventFeed : BackgroundService
                     foreach (var row in rows) known.TryAdd(row.Seq, BoardEventDto.From(row));
                     RealtimeMetrics.JoinLogReads.Inc();
                 }
-                foreach (var (seq, e) in known)
+                // One connection at a time (SignalR writes to a connection of this replica directly; a send to a list of
+                // connections would go through the Redis backplane, one publish each, and arrive after the join's end).
+                // The connections side by side, each one's messages in order.
+                var headDto = new BoardHeadDto(boardId, head);
+                await Task.WhenAll(ready.Select(async j =>
                 {
-                    if (seq < from) continue;
-                    var owed = ready.Where(j => After(j) < seq).Select(j => j.ConnectionId).ToList();
-                    if (owed.Count > 0) await _hub.Clients.Clients(owed).EventAsync(e).WaitAsync(ct);
-                }
-                await _hub.Clients.Clients(ready.Select(j => j.ConnectionId).ToList()).BoardHead(new BoardHeadDto(boardId, head)).WaitAsync(ct);
-                foreach (var j in ready)
-                {
-                    if (_local.IsOn(j.ConnectionId, boardId)) await _hub.Groups.AddToGroupAsync(j.ConnectionId, LocalGroup(boardId), ct);
-                    j.Done.TrySetResult(head);
-                }
+                    try
+                    {
+                        var client = _hub.Clients.Client(j.ConnectionId);
+                        foreach (var (seq, e) in known)
+                            if (seq >= from && After(j) < seq) await client.EventAsync(e).WaitAsync(ct);
+                        await client.BoardHead(headDto).WaitAsync(ct);
+                        if (_local.IsOn(j.ConnectionId, boardId)) await _hub.Groups.AddToGroupAsync(j.ConnectionId, LocalGroup(boardId), ct);
+                        j.Done.TrySetResult(head);
+                    }
+                    catch (Exception e)
+                    {
+                        j.Done.TrySetException(e);
+                    }
+                }));
                 RealtimeMetrics.JoinsBatched.Inc(ready.Count);
                 RealtimeMetrics.JoinBatches.Inc();
             }
