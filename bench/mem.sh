@@ -9,7 +9,8 @@
 # Knobs: MEM_N (2000), MEM_JOIN (0), MEM_PORT (5611), MEM_APP (published server dir; default: publish
 # src/TaskHub.Server into .run/bench/mem-app), MEM_REDIS (a Redis connection string: backplane on),
 # MEM_TAG (a label for the output files), MEM_DUMP=1 (also heap dumps, walked by type with ClrMD: exact
-# sizes; MEM_KEEP_DUMPS=1 keeps them, MEM_ROWS rows), GCDUMP (path of dotnet-gcdump; default: on PATH or /tmp/tools).
+# sizes; MEM_KEEP_DUMPS=1 keeps them, MEM_ROWS rows), MEM_HUB_TOKEN=0 (the hub URL carries the JWT instead of the
+# short hub token), GCDUMP (path of dotnet-gcdump; default: on PATH or /tmp/tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -153,6 +153,15 @@ public static class MessagePackWire
         {
             var key = r.ReadString();
             if (key == "seq") seq = r.ReadInt64();
+            else if (key == "changes" && r.NextMessagePackType == MessagePackType.Array) // a delta: the title is one of its changes
+            {
+                for (var changes = r.ReadArrayHeader(); changes > 0; changes--)
+                    for (var changeFields = r.ReadMapHeader(); changeFields > 0; changeFields--)
+                    {
+                        if (r.ReadString() != "to" || r.NextMessagePackType != MessagePackType.String) r.Skip();
+                        else if (r.ReadString() is { } to && to.StartsWith("b|", StringComparison.Ordinal)) long.TryParse(to.AsSpan(2), out stamp);
+                    }
+            }
             else if (key == "task" && r.NextMessagePackType == MessagePackType.Map)
             {
                 for (var taskFields = r.ReadMapHeader(); taskFields > 0; taskFields--)
@@ -170,11 +179,12 @@ public static class MessagePackWire
     public static IEnumerable<List<ServerConfig>> ByProtocol(List<ServerConfig> configs) =>
         configs.GroupBy(c => c.Name.EndsWith(Suffix, StringComparison.Ordinal)).OrderBy(g => g.Key).Select(g => g.ToList());
 
-    /// <summary>Each configuration that ran in both protocols: JSON and MessagePack side by side, medians over reps.</summary>
-    public static void PrintComparison(List<PointResult> all, int[] ns)
+    /// <summary>Each configuration that ran in both protocols (or, with another <paramref name="suffix"/>, both event shapes)
+    /// side by side, medians over reps.</summary>
+    public static void PrintComparison(List<PointResult> all, int[] ns, string suffix = Suffix, string title = "JSON vs MessagePack", string ratio = "MessagePack ÷ JSON")
     {
-        var pairs = all.Select(r => r.Config).Distinct().Where(c => c.EndsWith(Suffix, StringComparison.Ordinal))
-            .Select(c => (json: c[..^Suffix.Length], pack: c)).Where(p => all.Any(r => r.Config == p.json)).ToList();
+        var pairs = all.Select(r => r.Config).Distinct().Where(c => c.Contains(suffix, StringComparison.Ordinal))
+            .Select(c => (json: c.Replace(suffix, "", StringComparison.Ordinal), pack: c)).Where(p => all.Any(r => r.Config == p.json)).ToList();
         if (pairs.Count == 0) return;
         static double Median(IEnumerable<double> xs)
         {
@@ -182,8 +192,8 @@ public static class MessagePackWire
             return a.Length == 0 ? double.NaN : a.Length % 2 == 1 ? a[a.Length / 2] : (a[a.Length / 2 - 1] + a[a.Length / 2]) / 2;
         }
         Console.WriteLine();
-        Console.WriteLine("=== JSON vs MessagePack (light clients; medians over reps; ratio = MessagePack ÷ JSON)");
-        Console.WriteLine("| setup | N | raw CPU µs/delivery JSON → MessagePack (ratio) | CPU µs/delivery, idle subtracted | p50 ms | p99 ms | target ≤ 12 µs raw at 5,000 |");
+        Console.WriteLine($"=== {title} (light clients; medians over reps; ratio = {ratio})");
+        Console.WriteLine($"| setup | N | raw CPU µs/delivery {title.Replace(" vs ", " → ")} (ratio) | CPU µs/delivery, idle subtracted | p50 ms | p99 ms | target ≤ 12 µs raw at 5,000 |");
         Console.WriteLine("|---|---:|---:|---:|---:|---:|---|");
         foreach (var (json, pack) in pairs)
             foreach (var n in ns)

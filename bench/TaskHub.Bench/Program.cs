@@ -30,6 +30,7 @@ public static class Program
         if (configs.Count == 0 || configs[0].IsBare()) { Console.Error.WriteLine("set BENCH_CLUSTER_URLS and/or BENCH_BASE_URL"); return 2; }
         // Cluster first or baseline first: the order alternates by nothing; BENCH_ORDER=base-first flips it.
         if (Env("BENCH_ORDER", "") == "base-first") configs.Reverse();
+        configs = DeltaWire.Expand(configs); // BENCH_EVENTS: each configuration once per event shape
         configs = MessagePackWire.Expand(configs); // BENCH_PROTOCOL: each configuration once per protocol
         // The floor: a bare SignalR server (bench/TaskHub.BareSignalR, JSON only), same clients, same writes, same frame size.
         var bareUrl = Env("BENCH_BARE_URL", "");
@@ -53,6 +54,7 @@ public static class Program
         // Users and boards once, through the first server (all servers share one database and signing key).
         var setup = await Setup.CreateAsync(configs[0].Urls[0], opts.CatchUpEvents);
         if (bareUrl.Length > 0) await Points.PostBareTemplateAsync(bareUrl, configs[0].Urls[0], setup);
+        await DeltaWire.CreatePoolAsync(configs[0].Urls[0], setup);
         var all = new List<PointResult>();
         foreach (var config in points.Contains("fanout") ? configs : [])
         {
@@ -66,8 +68,9 @@ public static class Program
         {
             foreach (var group in MessagePackWire.ByProtocol(configs)) Report.Print(all, group, ns);
             MessagePackWire.PrintComparison(all, ns);
+            MessagePackWire.PrintComparison(all, ns, DeltaWire.Suffix, "full vs delta events", "delta ÷ full");
         }
-        await Points.RunAsync(points, configs.Where(c => !c.Name.EndsWith(MessagePackWire.Suffix, StringComparison.Ordinal)).ToList(), setup, opts);
+        await Points.RunAsync(points, configs.Where(c => !c.Name.EndsWith(MessagePackWire.Suffix, StringComparison.Ordinal) && !c.Name.Contains(DeltaWire.Suffix, StringComparison.Ordinal)).ToList(), setup, opts);
         Console.WriteLine($"load average after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;
     }
@@ -78,6 +81,34 @@ public static class Program
 }
 
 public sealed record ServerConfig(string Name, string[] Urls, int[] Pids);
+
+/// <summary>
+/// BENCH_TRACE=&lt;dir&gt; (with BENCH_DOTNET_TRACE naming dotnet-trace): a CPU profile (collect-linux, perf sampling) of the
+/// first server process of each configuration during the last rep at BENCH_TRACE_N (default 5,000) clients, for
+/// bench/TaskHub.CpuProfile. That rep's CPU figures include the profiler: read the other reps'.
+/// </summary>
+public static class Profile
+{
+    public static Process? Start(ServerConfig config, int n, double seconds)
+    {
+        var dir = Environment.GetEnvironmentVariable("BENCH_TRACE");
+        if (string.IsNullOrEmpty(dir) || n != int.Parse(Environment.GetEnvironmentVariable("BENCH_TRACE_N") ?? "5000", CultureInfo.InvariantCulture)) return null;
+        Directory.CreateDirectory(dir);
+        var name = new string(config.Name.Select(ch => char.IsLetterOrDigit(ch) ? ch : '-').ToArray());
+        var file = Path.Combine(dir, $"fanout-{name}-{n}.nettrace");
+        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("BENCH_DOTNET_TRACE") ?? "dotnet-trace")
+        {
+            ArgumentList = { "collect-linux", "-p", config.Pids[0].ToString(CultureInfo.InvariantCulture), "--profile", "cpu-sampling",
+                "--duration", TimeSpan.FromSeconds(Math.Max(1, seconds - 2)).ToString(@"dd\:hh\:mm\:ss", CultureInfo.InvariantCulture), "-o", file },
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        Console.WriteLine($"  profiling pid {config.Pids[0]} into {file}");
+        var p = Process.Start(psi)!;
+        _ = p.StandardOutput.ReadToEndAsync();
+        _ = p.StandardError.ReadToEndAsync();
+        return p;
+    }
+}
 public sealed record BenchOptions(int Reps, double Seconds, double Rate, int FullClients, int CatchUpEvents, int LocalAddresses);
 
 public sealed record PointResult(string Config, int N, int Rep, double P50, double P99, double P999, double DeliveriesPerSec,
@@ -218,6 +249,7 @@ public sealed partial class LightClient : IReceiver
     static readonly byte[] TargetHead = "\"target\":\"BoardHead\""u8.ToArray();
     static readonly byte[] SeqKey = "\"seq\":"u8.ToArray();
     static readonly byte[] StampKey = "\"title\":\"b|"u8.ToArray();
+    static readonly byte[] DeltaStampKey = "\"to\":\"b|"u8.ToArray(); // a delta's title change
     static readonly byte[] TypeCompletion = "\"type\":3"u8.ToArray();
     static readonly byte[] ErrorKey = "\"error\":"u8.ToArray();
 
@@ -286,7 +318,7 @@ public sealed partial class LightClient : IReceiver
         var c = new LightClient(sink) { OnTaskSeq = onTaskSeq };
         try
         {
-            var uri = new Uri(baseUrl.Replace("http://", "ws://") + "/hubs/board?access_token=" + Uri.EscapeDataString(token));
+            var uri = new Uri(baseUrl.Replace("http://", "ws://") + "/hubs/board?access_token=" + Uri.EscapeDataString(token) + DeltaWire.Query(first: false));
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await c._ws.ConnectAsync(uri, _invoker, timeout.Token);
             await c.SendAsync(MessagePackWire.On ? MessagePackWire.Handshake : "{\"protocol\":\"json\",\"version\":1}\u001e", timeout.Token);
@@ -366,7 +398,7 @@ public sealed partial class LightClient : IReceiver
             var seq = Number(rec, SeqKey);
             Track.Event(seq);
             OnTaskSeq?.Invoke(seq);
-            _sink.Record(Number(rec, StampKey), now);
+            _sink.Record(rec.IndexOf(StampKey) >= 0 ? Number(rec, StampKey) : Number(rec, DeltaStampKey), now);
             Interlocked.Add(ref _sink.FrameBytes, rec.Length + 1);
             Interlocked.Increment(ref _sink.Frames);
         }
@@ -413,7 +445,7 @@ public sealed class FullClient : IReceiver
     public static async Task<FullClient> ConnectAsync(string baseUrl, string token, Guid board, Sink sink)
     {
         var conn = new HubConnectionBuilder()
-            .WithUrl(baseUrl + "/hubs/board", o =>
+            .WithUrl(baseUrl + "/hubs/board" + DeltaWire.Query(first: true), o =>
             {
                 o.SkipNegotiation = true;
                 o.Transports = HttpTransportType.WebSockets;
@@ -425,7 +457,11 @@ public sealed class FullClient : IReceiver
         {
             var now = Stopwatch.GetTimestamp();
             lock (c._gate) c.Track.Event(e.GetProperty("seq").GetInt64());
-            var title = e.GetProperty("task").GetProperty("title").GetString();
+            string? title = null;
+            if (e.TryGetProperty("task", out var task)) title = task.GetProperty("title").GetString();
+            else if (e.TryGetProperty("changes", out var changes)) // a delta: the title is one of its changes
+                foreach (var c in changes.EnumerateArray())
+                    if (c.GetProperty("field").GetString() == "title") title = c.GetProperty("to").GetString();
             if (title is not null && title.StartsWith("b|", StringComparison.Ordinal) && long.TryParse(title.AsSpan(2), out var sent)) sink.Record(sent, now);
         }
         conn.On<JsonElement>("TaskCreated", OnTask);
@@ -522,6 +558,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
     {
         LightClient.Init(opts.LocalAddresses);
         await MessagePackWire.UseAsync(config);
+        DeltaWire.Use(config);
         var results = new List<PointResult>();
         await Task.Delay(1000);
         var mem0 = await Probe.Memory(config);
@@ -629,6 +666,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         var self0 = Process.GetCurrentProcess().TotalProcessorTime;
         _sink.Recording = !warmUp;
         var t0 = Stopwatch.GetTimestamp();
+        using var trace = !warmUp && rep == opts.Reps ? Profile.Start(config, n, opts.Seconds) : null;
 
         // Writes through REST at a steady rate, round-robin over the replicas; each write is fire-and-forget on its
         // own tick so a slow response never delays the next one.
@@ -649,8 +687,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
             inflight.Add(Task.Run(async () =>
             {
                 var stamp = Stopwatch.GetTimestamp();
-                using var req = new HttpRequestMessage(HttpMethod.Post, $"{url}/api/boards/{setup.Board}/tasks")
-                { Content = JsonContent.Create(new { title = $"b|{stamp}" }) };
+                using var req = DeltaWire.Write(url, setup, w, stamp, config.IsBare());
                 req.Headers.Authorization = new("Bearer", setup.WriterToken);
                 try
                 {
@@ -676,6 +713,9 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
             return false;
         }
         while (Behind() && DateTime.UtcNow < until) await Task.Delay(50);
+        if (trace is not null)
+            try { await trace.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(90)); }
+            catch (TimeoutException) { Console.WriteLine("  the profiler did not finish within 90 s"); }
         var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         _sink.Recording = false;
         var cpu1 = Probe.Cpu(config);

@@ -25,7 +25,10 @@ var email = $"mem-{run}@bench.example";
 (await http.PostAsJsonAsync("/api/auth/register", new { email, password, displayName = "mem" })).EnsureSuccessStatusCode();
 var login = await http.PostAsJsonAsync("/api/auth/login", new { email, password });
 login.EnsureSuccessStatusCode();
-var token = (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+var tokens = await login.Content.ReadFromJsonAsync<JsonElement>();
+var token = tokens.GetProperty("accessToken").GetString()!;
+// The hub's URL carries what the browser sends: the short hub token when the server issues one (MEM_HUB_TOKEN=0: the JWT).
+var hubToken = Environment.GetEnvironmentVariable("MEM_HUB_TOKEN") != "0" && tokens.TryGetProperty("hubToken", out var h) ? h.GetString()! : token;
 using var req = new HttpRequestMessage(HttpMethod.Post, "/api/boards") { Content = JsonContent.Create(new { name = "mem " + run }) };
 req.Headers.Authorization = new("Bearer", token);
 var br = await http.SendAsync(req); br.EnsureSuccessStatusCode();
@@ -72,7 +75,7 @@ async Task<ClientWebSocket> Open(bool doJoin)
     var ws = new ClientWebSocket();
     ws.Options.KeepAliveInterval = TimeSpan.Zero;
     using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-    await ws.ConnectAsync(new Uri(url.Replace("http://", "ws://") + "/hubs/board?access_token=" + Uri.EscapeDataString(token)), timeout.Token);
+    await ws.ConnectAsync(new Uri(url.Replace("http://", "ws://") + "/hubs/board?access_token=" + Uri.EscapeDataString(hubToken)), timeout.Token);
     await Send(ws, "{\"protocol\":\"json\",\"version\":1}\u001e", timeout.Token);
     await ReadUntil(ws, "{}\u001e", timeout.Token);
     if (doJoin)

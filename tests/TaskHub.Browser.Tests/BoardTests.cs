@@ -102,11 +102,14 @@ public sealed class BoardTests(ServerFixture server, ITestOutputHelper output)
         var (ctxA, pageA) = await NewPage();
         var (ctxB, pageB) = await NewPage(430, 900); // Bob on a phone-sized window
         // The board speaks the MessagePack hub protocol: its handshake asks for it and the pushes come as binary frames.
+        // Its URL carries the short hub token (which every live WebSocket keeps), not the JWT.
         var handshakes = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var hubUrls = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var binaryFrames = 0;
         pageB.WebSocket += (_, ws) =>
         {
             if (!ws.Url.Contains("/hubs/board")) return;
+            hubUrls.Enqueue(ws.Url);
             ws.FrameSent += (_, f) => { if (f.Text is { } t) handshakes.Enqueue(t); };
             ws.FrameReceived += (_, f) => { if (f.Binary is { Length: > 0 }) Interlocked.Increment(ref binaryFrames); };
         };
@@ -140,6 +143,8 @@ public sealed class BoardTests(ServerFixture server, ITestOutputHelper output)
             await Shot(pageA, "05-live-desktop");
             Assert.StartsWith("{\"protocol\":\"messagepack\",\"version\":1}", handshakes.First());
             Assert.True(binaryFrames > 0);
+            Assert.NotEmpty(hubUrls);
+            Assert.All(hubUrls, u => Assert.Matches(@"[?&]access_token=h1\.[A-Za-z0-9_-]{60,80}$", u));
         }
         finally { await ctxA.CloseAsync(); await ctxB.CloseAsync(); }
     }

@@ -1,11 +1,13 @@
 // The one SignalR connection of a signed-in session (WebSockets, `skipNegotiation`, the MessagePack hub protocol,
 // automatic reconnect, then a restart loop after a close). The server writes MessagePack in the JSON API's exact
 // shape (camelCase keys, lower-case enum strings, dates as ISO strings), so handlers get the same objects either way.
+// It asks for delta events (`?events=delta`): a task's change arrives as its changed fields, which the board's store
+// (src/sync.ts) lays over the task it holds.
 // Everything live goes over it: the inbox (`NotificationAdded`, on every page) and the open board (`BoardLive`
 // joins and leaves its board on this same connection).
 import * as signalR from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
-import { accessToken } from './api/client';
+import { hubToken } from './api/client';
 
 export type HubState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
@@ -24,9 +26,9 @@ export class AppHub {
   private readonly stateListeners = new Set<(s: HubState) => void>();
   private readonly connectedListeners = new Set<() => void>();
 
-  constructor(url = '/hubs/board') {
+  constructor(url = '/hubs/board?events=delta') {
     this.conn = new signalR.HubConnectionBuilder()
-      .withUrl(url, { accessTokenFactory: () => accessToken(), skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
+      .withUrl(url, { accessTokenFactory: () => hubToken(), skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
       .withHubProtocol(new MessagePackHubProtocol())
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => reconnectDelay(ctx.previousRetryCount) })
       .configureLogging(signalR.LogLevel.None)

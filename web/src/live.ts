@@ -1,8 +1,8 @@
 // An open board on the session's hub connection (src/hub.ts): `JoinBoard(boardId, appliedSeq)` on open and on every
-// reconnect, `LeaveBoard` on close. Events go through BoardFeed into the board's store (catch-up by seq);
+// reconnect, `LeaveBoard` on close. Events (full or delta) go through BoardFeed into the board's store (catch-up by seq);
 // connection state and presence go into the store too.
 import { api } from './api/client';
-import type { BoardAccessRevoked, BoardEvent, BoardHead, PresenceChanged } from './api/types';
+import type { BoardAccessRevoked, BoardHead, PresenceChanged, WireEvent } from './api/types';
 import { BOARD_EVENT_TYPES } from './api/types';
 import type { AppHub } from './hub';
 import { BoardFeed, type Applied, type BoardStore } from './sync';
@@ -23,7 +23,7 @@ export class BoardLive {
   constructor(private readonly hub: AppHub, private readonly boardId: string, private readonly store: BoardStore, private readonly h: LiveHandlers) {
     this.feed = new BoardFeed(store, after => api.events(boardId, after), h.onApplied,
       e => h.onError("Couldn't load the changes you missed", e, 'Retrying in a few seconds.'));
-    const onEvent = (e: BoardEvent) => { if (e.boardId === this.boardId) this.feed.feed([e]); };
+    const onEvent = (e: WireEvent) => { if (e.boardId === this.boardId) this.feed.feed([e]); };
     for (const type of BOARD_EVENT_TYPES) this.off.push(hub.on(type, onEvent));
     this.off.push(
       hub.on<PresenceChanged>('PresenceChanged', p => { if (p.boardId === this.boardId) store.setPresence(p.users); }),

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { BoardEvent, Task } from './api/types';
+import type { BoardEvent, Task, TaskDelta } from './api/types';
 import { BoardFeed, BoardStore, type Applied } from './sync';
 import { task } from './test/fixtures';
 import { columnsOf } from './board/model';
@@ -306,5 +306,105 @@ describe('BoardStore: column respread', () => {
     expect(s.getSnapshot().tasks).not.toBe(before.tasks);
     expect(order(s)).toEqual(['b', 'a']);
     expect(tasksOf(s).has('gone')).toBe(false);
+  });
+});
+
+describe('BoardStore: delta events (the hub with ?events=delta)', () => {
+  const at = '2026-01-02T00:00:00Z';
+  function delta(seq: number, type: string, taskId: string, over: Partial<TaskDelta> = {}): TaskDelta {
+    return { boardId: 'b', seq, type, taskId, actorId: 'v', at, ...over };
+  }
+
+  it('lays the changed fields over the task it holds and keeps the rest', () => {
+    const s = new BoardStore([task('a', { title: 'old', description: 'long text', version: 3 })], 1);
+    const r = s.receive(delta(2, 'TaskUpdated', 'a', {
+      version: 4, updatedAt: at, status: 'done', position: 'V', completedAt: at,
+      changes: [{ field: 'title', to: 'new' }, { field: 'status', to: 'done' }, { field: 'labelIds', to: 'l1,l2' }],
+    }));
+    expect(r.needCatchUp).toBe(false);
+    const t = tasksOf(s).get('a')!;
+    expect(t).toMatchObject({ title: 'new', status: 'done', labelIds: ['l1', 'l2'], version: 4, updatedAt: at, completedAt: at, description: 'long text' });
+    expect(s.appliedSeq).toBe(2);
+    // downstream sees the full shape: the task after the change, each change with its `from`
+    expect(r.applied[0]).toMatchObject({ kind: 'upsert', task: t });
+    expect(r.applied[0].event.changes).toEqual([
+      { field: 'title', from: 'old', to: 'new' }, { field: 'status', from: 'todo', to: 'done' }, { field: 'labelIds', from: null, to: 'l1,l2' }]);
+  });
+
+  it('gives listeners the whole event, so the timeline can show a description diff', () => {
+    const s = new BoardStore([task('a', { description: 'before' })], 0);
+    const seen: BoardEvent[] = [];
+    s.onEvent(e => seen.push(e));
+    s.receive(delta(1, 'TaskUpdated', 'a', { version: 2, changes: [{ field: 'description', to: 'after' }] }));
+    expect(seen).toHaveLength(1);
+    expect(seen[0].task?.id).toBe('a');
+    expect(seen[0].changes).toEqual([{ field: 'description', from: 'before', to: 'after' }]);
+    expect(tasksOf(s).get('a')?.updatedAt).toBe(at); // no updatedAt: it is the event's time
+  });
+
+  it('clears a title to empty and sets escalatedAt with a priority change', () => {
+    const s = new BoardStore([task('a', { escalatedAt: at })], 0);
+    s.receive(delta(1, 'TaskUpdated', 'a', { version: 2, escalatedAt: null, changes: [{ field: 'priority', to: 'low' }] }));
+    expect(tasksOf(s).get('a')).toMatchObject({ priority: 'low', escalatedAt: null });
+  });
+
+  it('moves a card within its column without a new version (position does not bump it)', () => {
+    const s = new BoardStore([task('a', { position: 'V', version: 2 })], 0);
+    s.receive(delta(1, 'TaskMoved', 'a', { version: 2, status: 'todo', position: 'K', changes: [{ field: 'position', to: 'K' }] }));
+    expect(tasksOf(s).get('a')?.position).toBe('K');
+  });
+
+  it('deletes by id and hands on the task it held (for "Ada deleted …")', () => {
+    const s = new BoardStore([task('a', { title: 'gone' }), task('b')], 0);
+    const r = s.receive(delta(1, 'TaskDeleted', 'a'));
+    expect(tasksOf(s).has('a')).toBe(false);
+    expect(r.applied).toMatchObject([{ kind: 'delete', id: 'a' }]);
+    expect(r.applied[0].event.task?.title).toBe('gone');
+  });
+
+  it('ignores a delta older than the task it holds, and moves on', () => {
+    const s = new BoardStore([task('a', { title: 'mine', version: 5 })], 0);
+    const r = s.receive(delta(1, 'TaskUpdated', 'a', { version: 4, changes: [{ field: 'title', to: 'theirs' }] }));
+    expect(r.applied).toEqual([]);
+    expect(tasksOf(s).get('a')?.title).toBe('mine');
+    expect(s.appliedSeq).toBe(1);
+  });
+
+  it('cannot apply a delta of a task it does not hold, or past a missing change: waits for the full event', () => {
+    const s = new BoardStore([task('a', { version: 1 })], 0);
+    const r1 = s.receive(delta(1, 'TaskUpdated', 'x', { version: 2, changes: [{ field: 'archivedAt', to: null }] })); // e.g. restored from the archive
+    expect(r1.needCatchUp).toBe(true);
+    expect(s.appliedSeq).toBe(0);
+    const r2 = s.receive(delta(2, 'TaskUpdated', 'a', { version: 3, changes: [{ field: 'title', to: 'skips v2' }] }));
+    expect(r2.needCatchUp).toBe(true);
+    // the catch-up's full events replace both (and a delta arriving late never replaces a full one)
+    const full1 = ev(1, 'TaskUpdated', task('x', { version: 2 }));
+    const full2 = ev(2, 'TaskUpdated', task('a', { version: 3, title: 'skips v2' }));
+    s.receiveMany([full1]);
+    s.receive(delta(1, 'TaskUpdated', 'x', { version: 2, changes: [] }));
+    const r3 = s.receiveMany([full2]);
+    expect(r3.needCatchUp).toBe(false);
+    expect(s.appliedSeq).toBe(2);
+    expect(tasksOf(s).get('x')?.version).toBe(2);
+    expect(tasksOf(s).get('a')?.title).toBe('skips v2');
+  });
+
+  it('treats a field it does not know as a delta it cannot apply', () => {
+    const s = new BoardStore([task('a')], 0);
+    expect(s.receive(delta(1, 'TaskUpdated', 'a', { version: 2, changes: [{ field: 'colour', to: 'red' }] })).needCatchUp).toBe(true);
+    expect(tasksOf(s).get('a')?.version).toBe(1);
+  });
+
+  it('BoardFeed fetches the full event of a delta the store cannot apply, then goes on with later deltas', async () => {
+    const s = new BoardStore([], 0);
+    const fetch = vi.fn(async (after: number) => (after === 0 ? [ev(1, 'TaskUpdated', task('x', { version: 2, title: 'restored' }))] : []));
+    const applied: Applied[] = [];
+    const feed = new BoardFeed(s, fetch, a => applied.push(...a), () => {});
+    feed.feed([delta(1, 'TaskUpdated', 'x', { version: 2, changes: [{ field: 'archivedAt', to: null }] }),
+      delta(2, 'TaskUpdated', 'x', { version: 3, changes: [{ field: 'title', to: 'renamed' }] })]);
+    await vi.waitFor(() => expect(s.appliedSeq).toBe(2));
+    expect(fetch).toHaveBeenCalledWith(0);
+    expect(tasksOf(s).get('x')).toMatchObject({ title: 'renamed', version: 3 });
+    expect(applied.map(a => a.event.seq)).toEqual([1, 2]);
   });
 });

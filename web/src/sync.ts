@@ -2,7 +2,7 @@
 // the applied seq, the out-of-order buffer and the optimistic edits in flight, and publishes immutable
 // snapshots (subscribe/getSnapshot) that React reads with useSyncExternalStore. No DOM, no network:
 // the catch-up fetch is injected (BoardFeed), so everything here is unit-tested with Vitest.
-import type { BoardEvent, Label, Member, PresenceUser, Task } from './api/types';
+import type { BoardEvent, Label, Member, PresenceUser, Task, TaskDelta, WireEvent } from './api/types';
 
 export type Connection = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 export type Applied = { kind: 'upsert'; task: Task; event: BoardEvent } | { kind: 'delete'; id: string; event: BoardEvent };
@@ -31,6 +31,46 @@ export function isDelete(e: BoardEvent): boolean {
   return e.type === 'TaskDeleted';
 }
 
+/** A delta event (the hub's `?events=delta`): it names its task by `taskId` and carries no `task`. */
+export function isDelta(e: WireEvent): e is TaskDelta {
+  return 'taskId' in e && !('task' in e);
+}
+
+/** Task fields a delta's change may set, as their wire strings (`title` "" and `labelIds` comma-joined are special). */
+const PLAIN_FIELDS = new Set(['description', 'status', 'priority', 'dueAt', 'assigneeId', 'supervisorId', 'archivedAt', 'position']);
+
+/** A task field as a change's wire string (what the full shape's `from`/`to` hold): null when empty. */
+function wireValue(t: Task, field: string): string | null {
+  if (field === 'title') return t.title || null;
+  if (field === 'labelIds') return t.labelIds.length ? t.labelIds.join(',') : null;
+  const v = (t as unknown as Record<string, unknown>)[field];
+  return v == null ? null : String(v);
+}
+
+/**
+ * A delta made whole from the task as held here: the full event the server would have sent (the task after the change,
+ * each change with its `from`), so everything downstream sees one shape. Null when it cannot be made whole: the task
+ * is not here, an earlier change to it is missing (its version is more than one behind), or a field is unknown; the
+ * full event is then fetched (catch-up from the applied seq). A delta older than the task held yields a task with that
+ * older version, which the store then ignores like any stale event.
+ */
+export function expandDelta(d: TaskDelta, local: Task | undefined): BoardEvent | null {
+  const base = { boardId: d.boardId, seq: d.seq, type: d.type, actorId: d.actorId, at: d.at };
+  if (d.type === 'TaskDeleted') return local ? { ...base, task: local, changes: [] } : null;
+  if (!local || d.version == null || local.version < d.version - 1) return null;
+  const patch: Record<string, unknown> = { version: d.version, updatedAt: d.updatedAt ?? d.at };
+  const changes: BoardEvent['changes'] = [];
+  for (const c of d.changes ?? []) {
+    if (c.field === 'title') patch.title = c.to ?? '';
+    else if (c.field === 'labelIds') patch.labelIds = c.to ? c.to.split(',') : [];
+    else if (PLAIN_FIELDS.has(c.field)) patch[c.field] = c.to;
+    else return null;
+    changes.push({ field: c.field, from: wireValue(local, c.field), to: c.to });
+  }
+  for (const k of ['status', 'position', 'completedAt', 'escalatedAt'] as const) if (k in d) patch[k] = d[k];
+  return { ...base, task: { ...local, ...patch } as Task, changes };
+}
+
 /** Every event about a task but its deletion (created, updated, moved, commented, checklist…) carries the
  *  task as it is after the change; a board-level event (labels) has no task. */
 function isUpsert(e: BoardEvent): boolean {
@@ -39,7 +79,7 @@ function isUpsert(e: BoardEvent): boolean {
 
 export class BoardStore {
   private readonly confirmed = new Map<string, Task>();
-  private readonly buffer = new Map<number, BoardEvent>();
+  private readonly buffer = new Map<number, WireEvent>();
   private readonly tombstones = new Set<string>();
   private readonly edits = new Map<string, PendingEdit[]>();
   private readonly hidden = new Set<string>();
@@ -80,23 +120,31 @@ export class BoardStore {
   // ---- board events ----
 
   /** Feeds one event; returns what changed and whether events are missing (call catch-up). */
-  receive(e: BoardEvent): { applied: Applied[]; needCatchUp: boolean } {
+  receive(e: WireEvent): { applied: Applied[]; needCatchUp: boolean } {
     return this.receiveMany([e]);
   }
 
-  receiveMany(events: readonly BoardEvent[]): { applied: Applied[]; needCatchUp: boolean } {
+  /** Events in either shape; a delta that cannot be made whole here stays in the buffer as a gap until its full
+   *  event (a catch-up) replaces it. A full event is never replaced by a delta of the same seq. */
+  receiveMany(events: readonly WireEvent[]): { applied: Applied[]; needCatchUp: boolean } {
     let seq = this.snap.appliedSeq;
-    for (const e of events) if (e.seq > seq) this.buffer.set(e.seq, e);
+    for (const e of events) {
+      if (e.seq <= seq) continue;
+      const held = this.buffer.get(e.seq);
+      if (!held || isDelta(held) || !isDelta(e)) this.buffer.set(e.seq, e);
+    }
     const applied: Applied[] = [];
     const seen: BoardEvent[] = [];
     for (;;) {
       const next = this.buffer.get(seq + 1);
       if (!next) break;
+      const whole = isDelta(next) ? expandDelta(next, this.confirmed.get(next.taskId)) : next;
+      if (!whole) break; // fetch its full event
       this.buffer.delete(next.seq);
       seq = next.seq;
-      const a = this.apply(next);
+      const a = this.apply(whole);
       if (a) applied.push(a);
-      seen.push(next);
+      seen.push(whole);
     }
     for (const s of this.buffer.keys()) if (s <= seq) this.buffer.delete(s); // stale
     const tasksChanged = applied.length > 0 || this.quietlyChanged;
@@ -270,7 +318,7 @@ export class BoardFeed {
     private readonly retryMs = 3000,
   ) {}
 
-  feed(events: readonly BoardEvent[]): void {
+  feed(events: readonly WireEvent[]): void {
     const r = this.store.receiveMany(events);
     if (r.applied.length) this.onApplied(r.applied);
     if (r.needCatchUp) void this.catchUp();

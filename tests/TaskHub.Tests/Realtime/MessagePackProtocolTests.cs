@@ -44,7 +44,7 @@ public sealed class MessagePackAcrossReplicasTests(ScaleOutCluster cluster) : IC
 internal sealed class RawHub : IAsyncDisposable
 {
     private static readonly string[] Methods =
-        ["TaskCreated", "TaskUpdated", "TaskDeleted", "CommentAdded", "BoardHead", "PresenceChanged", "NotificationAdded"];
+        ["TaskCreated", "TaskUpdated", "TaskDeleted", "TaskMoved", "CommentAdded", "BoardHead", "PresenceChanged", "NotificationAdded"];
 
     private readonly HubConnection _connection;
     public ConcurrentQueue<(string Method, JsonNode Arg)> Received { get; } = new();
@@ -61,10 +61,11 @@ internal sealed class RawHub : IAsyncDisposable
         }
     }
 
-    public static async Task<RawHub> ConnectAsync(TaskHubApplication app, TestUser user, bool messagePack)
+    /// <param name="delta">Ask for delta events (<c>?events=delta</c>).</param>
+    public static async Task<RawHub> ConnectAsync(TaskHubApplication app, TestUser user, bool messagePack, bool delta = false)
     {
         var server = app.Server;
-        var builder = new HubConnectionBuilder().WithUrl(new Uri(server.BaseAddress, "hubs/board"), o =>
+        var builder = new HubConnectionBuilder().WithUrl(new Uri(server.BaseAddress, delta ? "hubs/board?events=delta" : "hubs/board"), o =>
         {
             o.HttpMessageHandlerFactory = _ => server.CreateHandler();
             o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken);
@@ -81,6 +82,9 @@ internal sealed class RawHub : IAsyncDisposable
     }
 
     public Task JoinAsync(Guid boardId, long? afterSeq) => _connection.InvokeAsync("JoinBoard", boardId, afterSeq);
+
+    /// <summary>Every message of these methods so far, in arrival order.</summary>
+    public List<JsonNode> All(params string[] methods) => Received.Where(r => methods.Contains(r.Method)).Select(r => r.Arg).ToList();
 
     public JsonNode? First(string method, Func<JsonNode, bool>? where = null) =>
         Received.Where(r => r.Method == method && (where is null || where(r.Arg))).Select(r => r.Arg).FirstOrDefault();
@@ -185,13 +189,46 @@ public abstract class MessagePackOncePerEventTests(TaskHubApplication app, Seria
             foreach (var t in tabs) await t.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task EachShapeOfAnEventIsSerialisedOnceForAllItsViewers()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var id = (await ada.CreateTaskAsync(board, new { title = "seen five times" })).GetProperty("id").GetGuid();
+        var tabs = new List<RawHub>();
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                tabs.Add(await RawHub.ConnectAsync(app, ada, messagePack: true, delta: i < 3)); // three delta tabs, two full
+                await tabs[^1].JoinAsync(board, null);
+            }
+            var (events, deltas) = (count.BoardEvents, count.Deltas);
+
+            await (await ada.Client.Patch($"/api/tasks/{id}", new { title = "renamed" })).Json(System.Net.HttpStatusCode.OK);
+            await ada.Client.PostAsync($"/api/tasks/{id}/comments", System.Net.Http.Json.JsonContent.Create(new { body = "both shapes alike" }));
+
+            Assert.True(await LiveBoard.EventuallyAsync(() => tabs.All(t => t.First("TaskUpdated") is not null && t.First("CommentAdded") is not null)));
+            Assert.Equal(1, count.Deltas - deltas); // the TaskUpdated, once for the three delta tabs
+            Assert.Equal(2, count.BoardEvents - events); // its full shape once for the two full tabs; the comment once for all five
+            Assert.All(tabs.Take(3), t => Assert.Null(t.First("TaskUpdated")!["task"]));
+            Assert.All(tabs.Skip(3), t => Assert.NotNull(t.First("TaskUpdated")!["task"]));
+        }
+        finally
+        {
+            foreach (var t in tabs) await t.DisposeAsync();
+        }
+    }
 }
 
 /// <summary>Counts the board events the server's MessagePack protocol writes (its resolver, wrapped).</summary>
 public sealed class SerializationCount
 {
-    private int _boardEvents;
+    private int _boardEvents, _deltas;
     public int BoardEvents => Volatile.Read(ref _boardEvents);
+    /// <summary>Delta events (<see cref="TaskHub.Server.Features.Realtime.TaskDeltaDto"/>) written to MessagePack.</summary>
+    public int Deltas => Volatile.Read(ref _deltas);
 
     public void Count(IServiceCollection services) =>
         services.PostConfigure<Microsoft.AspNetCore.SignalR.MessagePackHubProtocolOptions>(o =>
@@ -200,7 +237,21 @@ public sealed class SerializationCount
     private sealed class Counting(IFormatterResolver inner, SerializationCount count) : IFormatterResolver
     {
         public IMessagePackFormatter<T>? GetFormatter<T>() =>
-            typeof(T) == typeof(BoardEventDto) ? (IMessagePackFormatter<T>)(object)new Formatter((IMessagePackFormatter<BoardEventDto>)inner.GetFormatter<T>()!, count) : inner.GetFormatter<T>();
+            typeof(T) == typeof(BoardEventDto) ? (IMessagePackFormatter<T>)(object)new Formatter((IMessagePackFormatter<BoardEventDto>)inner.GetFormatter<T>()!, count)
+            : typeof(T) == typeof(TaskHub.Server.Features.Realtime.TaskDeltaDto) ? (IMessagePackFormatter<T>)(object)new DeltaFormatter((IMessagePackFormatter<TaskHub.Server.Features.Realtime.TaskDeltaDto>)inner.GetFormatter<T>()!, count)
+            : inner.GetFormatter<T>();
+    }
+
+    private sealed class DeltaFormatter(IMessagePackFormatter<TaskHub.Server.Features.Realtime.TaskDeltaDto> inner, SerializationCount count)
+        : IMessagePackFormatter<TaskHub.Server.Features.Realtime.TaskDeltaDto>
+    {
+        public void Serialize(ref MessagePackWriter writer, TaskHub.Server.Features.Realtime.TaskDeltaDto value, MessagePackSerializerOptions options)
+        {
+            Interlocked.Increment(ref count._deltas);
+            inner.Serialize(ref writer, value, options);
+        }
+
+        public TaskHub.Server.Features.Realtime.TaskDeltaDto Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options) => inner.Deserialize(ref reader, options);
     }
 
     private sealed class Formatter(IMessagePackFormatter<BoardEventDto> inner, SerializationCount count) : IMessagePackFormatter<BoardEventDto>

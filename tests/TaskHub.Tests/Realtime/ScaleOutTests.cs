@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Realtime;
@@ -204,6 +206,52 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<Scale
         Assert.True(await LiveBoard.EventuallyAsync(() => bobOnB.ReceivedLive.Any(e => e.Task!.Title == "bob's own")));
 
         Assert.DoesNotContain(bobOnB.ReceivedLive, e => e.Task!.Title == "after removal");
+    }
+
+    [Fact]
+    public async Task ConnectionsCostRedisNoSubscriptionAndABoardsEventsNeverTakeTheHubChannel()
+    {
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
+        var hubChannel = StackExchange.Redis.RedisChannel.Literal($"taskhub:hub:{typeof(BoardHub).FullName}");
+        var published = new ConcurrentQueue<string>();
+        await redis.GetSubscriber().SubscribeAsync(hubChannel, (_, m) => published.Enqueue(System.Text.Encoding.UTF8.GetString((byte[])m!)));
+
+        var ada = await cluster.A.SignUpAsync("Ada");
+        var bob = await cluster.A.SignUpAsync("Bob");
+        var board = await ada.CreateBoardAsync();
+        await ada.AddMemberAsync(board, bob);
+        var viewers = new List<LiveBoard>();
+        try
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                var viewer = await LiveBoard.ConnectAsync(i % 2 == 0 ? cluster.A : cluster.B, i % 3 == 0 ? bob : ada);
+                await viewer.JoinAsync(board, 0);
+                viewers.Add(viewer);
+            }
+            for (var i = 0; i < 5; i++) await ada.CreateTaskAsync(board, new { title = $"t{i}" });
+            Assert.True(await LiveBoard.EventuallyAsync(() => viewers.All(v => v.ReceivedLive.Count >= 5)));
+
+            // No Redis channel per user or group (the stock backplane subscribes one for each, and one per connection; other
+            // processes on this Redis may run other code, so the check is for this test's own users and board).
+            var server = redis.GetServer(redis.GetEndPoints()[0]);
+            var channels = (await server.SubscriptionChannelsAsync(StackExchange.Redis.RedisChannel.Pattern("taskhub*"))).Select(c => c.ToString()).ToList();
+            Assert.DoesNotContain(channels, c => c.Contains(ada.Id.ToString()) || c.Contains(bob.Id.ToString()) || c.Contains(board.ToString("N")));
+            var managers = new[] { cluster.A, cluster.B }.Select(r => r.Services.GetRequiredService<HubLifetimeManager<BoardHub>>())
+                .OfType<ClusterHubLifetimeManager<BoardHub>>().ToList();
+            Assert.Equal(2, managers.Count);
+            Assert.True(await LiveBoard.EventuallyAsync(() => managers.Sum(m => m.Counts.Connections) == 6)); // earlier tests' have closed
+
+            // Presence went to the board's group over the hub channel; the 5 events reached every viewer through the
+            // board event feed and each replica's own group, which never takes the hub channel.
+            Assert.True(await LiveBoard.EventuallyAsync(() => published.Any(m => m.Contains($"board:{board:N}"))));
+            Assert.DoesNotContain(published, m => m.Contains(ClusterHubLifetimeManager<BoardHub>.LocalPrefix));
+            Assert.DoesNotContain(published, m => m.Contains("TaskCreated"));
+        }
+        finally
+        {
+            foreach (var v in viewers) await v.DisposeAsync();
+        }
     }
 
     [Fact]

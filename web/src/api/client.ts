@@ -10,7 +10,8 @@ export class ApiError extends Error {
 }
 
 const KEY = 'taskhub.session';
-interface Session { accessToken: string; refreshToken: string; user: User }
+// hubToken: the short token the hub takes in its URL (absent in a session stored before the server issued one).
+interface Session { accessToken: string; refreshToken: string; hubToken?: string; user: User }
 let session: Session | null = load();
 const listeners = new Set<() => void>();
 
@@ -36,7 +37,7 @@ async function refresh(): Promise<boolean> {
         const r = await fetch('/api/auth/refresh', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refreshToken: rt }) });
         if (!r.ok) { save(null); return false; }
         const body = (await r.json()) as AuthResponse;
-        save({ accessToken: body.accessToken, refreshToken: body.refreshToken, user: body.user ?? session!.user });
+        save({ accessToken: body.accessToken, refreshToken: body.refreshToken, hubToken: body.hubToken, user: body.user ?? session!.user });
         return true;
       } catch { return false; } finally { setTimeout(() => { refreshing = null; }, 0); } // unreachable: the request reports its 401
     })();
@@ -47,6 +48,11 @@ async function refresh(): Promise<boolean> {
 export async function accessToken(): Promise<string> {
   if (session && tokenExpiresSoon(session.accessToken)) await refresh();
   return session?.accessToken ?? '';
+}
+/** The token for the hub's URL: the short hub token (same session and expiry as the access token), else the access token. */
+export async function hubToken(): Promise<string> {
+  const access = await accessToken();
+  return session?.hubToken ?? access;
 }
 function tokenExpiresSoon(jwt: string): boolean {
   try {
@@ -145,7 +151,7 @@ export type LoginResult = { user: User; mfaToken?: undefined } | { mfaToken: str
 function finish(data: LoginResponse): LoginResult {
   if (data.mfaRequired && data.mfaToken) return { mfaToken: data.mfaToken };
   if (!data.accessToken || !data.refreshToken || !data.user) throw new ApiError(500, 'The server answered a sign-in without tokens.');
-  save({ accessToken: data.accessToken, refreshToken: data.refreshToken, user: data.user });
+  save({ accessToken: data.accessToken, refreshToken: data.refreshToken, hubToken: data.hubToken ?? undefined, user: data.user });
   return { user: data.user };
 }
 
@@ -161,7 +167,7 @@ export const api = {
   },
   async login2fa(mfaToken: string, second: { code: string } | { recoveryCode: string }) {
     const data = await send('post', '/api/auth/login/2fa', '/api/auth/login/2fa', { mfaToken, ...second });
-    save({ accessToken: data.accessToken, refreshToken: data.refreshToken, user: data.user });
+    save({ accessToken: data.accessToken, refreshToken: data.refreshToken, hubToken: data.hubToken ?? undefined, user: data.user });
     return data.user;
   },
   forgot: (email: string) => send('post', '/api/auth/forgot', '/api/auth/forgot', { email }),

@@ -90,3 +90,17 @@ export interface PresenceUser { userId: string; displayName: string }
 export interface PresenceChanged { boardId: string; users: PresenceUser[] }
 export interface BoardHead { boardId: string; seq: number }
 export interface BoardAccessRevoked { boardId: string }
+/**
+ * A delta event: what a connection that asked for them (`/hubs/board?events=delta`, docs/api.md) gets instead of a
+ * TaskUpdated / TaskMoved (the changed fields, the new version, the card's place when it may have moved) or a
+ * TaskDeleted (the id only). Every other event, TaskCreated included, comes in the full shape (BoardEvent).
+ * `updatedAt` only when it is not `at`; `status` and `position` come when status, position or archivedAt changed; `completedAt` with a status change,
+ * `escalatedAt` with a priority change (null included).
+ */
+export interface TaskDelta {
+  boardId: string; seq: number; type: BoardEventType | (string & {}); taskId: string; actorId: string | null; at: string;
+  version?: number; updatedAt?: string; changes?: { field: string; to: string | null }[];
+  status?: Status; position?: string; completedAt?: string | null; escalatedAt?: string | null;
+}
+/** What the hub sends for a board event: the full shape or, for a task's change or deletion, a delta. */
+export type WireEvent = BoardEvent | TaskDelta;

@@ -63,6 +63,7 @@ public static class AuthExtensions
         services.AddSingleton<TotpSecrets>();
         services.AddSingleton(sp => new TotpVerifier(sp.GetRequiredService<TimeProvider>()));
         services.AddScoped<TokenService>();
+        services.AddSingleton<HubTickets>();
         services.AddHttpContextAccessor();
         services.AddScoped<CurrentUser>();
 
@@ -87,7 +88,7 @@ public static class AuthExtensions
                 };
                 bearer.Events = new JwtBearerEvents
                 {
-                    OnMessageReceived = ctx =>
+                    OnMessageReceived = async ctx =>
                     {
                         // Browsers cannot set headers on WebSockets or on a page they open: the features that serve
                         // those (the hub, the jobs dashboard) say where else their token may come from.
@@ -95,11 +96,14 @@ public static class AuthExtensions
                         {
                             if (source.TokenFor(ctx.HttpContext) is { Length: > 0 } token)
                             {
-                                ctx.Token = token;
-                                break;
+                                if (HubTickets.LooksLikeOne(token)) await AuthenticateHubTokenAsync(ctx, token);
+                                else ctx.Token = token;
+                                return;
                             }
                         }
-                        return Task.CompletedTask;
+                        // A hub token in the header (clients that can set one on the hub's requests); anywhere but the hub it fails.
+                        if (ctx.Request.Headers.Authorization.ToString() is var header && header.StartsWith("Bearer " + HubTickets.Prefix, StringComparison.Ordinal))
+                            await AuthenticateHubTokenAsync(ctx, header["Bearer ".Length..]);
                     },
                     OnTokenValidated = ValidateSessionAsync,
                 };
@@ -121,33 +125,10 @@ public static class AuthExtensions
     private static async Task ValidateSessionAsync(TokenValidatedContext ctx)
     {
         var principal = ctx.Principal!;
-        if (!Guid.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var userId) ||
-            !Guid.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Sid)?.Value, out var familyId))
-        {
-            ctx.Fail("The token has no subject or session.");
-            return;
-        }
-        // (A hub connection's request is authenticated with services of its own scope, disposed right after, so the
-        // DbContext resolved here does not live as long as the connection: Infrastructure/ApiExtensions.)
         var http = ctx.HttpContext;
-        var db = http.RequestServices.GetRequiredService<TaskHubDbContext>();
-        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
-        bool alive;
-        try
+        if (await SessionFailureAsync(http, principal) is { } failure)
         {
-            alive = http.IsHubConnection() // a reconnect storm's connections: their checks are batched
-                ? await http.RequestServices.GetRequiredService<HubSessionChecks>().AliveAsync(familyId, userId, http.RequestAborted)
-                : await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted);
-        }
-        catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
-        {
-            // The database is down: every endpoint needs it too and will answer 503, which tells the caller to
-            // retry; failing here would answer 401 and make clients log people out during an outage.
-            return;
-        }
-        if (!alive)
-        {
-            ctx.Fail("The session was revoked.");
+            ctx.Fail(failure);
             return;
         }
         // The connection keeps its principal for its whole life. The validated one has every claim of the token (16)
@@ -161,9 +142,62 @@ public static class AuthExtensions
                     .Select(c => new Claim(c.Type, c.Value)),
                 principal.Identity?.AuthenticationType ?? JwtBearerDefaults.AuthenticationScheme, JwtRegisteredClaimNames.Name, null));
             ctx.Properties = new AuthenticationProperties();
-            // The parsed query keeps the decoded token (~0.7 KB); what comes after authentication reads only SignalR's `id`.
-            if (http.Request.Query.ContainsKey("access_token"))
-                http.Request.Query = new QueryCollection(http.Request.Query.Where(q => q.Key != "access_token").ToDictionary(q => q.Key, q => q.Value));
+            ForgetQueryToken(http);
         }
+    }
+
+    /// <summary>A hub token (<see cref="HubTickets"/>) on a hub request: valid, unexpired and its session alive.</summary>
+    private static async Task AuthenticateHubTokenAsync(MessageReceivedContext ctx, string token)
+    {
+        var http = ctx.HttpContext;
+        var principal = http.Request.Path.StartsWithSegments("/hubs")
+            ? http.RequestServices.GetRequiredService<HubTickets>().Read(token, JwtBearerDefaults.AuthenticationScheme)
+            : null;
+        if (principal is null)
+        {
+            ctx.Fail("The hub token is not valid here, or has expired.");
+            return;
+        }
+        if (await SessionFailureAsync(http, principal) is { } failure)
+        {
+            ctx.Fail(failure);
+            return;
+        }
+        ctx.Principal = principal;
+        ctx.Success();
+        ForgetQueryToken(http);
+    }
+
+    /// <summary>Why the token's session does not let it in (no subject or session, or revoked), or null when it does.</summary>
+    private static async Task<string?> SessionFailureAsync(HttpContext http, ClaimsPrincipal principal)
+    {
+        if (!Guid.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var userId) ||
+            !Guid.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Sid)?.Value, out var familyId))
+            return "The token has no subject or session.";
+        // (A hub connection's request is authenticated with services of its own scope, disposed right after, so the
+        // DbContext resolved here does not live as long as the connection: Infrastructure/ApiExtensions.)
+        var db = http.RequestServices.GetRequiredService<TaskHubDbContext>();
+        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        try
+        {
+            var alive = http.IsHubConnection() // a reconnect storm's connections: their checks are batched
+                ? await http.RequestServices.GetRequiredService<HubSessionChecks>().AliveAsync(familyId, userId, http.RequestAborted)
+                : await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted);
+            return alive ? null : "The session was revoked.";
+        }
+        catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
+        {
+            // The database is down: every endpoint needs it too and will answer 503, which tells the caller to
+            // retry; failing here would answer 401 and make clients log people out during an outage.
+            return null;
+        }
+    }
+
+    /// <summary>The parsed query keeps the decoded token (~0.7 KB) for a hub connection's life; what comes after
+    /// authentication reads only SignalR's <c>id</c>.</summary>
+    private static void ForgetQueryToken(HttpContext http)
+    {
+        if (http.Request.Query.ContainsKey("access_token"))
+            http.Request.Query = new QueryCollection(http.Request.Query.Where(q => q.Key != "access_token").ToDictionary(q => q.Key, q => q.Value));
     }
 }

@@ -8,10 +8,12 @@ using TaskHub.Server.Data;
 
 namespace TaskHub.Server.Features.Auth;
 
-public sealed record AuthResponse(string AccessToken, string RefreshToken, int ExpiresIn, UserDto User);
+/// <param name="HubToken">The same session and expiry as <paramref name="AccessToken"/>, for the hub's <c>access_token</c>
+/// only: 71 characters instead of a JWT's ~350, which every live WebSocket keeps in its URL (<see cref="HubTickets"/>).</param>
+public sealed record AuthResponse(string AccessToken, string RefreshToken, int ExpiresIn, UserDto User, string HubToken);
 
 /// <summary>Mints short-lived access tokens and rotating refresh tokens.</summary>
-public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider clock, TaskHubDbContext db, IHttpContextAccessor accessor)
+public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider clock, TaskHubDbContext db, IHttpContextAccessor accessor, HubTickets hubTickets)
 {
     private static readonly JsonWebTokenHandler Handler = new();
 
@@ -49,7 +51,8 @@ public sealed class TokenService(IOptions<JwtOptions> options, TimeProvider cloc
             SigningCredentials = new SigningCredentials(
                 new SymmetricSecurityKey(JwtOptions.KeyBytes(o.SigningKey!)), SecurityAlgorithms.HmacSha256),
         });
-        return new AuthResponse(access, refresh, o.AccessTokenMinutes * 60, UserDto.From(user));
+        var hub = hubTickets.Issue(user.Id, family, new DateTimeOffset(now.AddMinutes(o.AccessTokenMinutes), TimeSpan.Zero));
+        return new AuthResponse(access, refresh, o.AccessTokenMinutes * 60, UserDto.From(user), hub);
     }
 
     public static string Hash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));

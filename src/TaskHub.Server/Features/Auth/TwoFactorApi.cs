@@ -11,9 +11,10 @@ namespace TaskHub.Server.Features.Auth;
 /// What log-in answers: the tokens, or — with two-factor sign-in on — <c>mfaRequired</c> and an <c>mfaToken</c> to
 /// send with a code to <c>/api/auth/login/2fa</c> (and no tokens).
 /// </summary>
-public sealed record LoginResponse(string? AccessToken, string? RefreshToken, int? ExpiresIn, UserDto? User, bool MfaRequired = false, string? MfaToken = null)
+public sealed record LoginResponse(string? AccessToken, string? RefreshToken, int? ExpiresIn, UserDto? User, bool MfaRequired = false, string? MfaToken = null,
+    string? HubToken = null)
 {
-    public static LoginResponse From(AuthResponse r) => new(r.AccessToken, r.RefreshToken, r.ExpiresIn, r.User);
+    public static LoginResponse From(AuthResponse r) => new(r.AccessToken, r.RefreshToken, r.ExpiresIn, r.User, HubToken: r.HubToken);
     public static LoginResponse SecondFactor(string mfaToken) => new(null, null, null, null, true, mfaToken);
 }
 

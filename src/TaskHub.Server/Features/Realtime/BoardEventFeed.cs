@@ -40,6 +40,7 @@ public sealed partial class BoardEventFeed : BackgroundService
 
     private readonly LocalConnections _local;
     private readonly IHubContext<BoardHub, IBoardClient> _hub;
+    private readonly IHubContext<BoardHub> _untyped;
     private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _clock;
     private readonly ILogger<BoardEventFeed> _log;
@@ -48,13 +49,13 @@ public sealed partial class BoardEventFeed : BackgroundService
     private readonly int _recentCap;
     private readonly TimeSpan _recentAge;
     private readonly Channel<Item>[] _partitions;
-    private readonly string _replica = Guid.NewGuid().ToString("N");
 
-    public BoardEventFeed(LocalConnections local, IHubContext<BoardHub, IBoardClient> hub, IServiceScopeFactory scopes,
+    public BoardEventFeed(LocalConnections local, IHubContext<BoardHub, IBoardClient> hub, IHubContext<BoardHub> untyped, IServiceScopeFactory scopes,
         IOptions<RealtimeOptions> options, TimeProvider clock, ILogger<BoardEventFeed> log, IServiceProvider services)
     {
         _local = local;
         _hub = hub;
+        _untyped = untyped;
         _scopes = scopes;
         _clock = clock;
         _log = log;
@@ -116,10 +117,17 @@ public sealed partial class BoardEventFeed : BackgroundService
 
     /// <summary>
     /// The SignalR group of this replica's viewers of a board. Delivering to it (rather than to a list of connections)
-    /// keeps SignalR's fan-out: the message is serialised once, and with Redis it is one publish that only this
-    /// replica is subscribed to (Redis' send-to-connections publishes once per connection).
+    /// keeps SignalR's fan-out: the message is serialised once per protocol. Its name marks it as this replica's own, so
+    /// with Redis the send never leaves the replica (<see cref="ClusterHubLifetimeManager{THub}.LocalPrefix"/>).
     /// </summary>
-    public string LocalGroup(Guid boardId) => $"board:{boardId:N}:{_replica}";
+    public static string LocalGroup(Guid boardId) => $"{ClusterHubLifetimeManager<BoardHub>.LocalPrefix}board:{boardId:N}";
+
+    /// <summary>This replica's viewers of a board that take delta events (<see cref="TaskDeltaDto"/>): a group of their own,
+    /// so each shape of an event is serialised once (per protocol) for all of them.</summary>
+    public static string LocalDeltaGroup(Guid boardId) => $"{ClusterHubLifetimeManager<BoardHub>.LocalPrefix}board:{boardId:N}:delta";
+
+    /// <summary>The group a connection gets a board's events in, by the shape it asked for.</summary>
+    public static string LocalGroup(Guid boardId, bool delta) => delta ? LocalDeltaGroup(boardId) : LocalGroup(boardId);
 
     private void Enqueue(Item item) =>
         _partitions[(int)((uint)item.BoardId.GetHashCode() % (uint)_partitions.Length)].Writer.TryWrite(item);
@@ -212,8 +220,9 @@ public sealed partial class BoardEventFeed : BackgroundService
         switch (item)
         {
             case Revoked r:
-                var leaving = r.ConnectionIds is null ? _local.LeaveAll(r.BoardId) : r.ConnectionIds.Where(id => _local.Leave(id, r.BoardId)).ToList();
-                foreach (var id in leaving) await _hub.Groups.RemoveFromGroupAsync(id, LocalGroup(r.BoardId), ct);
+                var leaving = (r.ConnectionIds is null ? _local.LeaveAll(r.BoardId) : r.ConnectionIds.Where(id => _local.Leave(id, r.BoardId)))
+                    .Select(id => (id, delta: _local.IsDelta(id))).ToList();
+                foreach (var (id, delta) in leaving) await _hub.Groups.RemoveFromGroupAsync(id, LocalGroup(r.BoardId, delta), ct);
                 if (!_local.AnyOn(r.BoardId)) lines.Remove(r.BoardId);
                 break;
             case Arrived a:
@@ -275,10 +284,22 @@ public sealed partial class BoardEventFeed : BackgroundService
         line.Next = e.Seq + 1;
         line.Recent.Enqueue((e, _clock.GetUtcNow()));
         if (line.Recent.Count > _recentCap) line.Recent.Dequeue();
-        if (!_local.AnyOn(e.BoardId)) return;
+        var (full, delta) = _local.ShapesOn(e.BoardId);
+        if (!full && !delta) return;
         try
         {
-            await _hub.Clients.Group(LocalGroup(e.BoardId)).EventAsync(e).WaitAsync(ct);
+            if (delta && TaskDeltaDto.From(e) is { } slim)
+            {
+                if (full) await _hub.Clients.Group(LocalGroup(e.BoardId)).EventAsync(e).WaitAsync(ct);
+                await _untyped.Clients.Group(LocalDeltaGroup(e.BoardId)).SendAsync(TaskDeltaDto.Method(e), slim, ct).WaitAsync(ct);
+            }
+            else
+            {
+                // one shape for both groups: one message, serialised once per protocol
+                IBoardClient clients = full && delta ? _hub.Clients.Groups(LocalGroup(e.BoardId), LocalDeltaGroup(e.BoardId))
+                    : _hub.Clients.Group(LocalGroup(e.BoardId, delta));
+                await clients.EventAsync(e).WaitAsync(ct);
+            }
             RealtimeMetrics.EventsPushed.Inc();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -351,10 +372,17 @@ public sealed partial class BoardEventFeed : BackgroundService
                     try
                     {
                         var client = _hub.Clients.Client(j.ConnectionId);
+                        var delta = _local.IsDelta(j.ConnectionId); // the shape the connection gets live
                         foreach (var (seq, e) in known)
-                            if (seq >= from && After(j) < seq) await client.EventAsync(e).WaitAsync(ct);
+                        {
+                            if (seq < from || After(j) >= seq) continue;
+                            if (delta && TaskDeltaDto.From(e) is { } slim)
+                                await _untyped.Clients.Client(j.ConnectionId).SendAsync(TaskDeltaDto.Method(e), slim, ct).WaitAsync(ct);
+                            else
+                                await client.EventAsync(e).WaitAsync(ct);
+                        }
                         await client.BoardHead(headDto).WaitAsync(ct);
-                        if (_local.IsOn(j.ConnectionId, boardId)) await _hub.Groups.AddToGroupAsync(j.ConnectionId, LocalGroup(boardId), ct);
+                        if (_local.IsOn(j.ConnectionId, boardId)) await _hub.Groups.AddToGroupAsync(j.ConnectionId, LocalGroup(boardId, delta), ct);
                         j.Done.TrySetResult(head);
                     }
                     catch (Exception e)

@@ -15,11 +15,15 @@ namespace TaskHub.Server.Features.Realtime;
 /// </summary>
 [Authorize]
 public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, BoardPresence boards, LocalConnections local,
-    BoardEventFeed feed, CatchUpReads catchUp, HubMemberships memberships, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
+    BoardEventFeed feed, CatchUpReads catchUp, HubMemberships memberships, IOptions<RealtimeOptions> options, IHubContext<BoardHub> untyped) : Hub<IBoardClient>
 {
     public static string Group(Guid boardId) => $"board:{boardId:N}";
 
     private Guid UserId => Context.User!.GetUserId();
+
+    /// <summary>Whether this connection asked for delta events (<c>/hubs/board?events=delta</c>, see <see cref="TaskDeltaDto"/>).
+    /// Read from the request's query string each time rather than kept per connection.</summary>
+    private bool Delta => local.IsDelta(Context.ConnectionId) || TaskDeltaDto.Requested(Context.GetHttpContext()?.Request.QueryString.Value);
 
     /// <summary>
     /// Catches the caller up from <paramref name="afterSeq"/> (null: a fresh view), sends the board's head and joins
@@ -37,8 +41,9 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
             throw new HubException("Board not found.");
         if (afterSeq is < 0) throw new HubException("afterSeq must be 0 or more.");
 
+        var delta = Delta;
         await Groups.AddToGroupAsync(Context.ConnectionId, Group(boardId), ct); // presence and access messages, from any replica
-        local.Join(Context.ConnectionId, userId, boardId); // before any read of the log: the feed keeps the board's line from now on
+        local.Join(Context.ConnectionId, userId, boardId, delta); // before any read of the log: the feed keeps the board's line from now on
         try
         {
             if (await feed.JoinAsync(Context.ConnectionId, boardId, afterSeq, read: null, ct) is null)
@@ -54,7 +59,14 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
                     {
                         var (page, more) = await catchUp.PageAsync(boardId, from, pageSize, ct);
                         if (!more || page.Count == 0) { last = page; break; }
-                        foreach (var e in page) await Clients.Caller.EventAsync(e);
+                        foreach (var e in page)
+                        {
+                            // the shape the connection gets live: a delta connection's catch-up is what it would have got pushed
+                            if (delta && TaskDeltaDto.From(e) is { } slim)
+                                await untyped.Clients.Client(Context.ConnectionId).SendAsync(TaskDeltaDto.Method(e), slim, ct);
+                            else
+                                await Clients.Caller.EventAsync(e);
+                        }
                         after = from = page[^1].Seq;
                     }
                 }
@@ -79,7 +91,7 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
     {
         if (!local.Leave(Context.ConnectionId, boardId)) return;
         await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(boardId));
-        await Groups.RemoveFromGroupAsync(Context.ConnectionId, feed.LocalGroup(boardId));
+        await Groups.RemoveFromGroupAsync(Context.ConnectionId, BoardEventFeed.LocalGroup(boardId, local.IsDelta(Context.ConnectionId)));
         if (await presence.RemoveAsync(boardId, Context.ConnectionId, UserId)) await boards.BroadcastAsync(boardId);
     }
 

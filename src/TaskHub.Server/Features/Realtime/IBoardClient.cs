@@ -51,6 +51,16 @@ public static class BoardClientExtensions
         BoardEventTypes.ColumnRespread => client.ColumnRespread(e),
         _ => client.TaskUpdated(e),
     };
+
+    /// <summary>The client method <see cref="EventAsync"/> sends an event of this type as (for untyped sends of other shapes).</summary>
+    public static string MethodFor(string type) => type switch
+    {
+        BoardEventTypes.TaskCreated or BoardEventTypes.TaskDeleted or BoardEventTypes.TaskMoved or BoardEventTypes.CommentAdded
+            or BoardEventTypes.CommentEdited or BoardEventTypes.CommentDeleted or BoardEventTypes.ChecklistItemAdded
+            or BoardEventTypes.ChecklistItemChanged or BoardEventTypes.ChecklistItemDeleted or BoardEventTypes.LabelsChanged
+            or BoardEventTypes.AttachmentAdded or BoardEventTypes.AttachmentRemoved or BoardEventTypes.ColumnRespread => type,
+        _ => BoardEventTypes.TaskUpdated,
+    };
 }
 
 public sealed record PresenceUser(Guid UserId, string DisplayName);

@@ -11,20 +11,44 @@ public sealed class LocalConnections
 {
     private readonly ConcurrentDictionary<string, LocalConnection> _connections = new();
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<string, byte>> _byBoard = new();
+    /// <summary>Per board, how many of its connections here take delta events (<see cref="TaskDeltaDto"/>).</summary>
+    private readonly ConcurrentDictionary<Guid, int> _deltaByBoard = new();
 
-    public sealed record LocalConnection(Guid UserId, ConcurrentDictionary<Guid, byte> Boards);
+    /// <summary>A connection of this replica: its person, the boards it joined and whether it takes delta events.</summary>
+    public sealed record LocalConnection(Guid UserId, ConcurrentDictionary<Guid, byte> Boards, bool Delta);
 
-    public void Join(string connectionId, Guid userId, Guid boardId)
+    public void Join(string connectionId, Guid userId, Guid boardId, bool delta = false)
     {
         // A connection views one board, rarely a few: one lock and a small table, not the default 31 buckets (~0.4 KB less per connection).
-        _connections.GetOrAdd(connectionId, _ => new LocalConnection(userId, new(concurrencyLevel: 1, capacity: 2))).Boards.TryAdd(boardId, 0);
+        var c = _connections.GetOrAdd(connectionId, _ => new LocalConnection(userId, new(concurrencyLevel: 1, capacity: 2), delta));
+        if (!c.Boards.TryAdd(boardId, 0)) return;
         _byBoard.GetOrAdd(boardId, _ => new()).TryAdd(connectionId, 0);
+        if (c.Delta) _deltaByBoard.AddOrUpdate(boardId, 1, (_, n) => n + 1);
     }
 
     public bool Leave(string connectionId, Guid boardId)
     {
         if (_byBoard.TryGetValue(boardId, out var here)) here.TryRemove(connectionId, out _);
-        return _connections.TryGetValue(connectionId, out var c) && c.Boards.TryRemove(boardId, out _);
+        if (!_connections.TryGetValue(connectionId, out var c) || !c.Boards.TryRemove(boardId, out _)) return false;
+        if (c.Delta) LeftDelta(boardId);
+        return true;
+    }
+
+    /// <summary>Whether the connection takes delta events (false for one that is not here).</summary>
+    public bool IsDelta(string connectionId) => _connections.TryGetValue(connectionId, out var c) && c.Delta;
+
+    /// <summary>Whether any connection here on the board takes the full shape / the delta shape.</summary>
+    public (bool Full, bool Delta) ShapesOn(Guid boardId)
+    {
+        var all = _byBoard.TryGetValue(boardId, out var here) ? here.Count : 0;
+        var delta = _deltaByBoard.TryGetValue(boardId, out var n) ? n : 0;
+        return (all > delta, delta > 0);
+    }
+
+    private void LeftDelta(Guid boardId)
+    {
+        if (_deltaByBoard.AddOrUpdate(boardId, 0, (_, n) => Math.Max(0, n - 1)) == 0)
+            _deltaByBoard.TryRemove(new KeyValuePair<Guid, int>(boardId, 0));
     }
 
     /// <summary>The board is gone: none of this replica's connections is on it any more. Returns those that were.</summary>
@@ -32,7 +56,7 @@ public sealed class LocalConnections
     {
         if (!_byBoard.TryRemove(boardId, out var here)) return [];
         foreach (var connectionId in here.Keys)
-            if (_connections.TryGetValue(connectionId, out var c)) c.Boards.TryRemove(boardId, out _);
+            if (_connections.TryGetValue(connectionId, out var c) && c.Boards.TryRemove(boardId, out _) && c.Delta) LeftDelta(boardId);
         return [.. here.Keys];
     }
 
@@ -42,7 +66,10 @@ public sealed class LocalConnections
         if (!_connections.TryRemove(connectionId, out var c)) return [];
         var boards = c.Boards.Keys.ToList();
         foreach (var boardId in boards)
+        {
             if (_byBoard.TryGetValue(boardId, out var here)) here.TryRemove(connectionId, out _);
+            if (c.Delta) LeftDelta(boardId);
+        }
         return boards;
     }
 

@@ -44,11 +44,8 @@ public static partial class RealtimeExtensions
             var config = ConfigurationOptions.Parse(redis);
             config.AbortOnConnectFail = false; // start even while Redis is down; reconnect in the background
             services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(config));
-            signalR.AddStackExchangeRedis(o =>
-            {
-                o.Configuration = config.Clone();
-                o.Configuration.ChannelPrefix = RedisChannel.Literal("taskhub");
-            });
+            // Scale-out over Redis with one subscription per replica, not one per connection (see ClusterHubLifetimeManager).
+            services.AddSingleton(typeof(HubLifetimeManager<>), typeof(ClusterHubLifetimeManager<>));
             services.AddSingleton<IPresenceStore, RedisPresenceStore>();
             services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
         }

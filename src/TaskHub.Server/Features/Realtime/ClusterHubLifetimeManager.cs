@@ -1,0 +1,333 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>
+/// SignalR's scale-out over Redis with <b>one</b> subscription per replica. The stock Redis backplane
+/// (<c>Microsoft.AspNetCore.SignalR.StackExchangeRedis</c>) subscribes a Redis channel for every connection, every user
+/// and every group, each with its own message queue (~2.7 KB of heap per connection, a SUBSCRIBE per connect, and a Redis
+/// round trip even for a group only this replica has), and keeps a set of group names per connection.
+/// <para>Here every replica publishes to and reads one channel. A message is serialised once per protocol by the sender
+/// (every protocol the hub speaks), delivered to the sender's own connections directly, and
+/// written as those bytes to the matching connections of every other replica. Groups whose name starts with
+/// <see cref="LocalPrefix"/> are this replica's own: sending to one never touches Redis (the board event feed uses them).</para>
+/// <para>Client results (<c>InvokeAsync</c> on a client) are not supported; TaskHub's hub does not use them.</para>
+/// </summary>
+public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager<THub>, IDisposable where THub : Hub
+{
+    /// <summary>Groups named with this prefix exist on one replica only and are never sent through Redis.</summary>
+    public const string LocalPrefix = "local:";
+
+    private enum Kind : byte { All, Connections, Groups, Users, AddToGroup, RemoveFromGroup }
+
+    /// <summary>A group's name (held once, shared by its members' lists) and its connections on this replica.</summary>
+    private sealed class Group(string name)
+    {
+        public readonly string Name = name;
+        public readonly HubConnectionStore Members = new();
+    }
+
+    /// <summary>A connection of this replica and the groups it is in (so leaving does not scan every group).</summary>
+    private sealed class Local(HubConnectionContext connection)
+    {
+        public readonly HubConnectionContext Connection = connection;
+        public Group[] Groups = [];
+    }
+
+    private readonly ConcurrentDictionary<string, Local> _connections = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Group> _groups = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, HubConnectionStore> _users = new(StringComparer.Ordinal);
+    private readonly Lock _membership = new();
+    private readonly IConnectionMultiplexer _redis;
+    private readonly RedisChannel _channel;
+    private readonly IHubProtocol[] _protocols;
+    private readonly byte[] _origin = Guid.NewGuid().ToByteArray();
+    private readonly ILogger _log;
+    private readonly Task _subscribed;
+    private ChannelMessageQueue? _queue;
+
+    public ClusterHubLifetimeManager(IConnectionMultiplexer redis, IHubProtocolResolver protocols,
+        IOptions<HubOptions> globalOptions, IOptions<HubOptions<THub>> hubOptions, ILogger<ClusterHubLifetimeManager<THub>> log)
+    {
+        _redis = redis;
+        _log = log;
+        _channel = RedisChannel.Literal($"taskhub:hub:{typeof(THub).FullName}");
+        var supported = hubOptions.Value.SupportedProtocols ?? globalOptions.Value.SupportedProtocols ?? [];
+        _protocols = [.. protocols.AllProtocols.Where(p => supported.Contains(p.Name))];
+        _subscribed = SubscribeAsync();
+    }
+
+    /// <summary>How many connections this replica holds and how many groups they are in (tests and metrics).</summary>
+    public (int Connections, int Groups) Counts => (_connections.Count, _groups.Count);
+
+    private async Task SubscribeAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                _queue = await _redis.GetSubscriber().SubscribeAsync(_channel);
+                _queue.OnMessage(Receive); // one message after the other, in the order Redis sent them
+                return;
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException)
+            {
+                LogSubscribeFailed(_log, e, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)));
+            }
+        }
+    }
+
+    public override async Task OnConnectedAsync(HubConnectionContext connection)
+    {
+        // Count the connection only once this replica hears the others (or after a bounded wait while Redis is down).
+        if (!_subscribed.IsCompleted) await Task.WhenAny(_subscribed, Task.Delay(TimeSpan.FromSeconds(5)));
+        _connections[connection.ConnectionId] = new Local(connection);
+        if (connection.UserIdentifier is { } user)
+            lock (_membership) _users.GetOrAdd(user, _ => new HubConnectionStore()).Add(connection);
+    }
+
+    public override Task OnDisconnectedAsync(HubConnectionContext connection)
+    {
+        if (!_connections.TryRemove(connection.ConnectionId, out var local)) return Task.CompletedTask;
+        lock (_membership)
+        {
+            foreach (var group in local.Groups) Leave(group, connection);
+            local.Groups = [];
+            if (connection.UserIdentifier is { } user && _users.TryGetValue(user, out var mine))
+            {
+                mine.Remove(connection);
+                if (mine.Count == 0) _users.TryRemove(user, out _);
+            }
+        }
+        return Task.CompletedTask;
+    }
+
+    public override Task AddToGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupName);
+        if (_connections.TryGetValue(connectionId, out var local))
+        {
+            AddLocal(local, groupName);
+            return Task.CompletedTask;
+        }
+        return IsLocal(groupName) ? Task.CompletedTask : PublishAsync(Kind.AddToGroup, [connectionId], [], groupName, null);
+    }
+
+    public override Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(groupName);
+        if (_connections.TryGetValue(connectionId, out var local))
+        {
+            RemoveLocal(local, groupName);
+            return Task.CompletedTask;
+        }
+        return IsLocal(groupName) ? Task.CompletedTask : PublishAsync(Kind.RemoveFromGroup, [connectionId], [], groupName, null);
+    }
+
+    public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        SendAsync(Kind.All, [], [], methodName, args, cancellationToken);
+
+    public override Task SendAllExceptAsync(string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds,
+        CancellationToken cancellationToken = default) =>
+        SendAsync(Kind.All, [], excludedConnectionIds, methodName, args, cancellationToken);
+
+    public override Task SendConnectionAsync(string connectionId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        SendConnectionsAsync([connectionId], methodName, args, cancellationToken);
+
+    public override async Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args,
+        CancellationToken cancellationToken = default)
+    {
+        var elsewhere = connectionIds.Where(id => !_connections.ContainsKey(id)).ToList();
+        var bytes = elsewhere.Count == 0 ? null : SerializeAll(Invocation(methodName, args));
+        var message = bytes is null ? new SerializedHubMessage(Invocation(methodName, args)) : new SerializedHubMessage(bytes);
+        await WriteAsync(connectionIds.Select(id => _connections.TryGetValue(id, out var l) ? l.Connection : null), message, cancellationToken);
+        if (bytes is not null) await PublishAsync(Kind.Connections, elsewhere, [], null, bytes);
+    }
+
+    public override Task SendGroupAsync(string groupName, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        SendAsync(Kind.Groups, [groupName], [], methodName, args, cancellationToken);
+
+    public override Task SendGroupsAsync(IReadOnlyList<string> groupNames, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        SendAsync(Kind.Groups, groupNames, [], methodName, args, cancellationToken);
+
+    public override Task SendGroupExceptAsync(string groupName, string methodName, object?[] args, IReadOnlyList<string> excludedConnectionIds,
+        CancellationToken cancellationToken = default) =>
+        SendAsync(Kind.Groups, [groupName], excludedConnectionIds, methodName, args, cancellationToken);
+
+    public override Task SendUserAsync(string userId, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        SendAsync(Kind.Users, [userId], [], methodName, args, cancellationToken);
+
+    public override Task SendUsersAsync(IReadOnlyList<string> userIds, string methodName, object?[] args, CancellationToken cancellationToken = default) =>
+        SendAsync(Kind.Users, userIds, [], methodName, args, cancellationToken);
+
+    /// <summary>Delivers to this replica's matching connections, then (unless every target is a local group) publishes
+    /// the serialised message once for the other replicas.</summary>
+    private async Task SendAsync(Kind kind, IReadOnlyList<string> targets, IReadOnlyList<string> excluded, string methodName,
+        object?[] args, CancellationToken ct)
+    {
+        var remote = kind != Kind.Groups || targets.Any(g => !IsLocal(g));
+        // Every protocol's bytes at once when other replicas need them; otherwise each protocol serialises on first use.
+        var bytes = remote ? SerializeAll(Invocation(methodName, args)) : null;
+        var message = bytes is null ? new SerializedHubMessage(Invocation(methodName, args)) : new SerializedHubMessage(bytes);
+        await WriteAsync(Targets(kind, targets, excluded), message, ct);
+        if (bytes is not null) await PublishAsync(kind, kind == Kind.Groups ? targets.Where(g => !IsLocal(g)).ToList() : targets, excluded, null, bytes);
+    }
+
+    private IReadOnlyList<SerializedMessage> SerializeAll(HubMessage message) =>
+        [.. _protocols.Select(p => new SerializedMessage(p.Name, p.GetMessageBytes(message)))];
+
+    private static bool IsLocal(string groupName) => groupName.StartsWith(LocalPrefix, StringComparison.Ordinal);
+
+    private static InvocationMessage Invocation(string methodName, object?[] args) => new(methodName, args);
+
+    /// <summary>This replica's connections a message of this kind reaches.</summary>
+    private IEnumerable<HubConnectionContext?> Targets(Kind kind, IReadOnlyList<string> targets, IReadOnlyList<string> excluded)
+    {
+        IEnumerable<HubConnectionContext> found = kind switch
+        {
+            Kind.All => _connections.Values.Select(l => l.Connection),
+            Kind.Connections => targets.Select(id => _connections.TryGetValue(id, out var l) ? l.Connection : null).OfType<HubConnectionContext>(),
+            Kind.Groups => targets.SelectMany(g => _groups.TryGetValue(g, out var group) ? Members(group.Members) : []),
+            Kind.Users => targets.SelectMany(u => _users.TryGetValue(u, out var store) ? Members(store) : []),
+            _ => [],
+        };
+        if (kind is Kind.Groups or Kind.Users && targets.Count > 1) found = found.DistinctBy(c => c.ConnectionId);
+        return excluded.Count == 0 ? found : found.Where(c => !excluded.Contains(c.ConnectionId));
+    }
+
+    private static IEnumerable<HubConnectionContext> Members(HubConnectionStore store)
+    {
+        foreach (var c in store) yield return c;
+    }
+
+    /// <summary>Writes to each connection; only the writes that did not finish at once are awaited (as SignalR's own
+    /// lifetime manager does).</summary>
+    private static async Task WriteAsync(IEnumerable<HubConnectionContext?> connections, SerializedHubMessage message, CancellationToken ct)
+    {
+        List<Task>? pending = null;
+        foreach (var c in connections)
+        {
+            if (c is null) continue;
+            var write = c.WriteAsync(message, ct);
+            if (!write.IsCompletedSuccessfully) (pending ??= []).Add(write.AsTask());
+        }
+        if (pending is not null) await Task.WhenAll(pending);
+    }
+
+    private void AddLocal(Local local, string groupName)
+    {
+        lock (_membership)
+        {
+            if (local.Groups.Any(g => g.Name == groupName)) return;
+            var group = _groups.GetOrAdd(groupName, name => new Group(name));
+            group.Members.Add(local.Connection);
+            local.Groups = [.. local.Groups, group];
+        }
+    }
+
+    private void RemoveLocal(Local local, string groupName)
+    {
+        lock (_membership)
+        {
+            var group = local.Groups.FirstOrDefault(g => g.Name == groupName);
+            if (group is null) return;
+            local.Groups = [.. local.Groups.Where(g => g != group)];
+            Leave(group, local.Connection);
+        }
+    }
+
+    /// <summary>Takes a connection out of a group and forgets the group once empty (under <see cref="_membership"/>).</summary>
+    private void Leave(Group group, HubConnectionContext connection)
+    {
+        group.Members.Remove(connection);
+        if (group.Members.Count == 0) _groups.TryRemove(new KeyValuePair<string, Group>(group.Name, group));
+    }
+
+    // Wire format, one Redis message: origin (16 bytes), kind, targets, excluded connection ids, group (for group
+    // changes), then the message as each protocol serialised it.
+    private async Task PublishAsync(Kind kind, IReadOnlyList<string> targets, IReadOnlyList<string> excluded, string? group,
+        IReadOnlyList<SerializedMessage>? serialized)
+    {
+        var buffer = new MemoryStream(256);
+        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(_origin);
+            w.Write((byte)kind);
+            WriteStrings(w, targets);
+            WriteStrings(w, excluded);
+            w.Write(group ?? "");
+            serialized ??= [];
+            w.Write7BitEncodedInt(serialized.Count);
+            foreach (var s in serialized)
+            {
+                w.Write(s.ProtocolName);
+                w.Write7BitEncodedInt(s.Serialized.Length);
+                w.Write(s.Serialized.Span);
+            }
+        }
+        await _redis.GetSubscriber().PublishAsync(_channel, buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+    }
+
+    private async Task Receive(ChannelMessage m)
+    {
+        try
+        {
+            byte[] bytes = m.Message!;
+            using var r = new BinaryReader(new MemoryStream(bytes, writable: false), Encoding.UTF8);
+            if (r.ReadBytes(16).AsSpan().SequenceEqual(_origin)) return; // ours: already delivered here
+            var kind = (Kind)r.ReadByte();
+            var targets = ReadStrings(r);
+            var excluded = ReadStrings(r);
+            var group = r.ReadString();
+            var messages = new SerializedMessage[r.Read7BitEncodedInt()];
+            for (var i = 0; i < messages.Length; i++)
+            {
+                var protocol = r.ReadString();
+                messages[i] = new SerializedMessage(protocol, r.ReadBytes(r.Read7BitEncodedInt()));
+            }
+            switch (kind)
+            {
+                case Kind.AddToGroup when _connections.TryGetValue(targets[0], out var local):
+                    AddLocal(local, group);
+                    break;
+                case Kind.RemoveFromGroup when _connections.TryGetValue(targets[0], out var local):
+                    RemoveLocal(local, group);
+                    break;
+                case Kind.All or Kind.Connections or Kind.Groups or Kind.Users:
+                    await WriteAsync(Targets(kind, targets, excluded), new SerializedHubMessage(messages), CancellationToken.None);
+                    break;
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogReceiveFailed(_log, e);
+        }
+    }
+
+    private static void WriteStrings(BinaryWriter w, IReadOnlyList<string> values)
+    {
+        w.Write7BitEncodedInt(values.Count);
+        foreach (var v in values) w.Write(v);
+    }
+
+    private static string[] ReadStrings(BinaryReader r)
+    {
+        var values = new string[r.Read7BitEncodedInt()];
+        for (var i = 0; i < values.Length; i++) values[i] = r.ReadString();
+        return values;
+    }
+
+    public void Dispose() => _queue?.Unsubscribe();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to the hub channel (attempt {Attempt}); retrying")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception exception, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A message on the hub channel could not be delivered")]
+    private static partial void LogReceiveFailed(ILogger logger, Exception exception);
+}
