@@ -49,6 +49,9 @@ public sealed partial class BoardEventFeed : BackgroundService
     private readonly int _recentCap;
     private readonly TimeSpan _recentAge;
     private readonly Channel<Item>[] _partitions;
+    /// <summary>Per partition, the joins waiting: taken between any two deliveries, ahead of the events still queued
+    /// (a join can go live at any point of the line; behind a backlog of deliveries it would wait for all of them).</summary>
+    private readonly Channel<Joining>[] _joins;
 
     public BoardEventFeed(LocalConnections local, IHubContext<BoardHub, IBoardClient> hub, IHubContext<BoardHub> untyped, IServiceScopeFactory scopes,
         IOptions<RealtimeOptions> options, TimeProvider clock, ILogger<BoardEventFeed> log, IServiceProvider services)
@@ -66,14 +69,16 @@ public sealed partial class BoardEventFeed : BackgroundService
         _partitions = Enumerable.Range(0, Math.Max(2, options.Value.FeedPartitions))
             .Select(_ => Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true }))
             .ToArray();
+        _joins = _partitions.Select(_ => Channel.CreateUnbounded<Joining>(new UnboundedChannelOptions { SingleReader = true })).ToArray();
     }
 
     private abstract record Item(Guid BoardId);
     private sealed record Arrived(BoardEventDto Event) : Item(Event.BoardId);
-    private sealed record Joining(Guid BoardId, string ConnectionId, long? After, IReadOnlyList<BoardEventDto>? Read, TaskCompletionSource<long?> Done) : Item(BoardId)
+    private sealed record Joining(Guid BoardId, string ConnectionId, long? After, IReadOnlyList<BoardEventDto>? Read, TaskCompletionSource<long?> Done)
     {
         public bool FromLog => Read is not null;
     }
+    private sealed record Wake(Guid BoardId) : Item(BoardId);
     private sealed record Revoked(Guid BoardId, IReadOnlyList<string>? ConnectionIds) : Item(BoardId);
 
     /// <summary>What a replica tells the others when access to a board ends: these connections (or all, when null) leave it.</summary>
@@ -102,7 +107,10 @@ public sealed partial class BoardEventFeed : BackgroundService
     public async Task<long?> JoinAsync(string connectionId, Guid boardId, long? after, IReadOnlyList<BoardEventDto>? read, CancellationToken ct)
     {
         var done = new TaskCompletionSource<long?>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Enqueue(new Joining(boardId, connectionId, after, read, done));
+        var join = new Joining(boardId, connectionId, after, read, done);
+        var p = Partition(boardId);
+        _joins[p].Writer.TryWrite(join);
+        _partitions[p].Writer.TryWrite(new Wake(boardId)); // wakes the partition if it is idle
         return await done.Task.WaitAsync(ct);
     }
 
@@ -129,8 +137,9 @@ public sealed partial class BoardEventFeed : BackgroundService
     /// <summary>The group a connection gets a board's events in, by the shape it asked for.</summary>
     public static string LocalGroup(Guid boardId, bool delta) => delta ? LocalDeltaGroup(boardId) : LocalGroup(boardId);
 
-    private void Enqueue(Item item) =>
-        _partitions[(int)((uint)item.BoardId.GetHashCode() % (uint)_partitions.Length)].Writer.TryWrite(item);
+    private int Partition(Guid boardId) => (int)((uint)boardId.GetHashCode() % (uint)_partitions.Length);
+
+    private void Enqueue(Item item) => _partitions[Partition(item.BoardId)].Writer.TryWrite(item);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -139,7 +148,7 @@ public sealed partial class BoardEventFeed : BackgroundService
             var queue = await _redis.GetSubscriber().SubscribeAsync(FeedChannel);
             queue.OnMessage(m => Receive(m.Message)); // one message after the other, in the order Redis sent them
         }
-        await Task.WhenAll(_partitions.Select(p => RunPartitionAsync(p.Reader, stoppingToken)));
+        await Task.WhenAll(_partitions.Select((p, i) => RunPartitionAsync(p.Reader, _joins[i].Reader, stoppingToken)));
     }
 
     private void Receive(RedisValue json)
@@ -169,7 +178,7 @@ public sealed partial class BoardEventFeed : BackgroundService
         public long RecentFrom => Recent.Count > 0 ? Recent.Peek().Event.Seq : Next;
     }
 
-    private async Task RunPartitionAsync(ChannelReader<Item> reader, CancellationToken ct)
+    private async Task RunPartitionAsync(ChannelReader<Item> reader, ChannelReader<Joining> joinReader, CancellationToken ct)
     {
         var lines = new Dictionary<Guid, BoardLine>();
         while (!ct.IsCancellationRequested)
@@ -190,14 +199,13 @@ public sealed partial class BoardEventFeed : BackgroundService
                         // a gap's wait is over
                     }
                 }
-                List<Joining>? joins = null;
+                await JoinWaitingAsync(lines, joinReader, ct);
                 while (reader.TryRead(out var item))
                 {
-                    if (item is Joining j) (joins ??= []).Add(j); // handled together, after what arrived with them
-                    else await HandleAsync(lines, item, ct);
+                    if (item is not Wake) await HandleAsync(lines, item, ct);
+                    await JoinWaitingAsync(lines, joinReader, ct); // joins go ahead of the deliveries still queued
                 }
                 await FillExpiredGapsAsync(lines, ct);
-                if (joins is not null) await JoinAllAsync(lines, joins, ct);
                 ForgetOld(lines);
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -307,6 +315,14 @@ public sealed partial class BoardEventFeed : BackgroundService
             RealtimeMetrics.PushFailures.Inc();
             LogDeliveryFailed(_log, ex, e.BoardId, e.Seq);
         }
+    }
+
+    /// <summary>The joins waiting now, as one batch.</summary>
+    private async Task JoinWaitingAsync(Dictionary<Guid, BoardLine> lines, ChannelReader<Joining> joinReader, CancellationToken ct)
+    {
+        List<Joining>? joins = null;
+        while (joinReader.TryRead(out var j)) (joins ??= []).Add(j);
+        if (joins is not null) await JoinAllAsync(lines, joins, ct);
     }
 
     /// <summary>Drops recent events older than <see cref="RealtimeOptions.RecentEventsSeconds"/> (a join that far behind reads the log).</summary>
