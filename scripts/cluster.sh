@@ -58,7 +58,8 @@ start() {
   apt_install nginx curl
 
   [ -f "$DIR/jwt.key" ] || head -c 48 /dev/urandom | base64 -w0 > "$DIR/jwt.key"
-  if [ ! -f "$APP/TaskHub.Server.dll" ] || [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" -name '*.cs' -print -quit)" ]; then
+  # (CLUSTER_APP names a server built elsewhere, e.g. a previous commit for a before/after run: used as it is)
+  if [ ! -f "$APP/TaskHub.Server.dll" ] || { [ -z "${CLUSTER_APP:-}" ] && [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" -name '*.cs' -print -quit)" ]; }; then
     log "publishing the server"
     dotnet publish src/TaskHub.Server -c Release -o "$APP" --nologo -v q >/dev/null
   fi

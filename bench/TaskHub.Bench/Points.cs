@@ -197,6 +197,34 @@ public sealed class BoardViewer(Guid board, string token, Sink sink)
         Url = url;
     }
 
+    /// <summary>
+    /// <see cref="ConnectAsync"/> with its phases timed for the reconnect storm: <c>Open</c> = WebSocket upgrade +
+    /// SignalR handshake, <c>Join</c> = JoinBoard until its completion. A failure is thrown as a
+    /// <see cref="StormAttemptException"/> that names the phase and why (HTTP status, close, timeout, hub error).
+    /// </summary>
+    public async Task<(double OpenS, double JoinS)> ConnectTimedAsync(string url, long? afterSeq, TimeSpan openTimeout, TimeSpan joinTimeout)
+    {
+        var t0 = Stopwatch.GetTimestamp();
+        LightClient c;
+        try { c = await LightClient.OpenAsync(url, token, sink, Seqs.Event).WaitAsync(openTimeout); }
+        catch (Exception e) { throw new StormAttemptException(StormAttemptException.Why("open", e), e); }
+        var open = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        c.OnHead = Seqs.Head;
+        try
+        {
+            using var timeout = new CancellationTokenSource(joinTimeout);
+            await c.JoinAsync(Board, afterSeq, timeout.Token);
+        }
+        catch (Exception e)
+        {
+            await c.DisposeAsync();
+            throw new StormAttemptException(StormAttemptException.Why("join", e), e);
+        }
+        Client = c;
+        Url = url;
+        return (open, Stopwatch.GetElapsedTime(t0).TotalSeconds - open);
+    }
+
     public async Task DisposeAsync()
     {
         if (Client is { } c) { Client = null; try { await c.DisposeAsync(); } catch (Exception) { } }
@@ -423,5 +451,26 @@ public static class WritesPoint
             Console.WriteLine($"  cluster, 100 boards: {perSec:0} writes/s / target ≥ 1,500: {Points.Verdict(perSec, 1500, atMost: false)}; p99 {p99:0.0} ms / target ≤ 30: {Points.Verdict(p99, 30)}; " +
                               $"{cpu:0.00} ms CPU/write / target ≤ 1.5: {Points.Verdict(cpu, 1.5)}");
         }
+    }
+}
+
+/// <summary>A reconnect attempt that failed, with a short reason to count by (e.g. "open: HTTP 502", "join: timeout").</summary>
+public sealed class StormAttemptException(string reason, Exception inner) : Exception(reason, inner)
+{
+    public static string Why(string phase, Exception e)
+    {
+        var m = e.Message;
+        var status = System.Text.RegularExpressions.Regex.Match(m, "status code '(\\d+)'");
+        var why = e switch
+        {
+            TimeoutException or OperationCanceledException => "timeout",
+            _ when status.Success => "HTTP " + status.Groups[1].Value,
+            _ when m.StartsWith("handshake:", StringComparison.Ordinal) => "handshake error",
+            _ when m.StartsWith("JoinBoard:", StringComparison.Ordinal) => "JoinBoard error " + System.Text.RegularExpressions.Regex.Match(m, "\"error\":\"([^\"]{0,60})").Groups[1].Value,
+            _ when m.Contains("closed before", StringComparison.Ordinal) => "closed (" + m + ")",
+            System.Net.WebSockets.WebSocketException or System.Net.Http.HttpRequestException => e.GetType().Name + ": " + (e.InnerException?.Message ?? m),
+            _ => e.GetType().Name + ": " + m,
+        };
+        return phase + ": " + (why.Length > 100 ? why[..100] : why);
     }
 }

@@ -14,9 +14,8 @@ public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnec
 /// fan-out board), alternating replicas, while the bench writes at BENCH_RATE through the load balancer. Each rep
 /// stops one replica (SIGTERM by its PID, replicas alternate between reps) and starts it again with
 /// <c>scripts/cluster.sh replica i</c> (the same command line and settings as <c>start</c>, without its migration
-/// and load-balancer reload: an nginx reload closes some proxied WebSockets a second time). Every client whose connection closed waits
-/// a random 0–BENCH_STORM_JITTER_MS (default 1,000) and then follows @microsoft/signalr's withAutomaticReconnect
-/// delays (0, 2, 10, 30 s) through the load balancer (so to either replica), and sends JoinBoard(board, the last
+/// and load-balancer reload: an nginx reload closes some proxied WebSockets a second time). Every client whose connection closed
+/// reconnects on the browser's schedule (<see cref="ReconnectDelay"/>) through the load balancer (so to either replica), and sends JoinBoard(board, the last
 /// seq it has); when the BoardHead that ends the join is beyond what it got, it fetches the rest from
 /// <c>GET /api/boards/{id}/events?after=</c> as the browser does. The point's figure is the time from the stop until
 /// the last of those clients has every event up to the head its join reported; after the writes stop, every
@@ -127,6 +126,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var closedAgain = 0;
         var gapFetches = 0;
         var reconnecting = 0;
+        var attempts = new ConcurrentBag<Attempt>();
         var stopAt = Stopwatch.GetTimestamp();
         var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var watchers = viewers.Select(v => Task.Run(async () =>
@@ -140,25 +140,32 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             if (await Task.WhenAny(client.Closed, settled.Task) != client.Closed) return; // this client's replica kept running
             if (closes == 0) Interlocked.Increment(ref reconnecting); else Interlocked.Increment(ref closedAgain);
             await v.DisposeAsync();
-            var delays = new[] { 0, 2000, 10000, 30000 };
             var ok = false;
-            foreach (var delay in delays)
+            for (var attempt = 0; ReconnectDelay(attempt) is { } delay; attempt++)
             {
-                await Task.Delay(delay + (delay == 0 ? Random.Shared.Next(Points.EnvInt("BENCH_STORM_JITTER_MS", 1000)) : 0));
+                await Task.Delay(delay);
+                var started = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
                 try
                 {
-                    using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-                    await v.ConnectAsync(lb, v.Seqs.ContigNow, timeout.Token);
+                    var (openS, joinS) = await v.ConnectTimedAsync(lb, v.Seqs.ContigNow, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+                    var fetchS = double.NaN;
                     if (v.Seqs.HeadNow > v.Seqs.ContigNow)
                     {
                         Interlocked.Increment(ref gapFetches);
+                        var f0 = Stopwatch.GetTimestamp();
                         await FetchAsync(http, lb, v);
+                        fetchS = Stopwatch.GetElapsedTime(f0).TotalSeconds;
                     }
                     lastCaughtUp[v] = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
+                    attempts.Add(new Attempt(attempt, started, "ok", openS, joinS, fetchS));
                     ok = true;
                     break;
                 }
-                catch (Exception) { await v.DisposeAsync(); }
+                catch (Exception e)
+                {
+                    attempts.Add(new Attempt(attempt, started, e is StormAttemptException ? e.Message : StormAttemptException.Why("fetch", e), double.NaN, double.NaN, double.NaN));
+                    await v.DisposeAsync();
+                }
             }
             if (!ok) return;
             }
@@ -178,6 +185,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         await Task.WhenAll(watchers);
         var caughtUp = lastCaughtUp.Values.ToList();
         var allS = caughtUp.Count == 0 ? double.NaN : caughtUp.Max();
+        PrintAttempts(attempts);
         Console.WriteLine($"  duplicates so far (a catch-up replaying events a client had; harmless): {viewers.Sum(v => Volatile.Read(ref v.Seqs.Duplicates))}");
         if (closedAgain > 0) Console.WriteLine($"  {closedAgain} connections closed a second time (after their reconnect) and reconnected again");
         await Task.Delay(2000);
@@ -203,6 +211,45 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var times = caughtUp.OrderBy(x => x).ToArray();
         return new StormResult(rep, replica, reconnecting, times.Length, allS, Points.Pct(times, 0.5), Points.Pct(times, 0.99), restartS, lost, ooo, gapFetches,
             efAfter - survivorBefore, ComSelect() - comSelect0, ok, failed);
+    }
+
+    /// <summary>
+    /// The wait before reconnect attempt <paramref name="attempt"/> (0-based), null = give up. BENCH_STORM_SCHEDULE=browser
+    /// (the default) is the web client's (web/src/hub.ts <c>reconnectDelay</c>: 500 ms × 2^n capped at 10 s, each
+    /// between half and one and a half of that at random; the bench gives up after 12 attempts, ~90 s); =js is
+    /// @microsoft/signalr's default (0, 2, 10, 30 s, then give up) with 0–BENCH_STORM_JITTER_MS before the first.
+    /// </summary>
+    private static int? ReconnectDelay(int attempt)
+    {
+        if (Points.Env("BENCH_STORM_SCHEDULE", "browser") == "js")
+        {
+            int[] delays = [0, 2000, 10000, 30000];
+            return attempt >= delays.Length ? null : delays[attempt] + (attempt == 0 ? Random.Shared.Next(Points.EnvInt("BENCH_STORM_JITTER_MS", 1000)) : 0);
+        }
+        if (attempt >= 12) return null;
+        var b = Math.Min(10_000, 500 * (1 << Math.Min(attempt, 5)));
+        return b / 2 + Random.Shared.Next(b);
+    }
+
+    /// <summary>One reconnect attempt of one client: which (0-based, see <see cref="ReconnectDelay"/>), when it started (s after the stop), its outcome and phases.</summary>
+    private sealed record Attempt(int Number, double StartedS, string Outcome, double OpenS, double JoinS, double FetchS);
+
+    /// <summary>Where the time went: attempts by number and outcome (with when they started), and the phases of the ones that worked.</summary>
+    private static void PrintAttempts(IReadOnlyCollection<Attempt> attempts)
+    {
+        static string P(IEnumerable<double> xs)
+        {
+            var a = xs.Where(x => !double.IsNaN(x)).OrderBy(x => x).ToArray();
+            return a.Length == 0 ? "–" : $"{Points.Pct(a, 0.5):0.00} / {Points.Pct(a, 0.99):0.00} s (n {a.Length})";
+        }
+        Console.WriteLine("  reconnect attempts (number: outcome × count, started s after the stop p50 / p99):");
+        foreach (var g in attempts.GroupBy(a => (a.Number, a.Outcome)).OrderBy(g => g.Key.Number).ThenByDescending(g => g.Count()))
+            Console.WriteLine($"    #{g.Key.Number + 1} {g.Key.Outcome} × {g.Count()}, started {P(g.Select(a => a.StartedS))}");
+        var ok = attempts.Where(a => a.Outcome == "ok").ToList();
+        Console.WriteLine($"  successful attempts' phases p50 / p99: open (upgrade + handshake) {P(ok.Select(a => a.OpenS))}; JoinBoard {P(ok.Select(a => a.JoinS))}; REST gap fetch {P(ok.Select(a => a.FetchS))}");
+        var failedOpen = attempts.Where(a => a.Outcome.StartsWith("open", StringComparison.Ordinal)).Count();
+        var failedJoin = attempts.Where(a => a.Outcome.StartsWith("join", StringComparison.Ordinal)).Count();
+        Console.WriteLine($"  failed attempts: {failedOpen} while opening, {failedJoin} while joining, {attempts.Count - ok.Count - failedOpen - failedJoin} other");
     }
 
     /// <summary>The board's head as the event log has it (the last event's seq).</summary>

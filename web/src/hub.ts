@@ -11,6 +11,14 @@ import { hubToken } from './api/client';
 
 export type HubState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
+/** The wait before reconnect attempt `n` (0-based): 500 ms × 2^n capped at 10 s, each between half and one and a half
+ *  of that at random, so the thousands of browsers a replica restart disconnects at once do not come back in step
+ *  (bench/TaskHub.Bench's reconnect storm uses the same schedule). */
+export function reconnectDelay(n: number, random: () => number = Math.random): number {
+  const base = Math.min(10_000, 500 * 2 ** Math.min(n, 5));
+  return Math.round(base / 2 + random() * base);
+}
+
 export class AppHub {
   private readonly conn: signalR.HubConnection;
   private stopped = false;
@@ -22,7 +30,7 @@ export class AppHub {
     this.conn = new signalR.HubConnectionBuilder()
       .withUrl(url, { accessTokenFactory: () => hubToken(), skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
       .withHubProtocol(new MessagePackHubProtocol())
-      .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(10_000, 500 * 2 ** Math.min(ctx.previousRetryCount, 5)) })
+      .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => reconnectDelay(ctx.previousRetryCount) })
       .configureLogging(signalR.LogLevel.None)
       .build();
     this.conn.onreconnecting(() => this.set('reconnecting'));

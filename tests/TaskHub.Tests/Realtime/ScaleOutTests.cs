@@ -50,6 +50,24 @@ public sealed class ScaleOutCluster : IAsyncLifetime
 public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<ScaleOutCluster>
 {
     [Fact]
+    public async Task ARejoinWithRedisHasItsCatchUpAndHeadBeforeJoinBoardReturns()
+    {
+        var ada = await cluster.A.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var watcher = await LiveBoard.ConnectAsync(cluster.B, ada);
+        await watcher.JoinAsync(board, 0); // the board's line on B
+        for (var i = 0; i < 5; i++) await ada.CreateTaskAsync(board, new { title = $"t{i}" });
+        Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 5));
+
+        await using var rejoining = await LiveBoard.ConnectAsync(cluster.B, ada);
+        await rejoining.JoinAsync(board, 2);
+
+        Assert.Equal(5, rejoining.Applied); // sent straight to the connection, ahead of the join's completion (not via Redis after it)
+        Assert.Equal([5L], rejoining.Heads.Select(h => h.Seq));
+        Assert.Equal(0, rejoining.FetchedFromRest);
+    }
+
+    [Fact]
     public async Task AWriteOnOneReplicaReachesAClientOnTheOther()
     {
         var ada = await cluster.A.SignUpAsync();

@@ -23,4 +23,34 @@ public sealed class SharedPresenceReadTests(SqliteApplication app) : IClassFixtu
         Assert.Equal([ada.Id], (await first).Users.Select(u => u.UserId));
         Assert.NotSame(first, presence.CurrentSharedAsync(board));
     }
+
+    [Fact]
+    public async Task ConcurrentBroadcastsOfABoardCoalesceAndTheLastOneSeesEveryone()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var others = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => app.SignUpAsync()));
+        foreach (var o in others) await ada.AddMemberAsync(board, o);
+        await using var watcher = await LiveBoard.ConnectAsync(app, ada);
+        await watcher.JoinAsync(board, 0);
+        var presence = app.Services.GetRequiredService<BoardPresence>();
+        var before = presence.Broadcasts;
+
+        var joined = await Task.WhenAll(others.Select(async o =>
+        {
+            var live = await LiveBoard.ConnectAsync(app, o);
+            await live.JoinAsync(board, 0); // each a new person on the board: a broadcast each, before
+            return live;
+        }));
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => presence.BroadcastAsync(board)));
+        try
+        {
+            Assert.InRange(presence.Broadcasts - before, 1, 10); // 24 asked: 4 joins, then 20 at once
+            Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Presence.LastOrDefault()?.Users.Count == 5));
+        }
+        finally
+        {
+            foreach (var l in joined) await l.DisposeAsync();
+        }
+    }
 }

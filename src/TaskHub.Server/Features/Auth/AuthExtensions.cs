@@ -109,6 +109,7 @@ public static class AuthExtensions
                 };
             });
         services.AddAuthorization();
+        services.AddSingleton<HubSessionChecks>();
         return builder;
     }
 
@@ -179,7 +180,10 @@ public static class AuthExtensions
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         try
         {
-            return await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted) ? null : "The session was revoked.";
+            var alive = http.IsHubConnection() // a reconnect storm's connections: their checks are batched
+                ? await http.RequestServices.GetRequiredService<HubSessionChecks>().AliveAsync(familyId, userId, http.RequestAborted)
+                : await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted);
+            return alive ? null : "The session was revoked.";
         }
         catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
         {

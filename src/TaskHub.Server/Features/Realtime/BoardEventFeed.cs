@@ -25,6 +25,13 @@ namespace TaskHub.Server.Features.Realtime;
 /// group of this replica's viewers (<see cref="LocalGroup"/>).
 /// Revocations travel the same way, so the replica that holds a removed member's connection drops it.
 /// </para>
+/// <para>
+/// Joins go through the same line (<see cref="JoinAsync"/>): at its place between the board's deliveries a joining
+/// connection is sent exactly the events it lacks up to the line's next seq (from the events the line delivered
+/// recently, kept per board, or else the event log), then the head, then it joins the board's group, so from then on
+/// every later event comes live, once, in order. No gap for the client to fetch, nothing sent twice; joins that arrive
+/// together (a reconnect storm) are handled as one batch and share what they are sent.
+/// </para>
 /// </summary>
 public sealed partial class BoardEventFeed : BackgroundService
 {
@@ -39,7 +46,12 @@ public sealed partial class BoardEventFeed : BackgroundService
     private readonly ILogger<BoardEventFeed> _log;
     private readonly IConnectionMultiplexer? _redis;
     private readonly TimeSpan _gapWait;
+    private readonly int _recentCap;
+    private readonly TimeSpan _recentAge;
     private readonly Channel<Item>[] _partitions;
+    /// <summary>Per partition, the joins waiting: taken between any two deliveries, ahead of the events still queued
+    /// (a join can go live at any point of the line; behind a backlog of deliveries it would wait for all of them).</summary>
+    private readonly Channel<Joining>[] _joins;
 
     public BoardEventFeed(LocalConnections local, IHubContext<BoardHub, IBoardClient> hub, IHubContext<BoardHub> untyped, IServiceScopeFactory scopes,
         IOptions<RealtimeOptions> options, TimeProvider clock, ILogger<BoardEventFeed> log, IServiceProvider services)
@@ -52,14 +64,21 @@ public sealed partial class BoardEventFeed : BackgroundService
         _log = log;
         _redis = services.GetService<IConnectionMultiplexer>();
         _gapWait = TimeSpan.FromMilliseconds(options.Value.GapWaitMilliseconds);
+        _recentCap = options.Value.RecentEventsPerBoard;
+        _recentAge = TimeSpan.FromSeconds(options.Value.RecentEventsSeconds);
         _partitions = Enumerable.Range(0, Math.Max(2, options.Value.FeedPartitions))
             .Select(_ => Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true }))
             .ToArray();
+        _joins = _partitions.Select(_ => Channel.CreateUnbounded<Joining>(new UnboundedChannelOptions { SingleReader = true })).ToArray();
     }
 
     private abstract record Item(Guid BoardId);
     private sealed record Arrived(BoardEventDto Event) : Item(Event.BoardId);
-    private sealed record Tracked(Guid BoardId, long Head) : Item(BoardId);
+    private sealed record Joining(Guid BoardId, string ConnectionId, long? After, IReadOnlyList<BoardEventDto>? Read, TaskCompletionSource<long?> Done)
+    {
+        public bool FromLog => Read is not null;
+    }
+    private sealed record Wake(Guid BoardId) : Item(BoardId);
     private sealed record Revoked(Guid BoardId, IReadOnlyList<string>? ConnectionIds) : Item(BoardId);
 
     /// <summary>What a replica tells the others when access to a board ends: these connections (or all, when null) leave it.</summary>
@@ -75,8 +94,25 @@ public sealed partial class BoardEventFeed : BackgroundService
         if (_redis is not null) await _redis.GetSubscriber().PublishAsync(FeedChannel, "{\"event\":" + e.WireJson + "}");
     }
 
-    /// <summary>A connection of this replica joined the board whose head (read after joining) is <paramref name="head"/>.</summary>
-    public void Track(Guid boardId, long head) => Enqueue(new Tracked(boardId, head));
+    /// <summary>
+    /// Joins a connection of this replica (already in <see cref="LocalConnections"/> for the board) to the board's
+    /// live events, at the line's place: it is sent the events after <paramref name="after"/> up to the line's head
+    /// (those this replica delivered recently, <paramref name="read"/>, and the log for any others), then
+    /// <c>BoardHead</c>, then joins the board's group. Returns the head it is at; null (without joining) when
+    /// <paramref name="read"/> is null and the line cannot serve it from memory: the caller then reads the log after
+    /// <paramref name="after"/> (the last page of it, or for a fresh view (<paramref name="after"/> null) the head
+    /// with no events) and joins again with what it read, which must have been read after joining
+    /// <see cref="LocalConnections"/>.
+    /// </summary>
+    public async Task<long?> JoinAsync(string connectionId, Guid boardId, long? after, IReadOnlyList<BoardEventDto>? read, CancellationToken ct)
+    {
+        var done = new TaskCompletionSource<long?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var join = new Joining(boardId, connectionId, after, read, done);
+        var p = Partition(boardId);
+        _joins[p].Writer.TryWrite(join);
+        _partitions[p].Writer.TryWrite(new Wake(boardId)); // wakes the partition if it is idle
+        return await done.Task.WaitAsync(ct);
+    }
 
     /// <summary>These connections (on any replica), or every connection when null, stop getting the board's events.</summary>
     public async Task RevokeAsync(Guid boardId, IReadOnlyList<string>? connectionIds)
@@ -101,8 +137,9 @@ public sealed partial class BoardEventFeed : BackgroundService
     /// <summary>The group a connection gets a board's events in, by the shape it asked for.</summary>
     public static string LocalGroup(Guid boardId, bool delta) => delta ? LocalDeltaGroup(boardId) : LocalGroup(boardId);
 
-    private void Enqueue(Item item) =>
-        _partitions[(int)((uint)item.BoardId.GetHashCode() % (uint)_partitions.Length)].Writer.TryWrite(item);
+    private int Partition(Guid boardId) => (int)((uint)boardId.GetHashCode() % (uint)_partitions.Length);
+
+    private void Enqueue(Item item) => _partitions[Partition(item.BoardId)].Writer.TryWrite(item);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -111,7 +148,7 @@ public sealed partial class BoardEventFeed : BackgroundService
             var queue = await _redis.GetSubscriber().SubscribeAsync(FeedChannel);
             queue.OnMessage(m => Receive(m.Message)); // one message after the other, in the order Redis sent them
         }
-        await Task.WhenAll(_partitions.Select(p => RunPartitionAsync(p.Reader, stoppingToken)));
+        await Task.WhenAll(_partitions.Select((p, i) => RunPartitionAsync(p.Reader, _joins[i].Reader, stoppingToken)));
     }
 
     private void Receive(RedisValue json)
@@ -129,15 +166,19 @@ public sealed partial class BoardEventFeed : BackgroundService
         }
     }
 
-    /// <summary>One board's line on this replica: the next seq its viewers are owed and what arrived early.</summary>
+    /// <summary>One board's line on this replica: the next seq its viewers are owed, what arrived early, and what it delivered recently.</summary>
     private sealed class BoardLine(long next)
     {
         public long Next = next;
         public readonly SortedDictionary<long, BoardEventDto> Early = [];
         public DateTimeOffset? GapSince;
+        /// <summary>The last events delivered, contiguous and ending at <see cref="Next"/> − 1 (joins catch up from them).</summary>
+        public readonly Queue<(BoardEventDto Event, DateTimeOffset At)> Recent = new();
+        /// <summary>The first seq <see cref="Recent"/> holds (or <see cref="Next"/> when empty).</summary>
+        public long RecentFrom => Recent.Count > 0 ? Recent.Peek().Event.Seq : Next;
     }
 
-    private async Task RunPartitionAsync(ChannelReader<Item> reader, CancellationToken ct)
+    private async Task RunPartitionAsync(ChannelReader<Item> reader, ChannelReader<Joining> joinReader, CancellationToken ct)
     {
         var lines = new Dictionary<Guid, BoardLine>();
         while (!ct.IsCancellationRequested)
@@ -158,8 +199,14 @@ public sealed partial class BoardEventFeed : BackgroundService
                         // a gap's wait is over
                     }
                 }
-                while (reader.TryRead(out var item)) await HandleAsync(lines, item, ct);
+                await JoinWaitingAsync(lines, joinReader, ct);
+                while (reader.TryRead(out var item))
+                {
+                    if (item is not Wake) await HandleAsync(lines, item, ct);
+                    await JoinWaitingAsync(lines, joinReader, ct); // joins go ahead of the deliveries still queued
+                }
                 await FillExpiredGapsAsync(lines, ct);
+                ForgetOld(lines);
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
@@ -180,9 +227,6 @@ public sealed partial class BoardEventFeed : BackgroundService
     {
         switch (item)
         {
-            case Tracked t:
-                lines.TryAdd(t.BoardId, new BoardLine(t.Head + 1));
-                break;
             case Revoked r:
                 var leaving = (r.ConnectionIds is null ? _local.LeaveAll(r.BoardId) : r.ConnectionIds.Where(id => _local.Leave(id, r.BoardId)))
                     .Select(id => (id, delta: _local.IsDelta(id))).ToList();
@@ -204,8 +248,7 @@ public sealed partial class BoardEventFeed : BackgroundService
                     line.GapSince ??= _clock.GetUtcNow();
                     break;
                 }
-                await DeliverAsync(e, ct);
-                line.Next = e.Seq + 1;
+                await DeliverAsync(line, e, ct);
                 await DrainAsync(line, ct);
                 break;
         }
@@ -214,11 +257,7 @@ public sealed partial class BoardEventFeed : BackgroundService
     /// <summary>Sends what arrived early and is now next in line; a gap still open starts its wait again.</summary>
     private async Task DrainAsync(BoardLine line, CancellationToken ct)
     {
-        while (line.Early.Remove(line.Next, out var next))
-        {
-            await DeliverAsync(next, ct);
-            line.Next++;
-        }
+        while (line.Early.Remove(line.Next, out var next)) await DeliverAsync(line, next, ct);
         line.GapSince = line.Early.Count == 0 ? null : _clock.GetUtcNow();
     }
 
@@ -239,14 +278,20 @@ public sealed partial class BoardEventFeed : BackgroundService
                     .Where(x => x.BoardId == boardId && x.Seq >= from && x.Seq < upTo).OrderBy(x => x.Seq).ToListAsync(ct);
             }
             RealtimeMetrics.GapsFilled.Inc();
-            foreach (var e in missing) await DeliverAsync(BoardEventDto.From(e), ct);
-            line.Next = upTo; // a seq the log lacks too (never committed) is not waited for again
+            foreach (var e in missing) await DeliverAsync(line, BoardEventDto.From(e), ct);
+            if (line.Next < upTo) line.Recent.Clear(); // a seq the log lacks too (never committed) is not waited for again
+            line.Next = upTo;
             await DrainAsync(line, ct);
         }
     }
 
-    private async Task DeliverAsync(BoardEventDto e, CancellationToken ct)
+    /// <summary>Sends the line's next event to the board's viewers here and keeps it for joins.</summary>
+    private async Task DeliverAsync(BoardLine line, BoardEventDto e, CancellationToken ct)
     {
+        if (e.Seq != line.Next) line.Recent.Clear(); // the recent events stay contiguous
+        line.Next = e.Seq + 1;
+        line.Recent.Enqueue((e, _clock.GetUtcNow()));
+        if (line.Recent.Count > _recentCap) line.Recent.Dequeue();
         var (full, delta) = _local.ShapesOn(e.BoardId);
         if (!full && !delta) return;
         try
@@ -269,6 +314,105 @@ public sealed partial class BoardEventFeed : BackgroundService
         {
             RealtimeMetrics.PushFailures.Inc();
             LogDeliveryFailed(_log, ex, e.BoardId, e.Seq);
+        }
+    }
+
+    /// <summary>The joins waiting now, as one batch.</summary>
+    private async Task JoinWaitingAsync(Dictionary<Guid, BoardLine> lines, ChannelReader<Joining> joinReader, CancellationToken ct)
+    {
+        List<Joining>? joins = null;
+        while (joinReader.TryRead(out var j)) (joins ??= []).Add(j);
+        if (joins is not null) await JoinAllAsync(lines, joins, ct);
+    }
+
+    /// <summary>Drops recent events older than <see cref="RealtimeOptions.RecentEventsSeconds"/> (a join that far behind reads the log).</summary>
+    private void ForgetOld(Dictionary<Guid, BoardLine> lines)
+    {
+        var oldest = _clock.GetUtcNow() - _recentAge;
+        foreach (var line in lines.Values)
+            while (line.Recent.Count > 0 && line.Recent.Peek().At < oldest) line.Recent.Dequeue();
+    }
+
+    /// <summary>
+    /// The joins that arrived together, per board: each is sent what it lacks up to the line's head, in seq order,
+    /// then the head, then joins the group. What neither the
+    /// line's recent events nor the joins' own reads hold is read from the log once for the batch.
+    /// </summary>
+    private async Task JoinAllAsync(Dictionary<Guid, BoardLine> lines, List<Joining> joins, CancellationToken ct)
+    {
+        foreach (var board in joins.GroupBy(j => j.BoardId))
+        {
+            var boardId = board.Key;
+            var ready = new List<Joining>();
+            foreach (var j in board)
+            {
+                if (!_local.IsOn(j.ConnectionId, boardId)) { j.Done.TrySetException(new HubException("Board not found.")); continue; } // left or revoked meanwhile
+                if (!lines.TryGetValue(boardId, out var line))
+                {
+                    if (j.Read is not { } read) { j.Done.TrySetResult(null); continue; } // the caller reads the log (or the head) first
+                    // No line: nothing was delivered here since the caller joined LocalConnections, before its read of
+                    // the log; so every event after what it read is still to come, and the line starts there.
+                    lines[boardId] = line = new BoardLine((read.Count > 0 ? read[^1].Seq : j.After ?? 0) + 1);
+                }
+                if (!j.FromLog && j.After + 1 < line.RecentFrom) { j.Done.TrySetResult(null); continue; } // older than what we keep
+                ready.Add(j);
+            }
+            if (ready.Count == 0) continue;
+            var l = lines[boardId];
+            var head = l.Next - 1;
+            long After(Joining j) => j.After ?? head;
+            var known = new SortedDictionary<long, BoardEventDto>();
+            foreach (var j in ready.Where(j => j.FromLog))
+                foreach (var e in j.Read!) if (e.Seq <= head) known.TryAdd(e.Seq, e);
+            foreach (var (e, _) in l.Recent) known.TryAdd(e.Seq, e);
+            var from = ready.Min(After) + 1; // the first seq any of them lacks
+            var gaps = Enumerable.Range(0, (int)Math.Max(0, head - from + 1)).Select(i => from + i).Where(seq => !known.ContainsKey(seq)).ToList();
+            try
+            {
+                if (gaps.Count > 0)
+                {
+                    await using var scope = _scopes.CreateAsyncScope();
+                    var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+                    long lo = gaps[0], hi = gaps[^1];
+                    var rows = await db.BoardEvents.AsNoTracking()
+                        .Where(x => x.BoardId == boardId && x.Seq >= lo && x.Seq <= hi).OrderBy(x => x.Seq).ToListAsync(ct);
+                    foreach (var row in rows) known.TryAdd(row.Seq, BoardEventDto.From(row));
+                    RealtimeMetrics.JoinLogReads.Inc();
+                }
+                // One connection at a time (SignalR writes to a connection of this replica directly; a send to a list of
+                // connections would go through the Redis backplane, one publish each, and arrive after the join's end).
+                // The connections side by side, each one's messages in order.
+                var headDto = new BoardHeadDto(boardId, head);
+                await Task.WhenAll(ready.Select(async j =>
+                {
+                    try
+                    {
+                        var client = _hub.Clients.Client(j.ConnectionId);
+                        var delta = _local.IsDelta(j.ConnectionId); // the shape the connection gets live
+                        foreach (var (seq, e) in known)
+                        {
+                            if (seq < from || After(j) >= seq) continue;
+                            if (delta && TaskDeltaDto.From(e) is { } slim)
+                                await _untyped.Clients.Client(j.ConnectionId).SendAsync(TaskDeltaDto.Method(e), slim, ct).WaitAsync(ct);
+                            else
+                                await client.EventAsync(e).WaitAsync(ct);
+                        }
+                        await client.BoardHead(headDto).WaitAsync(ct);
+                        if (_local.IsOn(j.ConnectionId, boardId)) await _hub.Groups.AddToGroupAsync(j.ConnectionId, LocalGroup(boardId, delta), ct);
+                        j.Done.TrySetResult(head);
+                    }
+                    catch (Exception e)
+                    {
+                        j.Done.TrySetException(e);
+                    }
+                }));
+                RealtimeMetrics.JoinsBatched.Inc(ready.Count);
+                RealtimeMetrics.JoinBatches.Inc();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                foreach (var j in ready) j.Done.TrySetException(e);
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
@@ -14,7 +15,7 @@ namespace TaskHub.Server.Features.Realtime;
 /// </summary>
 [Authorize]
 public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, BoardPresence boards, LocalConnections local,
-    BoardEventFeed feed, CatchUpReads catchUp, IOptions<RealtimeOptions> options, IHubContext<BoardHub> untyped) : Hub<IBoardClient>
+    BoardEventFeed feed, CatchUpReads catchUp, HubMemberships memberships, IOptions<RealtimeOptions> options, IHubContext<BoardHub> untyped) : Hub<IBoardClient>
 {
     public static string Group(Guid boardId) => $"board:{boardId:N}";
 
@@ -25,49 +26,65 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
     private bool Delta => local.IsDelta(Context.ConnectionId) || TaskDeltaDto.Requested(Context.GetHttpContext()?.Request.QueryString.Value);
 
     /// <summary>
-    /// Sends the events after <paramref name="afterSeq"/> (when given), then joins the board's group, then
-    /// sends the board's head seq: an event committed between the catch-up and the join shows up as a head
-    /// beyond what the client applied, which it then fetches. Non-members get a HubException and never join.
+    /// Catches the caller up from <paramref name="afterSeq"/> (null: a fresh view), sends the board's head and joins
+    /// its live events, with nothing missing and nothing twice: the board's line in <see cref="BoardEventFeed"/> does
+    /// the catch-up at its place between deliveries, from the events it delivered recently; only a caller further
+    /// behind (or the first viewer of the board on this replica) reads the event log first, shared with concurrent
+    /// joins (<see cref="CatchUpReads"/>). Non-members get a HubException and never join.
     /// </summary>
     public async Task JoinBoard(Guid boardId, long? afterSeq)
     {
+        var started = Stopwatch.GetTimestamp();
         var userId = UserId;
         var ct = Context.ConnectionAborted;
-        if (!await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == userId, ct))
+        if (!await memberships.IsMemberAsync(boardId, userId, ct))
             throw new HubException("Board not found.");
         if (afterSeq is < 0) throw new HubException("afterSeq must be 0 or more.");
 
         var delta = Delta;
-        if (afterSeq is { } after)
+        await Groups.AddToGroupAsync(Context.ConnectionId, Group(boardId), ct); // presence and access messages, from any replica
+        local.Join(Context.ConnectionId, userId, boardId, delta); // before any read of the log: the feed keeps the board's line from now on
+        try
         {
-            var pageSize = options.Value.CatchUpPageSize;
-            while (true)
+            if (await feed.JoinAsync(Context.ConnectionId, boardId, afterSeq, read: null, ct) is null)
             {
-                var (page, more) = await catchUp.PageAsync(boardId, after, pageSize, ct); // shared with concurrent joins of the board
-                foreach (var e in page)
+                // Further behind than the line's recent events, or the board's first viewer here: read the log (shared
+                // with concurrent joins); every page but the last is sent from here, the last goes to the line with the join.
+                long? after = afterSeq;
+                IReadOnlyList<BoardEventDto> last = [];
+                if (after is { } from)
                 {
-                    // the shape the connection gets live: a delta connection's catch-up is what it would have got pushed
-                    if (delta && TaskDeltaDto.From(e) is { } slim)
-                        await untyped.Clients.Client(Context.ConnectionId).SendAsync(TaskDeltaDto.Method(e), slim, ct);
-                    else
-                        await Clients.Caller.EventAsync(e);
-                    after = e.Seq;
+                    var pageSize = options.Value.CatchUpPageSize;
+                    while (true)
+                    {
+                        var (page, more) = await catchUp.PageAsync(boardId, from, pageSize, ct);
+                        if (!more || page.Count == 0) { last = page; break; }
+                        foreach (var e in page)
+                        {
+                            // the shape the connection gets live: a delta connection's catch-up is what it would have got pushed
+                            if (delta && TaskDeltaDto.From(e) is { } slim)
+                                await untyped.Clients.Client(Context.ConnectionId).SendAsync(TaskDeltaDto.Method(e), slim, ct);
+                            else
+                                await Clients.Caller.EventAsync(e);
+                        }
+                        after = from = page[^1].Seq;
+                    }
                 }
-                if (!more || page.Count == 0) break;
+                else after = await db.Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).SingleAsync(ct);
+                await feed.JoinAsync(Context.ConnectionId, boardId, after, last, ct);
             }
         }
-
-        await Groups.AddToGroupAsync(Context.ConnectionId, Group(boardId), ct); // presence and access messages, from any replica
-        await Groups.AddToGroupAsync(Context.ConnectionId, BoardEventFeed.LocalGroup(boardId, delta), ct); // the board's events, from this replica's feed
-        local.Join(Context.ConnectionId, userId, boardId, delta);
-        var head = await db.Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).SingleAsync(ct);
-        feed.Track(boardId, head);
-        await Clients.Caller.BoardHead(new BoardHeadDto(boardId, head));
+        catch
+        {
+            local.Leave(Context.ConnectionId, boardId);
+            throw;
+        }
 
         if (await presence.AddAsync(boardId, Context.ConnectionId, userId, boards.ExpiresFromNow()))
             await boards.BroadcastAsync(boardId);
         else
             await Clients.Caller.PresenceChanged(await boards.CurrentSharedAsync(boardId));
+        RealtimeMetrics.JoinSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
 
     public async Task LeaveBoard(Guid boardId)

@@ -58,8 +58,59 @@ public sealed class BoardPresence(
         read.SetResult(current);
     }
 
-    public async Task BroadcastAsync(Guid boardId) =>
-        await hub.Clients.Group(BoardHub.Group(boardId)).PresenceChanged(await CurrentAsync(boardId));
+    private readonly Lock _broadcastGate = new();
+    /// <summary>Per board with a broadcast running: the callers waiting for the next one (null: none yet).</summary>
+    private readonly Dictionary<Guid, TaskCompletionSource?> _broadcasting = [];
+    private long _broadcasts;
+
+    /// <summary>Presence reads broadcast so far (for tests and the bench).</summary>
+    public long Broadcasts => Interlocked.Read(ref _broadcasts);
+
+    /// <summary>
+    /// Tells the board's viewers who is on it now. Coalesced per board: while one broadcast runs, the calls made
+    /// meanwhile wait for one more, which reads after all of them; so a storm of joins of different people reads and
+    /// sends the board's presence a few times, not once per join (each read is the whole set plus a users query).
+    /// </summary>
+    public Task BroadcastAsync(Guid boardId)
+    {
+        TaskCompletionSource next;
+        var start = false;
+        lock (_broadcastGate)
+        {
+            if (!_broadcasting.TryGetValue(boardId, out var waiting)) start = true;
+            _broadcasting[boardId] = next = waiting ?? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        if (start) _ = Task.Run(() => BroadcastWhileAskedAsync(boardId));
+        return next.Task;
+    }
+
+    private async Task BroadcastWhileAskedAsync(Guid boardId)
+    {
+        while (true)
+        {
+            TaskCompletionSource? these;
+            lock (_broadcastGate)
+            {
+                these = _broadcasting[boardId];
+                if (these is null)
+                {
+                    _broadcasting.Remove(boardId);
+                    return;
+                }
+                _broadcasting[boardId] = null; // calls from now on wait for the next round
+            }
+            try
+            {
+                Interlocked.Increment(ref _broadcasts);
+                await hub.Clients.Group(BoardHub.Group(boardId)).PresenceChanged(await CurrentAsync(boardId));
+                these.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                these.TrySetException(e);
+            }
+        }
+    }
 
     /// <summary>
     /// Someone lost access to a board (removed, left, account or board deleted): their connections, on any

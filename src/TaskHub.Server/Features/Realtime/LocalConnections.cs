@@ -73,6 +73,8 @@ public sealed class LocalConnections
         return boards;
     }
 
+    public bool IsOn(string connectionId, Guid boardId) => _byBoard.TryGetValue(boardId, out var here) && here.ContainsKey(connectionId);
+
     public bool AnyOn(Guid boardId) => _byBoard.TryGetValue(boardId, out var here) && !here.IsEmpty;
 
     public IEnumerable<(string ConnectionId, Guid UserId, Guid BoardId)> All() =>

@@ -61,6 +61,7 @@ public static partial class RealtimeExtensions
         services.AddSingleton<LocalConnections>();
         services.AddSingleton<BoardPresence>();
         services.AddSingleton<CatchUpReads>();
+        services.AddSingleton<HubMemberships>();
         services.AddSingleton<BoardEventFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<BoardEventFeed>());
         services.AddSingleton<BoardEventDispatcher>();

@@ -9,6 +9,11 @@ public static class RealtimeMetrics
     public static readonly Counter EventsPushed = Metrics.CreateCounter("taskhub_events_pushed_total", "Board events delivered to this replica's viewers (one per event and board, in seq order).");
     public static readonly Counter GapsFilled = Metrics.CreateCounter("taskhub_event_gaps_filled_total", "Gaps in a board's seq that waited past Realtime:GapWaitMilliseconds and were filled from the event log.");
     public static readonly Counter FeedReceived = Metrics.CreateCounter("taskhub_feed_messages_received_total", "Messages this replica read from the board feed's Redis channel (every replica's events and revocations, its own included).");
+    public static readonly Counter JoinsBatched = Metrics.CreateCounter("taskhub_hub_joins_total", "Joins that went live through a board's line (caught up, head sent, group joined).");
+    public static readonly Counter JoinBatches = Metrics.CreateCounter("taskhub_hub_join_batches_total", "Batches those joins were handled in (joins of one board that arrived together share one).");
+    public static readonly Counter JoinLogReads = Metrics.CreateCounter("taskhub_hub_join_log_reads_total", "Event-log reads a batch of joins needed (events older than the line's recent ones).");
+    public static readonly Histogram JoinSeconds = Metrics.CreateHistogram("taskhub_hub_join_seconds", "JoinBoard, from the call to its completion.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
     public static readonly Counter PushFailures = Metrics.CreateCounter("taskhub_backplane_errors_total", "Board event pushes that failed (e.g. the Redis backplane was down).");
 
     /// <summary>Creates the series at start, so dashboards show 0 rather than "no data" on an idle replica.</summary>
@@ -19,5 +24,8 @@ public static class RealtimeMetrics
         PushFailures.Inc(0);
         GapsFilled.Inc(0);
         FeedReceived.Inc(0);
+        JoinsBatched.Inc(0);
+        JoinBatches.Inc(0);
+        JoinLogReads.Inc(0);
     }
 }

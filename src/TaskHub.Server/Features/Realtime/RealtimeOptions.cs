@@ -19,6 +19,12 @@ public sealed class RealtimeOptions
     /// <summary>How long a board's later event waits for an earlier one to arrive before that is read from the event log.</summary>
     [Range(1, 60_000)] public int GapWaitMilliseconds { get; set; } = 250;
 
+    /// <summary>Events each board's line keeps after delivering them, so a (re)joining connection catches up from memory.</summary>
+    [Range(0, 100_000)] public int RecentEventsPerBoard { get; set; } = 256;
+
+    /// <summary>How long a delivered event is kept for joins (older ones are read from the event log).</summary>
+    [Range(0, 3_600)] public double RecentEventsSeconds { get; set; } = 60;
+
     /// <summary>Independent delivery lines; a board always uses the same one, so boards are delivered in parallel.</summary>
     [Range(2, 1_024)] public int FeedPartitions { get; set; } = 16;
 }
