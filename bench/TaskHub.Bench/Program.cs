@@ -128,19 +128,22 @@ public sealed class Setup
         using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
         var run = DateTime.UtcNow.ToString("yyyyMMddHHmmss") + Random.Shared.Next(1000, 9999);
         const string password = "Bench-Passw0rd!";
-        async Task<string> User(string name)
+        // Readers connect to the hub only: they carry the short hub token in the URL as the browser does (BENCH_HUB_TOKEN=0: the JWT).
+        var hubTokens = Environment.GetEnvironmentVariable("BENCH_HUB_TOKEN") != "0";
+        async Task<string> User(string name, bool hub = false)
         {
             var email = $"{name}-{run}@bench.example";
             var r = await http.PostAsJsonAsync("/api/auth/register", new { email, password, displayName = $"{name} {run}" });
             if (!r.IsSuccessStatusCode) throw new Exception($"register {email}: {(int)r.StatusCode} {await r.Content.ReadAsStringAsync()}");
             var login = await http.PostAsJsonAsync("/api/auth/login", new { email, password });
             login.EnsureSuccessStatusCode();
-            return (await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+            var tokens = await login.Content.ReadFromJsonAsync<JsonElement>();
+            return (hub && tokens.TryGetProperty("hubToken", out var h) ? h : tokens.GetProperty("accessToken")).GetString()!;
         }
         var writer = await User("writer");
         // Few reader users: presence is per user, so N connections of 8 users cause 8 presence broadcasts, not N.
         var readers = new string[8];
-        for (var i = 0; i < readers.Length; i++) readers[i] = await User($"reader{i}");
+        for (var i = 0; i < readers.Length; i++) readers[i] = await User($"reader{i}", hub: hubTokens);
 
         async Task<Guid> Board(string name)
         {
