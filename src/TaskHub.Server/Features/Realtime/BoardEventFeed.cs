@@ -286,6 +286,13 @@ public sealed partial class BoardEventFeed : BackgroundService
     }
 
     /// <summary>Sends the line's next event to the board's viewers here and keeps it for joins.</summary>
+    /// <summary>One event to one connection, in the shape it gets live (<see cref="TaskDeltaDto"/> when it asked for deltas and
+    /// the event has one): a join's catch-up, from the hub or from the board's line.</summary>
+    public Task SendToConnectionAsync(string connectionId, BoardEventDto e, bool delta, CancellationToken ct) =>
+        (delta && TaskDeltaDto.From(e) is { } slim
+            ? _untyped.Clients.Client(connectionId).SendAsync(TaskDeltaDto.Method(e), slim, ct)
+            : _hub.Clients.Client(connectionId).EventAsync(e)).WaitAsync(ct);
+
     private async Task DeliverAsync(BoardLine line, BoardEventDto e, CancellationToken ct)
     {
         if (e.Seq != line.Next) line.Recent.Clear(); // the recent events stay contiguous
@@ -379,25 +386,19 @@ public sealed partial class BoardEventFeed : BackgroundService
                     foreach (var row in rows) known.TryAdd(row.Seq, BoardEventDto.From(row));
                     RealtimeMetrics.JoinLogReads.Inc();
                 }
-                // One connection at a time (SignalR writes to a connection of this replica directly; a send to a list of
-                // connections would go through the Redis backplane, one publish each, and arrive after the join's end).
-                // The connections side by side, each one's messages in order.
+                // Each connection's catch-up, head and group, in that order; the connections side by side.
                 var headDto = new BoardHeadDto(boardId, head);
                 await Task.WhenAll(ready.Select(async j =>
                 {
                     try
                     {
-                        var client = _hub.Clients.Client(j.ConnectionId);
                         var delta = _local.IsDelta(j.ConnectionId); // the shape the connection gets live
                         foreach (var (seq, e) in known)
                         {
                             if (seq < from || After(j) >= seq) continue;
-                            if (delta && TaskDeltaDto.From(e) is { } slim)
-                                await _untyped.Clients.Client(j.ConnectionId).SendAsync(TaskDeltaDto.Method(e), slim, ct).WaitAsync(ct);
-                            else
-                                await client.EventAsync(e).WaitAsync(ct);
+                            await SendToConnectionAsync(j.ConnectionId, e, delta, ct);
                         }
-                        await client.BoardHead(headDto).WaitAsync(ct);
+                        await _hub.Clients.Client(j.ConnectionId).BoardHead(headDto).WaitAsync(ct);
                         if (_local.IsOn(j.ConnectionId, boardId)) await _hub.Groups.AddToGroupAsync(j.ConnectionId, LocalGroup(boardId, delta), ct);
                         j.Done.TrySetResult(head);
                     }

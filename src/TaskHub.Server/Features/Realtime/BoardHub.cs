@@ -15,7 +15,7 @@ namespace TaskHub.Server.Features.Realtime;
 /// </summary>
 [Authorize]
 public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, BoardPresence boards, LocalConnections local,
-    BoardEventFeed feed, CatchUpReads catchUp, HubMemberships memberships, IOptions<RealtimeOptions> options, IHubContext<BoardHub> untyped) : Hub<IBoardClient>
+    BoardEventFeed feed, CatchUpReads catchUp, HubMemberships memberships, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
 {
     public static string Group(Guid boardId) => $"board:{boardId:N}";
 
@@ -59,14 +59,7 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
                     {
                         var (page, more) = await catchUp.PageAsync(boardId, from, pageSize, ct);
                         if (!more || page.Count == 0) { last = page; break; }
-                        foreach (var e in page)
-                        {
-                            // the shape the connection gets live: a delta connection's catch-up is what it would have got pushed
-                            if (delta && TaskDeltaDto.From(e) is { } slim)
-                                await untyped.Clients.Client(Context.ConnectionId).SendAsync(TaskDeltaDto.Method(e), slim, ct);
-                            else
-                                await Clients.Caller.EventAsync(e);
-                        }
+                        foreach (var e in page) await feed.SendToConnectionAsync(Context.ConnectionId, e, delta, ct);
                         after = from = page[^1].Seq;
                     }
                 }
