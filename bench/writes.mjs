@@ -76,9 +76,19 @@ const tracer = traceFile ? spawn(process.env.BENCH_DOTNET_TRACE ?? 'dotnet-trace
   ['collect-linux', '-p', pid, '--profile', 'cpu-sampling', '--duration', `00:00:00:${String(Math.max(1, seconds - 2)).padStart(2, '0')}`, '-o', traceFile],
   { stdio: 'ignore' }) : null;
 const traced = tracer ? new Promise((resolve) => tracer.on('exit', resolve)) : null;
+// Embedded mode: the SQLite writer slot's wait and hold (taskhub_sqlite_write_{wait,hold}_seconds) over the run, mean ms.
+const slot = async () => {
+  const text = await (await fetch(url + '/metrics')).text();
+  const read = (name) => Number(text.match(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm'))?.[1] ?? NaN);
+  return { hold: [read('taskhub_sqlite_write_hold_seconds_sum'), read('taskhub_sqlite_write_hold_seconds_count')],
+    wait: [read('taskhub_sqlite_write_wait_seconds_sum'), read('taskhub_sqlite_write_wait_seconds_count')] };
+};
+const meanMs = (a, b) => (b[1] - a[1] > 0 ? Math.round(((b[0] - a[0]) / (b[1] - a[1])) * 1e5) / 100 : null);
+const slot0 = await slot();
 const before = cpuTicks();
 const result = await run(seconds);
 const ticks = cpuTicks() - before;
+const slot1 = await slot();
 if (traced) await traced;
 const writes = result['2xx'];
 const out = {
@@ -87,5 +97,6 @@ const out = {
   perSecond: Math.round(writes / seconds),
   p50: result.latency.p50, p99: result.latency.p99,
   cpuMsPerWrite: writes ? (ticks * 10) / writes : null,
+  slotHoldMs: meanMs(slot0.hold, slot1.hold), slotWaitMs: meanMs(slot0.wait, slot1.wait),
 };
 console.log(JSON.stringify(out));
