@@ -33,6 +33,7 @@ echo "[bench] open files limit: $(ulimit -n)"
 
 PORT_BASE=${BENCH_PORT_BASE:-5200}
 export LB_PORT=$PORT_BASE FIRST_PORT=$((PORT_BASE + 1)) REPLICAS=2 CLUSTER_DB=${CLUSTER_DB:-taskhub_bench}
+export CLUSTER_READY_TO_RUN=${BENCH_READY_TO_RUN:-1}
 BASE_PORT=$((PORT_BASE + 9))
 export Realtime__HeadIntervalSeconds=${BENCH_HEAD_INTERVAL:-3600}
 export Jwt__AccessTokenMinutes=1440
@@ -57,7 +58,9 @@ trap cleanup EXIT INT TERM
 scripts/cluster.sh stop >/dev/null 2>&1 || true
 scripts/cluster.sh start
 
-APP=${CLUSTER_APP:-"$ROOT/.run/cluster/app"} # CLUSTER_APP: a server built elsewhere (e.g. the previous commit, for a same-run before/after)
+# CLUSTER_APP: a server built elsewhere (e.g. the previous commit, for a same-run before/after); by default the one
+# scripts/cluster.sh published, compiled ReadyToRun as the container image is (BENCH_READY_TO_RUN=0: as `dotnet publish` does)
+APP=${CLUSTER_APP:-"$ROOT/.run/cluster/app$([ "$CLUSTER_READY_TO_RUN" = 1 ] && echo -r2r)"}
 if [ "${BENCH_ONLY:-}" != cluster ]; then
 (
   cd "$APP"
