@@ -60,7 +60,8 @@ scripts/cluster.sh start
 
 # CLUSTER_APP: a server built elsewhere (e.g. the previous commit, for a same-run before/after); by default the one
 # scripts/cluster.sh published, compiled ReadyToRun as the container image is (BENCH_READY_TO_RUN=0: as `dotnet publish` does)
-APP=${CLUSTER_APP:-"$ROOT/.run/cluster/app$([ "$CLUSTER_READY_TO_RUN" = 1 ] && echo -r2r)"}
+APP_NAME=app; [ "$CLUSTER_READY_TO_RUN" = 1 ] && APP_NAME=app-r2r
+APP=${CLUSTER_APP:-"$ROOT/.run/cluster/$APP_NAME"}
 if [ "${BENCH_ONLY:-}" != cluster ]; then
 (
   cd "$APP"

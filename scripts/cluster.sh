@@ -19,7 +19,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 DIR=${CLUSTER_DIR:-"$ROOT/.run/cluster"}
 R2R=${CLUSTER_READY_TO_RUN:-0}
-APP=${CLUSTER_APP:-"$DIR/app$([ "$R2R" = 1 ] && echo -r2r)"}
+APP_NAME=app; [ "$R2R" = 1 ] && APP_NAME=app-r2r
+APP=${CLUSTER_APP:-"$DIR/$APP_NAME"}
 REPLICAS=${REPLICAS:-2}
 LB_PORT=${LB_PORT:-5100}
 FIRST_PORT=${FIRST_PORT:-5101}
