@@ -4,7 +4,7 @@
 // Env: BENCH_URL, BENCH_PID, BENCH_BOARDS (1), BENCH_WRITERS (16), BENCH_SECONDS (15), BENCH_LABEL,
 // BENCH_WARM (3 s), BENCH_WARM_WRITES (3000), BENCH_WARM_MAX (120 s): the warm-up runs in BENCH_WARM rounds until at
 // least that many writes are done and the CPU per write has stopped falling (a round no more than 5 % below the best
-// round before it), at most BENCH_WARM_MAX seconds: tiered JIT compilation goes on for tens of seconds on 2 busy cores,
+// round before it), at least BENCH_WARM_MIN (30) and at most BENCH_WARM_MAX seconds: tiered JIT compilation goes on for tens of seconds on 2 busy cores,
 // and a run measured during it counted the JIT's CPU as the writes' (3.2–3.5 ms per write after 3,000 writes of warm-up
 // against 1.1 ms after 20,000; bench/README.md, "REST writes"). The rounds' CPU per write is printed (warmCpu);
 // BENCH_TRACE_FILE: a CPU profile of the measured run (dotnet-trace collect-linux, perf sampling; BENCH_DOTNET_TRACE).
@@ -23,6 +23,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const warm = Number(process.env.BENCH_WARM ?? 3);
 const warmWrites = Number(process.env.BENCH_WARM_WRITES ?? 3000);
 const warmMax = Number(process.env.BENCH_WARM_MAX ?? 120);
+const warmMin = Number(process.env.BENCH_WARM_MIN ?? 30); // tiering drops the CPU in steps, with plateaus between them
 const label = process.env.BENCH_LABEL ?? '';
 
 async function call(path, body, token) {
@@ -69,7 +70,7 @@ do {
   const done = (await run(warm))['2xx'];
   warmed += done;
   if (done) warmCpu.push(Math.round(((cpuTicks() - t0) * 10 / done) * 100) / 100);
-} while ((warmed < warmWrites || !steady()) && Date.now() - warmStart < warmMax * 1000);
+} while ((warmed < warmWrites || !steady() || Date.now() - warmStart < warmMin * 1000) && Date.now() - warmStart < warmMax * 1000);
 const warmSeconds = Math.round((Date.now() - warmStart) / 1000);
 const traceFile = process.env.BENCH_TRACE_FILE;
 const tracer = traceFile ? spawn(process.env.BENCH_DOTNET_TRACE ?? 'dotnet-trace',

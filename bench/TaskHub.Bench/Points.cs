@@ -390,6 +390,7 @@ public static class WritesPoint
         var reps = Points.EnvInt("BENCH_WRITES_REPS", Points.EnvInt("BENCH_REPS", 3));
         var warmUp = Points.EnvDouble("BENCH_WRITES_WARMUP", 3); // seconds per warm-up window
         var warmMax = Points.EnvDouble("BENCH_WRITES_WARMUP_MAX", 120);
+        var warmMin = Points.EnvDouble("BENCH_WRITES_WARMUP_MIN", 30); // tiering drops the CPU in steps, with plateaus between them
         Console.WriteLine($"\n=== REST writes on {config.Name}: {writers} writers, {reps} reps × {seconds:0} s (warm-up in {warmUp:0} s windows until the CPU per write stops falling, at most {warmMax:0} s per layout)");
         var results = new List<WritesResult>();
         foreach (var layout in new[] { new[] { oneBoard }, hundred })
@@ -400,7 +401,8 @@ public static class WritesPoint
             var warmCpu = new List<double>();
             var warmStart = Stopwatch.GetTimestamp();
             do warmCpu.Add((await Window(config, layout, writers, warmUp, token)).CpuMsPerWrite);
-            while ((warmCpu.Count < 2 || warmCpu[^1] < 0.95 * warmCpu.SkipLast(1).Min()) && Stopwatch.GetElapsedTime(warmStart).TotalSeconds < warmMax);
+            while ((warmCpu.Count < 2 || warmCpu[^1] < 0.95 * warmCpu.SkipLast(1).Min() || Stopwatch.GetElapsedTime(warmStart).TotalSeconds < warmMin)
+                   && Stopwatch.GetElapsedTime(warmStart).TotalSeconds < warmMax);
             Console.WriteLine($"  {layout.Length} board(s): warm after {Stopwatch.GetElapsedTime(warmStart).TotalSeconds:0} s; CPU ms/write per warm-up window: {string.Join(", ", warmCpu.Select(c => c.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))}");
             for (var rep = 1; rep <= reps; rep++)
             {
