@@ -20,9 +20,11 @@ namespace TaskHub.Server.Features.Realtime;
 /// <c>allowReconnect</c>: SignalR clients with automatic reconnect (the browser's, <c>web/src/hub.ts</c>) reconnect through the
 /// load balancer, whose hub upstream is <c>least_conn</c>, so they land on the lighter replica, and rejoin from their last seq.
 /// <para>A replica publishes its count only once it is started and ready (<c>/readyz</c>'s checks), so nobody sheds
-/// towards a replica that cannot serve yet; a stopping replica neither publishes nor sheds. Connections closed in the last
-/// two intervals count as still on their way to another replica, so a count that has not caught up yet does not make this
-/// one shed twice.</para>
+/// towards a replica that cannot serve yet; a stopping replica neither publishes nor sheds. While clients move, this replica's
+/// count drops at once and the others' rise only with their next publication: while it is moving connections (and for two
+/// intervals and a second after its last close) the total it divides never goes down, so a lagging count never makes it shed
+/// too many; connections it is closing do not count as its own. A move starts only after two readings in a row showed
+/// the excess.</para>
 /// </summary>
 public sealed partial class HubRebalancer : BackgroundService
 {
@@ -40,7 +42,9 @@ public sealed partial class HubRebalancer : BackgroundService
     private readonly string _id = Guid.NewGuid().ToString("N");
     private readonly string _prefix;
     private readonly ConcurrentDictionary<string, byte> _closing = new(StringComparer.Ordinal);
-    private readonly Queue<long> _recentSheds = new();
+    private int _movingTotal;
+    private long _lastShedAt;
+    private int _overTicks;
     private long _shed;
 
     public HubRebalancer(IConnectionMultiplexer redis, HubLifetimeManager<BoardHub> lifetime, LocalConnections local, IOptions<RebalanceOptions> options,
@@ -68,6 +72,10 @@ public sealed partial class HubRebalancer : BackgroundService
     public Reading? Last { get; private set; }
 
     public sealed record Reading(int Own, int Total, int Replicas, int Allowed);
+
+    /// <summary>Decisions taken so far (one per tick that read the counts).</summary>
+    public long Ticks => Interlocked.Read(ref _ticks);
+    private long _ticks;
 
     private RedisKey Replicas => $"{_prefix}:replicas";
 
@@ -115,7 +123,8 @@ public sealed partial class HubRebalancer : BackgroundService
     /// most <see cref="RebalanceOptions.ShedPerSecond"/> × the interval per tick, so a tick ends in about an interval).</summary>
     public async Task TickAsync(CancellationToken ct)
     {
-        var own = _hub!.Counts.Connections;
+        // Those being closed are on their way out.
+        var own = _hub!.Connections.Count(c => !_closing.ContainsKey(c.ConnectionId) && !c.ConnectionAborted.IsCancellationRequested);
         var db = _redis.GetDatabase();
         var ttl = TimeSpan.FromSeconds(_options.TtlSeconds);
         await Task.WhenAll(
@@ -137,14 +146,22 @@ public sealed partial class HubRebalancer : BackgroundService
         total += own;
         live++;
 
-        // Clients closed lately may not be in another replica's published count yet: count them as on their way.
-        var estimate = total + RecentSheds();
+        // Clients closed lately may not be in another replica's published count yet: while moving, the total holds.
+        var moving = _lastShedAt != 0 && _clock.GetElapsedTime(_lastShedAt) <= TimeSpan.FromSeconds(2 * _options.IntervalSeconds + 1);
+        var estimate = _movingTotal = moving ? Math.Max(total, _movingTotal) : total;
         var fair = (double)estimate / live;
         var tolerance = Math.Max(_options.MinExcess, (int)Math.Ceiling(fair * _options.TolerancePercent / 100));
         var allowed = (int)Math.Ceiling(fair) + tolerance;
         Last = new Reading(own, total, live, allowed);
+        Interlocked.Increment(ref _ticks);
         var excess = own - allowed;
-        if (excess <= 0 || live < 2) return;
+        if (excess <= 0 || live < 2)
+        {
+            _overTicks = 0;
+            return;
+        }
+        // A move starts only when two readings in a row say so: one may have read a peer's count from before its last connects.
+        if (++_overTicks < 2 && !moving) return;
 
         var perTick = Math.Max(1, (int)Math.Floor(_options.ShedPerSecond * _options.IntervalSeconds));
         var picked = Pick(Math.Min(excess, perTick));
@@ -154,26 +171,26 @@ public sealed partial class HubRebalancer : BackgroundService
 
     /// <summary>
     /// <paramref name="count"/> connections, spread: each board gives up the same share of its connections here (a board's
-    /// i-th connection of n is ranked (i + a random offset) / n, the lowest ranks go), and within a board the people take
-    /// turns (one connection of each, in random order, then the next), so no board and no person loses all at once.
-    /// Connections that joined no board form one group of their own.
+    /// i-th connection of n ranks (i + ½) / n and the lowest ranks go, so a board with more here goes first on a tie), and
+    /// within a board the people take turns (one connection each, the person with the most here first), so no board and no
+    /// person loses all at once, and rounds of picks keep them even. Connections that joined no board form one group.
     /// </summary>
     private List<HubConnectionContext> Pick(int count)
     {
         var boardOf = new Dictionary<string, Guid>(StringComparer.Ordinal);
         foreach (var (connectionId, _, boardId) in _local.All()) boardOf.TryAdd(connectionId, boardId);
-        var ranked = new List<(double Rank, HubConnectionContext Connection)>();
+        var ranked = new List<(double Rank, int Tie, HubConnectionContext Connection)>();
         foreach (var board in _hub!.Connections
                      .Where(c => !_closing.ContainsKey(c.ConnectionId) && !c.ConnectionAborted.IsCancellationRequested)
                      .GroupBy(c => boardOf.GetValueOrDefault(c.ConnectionId)))
         {
             var byUser = board.GroupBy(c => c.UserIdentifier ?? "").Select(u => u.OrderBy(_ => Random.Shared.Next()).ToList())
-                .OrderBy(_ => Random.Shared.Next()).ToList();
-            var turns = Enumerable.Range(0, byUser.Max(u => u.Count)).SelectMany(i => byUser.Where(u => i < u.Count).Select(u => u[i])).ToList();
-            var offset = Random.Shared.NextDouble();
-            ranked.AddRange(turns.Select((c, i) => ((i + offset) / turns.Count, c)));
+                .OrderByDescending(u => u.Count).ThenBy(_ => Random.Shared.Next()).ToList();
+            var turns = Enumerable.Range(0, byUser[0].Count).SelectMany(i => byUser.Where(u => i < u.Count).Select(u => u[i])).ToList();
+            var tie = Random.Shared.Next();
+            ranked.AddRange(turns.Select((c, i) => ((i + 0.5) / turns.Count, tie, c)));
         }
-        return [.. ranked.OrderBy(r => r.Rank).Take(count).Select(r => r.Connection)];
+        return [.. ranked.OrderBy(r => r.Rank).ThenBy(r => r.Tie).Take(count).Select(r => r.Connection)];
     }
 
     /// <summary>Closes the connections in slices (about ten a second), never faster than the configured rate.</summary>
@@ -188,8 +205,8 @@ public sealed partial class HubRebalancer : BackgroundService
             {
                 if (!_closing.TryAdd(connection.ConnectionId, 0)) continue;
                 Interlocked.Increment(ref _shed);
+                _lastShedAt = _clock.GetTimestamp();
                 RealtimeMetrics.ConnectionsShed.Inc();
-                lock (_recentSheds) _recentSheds.Enqueue(_clock.GetTimestamp());
                 _ = CloseAsync(connection);
             }
         }
@@ -217,17 +234,6 @@ public sealed partial class HubRebalancer : BackgroundService
         finally
         {
             _closing.TryRemove(connection.ConnectionId, out _);
-        }
-    }
-
-    /// <summary>Connections shed within the last two intervals (and a second for their clients' reconnect delay).</summary>
-    private int RecentSheds()
-    {
-        var window = TimeSpan.FromSeconds(2 * _options.IntervalSeconds + 1);
-        lock (_recentSheds)
-        {
-            while (_recentSheds.TryPeek(out var at) && _clock.GetElapsedTime(at) > window) _recentSheds.Dequeue();
-            return _recentSheds.Count;
         }
     }
 
