@@ -101,6 +101,9 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
             Assert.Equal(18, closed.Count);
             var span = Stopwatch.GetElapsedTime(closed[0], closed[^1]).TotalSeconds;
             Assert.True(span >= 1.7 * 0.9, $"18 closes took {span:0.00} s; at 10/s they take ≥ 1.7 s");
+            // … one at a time (a slice a tenth of a second at 10/s), never a tick's worth at once: any three span ≥ 0.2 s.
+            var bursts = Enumerable.Range(0, closed.Count - 2).Select(i => Stopwatch.GetElapsedTime(closed[i], closed[i + 2]).TotalSeconds).Min();
+            Assert.True(bursts >= 0.12, $"three closes within {bursts:0.000} s");
 
             // Spread: each board gives up the same share (9 of its 20), and within a board both people take turns.
             var shed = clients.Where(c => c.Live.Rejoined > 0).ToList();
