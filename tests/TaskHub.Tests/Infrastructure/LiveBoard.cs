@@ -94,6 +94,7 @@ public sealed class LiveBoard : IAsyncDisposable
                 await live._gate.WaitAsync();
                 try { after = live.Applied; }
                 finally { live._gate.Release(); }
+                live.RejoinedFrom.Enqueue(after);
                 await connection.InvokeAsync("JoinBoard", live.BoardId, after);
                 Interlocked.Increment(ref live._rejoined);
             };
@@ -103,6 +104,9 @@ public sealed class LiveBoard : IAsyncDisposable
 
     /// <summary>When the server closed this (reconnecting) client's connection, each time (Stopwatch timestamps).</summary>
     public ConcurrentQueue<long> ClosedAt { get; } = new();
+
+    /// <summary>The seq each rejoin asked to catch up from (what the client had applied when it rejoined).</summary>
+    public ConcurrentQueue<long> RejoinedFrom { get; } = new();
 
     /// <summary>How many times it reconnected and rejoined its board.</summary>
     public int Rejoined => Volatile.Read(ref _rejoined);

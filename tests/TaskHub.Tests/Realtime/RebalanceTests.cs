@@ -151,8 +151,11 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
             Assert.All(clients, c =>
             {
                 Assert.Equal(expected, c.AppliedEvents.Select(e => e.Seq)); // every event, in order
-                var live = c.ReceivedLive.Where(e => e.BoardId == board).Select(e => e.Seq).ToList();
-                Assert.Equal(live.Count, live.Distinct().Count()); // none twice
+                // None twice, but for what the rejoin asked for: the .NET client runs handlers after its receive loop, so the
+                // old connection's last event or two may still be queued, not applied, when it rejoins from what it applied
+                // (the browser's handlers run in order, before it reconnects). Anything else received twice is a server bug.
+                var twice = c.ReceivedLive.Where(e => e.BoardId == board).GroupBy(e => e.Seq).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+                Assert.All(twice, seq => Assert.Contains(c.RejoinedFrom, from => from < seq && seq <= from + 2));
                 Assert.Equal(0, c.FetchedFromRest); // the rejoin's catch-up had the missed ones
             });
             Assert.Equal(13, Rebalancer(a).Shed);

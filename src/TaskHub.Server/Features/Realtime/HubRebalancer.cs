@@ -200,7 +200,9 @@ public sealed partial class HubRebalancer : BackgroundService
         var pause = TimeSpan.FromSeconds(slice / _options.ShedPerSecond);
         for (var i = 0; i < picked.Count; i += slice)
         {
-            if (i > 0) await Task.Delay(pause, _clock, ct);
+            // The pace holds across ticks: a slice waits for the previous one's pause, whichever tick closed it.
+            var wait = _lastShedAt == 0 ? TimeSpan.Zero : pause - _clock.GetElapsedTime(_lastShedAt);
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, _clock, ct);
             foreach (var connection in picked.Skip(i).Take(slice))
             {
                 if (!_closing.TryAdd(connection.ConnectionId, 0)) continue;
