@@ -76,8 +76,8 @@ start() {
   done
   for i in $(seq 1 "$REPLICAS"); do wait_http "http://127.0.0.1:$((FIRST_PORT + i - 1))/readyz" 60; done
 
-  local balance=""
-  [ "${CLUSTER_STICKY:-0}" = 1 ] && balance="    hash \$remote_addr consistent;"
+  local balance="" hubs_balance="    least_conn;"
+  [ "${CLUSTER_STICKY:-0}" = 1 ] && balance="    hash \$remote_addr consistent;" && hubs_balance=$balance
   mkdir -p "$DIR/nginx"
   cat > "$DIR/nginx.conf" <<NGINX
 worker_processes 1;
@@ -97,11 +97,17 @@ http {
 $balance
 $upstream    keepalive 64;
   }
+  # Hub connections go to the replica with the fewest open ones (the zone makes every worker count together), so the
+  # connections a replica sheds to rebalance (Realtime:Rebalance) land on the lighter one; REST stays round-robin.
+  upstream taskhub_hubs {
+$hubs_balance
+    zone taskhub_hubs 64k;
+$upstream  }
   server {
     listen 127.0.0.1:$LB_PORT;
     client_max_body_size 1m;
     location /hubs/ {
-      proxy_pass http://taskhub;
+      proxy_pass http://taskhub_hubs;
       proxy_http_version 1.1;
       proxy_set_header Upgrade \$http_upgrade;
       proxy_set_header Connection \$connection_upgrade;
