@@ -21,10 +21,11 @@ namespace TaskHub.Server.Features.Realtime;
 /// load balancer, whose hub upstream is <c>least_conn</c>, so they land on the lighter replica, and rejoin from their last seq.
 /// <para>A replica publishes its count only once it is started and ready (<c>/readyz</c>'s checks), so nobody sheds
 /// towards a replica that cannot serve yet; a stopping replica neither publishes nor sheds. While clients move, this replica's
-/// count drops at once and the others' rise only with their next publication: while it is moving connections (and for two
-/// intervals and a second after its last close) the total it divides never goes down, so a lagging count never makes it shed
-/// too many; connections it is closing do not count as its own. A move starts only after two readings in a row showed
-/// the excess.</para>
+/// count drops at once and the others' rise only with their next publication: while it is moving connections (and for a TTL
+/// and two intervals after its last close) the total it divides never goes down, so a lagging count never makes it shed
+/// too many; connections it is closing do not count as its own. A move starts only once the excess has lasted longer than
+/// <see cref="RebalanceOptions.TtlSeconds"/>: a replica that died without taking its count out (its clients already
+/// reconnected here) has dropped out by then.</para>
 /// </summary>
 public sealed partial class HubRebalancer : BackgroundService
 {
@@ -44,7 +45,7 @@ public sealed partial class HubRebalancer : BackgroundService
     private readonly ConcurrentDictionary<string, byte> _closing = new(StringComparer.Ordinal);
     private int _movingTotal;
     private long _lastShedAt;
-    private int _overTicks;
+    private long _overSince;
     private long _shed;
 
     public HubRebalancer(IConnectionMultiplexer redis, HubLifetimeManager<BoardHub> lifetime, LocalConnections local, IOptions<RebalanceOptions> options,
@@ -76,6 +77,12 @@ public sealed partial class HubRebalancer : BackgroundService
     /// <summary>Decisions taken so far (one per tick that read the counts).</summary>
     public long Ticks => Interlocked.Read(ref _ticks);
     private long _ticks;
+
+    /// <summary>Raised as each connection is asked to reconnect (with its id): tests and diagnostics.</summary>
+    public event Action<string>? Shedding;
+
+    /// <summary>How long after its last close a move still counts as under way: a count lives a TTL, and is refreshed every interval.</summary>
+    private TimeSpan MoveWindow => TimeSpan.FromSeconds(_options.TtlSeconds + 2 * _options.IntervalSeconds);
 
     private RedisKey Replicas => $"{_prefix}:replicas";
 
@@ -139,7 +146,7 @@ public sealed partial class HubRebalancer : BackgroundService
         for (var i = 0; i < ids.Length; i++)
         {
             if (ids[i] == _id) continue;
-            if (counts[i].TryParse(out int n)) { total += n; live++; }
+            if (!counts[i].IsNull && counts[i].TryParse(out int n)) { total += n; live++; } // (a missing key parses as 0)
             else gone.Add(ids[i]);
         }
         if (gone.Count > 0) await db.SetRemoveAsync(Replicas, [.. gone]); // expired: a replica that died or stopped
@@ -147,7 +154,7 @@ public sealed partial class HubRebalancer : BackgroundService
         live++;
 
         // Clients closed lately may not be in another replica's published count yet: while moving, the total holds.
-        var moving = _lastShedAt != 0 && _clock.GetElapsedTime(_lastShedAt) <= TimeSpan.FromSeconds(2 * _options.IntervalSeconds + 1);
+        var moving = _lastShedAt != 0 && _clock.GetElapsedTime(_lastShedAt) <= MoveWindow;
         var estimate = _movingTotal = moving ? Math.Max(total, _movingTotal) : total;
         var fair = (double)estimate / live;
         var tolerance = Math.Max(_options.MinExcess, (int)Math.Ceiling(fair * _options.TolerancePercent / 100));
@@ -157,11 +164,13 @@ public sealed partial class HubRebalancer : BackgroundService
         var excess = own - allowed;
         if (excess <= 0 || live < 2)
         {
-            _overTicks = 0;
+            _overSince = 0;
             return;
         }
-        // A move starts only when two readings in a row say so: one may have read a peer's count from before its last connects.
-        if (++_overTicks < 2 && !moving) return;
+        // A move starts only once the excess has lasted longer than a count lives: by then a peer that died (its count
+        // still there, its clients already here) has dropped out, and a peer's count from before its last connects is refreshed.
+        if (_overSince == 0) _overSince = _clock.GetTimestamp();
+        if (!moving && _clock.GetElapsedTime(_overSince) <= TimeSpan.FromSeconds(_options.TtlSeconds)) return;
 
         var perTick = Math.Max(1, (int)Math.Floor(_options.ShedPerSecond * _options.IntervalSeconds));
         var picked = Pick(Math.Min(excess, perTick));
@@ -209,6 +218,7 @@ public sealed partial class HubRebalancer : BackgroundService
                 Interlocked.Increment(ref _shed);
                 _lastShedAt = _clock.GetTimestamp();
                 RealtimeMetrics.ConnectionsShed.Inc();
+                Shedding?.Invoke(connection.ConnectionId);
                 _ = CloseAsync(connection);
             }
         }
