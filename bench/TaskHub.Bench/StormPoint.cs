@@ -44,6 +44,10 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var lb = Points.Env("BENCH_LB_URL", config.Urls[0]);
         var root = Points.Env("BENCH_ROOT", ".");
         var clusterDir = Points.Env("BENCH_CLUSTER_DIR", Path.Combine(root, ".run/cluster"));
+        // Through the load balancer (least_conn spreads them evenly), as browsers connect: its per-replica counts are then the
+        // replicas' real loads, which is what sends a shed connection to the lighter replica. BENCH_STORM_VIA_LB=0: straight to
+        // the replicas, alternating (the earlier runs'; nginx then knows only the reconnects, and shed clients bounce).
+        var viaLb = Points.EnvInt("BENCH_STORM_VIA_LB", 1) == 1;
         Console.WriteLine($"\n=== reconnect storm on {config.Name}: {n} clients on {boardCount} board(s), {opts.Rate:0} writes/s through {lb}, {reps} reps");
         var boards = boardCount == 1 ? [setup.Board] : await BoardsAsync(boardCount);
         LightClient.Init(opts.LocalAddresses);
@@ -56,7 +60,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                 try
                 {
                     using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-                    await viewers[i].ConnectAsync(config.Urls[i % config.Urls.Length], null, timeout.Token);
+                    await viewers[i].ConnectAsync(viaLb ? lb : config.Urls[i % config.Urls.Length], null, timeout.Token);
                     return;
                 }
                 catch (Exception) { await Task.Delay(500); }
@@ -137,6 +141,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var attempts = new ConcurrentBag<Attempt>();
         var shedCaughtUp = new ConcurrentBag<double>();
         var shedReconnects = 0;
+        var inFlight = 0; // clients between a close and their reconnect's catch-up (or giving up)
         var stopAt = Stopwatch.GetTimestamp();
         var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var restarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // closes after this are shedding
@@ -151,6 +156,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             if (await Task.WhenAny(client.Closed, settled.Task) != client.Closed) return; // this client's replica kept running
             var shed = restarted.Task.IsCompleted; // closed by the survivor, rebalancing
             var closedAtS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
+            Interlocked.Increment(ref inFlight);
             if (shed) Interlocked.Increment(ref shedReconnects);
             else if (closes == 0) Interlocked.Increment(ref reconnecting);
             else Interlocked.Increment(ref closedAgain);
@@ -183,6 +189,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                     await v.DisposeAsync();
                 }
             }
+            Interlocked.Decrement(ref inFlight);
             if (!ok) return;
             }
         })).ToArray();
@@ -202,8 +209,6 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var (balancedS, series) = await WatchBalanceAsync(stoppedUrl, other, restartS, stopAt);
         var shedN = await Points.MetricAsync(other, "taskhub_hub_connections_shed_total") - shed0
                     + await Points.MetricAsync(stoppedUrl, "taskhub_hub_connections_shed_total");
-        settled.TrySetResult(); // whoever was on the stopped replica, and whoever the survivor shed, has seen its connection close by now
-        await Task.WhenAll(watchers);
         var shedTimes = shedCaughtUp.OrderBy(x => x).ToArray();
         Console.WriteLine($"  rebalance: restarted replica ready {restartS:0.0} s after the stop; balanced {(double.IsNaN(balancedS) ? "never (within the watch)" : $"{balancedS:0.0} s after it was ready")}; " +
                           $"{shedN:0} connections shed, {shedReconnects} clients saw theirs close and {shedTimes.Length} reconnected and caught up " +
@@ -222,7 +227,10 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var heads = new Dictionary<Guid, long>();
         foreach (var b in boards) heads[b] = await HeadAsync(http, lb, b);
         var until = DateTime.UtcNow.AddSeconds(15);
-        while (viewers.Any(v => v.Client is { Closed.IsCompleted: false } && v.Seqs.ContigNow < heads[v.Board]) && DateTime.UtcNow < until) await Task.Delay(100);
+        while ((Volatile.Read(ref inFlight) > 0 || viewers.Any(v => v.Client is { Closed.IsCompleted: false } && v.Seqs.ContigNow < heads[v.Board])) && DateTime.UtcNow < until)
+            await Task.Delay(100);
+        settled.TrySetResult(); // every close, the storm's and the survivor's shedding, has been followed by its reconnect
+        await Task.WhenAll(watchers);
         var lost = viewers.Sum(v => v.Seqs.MissingUpTo(heads[v.Board]));
         var behind = viewers.Where(v => v.Seqs.ContigNow < heads[v.Board]).ToList();
         if (behind.Count > 0)
