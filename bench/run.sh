@@ -10,14 +10,14 @@
 # Beside TaskHub it runs a bare SignalR server (bench/TaskHub.BareSignalR, port base + 10) with the same clients and
 # writes: the same-run floor every table is compared with (BENCH_BARE=0 leaves it out).
 # Points beyond the fan-out (bench/TaskHub.Bench/Points.cs, StormPoint.cs): many boards (BENCH_MB_BOARDS=1000,
-# BENCH_MB_VIEWERS=5, BENCH_MB_RATE=50), REST writes (BENCH_WRITERS=16, BENCH_WRITES_SECONDS=10, BENCH_WRITES_REPS, BENCH_WRITES_WARMUP=2),
+# BENCH_MB_VIEWERS=5, BENCH_MB_RATE=50), REST writes (BENCH_WRITERS=16, BENCH_WRITES_SECONDS=10, BENCH_WRITES_REPS, BENCH_WRITES_WARMUP=3 s windows until the CPU per write stops falling, at most BENCH_WRITES_WARMUP_MAX=120 s),
 # reconnect storm (BENCH_STORM_N=5000, BENCH_STORM_BOARDS=1, BENCH_STORM_REPS, BENCH_STORM_JITTER_MS=1000).
 #
 # Knobs: BENCH_ONLY=base|cluster, BENCH_PROTOCOL=json (default)|messagepack|json,messagepack (light clients' hub protocol; a list runs each
 # configuration once per protocol, in that order, and prints JSON vs MessagePack side by side), BENCH_EVENTS=full|delta|full,delta
 # (event shapes, the same way; with it, writes are title PATCHes of 50 tasks: see bench/TaskHub.Bench/DeltaWire.cs),
 # BENCH_HUB_TOKEN=0 (readers put the JWT in the hub URL instead of the short hub token the browser uses),
-# BENCH_TRACE=<dir> (+ BENCH_DOTNET_TRACE, BENCH_TRACE_N=5000: a CPU profile per configuration of its last rep), BENCH_NOJOIN=1 (clients only handshake: memory of the bare transport), BENCH_NS, BENCH_REPS, BENCH_SECONDS, BENCH_RATE, BENCH_FULL_CLIENTS, BENCH_CATCHUP, BENCH_ORDER=base-first,
+# BENCH_TRACE=<dir> (+ BENCH_DOTNET_TRACE, BENCH_TRACE_N=5000: a CPU profile per configuration of its last rep; BENCH_TRACE_PHASE=connect profiles the N clients connecting and joining instead, BENCH_TRACE_CONNECT_SECONDS=8), BENCH_NOJOIN=1 (clients only handshake: memory of the bare transport), BENCH_NS, BENCH_REPS, BENCH_SECONDS, BENCH_RATE, BENCH_FULL_CLIENTS, BENCH_CATCHUP, BENCH_ORDER=base-first,
 # BENCH_HEAD_INTERVAL (Realtime:HeadIntervalSeconds of the replicas, default 3600 = the periodic head/presence
 # tick stays out of the measurement; see README), BENCH_PORT_BASE (default 5200: LB 5200, replicas 5201-5202,
 # baseline 5209, apart from the default 5100.. cluster other worktrees may run).
@@ -33,6 +33,7 @@ echo "[bench] open files limit: $(ulimit -n)"
 
 PORT_BASE=${BENCH_PORT_BASE:-5200}
 export LB_PORT=$PORT_BASE FIRST_PORT=$((PORT_BASE + 1)) REPLICAS=2 CLUSTER_DB=${CLUSTER_DB:-taskhub_bench}
+export CLUSTER_READY_TO_RUN=${BENCH_READY_TO_RUN:-1}
 BASE_PORT=$((PORT_BASE + 9))
 export Realtime__HeadIntervalSeconds=${BENCH_HEAD_INTERVAL:-3600}
 export Jwt__AccessTokenMinutes=1440
@@ -57,7 +58,10 @@ trap cleanup EXIT INT TERM
 scripts/cluster.sh stop >/dev/null 2>&1 || true
 scripts/cluster.sh start
 
-APP=${CLUSTER_APP:-"$ROOT/.run/cluster/app"} # CLUSTER_APP: a server built elsewhere (e.g. the previous commit, for a same-run before/after)
+# CLUSTER_APP: a server built elsewhere (e.g. the previous commit, for a same-run before/after); by default the one
+# scripts/cluster.sh published, compiled ReadyToRun as the container image is (BENCH_READY_TO_RUN=0: as `dotnet publish` does)
+APP_NAME=app; [ "$CLUSTER_READY_TO_RUN" = 1 ] && APP_NAME=app-r2r
+APP=${CLUSTER_APP:-"$ROOT/.run/cluster/$APP_NAME"}
 if [ "${BENCH_ONLY:-}" != cluster ]; then
 (
   cd "$APP"

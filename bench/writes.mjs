@@ -2,8 +2,11 @@
 // N concurrent writers POST task creations for D seconds (autocannon) and prints one JSON line with
 // requests/s, latency p50/p99 and the replica's CPU per write (from /proc/<pid>/stat around the run).
 // Env: BENCH_URL, BENCH_PID, BENCH_BOARDS (1), BENCH_WRITERS (16), BENCH_SECONDS (15), BENCH_LABEL,
-// BENCH_WARM (3 s), BENCH_WARM_WRITES (3000): the warm-up runs in BENCH_WARM rounds until that many writes are done
-// (at most 60 s), so tiered JIT compilation is over before the measured run on a slow machine too;
+// BENCH_WARM (3 s), BENCH_WARM_WRITES (3000), BENCH_WARM_MAX (120 s): the warm-up runs in BENCH_WARM rounds until at
+// least that many writes are done and the CPU per write has stopped falling (a round no more than 5 % below the best
+// round before it), at most BENCH_WARM_MAX seconds: tiered JIT compilation goes on for tens of seconds on 2 busy cores,
+// and a run measured during it counted the JIT's CPU as the writes' (3.2–3.5 ms per write after 3,000 writes of warm-up
+// against 1.1 ms after 20,000; bench/README.md, "REST writes"). The rounds' CPU per write is printed (warmCpu);
 // BENCH_TRACE_FILE: a CPU profile of the measured run (dotnet-trace collect-linux, perf sampling; BENCH_DOTNET_TRACE).
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -19,6 +22,7 @@ const writers = Number(process.env.BENCH_WRITERS ?? 16);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const warm = Number(process.env.BENCH_WARM ?? 3);
 const warmWrites = Number(process.env.BENCH_WARM_WRITES ?? 3000);
+const warmMax = Number(process.env.BENCH_WARM_MAX ?? 120);
 const label = process.env.BENCH_LABEL ?? '';
 
 async function call(path, body, token) {
@@ -58,22 +62,41 @@ const run = (duration) => autocannon({
 
 const warmStart = Date.now();
 let warmed = 0;
-do warmed += (await run(warm))['2xx']; while (warmed < warmWrites && Date.now() - warmStart < 60_000);
+const warmCpu = []; // CPU ms per write of each warm-up round
+const steady = () => warmCpu.length >= 2 && warmCpu[warmCpu.length - 1] >= 0.95 * Math.min(...warmCpu.slice(0, -1));
+do {
+  const t0 = cpuTicks();
+  const done = (await run(warm))['2xx'];
+  warmed += done;
+  if (done) warmCpu.push(Math.round(((cpuTicks() - t0) * 10 / done) * 100) / 100);
+} while ((warmed < warmWrites || !steady()) && Date.now() - warmStart < warmMax * 1000);
+const warmSeconds = Math.round((Date.now() - warmStart) / 1000);
 const traceFile = process.env.BENCH_TRACE_FILE;
 const tracer = traceFile ? spawn(process.env.BENCH_DOTNET_TRACE ?? 'dotnet-trace',
   ['collect-linux', '-p', pid, '--profile', 'cpu-sampling', '--duration', `00:00:00:${String(Math.max(1, seconds - 2)).padStart(2, '0')}`, '-o', traceFile],
   { stdio: 'ignore' }) : null;
 const traced = tracer ? new Promise((resolve) => tracer.on('exit', resolve)) : null;
+// Embedded mode: the SQLite writer slot's wait and hold (taskhub_sqlite_write_{wait,hold}_seconds) over the run, mean ms.
+const slot = async () => {
+  const text = await (await fetch(url + '/metrics')).text();
+  const read = (name) => Number(text.match(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm'))?.[1] ?? NaN);
+  return { hold: [read('taskhub_sqlite_write_hold_seconds_sum'), read('taskhub_sqlite_write_hold_seconds_count')],
+    wait: [read('taskhub_sqlite_write_wait_seconds_sum'), read('taskhub_sqlite_write_wait_seconds_count')] };
+};
+const meanMs = (a, b) => (b[1] - a[1] > 0 ? Math.round(((b[0] - a[0]) / (b[1] - a[1])) * 1e5) / 100 : null);
+const slot0 = await slot();
 const before = cpuTicks();
 const result = await run(seconds);
 const ticks = cpuTicks() - before;
+const slot1 = await slot();
 if (traced) await traced;
 const writes = result['2xx'];
 const out = {
   label, db: process.env.BENCH_DB ?? 'sqlite', boards, writers, seconds,
-  warmWrites: warmed, writes, errors: result.non2xx + result.errors + result.timeouts,
+  warmWrites: warmed, warmSeconds, warmCpu, writes, errors: result.non2xx + result.errors + result.timeouts,
   perSecond: Math.round(writes / seconds),
   p50: result.latency.p50, p99: result.latency.p99,
   cpuMsPerWrite: writes ? (ticks * 10) / writes : null,
+  slotHoldMs: meanMs(slot0.hold, slot1.hold), slotWaitMs: meanMs(slot0.wait, slot1.wait),
 };
 console.log(JSON.stringify(out));

@@ -89,13 +89,18 @@ public sealed record ServerConfig(string Name, string[] Urls, int[] Pids);
 /// </summary>
 public static class Profile
 {
-    public static Process? Start(ServerConfig config, int n, double seconds)
+    /// <summary>BENCH_TRACE_PHASE: <c>fanout</c> (the default: the last rep's writes and deliveries) or <c>connect</c> (the N
+    /// clients connecting and joining, BENCH_TRACE_CONNECT_SECONDS long, 8 by default).</summary>
+    public static string Phase => Environment.GetEnvironmentVariable("BENCH_TRACE_PHASE") is { Length: > 0 } p ? p : "fanout";
+
+    public static Process? Start(ServerConfig config, int n, double seconds, string phase = "fanout")
     {
         var dir = Environment.GetEnvironmentVariable("BENCH_TRACE");
-        if (string.IsNullOrEmpty(dir) || n != int.Parse(Environment.GetEnvironmentVariable("BENCH_TRACE_N") ?? "5000", CultureInfo.InvariantCulture)) return null;
+        if (string.IsNullOrEmpty(dir) || phase != Phase ||
+            n != int.Parse(Environment.GetEnvironmentVariable("BENCH_TRACE_N") ?? "5000", CultureInfo.InvariantCulture)) return null;
         Directory.CreateDirectory(dir);
         var name = new string(config.Name.Select(ch => char.IsLetterOrDigit(ch) ? ch : '-').ToArray());
-        var file = Path.Combine(dir, $"fanout-{name}-{n}.nettrace");
+        var file = Path.Combine(dir, $"{phase}-{name}-{n}.nettrace");
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("BENCH_DOTNET_TRACE") ?? "dotnet-trace")
         {
             ArgumentList = { "collect-linux", "-p", config.Pids[0].ToString(CultureInfo.InvariantCulture), "--profile", "cpu-sampling",
@@ -574,9 +579,12 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         {
             foreach (var n in ns)
             {
+                var connectTrace = Profile.Start(config, n, Points.EnvDouble("BENCH_TRACE_CONNECT_SECONDS", 8) + 2, "connect");
+                if (connectTrace is not null) await Task.Delay(1500); // the profiler attaches
                 var sw = Stopwatch.StartNew();
                 await ConnectUpTo(n);
                 var connectS = sw.Elapsed.TotalSeconds;
+                if (connectTrace is not null) { await connectTrace.WaitForExitAsync(); connectTrace.Dispose(); }
                 await Task.Delay(2000);
                 var mem = await Probe.Memory(config);
                 var heapPer = (mem.heap - mem0.heap) / n / 1024;

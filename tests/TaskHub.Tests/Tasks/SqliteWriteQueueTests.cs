@@ -21,14 +21,22 @@ public sealed class SqliteWriteQueueTests(SqliteApplication app) : IClassFixture
         var queue = SqliteWriteQueue.For(db.Database.GetConnectionString());
         Assert.NotNull(queue);
 
+        var (holds0, held0, waits0) = (SqliteWriteQueue.HoldSeconds.Count, SqliteWriteQueue.HoldSeconds.Sum, SqliteWriteQueue.WaitSeconds.Count);
         Task<System.Text.Json.JsonElement>[] creates;
+        var holding = System.Diagnostics.Stopwatch.StartNew();
         await using (await db.BeginWriteAsync(CancellationToken.None)) // holds the one writer slot
         {
             creates = Enumerable.Range(0, 16).Select(i => ada.CreateTaskAsync(board, new { title = $"w{i}" })).ToArray();
             // All 16 wait in the queue (the outbox's own saves queue there too, so there may be one more).
             Assert.True(await LiveBoard.EventuallyAsync(() => queue!.Waiting >= 16));
+            holding.Stop();
         }
         await Task.WhenAll(creates);
+
+        // The slot's metrics saw this transaction's hold (at least as long as it was measured here) and the 16 writes'.
+        Assert.True(SqliteWriteQueue.HoldSeconds.Count >= holds0 + 17);
+        Assert.True(SqliteWriteQueue.HoldSeconds.Sum - held0 >= holding.Elapsed.TotalSeconds);
+        Assert.True(SqliteWriteQueue.WaitSeconds.Count >= waits0 + 17);
 
         var events = await ada.Client.GetFromJsonAsync<List<BoardEventDto>>($"/api/boards/{board}/events?after=0", TaskHubJson.Options);
         Assert.Equal(Enumerable.Range(1, 16).Select(i => (long)i), events!.Select(e => e.Seq));

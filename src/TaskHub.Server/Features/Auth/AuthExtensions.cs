@@ -176,13 +176,17 @@ public static class AuthExtensions
             return "The token has no subject or session.";
         // (A hub connection's request is authenticated with services of its own scope, disposed right after, so the
         // DbContext resolved here does not live as long as the connection: Infrastructure/ApiExtensions.)
-        var db = http.RequestServices.GetRequiredService<TaskHubDbContext>();
-        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
         try
         {
-            var alive = http.IsHubConnection() // a reconnect storm's connections: their checks are batched
-                ? await http.RequestServices.GetRequiredService<HubSessionChecks>().AliveAsync(familyId, userId, http.RequestAborted)
-                : await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted);
+            bool alive;
+            if (http.IsHubConnection()) // a reconnect storm's connections: their checks are batched (no DbContext of their own)
+                alive = await http.RequestServices.GetRequiredService<HubSessionChecks>().AliveAsync(familyId, userId, http.RequestAborted);
+            else
+            {
+                var db = http.RequestServices.GetRequiredService<TaskHubDbContext>();
+                var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+                alive = await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted);
+            }
             return alive ? null : "The session was revoked.";
         }
         catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))

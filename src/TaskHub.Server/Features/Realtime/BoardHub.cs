@@ -13,8 +13,10 @@ namespace TaskHub.Server.Features.Realtime;
 /// The live board at <c>/hubs/board</c>. A client joins a board (membership checked) and then receives its
 /// events; clients never name groups. Writes go through REST; the hub only reads.
 /// </summary>
+/// <remarks>A hub is created for every invocation (connect, join, leave, disconnect); the DbContext (its options are
+/// built per scope, with the scope's interceptors) is resolved only by the one path that reads the database here.</remarks>
 [Authorize]
-public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, BoardPresence boards, LocalConnections local,
+public sealed class BoardHub(IServiceProvider services, IPresenceStore presence, BoardPresence boards, LocalConnections local,
     BoardEventFeed feed, CatchUpReads catchUp, HubMemberships memberships, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
 {
     public static string Group(Guid boardId) => $"board:{boardId:N}";
@@ -63,7 +65,7 @@ public sealed class BoardHub(TaskHubDbContext db, IPresenceStore presence, Board
                         after = from = page[^1].Seq;
                     }
                 }
-                else after = await db.Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).SingleAsync(ct);
+                else after = await services.GetRequiredService<TaskHubDbContext>().Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).SingleAsync(ct);
                 await feed.JoinAsync(Context.ConnectionId, boardId, after, last, ct);
             }
         }
