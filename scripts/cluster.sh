@@ -77,15 +77,16 @@ start() {
   log "migrating $DB"
   (cd "$APP" && dotnet TaskHub.Server.dll migrate >"$DIR/migrate.log" 2>&1) || { log "migration failed: see $DIR/migrate.log"; exit 1; }
 
-  local upstream=""
+  local upstream="" hubs_upstream=""
   for i in $(seq 1 "$REPLICAS"); do
     upstream+="    server 127.0.0.1:$((FIRST_PORT + i - 1)) max_fails=1 fail_timeout=2s;"$'\n'
+    hubs_upstream+="    server 127.0.0.1:$((FIRST_PORT + i - 1)) max_fails=0;"$'\n'
     start_replica "$i"
   done
   for i in $(seq 1 "$REPLICAS"); do wait_http "http://127.0.0.1:$((FIRST_PORT + i - 1))/readyz" 60; done
 
-  local balance=""
-  [ "${CLUSTER_STICKY:-0}" = 1 ] && balance="    hash \$remote_addr consistent;"
+  local balance="" hubs_balance="    least_conn;"
+  [ "${CLUSTER_STICKY:-0}" = 1 ] && balance="    hash \$remote_addr consistent;" && hubs_balance=$balance
   mkdir -p "$DIR/nginx"
   cat > "$DIR/nginx.conf" <<NGINX
 worker_processes 1;
@@ -105,11 +106,20 @@ http {
 $balance
 $upstream    keepalive 64;
   }
+  # Hub connections go to the replica with the fewest open ones (the zone makes every worker count together), so the
+  # connections a replica sheds to rebalance (Realtime:Rebalance) land on the lighter one; REST stays round-robin.
+  # max_fails=0: after a failure nginx would let a recovered replica take one new connection per fail_timeout until a
+  # request to it *completes* — a WebSocket completes when it closes — so the restarted replica would get almost none.
+  # A refused connect still moves on to the next replica (proxy_next_upstream).
+  upstream taskhub_hubs {
+$hubs_balance
+    zone taskhub_hubs 64k;
+$hubs_upstream  }
   server {
     listen 127.0.0.1:$LB_PORT;
     client_max_body_size 1m;
     location /hubs/ {
-      proxy_pass http://taskhub;
+      proxy_pass http://taskhub_hubs;
       proxy_http_version 1.1;
       proxy_set_header Upgrade \$http_upgrade;
       proxy_set_header Connection \$connection_upgrade;
@@ -118,6 +128,7 @@ $upstream    keepalive 64;
       proxy_read_timeout 3600s;
       proxy_send_timeout 3600s;
       proxy_buffering off;
+      proxy_connect_timeout 2s;
       proxy_next_upstream error timeout http_502 http_503; # a stopping replica refuses new hub connections with 503
     }
     location / {

@@ -7,7 +7,8 @@ using System.Text.Json;
 namespace TaskHub.Bench;
 
 public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnected, double AllCaughtUpS, double P50S, double P99S, double RestartS,
-    long Lost, long OutOfOrder, long GapFetches, double EfQueries, double ComSelect, long Writes, int FailedWrites);
+    long Lost, long OutOfOrder, long GapFetches, double EfQueries, double ComSelect, long Writes, int FailedWrites,
+    double BalancedS, double Shed, int ShedReconnected, double ShedP50S, double ShedP99S, string BalanceSeries);
 
 /// <summary>
 /// Reconnect storm: BENCH_STORM_N clients (default 5,000) joined to BENCH_STORM_BOARDS boards (default 1: the
@@ -22,6 +23,13 @@ public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnec
 /// client must have every seq up to its board's head (lost) and none after a higher one (out of order).
 /// Database reads during the storm: EF Core's query counter of both replicas
 /// (<c>microsoft_entityframeworkcore_…_queries</c>) and MariaDB's global Com_select (every tenant of the server).
+/// <para>Rebalancing (<c>Realtime:Rebalance</c>): once the restarted replica is ready, the point samples both replicas'
+/// <c>taskhub_signalr_connections</c> every second and reports how many each holds over time and how long until balanced
+/// (the restarted one within the tolerance of the fair share: BENCH_REBALANCE_TOLERANCE_PCT 10 %, at least
+/// BENCH_REBALANCE_MIN 50, the server's defaults); it stops watching once balanced and nothing was shed for 5 s (at most
+/// BENCH_STORM_BALANCE_S, 120 s). Clients the survivor closes reconnect like the others (through the load balancer, whose
+/// hub upstream is least_conn) and are timed apart: the storm's figures count only the closes before the restarted replica
+/// was ready (shedding cannot start before).</para>
 /// </summary>
 public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions opts)
 {
@@ -36,6 +44,10 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var lb = Points.Env("BENCH_LB_URL", config.Urls[0]);
         var root = Points.Env("BENCH_ROOT", ".");
         var clusterDir = Points.Env("BENCH_CLUSTER_DIR", Path.Combine(root, ".run/cluster"));
+        // Through the load balancer (least_conn spreads them evenly), as browsers connect: its per-replica counts are then the
+        // replicas' real loads, which is what sends a shed connection to the lighter replica. BENCH_STORM_VIA_LB=0: straight to
+        // the replicas, alternating (the earlier runs'; nginx then knows only the reconnects, and shed clients bounce).
+        var viaLb = Points.EnvInt("BENCH_STORM_VIA_LB", 1) == 1;
         Console.WriteLine($"\n=== reconnect storm on {config.Name}: {n} clients on {boardCount} board(s), {opts.Rate:0} writes/s through {lb}, {reps} reps");
         var boards = boardCount == 1 ? [setup.Board] : await BoardsAsync(boardCount);
         LightClient.Init(opts.LocalAddresses);
@@ -48,7 +60,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                 try
                 {
                     using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-                    await viewers[i].ConnectAsync(config.Urls[i % config.Urls.Length], null, timeout.Token);
+                    await viewers[i].ConnectAsync(viaLb ? lb : config.Urls[i % config.Urls.Length], null, timeout.Token);
                     return;
                 }
                 catch (Exception) { await Task.Delay(500); }
@@ -127,8 +139,12 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var gapFetches = 0;
         var reconnecting = 0;
         var attempts = new ConcurrentBag<Attempt>();
+        var shedCaughtUp = new ConcurrentBag<double>();
+        var shedReconnects = 0;
+        var inFlight = 0; // clients between a close and their reconnect's catch-up (or giving up)
         var stopAt = Stopwatch.GetTimestamp();
         var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var restarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // closes after this are shedding
         var watchers = viewers.Select(v => Task.Run(async () =>
         {
             // A connection that closes again later (e.g. when the restart reloads the load balancer) reconnects again,
@@ -138,7 +154,12 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             var client = v.Client;
             if (client is null) return;
             if (await Task.WhenAny(client.Closed, settled.Task) != client.Closed) return; // this client's replica kept running
-            if (closes == 0) Interlocked.Increment(ref reconnecting); else Interlocked.Increment(ref closedAgain);
+            var shed = restarted.Task.IsCompleted; // closed by the survivor, rebalancing
+            var closedAtS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
+            Interlocked.Increment(ref inFlight);
+            if (shed) Interlocked.Increment(ref shedReconnects);
+            else if (closes == 0) Interlocked.Increment(ref reconnecting);
+            else Interlocked.Increment(ref closedAgain);
             await v.DisposeAsync();
             var ok = false;
             for (var attempt = 0; ReconnectDelay(attempt) is { } delay; attempt++)
@@ -156,17 +177,19 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                         await FetchAsync(http, lb, v);
                         fetchS = Stopwatch.GetElapsedTime(f0).TotalSeconds;
                     }
-                    lastCaughtUp[v] = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
-                    attempts.Add(new Attempt(attempt, started, "ok", openS, joinS, fetchS));
+                    if (shed) shedCaughtUp.Add(Stopwatch.GetElapsedTime(stopAt).TotalSeconds - closedAtS);
+                    else lastCaughtUp[v] = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
+                    if (!shed) attempts.Add(new Attempt(attempt, started, "ok", openS, joinS, fetchS));
                     ok = true;
                     break;
                 }
                 catch (Exception e)
                 {
-                    attempts.Add(new Attempt(attempt, started, e is StormAttemptException ? e.Message : StormAttemptException.Why("fetch", e), double.NaN, double.NaN, double.NaN));
+                    if (!shed) attempts.Add(new Attempt(attempt, started, e is StormAttemptException ? e.Message : StormAttemptException.Why("fetch", e), double.NaN, double.NaN, double.NaN));
                     await v.DisposeAsync();
                 }
             }
+            Interlocked.Decrement(ref inFlight);
             if (!ok) return;
             }
         })).ToArray();
@@ -179,10 +202,18 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         _ = restart.StandardOutput.ReadToEndAsync();
         await restart.WaitForExitAsync();
         var restartS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
+        restarted.TrySetResult(); // ready (cluster.sh waited for /readyz): the survivor may start shedding towards it
         if (restart.ExitCode != 0) Console.WriteLine($"  restart failed: {await restartOut}");
-        await Task.Delay(5000);
-        settled.TrySetResult(); // whoever was on the stopped replica has seen its connection close by now
-        await Task.WhenAll(watchers);
+        var stoppedUrl = config.Urls[replica - 1];
+        var shed0 = await Points.MetricAsync(other, "taskhub_hub_connections_shed_total");
+        var (balancedS, series) = await WatchBalanceAsync(stoppedUrl, other, restartS, stopAt);
+        var shedN = await Points.MetricAsync(other, "taskhub_hub_connections_shed_total") - shed0
+                    + await Points.MetricAsync(stoppedUrl, "taskhub_hub_connections_shed_total");
+        var shedTimes = shedCaughtUp.OrderBy(x => x).ToArray();
+        Console.WriteLine($"  rebalance: restarted replica ready {restartS:0.0} s after the stop; balanced {(double.IsNaN(balancedS) ? "never (within the watch)" : $"{balancedS:0.0} s after it was ready")}; " +
+                          $"{shedN:0} connections shed, {shedReconnects} clients saw theirs close and {shedTimes.Length} reconnected and caught up " +
+                          $"(close → caught up p50 {Points.Pct(shedTimes, 0.5):0.00} / p99 {Points.Pct(shedTimes, 0.99):0.00} s)");
+        Console.WriteLine($"  connections held, restarted / survivor, s after ready: {series}");
         var caughtUp = lastCaughtUp.Values.ToList();
         var allS = caughtUp.Count == 0 ? double.NaN : caughtUp.Max();
         PrintAttempts(attempts);
@@ -196,7 +227,10 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var heads = new Dictionary<Guid, long>();
         foreach (var b in boards) heads[b] = await HeadAsync(http, lb, b);
         var until = DateTime.UtcNow.AddSeconds(15);
-        while (viewers.Any(v => v.Client is { Closed.IsCompleted: false } && v.Seqs.ContigNow < heads[v.Board]) && DateTime.UtcNow < until) await Task.Delay(100);
+        while ((Volatile.Read(ref inFlight) > 0 || viewers.Any(v => v.Client is { Closed.IsCompleted: false } && v.Seqs.ContigNow < heads[v.Board])) && DateTime.UtcNow < until)
+            await Task.Delay(100);
+        settled.TrySetResult(); // every close, the storm's and the survivor's shedding, has been followed by its reconnect
+        await Task.WhenAll(watchers);
         var lost = viewers.Sum(v => v.Seqs.MissingUpTo(heads[v.Board]));
         var behind = viewers.Where(v => v.Seqs.ContigNow < heads[v.Board]).ToList();
         if (behind.Count > 0)
@@ -210,7 +244,39 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var efAfter = (await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, EfQueries)))).Sum();
         var times = caughtUp.OrderBy(x => x).ToArray();
         return new StormResult(rep, replica, reconnecting, times.Length, allS, Points.Pct(times, 0.5), Points.Pct(times, 0.99), restartS, lost, ooo, gapFetches,
-            efAfter - survivorBefore, ComSelect() - comSelect0, ok, failed);
+            efAfter - survivorBefore, ComSelect() - comSelect0, ok, failed,
+            balancedS, shedN, shedTimes.Length, Points.Pct(shedTimes, 0.5), Points.Pct(shedTimes, 0.99), series);
+    }
+
+    /// <summary>
+    /// Samples both replicas' hub connections every second from when the restarted one is ready; returns the seconds until
+    /// the restarted one held its fair share within the tolerance (NaN: not within BENCH_STORM_BALANCE_S) and the series
+    /// (every other sample). Stops once balanced and the survivor has shed nothing for 5 s.
+    /// </summary>
+    private static async Task<(double BalancedS, string Series)> WatchBalanceAsync(string restartedUrl, string survivorUrl, double readyS, long stopAt)
+    {
+        var pct = Points.EnvInt("BENCH_REBALANCE_TOLERANCE_PCT", 10);
+        var min = Points.EnvInt("BENCH_REBALANCE_MIN", 50);
+        var maxS = Points.EnvInt("BENCH_STORM_BALANCE_S", 120);
+        var samples = new List<string>();
+        var balancedS = double.NaN;
+        double lastShed = double.NaN;
+        var quietSince = double.NaN;
+        for (var i = 0; ; i++)
+        {
+            var t = Stopwatch.GetElapsedTime(stopAt).TotalSeconds - readyS;
+            var r = await Points.MetricAsync(restartedUrl, "taskhub_signalr_connections");
+            var s = await Points.MetricAsync(survivorUrl, "taskhub_signalr_connections");
+            var shed = await Points.MetricAsync(survivorUrl, "taskhub_hub_connections_shed_total");
+            if (i % 2 == 0) samples.Add($"{t:0}s {r:0}/{s:0}");
+            var fair = (r + s) / 2;
+            if (double.IsNaN(balancedS) && Math.Abs(r - fair) <= Math.Max(min, Math.Ceiling(fair * pct / 100))) balancedS = t;
+            if (shed != lastShed) { lastShed = shed; quietSince = t; }
+            if (!double.IsNaN(balancedS) && t - quietSince >= 5) { samples.Add($"{t:0}s {r:0}/{s:0}"); break; }
+            if (t >= maxS) break;
+            await Task.Delay(1000);
+        }
+        return (balancedS, string.Join(", ", samples));
     }
 
     /// <summary>
@@ -293,11 +359,13 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
     public static void Print(List<StormResult> all)
     {
         Console.WriteLine("\n=== Reconnect storm: medians over reps (target: all caught up ≤ 8 s, 0 lost)");
-        Console.WriteLine("| clients reconnecting | reconnected | all caught up s | per client p50 / p99 s | replica restart s | REST gap fetches | lost | out-of-order | EF queries | Com_select (all tenants) |");
-        Console.WriteLine("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| clients reconnecting | reconnected | all caught up s | per client p50 / p99 s | replica restart s | REST gap fetches | lost | out-of-order | EF queries | Com_select (all tenants) | balanced s after ready | shed | shed: close → caught up p50 / p99 s |");
+        Console.WriteLine("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         double M(Func<StormResult, double> f) => Points.Median(all.Select(f));
         Console.WriteLine($"| {M(r => r.Clients):0} | {M(r => r.Reconnected):0} | {M(r => r.AllCaughtUpS):0.00} | {M(r => r.P50S):0.00} / {M(r => r.P99S):0.00} | {M(r => r.RestartS):0.0} | " +
-                          $"{M(r => r.GapFetches):0} | {all.Sum(r => r.Lost)} | {all.Sum(r => r.OutOfOrder)} | {M(r => r.EfQueries):0} | {M(r => r.ComSelect):0} |");
+                          $"{M(r => r.GapFetches):0} | {all.Sum(r => r.Lost)} | {all.Sum(r => r.OutOfOrder)} | {M(r => r.EfQueries):0} | {M(r => r.ComSelect):0} | " +
+                          $"{M(r => r.BalancedS):0.0} | {M(r => r.Shed):0} | {M(r => r.ShedP50S):0.00} / {M(r => r.ShedP99S):0.00} |");
+        foreach (var r in all) Console.WriteLine($"  rep {r.Rep}: connections held, restarted / survivor: {r.BalanceSeries}");
         var t = M(r => r.AllCaughtUpS);
         Console.WriteLine($"  all caught up {t:0.00} s / target ≤ 8 s: {Points.Verdict(t, 8)}; lost {all.Sum(r => r.Lost)} (target 0)");
     }

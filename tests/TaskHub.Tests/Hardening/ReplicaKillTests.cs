@@ -74,6 +74,12 @@ public sealed class LocalCluster : IAsyncLifetime
         psi.Environment["Realtime__PresenceTtlSeconds"] = "2";
         psi.Environment["Jobs__ServerEnabled"] = "false";
         psi.Environment["Auth__Limits__PerAddressPerMinute"] = "100000";
+        // Rebalancing in seconds, for a handful of clients (the defaults wait for 50 more than the fair share).
+        psi.Environment["Realtime__Rebalance__IntervalSeconds"] = "0.5";
+        psi.Environment["Realtime__Rebalance__TtlSeconds"] = "2";
+        psi.Environment["Realtime__Rebalance__MinExcess"] = "1";
+        psi.Environment["Realtime__Rebalance__ShedPerSecond"] = "20";
+        psi.Environment["Logging__LogLevel__TaskHub.Server.Features.Realtime.HubRebalancer"] = "Information";
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEndAsync();
         var error = p.StandardError.ReadToEndAsync();
@@ -97,6 +103,25 @@ public sealed class LocalCluster : IAsyncLifetime
     {
         var pid = int.Parse(File.ReadAllText(Path.Combine(Dir, $"replica-{i}.pid")).Trim());
         Process.GetProcessById(pid).Kill();
+        // Gone (reaped), so that cluster.sh, which asks `kill -0`, can start it again.
+        for (var waited = Stopwatch.StartNew(); Directory.Exists($"/proc/{pid}") && waited.Elapsed < TimeSpan.FromSeconds(30);) Thread.Sleep(20);
+    }
+
+    /// <summary>Starts replica <paramref name="i"/> again (as <c>start</c> does, without the migration and nginx reload) and waits until it is ready.</summary>
+    public Task StartReplicaAsync(int i) => ScriptAsync($"replica {i}");
+
+    public bool IsRunning(int i) =>
+        int.TryParse(File.ReadAllText(Path.Combine(Dir, $"replica-{i}.pid")).Trim(), out var pid) && Directory.Exists($"/proc/{pid}");
+
+    /// <summary>A series of replica <paramref name="i"/>'s /metrics (0 when absent).</summary>
+    public async Task<double> MetricAsync(int i, string name)
+    {
+        using var http = new HttpClient();
+        string text;
+        try { text = await http.GetStringAsync(new Uri(Replica(i), "metrics")); }
+        catch (HttpRequestException) { return 0; } // not running
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(name + " ", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(name.Length + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public async Task<TestUser> SignUpAsync(string name)
@@ -184,6 +209,7 @@ public sealed class ReplicaKillTests(LocalCluster cluster, Xunit.Abstractions.IT
     [Fact]
     public async Task WhenAReplicaIsKilledItsClientsReconnectThroughTheBalancerCatchUpAndPresenceCorrectsItself()
     {
+        if (!cluster.IsRunning(1)) await cluster.StartReplicaAsync(1); // the other test of this class kills it too
         var ada = await cluster.SignUpAsync("Ada");
         var board = (await (await ada.Client.PostAsJsonAsync("/api/boards", new { name = "Kill" })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
         var ghost = await cluster.SignUpAsync("Ghost");
@@ -242,6 +268,40 @@ public sealed class ReplicaKillTests(LocalCluster cluster, Xunit.Abstractions.IT
                          $"all {written} events applied in order on every client {recovered.TotalSeconds:0.0} s after the kill; " +
                          $"the dead replica's viewer left presence {killed.Elapsed.TotalSeconds:0.0} s after the kill");
         await ghostClient.DisposeAsync();
+        foreach (var c in clients) await c.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AfterARestartTheSurvivorShedsItsExcessAndTheBalancerSpreadsTheClientsOverBothReplicas()
+    {
+        if (!cluster.IsRunning(1)) await cluster.StartReplicaAsync(1); // the other test of this class kills it
+        var ada = await cluster.SignUpAsync("Ada");
+        var board = (await (await ada.Client.PostAsJsonAsync("/api/boards", new { name = "Rebalance" })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var clients = new List<ClusterClient>();
+        for (var i = 0; i < 16; i++) // through nginx: least_conn puts 8 on each replica
+        {
+            var c = new ClusterClient(cluster.Lb, ada, reconnect: true);
+            await c.JoinAsync(board);
+            clients.Add(c);
+        }
+        async Task<(double One, double Two)> HeldAsync() =>
+            (await cluster.MetricAsync(1, "taskhub_signalr_connections"), await cluster.MetricAsync(2, "taskhub_signalr_connections"));
+        Assert.True(await LiveBoard.EventuallyAsync(() => HeldAsync().Result.Two >= 8));
+
+        output.WriteLine($"before the kill: {await HeldAsync()}, {clients.Sum(c => c.Reconnects)} reconnects");
+        cluster.Kill(1); // its clients all reconnect to replica 2
+        Assert.True(await LiveBoard.EventuallyAsync(() => HeldAsync().Result.Two >= 16, 30), "replica 2 should hold all 16");
+        var shedBefore = await cluster.MetricAsync(2, "taskhub_hub_connections_shed_total");
+        output.WriteLine($"after the kill: {await HeldAsync()}, {clients.Sum(c => c.Reconnects)} reconnects, {shedBefore} shed by replica 2");
+
+        await cluster.StartReplicaAsync(1); // ready: replica 2 (fair share 8, tolerance 1) sheds 7, nginx sends them to replica 1
+        Assert.True(await LiveBoard.EventuallyAsync(() => HeldAsync().Result is { One: >= 7, Two: <= 9 }, 30), $"held {await HeldAsync()}");
+        Assert.True(await cluster.MetricAsync(2, "taskhub_hub_connections_shed_total") - shedBefore >= 7);
+
+        for (var i = 0; i < 5; i++) (await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"after {i}" })).EnsureSuccessStatusCode();
+        Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == 5), 30));
+        foreach (var c in clients) Assert.Equal([1L, 2L, 3L, 4L, 5L], c.AppliedSeqs);
+        output.WriteLine($"after the restart: {await HeldAsync()} connections on replicas 1 and 2; {clients.Sum(c => c.Reconnects)} reconnects in all");
         foreach (var c in clients) await c.DisposeAsync();
     }
 }

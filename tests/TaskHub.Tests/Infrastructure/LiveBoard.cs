@@ -56,22 +56,61 @@ public sealed class LiveBoard : IAsyncDisposable
     }
 
     /// <param name="configure">More client setup (e.g. another hub protocol), applied last.</param>
-    public static async Task<LiveBoard> ConnectAsync(TaskHubApplication app, TestUser user, Action<IHubConnectionBuilder>? configure = null)
+    public static Task<LiveBoard> ConnectAsync(TaskHubApplication app, TestUser user, Action<IHubConnectionBuilder>? configure = null) =>
+        ConnectAsync(() => app, user, reconnect: false, configure);
+
+    /// <summary>
+    /// A client with automatic reconnect (first retry at once) that, like the browser, rejoins its board from the last seq
+    /// it applied once reconnected. <paramref name="pick"/> is the load balancer: asked at every (re)connect which replica.
+    /// </summary>
+    public static Task<LiveBoard> ConnectReconnectingAsync(Func<TaskHubApplication> pick, TestUser user) =>
+        ConnectAsync(pick, user, reconnect: true, null);
+
+    private static async Task<LiveBoard> ConnectAsync(Func<TaskHubApplication> pick, TestUser user, bool reconnect, Action<IHubConnectionBuilder>? configure)
     {
-        var server = app.Server;
         var builder = new HubConnectionBuilder()
-            .WithUrl(new Uri(server.BaseAddress, "hubs/board"), o =>
+            .WithUrl(new Uri(pick().Server.BaseAddress, "hubs/board"), o =>
             {
-                o.HttpMessageHandlerFactory = _ => server.CreateHandler();
+                o.HttpMessageHandlerFactory = _ => pick().Server.CreateHandler(); // asked again for every (re)connection
                 o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken);
                 o.Transports = HttpTransportType.LongPolling;
             })
             .AddJsonProtocol(o => ApiExtensions.ConfigureJson(o.PayloadSerializerOptions));
+        if (reconnect) builder.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)]);
         configure?.Invoke(builder);
         var connection = builder.Build();
         await connection.StartAsync();
-        return new LiveBoard(connection, user.Client);
+        var live = new LiveBoard(connection, user.Client);
+        if (reconnect)
+        {
+            connection.Reconnecting += _ =>
+            {
+                live.ClosedAt.Enqueue(System.Diagnostics.Stopwatch.GetTimestamp());
+                return Task.CompletedTask;
+            };
+            connection.Reconnected += async _ =>
+            {
+                long after;
+                await live._gate.WaitAsync();
+                try { after = live.Applied; }
+                finally { live._gate.Release(); }
+                live.RejoinedFrom.Enqueue(after);
+                await connection.InvokeAsync("JoinBoard", live.BoardId, after);
+                Interlocked.Increment(ref live._rejoined);
+            };
+        }
+        return live;
     }
+
+    /// <summary>When the server closed this (reconnecting) client's connection, each time (Stopwatch timestamps).</summary>
+    public ConcurrentQueue<long> ClosedAt { get; } = new();
+
+    /// <summary>The seq each rejoin asked to catch up from (what the client had applied when it rejoined).</summary>
+    public ConcurrentQueue<long> RejoinedFrom { get; } = new();
+
+    /// <summary>How many times it reconnected and rejoined its board.</summary>
+    public int Rejoined => Volatile.Read(ref _rejoined);
+    private int _rejoined;
 
     public async Task JoinAsync(Guid boardId, long? afterSeq)
     {

@@ -65,6 +65,9 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
     /// <summary>How many connections this replica holds and how many groups they are in (tests and metrics).</summary>
     public (int Connections, int Groups) Counts => (_connections.Count, _groups.Count);
 
+    /// <summary>This replica's connections (<see cref="HubRebalancer"/> closes some of them).</summary>
+    public IEnumerable<HubConnectionContext> Connections => _connections.Values.Select(l => l.Connection);
+
     private async Task SubscribeAsync()
     {
         for (var attempt = 1; ; attempt++)

@@ -38,6 +38,7 @@ public static partial class RealtimeExtensions
                 .WithResolver(new JsonShapeResolver(json.Value.PayloadSerializerOptions))
                 .WithSecurity(MessagePackSecurity.UntrustedData));
 
+        var rebalance = builder.AddTaskHubOptions<RebalanceOptions>(RebalanceOptions.Section); // validated with or without Redis
         var redis = builder.Configuration.GetConnectionString("Redis");
         if (!string.IsNullOrWhiteSpace(redis))
         {
@@ -48,6 +49,11 @@ public static partial class RealtimeExtensions
             services.AddSingleton(typeof(HubLifetimeManager<>), typeof(ClusterHubLifetimeManager<>));
             services.AddSingleton<IPresenceStore, RedisPresenceStore>();
             services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+            if (rebalance.Enabled)
+            {
+                services.AddSingleton<HubRebalancer>();
+                services.AddHostedService(sp => sp.GetRequiredService<HubRebalancer>());
+            }
         }
         else
         {

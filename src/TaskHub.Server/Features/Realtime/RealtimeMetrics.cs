@@ -14,6 +14,7 @@ public static class RealtimeMetrics
     public static readonly Counter JoinLogReads = Metrics.CreateCounter("taskhub_hub_join_log_reads_total", "Event-log reads a batch of joins needed (events older than the line's recent ones).");
     public static readonly Histogram JoinSeconds = Metrics.CreateHistogram("taskhub_hub_join_seconds", "JoinBoard, from the call to its completion.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
+    public static readonly Counter ConnectionsShed = Metrics.CreateCounter("taskhub_hub_connections_shed_total", "Hub connections this replica closed (asking their clients to reconnect) because it held more than its fair share (Realtime:Rebalance).");
     public static readonly Counter PushFailures = Metrics.CreateCounter("taskhub_backplane_errors_total", "Board event pushes that failed (e.g. the Redis backplane was down).");
 
     /// <summary>Creates the series at start, so dashboards show 0 rather than "no data" on an idle replica.</summary>
@@ -27,5 +28,6 @@ public static class RealtimeMetrics
         JoinsBatched.Inc(0);
         JoinBatches.Inc(0);
         JoinLogReads.Inc(0);
+        ConnectionsShed.Inc(0);
     }
 }

@@ -1,0 +1,271 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>
+/// Moves hub connections back to a replica that came back (with Redis only; see <see cref="RebalanceOptions"/>). When a
+/// replica restarts, its clients reconnect to the others, and nothing would move any back: the next restart (a rolling
+/// deploy) would then move all of them at once. Every <see cref="RebalanceOptions.IntervalSeconds"/> each replica writes
+/// how many hub connections it holds to Redis (a key per replica with a TTL, listed in a set per deployment: a replica
+/// that died drops out when its key expires) and reads the others'. One that holds more than its fair share (total ÷ live
+/// replicas) by more than the tolerance closes the excess, at most <see cref="RebalanceOptions.ShedPerSecond"/>, chosen in
+/// proportion across boards and, within a board, across people. A closed connection is sent a close message with
+/// <c>allowReconnect</c>: SignalR clients with automatic reconnect (the browser's, <c>web/src/hub.ts</c>) reconnect through the
+/// load balancer, whose hub upstream is <c>least_conn</c>, so they land on the lighter replica, and rejoin from their last seq.
+/// <para>A replica publishes its count only once it is started and ready (<c>/readyz</c>'s checks), so nobody sheds
+/// towards a replica that cannot serve yet; a stopping replica neither publishes nor sheds. While clients move, this replica's
+/// count drops at once and the others' rise only with their next publication: while it is moving connections (and for a TTL
+/// and two intervals after its last close) the total it divides never goes down, so a lagging count never makes it shed
+/// too many; connections it is closing do not count as its own. A move starts only once the excess has lasted longer than
+/// <see cref="RebalanceOptions.TtlSeconds"/>: a replica that died without taking its count out (its clients already
+/// reconnected here) has dropped out by then.</para>
+/// </summary>
+public sealed partial class HubRebalancer : BackgroundService
+{
+    /// <summary>What a shed connection is sent: close, and reconnect (SignalR clients with automatic reconnect do).</summary>
+    private static readonly CloseMessage ReconnectNow = new(error: null, allowReconnect: true);
+
+    private readonly IConnectionMultiplexer _redis;
+    private readonly ClusterHubLifetimeManager<BoardHub>? _hub;
+    private readonly LocalConnections _local;
+    private readonly RebalanceOptions _options;
+    private readonly IHostApplicationLifetime _app;
+    private readonly HealthCheckService _health;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<HubRebalancer> _log;
+    private readonly string _id = Guid.NewGuid().ToString("N");
+    private readonly string _prefix;
+    private readonly ConcurrentDictionary<string, byte> _closing = new(StringComparer.Ordinal);
+    private int _movingTotal;
+    private long _lastShedAt;
+    private long _overSince;
+    private long _shed;
+
+    public HubRebalancer(IConnectionMultiplexer redis, HubLifetimeManager<BoardHub> lifetime, LocalConnections local, IOptions<RebalanceOptions> options,
+        IConfiguration configuration, IHostApplicationLifetime app, HealthCheckService health, TimeProvider clock, ILogger<HubRebalancer> log)
+    {
+        _redis = redis;
+        _hub = lifetime as ClusterHubLifetimeManager<BoardHub>;
+        _local = local;
+        _options = options.Value;
+        _app = app;
+        _health = health;
+        _clock = clock;
+        _log = log;
+        var scope = _options.Scope is { Length: > 0 } s ? s
+            : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
+                configuration.GetConnectionString("MySql") ?? configuration.GetConnectionString("Sqlite") ?? "")))[..16];
+        _prefix = $"taskhub:hub-load:{scope}";
+    }
+
+    /// <summary>Connections this replica has closed to rebalance (also <c>taskhub_hub_connections_shed_total</c>).</summary>
+    public long Shed => Interlocked.Read(ref _shed);
+
+    /// <summary>The last reading: this replica's connections, the deployment's (as published), live replicas, and how many
+    /// this replica may hold before it sheds (null before the first).</summary>
+    public Reading? Last { get; private set; }
+
+    public sealed record Reading(int Own, int Total, int Replicas, int Allowed);
+
+    /// <summary>Decisions taken so far (one per tick that read the counts).</summary>
+    public long Ticks => Interlocked.Read(ref _ticks);
+    private long _ticks;
+
+    /// <summary>Raised as each connection is asked to reconnect (with its id): tests and diagnostics.</summary>
+    public event Action<string>? Shedding;
+
+    /// <summary>How long after its last close a move still counts as under way: a count lives a TTL, and is refreshed every interval.</summary>
+    private TimeSpan MoveWindow => TimeSpan.FromSeconds(_options.TtlSeconds + 2 * _options.IntervalSeconds);
+
+    private RedisKey Replicas => $"{_prefix}:replicas";
+
+    private RedisKey CountKey(string replica) => $"{_prefix}:{replica}";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_hub is null) return; // another lifetime manager: nothing here knows its connections
+        var interval = TimeSpan.FromSeconds(_options.IntervalSeconds);
+        try
+        {
+            // Counted only once serving and ready: the others must not shed towards a replica that cannot take connections.
+            await WhenStartedAsync(stoppingToken);
+            while ((await _health.CheckHealthAsync(c => c.Tags.Contains("ready"), stoppingToken)).Status != HealthStatus.Healthy)
+                await Task.Delay(interval, _clock, stoppingToken);
+
+            using var timer = new PeriodicTimer(interval, _clock);
+            var failures = 0;
+            do
+            {
+                if (_app.ApplicationStopping.IsCancellationRequested) break;
+                try
+                {
+                    await TickAsync(stoppingToken);
+                    failures = 0;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    if (failures++ == 0) LogTickFailed(_log, e); // once per outage, not every interval
+                }
+            } while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
+        await ForgetAsync();
+    }
+
+    private Task WhenStartedAsync(CancellationToken ct)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _app.ApplicationStarted.Register(() => started.TrySetResult());
+        return started.Task.WaitAsync(ct);
+    }
+
+    /// <summary>Publishes this replica's count, reads the deployment's, and sheds what is above the tolerance (paced: at
+    /// most <see cref="RebalanceOptions.ShedPerSecond"/> × the interval per tick, so a tick ends in about an interval).</summary>
+    public async Task TickAsync(CancellationToken ct)
+    {
+        // Those being closed are on their way out.
+        var own = _hub!.Connections.Count(c => !_closing.ContainsKey(c.ConnectionId) && !c.ConnectionAborted.IsCancellationRequested);
+        var db = _redis.GetDatabase();
+        var ttl = TimeSpan.FromSeconds(_options.TtlSeconds);
+        await Task.WhenAll(
+            db.StringSetAsync(CountKey(_id), own, ttl),
+            db.SetAddAsync(Replicas, _id),
+            db.KeyExpireAsync(Replicas, ttl * 10));
+
+        var ids = await db.SetMembersAsync(Replicas);
+        var counts = await db.StringGetAsync([.. ids.Select(id => CountKey(id!))]);
+        int total = 0, live = 0;
+        var gone = new List<RedisValue>();
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (ids[i] == _id) continue;
+            if (!counts[i].IsNull && counts[i].TryParse(out int n)) { total += n; live++; } // (a missing key parses as 0)
+            else gone.Add(ids[i]);
+        }
+        if (gone.Count > 0) await db.SetRemoveAsync(Replicas, [.. gone]); // expired: a replica that died or stopped
+        total += own;
+        live++;
+
+        // Clients closed lately may not be in another replica's published count yet: while moving, the total holds.
+        var moving = _lastShedAt != 0 && _clock.GetElapsedTime(_lastShedAt) <= MoveWindow;
+        var estimate = _movingTotal = moving ? Math.Max(total, _movingTotal) : total;
+        var fair = (double)estimate / live;
+        var tolerance = Math.Max(_options.MinExcess, (int)Math.Ceiling(fair * _options.TolerancePercent / 100));
+        var allowed = (int)Math.Ceiling(fair) + tolerance;
+        Last = new Reading(own, total, live, allowed);
+        Interlocked.Increment(ref _ticks);
+        var excess = own - allowed;
+        if (excess <= 0 || live < 2)
+        {
+            _overSince = 0;
+            return;
+        }
+        // A move starts only once the excess has lasted longer than a count lives: by then a peer that died (its count
+        // still there, its clients already here) has dropped out, and a peer's count from before its last connects is refreshed.
+        if (_overSince == 0) _overSince = _clock.GetTimestamp();
+        if (!moving && _clock.GetElapsedTime(_overSince) <= TimeSpan.FromSeconds(_options.TtlSeconds)) return;
+
+        var perTick = Math.Max(1, (int)Math.Floor(_options.ShedPerSecond * _options.IntervalSeconds));
+        var picked = Pick(Math.Min(excess, perTick));
+        LogShedding(_log, own, live, estimate, allowed, picked.Count);
+        await ShedAsync(picked, ct);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> connections, spread: each board gives up the same share of its connections here (a board's
+    /// i-th connection of n ranks (i + ½) / n and the lowest ranks go, so a board with more here goes first on a tie), and
+    /// within a board the people take turns (one connection each, the person with the most here first), so no board and no
+    /// person loses all at once, and rounds of picks keep them even. Connections that joined no board form one group.
+    /// </summary>
+    private List<HubConnectionContext> Pick(int count)
+    {
+        var boardOf = new Dictionary<string, Guid>(StringComparer.Ordinal);
+        foreach (var (connectionId, _, boardId) in _local.All()) boardOf.TryAdd(connectionId, boardId);
+        var ranked = new List<(double Rank, int Tie, HubConnectionContext Connection)>();
+        foreach (var board in _hub!.Connections
+                     .Where(c => !_closing.ContainsKey(c.ConnectionId) && !c.ConnectionAborted.IsCancellationRequested)
+                     .GroupBy(c => boardOf.GetValueOrDefault(c.ConnectionId)))
+        {
+            var byUser = board.GroupBy(c => c.UserIdentifier ?? "").Select(u => u.OrderBy(_ => Random.Shared.Next()).ToList())
+                .OrderByDescending(u => u.Count).ThenBy(_ => Random.Shared.Next()).ToList();
+            var turns = Enumerable.Range(0, byUser[0].Count).SelectMany(i => byUser.Where(u => i < u.Count).Select(u => u[i])).ToList();
+            var tie = Random.Shared.Next();
+            ranked.AddRange(turns.Select((c, i) => ((i + 0.5) / turns.Count, tie, c)));
+        }
+        return [.. ranked.OrderBy(r => r.Rank).ThenBy(r => r.Tie).Take(count).Select(r => r.Connection)];
+    }
+
+    /// <summary>Closes the connections in slices (about ten a second), never faster than the configured rate.</summary>
+    private async Task ShedAsync(List<HubConnectionContext> picked, CancellationToken ct)
+    {
+        var slice = Math.Max(1, (int)Math.Round(_options.ShedPerSecond / 10));
+        var pause = TimeSpan.FromSeconds(slice / _options.ShedPerSecond);
+        for (var i = 0; i < picked.Count; i += slice)
+        {
+            // The pace holds across ticks: a slice waits for the previous one's pause, whichever tick closed it.
+            var wait = _lastShedAt == 0 ? TimeSpan.Zero : pause - _clock.GetElapsedTime(_lastShedAt);
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, _clock, ct);
+            foreach (var connection in picked.Skip(i).Take(slice))
+            {
+                if (!_closing.TryAdd(connection.ConnectionId, 0)) continue;
+                Interlocked.Increment(ref _shed);
+                _lastShedAt = _clock.GetTimestamp();
+                RealtimeMetrics.ConnectionsShed.Inc();
+                Shedding?.Invoke(connection.ConnectionId);
+                _ = CloseAsync(connection);
+            }
+        }
+    }
+
+    /// <summary>Asks the client to reconnect (a close message with <c>allowReconnect</c>); aborts it when it has not closed
+    /// after the grace period. (<see cref="HubConnectionContext.Abort"/> alone would send <c>allowReconnect: false</c>, which
+    /// tells SignalR clients to stay disconnected.)</summary>
+    private async Task CloseAsync(HubConnectionContext connection)
+    {
+        try
+        {
+            await connection.WriteAsync(ReconnectNow);
+            await Task.Delay(TimeSpan.FromSeconds(_options.CloseGraceSeconds), _clock, connection.ConnectionAborted);
+            connection.Abort(); // still open after the grace period
+        }
+        catch (OperationCanceledException)
+        {
+            // closed by its client, as asked
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogCloseFailed(_log, e, connection.ConnectionId);
+        }
+        finally
+        {
+            _closing.TryRemove(connection.ConnectionId, out _);
+        }
+    }
+
+    /// <summary>A stopping replica takes its count out at once (its clients are about to reconnect elsewhere).</summary>
+    private async Task ForgetAsync()
+    {
+        try
+        {
+            var db = _redis.GetDatabase();
+            await Task.WhenAll(db.KeyDeleteAsync(CountKey(_id)), db.SetRemoveAsync(Replicas, _id)).WaitAsync(TimeSpan.FromSeconds(2));
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException) { } // it expires by itself
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rebalancing hub connections: {Own} here, {Total} on {Replicas} replicas (with those on their way), {Allowed} allowed; closing {Count}")]
+    private static partial void LogShedding(ILogger logger, int own, int replicas, int total, int allowed, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Hub rebalancing tick failed (Redis down?); retrying every interval")]
+    private static partial void LogTickFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not close hub connection {ConnectionId} for rebalancing")]
+    private static partial void LogCloseFailed(ILogger logger, Exception exception, string connectionId);
+}

@@ -1,0 +1,44 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>
+/// Settings under <c>Realtime:Rebalance</c> (<see cref="HubRebalancer"/>): with Redis, a replica holding more than its fair share
+/// of hub connections closes some of them, paced, so their clients reconnect through the load balancer to a lighter replica.
+/// </summary>
+public sealed class RebalanceOptions : IValidatableObject
+{
+    public const string Section = "Realtime:Rebalance";
+
+    /// <summary>The off switch. Without <c>ConnectionStrings:Redis</c> there is one replica and nothing to do either way.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How often each replica writes its connection count to Redis, reads the others' and decides.</summary>
+    [Range(0.05, 60)] public double IntervalSeconds { get; set; } = 2;
+
+    /// <summary>How long a replica's count lives in Redis without a refresh (a dead replica drops out after this).</summary>
+    [Range(0.1, 600)] public double TtlSeconds { get; set; } = 6;
+
+    /// <summary>Above the fair share (total ÷ live replicas) a replica may hold this much more (percent of the fair share) …</summary>
+    [Range(0, 100)] public double TolerancePercent { get; set; } = 10;
+
+    /// <summary>… and at least this many connections more, before it sheds any.</summary>
+    [Range(0, 1_000_000)] public int MinExcess { get; set; } = 50;
+
+    /// <summary>At most this many connections closed per second (the move itself must never be a storm).</summary>
+    [Range(0.1, 100_000)] public double ShedPerSecond { get; set; } = 100;
+
+    /// <summary>A shed connection is sent a close message that asks its client to reconnect; one that has not closed
+    /// after this long is aborted.</summary>
+    [Range(0, 300)] public double CloseGraceSeconds { get; set; } = 5;
+
+    /// <summary>Which replicas count as one deployment in Redis. Empty: derived from the database connection string
+    /// (replicas of one deployment share their database), so two deployments on one Redis never balance each other.</summary>
+    [MaxLength(100)] public string Scope { get; set; } = "";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (TtlSeconds <= IntervalSeconds)
+            yield return new ValidationResult("must be longer than IntervalSeconds (a live replica's count must not expire between two refreshes)", [nameof(TtlSeconds)]);
+    }
+}

@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using TaskHub.Server.Data;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using TaskHub.Server.Features.Realtime;
+using TaskHub.Tests.Infrastructure;
+
+namespace TaskHub.Tests.Realtime;
+
+/// <summary>One migrated MariaDB database; each test starts its own replicas on it, with a Redis scope of their own.</summary>
+public sealed class RebalanceDatabase : IAsyncLifetime
+{
+    public readonly string Name = MariaDbApplication.NewDatabaseName();
+
+    public async Task InitializeAsync()
+    {
+        await MariaDbApplication.CreateDatabaseAsync(Name);
+        await using var migrator = new ScaleOutCluster.Replica(Name, []);
+        await migrator.Services.MigrateTaskHubDatabaseAsync();
+    }
+
+    public Task DisposeAsync() => MariaDbApplication.DropDatabaseAsync(Name);
+
+    /// <summary>A replica on the real Redis, rebalancing fast: every 0.3 s, tolerance 10 % and at least 2, 10 closes/s.</summary>
+    public ScaleOutCluster.Replica Replica(string scope, Dictionary<string, string>? extra = null)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Redis"] = MariaDbApplication.RedisConnectionString,
+            ["Realtime:Rebalance:Scope"] = scope,
+            ["Realtime:Rebalance:IntervalSeconds"] = "0.3",
+            ["Realtime:Rebalance:TtlSeconds"] = "1.5",
+            ["Realtime:Rebalance:TolerancePercent"] = "10",
+            ["Realtime:Rebalance:MinExcess"] = "2",
+            ["Realtime:Rebalance:ShedPerSecond"] = "10",
+        };
+        foreach (var (k, v) in extra ?? []) settings[k] = v;
+        return new ScaleOutCluster.Replica(Name, settings);
+    }
+}
+
+/// <summary>
+/// <see cref="HubRebalancer"/> with two real replicas on one Redis. The clients reconnect by themselves (SignalR's automatic
+/// reconnect) through a "load balancer" that, like nginx's <c>least_conn</c>, picks the replica holding fewer connections.
+/// </summary>
+public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<RebalanceDatabase>
+{
+    private static int Count(TaskHubApplication replica) =>
+        ((ClusterHubLifetimeManager<BoardHub>)replica.Services.GetRequiredService<HubLifetimeManager<BoardHub>>()).Counts.Connections;
+
+    private static HubRebalancer Rebalancer(TaskHubApplication replica) => replica.Services.GetRequiredService<HubRebalancer>();
+
+    private static Func<TaskHubApplication> LeastConnections(TaskHubApplication a, TaskHubApplication b) => () => Count(a) <= Count(b) ? a : b;
+
+    /// <summary>Waits (bounded) until the replica's rebalancer has decided <paramref name="ticks"/> more times.</summary>
+    private static async Task TicksAsync(TaskHubApplication replica, int ticks)
+    {
+        var from = Rebalancer(replica).Ticks;
+        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(replica).Ticks >= from + ticks), $"the rebalancer did not tick {ticks} times");
+    }
+
+    [Fact]
+    public async Task AReplicaHoldingEveryoneShedsToWithinToleranceAtTheConfiguredRateSpreadOverBoardsAndStops()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        await using var a = database.Replica(scope);
+        var ada = await a.SignUpAsync("Ada");
+        var bob = await a.SignUpAsync("Bob");
+        Guid[] boards = [await ada.CreateBoardAsync(), await ada.CreateBoardAsync()];
+        foreach (var board in boards) await ada.AddMemberAsync(board, bob);
+        var clients = new List<(LiveBoard Live, Guid Board, TestUser User)>();
+        var balancer = (Func<TaskHubApplication>)(() => a);
+        for (var i = 0; i < 40; i++)
+        {
+            var (board, user) = (boards[i % 2], i / 2 % 2 == 0 ? ada : bob);
+            var live = await LiveBoard.ConnectReconnectingAsync(() => balancer(), user);
+            await live.JoinAsync(board, 0);
+            clients.Add((live, board, user));
+        }
+        try
+        {
+            Assert.Equal(0, Rebalancer(a).Shed); // alone in its scope: one replica, nothing to move
+
+            // B comes (back) up, holding none: fair share 20, tolerance max(2, 10 % of 20) = 2, so A may hold 22 and sheds 18.
+            var shedAt = new System.Collections.Concurrent.ConcurrentQueue<long>(); // when A asked each connection to go
+            Rebalancer(a).Shedding += _ => shedAt.Enqueue(Stopwatch.GetTimestamp());
+            await using var b = database.Replica(scope);
+            _ = b.Server;
+            balancer = LeastConnections(a, b);
+            Assert.True(await LiveBoard.EventuallyAsync(() => Count(a) == 22 && Count(b) == 18, 30), $"A {Count(a)}, B {Count(b)}");
+            Assert.True(await LiveBoard.EventuallyAsync(() => clients.Sum(c => c.Live.Rejoined) == 18));
+
+            await TicksAsync(a, 10); // past the move's window (TTL 1.5 s + 2 × 0.3 s): it has stopped
+            Assert.Equal((22, 18), (Count(a), Count(b)));
+            Assert.Equal(18, Rebalancer(a).Shed);
+            Assert.Equal(0, Rebalancer(b).Shed);
+
+            // Paced: 18 closes at 10/s take at least 1.7 s (unpaced they would all go within milliseconds) …
+            var closed = shedAt.ToList();
+            Assert.Equal(18, closed.Count);
+            Assert.Equal(18, clients.Sum(c => c.Live.ClosedAt.Count)); // and each client was told and reconnected
+            var span = Stopwatch.GetElapsedTime(closed[0], closed[^1]).TotalSeconds;
+            Assert.True(span >= 1.7 * 0.95, $"18 closes took {span:0.00} s; at 10/s they take ≥ 1.7 s");
+            // … one at a time (a slice every tenth of a second at 10/s), never a tick's worth (3) at once.
+            var gaps = closed.Zip(closed.Skip(1), (x, y) => Stopwatch.GetElapsedTime(x, y).TotalSeconds).ToList();
+            Assert.True(gaps.Min() >= 0.09, $"two closes {gaps.Min():0.000} s apart");
+
+            // Spread: each board gives up the same share (9 of its 20), and within a board both people take turns.
+            var shed = clients.Where(c => c.Live.Rejoined > 0).ToList();
+            Assert.Equal([9, 9], boards.Select(board => shed.Count(c => c.Board == board)));
+            Assert.All(new[] { ada, bob }, u => Assert.InRange(shed.Count(c => c.User == u), 8, 10));
+        }
+        finally
+        {
+            foreach (var c in clients) await c.Live.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ShedClientsRejoinFromTheirLastSeqAndApplyEveryEventExactlyOnceWhileWritesGoOn()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        await using var a = database.Replica(scope);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var balancer = (Func<TaskHubApplication>)(() => a);
+        var clients = new List<LiveBoard>();
+        for (var i = 0; i < 30; i++)
+        {
+            var live = await LiveBoard.ConnectReconnectingAsync(() => balancer(), ada);
+            await live.JoinAsync(board, 0);
+            clients.Add(live);
+        }
+        try
+        {
+            await using var b = database.Replica(scope);
+            _ = b.Server;
+            balancer = LeastConnections(a, b);
+            HttpClient[] writers = [a.ClientWithToken(ada.AccessToken), b.ClientWithToken(ada.AccessToken)];
+            const int writes = 60;
+            for (var i = 0; i < writes; i++) // through both replicas, while A sheds 13 (allowed 15 + 2 = 17)
+            {
+                await (await writers[i % 2].PostAsync($"/api/boards/{board}/tasks", JsonContent.Create(new { title = $"t{i}" }))).Json(HttpStatusCode.Created);
+                await Task.Delay(50);
+            }
+
+            Assert.True(await LiveBoard.EventuallyAsync(() => Count(a) == 17 && Count(b) == 13, 30), $"A {Count(a)}, B {Count(b)}");
+            Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == writes)));
+            Assert.Equal(13, clients.Count(c => c.Rejoined > 0));
+            var expected = Enumerable.Range(1, writes).Select(i => (long)i).ToList();
+            Assert.All(clients, c =>
+            {
+                Assert.Equal(expected, c.AppliedEvents.Select(e => e.Seq)); // every event, in order
+                // None twice, but for what the rejoin asked for: the .NET client runs handlers after its receive loop, so the
+                // old connection's last event or two may still be queued, not applied, when it rejoins from what it applied
+                // (the browser's handlers run in order, before it reconnects). Anything else received twice is a server bug.
+                var twice = c.ReceivedLive.Where(e => e.BoardId == board).GroupBy(e => e.Seq).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+                Assert.True(twice.All(seq => c.RejoinedFrom.Any(from => from < seq && seq <= from + 2)),
+                    $"received twice: {string.Join(",", twice)}; rejoined from {string.Join(",", c.RejoinedFrom)}; received {string.Join(",", c.ReceivedLive.Select(e => e.Seq))}");
+                Assert.Equal(0, c.FetchedFromRest); // the rejoin's catch-up had the missed ones
+            });
+            Assert.Equal(13, Rebalancer(a).Shed);
+        }
+        finally
+        {
+            foreach (var c in clients) await c.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ALoneReplicaWithRedisShedsNothing()
+    {
+        await using var lone = database.Replica(Guid.NewGuid().ToString("N"));
+        var ada = await lone.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var clients = new List<LiveBoard>();
+        try
+        {
+            for (var i = 0; i < 12; i++)
+            {
+                var live = await LiveBoard.ConnectReconnectingAsync(() => lone, ada);
+                await live.JoinAsync(board, 0);
+                clients.Add(live);
+            }
+            await TicksAsync(lone, 8); // its fair share is everything
+            Assert.Equal(0, Rebalancer(lone).Shed);
+            Assert.Equal(12, Count(lone));
+            Assert.All(clients, c => Assert.Empty(c.ClosedAt));
+        }
+        finally
+        {
+            foreach (var c in clients) await c.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task BalancedReplicasShedNothing()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        await using var a = database.Replica(scope);
+        await using var b = database.Replica(scope);
+        _ = b.Server;
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var clients = new List<LiveBoard>();
+        try
+        {
+            async Task<LiveBoard> JoinedAsync(TaskHubApplication to)
+            {
+                var live = await LiveBoard.ConnectReconnectingAsync(() => to, ada);
+                await live.JoinAsync(board, 0);
+                return live;
+            }
+            for (var i = 0; i < 11; i++) clients.AddRange(await Task.WhenAll(JoinedAsync(a), JoinedAsync(b))); // in pairs: even at every step
+            clients.Add(await JoinedAsync(a));
+            await TicksAsync(a, 8); // 12 vs 11: fair 11.5, A may hold 12 + 2
+            await TicksAsync(b, 8);
+            Assert.Equal((0L, 0L), (Rebalancer(a).Shed, Rebalancer(b).Shed));
+            Assert.Equal((12, 11), (Count(a), Count(b)));
+            Assert.All(clients, c => Assert.Empty(c.ClosedAt));
+        }
+        finally
+        {
+            foreach (var c in clients) await c.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task WithoutRedisOrSwitchedOffThereIsNoRebalancer()
+    {
+        await using var embedded = new SqliteApplication();
+        Assert.Null(embedded.Services.GetService<HubRebalancer>());
+        await using var off = database.Replica(Guid.NewGuid().ToString("N"), new() { ["Realtime:Rebalance:Enabled"] = "false" });
+        Assert.Null(off.Services.GetService<HubRebalancer>());
+        await using var on = database.Replica(Guid.NewGuid().ToString("N"));
+        Assert.NotNull(on.Services.GetService<HubRebalancer>());
+    }
+
+    [Fact]
+    public async Task ATtlNotLongerThanTheIntervalFailsAtStart()
+    {
+        await using var bad = database.Replica(Guid.NewGuid().ToString("N"), new() { ["Realtime:Rebalance:TtlSeconds"] = "0.3" });
+        var e = Assert.ThrowsAny<OptionsValidationException>(() => bad.Services);
+        Assert.Contains("TtlSeconds", e.Message);
+    }
+}
