@@ -2,7 +2,7 @@
 # A local scaled-out TaskHub without Docker, on loopback only:
 #   MariaDB + Redis (scripts/services.sh), two TaskHub replicas (127.0.0.1:5101, :5102) on one MariaDB
 #   database with the Redis backplane, and nginx in front on http://127.0.0.1:5100.
-# nginx balances round-robin with no sticky sessions: TaskHub clients connect to the hub with WebSockets
+# nginx balances REST round-robin and hub connections least_conn, with no sticky sessions: TaskHub clients connect to the hub with WebSockets
 # only and skip SignalR's negotiate request, so each connection is one long-lived upgraded request that
 # never needs to find its replica again. (A client that negotiates first, or falls back to long polling,
 # would need stickiness: set CLUSTER_STICKY=1 to hash on the client address instead.)
@@ -11,7 +11,7 @@
 #        scripts/cluster.sh replica <i>              (start replica i again if it is not running: no migration, no
 #                                                    nginx reload; what bench/run.sh's reconnect storm uses)
 # Knobs: REPLICAS, LB_PORT, FIRST_PORT, CLUSTER_DB, CLUSTER_DIR (state and PID files), CLUSTER_READY_TO_RUN=1 (publish
-# the server compiled ahead of time, as the container image is, into app-r2r/: a replica starts on ~0.7× the CPU); any other
+# the server compiled ahead of time, as the container image is, into app-r2r/: a replica starts on ~0.7× the CPU), CLUSTER_APP (a server published elsewhere, used as it is; CLUSTER_APP_REBUILD=1 republishes it when stale); any other
 # TaskHub setting can be passed as an environment variable (e.g. Realtime__HeadIntervalSeconds=1).
 # Every process it starts has a PID file in .run/cluster/; `stop` stops exactly those.
 set -euo pipefail
@@ -61,8 +61,10 @@ start() {
   apt_install nginx curl
 
   [ -f "$DIR/jwt.key" ] || head -c 48 /dev/urandom | base64 -w0 > "$DIR/jwt.key"
-  # (CLUSTER_APP names a server built elsewhere, e.g. a previous commit for a before/after run: used as it is)
-  if [ ! -f "$APP/TaskHub.Server.dll" ] || { [ -z "${CLUSTER_APP:-}" ] && [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" -name '*.cs' -print -quit)" ]; }; then
+  # (CLUSTER_APP names a server built elsewhere, e.g. a previous commit for a before/after run: used as it is, unless
+  # CLUSTER_APP_REBUILD=1 says it is this tree's own folder, published again like the default one when a source is newer)
+  if [ ! -f "$APP/TaskHub.Server.dll" ] || { { [ -z "${CLUSTER_APP:-}" ] || [ "${CLUSTER_APP_REBUILD:-0}" = 1 ]; } &&
+       [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" -name '*.cs' -print -quit)" ]; }; then
     log "publishing the server$([ "$R2R" = 1 ] && echo " (ReadyToRun)")"
     if [ "$R2R" = 1 ]; then
       dotnet publish src/TaskHub.Server -c Release -r "linux-$([ "$(uname -m)" = aarch64 ] && echo arm64 || echo x64)" --self-contained false \

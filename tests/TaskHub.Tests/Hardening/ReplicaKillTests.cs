@@ -67,6 +67,7 @@ public sealed class LocalCluster : IAsyncLifetime
         };
         psi.Environment["CLUSTER_DIR"] = Dir;
         psi.Environment["CLUSTER_APP"] = Path.Combine(Root, ".run", "cluster-test-app");
+        psi.Environment["CLUSTER_APP_REBUILD"] = "1"; // this tree's own copy: published again when a server source is newer
         psi.Environment["CLUSTER_DB"] = Database;
         psi.Environment["LB_PORT"] = LbPort.ToString();
         psi.Environment["FIRST_PORT"] = FirstPort.ToString();
