@@ -228,6 +228,43 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
         }
     }
 
+    /// <summary>Clients joining both replicas evenly and fast: each replica's own count is fresher than the other's
+    /// published one, so each sees itself ahead; with no tolerance but the minimum, that looked like an excess lasting
+    /// longer than a count's TTL and connections were shed from a balanced deployment.</summary>
+    [Fact]
+    public async Task ABalancedRampLongerThanACountsLifeShedsNothing()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        var tight = new Dictionary<string, string> { ["Realtime:Rebalance:TolerancePercent"] = "0" }; // the tolerance is MinExcess, 2
+        await using var a = database.Replica(scope, tight);
+        await using var b = database.Replica(scope, tight);
+        _ = b.Server;
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var clients = new List<LiveBoard>();
+        try
+        {
+            async Task<LiveBoard> JoinedAsync(TaskHubApplication to)
+            {
+                var live = await LiveBoard.ConnectReconnectingAsync(() => to, ada);
+                await live.JoinAsync(board, 0);
+                return live;
+            }
+            await TicksAsync(a, 2);
+            var ramp = Stopwatch.StartNew();
+            while (ramp.Elapsed < TimeSpan.FromSeconds(3.5) && clients.Count < 400) // longer than the TTL (1.5 s), evenly
+                clients.AddRange(await Task.WhenAll(Enumerable.Range(0, 8).Select(i => JoinedAsync(i % 2 == 0 ? a : b))));
+            await TicksAsync(a, 4);
+            await TicksAsync(b, 4);
+            Assert.Equal((0L, 0L), (Rebalancer(a).Shed, Rebalancer(b).Shed));
+            Assert.All(clients, c => Assert.Empty(c.ClosedAt));
+        }
+        finally
+        {
+            foreach (var c in clients) await c.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task WithoutRedisOrSwitchedOffThereIsNoRebalancer()
     {
