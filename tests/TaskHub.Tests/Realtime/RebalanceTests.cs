@@ -53,6 +53,14 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
 
     private static HubRebalancer Rebalancer(TaskHubApplication replica) => replica.Services.GetRequiredService<HubRebalancer>();
 
+    /// <summary>A client of <paramref name="user"/> on <paramref name="to"/>, joined to <paramref name="board"/>, reconnecting there.</summary>
+    private static async Task<LiveBoard> JoinedAsync(TaskHubApplication to, TestUser user, Guid board)
+    {
+        var live = await LiveBoard.ConnectReconnectingAsync(() => to, user);
+        await live.JoinAsync(board, 0);
+        return live;
+    }
+
     private static Func<TaskHubApplication> LeastConnections(TaskHubApplication a, TaskHubApplication b) => () => Count(a) <= Count(b) ? a : b;
 
     /// <summary>Waits (bounded) until the replica's rebalancer has decided <paramref name="ticks"/> more times.</summary>
@@ -208,14 +216,8 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
         var clients = new List<LiveBoard>();
         try
         {
-            async Task<LiveBoard> JoinedAsync(TaskHubApplication to)
-            {
-                var live = await LiveBoard.ConnectReconnectingAsync(() => to, ada);
-                await live.JoinAsync(board, 0);
-                return live;
-            }
-            for (var i = 0; i < 11; i++) clients.AddRange(await Task.WhenAll(JoinedAsync(a), JoinedAsync(b))); // in pairs: even at every step
-            clients.Add(await JoinedAsync(a));
+            for (var i = 0; i < 11; i++) clients.AddRange(await Task.WhenAll(JoinedAsync(a, ada, board), JoinedAsync(b, ada, board))); // in pairs: even at every step
+            clients.Add(await JoinedAsync(a, ada, board));
             await TicksAsync(a, 8); // 12 vs 11: fair 11.5, A may hold 12 + 2
             await TicksAsync(b, 8);
             Assert.Equal((0L, 0L), (Rebalancer(a).Shed, Rebalancer(b).Shed));
@@ -244,16 +246,10 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
         var clients = new List<LiveBoard>();
         try
         {
-            async Task<LiveBoard> JoinedAsync(TaskHubApplication to)
-            {
-                var live = await LiveBoard.ConnectReconnectingAsync(() => to, ada);
-                await live.JoinAsync(board, 0);
-                return live;
-            }
             await TicksAsync(a, 2);
             var ramp = Stopwatch.StartNew();
             while (ramp.Elapsed < TimeSpan.FromSeconds(3.5) && clients.Count < 400) // longer than the TTL (1.5 s), evenly
-                clients.AddRange(await Task.WhenAll(Enumerable.Range(0, 8).Select(i => JoinedAsync(i % 2 == 0 ? a : b))));
+                clients.AddRange(await Task.WhenAll(Enumerable.Range(0, 8).Select(i => JoinedAsync(i % 2 == 0 ? a : b, ada, board))));
             await TicksAsync(a, 4);
             await TicksAsync(b, 4);
             Assert.Equal((0L, 0L), (Rebalancer(a).Shed, Rebalancer(b).Shed));
