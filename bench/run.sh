@@ -10,7 +10,7 @@
 # Beside TaskHub it runs a bare SignalR server (bench/TaskHub.BareSignalR, port base + 10) with the same clients and
 # writes: the same-run floor every table is compared with (BENCH_BARE=0 leaves it out).
 # Points beyond the fan-out (bench/TaskHub.Bench/Points.cs, StormPoint.cs): many boards (BENCH_MB_BOARDS=1000,
-# BENCH_MB_VIEWERS=5, BENCH_MB_RATE=50), REST writes (BENCH_WRITERS=16, BENCH_WRITES_SECONDS=10, BENCH_WRITES_REPS, BENCH_WRITES_WARMUP=3 s windows until the CPU per write stops falling, at most BENCH_WRITES_WARMUP_MAX=120 s),
+# BENCH_MB_VIEWERS=5, BENCH_MB_RATE=50, BENCH_MB_WARMUP=10 s unrecorded first), REST writes (BENCH_WRITERS=16, BENCH_WRITES_SECONDS=10, BENCH_WRITES_REPS, BENCH_WRITES_WARMUP=3 s windows until the CPU per write stops falling, at most BENCH_WRITES_WARMUP_MAX=120 s),
 # reconnect storm (BENCH_STORM_N=5000, BENCH_STORM_BOARDS=1, BENCH_STORM_REPS, BENCH_STORM_JITTER_MS=1000).
 #
 # Knobs: BENCH_ONLY=base|cluster, BENCH_PROTOCOL=json (default)|messagepack|json,messagepack (light clients' hub protocol; a list runs each
