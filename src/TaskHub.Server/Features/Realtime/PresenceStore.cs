@@ -109,6 +109,13 @@ public sealed class InProcessPresenceStore : IPresenceStore
 
     private Dictionary<Guid, Dictionary<string, DateTimeOffset>> Board(Guid id) => _boards.GetOrAdd(id, _ => []);
 
+    /// <summary>The user's connections on the board, added empty when it has none (call under the board's lock).</summary>
+    private static Dictionary<string, DateTimeOffset> ConnectionsOf(Dictionary<Guid, Dictionary<string, DateTimeOffset>> board, Guid userId)
+    {
+        if (!board.TryGetValue(userId, out var connections)) board[userId] = connections = [];
+        return connections;
+    }
+
     private static bool AnyLive(Dictionary<string, DateTimeOffset> connections, DateTimeOffset now)
     {
         foreach (var expires in connections.Values)
@@ -121,7 +128,7 @@ public sealed class InProcessPresenceStore : IPresenceStore
         var board = Board(boardId);
         lock (board)
         {
-            if (!board.TryGetValue(userId, out var connections)) board[userId] = connections = [];
+            var connections = ConnectionsOf(board, userId);
             var had = AnyLive(connections, DateTimeOffset.UtcNow);
             connections[connectionId] = expires;
             return Task.FromResult(!had);
@@ -175,11 +182,7 @@ public sealed class InProcessPresenceStore : IPresenceStore
         var board = Board(boardId);
         lock (board)
         {
-            foreach (var (connectionId, userId) in entries)
-            {
-                if (!board.TryGetValue(userId, out var connections)) board[userId] = connections = [];
-                connections[connectionId] = expires;
-            }
+            foreach (var (connectionId, userId) in entries) ConnectionsOf(board, userId)[connectionId] = expires;
         }
         return Task.CompletedTask;
     }
