@@ -11,7 +11,8 @@ namespace TaskHub.Server.Infrastructure;
 /// <c>http_requests_in_progress{method,endpoint}</c>; <c>/metrics</c> itself is not counted. One middleware instead of
 /// its four (route-data capture, in-progress, count, duration), each of which built its label values into a new array
 /// and looked the series up by them on every request: here a request finds its series by (endpoint, method, code) in
-/// one dictionary, without allocating, and records no exemplar (nothing reads them). The empty <c>controller</c> and
+/// one dictionary, without allocating (the endpoint label is the matched route's pattern, e.g.
+/// <c>/api/boards/{boardId:guid}/tasks</c>, or "" when none matched), and records no exemplar (nothing reads them). The empty <c>controller</c> and
 /// <c>action</c> labels (MVC's, always empty in minimal APIs, so absent to Prometheus) are not written. It runs in
 /// front of the exception handler and the status-code pages, so a request counts under the code its client got (a
 /// malformed body's 400, an outage's 503), not under the 200 the response held when the exception passed.
@@ -48,7 +49,9 @@ public sealed class HttpMetricsMiddleware(RequestDelegate next)
             return;
         }
         var method = http.Request.Method;
-        var inProgress = InProgressSeries.GetOrAdd((EndpointOf(http), method), static key => InProgress.WithLabels(key.Method, key.Endpoint));
+        // Routing matched before this runs; read now, as the exception handler clears the endpoint before it answers.
+        var endpoint = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "";
+        var inProgress = InProgressSeries.GetOrAdd((endpoint, method), static key => InProgress.WithLabels(key.Method, key.Endpoint));
         var started = Stopwatch.GetTimestamp();
         inProgress.Inc();
         try
@@ -58,7 +61,7 @@ public sealed class HttpMetricsMiddleware(RequestDelegate next)
         finally
         {
             inProgress.Dec();
-            var series = FinishedSeries.GetOrAdd((EndpointOf(http), method, http.Response.StatusCode), static key =>
+            var series = FinishedSeries.GetOrAdd((endpoint, method, http.Response.StatusCode), static key =>
             {
                 var code = key.Code.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return new Finished(Received.WithLabels(code, key.Method, key.Endpoint), Duration.WithLabels(code, key.Method, key.Endpoint));
@@ -67,7 +70,4 @@ public sealed class HttpMetricsMiddleware(RequestDelegate next)
             series.Duration.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds, Exemplar.None);
         }
     }
-
-    /// <summary>The matched route's pattern (e.g. <c>/api/boards/{id}/tasks</c>), or "" when none matched.</summary>
-    private static string EndpointOf(HttpContext http) => (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "";
 }
