@@ -28,7 +28,8 @@ public sealed class SessionCheck(IServiceScopeFactory scopes) : IDisposable
         new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid familyId, Guid userId, DateTime now, CancellationToken ct) =>
             db.RefreshTokens.Any(t => t.FamilyId == familyId && t.UserId == userId && t.RevokedAt == null && t.ExpiresAt > now)));
 
-    private readonly ConcurrentBag<Reader> _idle = [];
+    private readonly ConcurrentQueue<Reader> _idle = new();
+    private int _idleCount;
     private SqliteStatement? _sqlite;
     private bool _resolved, _disposed;
     private readonly Lock _resolve = new();
@@ -43,7 +44,8 @@ public sealed class SessionCheck(IServiceScopeFactory scopes) : IDisposable
 
     private bool AliveOnSqlite(SqliteStatement statement, Guid familyId, Guid userId, DateTime now)
     {
-        if (!_idle.TryTake(out var reader)) reader = new Reader(statement);
+        if (_idle.TryDequeue(out var reader)) Interlocked.Decrement(ref _idleCount);
+        else reader = new Reader(statement);
         bool alive;
         try
         {
@@ -54,8 +56,12 @@ public sealed class SessionCheck(IServiceScopeFactory scopes) : IDisposable
             reader.Dispose(); // a reader that failed is not reused
             throw;
         }
-        if (_idle.Count < MaxIdleReaders && !Volatile.Read(ref _disposed)) _idle.Add(reader);
-        else reader.Dispose();
+        if (Interlocked.Increment(ref _idleCount) <= MaxIdleReaders && !Volatile.Read(ref _disposed)) _idle.Enqueue(reader);
+        else
+        {
+            Interlocked.Decrement(ref _idleCount);
+            reader.Dispose();
+        }
         return alive;
     }
 
@@ -82,7 +88,7 @@ public sealed class SessionCheck(IServiceScopeFactory scopes) : IDisposable
     public void Dispose()
     {
         Volatile.Write(ref _disposed, true);
-        while (_idle.TryTake(out var reader)) reader.Dispose();
+        while (_idle.TryDequeue(out var reader)) reader.Dispose();
     }
 
     /// <summary>The check's SQL and how EF binds each of its parameters (type mapping and value converter).</summary>
