@@ -43,6 +43,24 @@ public sealed class HttpMetricsTests(SqliteApplication app) : IClassFixture<Sqli
         Assert.DoesNotContain(after.Keys, k => k.Contains("endpoint=\"/metrics\"", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// .NET meters that record per request (ASP.NET Core's hosting, routing, authentication, authorization) would cost
+    /// every request a series lookup and duplicate the series above; the observable ones, read at scrape, stay (the
+    /// storm bench reads EF Core's query counter).
+    /// </summary>
+    [Fact]
+    public async Task OnlyObservableDotNetMetersAreExported()
+    {
+        var owner = await app.SignUpAsync();
+        await owner.CreateBoardAsync("Meters");
+        await ScrapeAsync(); // prometheus-net starts listening to meters at the first scrape
+        await owner.CreateBoardAsync("Meters again");
+        var names = (await ScrapeAsync()).Keys.Select(k => k.Split('{')[0]).ToHashSet(StringComparer.Ordinal);
+        Assert.DoesNotContain(names, n => n.StartsWith("microsoft_aspnetcore_", StringComparison.Ordinal));
+        Assert.Contains("microsoft_entityframeworkcore_microsoft_entityframeworkcore_queries", names);
+        Assert.Contains(names, n => n.StartsWith("system_runtime_", StringComparison.Ordinal));
+    }
+
     private async Task<Dictionary<string, double>> ScrapeAsync()
     {
         var text = await app.CreateClient().GetStringAsync("/metrics");
