@@ -81,7 +81,7 @@ internal static class Buckets
         ("EF SaveChanges (managed)", ["SaveChanges"]),
         ("EF queries (managed: cache lookup, shaping, ADO.NET)", ["EntityFrameworkCore.Query", "RelationalCommand", "Microsoft.Data.Sqlite", "MySqlConnector"]),
         ("EF other (context set-up, tracking)", ["EntityFrameworkCore"]),
-        ("Prometheus HTTP metrics", ["Prometheus", "HttpMetricsMiddleware"]),
+        ("Prometheus HTTP metrics", ["Prometheus"]),
         ("logging", ["Microsoft.Extensions.Logging", "RequestLoggingMiddleware"]),
         ("JSON", ["System.Text.Json"]),
         ("Kestrel, sockets, HTTP parsing", ["Kestrel", "System.Net.Sockets", "SocketAsyncEngine", "epoll", "tcp_", "sock_"]),
