@@ -14,8 +14,10 @@ public static class DataExtensions
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateOnStart();
         // Every registered interceptor (audit stamps here; the realtime publisher in its feature) joins every context.
+        // Contexts are pooled, their options built once from the root provider: interceptors are singletons and keep
+        // what one use of a context needs on the context (TaskHubDbContext.UseState).
         builder.Services.AddSingleton<IInterceptor, AuditTimestampsInterceptor>();
-        builder.Services.AddScoped<IInterceptor, SqliteWriteQueueInterceptor>();
+        builder.Services.AddSingleton<IInterceptor, SqliteWriteQueueInterceptor>();
 
         var mySql = builder.Configuration.GetConnectionString("MySql");
         if (!string.IsNullOrWhiteSpace(mySql))
@@ -23,7 +25,7 @@ public static class DataExtensions
             var version = builder.Configuration[$"{DatabaseOptions.Section}:{nameof(DatabaseOptions.MySqlServerVersion)}"]
                           ?? new DatabaseOptions().MySqlServerVersion;
             var serverVersion = ServerVersion.Parse(version);
-            builder.Services.AddDbContext<TaskHubDbContext, MySqlTaskHubDbContext>((sp, options) => options
+            builder.Services.AddDbContextPool<TaskHubDbContext, MySqlTaskHubDbContext>((sp, options) => options
                 .UseMySql(mySql, serverVersion)
                 .AddInterceptors(sp.GetServices<IInterceptor>()));
         }
@@ -46,7 +48,7 @@ public static class DataExtensions
             if (settings.SqliteCheckpointMilliseconds > 0)
                 builder.Services.AddHostedService(sp => new SqliteCheckpointer(connectionString,
                     TimeSpan.FromMilliseconds(settings.SqliteCheckpointMilliseconds), sp.GetRequiredService<ILogger<SqliteCheckpointer>>()));
-            builder.Services.AddDbContext<TaskHubDbContext, SqliteTaskHubDbContext>((sp, options) => options
+            builder.Services.AddDbContextPool<TaskHubDbContext, SqliteTaskHubDbContext>((sp, options) => options
                 .UseSqlite(connectionString)
                 .AddInterceptors(sp.GetServices<IInterceptor>()));
         }
@@ -234,10 +236,22 @@ public sealed class SqliteWriteQueue
 /// writers that queue (they would poll SQLite's lock in 150 ms sleeps and rarely find it free). It waits at most
 /// SQLite's own busy timeout, then goes ahead unqueued, so a save nested inside another write never deadlocks.
 /// </summary>
-public sealed class SqliteWriteQueueInterceptor : ISaveChangesInterceptor, IDisposable
+public sealed class SqliteWriteQueueInterceptor : ISaveChangesInterceptor
 {
     private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(30);
-    private SqliteWriteQueue? _held;
+
+    /// <summary>The slot this use of the context holds for a save; a save that never reached its end (another
+    /// interceptor threw first) gives it back when the use ends.</summary>
+    private sealed class Held : IContextUseState
+    {
+        public SqliteWriteQueue? Queue;
+
+        public void Reset()
+        {
+            Queue?.Leave();
+            Queue = null;
+        }
+    }
 
     private static SqliteWriteQueue? QueueFor(DbContext? context) =>
         context is null || !context.Database.IsSqlite() || context.Database.CurrentTransaction is not null
@@ -246,51 +260,49 @@ public sealed class SqliteWriteQueueInterceptor : ISaveChangesInterceptor, IDisp
 
     public async ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
     {
-        if (_held is null && QueueFor(eventData.Context) is { } queue && await queue.EnterAsync(MaxWait, ct)) _held = queue;
+        if (QueueFor(eventData.Context) is { } queue && TaskHubDbContext.UseState<Held>(eventData.Context!) is { Queue: null } held
+            && await queue.EnterAsync(MaxWait, ct)) held.Queue = queue;
         return result;
     }
 
     public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
-        if (_held is null && QueueFor(eventData.Context) is { } queue && queue.Enter(MaxWait)) _held = queue;
+        if (QueueFor(eventData.Context) is { } queue && TaskHubDbContext.UseState<Held>(eventData.Context!) is { Queue: null } held
+            && queue.Enter(MaxWait)) held.Queue = queue;
         return result;
     }
 
     public ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken ct = default)
     {
-        Release();
+        Release(eventData.Context);
         return ValueTask.FromResult(result);
     }
 
     public int SavedChanges(SaveChangesCompletedEventData eventData, int result)
     {
-        Release();
+        Release(eventData.Context);
         return result;
     }
 
-    public void SaveChangesFailed(DbContextErrorEventData eventData) => Release();
+    public void SaveChangesFailed(DbContextErrorEventData eventData) => Release(eventData.Context);
 
     public Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken ct = default)
     {
-        Release();
+        Release(eventData.Context);
         return Task.CompletedTask;
     }
 
-    public void SaveChangesCanceled(DbContextEventData eventData) => Release();
+    public void SaveChangesCanceled(DbContextEventData eventData) => Release(eventData.Context);
 
     public Task SaveChangesCanceledAsync(DbContextEventData eventData, CancellationToken ct = default)
     {
-        Release();
+        Release(eventData.Context);
         return Task.CompletedTask;
     }
 
-    /// <summary>A save that never reached its end (another interceptor threw first) gives the slot back with its scope.</summary>
-    public void Dispose() => Release();
-
-    private void Release()
+    private static void Release(DbContext? context)
     {
-        _held?.Leave();
-        _held = null;
+        if (context is not null && context.Database.IsSqlite()) TaskHubDbContext.UseState<Held>(context).Reset();
     }
 }
 

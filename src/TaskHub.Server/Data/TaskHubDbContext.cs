@@ -7,10 +7,14 @@ namespace TaskHub.Server.Data;
 
 /// <summary>
 /// The one DbContext. Provider-specific subclasses exist only so that each provider keeps its own
-/// migrations (EF binds a migration to a context type); the model is the same.
+/// migrations (EF binds a migration to a context type); the model is the same. Contexts are pooled
+/// (<c>AddDbContextPool</c>): one instance serves many requests in turn, so its interceptors are singletons and keep
+/// what they track during one use on the context itself (<see cref="UseState{T}"/>), reset when that use ends.
 /// </summary>
 public abstract class TaskHubDbContext(DbContextOptions options) : DbContext(options)
 {
+    private Dictionary<Type, IContextUseState>? _useState;
+
     public DbSet<User> Users => Set<User>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
     public DbSet<Board> Boards => Set<Board>();
@@ -27,6 +31,46 @@ public abstract class TaskHubDbContext(DbContextOptions options) : DbContext(opt
         configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
         configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
     }
+
+    /// <summary>The <typeparamref name="T"/> an interceptor keeps for this use of the context (one request's or one job's
+    /// scope), made on first ask and reset — not dropped, so a pooled context allocates it once — when the use ends.</summary>
+    public T UseState<T>() where T : class, IContextUseState, new()
+    {
+        _useState ??= [];
+        if (!_useState.TryGetValue(typeof(T), out var state)) _useState[typeof(T)] = state = new T();
+        return (T)state;
+    }
+
+    /// <summary><see cref="UseState{T}"/> of a context an interceptor was handed (every context here is a TaskHubDbContext).</summary>
+    public static T UseState<T>(DbContext context) where T : class, IContextUseState, new() =>
+        ((TaskHubDbContext)context).UseState<T>();
+
+    // A use ends when its scope disposes the context: pooled, that returns it to the pool (the scope disposes the
+    // context before the lease it came from, so nothing else holds it yet); unpooled, it is the end of its life.
+    public override void Dispose()
+    {
+        EndUse();
+        base.Dispose();
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        EndUse();
+        return base.DisposeAsync();
+    }
+
+    private void EndUse()
+    {
+        if (_useState is null) return;
+        foreach (var state in _useState.Values) state.Reset();
+    }
+}
+
+/// <summary>What an interceptor tracks during one use of a <see cref="TaskHubDbContext"/>; <see cref="Reset"/> when the
+/// use ends gives back whatever a use that never reached its end still holds.</summary>
+public interface IContextUseState
+{
+    void Reset();
 }
 
 public sealed class SqliteTaskHubDbContext(DbContextOptions<SqliteTaskHubDbContext> options) : TaskHubDbContext(options);

@@ -25,7 +25,21 @@ public sealed class CatchUpReadsTests(SqliteApplication app) : IClassFixture<Sql
         var board = await BoardWithFiveEventsAsync();
         var reads = NewReads();
 
-        var pages = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => reads.PageAsync(board, i % 4, 1000, CancellationToken.None)));
+        // All 20 ask before the read starts (it starts after a yield, which HeldPosts keeps until they have asked): the
+        // read itself takes well under a millisecond here, so without the hold a late ask could find it already done.
+        var held = new HeldPosts();
+        Task<(IReadOnlyList<TaskHub.Server.Features.Tasks.BoardEventDto> Events, bool More)>[] asks;
+        SynchronizationContext.SetSynchronizationContext(held);
+        try
+        {
+            asks = Enumerable.Range(0, 20).Select(i => reads.PageAsync(board, i % 4, 1000, CancellationToken.None)).ToArray();
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(null);
+        }
+        held.Release();
+        var pages = await Task.WhenAll(asks);
 
         Assert.Equal(1, reads.Reads);
         for (var i = 0; i < 20; i++)
@@ -53,5 +67,32 @@ public sealed class CatchUpReadsTests(SqliteApplication app) : IClassFixture<Sql
         Assert.True((await first).More);
         Assert.Equal([3L, 4L], (await beyond).Events.Select(e => e.Seq));
         Assert.Equal(4, reads.Reads);
+    }
+}
+
+/// <summary>A synchronization context that keeps what is posted to it until <see cref="Release"/>, then runs it (and
+/// whatever is posted later) on the thread pool.</summary>
+internal sealed class HeldPosts : SynchronizationContext
+{
+    private readonly List<(SendOrPostCallback Callback, object? State)> _held = [];
+    private bool _released;
+
+    public override void Post(SendOrPostCallback d, object? state)
+    {
+        lock (_held)
+        {
+            if (!_released)
+            {
+                _held.Add((d, state));
+                return;
+            }
+        }
+        ThreadPool.QueueUserWorkItem(_ => d(state));
+    }
+
+    public void Release()
+    {
+        lock (_held) _released = true;
+        foreach (var (callback, state) in _held) ThreadPool.QueueUserWorkItem(_ => callback(state));
     }
 }

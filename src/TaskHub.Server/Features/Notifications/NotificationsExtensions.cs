@@ -32,7 +32,7 @@ public static class NotificationsExtensions
             return targets;
         });
 
-        services.AddScoped<IInterceptor, OutboxWriter>();
+        services.AddSingleton<IInterceptor, OutboxWriter>();
         services.AddHttpClient("alerts", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());

@@ -2,6 +2,7 @@ using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using TaskHub.Server.Data;
 using TaskHub.Server.Features.Tasks;
 
 namespace TaskHub.Server.Features.Realtime;
@@ -14,8 +15,19 @@ namespace TaskHub.Server.Features.Realtime;
 /// </summary>
 public sealed class BoardEventPublisher(BoardEventDispatcher dispatcher) : ISaveChangesInterceptor, IDbTransactionInterceptor
 {
-    private readonly List<BoardEvent> _saving = [];
-    private readonly List<BoardEvent> _committing = [];
+    /// <summary>One use of a context: the events its save is writing, and those saved in a transaction not yet
+    /// committed. A use that ends with neither done (a transaction disposed uncommitted) drops them.</summary>
+    private sealed class Pending : IContextUseState
+    {
+        public readonly List<BoardEvent> Saving = [];
+        public readonly List<BoardEvent> Committing = [];
+
+        public void Reset()
+        {
+            Saving.Clear();
+            Committing.Clear();
+        }
+    }
 
     public ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
     {
@@ -41,56 +53,61 @@ public sealed class BoardEventPublisher(BoardEventDispatcher dispatcher) : ISave
         return result;
     }
 
-    public void SaveChangesFailed(DbContextErrorEventData eventData) => _saving.Clear();
+    public void SaveChangesFailed(DbContextErrorEventData eventData) => Of(eventData.Context)?.Saving.Clear();
 
     public Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken ct = default)
     {
-        _saving.Clear();
+        Of(eventData.Context)?.Saving.Clear();
         return Task.CompletedTask;
     }
 
-    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Flush();
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Flush(Of(eventData.Context));
 
     public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken ct = default)
     {
-        Flush();
+        Flush(Of(eventData.Context));
         return Task.CompletedTask;
     }
 
-    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => _committing.Clear();
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Of(eventData.Context)?.Committing.Clear();
 
     public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken ct = default)
     {
-        _committing.Clear();
+        Of(eventData.Context)?.Committing.Clear();
         return Task.CompletedTask;
     }
 
-    public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => _committing.Clear();
+    public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => Of(eventData.Context)?.Committing.Clear();
 
     public Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken ct = default)
     {
-        _committing.Clear();
+        Of(eventData.Context)?.Committing.Clear();
         return Task.CompletedTask;
     }
 
-    private void Stage(DbContext? context)
+    private static Pending? Of(DbContext? context) => context is null ? null : TaskHubDbContext.UseState<Pending>(context);
+
+    private static void Stage(DbContext? context)
     {
         if (context is null) return;
+        List<BoardEvent>? saving = null;
         foreach (var entry in context.ChangeTracker.Entries<BoardEvent>())
-            if (entry.State == EntityState.Added) _saving.Add(entry.Entity);
+            if (entry.State == EntityState.Added) (saving ??= Of(context)!.Saving).Add(entry.Entity);
     }
 
     private void Saved(DbContext? context)
     {
-        _committing.AddRange(_saving);
-        _saving.Clear();
-        if (context?.Database.CurrentTransaction is null) Flush();
+        if (Of(context) is not { } pending) return;
+        pending.Committing.AddRange(pending.Saving);
+        pending.Saving.Clear();
+        if (context!.Database.CurrentTransaction is null) Flush(pending);
     }
 
-    private void Flush()
+    private void Flush(Pending? pending)
     {
-        foreach (var e in _committing.OrderBy(e => e.Seq)) dispatcher.Enqueue(e);
-        _committing.Clear();
+        if (pending is null || pending.Committing.Count == 0) return;
+        foreach (var e in pending.Committing.OrderBy(e => e.Seq)) dispatcher.Enqueue(e);
+        pending.Committing.Clear();
     }
 }
 

@@ -73,7 +73,7 @@ public static partial class RealtimeExtensions
         services.AddSingleton<BoardEventDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<BoardEventDispatcher>());
         services.AddHostedService<BoardHeadService>();
-        services.AddScoped<IInterceptor, BoardEventPublisher>();
+        services.AddSingleton<IInterceptor, BoardEventPublisher>();
         return builder;
     }
 
