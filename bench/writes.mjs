@@ -25,6 +25,9 @@ const warmWrites = Number(process.env.BENCH_WARM_WRITES ?? 3000);
 const warmMax = Number(process.env.BENCH_WARM_MAX ?? 120);
 const warmMin = Number(process.env.BENCH_WARM_MIN ?? 30); // tiering drops the CPU in steps, with plateaus between them
 const label = process.env.BENCH_LABEL ?? '';
+// BENCH_REQUEST=me: GET /api/me instead of creations (an authenticated read: the per-request work — metrics, JWT, the
+// session check — and one query, without the write); the figures keep their names (writes = requests answered 2xx).
+const reads = process.env.BENCH_REQUEST === 'me';
 
 async function call(path, body, token) {
   const res = await fetch(url + path, {
@@ -54,11 +57,13 @@ const run = (duration) => autocannon({
   url,
   connections: writers,
   duration,
-  requests: [{
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
-    setupRequest: (req) => ({ ...req, path: `/api/boards/${ids[n % ids.length]}/tasks`, body: JSON.stringify({ title: `t${n++}` }) }),
-  }],
+  requests: [reads
+    ? { method: 'GET', path: '/api/me', headers: { authorization: `Bearer ${accessToken}` } }
+    : {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
+      setupRequest: (req) => ({ ...req, path: `/api/boards/${ids[n % ids.length]}/tasks`, body: JSON.stringify({ title: `t${n++}` }) }),
+    }],
 });
 
 const warmStart = Date.now();
@@ -93,7 +98,7 @@ const slot1 = await slot();
 if (traced) await traced;
 const writes = result['2xx'];
 const out = {
-  label, db: process.env.BENCH_DB ?? 'sqlite', boards, writers, seconds,
+  label, db: process.env.BENCH_DB ?? 'sqlite', request: reads ? 'GET /api/me' : 'POST task', boards, writers, seconds,
   warmWrites: warmed, warmSeconds, warmCpu, writes, errors: result.non2xx + result.errors + result.timeouts,
   perSecond: Math.round(writes / seconds),
   p50: result.latency.p50, p99: result.latency.p99,

@@ -1,5 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TaskHub.Server.Data;
 using TaskHub.Tests.Infrastructure;
 
 namespace TaskHub.Tests.Auth;
@@ -124,6 +127,27 @@ public abstract class AuthTests(TaskHubApplication app)
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await user.Client.GetAsync("/api/me")).StatusCode);
         await (await _anon.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = user.RefreshToken })).AssertProblem(HttpStatusCode.Unauthorized);
+    }
+
+    /// <summary>
+    /// The per-request session check compares the session's expiry with the time now as the database stores it: a
+    /// minute either side of now (the same day, so a date written in another format would compare wrongly) decides.
+    /// </summary>
+    [Fact]
+    public async Task AnAccessTokenEndsWithItsSessionsExpiry()
+    {
+        var user = await app.SignUpAsync();
+        await SetSessionExpiryAsync(user.Id, DateTime.UtcNow.AddMinutes(1));
+        Assert.Equal(HttpStatusCode.OK, (await user.Client.GetAsync("/api/me")).StatusCode);
+        await SetSessionExpiryAsync(user.Id, DateTime.UtcNow.AddMinutes(-1));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await user.Client.GetAsync("/api/me")).StatusCode);
+    }
+
+    private async Task SetSessionExpiryAsync(Guid userId, DateTime expiresAt)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        Assert.Equal(1, await db.RefreshTokens.Where(t => t.UserId == userId).ExecuteUpdateAsync(s => s.SetProperty(t => t.ExpiresAt, expiresAt)));
     }
 
     [Fact]

@@ -110,13 +110,9 @@ public static class AuthExtensions
             });
         services.AddAuthorization();
         services.AddSingleton<HubSessionChecks>();
+        services.AddSingleton<SessionCheck>();
         return builder;
     }
-
-    /// <summary>Whether the session (refresh-token family) is alive: every authenticated request asks, so compiled (<see cref="CompiledPerProvider{TQuery}"/>).</summary>
-    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, Guid, DateTime, CancellationToken, Task<bool>>> SessionAlive =
-        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid familyId, Guid userId, DateTime now, CancellationToken ct) =>
-            db.RefreshTokens.Any(t => t.FamilyId == familyId && t.UserId == userId && t.RevokedAt == null && t.ExpiresAt > now)));
 
     /// <summary>
     /// An access token is only as alive as its session: log-out, refresh-token reuse, a password change
@@ -183,9 +179,8 @@ public static class AuthExtensions
                 alive = await http.RequestServices.GetRequiredService<HubSessionChecks>().AliveAsync(familyId, userId, http.RequestAborted);
             else
             {
-                var db = http.RequestServices.GetRequiredService<TaskHubDbContext>();
                 var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
-                alive = await SessionAlive.For(db)(db, familyId, userId, now, http.RequestAborted);
+                alive = await http.RequestServices.GetRequiredService<SessionCheck>().AliveAsync(http, familyId, userId, now, http.RequestAborted);
             }
             return alive ? null : "The session was revoked.";
         }
