@@ -48,6 +48,8 @@ public static class ApiExtensions
         services.AddValidation();
         services.AddOpenApi(o => o.AddSchemaTransformer<OptionalSchemaTransformer>());
         builder.AddTaskHubSecurity();
+        builder.AddTaskHubTransport();
+        builder.AddTaskHubMeterFilter();
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return builder;
