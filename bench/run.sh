@@ -21,6 +21,9 @@
 # BENCH_HEAD_INTERVAL (Realtime:HeadIntervalSeconds of the replicas, default 3600 = the periodic head/presence
 # tick stays out of the measurement; see README), BENCH_PORT_BASE (default 5200: LB 5200, replicas 5201-5202,
 # baseline 5209, apart from the default 5100.. cluster other worktrees may run).
+# Same-run A/B of a runtime/transport setting: CLUSTER_REPLICA_ENV_2="K=V …" (or _1) gives one cluster replica extra
+# settings (the bench prints CPU per delivery per replica and replica 2 ÷ replica 1); BENCH_BARE_ENV / BENCH_BARE2_ENV
+# the bare SignalR server's, the second one started and measured as a further configuration (see bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -32,7 +35,7 @@ ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 echo "[bench] open files limit: $(ulimit -n)"
 
 PORT_BASE=${BENCH_PORT_BASE:-5200}
-export LB_PORT=$PORT_BASE FIRST_PORT=$((PORT_BASE + 1)) REPLICAS=2 CLUSTER_DB=${CLUSTER_DB:-taskhub_bench}
+export LB_PORT=$PORT_BASE FIRST_PORT=$((PORT_BASE + 1)) REPLICAS=${BENCH_REPLICAS:-2} CLUSTER_DB=${CLUSTER_DB:-taskhub_bench}
 export CLUSTER_READY_TO_RUN=${BENCH_READY_TO_RUN:-1}
 BASE_PORT=$((PORT_BASE + 9))
 export Realtime__HeadIntervalSeconds=${BENCH_HEAD_INTERVAL:-3600}
@@ -43,6 +46,7 @@ export Auth__Limits__PerAddressPerMinute=${Auth__Limits__PerAddressPerMinute:-10
 BARE_PORT=$((PORT_BASE + 10))
 BASE_PID=""
 BARE_PID=""
+BARE2_PID=""
 
 cleanup() {
   set +e
@@ -50,6 +54,8 @@ cleanup() {
   rm -f "$OUT/baseline.pid"
   if [ -n "$BARE_PID" ] && kill -0 "$BARE_PID" 2>/dev/null; then kill "$BARE_PID"; wait "$BARE_PID" 2>/dev/null; echo "[bench] bare SignalR server stopped"; fi
   rm -f "$OUT/bare.pid"
+  if [ -n "$BARE2_PID" ] && kill -0 "$BARE2_PID" 2>/dev/null; then kill "$BARE2_PID"; wait "$BARE2_PID" 2>/dev/null; echo "[bench] second bare SignalR server stopped"; fi
+  rm -f "$OUT/bare2.pid"
   scripts/cluster.sh stop
 }
 trap cleanup EXIT INT TERM
@@ -81,21 +87,43 @@ fi
 
 dotnet build bench/TaskHub.Bench -c Release -v q --nologo -o "$OUT/bin" >/dev/null
 
+start_bare() { # start_bare <name> <port> <extra env "K=V …">: sets STARTED_PID
+  local extra=()
+  read -r -a extra <<<"$3"
+  (cd "$OUT/bare" && DOTNET_gcServer=1 exec env "${extra[@]}" dotnet TaskHub.BareSignalR.dll --urls "http://127.0.0.1:$2" >"$OUT/$1.log" 2>&1) &
+  STARTED_PID=$!
+  echo "$STARTED_PID" > "$OUT/$1.pid"
+  for _ in $(seq 1 150); do curl -fsS -o /dev/null "http://127.0.0.1:$2/readyz" 2>/dev/null && break; sleep 0.2; done
+  curl -fsS -o /dev/null "http://127.0.0.1:$2/readyz" || { echo "[bench] bare SignalR server did not start: $OUT/$1.log"; exit 1; }
+  echo "[bench] bare SignalR server ($1${3:+, $3}): pid $STARTED_PID, http://127.0.0.1:$2"
+}
 if [ "${BENCH_BARE:-1}" = 1 ]; then
   dotnet build bench/TaskHub.BareSignalR -c Release -v q --nologo -o "$OUT/bare" >/dev/null
-  (cd "$OUT/bare" && DOTNET_gcServer=1 exec dotnet TaskHub.BareSignalR.dll --urls "http://127.0.0.1:$BARE_PORT" >"$OUT/bare.log" 2>&1) &
-  BARE_PID=$!
-  echo "$BARE_PID" > "$OUT/bare.pid"
-  for _ in $(seq 1 150); do curl -fsS -o /dev/null "http://127.0.0.1:$BARE_PORT/readyz" 2>/dev/null && break; sleep 0.2; done
-  curl -fsS -o /dev/null "http://127.0.0.1:$BARE_PORT/readyz" || { echo "[bench] bare SignalR server did not start: $OUT/bare.log"; exit 1; }
-  echo "[bench] bare SignalR server: pid $BARE_PID, http://127.0.0.1:$BARE_PORT"
-  export BENCH_BARE_URL="http://127.0.0.1:$BARE_PORT" BENCH_BARE_PID="$BARE_PID"
+  start_bare bare "$BARE_PORT" "${BENCH_BARE_ENV:-}"
+  BARE_PID=$STARTED_PID
+  export BENCH_BARE_URL="http://127.0.0.1:$BARE_PORT" BENCH_BARE_PID="$BARE_PID" BENCH_BARE_LABEL="${BENCH_BARE_ENV:-}"
+  # BENCH_BARE2_ENV: a second bare server with these settings, measured right after the first (a same-run A/B of a
+  # runtime or transport setting on the floor itself; swap BENCH_BARE_ENV and BENCH_BARE2_ENV for the order check).
+  if [ -n "${BENCH_BARE2_ENV:-}" ]; then
+    start_bare bare2 "$((PORT_BASE + 11))" "$BENCH_BARE2_ENV"
+    BARE2_PID=$STARTED_PID
+    export BENCH_BARE2_URL="http://127.0.0.1:$((PORT_BASE + 11))" BENCH_BARE2_PID="$BARE2_PID" BENCH_BARE2_LABEL="$BENCH_BARE2_ENV"
+  fi
 fi
+# Per-replica settings of the cluster (CLUSTER_REPLICA_ENV_<i>, scripts/cluster.sh): the bench prints each replica's CPU
+# per delivery and each replica ÷ replica 1 of the same reps; BENCH_REPLICAS=3: two variants beside one reference).
+BENCH_REPLICA_LABELS=""
+for i in $(seq 1 "$REPLICAS"); do v="CLUSTER_REPLICA_ENV_$i"; BENCH_REPLICA_LABELS+="$([ "$i" = 1 ] || echo "|")${!v:-}"; done
+export BENCH_REPLICA_LABELS
 # The reconnect storm restarts a replica with scripts/cluster.sh start (same LB_PORT/FIRST_PORT/CLUSTER_DB env).
 export BENCH_LB_URL="http://127.0.0.1:$LB_PORT" BENCH_ROOT="$ROOT" BENCH_CLUSTER_DIR="$ROOT/.run/cluster"
 
-export BENCH_CLUSTER_URLS="http://127.0.0.1:$FIRST_PORT,http://127.0.0.1:$((FIRST_PORT + 1))"
-BENCH_CLUSTER_PIDS="$(cat .run/cluster/replica-1.pid),$(cat .run/cluster/replica-2.pid)"
+BENCH_CLUSTER_URLS="" BENCH_CLUSTER_PIDS=""
+for i in $(seq 1 "$REPLICAS"); do
+  BENCH_CLUSTER_URLS+="${BENCH_CLUSTER_URLS:+,}http://127.0.0.1:$((FIRST_PORT + i - 1))"
+  BENCH_CLUSTER_PIDS+="${BENCH_CLUSTER_PIDS:+,}$(cat ".run/cluster/replica-$i.pid")"
+done
+export BENCH_CLUSTER_URLS
 # (the storm replaces replica PIDs; cleanup's cluster.sh stop reads the PID files, so it stops the new ones)
 export BENCH_CLUSTER_PIDS
 export BENCH_BASE_URL="http://127.0.0.1:$BASE_PORT" BENCH_BASE_PID="$BASE_PID"

@@ -12,7 +12,8 @@
 #                                                    nginx reload; what bench/run.sh's reconnect storm uses)
 # Knobs: REPLICAS, LB_PORT, FIRST_PORT, CLUSTER_DB, CLUSTER_DIR (state and PID files), CLUSTER_READY_TO_RUN=1 (publish
 # the server compiled ahead of time, as the container image is, into app-r2r/: a replica starts on ~0.7× the CPU), CLUSTER_APP (a server published elsewhere, used as it is; CLUSTER_APP_REBUILD=1 republishes it when stale); any other
-# TaskHub setting can be passed as an environment variable (e.g. Realtime__HeadIntervalSeconds=1).
+# TaskHub setting can be passed as an environment variable (e.g. Realtime__HeadIntervalSeconds=1); CLUSTER_REPLICA_ENV_<i>
+# ("K=V K2=V2") adds settings for replica i only.
 # Every process it starts has a PID file in .run/cluster/; `stop` stops exactly those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +52,11 @@ replica_env() {
 start_replica() { # start_replica <i>: starts replica i unless its PID file names a live process
   local i=$1 port=$((FIRST_PORT + $1 - 1)) pidfile="$DIR/replica-$1.pid"
   if alive "$pidfile"; then log "replica $i already running (pid $(cat "$pidfile"))"; return; fi
-  (cd "$APP" && exec dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$port" >>"$DIR/replica-$i.log" 2>&1) &
+  # CLUSTER_REPLICA_ENV_<i>: extra settings for replica i only ("K=V K2=V2"), e.g. a runtime or transport setting measured
+  # against the other replica in the same run (bench/run.sh prints CPU per delivery per replica).
+  local extra_var="CLUSTER_REPLICA_ENV_$i" extra=()
+  read -r -a extra <<<"${!extra_var:-}"
+  (cd "$APP" && exec env "${extra[@]}" dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$port" >>"$DIR/replica-$i.log" 2>&1) &
   echo $! > "$pidfile"
   log "replica $i: pid $(cat "$pidfile"), http://127.0.0.1:$port"
 }

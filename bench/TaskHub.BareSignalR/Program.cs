@@ -8,6 +8,13 @@ using Microsoft.AspNetCore.SignalR;
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
+// The same transport settings as TaskHub's (Transport:InlineScheduling, Transport:IOQueueCount; env Transport__…), so
+// bench/run.sh can measure a setting on the floor too (BENCH_BARE_ENV, BENCH_BARE2_ENV).
+builder.WebHost.UseSockets(o =>
+{
+    o.UnsafePreferInlineScheduling = builder.Configuration.GetValue("Transport:InlineScheduling", false);
+    if (builder.Configuration.GetValue<int?>("Transport:IOQueueCount") is { } queues) o.IOQueueCount = queues;
+});
 builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
 builder.Services.AddSingleton<Boards>();
 var app = builder.Build();

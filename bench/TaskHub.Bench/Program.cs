@@ -23,7 +23,7 @@ public static class Program
         var configs = new List<ServerConfig>();
         var clusterUrls = Env("BENCH_CLUSTER_URLS", "");
         if (clusterUrls.Length > 0)
-            configs.Add(new ServerConfig("cluster (2 replicas + Redis)", Split(clusterUrls), Split(Env("BENCH_CLUSTER_PIDS", "")).Select(int.Parse).ToArray()));
+            configs.Add(new ServerConfig($"cluster ({Split(clusterUrls).Length} replicas + Redis)", Split(clusterUrls), Split(Env("BENCH_CLUSTER_PIDS", "")).Select(int.Parse).ToArray()));
         var baseUrl = Env("BENCH_BASE_URL", "");
         if (baseUrl.Length > 0)
             configs.Add(new ServerConfig("baseline (1 replica, in-process)", [baseUrl], Split(Env("BENCH_BASE_PID", "")).Select(int.Parse).ToArray()));
@@ -35,7 +35,11 @@ public static class Program
         // The floor: a bare SignalR server (bench/TaskHub.BareSignalR, JSON only), same clients, same writes, same frame size.
         var bareUrl = Env("BENCH_BARE_URL", "");
         if (bareUrl.Length > 0)
-            configs.Add(new ServerConfig("bare SignalR (1 server)", [bareUrl], Split(Env("BENCH_BARE_PID", "")).Select(int.Parse).ToArray()));
+            configs.Add(new ServerConfig("bare SignalR (1 server)" + Label(Env("BENCH_BARE_LABEL", "")), [bareUrl], Split(Env("BENCH_BARE_PID", "")).Select(int.Parse).ToArray()));
+        // BENCH_BARE2_URL (run.sh's BENCH_BARE2_ENV): a second bare server with other runtime/transport settings, measured next.
+        var bare2Url = Env("BENCH_BARE2_URL", "");
+        if (bareUrl.Length > 0 && bare2Url.Length > 0)
+            configs.Add(new ServerConfig("bare SignalR (2nd server)" + Label(Env("BENCH_BARE2_LABEL", "")), [bare2Url], Split(Env("BENCH_BARE2_PID", "")).Select(int.Parse).ToArray()));
         var points = Split(Env("BENCH_POINTS", "fanout,manyboards,writes,storm"));
 
         var ns = Split(Env("BENCH_NS", "100,1000,5000")).Select(int.Parse).OrderBy(n => n).ToArray();
@@ -77,6 +81,8 @@ public static class Program
 
     static void WaitForIdle(ServerConfig config) => Thread.Sleep(2000);
 
+    static string Label(string env) => env.Length > 0 ? $" [{env}]" : "";
+
     static string[] Split(string s) => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }
 
@@ -117,7 +123,8 @@ public static class Profile
 public sealed record BenchOptions(int Reps, double Seconds, double Rate, int FullClients, int CatchUpEvents, int LocalAddresses);
 
 public sealed record PointResult(string Config, int N, int Rep, double P50, double P99, double P999, double DeliveriesPerSec,
-    double CpuUsPerDelivery, double HeapKbPerConn, double RssKbPerConn, double CatchUpMs, long Lost, long OutOfOrder, long Deliveries, long Writes, double WriteP50 = 0, double WriteP99 = 0, double RawCpuUsPerDelivery = 0);
+    double CpuUsPerDelivery, double HeapKbPerConn, double RssKbPerConn, double CatchUpMs, long Lost, long OutOfOrder, long Deliveries, long Writes, double WriteP50 = 0, double WriteP99 = 0, double RawCpuUsPerDelivery = 0,
+    double[]? RawCpuUsPerDeliveryByPid = null);
 
 /// <summary>Users, tokens and boards shared by every configuration.</summary>
 public sealed class Setup
@@ -229,6 +236,7 @@ public sealed class Track
     public long LastSeq = -1;
     public long Received;
     public long OutOfOrder;
+    public long WsMessages; // WebSocket messages that carried task events (light clients): several queued events go in one
 
     public void Head(long seq) { if (LastSeq < 0) LastSeq = seq; }
 
@@ -373,6 +381,7 @@ public sealed partial class LightClient : IReceiver
                 if (!r.EndOfMessage) continue;
                 var now = Stopwatch.GetTimestamp();
                 var span = buf.AsSpan(0, len);
+                if (handshakeDone && (span.IndexOf(TargetTask) >= 0 || MessagePackWire.On)) Interlocked.Increment(ref Track.WsMessages);
                 while (span.Length > 0)
                 {
                     if (handshakeDone && MessagePackWire.On)
@@ -557,6 +566,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
 {
     private readonly Sink _sink = new();
     private readonly List<IReceiver> _clients = [];
+    private readonly List<int> _serverOf = []; // index into config.Urls/Pids of each client in _clients
     private int _lightCount, _fullCount;
     private double _idleCpuPerSec;
     // BENCH_NOJOIN=1: light clients only handshake (no JoinBoard): isolates the per-connection memory of the transport.
@@ -616,6 +626,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                 try { await c.DisposeAsync(); } catch { }
             });
             _clients.Clear();
+            _serverOf.Clear();
             Console.WriteLine($"average task event frame: {(double)_sink.FrameBytes / Math.Max(1, _sink.Frames):0} bytes ({(MessagePackWire.On ? "MessagePack" : "JSON")} protocol)");
             MessagePackWire.PrintBatching();
             Console.WriteLine($"disconnected all clients in {sw.Elapsed.TotalSeconds:0.0} s");
@@ -636,6 +647,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         {
             var i = _clients.Count;
             _clients.Add(await FullClient.ConnectAsync(UrlFor(i), TokenFor(i), setup.Board, _sink));
+            _serverOf.Add(i % config.Urls.Length);
             _fullCount++;
         }
         var toAdd = n - _clients.Count;
@@ -660,7 +672,8 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                 }
             }
         });
-        foreach (var c in added) if (c is not null) { _clients.Add(c); _lightCount++; }
+        for (var k = 0; k < toAdd; k++)
+            if (added[k] is { } c) { _clients.Add(c); _serverOf.Add((baseIndex + k) % config.Urls.Length); _lightCount++; }
         if (_clients.Count < n) Console.WriteLine($"  WARNING: only {_clients.Count} of {n} clients connected");
         // Wait until every client has its BoardHead (initial seq) so order checks start from a known point.
         var until = DateTime.UtcNow.AddSeconds(20);
@@ -672,8 +685,9 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         var writes = (int)Math.Round((warmUp ? warmUpSeconds : opts.Seconds) * opts.Rate);
         _sink.Reset(writes * n + 1000);
         var startHead = _clients.Max(c => Volatile.Read(ref c.Track.LastSeq));
-        var before = _clients.Select(c => (c.Track.Received, c.Track.OutOfOrder)).ToArray();
+        var before = _clients.Select(c => (c.Track.Received, c.Track.OutOfOrder, c.Track.WsMessages)).ToArray();
         var cpu0 = Probe.Cpu(config);
+        var cpuByPid0 = config.Pids.Select(Probe.CpuSeconds).ToArray();
         var self0 = Process.GetCurrentProcess().TotalProcessorTime;
         _sink.Recording = !warmUp;
         var t0 = Stopwatch.GetTimestamp();
@@ -730,6 +744,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         _sink.Recording = false;
         var cpu1 = Probe.Cpu(config);
+        var cpuByPid1 = config.Pids.Select(Probe.CpuSeconds).ToArray();
         var selfCpu = (Process.GetCurrentProcess().TotalProcessorTime - self0).TotalSeconds;
         if (!warmUp) Console.WriteLine($"  (server CPU {(cpu1 - cpu0) / elapsed * 100:0}% of one core, bench process {selfCpu / elapsed * 100:0}%, over {elapsed:0.0} s)");
 
@@ -741,11 +756,32 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
             ooo += t.OutOfOrder - before[i].OutOfOrder;
         }
         if (failed > 0) Console.WriteLine($"  {failed} writes failed");
+        // Each server process's own CPU ÷ the task events its own clients received (a same-rep A/B when the cluster's
+        // replicas run with different settings: CLUSTER_REPLICA_ENV_<i>).
+        double[]? byPid = null;
+        if (config.Pids.Length == config.Urls.Length)
+        {
+            var received = new long[config.Pids.Length];
+            var messages = new long[config.Pids.Length];
+            var lightReceived = new long[config.Pids.Length];
+            for (var i = 0; i < _clients.Count; i++)
+            {
+                received[_serverOf[i]] += _clients[i].Track.Received - before[i].Received;
+                if (_clients[i] is not LightClient) continue;
+                messages[_serverOf[i]] += _clients[i].Track.WsMessages - before[i].WsMessages;
+                lightReceived[_serverOf[i]] += _clients[i].Track.Received - before[i].Received;
+            }
+            byPid = config.Pids.Select((_, k) => (cpuByPid1[k] - cpuByPid0[k]) * 1e6 / Math.Max(1, received[k])).ToArray();
+            if (byPid.Length == 1) byPid = null; // (printed; the per-replica table is for configurations of several)
+            // Events per WebSocket message: a backed-up connection gets several queued events in one send, which costs less
+            // per event; a variant that keeps up better sends more messages — read the two figures together.
+            if (!warmUp) Console.WriteLine($"  raw CPU µs/delivery per server process: {string.Join(", ", config.Pids.Select((_, k) => (cpuByPid1[k] - cpuByPid0[k]) * 1e6 / Math.Max(1, received[k])).Select((v, k) => $"{config.Urls[k]} {v:0.0} ({(double)lightReceived[k] / Math.Max(1, messages[k]):0.00} events per WebSocket message)"))}");
+        }
         var (p50, p99, p999, count) = _sink.Percentiles();
         var deliveries = Interlocked.Read(ref _sink.Deliveries);
         return new PointResult(config.Name, n, rep, p50, p99, p999, deliveries / Math.Max(writeSeconds, elapsed - 0.0),
             Math.Max(0, cpu1 - cpu0 - _idleCpuPerSec * elapsed) * 1e6 / Math.Max(1, deliveries), 0, 0, 0, lost, ooo, deliveries, ok,
-            Pct(writeMs, 0.5), Pct(writeMs, 0.99), (cpu1 - cpu0) * 1e6 / Math.Max(1, deliveries));
+            Pct(writeMs, 0.5), Pct(writeMs, 0.99), (cpu1 - cpu0) * 1e6 / Math.Max(1, deliveries), byPid);
     }
 
     static double Pct(IEnumerable<double> xs, double q)
@@ -778,6 +814,28 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
 
 public static class Report
 {
+    /// <summary>Per server process of a configuration (the cluster's replicas): medians over reps of each one's raw CPU per
+    /// delivery and of the per-rep ratio of each to the first (BENCH_REPLICA_LABELS names each replica's extra settings).</summary>
+    static void PrintPerProcess(List<PointResult> all, List<ServerConfig> configs, int[] ns)
+    {
+        var labels = (Environment.GetEnvironmentVariable("BENCH_REPLICA_LABELS") ?? "").Split('|');
+        foreach (var c in configs)
+            foreach (var n in ns)
+            {
+                var rs = all.Where(r => r.Config == c.Name && r.N == n && r.RawCpuUsPerDeliveryByPid is { Length: > 1 }).ToList();
+                if (rs.Count == 0) continue;
+                var k = rs[0].RawCpuUsPerDeliveryByPid!.Length;
+                string Name(int i) => $"replica {i + 1}{(i < labels.Length && labels[i].Length > 0 ? $" [{labels[i]}]" : " [defaults]")}";
+                Console.WriteLine();
+                Console.WriteLine($"=== {c.Name}, N={n:N0}: raw CPU µs/delivery per replica (same reps), medians of {rs.Count}");
+                for (var i = 0; i < k; i++)
+                    Console.WriteLine($"  {Name(i)}: {Median(rs.Select(r => r.RawCpuUsPerDeliveryByPid![i])):0.0} (reps: {string.Join(", ", rs.Select(r => r.RawCpuUsPerDeliveryByPid![i].ToString("0.0", CultureInfo.InvariantCulture)))})");
+                for (var i = 1; i < k; i++)
+                    Console.WriteLine($"  {Name(i)} ÷ {Name(0)}: {Median(rs.Select(r => r.RawCpuUsPerDeliveryByPid![i] / r.RawCpuUsPerDeliveryByPid![0])):0.00}× " +
+                                      $"(reps: {string.Join(", ", rs.Select(r => (r.RawCpuUsPerDeliveryByPid![i] / r.RawCpuUsPerDeliveryByPid![0]).ToString("0.00", CultureInfo.InvariantCulture)))})");
+            }
+    }
+
     static double Median(IEnumerable<double> xs)
     {
         var a = xs.Where(x => !double.IsNaN(x)).OrderBy(x => x).ToArray();
@@ -820,6 +878,20 @@ public static class Report
                     var bareRaw = all.Where(r => r.N == n && r.Config == bare.Name).Select(r => r.RawCpuUsPerDelivery);
                     Console.WriteLine($"| {c.Name} | {n:N0} | {string.Join(" | ", a.Take(4).Zip(b, (x, y) => $"{x / y:0.00}×"))} | {Median(raw) / Median(bareRaw):0.00}× (raw) | {a[5] / b[5]:0.00}× | {a[6] / b[6]:0.00}× |");
                 }
+        }
+        PrintPerProcess(all, configs, ns);
+        var bares = configs.Where(c => c.IsBare()).ToList();
+        if (bares.Count == 2)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"=== {bares[1].Name} ÷ {bares[0].Name} (medians; raw CPU per delivery)");
+            foreach (var n in ns)
+            {
+                double Raw(ServerConfig c) => Median(all.Where(r => r.N == n && r.Config == c.Name).Select(r => r.RawCpuUsPerDelivery));
+                if (!med.ContainsKey((bares[0].Name, n)) || !med.ContainsKey((bares[1].Name, n))) continue;
+                Console.WriteLine($"  N={n:N0}: raw CPU µs/delivery {Raw(bares[0]):0.0} → {Raw(bares[1]):0.0} ({Raw(bares[1]) / Raw(bares[0]):0.00}×), " +
+                                  $"p50 {med[(bares[0].Name, n)][0]:0.0} → {med[(bares[1].Name, n)][0]:0.0} ms, p99 {med[(bares[0].Name, n)][1]:0.0} → {med[(bares[1].Name, n)][1]:0.0} ms");
+            }
         }
         configs = configs.Where(c => !c.IsBare()).ToList();
         if (configs.Count == 2)

@@ -54,6 +54,7 @@ public static class ApiExtensions
         services.AddValidation();
         services.AddOpenApi(o => o.AddSchemaTransformer<OptionalSchemaTransformer>());
         builder.AddTaskHubSecurity();
+        builder.AddTaskHubTransport();
         services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"]);
         return builder;

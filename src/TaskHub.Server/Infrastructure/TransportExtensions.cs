@@ -1,0 +1,37 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace TaskHub.Server.Infrastructure;
+
+/// <summary>Settings under <c>Transport</c>: Kestrel's socket transport (what every hub send goes through).</summary>
+public sealed class TransportOptions
+{
+    public const string Section = "Transport";
+
+    /// <summary>
+    /// Kestrel's <see cref="SocketTransportOptions.UnsafePreferInlineScheduling"/>: a connection's I/O continuations (the
+    /// request pipeline up to its first real await, and every send's flush into the socket) run on the socket's I/O
+    /// thread instead of being queued to the thread pool.
+    /// </summary>
+    public bool InlineScheduling { get; set; }
+
+    /// <summary>Kestrel's <see cref="SocketTransportOptions.IOQueueCount"/> (null: Kestrel's own, min(cores, 16)).</summary>
+    [Range(0, 64)]
+    public int? IOQueueCount { get; set; }
+}
+
+public static class TransportExtensions
+{
+    /// <summary>Applies <see cref="TransportOptions"/> to Kestrel's socket transport.</summary>
+    public static IHostApplicationBuilder AddTaskHubTransport(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<TransportOptions>>((socket, transport) =>
+        {
+            socket.UnsafePreferInlineScheduling = transport.Value.InlineScheduling;
+            if (transport.Value.IOQueueCount is { } queues) socket.IOQueueCount = queues;
+        });
+        return builder;
+    }
+}
