@@ -19,7 +19,9 @@ builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.Pr
 builder.Services.AddSingleton<Boards>();
 var app = builder.Build();
 app.UseWebSockets();
-app.MapHub<BoardHub>("/hubs/board");
+// TaskHub's Realtime:TransportSendTimeoutSeconds too (0 = sends never time out, so their token is not cancellable).
+var sendTimeout = builder.Configuration.GetValue("Realtime:TransportSendTimeoutSeconds", 10.0);
+app.MapHub<BoardHub>("/hubs/board", o => o.TransportSendTimeout = sendTimeout > 0 ? TimeSpan.FromSeconds(sendTimeout) : Timeout.InfiniteTimeSpan);
 
 app.MapGet("/readyz", () => "ok");
 // The figure the bench reads for GC heap per idle connection, in the Prometheus text format TaskHub's /metrics uses.

@@ -81,7 +81,9 @@ public static partial class RealtimeExtensions
     {
         // The hub's request lives as long as its connection, and with it every endpoint filter's frame: the hub has no
         // parameters to validate, so no validation filter waits on it.
-        app.MapHub<BoardHub>("/hubs/board").DisableValidation().RefuseWhileStopping();
+        var sendTimeout = app.ServiceProvider.GetRequiredService<IOptions<RealtimeOptions>>().Value.TransportSendTimeoutSeconds;
+        app.MapHub<BoardHub>("/hubs/board", o => o.TransportSendTimeout = sendTimeout > 0 ? TimeSpan.FromSeconds(sendTimeout) : Timeout.InfiniteTimeSpan)
+            .DisableValidation().RefuseWhileStopping();
         return app;
     }
 

@@ -27,4 +27,9 @@ public sealed class RealtimeOptions
 
     /// <summary>Independent delivery lines; a board always uses the same one, so boards are delivered in parallel.</summary>
     [Range(2, 1_024)] public int FeedPartitions { get; set; } = 16;
+
+    /// <summary>How long one WebSocket send to a client may take before SignalR aborts the connection (a client that
+    /// stopped reading); 0 = never. SignalR's default, 10 s. A send that can time out carries a cancellable token, and
+    /// .NET's WebSocket then takes its slower send path for every frame (bench/README.md, "Sixth round").</summary>
+    [Range(0, 3_600)] public double TransportSendTimeoutSeconds { get; set; } = 10;
 }
