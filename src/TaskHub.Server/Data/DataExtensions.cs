@@ -220,12 +220,19 @@ public sealed class SqliteWriteQueue
         _slot.Release();
     }
 
+    // Asked on every write and every save outside one: each connection string is parsed for its file once, not per ask.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SqliteWriteQueue?> ByConnectionString = new();
+
     /// <summary>Registers the database (at start): queued or not.</summary>
-    public static void Configure(string connectionString, bool enabled) =>
+    public static void Configure(string connectionString, bool enabled)
+    {
         Queues[Key(connectionString)] = enabled ? new SqliteWriteQueue() : null;
+        ByConnectionString.Clear();
+    }
 
     public static SqliteWriteQueue? For(string? connectionString) =>
-        connectionString is not null && Queues.TryGetValue(Key(connectionString), out var queue) ? queue : null;
+        connectionString is null ? null
+            : ByConnectionString.GetOrAdd(connectionString, static c => Queues.TryGetValue(Key(c), out var queue) ? queue : null);
 
     private static string Key(string connectionString) => new SqliteConnectionStringBuilder(connectionString).DataSource;
 }
