@@ -8,6 +8,12 @@
 // and a run measured during it counted the JIT's CPU as the writes' (3.2–3.5 ms per write after 3,000 writes of warm-up
 // against 1.1 ms after 20,000; bench/README.md, "REST writes"). The rounds' CPU per write is printed (warmCpu);
 // BENCH_TRACE_FILE: a CPU profile of the measured run (dotnet-trace collect-linux, perf sampling; BENCH_DOTNET_TRACE).
+// BENCH_RATE: the measured run sends this many requests per second per replica (autocannon's overallRate; the warm-up
+// still runs flat out): the CPU per write at a load that leaves the machine idle part of the time, which moves far less
+// between runs than at saturation, where waiting threads' spinning counts as the writes' CPU.
+// Paired: BENCH_URL, BENCH_PID and BENCH_LABEL may each list several replicas (comma-separated; bench/writes.sh
+// BENCH_PAIRED=1): every replica gets its own writers, boards and user, all warm up and are measured at the same time,
+// and one line is printed per replica, so a variant and its baseline share the machine's noise.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
@@ -15,8 +21,9 @@ import { spawn } from 'node:child_process';
 const require = createRequire(new URL('../tools/bench/package.json', import.meta.url));
 const autocannon = require('autocannon');
 
-const url = process.env.BENCH_URL ?? 'http://127.0.0.1:5511';
-const pid = process.env.BENCH_PID;
+const urls = (process.env.BENCH_URL ?? 'http://127.0.0.1:5511').split(',');
+const pids = (process.env.BENCH_PID ?? '').split(',');
+const labels = (process.env.BENCH_LABEL ?? '').split(',');
 const boards = Number(process.env.BENCH_BOARDS ?? 1);
 const writers = Number(process.env.BENCH_WRITERS ?? 16);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
@@ -24,12 +31,12 @@ const warm = Number(process.env.BENCH_WARM ?? 3);
 const warmWrites = Number(process.env.BENCH_WARM_WRITES ?? 3000);
 const warmMax = Number(process.env.BENCH_WARM_MAX ?? 120);
 const warmMin = Number(process.env.BENCH_WARM_MIN ?? 30); // tiering drops the CPU in steps, with plateaus between them
-const label = process.env.BENCH_LABEL ?? '';
 // BENCH_REQUEST=me: GET /api/me instead of creations (an authenticated read: the per-request work — metrics, JWT, the
 // session check — and one query, without the write); the figures keep their names (writes = requests answered 2xx).
 const reads = process.env.BENCH_REQUEST === 'me';
+const rate = Number(process.env.BENCH_RATE ?? 0);
 
-async function call(path, body, token) {
+async function call(url, path, body, token) {
   const res = await fetch(url + path, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -39,70 +46,79 @@ async function call(path, body, token) {
   return res.json();
 }
 
-// utime + stime of the replica, in clock ticks (100 per second on Linux).
-const cpuTicks = () => {
+// utime + stime of a replica, in clock ticks (100 per second on Linux).
+const cpuTicks = (pid) => {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]);
 };
 
-const email = `writer-${Date.now()}@bench.example`;
 const password = 'Bench-Passw0rd!';
-await call('/api/auth/register', { email, password, displayName: 'Writer' });
-const { accessToken } = await call('/api/auth/login', { email, password });
-const ids = [];
-for (let b = 0; b < boards; b++) ids.push((await call('/api/boards', { name: `wb${b}` }, accessToken)).id);
+const targets = await Promise.all(urls.map(async (url, i) => {
+  const email = `writer-${Date.now()}-${i}@bench.example`;
+  await call(url, '/api/auth/register', { email, password, displayName: 'Writer' });
+  const { accessToken } = await call(url, '/api/auth/login', { email, password });
+  const ids = [];
+  for (let b = 0; b < boards; b++) ids.push((await call(url, '/api/boards', { name: `wb${b}` }, accessToken)).id);
+  return { url, pid: pids[i], label: labels[i] ?? '', accessToken, ids, n: 0, warmed: 0, warmCpu: [] };
+}));
 
-let n = 0;
-const run = (duration) => autocannon({
-  url,
+const run = (t, duration, measured = false) => autocannon({
+  url: t.url,
   connections: writers,
   duration,
+  ...(measured && rate > 0 ? { overallRate: rate } : {}),
   requests: [reads
-    ? { method: 'GET', path: '/api/me', headers: { authorization: `Bearer ${accessToken}` } }
+    ? { method: 'GET', path: '/api/me', headers: { authorization: `Bearer ${t.accessToken}` } }
     : {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
-      setupRequest: (req) => ({ ...req, path: `/api/boards/${ids[n % ids.length]}/tasks`, body: JSON.stringify({ title: `t${n++}` }) }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.accessToken}` },
+      setupRequest: (req) => ({ ...req, path: `/api/boards/${t.ids[t.n % t.ids.length]}/tasks`, body: JSON.stringify({ title: `t${t.n++}` }) }),
     }],
 });
 
 const warmStart = Date.now();
-let warmed = 0;
-const warmCpu = []; // CPU ms per write of each warm-up round
-const steady = () => warmCpu.length >= 2 && warmCpu[warmCpu.length - 1] >= 0.95 * Math.min(...warmCpu.slice(0, -1));
+// warmCpu: CPU ms per write of each warm-up round
+const steady = (t) => t.warmCpu.length >= 2 && t.warmCpu[t.warmCpu.length - 1] >= 0.95 * Math.min(...t.warmCpu.slice(0, -1));
 do {
-  const t0 = cpuTicks();
-  const done = (await run(warm))['2xx'];
-  warmed += done;
-  if (done) warmCpu.push(Math.round(((cpuTicks() - t0) * 10 / done) * 100) / 100);
-} while ((warmed < warmWrites || !steady() || Date.now() - warmStart < warmMin * 1000) && Date.now() - warmStart < warmMax * 1000);
+  await Promise.all(targets.map(async (t) => {
+    const t0 = cpuTicks(t.pid);
+    const done = (await run(t, warm))['2xx'];
+    t.warmed += done;
+    if (done) t.warmCpu.push(Math.round(((cpuTicks(t.pid) - t0) * 10 / done) * 100) / 100);
+  }));
+} while ((targets.some((t) => t.warmed < warmWrites || !steady(t)) || Date.now() - warmStart < warmMin * 1000) && Date.now() - warmStart < warmMax * 1000);
 const warmSeconds = Math.round((Date.now() - warmStart) / 1000);
 const traceFile = process.env.BENCH_TRACE_FILE;
 const tracer = traceFile ? spawn(process.env.BENCH_DOTNET_TRACE ?? 'dotnet-trace',
-  ['collect-linux', '-p', pid, '--profile', 'cpu-sampling', '--duration', `00:00:00:${String(Math.max(1, seconds - 2)).padStart(2, '0')}`, '-o', traceFile],
+  ['collect-linux', '-p', targets[0].pid, '--profile', 'cpu-sampling', '--duration', `00:00:00:${String(Math.max(1, seconds - 2)).padStart(2, '0')}`, '-o', traceFile],
   { stdio: 'ignore' }) : null;
 const traced = tracer ? new Promise((resolve) => tracer.on('exit', resolve)) : null;
 // Embedded mode: the SQLite writer slot's wait and hold (taskhub_sqlite_write_{wait,hold}_seconds) over the run, mean ms.
-const slot = async () => {
-  const text = await (await fetch(url + '/metrics')).text();
+const slot = async (t) => {
+  const text = await (await fetch(t.url + '/metrics')).text();
   const read = (name) => Number(text.match(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm'))?.[1] ?? NaN);
   return { hold: [read('taskhub_sqlite_write_hold_seconds_sum'), read('taskhub_sqlite_write_hold_seconds_count')],
     wait: [read('taskhub_sqlite_write_wait_seconds_sum'), read('taskhub_sqlite_write_wait_seconds_count')] };
 };
 const meanMs = (a, b) => (b[1] - a[1] > 0 ? Math.round(((b[0] - a[0]) / (b[1] - a[1])) * 1e5) / 100 : null);
-const slot0 = await slot();
-const before = cpuTicks();
-const result = await run(seconds);
-const ticks = cpuTicks() - before;
-const slot1 = await slot();
+await Promise.all(targets.map(async (t) => {
+  t.slot0 = await slot(t);
+  t.before = cpuTicks(t.pid);
+  t.result = await run(t, seconds, true);
+  t.ticks = cpuTicks(t.pid) - t.before;
+  t.slot1 = await slot(t);
+}));
 if (traced) await traced;
-const writes = result['2xx'];
-const out = {
-  label, db: process.env.BENCH_DB ?? 'sqlite', request: reads ? 'GET /api/me' : 'POST task', boards, writers, seconds,
-  warmWrites: warmed, warmSeconds, warmCpu, writes, errors: result.non2xx + result.errors + result.timeouts,
-  perSecond: Math.round(writes / seconds),
-  p50: result.latency.p50, p99: result.latency.p99,
-  cpuMsPerWrite: writes ? (ticks * 10) / writes : null,
-  slotHoldMs: meanMs(slot0.hold, slot1.hold), slotWaitMs: meanMs(slot0.wait, slot1.wait),
-};
-console.log(JSON.stringify(out));
+for (const t of targets) {
+  const { result, ticks, slot0, slot1, label, warmed, warmCpu } = t;
+  const writes = result['2xx'];
+  const out = {
+    label, db: process.env.BENCH_DB ?? 'sqlite', request: reads ? 'GET /api/me' : 'POST task', boards, writers, seconds, rate: rate || null,
+    warmWrites: warmed, warmSeconds, warmCpu, writes, errors: result.non2xx + result.errors + result.timeouts,
+    perSecond: Math.round(writes / seconds),
+    p50: result.latency.p50, p99: result.latency.p99,
+    cpuMsPerWrite: writes ? (ticks * 10) / writes : null,
+    slotHoldMs: meanMs(slot0.hold, slot1.hold), slotWaitMs: meanMs(slot0.wait, slot1.wait),
+  };
+  console.log(JSON.stringify(out));
+}

@@ -9,10 +9,16 @@
 #   BENCH_COMPARE=env BENCH_ENV_B="DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0" bench/writes.sh  # this build, extra env on B
 #   BENCH_DB=mysql bench/writes.sh                    # MariaDB (a fresh database per point, migrated first)
 #   BENCH_REPS=1 BENCH_SECONDS=5 bench/writes.sh
+#   BENCH_PAIRED=1 BENCH_COMPARE=build BENCH_BASE_APP=/tmp/base-app bench/writes.sh  # both variants at once (below)
+#
+# Paired (BENCH_PAIRED=1): A and B run side by side, each its own replica (ports BENCH_WRITES_PORT and +1), database and
+# 16 writers, warmed up and measured over the same seconds, so both share whatever else the machine does; their ratio
+# is the figure to read (each one's writes/s is about half of what it gets alone). MariaDB's runs move by ±40 % between
+# runs here, so A/Bs on MariaDB are paired.
 #
 # Knobs: BENCH_COMPARE (queue|build|env), BENCH_BASE_APP, BENCH_ENV_A, BENCH_ENV_B, BENCH_DB (sqlite|mysql),
 # BENCH_MYSQL (server part of the connection string), BENCH_MYSQL_DB (taskhub_bench_writes), BENCH_BOARDS_LIST ("1 100"), BENCH_REPS (3), BENCH_SECONDS (15),
-# BENCH_WRITERS (16), BENCH_REQUEST (me: GET /api/me instead of creations), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
+# BENCH_WRITERS (16), BENCH_RATE (requests/s of the measured run; flat out when unset), BENCH_PAIRED, BENCH_REQUEST (me: GET /api/me instead of creations), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
 # board count and variant, dotnet-trace collect-linux; BENCH_DOTNET_TRACE names the tool).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,16 +43,18 @@ case "$COMPARE" in
   *) echo "[writes] BENCH_COMPARE is queue, build or env"; exit 1 ;;
 esac
 
-PIDFILE="$OUT/writes-replica.pid"
-stop_replica() {
-  if [ -f "$PIDFILE" ]; then
-    local pid; pid=$(cat "$PIDFILE")
+PIDFILE="$OUT/writes-replica.pid" # one per replica: writes-replica.pid, writes-replica-B.pid when paired
+stop_replica() { # stop_replica [pid file]
+  local file=${1:-$PIDFILE}
+  if [ -f "$file" ]; then
+    local pid; pid=$(cat "$file")
     if kill -0 "$pid" 2>/dev/null; then kill "$pid"; for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; fi
-    rm -f "$PIDFILE"
+    rm -f "$file"
   fi
 }
-trap stop_replica EXIT
-trap 'exit 130' INT TERM # (exit runs the EXIT trap: the replica stops)
+stop_all() { stop_replica "$PIDFILE"; stop_replica "$OUT/writes-replica-B.pid"; }
+trap stop_all EXIT
+trap 'exit 130' INT TERM # (exit runs the EXIT trap: the replicas stop)
 
 npm_ci tools/bench node_modules/autocannon/package.json
 if [ ! -f "$APP/TaskHub.Server.dll" ] || [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" -name '*.cs' -print -quit)" ]; then
@@ -73,13 +81,14 @@ variant() {
   esac
 }
 
-run_point() { # run_point <A|B> <boards> <rep>
-  local v=$1 boards=$2 rep=$3 app extra label db="$OUT/writes-$1-$2-$3.db" conn
+start_replica() { # start_replica <A|B> <port> <pid file> <rep>: a fresh database, then the replica, ready
+  local v=$1 port=$2 pidfile=$3 rep=$4 app extra db conn="" name
   IFS=$'\t' read -r app extra < <(variant "$v")
-  label=$([ "$v" = A ] && echo "$LABEL_A" || echo "$LABEL_B")
+  db="$OUT/writes-$v-$rep.db"
   rm -f "$db" "$db-wal" "$db-shm"
   if [ "$DB" = mysql ]; then
-    local name="${BENCH_MYSQL_DB:-taskhub_bench_writes}"
+    name="${BENCH_MYSQL_DB:-taskhub_bench_writes}"
+    if [ -n "${BENCH_PAIRED:-}" ]; then name="${name}_$v"; fi
     mysql -h127.0.0.1 -P3306 -utaskhub -ptaskhub -e "DROP DATABASE IF EXISTS $name; CREATE DATABASE $name" 2>/dev/null
     conn="$MYSQL;Database=$name"
     # scaled out, the schema is applied once by `migrate` before replicas start: the same here
@@ -91,33 +100,49 @@ run_point() { # run_point <A|B> <boards> <rep>
     cd "$app"
     # shellcheck disable=SC2086 # $extra is a list of NAME=value words
     env ASPNETCORE_ENVIRONMENT=Production DOTNET_gcServer=1 \
-    ConnectionStrings__Sqlite="Data Source=$db" ConnectionStrings__MySql="${conn:-}" ConnectionStrings__Redis='' \
+    ConnectionStrings__Sqlite="Data Source=$db" ConnectionStrings__MySql="$conn" ConnectionStrings__Redis='' \
     Database__MigrateOnStart="$([ "$DB" = mysql ] && echo false || echo true)" \
     Jwt__SigningKey="bench-signing-key-0123456789-abcdefghijklmnop" Jwt__AccessTokenMinutes=1440 \
     Auth__Limits__PerAddressPerMinute=100000 Auth__Limits__PerAccountPerMinute=100000 \
     Logging__LogLevel__Default=Warning Realtime__HeadIntervalSeconds=3600 $extra \
-    nohup dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$PORT" > "$OUT/writes-replica.log" 2>&1 &
-    echo $! > "$PIDFILE" # the PID of dotnet itself (nohup execs it), so stop_replica stops the server
+    nohup dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$port" > "$OUT/writes-replica-$v.log" 2>&1 &
+    echo $! > "$pidfile" # the PID of dotnet itself (nohup execs it), so stop_replica stops the server
   )
-  if ss -ltnH "sport = :$PORT" 2>/dev/null | grep -q LISTEN && ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-    echo "[writes] port $PORT is taken by another process"; exit 1
+  if ss -ltnH "sport = :$port" 2>/dev/null | grep -q LISTEN && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "[writes] port $port is taken by another process"; exit 1
   fi
-  for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.2; done
-  kill -0 "$(cat "$PIDFILE")" 2>/dev/null || { echo "[writes] the replica did not start:"; tail -5 "$OUT/writes-replica.log"; exit 1; }
-  local trace=""
+  for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.2; done
+  kill -0 "$(cat "$pidfile")" 2>/dev/null || { echo "[writes] the replica did not start:"; tail -5 "$OUT/writes-replica-$v.log"; exit 1; }
+}
+
+label_of() { [ "$1" = A ] && echo "$LABEL_A" || echo "$LABEL_B"; }
+
+run_point() { # run_point <A|B> <boards> <rep>
+  local v=$1 boards=$2 rep=$3 trace=""
+  start_replica "$v" "$PORT" "$PIDFILE" "$rep"
   if [ -n "${BENCH_TRACE:-}" ] && [ "$rep" = 1 ]; then mkdir -p "$BENCH_TRACE"; trace="$BENCH_TRACE/writes-$DB-$boards-$v.nettrace"; fi
-  BENCH_URL="http://127.0.0.1:$PORT" BENCH_PID=$(cat "$PIDFILE") BENCH_BOARDS=$boards BENCH_LABEL="$label" BENCH_DB="$DB" \
+  BENCH_URL="http://127.0.0.1:$PORT" BENCH_PID=$(cat "$PIDFILE") BENCH_BOARDS=$boards BENCH_LABEL="$(label_of "$v")" BENCH_DB="$DB" \
     BENCH_TRACE_FILE="$trace" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
   stop_replica
   if [ -n "$trace" ] && [ -f "$trace" ]; then
-    { echo "## profile: $DB, $boards board(s), $label, rep $rep ($trace)"
+    { echo "## profile: $DB, $boards board(s), $(label_of "$v"), rep $rep ($trace)"
       dotnet bench/TaskHub.CpuProfile/bin/Release/net10.0/TaskHub.CpuProfile.dll "$trace" -1 "" 60; echo; } >> "$PROFILES"
   fi
 }
 
+run_pair() { # run_pair <boards> <rep>: A and B at the same time (BENCH_PAIRED)
+  local boards=$1 rep=$2 pid_b="$OUT/writes-replica-B.pid"
+  start_replica A "$PORT" "$PIDFILE" "$rep"
+  start_replica B "$((PORT + 1))" "$pid_b" "$rep"
+  BENCH_URL="http://127.0.0.1:$PORT,http://127.0.0.1:$((PORT + 1))" BENCH_PID="$(cat "$PIDFILE"),$(cat "$pid_b")" \
+    BENCH_BOARDS=$boards BENCH_LABEL="$LABEL_A,$LABEL_B" BENCH_DB="$DB" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
+  stop_all
+}
+
 for rep in $(seq 1 "$REPS"); do
   for boards in $BOARDS_LIST; do
-    if [ $((rep % 2)) = 1 ]; then run_point A "$boards" "$rep"; run_point B "$boards" "$rep"
+    if [ -n "${BENCH_PAIRED:-}" ]; then run_pair "$boards" "$rep"
+    elif [ $((rep % 2)) = 1 ]; then run_point A "$boards" "$rep"; run_point B "$boards" "$rep"
     else run_point B "$boards" "$rep"; run_point A "$boards" "$rep"; fi
   done
 done

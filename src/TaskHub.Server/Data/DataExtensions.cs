@@ -25,8 +25,10 @@ public static class DataExtensions
             var version = builder.Configuration[$"{DatabaseOptions.Section}:{nameof(DatabaseOptions.MySqlServerVersion)}"]
                           ?? new DatabaseOptions().MySqlServerVersion;
             var serverVersion = ServerVersion.Parse(version);
+            var connections = MySqlConnections.For(mySql); // taken from the pool without a reset (see there)
+            builder.Services.AddSingleton(connections);
             builder.Services.AddDbContextPool<TaskHubDbContext, MySqlTaskHubDbContext>((sp, options) => options
-                .UseMySql(mySql, serverVersion)
+                .UseMySql(connections.ConnectionString, serverVersion)
                 .AddInterceptors(sp.GetServices<IInterceptor>()));
         }
         else

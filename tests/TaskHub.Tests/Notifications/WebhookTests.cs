@@ -157,13 +157,13 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
         var ada = await app.SignUpAsync();
         var board = await ada.CreateBoardAsync();
         await ada.CreateTaskAsync(board, new { title = "before any hook" }); // seq 1
-        Assert.True(await Outbox.DrainedAsync(app, "webhooks:")); // (MariaDB: its fan-out runs before the hook exists)
+        Assert.True(await Outbox.DrainedAsync(app, "webhooks:")); // (were there a fan-out row, it would run before the hook exists)
         var hook = await HookAsync(ada, board, receiver.Url);
         await ada.CreateTaskAsync(board, new { title = "hooked" }); // seq 2
         Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Any(g => g.Body.Contains("hooked")))); // (a hook switched off before its fan-out ran would not get it)
         await (await ada.Client.Patch($"/api/webhooks/{hook}", new { active = false })).Json(HttpStatusCode.OK);
         await ada.CreateTaskAsync(board, new { title = "while off" }); // seq 3
-        Assert.True(await Outbox.DrainedAsync(app, "webhooks:")); // (MariaDB: its fan-out runs while the hook is off)
+        Assert.True(await Outbox.DrainedAsync(app, "webhooks:")); // (were there a fan-out row, it would run while the hook is off)
         await (await ada.Client.Patch($"/api/webhooks/{hook}", new { active = true })).Json(HttpStatusCode.OK);
         await ada.CreateTaskAsync(board, new { title = "on again" }); // seq 4
 
@@ -174,7 +174,7 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
         var prefix = $"webhooks:{board:N}:";
         var fanouts = db.Set<OutboxMessage>().AsNoTracking().Where(m => m.Key.StartsWith(prefix)).Select(m => m.Key).ToList();
-        Assert.Equal(db.Database.IsSqlite() ? [prefix + 2, prefix + 4] : [prefix + 1, prefix + 2, prefix + 3, prefix + 4], fanouts.Order()); // (MariaDB: OutboxWriter)
+        Assert.Equal([prefix + 2, prefix + 4], fanouts.Order()); // (the write's seq statement answered "active hook?")
     }
 
     [Fact]

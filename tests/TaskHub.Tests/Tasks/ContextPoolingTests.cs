@@ -50,13 +50,7 @@ public abstract class ContextPoolingTests(TaskHubApplication app)
     }
 
     private static Task<TaskDto> CreateAsync(TaskHubDbContext db, Guid board, Guid actor, string title) =>
-        new BoardStream(db, TimeProvider.System).WriteAsync(board, actor, write =>
-        {
-            var task = new TaskItem { BoardId = board, Title = title, CreatedById = actor, Position = Positions.Between(null, null) };
-            TaskChanges.SetStatus(task, TaskState.Todo, write.Now);
-            write.Db.Tasks.Add(task);
-            return Task.FromResult(write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task)).Task!);
-        }, CancellationToken.None);
+        BoardWrites.CreateTaskAsync(new BoardStream(db, TimeProvider.System, new BoardProbes([])), board, actor, title);
 
     /// <summary>A scope that was handed <paramref name="context"/> again (the pool hands its contexts out in turn; the app's
     /// background work rents some meanwhile), or null if none was within a bound far above the pool's traffic here.</summary>

@@ -191,7 +191,8 @@ public static class IntegrationsExtensions
             .ConfigurePrimaryHttpMessageHandler(() => WebhookTargets.Handler(webhooks.AllowPrivateTargets));
         // Only boards with an active hook get fan-out rows (most have none). Creating or switching on a hook takes the
         // board's seq lock (WebhooksApi.LockBoardAsync), so a write either sees the hook or commits before it exists.
-        services.AddSingleton(new Notifications.OutboxConsumer(WebhooksApi.FanoutKind, ActiveOn: WebhooksApi.AnyActiveAsync));
+        services.AddSingleton(WebhooksApi.HasActiveHook);
+        services.AddSingleton(new Notifications.OutboxConsumer(WebhooksApi.FanoutKind, ActiveWhen: WebhooksApi.HasActiveHook));
         services.AddScoped<Notifications.IOutboxHandler, WebhookFanout>();
         services.AddScoped<Notifications.IOutboxHandler, WebhookSender>();
         return builder;

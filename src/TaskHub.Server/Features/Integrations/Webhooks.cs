@@ -161,13 +161,9 @@ public static class WebhooksApi
         return app;
     }
 
-    /// <summary>Whether the board has an active hook (the fan-out's <see cref="Notifications.OutboxConsumer.ActiveOn"/>).</summary>
-    public static Task<bool> AnyActiveAsync(DbContext db, Guid boardId, CancellationToken ct) =>
-        AnyActive.For(db)((TaskHubDbContext)db, boardId, ct);
-
-    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, CancellationToken, Task<bool>>> AnyActive =
-        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
-            db.Set<Webhook>().Any(w => w.BoardId == boardId && w.Active)));
+    /// <summary>Whether the board has an active hook: the fan-out's <see cref="Notifications.OutboxConsumer.ActiveWhen"/>,
+    /// asked on every write to the board (<see cref="BoardProbe"/>).</summary>
+    public static readonly BoardProbe HasActiveHook = new("active-webhook", "EXISTS (SELECT 1 FROM webhooks WHERE BoardId = {board} AND Active)");
 
     private static async Task<BoardMember?> ManagerAsync(TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
         await db.MembershipAsync(boardId, userId, ct);

@@ -106,12 +106,10 @@ public static class BoardNotificationRules
                         && db.BoardMembers.Any(m => m.BoardId == boardId && m.UserId == s.UserId))
             .Select(s => s.UserId).ToListAsync(ct);
 
-    /// <summary>Whether anyone watches the board (a superset of <see cref="WatchersAsync"/>: membership is not checked).</summary>
-    public static Task<bool> AnyWatcherAsync(TaskHubDbContext db, Guid boardId, CancellationToken ct) => AnyWatcher.For(db)(db, boardId, ct);
-
-    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, CancellationToken, Task<bool>>> AnyWatcher =
-        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
-            db.Set<BoardNotificationSetting>().Any(s => s.BoardId == boardId && s.Level == NotificationLevel.Watching)));
+    /// <summary>Whether anyone watches the board (a superset of <see cref="WatchersAsync"/>: membership is not checked),
+    /// asked on every write to the board (<see cref="BoardProbe"/>; registered in AddTaskHubNotifications).</summary>
+    public static readonly BoardProbe Watched = new("watched",
+        $"EXISTS (SELECT 1 FROM board_notification_settings WHERE BoardId = {{board}} AND Level = '{nameof(NotificationLevel.Watching)}')");
 
     public static bool Muted(this Dictionary<Guid, BoardNotificationSetting> settings, Guid userId) =>
         settings.TryGetValue(userId, out var s) && s.Level == NotificationLevel.Muted;

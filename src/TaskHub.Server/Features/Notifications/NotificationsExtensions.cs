@@ -33,6 +33,7 @@ public static class NotificationsExtensions
         });
 
         services.AddSingleton<IInterceptor, OutboxWriter>();
+        services.AddSingleton(BoardNotificationRules.Watched); // (OutboxWriter leaves out change emails nobody gets)
         services.AddHttpClient("alerts", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());

@@ -15,15 +15,17 @@ namespace TaskHub.Server.Features.Tasks;
 /// <para>The event's wire shape is built once, in <see cref="BoardWrite.Record"/>; the live push
 /// (Realtime's BoardEventPublisher), the outbox rows (Notifications' OutboxWriter) and the change log take that
 /// same object and its one serialisation.</para>
+/// <para>The statement that takes the seq also answers the other features' <see cref="BoardProbe"/>s for the board
+/// (kept on the context for the save, <see cref="BoardProbeAnswers"/>).</para>
 /// </summary>
-public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock)
+public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardProbes probes)
 {
     /// <summary>Runs <paramref name="change"/> as one write to the board and returns what it returns.</summary>
     public async Task<T> WriteAsync<T>(Guid boardId, Guid? actorId, Func<BoardWrite, Task<T>> change, CancellationToken ct)
     {
         var ownTransaction = db.Database.CurrentTransaction is null;
         await using var tx = ownTransaction ? await db.BeginWriteAsync(ct) : null;
-        var write = new BoardWrite(db, boardId, actorId, clock.GetUtcNow().UtcDateTime, await TakeSeqsAsync(boardId, 1, ct));
+        var write = new BoardWrite(db, boardId, actorId, clock.GetUtcNow().UtcDateTime, await TakeFirstSeqAsync(boardId, ct));
         var result = await change(write);
         if (write.Count == 0)
         {
@@ -39,9 +41,38 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock)
             return result;
         }
         if (write.Count > 1) await TakeSeqsAsync(boardId, write.Count - 1, ct);
-        await db.SaveChangesAsync(ct);
-        if (tx is not null) await tx.CommitAsync(ct);
+        if (tx is not null)
+        {
+            // Our own transaction is rolled back whole if the save fails, so EF's savepoint around the save (SAVEPOINT
+            // and RELEASE: two statements, on MariaDB two round trips while the board's lock is held) buys nothing.
+            // (A caller's transaction keeps its savepoints.)
+            var savepoints = db.Database.AutoSavepointsEnabled;
+            db.Database.AutoSavepointsEnabled = false;
+            try { await db.SaveChangesAsync(ct); }
+            finally { db.Database.AutoSavepointsEnabled = savepoints; }
+            await tx.CommitAsync(ct);
+        }
+        else
+        {
+            await db.SaveChangesAsync(ct);
+        }
         return result;
+    }
+
+    /// <summary>Takes the board's next seq and, in the same statement, the answers of the probes.</summary>
+    private async Task<long> TakeFirstSeqAsync(Guid boardId, CancellationToken ct)
+    {
+        var sql = db.Database.IsSqlite() ? probes.SqliteTake : probes.MySqlTake;
+        var taken = await db.Database.SqlQueryRaw<SeqTaken>(sql, 1, boardId).ToListAsync(ct);
+        if (taken.Count != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
+        db.UseState<BoardProbeAnswers>().Set(probes, boardId, taken[0].Flags);
+        return taken[0].Seq;
+    }
+
+    private sealed class SeqTaken
+    {
+        public long Seq { get; set; }
+        public long Flags { get; set; }
     }
 
     /// <summary>Moves the board's last seq by <paramref name="count"/> and returns the first seq taken.</summary>

@@ -1,0 +1,64 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using MySqlConnector;
+using TaskHub.Server.Data;
+using TaskHub.Tests.Infrastructure;
+
+namespace TaskHub.Tests.Hardening;
+
+/// <summary>
+/// MariaDB connections are taken from the driver's pool without a reset (one round trip fewer per use; TaskHub sets no
+/// session state). Nothing then checks a pooled connection before it is used, so one whose server side has gone (the
+/// database restarted, failed over, or killed it) fails on first use: that first failure drops the whole pool, so a
+/// restart costs the requests running at that moment, not one request per pooled connection.
+/// </summary>
+public sealed class MariaDbConnectionTests(MariaDbApplication app) : IClassFixture<MariaDbApplication>
+{
+    [Fact]
+    public void ConnectionsComeFromThePoolWithoutAReset()
+    {
+        using var scope = app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        Assert.False(new MySqlConnectionStringBuilder(db.Database.GetConnectionString()!).ConnectionReset);
+    }
+
+    [Fact]
+    public async Task AfterTheServerDropsEveryConnectionAtMostOneRequestFailsAndItIsA503()
+    {
+        var ada = await app.SignUpAsync();
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => ada.Client.GetAsync("/api/boards"))); // several pooled connections
+        string database;
+        using (var scope = app.Services.CreateScope())
+            database = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Database.GetDbConnection().Database;
+
+        Assert.True(await KillConnectionsAsync(database) >= 2);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 8; i++) statuses.Add((await ada.Client.GetAsync("/api/boards")).StatusCode);
+        var failed = statuses.Where(s => s != HttpStatusCode.OK).ToList();
+        Assert.True(failed.Count <= 1, $"statuses after the kill: {string.Join(", ", statuses)}");
+        Assert.All(failed, s => Assert.Equal(HttpStatusCode.ServiceUnavailable, s));
+        Assert.Equal(HttpStatusCode.OK, statuses[^1]);
+    }
+
+    /// <summary>Kills, server side, every connection to <paramref name="database"/> (as a restart would) and says how many.</summary>
+    private static async Task<int> KillConnectionsAsync(string database)
+    {
+        await using var admin = new MySqlConnection(MariaDbApplication.ServerConnectionString);
+        await admin.OpenAsync();
+        var ids = new List<long>();
+        await using (var list = new MySqlCommand("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = @db AND ID <> CONNECTION_ID()", admin))
+        {
+            list.Parameters.AddWithValue("@db", database);
+            await using var reader = await list.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) ids.Add(reader.GetInt64(0));
+        }
+        foreach (var id in ids)
+        {
+            await using var kill = new MySqlCommand($"KILL CONNECTION {id}", admin);
+            await kill.ExecuteNonQueryAsync();
+        }
+        return ids.Count;
+    }
+}
