@@ -25,10 +25,9 @@ public static class DataExtensions
             var version = builder.Configuration[$"{DatabaseOptions.Section}:{nameof(DatabaseOptions.MySqlServerVersion)}"]
                           ?? new DatabaseOptions().MySqlServerVersion;
             var serverVersion = ServerVersion.Parse(version);
-            var connections = MySqlConnections.For(mySql); // taken from the pool without a reset (see there)
-            builder.Services.AddSingleton(connections);
+            var connectionString = MySqlConnections.WithoutResetUnlessSet(mySql); // pooled connections without a reset (see there)
             builder.Services.AddDbContextPool<TaskHubDbContext, MySqlTaskHubDbContext>((sp, options) => options
-                .UseMySql(connections.ConnectionString, serverVersion)
+                .UseMySql(connectionString, serverVersion)
                 .AddInterceptors(sp.GetServices<IInterceptor>()));
         }
         else

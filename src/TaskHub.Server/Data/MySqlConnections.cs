@@ -3,7 +3,7 @@ using MySqlConnector;
 namespace TaskHub.Server.Data;
 
 /// <summary>
-/// How TaskHub takes MariaDB connections from MySqlConnector's pool (registered when MariaDB is configured).
+/// How TaskHub takes MariaDB connections from MySqlConnector's pool.
 /// <para>Without a reset: by default the driver resets a pooled connection each time it is taken (COM_RESET_CONNECTION
 /// and SET NAMES, one round trip), which a request paid up to three times (the session check, the endpoint's read, the
 /// write's transaction) and the outbox dispatcher on every poll. TaskHub leaves no session state on a connection for a
@@ -14,42 +14,34 @@ namespace TaskHub.Server.Data;
 /// restart, a failover, a killed session) fails on first use: <see cref="ForgetPoolIfBroken"/> then drops the pool, so
 /// the other connections opened before it are not handed out again.</para>
 /// </summary>
-public sealed class MySqlConnections(string connectionString)
+public static class MySqlConnections
 {
-    /// <summary>The connection string TaskHub's contexts use.</summary>
-    public string ConnectionString { get; } = connectionString;
-
-    public static MySqlConnections For(string configured)
+    /// <summary>The configured connection string with <c>Connection Reset=false</c>, unless it sets that itself.</summary>
+    public static string WithoutResetUnlessSet(string configured)
     {
         var csb = new MySqlConnectionStringBuilder(configured);
         if (!csb.ContainsKey("Connection Reset")) csb.ConnectionReset = false;
-        return new MySqlConnections(csb.ConnectionString);
+        return csb.ConnectionString;
     }
 
-    /// <summary>Whether <paramref name="e"/> (anywhere in its chain) says a connection to the server is gone: the
-    /// server closed it (end of stream, a socket error under a driver error) or cannot be reached.</summary>
-    public static bool IsBroken(Exception e)
+    /// <summary>Whether <paramref name="x"/> itself (not its inner exceptions) says a connection to the server is gone:
+    /// the server closed it (end of stream, a socket error under a driver error) or cannot be reached.</summary>
+    public static bool IsBroken(Exception x) =>
+        x is MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.ServerShutdown }
+            or MySqlException { InnerException: IOException or System.Net.Sockets.SocketException };
+
+    /// <summary>When <paramref name="e"/> (anywhere in its chain) says a connection is gone, the pooled connections
+    /// (opened before, so likely gone too) are closed instead of being handed out; connections in use are closed when
+    /// given back. Every pool of the process: the provider adds options of its own to the connection string, which names
+    /// the pool, and a TaskHub process talks to one database. (On SQLite no exception is a MySqlException: nothing happens.)</summary>
+    public static bool ForgetPoolIfBroken(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException)
         {
-            switch (x)
-            {
-                case MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.ServerShutdown } :
-                case MySqlException { InnerException: IOException or System.Net.Sockets.SocketException }:
-                    return true;
-            }
+            if (!IsBroken(x)) continue;
+            MySqlConnection.ClearAllPools();
+            return true;
         }
         return false;
-    }
-
-    /// <summary>When <paramref name="e"/> says a connection is gone, the pooled connections (opened before, so likely
-    /// gone too) are closed instead of being handed out; connections in use are closed when given back. Every pool of the
-    /// process: the provider adds options of its own to the connection string, which names the pool, and a TaskHub
-    /// process talks to one database.</summary>
-    public static bool ForgetPoolIfBroken(Exception e)
-    {
-        if (!IsBroken(e)) return false;
-        MySqlConnection.ClearAllPools();
-        return true;
     }
 }

@@ -31,7 +31,7 @@ public sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServic
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
         // A MariaDB connection found gone: the pool's others were opened before it, so they go too (Data.MySqlConnections).
-        if (http.RequestServices.GetService<Data.MySqlConnections>() is not null) Data.MySqlConnections.ForgetPoolIfBroken(exception);
+        Data.MySqlConnections.ForgetPoolIfBroken(exception);
         var (status, title, detail, errors) = Classify(exception);
         if (status >= 500) LogUnhandled(log, exception, http.Request.Path);
         http.Response.StatusCode = status;
@@ -71,7 +71,7 @@ public sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServic
                 case TimeoutException or System.Net.Sockets.SocketException:
                 case StackExchange.Redis.RedisConnectionException or StackExchange.Redis.RedisTimeoutException:
                 case DbException { IsTransient: true }:
-                case MySqlConnector.MySqlException when Data.MySqlConnections.IsBroken(x):
+                case Exception when Data.MySqlConnections.IsBroken(x): // a MariaDB connection found gone
                 case Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 5 or 6 }: // SQLITE_BUSY, SQLITE_LOCKED
                     return true;
             }

@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
-using Microsoft.Extensions.Options;
 
 namespace TaskHub.Server.Infrastructure;
 
@@ -26,11 +25,11 @@ public static class TransportExtensions
     /// <summary>Applies <see cref="TransportOptions"/> to Kestrel's socket transport.</summary>
     public static IHostApplicationBuilder AddTaskHubTransport(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<SocketTransportOptions>().Configure<IOptions<TransportOptions>>((socket, transport) =>
+        var transport = builder.AddTaskHubOptions<TransportOptions>(TransportOptions.Section);
+        builder.Services.Configure<SocketTransportOptions>(socket =>
         {
-            socket.UnsafePreferInlineScheduling = transport.Value.InlineScheduling;
-            if (transport.Value.IOQueueCount is { } queues) socket.IOQueueCount = queues;
+            socket.UnsafePreferInlineScheduling = transport.InlineScheduling;
+            if (transport.IOQueueCount is { } queues) socket.IOQueueCount = queues;
         });
         return builder;
     }

@@ -70,7 +70,7 @@ public static class OutboxMetrics
 /// </summary>
 public sealed partial class OutboxDispatcher(
     IServiceScopeFactory scopes, IOptions<OutboxOptions> options, TimeProvider clock,
-    IHttpClientFactory http, ILogger<OutboxDispatcher> log, MySqlConnections? connections = null) : BackgroundService
+    IHttpClientFactory http, ILogger<OutboxDispatcher> log) : BackgroundService
 {
     private DateTime _lastGaugeUpdate;
 
@@ -87,7 +87,7 @@ public sealed partial class OutboxDispatcher(
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 LogRunFailed(log, e);
-                if (connections is not null) MySqlConnections.ForgetPoolIfBroken(e); // (MariaDB: a connection found gone takes the pool's others with it)
+                MySqlConnections.ForgetPoolIfBroken(e); // (MariaDB: a connection found gone takes the pool's others with it)
                 handled = 0;
             }
             if (handled == 0) await Task.Delay(poll, clock, stoppingToken);
