@@ -13,6 +13,7 @@ namespace TaskHub.Tests.Hardening;
 /// database restarted, failed over, or killed it) fails on first use: that first failure drops the whole pool, so a
 /// restart costs the requests running at that moment, not one request per pooled connection.
 /// </summary>
+[Collection(MariaDbConnectionFaults.Name)]
 public sealed class MariaDbConnectionTests(MariaDbApplication app) : IClassFixture<MariaDbApplication>
 {
     [Fact]
@@ -61,4 +62,13 @@ public sealed class MariaDbConnectionTests(MariaDbApplication app) : IClassFixtu
         }
         return ids.Count;
     }
+}
+
+/// <summary>The tests that break MariaDB connections on purpose run one at a time: a broken connection clears every
+/// MySqlConnector pool of the process (<c>MySqlConnections.ForgetPoolIfBroken</c>), so one of them running beside the
+/// other would empty the pool the other has just filled.</summary>
+[CollectionDefinition(Name)]
+public sealed class MariaDbConnectionFaults
+{
+    public const string Name = "MariaDB connection faults";
 }

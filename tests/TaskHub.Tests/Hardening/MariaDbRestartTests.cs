@@ -99,6 +99,7 @@ public sealed class RestartingDatabaseApplication : TaskHubApplication
     }
 }
 
+[Collection(MariaDbConnectionFaults.Name)]
 public sealed class MariaDbRestartTests(RestartingDatabaseApplication app, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<RestartingDatabaseApplication>
 {
     [Fact]
