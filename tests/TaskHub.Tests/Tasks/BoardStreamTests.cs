@@ -1,4 +1,9 @@
+using System.Data.Common;
 using System.Diagnostics;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using System.Net;
+using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,6 +40,57 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         }
         Assert.True(savepoints.Count > 0); // (the recorder sees savepoints when there are some)
         Assert.Equal(2, await ada.LastSeqAsync(board));
+    }
+
+    /// <summary>A plain task creation asks the database nothing before its write but the session check: whether the
+    /// caller may edit the board's tasks and where the column ends are answered by the statement that takes the seq.
+    /// (Before, the request read the membership before the write and the column's last position inside it: two more
+    /// round trips, the second while the board's lock was held.)</summary>
+    [Fact]
+    public async Task APlainCreationReadsTheMembershipAndTheColumnsEndInTheStatementThatTakesTheSeq()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await ada.CreateTaskAsync(board, new { title = "first" }); // (everything compiled and cached)
+        var commands = app.Services.GetRequiredService<CommandLog>();
+        commands.Clear();
+
+        var created = await ada.CreateTaskAsync(board, new { title = "second" });
+
+        var mine = commands.OfTheContextThatRan("UPDATE boards SET LastSeq");
+        var texts = mine.Where(t => !t.Contains("refresh_tokens", StringComparison.OrdinalIgnoreCase)).ToList(); // (the session check)
+        // The seq statement, then the inserts (on MariaDB one batch: one round trip; SQLite runs each statement alone).
+        var why = "the commands were:\n" + string.Join("\n---\n", texts);
+        Assert.True(texts[0].StartsWith("UPDATE boards SET LastSeq", StringComparison.Ordinal) && texts[0].Contains("board_members"), why);
+        Assert.True(texts.Skip(1).All(t => t.StartsWith("INSERT", StringComparison.Ordinal)), why);
+        Assert.True(app.Provider == "sqlite" || texts.Count == 2, why);
+        // The position read in the seq statement puts the task at the bottom of its column.
+        var tasks = (await ada.Client.GetJson($"/api/boards/{board}/tasks")).EnumerateArray().ToList();
+        var first = tasks.Single(t => t.GetProperty("title").GetString() == "first").GetProperty("position").GetString();
+        Assert.True(string.CompareOrdinal(first, created.GetProperty("position").GetString()) < 0);
+    }
+
+    /// <summary>A creation the seq statement refuses (a viewer, someone not on the board, a board that does not exist)
+    /// takes no seq and says why as before: 403 for a viewer, 404 otherwise; the next creation gets the next seq.</summary>
+    [Fact]
+    public async Task ACreationTheSeqStatementRefusesTakesNoSeqAndSaysWhy()
+    {
+        var ada = await app.SignUpAsync();
+        var vic = await app.SignUpAsync();
+        var eve = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await ada.AddMemberAsync(board, vic, "viewer");
+        var before = await ada.LastSeqAsync(board);
+
+        await (await vic.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = "viewer" })).AssertProblem(HttpStatusCode.Forbidden);
+        await (await eve.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = "outsider" })).AssertProblem(HttpStatusCode.NotFound);
+        await (await ada.Client.PostAsJsonAsync($"/api/boards/{Guid.CreateVersion7()}/tasks", new { title = "nowhere" })).AssertProblem(HttpStatusCode.NotFound);
+        Assert.Equal(before, await ada.LastSeqAsync(board));
+
+        await ada.AddMemberAsync(board, eve, "member");
+        var created = await eve.CreateTaskAsync(board, new { title = "member now" });
+        Assert.Equal(before + 1, await ada.LastSeqAsync(board));
+        Assert.Equal("member now", created.GetProperty("title").GetString());
     }
 
     private static Task<TaskDto> CreateAsync(BoardStream stream, Guid board, Guid actor, string title) =>
@@ -77,6 +133,95 @@ public abstract class BoardStreamTests(TaskHubApplication app)
     }
 }
 
+/// <summary>Every command the app's contexts run, with the context use (pooled contexts are reused: its id and lease) that ran it.</summary>
+public sealed class CommandLog : DbCommandInterceptor
+{
+    private readonly List<(DbContextId Context, string Text)> _commands = [];
+
+    /// <summary>Every context of the app logs its commands here (the app joins every registered interceptor to its contexts).</summary>
+    public static void Register(IWebHostBuilder builder) =>
+        builder.ConfigureTestServices(s => s.AddSingleton<CommandLog>().AddSingleton<IInterceptor>(sp => sp.GetRequiredService<CommandLog>()));
+
+    public void Clear()
+    {
+        lock (_commands) _commands.Clear();
+    }
+
+    /// <summary>The commands of the one context use that ran a command starting with <paramref name="prefix"/>.</summary>
+    public List<string> OfTheContextThatRan(string prefix)
+    {
+        lock (_commands)
+        {
+            var ran = _commands.Where(c => c.Text.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+            Assert.True(ran.Count == 1, $"{ran.Count} commands start with {prefix}; there were:\n" + string.Join("\n---\n", _commands.Select(c => c.Text)));
+            return _commands.Where(c => c.Context == ran[0].Context).Select(c => c.Text).ToList();
+        }
+    }
+
+    private void Add(DbCommand command, CommandEventData data)
+    {
+        if (data.Context is { } context) lock (_commands) _commands.Add((context.ContextId, command.CommandText.TrimStart()));
+    }
+
+    public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
+    {
+        Add(command, eventData);
+        return result;
+    }
+
+    public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData,
+        InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+    {
+        Add(command, eventData);
+        return ValueTask.FromResult(result);
+    }
+
+    public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
+    {
+        Add(command, eventData);
+        return result;
+    }
+
+    public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData,
+        InterceptionResult<int> result, CancellationToken cancellationToken = default)
+    {
+        Add(command, eventData);
+        return ValueTask.FromResult(result);
+    }
+
+    public override InterceptionResult<object> ScalarExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<object> result)
+    {
+        Add(command, eventData);
+        return result;
+    }
+
+    public override ValueTask<InterceptionResult<object>> ScalarExecutingAsync(DbCommand command, CommandEventData eventData,
+        InterceptionResult<object> result, CancellationToken cancellationToken = default)
+    {
+        Add(command, eventData);
+        return ValueTask.FromResult(result);
+    }
+}
+
+/// <summary>Fixtures whose contexts log their commands (<see cref="CommandLog"/>).</summary>
+public sealed class CommandLogSqliteApplication : SqliteApplication
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        CommandLog.Register(builder);
+    }
+}
+
+public sealed class CommandLogMariaDbApplication : MariaDbApplication
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        CommandLog.Register(builder);
+    }
+}
+
 /// <summary>A task creation straight through <see cref="BoardStream"/> (what the endpoint does, without the request).</summary>
 internal static class BoardWrites
 {
@@ -90,5 +235,5 @@ internal static class BoardWrites
         }, CancellationToken.None);
 }
 
-public sealed class BoardStreamTestsOnSqlite(SqliteApplication app) : BoardStreamTests(app), IClassFixture<SqliteApplication>;
-public sealed class BoardStreamTestsOnMariaDb(MariaDbApplication app) : BoardStreamTests(app), IClassFixture<MariaDbApplication>;
+public sealed class BoardStreamTestsOnSqlite(CommandLogSqliteApplication app) : BoardStreamTests(app), IClassFixture<CommandLogSqliteApplication>;
+public sealed class BoardStreamTestsOnMariaDb(CommandLogMariaDbApplication app) : BoardStreamTests(app), IClassFixture<CommandLogMariaDbApplication>;

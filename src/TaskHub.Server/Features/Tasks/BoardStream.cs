@@ -21,11 +21,34 @@ namespace TaskHub.Server.Features.Tasks;
 public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardProbes probes)
 {
     /// <summary>Runs <paramref name="change"/> as one write to the board and returns what it returns.</summary>
-    public async Task<T> WriteAsync<T>(Guid boardId, Guid? actorId, Func<BoardWrite, Task<T>> change, CancellationToken ct)
+    public async Task<T> WriteAsync<T>(Guid boardId, Guid? actorId, Func<BoardWrite, Task<T>> change, CancellationToken ct) =>
+        (await WriteAsync(boardId, actorId, null, change, ct)).Result;
+
+    /// <summary>
+    /// Runs <paramref name="change"/> as one write to the board if <paramref name="editor"/> may edit its tasks, checked
+    /// by the statement that takes the seq (after the board's lock: no membership read before the write, and none that
+    /// can go stale). Returns null when they may not (or the board is gone): nothing ran, and the caller reads the
+    /// membership to say why (404 or 403). <paramref name="lastPositionIn"/>: the write also reads that column's last
+    /// position (<see cref="BoardWrite.LastPosition"/>) in the same statement.
+    /// </summary>
+    public async Task<T?> WriteAsEditorAsync<T>(Guid boardId, Guid editor, TaskState? lastPositionIn, Func<BoardWrite, Task<T>> change, CancellationToken ct)
+        where T : class
+    {
+        var (taken, result) = await WriteAsync(boardId, editor, new BoardWriteAsks(editor, lastPositionIn), change, ct);
+        return taken ? result : null;
+    }
+
+    private async Task<(bool Taken, T Result)> WriteAsync<T>(Guid boardId, Guid? actorId, BoardWriteAsks? asks, Func<BoardWrite, Task<T>> change, CancellationToken ct)
     {
         var ownTransaction = db.Database.CurrentTransaction is null;
         await using var tx = ownTransaction ? await db.BeginWriteAsync(ct) : null;
-        var write = new BoardWrite(db, boardId, actorId, clock.GetUtcNow().UtcDateTime, await TakeFirstSeqAsync(boardId, ct));
+        var taken = await TakeFirstSeqAsync(boardId, asks, ct);
+        if (taken is null)
+        {
+            if (tx is not null) await tx.RollbackAsync(ct); // (nothing was changed: the UPDATE matched no row)
+            return (false, default!);
+        }
+        var write = new BoardWrite(db, boardId, actorId, clock.GetUtcNow().UtcDateTime, taken.Seq) { LastPosition = taken.LastPosition };
         var result = await change(write);
         if (write.Count == 0)
         {
@@ -38,7 +61,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
                 await tx.RollbackAsync(ct);
                 db.ChangeTracker.Clear(); // whatever the change touched before refusing is not saved
             }
-            return result;
+            return (true, result);
         }
         if (write.Count > 1) await TakeSeqsAsync(boardId, write.Count - 1, ct);
         if (tx is not null)
@@ -56,23 +79,31 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
         {
             await db.SaveChangesAsync(ct);
         }
-        return result;
+        return (true, result);
     }
 
-    /// <summary>Takes the board's next seq and, in the same statement, the answers of the probes.</summary>
-    private async Task<long> TakeFirstSeqAsync(Guid boardId, CancellationToken ct)
+    /// <summary>Takes the board's next seq and, in the same statement, the answers of the probes and of
+    /// <paramref name="asks"/>; null when the editor check of <paramref name="asks"/> refused (no seq taken).</summary>
+    private async Task<SeqTaken?> TakeFirstSeqAsync(Guid boardId, BoardWriteAsks? asks, CancellationToken ct)
     {
-        var sql = db.Database.IsSqlite() ? probes.SqliteTake : probes.MySqlTake;
-        var taken = await db.Database.SqlQueryRaw<SeqTaken>(sql, 1, boardId).ToListAsync(ct);
-        if (taken.Count != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
-        db.UseState<BoardProbeAnswers>().Set(probes, boardId, taken[0].Flags);
-        return taken[0].Seq;
+        var sql = probes.Take(db.Database.IsSqlite(), asks);
+        var taken = await db.Database.SqlQueryRaw<SeqTaken>(sql, 1, boardId, asks?.Editor ?? Guid.Empty, asks?.LastPositionIn?.ToString() ?? "")
+            .ToListAsync(ct);
+        if (taken.Count == 1 && taken[0].Taken == 1)
+        {
+            db.UseState<BoardProbeAnswers>().Set(probes, boardId, taken[0].Flags);
+            return taken[0];
+        }
+        if (asks?.Editor is not null) return null;
+        throw new InvalidOperationException($"Board {boardId} does not exist.");
     }
 
     private sealed class SeqTaken
     {
         public long Seq { get; set; }
         public long Flags { get; set; }
+        public string? LastPosition { get; set; }
+        public long Taken { get; set; }
     }
 
     /// <summary>Moves the board's last seq by <paramref name="count"/> and returns the first seq taken.</summary>
@@ -108,6 +139,9 @@ public sealed class BoardWrite(TaskHubDbContext db, Guid boardId, Guid? actorId,
     public DateTime Now => now;
     /// <summary>How many events this write has recorded.</summary>
     public int Count { get; private set; }
+    /// <summary>The last position in the column the write asked about (<see cref="BoardWriteAsks.LastPositionIn"/>),
+    /// read after the board's lock; null when the column is empty or it asked about none.</summary>
+    public string? LastPosition { get; init; }
 
     /// <summary>Whether the caller's expected version (an <c>If-Match</c> header; absent = any) allows changing
     /// something now at <paramref name="version"/>. Checked after the board's lock, so it cannot go stale.</summary>

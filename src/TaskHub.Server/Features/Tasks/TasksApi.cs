@@ -87,36 +87,50 @@ public static class TasksApi
     public static async Task<Results<Created<TaskDto>, ValidationProblem, ProblemHttpResult>> CreateTask(
         Guid boardId, CreateTaskRequest request, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct)
     {
-        var member = await db.MembershipAsync(boardId, me.Id, ct);
-        if (member is null) return Problems.NotFound("Board");
-        if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot create tasks.");
-
         var errors = new FieldErrors();
         var title = request.Title.Trim();
         errors.Check(title.Length > 0, "title", "Title is required.");
-        await CheckPeopleAsync(db, errors, boardId, request.AssigneeId, request.SupervisorId, ct);
-        var labels = await CheckLabelsAsync(db, errors, boardId, request.LabelIds, ct);
-        if (errors.Any) return errors.ToProblem();
-
-        var created = await stream.WriteAsync(boardId, me.Id, async write =>
+        var labels = "";
+        // A caller who may not create tasks here hears 404 or 403 whatever they sent, so a request that is refused or
+        // needs the board's data (its people, its labels) reads the membership first. A plain creation does not: the
+        // statement that takes the board's seq checks that the caller may edit (BoardStream.WriteAsEditorAsync).
+        if (errors.Any || request.AssigneeId is not null || request.SupervisorId is not null || request.LabelIds is { Count: > 0 })
         {
-            var task = new TaskItem
+            if (await CreateRefusalAsync(db, boardId, me.Id, ct) is { } refused) return refused;
+            await CheckPeopleAsync(db, errors, boardId, request.AssigneeId, request.SupervisorId, ct);
+            labels = await CheckLabelsAsync(db, errors, boardId, request.LabelIds, ct);
+            if (errors.Any) return errors.ToProblem();
+        }
+
+        var status = request.Status ?? TaskState.Todo;
+        TaskDto? created;
+        for (var attempt = 0; ; attempt++)
+        {
+            created = await stream.WriteAsEditorAsync(boardId, me.Id, lastPositionIn: status, write =>
             {
-                BoardId = boardId,
-                Title = title,
-                Description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description,
-                Priority = request.Priority ?? TaskPriority.Medium,
-                DueAt = request.DueAt?.UtcDateTime,
-                AssigneeId = request.AssigneeId,
-                SupervisorId = request.SupervisorId,
-                CreatedById = me.Id,
-            };
-            TaskChanges.SetStatus(task, request.Status ?? TaskState.Todo, write.Now);
-            task.LabelIds = labels;
-            task.Position = Positions.Between(await LastPositionAsync(db, boardId, task.Status, ct), null); // the bottom of its column
-            write.Db.Tasks.Add(task);
-            return write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task)).Task!;
-        }, ct);
+                var task = new TaskItem
+                {
+                    BoardId = boardId,
+                    Title = title,
+                    Description = string.IsNullOrWhiteSpace(request.Description) ? null : request.Description,
+                    Priority = request.Priority ?? TaskPriority.Medium,
+                    DueAt = request.DueAt?.UtcDateTime,
+                    AssigneeId = request.AssigneeId,
+                    SupervisorId = request.SupervisorId,
+                    CreatedById = me.Id,
+                };
+                TaskChanges.SetStatus(task, status, write.Now);
+                task.LabelIds = labels;
+                task.Position = Positions.Between(write.LastPosition, null); // the bottom of its column
+                write.Db.Tasks.Add(task);
+                return Task.FromResult(write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task)).Task!);
+            }, ct);
+            if (created is not null) break;
+            // Refused: say why, from the membership as it is now. A caller found allowed after all (made an editor in
+            // between) tries once more.
+            if (await CreateRefusalAsync(db, boardId, me.Id, ct) is { } refused) return refused;
+            if (attempt > 0) return Problems.NotFound("Board");
+        }
 
         http.Response.Headers.ETag = created.ETag;
         return TypedResults.Created($"/api/tasks/{created.Id}", created);
@@ -293,6 +307,15 @@ public static class TasksApi
             return TypedResults.Ok(dto);
         }, ct);
     }
+
+    /// <summary>Why the caller may not create tasks on the board (404: not a member; 403: a viewer), or null when they may.</summary>
+    private static async Task<ProblemHttpResult?> CreateRefusalAsync(TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
+        await db.MembershipAsync(boardId, userId, ct) switch
+        {
+            null => Problems.NotFound("Board"),
+            { CanEditTasks: false } => Problems.Forbidden("Viewers cannot create tasks."),
+            _ => null,
+        };
 
     /// <summary>The last position in a column (its bottom), or null when it is empty.</summary>
     private static Task<string?> LastPositionAsync(TaskHubDbContext db, Guid boardId, TaskState status, CancellationToken ct) =>
