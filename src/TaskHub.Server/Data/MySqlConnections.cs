@@ -25,10 +25,13 @@ public static class MySqlConnections
     }
 
     /// <summary>Whether <paramref name="x"/> itself (not its inner exceptions) says a connection to the server is gone:
-    /// the server closed it (end of stream, a socket error under a driver error) or cannot be reached.</summary>
+    /// the server closed it (end of stream, a socket error under a driver error; or the driver's own end-of-stream
+    /// exception unwrapped, as <c>BeginTransaction</c> on a pooled connection whose server has gone throws it) or cannot
+    /// be reached.</summary>
     public static bool IsBroken(Exception x) =>
         x is MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost or MySqlErrorCode.ServerShutdown }
-            or MySqlException { InnerException: IOException or System.Net.Sockets.SocketException };
+            or MySqlException { InnerException: IOException or System.Net.Sockets.SocketException }
+            or MySqlEndOfStreamException;
 
     /// <summary>When <paramref name="e"/> (anywhere in its chain) says a connection is gone, the pooled connections
     /// (opened before, so likely gone too) are closed instead of being handed out; connections in use are closed when

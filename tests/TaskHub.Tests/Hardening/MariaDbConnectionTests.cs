@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
@@ -41,6 +42,28 @@ public sealed class MariaDbConnectionTests(MariaDbApplication app) : IClassFixtu
         Assert.True(failed.Count <= 1, $"statuses after the kill: {string.Join(", ", statuses)}");
         Assert.All(failed, s => Assert.Equal(HttpStatusCode.ServiceUnavailable, s));
         Assert.Equal(HttpStatusCode.OK, statuses[^1]);
+    }
+
+    /// <summary>A task creation's first statement after the session check is its transaction's BEGIN, which the driver
+    /// fails with an end-of-stream error of its own (not wrapped in a MySqlException, as a query's is) on a connection the
+    /// server dropped: that is a broken connection too, answered 503 and clearing the pool (it was a 500).</summary>
+    [Fact]
+    public async Task AfterTheServerDropsEveryConnectionAtMostOneCreationFailsAndItIsA503()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await Task.WhenAll(Enumerable.Range(0, 12).Select(i => ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"warm {i}" })));
+        string database;
+        using (var scope = app.Services.CreateScope())
+            database = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Database.GetDbConnection().Database;
+
+        Assert.True(await KillConnectionsAsync(database) >= 2);
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 8; i++) statuses.Add((await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"after {i}" })).StatusCode);
+        var failed = statuses.Where(s => s != HttpStatusCode.Created).ToList();
+        Assert.True(failed.Count <= 1, $"statuses after the kill: {string.Join(", ", statuses)}");
+        Assert.All(failed, s => Assert.Equal(HttpStatusCode.ServiceUnavailable, s));
     }
 
     /// <summary>Kills, server side, every connection to <paramref name="database"/> (as a restart would) and says how many.</summary>

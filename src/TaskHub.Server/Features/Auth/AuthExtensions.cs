@@ -187,7 +187,9 @@ public static class AuthExtensions
         catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
         {
             // The database is down: every endpoint needs it too and will answer 503, which tells the caller to
-            // retry; failing here would answer 401 and make clients log people out during an outage.
+            // retry; failing here would answer 401 and make clients log people out during an outage. A MariaDB
+            // connection found gone takes the pool's others with it, so the endpoint does not draw another dead one.
+            Data.MySqlConnections.ForgetPoolIfBroken(e);
             return null;
         }
     }
