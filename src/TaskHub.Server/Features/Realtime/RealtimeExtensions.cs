@@ -44,6 +44,8 @@ public static partial class RealtimeExtensions
         {
             var config = ConfigurationOptions.Parse(redis);
             config.AbortOnConnectFail = false; // start even while Redis is down; reconnect in the background
+            if (!(builder.Configuration.GetSection(RealtimeOptions.Section).Get<RealtimeOptions>()?.RedisDedicatedThreads ?? false))
+                config.SocketManager = SocketManager.ThreadPool; // see RealtimeOptions.RedisDedicatedThreads
             services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(config));
             // Scale-out over Redis with one subscription per replica, not one per connection (see ClusterHubLifetimeManager).
             services.AddSingleton(typeof(HubLifetimeManager<>), typeof(ClusterHubLifetimeManager<>));

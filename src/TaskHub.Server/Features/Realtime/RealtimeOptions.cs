@@ -32,4 +32,10 @@ public sealed class RealtimeOptions
     /// stopped reading); 0 = never. SignalR's default, 10 s. A send that can time out carries a cancellable token, and
     /// .NET's WebSocket then takes its slower send path for every frame (bench/README.md, "Sixth round").</summary>
     [Range(0, 3_600)] public double TransportSendTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Whether StackExchange.Redis runs its socket reads and writes on its own pool of dedicated threads
+    /// (<c>SocketManager.Shared</c>, the library's default: 10 threads that wake one another for each message) instead of
+    /// the .NET thread pool (<c>SocketManager.ThreadPool</c>, TaskHub's default). On 2 cores the dedicated threads' wake-ups
+    /// cost a replica with Redis about as much CPU per write as the write itself (bench/README.md, "Eighth round").</summary>
+    public bool RedisDedicatedThreads { get; set; }
 }
