@@ -22,7 +22,7 @@ public static partial class RealtimeExtensions
     {
         var services = builder.Services;
         RealtimeMetrics.Initialize();
-        services.AddOptions<RealtimeOptions>().BindConfiguration(RealtimeOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var realtime = builder.AddTaskHubOptions<RealtimeOptions>(RealtimeOptions.Section);
         services.AddSingleton<HubCallLimiter>();
         var signalR = services.AddSignalR(o =>
             {
@@ -44,8 +44,7 @@ public static partial class RealtimeExtensions
         {
             var config = ConfigurationOptions.Parse(redis);
             config.AbortOnConnectFail = false; // start even while Redis is down; reconnect in the background
-            if (!(builder.Configuration.GetSection(RealtimeOptions.Section).Get<RealtimeOptions>()?.RedisDedicatedThreads ?? false))
-                config.SocketManager = SocketManager.ThreadPool; // see RealtimeOptions.RedisDedicatedThreads
+            if (!realtime.RedisDedicatedThreads) config.SocketManager = SocketManager.ThreadPool; // see RealtimeOptions.RedisDedicatedThreads
             services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(config));
             // Scale-out over Redis with one subscription per replica, not one per connection (see ClusterHubLifetimeManager).
             services.AddSingleton(typeof(HubLifetimeManager<>), typeof(ClusterHubLifetimeManager<>));
