@@ -30,11 +30,7 @@ public sealed class MariaDbConnectionTests(MariaDbApplication app) : IClassFixtu
     {
         var ada = await app.SignUpAsync();
         await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => ada.Client.GetAsync("/api/boards"))); // several pooled connections
-        string database;
-        using (var scope = app.Services.CreateScope())
-            database = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Database.GetDbConnection().Database;
-
-        Assert.True(await KillConnectionsAsync(database) >= 2);
+        Assert.True(await KillConnectionsAsync(DatabaseName()) >= 2);
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 8; i++) statuses.Add((await ada.Client.GetAsync("/api/boards")).StatusCode);
@@ -53,17 +49,19 @@ public sealed class MariaDbConnectionTests(MariaDbApplication app) : IClassFixtu
         var ada = await app.SignUpAsync();
         var board = await ada.CreateBoardAsync();
         await Task.WhenAll(Enumerable.Range(0, 12).Select(i => ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"warm {i}" })));
-        string database;
-        using (var scope = app.Services.CreateScope())
-            database = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Database.GetDbConnection().Database;
-
-        Assert.True(await KillConnectionsAsync(database) >= 2);
+        Assert.True(await KillConnectionsAsync(DatabaseName()) >= 2);
 
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 8; i++) statuses.Add((await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"after {i}" })).StatusCode);
         var failed = statuses.Where(s => s != HttpStatusCode.Created).ToList();
         Assert.True(failed.Count <= 1, $"statuses after the kill: {string.Join(", ", statuses)}");
         Assert.All(failed, s => Assert.Equal(HttpStatusCode.ServiceUnavailable, s));
+    }
+
+    private string DatabaseName()
+    {
+        using var scope = app.Services.CreateScope();
+        return scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Database.GetDbConnection().Database;
     }
 
     /// <summary>Kills, server side, every connection to <paramref name="database"/> (as a restart would) and says how many.</summary>
