@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,10 +43,10 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         Assert.Equal(2, await ada.LastSeqAsync(board));
     }
 
-    /// <summary>A plain task creation asks the database nothing before its write but the session check: whether the
-    /// caller may edit the board's tasks and where the column ends are answered by the statement that takes the seq.
-    /// (Before, the request read the membership before the write and the column's last position inside it: two more
-    /// round trips, the second while the board's lock was held.)</summary>
+    /// <summary>A plain task creation asks the database nothing before its write: whether the token's session is alive,
+    /// whether the caller may edit the board's tasks and where the column ends are answered by the statement that takes
+    /// the seq. (Before, the request checked the session and read the membership before the write and the column's last
+    /// position inside it: three more round trips, the last while the board's lock was held.)</summary>
     [Fact]
     public async Task APlainCreationReadsTheMembershipAndTheColumnsEndInTheStatementThatTakesTheSeq()
     {
@@ -57,11 +58,12 @@ public abstract class BoardStreamTests(TaskHubApplication app)
 
         var created = await ada.CreateTaskAsync(board, new { title = "second" });
 
-        var mine = commands.OfTheContextThatRan("UPDATE boards SET LastSeq");
-        var texts = mine.Where(t => !t.Contains("refresh_tokens", StringComparison.OrdinalIgnoreCase)).ToList(); // (the session check)
+        // (On MariaDB the session check ran on the request's context too; on SQLite it has a connection of its own.)
+        var texts = commands.OfTheContextThatRan("UPDATE boards SET LastSeq");
         // The seq statement, then the inserts (on MariaDB one batch: one round trip; SQLite runs each statement alone).
         var why = "the commands were:\n" + string.Join("\n---\n", texts);
-        Assert.True(texts[0].StartsWith("UPDATE boards SET LastSeq", StringComparison.Ordinal) && texts[0].Contains("board_members"), why);
+        Assert.True(texts[0].StartsWith("UPDATE boards SET LastSeq", StringComparison.Ordinal) && texts[0].Contains("board_members")
+                    && texts[0].Contains("refresh_tokens"), why);
         Assert.True(texts.Skip(1).All(t => t.StartsWith("INSERT", StringComparison.Ordinal)), why);
         Assert.True(app.Provider == "sqlite" || texts.Count == 2, why);
         // The position read in the seq statement puts the task at the bottom of its column.
@@ -91,6 +93,37 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         var created = await eve.CreateTaskAsync(board, new { title = "member now" });
         Assert.Equal(before + 1, await ada.LastSeqAsync(board));
         Assert.Equal("member now", created.GetProperty("title").GetString());
+    }
+
+    /// <summary>The session check a creation leaves to its write still ends a revoked session's token: after log-out a
+    /// plain creation, one naming people and one naming an unknown label all hear 401 (not 201, 400 or 404), take no seq
+    /// and create nothing; a token of the user's other, live session creates as before.</summary>
+    [Fact]
+    public async Task ACreationWithTheTokenOfARevokedSessionIs401AndWritesNothing()
+    {
+        var ada = await app.SignUpAsync();
+        var bob = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await ada.AddMemberAsync(board, bob, "member");
+        var login = await app.CreateClient().PostAsJsonAsync("/api/auth/login", new { email = ada.Email, password = ada.Password });
+        var elsewhere = ada with { Client = app.ClientWithToken((await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!) }; // another session
+        await ada.CreateTaskAsync(board, new { title = "before" });
+        var before = await bob.LastSeqAsync(board);
+        Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.PostAsJsonAsync("/api/auth/logout", new { refreshToken = ada.RefreshToken })).StatusCode);
+
+        foreach (var body in new object[] { new { title = "plain" }, new { title = "for bob", assigneeId = bob.Id }, new { title = "labelled", labelIds = new[] { Guid.NewGuid() } } })
+        {
+            var response = await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", body);
+            await response.AssertProblem(HttpStatusCode.Unauthorized);
+            Assert.Contains("invalid_token", response.Headers.WwwAuthenticate.ToString());
+        }
+        Assert.Equal(before, await bob.LastSeqAsync(board));
+        var titles = (await bob.Client.GetJson($"/api/boards/{board}/tasks")).EnumerateArray().Select(t => t.GetProperty("title").GetString()).ToList();
+        Assert.Equal(["before"], titles);
+
+        var created = await elsewhere.CreateTaskAsync(board, new { title = "other session" });
+        Assert.Equal("other session", created.GetProperty("title").GetString());
+        Assert.Equal(before + 1, await bob.LastSeqAsync(board));
     }
 
     private static Task<TaskDto> CreateAsync(BoardStream stream, Guid board, Guid actor, string title) =>

@@ -170,6 +170,12 @@ public static class AuthExtensions
         if (!Guid.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var userId) ||
             !Guid.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Sid)?.Value, out var familyId))
             return "The token has no subject or session.";
+        // An endpoint whose write checks the session itself, in the statement that takes the board's seq: left to it.
+        if (!http.IsHubConnection() && http.GetEndpoint()?.Metadata.GetMetadata<SessionCheckedInWrite>() is not null)
+        {
+            http.Features.Set(new PendingSessionCheck(familyId, userId));
+            return null;
+        }
         // (A hub connection's request is authenticated with services of its own scope, disposed right after, so the
         // DbContext resolved here does not live as long as the connection: Infrastructure/ApiExtensions.)
         try

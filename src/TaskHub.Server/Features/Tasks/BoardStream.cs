@@ -29,12 +29,13 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     /// by the statement that takes the seq (after the board's lock: no membership read before the write, and none that
     /// can go stale). Returns null when they may not (or the board is gone): nothing ran, and the caller reads the
     /// membership to say why (404 or 403). <paramref name="lastPositionIn"/>: the write also reads that column's last
-    /// position (<see cref="BoardWrite.LastPosition"/>) in the same statement.
+    /// position (<see cref="BoardWrite.LastPosition"/>) in the same statement. <paramref name="session"/>: the editor's
+    /// session (Auth's <c>PendingSessionCheck</c>), which the same statement checks too: refused when it is not alive.
     /// </summary>
-    public async Task<T?> WriteAsEditorAsync<T>(Guid boardId, Guid editor, TaskState? lastPositionIn, Func<BoardWrite, Task<T>> change, CancellationToken ct)
+    public async Task<T?> WriteAsEditorAsync<T>(Guid boardId, Guid editor, TaskState? lastPositionIn, Guid? session, Func<BoardWrite, Task<T>> change, CancellationToken ct)
         where T : class
     {
-        var (taken, result) = await WriteAsync(boardId, editor, new BoardWriteAsks(editor, lastPositionIn), change, ct);
+        var (taken, result) = await WriteAsync(boardId, editor, new BoardWriteAsks(editor, lastPositionIn, session), change, ct);
         return taken ? result : null;
     }
 
@@ -83,11 +84,12 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     }
 
     /// <summary>Takes the board's next seq and, in the same statement, the answers of the probes and of
-    /// <paramref name="asks"/>; null when the editor check of <paramref name="asks"/> refused (no seq taken).</summary>
+    /// <paramref name="asks"/>; null when the editor or session check of <paramref name="asks"/> refused (no seq taken).</summary>
     private async Task<SeqTaken?> TakeFirstSeqAsync(Guid boardId, BoardWriteAsks? asks, CancellationToken ct)
     {
         var sql = probes.Take(db.Database.IsSqlite(), asks);
-        var taken = await db.Database.SqlQueryRaw<SeqTaken>(sql, 1, boardId, asks?.Editor ?? Guid.Empty, asks?.LastPositionIn?.ToString() ?? "")
+        var taken = await db.Database.SqlQueryRaw<SeqTaken>(sql, 1, boardId, asks?.Editor ?? Guid.Empty, asks?.LastPositionIn?.ToString() ?? "",
+                asks?.Session ?? Guid.Empty, clock.GetUtcNow().UtcDateTime)
             .ToListAsync(ct);
         if (taken.Count == 1 && taken[0].Taken == 1)
         {

@@ -17,7 +17,7 @@ public static class TasksApi
     {
         var api = app.MapGroup("/api").WithTags("Tasks").RequireAuthorization();
         api.MapGet("/boards/{boardId:guid}/tasks", ListBoardTasks);
-        api.MapPost("/boards/{boardId:guid}/tasks", CreateTask);
+        api.MapPost("/boards/{boardId:guid}/tasks", CreateTask).WithMetadata(SessionCheckedInWrite.Instance);
         api.MapGet("/tasks/{taskId:guid}", GetTask);
         api.MapPatch("/tasks/{taskId:guid}", UpdateTask);
         api.MapDelete("/tasks/{taskId:guid}", DeleteTask);
@@ -93,9 +93,12 @@ public static class TasksApi
         var labels = "";
         // A caller who may not create tasks here hears 404 or 403 whatever they sent, so a request that is refused or
         // needs the board's data (its people, its labels) reads the membership first. A plain creation does not: the
-        // statement that takes the board's seq checks that the caller may edit (BoardStream.WriteAsEditorAsync).
+        // statement that takes the board's seq checks that the caller may edit (BoardStream.WriteAsEditorAsync), and
+        // that the token's session is alive (SessionCheckedInWrite: the authentication left that check to this write).
+        var session = PendingSessionCheck.Of(http);
         if (errors.Any || request.AssigneeId is not null || request.SupervisorId is not null || request.LabelIds is { Count: > 0 })
         {
+            if (session is not null && await session.FailureAsync(http, ct) is { } revoked) return revoked;
             if (await CreateRefusalAsync(db, boardId, me.Id, ct) is { } refused) return refused;
             await CheckPeopleAsync(db, errors, boardId, request.AssigneeId, request.SupervisorId, ct);
             labels = await CheckLabelsAsync(db, errors, boardId, request.LabelIds, ct);
@@ -106,7 +109,7 @@ public static class TasksApi
         TaskDto? created;
         for (var attempt = 0; ; attempt++)
         {
-            created = await stream.WriteAsEditorAsync(boardId, me.Id, lastPositionIn: status, write =>
+            created = await stream.WriteAsEditorAsync(boardId, me.Id, lastPositionIn: status, session?.FamilyId, write =>
             {
                 var task = new TaskItem
                 {
@@ -126,8 +129,9 @@ public static class TasksApi
                 return Task.FromResult(write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task)).Task!);
             }, ct);
             if (created is not null) break;
-            // Refused: say why, from the membership as it is now. A caller found allowed after all (made an editor in
-            // between) tries once more.
+            // Refused: say why, from the session and then the membership as they are now. A caller found allowed after
+            // all (made an editor in between) tries once more.
+            if (session is not null && await session.FailureAsync(http, ct) is { } revoked) return revoked;
             if (await CreateRefusalAsync(db, boardId, me.Id, ct) is { } refused) return refused;
             if (attempt > 0) return Problems.NotFound("Board");
         }
