@@ -376,12 +376,13 @@ public sealed class ManyBoardsPoint(ServerConfig config, Guid[] allBoards, strin
     }
 }
 
-public sealed record WritesResult(string Config, int Boards, int Rep, double PerSec, double P50, double P99, double CpuMsPerWrite, int Ok, int Failed);
+public sealed record WritesResult(string Config, int Boards, int Rep, double PerSec, double P50, double P99, double CpuMsPerWrite, int Ok, int Failed, double MachineMsPerWrite = 0);
 
 /// <summary>
 /// REST writes, closed loop: 16 writers (BENCH_WRITERS), each on its own connection to one replica (alternating),
 /// creating tasks on one board or spread round-robin over 100; writes/s, p50/p99 and the servers' CPU per write
-/// (utime + stime of every replica of the setup over the window ÷ successful writes). No viewers.
+/// (utime + stime of every replica of the setup over the window ÷ successful writes) and the machine's (every process's
+/// busy time, the bench's writers, MariaDB and Redis included, ÷ successful writes). No viewers.
 /// </summary>
 public static class WritesPoint
 {
@@ -409,7 +410,7 @@ public static class WritesPoint
             for (var rep = 1; rep <= reps; rep++)
             {
                 var r = await Window(config, layout, writers, seconds, token) with { Rep = rep };
-                Console.WriteLine($"  {layout.Length} board(s), rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write, {r.Failed} failed");
+                Console.WriteLine($"  {layout.Length} board(s), rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write, machine {r.MachineMsPerWrite:0.00} ms/write, {r.Failed} failed");
                 results.Add(r);
             }
         }
@@ -422,6 +423,7 @@ public static class WritesPoint
         var lat = new ConcurrentBag<double>();
         int ok = 0, failed = 0, next = 0;
         var cpu0 = Probe.Cpu(config);
+        var machine0 = Probe.MachineBusySeconds();
         var t0 = Stopwatch.GetTimestamp();
         var end = t0 + (long)(seconds * Stopwatch.Frequency);
         await Task.WhenAll(Enumerable.Range(0, writers).Select(k => Task.Run(async () =>
@@ -439,21 +441,23 @@ public static class WritesPoint
         })));
         var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         var cpu = Probe.Cpu(config) - cpu0;
+        var machine = Probe.MachineBusySeconds() - machine0;
         foreach (var h in handlers) h.Dispose();
-        return new WritesResult(config.Name, boards.Length, 0, ok / elapsed, Points.Pct(lat, 0.5), Points.Pct(lat, 0.99), cpu * 1000 / Math.Max(1, ok), ok, failed);
+        return new WritesResult(config.Name, boards.Length, 0, ok / elapsed, Points.Pct(lat, 0.5), Points.Pct(lat, 0.99), cpu * 1000 / Math.Max(1, ok), ok, failed,
+            machine * 1000 / Math.Max(1, ok));
     }
 
     public static void Print(List<WritesResult> all, List<ServerConfig> configs)
     {
         Console.WriteLine("\n=== REST writes: medians over reps (targets on the cluster: ≥ 1,500 writes/s over 100 boards at p99 ≤ 30 ms; ≤ 1.5 ms CPU per write)");
-        Console.WriteLine("| setup | boards | writes/s | p50 ms | p99 ms | CPU ms/write | failed | writes/s ÷ bare | CPU/write ÷ bare |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| setup | boards | writes/s | p50 ms | p99 ms | CPU ms/write | machine ms/write | failed | writes/s ÷ bare | CPU/write ÷ bare |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var g in all.GroupBy(r => (r.Config, r.Boards)))
         {
             var rs = g.ToList();
             var bare = all.Where(r => r.Boards == g.Key.Boards && r.Config.StartsWith("bare", StringComparison.Ordinal)).ToList();
             double M(IEnumerable<WritesResult> xs, Func<WritesResult, double> f) => Points.Median(xs.Select(f));
-            Console.WriteLine($"| {g.Key.Config} | {g.Key.Boards} | {M(rs, r => r.PerSec):0} | {M(rs, r => r.P50):0.0} | {M(rs, r => r.P99):0.0} | {M(rs, r => r.CpuMsPerWrite):0.00} | {rs.Sum(r => r.Failed)} | " +
+            Console.WriteLine($"| {g.Key.Config} | {g.Key.Boards} | {M(rs, r => r.PerSec):0} | {M(rs, r => r.P50):0.0} | {M(rs, r => r.P99):0.0} | {M(rs, r => r.CpuMsPerWrite):0.00} | {M(rs, r => r.MachineMsPerWrite):0.00} | {rs.Sum(r => r.Failed)} | " +
                               $"{Points.Ratio(M(rs, r => r.PerSec), M(bare, r => r.PerSec))} | {Points.Ratio(M(rs, r => r.CpuMsPerWrite), M(bare, r => r.CpuMsPerWrite))} |");
         }
         var cl = all.Where(r => r.Config.StartsWith("cluster", StringComparison.Ordinal) && r.Boards == 100).ToList();

@@ -560,6 +560,16 @@ public static class Probe
     }
 
     public static double Cpu(ServerConfig c) => c.Pids.Sum(CpuSeconds);
+
+    /// <summary>Seconds the whole machine was busy since boot (/proc/stat: user, nice, system, irq, softirq; not idle,
+    /// iowait or steal), every process together: the bench itself, MariaDB, Redis and the replicas. Unlike a process's
+    /// own CPU time, it cannot count one core-second twice (at saturation here the replicas' and MariaDB's own times
+    /// added up to more than the 2 cores: bench/results/20261202T1345Z-cluster-interference.txt).</summary>
+    public static double MachineBusySeconds()
+    {
+        var f = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return new[] { 1, 2, 3, 6, 7 }.Sum(i => double.Parse(f[i], System.Globalization.CultureInfo.InvariantCulture)) / 100.0;
+    }
 }
 
 public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
