@@ -67,13 +67,17 @@ public abstract class TaskHubApplication : WebApplicationFactory<Program>, IAsyn
         var register = await anon.PostAsJsonAsync("/api/auth/register", new { email, password, displayName = name ?? $"User {n}" });
         register.EnsureSuccessStatusCode();
         var user = (await register.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
-        var login = await anon.PostAsJsonAsync("/api/auth/login", new { email, password });
+        return await LogInAsync(new TestUser(user, email, password, anon, "", ""));
+    }
+
+    /// <summary>Logs <paramref name="user"/> in (again): a new session, with a client that carries its access token.</summary>
+    public async Task<TestUser> LogInAsync(TestUser user)
+    {
+        var login = await CreateClient().PostAsJsonAsync("/api/auth/login", new { email = user.Email, password = user.Password });
         login.EnsureSuccessStatusCode();
         var tokens = await login.Content.ReadFromJsonAsync<JsonElement>();
-        var client = CreateClient();
         var access = tokens.GetProperty("accessToken").GetString()!;
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", access);
-        return new TestUser(user, email, password, client, access, tokens.GetProperty("refreshToken").GetString()!);
+        return user with { Client = ClientWithToken(access), AccessToken = access, RefreshToken = tokens.GetProperty("refreshToken").GetString()! };
     }
 
     public HttpClient ClientWithToken(string accessToken)

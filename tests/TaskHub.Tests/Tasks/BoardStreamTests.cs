@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
@@ -105,8 +104,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         var bob = await app.SignUpAsync();
         var board = await ada.CreateBoardAsync();
         await ada.AddMemberAsync(board, bob, "member");
-        var login = await app.CreateClient().PostAsJsonAsync("/api/auth/login", new { email = ada.Email, password = ada.Password });
-        var elsewhere = ada with { Client = app.ClientWithToken((await login.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!) }; // another session
+        var elsewhere = await app.LogInAsync(ada); // another session of ada's
         await ada.CreateTaskAsync(board, new { title = "before" });
         var before = await bob.LastSeqAsync(board);
         Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.PostAsJsonAsync("/api/auth/logout", new { refreshToken = ada.RefreshToken })).StatusCode);

@@ -184,11 +184,8 @@ public static class AuthExtensions
             if (http.IsHubConnection()) // a reconnect storm's connections: their checks are batched (no DbContext of their own)
                 alive = await http.RequestServices.GetRequiredService<HubSessionChecks>().AliveAsync(familyId, userId, http.RequestAborted);
             else
-            {
-                var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
-                alive = await http.RequestServices.GetRequiredService<SessionCheck>().AliveAsync(http, familyId, userId, now, http.RequestAborted);
-            }
-            return alive ? null : "The session was revoked.";
+                alive = await http.RequestServices.GetRequiredService<SessionCheck>().AliveNowAsync(http, familyId, userId, http.RequestAborted);
+            return alive ? null : SessionCheck.RevokedMessage;
         }
         catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
         {

@@ -34,6 +34,13 @@ public sealed class SessionCheck(IServiceScopeFactory scopes) : IDisposable
     private bool _resolved, _disposed;
     private readonly Lock _resolve = new();
 
+    /// <summary>Why a token whose session is not alive is refused (the 401's description).</summary>
+    public const string RevokedMessage = "The session was revoked.";
+
+    /// <summary>The session is alive now (the request's <see cref="TimeProvider"/>): not revoked, not expired, and the user's.</summary>
+    public Task<bool> AliveNowAsync(HttpContext http, Guid familyId, Guid userId, CancellationToken ct) =>
+        AliveAsync(http, familyId, userId, http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime, ct);
+
     /// <summary>The session is alive: not revoked, not expired, and the user's.</summary>
     public Task<bool> AliveAsync(HttpContext http, Guid familyId, Guid userId, DateTime now, CancellationToken ct)
     {

@@ -35,9 +35,8 @@ public sealed class PendingSessionCheck(Guid familyId, Guid userId)
     /// <summary>Checks the session now: null when it is alive, else the 401 the authentication would have answered.</summary>
     public async Task<ProblemHttpResult?> FailureAsync(HttpContext http, CancellationToken ct)
     {
-        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
-        if (await http.RequestServices.GetRequiredService<SessionCheck>().AliveAsync(http, familyId, userId, now, ct)) return null;
-        http.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\", error_description=\"The session was revoked.\"";
-        return Problems.Unauthorized("The session was revoked.");
+        if (await http.RequestServices.GetRequiredService<SessionCheck>().AliveNowAsync(http, familyId, userId, ct)) return null;
+        http.Response.Headers.WWWAuthenticate = $"Bearer error=\"invalid_token\", error_description=\"{SessionCheck.RevokedMessage}\"";
+        return Problems.Unauthorized(SessionCheck.RevokedMessage);
     }
 }
