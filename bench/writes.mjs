@@ -52,6 +52,16 @@ const cpuTicks = (pid) => {
   return Number(fields[11]) + Number(fields[12]);
 };
 
+// The whole machine's busy time (every process: the replicas, MariaDB, these writers), in clock ticks summed over the
+// cores, from /proc/stat; and MariaDB's own CPU (its pid file, when readable): what a write costs beside the replica.
+const machineTicks = () => {
+  const [, ...v] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return v.slice(0, 8).reduce((a, b) => a + b, 0) - v[3] - v[4]; // all but idle and iowait
+};
+const dbPid = (() => {
+  try { return (process.env.BENCH_DB ?? 'sqlite') === 'mysql' ? readFileSync('/run/mysqld/mysqld.pid', 'utf8').trim() : null; } catch { return null; }
+})();
+
 const password = 'Bench-Passw0rd!';
 const targets = await Promise.all(urls.map(async (url, i) => {
   const email = `writer-${Date.now()}-${i}@bench.example`;
@@ -101,6 +111,8 @@ const slot = async (t) => {
     wait: [read('taskhub_sqlite_write_wait_seconds_sum'), read('taskhub_sqlite_write_wait_seconds_count')] };
 };
 const meanMs = (a, b) => (b[1] - a[1] > 0 ? Math.round(((b[0] - a[0]) / (b[1] - a[1])) * 1e5) / 100 : null);
+const machine0 = machineTicks();
+const db0 = dbPid ? cpuTicks(dbPid) : null;
 await Promise.all(targets.map(async (t) => {
   t.slot0 = await slot(t);
   t.before = cpuTicks(t.pid);
@@ -108,6 +120,9 @@ await Promise.all(targets.map(async (t) => {
   t.ticks = cpuTicks(t.pid) - t.before;
   t.slot1 = await slot(t);
 }));
+const machine = machineTicks() - machine0;
+const dbTicks = dbPid ? cpuTicks(dbPid) - db0 : null;
+const allWrites = targets.reduce((n, t) => n + t.result['2xx'], 0);
 if (traced) await traced;
 for (const t of targets) {
   const { result, ticks, slot0, slot1, label, warmed, warmCpu } = t;
@@ -118,6 +133,9 @@ for (const t of targets) {
     perSecond: Math.round(writes / seconds),
     p50: result.latency.p50, p99: result.latency.p99,
     cpuMsPerWrite: writes ? (ticks * 10) / writes : null,
+    // (shared by every replica of a paired run: per write of all of them)
+    dbMsPerWrite: dbTicks !== null && allWrites ? (dbTicks * 10) / allWrites : null,
+    machineMsPerWrite: allWrites ? (machine * 10) / allWrites : null,
     slotHoldMs: meanMs(slot0.hold, slot1.hold), slotWaitMs: meanMs(slot0.wait, slot1.wait),
   };
   console.log(JSON.stringify(out));

@@ -11,7 +11,7 @@
 #   BENCH_REPS=1 BENCH_SECONDS=5 bench/writes.sh
 #   BENCH_PAIRED=1 BENCH_COMPARE=build BENCH_BASE_APP=/tmp/base-app bench/writes.sh  # both variants at once (below)
 #
-# Paired (BENCH_PAIRED=1): A and B run side by side, each its own replica (ports BENCH_WRITES_PORT and +1), database and
+# Paired (BENCH_PAIRED=1): A and B run side by side (swapping which starts first, on BENCH_WRITES_PORT, every other rep), each its own replica, database and
 # 16 writers, warmed up and measured over the same seconds, so both share whatever else the machine does; their ratio
 # is the figure to read (each one's writes/s is about half of what it gets alone). MariaDB's runs move by ±40 % between
 # runs here, so A/Bs on MariaDB are paired.
@@ -130,14 +130,19 @@ run_point() { # run_point <A|B> <boards> <rep>
   fi
 }
 
-run_pair() { # run_pair <boards> <rep>: A and B at the same time (BENCH_PAIRED)
-  local boards=$1 rep=$2 pid_b="$OUT/writes-replica-B.pid"
-  start_replica A "$PORT" "$PIDFILE" "$rep"
-  start_replica B "$((PORT + 1))" "$pid_b" "$rep"
-  BENCH_URL="http://127.0.0.1:$PORT,http://127.0.0.1:$((PORT + 1))" BENCH_PID="$(cat "$PIDFILE"),$(cat "$pid_b")" \
-    BENCH_BOARDS=$boards BENCH_LABEL="$LABEL_A,$LABEL_B" BENCH_DB="$DB" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
+run_pair() { # run_pair <boards> <rep>: A and B at the same time (BENCH_PAIRED), swapping places every other rep
+  local boards=$1 rep=$2 first=A second=B
+  # The replica started first, whose writers are set up first, came out ~1.25x ahead of an identical second one
+  # (bench/README.md, ninth round): even reps start B first, so the medians over an even number of reps cancel it.
+  if [ $((rep % 2)) = 0 ]; then first=B; second=A; fi
+  start_replica "$first" "$PORT" "$(pidfile_of "$first")" "$rep"
+  start_replica "$second" "$((PORT + 1))" "$(pidfile_of "$second")" "$rep"
+  BENCH_URL="http://127.0.0.1:$PORT,http://127.0.0.1:$((PORT + 1))" \
+    BENCH_PID="$(cat "$(pidfile_of "$first")"),$(cat "$(pidfile_of "$second")")" \
+    BENCH_BOARDS=$boards BENCH_LABEL="$(label_of "$first"),$(label_of "$second")" BENCH_DB="$DB" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
   stop_all
 }
+pidfile_of() { [ "$1" = A ] && echo "$PIDFILE" || echo "$OUT/writes-replica-B.pid"; }
 
 for rep in $(seq 1 "$REPS"); do
   for boards in $BOARDS_LIST; do
@@ -154,21 +159,38 @@ const rows = require("fs").readFileSync(file, "utf8").trim().split("\n").map(JSO
 const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor((s.length - 1) / 2)]; };
 const envs = compare === "env" ? ` (A: ${process.env.BENCH_ENV_A || "-"}; B: ${process.env.BENCH_ENV_B || "-"})` : "";
 console.log(`database: ${db}; compared: ${compare}${envs} (A = ${a}, B = ${b}); medians over ${rows.length / 2 / new Set(rows.map((x) => x.boards)).size} rep(s)`);
-console.log("| writers | boards | variant | writes/s | p50 ms | p99 ms | CPU ms/write | errors |");
-console.log("|---:|---:|---|---:|---:|---:|---:|---:|");
+console.log("| writers | boards | variant | writes/s | p50 ms | p99 ms | CPU ms/write | MariaDB ms/write | machine ms/write | errors |");
+console.log("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
 const med = {};
 const boardsList = [...new Set(rows.map((x) => x.boards))];
 for (const boards of boardsList) for (const label of [a, b]) {
   const r = rows.filter((x) => x.boards === boards && x.label === label);
   if (!r.length) continue;
   const m = { perSecond: median(r.map((x) => x.perSecond)), p50: median(r.map((x) => x.p50)), p99: median(r.map((x) => x.p99)),
-    cpu: median(r.map((x) => x.cpuMsPerWrite)), errors: r.reduce((s, x) => s + x.errors, 0) };
+    cpu: median(r.map((x) => x.cpuMsPerWrite)), errors: r.reduce((s, x) => s + x.errors, 0),
+    db: r.every((x) => x.dbMsPerWrite != null) ? median(r.map((x) => x.dbMsPerWrite)) : null,
+    machine: r.every((x) => x.machineMsPerWrite != null) ? median(r.map((x) => x.machineMsPerWrite)) : null };
   med[boards + label] = m;
-  console.log(`| ${r[0].writers} | ${boards} | ${label} | ${m.perSecond} | ${m.p50} | ${m.p99} | ${m.cpu.toFixed(2)} | ${m.errors} |`);
+  const f = (v) => (v == null ? "–" : v.toFixed(2));
+  console.log(`| ${r[0].writers} | ${boards} | ${label} | ${m.perSecond} | ${m.p50} | ${m.p99} | ${f(m.cpu)} | ${f(m.db)} | ${f(m.machine)} | ${m.errors} |`);
 }
 for (const boards of boardsList) {
   const x = med[boards + a], y = med[boards + b];
-  if (x && y) console.log(`${boards} board(s): ${b} ÷ ${a} — p99 ${(y.p99 / x.p99).toFixed(2)}×, writes/s ${(y.perSecond / x.perSecond).toFixed(2)}×, CPU/write ${(y.cpu / x.cpu).toFixed(2)}×`);
+  const paired = process.env.BENCH_PAIRED ? " (MariaDB and machine: shared by both, not a ratio)" : x?.db != null && y?.db != null ? `, MariaDB/write ${(y.db / x.db).toFixed(2)}×, machine/write ${(y.machine / x.machine).toFixed(2)}×` : "";
+  if (x && y) console.log(`${boards} board(s): ${b} ÷ ${a} — p99 ${(y.p99 / x.p99).toFixed(2)}×, writes/s ${(y.perSecond / x.perSecond).toFixed(2)}×, CPU/write ${(y.cpu / x.cpu).toFixed(2)}×${paired}`);
+}
+if (process.env.BENCH_PAIRED) {
+  // Each rep is a pair measured over the same seconds (consecutive rows); the first-started side is favoured, and
+  // places swap every other rep, so the geometric mean of the ratios of the reps is the figure (medians above mix places).
+  const ratios = { cpu: [], perSecond: [], p99: [] };
+  for (let i = 0; i + 1 < rows.length; i += 2) {
+    const x = [rows[i], rows[i + 1]].find((r) => r.label === a), y = [rows[i], rows[i + 1]].find((r) => r.label === b);
+    if (!x || !y) continue;
+    ratios.cpu.push(y.cpuMsPerWrite / x.cpuMsPerWrite); ratios.perSecond.push(y.perSecond / x.perSecond); ratios.p99.push(y.p99 / x.p99);
+    console.log(`rep ${i / 2 + 1} (${rows[i].label} started first): ${b} ÷ ${a} — CPU/write ${(y.cpuMsPerWrite / x.cpuMsPerWrite).toFixed(2)}×, writes/s ${(y.perSecond / x.perSecond).toFixed(2)}×, p99 ${(y.p99 / x.p99).toFixed(2)}×`);
+  }
+  const geo = (xs) => Math.exp(xs.reduce((s, v) => s + Math.log(v), 0) / xs.length).toFixed(2);
+  if (ratios.cpu.length) console.log(`paired, places cancelled (geometric mean of ${ratios.cpu.length} reps): ${b} ÷ ${a} — CPU/write ${geo(ratios.cpu)}×, writes/s ${geo(ratios.perSecond)}×, p99 ${geo(ratios.p99)}×`);
 }
 console.log("load average after: " + require("fs").readFileSync("/proc/loadavg", "utf8").trim());
 ' "$OUT/writes.jsonl" "$LABEL_A" "$LABEL_B" "$DB" "$COMPARE" | tee "$RESULTS"

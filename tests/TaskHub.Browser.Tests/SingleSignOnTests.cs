@@ -61,8 +61,11 @@ public static class Sso
     {
         bool BackHome(string u) => u.StartsWith(server.BaseUrl, StringComparison.Ordinal) && !u.Contains("/api/auth/", StringComparison.Ordinal);
         bool AtProviderPage(string u) => u.StartsWith(server.Idp.Issuer + "/interaction/", StringComparison.Ordinal);
+        // The page the link is on is "home" too: wait until the click has left it (else, on a slow machine, the wait
+        // below matched the sign-in page itself before the browser navigated, and the provider's form was never filled).
+        var from = page.Url;
         await page.GetByRole(AriaRole.Link, new() { Name = "Sign in with Local SSO" }).ClickAsync();
-        await page.WaitForURLAsync(u => AtProviderPage(u) || BackHome(u));
+        await page.WaitForURLAsync(u => u != from && (AtProviderPage(u) || BackHome(u)));
         if (AtProviderPage(page.Url))
         {
             var loginPage = page.Url;
