@@ -132,8 +132,8 @@ run_point() { # run_point <A|B> <boards> <rep>
 
 run_pair() { # run_pair <boards> <rep>: A and B at the same time (BENCH_PAIRED), swapping places every other rep
   local boards=$1 rep=$2 first=A second=B
-  # The replica started first, whose writers are set up first, came out ~1.25x ahead of an identical second one
-  # (bench/README.md, ninth round): even reps start B first, so the medians over an even number of reps cancel it.
+  # The replica started first, whose writers are set up first, came out 1.25-1.5x ahead of an identical second one
+  # (bench/README.md, ninth and tenth rounds): even reps start B first, and the summary takes the geometric mean of the ratios of the reps, which cancels it.
   if [ $((rep % 2)) = 0 ]; then first=B; second=A; fi
   start_replica "$first" "$PORT" "$(pidfile_of "$first")" "$rep"
   start_replica "$second" "$((PORT + 1))" "$(pidfile_of "$second")" "$rep"

@@ -27,10 +27,10 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
         var stream = scope.ServiceProvider.GetRequiredService<BoardStream>();
-        using var events = new TransactionEvents();
+        using var savepoints = new SavepointRecorder(db);
 
         await CreateAsync(stream, board, ada.Id, "own transaction");
-        Assert.Equal(0, events.Count("Savepoint", db.ContextId));
+        Assert.Equal(0, savepoints.Count);
         Assert.True(db.Database.AutoSavepointsEnabled);
 
         await using (var tx = await db.BeginWriteAsync(CancellationToken.None))
@@ -38,7 +38,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
             await CreateAsync(stream, board, ada.Id, "caller's transaction");
             await tx.CommitAsync();
         }
-        Assert.True(events.Count("Savepoint", db.ContextId) > 0); // (the recorder sees savepoints when there are some)
+        Assert.True(savepoints.Count > 0); // (the recorder sees savepoints when there are some)
         Assert.Equal(2, await ada.LastSeqAsync(board));
     }
 
@@ -88,13 +88,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
             // A task of this board and one of a board that does not exist: the save's batch fails on the second's foreign key.
             await Assert.ThrowsAsync<DbUpdateException>(() => stream.WriteAsync(board, ada.Id, write =>
             {
-                foreach (var on in new[] { board, Guid.CreateVersion7() })
-                {
-                    var task = new TaskItem { BoardId = on, Title = "lost", CreatedById = ada.Id, Position = Positions.Between(null, null) };
-                    TaskChanges.SetStatus(task, TaskState.Todo, write.Now);
-                    write.Db.Tasks.Add(task);
-                    write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task));
-                }
+                foreach (var on in new[] { board, Guid.CreateVersion7() }) BoardWrites.AddTask(write, on, ada.Id, "lost");
                 return Task.FromResult(0);
             }, CancellationToken.None));
             db.ChangeTracker.Clear();
@@ -121,10 +115,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
             var stream = scope.ServiceProvider.GetRequiredService<BoardStream>();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stream.WriteAsync(board, ada.Id, write =>
             {
-                var task = new TaskItem { BoardId = board, Title = "cancelled", CreatedById = ada.Id, Position = Positions.Between(null, null) };
-                TaskChanges.SetStatus(task, TaskState.Todo, write.Now);
-                write.Db.Tasks.Add(task);
-                write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task));
+                BoardWrites.AddTask(write, board, ada.Id, "cancelled");
                 cancel.Cancel();
                 cancel.Token.ThrowIfCancellationRequested();
                 return Task.FromResult(0);
@@ -201,20 +192,20 @@ public abstract class BoardStreamTests(TaskHubApplication app)
     private static Task<TaskDto> CreateAsync(BoardStream stream, Guid board, Guid actor, string title) =>
         BoardWrites.CreateTaskAsync(stream, board, actor, title);
 
-    /// <summary>Records EF's transaction events (started, committed, savepoints created, released, rolled back to…) by
-    /// the context use they came from; <see cref="Count"/> those of one.</summary>
-    private sealed class TransactionEvents : IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>, IDisposable
+    /// <summary>Counts EF's savepoint events (created, released, rolled back to) of one context.</summary>
+    private sealed class SavepointRecorder : IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>, IDisposable
     {
+        private readonly DbContext _context;
         private readonly List<IDisposable> _subscriptions = [];
-        private readonly List<(DbContextId Context, string Name)> _events = [];
+        private int _count;
 
-        public TransactionEvents() => _subscriptions.Add(DiagnosticListener.AllListeners.Subscribe(this));
-
-        /// <summary>How many events of <paramref name="context"/> have <paramref name="kind"/> in their name ("Savepoint", "TransactionStarted").</summary>
-        public int Count(string kind, DbContextId context)
+        public SavepointRecorder(DbContext context)
         {
-            lock (_events) return _events.Count(e => e.Context == context && e.Name.Contains(kind, StringComparison.Ordinal));
+            _context = context;
+            _subscriptions.Add(DiagnosticListener.AllListeners.Subscribe(this));
         }
+
+        public int Count => Volatile.Read(ref _count);
 
         public void OnNext(DiagnosticListener listener)
         {
@@ -224,7 +215,8 @@ public abstract class BoardStreamTests(TaskHubApplication app)
 
         public void OnNext(KeyValuePair<string, object?> e)
         {
-            if (e.Value is TransactionEventData { Context: { } context }) lock (_events) _events.Add((context.ContextId, e.Key));
+            if (e.Key.Contains("Savepoint", StringComparison.Ordinal) && e.Value is TransactionEventData data && data.Context == _context)
+                Interlocked.Increment(ref _count);
         }
 
         public void OnCompleted() { }
@@ -240,7 +232,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
 /// <summary>Every command the app's contexts run, with the context use (pooled contexts are reused: its id and lease) that ran it.</summary>
 public sealed class CommandLog : DbCommandInterceptor
 {
-    private readonly List<(DbContextId Context, DbCommand Command)> _commands = [];
+    private readonly List<(DbContextId Context, string Text)> _commands = [];
 
     /// <summary>Every context of the app logs its commands here (the app joins every registered interceptor to its contexts).</summary>
     public static void Register(IWebHostBuilder builder) =>
@@ -251,23 +243,21 @@ public sealed class CommandLog : DbCommandInterceptor
         lock (_commands) _commands.Clear();
     }
 
-    /// <summary>The commands of the one context use that ran a command containing <paramref name="part"/>.</summary>
-    public List<string> OfTheContextThatRan(string part)
+    /// <summary>The commands of the one context use that ran a command starting with <paramref name="prefix"/>.</summary>
+    public List<string> OfTheContextThatRan(string prefix)
     {
         lock (_commands)
         {
-            var texts = _commands.Select(c => (c.Context, Text: c.Command.CommandText.TrimStart())).ToList();
-            var ran = texts.Where(c => c.Text.Contains(part, StringComparison.Ordinal)).ToList();
-            Assert.True(ran.Count == 1, $"{ran.Count} commands contain {part}; there were:\n" + string.Join("\n---\n", texts.Select(c => c.Text)));
-            return texts.Where(c => c.Context == ran[0].Context).Select(c => c.Text).ToList();
+            var ran = _commands.Where(c => c.Text.StartsWith(prefix, StringComparison.Ordinal)).ToList();
+            Assert.True(ran.Count == 1, $"{ran.Count} commands start with {prefix}; there were:\n" + string.Join("\n---\n", _commands.Select(c => c.Text)));
+            return _commands.Where(c => c.Context == ran[0].Context).Select(c => c.Text).ToList();
         }
     }
 
-    /// <summary>Every command EF builds, once, whatever way it is then executed (reader, non-query, scalar; sync or async).
-    /// Its text is read when asked for: what was sent, after any interceptor had its say.</summary>
+    /// <summary>Every command EF builds, once, whatever way it is then executed (reader, non-query, scalar; sync or async).</summary>
     public override DbCommand CommandInitialized(CommandEndEventData eventData, DbCommand result)
     {
-        if (eventData.Context is { } context) lock (_commands) _commands.Add((context.ContextId, result));
+        if (eventData.Context is { } context) lock (_commands) _commands.Add((context.ContextId, result.CommandText.TrimStart()));
         return result;
     }
 }
@@ -295,13 +285,17 @@ public sealed class CommandLogMariaDbApplication : MariaDbApplication
 internal static class BoardWrites
 {
     public static Task<TaskDto> CreateTaskAsync(BoardStream stream, Guid board, Guid actor, string title) =>
-        stream.WriteAsync(board, actor, write =>
-        {
-            var task = new TaskItem { BoardId = board, Title = title, CreatedById = actor, Position = Positions.Between(null, null) };
-            TaskChanges.SetStatus(task, TaskState.Todo, write.Now);
-            write.Db.Tasks.Add(task);
-            return Task.FromResult(write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task)).Task!);
-        }, CancellationToken.None);
+        stream.WriteAsync(board, actor, write => Task.FromResult(AddTask(write, board, actor, title)), CancellationToken.None);
+
+    /// <summary>Adds a task on <paramref name="board"/> (a todo at the top of its column) in <paramref name="write"/> and
+    /// records its creation.</summary>
+    public static TaskDto AddTask(BoardWrite write, Guid board, Guid actor, string title)
+    {
+        var task = new TaskItem { BoardId = board, Title = title, CreatedById = actor, Position = Positions.Between(null, null) };
+        TaskChanges.SetStatus(task, TaskState.Todo, write.Now);
+        write.Db.Tasks.Add(task);
+        return write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task)).Task!;
+    }
 }
 
 public sealed class BoardStreamTestsOnSqlite(CommandLogSqliteApplication app) : BoardStreamTests(app), IClassFixture<CommandLogSqliteApplication>;
