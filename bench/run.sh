@@ -8,7 +8,9 @@
 #   BENCH_POINTS=fanout,manyboards,writes,storm (the default: all points; any subset, e.g. BENCH_POINTS=storm)
 #
 # Beside TaskHub it runs a bare SignalR server (bench/TaskHub.BareSignalR, port base + 10) with the same clients and
-# writes: the same-run floor every table is compared with (BENCH_BARE=0 leaves it out).
+# writes: the same-run floor every table is compared with (BENCH_BARE=0 leaves it out). For the REST-writes point a
+# second one (port base + 12) makes TaskHub's own task-creation statements in the cluster's database: the floor of a
+# write on this stack and machine (BENCH_BARE_DB=0 leaves it out).
 # Points beyond the fan-out (bench/TaskHub.Bench/Points.cs, StormPoint.cs): many boards (BENCH_MB_BOARDS=1000,
 # BENCH_MB_VIEWERS=5, BENCH_MB_RATE=50, BENCH_MB_WARMUP=10 s unrecorded first), REST writes (BENCH_WRITERS=16, BENCH_WRITES_SECONDS=10, BENCH_WRITES_REPS, BENCH_WRITES_WARMUP=3 s windows until the CPU per write stops falling, at most BENCH_WRITES_WARMUP_MAX=120 s),
 # reconnect storm (BENCH_STORM_N=5000, BENCH_STORM_BOARDS=1, BENCH_STORM_REPS, BENCH_STORM_JITTER_MS=1000).
@@ -47,6 +49,7 @@ BARE_PORT=$((PORT_BASE + 10))
 BASE_PID=""
 BARE_PID=""
 BARE2_PID=""
+BAREDB_PID=""
 
 cleanup() {
   set +e
@@ -56,6 +59,8 @@ cleanup() {
   rm -f "$OUT/bare.pid"
   if [ -n "$BARE2_PID" ] && kill -0 "$BARE2_PID" 2>/dev/null; then kill "$BARE2_PID"; wait "$BARE2_PID" 2>/dev/null; echo "[bench] second bare SignalR server stopped"; fi
   rm -f "$OUT/bare2.pid"
+  if [ -n "$BAREDB_PID" ] && kill -0 "$BAREDB_PID" 2>/dev/null; then kill "$BAREDB_PID"; wait "$BAREDB_PID" 2>/dev/null; echo "[bench] database floor server stopped"; fi
+  rm -f "$OUT/baredb.pid"
   scripts/cluster.sh stop
 }
 trap cleanup EXIT INT TERM
@@ -108,6 +113,13 @@ if [ "${BENCH_BARE:-1}" = 1 ]; then
     start_bare bare2 "$((PORT_BASE + 11))" "$BENCH_BARE2_ENV"
     BARE2_PID=$STARTED_PID
     export BENCH_BARE2_URL="http://127.0.0.1:$((PORT_BASE + 11))" BENCH_BARE2_PID="$BARE2_PID" BENCH_BARE2_LABEL="$BENCH_BARE2_ENV"
+  fi
+  # The REST-writes point's database floor: one more bare server, which makes TaskHub's task-creation statements itself
+  # in the cluster's database (bench/TaskHub.BareSignalR/BareDbWrite.cs), measured after the others (BENCH_BARE_DB=0: not).
+  if [ "${BENCH_BARE_DB:-1}" = 1 ] && [[ ",${BENCH_POINTS:-writes}," == *",writes,"* ]]; then
+    start_bare baredb "$((PORT_BASE + 12))" "BareDb__ConnectionString=Server=127.0.0.1;Port=3306;Database=$CLUSTER_DB;Uid=taskhub;Pwd=taskhub"
+    BAREDB_PID=$STARTED_PID
+    export BENCH_BAREDB_URL="http://127.0.0.1:$((PORT_BASE + 12))" BENCH_BAREDB_PID="$BAREDB_PID"
   fi
 fi
 # Per-replica settings of the cluster (CLUSTER_REPLICA_ENV_<i>, scripts/cluster.sh): the bench prints each replica's CPU

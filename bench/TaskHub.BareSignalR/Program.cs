@@ -1,6 +1,9 @@
 // A bare ASP.NET Core SignalR server: the same-run floor for bench/TaskHub.Bench. One hub at /hubs/board, no auth,
 // no database, a group per board; POST /api/boards/{id}/tasks broadcasts a TaskCreated event of the same size and
 // shape as TaskHub's (the bench posts a real TaskHub event as the template) with the board's next seq.
+// With BareDb:ConnectionString (TaskHub's migrated MariaDB database) the POST first makes TaskHub's task creation in
+// that database with the same statements in the same round trips, through MySqlConnector and nothing else
+// (BareDbWrite.cs): the floor of a write on this stack, for the REST-writes point.
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -17,6 +20,7 @@ builder.WebHost.UseSockets(o =>
 });
 builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
 builder.Services.AddSingleton<Boards>();
+if (builder.Configuration["BareDb:ConnectionString"] is { Length: > 0 } bareDb) builder.Services.AddSingleton(new BareDbWrite(bareDb));
 var app = builder.Build();
 app.UseWebSockets();
 // TaskHub's Realtime:TransportSendTimeoutSeconds too (0 = sends never time out, so their token is not cancellable).
@@ -31,10 +35,19 @@ app.MapPost("/template", async (HttpRequest req, Boards boards) =>
     boards.Template = (await JsonNode.ParseAsync(req.Body))!.AsObject();
     return Results.NoContent();
 });
-app.MapPost("/api/boards/{boardId:guid}/tasks", async (Guid boardId, HttpRequest req, Boards boards, IHubContext<BoardHub> hub) =>
+app.MapPost("/api/boards/{boardId:guid}/tasks", async (Guid boardId, HttpRequest req, Boards boards, IHubContext<BoardHub> hub, IServiceProvider services) =>
 {
     var body = await JsonNode.ParseAsync(req.Body);
     var title = body?["title"]?.GetValue<string>() ?? "";
+    if (services.GetService<BareDbWrite>() is { } db)
+    {
+        // The database write, then the broadcast; a board's broadcasts are not kept in seq order here (the writes point,
+        // which uses this mode, has no viewers).
+        var written = await db.CreateTaskAsync(boardId, title, boards.Template, req.HttpContext.RequestAborted);
+        if (written is null) return Results.NotFound();
+        await hub.Clients.Group(BoardHub.Group(boardId)).SendAsync("TaskCreated", written.Value.Event);
+        return Results.Json(new { seq = written.Value.Seq }, statusCode: 201);
+    }
     var board = boards.Get(boardId);
     // One board's broadcasts leave in seq order (as TaskHub's ordered feed does); boards in parallel.
     await board.Gate.WaitAsync();

@@ -59,6 +59,9 @@ public static class Points
         {
             var results = new List<WritesResult>();
             foreach (var c in configs) results.AddRange(await WritesPoint.RunAsync(c, setup.Board, boards[..100], setup.WriterToken));
+            // run.sh's database floor (BENCH_BAREDB_URL): the bare server making TaskHub's statements itself, last.
+            if (Env("BENCH_BAREDB_URL", "") is { Length: > 0 } floorUrl)
+                results.AddRange(await WritesPoint.RunAsync(new ServerConfig(WritesPoint.Floor, [floorUrl], [EnvInt("BENCH_BAREDB_PID", 0)]), setup.Board, boards[..100], setup.WriterToken));
             WritesPoint.Print(results, configs);
         }
         if (points.Contains("storm"))
@@ -376,16 +379,20 @@ public sealed class ManyBoardsPoint(ServerConfig config, Guid[] allBoards, strin
     }
 }
 
-public sealed record WritesResult(string Config, int Boards, int Rep, double PerSec, double P50, double P99, double CpuMsPerWrite, int Ok, int Failed, double MachineMsPerWrite = 0);
+public sealed record WritesResult(string Config, int Boards, int Rep, double PerSec, double P50, double P99, double CpuMsPerWrite, int Ok, int Failed, double MachineMsPerWrite = 0, double DbMsPerWrite = double.NaN);
 
 /// <summary>
 /// REST writes, closed loop: 16 writers (BENCH_WRITERS), each on its own connection to one replica (alternating),
 /// creating tasks on one board or spread round-robin over 100; writes/s, p50/p99 and the servers' CPU per write
 /// (utime + stime of every replica of the setup over the window ÷ successful writes) and the machine's (every process's
-/// busy time, the bench's writers, MariaDB and Redis included, ÷ successful writes). No viewers.
+/// busy time, the bench's writers, MariaDB and Redis included, ÷ successful writes) and MariaDB's alone (its pid file,
+/// when readable). No viewers. With run.sh's database floor (<see cref="Floor"/>) last: the bare server making the same
+/// statements in the same round trips with nothing of TaskHub around them (bench/TaskHub.BareSignalR/BareDbWrite.cs).
 /// </summary>
 public static class WritesPoint
 {
+    public const string Floor = "floor: bare server + TaskHub's SQL";
+
     public static async Task<List<WritesResult>> RunAsync(ServerConfig config, Guid oneBoard, Guid[] hundred, string token)
     {
         var writers = Points.EnvInt("BENCH_WRITERS", 16);
@@ -410,7 +417,7 @@ public static class WritesPoint
             for (var rep = 1; rep <= reps; rep++)
             {
                 var r = await Window(config, layout, writers, seconds, token) with { Rep = rep };
-                Console.WriteLine($"  {layout.Length} board(s), rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write, machine {r.MachineMsPerWrite:0.00} ms/write, {r.Failed} failed");
+                Console.WriteLine($"  {layout.Length} board(s), rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write, MariaDB {r.DbMsPerWrite:0.00} ms/write, machine {r.MachineMsPerWrite:0.00} ms/write, {r.Failed} failed");
                 results.Add(r);
             }
         }
@@ -423,6 +430,7 @@ public static class WritesPoint
         var lat = new ConcurrentBag<double>();
         int ok = 0, failed = 0, next = 0;
         var cpu0 = Probe.Cpu(config);
+        var db0 = Probe.MariaDbCpuSeconds();
         var machine0 = Probe.MachineBusySeconds();
         var t0 = Stopwatch.GetTimestamp();
         var end = t0 + (long)(seconds * Stopwatch.Frequency);
@@ -442,23 +450,27 @@ public static class WritesPoint
         var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         var cpu = Probe.Cpu(config) - cpu0;
         var machine = Probe.MachineBusySeconds() - machine0;
+        var db = Probe.MariaDbCpuSeconds() - db0;
         foreach (var h in handlers) h.Dispose();
         return new WritesResult(config.Name, boards.Length, 0, ok / elapsed, Points.Pct(lat, 0.5), Points.Pct(lat, 0.99), cpu * 1000 / Math.Max(1, ok), ok, failed,
-            machine * 1000 / Math.Max(1, ok));
+            machine * 1000 / Math.Max(1, ok), db * 1000 / Math.Max(1, ok));
     }
 
     public static void Print(List<WritesResult> all, List<ServerConfig> configs)
     {
         Console.WriteLine("\n=== REST writes: medians over reps (targets on the cluster: ≥ 1,500 writes/s over 100 boards at p99 ≤ 30 ms; ≤ 1.5 ms CPU per write)");
-        Console.WriteLine("| setup | boards | writes/s | p50 ms | p99 ms | CPU ms/write | machine ms/write | failed | writes/s ÷ bare | CPU/write ÷ bare |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| setup | boards | writes/s | p50 ms | p99 ms | CPU ms/write | MariaDB ms/write | machine ms/write | failed | writes/s ÷ bare | CPU/write ÷ bare | writes/s ÷ floor | machine/write ÷ floor |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        double M(IEnumerable<WritesResult> xs, Func<WritesResult, double> f) => Points.Median(xs.Select(f));
+        var bareName = configs.FirstOrDefault(c => c.IsBare())?.Name;
         foreach (var g in all.GroupBy(r => (r.Config, r.Boards)))
         {
             var rs = g.ToList();
-            var bare = all.Where(r => r.Boards == g.Key.Boards && r.Config.StartsWith("bare", StringComparison.Ordinal)).ToList();
-            double M(IEnumerable<WritesResult> xs, Func<WritesResult, double> f) => Points.Median(xs.Select(f));
-            Console.WriteLine($"| {g.Key.Config} | {g.Key.Boards} | {M(rs, r => r.PerSec):0} | {M(rs, r => r.P50):0.0} | {M(rs, r => r.P99):0.0} | {M(rs, r => r.CpuMsPerWrite):0.00} | {M(rs, r => r.MachineMsPerWrite):0.00} | {rs.Sum(r => r.Failed)} | " +
-                              $"{Points.Ratio(M(rs, r => r.PerSec), M(bare, r => r.PerSec))} | {Points.Ratio(M(rs, r => r.CpuMsPerWrite), M(bare, r => r.CpuMsPerWrite))} |");
+            var bare = all.Where(r => r.Boards == g.Key.Boards && r.Config == bareName).ToList();
+            var floor = all.Where(r => r.Boards == g.Key.Boards && r.Config == Floor).ToList();
+            Console.WriteLine($"| {g.Key.Config} | {g.Key.Boards} | {M(rs, r => r.PerSec):0} | {M(rs, r => r.P50):0.0} | {M(rs, r => r.P99):0.0} | {M(rs, r => r.CpuMsPerWrite):0.00} | {M(rs, r => r.DbMsPerWrite):0.00} | {M(rs, r => r.MachineMsPerWrite):0.00} | {rs.Sum(r => r.Failed)} | " +
+                              $"{Points.Ratio(M(rs, r => r.PerSec), M(bare, r => r.PerSec))} | {Points.Ratio(M(rs, r => r.CpuMsPerWrite), M(bare, r => r.CpuMsPerWrite))} | " +
+                              $"{Points.Ratio(M(rs, r => r.PerSec), M(floor, r => r.PerSec))} | {Points.Ratio(M(rs, r => r.MachineMsPerWrite), M(floor, r => r.MachineMsPerWrite))} |");
         }
         var cl = all.Where(r => r.Config.StartsWith("cluster", StringComparison.Ordinal) && r.Boards == 100).ToList();
         if (cl.Count > 0)
@@ -466,6 +478,15 @@ public static class WritesPoint
             var perSec = Points.Median(cl.Select(r => r.PerSec)); var p99 = Points.Median(cl.Select(r => r.P99)); var cpu = Points.Median(cl.Select(r => r.CpuMsPerWrite));
             Console.WriteLine($"  cluster, 100 boards: {perSec:0} writes/s / target ≥ 1,500: {Points.Verdict(perSec, 1500, atMost: false)}; p99 {p99:0.0} ms / target ≤ 30: {Points.Verdict(p99, 30)}; " +
                               $"{cpu:0.00} ms CPU/write / target ≤ 1.5: {Points.Verdict(cpu, 1.5)}");
+        }
+        var fl = all.Where(r => r.Config == Floor && r.Boards == 100).ToList();
+        if (fl.Count > 0)
+        {
+            // 1,500 writes/s on this machine's cores leave each write at most cores ÷ 1,500 s of the whole machine.
+            var budget = Environment.ProcessorCount * 1000.0 / 1500;
+            Console.WriteLine($"  floor, 100 boards: {M(fl, r => r.PerSec):0} writes/s, p99 {M(fl, r => r.P99):0.0} ms; {M(fl, r => r.MachineMsPerWrite):0.00} ms of the machine per write " +
+                              $"(MariaDB {M(fl, r => r.DbMsPerWrite):0.00}, the bare server {M(fl, r => r.CpuMsPerWrite):0.00}) against the {budget:0.00} ms that 1,500 writes/s on {Environment.ProcessorCount} cores allow: " +
+                              $"{(M(fl, r => r.MachineMsPerWrite) <= budget ? "the target is within this stack's reach here" : "the target is beyond this stack's floor on this machine")}");
         }
     }
 }

@@ -504,6 +504,13 @@ public static class Probe
         return (long.Parse(f[11]) + long.Parse(f[12])) / 100.0; // utime + stime, USER_HZ = 100
     }
 
+    /// <summary>MariaDB's CPU seconds (its pid file, /run/mysqld/mysqld.pid); NaN when it is not readable here.</summary>
+    public static double MariaDbCpuSeconds()
+    {
+        try { return CpuSeconds(int.Parse(File.ReadAllText("/run/mysqld/mysqld.pid").Trim(), CultureInfo.InvariantCulture)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return double.NaN; }
+    }
+
     public static long RssBytes(int pid)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
