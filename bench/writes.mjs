@@ -34,6 +34,9 @@ const warmMin = Number(process.env.BENCH_WARM_MIN ?? 30); // tiering drops the C
 // BENCH_REQUEST=me: GET /api/me instead of creations (an authenticated read: the per-request work — metrics, JWT, the
 // session check — and one query, without the write); the figures keep their names (writes = requests answered 2xx).
 const reads = process.env.BENCH_REQUEST === 'me';
+// BENCH_REQUEST=edit: PATCH the title of a task (one per board, created before the warm-up; no If-Match) instead: the
+// commonest write after a creation (the session check in its first read, the task's load, the update).
+const edits = process.env.BENCH_REQUEST === 'edit';
 const rate = Number(process.env.BENCH_RATE ?? 0);
 
 async function call(url, path, body, token) {
@@ -69,7 +72,9 @@ const targets = await Promise.all(urls.map(async (url, i) => {
   const { accessToken } = await call(url, '/api/auth/login', { email, password });
   const ids = [];
   for (let b = 0; b < boards; b++) ids.push((await call(url, '/api/boards', { name: `wb${b}` }, accessToken)).id);
-  return { url, pid: pids[i], label: labels[i] ?? '', accessToken, ids, n: 0, warmed: 0, warmCpu: [] };
+  const tasks = [];
+  if (edits) for (const id of ids) tasks.push((await call(url, `/api/boards/${id}/tasks`, { title: 'edited' }, accessToken)).id);
+  return { url, pid: pids[i], label: labels[i] ?? '', accessToken, ids, tasks, n: 0, warmed: 0, warmCpu: [] };
 }));
 
 const run = (t, duration, measured = false) => autocannon({
@@ -79,7 +84,11 @@ const run = (t, duration, measured = false) => autocannon({
   ...(measured && rate > 0 ? { overallRate: rate } : {}),
   requests: [reads
     ? { method: 'GET', path: '/api/me', headers: { authorization: `Bearer ${t.accessToken}` } }
-    : {
+    : edits ? {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.accessToken}` },
+      setupRequest: (req) => ({ ...req, path: `/api/tasks/${t.tasks[t.n % t.tasks.length]}`, body: JSON.stringify({ title: `e${t.n++}` }) }),
+    } : {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.accessToken}` },
       setupRequest: (req) => ({ ...req, path: `/api/boards/${t.ids[t.n % t.ids.length]}/tasks`, body: JSON.stringify({ title: `t${t.n++}` }) }),
@@ -128,7 +137,7 @@ for (const t of targets) {
   const { result, ticks, slot0, slot1, label, warmed, warmCpu } = t;
   const writes = result['2xx'];
   const out = {
-    label, db: process.env.BENCH_DB ?? 'sqlite', request: reads ? 'GET /api/me' : 'POST task', boards, writers, seconds, rate: rate || null,
+    label, db: process.env.BENCH_DB ?? 'sqlite', request: reads ? 'GET /api/me' : edits ? 'PATCH task' : 'POST task', boards, writers, seconds, rate: rate || null,
     warmWrites: warmed, warmSeconds, warmCpu, writes, errors: result.non2xx + result.errors + result.timeouts,
     perSecond: Math.round(writes / seconds),
     p50: result.latency.p50, p99: result.latency.p99,

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
@@ -186,6 +187,78 @@ public abstract class BoardStreamTests(TaskHubApplication app)
 
         var created = await elsewhere.CreateTaskAsync(board, new { title = "other session" });
         Assert.Equal("other session", created.GetProperty("title").GetString());
+        Assert.Equal(before + 1, await bob.LastSeqAsync(board));
+    }
+
+    /// <summary>The task endpoints after creation (edit, move, archive, unarchive, delete) check the token's session in
+    /// their first read, the one that finds the caller's membership of the task's board: one statement asks both, and
+    /// no check of its own runs before it (on MariaDB it was a round trip of its own on the request's context).</summary>
+    [Fact]
+    public async Task TheTaskEndpointsCheckTheSessionInTheirFirstRead()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var task = (await ada.CreateTaskAsync(board, new { title = "first" })).GetProperty("id").GetGuid();
+        var commands = app.Services.GetRequiredService<CommandLog>();
+        var requests = new (string Name, Func<Task<HttpResponseMessage>> Send)[]
+        {
+            ("edit", () => ada.Client.PatchAsJsonAsync($"/api/tasks/{task}", new { title = "edited" })),
+            ("move", () => ada.Client.PostAsJsonAsync($"/api/tasks/{task}/move", new { status = "in_progress" })),
+            ("archive", () => ada.Client.PostAsync($"/api/tasks/{task}/archive", null)),
+            ("unarchive", () => ada.Client.PostAsync($"/api/tasks/{task}/unarchive", null)),
+            ("delete", () => ada.Client.DeleteAsync($"/api/tasks/{task}")),
+        };
+        foreach (var (name, send) in requests)
+        {
+            commands.Clear();
+            var response = await send();
+            Assert.True(response.IsSuccessStatusCode, $"{name}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            var texts = commands.OfTheContextThatRan("UPDATE boards SET LastSeq");
+            var why = $"{name}: the commands were:\n" + string.Join("\n---\n", texts);
+            Assert.True(texts[0].Contains("refresh_tokens") && texts[0].Contains("board_members"), why);
+            Assert.Single(texts, t => t.Contains("refresh_tokens"));
+        }
+    }
+
+    /// <summary>What the authentication answered before, the task endpoints that check the session themselves answer
+    /// too: with the token of a session logged out, editing, moving, archiving, unarchiving and deleting a task, and
+    /// editing one that does not exist, are all 401 (not 200, 204 or 404) and change nothing; the user's other, live
+    /// session edits as before.</summary>
+    [Fact]
+    public async Task TaskEndpointsWithTheTokenOfARevokedSessionAre401AndChangeNothing()
+    {
+        var ada = await app.SignUpAsync();
+        var bob = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await ada.AddMemberAsync(board, bob, "member");
+        var elsewhere = await app.LogInAsync(ada);
+        var task = (await ada.CreateTaskAsync(board, new { title = "before" })).GetProperty("id").GetGuid();
+        var archived = (await ada.CreateTaskAsync(board, new { title = "archived" })).GetProperty("id").GetGuid();
+        (await ada.Client.PostAsync($"/api/tasks/{archived}/archive", null)).EnsureSuccessStatusCode();
+        var before = await bob.LastSeqAsync(board);
+        Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.PostAsJsonAsync("/api/auth/logout", new { refreshToken = ada.RefreshToken })).StatusCode);
+
+        foreach (var send in new Func<Task<HttpResponseMessage>>[]
+                 {
+                     () => ada.Client.PatchAsJsonAsync($"/api/tasks/{task}", new { title = "lost" }),
+                     () => ada.Client.PostAsJsonAsync($"/api/tasks/{task}/move", new { status = "done" }),
+                     () => ada.Client.PostAsync($"/api/tasks/{task}/archive", null),
+                     () => ada.Client.PostAsync($"/api/tasks/{archived}/unarchive", null),
+                     () => ada.Client.DeleteAsync($"/api/tasks/{task}"),
+                     () => ada.Client.PatchAsJsonAsync($"/api/tasks/{Guid.CreateVersion7()}", new { title = "nowhere" }),
+                 })
+        {
+            var response = await send();
+            await response.AssertProblem(HttpStatusCode.Unauthorized);
+            Assert.Contains("invalid_token", response.Headers.WwwAuthenticate.ToString());
+        }
+        Assert.Equal(before, await bob.LastSeqAsync(board));
+        var seen = await bob.Client.GetJson($"/api/tasks/{task}");
+        Assert.Equal(("before", "todo", JsonValueKind.Null), (seen.GetProperty("title").GetString(), seen.GetProperty("status").GetString(), seen.GetProperty("archivedAt").ValueKind));
+        Assert.NotEqual(JsonValueKind.Null, (await bob.Client.GetJson($"/api/tasks/{archived}")).GetProperty("archivedAt").ValueKind);
+
+        var edited = await elsewhere.Client.PatchAsJsonAsync($"/api/tasks/{task}", new { title = "other session" });
+        edited.EnsureSuccessStatusCode();
         Assert.Equal(before + 1, await bob.LastSeqAsync(board));
     }
 

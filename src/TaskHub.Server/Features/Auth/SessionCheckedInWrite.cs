@@ -4,12 +4,13 @@ using TaskHub.Server.Infrastructure;
 namespace TaskHub.Server.Features.Auth;
 
 /// <summary>
-/// Endpoint metadata: the endpoint's write checks the access token's session itself, in the statement that takes the
-/// board's seq (Tasks' <c>BoardStream</c>), so the authentication leaves the check to it (<see cref="PendingSessionCheck"/>)
-/// instead of asking the database first: on MariaDB one round trip fewer on the busiest write. Such an endpoint checks
-/// the session (<see cref="PendingSessionCheck.FailureAsync"/>) before it reads anything on every path that does not go
-/// straight to that write, and after the write when it was refused, so a revoked session still hears 401 and nothing
-/// else. (A body that cannot be read, or that its declared rules refuse — a missing or over-long title — is answered
+/// Endpoint metadata: the endpoint checks the access token's session itself, in a statement it runs anyway — a task
+/// creation in the statement that takes the board's seq (Tasks' <c>BoardStream</c>), the other task writes in their
+/// first read (Tasks' <c>TaskAccess.FindCheckingSessionAsync</c>) — so the authentication leaves the check to it
+/// (<see cref="PendingSessionCheck"/>) instead of asking the database first: on MariaDB one round trip fewer on the
+/// busiest writes. Such an endpoint checks the session (<see cref="PendingSessionCheck.FailureAsync"/>) before it reads
+/// anything on every path that does not go straight to that statement, and after it when it was refused, so a revoked
+/// session still hears 401 and nothing else. (A body that cannot be read, or that its declared rules refuse — a missing or over-long title — is answered
 /// 400 before the endpoint runs, whatever the session: that reads nothing and reveals nothing.)
 /// </summary>
 public sealed class SessionCheckedInWrite

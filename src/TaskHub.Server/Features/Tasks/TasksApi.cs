@@ -19,13 +19,14 @@ public static class TasksApi
         api.MapGet("/boards/{boardId:guid}/tasks", ListBoardTasks);
         api.MapPost("/boards/{boardId:guid}/tasks", CreateTask).WithMetadata(SessionCheckedInWrite.Instance);
         api.MapGet("/tasks/{taskId:guid}", GetTask);
-        api.MapPatch("/tasks/{taskId:guid}", UpdateTask);
-        api.MapDelete("/tasks/{taskId:guid}", DeleteTask);
-        api.MapPost("/tasks/{taskId:guid}/move", MoveTask);
+        // The commonest writes after creation check the session in their first read (TaskAccess.FindCheckingSessionAsync).
+        api.MapPatch("/tasks/{taskId:guid}", UpdateTask).WithMetadata(SessionCheckedInWrite.Instance);
+        api.MapDelete("/tasks/{taskId:guid}", DeleteTask).WithMetadata(SessionCheckedInWrite.Instance);
+        api.MapPost("/tasks/{taskId:guid}/move", MoveTask).WithMetadata(SessionCheckedInWrite.Instance);
         api.MapPost("/tasks/{taskId:guid}/archive", (Guid taskId, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct) =>
-            SetArchivedAsync(taskId, true, http, db, stream, me, ct));
+            SetArchivedAsync(taskId, true, http, db, stream, me, ct)).WithMetadata(SessionCheckedInWrite.Instance);
         api.MapPost("/tasks/{taskId:guid}/unarchive", (Guid taskId, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct) =>
-            SetArchivedAsync(taskId, false, http, db, stream, me, ct));
+            SetArchivedAsync(taskId, false, http, db, stream, me, ct)).WithMetadata(SessionCheckedInWrite.Instance);
         api.MapGet("/me/tasks", ListMyTasks);
         return app;
     }
@@ -156,8 +157,8 @@ public static class TasksApi
     public static async Task<Results<Ok<TaskDto>, ValidationProblem, ProblemHttpResult>> UpdateTask(
         Guid taskId, UpdateTaskRequest request, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct)
     {
-        var member = await TaskAccess.FindAsync(db, taskId, me.Id, ct);
-        if (member is null) return Problems.NotFound("Task");
+        var (member, refused) = await TaskAccess.FindCheckingSessionAsync(http, db, taskId, me.Id, ct);
+        if (member is null) return refused!;
         if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot change tasks.");
 
         var errors = new FieldErrors();
@@ -205,8 +206,8 @@ public static class TasksApi
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteTask(
         Guid taskId, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct)
     {
-        var member = await TaskAccess.FindAsync(db, taskId, me.Id, ct);
-        if (member is null) return Problems.NotFound("Task");
+        var (member, refused) = await TaskAccess.FindCheckingSessionAsync(http, db, taskId, me.Id, ct);
+        if (member is null) return refused!;
         if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot delete tasks.");
 
         return await stream.WriteAsync<Results<NoContent, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
@@ -229,8 +230,8 @@ public static class TasksApi
     public static async Task<Results<Ok<TaskDto>, ValidationProblem, ProblemHttpResult>> MoveTask(
         Guid taskId, MoveTaskRequest request, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct)
     {
-        var member = await TaskAccess.FindAsync(db, taskId, me.Id, ct);
-        if (member is null) return Problems.NotFound("Task");
+        var (member, refused) = await TaskAccess.FindCheckingSessionAsync(http, db, taskId, me.Id, ct);
+        if (member is null) return refused!;
         if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot move tasks.");
         if (request.AfterId == taskId) return FieldErrors.Single("afterId", "A task cannot go after itself.");
         var status = request.Status!.Value;
@@ -294,8 +295,8 @@ public static class TasksApi
     private static async Task<Results<Ok<TaskDto>, ProblemHttpResult>> SetArchivedAsync(
         Guid taskId, bool archive, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct)
     {
-        var member = await TaskAccess.FindAsync(db, taskId, me.Id, ct);
-        if (member is null) return Problems.NotFound("Task");
+        var (member, refused) = await TaskAccess.FindCheckingSessionAsync(http, db, taskId, me.Id, ct);
+        if (member is null) return refused!;
         if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot archive tasks.");
         return await stream.WriteAsync<Results<Ok<TaskDto>, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
         {
@@ -360,10 +361,41 @@ public static class TasksApi
 /// <summary>The caller's membership of a task's board; null when the task does not exist or the caller is not a member.</summary>
 public static class TaskAccess
 {
+    /// <summary>The caller's membership of the task's board; null when there is no such task or they are not on its board.</summary>
     public static Task<BoardMember?> FindAsync(TaskHubDbContext db, Guid taskId, Guid userId, CancellationToken ct) =>
         db.Tasks.AsNoTracking().Where(t => t.Id == taskId)
             .SelectMany(t => t.Board.Members.Where(m => m.UserId == userId))
             .SingleOrDefaultAsync(ct);
+
+    /// <summary>
+    /// The first read of a task endpoint marked <see cref="SessionCheckedInWrite"/>: the caller's membership of the task's
+    /// board and, in the same statement, whether the access token's session is alive (the authentication left that check
+    /// to the endpoint: on MariaDB one round trip fewer). Returns the membership, or the refusal: 401 as the
+    /// authentication would answer when the session is not alive, else 404. Nothing is read before it.
+    /// </summary>
+    public static async Task<(BoardMember? Member, ProblemHttpResult? Refusal)> FindCheckingSessionAsync(
+        HttpContext http, TaskHubDbContext db, Guid taskId, Guid userId, CancellationToken ct)
+    {
+        var session = PendingSessionCheck.Of(http);
+        BoardMember? member;
+        if (session is null)
+        {
+            member = await FindAsync(db, taskId, userId, ct);
+        }
+        else
+        {
+            var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+            // The same test as Auth's SessionCheck: the session is the token's user's, not revoked and not expired.
+            member = await db.Tasks.AsNoTracking()
+                .Where(t => t.Id == taskId && db.RefreshTokens.Any(r => r.FamilyId == session.FamilyId && r.UserId == session.UserId && r.RevokedAt == null && r.ExpiresAt > now))
+                .SelectMany(t => t.Board.Members.Where(m => m.UserId == userId))
+                .SingleOrDefaultAsync(ct);
+        }
+        if (member is not null) return (member, null);
+        // Refused: the session first (a revoked token hears 401 and nothing about the task), then the task.
+        if (session is not null && await session.FailureAsync(http, ct) is { } revoked) return (null, revoked);
+        return (null, Problems.NotFound("Task"));
+    }
 }
 
 /// <summary>Entity tags of the form <c>"7"</c> (the task's version).</summary>
