@@ -10,8 +10,9 @@ namespace TaskHub.Server.Features.Auth;
 /// (<see cref="PendingSessionCheck"/>) instead of asking the database first: on MariaDB one round trip fewer on the
 /// busiest writes. Such an endpoint checks the session (<see cref="PendingSessionCheck.FailureAsync"/>) before it reads
 /// anything on every path that does not go straight to that statement, and after it when it was refused, so a revoked
-/// session still hears 401 and nothing else. (A body that cannot be read, or that its declared rules refuse — a missing or over-long title — is answered
-/// 400 before the endpoint runs, whatever the session: that reads nothing and reveals nothing.)
+/// session still hears 401 and nothing else. (A body that cannot be read, or that its declared rules refuse — a missing
+/// or over-long title — is answered 400 before the endpoint runs, whatever the session: that reads nothing and reveals
+/// nothing.)
 /// </summary>
 public sealed class SessionCheckedInWrite
 {

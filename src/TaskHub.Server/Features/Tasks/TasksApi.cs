@@ -361,7 +361,6 @@ public static class TasksApi
 /// <summary>The caller's membership of a task's board; null when the task does not exist or the caller is not a member.</summary>
 public static class TaskAccess
 {
-    /// <summary>The caller's membership of the task's board; null when there is no such task or they are not on its board.</summary>
     public static Task<BoardMember?> FindAsync(TaskHubDbContext db, Guid taskId, Guid userId, CancellationToken ct) =>
         db.Tasks.AsNoTracking().Where(t => t.Id == taskId)
             .SelectMany(t => t.Board.Members.Where(m => m.UserId == userId))
