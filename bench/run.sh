@@ -115,9 +115,10 @@ if [ "${BENCH_BARE:-1}" = 1 ]; then
     export BENCH_BARE2_URL="http://127.0.0.1:$((PORT_BASE + 11))" BENCH_BARE2_PID="$BARE2_PID" BENCH_BARE2_LABEL="$BENCH_BARE2_ENV"
   fi
   # The REST-writes point's database floor: one more bare server, which makes TaskHub's task-creation statements itself
-  # in the cluster's database (bench/TaskHub.BareSignalR/BareDbWrite.cs), measured after the others (BENCH_BARE_DB=0: not).
+  # in the cluster's database (bench/TaskHub.BareSignalR/BareDbWrite.cs), measured after the others (BENCH_BARE_DB=0: not);
+  # its pooled connections without the driver's reset, as TaskHub takes them (src/TaskHub.Server/Data/MySqlConnections.cs).
   if [ "${BENCH_BARE_DB:-1}" = 1 ] && [[ ",${BENCH_POINTS:-writes}," == *",writes,"* ]]; then
-    start_bare baredb "$((PORT_BASE + 12))" "BareDb__ConnectionString=Server=127.0.0.1;Port=3306;Database=$CLUSTER_DB;Uid=taskhub;Pwd=taskhub"
+    start_bare baredb "$((PORT_BASE + 12))" "BareDb__ConnectionString=Server=127.0.0.1;Port=3306;Database=$CLUSTER_DB;Uid=taskhub;Pwd=taskhub;ConnectionReset=false"
     BAREDB_PID=$STARTED_PID
     export BENCH_BAREDB_URL="http://127.0.0.1:$((PORT_BASE + 12))" BENCH_BAREDB_PID="$BAREDB_PID"
   fi

@@ -1,7 +1,7 @@
 // The database floor of a task creation (bench/TaskHub.BareSignalR with BareDb:ConnectionString): what TaskHub's
 // POST /api/boards/{id}/tasks sends MariaDB, statement for statement and round trip for round trip, with none of
-// TaskHub's own work around it (no EF, no authentication, no session or outbox or feed code), on connections taken from
-// the pool the way TaskHub takes them (no reset):
+// TaskHub's own work around it (no EF, no authentication, no session or outbox or feed code); bench/run.sh's connection
+// string takes pooled connections without the driver's reset, as TaskHub's Data/MySqlConnections.cs does:
 //   1. begin, read committed (MySqlConnector's one batch, as EF's BeginTransaction sends it);
 //   2. the seq statement (TaskHub.Server Features/Tasks/BoardProbes.cs, the editor + session + last-position form, with
 //      the two probes TaskHub registers: an active webhook, a watcher): the board row's UPDATE and the SELECT, one batch;
@@ -18,16 +18,7 @@ using MySqlConnector;
 
 public sealed class BareDbWrite(string connectionString)
 {
-    // Pooled connections taken without the driver's reset (a round trip per take), as TaskHub takes them (its
-    // Data/MySqlConnections.cs), unless the connection string says otherwise.
-    private readonly MySqlDataSource _source = new(WithoutResetUnlessSet(connectionString));
-
-    private static string WithoutResetUnlessSet(string configured)
-    {
-        var csb = new MySqlConnectionStringBuilder(configured);
-        if (!csb.ContainsKey("Connection Reset")) csb.ConnectionReset = false;
-        return csb.ConnectionString;
-    }
+    private readonly MySqlDataSource _source = new(connectionString);
     private readonly ConcurrentDictionary<Guid, (Guid Editor, Guid Family)> _writers = new();
 
     private const string Take =

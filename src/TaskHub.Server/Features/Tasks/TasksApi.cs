@@ -362,9 +362,7 @@ public static class TasksApi
 public static class TaskAccess
 {
     public static Task<BoardMember?> FindAsync(TaskHubDbContext db, Guid taskId, Guid userId, CancellationToken ct) =>
-        db.Tasks.AsNoTracking().Where(t => t.Id == taskId)
-            .SelectMany(t => t.Board.Members.Where(m => m.UserId == userId))
-            .SingleOrDefaultAsync(ct);
+        Membership(db.Tasks.AsNoTracking().Where(t => t.Id == taskId), userId).SingleOrDefaultAsync(ct);
 
     /// <summary>
     /// The first read of a task endpoint marked <see cref="SessionCheckedInWrite"/>: the caller's membership of the task's
@@ -376,25 +374,21 @@ public static class TaskAccess
         HttpContext http, TaskHubDbContext db, Guid taskId, Guid userId, CancellationToken ct)
     {
         var session = PendingSessionCheck.Of(http);
-        BoardMember? member;
-        if (session is null)
-        {
-            member = await FindAsync(db, taskId, userId, ct);
-        }
-        else
+        var task = db.Tasks.AsNoTracking().Where(t => t.Id == taskId);
+        if (session is not null)
         {
             var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
             // The same test as Auth's SessionCheck: the session is the token's user's, not revoked and not expired.
-            member = await db.Tasks.AsNoTracking()
-                .Where(t => t.Id == taskId && db.RefreshTokens.Any(r => r.FamilyId == session.FamilyId && r.UserId == session.UserId && r.RevokedAt == null && r.ExpiresAt > now))
-                .SelectMany(t => t.Board.Members.Where(m => m.UserId == userId))
-                .SingleOrDefaultAsync(ct);
+            task = task.Where(_ => db.RefreshTokens.Any(r => r.FamilyId == session.FamilyId && r.UserId == session.UserId && r.RevokedAt == null && r.ExpiresAt > now));
         }
-        if (member is not null) return (member, null);
+        if (await Membership(task, userId).SingleOrDefaultAsync(ct) is { } member) return (member, null);
         // Refused: the session first (a revoked token hears 401 and nothing about the task), then the task.
         if (session is not null && await session.FailureAsync(http, ct) is { } revoked) return (null, revoked);
         return (null, Problems.NotFound("Task"));
     }
+
+    private static IQueryable<BoardMember> Membership(IQueryable<TaskItem> task, Guid userId) =>
+        task.SelectMany(t => t.Board.Members.Where(m => m.UserId == userId));
 }
 
 /// <summary>Entity tags of the form <c>"7"</c> (the task's version).</summary>
