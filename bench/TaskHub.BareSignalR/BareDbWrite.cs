@@ -2,16 +2,16 @@
 // POST /api/boards/{id}/tasks sends MariaDB, statement for statement and round trip for round trip, with none of
 // TaskHub's own work around it (no EF, no authentication, no session or outbox or feed code); bench/run.sh's connection
 // string takes pooled connections without the driver's reset, as TaskHub's Data/MySqlConnections.cs does:
-//   1. begin, read committed (MySqlConnector's one batch, as EF's BeginTransaction sends it);
-//   2. the seq statement (TaskHub.Server Features/Tasks/BoardProbes.cs, the editor + session + last-position form, with
-//      the two probes TaskHub registers: an active webhook, a watcher): the board row's UPDATE and the SELECT, one batch;
-//   3. the save (EF's one batch): the task's INSERT and the event's INSERT … RETURNING Id;
-//   4. commit.
+//   1. the seq statement (TaskHub.Server Features/Tasks/BoardProbes.cs, the editor + session + last-position form, with
+//      the two probes TaskHub registers: an active webhook, a watcher), beginning the write's transaction as TaskHub's
+//      Data/InlineTransaction.cs does (isolation level, START TRANSACTION, the board row's UPDATE and the SELECT: one batch);
+//   2. the save (EF's one batch): the task's INSERT and the event's INSERT … RETURNING Id, and the COMMIT
+//      (InlineCommitInterceptor), read to the end.
+// (Before the twelfth round TaskHub, and this floor, took four: the driver's begin and commit were round trips of their own.)
 // The editor and their session family are read once per board (TaskHub's bench writer is the board's owner), as
 // TaskHub's own token carries them. Keep the statements in step with BoardProbes.cs and the Tasks/BoardEvent entities:
 // bench/README.md ("REST writes: the database floor") says how to compare them with MariaDB's slow log.
 using System.Collections.Concurrent;
-using System.Data;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MySqlConnector;
@@ -22,6 +22,7 @@ public sealed class BareDbWrite(string connectionString)
     private readonly ConcurrentDictionary<Guid, (Guid Editor, Guid Family)> _writers = new();
 
     private const string Take =
+        "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION; " +
         "UPDATE boards SET LastSeq = LastSeq + @count WHERE Id = @board" +
         " AND EXISTS (SELECT 1 FROM board_members WHERE BoardId = @board AND UserId = @editor AND Role <> 'Viewer')" +
         " AND EXISTS (SELECT 1 FROM refresh_tokens WHERE FamilyId = @family AND UserId = @editor AND RevokedAt IS NULL AND ExpiresAt > @now); " +
@@ -35,7 +36,7 @@ public sealed class BareDbWrite(string connectionString)
         " `CreatedAt`, `CreatedById`, `Description`, `DueAt`, `EscalatedAt`, `LabelIds`, `Position`, `Priority`, `Status`, `SupervisorId`, `Title`, `UpdatedAt`, `Version`)" +
         " VALUES (@id, NULL, NULL, 0, @board, 0, 0, 0, NULL, @now, @editor, NULL, NULL, NULL, '', @position, 'Medium', @status, NULL, @title, @now, 1);\n" +
         "INSERT INTO `board_events` (`ActorId`, `At`, `BoardId`, `ChangesJson`, `Seq`, `SubjectJson`, `TaskId`, `TaskJson`, `Type`)" +
-        " VALUES (@editor, @now, @board, @changes, @seq, NULL, @id, @task, 'TaskCreated') RETURNING `Id`;";
+        " VALUES (@editor, @now, @board, @changes, @seq, NULL, @id, @task, 'TaskCreated') RETURNING `Id`;\nCOMMIT;";
 
     /// <summary>Creates a task on the board as TaskHub does; null when the board has no editor with a live session.</summary>
     public async Task<(long Seq, JsonObject Event)?> CreateTaskAsync(Guid boardId, string title, JsonObject template, CancellationToken ct)
@@ -43,10 +44,24 @@ public sealed class BareDbWrite(string connectionString)
         if (await WriterAsync(boardId, ct) is not { } writer) return null;
         var now = DateTime.UtcNow;
         await using var connection = await _source.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, ct);
+        (long Seq, JsonObject Event)? created = null;
+        try
+        {
+            return created = await CreateTaskAsync(connection, boardId, writer, now, title, template, ct);
+        }
+        finally
+        {
+            // Refused or failed: the driver does not know of the transaction; end it before the connection goes back to the pool.
+            if (created is null) await new MySqlCommand("ROLLBACK", connection).ExecuteNonQueryAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task<(long Seq, JsonObject Event)?> CreateTaskAsync(MySqlConnection connection, Guid boardId,
+        (Guid Editor, Guid Family) writer, DateTime now, string title, JsonObject template, CancellationToken ct)
+    {
         long seq;
         string? last;
-        await using (var take = new MySqlCommand(Take, connection, tx))
+        await using (var take = new MySqlCommand(Take, connection))
         {
             take.Parameters.AddWithValue("@count", 1);
             take.Parameters.AddWithValue("@board", boardId);
@@ -55,7 +70,7 @@ public sealed class BareDbWrite(string connectionString)
             take.Parameters.AddWithValue("@now", now);
             take.Parameters.AddWithValue("@status", "Todo");
             await using var reader = await take.ExecuteReaderAsync(ct);
-            if (!await reader.ReadAsync(ct) || reader.GetInt64(3) != 1) return null; // (the transaction's dispose rolls back)
+            if (!await reader.ReadAsync(ct) || reader.GetInt64(3) != 1) return null; // (rolled back above)
             seq = reader.GetInt64(0);
             last = reader.IsDBNull(2) ? null : reader.GetString(2);
         }
@@ -69,7 +84,7 @@ public sealed class BareDbWrite(string connectionString)
             new JsonObject { ["field"] = "title", ["from"] = null, ["to"] = title },
             new JsonObject { ["field"] = "status", ["from"] = null, ["to"] = "todo" },
             new JsonObject { ["field"] = "priority", ["from"] = null, ["to"] = "medium" });
-        await using (var save = new MySqlCommand(Save, connection, tx))
+        await using (var save = new MySqlCommand(Save, connection))
         {
             save.Parameters.AddWithValue("@id", id);
             save.Parameters.AddWithValue("@board", boardId);
@@ -81,9 +96,9 @@ public sealed class BareDbWrite(string connectionString)
             save.Parameters.AddWithValue("@changes", changes.ToJsonString());
             save.Parameters.AddWithValue("@seq", seq);
             save.Parameters.AddWithValue("@task", task.ToJsonString());
-            await save.ExecuteScalarAsync(ct);
+            await using var reader = await save.ExecuteReaderAsync(ct);
+            while (await reader.NextResultAsync(ct)) { } // (to the COMMIT's result: a failed COMMIT fails the write)
         }
-        await tx.CommitAsync(ct);
         var e = (JsonObject)template.DeepClone();
         e["boardId"] = boardId; e["seq"] = seq; e["task"] = task; e["changes"] = changes; e["at"] = now;
         return (seq, e);

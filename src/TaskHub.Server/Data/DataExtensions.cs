@@ -26,8 +26,10 @@ public static class DataExtensions
                           ?? new DatabaseOptions().MySqlServerVersion;
             var serverVersion = ServerVersion.Parse(version);
             var connectionString = MySqlConnections.WithoutResetUnlessSet(mySql); // pooled connections without a reset (see there)
+            builder.Services.AddSingleton<IInterceptor, InlineCommitInterceptor>();
             builder.Services.AddDbContextPool<TaskHubDbContext, MySqlTaskHubDbContext>((sp, options) => options
-                .UseMySql(connectionString, serverVersion)
+                // (Pomelo's batch sizes, named: InlineCommitInterceptor decides from the largest whether a save is one batch)
+                .UseMySql(connectionString, serverVersion, mysql => mysql.MinBatchSize(1).MaxBatchSize(InlineTransaction.MaxBatchSize))
                 .AddInterceptors(sp.GetServices<IInterceptor>()));
         }
         else
@@ -92,6 +94,8 @@ public static class WriteTransactions
     /// queue in <see cref="SqliteWriteQueue"/>, so they wait their turn instead of polling SQLite's busy lock.</summary>
     public static async Task<IDbContextTransaction> BeginWriteAsync(this TaskHubDbContext db, CancellationToken ct)
     {
+        // (its START TRANSACTION would commit the open one half-way)
+        if (InlineTransaction.Of(db) is not null) throw new InvalidOperationException("The context is already in an inline transaction.");
         if (!db.Database.IsSqlite()) return await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
         var queue = SqliteWriteQueue.For(db.Database.GetConnectionString());
         if (queue is null) return await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);

@@ -8,7 +8,8 @@ namespace TaskHub.Server.Data;
 /// and SET NAMES, one round trip), which a request paid up to three times (the session check, the endpoint's read, the
 /// write's transaction) and the outbox dispatcher on every poll. TaskHub leaves no session state on a connection for a
 /// later use to find: no session variables, temporary tables or named locks; every transaction sets its isolation level
-/// when it begins; and the driver rolls back a transaction still open when a connection is closed. Measured in
+/// when it begins; and the driver rolls back a transaction still open when a connection is closed (a board write's
+/// <see cref="InlineTransaction"/>, which the driver does not know of, is rolled back by its owner, or its connection dropped). Measured in
 /// bench/README.md (seventh round). A connection string that sets <c>Connection Reset</c> itself is left as it is.</para>
 /// <para>Without the reset nothing checks a pooled connection before it is used, so one whose server side has gone (a
 /// restart, a failover, a killed session) fails on first use: <see cref="ForgetPoolIfBroken"/> then drops the pool, so

@@ -8,19 +8,27 @@ using TaskHub.Server.Features.Tasks;
 namespace TaskHub.Server.Features.Realtime;
 
 /// <summary>
-/// Watches every DbContext save: board events added in a transaction are handed to the
-/// <see cref="BoardEventDispatcher"/> only once that transaction commits (or right after the save when
+/// Watches every DbContext save: board events added in a transaction (EF's, or MariaDB's <see cref="InlineTransaction"/>)
+/// are handed to the <see cref="BoardEventDispatcher"/> only once that transaction commits (or right after the save when
 /// there is none), and dropped when it rolls back. So every committed change is pushed, after commit,
 /// from whichever code path made it (endpoints, account deletion, jobs), and nothing else is.
 /// </summary>
 public sealed class BoardEventPublisher(BoardEventDispatcher dispatcher) : ISaveChangesInterceptor, IDbTransactionInterceptor
 {
     /// <summary>One use of a context: the events its save is writing, and those saved in a transaction not yet
-    /// committed. A use that ends with neither done (a transaction disposed uncommitted) drops them.</summary>
-    private sealed class Pending : IContextUseState
+    /// committed. A use that ends with neither done (a transaction disposed uncommitted) drops them. Saved in an
+    /// <see cref="InlineTransaction"/> (which EF does not see), they wait for it to end.</summary>
+    private sealed class Pending : IContextUseState, InlineTransaction.IEndListener
     {
         public readonly List<BoardEvent> Saving = [];
         public readonly List<BoardEvent> Committing = [];
+        public BoardEventPublisher? Publisher;
+
+        public void Ended(bool committed)
+        {
+            if (committed) Publisher?.Flush(this);
+            else Committing.Clear();
+        }
 
         public void Reset()
         {
@@ -100,7 +108,14 @@ public sealed class BoardEventPublisher(BoardEventDispatcher dispatcher) : ISave
         if (Of(context) is not { } pending) return;
         pending.Committing.AddRange(pending.Saving);
         pending.Saving.Clear();
-        if (context!.Database.CurrentTransaction is null) Flush(pending);
+        if (context!.Database.CurrentTransaction is not null) return; // flushed when it commits
+        if (pending.Committing.Count == 0) return;
+        if (InlineTransaction.Of(context) is { } inline)
+        {
+            pending.Publisher = this;
+            inline.OnEnd(pending);
+        }
+        else Flush(pending);
     }
 
     private void Flush(Pending? pending)

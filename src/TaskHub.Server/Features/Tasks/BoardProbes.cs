@@ -28,6 +28,8 @@ public sealed class BoardProbes
     private readonly BoardProbe[] _all;
     /// <summary>Per provider (SQLite, MariaDB), per ask (editor check × last position × session check): the statement.</summary>
     private readonly string[,] _take = new string[2, 8];
+    /// <summary>MariaDB's, beginning the write's transaction (<see cref="InlineTransaction"/>).</summary>
+    private readonly string[] _beginAndTake = new string[8];
 
     public BoardProbes(IEnumerable<BoardProbe> probes)
     {
@@ -55,14 +57,18 @@ public sealed class BoardProbes
             // editor or session check failed when it did not). One batch, so one round trip.
             _take[1, ask] = $"UPDATE boards SET LastSeq = LastSeq + {{0}} WHERE Id = {{1}}{where}; " +
                             $"SELECT LastSeq AS Seq, {flags} AS Flags, {last} AS LastPosition, ROW_COUNT() AS Taken FROM boards WHERE Id = {{1}}";
+            _beginAndTake[ask] = InlineTransaction.BeginSql + _take[1, ask];
         }
     }
 
-    /// <summary>The statement that takes one seq of a board and answers the probes and <paramref name="asks"/>.</summary>
-    internal string Take(bool sqlite, BoardWriteAsks? asks)
+    /// <summary>The statement that takes one seq of a board and answers the probes and <paramref name="asks"/>;
+    /// <paramref name="begins"/> (MariaDB): it begins the write's <see cref="InlineTransaction"/> too.</summary>
+    internal string Take(bool sqlite, BoardWriteAsks? asks, bool begins = false)
     {
         if (asks is { Session: not null, Editor: null }) throw new ArgumentException("A session is checked only with its editor.", nameof(asks));
-        return _take[sqlite ? 0 : 1, (asks?.Editor is null ? 0 : 1) | (asks?.LastPositionIn is null ? 0 : 2) | (asks?.Session is null ? 0 : 4)];
+        if (begins && sqlite) throw new ArgumentException("SQLite's writes begin in the write queue.", nameof(begins));
+        var ask = (asks?.Editor is null ? 0 : 1) | (asks?.LastPositionIn is null ? 0 : 2) | (asks?.Session is null ? 0 : 4);
+        return begins ? _beginAndTake[ask] : _take[sqlite ? 0 : 1, ask];
     }
 
     /// <summary>The bit of <paramref name="probe"/> in the answers, or 0 when it is not registered (then it has no answer).</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Primitives;
 using TaskHub.Server.Data;
 using TaskHub.Server.Infrastructure;
@@ -41,53 +42,86 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
 
     private async Task<(bool Taken, T Result)> WriteAsync<T>(Guid boardId, Guid? actorId, BoardWriteAsks? asks, Func<BoardWrite, Task<T>> change, CancellationToken ct)
     {
-        var ownTransaction = db.Database.CurrentTransaction is null;
-        await using var tx = ownTransaction ? await db.BeginWriteAsync(ct) : null;
-        var taken = await TakeFirstSeqAsync(boardId, asks, ct);
+        if (db.Database.CurrentTransaction is not null || InlineTransaction.Of(db) is not null)
+            return await WriteInTransactionAsync(boardId, actorId, asks, change, own: null, ct); // the caller's transaction
+        if (!db.Database.IsSqlite())
+        {
+            // MariaDB: a transaction that begins in the seq statement's batch and commits in the save's (InlineTransaction).
+            await using var inline = await InlineTransaction.BeginAsync(db, ct);
+            return await WriteInTransactionAsync(boardId, actorId, asks, change, new Inline(inline), ct);
+        }
+        await using var tx = await db.BeginWriteAsync(ct);
+        return await WriteInTransactionAsync(boardId, actorId, asks, change, new Own(db, tx), ct);
+    }
+
+    /// <summary>The write, in <paramref name="own"/> transaction or (null) the caller's.</summary>
+    private async Task<(bool Taken, T Result)> WriteInTransactionAsync<T>(Guid boardId, Guid? actorId, BoardWriteAsks? asks,
+        Func<BoardWrite, Task<T>> change, IOwnTransaction? own, CancellationToken ct)
+    {
+        var taken = await TakeFirstSeqAsync(boardId, asks, own is Inline, ct);
         if (taken is null)
         {
-            if (tx is not null) await tx.RollbackAsync(ct); // (nothing was changed: the UPDATE matched no row)
+            if (own is not null) await own.RollbackAsync(ct); // (nothing was changed: the UPDATE matched no row)
             return (false, default!);
         }
         var write = new BoardWrite(db, boardId, actorId, clock.GetUtcNow().UtcDateTime, taken.Seq) { LastPosition = taken.LastPosition };
         var result = await change(write);
         if (write.Count == 0)
         {
-            if (tx is null)
+            if (own is null)
             {
                 await TakeSeqsAsync(boardId, -1, ct); // the caller's transaction goes on: hand the seq back
             }
             else
             {
-                await tx.RollbackAsync(ct);
+                await own.RollbackAsync(ct);
                 db.ChangeTracker.Clear(); // whatever the change touched before refusing is not saved
             }
             return (true, result);
         }
         if (write.Count > 1) await TakeSeqsAsync(boardId, write.Count - 1, ct);
-        if (tx is not null)
+        if (own is not null) await own.SaveAndCommitAsync(ct);
+        else await db.SaveChangesAsync(ct);
+        return (true, result);
+    }
+
+    /// <summary>The transaction a write opened itself.</summary>
+    private interface IOwnTransaction
+    {
+        Task RollbackAsync(CancellationToken ct);
+        Task SaveAndCommitAsync(CancellationToken ct);
+    }
+
+    /// <summary>EF's transaction (SQLite: the write queue's).</summary>
+    private sealed class Own(TaskHubDbContext db, IDbContextTransaction tx) : IOwnTransaction
+    {
+        public Task RollbackAsync(CancellationToken ct) => tx.RollbackAsync(ct);
+
+        public async Task SaveAndCommitAsync(CancellationToken ct)
         {
             // Our own transaction is rolled back whole if the save fails, so EF's savepoint around the save (SAVEPOINT
-            // and RELEASE: two statements, on MariaDB two round trips while the board's lock is held) buys nothing.
-            // (A caller's transaction keeps its savepoints.)
+            // and RELEASE: two statements while the board's lock is held) buys nothing. (A caller's transaction keeps its savepoints.)
             var savepoints = db.Database.AutoSavepointsEnabled;
             db.Database.AutoSavepointsEnabled = false;
             try { await db.SaveChangesAsync(ct); }
             finally { db.Database.AutoSavepointsEnabled = savepoints; }
             await tx.CommitAsync(ct);
         }
-        else
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        return (true, result);
+    }
+
+    /// <summary>MariaDB's <see cref="InlineTransaction"/> (it has no savepoints: EF knows of no transaction).</summary>
+    private sealed class Inline(InlineTransaction tx) : IOwnTransaction
+    {
+        public Task RollbackAsync(CancellationToken ct) => tx.RollbackAsync();
+        public Task SaveAndCommitAsync(CancellationToken ct) => tx.SaveAndCommitAsync(ct);
     }
 
     /// <summary>Takes the board's next seq and, in the same statement, the answers of the probes and of
-    /// <paramref name="asks"/>; null when the editor or session check of <paramref name="asks"/> refused (no seq taken).</summary>
-    private async Task<SeqTaken?> TakeFirstSeqAsync(Guid boardId, BoardWriteAsks? asks, CancellationToken ct)
+    /// <paramref name="asks"/>; null when the editor or session check of <paramref name="asks"/> refused (no seq taken).
+    /// <paramref name="begins"/>: the statement begins the write's <see cref="InlineTransaction"/>.</summary>
+    private async Task<SeqTaken?> TakeFirstSeqAsync(Guid boardId, BoardWriteAsks? asks, bool begins, CancellationToken ct)
     {
-        var sql = probes.Take(db.Database.IsSqlite(), asks);
+        var sql = probes.Take(db.Database.IsSqlite(), asks, begins);
         var taken = await db.Database.SqlQueryRaw<SeqTaken>(sql, 1, boardId, asks?.Editor ?? Guid.Empty, asks?.LastPositionIn?.ToString() ?? "",
                 asks?.Session ?? Guid.Empty, clock.GetUtcNow().UtcDateTime)
             .ToListAsync(ct);
