@@ -179,15 +179,18 @@ public sealed class InlineCommitInterceptor : DbCommandInterceptor
     private static void Carry(DbCommand command, CommandEventData eventData)
     {
         if (eventData.CommandSource != CommandSource.SaveChanges || eventData.Context is not { } context) return;
-        if (InlineTransaction.Of(context) is not { CommitWithSave: true, CommitIn: null } transaction || !OneBatch(context)) return;
+        if (InlineTransaction.Of(context) is not { CommitWithSave: true, CommitIn: null } transaction || !InsertsInOneBatch(context)) return;
         command.CommandText += "\nCOMMIT;";
         transaction.CommitIn = command;
     }
 
-    /// <summary>Whether the save is one batch: at most <see cref="InlineTransaction.MaxBatchSize"/> rows, and no added row
-    /// refers to a kind of row the save also adds (EF runs such a save in two batches when the key comes from the database;
-    /// this asks less and may say no where one batch would do). Read while the save runs, after its change detection.</summary>
-    private static bool OneBatch(DbContext context)
+    /// <summary>Whether the save only adds rows, in one batch: at most <see cref="InlineTransaction.MaxBatchSize"/> rows, and
+    /// no added row refers to a kind of row the save also adds (EF runs such a save in two batches when the key comes from
+    /// the database; this asks less and may say no where one batch would do). Only inserts: an insert that fails is an
+    /// error of the server's, which stops the batch before its COMMIT, but an UPDATE or DELETE that finds its row changed
+    /// or gone (EF's concurrency check: 0 rows affected) fails only in EF, after the server has run the whole batch — its
+    /// COMMIT too. Read while the save runs, after its change detection.</summary>
+    private static bool InsertsInOneBatch(DbContext context)
     {
         var tracker = context.ChangeTracker;
         var detect = tracker.AutoDetectChangesEnabled;
@@ -196,15 +199,16 @@ public sealed class InlineCommitInterceptor : DbCommandInterceptor
         {
             var saved = new List<EntityEntry>();
             foreach (var entry in tracker.Entries())
-                if (entry.State is EntityState.Added or EntityState.Modified or EntityState.Deleted && saved.Count < InlineTransaction.MaxBatchSize + 1)
-                    saved.Add(entry);
+            {
+                if (entry.State is EntityState.Modified or EntityState.Deleted) return false;
+                if (entry.State is EntityState.Added && saved.Count < InlineTransaction.MaxBatchSize + 1) saved.Add(entry);
+            }
             if (saved.Count > InlineTransaction.MaxBatchSize) return false;
             foreach (var dependent in saved)
             {
-                if (dependent.State != EntityState.Added) continue;
                 foreach (var foreignKey in dependent.Metadata.GetForeignKeys())
                     foreach (var principal in saved)
-                        if (principal.State == EntityState.Added && foreignKey.PrincipalEntityType.IsAssignableFrom(principal.Metadata)) return false;
+                        if (foreignKey.PrincipalEntityType.IsAssignableFrom(principal.Metadata)) return false;
             }
             return true;
         }

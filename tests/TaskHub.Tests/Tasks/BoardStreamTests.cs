@@ -136,6 +136,33 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         Assert.Empty((await ada.Client.GetJson($"/api/boards/{board}/tasks")).EnumerateArray());
     }
 
+    /// <summary>A save whose UPDATE finds its row changed since it was read (EF's concurrency check: 0 rows affected, seen
+    /// by EF only after the server ran the whole batch) commits nothing: not the seq, not the rows added beside it. (On
+    /// MariaDB the COMMIT goes into a save's batch only when the save just adds rows: an insert that fails is the server's
+    /// error and stops the batch before the COMMIT; this failure is not.)</summary>
+    [Fact]
+    public async Task ASaveThatFailsItsConcurrencyCheckCommitsNothing()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var existing = (await ada.CreateTaskAsync(board, new { title = "existing" })).GetProperty("id").GetGuid();
+        var before = await ada.LastSeqAsync(board);
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var stream = scope.ServiceProvider.GetRequiredService<BoardStream>();
+            await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => stream.WriteAsync(board, ada.Id, async write =>
+            {
+                var task = await write.Db.Tasks.SingleAsync(t => t.Id == existing);
+                write.Db.Entry(task).Property(t => t.Version).OriginalValue = task.Version + 1; // as if read before another write
+                task.Title = "stale edit";
+                return BoardWrites.AddTask(write, board, ada.Id, "alongside");
+            }, CancellationToken.None));
+        }
+        Assert.Equal(before, await LockedSeqAsync(board));
+        var titles = (await ada.Client.GetJson($"/api/boards/{board}/tasks")).EnumerateArray().Select(t => t.GetProperty("title").GetString()).ToList();
+        Assert.Equal(["existing"], titles);
+    }
+
     /// <summary>A write cancelled while its save's batch runs on the server (a request aborted mid-save: MariaDB is told
     /// to stop the statement, KILL QUERY, and skips the rest of the batch, its COMMIT too) fails at once as cancelled and
     /// gives the board back: nothing saved, the seq not taken, the lock released. (The tenth round's inline transaction
