@@ -139,6 +139,8 @@ for (const t of targets) {
   const out = {
     label, db: process.env.BENCH_DB ?? 'sqlite', request: reads ? 'GET /api/me' : edits ? 'PATCH task' : 'POST task', boards, writers, seconds, rate: rate || null,
     warmWrites: warmed, warmSeconds, warmCpu, writes, errors: result.non2xx + result.errors + result.timeouts,
+    // what the errors were: answers other than 2xx by status, connection errors, requests that timed out
+    errorKinds: { statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).filter(([c]) => !c.startsWith('2')).map(([c, v]) => [c, v.count])), errors: result.errors, timeouts: result.timeouts },
     perSecond: Math.round(writes / seconds),
     p50: result.latency.p50, p99: result.latency.p99,
     cpuMsPerWrite: writes ? (ticks * 10) / writes : null,

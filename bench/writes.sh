@@ -105,14 +105,14 @@ start_replica() { # start_replica <A|B> <port> <pid file> <rep>: a fresh databas
     Jwt__SigningKey="bench-signing-key-0123456789-abcdefghijklmnop" Jwt__AccessTokenMinutes=1440 \
     Auth__Limits__PerAddressPerMinute=100000 Auth__Limits__PerAccountPerMinute=100000 \
     Logging__LogLevel__Default=Warning Realtime__HeadIntervalSeconds=3600 $extra \
-    nohup dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$port" > "$OUT/writes-replica-$v.log" 2>&1 &
+    nohup dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$port" > "$OUT/writes-replica-$v-$rep.log" 2>&1 &
     echo $! > "$pidfile" # the PID of dotnet itself (nohup execs it), so stop_replica stops the server
   )
   if ss -ltnH "sport = :$port" 2>/dev/null | grep -q LISTEN && ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
     echo "[writes] port $port is taken by another process"; exit 1
   fi
   for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.2; done
-  kill -0 "$(cat "$pidfile")" 2>/dev/null || { echo "[writes] the replica did not start:"; tail -5 "$OUT/writes-replica-$v.log"; exit 1; }
+  kill -0 "$(cat "$pidfile")" 2>/dev/null || { echo "[writes] the replica did not start:"; tail -5 "$OUT/writes-replica-$v-$rep.log"; exit 1; }
 }
 
 label_of() { [ "$1" = A ] && echo "$LABEL_A" || echo "$LABEL_B"; }
@@ -192,6 +192,7 @@ if (process.env.BENCH_PAIRED) {
   const geo = (xs) => Math.exp(xs.reduce((s, v) => s + Math.log(v), 0) / xs.length).toFixed(2);
   if (ratios.cpu.length) console.log(`paired, places cancelled (geometric mean of ${ratios.cpu.length} reps): ${b} ÷ ${a} — CPU/write ${geo(ratios.cpu)}×, writes/s ${geo(ratios.perSecond)}×, p99 ${geo(ratios.p99)}×`);
 }
+for (const r of rows.filter((x) => x.errors)) console.log(`errors of ${r.label} (${r.boards} board(s)): ${JSON.stringify(r.errorKinds ?? "not recorded")}`);
 console.log("load average after: " + require("fs").readFileSync("/proc/loadavg", "utf8").trim());
 ' "$OUT/writes.jsonl" "$LABEL_A" "$LABEL_B" "$DB" "$COMPARE" | tee "$RESULTS"
 echo "[writes] results: $RESULTS"

@@ -10,7 +10,8 @@ namespace TaskHub.Server.Data;
 /// A MariaDB write transaction that costs no round trip of its own. The driver's begin is one round trip (isolation level
 /// and START TRANSACTION) and its commit another; here the begin (<see cref="BeginSql"/>) goes in front of the write's
 /// first statement and the COMMIT at the end of the batch that saves the write (<see cref="InlineCommitInterceptor"/>), so
-/// a board write is two round trips: the statement that takes the seq, and the save.
+/// a creation is two round trips: the statement that takes the seq, and the save. (A save that updates or deletes rows
+/// commits after its batch: one round trip more, still one fewer than the driver's begin and commit.)
 /// <para>Neither EF nor the driver knows of it (the context has no <c>CurrentTransaction</c>), so while it is open the
 /// context holds its connection, EF's own transaction around a save is off (its START TRANSACTION would commit this one),
 /// <see cref="WriteTransactions.BeginWriteAsync"/> refuses, and every way out that does not commit rolls back — pooled
@@ -69,7 +70,7 @@ public sealed class InlineTransaction : IContextUseState, IAsyncDisposable
         return transaction;
     }
 
-    /// <summary>Saves the context's changes and commits: in the save's batch when the save is one batch, else after it.</summary>
+    /// <summary>Saves the context's changes and commits: in the save's batch when the save is one batch of inserts, else after it.</summary>
     public async Task SaveAndCommitAsync(CancellationToken ct)
     {
         var db = _db ?? throw new InvalidOperationException("The transaction has ended.");
