@@ -96,7 +96,7 @@ public static class WriteTransactions
     {
         // (its START TRANSACTION would commit the open one half-way)
         if (InlineTransaction.Of(db) is not null) throw new InvalidOperationException("The context is already in an inline transaction.");
-        if (!db.Database.IsSqlite()) return await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
+        if (!db.OnSqlite) return await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.ReadCommitted, ct);
         var queue = SqliteWriteQueue.For(db.Database.GetConnectionString());
         if (queue is null) return await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
         await queue.EnterAsync(ct);
@@ -266,7 +266,7 @@ public sealed class SqliteWriteQueueInterceptor : ISaveChangesInterceptor
     }
 
     private static SqliteWriteQueue? QueueFor(DbContext? context) =>
-        context is null || !context.Database.IsSqlite() || context.Database.CurrentTransaction is not null
+        context is not TaskHubDbContext { OnSqlite: true } || context.Database.CurrentTransaction is not null
             ? null
             : SqliteWriteQueue.For(context.Database.GetConnectionString());
 
@@ -314,7 +314,7 @@ public sealed class SqliteWriteQueueInterceptor : ISaveChangesInterceptor
 
     private static void Release(DbContext? context)
     {
-        if (context is not null && context.Database.IsSqlite()) TaskHubDbContext.UseState<Held>(context).Reset();
+        if (context is TaskHubDbContext { OnSqlite: true }) TaskHubDbContext.UseState<Held>(context).Reset();
     }
 }
 

@@ -14,6 +14,7 @@ namespace TaskHub.Server.Data;
 public abstract class TaskHubDbContext(DbContextOptions options) : DbContext(options)
 {
     private Dictionary<Type, IContextUseState>? _useState;
+    private bool? _onSqlite;
 
     public DbSet<User> Users => Set<User>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
@@ -31,6 +32,12 @@ public abstract class TaskHubDbContext(DbContextOptions options) : DbContext(opt
         configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
         configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
     }
+
+    /// <summary>Whether the context runs on SQLite (else MariaDB), asked once per instance: EF's <c>IsSqlite()</c> reads
+    /// the provider's assembly name (<c>Assembly.GetName()</c>, twice) on every call, and a write asks several times
+    /// (0.4–1.3 % of a creation's CPU in the twelfth round's profiles, <c>bench/results/20261203T0429Z-writes-profile.txt</c>).
+    /// A pooled instance keeps its options, so the answer holds for its life.</summary>
+    public bool OnSqlite => _onSqlite ??= Database.IsSqlite();
 
     /// <summary>The <typeparamref name="T"/> an interceptor keeps for this use of the context (one request's or one job's
     /// scope), made on first ask and reset — not dropped, so a pooled context allocates it once — when the use ends.</summary>

@@ -36,7 +36,7 @@ public sealed class BoardProbes
         _all = probes.DistinctBy(p => p.Name).ToArray();
         if (_all.Length > 62) throw new InvalidOperationException("At most 62 board probes (their answers share one 64-bit column).");
         // {0} is the seq count, {1} the board, {2} the editor, {3} the column, {4} the session and {5} the time now: EF turns
-        // them into parameters (SqlQueryRaw), bound as it binds the columns they are compared with.
+        // them into parameters (BoardStream runs the statement as EF's raw command), typed by their values' CLR types.
         var flags = _all.Length == 0 ? "0"
             : string.Join(" + ", _all.Select((p, i) => $"(CASE WHEN {p.Condition.Replace("{board}", "{1}")} THEN {1L << i} ELSE 0 END)"));
         // The same test as BoardMember.CanEditTasks: a member who is not a viewer.
