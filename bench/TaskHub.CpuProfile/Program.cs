@@ -86,7 +86,7 @@ internal static class Buckets
         ("EF other (context set-up, tracking)", ["EntityFrameworkCore"]),
         ("Prometheus HTTP metrics", ["Prometheus"]),
         // (not RequestLoggingMiddleware: it is the outermost middleware, so every synchronous stretch of a request's pipeline
-        // runs with it on the stack — the twelfth round's profiles counted 5-6% of middleware and endpoint start-up as
+        // runs with it on the stack — the thirteenth round's first profiles counted 5-6% of middleware and endpoint start-up as
         // logging; its own line is written through Microsoft.Extensions.Logging, counted here)
         ("logging", ["Microsoft.Extensions.Logging"]),
         ("JSON", ["System.Text.Json"]),

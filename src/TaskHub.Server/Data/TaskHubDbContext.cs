@@ -35,7 +35,7 @@ public abstract class TaskHubDbContext(DbContextOptions options) : DbContext(opt
 
     /// <summary>Whether the context runs on SQLite (else MariaDB), asked once per instance: EF's <c>IsSqlite()</c> reads
     /// the provider's assembly name (<c>Assembly.GetName()</c>, twice) on every call, and a write asks several times
-    /// (0.4–1.3 % of a creation's CPU in the twelfth round's profiles, <c>bench/results/20261203T0429Z-writes-profile.txt</c>).
+    /// (0.4–1.3 % of a creation's CPU in the thirteenth round's profiles, <c>bench/results/20261203T0429Z-writes-profile.txt</c>).
     /// A pooled instance keeps its options, so the answer holds for its life.</summary>
     public bool OnSqlite => _onSqlite ??= Database.IsSqlite();
 

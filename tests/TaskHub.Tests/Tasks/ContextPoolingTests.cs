@@ -50,7 +50,7 @@ public abstract class ContextPoolingTests(TaskHubApplication app)
     }
 
     private static Task<TaskDto> CreateAsync(TaskHubDbContext db, Guid board, Guid actor, string title) =>
-        BoardWrites.CreateTaskAsync(new BoardStream(db, TimeProvider.System, new BoardProbes([])), board, actor, title);
+        BoardWrites.CreateTaskAsync(new BoardStream(db, TimeProvider.System, new BoardProbes([]), Microsoft.Extensions.Options.Options.Create(new DatabaseOptions())), board, actor, title);
 
     /// <summary>A scope that was handed <paramref name="context"/> again (the pool hands its contexts out in turn; the app's
     /// background work rents some meanwhile), or null if none was within a bound far above the pool's traffic here.</summary>

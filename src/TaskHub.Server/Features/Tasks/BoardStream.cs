@@ -21,7 +21,7 @@ namespace TaskHub.Server.Features.Tasks;
 /// <para>The statement that takes the seq also answers the other features' <see cref="BoardProbe"/>s for the board
 /// (kept on the context for the save, <see cref="BoardProbeAnswers"/>).</para>
 /// </summary>
-public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardProbes probes)
+public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardProbes probes, Microsoft.Extensions.Options.IOptions<DatabaseOptions> options)
 {
     /// <summary>Runs <paramref name="change"/> as one write to the board and returns what it returns.</summary>
     public async Task<T> WriteAsync<T>(Guid boardId, Guid? actorId, Func<BoardWrite, Task<T>> change, CancellationToken ct) =>
@@ -46,9 +46,9 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     {
         if (db.Database.CurrentTransaction is not null || InlineTransaction.Of(db) is not null)
             return await WriteInTransactionAsync(boardId, actorId, asks, change, own: null, ct); // the caller's transaction
-        if (!db.OnSqlite)
+        if (!db.OnSqlite && options.Value.InlineWriteTransactions)
         {
-            // MariaDB: a transaction that begins in the seq statement's batch and commits in the save's (InlineTransaction).
+            // MariaDB, when on: a transaction that begins in the seq statement's batch and commits in the save's (InlineTransaction).
             await using var inline = await InlineTransaction.BeginAsync(db, ct);
             return await WriteInTransactionAsync(boardId, actorId, asks, change, new Inline(inline), ct);
         }
