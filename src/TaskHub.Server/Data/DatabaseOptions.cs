@@ -30,8 +30,8 @@ public sealed class DatabaseOptions
     /// <summary>MariaDB: a board write's transaction begins in the seq statement's batch and a creation commits in its
     /// save's batch (<see cref="InlineTransaction"/>: two round trips instead of four). Off by default: with it on, the
     /// thirteenth round's reconnect-storm run (bench/results/20261203T0543Z.txt) held a board's lock past the 30 s
-    /// command timeout and left clients behind their board's head, where the build before it was clean in the same
-    /// session (…T0558Z.txt); the cause is not found yet.</summary>
+    /// command timeout (215 failed writes in one rep), where the build before it and this one with it off had no failed
+    /// write in the same session (…T0558Z.txt, …T0606Z.txt); the cause is not found yet.</summary>
     public bool InlineWriteTransactions { get; set; }
 }
 
