@@ -94,7 +94,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
         Task SaveAndCommitAsync(CancellationToken ct);
     }
 
-    /// <summary>EF's transaction (SQLite: the write queue's).</summary>
+    /// <summary>EF's transaction (SQLite: the write queue's; MariaDB: the driver's, unless Database:InlineWriteTransactions).</summary>
     private sealed class Own(TaskHubDbContext db, IDbContextTransaction tx) : IOwnTransaction
     {
         public Task RollbackAsync(CancellationToken ct) => tx.RollbackAsync(ct);

@@ -73,7 +73,7 @@ public static partial class SearchApi
         if (errors.Any) return errors.ToProblem();
 
         var candidates = Math.Max(options.Value.Candidates, take); // never fewer than a page
-        var rows = db.Database.IsSqlite()
+        var rows = db.OnSqlite
             ? await SqliteAsync(db, me.Id, board, terms, take, candidates, ct)
             : await MySqlRecent.SearchAsync(db, me.Id, board, terms, take, candidates, options.Value.RecentRows, ct);
         if (rows is null)
@@ -204,7 +204,7 @@ public sealed class SqliteSearchIndex(IServiceScopeFactory scopes) : IHostedServ
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-        if (!db.Database.IsSqlite()) return;
+        if (!db.OnSqlite) return;
         var triggers = await db.Database.SqlQuery<int>($"SELECT COUNT(*) AS Value FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_fts_%'").SingleAsync(ct);
         if (triggers == 6) return;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
