@@ -44,26 +44,34 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
 
     private async Task<(bool Taken, T Result)> WriteAsync<T>(Guid boardId, Guid? actorId, BoardWriteAsks? asks, Func<BoardWrite, Task<T>> change, CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested(); // (once begun, the write's own statements run to their end: see WriteInTransactionAsync)
         if (db.Database.CurrentTransaction is not null || InlineTransaction.Of(db) is not null)
-            return await WriteInTransactionAsync(boardId, actorId, asks, change, own: null, ct); // the caller's transaction
+            return await WriteInTransactionAsync(boardId, actorId, asks, change, own: null); // the caller's transaction
         if (!db.OnSqlite && options.Value.InlineWriteTransactions)
         {
             // MariaDB, when on: a transaction that begins in the seq statement's batch and commits in the save's (InlineTransaction).
             await using var inline = await InlineTransaction.BeginAsync(db, ct);
-            return await WriteInTransactionAsync(boardId, actorId, asks, change, new Inline(inline), ct);
+            return await WriteInTransactionAsync(boardId, actorId, asks, change, new Inline(inline));
         }
         await using var tx = await db.BeginWriteAsync(ct);
-        return await WriteInTransactionAsync(boardId, actorId, asks, change, new Own(db, tx), ct);
+        return await WriteInTransactionAsync(boardId, actorId, asks, change, new Own(db, tx));
     }
 
-    /// <summary>The write, in <paramref name="own"/> transaction or (null) the caller's.</summary>
+    /// <summary>The write, in <paramref name="own"/> transaction or (null) the caller's.
+    /// <para>The statements the stream sends itself (the seq statement, the save, the commit, the rollback) are not
+    /// cancelled by the request; the change's own reads are (with the token it was given). They are batches of several statements, and the
+    /// driver stops a cancelled command with KILL QUERY: a batch stopped midway has left MySqlConnector waiting, with no
+    /// timeout, for results MariaDB never sent, with the transaction open and the board's lock held until the process ended
+    /// (<c>BoardStreamTests.WritesCancelledAtAnyMomentLeaveNoLockNoGapAndNoOpenTransaction</c>, README "Cancelled
+    /// writes"). A write waits for the board's lock behind writes of milliseconds, so a cancelled request's write goes
+    /// on to its end (or to the command timeout) instead.</para></summary>
     private async Task<(bool Taken, T Result)> WriteInTransactionAsync<T>(Guid boardId, Guid? actorId, BoardWriteAsks? asks,
-        Func<BoardWrite, Task<T>> change, IOwnTransaction? own, CancellationToken ct)
+        Func<BoardWrite, Task<T>> change, IOwnTransaction? own)
     {
-        var taken = await TakeFirstSeqAsync(boardId, asks, own is Inline, ct);
+        var taken = await TakeFirstSeqAsync(boardId, asks, own is Inline, CancellationToken.None);
         if (taken is null)
         {
-            if (own is not null) await own.RollbackAsync(ct); // (nothing was changed: the UPDATE matched no row)
+            if (own is not null) await own.RollbackAsync(); // (nothing was changed: the UPDATE matched no row)
             return (false, default!);
         }
         var write = new BoardWrite(db, boardId, actorId, clock.GetUtcNow().UtcDateTime, taken.Seq) { LastPosition = taken.LastPosition };
@@ -72,50 +80,50 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
         {
             if (own is null)
             {
-                await TakeSeqsAsync(boardId, -1, ct); // the caller's transaction goes on: hand the seq back
+                await TakeSeqsAsync(boardId, -1, CancellationToken.None); // the caller's transaction goes on: hand the seq back
             }
             else
             {
-                await own.RollbackAsync(ct);
+                await own.RollbackAsync();
                 db.ChangeTracker.Clear(); // whatever the change touched before refusing is not saved
             }
             return (true, result);
         }
-        if (write.Count > 1) await TakeSeqsAsync(boardId, write.Count - 1, ct);
-        if (own is not null) await own.SaveAndCommitAsync(ct);
-        else await db.SaveChangesAsync(ct);
+        if (write.Count > 1) await TakeSeqsAsync(boardId, write.Count - 1, CancellationToken.None);
+        if (own is not null) await own.SaveAndCommitAsync();
+        else await db.SaveChangesAsync(CancellationToken.None);
         return (true, result);
     }
 
     /// <summary>The transaction a write opened itself.</summary>
     private interface IOwnTransaction
     {
-        Task RollbackAsync(CancellationToken ct);
-        Task SaveAndCommitAsync(CancellationToken ct);
+        Task RollbackAsync();
+        Task SaveAndCommitAsync();
     }
 
     /// <summary>EF's transaction (SQLite: the write queue's; MariaDB: the driver's, unless Database:InlineWriteTransactions).</summary>
     private sealed class Own(TaskHubDbContext db, IDbContextTransaction tx) : IOwnTransaction
     {
-        public Task RollbackAsync(CancellationToken ct) => tx.RollbackAsync(ct);
+        public Task RollbackAsync() => tx.RollbackAsync(CancellationToken.None);
 
-        public async Task SaveAndCommitAsync(CancellationToken ct)
+        public async Task SaveAndCommitAsync()
         {
             // Our own transaction is rolled back whole if the save fails, so EF's savepoint around the save (SAVEPOINT
             // and RELEASE: two statements while the board's lock is held) buys nothing. (A caller's transaction keeps its savepoints.)
             var savepoints = db.Database.AutoSavepointsEnabled;
             db.Database.AutoSavepointsEnabled = false;
-            try { await db.SaveChangesAsync(ct); }
+            try { await db.SaveChangesAsync(CancellationToken.None); }
             finally { db.Database.AutoSavepointsEnabled = savepoints; }
-            await tx.CommitAsync(ct);
+            await tx.CommitAsync(CancellationToken.None);
         }
     }
 
     /// <summary>MariaDB's <see cref="InlineTransaction"/> (it has no savepoints: EF knows of no transaction).</summary>
     private sealed class Inline(InlineTransaction tx) : IOwnTransaction
     {
-        public Task RollbackAsync(CancellationToken ct) => tx.RollbackAsync();
-        public Task SaveAndCommitAsync(CancellationToken ct) => tx.SaveAndCommitAsync(ct);
+        public Task RollbackAsync() => tx.RollbackAsync();
+        public Task SaveAndCommitAsync() => tx.SaveAndCommitAsync();
     }
 
     /// <summary>Takes the board's next seq and, in the same statement, the answers of the probes and of
