@@ -84,6 +84,16 @@ public sealed class SqliteTaskHubDbContext(DbContextOptions<SqliteTaskHubDbConte
 
 public sealed class MySqlTaskHubDbContext(DbContextOptions<MySqlTaskHubDbContext> options) : TaskHubDbContext(options)
 {
+    /// <summary>A save is not cancelled midway on MariaDB: MySqlConnector stops a cancelled command with KILL QUERY, and a
+    /// save's batch of several statements stopped that way has left the driver waiting, with no timeout, for results the
+    /// server never sent — its transaction open and its rows locked until the process ended (README, "Cancelled writes").
+    /// A save is short; a request cancelled before it starts still stops before it.</summary>
+    public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return base.SaveChangesAsync(acceptAllChangesOnSuccess, CancellationToken.None);
+    }
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         base.OnModelCreating(modelBuilder);

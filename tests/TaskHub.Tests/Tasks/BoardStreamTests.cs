@@ -242,6 +242,42 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         Assert.Equal(before + 2, await ada.LastSeqAsync(board));
     }
 
+    /// <summary>MariaDB: any save (not only the write path's) whose request is cancelled while its batch runs goes on to its
+    /// end instead of being stopped midway (MySqlTaskHubDbContext.SaveChangesAsync): here a save whose batch waits for a
+    /// row another transaction holds completes once it is released, and leaves its connection out of any transaction.</summary>
+    [Fact]
+    public async Task AnySaveCancelledWhileItsBatchRunsGoesOnToItsEnd()
+    {
+        if (app.Provider == "sqlite") return; // (SQLite cannot stop a statement midway: nothing to guard)
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var held = await ada.CreateBoardAsync();
+        using var cancel = new CancellationTokenSource();
+        await using var holder = app.Services.CreateAsyncScope();
+        await using var scope = app.Services.CreateAsyncScope();
+        var holding = holder.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var hold = await holding.BeginWriteAsync(CancellationToken.None);
+        await holding.Database.SqlQueryRaw<long>("SELECT LastSeq AS Value FROM boards WHERE Id = {0} FOR UPDATE", held).ToListAsync();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var task = new TaskItem { BoardId = board, Title = "saved anyway", CreatedById = ada.Id, Position = Positions.Between(null, null) };
+        TaskChanges.SetStatus(task, TaskState.Todo, DateTime.UtcNow);
+        db.Tasks.Add(task);
+        app.Services.GetRequiredService<SaveBatches>().OnNext(db, command =>
+        {
+            cancel.Cancel();
+            command.CommandText = command.CommandText.Insert(command.CommandText.IndexOf(';', StringComparison.Ordinal) + 1,
+                $"\nUPDATE boards SET LastSeq = LastSeq WHERE Id = '{held}';");
+        });
+        var saving = db.SaveChangesAsync(cancel.Token);
+        await Task.Delay(300);
+        Assert.False(saving.IsCompleted); // (it waits for the held row, the request cancelled)
+        await hold.RollbackAsync();
+        await hold.DisposeAsync();
+        Assert.Equal(1, await saving.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0, (await db.Database.SqlQueryRaw<long>("SELECT @@in_transaction AS Value").ToListAsync()).Single());
+        Assert.True(await db.Tasks.AnyAsync(t => t.Id == task.Id));
+    }
+
     /// <summary>Writes cancelled at every moment of their way (while the seq statement waits for the board's lock or runs,
     /// during the change, the save or the commit), four at a time on one board, leave nothing behind: the board's lock is
     /// free, every seq taken belongs to a committed event (a cancelled write gave its seq back), no pooled connection is
