@@ -245,6 +245,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             (lastMissing, lastCheck) = (missing, Stopwatch.GetTimestamp());
             if (DateTime.UtcNow >= until && !progressed) break;
         }
+        drainSeries.Add($"{Stopwatch.GetElapsedTime(drainStart).TotalSeconds:0.0}s {Missing()} (end)");
         Console.WriteLine($"  drain (events still missing, s after the writes stopped): {string.Join(", ", drainSeries)}");
         settled.TrySetResult(); // every close, the storm's and the survivor's shedding, has been followed by its reconnect
         await Task.WhenAll(watchers);

@@ -28,11 +28,13 @@ public sealed class DatabaseOptions
     public int SqliteCheckpointMilliseconds { get; set; } = 200;
 
     /// <summary>MariaDB: a board write's transaction begins in the seq statement's batch and a creation commits in its
-    /// save's batch (<see cref="InlineTransaction"/>: two round trips instead of four). Off by default: with it on, the
-    /// thirteenth round's reconnect-storm run (bench/results/20261203T0543Z.txt) held a board's lock past the 30 s
-    /// command timeout (215 failed writes in one rep), where the build before it and this one with it off had no failed
-    /// write in the same session (…T0558Z.txt, …T0606Z.txt); the cause is not found yet.</summary>
-    public bool InlineWriteTransactions { get; set; }
+    /// save's batch (<see cref="InlineTransaction"/>: two round trips instead of four). On by default. The thirteenth round
+    /// turned it off after a reconnect-storm run held a board's lock past the 30 s command timeout
+    /// (bench/results/20261203T0543Z.txt); the fourteenth round found the cause — a request cancelled while a batch of
+    /// several statements ran, stopped midway by the driver's KILL QUERY, left the driver waiting for results that never
+    /// came, with the driver's transaction too (README, "Cancelled writes") — and mended it for both; false takes the
+    /// driver's begin and commit.</summary>
+    public bool InlineWriteTransactions { get; set; } = true;
 }
 
 public enum SqliteSynchronousMode { Normal = 1, Full = 2 }

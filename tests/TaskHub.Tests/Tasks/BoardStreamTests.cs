@@ -17,7 +17,7 @@ namespace TaskHub.Tests.Tasks;
 /// <summary>What the one write path sends to the database besides the change itself.</summary>
 public abstract class BoardStreamTests(TaskHubApplication app)
 {
-    /// <summary>Turns MariaDB's inline write transactions (Database:InlineWriteTransactions, off by default) on or off
+    /// <summary>Turns MariaDB's inline write transactions (Database:InlineWriteTransactions, on by default) on or off
     /// for one test: the tests of a class run one after another on its own application. (SQLite has none: no effect.)</summary>
     private IDisposable InlineWrites(bool on)
     {
@@ -62,9 +62,9 @@ public abstract class BoardStreamTests(TaskHubApplication app)
     /// whether the caller may edit the board's tasks and where the column ends are answered by the statement that takes
     /// the seq. (Before, the request checked the session and read the membership before the write and the column's last
     /// position inside it: three more round trips, the last while the board's lock was held.) On MariaDB with
-    /// Database:InlineWriteTransactions on, the write's transaction takes no round trip of its own either: it begins in
+    /// Database:InlineWriteTransactions on (the default), the write's transaction takes no round trip of its own either: it begins in
     /// the seq statement's batch and commits in the inserts' (InlineTransaction) — two round trips in all, where the
-    /// driver's begin and commit (the default) make four.</summary>
+    /// driver's begin and commit (with it off) make four.</summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -49,7 +49,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
             return await WriteInTransactionAsync(boardId, actorId, asks, change, own: null); // the caller's transaction
         if (!db.OnSqlite && options.Value.InlineWriteTransactions)
         {
-            // MariaDB, when on: a transaction that begins in the seq statement's batch and commits in the save's (InlineTransaction).
+            // MariaDB, unless turned off: a transaction that begins in the seq statement's batch and commits in the save's (InlineTransaction).
             await using var inline = await InlineTransaction.BeginAsync(db, ct);
             return await WriteInTransactionAsync(boardId, actorId, asks, change, new Inline(inline));
         }
