@@ -226,8 +226,9 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         // Drain: every client up to its board's head.
         var heads = new Dictionary<Guid, long>();
         foreach (var b in boards) heads[b] = await HeadAsync(http, lb, b);
-        // At most 15 s, longer (up to BENCH_STORM_DRAIN_MAX_S) while the clients still make progress: a loaded
-        // machine's client process can lag behind the servers, and lag is not loss. Its progress is printed.
+        // Until every client has its board's head: at least 15 s, and beyond that only while the clients still make
+        // progress (checked every 5 s), at most BENCH_STORM_DRAIN_MAX_S. On a loaded machine the clients run many seconds
+        // behind after a storm, and lag is not loss. Its progress is printed.
         long Missing() => viewers.Sum(v => v.Seqs.MissingUpTo(heads[v.Board]));
         var drainStart = Stopwatch.GetTimestamp();
         var until = DateTime.UtcNow.AddSeconds(15);

@@ -90,7 +90,7 @@ public sealed class MySqlTaskHubDbContext(DbContextOptions<MySqlTaskHubDbContext
     /// A save is short; a request cancelled before it starts still stops before it.</summary>
     public override Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<int>(cancellationToken);
         return base.SaveChangesAsync(acceptAllChangesOnSuccess, CancellationToken.None);
     }
 

@@ -213,25 +213,30 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         {
             // MariaDB: another transaction holds another board's row, for the save's batch to wait on.
             var holding = holder.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-            var hold = app.Provider == "sqlite" ? null : await holding.BeginWriteAsync(CancellationToken.None);
+            await using var hold = app.Provider == "sqlite" ? null : await holding.BeginWriteAsync(CancellationToken.None);
             if (hold is not null) await holding.Database.SqlQueryRaw<long>("SELECT LastSeq AS Value FROM boards WHERE Id = {0} FOR UPDATE", held).ToListAsync();
             var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
             var stream = scope.ServiceProvider.GetRequiredService<BoardStream>();
             app.Services.GetRequiredService<SaveBatches>().OnNext(db, command =>
             {
-                cancel.Cancel(); // the request goes away while its save is sent
-                if (hold is null) return;
-                // A statement after the batch's first that waits for the held lock (as an INSERT waiting on a lock would).
+                if (hold is null)
+                {
+                    cancel.Cancel(); // (SQLite: the request goes away as its save is sent)
+                    return;
+                }
+                // A statement after the batch's first that waits for the held lock (as an INSERT waiting on a lock would);
+                // the request goes away while the batch waits on it.
                 command.CommandText = command.CommandText.Insert(command.CommandText.IndexOf(';', StringComparison.Ordinal) + 1,
                     $"\nUPDATE boards SET LastSeq = LastSeq WHERE Id = '{held}';");
+                cancel.CancelAfter(TimeSpan.FromMilliseconds(100));
             });
             var writing = stream.WriteAsync(board, ada.Id, write => Task.FromResult(BoardWrites.AddTask(write, board, ada.Id, "cancelled")), cancel.Token);
             if (hold is not null)
             {
-                await Task.Delay(300);
-                Assert.False(writing.IsCompleted); // (it waits for the held lock, the request cancelled)
+                await Task.Delay(400);
+                Assert.True(cancel.IsCancellationRequested);
+                Assert.False(writing.IsCompleted); // (it still waits for the held lock, the request cancelled)
                 await hold.RollbackAsync();
-                await hold.DisposeAsync();
             }
             var created = await writing.WaitAsync(TimeSpan.FromSeconds(10));
             Assert.Equal("cancelled", created.Title);
@@ -256,23 +261,25 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         await using var holder = app.Services.CreateAsyncScope();
         await using var scope = app.Services.CreateAsyncScope();
         var holding = holder.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-        var hold = await holding.BeginWriteAsync(CancellationToken.None);
+        await using var hold = await holding.BeginWriteAsync(CancellationToken.None);
         await holding.Database.SqlQueryRaw<long>("SELECT LastSeq AS Value FROM boards WHERE Id = {0} FOR UPDATE", held).ToListAsync();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        await db.Database.OpenConnectionAsync(); // (the save and the check below on one connection)
         var task = new TaskItem { BoardId = board, Title = "saved anyway", CreatedById = ada.Id, Position = Positions.Between(null, null) };
         TaskChanges.SetStatus(task, TaskState.Todo, DateTime.UtcNow);
         db.Tasks.Add(task);
         app.Services.GetRequiredService<SaveBatches>().OnNext(db, command =>
         {
-            cancel.Cancel();
+            // a second statement that waits for the held row; the request goes away while the batch waits on it
             command.CommandText = command.CommandText.Insert(command.CommandText.IndexOf(';', StringComparison.Ordinal) + 1,
                 $"\nUPDATE boards SET LastSeq = LastSeq WHERE Id = '{held}';");
+            cancel.CancelAfter(TimeSpan.FromMilliseconds(100));
         });
         var saving = db.SaveChangesAsync(cancel.Token);
-        await Task.Delay(300);
-        Assert.False(saving.IsCompleted); // (it waits for the held row, the request cancelled)
+        await Task.Delay(400);
+        Assert.True(cancel.IsCancellationRequested);
+        Assert.False(saving.IsCompleted); // (it still waits for the held row, the request cancelled)
         await hold.RollbackAsync();
-        await hold.DisposeAsync();
         Assert.Equal(1, await saving.WaitAsync(TimeSpan.FromSeconds(10)));
         Assert.Equal(0, (await db.Database.SqlQueryRaw<long>("SELECT @@in_transaction AS Value").ToListAsync()).Single());
         Assert.True(await db.Tasks.AnyAsync(t => t.Id == task.Id));
