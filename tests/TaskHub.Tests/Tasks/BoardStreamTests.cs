@@ -285,6 +285,40 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         Assert.True(await db.Tasks.AnyAsync(t => t.Id == task.Id));
     }
 
+    /// <summary>MariaDB: a write whose seq statement waits for the board's lock past the command timeout (the driver then
+    /// stops it with KILL QUERY, as a cancellation would) fails with the timeout and leaves nothing behind: no open
+    /// transaction on its connection, the lock free once its holder ends, and the board writes on.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AWriteThatWaitsForTheBoardPastTheCommandTimeoutFailsCleanly(bool inline)
+    {
+        if (app.Provider == "sqlite") return; // (SQLite's writers queue in the process, not on a row lock)
+        using var mode = InlineWrites(inline);
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var before = await ada.LastSeqAsync(board);
+        await using (var holder = app.Services.CreateAsyncScope())
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var holding = holder.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+            await using var hold = await holding.BeginWriteAsync(CancellationToken.None);
+            await holding.Database.SqlQueryRaw<long>("SELECT LastSeq AS Value FROM boards WHERE Id = {0} FOR UPDATE", board).ToListAsync();
+            var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+            db.Database.SetCommandTimeout(TimeSpan.FromSeconds(2));
+            var stream = scope.ServiceProvider.GetRequiredService<BoardStream>();
+            var writing = stream.WriteAsync(board, ada.Id, write => Task.FromResult(BoardWrites.AddTask(write, board, ada.Id, "timed out")), CancellationToken.None);
+            await Assert.ThrowsAnyAsync<Exception>(() => writing.WaitAsync(TimeSpan.FromSeconds(15)));
+            Assert.False(writing.Exception is null); // (failed, not the 15 s bound)
+            await hold.RollbackAsync();
+            await db.Database.OpenConnectionAsync();
+            Assert.Equal(0, (await db.Database.SqlQueryRaw<long>("SELECT @@in_transaction AS Value").ToListAsync()).Single());
+        }
+        Assert.Equal(before, await LockedSeqAsync(board));
+        await ada.CreateTaskAsync(board, new { title = "after" }); // (the board writes on)
+        Assert.Equal(before + 1, await ada.LastSeqAsync(board));
+    }
+
     /// <summary>Writes cancelled at every moment of their way (while the seq statement waits for the board's lock or runs,
     /// during the change, the save or the commit), four at a time on one board, leave nothing behind: the board's lock is
     /// free, every seq taken belongs to a committed event (a cancelled write gave its seq back), no pooled connection is
