@@ -231,22 +231,22 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         // behind after a storm, and lag is not loss. Its progress is printed.
         long Missing() => viewers.Sum(v => v.Seqs.MissingUpTo(heads[v.Board]));
         var drainStart = Stopwatch.GetTimestamp();
-        var until = DateTime.UtcNow.AddSeconds(15);
-        var drainMax = DateTime.UtcNow.AddSeconds(Points.EnvInt("BENCH_STORM_DRAIN_MAX_S", 90));
-        var (lastMissing, lastCheck) = (Missing(), Stopwatch.GetTimestamp());
+        double Drained() => Stopwatch.GetElapsedTime(drainStart).TotalSeconds;
+        var drainMax = Points.EnvInt("BENCH_STORM_DRAIN_MAX_S", 90);
+        var (lastMissing, lastCheck) = (Missing(), 0.0);
         var drainSeries = new List<string> { $"0s {lastMissing}" };
-        while (Volatile.Read(ref inFlight) > 0 || viewers.Any(v => v.Client is { Closed.IsCompleted: false } && v.Seqs.ContigNow < heads[v.Board]))
+        while ((Volatile.Read(ref inFlight) > 0 || viewers.Any(v => v.Client is { Closed.IsCompleted: false } && v.Seqs.ContigNow < heads[v.Board]))
+               && Drained() < drainMax)
         {
             await Task.Delay(100);
-            if (DateTime.UtcNow >= drainMax) break;
-            if (Stopwatch.GetElapsedTime(lastCheck).TotalSeconds < 5) continue;
+            if (Drained() - lastCheck < 5) continue;
             var missing = Missing();
-            drainSeries.Add($"{Stopwatch.GetElapsedTime(drainStart).TotalSeconds:0}s {missing}");
+            drainSeries.Add($"{Drained():0}s {missing}");
             var progressed = missing < lastMissing;
-            (lastMissing, lastCheck) = (missing, Stopwatch.GetTimestamp());
-            if (DateTime.UtcNow >= until && !progressed) break;
+            (lastMissing, lastCheck) = (missing, Drained());
+            if (Drained() >= 15 && !progressed) break;
         }
-        drainSeries.Add($"{Stopwatch.GetElapsedTime(drainStart).TotalSeconds:0.0}s {Missing()} (end)");
+        drainSeries.Add($"{Drained():0.0}s {Missing()} (end)");
         Console.WriteLine($"  drain (events still missing, s after the writes stopped): {string.Join(", ", drainSeries)}");
         settled.TrySetResult(); // every close, the storm's and the survivor's shedding, has been followed by its reconnect
         await Task.WhenAll(watchers);

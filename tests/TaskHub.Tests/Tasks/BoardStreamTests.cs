@@ -7,6 +7,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Tasks;
@@ -212,9 +213,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         await using (var scope = app.Services.CreateAsyncScope())
         {
             // MariaDB: another transaction holds another board's row, for the save's batch to wait on.
-            var holding = holder.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-            await using var hold = app.Provider == "sqlite" ? null : await holding.BeginWriteAsync(CancellationToken.None);
-            if (hold is not null) await holding.Database.SqlQueryRaw<long>("SELECT LastSeq AS Value FROM boards WHERE Id = {0} FOR UPDATE", held).ToListAsync();
+            await using var hold = app.Provider == "sqlite" ? null : await HoldBoardRowAsync(holder, held);
             var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
             var stream = scope.ServiceProvider.GetRequiredService<BoardStream>();
             app.Services.GetRequiredService<SaveBatches>().OnNext(db, command =>
@@ -224,10 +223,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
                     cancel.Cancel(); // (SQLite: the request goes away as its save is sent)
                     return;
                 }
-                // A statement after the batch's first that waits for the held lock (as an INSERT waiting on a lock would);
-                // the request goes away while the batch waits on it.
-                command.CommandText = command.CommandText.Insert(command.CommandText.IndexOf(';', StringComparison.Ordinal) + 1,
-                    $"\nUPDATE boards SET LastSeq = LastSeq WHERE Id = '{held}';");
+                WaitOnHeldRow(command, held); // the request goes away while the batch waits on it
                 cancel.CancelAfter(TimeSpan.FromMilliseconds(100));
             });
             var writing = stream.WriteAsync(board, ada.Id, write => Task.FromResult(BoardWrites.AddTask(write, board, ada.Id, "cancelled")), cancel.Token);
@@ -260,9 +256,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         using var cancel = new CancellationTokenSource();
         await using var holder = app.Services.CreateAsyncScope();
         await using var scope = app.Services.CreateAsyncScope();
-        var holding = holder.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-        await using var hold = await holding.BeginWriteAsync(CancellationToken.None);
-        await holding.Database.SqlQueryRaw<long>("SELECT LastSeq AS Value FROM boards WHERE Id = {0} FOR UPDATE", held).ToListAsync();
+        await using var hold = await HoldBoardRowAsync(holder, held);
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
         await db.Database.OpenConnectionAsync(); // (the save and the check below on one connection)
         var task = new TaskItem { BoardId = board, Title = "saved anyway", CreatedById = ada.Id, Position = Positions.Between(null, null) };
@@ -270,9 +264,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         db.Tasks.Add(task);
         app.Services.GetRequiredService<SaveBatches>().OnNext(db, command =>
         {
-            // a second statement that waits for the held row; the request goes away while the batch waits on it
-            command.CommandText = command.CommandText.Insert(command.CommandText.IndexOf(';', StringComparison.Ordinal) + 1,
-                $"\nUPDATE boards SET LastSeq = LastSeq WHERE Id = '{held}';");
+            WaitOnHeldRow(command, held); // the request goes away while the batch waits on it
             cancel.CancelAfter(TimeSpan.FromMilliseconds(100));
         });
         var saving = db.SaveChangesAsync(cancel.Token);
@@ -281,7 +273,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         Assert.False(saving.IsCompleted); // (it still waits for the held row, the request cancelled)
         await hold.RollbackAsync();
         Assert.Equal(1, await saving.WaitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal(0, (await db.Database.SqlQueryRaw<long>("SELECT @@in_transaction AS Value").ToListAsync()).Single());
+        Assert.Equal(0, await InTransactionAsync(db));
         Assert.True(await db.Tasks.AnyAsync(t => t.Id == task.Id));
     }
 
@@ -301,9 +293,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         await using (var holder = app.Services.CreateAsyncScope())
         await using (var scope = app.Services.CreateAsyncScope())
         {
-            var holding = holder.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-            await using var hold = await holding.BeginWriteAsync(CancellationToken.None);
-            await holding.Database.SqlQueryRaw<long>("SELECT LastSeq AS Value FROM boards WHERE Id = {0} FOR UPDATE", board).ToListAsync();
+            await using var hold = await HoldBoardRowAsync(holder, board);
             var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
             db.Database.SetCommandTimeout(TimeSpan.FromSeconds(2));
             var stream = scope.ServiceProvider.GetRequiredService<BoardStream>();
@@ -312,7 +302,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
             Assert.False(writing.Exception is null); // (failed, not the 15 s bound)
             await hold.RollbackAsync();
             await db.Database.OpenConnectionAsync();
-            Assert.Equal(0, (await db.Database.SqlQueryRaw<long>("SELECT @@in_transaction AS Value").ToListAsync()).Single());
+            Assert.Equal(0, await InTransactionAsync(db));
         }
         Assert.Equal(before, await LockedSeqAsync(board));
         await ada.CreateTaskAsync(board, new { title = "after" }); // (the board writes on)
@@ -370,7 +360,7 @@ public abstract class BoardStreamTests(TaskHubApplication app)
                 await using var scope = app.Services.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
                 await db.Database.OpenConnectionAsync();
-                var open = (await db.Database.SqlQueryRaw<long>("SELECT @@in_transaction AS Value").ToListAsync()).Single();
+                var open = await InTransactionAsync(db);
                 await Task.Delay(200); // (held, so the others take other connections)
                 await db.Database.CloseConnectionAsync();
                 return open;
@@ -380,6 +370,26 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         await ada.CreateTaskAsync(board, new { title = "after" }); // (the board writes on)
         Assert.Equal(last + 1, await ada.LastSeqAsync(board));
     }
+
+    /// <summary>MariaDB: a transaction of <paramref name="scope"/>'s context holding <paramref name="board"/>'s row lock
+    /// (<c>FOR UPDATE</c>) until it is rolled back or disposed.</summary>
+    private static async Task<IDbContextTransaction> HoldBoardRowAsync(AsyncServiceScope scope, Guid board)
+    {
+        var holding = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var hold = await holding.BeginWriteAsync(CancellationToken.None);
+        await holding.Database.SqlQueryRaw<long>("SELECT LastSeq AS Value FROM boards WHERE Id = {0} FOR UPDATE", board).ToListAsync();
+        return hold;
+    }
+
+    /// <summary>Puts a statement that waits for <paramref name="held"/>'s row lock after the batch's first statement (as an
+    /// INSERT waiting on a lock would).</summary>
+    private static void WaitOnHeldRow(DbCommand command, Guid held) =>
+        command.CommandText = command.CommandText.Insert(command.CommandText.IndexOf(';', StringComparison.Ordinal) + 1,
+            $"\nUPDATE boards SET LastSeq = LastSeq WHERE Id = '{held}';");
+
+    /// <summary>MariaDB: whether the context's connection is inside a transaction (1) or not (0).</summary>
+    private static async Task<long> InTransactionAsync(TaskHubDbContext db) =>
+        (await db.Database.SqlQueryRaw<long>("SELECT @@in_transaction AS Value").ToListAsync()).Single();
 
     /// <summary>The board's last seq, read under its lock without waiting for it (MariaDB: NOWAIT fails at once if
     /// anybody holds it).</summary>

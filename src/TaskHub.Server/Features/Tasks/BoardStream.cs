@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using TaskHub.Server.Data;
 using TaskHub.Server.Infrastructure;
@@ -21,7 +22,7 @@ namespace TaskHub.Server.Features.Tasks;
 /// <para>The statement that takes the seq also answers the other features' <see cref="BoardProbe"/>s for the board
 /// (kept on the context for the save, <see cref="BoardProbeAnswers"/>).</para>
 /// </summary>
-public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardProbes probes, Microsoft.Extensions.Options.IOptions<DatabaseOptions> options)
+public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardProbes probes, IOptions<DatabaseOptions> options)
 {
     /// <summary>Runs <paramref name="change"/> as one write to the board and returns what it returns.</summary>
     public async Task<T> WriteAsync<T>(Guid boardId, Guid? actorId, Func<BoardWrite, Task<T>> change, CancellationToken ct) =>
@@ -68,7 +69,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     private async Task<(bool Taken, T Result)> WriteInTransactionAsync<T>(Guid boardId, Guid? actorId, BoardWriteAsks? asks,
         Func<BoardWrite, Task<T>> change, IOwnTransaction? own)
     {
-        var taken = await TakeFirstSeqAsync(boardId, asks, own is Inline, CancellationToken.None);
+        var taken = await TakeFirstSeqAsync(boardId, asks, own is Inline);
         if (taken is null)
         {
             if (own is not null) await own.RollbackAsync(); // (nothing was changed: the UPDATE matched no row)
@@ -80,7 +81,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
         {
             if (own is null)
             {
-                await TakeSeqsAsync(boardId, -1, CancellationToken.None); // the caller's transaction goes on: hand the seq back
+                await TakeSeqsAsync(boardId, -1); // the caller's transaction goes on: hand the seq back
             }
             else
             {
@@ -89,7 +90,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
             }
             return (true, result);
         }
-        if (write.Count > 1) await TakeSeqsAsync(boardId, write.Count - 1, CancellationToken.None);
+        if (write.Count > 1) await TakeSeqsAsync(boardId, write.Count - 1);
         if (own is not null) await own.SaveAndCommitAsync();
         else await db.SaveChangesAsync(CancellationToken.None);
         return (true, result);
@@ -128,8 +129,9 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
 
     /// <summary>Takes the board's next seq and, in the same statement, the answers of the probes and of
     /// <paramref name="asks"/>; null when the editor or session check of <paramref name="asks"/> refused (no seq taken).
-    /// <paramref name="begins"/>: the statement begins the write's <see cref="InlineTransaction"/>.</summary>
-    private async Task<SeqTaken?> TakeFirstSeqAsync(Guid boardId, BoardWriteAsks? asks, bool begins, CancellationToken ct)
+    /// <paramref name="begins"/>: the statement begins the write's <see cref="InlineTransaction"/>. Not cancellable, as every
+    /// statement the stream sends itself (<see cref="WriteInTransactionAsync"/>).</summary>
+    private async Task<SeqTaken?> TakeFirstSeqAsync(Guid boardId, BoardWriteAsks? asks, bool begins)
     {
         var sql = probes.Take(db.OnSqlite, asks, begins);
         // Run as EF's raw command (its interceptors and logging see it, as ExecuteSqlRaw's), not through its query
@@ -142,10 +144,10 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
             [1, boardId, asks?.Editor ?? Guid.Empty, asks?.LastPositionIn?.ToString() ?? "", asks?.Session ?? Guid.Empty, clock.GetUtcNow().UtcDateTime],
             db.Model);
         await using var reader = await command.RelationalCommand.ExecuteReaderAsync(
-            new RelationalCommandParameterObject(facade.RelationalConnection, command.ParameterValues, null, db, facade.CommandLogger, CommandSource.FromSqlQuery), ct);
+            new RelationalCommandParameterObject(facade.RelationalConnection, command.ParameterValues, null, db, facade.CommandLogger, CommandSource.FromSqlQuery), CancellationToken.None);
         var rows = reader.DbDataReader;
         // (the statement's columns, in BoardProbes' order: Seq, Flags, LastPosition, Taken; one row when the board exists)
-        if (await rows.ReadAsync(ct) && rows.GetInt64(3) == 1)
+        if (await rows.ReadAsync(CancellationToken.None) && rows.GetInt64(3) == 1)
         {
             var taken = new SeqTaken(rows.GetInt64(0), rows.GetInt64(1), rows.IsDBNull(2) ? null : rows.GetString(2));
             db.UseState<BoardProbeAnswers>().Set(probes, boardId, taken.Flags);
@@ -158,14 +160,14 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     private sealed record SeqTaken(long Seq, long Flags, string? LastPosition);
 
     /// <summary>Moves the board's last seq by <paramref name="count"/> and returns the first seq taken.</summary>
-    private async Task<long> TakeSeqsAsync(Guid boardId, int count, CancellationToken ct)
+    private async Task<long> TakeSeqsAsync(Guid boardId, int count)
     {
         if (db.OnSqlite)
         {
             // One statement on SQLite (UPDATE … RETURNING; MariaDB has RETURNING only on INSERT and DELETE).
             var taken = await db.Database
                 .SqlQuery<long>($"UPDATE boards SET LastSeq = LastSeq + {count} WHERE Id = {boardId} RETURNING LastSeq AS Value")
-                .ToListAsync(ct);
+                .ToListAsync(CancellationToken.None);
             if (taken.Count != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
             return taken[0] - count + 1;
         }
@@ -173,7 +175,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
         // COMMITTED: the SELECT sees this transaction's own update) — both in one batch, so one round trip.
         var last = await db.Database
             .SqlQuery<long>($"UPDATE boards SET LastSeq = LastSeq + {count} WHERE Id = {boardId}; SELECT LastSeq AS Value FROM boards WHERE Id = {boardId}")
-            .ToListAsync(ct);
+            .ToListAsync(CancellationToken.None);
         if (last.Count != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
         return last[0] - count + 1;
     }
