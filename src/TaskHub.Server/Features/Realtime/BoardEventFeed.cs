@@ -21,8 +21,10 @@ namespace TaskHub.Server.Features.Realtime;
 /// </para>
 /// <para>
 /// Boards are spread over independent partitions (by board id), so one busy or slow board never holds
-/// back another; inside a partition a board's events are sent one after the other, in order, to the board's
-/// group of this replica's viewers (<see cref="LocalGroup"/>).
+/// back another; inside a partition a board's events are sent in order to the board's group of this replica's viewers
+/// (<see cref="LocalGroup"/>). The events of a board that are already queued when its line sends go as one frame (up
+/// to <see cref="RealtimeOptions.MaxEventsPerFrame"/>): one write and one WebSocket message per connection, not one
+/// per event, so a line that fell behind catches up at a fraction of the cost per event. Nothing waits to fill a frame.
 /// Revocations travel the same way, so the replica that holds a removed member's connection drops it.
 /// </para>
 /// <para>
@@ -40,7 +42,8 @@ public sealed partial class BoardEventFeed : BackgroundService
 
     private readonly LocalConnections _local;
     private readonly IHubContext<BoardHub, IBoardClient> _hub;
-    private readonly IHubContext<BoardHub> _untyped;
+    private readonly ClusterHubLifetimeManager<BoardHub> _frames;
+    private readonly int _maxPerFrame;
     private readonly IServiceScopeFactory _scopes;
     private readonly TimeProvider _clock;
     private readonly ILogger<BoardEventFeed> _log;
@@ -53,12 +56,14 @@ public sealed partial class BoardEventFeed : BackgroundService
     /// (a join can go live at any point of the line; behind a backlog of deliveries it would wait for all of them).</summary>
     private readonly Channel<Joining>[] _joins;
 
-    public BoardEventFeed(LocalConnections local, IHubContext<BoardHub, IBoardClient> hub, IHubContext<BoardHub> untyped, IServiceScopeFactory scopes,
+    public BoardEventFeed(LocalConnections local, IHubContext<BoardHub, IBoardClient> hub, HubLifetimeManager<BoardHub> lifetime, IServiceScopeFactory scopes,
         IOptions<RealtimeOptions> options, TimeProvider clock, ILogger<BoardEventFeed> log, IServiceProvider services)
     {
         _local = local;
         _hub = hub;
-        _untyped = untyped;
+        _frames = lifetime as ClusterHubLifetimeManager<BoardHub>
+            ?? throw new InvalidOperationException($"The board feed writes frames through {nameof(ClusterHubLifetimeManager<BoardHub>)}.");
+        _maxPerFrame = options.Value.MaxEventsPerFrame;
         _scopes = scopes;
         _clock = clock;
         _log = log;
@@ -79,6 +84,9 @@ public sealed partial class BoardEventFeed : BackgroundService
         public bool FromLog => Read is not null;
     }
     private sealed record Wake(Guid BoardId) : Item(BoardId);
+
+    /// <summary>Items a partition takes in before it sends what it has taken, when more keep arriving.</summary>
+    private const int RoundItems = 256;
     private sealed record Revoked(Guid BoardId, IReadOnlyList<string>? ConnectionIds) : Item(BoardId);
 
     /// <summary>What a replica tells the others when access to a board ends: these connections (or all, when null) leave it.</summary>
@@ -167,9 +175,12 @@ public sealed partial class BoardEventFeed : BackgroundService
     }
 
     /// <summary>One board's line on this replica: the next seq its viewers are owed, what arrived early, and what it delivered recently.</summary>
-    private sealed class BoardLine(long next)
+    private sealed class BoardLine(Guid boardId, long next)
     {
+        public readonly Guid BoardId = boardId;
         public long Next = next;
+        /// <summary>Events the line has taken (<see cref="Next"/> is past them) and not yet sent: they go as one frame.</summary>
+        public readonly List<BoardEventDto> Unsent = [];
         public readonly SortedDictionary<long, BoardEventDto> Early = [];
         public DateTimeOffset? GapSince;
         /// <summary>The last events delivered, contiguous and ending at <see cref="Next"/> − 1 (joins catch up from them).</summary>
@@ -200,12 +211,18 @@ public sealed partial class BoardEventFeed : BackgroundService
                     }
                 }
                 await JoinWaitingAsync(lines, joinReader, ct);
+                // What is queued is taken in, then sent: a board's events among it go as one frame. Taking an item in
+                // costs microseconds; after every RoundItems of them what was taken is sent, so under a steady stream
+                // no event waits behind more than that many.
+                var taken = 0;
                 while (reader.TryRead(out var item))
                 {
                     if (item is not Wake) await HandleAsync(lines, item, ct);
                     await JoinWaitingAsync(lines, joinReader, ct); // joins go ahead of the deliveries still queued
+                    if (++taken % RoundItems == 0) await SendUnsentAsync(lines, ct);
                 }
                 await FillExpiredGapsAsync(lines, ct);
+                await SendUnsentAsync(lines, ct);
                 ForgetOld(lines);
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
@@ -228,6 +245,7 @@ public sealed partial class BoardEventFeed : BackgroundService
         switch (item)
         {
             case Revoked r:
+                if (lines.TryGetValue(r.BoardId, out var revokedLine)) await SendUnsentAsync(revokedLine, ct); // what came before the revocation
                 var leaving = (r.ConnectionIds is null ? _local.LeaveAll(r.BoardId) : r.ConnectionIds.Where(id => _local.Leave(id, r.BoardId)))
                     .Select(id => (id, delta: _local.IsDelta(id))).ToList();
                 foreach (var (id, delta) in leaving) await _hub.Groups.RemoveFromGroupAsync(id, LocalGroup(r.BoardId, delta), ct);
@@ -240,7 +258,7 @@ public sealed partial class BoardEventFeed : BackgroundService
                     lines.Remove(e.BoardId); // nobody here watches it: nothing owed
                     break;
                 }
-                if (!lines.TryGetValue(e.BoardId, out var line)) lines[e.BoardId] = line = new BoardLine(e.Seq);
+                if (!lines.TryGetValue(e.BoardId, out var line)) lines[e.BoardId] = line = new BoardLine(e.BoardId, e.Seq);
                 if (e.Seq < line.Next) break; // already delivered, or covered by the join's catch-up
                 if (e.Seq > line.Next)
                 {
@@ -285,42 +303,53 @@ public sealed partial class BoardEventFeed : BackgroundService
         }
     }
 
-    /// <summary>Sends the line's next event to the board's viewers here and keeps it for joins.</summary>
-    /// <summary>One event to one connection, in the shape it gets live (<see cref="TaskDeltaDto"/> when it asked for deltas and
-    /// the event has one): a join's catch-up, from the hub or from the board's line.</summary>
-    public Task SendToConnectionAsync(string connectionId, BoardEventDto e, bool delta, CancellationToken ct) =>
-        (delta && TaskDeltaDto.From(e) is { } slim
-            ? _untyped.Clients.Client(connectionId).SendAsync(TaskDeltaDto.Method(e), slim, ct)
-            : _hub.Clients.Client(connectionId).EventAsync(e)).WaitAsync(ct);
+    /// <summary>Events to one connection, in the shape it gets live (<see cref="TaskDeltaDto"/> when it asked for deltas and
+    /// the event has one), in frames of up to <see cref="RealtimeOptions.MaxEventsPerFrame"/>: a page of a join's catch-up.</summary>
+    public async Task SendToConnectionAsync(string connectionId, IReadOnlyList<BoardEventDto> events, bool delta, CancellationToken ct)
+    {
+        var frames = new EventFrames();
+        foreach (var chunk in events.Chunk(_maxPerFrame))
+            await _frames.WriteFrameToConnectionAsync(connectionId, p => frames.Write(p, chunk, delta), ct).WaitAsync(ct);
+    }
 
+    /// <summary>Takes the line's next event: the line moves past it and keeps it for joins; it is sent with the others
+    /// the line has taken (<see cref="SendUnsentAsync(BoardLine, CancellationToken)"/>), at once when a frame is full.</summary>
     private async Task DeliverAsync(BoardLine line, BoardEventDto e, CancellationToken ct)
     {
         if (e.Seq != line.Next) line.Recent.Clear(); // the recent events stay contiguous
         line.Next = e.Seq + 1;
         line.Recent.Enqueue((e, _clock.GetUtcNow()));
         if (line.Recent.Count > _recentCap) line.Recent.Dequeue();
-        var (full, delta) = _local.ShapesOn(e.BoardId);
+        line.Unsent.Add(e);
+        if (line.Unsent.Count >= _maxPerFrame) await SendUnsentAsync(line, ct);
+    }
+
+    private async Task SendUnsentAsync(Dictionary<Guid, BoardLine> lines, CancellationToken ct)
+    {
+        foreach (var line in lines.Values)
+            if (line.Unsent.Count > 0) await SendUnsentAsync(line, ct);
+    }
+
+    /// <summary>Sends what the line has taken to the board's viewers here, as one frame per shape.</summary>
+    private async Task SendUnsentAsync(BoardLine line, CancellationToken ct)
+    {
+        if (line.Unsent.Count == 0) return;
+        BoardEventDto[] events = [.. line.Unsent];
+        line.Unsent.Clear();
+        var (full, delta) = _local.ShapesOn(line.BoardId);
         if (!full && !delta) return;
         try
         {
-            if (delta && TaskDeltaDto.From(e) is { } slim)
-            {
-                if (full) await _hub.Clients.Group(LocalGroup(e.BoardId)).EventAsync(e).WaitAsync(ct);
-                await _untyped.Clients.Group(LocalDeltaGroup(e.BoardId)).SendAsync(TaskDeltaDto.Method(e), slim, ct).WaitAsync(ct);
-            }
-            else
-            {
-                // one shape for both groups: one message, serialised once per protocol
-                IBoardClient clients = full && delta ? _hub.Clients.Groups(LocalGroup(e.BoardId), LocalDeltaGroup(e.BoardId))
-                    : _hub.Clients.Group(LocalGroup(e.BoardId, delta));
-                await clients.EventAsync(e).WaitAsync(ct);
-            }
-            RealtimeMetrics.EventsPushed.Inc();
+            var frames = new EventFrames(full && delta ? new() : null); // an event without a delta shape is written once for both groups
+            if (full) await _frames.WriteFrameToGroupAsync(LocalGroup(line.BoardId), p => frames.Write(p, events, delta: false), ct).WaitAsync(ct);
+            if (delta) await _frames.WriteFrameToGroupAsync(LocalDeltaGroup(line.BoardId), p => frames.Write(p, events, delta: true), ct).WaitAsync(ct);
+            RealtimeMetrics.EventsPushed.Inc(events.Length);
+            RealtimeMetrics.EventFrames.Inc();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             RealtimeMetrics.PushFailures.Inc();
-            LogDeliveryFailed(_log, ex, e.BoardId, e.Seq);
+            LogDeliveryFailed(_log, ex, line.BoardId, events[0].Seq, events[^1].Seq);
         }
     }
 
@@ -329,7 +358,9 @@ public sealed partial class BoardEventFeed : BackgroundService
     {
         List<Joining>? joins = null;
         while (joinReader.TryRead(out var j)) (joins ??= []).Add(j);
-        if (joins is not null) await JoinAllAsync(lines, joins, ct);
+        if (joins is null) return;
+        await SendUnsentAsync(lines, ct); // a join goes live at the line's place: what the line has taken is sent first
+        await JoinAllAsync(lines, joins, ct);
     }
 
     /// <summary>Drops recent events older than <see cref="RealtimeOptions.RecentEventsSeconds"/> (a join that far behind reads the log).</summary>
@@ -359,7 +390,7 @@ public sealed partial class BoardEventFeed : BackgroundService
                     if (j.Read is not { } read) { j.Done.TrySetResult(null); continue; } // the caller reads the log (or the head) first
                     // No line: nothing was delivered here since the caller joined LocalConnections, before its read of
                     // the log; so every event after what it read is still to come, and the line starts there.
-                    lines[boardId] = line = new BoardLine((read.Count > 0 ? read[^1].Seq : j.After ?? 0) + 1);
+                    lines[boardId] = line = new BoardLine(boardId, (read.Count > 0 ? read[^1].Seq : j.After ?? 0) + 1);
                 }
                 if (!j.FromLog && j.After + 1 < line.RecentFrom) { j.Done.TrySetResult(null); continue; } // older than what we keep
                 ready.Add(j);
@@ -386,19 +417,24 @@ public sealed partial class BoardEventFeed : BackgroundService
                     foreach (var row in rows) known.TryAdd(row.Seq, BoardEventDto.From(row));
                     RealtimeMetrics.JoinLogReads.Inc();
                 }
-                // Each connection's catch-up, head and group, in that order; the connections side by side.
+                // Each connection's catch-up and head (in frames; each event serialised once for the batch), then its
+                // group, in that order; the connections side by side.
                 var headDto = new BoardHeadDto(boardId, head);
+                var frames = new EventFrames(new());
                 await Task.WhenAll(ready.Select(async j =>
                 {
                     try
                     {
                         var delta = _local.IsDelta(j.ConnectionId); // the shape the connection gets live
-                        foreach (var (seq, e) in known)
+                        var lacks = known.Where(k => k.Key >= from && k.Key > After(j)).Select(k => k.Value).ToList();
+                        var chunks = lacks.Chunk(_maxPerFrame).ToList();
+                        for (var i = 0; i < chunks.Count; i++)
                         {
-                            if (seq < from || After(j) >= seq) continue;
-                            await SendToConnectionAsync(j.ConnectionId, e, delta, ct);
+                            var chunk = chunks[i];
+                            var withHead = i == chunks.Count - 1 ? headDto : null;
+                            await _frames.WriteFrameToConnectionAsync(j.ConnectionId, p => frames.Write(p, chunk, delta, withHead), ct).WaitAsync(ct);
                         }
-                        await _hub.Clients.Client(j.ConnectionId).BoardHead(headDto).WaitAsync(ct);
+                        if (chunks.Count == 0) await _hub.Clients.Client(j.ConnectionId).BoardHead(headDto).WaitAsync(ct);
                         if (_local.IsOn(j.ConnectionId, boardId)) await _hub.Groups.AddToGroupAsync(j.ConnectionId, LocalGroup(boardId, delta), ct);
                         j.Done.TrySetResult(head);
                     }
@@ -417,8 +453,8 @@ public sealed partial class BoardEventFeed : BackgroundService
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not deliver event {Seq} of board {BoardId}; its viewers will catch up from the log")]
-    private static partial void LogDeliveryFailed(ILogger logger, Exception exception, Guid boardId, long seq);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not deliver events {FirstSeq}–{LastSeq} of board {BoardId}; its viewers will catch up from the log")]
+    private static partial void LogDeliveryFailed(ILogger logger, Exception exception, Guid boardId, long firstSeq, long lastSeq);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A message on the board event channel could not be read")]
     private static partial void LogBadMessage(ILogger logger, Exception exception);

@@ -61,7 +61,7 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
                     {
                         var (page, more) = await catchUp.PageAsync(boardId, from, pageSize, ct);
                         if (!more || page.Count == 0) { last = page; break; }
-                        foreach (var e in page) await feed.SendToConnectionAsync(Context.ConnectionId, e, delta, ct);
+                        await feed.SendToConnectionAsync(Context.ConnectionId, page, delta, ct);
                         after = from = page[^1].Seq;
                     }
                 }

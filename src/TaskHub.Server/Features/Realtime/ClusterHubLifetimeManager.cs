@@ -8,7 +8,9 @@ using StackExchange.Redis;
 namespace TaskHub.Server.Features.Realtime;
 
 /// <summary>
-/// SignalR's scale-out over Redis with <b>one</b> subscription per replica. The stock Redis backplane
+/// TaskHub's hub lifetime manager, with or without Redis: SignalR's scale-out over Redis with <b>one</b> subscription per
+/// replica, and without Redis the same connections and groups on one process. Either way it writes frames
+/// (<see cref="WriteFrameToGroupAsync"/>): several hub messages to a connection in one write. The stock Redis backplane
 /// (<c>Microsoft.AspNetCore.SignalR.StackExchangeRedis</c>) subscribes a Redis channel for every connection, every user
 /// and every group, each with its own message queue (~2.7 KB of heap per connection, a SUBSCRIBE per connect, and a Redis
 /// round trip even for a group only this replica has), and keeps a set of group names per connection.
@@ -16,7 +18,8 @@ namespace TaskHub.Server.Features.Realtime;
 /// (every protocol the hub speaks), delivered to the sender's own connections directly, and
 /// written as those bytes to the matching connections of every other replica. Groups whose name starts with
 /// <see cref="LocalPrefix"/> are this replica's own: sending to one never touches Redis (the board event feed uses them).</para>
-/// <para>Client results (<c>InvokeAsync</c> on a client) are not supported; TaskHub's hub does not use them.</para>
+/// <para>Client results (<c>InvokeAsync</c> on a client) and stateful reconnect (which numbers each hub message a
+/// connection is written) are not supported; TaskHub's hub uses neither.</para>
 /// </summary>
 public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager<THub>, IDisposable where THub : Hub
 {
@@ -43,7 +46,7 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
     private readonly ConcurrentDictionary<string, Group> _groups = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, HubConnectionStore> _users = new(StringComparer.Ordinal);
     private readonly Lock _membership = new();
-    private readonly IConnectionMultiplexer _redis;
+    private readonly IConnectionMultiplexer? _redis;
     private readonly RedisChannel _channel;
     private readonly IHubProtocol[] _protocols;
     private readonly byte[] _origin = Guid.NewGuid().ToByteArray();
@@ -51,15 +54,16 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
     private readonly Task _subscribed;
     private ChannelMessageQueue? _queue;
 
-    public ClusterHubLifetimeManager(IConnectionMultiplexer redis, IHubProtocolResolver protocols,
-        IOptions<HubOptions> globalOptions, IOptions<HubOptions<THub>> hubOptions, ILogger<ClusterHubLifetimeManager<THub>> log)
+    /// <param name="redis">The backplane; null (no <c>ConnectionStrings:Redis</c>) when this process is the only replica.</param>
+    public ClusterHubLifetimeManager(IHubProtocolResolver protocols, IOptions<HubOptions> globalOptions, IOptions<HubOptions<THub>> hubOptions,
+        ILogger<ClusterHubLifetimeManager<THub>> log, IConnectionMultiplexer? redis = null)
     {
         _redis = redis;
         _log = log;
         _channel = RedisChannel.Literal($"taskhub:hub:{typeof(THub).FullName}");
         var supported = hubOptions.Value.SupportedProtocols ?? globalOptions.Value.SupportedProtocols ?? [];
         _protocols = [.. protocols.AllProtocols.Where(p => supported.Contains(p.Name))];
-        _subscribed = SubscribeAsync();
+        _subscribed = redis is null ? Task.CompletedTask : SubscribeAsync(redis);
     }
 
     /// <summary>How many connections this replica holds and how many groups they are in (tests and metrics).</summary>
@@ -68,13 +72,13 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
     /// <summary>This replica's connections (<see cref="HubRebalancer"/> closes some of them).</summary>
     public IEnumerable<HubConnectionContext> Connections => _connections.Values.Select(l => l.Connection);
 
-    private async Task SubscribeAsync()
+    private async Task SubscribeAsync(IConnectionMultiplexer redis)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                _queue = await _redis.GetSubscriber().SubscribeAsync(_channel);
+                _queue = await redis.GetSubscriber().SubscribeAsync(_channel);
                 _queue.OnMessage(Receive); // one message after the other, in the order Redis sent them
                 return;
             }
@@ -119,7 +123,7 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
             AddLocal(local, groupName);
             return Task.CompletedTask;
         }
-        return IsLocal(groupName) ? Task.CompletedTask : PublishAsync(Kind.AddToGroup, [connectionId], [], groupName, null);
+        return IsLocal(groupName) || _redis is null ? Task.CompletedTask : PublishAsync(Kind.AddToGroup, [connectionId], [], groupName, null);
     }
 
     public override Task RemoveFromGroupAsync(string connectionId, string groupName, CancellationToken cancellationToken = default)
@@ -130,7 +134,7 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
             RemoveLocal(local, groupName);
             return Task.CompletedTask;
         }
-        return IsLocal(groupName) ? Task.CompletedTask : PublishAsync(Kind.RemoveFromGroup, [connectionId], [], groupName, null);
+        return IsLocal(groupName) || _redis is null ? Task.CompletedTask : PublishAsync(Kind.RemoveFromGroup, [connectionId], [], groupName, null);
     }
 
     public override Task SendAllAsync(string methodName, object?[] args, CancellationToken cancellationToken = default) =>
@@ -146,7 +150,7 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
     public override async Task SendConnectionsAsync(IReadOnlyList<string> connectionIds, string methodName, object?[] args,
         CancellationToken cancellationToken = default)
     {
-        var elsewhere = connectionIds.Where(id => !_connections.ContainsKey(id)).ToList();
+        var elsewhere = _redis is null ? [] : connectionIds.Where(id => !_connections.ContainsKey(id)).ToList();
         var bytes = elsewhere.Count == 0 ? null : SerializeAll(Invocation(methodName, args));
         var message = bytes is null ? new SerializedHubMessage(Invocation(methodName, args)) : new SerializedHubMessage(bytes);
         await WriteAsync(connectionIds.Select(id => _connections.TryGetValue(id, out var l) ? l.Connection : null), message, cancellationToken);
@@ -174,12 +178,40 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
     private async Task SendAsync(Kind kind, IReadOnlyList<string> targets, IReadOnlyList<string> excluded, string methodName,
         object?[] args, CancellationToken ct)
     {
-        var remote = kind != Kind.Groups || targets.Any(g => !IsLocal(g));
+        var remote = _redis is not null && (kind != Kind.Groups || targets.Any(g => !IsLocal(g)));
         // Every protocol's bytes at once when other replicas need them; otherwise each protocol serialises on first use.
         var bytes = remote ? SerializeAll(Invocation(methodName, args)) : null;
         var message = bytes is null ? new SerializedHubMessage(Invocation(methodName, args)) : new SerializedHubMessage(bytes);
         await WriteAsync(Targets(kind, targets, excluded), message, ct);
         if (bytes is not null) await PublishAsync(kind, kind == Kind.Groups ? targets.Where(g => !IsLocal(g)).ToList() : targets, excluded, null, bytes);
+    }
+
+    /// <summary>
+    /// Writes a frame, several hub messages serialised back to back by <paramref name="frame"/> (once for each protocol the
+    /// members speak), to each of this replica's connections in a group: one write into the connection's pipe and one
+    /// flush, so its WebSocket transport sends them as one WebSocket message (one send) rather than one each. Any SignalR
+    /// client reads the messages one by one as it would read them sent apart. For a local group
+    /// (<see cref="LocalPrefix"/>); nothing goes through Redis.
+    /// </summary>
+    public Task WriteFrameToGroupAsync(string groupName, Func<IHubProtocol, byte[]> frame, CancellationToken ct)
+    {
+        if (!_groups.TryGetValue(groupName, out var group)) return Task.CompletedTask;
+        var members = new List<HubConnectionContext>(group.Members.Count);
+        foreach (var c in group.Members) members.Add(c);
+        return WriteFrameAsync(members, frame, ct);
+    }
+
+    /// <summary>Writes a frame (<see cref="WriteFrameToGroupAsync"/>) to one connection of this replica (none if it is not here).</summary>
+    public Task WriteFrameToConnectionAsync(string connectionId, Func<IHubProtocol, byte[]> frame, CancellationToken ct) =>
+        _connections.TryGetValue(connectionId, out var local) ? WriteFrameAsync([local.Connection], frame, ct) : Task.CompletedTask;
+
+    private static Task WriteFrameAsync(List<HubConnectionContext> connections, Func<IHubProtocol, byte[]> frame, CancellationToken ct)
+    {
+        if (connections.Count == 0) return Task.CompletedTask;
+        var bytes = new List<SerializedMessage>(2);
+        foreach (var c in connections)
+            if (!bytes.Exists(b => b.ProtocolName == c.Protocol.Name)) bytes.Add(new SerializedMessage(c.Protocol.Name, frame(c.Protocol)));
+        return WriteAsync(connections, new SerializedHubMessage(bytes), ct);
     }
 
     private IReadOnlyList<SerializedMessage> SerializeAll(HubMessage message) =>
@@ -274,7 +306,7 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
                 w.Write(s.Serialized.Span);
             }
         }
-        await _redis.GetSubscriber().PublishAsync(_channel, buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+        await _redis!.GetSubscriber().PublishAsync(_channel, buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
     }
 
     private async Task Receive(ChannelMessage m)

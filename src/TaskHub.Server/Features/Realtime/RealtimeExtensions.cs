@@ -39,6 +39,9 @@ public static partial class RealtimeExtensions
                 .WithSecurity(MessagePackSecurity.UntrustedData));
 
         var rebalance = builder.AddTaskHubOptions<RebalanceOptions>(RebalanceOptions.Section); // validated with or without Redis
+        // With Redis: scale-out with one subscription per replica, not one per connection. Either way: frames of several
+        // events to a connection in one write (see ClusterHubLifetimeManager; BoardEventFeed needs it).
+        services.AddSingleton(typeof(HubLifetimeManager<>), typeof(ClusterHubLifetimeManager<>));
         var redis = builder.Configuration.GetConnectionString("Redis");
         if (!string.IsNullOrWhiteSpace(redis))
         {
@@ -46,8 +49,6 @@ public static partial class RealtimeExtensions
             config.AbortOnConnectFail = false; // start even while Redis is down; reconnect in the background
             if (!realtime.RedisDedicatedThreads) config.SocketManager = SocketManager.ThreadPool; // see RealtimeOptions.RedisDedicatedThreads
             services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(config));
-            // Scale-out over Redis with one subscription per replica, not one per connection (see ClusterHubLifetimeManager).
-            services.AddSingleton(typeof(HubLifetimeManager<>), typeof(ClusterHubLifetimeManager<>));
             services.AddSingleton<IPresenceStore, RedisPresenceStore>();
             services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
             if (rebalance.Enabled)

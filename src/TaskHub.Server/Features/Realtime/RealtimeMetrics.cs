@@ -7,6 +7,7 @@ public static class RealtimeMetrics
 {
     public static readonly Gauge Connections = Metrics.CreateGauge("taskhub_signalr_connections", "Open SignalR connections on this replica.");
     public static readonly Counter EventsPushed = Metrics.CreateCounter("taskhub_events_pushed_total", "Board events delivered to this replica's viewers (one per event and board, in seq order).");
+    public static readonly Counter EventFrames = Metrics.CreateCounter("taskhub_event_frames_total", "Frames those events went out in (a board's events queued together go as one write per connection; events ÷ frames is the batch size).");
     public static readonly Counter GapsFilled = Metrics.CreateCounter("taskhub_event_gaps_filled_total", "Gaps in a board's seq that waited past Realtime:GapWaitMilliseconds and were filled from the event log.");
     public static readonly Counter FeedReceived = Metrics.CreateCounter("taskhub_feed_messages_received_total", "Messages this replica read from the board feed's Redis channel (every replica's events and revocations, its own included).");
     public static readonly Counter JoinsBatched = Metrics.CreateCounter("taskhub_hub_joins_total", "Joins that went live through a board's line (caught up, head sent, group joined).");
@@ -22,6 +23,7 @@ public static class RealtimeMetrics
     {
         Connections.Set(0);
         EventsPushed.Inc(0);
+        EventFrames.Inc(0);
         PushFailures.Inc(0);
         GapsFilled.Inc(0);
         FeedReceived.Inc(0);

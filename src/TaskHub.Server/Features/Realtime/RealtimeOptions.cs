@@ -28,6 +28,11 @@ public sealed class RealtimeOptions
     /// <summary>Independent delivery lines; a board always uses the same one, so boards are delivered in parallel.</summary>
     [Range(2, 1_024)] public int FeedPartitions { get; set; } = 16;
 
+    /// <summary>At most this many events go to a connection in one frame (one write, one WebSocket message): a board's
+    /// events already queued when its line sends, a join's catch-up. 1 = each event on its own (bench/README.md,
+    /// "Fifteenth round").</summary>
+    [Range(1, 10_000)] public int MaxEventsPerFrame { get; set; } = 64;
+
     /// <summary>How long one WebSocket send to a client may take before SignalR aborts the connection (a client that
     /// stopped reading); 0 = never. SignalR's default, 10 s. A send that can time out carries a cancellable token, and
     /// .NET's WebSocket then takes its slower send path for every frame (bench/README.md, "Sixth round").</summary>
