@@ -56,6 +56,9 @@ public sealed partial class BoardEventFeed : BackgroundService
     /// (a join can go live at any point of the line; behind a backlog of deliveries it would wait for all of them).</summary>
     private readonly Channel<Joining>[] _joins;
 
+    /// <summary>Items a partition takes in before it sends what it has taken, when more keep arriving.</summary>
+    private const int RoundItems = 256;
+
     public BoardEventFeed(LocalConnections local, IHubContext<BoardHub, IBoardClient> hub, HubLifetimeManager<BoardHub> lifetime, IServiceScopeFactory scopes,
         IOptions<RealtimeOptions> options, TimeProvider clock, ILogger<BoardEventFeed> log, IServiceProvider services)
     {
@@ -84,9 +87,6 @@ public sealed partial class BoardEventFeed : BackgroundService
         public bool FromLog => Read is not null;
     }
     private sealed record Wake(Guid BoardId) : Item(BoardId);
-
-    /// <summary>Items a partition takes in before it sends what it has taken, when more keep arriving.</summary>
-    private const int RoundItems = 256;
     private sealed record Revoked(Guid BoardId, IReadOnlyList<string>? ConnectionIds) : Item(BoardId);
 
     /// <summary>What a replica tells the others when access to a board ends: these connections (or all, when null) leave it.</summary>
