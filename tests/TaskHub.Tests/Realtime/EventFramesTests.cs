@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Data;
@@ -89,6 +90,95 @@ public sealed class EventFramesTestsOnRedis(EventFramesTestsOnRedis.Replica app)
     }
 }
 
+/// <summary>
+/// A board whose gap cannot be filled (the event log's read fails) holds back no other board of its partition: what the
+/// partition's lines have taken is sent before any read of the log, and the failed read is tried again after another
+/// wait while the line goes on with the others.
+/// </summary>
+public sealed class GapFillFailureTests(GapFillFailureTests.App app) : IClassFixture<GapFillFailureTests.App>
+{
+    /// <summary>Two partitions (so two boards share one easily), a short gap wait, and reads of the event log that fail on demand.</summary>
+    public sealed class App : SqliteApplication
+    {
+        public FailingLogReads Reads { get; } = new();
+
+        public App()
+        {
+            Settings["Realtime:GapWaitMilliseconds"] = "200";
+            Settings["Realtime:FeedPartitions"] = "2";
+        }
+
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureTestServices(s => s.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(Reads));
+        }
+    }
+
+    /// <summary>While <see cref="Failing"/>, every read of <c>board_events</c> throws (counted).</summary>
+    public sealed class FailingLogReads : Microsoft.EntityFrameworkCore.Diagnostics.DbCommandInterceptor
+    {
+        public volatile bool Failing;
+        public int Failed;
+
+        public override ValueTask<Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader>> ReaderExecutingAsync(
+            System.Data.Common.DbCommand command, Microsoft.EntityFrameworkCore.Diagnostics.CommandEventData eventData,
+            Microsoft.EntityFrameworkCore.Diagnostics.InterceptionResult<System.Data.Common.DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            if (Failing && command.CommandText.Contains("board_events", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref Failed);
+                throw new InvalidOperationException("The event log is unreachable (test).");
+            }
+            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task AnotherBoardsEventsArriveWhileAGapsReadFailsAndTheGapIsFilledOnceTheLogAnswers()
+    {
+        var ada = await app.SignUpAsync();
+        var source = await ada.CreateBoardAsync();
+        for (var i = 0; i < 3; i++) await ada.CreateTaskAsync(source, new { title = $"t{i}" });
+        var stuck = await ada.CreateBoardAsync();
+        // A board delivered by the same partition (BoardEventFeed partitions by the board id's hash code).
+        Guid other;
+        do other = await ada.CreateBoardAsync();
+        while ((uint)other.GetHashCode() % 2 != (uint)stuck.GetHashCode() % 2);
+        await using var socket = await RawSocketHub.ConnectAsync(app, ada);
+        await socket.InvokeAsync("JoinBoard", stuck, 0);
+        await socket.InvokeAsync("JoinBoard", other, 0);
+        List<BoardEvent> events;
+        using (var scope = app.Services.CreateScope())
+            events = await scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().BoardEvents.AsNoTracking()
+                .Where(e => e.BoardId == source).OrderBy(e => e.Seq).ToListAsync();
+        var feed = app.Services.GetRequiredService<BoardEventFeed>();
+
+        app.Reads.Failing = true;
+        try
+        {
+            events[1].BoardId = stuck; // seq 2 of the stuck board: seq 1 never comes, and the log cannot be read
+            await feed.PublishAsync(events[1]);
+            Assert.True(await LiveBoard.EventuallyAsync(() => Volatile.Read(ref app.Reads.Failed) >= 2), "the gap's read was not tried (again)");
+            foreach (var e in events)
+            {
+                var copy = new BoardEvent { BoardId = other, Seq = e.Seq, Type = e.Type, TaskId = e.TaskId, ActorId = e.ActorId, TaskJson = e.TaskJson, ChangesJson = e.ChangesJson, At = e.At };
+                await feed.PublishAsync(copy);
+            }
+            Assert.True(await LiveBoard.EventuallyAsync(() => socket.EventSeqs(other).Count() == 3, seconds: 5), "the other board's events were held back");
+            Assert.Equal([1L, 2L, 3L], socket.EventSeqs(other));
+            Assert.Empty(socket.EventSeqs(stuck));
+        }
+        finally
+        {
+            app.Reads.Failing = false;
+        }
+        // The log answers again: it has no seq 1 for the stuck board, so the line moves on and delivers seq 2.
+        Assert.True(await LiveBoard.EventuallyAsync(() => socket.EventSeqs(stuck).Any()));
+        Assert.Equal([2L], socket.EventSeqs(stuck));
+    }
+}
+
 /// <summary>A hub client on a raw WebSocket (JSON protocol, no negotiation) that keeps each WebSocket message's hub messages.</summary>
 internal sealed class RawSocketHub : IAsyncDisposable
 {
@@ -99,7 +189,7 @@ internal sealed class RawSocketHub : IAsyncDisposable
     private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonNode?>> _pending = new();
 
     /// <summary>Each WebSocket message received, as the hub messages it carried: target (or "completion"), and seq for an event.</summary>
-    public ConcurrentQueue<List<(string Target, long? Seq)>> Messages { get; } = new();
+    public ConcurrentQueue<List<(string Target, long? Seq, Guid? Board)>> Messages { get; } = new();
 
     private RawSocketHub(WebSocket socket)
     {
@@ -116,7 +206,8 @@ internal sealed class RawSocketHub : IAsyncDisposable
     }
 
     /// <summary>The events' seqs, in the order received.</summary>
-    public IEnumerable<long> EventSeqs() => Messages.SelectMany(m => m).Where(h => h.Seq is not null).Select(h => h.Seq!.Value);
+    public IEnumerable<long> EventSeqs(Guid? board = null) =>
+        Messages.SelectMany(m => m).Where(h => h.Seq is not null && (board is null || h.Board == board)).Select(h => h.Seq!.Value);
 
     /// <summary>Invokes a hub method and waits for its completion (an error fails the test).</summary>
     public async Task InvokeAsync(string target, params object?[] args)
@@ -143,7 +234,8 @@ internal sealed class RawSocketHub : IAsyncDisposable
             if (r.MessageType == WebSocketMessageType.Close) return;
             message.Write(buffer, 0, r.Count);
             if (!r.EndOfMessage) continue;
-            var hubMessages = new List<(string, long?)>();
+            var hubMessages = new List<(string, long?, Guid?)>();
+            var completions = new List<(string Id, JsonNode Node)>();
             foreach (var record in Encoding.UTF8.GetString(message.ToArray()).Split('\u001e', StringSplitOptions.RemoveEmptyEntries))
             {
                 var node = JsonNode.Parse(record)!;
@@ -151,16 +243,20 @@ internal sealed class RawSocketHub : IAsyncDisposable
                 {
                     case 1:
                         var target = (string)node["target"]!;
-                        hubMessages.Add((target, target is "BoardHead" or "PresenceChanged" ? null : (long?)node["arguments"]![0]!["seq"]));
+                        var arg = node["arguments"]![0]!;
+                        hubMessages.Add(target is "BoardHead" or "PresenceChanged" ? (target, null, null) : (target, (long?)arg["seq"], Guid.Parse((string)arg["boardId"]!)));
                         break;
                     case 3:
-                        hubMessages.Add(("completion", null));
-                        if (_pending.TryRemove((string)node["invocationId"]!, out var done)) done.TrySetResult(node);
+                        hubMessages.Add(("completion", null, null));
+                        completions.Add(((string)node["invocationId"]!, node));
                         break;
                 }
             }
             message.SetLength(0);
             if (hubMessages.Count > 0) Messages.Enqueue(hubMessages);
+            // Only now: what rode along with a completion is in Messages before the invocation's caller goes on.
+            foreach (var (id, node) in completions)
+                if (_pending.TryRemove(id, out var done)) done.TrySetResult(node);
         }
     }
 

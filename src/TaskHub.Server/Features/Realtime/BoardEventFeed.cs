@@ -221,6 +221,7 @@ public sealed partial class BoardEventFeed : BackgroundService
                     await JoinWaitingAsync(lines, joinReader, ct); // joins go ahead of the deliveries still queued
                     if (++taken % RoundItems == 0) await SendUnsentAsync(lines, ct);
                 }
+                await SendUnsentAsync(lines, ct); // before any read of the log: a slow or failing read holds back no other board
                 await FillExpiredGapsAsync(lines, ct);
                 await SendUnsentAsync(lines, ct);
                 ForgetOld(lines);
@@ -279,7 +280,8 @@ public sealed partial class BoardEventFeed : BackgroundService
         line.GapSince = line.Early.Count == 0 ? null : _clock.GetUtcNow();
     }
 
-    /// <summary>A gap that waited long enough is filled from the event log, then the line moves on.</summary>
+    /// <summary>A gap that waited long enough is filled from the event log, then the line moves on. A read that fails
+    /// is tried again after another wait, and the other boards' gaps are filled meanwhile.</summary>
     private async Task FillExpiredGapsAsync(Dictionary<Guid, BoardLine> lines, CancellationToken ct)
     {
         var now = _clock.GetUtcNow();
@@ -288,12 +290,19 @@ public sealed partial class BoardEventFeed : BackgroundService
             if (line.GapSince is not { } since || since + _gapWait > now) continue;
             var upTo = line.Early.Keys.First();
             List<BoardEvent> missing;
-            await using (var scope = _scopes.CreateAsyncScope())
+            try
             {
+                await using var scope = _scopes.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
                 var from = line.Next;
                 missing = await db.BoardEvents.AsNoTracking()
                     .Where(x => x.BoardId == boardId && x.Seq >= from && x.Seq < upTo).OrderBy(x => x.Seq).ToListAsync(ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                LogGapFillFailed(_log, e, boardId);
+                line.GapSince = now; // not at once again (the line would spin on it): after another wait
+                continue;
             }
             RealtimeMetrics.GapsFilled.Inc();
             foreach (var e in missing) await DeliverAsync(line, BoardEventDto.From(e), ct);
@@ -338,18 +347,25 @@ public sealed partial class BoardEventFeed : BackgroundService
         line.Unsent.Clear();
         var (full, delta) = _local.ShapesOn(line.BoardId);
         if (!full && !delta) return;
-        try
+        var frames = new EventFrames(full && delta ? new() : null); // an event without a delta shape is written once for both groups
+        var sent = (full && await SendFrameAsync(false)) | (delta && await SendFrameAsync(true)); // each shape's group on its own
+        if (!sent) return;
+        RealtimeMetrics.EventsPushed.Inc(events.Length);
+        RealtimeMetrics.EventFrames.Inc();
+
+        async Task<bool> SendFrameAsync(bool slim)
         {
-            var frames = new EventFrames(full && delta ? new() : null); // an event without a delta shape is written once for both groups
-            if (full) await _frames.WriteFrameToGroupAsync(LocalGroup(line.BoardId), p => frames.Write(p, events, delta: false), ct).WaitAsync(ct);
-            if (delta) await _frames.WriteFrameToGroupAsync(LocalDeltaGroup(line.BoardId), p => frames.Write(p, events, delta: true), ct).WaitAsync(ct);
-            RealtimeMetrics.EventsPushed.Inc(events.Length);
-            RealtimeMetrics.EventFrames.Inc();
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            RealtimeMetrics.PushFailures.Inc();
-            LogDeliveryFailed(_log, ex, line.BoardId, events[0].Seq, events[^1].Seq);
+            try
+            {
+                await _frames.WriteFrameToGroupAsync(LocalGroup(line.BoardId, slim), p => frames.Write(p, events, slim), ct).WaitAsync(ct);
+                return true;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                RealtimeMetrics.PushFailures.Inc();
+                LogDeliveryFailed(_log, ex, line.BoardId, events[0].Seq, events[^1].Seq);
+                return false;
+            }
         }
     }
 
@@ -455,6 +471,9 @@ public sealed partial class BoardEventFeed : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not deliver events {FirstSeq}–{LastSeq} of board {BoardId}; its viewers will catch up from the log")]
     private static partial void LogDeliveryFailed(ILogger logger, Exception exception, Guid boardId, long firstSeq, long lastSeq);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the missing events of board {BoardId} from the log; trying again after the gap wait")]
+    private static partial void LogGapFillFailed(ILogger logger, Exception exception, Guid boardId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A message on the board event channel could not be read")]
     private static partial void LogBadMessage(ILogger logger, Exception exception);
