@@ -88,6 +88,19 @@ public static class Points
     }
 
     /// <summary>Counters without labels from a Prometheus text page (NaN when the server has no such series).</summary>
+    /// <summary>Events these replicas' board lines sent and the frames they sent them in (Realtime:MaxEventsPerFrame), summed.</summary>
+    internal static async Task<(double Events, double Frames)> FramingAsync(IEnumerable<string> urls)
+    {
+        var list = urls.ToList();
+        var events = await Task.WhenAll(list.Select(u => MetricAsync(u, "taskhub_events_pushed_total")));
+        var frames = await Task.WhenAll(list.Select(u => MetricAsync(u, "taskhub_event_frames_total")));
+        return (events.Sum(), frames.Sum());
+    }
+
+    /// <summary>Events per frame between two <see cref="FramingAsync"/> readings.</summary>
+    internal static double EventsPerFrame((double Events, double Frames) before, (double Events, double Frames) after) =>
+        (after.Events - before.Events) / Math.Max(1, after.Frames - before.Frames);
+
     internal static async Task<double> MetricAsync(string url, string name)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

@@ -589,15 +589,6 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
     // BENCH_NOJOIN=1: light clients only handshake (no JoinBoard): isolates the per-connection memory of the transport.
     private static readonly bool NoJoin = Environment.GetEnvironmentVariable("BENCH_NOJOIN") == "1";
 
-    /// <summary>Events the replicas' board lines sent, and the frames they sent them in (Realtime:MaxEventsPerFrame), summed.</summary>
-    private async Task<(double Events, double Frames)> Framing()
-    {
-        if (config.IsBare()) return (0, 0);
-        var events = await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, "taskhub_events_pushed_total")));
-        var frames = await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, "taskhub_event_frames_total")));
-        return (events.Sum(), frames.Sum());
-    }
-
     public async Task<List<PointResult>> RunAsync(int[] ns)
     {
         LightClient.Init(opts.LocalAddresses);
@@ -631,9 +622,9 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                 await Phase(n, 0, warmUp: true, warmUpSeconds: n == ns[0] ? 10 : 2);
                 for (var rep = 1; rep <= opts.Reps; rep++)
                 {
-                    var framing0 = await Framing();
+                    var framing0 = await Points.FramingAsync(config.IsBare() ? [] : config.Urls);
                     var r = await Phase(n, rep);
-                    var framing1 = await Framing();
+                    var framing1 = await Points.FramingAsync(config.IsBare() ? [] : config.Urls);
                     double catchUp;
                     if (config.IsBare()) catchUp = double.NaN; // no event log to catch up from
                     else try { catchUp = await CatchUp(); }
@@ -642,7 +633,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                     Console.WriteLine($"  rep {rep}: p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, p99.9 {r.P999:0.0} ms, {r.DeliveriesPerSec:0} deliveries/s, " +
                                       $"{r.CpuUsPerDelivery:0.0} µs CPU/delivery ({r.RawCpuUsPerDelivery:0.0} raw), REST write p50 {r.WriteP50:0.0} / p99 {r.WriteP99:0.0} ms, catch-up {catchUp:0} ms, lost {r.Lost}, out-of-order {r.OutOfOrder} " +
                                       $"({r.Writes} writes, {r.Deliveries} deliveries)" +
-                                      (config.IsBare() ? "" : $"; the replicas' board lines sent {(framing1.Events - framing0.Events) / Math.Max(1, framing1.Frames - framing0.Frames):0.00} events per frame"));
+                                      (config.IsBare() ? "" : $"; the replicas' board lines sent {Points.EventsPerFrame(framing0, framing1):0.00} events per frame"));
                     results.Add(r);
                 }
             }

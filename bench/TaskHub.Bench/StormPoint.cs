@@ -142,8 +142,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var shedCaughtUp = new ConcurrentBag<double>();
         var shedReconnects = 0;
         var inFlight = 0; // clients between a close and their reconnect's catch-up (or giving up)
-        var pushedBefore = await Points.MetricAsync(other, "taskhub_events_pushed_total");
-        var framesBefore = await Points.MetricAsync(other, "taskhub_event_frames_total");
+        var framingBefore = await Points.FramingAsync([other]);
         var stopAt = Stopwatch.GetTimestamp();
         var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var restarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // closes after this are shedding
@@ -250,9 +249,9 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         }
         drainSeries.Add($"{Drained():0.0}s {Missing()} (end)");
         Console.WriteLine($"  drain (events still missing, s after the writes stopped): {string.Join(", ", drainSeries)}");
-        var pushedN = await Points.MetricAsync(other, "taskhub_events_pushed_total") - pushedBefore;
-        var framesN = await Points.MetricAsync(other, "taskhub_event_frames_total") - framesBefore;
-        Console.WriteLine($"  survivor's board lines, from the stop to the drain's end: {pushedN:0} events sent in {framesN:0} frames ({pushedN / Math.Max(1, framesN):0.00} per frame; Realtime:MaxEventsPerFrame)");
+        var framingAfter = await Points.FramingAsync([other]);
+        Console.WriteLine($"  survivor's board lines, from the stop to the drain's end: {framingAfter.Events - framingBefore.Events:0} events sent in " +
+                          $"{framingAfter.Frames - framingBefore.Frames:0} frames ({Points.EventsPerFrame(framingBefore, framingAfter):0.00} per frame; Realtime:MaxEventsPerFrame)");
         settled.TrySetResult(); // every close, the storm's and the survivor's shedding, has been followed by its reconnect
         await Task.WhenAll(watchers);
         var lost = viewers.Sum(v => v.Seqs.MissingUpTo(heads[v.Board]));

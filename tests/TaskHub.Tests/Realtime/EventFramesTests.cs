@@ -33,17 +33,10 @@ public abstract class EventFramesTests(TaskHubApplication app)
 
         // The source board's 31 real events, as events of the watched board; seq 1 comes last, so seqs 2–31 wait in the
         // line for it (Realtime:GapWaitMilliseconds is long here) and are all taken at once when it arrives.
-        List<BoardEvent> events;
-        using (var scope = app.Services.CreateScope())
-            events = await scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().BoardEvents.AsNoTracking()
-                .Where(e => e.BoardId == source).OrderBy(e => e.Seq).ToListAsync();
+        var events = await FeedEvents.CopiedAsync(app, source, board);
         Assert.Equal(31, events.Count);
         var feed = app.Services.GetRequiredService<BoardEventFeed>();
-        foreach (var e in events.Skip(1).Append(events[0]))
-        {
-            e.BoardId = board;
-            await feed.PublishAsync(e);
-        }
+        foreach (var e in events.Skip(1).Append(events[0])) await feed.PublishAsync(e);
 
         Assert.True(await LiveBoard.EventuallyAsync(() => socket.EventSeqs().Count() == 31), $"got {socket.EventSeqs().Count()} events");
         Assert.Equal(Enumerable.Range(1, 31).Select(s => (long)s), socket.EventSeqs());
@@ -148,23 +141,16 @@ public sealed class GapFillFailureTests(GapFillFailureTests.App app) : IClassFix
         await using var socket = await RawSocketHub.ConnectAsync(app, ada);
         await socket.InvokeAsync("JoinBoard", stuck, 0);
         await socket.InvokeAsync("JoinBoard", other, 0);
-        List<BoardEvent> events;
-        using (var scope = app.Services.CreateScope())
-            events = await scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().BoardEvents.AsNoTracking()
-                .Where(e => e.BoardId == source).OrderBy(e => e.Seq).ToListAsync();
+        var forStuck = await FeedEvents.CopiedAsync(app, source, stuck);
+        var forOther = await FeedEvents.CopiedAsync(app, source, other);
         var feed = app.Services.GetRequiredService<BoardEventFeed>();
 
         app.Reads.Failing = true;
         try
         {
-            events[1].BoardId = stuck; // seq 2 of the stuck board: seq 1 never comes, and the log cannot be read
-            await feed.PublishAsync(events[1]);
+            await feed.PublishAsync(forStuck[1]); // seq 2 of the stuck board: seq 1 never comes, and the log cannot be read
             Assert.True(await LiveBoard.EventuallyAsync(() => Volatile.Read(ref app.Reads.Failed) >= 2), "the gap's read was not tried (again)");
-            foreach (var e in events)
-            {
-                var copy = new BoardEvent { BoardId = other, Seq = e.Seq, Type = e.Type, TaskId = e.TaskId, ActorId = e.ActorId, TaskJson = e.TaskJson, ChangesJson = e.ChangesJson, At = e.At };
-                await feed.PublishAsync(copy);
-            }
+            foreach (var e in forOther) await feed.PublishAsync(e);
             Assert.True(await LiveBoard.EventuallyAsync(() => socket.EventSeqs(other).Count() == 3, seconds: 5), "the other board's events were held back");
             Assert.Equal([1L, 2L, 3L], socket.EventSeqs(other));
             Assert.Empty(socket.EventSeqs(stuck));
@@ -176,6 +162,23 @@ public sealed class GapFillFailureTests(GapFillFailureTests.App app) : IClassFix
         // The log answers again: it has no seq 1 for the stuck board, so the line moves on and delivers seq 2.
         Assert.True(await LiveBoard.EventuallyAsync(() => socket.EventSeqs(stuck).Any()));
         Assert.Equal([2L], socket.EventSeqs(stuck));
+    }
+}
+
+/// <summary>Real events to hand the feed directly, as if committed on another board.</summary>
+internal static class FeedEvents
+{
+    /// <summary>The event log of <paramref name="source"/>, in seq order, each copied as an event of <paramref name="board"/>.</summary>
+    public static async Task<List<BoardEvent>> CopiedAsync(TaskHubApplication app, Guid source, Guid board)
+    {
+        using var scope = app.Services.CreateScope();
+        var events = await scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().BoardEvents.AsNoTracking()
+            .Where(e => e.BoardId == source).OrderBy(e => e.Seq).ToListAsync();
+        return [.. events.Select(e => new BoardEvent
+        {
+            BoardId = board, Seq = e.Seq, Type = e.Type, TaskId = e.TaskId, ActorId = e.ActorId, TaskJson = e.TaskJson,
+            ChangesJson = e.ChangesJson, SubjectJson = e.SubjectJson, At = e.At,
+        })];
     }
 }
 

@@ -267,7 +267,7 @@ public sealed partial class BoardEventFeed : BackgroundService
                     line.GapSince ??= _clock.GetUtcNow();
                     break;
                 }
-                await DeliverAsync(line, e, ct);
+                await TakeAsync(line, e, ct);
                 await DrainAsync(line, ct);
                 break;
         }
@@ -276,7 +276,7 @@ public sealed partial class BoardEventFeed : BackgroundService
     /// <summary>Sends what arrived early and is now next in line; a gap still open starts its wait again.</summary>
     private async Task DrainAsync(BoardLine line, CancellationToken ct)
     {
-        while (line.Early.Remove(line.Next, out var next)) await DeliverAsync(line, next, ct);
+        while (line.Early.Remove(line.Next, out var next)) await TakeAsync(line, next, ct);
         line.GapSince = line.Early.Count == 0 ? null : _clock.GetUtcNow();
     }
 
@@ -305,7 +305,7 @@ public sealed partial class BoardEventFeed : BackgroundService
                 continue;
             }
             RealtimeMetrics.GapsFilled.Inc();
-            foreach (var e in missing) await DeliverAsync(line, BoardEventDto.From(e), ct);
+            foreach (var e in missing) await TakeAsync(line, BoardEventDto.From(e), ct);
             if (line.Next < upTo) line.Recent.Clear(); // a seq the log lacks too (never committed) is not waited for again
             line.Next = upTo;
             await DrainAsync(line, ct);
@@ -313,17 +313,26 @@ public sealed partial class BoardEventFeed : BackgroundService
     }
 
     /// <summary>Events to one connection, in the shape it gets live (<see cref="TaskDeltaDto"/> when it asked for deltas and
-    /// the event has one), in frames of up to <see cref="RealtimeOptions.MaxEventsPerFrame"/>: a page of a join's catch-up.</summary>
-    public async Task SendToConnectionAsync(string connectionId, IReadOnlyList<BoardEventDto> events, bool delta, CancellationToken ct)
+    /// the event has one), in frames of up to <see cref="RealtimeOptions.MaxEventsPerFrame"/>, and then <paramref name="head"/>
+    /// (in the last frame) when given: a page of a join's catch-up, or a join's whole catch-up and head.</summary>
+    public Task SendToConnectionAsync(string connectionId, IReadOnlyList<BoardEventDto> events, bool delta, CancellationToken ct) =>
+        SendToConnectionAsync(connectionId, events, delta, head: null, new EventFrames(), ct);
+
+    private async Task SendToConnectionAsync(string connectionId, IReadOnlyList<BoardEventDto> events, bool delta, BoardHeadDto? head,
+        EventFrames frames, CancellationToken ct)
     {
-        var frames = new EventFrames();
-        foreach (var chunk in events.Chunk(_maxPerFrame))
-            await _frames.WriteFrameToConnectionAsync(connectionId, p => frames.Write(p, chunk, delta), ct).WaitAsync(ct);
+        var chunks = events.Chunk(_maxPerFrame).DefaultIfEmpty([]).ToList(); // a head alone still goes in a frame of its own
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var (chunk, withHead) = (chunks[i], i == chunks.Count - 1 ? head : null);
+            if (chunk.Length == 0 && withHead is null) continue;
+            await _frames.WriteFrameToConnectionAsync(connectionId, p => frames.Write(p, chunk, delta, withHead), ct).WaitAsync(ct);
+        }
     }
 
     /// <summary>Takes the line's next event: the line moves past it and keeps it for joins; it is sent with the others
     /// the line has taken (<see cref="SendUnsentAsync(BoardLine, CancellationToken)"/>), at once when a frame is full.</summary>
-    private async Task DeliverAsync(BoardLine line, BoardEventDto e, CancellationToken ct)
+    private async Task TakeAsync(BoardLine line, BoardEventDto e, CancellationToken ct)
     {
         if (e.Seq != line.Next) line.Recent.Clear(); // the recent events stay contiguous
         line.Next = e.Seq + 1;
@@ -443,14 +452,7 @@ public sealed partial class BoardEventFeed : BackgroundService
                     {
                         var delta = _local.IsDelta(j.ConnectionId); // the shape the connection gets live
                         var lacks = known.Where(k => k.Key >= from && k.Key > After(j)).Select(k => k.Value).ToList();
-                        var chunks = lacks.Chunk(_maxPerFrame).ToList();
-                        for (var i = 0; i < chunks.Count; i++)
-                        {
-                            var chunk = chunks[i];
-                            var withHead = i == chunks.Count - 1 ? headDto : null;
-                            await _frames.WriteFrameToConnectionAsync(j.ConnectionId, p => frames.Write(p, chunk, delta, withHead), ct).WaitAsync(ct);
-                        }
-                        if (chunks.Count == 0) await _hub.Clients.Client(j.ConnectionId).BoardHead(headDto).WaitAsync(ct);
+                        await SendToConnectionAsync(j.ConnectionId, lacks, delta, headDto, frames, ct);
                         if (_local.IsOn(j.ConnectionId, boardId)) await _hub.Groups.AddToGroupAsync(j.ConnectionId, LocalGroup(boardId, delta), ct);
                         j.Done.TrySetResult(head);
                     }

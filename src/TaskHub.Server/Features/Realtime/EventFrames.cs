@@ -14,7 +14,7 @@ namespace TaskHub.Server.Features.Realtime;
 internal sealed class EventFrames(ConcurrentDictionary<(long Seq, bool Delta, string Protocol), byte[]>? cache = null)
 {
     /// <summary>The hub message a connection of that shape gets for <paramref name="e"/>.</summary>
-    public static InvocationMessage Invocation(BoardEventDto e, bool delta) => new(TaskDeltaDto.Method(e), [TaskDeltaDto.Payload(e, delta)]);
+    private static InvocationMessage Invocation(BoardEventDto e, bool delta) => new(TaskDeltaDto.Method(e), [TaskDeltaDto.Payload(e, delta)]);
 
     /// <summary>The events (and then the head, when given) as one frame in <paramref name="protocol"/>.</summary>
     public byte[] Write(IHubProtocol protocol, IEnumerable<BoardEventDto> events, bool delta, BoardHeadDto? head = null)
