@@ -10,7 +10,7 @@
 # Usage: scripts/cluster.sh start|stop|status      (REPLICAS=3 scripts/cluster.sh start for more)
 #        scripts/cluster.sh replica <i>              (start replica i again if it is not running: no migration, no
 #                                                    nginx reload; what bench/run.sh's reconnect storm uses)
-# Knobs: REPLICAS, LB_PORT, FIRST_PORT, CLUSTER_DB, CLUSTER_DIR (state and PID files), CLUSTER_READY_TO_RUN=1 (publish
+# Knobs: REPLICAS, LB_PORT, FIRST_PORT, CLUSTER_LB_BACKLOG (nginx's listen queue, 4096), CLUSTER_DB, CLUSTER_DIR (state and PID files), CLUSTER_READY_TO_RUN=1 (publish
 # the server compiled ahead of time, as the container image is, into app-r2r/: a replica starts on ~0.7× the CPU), CLUSTER_APP (a server published elsewhere, used as it is; CLUSTER_APP_REBUILD=1 republishes it when stale); any other
 # TaskHub setting can be passed as an environment variable (e.g. Realtime__HeadIntervalSeconds=1); CLUSTER_REPLICA_ENV_<i>
 # ("K=V K2=V2") adds settings for replica i only.
@@ -122,8 +122,10 @@ $upstream    keepalive 64;
 $hubs_balance
     zone taskhub_hubs 64k;
 $hubs_upstream  }
+  # backlog: when a replica stops, its clients all reconnect here within a second or two; nginx's default queue (511)
+  # overflowed and every dropped SYN waited 1 s for the client's retry (bench/README.md, "Sixteenth round").
   server {
-    listen 127.0.0.1:$LB_PORT;
+    listen 127.0.0.1:$LB_PORT backlog=${CLUSTER_LB_BACKLOG:-4096};
     client_max_body_size 1m;
     location /hubs/ {
       proxy_pass http://taskhub_hubs;

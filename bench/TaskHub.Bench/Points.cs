@@ -101,6 +101,30 @@ public static class Points
     internal static double EventsPerFrame((double Events, double Frames) before, (double Events, double Frames) after) =>
         (after.Events - before.Events) / Math.Max(1, after.Frames - before.Frames);
 
+    /// <summary>
+    /// The kernel's count of connections dropped because a listening socket's accept queue was full (TcpExt
+    /// ListenOverflows in /proc/net/netstat, every listener of the machine: nginx, the replicas, the bare server);
+    /// NaN where there is no such file. A dropped SYN is retried by the client's kernel after 1 s, then 3 s: a reconnect
+    /// storm that overflows a backlog pays whole seconds per dropped connect.
+    /// </summary>
+    internal static double ListenOverflows()
+    {
+        try
+        {
+            var lines = File.ReadAllLines("/proc/net/netstat");
+            for (var i = 0; i + 1 < lines.Length; i++)
+            {
+                if (!lines[i].StartsWith("TcpExt:", StringComparison.Ordinal)) continue;
+                var names = lines[i].Split(' ');
+                var values = lines[i + 1].Split(' ');
+                var at = Array.IndexOf(names, "ListenOverflows");
+                return at < 0 ? double.NaN : double.Parse(values[at], CultureInfo.InvariantCulture);
+            }
+        }
+        catch (IOException) { }
+        return double.NaN;
+    }
+
     internal static async Task<double> MetricAsync(string url, string name)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

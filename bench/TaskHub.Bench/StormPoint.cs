@@ -53,6 +53,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         LightClient.Init(opts.LocalAddresses);
         var viewers = Enumerable.Range(0, n).Select(i => new BoardViewer(boards[i % boards.Length], setup.WriterToken, _sink)).ToArray();
         var sw = Stopwatch.StartNew();
+        var overflows0 = Points.ListenOverflows();
         await Parallel.ForAsync(0, n, new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, _) =>
         {
             for (var attempt = 0; attempt < 3; attempt++)
@@ -66,7 +67,8 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                 catch (Exception) { await Task.Delay(500); }
             }
         });
-        Console.WriteLine($"  {viewers.Count(v => v.Client is not null)} of {n} connected and joined in {sw.Elapsed.TotalSeconds:0.0} s");
+        Console.WriteLine($"  {viewers.Count(v => v.Client is not null)} of {n} connected and joined in {sw.Elapsed.TotalSeconds:0.0} s; " +
+                          $"{Points.ListenOverflows() - overflows0:0} connects dropped by a full listen queue (the kernel's ListenOverflows)");
         var results = new List<StormResult>();
         try
         {
@@ -143,6 +145,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var shedReconnects = 0;
         var inFlight = 0; // clients between a close and their reconnect's catch-up (or giving up)
         var framingBefore = await Points.FramingAsync([other]);
+        var overflowsBefore = Points.ListenOverflows();
         var stopAt = Stopwatch.GetTimestamp();
         var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var restarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // closes after this are shedding
@@ -203,6 +206,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         _ = restart.StandardOutput.ReadToEndAsync();
         await restart.WaitForExitAsync();
         var restartS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
+        var overflowsStorm = Points.ListenOverflows() - overflowsBefore; // before any shedding
         restarted.TrySetResult(); // ready (cluster.sh waited for /readyz): the survivor may start shedding towards it
         if (restart.ExitCode != 0) Console.WriteLine($"  restart failed: {await restartOut}");
         var stoppedUrl = config.Urls[replica - 1];
@@ -218,6 +222,8 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var caughtUp = lastCaughtUp.Values.ToList();
         var allS = caughtUp.Count == 0 ? double.NaN : caughtUp.Max();
         PrintAttempts(attempts);
+        Console.WriteLine($"  connects dropped by a full listen queue (the kernel's ListenOverflows, every listener): {overflowsStorm:0} " +
+                          $"from the stop until the restarted replica was ready");
         Console.WriteLine($"  duplicates so far (a catch-up replaying events a client had; harmless): {viewers.Sum(v => Volatile.Read(ref v.Seqs.Duplicates))}");
         if (closedAgain > 0) Console.WriteLine($"  {closedAgain} connections closed a second time (after their reconnect) and reconnected again");
         await Task.Delay(2000);
