@@ -143,6 +143,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var attempts = new ConcurrentBag<Attempt>();
         var shedCaughtUp = new ConcurrentBag<double>();
         var shedReconnects = 0;
+        var closedAt = new ConcurrentBag<double>(); // s after the SIGTERM at which each of the stopped replica's clients saw its connection close
         var inFlight = 0; // clients between a close and their reconnect's catch-up (or giving up)
         var framingBefore = await Points.FramingAsync([other]);
         var overflowsBefore = Points.ListenOverflows();
@@ -162,7 +163,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             var closedAtS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
             Interlocked.Increment(ref inFlight);
             if (shed) Interlocked.Increment(ref shedReconnects);
-            else if (closes == 0) Interlocked.Increment(ref reconnecting);
+            else if (closes == 0) { Interlocked.Increment(ref reconnecting); closedAt.Add(closedAtS); }
             else Interlocked.Increment(ref closedAgain);
             await v.DisposeAsync();
             var ok = false;
@@ -200,7 +201,8 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         using (var kill = Process.Start("kill", ["-TERM", pid.ToString(CultureInfo.InvariantCulture)])) await kill.WaitForExitAsync();
         while (Directory.Exists($"/proc/{pid}") && Stopwatch.GetElapsedTime(stopAt).TotalSeconds < 60) await Task.Delay(20);
         var exitS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
-        Console.WriteLine($"  replica {replica} (pid {pid}) exited {exitS:0.0} s after SIGTERM; {reconnecting} of its clients had seen their connection close by then");
+        Console.WriteLine($"  replica {replica} (pid {pid}) exited {exitS:0.0} s after SIGTERM; {reconnecting} of its clients had seen their connection close by then " +
+                          $"(p50 {Points.Pct(closedAt, 0.5):0.00} / p99 {Points.Pct(closedAt, 0.99):0.00} s after the SIGTERM)");
         var restart = Process.Start(new ProcessStartInfo("bash", ["scripts/cluster.sh", "replica", replica.ToString(CultureInfo.InvariantCulture)]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true })!;
         var restartOut = restart.StandardError.ReadToEndAsync();
         _ = restart.StandardOutput.ReadToEndAsync();

@@ -39,21 +39,32 @@ public sealed class RedisPresenceStore(IConnectionMultiplexer redis) : IPresence
     private static RedisKey UserKey(Guid boardId, Guid userId) => $"taskhub:presence:{boardId:N}:u:{userId:N}";
     private IDatabase Db => redis.GetDatabase();
 
-    private Task<long> LiveConnectionsOfAsync(Guid boardId, Guid userId, DateTimeOffset now) =>
-        Db.SortedSetLengthAsync(UserKey(boardId, userId), now.ToUnixTimeMilliseconds(), double.PositiveInfinity, Exclude.Start);
+    private static Task<long> LiveConnectionsOf(IDatabaseAsync db, Guid boardId, Guid userId, DateTimeOffset now) =>
+        db.SortedSetLengthAsync(UserKey(boardId, userId), now.ToUnixTimeMilliseconds(), double.PositiveInfinity, Exclude.Start);
 
+    // A join and a leave are each one round trip: their commands go in one batch, which Redis runs in order, so the
+    // count read before the add (or after the removes) is what it would have been read alone. (Three and two round trips
+    // before, each awaited in turn: on a replica taking thousands of reconnects at once, every await waits its turn in
+    // the thread pool's queue.)
     public async Task<bool> AddAsync(Guid boardId, string connectionId, Guid userId, DateTimeOffset expires)
     {
-        var had = await LiveConnectionsOfAsync(boardId, userId, DateTimeOffset.UtcNow) > 0;
-        await RefreshAsync(boardId, [(connectionId, userId)], expires);
-        return !had;
+        var batch = Db.CreateBatch();
+        var had = LiveConnectionsOf(batch, boardId, userId, DateTimeOffset.UtcNow);
+        var writes = Refresh(batch, boardId, [(connectionId, userId)], expires);
+        batch.Execute();
+        await Task.WhenAll(writes);
+        return await had == 0;
     }
 
     public async Task<bool> RemoveAsync(Guid boardId, string connectionId, Guid userId)
     {
-        var removed = await Db.SortedSetRemoveAsync(Key(boardId), PresenceEntry.Of(connectionId, userId));
-        await Db.SortedSetRemoveAsync(UserKey(boardId, userId), connectionId);
-        return removed && await LiveConnectionsOfAsync(boardId, userId, DateTimeOffset.UtcNow) == 0;
+        var batch = Db.CreateBatch();
+        var removed = batch.SortedSetRemoveAsync(Key(boardId), PresenceEntry.Of(connectionId, userId));
+        var removedOwn = batch.SortedSetRemoveAsync(UserKey(boardId, userId), connectionId);
+        var left = LiveConnectionsOf(batch, boardId, userId, DateTimeOffset.UtcNow);
+        batch.Execute();
+        await removedOwn;
+        return await removed && await left == 0;
     }
 
     public async Task<bool> PruneAsync(Guid boardId, DateTimeOffset now)
@@ -78,9 +89,18 @@ public sealed class RedisPresenceStore(IConnectionMultiplexer redis) : IPresence
     public async Task RefreshAsync(Guid boardId, IReadOnlyCollection<(string ConnectionId, Guid UserId)> entries, DateTimeOffset expires)
     {
         if (entries.Count == 0) return;
+        var batch = Db.CreateBatch();
+        var writes = Refresh(batch, boardId, entries, expires);
+        batch.Execute();
+        await Task.WhenAll(writes);
+    }
+
+    /// <summary>Queues on <paramref name="batch"/> the writes that add or extend <paramref name="entries"/> (the board's
+    /// set and each user's, and their keys' expiry).</summary>
+    private static List<Task> Refresh(IBatch batch, Guid boardId, IReadOnlyCollection<(string ConnectionId, Guid UserId)> entries, DateTimeOffset expires)
+    {
         var score = expires.ToUnixTimeMilliseconds();
         var keyExpiry = expires.UtcDateTime.AddMinutes(1);
-        var batch = Db.CreateBatch();
         var writes = new List<Task>
         {
             batch.SortedSetAddAsync(Key(boardId), entries.Select(e => new SortedSetEntry(PresenceEntry.Of(e.ConnectionId, e.UserId), score)).ToArray()),
@@ -91,8 +111,7 @@ public sealed class RedisPresenceStore(IConnectionMultiplexer redis) : IPresence
             writes.Add(batch.SortedSetAddAsync(UserKey(boardId, user.Key), user.Select(e => new SortedSetEntry(e.ConnectionId, score)).ToArray()));
             writes.Add(batch.KeyExpireAsync(UserKey(boardId, user.Key), keyExpiry));
         }
-        batch.Execute();
-        await Task.WhenAll(writes);
+        return writes;
     }
 }
 
