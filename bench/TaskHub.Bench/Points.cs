@@ -102,10 +102,11 @@ public static class Points
         (after.Events - before.Events) / Math.Max(1, after.Frames - before.Frames);
 
     /// <summary>
-    /// The kernel's count of connections dropped because a listening socket's accept queue was full (TcpExt
-    /// ListenOverflows in /proc/net/netstat, every listener of the machine: nginx, the replicas, the bare server);
-    /// NaN where there is no such file. A dropped SYN is retried by the client's kernel after 1 s, then 3 s: a reconnect
-    /// storm that overflows a backlog pays whole seconds per dropped connect.
+    /// The kernel's count of SYNs (and final ACKs) dropped because a listening socket's accept queue was full (TcpExt
+    /// ListenOverflows in /proc/net/netstat): every listener of this network namespace (nginx, the replicas, the bare
+    /// server, and anything else running here); NaN where there is no such file. A retried SYN dropped again counts
+    /// again. A client whose SYN is dropped retries after 1 s, then 3 s: a reconnect storm that overflows a backlog pays
+    /// whole seconds per dropped connect.
     /// </summary>
     internal static double ListenOverflows()
     {
@@ -124,6 +125,9 @@ public static class Points
         catch (IOException) { }
         return double.NaN;
     }
+
+    /// <summary>What the bench prints for <see cref="ListenOverflows"/> since <paramref name="before"/>.</summary>
+    internal static string ListenDropsSince(double before) => $"{ListenOverflows() - before:0} listen-queue drops (TcpExt ListenOverflows)";
 
     internal static async Task<double> MetricAsync(string url, string name)
     {

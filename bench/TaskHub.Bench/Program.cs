@@ -612,13 +612,13 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                 var overflows0 = Points.ListenOverflows();
                 await ConnectUpTo(n);
                 var connectS = sw.Elapsed.TotalSeconds;
-                var overflows = Points.ListenOverflows() - overflows0;
+                var drops = Points.ListenDropsSince(overflows0);
                 if (connectTrace is not null) { await connectTrace.WaitForExitAsync(); connectTrace.Dispose(); }
                 await Task.Delay(2000);
                 var mem = await Probe.Memory(config);
                 var heapPer = (mem.heap - mem0.heap) / n / 1024;
                 var rssPer = (mem.rss - mem0.rss) / n / 1024;
-                Console.WriteLine($"N={n}: {_lightCount} light + {_fullCount} full clients connected ({connectS:0.0} s to add, {overflows:0} connects dropped by a full listen queue); " +
+                Console.WriteLine($"N={n}: {_lightCount} light + {_fullCount} full clients connected ({connectS:0.0} s to add, {drops}); " +
                                   $"per idle connection: GC heap {heapPer:0.0} KB, RSS {rssPer:0.0} KB");
                 // Unrecorded warm-up: 10 s at the first point (tiered JIT of the freshly started replicas, pools), 2 s later.
                 await Phase(n, 0, warmUp: true, warmUpSeconds: n == ns[0] ? 10 : 2);

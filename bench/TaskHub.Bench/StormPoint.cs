@@ -68,7 +68,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             }
         });
         Console.WriteLine($"  {viewers.Count(v => v.Client is not null)} of {n} connected and joined in {sw.Elapsed.TotalSeconds:0.0} s; " +
-                          $"{Points.ListenOverflows() - overflows0:0} connects dropped by a full listen queue (the kernel's ListenOverflows)");
+                          $"{Points.ListenDropsSince(overflows0)}");
         var results = new List<StormResult>();
         try
         {
@@ -208,7 +208,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         _ = restart.StandardOutput.ReadToEndAsync();
         await restart.WaitForExitAsync();
         var restartS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
-        var overflowsStorm = Points.ListenOverflows() - overflowsBefore; // before any shedding
+        var stormDrops = Points.ListenDropsSince(overflowsBefore); // before any shedding
         restarted.TrySetResult(); // ready (cluster.sh waited for /readyz): the survivor may start shedding towards it
         if (restart.ExitCode != 0) Console.WriteLine($"  restart failed: {await restartOut}");
         var stoppedUrl = config.Urls[replica - 1];
@@ -224,8 +224,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var caughtUp = lastCaughtUp.Values.ToList();
         var allS = caughtUp.Count == 0 ? double.NaN : caughtUp.Max();
         PrintAttempts(attempts);
-        Console.WriteLine($"  connects dropped by a full listen queue (the kernel's ListenOverflows, every listener): {overflowsStorm:0} " +
-                          $"from the stop until the restarted replica was ready");
+        Console.WriteLine($"  from the stop until the restarted replica was ready: {stormDrops}");
         Console.WriteLine($"  duplicates so far (a catch-up replaying events a client had; harmless): {viewers.Sum(v => Volatile.Read(ref v.Seqs.Duplicates))}");
         if (closedAgain > 0) Console.WriteLine($"  {closedAgain} connections closed a second time (after their reconnect) and reconnected again");
         await Task.Delay(2000);

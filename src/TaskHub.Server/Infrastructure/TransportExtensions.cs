@@ -21,9 +21,9 @@ public sealed class TransportOptions
 
     /// <summary>
     /// The listen backlog: how many connections the kernel holds for Kestrel before it accepts them (Kestrel's default
-    /// is 512; Linux caps it at <c>net.core.somaxconn</c>, 4096 by default). When a replica stops, its clients all
-    /// reconnect to the others within a second or two; a full queue drops their SYNs, and each dropped one is retried by
-    /// the client's kernel only after 1 s, then 3 s (bench/README.md, "Sixteenth round").
+    /// is 512; Linux caps it at <c>net.core.somaxconn</c>, 4096 by default since Linux 5.4). When a replica stops, its
+    /// clients all reconnect to the others within a second or two; a full queue drops their SYNs, and each dropped one
+    /// is retried by the client's kernel only after 1 s, then 3 s (bench/README.md, "Sixteenth round").
     /// </summary>
     [Range(1, 65535)]
     public int ListenBacklog { get; set; } = 4096;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using TaskHub.Server.Infrastructure;
 using TaskHub.Tests.Infrastructure;
 
 namespace TaskHub.Tests.Operations;
@@ -11,17 +12,19 @@ namespace TaskHub.Tests.Operations;
 /// <summary>
 /// Transport:InlineScheduling and Transport:IOQueueCount reach the options Kestrel's socket transport is built from
 /// (its SocketTransportFactory reads IOptions&lt;SocketTransportOptions&gt;); unset, Kestrel's own defaults stay.
-/// Transport:ListenBacklog (4096 unless set) is the listen queue the kernel keeps for a replica's listener.
+/// Transport:ListenBacklog (4096 unless set, in place of Kestrel's 512) is the listen queue the kernel keeps for a
+/// replica's listener.
 /// </summary>
 public sealed class TransportSettingsTests
 {
     [Fact]
-    public async Task UnsetTheSocketTransportKeepsKestrelsDefaults()
+    public async Task UnsetTheSocketTransportKeepsKestrelsDefaultsButTheListenBacklog()
     {
         await using var app = new SqliteApplication();
         var socket = app.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
         Assert.False(socket.UnsafePreferInlineScheduling);
         Assert.Equal(new SocketTransportOptions().IOQueueCount, socket.IOQueueCount);
+        Assert.Equal(4096, socket.Backlog);
     }
 
     [Fact]
@@ -30,28 +33,36 @@ public sealed class TransportSettingsTests
         await using var app = new SqliteApplication();
         app.Settings["Transport:InlineScheduling"] = "true";
         app.Settings["Transport:IOQueueCount"] = "1";
+        app.Settings["Transport:ListenBacklog"] = "100";
         var socket = app.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
         Assert.True(socket.UnsafePreferInlineScheduling);
         Assert.Equal(1, socket.IOQueueCount);
+        Assert.Equal(100, socket.Backlog);
     }
 
     /// <summary>
     /// A reconnect storm sends a stopping replica's clients to the others within a second or two. The listener Kestrel
     /// builds from the app's transport options must queue more of them than Kestrel's default 512 before it accepts any,
-    /// or the kernel drops the rest and each waits a second for its retry. Here nothing is accepted while 1,000 clients
-    /// connect on loopback: each connect completes only if the queue has room for it.
+    /// or the kernel drops their SYNs and each waits a second for its retry. Here nothing is accepted while 1,000 clients
+    /// connect on loopback, so a connect can complete only from the queue (Linux queues one more than the backlog: 513
+    /// of 1,000 with Kestrel's default). The kernel caps the backlog at net.core.somaxconn (4096 by default since
+    /// Linux 5.4, 128 before): on a host set lower the test expects what that cap allows, and there it cannot tell.
     /// </summary>
     [Fact]
     public async Task AReplicasListenerQueuesAThousandConnectsBeforeAcceptingAny()
     {
+        const int Clients = 1000;
         await using var app = new SqliteApplication();
-        Assert.Equal(4096, app.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value.Backlog);
+        var backlog = new TransportOptions().ListenBacklog; // the default this test asks the listener to honour, not what it was given
+        var somaxconn = File.Exists("/proc/sys/net/core/somaxconn") ? int.Parse(File.ReadAllText("/proc/sys/net/core/somaxconn").Trim()) : int.MaxValue;
+        var expected = Math.Min(Clients, Math.Min(backlog, somaxconn) + 1);
         var factory = app.Services.GetRequiredService<IConnectionListenerFactory>();
         await using var listener = await factory.BindAsync(new IPEndPoint(IPAddress.Loopback, 0));
         var port = ((IPEndPoint)listener.EndPoint).Port;
-        var clients = Enumerable.Range(0, 1000).Select(_ => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp)).ToList();
+        var clients = new List<Socket>(Clients);
         try
         {
+            for (var i = 0; i < Clients; i++) clients.Add(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             var connects = clients.Select(async c =>
             {
@@ -63,19 +74,11 @@ public sealed class TransportSettingsTests
                 catch (OperationCanceledException) { return false; }
             });
             var connected = (await Task.WhenAll(connects)).Count(ok => ok);
-            Assert.Equal(1000, connected);
+            Assert.Equal(expected, connected);
         }
         finally
         {
             foreach (var c in clients) c.Dispose();
         }
-    }
-
-    [Fact]
-    public async Task TheListenBacklogIsSetFromTransportListenBacklog()
-    {
-        await using var app = new SqliteApplication();
-        app.Settings["Transport:ListenBacklog"] = "100";
-        Assert.Equal(100, app.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value.Backlog);
     }
 }

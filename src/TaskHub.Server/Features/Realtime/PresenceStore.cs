@@ -39,21 +39,22 @@ public sealed class RedisPresenceStore(IConnectionMultiplexer redis) : IPresence
     private static RedisKey UserKey(Guid boardId, Guid userId) => $"taskhub:presence:{boardId:N}:u:{userId:N}";
     private IDatabase Db => redis.GetDatabase();
 
-    private static Task<long> LiveConnectionsOf(IDatabaseAsync db, Guid boardId, Guid userId, DateTimeOffset now) =>
-        db.SortedSetLengthAsync(UserKey(boardId, userId), now.ToUnixTimeMilliseconds(), double.PositiveInfinity, Exclude.Start);
+    /// <summary>Queues on <paramref name="batch"/> the count of the user's live connections on the board.</summary>
+    private static Task<long> QueueLiveCount(IBatch batch, Guid boardId, Guid userId, DateTimeOffset now) =>
+        batch.SortedSetLengthAsync(UserKey(boardId, userId), now.ToUnixTimeMilliseconds(), double.PositiveInfinity, Exclude.Start);
 
     // A join and a leave are each one round trip: their commands go in one batch, which Redis runs in order, so the
-    // count read before the add (or after the removes) is what it would have been read alone. (Three and two round trips
+    // count read before the add (or after the removes) is what it would have been read alone. (Two and three round trips
     // before, each awaited in turn: on a replica taking thousands of reconnects at once, every await waits its turn in
-    // the thread pool's queue.)
+    // the thread pool's queue.) Every command's task is awaited, so none fails unobserved.
     public async Task<bool> AddAsync(Guid boardId, string connectionId, Guid userId, DateTimeOffset expires)
     {
         var batch = Db.CreateBatch();
-        var had = LiveConnectionsOf(batch, boardId, userId, DateTimeOffset.UtcNow);
-        var writes = Refresh(batch, boardId, [(connectionId, userId)], expires);
+        var had = QueueLiveCount(batch, boardId, userId, DateTimeOffset.UtcNow);
+        var writes = QueueRefresh(batch, boardId, [(connectionId, userId)], expires);
         batch.Execute();
-        await Task.WhenAll(writes);
-        return await had == 0;
+        await Task.WhenAll([had, .. writes]);
+        return had.Result == 0;
     }
 
     public async Task<bool> RemoveAsync(Guid boardId, string connectionId, Guid userId)
@@ -61,10 +62,10 @@ public sealed class RedisPresenceStore(IConnectionMultiplexer redis) : IPresence
         var batch = Db.CreateBatch();
         var removed = batch.SortedSetRemoveAsync(Key(boardId), PresenceEntry.Of(connectionId, userId));
         var removedOwn = batch.SortedSetRemoveAsync(UserKey(boardId, userId), connectionId);
-        var left = LiveConnectionsOf(batch, boardId, userId, DateTimeOffset.UtcNow);
+        var left = QueueLiveCount(batch, boardId, userId, DateTimeOffset.UtcNow);
         batch.Execute();
-        await removedOwn;
-        return await removed && await left == 0;
+        await Task.WhenAll(removed, removedOwn, left);
+        return removed.Result && left.Result == 0;
     }
 
     public async Task<bool> PruneAsync(Guid boardId, DateTimeOffset now)
@@ -90,14 +91,14 @@ public sealed class RedisPresenceStore(IConnectionMultiplexer redis) : IPresence
     {
         if (entries.Count == 0) return;
         var batch = Db.CreateBatch();
-        var writes = Refresh(batch, boardId, entries, expires);
+        var writes = QueueRefresh(batch, boardId, entries, expires);
         batch.Execute();
         await Task.WhenAll(writes);
     }
 
     /// <summary>Queues on <paramref name="batch"/> the writes that add or extend <paramref name="entries"/> (the board's
     /// set and each user's, and their keys' expiry).</summary>
-    private static List<Task> Refresh(IBatch batch, Guid boardId, IReadOnlyCollection<(string ConnectionId, Guid UserId)> entries, DateTimeOffset expires)
+    private static List<Task> QueueRefresh(IBatch batch, Guid boardId, IReadOnlyCollection<(string ConnectionId, Guid UserId)> entries, DateTimeOffset expires)
     {
         var score = expires.ToUnixTimeMilliseconds();
         var keyExpiry = expires.UtcDateTime.AddMinutes(1);
