@@ -126,6 +126,26 @@ public static class Points
         return double.NaN;
     }
 
+    /// <summary>The listen backlog in effect for each of <paramref name="urls"/>' ports (the Send-Q column of a listening
+    /// socket in <c>ss -ltn</c>), "?" where none listens or <c>ss</c> is missing: what the queues really were in a run.</summary>
+    internal static string ListenBacklogs(IEnumerable<string> urls)
+    {
+        var backlogs = new Dictionary<int, string>();
+        try
+        {
+            using var ss = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ss", ["-Hltn"]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var text = ss.StandardOutput.ReadToEnd();
+            ss.WaitForExit();
+            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var cols = line.Split(' ', StringSplitOptions.RemoveEmptyEntries); // State Recv-Q Send-Q Local Peer
+                if (cols.Length >= 4 && int.TryParse(cols[3][(cols[3].LastIndexOf(':') + 1)..], out var port)) backlogs[port] = cols[2];
+            }
+        }
+        catch (System.ComponentModel.Win32Exception) { }
+        return string.Join(", ", urls.Select(u => new Uri(u).Port).Distinct().Select(p => $"{p} {backlogs.GetValueOrDefault(p, "?")}"));
+    }
+
     /// <summary>What the bench prints for <see cref="ListenOverflows"/> since <paramref name="before"/>.</summary>
     internal static string ListenDropsSince(double before) => $"{ListenOverflows() - before:0} listen-queue drops (TcpExt ListenOverflows)";
 

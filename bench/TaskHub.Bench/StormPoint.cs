@@ -49,6 +49,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         // the replicas, alternating (the earlier runs'; nginx then knows only the reconnects, and shed clients bounce).
         var viaLb = Points.EnvInt("BENCH_STORM_VIA_LB", 1) == 1;
         Console.WriteLine($"\n=== reconnect storm on {config.Name}: {n} clients on {boardCount} board(s), {opts.Rate:0} writes/s through {lb}, {reps} reps");
+        Console.WriteLine($"  listen queues in effect (port backlog, from ss): {Points.ListenBacklogs([lb, .. config.Urls])}");
         var boards = boardCount == 1 ? [setup.Board] : await BoardsAsync(boardCount);
         LightClient.Init(opts.LocalAddresses);
         var viewers = Enumerable.Range(0, n).Select(i => new BoardViewer(boards[i % boards.Length], setup.WriterToken, _sink)).ToArray();
