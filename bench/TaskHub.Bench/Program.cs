@@ -95,25 +95,29 @@ public sealed record ServerConfig(string Name, string[] Urls, int[] Pids);
 /// </summary>
 public static class Profile
 {
-    /// <summary>BENCH_TRACE_PHASE: <c>fanout</c> (the default: the last rep's writes and deliveries) or <c>connect</c> (the N
-    /// clients connecting and joining, BENCH_TRACE_CONNECT_SECONDS long, 8 by default).</summary>
+    /// <summary>BENCH_TRACE_PHASE: <c>fanout</c> (the default: the last rep's writes and deliveries), <c>connect</c> (the N
+    /// clients connecting and joining, BENCH_TRACE_CONNECT_SECONDS long, 8 by default) or <c>storm</c> (the survivor of
+    /// each storm rep from 2 s before the stop, BENCH_TRACE_STORM_SECONDS long, 12 by default).</summary>
     public static string Phase => Environment.GetEnvironmentVariable("BENCH_TRACE_PHASE") is { Length: > 0 } p ? p : "fanout";
 
-    public static Process? Start(ServerConfig config, int n, double seconds, string phase = "fanout")
+    /// <summary>Profiles <paramref name="pid"/> (the configuration's first process unless given) for about
+    /// <paramref name="seconds"/> when BENCH_TRACE asks for this phase and N; <paramref name="tag"/> goes into the file name.</summary>
+    public static Process? Start(ServerConfig config, int n, double seconds, string phase = "fanout", int? pid = null, string tag = "")
     {
         var dir = Environment.GetEnvironmentVariable("BENCH_TRACE");
         if (string.IsNullOrEmpty(dir) || phase != Phase ||
             n != int.Parse(Environment.GetEnvironmentVariable("BENCH_TRACE_N") ?? "5000", CultureInfo.InvariantCulture)) return null;
         Directory.CreateDirectory(dir);
         var name = new string(config.Name.Select(ch => char.IsLetterOrDigit(ch) ? ch : '-').ToArray());
-        var file = Path.Combine(dir, $"{phase}-{name}-{n}.nettrace");
+        var file = Path.Combine(dir, $"{phase}-{name}-{n}{tag}.nettrace");
+        var target = pid ?? config.Pids[0];
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("BENCH_DOTNET_TRACE") ?? "dotnet-trace")
         {
-            ArgumentList = { "collect-linux", "-p", config.Pids[0].ToString(CultureInfo.InvariantCulture), "--profile", "cpu-sampling",
+            ArgumentList = { "collect-linux", "-p", target.ToString(CultureInfo.InvariantCulture), "--profile", "cpu-sampling",
                 "--duration", TimeSpan.FromSeconds(Math.Max(1, seconds - 2)).ToString(@"dd\:hh\:mm\:ss", CultureInfo.InvariantCulture), "-o", file },
             RedirectStandardOutput = true, RedirectStandardError = true,
         };
-        Console.WriteLine($"  profiling pid {config.Pids[0]} into {file}");
+        Console.WriteLine($"  profiling pid {target} into {file}");
         var p = Process.Start(psi)!;
         _ = p.StandardOutput.ReadToEndAsync();
         _ = p.StandardError.ReadToEndAsync();

@@ -133,6 +133,8 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             }
             await Task.WhenAll(inflight);
         });
+        var trace = Profile.Start(config, viewers.Length, Points.EnvDouble("BENCH_TRACE_STORM_SECONDS", 12) + 2, "storm",
+            config.Pids[replica % config.Urls.Length], $"-rep{rep}-survivor");
         await Task.Delay(2000);
 
         // Stop the replica; every client whose connection closes reconnects and catches up.
@@ -210,6 +212,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         await restart.WaitForExitAsync();
         var restartS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
         var stormDrops = Points.ListenDropsSince(overflowsBefore); // before any shedding
+        if (trace is not null) { await trace.WaitForExitAsync(); trace.Dispose(); }
         restarted.TrySetResult(); // ready (cluster.sh waited for /readyz): the survivor may start shedding towards it
         if (restart.ExitCode != 0) Console.WriteLine($"  restart failed: {await restartOut}");
         var stoppedUrl = config.Urls[replica - 1];
