@@ -87,7 +87,6 @@ public static class Points
         return ids;
     }
 
-    /// <summary>Counters without labels from a Prometheus text page (NaN when the server has no such series).</summary>
     /// <summary>Events these replicas' board lines sent and the frames they sent them in (Realtime:MaxEventsPerFrame), summed.</summary>
     internal static async Task<(double Events, double Frames)> FramingAsync(IEnumerable<string> urls)
     {
@@ -149,6 +148,7 @@ public static class Points
     /// <summary>What the bench prints for <see cref="ListenOverflows"/> since <paramref name="before"/>.</summary>
     internal static string ListenDropsSince(double before) => $"{ListenOverflows() - before:0} listen-queue drops (TcpExt ListenOverflows)";
 
+    /// <summary>Counters without labels from a Prometheus text page (NaN when the server has no such series).</summary>
     internal static async Task<double> MetricAsync(string url, string name)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

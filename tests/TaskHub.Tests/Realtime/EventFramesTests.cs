@@ -25,8 +25,7 @@ public abstract class EventFramesTests(TaskHubApplication app)
     public async Task EventsTheLineTakesTogetherArriveAsOneWebSocketMessageInSeqOrder()
     {
         var ada = await app.SignUpAsync();
-        var source = await ada.CreateBoardAsync();
-        for (var i = 0; i < 31; i++) await ada.CreateTaskAsync(source, new { title = $"t{i}" });
+        var source = await FeedEvents.SourceAsync(ada, 31);
         var board = await ada.CreateBoardAsync();
         await using var socket = await RawSocketHub.ConnectAsync(app, ada);
         await socket.InvokeAsync("JoinBoard", board, 0); // the board's line here starts at seq 1
@@ -131,19 +130,17 @@ public sealed class GapFillFailureTests(GapFillFailureTests.App app) : IClassFix
     public async Task AnotherBoardsEventsArriveWhileAGapsReadFailsAndTheGapIsFilledOnceTheLogAnswers()
     {
         var ada = await app.SignUpAsync();
-        var source = await ada.CreateBoardAsync();
-        for (var i = 0; i < 3; i++) await ada.CreateTaskAsync(source, new { title = $"t{i}" });
+        var source = await FeedEvents.SourceAsync(ada, 3);
         var stuck = await ada.CreateBoardAsync();
-        // A board delivered by the same partition (BoardEventFeed partitions by the board id's hash code).
-        Guid other;
+        var feed = app.Services.GetRequiredService<BoardEventFeed>();
+        Guid other; // a board delivered by the same partition
         do other = await ada.CreateBoardAsync();
-        while ((uint)other.GetHashCode() % 2 != (uint)stuck.GetHashCode() % 2);
+        while (feed.PartitionOf(other) != feed.PartitionOf(stuck));
         await using var socket = await RawSocketHub.ConnectAsync(app, ada);
         await socket.InvokeAsync("JoinBoard", stuck, 0);
         await socket.InvokeAsync("JoinBoard", other, 0);
         var forStuck = await FeedEvents.CopiedAsync(app, source, stuck);
         var forOther = await FeedEvents.CopiedAsync(app, source, other);
-        var feed = app.Services.GetRequiredService<BoardEventFeed>();
 
         app.Reads.Failing = true;
         try
@@ -168,6 +165,14 @@ public sealed class GapFillFailureTests(GapFillFailureTests.App app) : IClassFix
 /// <summary>Real events to hand the feed directly, as if committed on another board.</summary>
 internal static class FeedEvents
 {
+    /// <summary>A new board of <paramref name="user"/> whose log holds <paramref name="events"/> real task creations (seqs 1…n).</summary>
+    public static async Task<Guid> SourceAsync(TestUser user, int events)
+    {
+        var source = await user.CreateBoardAsync();
+        for (var i = 0; i < events; i++) await user.CreateTaskAsync(source, new { title = $"t{i}" });
+        return source;
+    }
+
     /// <summary>The event log of <paramref name="source"/>, in seq order, each copied as an event of <paramref name="board"/>.</summary>
     public static async Task<List<BoardEvent>> CopiedAsync(TaskHubApplication app, Guid source, Guid board)
     {

@@ -116,7 +116,7 @@ public sealed partial class BoardEventFeed : BackgroundService
     {
         var done = new TaskCompletionSource<long?>(TaskCreationOptions.RunContinuationsAsynchronously);
         var join = new Joining(boardId, connectionId, after, read, done);
-        var p = Partition(boardId);
+        var p = PartitionOf(boardId);
         _joins[p].Writer.TryWrite(join);
         _partitions[p].Writer.TryWrite(new Wake(boardId)); // wakes the partition if it is idle
         return await done.Task.WaitAsync(ct);
@@ -145,9 +145,11 @@ public sealed partial class BoardEventFeed : BackgroundService
     /// <summary>The group a connection gets a board's events in, by the shape it asked for.</summary>
     public static string LocalGroup(Guid boardId, bool delta) => delta ? LocalDeltaGroup(boardId) : LocalGroup(boardId);
 
-    private int Partition(Guid boardId) => (int)((uint)boardId.GetHashCode() % (uint)_partitions.Length);
+    /// <summary>The partition (of <c>Realtime:FeedPartitions</c>) whose reader delivers the board's events here: boards of
+    /// one partition share its rounds.</summary>
+    public int PartitionOf(Guid boardId) => (int)((uint)boardId.GetHashCode() % (uint)_partitions.Length);
 
-    private void Enqueue(Item item) => _partitions[Partition(item.BoardId)].Writer.TryWrite(item);
+    private void Enqueue(Item item) => _partitions[PartitionOf(item.BoardId)].Writer.TryWrite(item);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -321,11 +323,11 @@ public sealed partial class BoardEventFeed : BackgroundService
     private async Task SendToConnectionAsync(string connectionId, IReadOnlyList<BoardEventDto> events, bool delta, BoardHeadDto? head,
         EventFrames frames, CancellationToken ct)
     {
+        if (events.Count == 0 && head is null) return;
         var chunks = events.Chunk(_maxPerFrame).DefaultIfEmpty([]).ToList(); // a head alone still goes in a frame of its own
         for (var i = 0; i < chunks.Count; i++)
         {
             var (chunk, withHead) = (chunks[i], i == chunks.Count - 1 ? head : null);
-            if (chunk.Length == 0 && withHead is null) continue;
             await _frames.WriteFrameToConnectionAsync(connectionId, p => frames.Write(p, chunk, delta, withHead), ct).WaitAsync(ct);
         }
     }
