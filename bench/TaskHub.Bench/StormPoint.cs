@@ -133,8 +133,12 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             }
             await Task.WhenAll(inflight);
         });
+        var survivorPid = config.Pids[replica % config.Urls.Length];
         var trace = Profile.Start(config, viewers.Length, Points.EnvDouble("BENCH_TRACE_STORM_SECONDS", 12) + 2, "storm",
-            config.Pids[replica % config.Urls.Length], $"-rep{rep}-survivor");
+            survivorPid, $"-rep{rep}-survivor");
+        // BENCH_TRACE_PHASE=stopping: the stopped replica from 2 s before its SIGTERM until it exits (at most BENCH_TRACE_STOPPING_SECONDS, 8).
+        var stoppingTrace = Profile.Start(config, viewers.Length, Points.EnvDouble("BENCH_TRACE_STOPPING_SECONDS", 8) + 2, "stopping",
+            pid, $"-rep{rep}-stopping");
         await Task.Delay(2000);
 
         // Stop the replica; every client whose connection closes reconnects and catches up.
@@ -151,6 +155,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var framingBefore = await Points.FramingAsync([other]);
         var overflowsBefore = Points.ListenOverflows();
         var stopAt = Stopwatch.GetTimestamp();
+        var cpu = StormCpu.Start(pid, survivorPid, pidFile, stopAt);
         var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var restarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // closes after this are shedding
         var watchers = viewers.Select(v => Task.Run(async () =>
@@ -213,6 +218,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var restartS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
         var stormDrops = Points.ListenDropsSince(overflowsBefore); // before any shedding
         if (trace is not null) { await trace.WaitForExitAsync(); trace.Dispose(); }
+        if (stoppingTrace is not null) { await stoppingTrace.WaitForExitAsync(); stoppingTrace.Dispose(); }
         restarted.TrySetResult(); // ready (cluster.sh waited for /readyz): the survivor may start shedding towards it
         if (restart.ExitCode != 0) Console.WriteLine($"  restart failed: {await restartOut}");
         var stoppedUrl = config.Urls[replica - 1];
@@ -227,6 +233,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         Console.WriteLine($"  connections held, restarted / survivor, s after ready: {series}");
         var caughtUp = lastCaughtUp.Values.ToList();
         var allS = caughtUp.Count == 0 ? double.NaN : caughtUp.Max();
+        Console.WriteLine($"  {await cpu.DescribeAsync(allS)}");
         PrintAttempts(attempts);
         Console.WriteLine($"  from the stop until the restarted replica was ready: {stormDrops}");
         Console.WriteLine($"  duplicates so far (a catch-up replaying events a client had; harmless): {viewers.Sum(v => Volatile.Read(ref v.Seqs.Duplicates))}");
@@ -402,5 +409,63 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         foreach (var r in all) Console.WriteLine($"  rep {r.Rep}: connections held, restarted / survivor: {r.BalanceSeries}");
         var t = M(r => r.AllCaughtUpS);
         Console.WriteLine($"  all caught up {t:0.00} s / target ≤ 8 s: {Points.Verdict(t, 8)}; lost {all.Sum(r => r.Lost)} (target 0)");
+    }
+}
+
+/// <summary>
+/// Samples, every 250 ms for 30 s from a storm's SIGTERM, the CPU seconds of the stopping replica (until it exits), the
+/// survivor, the restarted replica (from the moment its PID file names a new process), the bench, the services (nginx,
+/// Redis, MariaDB: every process of that name) and the whole machine: what the 2 cores did until the last client caught up.
+/// </summary>
+public sealed class StormCpu
+{
+    private readonly List<(double At, double Stopping, double Survivor, double Restarted, double Bench, double Machine, double[] Services)> _samples = [];
+    private static readonly string[] ServiceNames = ["nginx", "redis-server", "mariadbd"];
+
+    /// <summary>The PIDs of the processes named <paramref name="comm"/> (read from /proc, nothing else done with them).</summary>
+    private static int[] PidsNamed(string comm) =>
+        [.. Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(d => d!.All(char.IsAsciiDigit)).Select(d => int.Parse(d!, CultureInfo.InvariantCulture))
+            .Where(p => { try { return File.ReadAllText($"/proc/{p}/comm").Trim() == comm; } catch (IOException) { return false; } })];
+    private Task _run = Task.CompletedTask;
+
+    public static StormCpu Start(int stoppingPid, int survivorPid, string pidFile, long stopAt)
+    {
+        var c = new StormCpu();
+        c._run = Task.Run(async () =>
+        {
+            double Cpu(int p) { try { return Probe.CpuSeconds(p); } catch (IOException) { return double.NaN; } }
+            var services = ServiceNames.Select(PidsNamed).ToArray();
+            double[] ServicesCpu() => [.. services.Select(ps => ps.Sum(p => Cpu(p) is var v && double.IsNaN(v) ? 0 : v))];
+            var (stopping0, survivor0, bench0, machine0, services0) = (Cpu(stoppingPid), Cpu(survivorPid), Cpu(Environment.ProcessId), Probe.MachineBusySeconds(), ServicesCpu());
+            var lastStopping = 0.0;
+            while (Stopwatch.GetElapsedTime(stopAt).TotalSeconds < 30)
+            {
+                await Task.Delay(250);
+                var stopping = Cpu(stoppingPid);
+                if (!double.IsNaN(stopping)) lastStopping = stopping - stopping0; // its last reading before it exited
+                var restarted = 0.0;
+                try
+                {
+                    var p = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
+                    if (p != stoppingPid && Cpu(p) is var r && !double.IsNaN(r)) restarted = r;
+                }
+                catch (Exception e) when (e is IOException or FormatException) { }
+                lock (c._samples)
+                    c._samples.Add((Stopwatch.GetElapsedTime(stopAt).TotalSeconds, lastStopping, Cpu(survivorPid) - survivor0, restarted,
+                        Cpu(Environment.ProcessId) - bench0, Probe.MachineBusySeconds() - machine0, [.. ServicesCpu().Zip(services0, (a, b) => a - b)]));
+            }
+        });
+        return c;
+    }
+
+    /// <summary>The CPU each spent from the stop until <paramref name="untilS"/> (the last sample at or before it).</summary>
+    public async Task<string> DescribeAsync(double untilS)
+    {
+        await _run;
+        var s = _samples.LastOrDefault(x => x.At <= untilS);
+        if (s.At == 0) return "CPU from the stop: no sample";
+        return $"CPU from the stop until {s.At:0.0} s (the last client caught up at {untilS:0.0} s), core-seconds of {s.At * Environment.ProcessorCount:0.0}: " +
+               $"stopping replica {s.Stopping:0.00}, survivor {s.Survivor:0.00}, restarted replica {s.Restarted:0.00}, bench {s.Bench:0.00}, " +
+               $"{string.Join(", ", ServiceNames.Zip(s.Services, (n, v) => $"{n} {v:0.00}"))}; machine {s.Machine:0.00}";
     }
 }
