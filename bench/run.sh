@@ -19,7 +19,7 @@
 # configuration once per protocol, in that order, and prints JSON vs MessagePack side by side), BENCH_EVENTS=full|delta|full,delta
 # (event shapes, the same way; with it, writes are title PATCHes of 50 tasks: see bench/TaskHub.Bench/DeltaWire.cs),
 # BENCH_HUB_TOKEN=0 (readers put the JWT in the hub URL instead of the short hub token the browser uses),
-# BENCH_TRACE=<dir> (+ BENCH_DOTNET_TRACE, BENCH_TRACE_N=5000: a CPU profile per configuration of its last rep; BENCH_TRACE_PHASE=connect profiles the N clients connecting and joining instead, BENCH_TRACE_CONNECT_SECONDS=8; =storm each storm rep's survivor, BENCH_TRACE_STORM_SECONDS=12), BENCH_NOJOIN=1 (clients only handshake: memory of the bare transport), BENCH_NS, BENCH_REPS, BENCH_SECONDS, BENCH_RATE, BENCH_FULL_CLIENTS, BENCH_CATCHUP, BENCH_ORDER=base-first,
+# BENCH_TRACE=<dir> (+ BENCH_DOTNET_TRACE, BENCH_TRACE_N=5000: a CPU profile per configuration of its last rep; BENCH_TRACE_PHASE=connect profiles the N clients connecting and joining instead, BENCH_TRACE_CONNECT_SECONDS=8; =storm each storm rep's survivor, BENCH_TRACE_STORM_SECONDS=12; =stopping each storm rep's stopped replica, BENCH_TRACE_STOPPING_SECONDS=8), BENCH_NOJOIN=1 (clients only handshake: memory of the bare transport), BENCH_NS, BENCH_REPS, BENCH_SECONDS, BENCH_RATE, BENCH_FULL_CLIENTS, BENCH_CATCHUP, BENCH_ORDER=base-first,
 # BENCH_HEAD_INTERVAL (Realtime:HeadIntervalSeconds of the replicas, default 3600 = the periodic head/presence
 # tick stays out of the measurement; see README), BENCH_PORT_BASE (default 5200: LB 5200, replicas 5201-5202,
 # baseline 5209, apart from the default 5100.. cluster other worktrees may run).
