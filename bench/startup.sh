@@ -4,8 +4,9 @@
 # process's CPU until /readyz answers 200, then the time and CPU of its first requests (sign-up, sign-in, a board, a
 # task), then the CPU it spends over the next BENCH_SETTLE_S seconds with nothing to do (the runtime compiling again,
 # optimised, the start-up code that ran often), and the medians with the ReadyToRun ÷ JIT ratios. BENCH_STARTUP_ENV
-# ("K=V K2=V2", e.g. DOTNET_TC_CallCountingDelayMs=1000) adds a third variant: the ReadyToRun build with those settings. A replica that restarts during a reconnect storm spends this CPU on the same cores as the
-# replica taking the storm.
+# ("K=V K2=V2", e.g. DOTNET_TC_CallCountingDelayMs=1000) adds a third variant: the ReadyToRun build with those
+# settings. A replica that restarts during a reconnect storm spends this CPU on the same cores as the replica taking
+# the storm.
 #
 #   bench/startup.sh                      # 5 starts each
 #   BENCH_STARTS=3 bench/startup.sh
