@@ -101,6 +101,6 @@ for (const v of Object.keys(names)) console.log(`| ${names[v]} | ${keys.map((k) 
 const ratio = (a, b) => keys.map((k) => `${k} ${(m[a][k] / m[b][k]).toFixed(2)}×`).join(", ");
 console.log(`ReadyToRun ÷ JIT: ${ratio("r2r", "jit")}`);
 if (names["r2r-env"]) console.log(`with ${process.argv[3]} ÷ as shipped: ${ratio("r2r-env", "r2r")}`);
-' "$OUT/startup.jsonl" "$SETTLE" "${BENCH_STARTUP_ENV:-}" | tee -a "$RESULTS"
+' "$OUT/startup.jsonl" "$SETTLE" "${VARIANT[*]}" | tee -a "$RESULTS"
 echo "load average after: $(cat /proc/loadavg)" | tee -a "$RESULTS"
 echo "[startup] results: $RESULTS"

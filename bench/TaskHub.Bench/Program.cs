@@ -96,8 +96,9 @@ public sealed record ServerConfig(string Name, string[] Urls, int[] Pids);
 public static class Profile
 {
     /// <summary>BENCH_TRACE_PHASE: <c>fanout</c> (the default: the last rep's writes and deliveries), <c>connect</c> (the N
-    /// clients connecting and joining, BENCH_TRACE_CONNECT_SECONDS long, 8 by default) or <c>storm</c> (the survivor of
-    /// each storm rep from 2 s before the stop, BENCH_TRACE_STORM_SECONDS long, 12 by default).</summary>
+    /// clients connecting and joining, BENCH_TRACE_CONNECT_SECONDS long, 8 by default), <c>storm</c> (the survivor of
+    /// each storm rep from 2 s before the stop, BENCH_TRACE_STORM_SECONDS long, 12 by default) or <c>stopping</c> (the
+    /// stopped replica of each storm rep, BENCH_TRACE_STOPPING_SECONDS in all from 2 s before its SIGTERM, 8 by default).</summary>
     public static string Phase => Environment.GetEnvironmentVariable("BENCH_TRACE_PHASE") is { Length: > 0 } p ? p : "fanout";
 
     /// <summary>Profiles <paramref name="pid"/> (the configuration's first process unless given) for about

@@ -136,7 +136,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var survivorPid = config.Pids[replica % config.Urls.Length];
         var trace = Profile.Start(config, viewers.Length, Points.EnvDouble("BENCH_TRACE_STORM_SECONDS", 12) + 2, "storm",
             survivorPid, $"-rep{rep}-survivor");
-        // BENCH_TRACE_PHASE=stopping: the stopped replica from 2 s before its SIGTERM until it exits (at most BENCH_TRACE_STOPPING_SECONDS, 8).
+        // BENCH_TRACE_PHASE=stopping: the stopped replica for BENCH_TRACE_STOPPING_SECONDS (8) in all, from 2 s before its SIGTERM.
         var stoppingTrace = Profile.Start(config, viewers.Length, Points.EnvDouble("BENCH_TRACE_STOPPING_SECONDS", 8) + 2, "stopping",
             pid, $"-rep{rep}-stopping");
         await Task.Delay(2000);
@@ -218,7 +218,11 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var restartS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
         var stormDrops = Points.ListenDropsSince(overflowsBefore); // before any shedding
         if (trace is not null) { await trace.WaitForExitAsync(); trace.Dispose(); }
-        if (stoppingTrace is not null) { await stoppingTrace.WaitForExitAsync(); stoppingTrace.Dispose(); }
+        if (stoppingTrace is not null)
+        {
+            try { await stoppingTrace.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60)); } catch (TimeoutException) { Console.WriteLine("  the stopping replica's profiler did not finish within 60 s"); }
+            stoppingTrace.Dispose();
+        }
         restarted.TrySetResult(); // ready (cluster.sh waited for /readyz): the survivor may start shedding towards it
         if (restart.ExitCode != 0) Console.WriteLine($"  restart failed: {await restartOut}");
         var stoppedUrl = config.Urls[replica - 1];
@@ -425,31 +429,37 @@ public sealed class StormCpu
     /// <summary>The PIDs of the processes named <paramref name="comm"/> (read from /proc, nothing else done with them).</summary>
     private static int[] PidsNamed(string comm) =>
         [.. Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(d => d!.All(char.IsAsciiDigit)).Select(d => int.Parse(d!, CultureInfo.InvariantCulture))
-            .Where(p => { try { return File.ReadAllText($"/proc/{p}/comm").Trim() == comm; } catch (IOException) { return false; } })];
+            .Where(p => { try { return File.ReadAllText($"/proc/{p}/comm").Trim() == comm; } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; } })];
+
+    private static double Cpu(int p)
+    {
+        try { return Probe.CpuSeconds(p); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return double.NaN; } // gone, or not ours to read
+    }
     private Task _run = Task.CompletedTask;
 
     public static StormCpu Start(int stoppingPid, int survivorPid, string pidFile, long stopAt)
     {
         var c = new StormCpu();
+        // The services' PIDs and every baseline are read here, before the caller sends the SIGTERM.
+        var services = ServiceNames.Select(PidsNamed).ToArray();
+        double[] ServicesCpu() => [.. services.Select(ps => ps.Sum(p => Cpu(p) is var v && double.IsNaN(v) ? 0 : v))];
+        var (stopping0, survivor0, bench0, machine0, services0) = (Cpu(stoppingPid), Cpu(survivorPid), Cpu(Environment.ProcessId), Probe.MachineBusySeconds(), ServicesCpu());
         c._run = Task.Run(async () =>
         {
-            double Cpu(int p) { try { return Probe.CpuSeconds(p); } catch (IOException) { return double.NaN; } }
-            var services = ServiceNames.Select(PidsNamed).ToArray();
-            double[] ServicesCpu() => [.. services.Select(ps => ps.Sum(p => Cpu(p) is var v && double.IsNaN(v) ? 0 : v))];
-            var (stopping0, survivor0, bench0, machine0, services0) = (Cpu(stoppingPid), Cpu(survivorPid), Cpu(Environment.ProcessId), Probe.MachineBusySeconds(), ServicesCpu());
             var lastStopping = 0.0;
+            var restarted = 0.0;
             while (Stopwatch.GetElapsedTime(stopAt).TotalSeconds < 30)
             {
                 await Task.Delay(250);
                 var stopping = Cpu(stoppingPid);
-                if (!double.IsNaN(stopping)) lastStopping = stopping - stopping0; // its last reading before it exited
-                var restarted = 0.0;
+                if (!double.IsNaN(stopping)) lastStopping = stopping - stopping0; // its last sample before it exited
                 try
                 {
                     var p = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
                     if (p != stoppingPid && Cpu(p) is var r && !double.IsNaN(r)) restarted = r;
                 }
-                catch (Exception e) when (e is IOException or FormatException) { }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { } // (being rewritten: the previous reading stays)
                 lock (c._samples)
                     c._samples.Add((Stopwatch.GetElapsedTime(stopAt).TotalSeconds, lastStopping, Cpu(survivorPid) - survivor0, restarted,
                         Cpu(Environment.ProcessId) - bench0, Probe.MachineBusySeconds() - machine0, [.. ServicesCpu().Zip(services0, (a, b) => a - b)]));
@@ -458,13 +468,16 @@ public sealed class StormCpu
         return c;
     }
 
-    /// <summary>The CPU each spent from the stop until <paramref name="untilS"/> (the last sample at or before it).</summary>
+    /// <summary>The CPU each spent from the stop until <paramref name="untilS"/> (the last sample at or before it). A
+    /// failure of the sampling is reported, never thrown: it must not end the rep.</summary>
     public async Task<string> DescribeAsync(double untilS)
     {
-        await _run;
+        try { await _run; }
+        catch (Exception e) { return $"CPU from the stop: sampling failed ({e.GetType().Name}: {e.Message})"; }
         var s = _samples.LastOrDefault(x => x.At <= untilS);
         if (s.At == 0) return "CPU from the stop: no sample";
-        return $"CPU from the stop until {s.At:0.0} s (the last client caught up at {untilS:0.0} s), core-seconds of {s.At * Environment.ProcessorCount:0.0}: " +
+        var ended = untilS > 30 ? " (sampling ended at 30 s)" : "";
+        return $"CPU from the stop until {s.At:0.0} s{ended} (the last client caught up at {untilS:0.0} s), core-seconds of {s.At * Environment.ProcessorCount:0.0} available: " +
                $"stopping replica {s.Stopping:0.00}, survivor {s.Survivor:0.00}, restarted replica {s.Restarted:0.00}, bench {s.Bench:0.00}, " +
                $"{string.Join(", ", ServiceNames.Zip(s.Services, (n, v) => $"{n} {v:0.00}"))}; machine {s.Machine:0.00}";
     }
