@@ -509,12 +509,17 @@ public static class Probe
         return (long.Parse(f[11]) + long.Parse(f[12])) / 100.0; // utime + stime, USER_HZ = 100
     }
 
-    /// <summary>MariaDB's CPU seconds (its pid file, /run/mysqld/mysqld.pid); NaN when it is not readable here.</summary>
-    public static double MariaDbCpuSeconds()
+    /// <summary><see cref="CpuSeconds"/> of the process whose PID <paramref name="pid"/> reads (a PID file, say); NaN when
+    /// it is gone or not readable here.</summary>
+    public static double CpuSecondsOrNaN(Func<int> pid)
     {
-        try { return CpuSeconds(int.Parse(File.ReadAllText("/run/mysqld/mysqld.pid").Trim(), CultureInfo.InvariantCulture)); }
+        try { return CpuSeconds(pid()); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return double.NaN; }
     }
+
+    /// <summary>MariaDB's CPU seconds (its pid file, /run/mysqld/mysqld.pid); NaN when it is not readable here.</summary>
+    public static double MariaDbCpuSeconds() =>
+        CpuSecondsOrNaN(() => int.Parse(File.ReadAllText("/run/mysqld/mysqld.pid").Trim(), CultureInfo.InvariantCulture));
 
     public static long RssBytes(int pid)
     {

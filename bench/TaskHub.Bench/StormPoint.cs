@@ -431,11 +431,7 @@ public sealed class StormCpu
         [.. Directory.EnumerateDirectories("/proc").Select(Path.GetFileName).Where(d => d!.All(char.IsAsciiDigit)).Select(d => int.Parse(d!, CultureInfo.InvariantCulture))
             .Where(p => { try { return File.ReadAllText($"/proc/{p}/comm").Trim() == comm; } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; } })];
 
-    private static double Cpu(int p)
-    {
-        try { return Probe.CpuSeconds(p); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { return double.NaN; } // gone, or not ours to read
-    }
+    private static double Cpu(int p) => Probe.CpuSecondsOrNaN(() => p);
     private Task _run = Task.CompletedTask;
 
     public static StormCpu Start(int stoppingPid, int survivorPid, string pidFile, long stopAt)
@@ -454,22 +450,19 @@ public sealed class StormCpu
                 await Task.Delay(250);
                 var stopping = Cpu(stoppingPid);
                 if (!double.IsNaN(stopping)) lastStopping = stopping - stopping0; // its last sample before it exited
-                try
-                {
-                    var p = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
-                    if (p != stoppingPid && Cpu(p) is var r && !double.IsNaN(r)) restarted = r;
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { } // (being rewritten: the previous reading stays)
-                lock (c._samples)
-                    c._samples.Add((Stopwatch.GetElapsedTime(stopAt).TotalSeconds, lastStopping, Cpu(survivorPid) - survivor0, restarted,
+                // The PID file names the restarted replica once cluster.sh started it (while it is rewritten, the last reading stays).
+                var r = Probe.CpuSecondsOrNaN(() => int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture));
+                if (!double.IsNaN(r) && !File.Exists($"/proc/{stoppingPid}/stat")) restarted = r; // (the stopped one's until it has exited)
+                c._samples.Add((Stopwatch.GetElapsedTime(stopAt).TotalSeconds, lastStopping, Cpu(survivorPid) - survivor0, restarted,
                         Cpu(Environment.ProcessId) - bench0, Probe.MachineBusySeconds() - machine0, [.. ServicesCpu().Zip(services0, (a, b) => a - b)]));
             }
         });
         return c;
     }
 
-    /// <summary>The CPU each spent from the stop until <paramref name="untilS"/> (the last sample at or before it). A
-    /// failure of the sampling is reported, never thrown: it must not end the rep.</summary>
+    /// <summary>The CPU each spent from the stop until <paramref name="untilS"/> (the last sample at or before it; the
+    /// samples are read only once the sampling task has ended). A failure of the sampling is reported, never thrown: it
+    /// must not end the rep.</summary>
     public async Task<string> DescribeAsync(double untilS)
     {
         try { await _run; }
