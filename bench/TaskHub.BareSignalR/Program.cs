@@ -28,8 +28,8 @@ var sendTimeout = builder.Configuration.GetValue("Realtime:TransportSendTimeoutS
 app.MapHub<BoardHub>("/hubs/board", o => o.TransportSendTimeout = sendTimeout > 0 ? TimeSpan.FromSeconds(sendTimeout) : Timeout.InfiniteTimeSpan);
 
 app.MapGet("/readyz", () => "ok");
-// The figure the bench reads for GC heap per idle connection, in the Prometheus text format TaskHub's /metrics uses.
-app.MapGet("/metrics", () => $"dotnet_total_memory_bytes {GC.GetTotalMemory(false)}\n");
+// The figures the bench reads (GC heap per idle connection, bytes allocated), in the Prometheus text format TaskHub's /metrics uses.
+app.MapGet("/metrics", () => $"dotnet_total_memory_bytes {GC.GetTotalMemory(false)}\nsystem_runtime_dotnet_gc_heap_total_allocated {GC.GetTotalAllocatedBytes()}\n");
 app.MapPost("/template", async (HttpRequest req, Boards boards) =>
 {
     boards.Template = (await JsonNode.ParseAsync(req.Body))!.AsObject();

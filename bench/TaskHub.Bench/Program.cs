@@ -502,6 +502,10 @@ public sealed class FullClient : IReceiver
 /// <summary>Reads a replica's CPU time and memory from /proc and /metrics.</summary>
 public static class Probe
 {
+    /// <summary>The /metrics series of the bytes a server process has allocated since it started (the runtime's
+    /// System.Runtime meter in TaskHub; the bare server writes the same name).</summary>
+    public const string AllocatedBytes = "system_runtime_dotnet_gc_heap_total_allocated";
+
     public static double CpuSeconds(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
@@ -720,6 +724,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         var before = _clients.Select(c => (c.Track.Received, c.Track.OutOfOrder, c.Track.WsMessages)).ToArray();
         var cpu0 = Probe.Cpu(config);
         var cpuByPid0 = config.Pids.Select(Probe.CpuSeconds).ToArray();
+        var alloc0 = await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, Probe.AllocatedBytes)));
         var self0 = Process.GetCurrentProcess().TotalProcessorTime;
         _sink.Recording = !warmUp;
         var t0 = Stopwatch.GetTimestamp();
@@ -777,6 +782,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         _sink.Recording = false;
         var cpu1 = Probe.Cpu(config);
         var cpuByPid1 = config.Pids.Select(Probe.CpuSeconds).ToArray();
+        var alloc1 = await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, Probe.AllocatedBytes)));
         var selfCpu = (Process.GetCurrentProcess().TotalProcessorTime - self0).TotalSeconds;
         if (!warmUp) Console.WriteLine($"  (server CPU {(cpu1 - cpu0) / elapsed * 100:0}% of one core, bench process {selfCpu / elapsed * 100:0}%, over {elapsed:0.0} s)");
 
@@ -807,7 +813,8 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
             if (byPid.Length == 1) byPid = null; // (printed; the per-replica table is for configurations of several)
             // Events per WebSocket message: a backed-up connection gets several queued events in one send, which costs less
             // per event; a variant that keeps up better sends more messages — read the two figures together.
-            if (!warmUp) Console.WriteLine($"  raw CPU µs/delivery per server process: {string.Join(", ", config.Pids.Select((_, k) => (cpuByPid1[k] - cpuByPid0[k]) * 1e6 / Math.Max(1, received[k])).Select((v, k) => $"{config.Urls[k]} {v:0.0} ({(double)lightReceived[k] / Math.Max(1, messages[k]):0.00} events per WebSocket message)"))}");
+            // Bytes the server process allocated per delivery (its GC's total allocated, from /metrics): what its GC has to clear and collect.
+            if (!warmUp) Console.WriteLine($"  raw CPU µs/delivery per server process: {string.Join(", ", config.Pids.Select((_, k) => (cpuByPid1[k] - cpuByPid0[k]) * 1e6 / Math.Max(1, received[k])).Select((v, k) => $"{config.Urls[k]} {v:0.0} ({(double)lightReceived[k] / Math.Max(1, messages[k]):0.00} events per WebSocket message, {(alloc1[k] - alloc0[k]) / Math.Max(1, received[k]):0} bytes allocated per delivery)"))}");
         }
         var (p50, p99, p999, count) = _sink.Percentiles();
         var deliveries = Interlocked.Read(ref _sink.Deliveries);

@@ -134,6 +134,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             await Task.WhenAll(inflight);
         });
         var survivorPid = config.Pids[replica % config.Urls.Length];
+        var runtime = await StormRuntime.BeforeAsync(other, survivorPid); // the survivor's steady rates over the 2 s before the stop
         var trace = Profile.Start(config, viewers.Length, Points.EnvDouble("BENCH_TRACE_STORM_SECONDS", 12) + 2, "storm",
             survivorPid, $"-rep{rep}-survivor");
         // BENCH_TRACE_PHASE=stopping: the stopped replica for BENCH_TRACE_STOPPING_SECONDS (8) in all, from 2 s before its SIGTERM.
@@ -154,8 +155,10 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var inFlight = 0; // clients between a close and their reconnect's catch-up (or giving up)
         var framingBefore = await Points.FramingAsync([other]);
         var overflowsBefore = Points.ListenOverflows();
+        await runtime.BaselineAsync();
         var stopAt = Stopwatch.GetTimestamp();
         var cpu = StormCpu.Start(pid, survivorPid, pidFile, stopAt);
+        runtime.Start(stopAt);
         var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var restarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously); // closes after this are shedding
         var watchers = viewers.Select(v => Task.Run(async () =>
@@ -238,6 +241,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var caughtUp = lastCaughtUp.Values.ToList();
         var allS = caughtUp.Count == 0 ? double.NaN : caughtUp.Max();
         Console.WriteLine($"  {await cpu.DescribeAsync(allS)}");
+        Console.WriteLine($"  {await runtime.DescribeAsync(allS)}");
         PrintAttempts(attempts);
         Console.WriteLine($"  from the stop until the restarted replica was ready: {stormDrops}");
         Console.WriteLine($"  duplicates so far (a catch-up replaying events a client had; harmless): {viewers.Sum(v => Volatile.Read(ref v.Seqs.Duplicates))}");
@@ -473,5 +477,105 @@ public sealed class StormCpu
         return $"CPU from the stop until {s.At:0.0} s{ended} (the last client caught up at {untilS:0.0} s), core-seconds of {s.At * Environment.ProcessorCount:0.0} available: " +
                $"stopping replica {s.Stopping:0.00}, survivor {s.Survivor:0.00}, restarted replica {s.Restarted:0.00}, bench {s.Bench:0.00}, " +
                $"{string.Join(", ", ServiceNames.Zip(s.Services, (n, v) => $"{n} {v:0.00}"))}; machine {s.Machine:0.00}";
+    }
+}
+
+/// <summary>
+/// Samples the survivor's .NET runtime counters (its <c>/metrics</c>, the runtime's System.Runtime meter) and its page
+/// faults (/proc) every second for 30 s from a storm's SIGTERM, to show what its runtime did while it took the storm:
+/// collections by generation, GC pause time, bytes allocated, JIT compilations, thread-pool threads and queue, lock
+/// contentions. The baseline is read before the SIGTERM.
+/// </summary>
+public sealed class StormRuntime
+{
+    private readonly List<(double At, Dictionary<string, double> M)> _samples = [];
+    private Dictionary<string, double> _base = [];
+    private Task _run = Task.CompletedTask;
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    /// <summary>The page's series as "name{labels}" → value, plus <c>minflt</c> (the process's minor page faults, /proc).</summary>
+    private static async Task<Dictionary<string, double>> ReadAsync(string url, int pid)
+    {
+        var m = new Dictionary<string, double>();
+        foreach (var line in (await Http.GetStringAsync(url + "/metrics")).Split('\n'))
+        {
+            if (!line.StartsWith("system_runtime_", StringComparison.Ordinal)) continue;
+            var sp = line.LastIndexOf(' ');
+            if (sp > 0 && double.TryParse(line[(sp + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) m[line[..sp]] = v;
+        }
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            m["minflt"] = long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return m;
+    }
+
+    private readonly string _url;
+    private readonly int _pid;
+    private StormRuntime(string url, int pid) => (_url, _pid) = (url, pid);
+
+    private Dictionary<string, double> _pre = [];
+    private long _preAt;
+
+    /// <summary>A first reading, a little before the stop: <see cref="DescribeAsync"/> prints the steady rates from it to the baseline.</summary>
+    public static async Task<StormRuntime> BeforeAsync(string survivorUrl, int survivorPid)
+    {
+        var r = new StormRuntime(survivorUrl, survivorPid);
+        r._pre = await TryReadAsync(survivorUrl, survivorPid);
+        r._preAt = Stopwatch.GetTimestamp();
+        return r;
+    }
+
+    /// <summary>Reads the baseline (call it right before the SIGTERM); <see cref="Start"/> then samples.</summary>
+    public async Task BaselineAsync()
+    {
+        _base = await TryReadAsync(_url, _pid);
+        _baseAfterPreS = Stopwatch.GetElapsedTime(_preAt).TotalSeconds;
+    }
+    private double _baseAfterPreS;
+
+    private static async Task<Dictionary<string, double>> TryReadAsync(string url, int pid)
+    {
+        try { return await ReadAsync(url, pid); }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return []; }
+    }
+
+    public void Start(long stopAt) => _run = Task.Run(async () =>
+    {
+        while (Stopwatch.GetElapsedTime(stopAt).TotalSeconds < 30)
+        {
+            await Task.Delay(1000);
+            try { _samples.Add((Stopwatch.GetElapsedTime(stopAt).TotalSeconds, await ReadAsync(_url, _pid))); }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
+        }
+    });
+
+    /// <summary>What the survivor's runtime did from the stop until the first sample at or after <paramref name="untilS"/>
+    /// (the samples are read only once the sampling task has ended). Never throws.</summary>
+    public async Task<string> DescribeAsync(double untilS)
+    {
+        try { await _run; }
+        catch (Exception e) { return $"survivor's runtime: sampling failed ({e.GetType().Name}: {e.Message})"; }
+        var upTo = _samples.TakeWhile(x => x.At < untilS + 1).ToList();
+        if (upTo.Count == 0 || _base.Count == 0) return "survivor's runtime: no sample";
+        var end = upTo[^1].M;
+        double D(string k) => end.GetValueOrDefault(k, double.NaN) - _base.GetValueOrDefault(k, double.NaN);
+        double Max(string k) => upTo.Max(x => x.M.GetValueOrDefault(k, double.NaN));
+        const string gc = "system_runtime_dotnet_gc_collections{gc_heap_generation=\"gen";
+        const string threads = "system_runtime_dotnet_thread_pool_thread_count";
+        const string committed = "system_runtime_dotnet_gc_last_collection_memory_committed_size";
+        const string Alloc = Probe.AllocatedBytes, Pause = "system_runtime_dotnet_gc_pause_time", Jit = "system_runtime_dotnet_jit_compiled_methods";
+        var steady = _pre.Count == 0 ? "" :
+            $"; before the stop, per s: {(_base.GetValueOrDefault(Alloc) - _pre.GetValueOrDefault(Alloc)) / 1e6 / _baseAfterPreS:0} MB allocated, " +
+            $"GC pause {(_base.GetValueOrDefault(Pause) - _pre.GetValueOrDefault(Pause)) / _baseAfterPreS:0.00} s, JIT +{(_base.GetValueOrDefault(Jit) - _pre.GetValueOrDefault(Jit)) / _baseAfterPreS:0} methods";
+        return $"survivor's runtime from the stop until {upTo[^1].At:0.0} s: GC gen0/1/2 +{D(gc + "0\"}"):0}/+{D(gc + "1\"}"):0}/+{D(gc + "2\"}"):0}, " +
+               $"pause {D(Pause):0.00} s, {D(Alloc) / 1e6:0} MB allocated, " +
+               $"committed {_base.GetValueOrDefault(committed) / 1e6:0} → {end.GetValueOrDefault(committed) / 1e6:0} MB, minor page faults +{D("minflt"):0}; " +
+               $"JIT +{D(Jit):0} methods in {D("system_runtime_dotnet_jit_compilation_time"):0.00} s; " +
+               $"thread-pool threads {_base.GetValueOrDefault(threads):0} → {end.GetValueOrDefault(threads):0} (max {Max(threads):0}), " +
+               $"queue max {Max("system_runtime_dotnet_thread_pool_queue_length"):0}, work items +{D("system_runtime_dotnet_thread_pool_work_item_count"):0}; " +
+               $"lock contentions +{D("system_runtime_dotnet_monitor_lock_contentions"):0}{steady}";
     }
 }

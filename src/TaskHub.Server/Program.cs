@@ -12,6 +12,8 @@ using TaskHub.Server.Features.Reports;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
+SendBufferPool.Configure(); // before anything rents from the runtime's shared ArrayPool
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddTaskHubData();

@@ -1,4 +1,7 @@
+using System.Buffers;
 using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using System.Reflection;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace TaskHub.Server.Infrastructure;
@@ -41,6 +44,53 @@ public static class TransportExtensions
             if (transport.IOQueueCount is { } queues) socket.IOQueueCount = queues;
             socket.Backlog = transport.ListenBacklog;
         });
+        builder.Services.AddHostedService<SendBufferPool.Report>();
         return builder;
+    }
+}
+
+/// <summary>
+/// Every hub send writes its message into the connection's SignalR pipe, whose 4 KB segments come from the runtime's
+/// shared <see cref="ArrayPool{T}"/>. A board event goes to all of a board's viewers at once, so thousands of segments
+/// are out at the same moment, and the pool keeps only 32 arrays of a size per core by default: every other segment
+/// was a new 4 KB array and garbage a moment later (~3.7 KB allocated per delivery at 5,000 viewers, bare SignalR
+/// 3.3 KB). With room for 4,096 per core the segments come back to the pool and are used again (~130–260 bytes per
+/// delivery; bench/README.md, "Eighteenth round"). The pool holds what the largest burst had out at once (~4 KB per
+/// viewer of the replica) and gives it back on memory pressure.
+/// </summary>
+public static class SendBufferPool
+{
+    /// <summary>The runtime reads this variable once, when the pool is first used; a value set outside wins.</summary>
+    public const string Variable = "DOTNET_SYSTEM_BUFFERS_SHAREDARRAYPOOL_MAXARRAYSPERPARTITION";
+    public const int ArraysPerCore = 4096;
+
+    /// <summary>Sets <see cref="Variable"/> for this process unless its environment already does. Call it first in
+    /// Main: once anything has rented from the pool, the runtime has read its setting.</summary>
+    public static void Configure()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable)))
+            Environment.SetEnvironmentVariable(Variable, ArraysPerCore.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The arrays of a size the pool keeps per core, as the runtime read it (null where that cannot be read).</summary>
+    public static int? InEffect() =>
+        typeof(ArrayPool<byte>).Assembly.GetType("System.Buffers.SharedArrayPoolStatics")
+            ?.GetField("s_maxArraysPerPartition", BindingFlags.NonPublic | BindingFlags.Static)?.GetValue(null) as int?;
+
+    /// <summary>Logs at start what the pool runs with, and warns when the runtime read its setting before <see cref="Configure"/>.</summary>
+    internal sealed class Report(ILogger<Report> log) : IHostedService
+    {
+        public Task StartAsync(CancellationToken ct)
+        {
+            var wanted = int.TryParse(Environment.GetEnvironmentVariable(Variable), CultureInfo.InvariantCulture, out var w) ? w : (int?)null;
+            var inEffect = InEffect();
+            if (inEffect is { } n && wanted is { } v && n < v)
+                log.LogWarning("Send buffers: the shared ArrayPool keeps {ArraysPerCore} arrays per size per core, not the {Wanted} {Variable} asks for (the pool was used before it was set)", n, v, Variable);
+            else
+                log.LogInformation("Send buffers: the shared ArrayPool keeps {ArraysPerCore} arrays per size per core", inEffect?.ToString(CultureInfo.InvariantCulture) ?? "an unknown number of");
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
     }
 }

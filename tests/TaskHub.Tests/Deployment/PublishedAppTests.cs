@@ -87,6 +87,12 @@ public sealed partial class PublishedAppTests(ITestOutputHelper output)
                 foreach (var series in new[] { "http_requests_received_total", "http_request_duration_seconds_bucket", "taskhub_signalr_connections", "taskhub_events_pushed_total" })
                     Assert.Contains(series, metrics);
 
+                // The process set the shared ArrayPool's size before the runtime read it (SendBufferPool; the environment
+                // above does not set it, so without Program's first line the pool keeps the runtime's 32).
+                var pool = logs.FirstOrDefault(l => l.Contains("Send buffers:", StringComparison.Ordinal));
+                Assert.True(pool is not null, "no log line about the send buffers");
+                Assert.Contains("keeps 4096 arrays per size per core", pool);
+
                 // Structured JSON logs outside Development: every console line is one JSON object.
                 var lines = logs.Where(l => l.StartsWith('{')).ToList();
                 Assert.NotEmpty(lines);

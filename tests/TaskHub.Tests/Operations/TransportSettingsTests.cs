@@ -41,6 +41,32 @@ public sealed class TransportSettingsTests
     }
 
     /// <summary>
+    /// The send buffers' pool size (SendBufferPool): Program sets the runtime's variable unless the environment already
+    /// does, and the value the runtime read is what the start-up log reports (read from its statics; a runtime that
+    /// renamed them would turn the report into "an unknown number", which this catches). That the published app really
+    /// runs with it is checked in PublishedAppTests, in a process of its own.
+    /// </summary>
+    [Fact]
+    public void TheSendBufferPoolSettingIsSetUnlessTheEnvironmentSetsItAndItsValueIsReadable()
+    {
+        var before = Environment.GetEnvironmentVariable(SendBufferPool.Variable);
+        try
+        {
+            Environment.SetEnvironmentVariable(SendBufferPool.Variable, "77");
+            SendBufferPool.Configure();
+            Assert.Equal("77", Environment.GetEnvironmentVariable(SendBufferPool.Variable));
+            Environment.SetEnvironmentVariable(SendBufferPool.Variable, null);
+            SendBufferPool.Configure();
+            Assert.Equal("4096", Environment.GetEnvironmentVariable(SendBufferPool.Variable));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(SendBufferPool.Variable, before ?? "4096");
+        }
+        Assert.True(SendBufferPool.InEffect() is > 0, "the runtime's ArrayPool setting could not be read");
+    }
+
+    /// <summary>
     /// A reconnect storm sends a stopping replica's clients to the others within a second or two. The listener Kestrel
     /// builds from the app's transport options must queue more of them than Kestrel's default 512 before it accepts any,
     /// or the kernel drops their SYNs and each waits a second for its retry. Here nothing is accepted while 1,000 clients
