@@ -148,7 +148,8 @@ public static class Points
     /// <summary>What the bench prints for <see cref="ListenOverflows"/> since <paramref name="before"/>.</summary>
     internal static string ListenDropsSince(double before) => $"{ListenOverflows() - before:0} listen-queue drops (TcpExt ListenOverflows)";
 
-    /// <summary>Counters without labels from a Prometheus text page (NaN when the server has no such series).</summary>
+    /// <summary>Counters without labels from a Prometheus text page (NaN when the server has no such series, or did not
+    /// answer within 10 s: printed, since a replica that cannot answer its /metrics is a finding of its own).</summary>
     internal static async Task<double> MetricAsync(string url, string name)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -158,6 +159,7 @@ public static class Points
                 if (line.StartsWith(name + " ", StringComparison.Ordinal)) return double.Parse(line[(name.Length + 1)..], CultureInfo.InvariantCulture);
         }
         catch (HttpRequestException) { }
+        catch (TaskCanceledException) { Console.WriteLine($"  ({url}/metrics did not answer within 10 s)"); }
         return double.NaN;
     }
 

@@ -112,12 +112,17 @@ public static class Profile
         var name = new string(config.Name.Select(ch => char.IsLetterOrDigit(ch) ? ch : '-').ToArray());
         var file = Path.Combine(dir, $"{phase}-{name}-{n}{tag}.nettrace");
         var target = pid ?? config.Pids[0];
+        // BENCH_TRACE_KIND=jit: the runtime's JIT events instead of CPU samples (which methods it compiled, at which tier:
+        // bench/TaskHub.CpuProfile's `jit` mode reads them).
+        var jit = Environment.GetEnvironmentVariable("BENCH_TRACE_KIND") == "jit";
         var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("BENCH_DOTNET_TRACE") ?? "dotnet-trace")
         {
-            ArgumentList = { "collect-linux", "-p", target.ToString(CultureInfo.InvariantCulture), "--profile", "cpu-sampling",
-                "--duration", TimeSpan.FromSeconds(Math.Max(1, seconds - 2)).ToString(@"dd\:hh\:mm\:ss", CultureInfo.InvariantCulture), "-o", file },
+            ArgumentList = { jit ? "collect" : "collect-linux", "-p", target.ToString(CultureInfo.InvariantCulture) },
             RedirectStandardOutput = true, RedirectStandardError = true,
         };
+        foreach (var a in jit ? ["--providers", "Microsoft-Windows-DotNETRuntime:0x10:5"] : new[] { "--profile", "cpu-sampling" }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "--duration", TimeSpan.FromSeconds(Math.Max(1, seconds - 2)).ToString(@"dd\:hh\:mm\:ss", CultureInfo.InvariantCulture), "-o", file })
+            psi.ArgumentList.Add(a);
         Console.WriteLine($"  profiling pid {target} into {file}");
         var p = Process.Start(psi)!;
         _ = p.StandardOutput.ReadToEndAsync();

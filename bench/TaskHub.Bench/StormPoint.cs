@@ -133,6 +133,15 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             }
             await Task.WhenAll(inflight);
         });
+        // Before the first stop the writes run BENCH_STORM_WARMUP_S (30) first: the replicas have just taken their clients,
+        // and a survivor 2 s into its first writes was still compiling its push path during the storm (JIT ~280 methods/s
+        // before the stop against ~50-70 in later reps; bench/README.md, "Eighteenth round"). 0 = the old 2 s.
+        var warmup = rep == 1 ? Points.EnvDouble("BENCH_STORM_WARMUP_S", 30) : 0;
+        if (warmup > 0)
+        {
+            Console.WriteLine($"  warm-up: {warmup:0} s of writes before the first stop");
+            await Task.Delay(TimeSpan.FromSeconds(warmup));
+        }
         var survivorPid = config.Pids[replica % config.Urls.Length];
         var runtime = await StormRuntime.BeforeAsync(other, survivorPid); // the survivor's steady rates over the 2 s before the stop
         var trace = Profile.Start(config, viewers.Length, Points.EnvDouble("BENCH_TRACE_STORM_SECONDS", 12) + 2, "storm",
@@ -483,11 +492,12 @@ public sealed class StormCpu
 /// <summary>
 /// Samples the survivor's .NET runtime counters (its <c>/metrics</c>, the runtime's System.Runtime meter) and its page
 /// faults (/proc) every second for 30 s from a storm's SIGTERM, to show what its runtime did while it took the storm:
-/// collections by generation, GC pause time, bytes allocated, JIT compilations, thread-pool threads and queue, lock
-/// contentions. The baseline is read before the SIGTERM.
+/// collections by generation, GC pause time, bytes allocated, JIT compilations, EF queries compiled (its compiled-query
+/// cache misses), thread-pool threads and queue, lock contentions. The baseline is read before the SIGTERM.
 /// </summary>
 public sealed class StormRuntime
 {
+    private const string EfCacheMisses = "microsoft_entityframeworkcore_microsoft_entityframeworkcore_compiled_query_cache_misses";
     private readonly List<(double At, Dictionary<string, double> M)> _samples = [];
     private Dictionary<string, double> _base = [];
     private Task _run = Task.CompletedTask;
@@ -499,7 +509,7 @@ public sealed class StormRuntime
         var m = new Dictionary<string, double>();
         foreach (var line in (await Http.GetStringAsync(url + "/metrics")).Split('\n'))
         {
-            if (!line.StartsWith("system_runtime_", StringComparison.Ordinal)) continue;
+            if (!line.StartsWith("system_runtime_", StringComparison.Ordinal) && !line.StartsWith(EfCacheMisses, StringComparison.Ordinal)) continue;
             var sp = line.LastIndexOf(' ');
             if (sp > 0 && double.TryParse(line[(sp + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) m[line[..sp]] = v;
         }
@@ -569,11 +579,12 @@ public sealed class StormRuntime
         const string Alloc = Probe.AllocatedBytes, Pause = "system_runtime_dotnet_gc_pause_time", Jit = "system_runtime_dotnet_jit_compiled_methods";
         var steady = _pre.Count == 0 ? "" :
             $"; before the stop, per s: {(_base.GetValueOrDefault(Alloc) - _pre.GetValueOrDefault(Alloc)) / 1e6 / _baseAfterPreS:0} MB allocated, " +
-            $"GC pause {(_base.GetValueOrDefault(Pause) - _pre.GetValueOrDefault(Pause)) / _baseAfterPreS:0.00} s, JIT +{(_base.GetValueOrDefault(Jit) - _pre.GetValueOrDefault(Jit)) / _baseAfterPreS:0} methods";
+            $"GC pause {(_base.GetValueOrDefault(Pause) - _pre.GetValueOrDefault(Pause)) / _baseAfterPreS:0.00} s, JIT +{(_base.GetValueOrDefault(Jit) - _pre.GetValueOrDefault(Jit)) / _baseAfterPreS:0} methods, " +
+            $"EF queries compiled +{(_base.GetValueOrDefault(EfCacheMisses) - _pre.GetValueOrDefault(EfCacheMisses)) / _baseAfterPreS:0.0}";
         return $"survivor's runtime from the stop until {upTo[^1].At:0.0} s: GC gen0/1/2 +{D(gc + "0\"}"):0}/+{D(gc + "1\"}"):0}/+{D(gc + "2\"}"):0}, " +
                $"pause {D(Pause):0.00} s, {D(Alloc) / 1e6:0} MB allocated, " +
                $"committed {_base.GetValueOrDefault(committed) / 1e6:0} → {end.GetValueOrDefault(committed) / 1e6:0} MB, minor page faults +{D("minflt"):0}; " +
-               $"JIT +{D(Jit):0} methods in {D("system_runtime_dotnet_jit_compilation_time"):0.00} s; " +
+               $"JIT +{D(Jit):0} methods in {D("system_runtime_dotnet_jit_compilation_time"):0.00} s, EF queries compiled +{D(EfCacheMisses):0}; " +
                $"thread-pool threads {_base.GetValueOrDefault(threads):0} → {end.GetValueOrDefault(threads):0} (max {Max(threads):0}), " +
                $"queue max {Max("system_runtime_dotnet_thread_pool_queue_length"):0}, work items +{D("system_runtime_dotnet_thread_pool_work_item_count"):0}; " +
                $"lock contentions +{D("system_runtime_dotnet_monitor_lock_contentions"):0}{steady}";

@@ -7,11 +7,15 @@ using Microsoft.Diagnostics.Tracing.Etlx;
 // without: count only the samples with none of its frames on the stack (a focus's own work: "FromSql" without "MySqlConnector")
 // An async method's stack holds only its current continuation, so SQL run after an await is counted under the
 // engine's bucket, not under the method that awaited it.
+//   dotnet run --project bench/TaskHub.CpuProfile -- <trace.nettrace> jit [top]
+// jit: the methods a process compiled during a trace taken with the runtime's JIT events (dotnet-trace collect -p <pid>
+// --providers Microsoft-Windows-DotNETRuntime:0x10:5), by tier and by type, dynamic methods (emitted IL) apart.
 if (args.Length < 1)
 {
-    Console.Error.WriteLine("usage: TaskHub.CpuProfile <trace.nettrace> [pid|-1] [focus] [top] [without]");
+    Console.Error.WriteLine("usage: TaskHub.CpuProfile <trace.nettrace> [pid|-1] [focus] [top] [without] | <trace.nettrace> jit [top]");
     return 2;
 }
+if (args.Length > 1 && args[1] == "jit") return JitList.Print(args[0], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 40);
 var pid = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : -1;
 var focus = args.Length > 2 ? args[2] : "";
 var top = args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : 40;
@@ -97,4 +101,43 @@ internal static class Buckets
         ("kernel scheduling", ["finish_task_switch", "schedule"]),
         ("runtime native (GC, stubs; libcoreclr frames are not resolved)", ["libcoreclr"]),
     ];
+}
+
+internal static class JitList
+{
+    public static int Print(string path, int top)
+    {
+        using var source = new Microsoft.Diagnostics.Tracing.EventPipeEventSource(path);
+        var tiers = new Dictionary<string, int>();
+        var types = new Dictionary<string, int>();
+        var dynamicOwners = new Dictionary<string, int>();
+        int total = 0, dynamic = 0;
+        source.Clr.MethodLoadVerbose += e =>
+        {
+            total++;
+            var tier = e.OptimizationTier.ToString();
+            tiers[tier] = tiers.GetValueOrDefault(tier) + 1;
+            if ((e.MethodFlags & Microsoft.Diagnostics.Tracing.Parsers.Clr.MethodFlags.Dynamic) != 0)
+            {
+                dynamic++;
+                var name = $"{e.MethodNamespace}::{e.MethodName}";
+                dynamicOwners[name] = dynamicOwners.GetValueOrDefault(name) + 1;
+                return;
+            }
+            var type = e.MethodNamespace;
+            var generic = type.IndexOf('[', StringComparison.Ordinal);
+            if (generic > 0) type = type[..generic];
+            types[type] = types.GetValueOrDefault(type) + 1;
+        };
+        source.Process();
+        var seconds = (source.SessionEndTime - source.SessionStartTime).TotalSeconds;
+        Console.WriteLine($"{total} methods compiled in {seconds:0.0} s ({total / Math.Max(0.001, seconds):0} per s), {dynamic} of them dynamic (emitted IL)");
+        Console.WriteLine("-- by tier");
+        foreach (var (t, n) in tiers.OrderByDescending(kv => kv.Value).Select(kv => (kv.Key, kv.Value))) Console.WriteLine($"{n,7} {t}");
+        Console.WriteLine("-- by type (generic arguments cut)");
+        foreach (var (t, n) in types.OrderByDescending(kv => kv.Value).Take(top).Select(kv => (kv.Key, kv.Value))) Console.WriteLine($"{n,7} {t}");
+        Console.WriteLine("-- dynamic methods by name");
+        foreach (var (t, n) in dynamicOwners.OrderByDescending(kv => kv.Value).Take(top).Select(kv => (kv.Key, kv.Value))) Console.WriteLine($"{n,7} {t}");
+        return 0;
+    }
 }
