@@ -727,9 +727,9 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
         _sink.Reset(writes * n + 1000);
         var startHead = _clients.Max(c => Volatile.Read(ref c.Track.LastSeq));
         var before = _clients.Select(c => (c.Track.Received, c.Track.OutOfOrder, c.Track.WsMessages)).ToArray();
+        var alloc0 = await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, Probe.AllocatedBytes))); // (its scrape before the CPU's window)
         var cpu0 = Probe.Cpu(config);
         var cpuByPid0 = config.Pids.Select(Probe.CpuSeconds).ToArray();
-        var alloc0 = await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, Probe.AllocatedBytes)));
         var self0 = Process.GetCurrentProcess().TotalProcessorTime;
         _sink.Recording = !warmUp;
         var t0 = Stopwatch.GetTimestamp();
@@ -819,7 +819,7 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
             // Events per WebSocket message: a backed-up connection gets several queued events in one send, which costs less
             // per event; a variant that keeps up better sends more messages — read the two figures together.
             // Bytes the server process allocated per delivery (its GC's total allocated, from /metrics): what its GC has to clear and collect.
-            if (!warmUp) Console.WriteLine($"  raw CPU µs/delivery per server process: {string.Join(", ", config.Pids.Select((_, k) => (cpuByPid1[k] - cpuByPid0[k]) * 1e6 / Math.Max(1, received[k])).Select((v, k) => $"{config.Urls[k]} {v:0.0} ({(double)lightReceived[k] / Math.Max(1, messages[k]):0.00} events per WebSocket message, {(alloc1[k] - alloc0[k]) / Math.Max(1, received[k]):0} bytes allocated per delivery)"))}");
+            if (!warmUp) Console.WriteLine($"  raw CPU µs/delivery per server process: {string.Join(", ", config.Pids.Select((_, k) => (cpuByPid1[k] - cpuByPid0[k]) * 1e6 / Math.Max(1, received[k])).Select((v, k) => $"{config.Urls[k]} {v:0.0} ({(double)lightReceived[k] / Math.Max(1, messages[k]):0.00} events per WebSocket message, {(double.IsNaN(alloc1[k] - alloc0[k]) ? "–" : $"{(alloc1[k] - alloc0[k]) / Math.Max(1, received[k]):0}")} bytes allocated per delivery)"))}");
         }
         var (p50, p99, p999, count) = _sink.Percentiles();
         var deliveries = Interlocked.Read(ref _sink.Deliveries);

@@ -134,13 +134,15 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             await Task.WhenAll(inflight);
         });
         // Before the first stop the writes run BENCH_STORM_WARMUP_S (30) first: the replicas have just taken their clients,
-        // and a survivor 2 s into its first writes was still compiling its push path during the storm (JIT ~280 methods/s
-        // before the stop against ~50-70 in later reps; bench/README.md, "Eighteenth round"). 0 = the old 2 s.
+        // and a survivor 2 s into its first writes was still compiling its push path during the storm (bench/README.md,
+        // "Eighteenth round"). 0 = the old 2 s. The rep's write count leaves the warm-up's out.
         var warmup = rep == 1 ? Points.EnvDouble("BENCH_STORM_WARMUP_S", 30) : 0;
+        var warmupWrites = 0;
         if (warmup > 0)
         {
-            Console.WriteLine($"  warm-up: {warmup:0} s of writes before the first stop");
             await Task.Delay(TimeSpan.FromSeconds(warmup));
+            warmupWrites = Volatile.Read(ref ok);
+            Console.WriteLine($"  warm-up: {warmup:0} s of writes before the first stop ({warmupWrites} writes)");
         }
         var survivorPid = config.Pids[replica % config.Urls.Length];
         var runtime = await StormRuntime.BeforeAsync(other, survivorPid); // the survivor's steady rates over the 2 s before the stop
@@ -302,7 +304,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var efAfter = (await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, EfQueries)))).Sum();
         var times = caughtUp.OrderBy(x => x).ToArray();
         return new StormResult(rep, replica, reconnecting, times.Length, allS, Points.Pct(times, 0.5), Points.Pct(times, 0.99), restartS, lost, ooo, gapFetches,
-            efAfter - survivorBefore, ComSelect() - comSelect0, ok, failed,
+            efAfter - survivorBefore, ComSelect() - comSelect0, ok - warmupWrites, failed,
             balancedS, shedN, shedTimes.Length, Points.Pct(shedTimes, 0.5), Points.Pct(shedTimes, 0.99), series);
     }
 
@@ -516,7 +518,7 @@ public sealed class StormRuntime
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
-            m["minflt"] = long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], CultureInfo.InvariantCulture);
+            if (long.TryParse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], CultureInfo.InvariantCulture, out var minflt)) m["minflt"] = minflt;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         return m;
@@ -557,7 +559,11 @@ public sealed class StormRuntime
         while (Stopwatch.GetElapsedTime(stopAt).TotalSeconds < 30)
         {
             await Task.Delay(1000);
-            try { _samples.Add((Stopwatch.GetElapsedTime(stopAt).TotalSeconds, await ReadAsync(_url, _pid))); }
+            try
+            {
+                var m = await ReadAsync(_url, _pid);
+                _samples.Add((Stopwatch.GetElapsedTime(stopAt).TotalSeconds, m)); // when it answered: a loaded replica's reply can take seconds
+            }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
         }
     });
@@ -568,24 +574,24 @@ public sealed class StormRuntime
     {
         try { await _run; }
         catch (Exception e) { return $"survivor's runtime: sampling failed ({e.GetType().Name}: {e.Message})"; }
-        var upTo = _samples.TakeWhile(x => x.At < untilS + 1).ToList();
+        var end = _samples.FindIndex(x => x.At >= untilS); // the first sample at or after the last catch-up (else the last one)
+        var upTo = _samples.Take(end < 0 ? _samples.Count : end + 1).ToList();
         if (upTo.Count == 0 || _base.Count == 0) return "survivor's runtime: no sample";
-        var end = upTo[^1].M;
-        double D(string k) => end.GetValueOrDefault(k, double.NaN) - _base.GetValueOrDefault(k, double.NaN);
+        var last = upTo[^1].M;
+        double D(string k) => last.GetValueOrDefault(k, double.NaN) - _base.GetValueOrDefault(k, double.NaN);
+        double Rate(string k) => (_base.GetValueOrDefault(k, double.NaN) - _pre.GetValueOrDefault(k, double.NaN)) / _baseAfterPreS;
         double Max(string k) => upTo.Max(x => x.M.GetValueOrDefault(k, double.NaN));
         const string gc = "system_runtime_dotnet_gc_collections{gc_heap_generation=\"gen";
         const string threads = "system_runtime_dotnet_thread_pool_thread_count";
         const string committed = "system_runtime_dotnet_gc_last_collection_memory_committed_size";
         const string Alloc = Probe.AllocatedBytes, Pause = "system_runtime_dotnet_gc_pause_time", Jit = "system_runtime_dotnet_jit_compiled_methods";
         var steady = _pre.Count == 0 ? "" :
-            $"; before the stop, per s: {(_base.GetValueOrDefault(Alloc) - _pre.GetValueOrDefault(Alloc)) / 1e6 / _baseAfterPreS:0} MB allocated, " +
-            $"GC pause {(_base.GetValueOrDefault(Pause) - _pre.GetValueOrDefault(Pause)) / _baseAfterPreS:0.00} s, JIT +{(_base.GetValueOrDefault(Jit) - _pre.GetValueOrDefault(Jit)) / _baseAfterPreS:0} methods, " +
-            $"EF queries compiled +{(_base.GetValueOrDefault(EfCacheMisses) - _pre.GetValueOrDefault(EfCacheMisses)) / _baseAfterPreS:0.0}";
+            $"; before the stop, per s: {Rate(Alloc) / 1e6:0} MB allocated, GC pause {Rate(Pause):0.00} s, JIT +{Rate(Jit):0} methods, EF queries compiled +{Rate(EfCacheMisses):0.0}";
         return $"survivor's runtime from the stop until {upTo[^1].At:0.0} s: GC gen0/1/2 +{D(gc + "0\"}"):0}/+{D(gc + "1\"}"):0}/+{D(gc + "2\"}"):0}, " +
                $"pause {D(Pause):0.00} s, {D(Alloc) / 1e6:0} MB allocated, " +
-               $"committed {_base.GetValueOrDefault(committed) / 1e6:0} → {end.GetValueOrDefault(committed) / 1e6:0} MB, minor page faults +{D("minflt"):0}; " +
+               $"committed {_base.GetValueOrDefault(committed, double.NaN) / 1e6:0} → {last.GetValueOrDefault(committed, double.NaN) / 1e6:0} MB, minor page faults +{D("minflt"):0}; " +
                $"JIT +{D(Jit):0} methods in {D("system_runtime_dotnet_jit_compilation_time"):0.00} s, EF queries compiled +{D(EfCacheMisses):0}; " +
-               $"thread-pool threads {_base.GetValueOrDefault(threads):0} → {end.GetValueOrDefault(threads):0} (max {Max(threads):0}), " +
+               $"thread-pool threads {_base.GetValueOrDefault(threads, double.NaN):0} → {last.GetValueOrDefault(threads, double.NaN):0} (max {Max(threads):0}), " +
                $"queue max {Max("system_runtime_dotnet_thread_pool_queue_length"):0}, work items +{D("system_runtime_dotnet_thread_pool_work_item_count"):0}; " +
                $"lock contentions +{D("system_runtime_dotnet_monitor_lock_contentions"):0}{steady}";
     }

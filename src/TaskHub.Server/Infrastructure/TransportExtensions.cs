@@ -52,11 +52,11 @@ public static class TransportExtensions
 /// <summary>
 /// Every hub send writes its message into the connection's SignalR pipe, whose 4 KB segments come from the runtime's
 /// shared <see cref="ArrayPool{T}"/>. A board event goes to all of a board's viewers at once, so thousands of segments
-/// are out at the same moment, and the pool keeps only 32 arrays of a size per core by default: every other segment
-/// was a new 4 KB array and garbage a moment later (~3.7 KB allocated per delivery at 5,000 viewers, bare SignalR
-/// 3.3 KB). With room for 4,096 per core the segments come back to the pool and are used again (~130–260 bytes per
-/// delivery; bench/README.md, "Eighteenth round"). The pool holds what the largest burst had out at once (~4 KB per
-/// viewer of the replica) and gives it back on memory pressure.
+/// are out at the same moment, and the pool keeps only 32 arrays of a size per core by default: the others were new
+/// arrays, garbage a moment later. With room for 4,096 per core the segments come back to the pool and are used again
+/// (bench/README.md, "Eighteenth round", has the measurements). The setting is per array size: the pool keeps, of each
+/// size that is rented, at most what was out at once (for the send segments ~4 KB per viewer of the largest burst;
+/// at most 4,096 arrays per size and core), and trims what goes unused on memory pressure.
 /// </summary>
 public static class SendBufferPool
 {
@@ -66,10 +66,12 @@ public static class SendBufferPool
 
     /// <summary>Sets <see cref="Variable"/> for this process unless its environment already does. Call it first in
     /// Main: once anything has rented from the pool, the runtime has read its setting.</summary>
-    public static void Configure()
+    public static void Configure() => Configure(Environment.GetEnvironmentVariable, Environment.SetEnvironmentVariable);
+
+    /// <summary><see cref="Configure()"/> on a given environment (tests use their own, not the process's).</summary>
+    public static void Configure(Func<string, string?> get, Action<string, string> set)
     {
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable)))
-            Environment.SetEnvironmentVariable(Variable, ArraysPerCore.ToString(CultureInfo.InvariantCulture));
+        if (string.IsNullOrEmpty(get(Variable))) set(Variable, ArraysPerCore.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>The arrays of a size the pool keeps per core, as the runtime read it (null where that cannot be read).</summary>
@@ -77,17 +79,25 @@ public static class SendBufferPool
         typeof(ArrayPool<byte>).Assembly.GetType("System.Buffers.SharedArrayPoolStatics")
             ?.GetField("s_maxArraysPerPartition", BindingFlags.NonPublic | BindingFlags.Static)?.GetValue(null) as int?;
 
-    /// <summary>Logs at start what the pool runs with, and warns when the runtime read its setting before <see cref="Configure"/>.</summary>
+    /// <summary>What the start-up log says: the value in effect, and a warning when it is not what the variable asks
+    /// for (the pool was used before <see cref="Configure()"/>, or the runtime ignored the value).</summary>
+    public static (LogLevel Level, string Message) Describe(string? variable, int? inEffect)
+    {
+        if (inEffect is not { } n) return (LogLevel.Warning, $"Send buffers: the shared ArrayPool's setting could not be read ({Variable}={variable})");
+        if (!int.TryParse(variable, NumberStyles.None, CultureInfo.InvariantCulture, out var wanted) || wanted != n)
+            return (LogLevel.Warning, $"Send buffers: the shared ArrayPool keeps {n} arrays per size per core, not what {Variable}={variable} asks for");
+        return (LogLevel.Information, $"Send buffers: the shared ArrayPool keeps {n} arrays per size per core");
+    }
+
+    /// <summary>Logs <see cref="Describe"/> at start.</summary>
     internal sealed class Report(ILogger<Report> log) : IHostedService
     {
         public Task StartAsync(CancellationToken ct)
         {
-            var wanted = int.TryParse(Environment.GetEnvironmentVariable(Variable), CultureInfo.InvariantCulture, out var w) ? w : (int?)null;
-            var inEffect = InEffect();
-            if (inEffect is { } n && wanted is { } v && n < v)
-                log.LogWarning("Send buffers: the shared ArrayPool keeps {ArraysPerCore} arrays per size per core, not the {Wanted} {Variable} asks for (the pool was used before it was set)", n, v, Variable);
-            else
-                log.LogInformation("Send buffers: the shared ArrayPool keeps {ArraysPerCore} arrays per size per core", inEffect?.ToString(CultureInfo.InvariantCulture) ?? "an unknown number of");
+            var (level, message) = Describe(Environment.GetEnvironmentVariable(Variable), InEffect());
+#pragma warning disable CA2254 // the message is built from two numbers and a constant, no user input
+            log.Log(level, message);
+#pragma warning restore CA2254
             return Task.CompletedTask;
         }
 

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MySqlConnector;
+using TaskHub.Server.Infrastructure;
 using TaskHub.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -91,7 +92,8 @@ public sealed partial class PublishedAppTests(ITestOutputHelper output)
                 // above does not set it, so without Program's first line the pool keeps the runtime's 32).
                 var pool = logs.FirstOrDefault(l => l.Contains("Send buffers:", StringComparison.Ordinal));
                 Assert.True(pool is not null, "no log line about the send buffers");
-                Assert.Contains("keeps 4096 arrays per size per core", pool);
+                Assert.Contains($"keeps {SendBufferPool.ArraysPerCore} arrays per size per core", pool);
+                Assert.Contains("\"LogLevel\":\"Information\"", pool);
 
                 // Structured JSON logs outside Development: every console line is one JSON object.
                 var lines = logs.Where(l => l.StartsWith('{')).ToList();

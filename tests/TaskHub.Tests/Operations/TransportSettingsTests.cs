@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TaskHub.Server.Infrastructure;
 using TaskHub.Tests.Infrastructure;
@@ -42,27 +43,27 @@ public sealed class TransportSettingsTests
 
     /// <summary>
     /// The send buffers' pool size (SendBufferPool): Program sets the runtime's variable unless the environment already
-    /// does, and the value the runtime read is what the start-up log reports (read from its statics; a runtime that
-    /// renamed them would turn the report into "an unknown number", which this catches). That the published app really
-    /// runs with it is checked in PublishedAppTests, in a process of its own.
+    /// sets it (checked here on an environment of the test's own, not the process's), the start-up log warns when the
+    /// value in effect is not what the variable asks for, and the runtime's value stays readable (a runtime that renamed
+    /// its field would make the log warn, which the last assertion catches). That the published app really runs with it
+    /// is checked in PublishedAppTests, in a process of its own.
     /// </summary>
     [Fact]
-    public void TheSendBufferPoolSettingIsSetUnlessTheEnvironmentSetsItAndItsValueIsReadable()
+    public void TheSendBufferPoolSettingIsSetUnlessTheEnvironmentSetsItAndTheLogSaysWhatIsInEffect()
     {
-        var before = Environment.GetEnvironmentVariable(SendBufferPool.Variable);
-        try
-        {
-            Environment.SetEnvironmentVariable(SendBufferPool.Variable, "77");
-            SendBufferPool.Configure();
-            Assert.Equal("77", Environment.GetEnvironmentVariable(SendBufferPool.Variable));
-            Environment.SetEnvironmentVariable(SendBufferPool.Variable, null);
-            SendBufferPool.Configure();
-            Assert.Equal("4096", Environment.GetEnvironmentVariable(SendBufferPool.Variable));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable(SendBufferPool.Variable, before ?? "4096");
-        }
+        var env = new Dictionary<string, string> { [SendBufferPool.Variable] = "77" };
+        SendBufferPool.Configure(k => env.GetValueOrDefault(k), (k, v) => env[k] = v);
+        Assert.Equal("77", env[SendBufferPool.Variable]);
+        env.Clear();
+        SendBufferPool.Configure(k => env.GetValueOrDefault(k), (k, v) => env[k] = v);
+        Assert.Equal(SendBufferPool.ArraysPerCore.ToString(), env[SendBufferPool.Variable]);
+
+        Assert.Equal(LogLevel.Information, SendBufferPool.Describe("4096", 4096).Level);
+        Assert.Contains("keeps 4096 arrays", SendBufferPool.Describe("4096", 4096).Message);
+        Assert.Equal(LogLevel.Warning, SendBufferPool.Describe("4096", 32).Level); // the pool was used before it was set
+        Assert.Equal(LogLevel.Warning, SendBufferPool.Describe("abc", 32).Level);  // a value the runtime ignores
+        Assert.Equal(LogLevel.Warning, SendBufferPool.Describe(null, 32).Level);   // not set at all
+        Assert.Equal(LogLevel.Warning, SendBufferPool.Describe("4096", null).Level);
         Assert.True(SendBufferPool.InEffect() is > 0, "the runtime's ArrayPool setting could not be read");
     }
 
