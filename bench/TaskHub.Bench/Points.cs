@@ -148,16 +148,28 @@ public static class Points
     /// <summary>What the bench prints for <see cref="ListenOverflows"/> since <paramref name="before"/>.</summary>
     internal static string ListenDropsSince(double before) => $"{ListenOverflows() - before:0} listen-queue drops (TcpExt ListenOverflows)";
 
+    private static readonly HttpClient MetricsHttp = new() { Timeout = Timeout.InfiniteTimeSpan }; // each scrape has its own timeout
+
+    /// <summary>The series of a server's Prometheus text page that <paramref name="keep"/> selects, as "name{labels}" → value
+    /// (throws when it does not answer within <paramref name="timeout"/>).</summary>
+    internal static async Task<Dictionary<string, double>> ScrapeAsync(string url, Func<string, bool> keep, TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        var series = new Dictionary<string, double>();
+        foreach (var line in (await MetricsHttp.GetStringAsync(url + "/metrics", cts.Token)).Split('\n'))
+        {
+            if (!keep(line)) continue;
+            var sp = line.LastIndexOf(' ');
+            if (sp > 0 && double.TryParse(line[(sp + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) series[line[..sp]] = v;
+        }
+        return series;
+    }
+
     /// <summary>Counters without labels from a Prometheus text page (NaN when the server has no such series, or did not
     /// answer within 10 s: printed, since a replica that cannot answer its /metrics is a finding of its own).</summary>
     internal static async Task<double> MetricAsync(string url, string name)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        try
-        {
-            foreach (var line in (await http.GetStringAsync(url + "/metrics")).Split('\n'))
-                if (line.StartsWith(name + " ", StringComparison.Ordinal)) return double.Parse(line[(name.Length + 1)..], CultureInfo.InvariantCulture);
-        }
+        try { return (await ScrapeAsync(url, line => line.StartsWith(name + " ", StringComparison.Ordinal), TimeSpan.FromSeconds(10))).GetValueOrDefault(name, double.NaN); }
         catch (HttpRequestException) { }
         catch (TaskCanceledException) { Console.WriteLine($"  ({url}/metrics did not answer within 10 s)"); }
         return double.NaN;

@@ -115,14 +115,13 @@ public static class Profile
         // BENCH_TRACE_KIND=jit: the runtime's JIT events instead of CPU samples (which methods it compiled, at which tier:
         // bench/TaskHub.CpuProfile's `jit` mode reads them).
         var jit = Environment.GetEnvironmentVariable("BENCH_TRACE_KIND") == "jit";
-        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("BENCH_DOTNET_TRACE") ?? "dotnet-trace")
+        string[] what = jit ? ["collect", "--providers", "Microsoft-Windows-DotNETRuntime:0x10:5"] : ["collect-linux", "--profile", "cpu-sampling"];
+        var psi = new ProcessStartInfo(Environment.GetEnvironmentVariable("BENCH_DOTNET_TRACE") ?? "dotnet-trace",
+            [.. what, "-p", target.ToString(CultureInfo.InvariantCulture),
+             "--duration", TimeSpan.FromSeconds(Math.Max(1, seconds - 2)).ToString(@"dd\:hh\:mm\:ss", CultureInfo.InvariantCulture), "-o", file])
         {
-            ArgumentList = { jit ? "collect" : "collect-linux", "-p", target.ToString(CultureInfo.InvariantCulture) },
             RedirectStandardOutput = true, RedirectStandardError = true,
         };
-        foreach (var a in jit ? ["--providers", "Microsoft-Windows-DotNETRuntime:0x10:5"] : new[] { "--profile", "cpu-sampling" }) psi.ArgumentList.Add(a);
-        foreach (var a in new[] { "--duration", TimeSpan.FromSeconds(Math.Max(1, seconds - 2)).ToString(@"dd\:hh\:mm\:ss", CultureInfo.InvariantCulture), "-o", file })
-            psi.ArgumentList.Add(a);
         Console.WriteLine($"  profiling pid {target} into {file}");
         var p = Process.Start(psi)!;
         _ = p.StandardOutput.ReadToEndAsync();
@@ -511,10 +510,23 @@ public static class Probe
     /// System.Runtime meter in TaskHub; the bare server writes the same name).</summary>
     public const string AllocatedBytes = "system_runtime_dotnet_gc_heap_total_allocated";
 
-    public static double CpuSeconds(int pid)
+    /// <summary>The fields of /proc/&lt;pid&gt;/stat after the process's name (0 = its state, 7 = minor faults, 11/12 = user/system time).</summary>
+    public static string[] Stat(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
-        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    }
+
+    /// <summary><see cref="Stat"/>, or null when the process is gone or not readable here.</summary>
+    public static string[]? StatOrNull(int pid)
+    {
+        try { return Stat(pid); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
+    public static double CpuSeconds(int pid)
+    {
+        var f = Stat(pid);
         return (long.Parse(f[11]) + long.Parse(f[12])) / 100.0; // utime + stime, USER_HZ = 100
     }
 

@@ -503,24 +503,13 @@ public sealed class StormRuntime
     private readonly List<(double At, Dictionary<string, double> M)> _samples = [];
     private Dictionary<string, double> _base = [];
     private Task _run = Task.CompletedTask;
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
-    /// <summary>The page's series as "name{labels}" → value, plus <c>minflt</c> (the process's minor page faults, /proc).</summary>
+    /// <summary>The page's runtime series and EF's compiled-query misses, plus <c>minflt</c> (the process's minor page faults, /proc).</summary>
     private static async Task<Dictionary<string, double>> ReadAsync(string url, int pid)
     {
-        var m = new Dictionary<string, double>();
-        foreach (var line in (await Http.GetStringAsync(url + "/metrics")).Split('\n'))
-        {
-            if (!line.StartsWith("system_runtime_", StringComparison.Ordinal) && !line.StartsWith(EfCacheMisses, StringComparison.Ordinal)) continue;
-            var sp = line.LastIndexOf(' ');
-            if (sp > 0 && double.TryParse(line[(sp + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) m[line[..sp]] = v;
-        }
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            if (long.TryParse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], CultureInfo.InvariantCulture, out var minflt)) m["minflt"] = minflt;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        var m = await Points.ScrapeAsync(url, line => line.StartsWith("system_runtime_", StringComparison.Ordinal) || line.StartsWith(EfCacheMisses, StringComparison.Ordinal),
+            TimeSpan.FromSeconds(5));
+        if (Probe.StatOrNull(pid) is { } stat && long.TryParse(stat[7], CultureInfo.InvariantCulture, out var minflt)) m["minflt"] = minflt;
         return m;
     }
 
