@@ -98,9 +98,13 @@ public static class MessagePackWire
         return framed.ToArray();
     }
 
-    public enum Kind { Other, Task, Head, Completion }
+    public enum Kind { Other, Task, Head, Completion, Stopping }
 
-    public readonly record struct Record(Kind Kind, long Seq, long Stamp, string? Error);
+    /// <summary>One hub message; for <see cref="Kind.Stopping"/> (<c>ServerStopping</c>) <see cref="Seq"/> carries moveWithinMs.</summary>
+    public readonly record struct Record(Kind Kind, long Seq, long Stamp, string? Error)
+    {
+        public long MoveWithinMs => Kind == Kind.Stopping ? Seq : 0;
+    }
 
     /// <summary>Splits one WebSocket message into its length-prefixed hub messages and parses each.</summary>
     public static void ForEach(ReadOnlyMemory<byte> data, Action<Record, int> each)
@@ -146,13 +150,16 @@ public static class MessagePackWire
         r.Skip(); // headers
         r.Skip(); // invocation id
         var target = r.ReadStringSequence() is { } t ? Encoding.UTF8.GetString(t) : "";
-        var what = target.StartsWith("Task", StringComparison.Ordinal) ? Kind.Task : target == "BoardHead" ? Kind.Head : Kind.Other;
+        var what = target.StartsWith("Task", StringComparison.Ordinal) ? Kind.Task : target == "BoardHead" ? Kind.Head
+            : target == "ServerStopping" ? Kind.Stopping : Kind.Other;
         if (what == Kind.Other || r.ReadArrayHeader() < 1 || r.NextMessagePackType != MessagePackType.Map) return new Record(what, 0, 0, null);
         long seq = 0, stamp = 0;
         for (var fields = r.ReadMapHeader(); fields > 0; fields--)
         {
             var key = r.ReadString();
             if (key == "seq") seq = r.ReadInt64();
+            else if (what == Kind.Stopping && string.Equals(key, "moveWithinMs", StringComparison.OrdinalIgnoreCase) && r.NextMessagePackType == MessagePackType.Integer)
+                seq = r.ReadInt64(); // ServerStopping's one argument, { moveWithinMs }
             else if (key == "changes" && r.NextMessagePackType == MessagePackType.Array) // a delta: the title is one of its changes
             {
                 for (var changes = r.ReadArrayHeader(); changes > 0; changes--)
@@ -226,12 +233,17 @@ public sealed partial class LightClient
             case MessagePackWire.Kind.Task:
                 Track.Event(r.Seq);
                 OnTaskSeq?.Invoke(r.Seq);
+                OnTask?.Invoke(r.Seq, r.Stamp, now);
                 _sink.Record(r.Stamp, now);
                 Interlocked.Add(ref _sink.FrameBytes, bytes);
                 Interlocked.Increment(ref _sink.Frames);
                 break;
             case MessagePackWire.Kind.Head:
                 Track.Head(r.Seq);
+                OnHead?.Invoke(r.Seq);
+                break;
+            case MessagePackWire.Kind.Stopping:
+                ServerStopping(r.MoveWithinMs, now);
                 break;
             case MessagePackWire.Kind.Completion when r.Error is not null:
                 _joined.TrySetException(new Exception("JoinBoard: " + r.Error));

@@ -227,17 +227,19 @@ public sealed class SeqTracker
     /// <summary>A pushed event, or (<paramref name="fetched"/>) one read from the REST event log after a join's head.</summary>
     public void Event(long seq) => Event(seq, fetched: false);
 
-    public void Event(long seq, bool fetched)
+    /// <returns>Whether this viewer did not have it yet (false: a duplicate).</returns>
+    public bool Event(long seq, bool fetched)
     {
         lock (_gate)
         {
             Received++;
-            if ((Contig >= 0 && seq <= Contig) || _ahead.Contains(seq)) { Duplicates++; return; } // e.g. a catch-up replaying what it had
+            if ((Contig >= 0 && seq <= Contig) || _ahead.Contains(seq)) { Duplicates++; return false; } // e.g. a catch-up replaying what it had
             if (seq < _maxSeen && !fetched) OutOfOrder++;
             _maxSeen = Math.Max(_maxSeen, seq);
-            if (Contig < 0 || seq <= Contig) { if (Contig < 0) _ahead.Add(seq); return; }
+            if (Contig < 0 || seq <= Contig) { if (Contig < 0) _ahead.Add(seq); return true; }
             _ahead.Add(seq);
             Drain();
+            return true;
         }
     }
 
@@ -257,6 +259,57 @@ public sealed class SeqTracker
     public long HeadNow { get { lock (_gate) return LastHead; } }
 }
 
+/// <summary>
+/// The reconnect storm's staleness, per viewer: for each event it did not have yet (duplicates excluded: the first
+/// arrival, pushed on any of its connections or read by a REST gap fetch) written at or after <see cref="Start"/>'s
+/// timestamp (the writer's Stopwatch stamp in the title, <see cref="Points.WriteAsync"/>), the time from the write to
+/// that arrival. Off (nothing kept) until started.
+/// </summary>
+public sealed class FirstArrivals
+{
+    private readonly object _gate = new();
+    // Per arrival: µs from the start to the write << 32 | fetched << 31 | µs from the write to the arrival.
+    private List<long> _items = [];
+    private long _from = long.MaxValue, _until = long.MaxValue;
+
+    /// <summary>Keeps the events written from <paramref name="from"/> (Stopwatch ticks) on, forgetting what was kept.</summary>
+    public void Start(long from) { lock (_gate) (_items, _from, _until) = ([], from, long.MaxValue); }
+
+    /// <summary>Keeps no events written after <paramref name="until"/> from now on (what was kept stays until <see cref="Stop"/>).</summary>
+    public void Until(long until) { lock (_gate) _until = until; }
+
+    public void Add(long stamp, long at, bool fetched)
+    {
+        if (stamp < Volatile.Read(ref _from)) return; // off, or written before the start
+        var ageUs = Math.Clamp((at - stamp) * 1_000_000 / Stopwatch.Frequency, 0, int.MaxValue);
+        lock (_gate)
+        {
+            if (stamp < _from || stamp > _until) return;
+            var writtenUs = (stamp - _from) * 1_000_000 / Stopwatch.Frequency;
+            if (writtenUs <= int.MaxValue) _items.Add(writtenUs << 32 | (fetched ? 1L << 31 : 0) | ageUs);
+        }
+    }
+
+    /// <summary>Stops keeping; adds the write→arrival µs of the events written up to <paramref name="until"/> to
+    /// <paramref name="into"/> (when given) and returns how many of those arrived by a REST gap fetch.</summary>
+    public int Stop(long until, List<int>? into)
+    {
+        List<long> items;
+        long from;
+        lock (_gate) { (items, from) = (_items, _from); (_items, _from, _until) = ([], long.MaxValue, long.MaxValue); }
+        if (into is null || from == long.MaxValue) return 0;
+        var untilUs = (until - from) * 1_000_000 / Stopwatch.Frequency;
+        var fetched = 0;
+        foreach (var x in items)
+        {
+            if (x >> 32 > untilUs) continue;
+            into.Add((int)(x & int.MaxValue));
+            if ((x & 1L << 31) != 0) fetched++;
+        }
+        return fetched;
+    }
+}
+
 /// <summary>A light client on one board whose seqs go to a <see cref="SeqTracker"/>; re-openable after a close.</summary>
 public sealed class BoardViewer(Guid board, string token, Sink sink)
 {
@@ -264,10 +317,26 @@ public sealed class BoardViewer(Guid board, string token, Sink sink)
     public readonly Guid Board = board;
     public readonly SeqTracker Seqs = new();
     public LightClient? Client;
+    /// <summary>Write→first-arrival times of this viewer's events (the reconnect storm's staleness; off unless started).</summary>
+    public readonly FirstArrivals Arrivals = new();
+
+    /// <summary>A pushed task event, on whichever of this viewer's connections.</summary>
+    private void Arrived(long seq, long stamp, long at)
+    {
+        if (Seqs.Event(seq, fetched: false) && stamp != 0) Arrivals.Add(stamp, at, fetched: false);
+    }
+
+    /// <summary>An event read from the REST event log (a gap fetch) at <paramref name="at"/>; <paramref name="stamp"/> from its title.</summary>
+    public void Fetched(long seq, long stamp, long at)
+    {
+        if (Seqs.Event(seq, fetched: true) && stamp != 0) Arrivals.Add(stamp, at, fetched: true);
+    }
+
+    private Task<LightClient> OpenAsync(string url) => LightClient.OpenAsync(url, token, sink, null, Arrived);
 
     public async Task ConnectAsync(string url, long? afterSeq, CancellationToken ct)
     {
-        var c = await LightClient.OpenAsync(url, token, sink, Seqs.Event);
+        var c = await OpenAsync(url);
         c.OnHead = Seqs.Head;
         try { await c.JoinAsync(Board, afterSeq, ct); }
         catch { await c.DisposeAsync(); throw; }
@@ -282,25 +351,47 @@ public sealed class BoardViewer(Guid board, string token, Sink sink)
     /// </summary>
     public async Task<(double OpenS, double JoinS)> ConnectTimedAsync(string url, long? afterSeq, TimeSpan openTimeout, TimeSpan joinTimeout)
     {
+        var (c, open, join) = await OpenJoinTimedAsync(url, () => afterSeq, openTimeout, joinTimeout);
+        Client = c;
+        Url = url;
+        return (open, join);
+    }
+
+    /// <summary>
+    /// The handover's move, make before break: a new connection to <paramref name="url"/> joined from the last contiguous
+    /// seq this viewer has (read once the new connection is open; the old one keeps delivering meanwhile, and what both
+    /// deliver counts once, <see cref="SeqTracker"/>), made the current <see cref="Client"/>, and only then the old one
+    /// disposed. Timed and failing like <see cref="ConnectTimedAsync"/>; on a failure the old connection stays.
+    /// </summary>
+    public async Task<(double OpenS, double JoinS)> MoveAsync(string url, TimeSpan openTimeout, TimeSpan joinTimeout)
+    {
+        var old = Client;
+        var (c, open, join) = await OpenJoinTimedAsync(url, () => Seqs.ContigNow, openTimeout, joinTimeout);
+        Client = c;
+        Url = url;
+        if (old is not null) try { await old.DisposeAsync(); } catch (Exception) { }
+        return (open, join);
+    }
+
+    private async Task<(LightClient Client, double OpenS, double JoinS)> OpenJoinTimedAsync(string url, Func<long?> afterSeq, TimeSpan openTimeout, TimeSpan joinTimeout)
+    {
         var t0 = Stopwatch.GetTimestamp();
         LightClient c;
-        try { c = await LightClient.OpenAsync(url, token, sink, Seqs.Event).WaitAsync(openTimeout); }
+        try { c = await OpenAsync(url).WaitAsync(openTimeout); }
         catch (Exception e) { throw new StormAttemptException(StormAttemptException.Why("open", e), e); }
         var open = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         c.OnHead = Seqs.Head;
         try
         {
             using var timeout = new CancellationTokenSource(joinTimeout);
-            await c.JoinAsync(Board, afterSeq, timeout.Token);
+            await c.JoinAsync(Board, afterSeq(), timeout.Token);
         }
         catch (Exception e)
         {
             await c.DisposeAsync();
             throw new StormAttemptException(StormAttemptException.Why("join", e), e);
         }
-        Client = c;
-        Url = url;
-        return (open, Stopwatch.GetElapsedTime(t0).TotalSeconds - open);
+        return (c, open, Stopwatch.GetElapsedTime(t0).TotalSeconds - open);
     }
 
     public async Task DisposeAsync()

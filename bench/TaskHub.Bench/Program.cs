@@ -272,6 +272,8 @@ public sealed partial class LightClient : IReceiver
     static readonly byte[] RS = [0x1e];
     static readonly byte[] TargetTask = "\"target\":\"Task"u8.ToArray();
     static readonly byte[] TargetHead = "\"target\":\"BoardHead\""u8.ToArray();
+    static readonly byte[] TargetStopping = "\"target\":\"ServerStopping\""u8.ToArray();
+    static readonly byte[] MoveWithinKey = "\"moveWithinMs\":"u8.ToArray();
     static readonly byte[] SeqKey = "\"seq\":"u8.ToArray();
     static readonly byte[] StampKey = "\"title\":\"b|"u8.ToArray();
     static readonly byte[] DeltaStampKey = "\"to\":\"b|"u8.ToArray(); // a delta's title change
@@ -287,6 +289,17 @@ public sealed partial class LightClient : IReceiver
     private readonly TaskCompletionSource _handshake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public Action<long>? OnTaskSeq; // used by the catch-up probe
     public Action<long>? OnHead;    // BoardHead seqs (the reconnect storm)
+    /// <summary>Every task event: its seq, the writer's stamp in its title (0 when it has none) and when its WebSocket message
+    /// arrived (Stopwatch ticks); the reconnect storm's viewers (<see cref="BoardViewer"/>).</summary>
+    public Action<long, long, long>? OnTask;
+    /// <summary><c>ServerStopping(moveWithinMs)</c>: this connection's replica is stopping and keeps serving it a while (the
+    /// handover: open a new connection within moveWithinMs, then close this one). Raised on the read loop: do not block.</summary>
+    public Action<int>? OnStopping;
+    private readonly TaskCompletionSource<int> _stopping = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>Completes with moveWithinMs when the first <c>ServerStopping</c> arrived on this connection.</summary>
+    public Task<int> Stopping => _stopping.Task;
+    /// <summary>When the first <c>ServerStopping</c> arrived (Stopwatch ticks; 0 = none yet).</summary>
+    public long StoppingAt;
     /// <summary>Completes when the connection closed (the server went away, or DisposeAsync).</summary>
     public Task Closed => _loop ?? Task.CompletedTask;
 
@@ -338,9 +351,9 @@ public sealed partial class LightClient : IReceiver
     }
 
     /// <summary>Connects and completes the SignalR handshake.</summary>
-    public static async Task<LightClient> OpenAsync(string baseUrl, string token, Sink sink, Action<long>? onTaskSeq)
+    public static async Task<LightClient> OpenAsync(string baseUrl, string token, Sink sink, Action<long>? onTaskSeq, Action<long, long, long>? onTask = null)
     {
-        var c = new LightClient(sink) { OnTaskSeq = onTaskSeq };
+        var c = new LightClient(sink) { OnTaskSeq = onTaskSeq, OnTask = onTask };
         try
         {
             var uri = new Uri(baseUrl.Replace("http://", "ws://") + "/hubs/board?access_token=" + Uri.EscapeDataString(token) + DeltaWire.Query(first: false));
@@ -422,9 +435,11 @@ public sealed partial class LightClient : IReceiver
         if (rec.IndexOf(TargetTask) >= 0)
         {
             var seq = Number(rec, SeqKey);
+            var stamp = rec.IndexOf(StampKey) >= 0 ? Number(rec, StampKey) : Number(rec, DeltaStampKey);
             Track.Event(seq);
             OnTaskSeq?.Invoke(seq);
-            _sink.Record(rec.IndexOf(StampKey) >= 0 ? Number(rec, StampKey) : Number(rec, DeltaStampKey), now);
+            OnTask?.Invoke(seq, stamp, now);
+            _sink.Record(stamp, now);
             Interlocked.Add(ref _sink.FrameBytes, rec.Length + 1);
             Interlocked.Increment(ref _sink.Frames);
         }
@@ -434,11 +449,21 @@ public sealed partial class LightClient : IReceiver
             Track.Head(head);
             OnHead?.Invoke(head);
         }
+        else if (rec.IndexOf(TargetStopping) >= 0) ServerStopping(Number(rec, MoveWithinKey), now);
         else if (rec.IndexOf(TypeCompletion) >= 0)
         {
             if (rec.IndexOf(ErrorKey) >= 0) _joined.TrySetException(new Exception("JoinBoard: " + Encoding.UTF8.GetString(rec)));
             else _joined.TrySetResult();
         }
+    }
+
+    /// <summary>A <c>ServerStopping</c> invocation (either protocol) arrived at <paramref name="now"/>.</summary>
+    private void ServerStopping(long moveWithinMs, long now)
+    {
+        var ms = (int)Math.Clamp(moveWithinMs, 0, int.MaxValue);
+        Interlocked.CompareExchange(ref StoppingAt, now, 0); // before the task completes: whoever awaits it reads the time
+        OnStopping?.Invoke(ms);
+        _stopping.TrySetResult(ms);
     }
 
     private static long Number(ReadOnlySpan<byte> rec, ReadOnlySpan<byte> key)

@@ -8,7 +8,8 @@ namespace TaskHub.Bench;
 
 public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnected, double AllCaughtUpS, double P50S, double P99S, double RestartS,
     long Lost, long OutOfOrder, long GapFetches, double EfQueries, double ComSelect, long Writes, int FailedWrites,
-    double BalancedS, double Shed, int ShedReconnected, double ShedP50S, double ShedP99S, string BalanceSeries);
+    double BalancedS, double Shed, int ShedReconnected, double ShedP50S, double ShedP99S, string BalanceSeries,
+    int Told = 0, int Moved = 0, int MoveFailed = 0, double StaleP99Ms = double.NaN, double StaleMaxMs = double.NaN, double BaselineP99Ms = double.NaN);
 
 /// <summary>
 /// Reconnect storm: BENCH_STORM_N clients (default 5,000) joined to BENCH_STORM_BOARDS boards (default 1: the
@@ -30,10 +31,24 @@ public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnec
 /// BENCH_STORM_BALANCE_S, 120 s). Clients the survivor closes reconnect like the others (through the load balancer, whose
 /// hub upstream is least_conn) and are timed apart: the storm's figures count only the closes before the restarted replica
 /// was ready (shedding cannot start before).</para>
+/// <para>Handover (<c>Realtime:Handover</c>, zero-gap rolling restarts): the stopping replica sends each of its connections
+/// <c>ServerStopping { moveWithinMs }</c> and keeps serving them a while. With BENCH_STORM_HANDOVER=1 (the default) each
+/// such client waits a random time within moveWithinMs, then moves (<see cref="BoardViewer.MoveAsync"/>: a new connection
+/// through the load balancer, joined from its last contiguous seq, then the old one disposed, which is no close of the
+/// storm's); it counts as caught up once that join completed (and a REST gap fetch, if its head asked for one). A failed
+/// move keeps the old connection, whose close then takes the reconnect path. =0 ignores the message, as a client that does
+/// not know it (the A/B). Clients and "reconnected" count the moved ones with the reconnected ones.</para>
+/// <para>Staleness: for every task event written from the SIGTERM until all caught up, the time from its write (the stamp
+/// in its title) to its first arrival at each viewer (pushed on any connection, or read by a REST gap fetch at the fetch's
+/// time; duplicates excluded), for the stopped replica's viewers (those told ServerStopping or whose connection closed
+/// before the restarted replica was ready) and, as the same rep's baseline, for the viewers that were never moved, closed
+/// or shed during the rep (the survivor's). Events that never arrived are not in it (see lost).</para>
 /// </summary>
 public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions opts)
 {
     private readonly Sink _sink = new();
+    private readonly bool _handover = Points.EnvInt("BENCH_STORM_HANDOVER", 1) != 0;
+    private static readonly Task<int> Never = new TaskCompletionSource<int>().Task;
     private const string EfQueries = "microsoft_entityframeworkcore_microsoft_entityframeworkcore_queries";
 
     public async Task<List<StormResult>> RunAsync()
@@ -50,6 +65,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var viaLb = Points.EnvInt("BENCH_STORM_VIA_LB", 1) == 1;
         Console.WriteLine($"\n=== reconnect storm on {config.Name}: {n} clients on {boardCount} board(s), {opts.Rate:0} writes/s through {lb}, {reps} reps");
         Console.WriteLine($"  listen queues in effect (port backlog, from ss): {Points.ListenBacklogs([lb, .. config.Urls])}");
+        Console.WriteLine($"  handover: {(_handover ? "on: clients told ServerStopping move, make before break" : "off: ServerStopping ignored, as a client that does not know it")} (BENCH_STORM_HANDOVER={(_handover ? 1 : 0)})");
         var boards = boardCount == 1 ? [setup.Board] : await BoardsAsync(boardCount);
         LightClient.Init(opts.LocalAddresses);
         var viewers = Enumerable.Range(0, n).Select(i => new BoardViewer(boards[i % boards.Length], setup.WriterToken, _sink)).ToArray();
@@ -163,11 +179,20 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var shedCaughtUp = new ConcurrentBag<double>();
         var shedReconnects = 0;
         var closedAt = new ConcurrentBag<double>(); // s after the SIGTERM at which each of the stopped replica's clients saw its connection close
-        var inFlight = 0; // clients between a close and their reconnect's catch-up (or giving up)
+        var inFlight = 0; // clients between a close and their reconnect's catch-up (or giving up), or moving
+        // The handover: who was told ServerStopping (s after the SIGTERM it arrived), moved, failed to move, closed instead.
+        var stoppedViewers = new ConcurrentDictionary<BoardViewer, byte>(); // told ServerStopping, or closed before the restarted replica was ready
+        var disturbed = new ConcurrentDictionary<BoardViewer, byte>(); // told, moved, closed or shed in this rep (the rest: the staleness baseline)
+        var toldAt = new ConcurrentBag<double>();
+        var moveWithinMs = new ConcurrentBag<int>();
+        var moves = new ConcurrentBag<(double OpenS, double JoinS)>();
+        var moveFailures = new ConcurrentBag<string>();
+        int moved = 0, moveFetchFailed = 0, closedAfterTold = 0;
         var framingBefore = await Points.FramingAsync([other]);
         var overflowsBefore = Points.ListenOverflows();
         await runtime.BaselineAsync();
         var stopAt = Stopwatch.GetTimestamp();
+        foreach (var v in viewers) v.Arrivals.Start(stopAt); // staleness: the events written from here on
         var cpu = StormCpu.Start(pid, survivorPid, pidFile, stopAt);
         runtime.Start(stopAt);
         var settled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -175,18 +200,62 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var watchers = viewers.Select(v => Task.Run(async () =>
         {
             // A connection that closes again later (e.g. when the restart reloads the load balancer) reconnects again,
-            // like withAutomaticReconnect; the point ends when the last reconnect has caught up.
-            for (var closes = 0; ; closes++)
+            // like withAutomaticReconnect; the point ends when the last reconnect has caught up. A connection told
+            // ServerStopping moves (the handover, when on): the loop then watches the new one, and the old one's close (we
+            // dispose it) is never awaited here, so it is no close of the storm's.
+            LightClient? told = null; // the connection whose ServerStopping this loop has handled
+            var movedHere = false;
+            for (var closes = 0; ; )
             {
             var client = v.Client;
             if (client is null) return;
-            if (await Task.WhenAny(client.Closed, settled.Task) != client.Closed) return; // this client's replica kept running
+            var stopping = client == told || client.StoppingAt is not 0 and var at && at < stopAt ? Never : client.Stopping; // (a stop of an earlier rep's: not this one's)
+            await Task.WhenAny(client.Closed, settled.Task, stopping);
+            if (stopping.IsCompleted)
+            {
+                told = client;
+                stoppedViewers[v] = 0;
+                disturbed[v] = 0;
+                toldAt.Add((client.StoppingAt - stopAt) / (double)Stopwatch.Frequency);
+                var within = await stopping;
+                moveWithinMs.Add(within);
+                if (!_handover) continue; // as a client that does not know the message: wait for the close
+                await Task.WhenAny(client.Closed, Task.Delay(Random.Shared.Next((int)Math.Min(within + 1L, int.MaxValue)))); // [0, moveWithinMs]
+                if (client.Closed.IsCompleted) continue; // closed during the wait: the reconnect path below
+                Interlocked.Increment(ref inFlight);
+                try
+                {
+                    var (openS, joinS) = await v.MoveAsync(lb, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)); // (web/src/hub.ts: HANDOVER_JOIN_CAP_MS)
+                    Interlocked.Increment(ref moved);
+                    movedHere = true;
+                    moves.Add((openS, joinS));
+                    if (v.Seqs.HeadNow > v.Seqs.ContigNow)
+                    {
+                        Interlocked.Increment(ref gapFetches);
+                        await FetchAsync(http, lb, v);
+                    }
+                    lastCaughtUp[v] = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
+                }
+                catch (StormAttemptException e) { moveFailures.Add(e.Message); } // the old connection stays; its close reconnects
+                catch (Exception e) { Interlocked.Increment(ref moveFetchFailed); moveFailures.Add(StormAttemptException.Why("fetch after the move", e)); }
+                finally { Interlocked.Decrement(ref inFlight); }
+                continue;
+            }
+            if (!client.Closed.IsCompleted) return; // this client's replica kept running
             var shed = restarted.Task.IsCompleted; // closed by the survivor, rebalancing
             var closedAtS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
             Interlocked.Increment(ref inFlight);
+            disturbed[v] = 0;
             if (shed) Interlocked.Increment(ref shedReconnects);
-            else if (closes == 0) { Interlocked.Increment(ref reconnecting); closedAt.Add(closedAtS); }
+            else if (closes == 0 && !movedHere)
+            {
+                Interlocked.Increment(ref reconnecting);
+                closedAt.Add(closedAtS);
+                stoppedViewers[v] = 0;
+                if (told == client) Interlocked.Increment(ref closedAfterTold);
+            }
             else Interlocked.Increment(ref closedAgain);
+            closes++;
             await v.DisposeAsync();
             var ok = false;
             for (var attempt = 0; ReconnectDelay(attempt) is { } delay; attempt++)
@@ -251,6 +320,10 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         Console.WriteLine($"  connections held, restarted / survivor, s after ready: {series}");
         var caughtUp = lastCaughtUp.Values.ToList();
         var allS = caughtUp.Count == 0 ? double.NaN : caughtUp.Max();
+        // Staleness counts the events written until all caught up (until the stopped replica exited if no client had to move).
+        var staleUntilS = double.IsNaN(allS) ? exitS : allS;
+        var staleUntil = stopAt + (long)(staleUntilS * Stopwatch.Frequency);
+        foreach (var v in viewers) v.Arrivals.Until(staleUntil); // keeps nothing written later
         Console.WriteLine($"  {await cpu.DescribeAsync(allS)}");
         Console.WriteLine($"  {await runtime.DescribeAsync(allS)}");
         PrintAttempts(attempts);
@@ -299,13 +372,49 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                               $"connected to {string.Join(",", behind.GroupBy(v => v.Url).Select(g => $"{g.Key}×{g.Count()}"))}, board head {heads[behind[0].Board]}, " +
                               $"stopped at {Stopwatch.GetElapsedTime(stopAt).TotalSeconds:0.0}s ago; gaps filled per replica {string.Join("/", await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, "taskhub_event_gaps_filled_total"))))}");
         var ooo = viewers.Sum(v => Volatile.Read(ref v.Seqs.OutOfOrder)) - oooBefore;
+        static string Ms(IEnumerable<double> s)
+        {
+            var a = s.Select(x => x * 1000).ToArray();
+            return a.Length == 0 ? "– / –" : $"{Points.Pct(a, 0.5):0} / {Points.Pct(a, 0.99):0}";
+        }
+        var failures = moveFailures.GroupBy(f => f).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} × {g.Count()}").ToList();
+        Console.WriteLine($"  handover ({(_handover ? "on" : "off")}): {toldAt.Count} clients received ServerStopping (moveWithinMs {(moveWithinMs.IsEmpty ? "–" : string.Join("/", moveWithinMs.Distinct().Order()))}; " +
+                          $"p50 / p99 {Ms(toldAt)} ms after the SIGTERM); {moved} moved (make before break), {moveFailures.Count - moveFetchFailed} moves failed" +
+                          $"{(failures.Count > 0 ? $" ({string.Join(", ", failures)})" : "")}{(moveFetchFailed > 0 ? $", {moveFetchFailed} moved but their REST gap fetch failed (not caught up)" : "")}; " +
+                          $"{reconnecting} saw their connection close instead and reconnected (fallback; {closedAfterTold} of them after a ServerStopping); " +
+                          $"moves p50 / p99: open (upgrade + handshake) {Ms(moves.Select(m => m.OpenS))} ms, JoinBoard {Ms(moves.Select(m => m.JoinS))} ms (n {moves.Count})");
+        var stale = Staleness(viewers.Where(stoppedViewers.ContainsKey), staleUntil);
+        var baseline = Staleness(viewers.Where(v => !disturbed.ContainsKey(v) && v.Client is not null), staleUntil);
+        foreach (var v in viewers) v.Arrivals.Stop(staleUntil, null); // the rest (no client, or shed only), and off until the next rep
+        Console.WriteLine($"  staleness (write → first arrival, duplicates excluded) of the events written from the SIGTERM until all caught up ({staleUntilS:0.00} s{(double.IsNaN(allS) ? ": none had to catch up, until the replica exited" : "")}): " +
+                          $"the stopped replica's {stale}; the survivor's (never disconnected) {baseline}");
         var newPid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
         config.Pids[replica - 1] = newPid;
         var efAfter = (await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, EfQueries)))).Sum();
         var times = caughtUp.OrderBy(x => x).ToArray();
-        return new StormResult(rep, replica, reconnecting, times.Length, allS, Points.Pct(times, 0.5), Points.Pct(times, 0.99), restartS, lost, ooo, gapFetches,
+        return new StormResult(rep, replica, reconnecting + moved, times.Length, allS, Points.Pct(times, 0.5), Points.Pct(times, 0.99), restartS, lost, ooo, gapFetches,
             efAfter - survivorBefore, ComSelect() - comSelect0, ok - warmupWrites, failed,
-            balancedS, shedN, shedTimes.Length, Points.Pct(shedTimes, 0.5), Points.Pct(shedTimes, 0.99), series);
+            balancedS, shedN, shedTimes.Length, Points.Pct(shedTimes, 0.5), Points.Pct(shedTimes, 0.99), series,
+            toldAt.Count, moved, moveFailures.Count - moveFetchFailed, stale.P99Ms, stale.MaxMs, baseline.P99Ms);
+    }
+
+    /// <summary>The write → first arrival times of these viewers' events written from the stop until <paramref name="until"/>.</summary>
+    private readonly record struct StaleTimes(int Viewers, int N, int Fetched, double P50Ms, double P99Ms, double MaxMs)
+    {
+        public override string ToString() => N == 0 ? $"{Viewers} viewers: no event"
+            : $"{Viewers} viewers p50 {P50Ms:0.0} / p99 {P99Ms:0.0} / max {MaxMs:0.0} ms (n {N}{(Fetched > 0 ? $", {Fetched} by REST gap fetch" : "")})";
+    }
+
+    /// <summary>Collects (and stops) these viewers' <see cref="FirstArrivals"/>.</summary>
+    private static StaleTimes Staleness(IEnumerable<BoardViewer> viewers, long until)
+    {
+        var us = new List<int>();
+        int count = 0, fetched = 0;
+        foreach (var v in viewers) { count++; fetched += v.Arrivals.Stop(until, us); }
+        var a = us.ToArray();
+        Array.Sort(a);
+        double P(double q) => a.Length == 0 ? double.NaN : a[Math.Min(a.Length - 1, (int)Math.Ceiling(q * a.Length) - 1)] / 1000.0;
+        return new StaleTimes(count, a.Length, fetched, P(0.5), P(0.99), a.Length == 0 ? double.NaN : a[^1] / 1000.0);
     }
 
     /// <summary>
@@ -397,9 +506,21 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             using var r = await http.SendAsync(req);
             r.EnsureSuccessStatusCode();
             var page = await r.Content.ReadFromJsonAsync<JsonElement>();
+            var at = Stopwatch.GetTimestamp(); // these events arrive now
             if (page.GetArrayLength() == 0) return;
-            foreach (var e in page.EnumerateArray()) v.Seqs.Event(e.GetProperty("seq").GetInt64(), fetched: true);
+            foreach (var e in page.EnumerateArray()) v.Fetched(e.GetProperty("seq").GetInt64(), StampOf(e), at);
         }
+    }
+
+    /// <summary>The writer's stamp in a REST event's title (a creation's task, or a delta's title change), 0 when none.</summary>
+    private static long StampOf(JsonElement e)
+    {
+        string? title = null;
+        if (e.TryGetProperty("task", out var task) && task.ValueKind == JsonValueKind.Object && task.TryGetProperty("title", out var t)) title = t.GetString();
+        else if (e.TryGetProperty("changes", out var changes) && changes.ValueKind == JsonValueKind.Array)
+            foreach (var c in changes.EnumerateArray())
+                if (c.TryGetProperty("to", out var to) && to.ValueKind == JsonValueKind.String && to.GetString() is { } s && s.StartsWith("b|", StringComparison.Ordinal)) title = s;
+        return title is not null && title.StartsWith("b|", StringComparison.Ordinal) && long.TryParse(title.AsSpan(2), CultureInfo.InvariantCulture, out var stamp) ? stamp : 0;
     }
 
     /// <summary>MariaDB's global Com_select (NaN when the mysql client is missing).</summary>
@@ -419,12 +540,13 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
     public static void Print(List<StormResult> all)
     {
         Console.WriteLine("\n=== Reconnect storm: medians over reps (target: all caught up ≤ 8 s, 0 lost)");
-        Console.WriteLine("| clients reconnecting | reconnected | all caught up s | per client p50 / p99 s | replica restart s | REST gap fetches | lost | out-of-order | EF queries | Com_select (all tenants) | balanced s after ready | shed | shed: close → caught up p50 / p99 s |");
-        Console.WriteLine("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        Console.WriteLine("| clients reconnecting | reconnected | all caught up s | per client p50 / p99 s | replica restart s | REST gap fetches | lost | out-of-order | EF queries | Com_select (all tenants) | balanced s after ready | shed | shed: close → caught up p50 / p99 s | handed over | staleness p99 / max ms, stopped replica's viewers | staleness p99 ms, survivor's viewers |");
+        Console.WriteLine("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|");
         double M(Func<StormResult, double> f) => Points.Median(all.Select(f));
         Console.WriteLine($"| {M(r => r.Clients):0} | {M(r => r.Reconnected):0} | {M(r => r.AllCaughtUpS):0.00} | {M(r => r.P50S):0.00} / {M(r => r.P99S):0.00} | {M(r => r.RestartS):0.0} | " +
                           $"{M(r => r.GapFetches):0} | {all.Sum(r => r.Lost)} | {all.Sum(r => r.OutOfOrder)} | {M(r => r.EfQueries):0} | {M(r => r.ComSelect):0} | " +
-                          $"{M(r => r.BalancedS):0.0} | {M(r => r.Shed):0} | {M(r => r.ShedP50S):0.00} / {M(r => r.ShedP99S):0.00} |");
+                          $"{M(r => r.BalancedS):0.0} | {M(r => r.Shed):0} | {M(r => r.ShedP50S):0.00} / {M(r => r.ShedP99S):0.00} | " +
+                          $"{M(r => r.Moved):0} | {M(r => r.StaleP99Ms):0.0} / {M(r => r.StaleMaxMs):0.0} | {M(r => r.BaselineP99Ms):0.0} |");
         foreach (var r in all) Console.WriteLine($"  rep {r.Rep}: connections held, restarted / survivor: {r.BalanceSeries}");
         var t = M(r => r.AllCaughtUpS);
         Console.WriteLine($"  all caught up {t:0.00} s / target ≤ 8 s: {Points.Verdict(t, 8)}; lost {all.Sum(r => r.Lost)} (target 0)");

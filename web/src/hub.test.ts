@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { reconnectDelay } from './hub';
+import { describe, expect, it, vi } from 'vitest';
+import type { BoardEvent, Task } from './api/types';
+import { AppHub, HANDOVER_JOIN_CAP_MS, handoverDelay, reconnectDelay, type HubState } from './hub';
+import { BoardLive } from './live';
+import { BoardStore } from './sync';
+import { task } from './test/fixtures';
 
 describe('reconnectDelay', () => {
   it('doubles from 500 ms to at most 10 s, spread between half and one and a half of that', () => {
@@ -14,5 +18,234 @@ describe('reconnectDelay', () => {
     expect(Math.min(...delays)).toBeGreaterThanOrEqual(250);
     expect(Math.max(...delays)).toBeLessThanOrEqual(750);
     expect(new Set(delays).size).toBeGreaterThan(100);
+  });
+});
+
+/** A SignalR connection as far as AppHub uses it: the test plays the server (`push`, `drop`) and answers invocations. */
+class FakeConnection {
+  readonly calls: { method: string; args: unknown[]; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private readonly methods = new Map<string, ((...args: any[]) => any)[]>();
+  private readonly closed: ((e?: Error) => void)[] = [];
+  private readonly reconnecting: ((e?: Error) => void)[] = [];
+  private readonly reconnected: ((id?: string) => void)[] = [];
+  starts = 0;
+  state: 'disconnected' | 'connected' | 'reconnecting' = 'disconnected';
+
+  constructor(readonly id: number, private readonly failStart: boolean) {}
+
+  async start(): Promise<void> {
+    this.starts++;
+    if (this.failStart) throw new Error('503 Service Unavailable');
+    this.state = 'connected';
+  }
+  async stop(): Promise<void> {
+    if (this.state === 'disconnected') return;
+    this.state = 'disconnected';
+    for (const cb of this.closed) cb();
+  }
+  invoke(method: string, ...args: any[]): Promise<any> {
+    if (this.state !== 'connected') return Promise.reject(new Error('not connected'));
+    return new Promise((resolve, reject) => this.calls.push({ method, args, resolve: () => resolve(undefined), reject }));
+  }
+  on(method: string, handler: (...args: any[]) => any): void { this.methods.set(method, [...(this.methods.get(method) ?? []), handler]); }
+  onclose(cb: (e?: Error) => void): void { this.closed.push(cb); }
+  onreconnecting(cb: (e?: Error) => void): void { this.reconnecting.push(cb); }
+  onreconnected(cb: (id?: string) => void): void { this.reconnected.push(cb); }
+
+  /** The server sends a client method (only while connected, as a real connection). */
+  push(method: string, arg: unknown): void {
+    if (this.state !== 'connected') return;
+    for (const h of this.methods.get(method) ?? []) h(arg);
+  }
+  /** The transport drops: automatic reconnect begins. */
+  drop(): void { this.state = 'reconnecting'; for (const cb of this.reconnecting) cb(); }
+  invoked(method: string): unknown[][] { return this.calls.filter(c => c.method === method).map(c => c.args); }
+  answer(method: string): void { for (const c of this.calls.filter(c => c.method === method)) c.resolve(); }
+}
+
+const flush = () => new Promise(resolve => setTimeout(resolve, 0));
+
+/** An AppHub over fake connections, with its timers held here (run by `fire`) and random() = 0.5. */
+function harness() {
+  const conns: FakeConnection[] = [];
+  const timers: { fn: () => void; ms: number }[] = [];
+  const failing = new Set<number>(); // connection numbers whose start fails
+  const hub = new AppHub('/hubs/board?events=delta', {
+    connect: () => { const c = new FakeConnection(conns.length, failing.has(conns.length)); conns.push(c); return c; },
+    random: () => 0.5,
+    timer: (fn, ms) => { timers.push({ fn, ms }); },
+  });
+  const states: HubState[] = [];
+  hub.onState(s => states.push(s));
+  /** Runs the timers waiting `ms` (those set meanwhile wait for the next call), then lets promises settle. */
+  async function fire(ms: number) {
+    const due = timers.filter(t => t.ms === ms);
+    for (const t of due) timers.splice(timers.indexOf(t), 1);
+    for (const t of due) t.fn();
+    await flush();
+  }
+  return { hub, conns, timers, failing, states, fire };
+}
+
+function ev(seq: number, t: Task): BoardEvent {
+  return { boardId: 'b', seq, type: 'TaskCreated', task: t, actorId: 'u', changes: [], at: '2026-01-01T00:00:00Z' };
+}
+
+function openBoard(hub: AppHub, seq: number) {
+  const store = new BoardStore([], seq);
+  const applied: number[] = [];
+  const live = new BoardLive(hub, 'b', store, { onApplied: a => applied.push(...a.map(x => x.event.seq)), onRevoked: vi.fn(), onError: vi.fn() });
+  live.start();
+  return { store, applied, live };
+}
+
+describe('handover (ServerStopping): make before break', () => {
+  it('handoverDelay spreads the move over [0, moveWithinMs]', () => {
+    expect(handoverDelay(2000, () => 0)).toBe(0);
+    expect(handoverDelay(2000, () => 0.5)).toBe(1000);
+    expect(handoverDelay(2000, () => 0.9999)).toBe(2000);
+    expect(handoverDelay(-5, () => 0.5)).toBe(0);
+    expect(handoverDelay(Number.NaN, () => 0.5)).toBe(0);
+  });
+
+  it('opens a new connection after the wait, rejoins the board there with the applied seq, and stops the old one only after the join; never leaves connected', async () => {
+    const h = harness();
+    const { store, applied } = openBoard(h.hub, 5);
+    await h.hub.start();
+    const [old] = h.conns;
+    expect(old.invoked('JoinBoard')).toEqual([['b', 5]]);
+    old.answer('JoinBoard');
+    old.push('TaskCreated', ev(6, task('a')));
+    await flush();
+    expect(store.appliedSeq).toBe(6);
+    h.states.length = 0;
+
+    old.push('ServerStopping', { moveWithinMs: 2000 });
+    expect(h.timers.map(t => t.ms)).toEqual([1000]); // random 0.5 of 2000
+    expect(h.conns).toHaveLength(1); // not before the wait
+    await h.fire(1000);
+
+    expect(h.conns).toHaveLength(2);
+    const next = h.conns[1];
+    expect(next.state).toBe('connected');
+    expect(next.invoked('JoinBoard')).toEqual([['b', 6]]);
+    expect(old.state).toBe('connected'); // still serving until the join has finished
+
+    // The overlap: both connections deliver; each seq applies once.
+    old.push('TaskCreated', ev(7, task('b')));
+    next.push('TaskCreated', ev(7, task('b')));
+    next.push('TaskCreated', ev(8, task('c')));
+    old.push('TaskCreated', ev(8, task('c')));
+    expect(applied).toEqual([6, 7, 8]);
+    expect(store.appliedSeq).toBe(8);
+    expect(old.state).toBe('connected');
+
+    next.answer('JoinBoard');
+    await flush();
+    expect(old.state).toBe('disconnected');
+    expect(old.invoked('JoinBoard')).toHaveLength(1); // the old connection was not joined again
+    expect(h.states.every(s => s === 'connected')).toBe(true);
+    expect(h.hub.state).toBe('connected');
+    expect(store.getSnapshot().connection).toBe('connected');
+    expect(h.timers.filter(t => t.ms !== HANDOVER_JOIN_CAP_MS)).toEqual([]); // the old one's close restarts nothing
+
+    // After the swap everything goes to the new connection.
+    void h.hub.invoke('MarkSeen', 'b');
+    expect(next.invoked('MarkSeen')).toEqual([['b']]);
+    expect(old.invoked('MarkSeen')).toEqual([]);
+    next.push('TaskCreated', ev(9, task('d')));
+    expect(applied).toEqual([6, 7, 8, 9]);
+  });
+
+  it('keeps handlers registered before and after a move on the new connection, and their unsubscribe works across moves', async () => {
+    const h = harness();
+    const got: string[] = [];
+    const offBefore = h.hub.on<string>('Ping', x => got.push(`before ${x}`));
+    await h.hub.start();
+    h.conns[0].push('ServerStopping', { moveWithinMs: 0 });
+    await h.fire(0);
+    const second = h.conns[1];
+    expect(h.conns[0].state).toBe('disconnected'); // nothing to wait for: no connected listeners
+    const offAfter = h.hub.on<string>('Ping', x => got.push(`after ${x}`));
+    second.push('Ping', '1');
+    expect(got).toEqual(['before 1', 'after 1']);
+
+    offBefore();
+    second.push('Ping', '2');
+    expect(got.slice(2)).toEqual(['after 2']);
+
+    second.push('ServerStopping', { moveWithinMs: 0 }); // a later stop moves again
+    await h.fire(0);
+    const third = h.conns[2];
+    expect(second.state).toBe('disconnected');
+    third.push('Ping', '3');
+    expect(got.slice(3)).toEqual(['after 3']);
+    offAfter();
+    third.push('Ping', '4');
+    expect(got).toHaveLength(4);
+  });
+
+  it('keeps the old connection when the new one cannot be opened; the usual reconnect takes over when it drops', async () => {
+    const h = harness();
+    h.failing.add(1);
+    const { applied } = openBoard(h.hub, 5);
+    await h.hub.start();
+    const [old] = h.conns;
+    old.answer('JoinBoard');
+    old.push('ServerStopping', { moveWithinMs: 2000 });
+    await h.fire(1000);
+
+    expect(h.conns).toHaveLength(2);
+    expect(h.conns[1].starts).toBe(1);
+    expect(old.state).toBe('connected');
+    expect(h.hub.state).toBe('connected');
+    void h.hub.invoke('MarkSeen', 'b');
+    expect(old.invoked('MarkSeen')).toEqual([['b']]);
+    old.push('TaskCreated', ev(6, task('a')));
+    expect(applied).toEqual([6]);
+
+    old.drop(); // the stopping replica closes it at the end
+    expect(h.hub.state).toBe('reconnecting');
+  });
+
+  it('ignores a second ServerStopping while a move is under way', async () => {
+    const h = harness();
+    openBoard(h.hub, 5);
+    await h.hub.start();
+    const [old] = h.conns;
+    old.answer('JoinBoard');
+    old.push('ServerStopping', { moveWithinMs: 2000 });
+    old.push('ServerStopping', { moveWithinMs: 2000 });
+    expect(h.timers.map(t => t.ms)).toEqual([1000]);
+    await h.fire(1000);
+    h.conns[1].push('ServerStopping', { moveWithinMs: 2000 }); // the join is still under way
+    expect(h.timers.filter(t => t.ms === 1000)).toEqual([]);
+    expect(h.conns).toHaveLength(2);
+  });
+
+  it('stop() during a move stops both connections', async () => {
+    const h = harness();
+    openBoard(h.hub, 5);
+    await h.hub.start();
+    const [old] = h.conns;
+    old.answer('JoinBoard');
+    old.push('ServerStopping', { moveWithinMs: 2000 });
+    await h.fire(1000);
+    const next = h.conns[1];
+    expect(next.invoked('JoinBoard')).toHaveLength(1); // the join is pending
+    await h.hub.stop();
+    expect(old.state).toBe('disconnected');
+    expect(next.state).toBe('disconnected');
+    expect(h.states).not.toContain('disconnected');
+  });
+
+  it('stop() during the wait opens no new connection', async () => {
+    const h = harness();
+    await h.hub.start();
+    h.conns[0].push('ServerStopping', { moveWithinMs: 2000 });
+    await h.hub.stop();
+    await h.fire(1000);
+    expect(h.conns).toHaveLength(1);
+    expect(h.conns[0].state).toBe('disconnected');
   });
 });

@@ -1,15 +1,39 @@
-// The one SignalR connection of a signed-in session (WebSockets, `skipNegotiation`, the MessagePack hub protocol,
+// The SignalR connection of a signed-in session (WebSockets, `skipNegotiation`, the MessagePack hub protocol,
 // automatic reconnect, then a restart loop after a close). The server writes MessagePack in the JSON API's exact
 // shape (camelCase keys, lower-case enum strings, dates as ISO strings), so handlers get the same objects either way.
 // It asks for delta events (`?events=delta`): a task's change arrives as its changed fields, which the board's store
 // (src/sync.ts) lays over the task it holds.
 // Everything live goes over it: the inbox (`NotificationAdded`, on every page) and the open board (`BoardLive`
 // joins and leaves its board on this same connection).
+//
+// Rolling restarts without a gap (the handover, make before break): a replica that is stopping while another one is
+// live sends its connections `ServerStopping { moveWithinMs }` and keeps serving them for a while (10 s by default),
+// refusing new ones so the load balancer sends those elsewhere. On it, AppHub waits a random time within `moveWithinMs`
+// (the replica's viewers do not all land on the others at once), opens a second connection with the same URL and
+// options, makes it the current one (`invoke` goes there) and runs the `onConnected` listeners on it (the board rejoins
+// from its applied seq, the inbox refreshes), and only once they have finished stops the old one. In the overlap both
+// connections deliver: the board's store applies by seq and drops what it already has, the inbox is unique by id.
+// The state stays 'connected' throughout, and a replaced connection's close starts nothing. If the new connection
+// cannot be opened the old one stays; when its replica closes it, the reconnect below takes over as before.
+// So that handlers survive a move, `on` keeps them here (method → handlers) and every connection dispatches to them.
 import * as signalR from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { hubToken } from './api/client';
+import type { ServerStopping } from './api/types';
 
 export type HubState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+/** What AppHub uses of a SignalR connection (hub.test.ts hands it fakes). */
+export type HubConnectionLike = Pick<signalR.HubConnection, 'start' | 'stop' | 'invoke' | 'on' | 'onclose' | 'onreconnecting' | 'onreconnected'>;
+
+export interface AppHubOptions {
+  /** Builds one connection; by default SignalR's, as above. */
+  connect?: (url: string) => HubConnectionLike;
+  /** For the random waits (reconnect, handover). */
+  random?: () => number;
+  /** Runs `fn` after `ms` (the restart loop, the handover's wait). */
+  timer?: (fn: () => void, ms: number) => void;
+}
 
 /** The wait before reconnect attempt `n` (0-based): 500 ms × 2^n capped at 10 s, each between half and one and a half
  *  of that at random, so the thousands of browsers a replica restart disconnects at once do not come back in step
@@ -19,58 +43,79 @@ export function reconnectDelay(n: number, random: () => number = Math.random): n
   return Math.round(base / 2 + random() * base);
 }
 
+/** The wait before moving off a stopping replica: anywhere in [0, moveWithinMs], so its viewers arrive spread out. */
+export function handoverDelay(moveWithinMs: number, random: () => number = Math.random): number {
+  const within = Number.isFinite(moveWithinMs) ? Math.max(0, moveWithinMs) : 0;
+  return Math.round(random() * within);
+}
+
+/** The longest a move waits for the new connection's `onConnected` work before it stops the old connection (the old
+ *  replica closes it by then anyway). */
+export const HANDOVER_JOIN_CAP_MS = 10_000;
+
+function signalRConnection(url: string, random: () => number): HubConnectionLike {
+  return new signalR.HubConnectionBuilder()
+    .withUrl(url, { accessTokenFactory: () => hubToken(), skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
+    .withHubProtocol(new MessagePackHubProtocol())
+    .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => reconnectDelay(ctx.previousRetryCount, random) })
+    .configureLogging(signalR.LogLevel.None)
+    .build();
+}
+
+type Handler = (arg: unknown) => void;
+
 export class AppHub {
-  private readonly conn: signalR.HubConnection;
+  /** The connection `invoke` uses and whose state the session shows. */
+  private conn: HubConnectionLike;
+  /** Every connection not stopped yet: the current one, and during a move the other one. */
+  private readonly live = new Set<HubConnectionLike>();
+  private readonly handlers = new Map<string, Set<Handler>>();
+  private readonly dispatchers = new Map<string, (arg: unknown) => void>();
   private stopped = false;
+  private moving = false;
   private current: HubState = 'connecting';
   private readonly stateListeners = new Set<(s: HubState) => void>();
-  private readonly connectedListeners = new Set<() => void>();
+  private readonly connectedListeners = new Set<() => void | Promise<unknown>>();
+  private readonly connect: (url: string) => HubConnectionLike;
+  private readonly random: () => number;
+  private readonly timer: (fn: () => void, ms: number) => void;
 
-  constructor(url = '/hubs/board?events=delta') {
-    this.conn = new signalR.HubConnectionBuilder()
-      .withUrl(url, { accessTokenFactory: () => hubToken(), skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets })
-      .withHubProtocol(new MessagePackHubProtocol())
-      .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => reconnectDelay(ctx.previousRetryCount) })
-      .configureLogging(signalR.LogLevel.None)
-      .build();
-    this.conn.onreconnecting(() => this.set('reconnecting'));
-    this.conn.onreconnected(() => this.connected());
-    this.conn.onclose(() => {
-      if (this.stopped) return;
-      this.set('disconnected');
-      setTimeout(() => void this.start(), 3000);
-    });
+  constructor(private readonly url = '/hubs/board?events=delta', options: AppHubOptions = {}) {
+    this.random = options.random ?? Math.random;
+    this.timer = options.timer ?? ((fn, ms) => { setTimeout(fn, ms); });
+    this.connect = options.connect ?? (u => signalRConnection(u, this.random));
+    this.conn = this.open();
   }
 
   get state(): HubState { return this.current; }
 
-  async start(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      await this.conn.start();
-      this.connected();
-    } catch {
-      // Not an error to toast: the board's "Reconnecting…" banner shows it, the inbox was loaded over REST,
-      // and it is retried until the session ends.
-      this.set('reconnecting');
-      if (!this.stopped) setTimeout(() => void this.start(), 2000);
-    }
+  start(): Promise<void> {
+    return this.run(this.conn);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.conn.stop();
+    const all = [...this.live];
+    this.live.clear();
+    await Promise.allSettled(all.map(c => c.stop()));
   }
 
-  /** Handles a client method; returns the unsubscribe. */
+  /** Handles a client method, on this connection and on any that replaces it; returns the unsubscribe. */
   on<T>(method: string, handler: (arg: T) => void): () => void {
-    const h = (arg: T) => handler(arg);
-    this.conn.on(method, h);
-    return () => this.conn.off(method, h);
+    const h: Handler = arg => handler(arg as T); // its own entry, even for a handler that is already registered
+    let set = this.handlers.get(method);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(method, set);
+      for (const c of this.live) c.on(method, this.dispatcher(method));
+    }
+    set.add(h);
+    return () => { this.handlers.get(method)?.delete(h); };
   }
 
-  /** Called on every (re)connection: the place to (re)join groups and fetch what pushes may have missed. */
-  onConnected(listener: () => void): () => void {
+  /** Called on every (re)connection, a handover's new connection included: the place to (re)join groups and fetch
+   *  what pushes may have missed. A handover stops the old connection once the promises returned here have settled. */
+  onConnected(listener: () => void | Promise<unknown>): () => void {
     this.connectedListeners.add(listener);
     return () => { this.connectedListeners.delete(listener); };
   }
@@ -84,9 +129,87 @@ export class AppHub {
     return this.conn.invoke(method, ...args);
   }
 
-  private connected() {
+  /** A connection, dispatching every method handled here; what it reports counts only while it is the current one. */
+  private open(): HubConnectionLike {
+    const conn = this.connect(this.url);
+    this.live.add(conn);
+    for (const method of this.handlers.keys()) conn.on(method, this.dispatcher(method));
+    conn.on('ServerStopping', (s?: ServerStopping) => this.serverStopping(conn, s));
+    conn.onreconnecting(() => { if (conn === this.conn) this.set('reconnecting'); });
+    conn.onreconnected(() => { if (conn === this.conn) void this.connected(); });
+    conn.onclose(() => {
+      this.live.delete(conn);
+      if (this.stopped || conn !== this.conn) return; // a replaced connection's close is expected
+      this.set('disconnected');
+      this.timer(() => void this.run(conn), 3000);
+    });
+    return conn;
+  }
+
+  /** One function per method for every connection: it calls the handlers registered now, each on its own. */
+  private dispatcher(method: string): (arg: unknown) => void {
+    let d = this.dispatchers.get(method);
+    if (!d) {
+      d = (arg: unknown) => {
+        for (const h of [...(this.handlers.get(method) ?? [])]) {
+          try { h(arg); } catch (e) { console.error(`Hub handler for ${method} failed`, e); }
+        }
+      };
+      this.dispatchers.set(method, d);
+    }
+    return d;
+  }
+
+  /** Starts `conn` (the first start, and the restart loop after a close) while it is the current connection. */
+  private async run(conn: HubConnectionLike): Promise<void> {
+    if (this.stopped || conn !== this.conn) return;
+    this.live.add(conn);
+    try {
+      await conn.start();
+    } catch {
+      // Not an error to toast: the board's "Reconnecting…" banner shows it, the inbox was loaded over REST,
+      // and it is retried until the session ends.
+      if (this.stopped || conn !== this.conn) return;
+      this.set('reconnecting');
+      this.timer(() => void this.run(conn), 2000);
+      return;
+    }
+    if (conn === this.conn) void this.connected();
+  }
+
+  private serverStopping(from: HubConnectionLike, s: ServerStopping | undefined) {
+    if (this.stopped || this.moving || from !== this.conn) return; // a second one while moving is ignored
+    this.moving = true;
+    this.timer(() => void this.move(from), handoverDelay(Number(s?.moveWithinMs), this.random));
+  }
+
+  /** Make before break: a new connection, its connected work, then the old connection stops. */
+  private async move(old: HubConnectionLike): Promise<void> {
+    try {
+      if (this.stopped || old !== this.conn) return;
+      const next = this.open();
+      try {
+        await next.start();
+      } catch {
+        this.live.delete(next); // keep the old one: when its replica closes it, it reconnects as any other
+        return;
+      }
+      if (this.stopped || old !== this.conn) { this.live.delete(next); await next.stop(); return; }
+      this.conn = next;
+      await Promise.race([this.connected(), new Promise<void>(resolve => this.timer(() => resolve(), HANDOVER_JOIN_CAP_MS))]);
+      this.live.delete(old);
+      await old.stop().catch(() => {});
+    } finally {
+      this.moving = false;
+    }
+  }
+
+  /** 'connected', then the connected listeners; settles when every promise they returned has. */
+  private async connected(): Promise<void> {
     this.set('connected');
-    for (const l of [...this.connectedListeners]) l();
+    await Promise.allSettled([...this.connectedListeners].map(l => {
+      try { return l(); } catch (e) { return Promise.reject(e); }
+    }));
   }
 
   private set(s: HubState) {

@@ -1,6 +1,6 @@
 // An open board on the session's hub connection (src/hub.ts): `JoinBoard(boardId, appliedSeq)` on open and on every
-// reconnect, `LeaveBoard` on close. Events (full or delta) go through BoardFeed into the board's store (catch-up by seq);
-// connection state and presence go into the store too.
+// reconnect (a handover's new connection included), `LeaveBoard` on close. Events (full or delta) go through BoardFeed
+// into the board's store (catch-up by seq); connection state and presence go into the store too.
 import { api } from './api/client';
 import type { BoardAccessRevoked, BoardHead, PresenceChanged, WireEvent } from './api/types';
 import { BOARD_EVENT_TYPES } from './api/types';
@@ -30,7 +30,7 @@ export class BoardLive {
       hub.on<BoardHead>('BoardHead', p => { if (p.boardId === this.boardId) this.feed.head(p.seq); }),
       hub.on<BoardAccessRevoked>('BoardAccessRevoked', p => { if (p.boardId === this.boardId) h.onRevoked(); }),
       hub.onState(s => { if (s !== 'connected') { this.joined = false; store.setConnection(s); } }),
-      hub.onConnected(() => void this.join()),
+      hub.onConnected(() => this.join()), // a handover keeps the old connection until this join has finished
     );
   }
 

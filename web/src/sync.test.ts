@@ -408,3 +408,24 @@ describe('BoardStore: delta events (the hub with ?events=delta)', () => {
     expect(applied.map(a => a.event.seq)).toEqual([1, 2]);
   });
 });
+
+describe('BoardStore: two connections at once (a hub handover, src/hub.ts)', () => {
+  it('applies each seq once when both connections deliver the same events, interleaved and out of order', () => {
+    const s = new BoardStore([task('a', { version: 1 })], 5);
+    const seen: number[] = [];
+    s.onEvent(e => seen.push(e.seq));
+    const upd = (seq: number, version: number, title: string) => ev(seq, 'TaskUpdated', task('a', { version, title }));
+    const delta = (seq: number, version: number, title: string): TaskDelta =>
+      ({ boardId: 'b', seq, type: 'TaskUpdated', taskId: 'a', actorId: 'u', at: '2026-01-01T00:00:00Z', version, changes: [{ field: 'title', to: title }] });
+    // old: 6, 7, 8 in full; new (joined from 6): 7 as a delta, 8 ahead of 7's arrival on it, then 9
+    const applied: number[] = [];
+    for (const e of [upd(6, 2, 'six'), delta(8, 4, 'eight'), upd(7, 3, 'seven'), delta(7, 3, 'seven'), upd(8, 4, 'eight'), delta(9, 5, 'nine'), upd(6, 2, 'six')]) {
+      applied.push(...s.receive(e).applied.map(a => a.event.seq));
+    }
+    expect(applied).toEqual([6, 7, 8, 9]);
+    expect(seen).toEqual([6, 7, 8, 9]);
+    expect(s.appliedSeq).toBe(9);
+    expect(s.hasGap).toBe(false);
+    expect(tasksOf(s).get('a')).toMatchObject({ title: 'nine', version: 5 });
+  });
+});

@@ -53,7 +53,11 @@ public sealed class LiveBoard : IAsyncDisposable
         connection.On<PresenceDto>(nameof(IBoardClient.PresenceChanged), p => Presence.Enqueue(p));
         connection.On<BoardAccessRevokedDto>(nameof(IBoardClient.BoardAccessRevoked), r => Revoked.Enqueue(r.BoardId));
         connection.On<NotificationDto>(nameof(IBoardClient.NotificationAdded), n => Notifications.Enqueue(n));
+        connection.On<ServerStoppingDto>(nameof(IBoardClient.ServerStopping), s => Stopping.Enqueue(s));
     }
+
+    /// <summary>What <see cref="IBoardClient.ServerStopping"/> messages arrived (a replica handing this connection over).</summary>
+    public ConcurrentQueue<ServerStoppingDto> Stopping { get; } = new();
 
     /// <param name="configure">More client setup (e.g. another hub protocol), applied last.</param>
     public static Task<LiveBoard> ConnectAsync(TaskHubApplication app, TestUser user, Action<IHubConnectionBuilder>? configure = null) =>

@@ -69,6 +69,16 @@ describe('inbox', () => {
     expect(inboxB.getSnapshot().unread).toBe(2);
   });
 
+  it('shows and counts once a push that both connections of a hub handover deliver', async () => {
+    const { api } = fakeApi([note('1', 1)]);
+    const inbox = new Inbox(api, vi.fn());
+    await inbox.refresh();
+    inbox.pushed(note('2', 2));
+    inbox.pushed(note('2', 2));
+    expect(ids(inbox)).toEqual(['2', '1']);
+    expect(inbox.getSnapshot().unread).toBe(2);
+  });
+
   it('keeps an item pushed after the server counted (not in its page) in the count', async () => {
     const { api } = fakeApi([note('1', 1)]);
     let release!: () => void;

@@ -1,5 +1,6 @@
-// The session's inbox: one store per hub connection, loaded on start and on every (re)connection (pushes made
-// while the connection was down are found that way), fed by the hub's NotificationAdded.
+// The session's inbox: one store per hub session, loaded on start and on every (re)connection (pushes made
+// while the connection was down are found that way), fed by the hub's NotificationAdded (during a handover both
+// connections may push the same one: the store keeps each id once).
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { api } from '../api/client';
 import type { Notification } from '../api/types';
@@ -13,7 +14,7 @@ export function useInbox(hub: AppHub): [Inbox, InboxSnapshot] {
   useEffect(() => {
     const offs = [
       hub.on<Notification>('NotificationAdded', n => inbox.pushed(n)),
-      hub.onConnected(() => void inbox.refresh()),
+      hub.onConnected(() => inbox.refresh()),
     ];
     void inbox.refresh();
     return () => offs.forEach(off => off());

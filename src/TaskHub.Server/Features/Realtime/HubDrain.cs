@@ -5,7 +5,10 @@ namespace TaskHub.Server.Features.Realtime;
 /// application starts stopping, and their clients reconnect at once; without this the stopping replica (whose
 /// listener stays open until the host stops the server last) would accept some of them again and hold them,
 /// without events, until its shutdown timeout closed them ~30 s later. With a 503 the load balancer passes the
-/// upgrade request to another replica (nginx: <c>proxy_next_upstream … http_503</c>).
+/// upgrade request to another replica (nginx: <c>proxy_next_upstream … http_503</c>). The same while the replica hands
+/// its connections over before stopping (<see cref="HubHandover"/>): its clients' new connections must land elsewhere,
+/// while the requests of connections it still serves (long polling's polls and sends, which carry the connection's
+/// <c>id</c>) go on.
 /// </summary>
 public static class HubDrain
 {
@@ -16,7 +19,8 @@ public static class HubDrain
             var next = endpoint.RequestDelegate!;
             endpoint.RequestDelegate = http =>
             {
-                if (!http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested) return next(http);
+                if (!http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested
+                    && !(http.RequestServices.GetService<HubHandover>() is { HandingOver: true } && !http.Request.Query.ContainsKey("id"))) return next(http);
                 http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 http.Response.Headers.RetryAfter = "1";
                 return Task.CompletedTask;

@@ -132,6 +132,7 @@ public sealed partial class HubRebalancer : BackgroundService
     /// most <see cref="RebalanceOptions.ShedPerSecond"/> × the interval per tick, so a tick ends in about an interval).</summary>
     public async Task TickAsync(CancellationToken ct)
     {
+        if (_leaving) return;
         // Those being closed are on their way out.
         var own = _hub!.Connections.Count(c => !_closing.ContainsKey(c.ConnectionId) && !c.ConnectionAborted.IsCancellationRequested);
         var db = _redis.GetDatabase();
@@ -140,6 +141,11 @@ public sealed partial class HubRebalancer : BackgroundService
             db.StringSetAsync(CountKey(_id), own, ttl),
             db.SetAddAsync(Replicas, _id),
             db.KeyExpireAsync(Replicas, ttl * 10));
+        if (_leaving)
+        {
+            await ForgetAsync(); // left while this tick published: take it out again
+            return;
+        }
 
         var ids = await db.SetMembersAsync(Replicas);
         var counts = await db.StringGetAsync([.. ids.Select(id => CountKey(id!))]);
@@ -255,6 +261,16 @@ public sealed partial class HubRebalancer : BackgroundService
         {
             _closing.TryRemove(connection.ConnectionId, out _);
         }
+    }
+
+    private volatile bool _leaving;
+
+    /// <summary>Stops publishing and sheds no more, and takes this replica's count out of Redis (<see cref="HubHandover"/>: a
+    /// replica handing its connections over counts for nobody, so no other replica sheds towards it).</summary>
+    public Task LeaveAsync()
+    {
+        _leaving = true;
+        return ForgetAsync();
     }
 
     /// <summary>A stopping replica takes its count out at once (its clients are about to reconnect elsewhere).</summary>

@@ -39,6 +39,7 @@ public static partial class RealtimeExtensions
                 .WithSecurity(MessagePackSecurity.UntrustedData));
 
         var rebalance = builder.AddTaskHubOptions<RebalanceOptions>(RebalanceOptions.Section); // validated with or without Redis
+        var handover = builder.AddTaskHubOptions<HandoverOptions>(HandoverOptions.Section);
         // With Redis: scale-out with one subscription per replica, not one per connection. Either way: frames of several
         // events to a connection in one write (see ClusterHubLifetimeManager; BoardEventFeed needs it).
         services.AddSingleton(typeof(HubLifetimeManager<>), typeof(ClusterHubLifetimeManager<>));
@@ -55,6 +56,13 @@ public static partial class RealtimeExtensions
             {
                 services.AddSingleton<HubRebalancer>();
                 services.AddHostedService(sp => sp.GetRequiredService<HubRebalancer>());
+                // A stopping replica hands its connections over (it needs the rebalancer's count of live replicas).
+                if (handover.Enabled)
+                {
+                    services.AddSingleton<HubHandover>();
+                    services.AddSingleton<IHostLifetime, HubHandover.Lifetime>(); // in place of the console lifetime: SIGTERM hands over first
+                    services.AddHealthChecks().AddCheck<HubHandover.HealthCheck>("handover", tags: ["ready"]);
+                }
             }
         }
         else

@@ -1,0 +1,160 @@
+using System.ComponentModel.DataAnnotations;
+using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>Settings under <c>Realtime:Handover</c> (<see cref="HubHandover"/>).</summary>
+public sealed class HandoverOptions
+{
+    public const string Section = "Realtime:Handover";
+
+    /// <summary>The off switch. Without <c>ConnectionStrings:Redis</c> (one replica) there is nowhere to hand over to either way.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>How long a stopping replica keeps serving while its clients move; what is still open then is closed (they reconnect).
+    /// Keep it well inside the orchestrator's grace period (Kubernetes 30 s, ECS <c>stopTimeout</c>, compose <c>stop_grace_period</c>).</summary>
+    [Range(0.1, 120)] public double MaxSeconds { get; set; } = 10;
+
+    /// <summary>Sent to the clients: each moves after a random wait within this many milliseconds, so the other replicas take
+    /// the moves spread out rather than at once.</summary>
+    [Range(0, 60_000)] public int MoveWithinMs { get; set; } = 2_000;
+}
+
+/// <summary>What a stopping replica sends each of its hub connections (<see cref="IBoardClient.ServerStopping"/>).</summary>
+public sealed record ServerStoppingDto(int MoveWithinMs);
+
+/// <summary>
+/// A rolling restart without a gap. Until now a stopping replica closed every hub connection at once (SignalR does so
+/// when the application starts stopping), and each of its viewers saw nothing until it had reconnected elsewhere and
+/// caught up: seconds, for thousands of clients at once. With the handover, the replica's SIGTERM first sends each of its
+/// connections <see cref="IBoardClient.ServerStopping"/> and keeps serving them: each client opens a new connection
+/// (through the load balancer: this replica answers new hub connections with 503, see <see cref="HubDrain"/>), rejoins its
+/// board from its last seq, and only then closes the old one (make before break), so it keeps getting every event
+/// throughout. The replica stops once its last connection has gone or after <see cref="HandoverOptions.MaxSeconds"/>,
+/// closing what is left as before (clients that do not know the message reconnect the old way).
+/// <para>Only where there is a replica to move to: with Redis, and while <see cref="HubRebalancer"/>'s last reading
+/// counts another live replica. The replica takes itself out of the rebalancer's count first, so no other replica sheds
+/// connections towards it while it empties.</para>
+/// </summary>
+public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, IHubContext<BoardHub, IBoardClient> hub, HubRebalancer rebalancer,
+    IOptions<HandoverOptions> options, TimeProvider clock, ILogger<HubHandover> log)
+{
+    private readonly ClusterHubLifetimeManager<BoardHub>? _cluster = lifetime as ClusterHubLifetimeManager<BoardHub>;
+    private int _started;
+
+    /// <summary>Whether this replica is handing its connections over (it then refuses new ones).</summary>
+    public bool HandingOver => Volatile.Read(ref _started) == 1;
+
+    /// <summary>How a handover went: the connections asked to move, how many were still open at the end, and how long it took.</summary>
+    public sealed record Outcome(int Asked, int Left, TimeSpan Took);
+
+    private int Open => _cluster!.Counts.Connections;
+
+    /// <summary>
+    /// Asks every connection here to move and waits until none is left (at most <see cref="HandoverOptions.MaxSeconds"/>, or
+    /// <paramref name="ct"/>). Null when there is nothing to hand over to (no other live replica, switched off) or it is
+    /// already under way; the caller then stops as before.
+    /// </summary>
+    public async Task<Outcome?> RunAsync(CancellationToken ct)
+    {
+        var o = options.Value;
+        if (!o.Enabled || _cluster is null) return null;
+        if (rebalancer.Last is not { Replicas: >= 2 } reading)
+        {
+            LogNoPeer(log, rebalancer.Last?.Replicas ?? 0);
+            return null;
+        }
+        if (Interlocked.Exchange(ref _started, 1) == 1) return null;
+
+        var started = clock.GetTimestamp();
+        await rebalancer.LeaveAsync(); // the others stop counting this replica: nobody sheds towards it
+        var ids = _cluster.Connections.Where(c => !c.ConnectionAborted.IsCancellationRequested).Select(c => c.ConnectionId).ToList();
+        LogStarted(log, ids.Count, reading.Replicas - 1, o.MoveWithinMs);
+        RealtimeMetrics.HandoversAsked.Inc(ids.Count);
+        await hub.Clients.Clients(ids).ServerStopping(new ServerStoppingDto(o.MoveWithinMs));
+
+        var deadline = TimeSpan.FromSeconds(o.MaxSeconds);
+        try
+        {
+            while (Open > 0 && clock.GetElapsedTime(started) < deadline)
+                await Task.Delay(TimeSpan.FromMilliseconds(50), clock, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        var outcome = new Outcome(ids.Count, Open, clock.GetElapsedTime(started));
+        RealtimeMetrics.HandoversLeft.Inc(outcome.Left);
+        LogFinished(log, outcome.Asked - Math.Min(outcome.Asked, outcome.Left), outcome.Asked, outcome.Took.TotalSeconds, outcome.Left);
+        return outcome;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no other live replica to hand {Replicas} over to; closing hub connections now")]
+    private static partial void LogNoPeer(ILogger logger, int replicas);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: asking {Count} hub connections to move to the {Others} other replica(s), each within {MoveWithinMs} ms")]
+    private static partial void LogStarted(ILogger logger, int count, int others, int moveWithinMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handover: {Moved} of {Asked} hub connections moved in {Seconds:0.0} s; closing the {Left} left")]
+    private static partial void LogFinished(ILogger logger, int moved, int asked, double seconds, int left);
+
+    /// <summary>Not ready while handing over: a load balancer that checks <c>/readyz</c> sends nothing new here.</summary>
+    public sealed class HealthCheck(HubHandover handover) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
+            Task.FromResult(handover.HandingOver ? HealthCheckResult.Unhealthy("stopping: handing hub connections over") : HealthCheckResult.Healthy());
+    }
+
+    /// <summary>
+    /// The host's lifetime with the handover before the stop: SIGTERM (what orchestrators send) first runs
+    /// <see cref="RunAsync"/>, then stops the application; a second SIGTERM, SIGINT (Ctrl+C) or SIGQUIT stops at once.
+    /// In place of <see cref="Microsoft.Extensions.Hosting.Internal.ConsoleLifetime"/>, whose SIGTERM stops the application
+    /// at once (and SignalR closes every connection when it starts stopping).
+    /// </summary>
+    public sealed partial class Lifetime(HubHandover handover, IHostApplicationLifetime app, ILogger<Lifetime> log) : IHostLifetime, IDisposable
+    {
+        private readonly List<PosixSignalRegistration> _signals = [];
+        private int _terms;
+
+        public Task WaitForStartAsync(CancellationToken ct)
+        {
+            _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, StopNow));
+            _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGQUIT, StopNow));
+            _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, HandOverThenStop));
+            return Task.CompletedTask;
+        }
+
+        private void StopNow(PosixSignalContext context)
+        {
+            context.Cancel = true; // the host stops gracefully, rather than the process ending here
+            app.StopApplication();
+        }
+
+        private void HandOverThenStop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            if (Interlocked.Increment(ref _terms) > 1)
+            {
+                app.StopApplication();
+                return;
+            }
+            _ = Task.Run(async () =>
+            {
+                try { await handover.RunAsync(app.ApplicationStopping); }
+                catch (Exception e) { LogFailed(log, e); }
+                finally { app.StopApplication(); }
+            });
+        }
+
+        public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
+
+        public void Dispose()
+        {
+            foreach (var s in _signals) s.Dispose();
+            _signals.Clear();
+        }
+
+        [LoggerMessage(Level = LogLevel.Error, Message = "The hub handover failed; stopping now")]
+        private static partial void LogFailed(ILogger logger, Exception exception);
+    }
+}

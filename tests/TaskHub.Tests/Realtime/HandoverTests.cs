@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.Extensions.DependencyInjection;
+using TaskHub.Server.Features.Realtime;
+using TaskHub.Tests.Infrastructure;
+
+namespace TaskHub.Tests.Realtime;
+
+/// <summary>
+/// <see cref="HubHandover"/> with two real replicas on one MariaDB and Redis: what a replica's SIGTERM runs before the
+/// application stops (the SIGTERM itself, in the published app: <c>PublishedAppTests</c>).
+/// </summary>
+public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<RebalanceDatabase>
+{
+    /// <summary>Replicas that never shed (the handover, not the rebalancing, is under test) on a scope of their own.</summary>
+    private ScaleOutCluster.Replica Replica(string scope, Dictionary<string, string>? extra = null)
+    {
+        var settings = new Dictionary<string, string> { ["Realtime:Rebalance:MinExcess"] = "1000" };
+        foreach (var (k, v) in extra ?? []) settings[k] = v;
+        return database.Replica(scope, settings);
+    }
+
+    private static HubRebalancer Rebalancer(TaskHubApplication replica) => replica.Services.GetRequiredService<HubRebalancer>();
+
+    private static HubHandover Handover(TaskHubApplication replica) => replica.Services.GetRequiredService<HubHandover>();
+
+    /// <summary>Creates a task; returns the board's seq after it.</summary>
+    private static async Task<long> CreateAsync(HttpClient writer, Guid board, string title)
+    {
+        await (await writer.PostAsync($"/api/boards/{board}/tasks", JsonContent.Create(new { title }))).Json(HttpStatusCode.Created);
+        var list = await writer.GetAsync($"/api/boards/{board}/tasks");
+        return long.Parse(list.Headers.GetValues("X-Board-Seq").Single(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Both replicas' rebalancers have read each other's counts.</summary>
+    private static Task<bool> SeeEachOtherAsync(TaskHubApplication a, TaskHubApplication b) =>
+        LiveBoard.EventuallyAsync(() => Rebalancer(a).Last is { Replicas: 2 } && Rebalancer(b).Last is { Replicas: 2 });
+
+    [Fact]
+    public async Task AStoppingReplicaAsksItsClientsToMoveKeepsServingThemUntilTheyHaveAndRefusesNewOnes()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        await using var a = Replica(scope);
+        await using var b = Replica(scope);
+        _ = a.Server;
+        _ = b.Server;
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var writer = b.ClientWithToken(ada.AccessToken);
+        var old = new List<LiveBoard>();
+        var moved = new List<LiveBoard>();
+        try
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                var live = await LiveBoard.ConnectAsync(a, ada);
+                await live.JoinAsync(board, 0);
+                old.Add(live);
+            }
+            Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
+            var first = await CreateAsync(writer, board, "before");
+            Assert.True(await LiveBoard.EventuallyAsync(() => old.All(c => c.Applied == first)));
+
+            var run = Handover(a).RunAsync(CancellationToken.None);
+            Assert.True(await LiveBoard.EventuallyAsync(() => old.All(c => c.Stopping.Count == 1)), "not every client was asked to move");
+            Assert.All(old, c => Assert.Equal(2000, c.Stopping.Single().MoveWithinMs));
+            Assert.True(Handover(a).HandingOver);
+
+            // New hub connections go elsewhere (503: the load balancer tries the next replica), and A is not ready …
+            var refused = await a.ClientWithToken(ada.AccessToken).PostAsync("/hubs/board/negotiate?negotiateVersion=1", null);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await a.CreateClient().GetAsync("/readyz")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await b.CreateClient().GetAsync("/readyz")).StatusCode);
+            // … and out of the deployment's count, so B does not shed towards it.
+            Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(b).Last is { Replicas: 1 }), $"B still counts A: B {Rebalancer(b).Last} ({Rebalancer(b).Ticks} ticks), A {Rebalancer(a).Last} ({Rebalancer(a).Ticks} ticks)");
+
+            // The clients asked to move still get every event where they are, live (no gap while they move).
+            var during = await CreateAsync(writer, board, "during the handover");
+            Assert.True(await LiveBoard.EventuallyAsync(() => old.All(c => c.Applied == during)));
+            Assert.All(old, c => Assert.Contains(c.ReceivedLive, e => e.Seq == during));
+            Assert.Equal(0, old.Sum(c => c.FetchedFromRest));
+
+            // Make before break: each opens a connection on B, rejoins from what it applied, then closes the old one.
+            // A waits for the last of them, not for its time limit (10 s).
+            foreach (var c in old)
+            {
+                Assert.False(run.IsCompleted, "the handover ended while clients were still on the replica");
+                var next = await LiveBoard.ConnectAsync(b, ada);
+                await next.JoinAsync(board, c.Applied);
+                moved.Add(next);
+                await c.DisposeAsync();
+            }
+            var outcome = await run.WaitAsync(TimeSpan.FromSeconds(8));
+            Assert.NotNull(outcome);
+            Assert.Equal((6, 0), (outcome.Asked, outcome.Left));
+            Assert.True(outcome.Took < TimeSpan.FromSeconds(8), $"took {outcome.Took}");
+
+            var after = await CreateAsync(writer, board, "after");
+            Assert.True(await LiveBoard.EventuallyAsync(() => moved.All(c => c.Applied == after)));
+            Assert.Equal(0, moved.Sum(c => c.FetchedFromRest));
+        }
+        finally
+        {
+            foreach (var c in old.Concat(moved)) await c.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ClientsThatDoNotMoveAreLeftForTheStopOnceTheTimeLimitHasPassed()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        var quick = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "1", ["Realtime:Handover:MoveWithinMs"] = "250" };
+        await using var a = Replica(scope, quick);
+        await using var b = Replica(scope, quick);
+        _ = a.Server;
+        _ = b.Server;
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var stays = await LiveBoard.ConnectAsync(a, ada); // an old client: it does not know the message
+        await stays.JoinAsync(board, 0);
+        Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
+
+        var outcome = await Handover(a).RunAsync(CancellationToken.None);
+
+        Assert.NotNull(outcome);
+        Assert.Equal((1, 1), (outcome.Asked, outcome.Left));
+        Assert.InRange(outcome.Took.TotalSeconds, 1, 5);
+        Assert.True(await LiveBoard.EventuallyAsync(() => !stays.Stopping.IsEmpty), "the client was not asked to move");
+        Assert.Equal(250, Assert.Single(stays.Stopping).MoveWithinMs);
+    }
+
+    [Fact]
+    public async Task ALoneReplicaHasNoOneToHandOverToAndStopsAsBefore()
+    {
+        await using var lone = Replica(Guid.NewGuid().ToString("N"));
+        var ada = await lone.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var live = await LiveBoard.ConnectAsync(lone, ada);
+        await live.JoinAsync(board, 0);
+        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(lone).Last is { Replicas: 1 }));
+
+        Assert.Null(await Handover(lone).RunAsync(CancellationToken.None));
+
+        Assert.False(Handover(lone).HandingOver);
+        Assert.Equal(HttpStatusCode.OK, (await lone.CreateClient().GetAsync("/readyz")).StatusCode);
+        Assert.Empty(live.Stopping);
+    }
+}
