@@ -310,6 +310,10 @@ public sealed partial class LightClient : IReceiver
     static SocketsHttpHandler? _handler;
     static HttpMessageInvoker? _invoker;
 
+    /// <summary>Whether the light clients say they move when their replica stops (<c>?handover=1</c>; BENCH_STORM_HANDOVER, default 1):
+    /// a replica asks only those, and closes the others at its stop (the old way, the storm's A/B).</summary>
+    public static readonly bool Handover = Points.EnvInt("BENCH_STORM_HANDOVER", 1) != 0;
+
     public static void Init(int localAddresses)
     {
         _handler = new SocketsHttpHandler
@@ -356,7 +360,7 @@ public sealed partial class LightClient : IReceiver
         var c = new LightClient(sink) { OnTaskSeq = onTaskSeq, OnTask = onTask };
         try
         {
-            var uri = new Uri(baseUrl.Replace("http://", "ws://") + "/hubs/board?access_token=" + Uri.EscapeDataString(token) + DeltaWire.Query(first: false));
+            var uri = new Uri(baseUrl.Replace("http://", "ws://") + "/hubs/board?access_token=" + Uri.EscapeDataString(token) + DeltaWire.Query(first: false) + (Handover ? "&handover=1" : ""));
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await c._ws.ConnectAsync(uri, _invoker, timeout.Token);
             await c.SendAsync(MessagePackWire.On ? MessagePackWire.Handshake : "{\"protocol\":\"json\",\"version\":1}\u001e", timeout.Token);

@@ -32,12 +32,13 @@ public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnec
 /// hub upstream is least_conn) and are timed apart: the storm's figures count only the closes before the restarted replica
 /// was ready (shedding cannot start before).</para>
 /// <para>Handover (<c>Realtime:Handover</c>, zero-gap rolling restarts): the stopping replica sends each of its connections
-/// <c>ServerStopping { moveWithinMs }</c> and keeps serving them a while. With BENCH_STORM_HANDOVER=1 (the default) each
+/// that said <c>?handover=1</c> <c>ServerStopping { moveWithinMs }</c> and keeps serving them a while. With BENCH_STORM_HANDOVER=1 (the default) each
 /// such client waits a random time within moveWithinMs, then moves (<see cref="BoardViewer.MoveAsync"/>: a new connection
 /// through the load balancer, joined from its last contiguous seq, then the old one disposed, which is no close of the
 /// storm's); it counts as caught up once that join completed (and a REST gap fetch, if its head asked for one). A failed
-/// move keeps the old connection, whose close then takes the reconnect path. =0 ignores the message, as a client that does
-/// not know it (the A/B). Clients and "reconnected" count the moved ones with the reconnected ones.</para>
+/// move keeps the old connection, whose close then takes the reconnect path. =0 (the A/B): the clients do not say
+/// <c>?handover=1</c> on the hub URL, so the server asks none of them and closes them at its stop, as before the handover
+/// (a ServerStopping that came anyway would be ignored). Clients and "reconnected" count the moved ones with the reconnected ones.</para>
 /// <para>Staleness: for every task event written from the SIGTERM until all caught up, the time from its write (the stamp
 /// in its title) to its first arrival at each viewer (pushed on any connection, or read by a REST gap fetch at the fetch's
 /// time; duplicates excluded), for the stopped replica's viewers (those told ServerStopping or whose connection closed
@@ -47,7 +48,7 @@ public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnec
 public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions opts)
 {
     private readonly Sink _sink = new();
-    private readonly bool _handover = Points.EnvInt("BENCH_STORM_HANDOVER", 1) != 0;
+    private readonly bool _handover = LightClient.Handover;
     private static readonly Task<int> Never = new TaskCompletionSource<int>().Task;
     private const string EfQueries = "microsoft_entityframeworkcore_microsoft_entityframeworkcore_queries";
 
@@ -65,7 +66,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var viaLb = Points.EnvInt("BENCH_STORM_VIA_LB", 1) == 1;
         Console.WriteLine($"\n=== reconnect storm on {config.Name}: {n} clients on {boardCount} board(s), {opts.Rate:0} writes/s through {lb}, {reps} reps");
         Console.WriteLine($"  listen queues in effect (port backlog, from ss): {Points.ListenBacklogs([lb, .. config.Urls])}");
-        Console.WriteLine($"  handover: {(_handover ? "on: clients told ServerStopping move, make before break" : "off: ServerStopping ignored, as a client that does not know it")} (BENCH_STORM_HANDOVER={(_handover ? 1 : 0)})");
+        Console.WriteLine($"  handover: {(_handover ? "on: clients told ServerStopping move, make before break" : "off: clients do not say ?handover=1, so their replica closes them at its stop (the old way)")} (BENCH_STORM_HANDOVER={(_handover ? 1 : 0)})");
         var boards = boardCount == 1 ? [setup.Board] : await BoardsAsync(boardCount);
         LightClient.Init(opts.LocalAddresses);
         var viewers = Enumerable.Range(0, n).Select(i => new BoardViewer(boards[i % boards.Length], setup.WriterToken, _sink)).ToArray();

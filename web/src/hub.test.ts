@@ -63,6 +63,17 @@ class FakeConnection {
   answer(method: string): void { for (const c of this.calls.filter(c => c.method === method)) c.resolve(); }
 }
 
+describe('AppHub URL', () => {
+  it('asks for delta events and says it moves when its replica stops (the server asks only such clients)', () => {
+    const urls: string[] = [];
+    new AppHub(undefined, { connect: url => { urls.push(url); return new FakeConnection(0, false); } });
+    const query = new URLSearchParams(urls[0].split('?')[1]);
+    expect(urls[0].split('?')[0]).toBe('/hubs/board');
+    expect(query.get('events')).toBe('delta');
+    expect(query.get('handover')).toBe('1');
+  });
+});
+
 const flush = () => new Promise(resolve => setTimeout(resolve, 0));
 
 /** An AppHub over fake connections, with its timers held here (run by `fire`) and random() = 0.5. */

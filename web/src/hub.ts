@@ -1,7 +1,7 @@
 // The SignalR connection of a signed-in session (WebSockets, `skipNegotiation`, the MessagePack hub protocol,
 // automatic reconnect, then a restart loop after a close). The server writes MessagePack in the JSON API's exact
 // shape (camelCase keys, lower-case enum strings, dates as ISO strings), so handlers get the same objects either way.
-// It asks for delta events (`?events=delta`): a task's change arrives as its changed fields, which the board's store
+// It asks for delta events (`?events=delta`) and says it moves when a replica asks (`handover=1`, below): a task's change arrives as its changed fields, which the board's store
 // (src/sync.ts) lays over the task it holds.
 // Everything live goes over it: the inbox (`NotificationAdded`, on every page) and the open board (`BoardLive`
 // joins and leaves its board on this same connection).
@@ -80,7 +80,7 @@ export class AppHub {
   private readonly random: () => number;
   private readonly timer: (fn: () => void, ms: number) => void;
 
-  constructor(private readonly url = '/hubs/board?events=delta', options: AppHubOptions = {}) {
+  constructor(private readonly url = '/hubs/board?events=delta&handover=1', options: AppHubOptions = {}) {
     this.random = options.random ?? Math.random;
     this.timer = options.timer ?? ((fn, ms) => { setTimeout(fn, ms); });
     this.connect = options.connect ?? (u => signalRConnection(u, this.random));

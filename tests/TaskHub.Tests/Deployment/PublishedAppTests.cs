@@ -4,7 +4,11 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
+using TaskHub.Server.Features.Realtime;
 using TaskHub.Server.Infrastructure;
 using TaskHub.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -39,6 +43,10 @@ public sealed partial class PublishedAppTests(ITestOutputHelper output)
             // 2. the compose environment, on this machine.
             var port = FreePort();
             var env = ComposeEnvironmentOnLoopback(database, port);
+            // For step 5: the rebalancer's count of live replicas, shared with an in-process replica, read every 0.3 s.
+            env["Realtime__Rebalance__Scope"] = database;
+            env["Realtime__Rebalance__IntervalSeconds"] = "0.3";
+            env["Realtime__Rebalance__TtlSeconds"] = "1.5";
             await WhileMariaDbIsFullAsync(() => MariaDbApplication.CreateDatabaseAsync(database));
 
             // 3. the one-shot migration service: `dotnet TaskHub.Server.dll migrate`, exit code 0, schema there.
@@ -113,6 +121,9 @@ public sealed partial class PublishedAppTests(ITestOutputHelper output)
                         .Where(s => s.ValueKind == JsonValueKind.Object).SelectMany(s => s.EnumerateObject()).Select(p => p.Name).ToHashSet();
                     foreach (var id in new[] { "RequestId", "TraceId", "SpanId" }) Assert.Contains(id, scopes);
                 }
+
+                // 5. SIGTERM with another replica live: the handover (HubHandover.Lifetime) before the stop.
+                await SigtermHandsOverAsync(server, logs, http, port, database, boardId, token!);
             }
             finally
             {
@@ -128,6 +139,66 @@ public sealed partial class PublishedAppTests(ITestOutputHelper output)
             try { Directory.Delete(publishDir, recursive: true); } catch (IOException) { }
             output.WriteLine($"total: {total.Elapsed.TotalSeconds:F1} s");
         }
+    }
+
+    /// <summary>
+    /// The published app gets SIGTERM (as from `docker stop`) while a second replica (in-process, on the same database,
+    /// Redis and rebalancing scope) is live: its hub client is asked to move, still gets the board's events where it is,
+    /// the replica refuses new hub connections and is not ready, and it exits once the client has left (not after
+    /// <c>Realtime:Handover:MaxSeconds</c>, 10 s). Without the lifetime the console lifetime would stop at once, closing
+    /// the connection.
+    /// </summary>
+    private async Task SigtermHandsOverAsync(Process server, System.Collections.Concurrent.ConcurrentQueue<string> logs, HttpClient http, int port,
+        string database, Guid boardId, string token)
+    {
+        await using var peer = new TaskHub.Tests.Realtime.ScaleOutCluster.Replica(database, new()
+        {
+            ["ConnectionStrings:Redis"] = MariaDbApplication.RedisConnectionString,
+            ["Realtime:Rebalance:Scope"] = database,
+            ["Realtime:Rebalance:IntervalSeconds"] = "0.3",
+            ["Realtime:Rebalance:TtlSeconds"] = "1.5",
+            ["Realtime:Rebalance:MinExcess"] = "1000",
+        });
+        _ = peer.Server;
+        var stopping = new TaskCompletionSource<ServerStoppingDto>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var titles = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        await using var hub = new HubConnectionBuilder()
+            .WithUrl($"http://127.0.0.1:{port}/hubs/board?handover=1", o =>
+            {
+                o.AccessTokenProvider = () => Task.FromResult<string?>(token);
+                o.SkipNegotiation = true;
+                o.Transports = HttpTransportType.WebSockets;
+            })
+            .AddJsonProtocol(o => ApiExtensions.ConfigureJson(o.PayloadSerializerOptions))
+            .Build();
+        hub.On<ServerStoppingDto>(nameof(IBoardClient.ServerStopping), s => stopping.TrySetResult(s));
+        hub.On<JsonElement>(nameof(IBoardClient.TaskCreated), e => titles.Enqueue(e.GetProperty("task").GetProperty("title").GetString()!));
+        await hub.StartAsync();
+        await hub.InvokeAsync("JoinBoard", boardId, (long?)null);
+        var rebalancer = peer.Services.GetRequiredService<HubRebalancer>();
+        Assert.True(await LiveBoard.EventuallyAsync(() => rebalancer.Last is { Replicas: 2 }), "the in-process replica did not see the published one");
+        await Task.Delay(TimeSpan.FromSeconds(1)); // the published replica's own reading (every 0.3 s) counts the peer by now
+
+        using (var kill = Process.Start("kill", ["-TERM", server.Id.ToString()])) await kill!.WaitForExitAsync();
+        var sigterm = Stopwatch.StartNew();
+        var asked = await stopping.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(2000, asked.MoveWithinMs);
+        // Still serving its connection and the API, not ready, refusing new hub connections.
+        Assert.False(server.HasExited);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/readyz")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/hubs/board")).StatusCode);
+        var created = await http.PostAsJsonAsync($"/api/boards/{boardId}/tasks", new { title = "during the handover" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.True(await LiveBoard.EventuallyAsync(() => titles.Contains("during the handover"), 5), "the event did not reach the connection being handed over");
+
+        await hub.StopAsync(); // the client has moved
+        var left = Stopwatch.StartNew();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(8));
+        await server.WaitForExitAsync(cts.Token);
+        output.WriteLine($"handover: exited {sigterm.Elapsed.TotalSeconds:F1} s after SIGTERM, {left.Elapsed.TotalSeconds:F1} s after its last client left");
+        Assert.True(left.Elapsed < TimeSpan.FromSeconds(5), $"exited {left.Elapsed.TotalSeconds:F1} s after its last client left (the limit is 10 s)");
+        Assert.Contains(logs, l => l.Contains("asking 1 hub connections to move", StringComparison.Ordinal));
+        Assert.Contains(logs, l => l.Contains("Handover: 1 of 1 hub connections moved", StringComparison.Ordinal));
     }
 
     [Fact]

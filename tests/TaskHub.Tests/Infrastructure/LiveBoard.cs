@@ -60,20 +60,21 @@ public sealed class LiveBoard : IAsyncDisposable
     public ConcurrentQueue<ServerStoppingDto> Stopping { get; } = new();
 
     /// <param name="configure">More client setup (e.g. another hub protocol), applied last.</param>
-    public static Task<LiveBoard> ConnectAsync(TaskHubApplication app, TestUser user, Action<IHubConnectionBuilder>? configure = null) =>
-        ConnectAsync(() => app, user, reconnect: false, configure);
+    /// <param name="handover">Whether it says it moves when its replica stops (<c>?handover=1</c>, as the browser does).</param>
+    public static Task<LiveBoard> ConnectAsync(TaskHubApplication app, TestUser user, Action<IHubConnectionBuilder>? configure = null, bool handover = true) =>
+        ConnectAsync(() => app, user, reconnect: false, configure, handover);
 
     /// <summary>
     /// A client with automatic reconnect (first retry at once) that, like the browser, rejoins its board from the last seq
     /// it applied once reconnected. <paramref name="pick"/> is the load balancer: asked at every (re)connect which replica.
     /// </summary>
     public static Task<LiveBoard> ConnectReconnectingAsync(Func<TaskHubApplication> pick, TestUser user) =>
-        ConnectAsync(pick, user, reconnect: true, null);
+        ConnectAsync(pick, user, reconnect: true, null, handover: true);
 
-    private static async Task<LiveBoard> ConnectAsync(Func<TaskHubApplication> pick, TestUser user, bool reconnect, Action<IHubConnectionBuilder>? configure)
+    private static async Task<LiveBoard> ConnectAsync(Func<TaskHubApplication> pick, TestUser user, bool reconnect, Action<IHubConnectionBuilder>? configure, bool handover)
     {
         var builder = new HubConnectionBuilder()
-            .WithUrl(new Uri(pick().Server.BaseAddress, "hubs/board"), o =>
+            .WithUrl(new Uri(pick().Server.BaseAddress, handover ? "hubs/board?handover=1" : "hubs/board"), o =>
             {
                 o.HttpMessageHandlerFactory = _ => pick().Server.CreateHandler(); // asked again for every (re)connection
                 o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken);

@@ -130,6 +130,40 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task ClientsThatDoNotSayTheyMoveAreNotAskedAndAreLeftToTheStop()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        await using var a = Replica(scope);
+        await using var b = Replica(scope);
+        _ = a.Server;
+        _ = b.Server;
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var writer = b.ClientWithToken(ada.AccessToken);
+        await using var old = await LiveBoard.ConnectAsync(a, ada, handover: false); // without ?handover=1
+        await old.JoinAsync(board, 0);
+        Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
+
+        // Only such clients here: nothing to hand over, the stop closes them as before.
+        Assert.Null(await Handover(a).RunAsync(CancellationToken.None));
+        Assert.False(Handover(a).HandingOver);
+
+        await using var knows = await LiveBoard.ConnectAsync(a, ada);
+        await knows.JoinAsync(board, 0);
+        var run = Handover(a).RunAsync(CancellationToken.None);
+        Assert.True(await LiveBoard.EventuallyAsync(() => !knows.Stopping.IsEmpty), "the client that knows the message was not asked");
+        // The old client is still served; had it been asked, its ServerStopping would have come before this event.
+        var during = await CreateAsync(writer, board, "during the handover");
+        Assert.True(await LiveBoard.EventuallyAsync(() => old.Applied == during && knows.Applied == during));
+        Assert.Empty(old.Stopping);
+
+        await knows.DisposeAsync(); // it moved; the old client is not waited for
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(8));
+        Assert.NotNull(outcome);
+        Assert.Equal((1, 0), (outcome.Asked, outcome.Left));
+    }
+
+    [Fact]
     public async Task ALoneReplicaHasNoOneToHandOverToAndStopsAsBefore()
     {
         await using var lone = Replica(Guid.NewGuid().ToString("N"));

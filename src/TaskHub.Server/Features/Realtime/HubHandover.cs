@@ -33,8 +33,10 @@ public sealed record ServerStoppingDto(int MoveWithinMs);
 /// connections <see cref="IBoardClient.ServerStopping"/> and keeps serving them: each client opens a new connection
 /// (through the load balancer: this replica answers new hub connections with 503, see <see cref="HubDrain"/>), rejoins its
 /// board from its last seq, and only then closes the old one (make before break), so it keeps getting every event
-/// throughout. The replica stops once its last connection has gone or after <see cref="HandoverOptions.MaxSeconds"/>,
-/// closing what is left as before (clients that do not know the message reconnect the old way).
+/// throughout. The replica stops once the last of them has gone or after <see cref="HandoverOptions.MaxSeconds"/>,
+/// closing what is left as before. Only clients that say they know the message (<c>?handover=1</c> on the hub URL: the
+/// browser's, the bench's) are asked; the others keep being served during the handover and are closed by the stop,
+/// reconnecting the old way.
 /// <para>Only where there is a replica to move to: with Redis, and while <see cref="HubRebalancer"/>'s last reading
 /// counts another live replica. The replica takes itself out of the rebalancer's count first, so no other replica sheds
 /// connections towards it while it empties.</para>
@@ -48,15 +50,19 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     /// <summary>Whether this replica is handing its connections over (it then refuses new ones).</summary>
     public bool HandingOver => Volatile.Read(ref _started) == 1;
 
-    /// <summary>How a handover went: the connections asked to move, how many were still open at the end, and how long it took.</summary>
+    /// <summary>How a handover went: the connections asked to move, how many of them were still open at the end, and how long it took.</summary>
     public sealed record Outcome(int Asked, int Left, TimeSpan Took);
 
-    private int Open => _cluster!.Counts.Connections;
+    /// <summary>Whether the connection's client said it moves when asked (<c>/hubs/board?handover=1</c>): clients that do
+    /// not know <see cref="IBoardClient.ServerStopping"/> are left to the stop, which closes them as before.</summary>
+    public static bool Knows(HubConnectionContext connection) =>
+        connection.GetHttpContext()?.Request.Query.TryGetValue("handover", out var v) == true && v == "1";
 
     /// <summary>
-    /// Asks every connection here to move and waits until none is left (at most <see cref="HandoverOptions.MaxSeconds"/>, or
-    /// <paramref name="ct"/>). Null when there is nothing to hand over to (no other live replica, switched off) or it is
-    /// already under way; the caller then stops as before.
+    /// Asks every connection here that knows the message to move and waits until none of them is left (at most
+    /// <see cref="HandoverOptions.MaxSeconds"/>, or <paramref name="ct"/>). Null when there is nothing to hand over (no
+    /// other live replica, no connection that knows the message, switched off) or it is already under way; the caller
+    /// then stops as before. Connections of clients that do not know it keep being served meanwhile, and the stop closes them.
     /// </summary>
     public async Task<Outcome?> RunAsync(CancellationToken ct)
     {
@@ -67,33 +73,35 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
             LogNoPeer(log, rebalancer.Last?.Replicas ?? 0);
             return null;
         }
-        if (Interlocked.Exchange(ref _started, 1) == 1) return null;
+        var open = _cluster.Connections.Where(c => !c.ConnectionAborted.IsCancellationRequested).ToList();
+        var asked = open.Where(Knows).ToList();
+        if (asked.Count == 0 || Interlocked.Exchange(ref _started, 1) == 1) return null;
 
         var started = clock.GetTimestamp();
         await rebalancer.LeaveAsync(); // the others stop counting this replica: nobody sheds towards it
-        var ids = _cluster.Connections.Where(c => !c.ConnectionAborted.IsCancellationRequested).Select(c => c.ConnectionId).ToList();
-        LogStarted(log, ids.Count, reading.Replicas - 1, o.MoveWithinMs);
-        RealtimeMetrics.HandoversAsked.Inc(ids.Count);
-        await hub.Clients.Clients(ids).ServerStopping(new ServerStoppingDto(o.MoveWithinMs));
+        LogStarted(log, asked.Count, reading.Replicas - 1, o.MoveWithinMs, open.Count - asked.Count);
+        RealtimeMetrics.HandoversAsked.Inc(asked.Count);
+        await hub.Clients.Clients([.. asked.Select(c => c.ConnectionId)]).ServerStopping(new ServerStoppingDto(o.MoveWithinMs));
 
         var deadline = TimeSpan.FromSeconds(o.MaxSeconds);
+        int Left() => asked.Count(c => !c.ConnectionAborted.IsCancellationRequested);
         try
         {
-            while (Open > 0 && clock.GetElapsedTime(started) < deadline)
+            while (Left() > 0 && clock.GetElapsedTime(started) < deadline)
                 await Task.Delay(TimeSpan.FromMilliseconds(50), clock, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
-        var outcome = new Outcome(ids.Count, Open, clock.GetElapsedTime(started));
+        var outcome = new Outcome(asked.Count, Left(), clock.GetElapsedTime(started));
         RealtimeMetrics.HandoversLeft.Inc(outcome.Left);
-        LogFinished(log, outcome.Asked - Math.Min(outcome.Asked, outcome.Left), outcome.Asked, outcome.Took.TotalSeconds, outcome.Left);
+        LogFinished(log, outcome.Asked - outcome.Left, outcome.Asked, outcome.Took.TotalSeconds, outcome.Left);
         return outcome;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no other live replica to hand {Replicas} over to; closing hub connections now")]
     private static partial void LogNoPeer(ILogger logger, int replicas);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: asking {Count} hub connections to move to the {Others} other replica(s), each within {MoveWithinMs} ms")]
-    private static partial void LogStarted(ILogger logger, int count, int others, int moveWithinMs);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: asking {Count} hub connections to move to the {Others} other replica(s), each within {MoveWithinMs} ms ({Old} that do not know the message are closed at the stop)")]
+    private static partial void LogStarted(ILogger logger, int count, int others, int moveWithinMs, int old);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Handover: {Moved} of {Asked} hub connections moved in {Seconds:0.0} s; closing the {Left} left")]
     private static partial void LogFinished(ILogger logger, int moved, int asked, double seconds, int left);
