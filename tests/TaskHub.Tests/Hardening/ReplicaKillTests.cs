@@ -108,6 +108,17 @@ public sealed class LocalCluster : IAsyncLifetime
         for (var waited = Stopwatch.StartNew(); Directory.Exists($"/proc/{pid}") && waited.Elapsed < TimeSpan.FromSeconds(30);) Thread.Sleep(20);
     }
 
+    /// <summary>Stops replica <paramref name="i"/> as an orchestrator does (SIGTERM to its PID) and waits until it has exited
+    /// (at most 30 s); returns how long that took.</summary>
+    public async Task<TimeSpan> TerminateAsync(int i)
+    {
+        var pid = int.Parse(File.ReadAllText(Path.Combine(Dir, $"replica-{i}.pid")).Trim());
+        var watch = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) await kill.WaitForExitAsync();
+        while (Directory.Exists($"/proc/{pid}") && watch.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20);
+        return watch.Elapsed;
+    }
+
     /// <summary>Starts replica <paramref name="i"/> again (as <c>start</c> does, without the migration and nginx reload) and waits until it is ready.</summary>
     public Task StartReplicaAsync(int i) => ScriptAsync($"replica {i}");
 
@@ -137,10 +148,18 @@ public sealed class LocalCluster : IAsyncLifetime
     }
 }
 
-/// <summary>A browser-like client: WebSockets only, no negotiate, reconnects by itself and re-joins from the last seq it applied.</summary>
+/// <summary>
+/// A browser-like client: WebSockets only, no negotiate, reconnects by itself and re-joins from the last seq it applied.
+/// With <c>handover</c> it says <c>?handover=1</c> and, like the browser, moves when its replica asks
+/// (<c>ServerStopping</c>): a new connection through the same address, joined from what it applied, then the old one closed.
+/// </summary>
 public sealed class ClusterClient : IAsyncDisposable
 {
-    private readonly HubConnection _connection;
+    private HubConnection _connection;
+    private readonly Uri _server;
+    private readonly TestUser _user;
+    private readonly bool _reconnect;
+    private readonly bool _handover;
     private readonly HttpClient _rest;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly SortedDictionary<long, BoardEventDto> _pending = new();
@@ -148,30 +167,66 @@ public sealed class ClusterClient : IAsyncDisposable
     public long Applied { get; private set; }
     public List<long> AppliedSeqs { get; } = [];
     public int Reconnects;
+    /// <summary>Moves to a new connection when its replica asked (the handover).</summary>
+    public int Moves;
+    /// <summary>Seqs that arrived on a connection after it had been asked to move (it was still served).</summary>
+    public int ArrivedAfterAsked;
     public List<PresenceDto> Presence { get; } = [];
 
-    public ClusterClient(Uri server, TestUser user, bool reconnect)
+    public ClusterClient(Uri server, TestUser user, bool reconnect, bool handover = false)
     {
-        _rest = user.Client;
+        (_server, _user, _reconnect, _handover, _rest) = (server, user, reconnect, handover, user.Client);
+        _connection = Connection();
+    }
+
+    private HubConnection Connection()
+    {
         var builder = new HubConnectionBuilder()
-            .WithUrl(new Uri(server, "hubs/board"), o =>
+            .WithUrl(new Uri(_server, _handover ? "hubs/board?handover=1" : "hubs/board"), o =>
             {
                 o.SkipNegotiation = true;
                 o.Transports = HttpTransportType.WebSockets;
-                o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken);
+                o.AccessTokenProvider = () => Task.FromResult<string?>(_user.AccessToken);
             })
             .AddJsonProtocol(o => ApiExtensions.ConfigureJson(o.PayloadSerializerOptions));
-        if (reconnect) builder.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)]);
-        _connection = builder.Build();
+        if (_reconnect) builder.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)]);
+        var connection = builder.Build();
+        var asked = false;
         foreach (var m in new[] { nameof(IBoardClient.TaskCreated), nameof(IBoardClient.TaskUpdated), nameof(IBoardClient.TaskDeleted) })
-            _connection.On<BoardEventDto>(m, e => OnAsync([e]));
-        _connection.On<BoardHeadDto>(nameof(IBoardClient.BoardHead), h => h.Seq > Applied ? CatchUpAsync() : Task.CompletedTask);
-        _connection.On<PresenceDto>(nameof(IBoardClient.PresenceChanged), p => { lock (Presence) Presence.Add(p); });
-        _connection.Reconnected += async _ =>
+            connection.On<BoardEventDto>(m, e =>
+            {
+                if (Volatile.Read(ref asked)) Interlocked.Increment(ref ArrivedAfterAsked);
+                return OnAsync([e]);
+            });
+        connection.On<BoardHeadDto>(nameof(IBoardClient.BoardHead), h => h.Seq > Applied ? CatchUpAsync() : Task.CompletedTask);
+        connection.On<PresenceDto>(nameof(IBoardClient.PresenceChanged), p => { lock (Presence) Presence.Add(p); });
+        connection.On<ServerStoppingDto>(nameof(IBoardClient.ServerStopping), s =>
+        {
+            Volatile.Write(ref asked, true);
+            _ = MoveAsync(connection, s.MoveWithinMs); // not awaited here: the handler must not hold up this connection's messages
+        });
+        connection.Reconnected += async _ =>
         {
             Interlocked.Increment(ref Reconnects);
-            await _connection.InvokeAsync("JoinBoard", Board, Applied);
+            await connection.InvokeAsync("JoinBoard", Board, Applied);
         };
+        return connection;
+    }
+
+    /// <summary>Make before break: a new connection, joined from what was applied, then the old one stops.</summary>
+    private async Task MoveAsync(HubConnection old, int moveWithinMs)
+    {
+        await Task.Delay(Random.Shared.Next(moveWithinMs + 1));
+        var next = Connection();
+        await next.StartAsync();
+        long after;
+        await _gate.WaitAsync();
+        try { after = Applied; }
+        finally { _gate.Release(); }
+        await next.InvokeAsync("JoinBoard", Board, after);
+        _connection = next;
+        Interlocked.Increment(ref Moves);
+        await old.DisposeAsync();
     }
 
     public async Task JoinAsync(Guid board)
@@ -270,6 +325,58 @@ public sealed class ReplicaKillTests(LocalCluster cluster, Xunit.Abstractions.IT
                          $"the dead replica's viewer left presence {killed.Elapsed.TotalSeconds:0.0} s after the kill");
         await ghostClient.DisposeAsync();
         foreach (var c in clients) await c.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task WhenAReplicaIsStoppedItsClientsMoveThroughTheBalancerWithoutAGapAndItExitsOnceTheyHave()
+    {
+        if (!cluster.IsRunning(1)) await cluster.StartReplicaAsync(1); // the other tests of this class stop it too
+        var ada = await cluster.SignUpAsync("Ada");
+        var board = (await (await ada.Client.PostAsJsonAsync("/api/boards", new { name = "Rolling" })).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var clients = new List<ClusterClient>();
+        for (var i = 0; i < 8; i++) // through nginx (least_conn): about half on each replica
+        {
+            var c = new ClusterClient(cluster.Lb, ada, reconnect: true, handover: true);
+            await c.JoinAsync(board);
+            clients.Add(c);
+        }
+        var onOne = await cluster.MetricAsync(1, "taskhub_signalr_connections");
+        Assert.True(onOne >= 1, "no client on replica 1");
+        await Task.Delay(TimeSpan.FromSeconds(5)); // two rebalancing intervals (2 s): each replica has counted the other
+
+        var written = 0;
+        async Task WriteAsync()
+        {
+            (await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"t{written}" })).EnsureSuccessStatusCode();
+            written++;
+        }
+        for (var i = 0; i < 5; i++) await WriteAsync();
+        Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == written)));
+
+        // A rolling restart's stop, with writes going on (through nginx, to either replica while replica 1 still serves).
+        using var writing = new CancellationTokenSource();
+        var writer = Task.Run(async () =>
+        {
+            while (!writing.IsCancellationRequested)
+            {
+                await WriteAsync();
+                await Task.Delay(50);
+            }
+        });
+        var took = await cluster.TerminateAsync(1);
+        await writing.CancelAsync();
+        await writer;
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == written), 30));
+        Assert.Equal(onOne, clients.Sum(c => c.Moves)); // every client of replica 1 moved …
+        Assert.Equal(0, clients.Sum(c => c.Reconnects)); // … and none saw its connection close: no gap
+        Assert.True(clients.Where(c => c.Moves > 0).All(c => c.ArrivedAfterAsked > 0), "a moving client got no event after it was asked to move");
+        foreach (var c in clients) Assert.Equal(Enumerable.Range(1, written).Select(i => (long)i), c.AppliedSeqs); // nothing lost or twice
+        // It stopped once they had moved (each within 2 s), not at the handover's limit (10 s).
+        Assert.True(took < TimeSpan.FromSeconds(8), $"replica 1 took {took.TotalSeconds:0.0} s to exit");
+        output.WriteLine($"{onOne} clients moved from replica 1 without a close; it exited {took.TotalSeconds:0.0} s after SIGTERM; {written} events applied in order on all {clients.Count}");
+        foreach (var c in clients) await c.DisposeAsync();
+        await cluster.StartReplicaAsync(1);
     }
 
     [Fact]
