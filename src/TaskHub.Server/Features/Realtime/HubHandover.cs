@@ -1,5 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Runtime.InteropServices;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -42,7 +44,7 @@ public sealed record ServerStoppingDto(int MoveWithinMs);
 /// connections towards it while it empties.</para>
 /// </summary>
 public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, IHubContext<BoardHub, IBoardClient> hub, HubRebalancer rebalancer,
-    IOptions<HandoverOptions> options, TimeProvider clock, ILogger<HubHandover> log)
+    IServer server, IOptions<HandoverOptions> options, TimeProvider clock, ILogger<HubHandover> log)
 {
     private readonly ClusterHubLifetimeManager<BoardHub>? _cluster = lifetime as ClusterHubLifetimeManager<BoardHub>;
     private int _started;
@@ -78,10 +80,12 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         if (asked.Count == 0 || Interlocked.Exchange(ref _started, 1) == 1) return null;
 
         var started = clock.GetTimestamp();
-        await rebalancer.LeaveAsync(); // the others stop counting this replica: nobody sheds towards it
+        StopListening(TimeSpan.FromSeconds(o.MaxSeconds));
+        var leaving = rebalancer.LeaveAsync(); // the others stop counting this replica: nobody sheds towards it
         LogStarted(log, asked.Count, reading.Replicas - 1, o.MoveWithinMs, open.Count - asked.Count);
         RealtimeMetrics.HandoversAsked.Inc(asked.Count);
         await hub.Clients.Clients([.. asked.Select(c => c.ConnectionId)]).ServerStopping(new ServerStoppingDto(o.MoveWithinMs));
+        await leaving; // (a Redis round trip: the clients are not kept waiting for it)
 
         var deadline = TimeSpan.FromSeconds(o.MaxSeconds);
         int Left() => asked.Count(c => !c.ConnectionAborted.IsCancellationRequested);
@@ -96,6 +100,27 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         LogFinished(log, outcome.Asked - outcome.Left, outcome.Asked, outcome.Took.TotalSeconds, outcome.Left);
         return outcome;
     }
+
+    /// <summary>
+    /// Closes the server's listening sockets (Kestrel's graceful stop: no new connection, open ones go on), so a load
+    /// balancer's connect to this replica is refused at once and goes to another replica, rather than waiting here, on a
+    /// busy replica, for a 503. The connections being handed over keep working; the host's own stop later waits for this
+    /// one, which ends when they have closed (the application's stop closes the rest) or, at the latest, a few seconds
+    /// after the handover's limit. Not for a server without addresses (the tests' in-memory server).
+    /// </summary>
+    private void StopListening(TimeSpan limit)
+    {
+        if (server.Features.Get<IServerAddressesFeature>() is not { Addresses.Count: > 0 }) return;
+        var backstop = new CancellationTokenSource(limit + TimeSpan.FromSeconds(5)); // then Kestrel aborts what is still open
+        _ = server.StopAsync(backstop.Token).ContinueWith(t =>
+        {
+            backstop.Dispose();
+            if (t.Exception is { } e) LogStopListeningFailed(log, e.GetBaseException());
+        }, TaskScheduler.Default);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handover: stopping the server's listeners failed")]
+    private static partial void LogStopListeningFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no other live replica to hand {Replicas} over to; closing hub connections now")]
     private static partial void LogNoPeer(ILogger logger, int replicas);
