@@ -13,7 +13,7 @@
 # write on this stack and machine (BENCH_BARE_DB=0 leaves it out).
 # Points beyond the fan-out (bench/TaskHub.Bench/Points.cs, StormPoint.cs): many boards (BENCH_MB_BOARDS=1000,
 # BENCH_MB_VIEWERS=5, BENCH_MB_RATE=50, BENCH_MB_WARMUP=10 s unrecorded first), REST writes (BENCH_WRITERS=16, BENCH_WRITES_SECONDS=10, BENCH_WRITES_REPS, BENCH_WRITES_WARMUP=3 s windows until the CPU per write stops falling, at most BENCH_WRITES_WARMUP_MAX=120 s),
-# reconnect storm (BENCH_STORM_N=5000, BENCH_STORM_BOARDS=1, BENCH_STORM_REPS, BENCH_STORM_JITTER_MS=1000).
+# reconnect storm (BENCH_STORM_N=5000, BENCH_STORM_BOARDS=1, BENCH_STORM_REPS, BENCH_STORM_JITTER_MS=1000, BENCH_STORM_HANDOVER=1: the clients say ?handover=1 and move when asked; 0 = the old way, closed at the stop).
 #
 # Knobs: BENCH_ONLY=base|cluster, BENCH_PROTOCOL=json (default)|messagepack|json,messagepack (light clients' hub protocol; a list runs each
 # configuration once per protocol, in that order, and prints JSON vs MessagePack side by side), BENCH_EVENTS=full|delta|full,delta

@@ -226,7 +226,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                 Interlocked.Increment(ref inFlight);
                 try
                 {
-                    var (openS, joinS) = await v.MoveAsync(lb, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10)); // (web/src/hub.ts: HANDOVER_JOIN_CAP_MS)
+                    var (openS, joinS) = await v.MoveAsync(lb, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)); // as a reconnect (the browser puts no limit on the open)
                     Interlocked.Increment(ref moved);
                     movedHere = true;
                     moves.Add((openS, joinS));

@@ -33,8 +33,9 @@ public sealed record ServerStoppingDto(int MoveWithinMs);
 /// when the application starts stopping), and each of its viewers saw nothing until it had reconnected elsewhere and
 /// caught up: seconds, for thousands of clients at once. With the handover, the replica's SIGTERM first sends each of its
 /// connections <see cref="IBoardClient.ServerStopping"/> and keeps serving them: each client opens a new connection
-/// (through the load balancer: this replica answers new hub connections with 503, see <see cref="HubDrain"/>), rejoins its
-/// board from its last seq, and only then closes the old one (make before break), so it keeps getting every event
+/// through the load balancer, which lands on another replica (this one closes its listening sockets, so a connect to it
+/// is refused at once, and answers any new hub request still reaching it with 503, see <see cref="HubDrain"/>), rejoins
+/// its board from its last seq, and only then closes the old one (make before break), so it keeps getting every event
 /// throughout. The replica stops once the last of them has gone or after <see cref="HandoverOptions.MaxSeconds"/>,
 /// closing what is left as before. Only clients that say they know the message (<c>?handover=1</c> on the hub URL: the
 /// browser's, the bench's) are asked; the others keep being served during the handover and are closed by the stop,
@@ -80,11 +81,12 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         if (asked.Count == 0 || Interlocked.Exchange(ref _started, 1) == 1) return null;
 
         var started = clock.GetTimestamp();
-        StopListening(TimeSpan.FromSeconds(o.MaxSeconds));
         var leaving = rebalancer.LeaveAsync(); // the others stop counting this replica: nobody sheds towards it
         LogStarted(log, asked.Count, reading.Replicas - 1, o.MoveWithinMs, open.Count - asked.Count);
         RealtimeMetrics.HandoversAsked.Inc(asked.Count);
-        await hub.Clients.Clients([.. asked.Select(c => c.ConnectionId)]).ServerStopping(new ServerStoppingDto(o.MoveWithinMs));
+        var sending = hub.Clients.Clients([.. asked.Select(c => c.ConnectionId)]).ServerStopping(new ServerStoppingDto(o.MoveWithinMs));
+        StopListening(TimeSpan.FromSeconds(o.MaxSeconds)); // before any client moves: each waits a moment first
+        await sending;
         await leaving; // (a Redis round trip: the clients are not kept waiting for it)
 
         var deadline = TimeSpan.FromSeconds(o.MaxSeconds);
