@@ -363,14 +363,15 @@ public sealed class BoardViewer(Guid board, string token, Sink sink)
     /// deliver counts once, <see cref="SeqTracker"/>), made the current <see cref="Client"/>, and only then the old one
     /// disposed. Timed and failing like <see cref="ConnectTimedAsync"/>; on a failure the old connection stays.
     /// </summary>
-    public async Task<(double OpenS, double JoinS)> MoveAsync(string url, TimeSpan openTimeout, TimeSpan joinTimeout)
+    public async Task<(double OpenS, double JoinS, bool OldClosedFirst)> MoveAsync(string url, TimeSpan openTimeout, TimeSpan joinTimeout)
     {
         var old = Client;
         var (c, open, join) = await OpenJoinTimedAsync(url, () => Seqs.ContigNow, openTimeout, joinTimeout);
         Client = c;
         Url = url;
+        var oldClosedFirst = old is { Closed.IsCompleted: true }; // its replica closed it before the move was done: a gap
         if (old is not null) try { await old.DisposeAsync(); } catch (Exception) { }
-        return (open, join);
+        return (open, join, oldClosedFirst);
     }
 
     private async Task<(LightClient Client, double OpenS, double JoinS)> OpenJoinTimedAsync(string url, Func<long?> afterSeq, TimeSpan openTimeout, TimeSpan joinTimeout)

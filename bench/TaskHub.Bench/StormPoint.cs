@@ -188,7 +188,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var moveWithinMs = new ConcurrentBag<int>();
         var moves = new ConcurrentBag<(double OpenS, double JoinS)>();
         var moveFailures = new ConcurrentBag<string>();
-        int moved = 0, moveFetchFailed = 0, closedAfterTold = 0;
+        int moved = 0, moveFetchFailed = 0, closedAfterTold = 0, movedAfterClose = 0;
         var framingBefore = await Points.FramingAsync([other]);
         var overflowsBefore = Points.ListenOverflows();
         await runtime.BaselineAsync();
@@ -226,8 +226,9 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                 Interlocked.Increment(ref inFlight);
                 try
                 {
-                    var (openS, joinS) = await v.MoveAsync(lb, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)); // as a reconnect (the browser puts no limit on the open)
+                    var (openS, joinS, oldClosedFirst) = await v.MoveAsync(lb, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)); // as a reconnect (the browser puts no limit on the open)
                     Interlocked.Increment(ref moved);
+                    if (oldClosedFirst) Interlocked.Increment(ref movedAfterClose);
                     movedHere = true;
                     moves.Add((openS, joinS));
                     if (v.Seqs.HeadNow > v.Seqs.ContigNow)
@@ -380,7 +381,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         }
         var failures = moveFailures.GroupBy(f => f).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} × {g.Count()}").ToList();
         Console.WriteLine($"  handover ({(_handover ? "on" : "off")}): {toldAt.Count} clients received ServerStopping (moveWithinMs {(moveWithinMs.IsEmpty ? "–" : string.Join("/", moveWithinMs.Distinct().Order()))}; " +
-                          $"p50 / p99 {Ms(toldAt)} ms after the SIGTERM); {moved} moved (make before break), {moveFailures.Count - moveFetchFailed} moves failed" +
+                          $"p50 / p99 {Ms(toldAt)} ms after the SIGTERM); {moved} moved (make before break; {movedAfterClose} of them only after their old connection had closed: a gap), {moveFailures.Count - moveFetchFailed} moves failed" +
                           $"{(failures.Count > 0 ? $" ({string.Join(", ", failures)})" : "")}{(moveFetchFailed > 0 ? $", {moveFetchFailed} moved but their REST gap fetch failed (not caught up)" : "")}; " +
                           $"{reconnecting} saw their connection close instead and reconnected (fallback; {closedAfterTold} of them after a ServerStopping); " +
                           $"moves p50 / p99: open (upgrade + handshake) {Ms(moves.Select(m => m.OpenS))} ms, JoinBoard {Ms(moves.Select(m => m.JoinS))} ms (n {moves.Count})");

@@ -219,6 +219,20 @@ describe('handover (ServerStopping): make before break', () => {
     expect(h.hub.state).toBe('reconnecting');
   });
 
+  it('a handler added while the closed connection waits to restart gets its events once it has', async () => {
+    const h = harness();
+    await h.hub.start();
+    const [conn] = h.conns;
+    await conn.stop(); // closed (not by us): 'disconnected', a restart in 3 s
+    expect(h.hub.state).toBe('disconnected');
+    const got: unknown[] = [];
+    h.hub.on('NotificationAdded', n => got.push(n)); // e.g. a page opened meanwhile
+    await h.fire(3000);
+    expect(conn.state).toBe('connected');
+    conn.push('NotificationAdded', { id: 'n1' });
+    expect(got).toEqual([{ id: 'n1' }]);
+  });
+
   it('ignores a second ServerStopping while a move is under way', async () => {
     const h = harness();
     openBoard(h.hub, 5);

@@ -138,8 +138,11 @@ export class AppHub {
     conn.onreconnecting(() => { if (conn === this.conn) this.set('reconnecting'); });
     conn.onreconnected(() => { if (conn === this.conn) void this.connected(); });
     conn.onclose(() => {
-      this.live.delete(conn);
-      if (this.stopped || conn !== this.conn) return; // a replaced connection's close is expected
+      if (this.stopped || conn !== this.conn) { // a replaced connection's close is expected
+        this.live.delete(conn);
+        return;
+      }
+      // The current connection stays in `live` while it waits to restart, so handlers added meanwhile reach it.
       this.set('disconnected');
       this.timer(() => void this.run(conn), 3000);
     });

@@ -144,7 +144,7 @@ public sealed partial class PublishedAppTests(ITestOutputHelper output)
     /// <summary>
     /// The published app gets SIGTERM (as from `docker stop`) while a second replica (in-process, on the same database,
     /// Redis and rebalancing scope) is live: its hub client is asked to move, still gets the board's events where it is,
-    /// the replica refuses new hub connections and is not ready, and it exits once the client has left (not after
+    /// the replica takes no new connection (a connect is refused), and it exits once the client has left (not after
     /// <c>Realtime:Handover:MaxSeconds</c>, 10 s). Without the lifetime the console lifetime would stop at once, closing
     /// the connection.
     /// </summary>
@@ -178,7 +178,7 @@ public sealed partial class PublishedAppTests(ITestOutputHelper output)
         await hub.InvokeAsync("JoinBoard", boardId, (long?)null);
         var rebalancer = peer.Services.GetRequiredService<HubRebalancer>();
         Assert.True(await LiveBoard.EventuallyAsync(() => rebalancer.Last is { Replicas: 2 }), "the in-process replica did not see the published one");
-        await Task.Delay(TimeSpan.FromSeconds(1)); // the published replica's own reading (every 0.3 s) counts the peer by now
+        await Task.Delay(TimeSpan.FromSeconds(2)); // the published replica reads the counts every 0.3 s (and again, fresh, at its SIGTERM)
 
         using (var kill = Process.Start("kill", ["-TERM", server.Id.ToString()])) await kill!.WaitForExitAsync();
         var sigterm = Stopwatch.StartNew();

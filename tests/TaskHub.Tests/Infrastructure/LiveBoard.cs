@@ -60,8 +60,9 @@ public sealed class LiveBoard : IAsyncDisposable
     public ConcurrentQueue<ServerStoppingDto> Stopping { get; } = new();
 
     /// <param name="configure">More client setup (e.g. another hub protocol), applied last.</param>
-    /// <param name="handover">Whether it says it moves when its replica stops (<c>?handover=1</c>, as the browser does).</param>
-    public static Task<LiveBoard> ConnectAsync(TaskHubApplication app, TestUser user, Action<IHubConnectionBuilder>? configure = null, bool handover = true) =>
+    /// <param name="handover">Over WebSockets (the test server's) and saying it moves when its replica stops
+    /// (<c>?handover=1</c>), as the browser does; otherwise long polling, without the flag.</param>
+    public static Task<LiveBoard> ConnectAsync(TaskHubApplication app, TestUser user, Action<IHubConnectionBuilder>? configure = null, bool handover = false) =>
         ConnectAsync(() => app, user, reconnect: false, configure, handover);
 
     /// <summary>
@@ -69,7 +70,7 @@ public sealed class LiveBoard : IAsyncDisposable
     /// it applied once reconnected. <paramref name="pick"/> is the load balancer: asked at every (re)connect which replica.
     /// </summary>
     public static Task<LiveBoard> ConnectReconnectingAsync(Func<TaskHubApplication> pick, TestUser user) =>
-        ConnectAsync(pick, user, reconnect: true, null, handover: true);
+        ConnectAsync(pick, user, reconnect: true, null, handover: false);
 
     private static async Task<LiveBoard> ConnectAsync(Func<TaskHubApplication> pick, TestUser user, bool reconnect, Action<IHubConnectionBuilder>? configure, bool handover)
     {
@@ -79,6 +80,15 @@ public sealed class LiveBoard : IAsyncDisposable
                 o.HttpMessageHandlerFactory = _ => pick().Server.CreateHandler(); // asked again for every (re)connection
                 o.AccessTokenProvider = () => Task.FromResult<string?>(user.AccessToken);
                 o.Transports = HttpTransportType.LongPolling;
+                if (!handover) return;
+                o.Transports = HttpTransportType.WebSockets;
+                o.SkipNegotiation = true; // as the browser
+                o.WebSocketFactory = async (context, ct) =>
+                {
+                    var client = pick().Server.CreateWebSocketClient();
+                    client.ConfigureRequest = r => r.Headers.Authorization = "Bearer " + user.AccessToken;
+                    return await client.ConnectAsync(context.Uri, ct);
+                };
             })
             .AddJsonProtocol(o => ApiExtensions.ConfigureJson(o.PayloadSerializerOptions));
         if (reconnect) builder.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)]);

@@ -2,8 +2,9 @@ using System.ComponentModel.DataAnnotations;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.Http.Connections.Features;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace TaskHub.Server.Features.Realtime;
@@ -45,7 +46,8 @@ public sealed record ServerStoppingDto(int MoveWithinMs);
 /// connections towards it while it empties.</para>
 /// </summary>
 public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, IHubContext<BoardHub, IBoardClient> hub, HubRebalancer rebalancer,
-    IServer server, IOptions<HandoverOptions> options, TimeProvider clock, ILogger<HubHandover> log)
+    IServer server, IHostApplicationLifetime app, IOptions<HostOptions> host, IOptions<HandoverOptions> options, TimeProvider clock,
+    ILogger<HubHandover> log)
 {
     private readonly ClusterHubLifetimeManager<BoardHub>? _cluster = lifetime as ClusterHubLifetimeManager<BoardHub>;
     private int _started;
@@ -56,66 +58,92 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     /// <summary>How a handover went: the connections asked to move, how many of them were still open at the end, and how long it took.</summary>
     public sealed record Outcome(int Asked, int Left, TimeSpan Took);
 
-    /// <summary>Whether the connection's client said it moves when asked (<c>/hubs/board?handover=1</c>): clients that do
-    /// not know <see cref="IBoardClient.ServerStopping"/> are left to the stop, which closes them as before.</summary>
+    /// <summary>Whether the connection's client said it moves when asked (<c>/hubs/board?handover=1</c>), over WebSockets:
+    /// clients that do not know <see cref="IBoardClient.ServerStopping"/> are left to the stop, which closes them as before,
+    /// and so are long polling and server-sent events, whose next request would need a new connection (refused here).</summary>
     public static bool Knows(HubConnectionContext connection) =>
-        connection.GetHttpContext()?.Request.Query.TryGetValue("handover", out var v) == true && v == "1";
+        connection.Features.Get<IHttpTransportFeature>()?.TransportType == HttpTransportType.WebSockets
+        && connection.GetHttpContext()?.Request.Query.TryGetValue("handover", out var v) == true && v == "1";
 
     /// <summary>
     /// Asks every connection here that knows the message to move and waits until none of them is left (at most
-    /// <see cref="HandoverOptions.MaxSeconds"/>, or <paramref name="ct"/>). Null when there is nothing to hand over (no
-    /// other live replica, no connection that knows the message, switched off) or it is already under way; the caller
-    /// then stops as before. Connections of clients that do not know it keep being served meanwhile, and the stop closes them.
+    /// <see cref="HandoverOptions.MaxSeconds"/>, or <paramref name="ct"/>, or until no other replica is left to move to).
+    /// Null when there is nothing to hand over (no other live replica, no connection that knows the message, switched
+    /// off) or it is already under way; the caller then stops as before. Other connections keep being served meanwhile
+    /// (over WebSockets), and the stop closes them.
     /// </summary>
     public async Task<Outcome?> RunAsync(CancellationToken ct)
     {
         var o = options.Value;
         if (!o.Enabled || _cluster is null) return null;
-        if (rebalancer.Last is not { Replicas: >= 2 } reading)
+        // Read fresh: several replicas stopping at once (a scale-down, `docker compose stop`) each leave the count, and a
+        // peer that died may still be in the last tick's reading until its count expires.
+        var others = await OthersAsync();
+        if (others == 0)
         {
-            LogNoPeer(log, rebalancer.Last?.Replicas ?? 0);
+            LogNoPeer(log);
             return null;
         }
+        if (Interlocked.Exchange(ref _started, 1) == 1) return null;
+        // From here new hub connections are refused (HubDrain), so none completes unseen after this snapshot.
         var open = _cluster.Connections.Where(c => !c.ConnectionAborted.IsCancellationRequested).ToList();
         var asked = open.Where(Knows).ToList();
-        if (asked.Count == 0 || Interlocked.Exchange(ref _started, 1) == 1) return null;
+        if (asked.Count == 0)
+        {
+            Volatile.Write(ref _started, 0);
+            return null;
+        }
 
         var started = clock.GetTimestamp();
         var leaving = rebalancer.LeaveAsync(); // the others stop counting this replica: nobody sheds towards it
-        LogStarted(log, asked.Count, reading.Replicas - 1, o.MoveWithinMs, open.Count - asked.Count);
-        RealtimeMetrics.HandoversAsked.Inc(asked.Count);
+        LogStarted(log, asked.Count, others, o.MoveWithinMs, open.Count - asked.Count);
         var sending = hub.Clients.Clients([.. asked.Select(c => c.ConnectionId)]).ServerStopping(new ServerStoppingDto(o.MoveWithinMs));
-        StopListening(TimeSpan.FromSeconds(o.MaxSeconds)); // before any client moves: each waits a moment first
+        StopListening(); // before any client moves: each waits a moment first
         await sending;
         await leaving; // (a Redis round trip: the clients are not kept waiting for it)
 
         var deadline = TimeSpan.FromSeconds(o.MaxSeconds);
         int Left() => asked.Count(c => !c.ConnectionAborted.IsCancellationRequested);
+        var lastCheck = clock.GetTimestamp();
         try
         {
             while (Left() > 0 && clock.GetElapsedTime(started) < deadline)
+            {
                 await Task.Delay(TimeSpan.FromMilliseconds(50), clock, ct);
+                if (clock.GetElapsedTime(lastCheck) < TimeSpan.FromSeconds(1)) continue;
+                lastCheck = clock.GetTimestamp();
+                if (await OthersAsync() == 0) break; // the others are stopping too: nowhere left to move to
+            }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
         var outcome = new Outcome(asked.Count, Left(), clock.GetElapsedTime(started));
-        RealtimeMetrics.HandoversLeft.Inc(outcome.Left);
         LogFinished(log, outcome.Asked - outcome.Left, outcome.Asked, outcome.Took.TotalSeconds, outcome.Left);
         return outcome;
+    }
+
+    /// <summary>Other live replicas (0 when Redis cannot say: then nothing is handed over).</summary>
+    private async Task<int> OthersAsync()
+    {
+        try { return await rebalancer.OthersLiveAsync().WaitAsync(TimeSpan.FromSeconds(2)); }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException) { return 0; }
     }
 
     /// <summary>
     /// Closes the server's listening sockets (Kestrel's graceful stop: no new connection, open ones go on), so a load
     /// balancer's connect to this replica is refused at once and goes to another replica, rather than waiting here, on a
-    /// busy replica, for a 503. The connections being handed over keep working; the host's own stop later waits for this
-    /// one, which ends when they have closed (the application's stop closes the rest) or, at the latest, a few seconds
-    /// after the handover's limit. Not for a server without addresses (the tests' in-memory server).
+    /// busy replica, for a 503. The WebSocket connections being handed over keep working. The host's own stop later waits
+    /// for this one, which ends when every connection has closed (the application's stop closes the rest); what is still
+    /// open the host's shutdown timeout after the application started stopping is aborted, as the host's stop would.
+    /// Not for a server without addresses (the tests' in-memory server).
     /// </summary>
-    private void StopListening(TimeSpan limit)
+    private void StopListening()
     {
         if (server.Features.Get<IServerAddressesFeature>() is not { Addresses.Count: > 0 }) return;
-        var backstop = new CancellationTokenSource(limit + TimeSpan.FromSeconds(5)); // then Kestrel aborts what is still open
+        var backstop = new CancellationTokenSource();
+        var stopping = app.ApplicationStopping.Register(() => backstop.CancelAfter(host.Value.ShutdownTimeout));
         _ = server.StopAsync(backstop.Token).ContinueWith(t =>
         {
+            stopping.Dispose();
             backstop.Dispose();
             if (t.Exception is { } e) LogStopListeningFailed(log, e.GetBaseException());
         }, TaskScheduler.Default);
@@ -124,21 +152,14 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handover: stopping the server's listeners failed")]
     private static partial void LogStopListeningFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no other live replica to hand {Replicas} over to; closing hub connections now")]
-    private static partial void LogNoPeer(ILogger logger, int replicas);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no other live replica to hand hub connections over to; closing them now")]
+    private static partial void LogNoPeer(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: asking {Count} hub connections to move to the {Others} other replica(s), each within {MoveWithinMs} ms ({Old} that do not know the message are closed at the stop)")]
     private static partial void LogStarted(ILogger logger, int count, int others, int moveWithinMs, int old);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Handover: {Moved} of {Asked} hub connections moved in {Seconds:0.0} s; closing the {Left} left")]
     private static partial void LogFinished(ILogger logger, int moved, int asked, double seconds, int left);
-
-    /// <summary>Not ready while handing over: a load balancer that checks <c>/readyz</c> sends nothing new here.</summary>
-    public sealed class HealthCheck(HubHandover handover) : IHealthCheck
-    {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken ct = default) =>
-            Task.FromResult(handover.HandingOver ? HealthCheckResult.Unhealthy("stopping: handing hub connections over") : HealthCheckResult.Healthy());
-    }
 
     /// <summary>
     /// The host's lifetime with the handover before the stop: SIGTERM (what orchestrators send) first runs

@@ -226,6 +226,7 @@ public sealed partial class HubRebalancer : BackgroundService
             // The pace holds across ticks: a slice waits for the previous one's pause, whichever tick closed it.
             var wait = _lastShedAt == 0 ? TimeSpan.Zero : pause - _clock.GetElapsedTime(_lastShedAt);
             if (wait > TimeSpan.Zero) await Task.Delay(wait, _clock, ct);
+            if (_leaving) break; // handing over: no close without a move
             foreach (var connection in picked.Skip(i).Take(slice))
             {
                 if (!_closing.TryAdd(connection.ConnectionId, 0)) continue;
@@ -271,6 +272,17 @@ public sealed partial class HubRebalancer : BackgroundService
     {
         _leaving = true;
         return ForgetAsync();
+    }
+
+    /// <summary>How many other replicas of this deployment have a live count in Redis now (read fresh, not the last tick's):
+    /// what <see cref="HubHandover"/> can hand over to. Replicas that are handing over themselves have left the count.</summary>
+    public async Task<int> OthersLiveAsync()
+    {
+        var db = _redis.GetDatabase();
+        var ids = (await db.SetMembersAsync(Replicas)).Where(id => id != _id).ToArray();
+        if (ids.Length == 0) return 0;
+        var counts = await db.StringGetAsync([.. ids.Select(id => CountKey(id!))]);
+        return counts.Count(c => !c.IsNull);
     }
 
     /// <summary>A stopping replica takes its count out at once (its clients are about to reconnect elsewhere).</summary>

@@ -61,7 +61,6 @@ public static partial class RealtimeExtensions
                 {
                     services.AddSingleton<HubHandover>();
                     services.AddSingleton<IHostLifetime, HubHandover.Lifetime>(); // in place of the console lifetime: SIGTERM hands over first
-                    services.AddHealthChecks().AddCheck<HubHandover.HealthCheck>("handover", tags: ["ready"]);
                 }
             }
         }

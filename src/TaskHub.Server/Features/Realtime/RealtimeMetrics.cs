@@ -16,8 +16,6 @@ public static class RealtimeMetrics
     public static readonly Histogram JoinSeconds = Metrics.CreateHistogram("taskhub_hub_join_seconds", "JoinBoard, from the call to its completion.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
     public static readonly Counter ConnectionsShed = Metrics.CreateCounter("taskhub_hub_connections_shed_total", "Hub connections this replica closed (asking their clients to reconnect) because it held more than its fair share (Realtime:Rebalance).");
-    public static readonly Counter HandoversAsked = Metrics.CreateCounter("taskhub_hub_handover_asked_total", "Hub connections a stopping replica asked to move to another replica before it stopped (Realtime:Handover).");
-    public static readonly Counter HandoversLeft = Metrics.CreateCounter("taskhub_hub_handover_left_total", "Of those, connections still open when the handover ended (closed then; their clients reconnect).");
     public static readonly Counter PushFailures = Metrics.CreateCounter("taskhub_backplane_errors_total", "Board event pushes that failed (e.g. the Redis backplane was down).");
 
     /// <summary>Creates the series at start, so dashboards show 0 rather than "no data" on an idle replica.</summary>
@@ -33,7 +31,5 @@ public static class RealtimeMetrics
         JoinBatches.Inc(0);
         JoinLogReads.Inc(0);
         ConnectionsShed.Inc(0);
-        HandoversAsked.Inc(0);
-        HandoversLeft.Inc(0);
     }
 }
