@@ -20,6 +20,25 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         return database.Replica(scope, settings);
     }
 
+    /// <summary>Two started replicas on a scope of their own.</summary>
+    private Pair StartPair(Dictionary<string, string>? extra = null)
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        var pair = new Pair(Replica(scope, extra), Replica(scope, extra));
+        _ = pair.A.Server;
+        _ = pair.B.Server;
+        return pair;
+    }
+
+    private sealed record Pair(ScaleOutCluster.Replica A, ScaleOutCluster.Replica B) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await A.DisposeAsync();
+            await B.DisposeAsync();
+        }
+    }
+
     private static HubRebalancer Rebalancer(TaskHubApplication replica) => replica.Services.GetRequiredService<HubRebalancer>();
 
     private static HubHandover Handover(TaskHubApplication replica) => replica.Services.GetRequiredService<HubHandover>();
@@ -39,12 +58,9 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     [Fact]
     public async Task AStoppingReplicaAsksItsClientsToMoveKeepsServingThemUntilTheyHaveAndRefusesNewOnes()
     {
-        var scope = Guid.NewGuid().ToString("N");
         var patient = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "60" }; // the test's pace, not the limit, ends it
-        await using var a = Replica(scope, patient);
-        await using var b = Replica(scope, patient);
-        _ = a.Server;
-        _ = b.Server;
+        await using var pair = StartPair(patient);
+        var (a, b) = (pair.A, pair.B);
         var ada = await a.SignUpAsync();
         var board = await ada.CreateBoardAsync();
         var writer = b.ClientWithToken(ada.AccessToken);
@@ -108,12 +124,9 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     [Fact]
     public async Task ClientsThatDoNotMoveAreLeftForTheStopOnceTheTimeLimitHasPassed()
     {
-        var scope = Guid.NewGuid().ToString("N");
         var quick = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "1", ["Realtime:Handover:MoveWithinMs"] = "250" };
-        await using var a = Replica(scope, quick);
-        await using var b = Replica(scope, quick);
-        _ = a.Server;
-        _ = b.Server;
+        await using var pair = StartPair(quick);
+        var (a, b) = (pair.A, pair.B);
         var ada = await a.SignUpAsync();
         var board = await ada.CreateBoardAsync();
         await using var stays = await LiveBoard.ConnectAsync(a, ada, handover: true); // asked, but it does not move
@@ -132,11 +145,8 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     [Fact]
     public async Task ClientsThatDoNotSayTheyMoveAreNotAskedAndAreLeftToTheStop()
     {
-        var scope = Guid.NewGuid().ToString("N");
-        await using var a = Replica(scope);
-        await using var b = Replica(scope);
-        _ = a.Server;
-        _ = b.Server;
+        await using var pair = StartPair();
+        var (a, b) = (pair.A, pair.B);
         var ada = await a.SignUpAsync();
         var board = await ada.CreateBoardAsync();
         var writer = b.ClientWithToken(ada.AccessToken);
@@ -166,12 +176,9 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     [Fact]
     public async Task ReplicasStoppingTogetherSeeThereIsNowhereLeftAndStopWithoutWaitingOutTheLimit()
     {
-        var scope = Guid.NewGuid().ToString("N");
         var patient = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "60" };
-        await using var a = Replica(scope, patient);
-        await using var b = Replica(scope, patient);
-        _ = a.Server;
-        _ = b.Server;
+        await using var pair = StartPair(patient);
+        var (a, b) = (pair.A, pair.B);
         var ada = await a.SignUpAsync();
         var board = await ada.CreateBoardAsync();
         await using var onA = await LiveBoard.ConnectAsync(a, ada, handover: true); // neither moves: there is nowhere to go
