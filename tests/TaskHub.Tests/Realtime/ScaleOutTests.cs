@@ -105,7 +105,9 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<Scale
         Assert.True(await LiveBoard.EventuallyAsync(() => onB.Applied == 4));
         Assert.Equal([1L, 2L, 3L, 4L], onB.AppliedEvents.Select(e => e.Seq));
         Assert.Single(onB.ReceivedLive);
-        Assert.Equal(3, onB.FetchedFromRest);
+        // The three lost ones came from REST; so did the first one when a periodic BoardHead beat its push (a loaded
+        // machine: seen once in CI, the push then arriving as a duplicate).
+        Assert.InRange(onB.FetchedFromRest, 3, 4);
     }
 
     [Fact]
