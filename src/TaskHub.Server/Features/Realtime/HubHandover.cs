@@ -41,9 +41,9 @@ public sealed record ServerStoppingDto(int MoveWithinMs);
 /// closing what is left as before. Only clients that say they know the message (<c>?handover=1</c> on the hub URL: the
 /// browser's, the bench's) are asked; the others keep being served during the handover and are closed by the stop,
 /// reconnecting the old way.
-/// <para>Only where there is a replica to move to: with Redis, and while <see cref="HubRebalancer"/>'s last reading
-/// counts another live replica. The replica takes itself out of the rebalancer's count first, so no other replica sheds
-/// connections towards it while it empties.</para>
+/// <para>Only where there is a replica to move to: with Redis, when the rebalancer's counts in Redis, read afresh, show
+/// another live replica (and while they do: replicas stopping together end their handovers within a second). The
+/// replica takes itself out of that count, so no other replica sheds connections towards it while it empties.</para>
 /// </summary>
 public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, IHubContext<BoardHub, IBoardClient> hub, HubRebalancer rebalancer,
     IServer server, IHostApplicationLifetime app, IOptions<HostOptions> host, IOptions<HandoverOptions> options, TimeProvider clock,
