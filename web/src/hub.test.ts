@@ -233,7 +233,7 @@ describe('handover (ServerStopping): make before break', () => {
     expect(got).toEqual([{ id: 'n1' }]);
   });
 
-  it('ignores a second ServerStopping while a move is under way', async () => {
+  it('moves once per stopping replica: a repeat from the old one is ignored, the new one stopping too moves again after', async () => {
     const h = harness();
     openBoard(h.hub, 5);
     await h.hub.start();
@@ -243,9 +243,19 @@ describe('handover (ServerStopping): make before break', () => {
     old.push('ServerStopping', { moveWithinMs: 2000 });
     expect(h.timers.map(t => t.ms)).toEqual([1000]);
     await h.fire(1000);
-    h.conns[1].push('ServerStopping', { moveWithinMs: 2000 }); // the join is still under way
+    const next = h.conns[1];
+    next.push('ServerStopping', { moveWithinMs: 2000 }); // its replica stops too, while the join is still under way
+    old.push('ServerStopping', { moveWithinMs: 2000 });
     expect(h.timers.filter(t => t.ms === 1000)).toEqual([]);
     expect(h.conns).toHaveLength(2);
+
+    next.answer('JoinBoard'); // the move is over: the old connection stops, and the next move begins
+    await flush();
+    expect(old.state).toBe('disconnected');
+    expect(h.timers.filter(t => t.ms === 1000)).toHaveLength(1);
+    await h.fire(1000);
+    expect(h.conns).toHaveLength(3);
+    expect(h.hub.state).toBe('connected');
   });
 
   it('stop() during a move stops both connections', async () => {

@@ -14,7 +14,8 @@
 // from its applied seq, the inbox refreshes), and only once they have finished stops the old one. In the overlap both
 // connections deliver: the board's store applies by seq and drops what it already has, the inbox is unique by id.
 // The state stays 'connected' throughout, and a replaced connection's close starts nothing. If the new connection
-// cannot be opened the old one stays; when its replica closes it, the reconnect below takes over as before.
+// cannot be opened the old one stays; when its replica closes it, the reconnect below takes over as before. One move
+// at a time: if the new connection's replica stops too meanwhile (a fast rolling restart), the next move follows.
 // So that handlers survive a move, `on` keeps them here (method → handlers) and every connection dispatches to them.
 import * as signalR from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
@@ -73,6 +74,8 @@ export class AppHub {
   private readonly dispatchers = new Map<string, (arg: unknown) => void>();
   private stopped = false;
   private moving = false;
+  /** ServerStopping messages that came during a move, by connection: the current one's is handled when the move is over. */
+  private readonly pendingStops = new Map<HubConnectionLike, ServerStopping | undefined>();
   private current: HubState = 'connecting';
   private readonly stateListeners = new Set<(s: HubState) => void>();
   private readonly connectedListeners = new Set<() => void | Promise<unknown>>();
@@ -181,7 +184,12 @@ export class AppHub {
   }
 
   private serverStopping(from: HubConnectionLike, s: ServerStopping | undefined) {
-    if (this.stopped || this.moving || from !== this.conn) return; // a second one while moving is ignored
+    if (this.stopped) return;
+    if (this.moving) { // one at a time: the new connection's own replica stopping too (a fast rolling restart) moves again after
+      this.pendingStops.set(from, s);
+      return;
+    }
+    if (from !== this.conn) return;
     this.moving = true;
     this.timer(() => void this.move(from), handoverDelay(Number(s?.moveWithinMs), this.random));
   }
@@ -204,6 +212,11 @@ export class AppHub {
       await old.stop().catch(() => {});
     } finally {
       this.moving = false;
+      const current = this.conn;
+      const pending = this.pendingStops.has(current);
+      const s = this.pendingStops.get(current);
+      this.pendingStops.clear(); // (those from the connection just left are done with)
+      if (pending) this.serverStopping(current, s);
     }
   }
 
