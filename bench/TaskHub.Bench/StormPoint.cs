@@ -413,10 +413,8 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var us = new List<int>();
         int count = 0, fetched = 0;
         foreach (var v in viewers) { count++; fetched += v.Arrivals.Stop(until, us); }
-        var a = us.ToArray();
-        Array.Sort(a);
-        double P(double q) => a.Length == 0 ? double.NaN : a[Math.Min(a.Length - 1, (int)Math.Ceiling(q * a.Length) - 1)] / 1000.0;
-        return new StaleTimes(count, a.Length, fetched, P(0.5), P(0.99), a.Length == 0 ? double.NaN : a[^1] / 1000.0);
+        var ms = us.Select(x => x / 1000.0).ToArray();
+        return new StaleTimes(count, ms.Length, fetched, Points.Pct(ms, 0.5), Points.Pct(ms, 0.99), ms.Length == 0 ? double.NaN : ms.Max());
     }
 
     /// <summary>

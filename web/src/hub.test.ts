@@ -110,6 +110,16 @@ function openBoard(hub: AppHub, seq: number) {
   return { store, applied, live };
 }
 
+/** A hub with board 'b' open (applied seq 5), joined, whose replica has just asked it to move (within 2 s). */
+async function askedToMove(h = harness()) {
+  const board = openBoard(h.hub, 5);
+  await h.hub.start();
+  const [old] = h.conns;
+  old.answer('JoinBoard');
+  old.push('ServerStopping', { moveWithinMs: 2000 });
+  return { ...board, old };
+}
+
 describe('handover (ServerStopping): make before break', () => {
   it('handoverDelay spreads the move over [0, moveWithinMs]', () => {
     expect(handoverDelay(2000, () => 0)).toBe(0);
@@ -199,11 +209,7 @@ describe('handover (ServerStopping): make before break', () => {
   it('keeps the old connection when the new one cannot be opened; the usual reconnect takes over when it drops', async () => {
     const h = harness();
     h.failing.add(1);
-    const { applied } = openBoard(h.hub, 5);
-    await h.hub.start();
-    const [old] = h.conns;
-    old.answer('JoinBoard');
-    old.push('ServerStopping', { moveWithinMs: 2000 });
+    const { applied, old } = await askedToMove(h);
     await h.fire(1000);
 
     expect(h.conns).toHaveLength(2);
@@ -235,11 +241,7 @@ describe('handover (ServerStopping): make before break', () => {
 
   it('moves once per stopping replica: a repeat from the old one is ignored, the new one stopping too moves again after', async () => {
     const h = harness();
-    openBoard(h.hub, 5);
-    await h.hub.start();
-    const [old] = h.conns;
-    old.answer('JoinBoard');
-    old.push('ServerStopping', { moveWithinMs: 2000 });
+    const { old } = await askedToMove(h);
     old.push('ServerStopping', { moveWithinMs: 2000 });
     expect(h.timers.map(t => t.ms)).toEqual([1000]);
     await h.fire(1000);
@@ -260,11 +262,7 @@ describe('handover (ServerStopping): make before break', () => {
 
   it('stop() during a move stops both connections', async () => {
     const h = harness();
-    openBoard(h.hub, 5);
-    await h.hub.start();
-    const [old] = h.conns;
-    old.answer('JoinBoard');
-    old.push('ServerStopping', { moveWithinMs: 2000 });
+    const { old } = await askedToMove(h);
     await h.fire(1000);
     const next = h.conns[1];
     expect(next.invoked('JoinBoard')).toHaveLength(1); // the join is pending

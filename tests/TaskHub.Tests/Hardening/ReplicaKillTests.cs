@@ -102,20 +102,27 @@ public sealed class LocalCluster : IAsyncLifetime
     /// <summary>Kills replica <paramref name="i"/> without warning (SIGKILL to the PID the script recorded).</summary>
     public void Kill(int i)
     {
-        var pid = int.Parse(File.ReadAllText(Path.Combine(Dir, $"replica-{i}.pid")).Trim());
+        var pid = Pid(i);
         Process.GetProcessById(pid).Kill();
-        // Gone (reaped), so that cluster.sh, which asks `kill -0`, can start it again.
-        for (var waited = Stopwatch.StartNew(); Directory.Exists($"/proc/{pid}") && waited.Elapsed < TimeSpan.FromSeconds(30);) Thread.Sleep(20);
+        WaitGone(pid, Stopwatch.StartNew());
+    }
+
+    private int Pid(int i) => int.Parse(File.ReadAllText(Path.Combine(Dir, $"replica-{i}.pid")).Trim());
+
+    /// <summary>Until the process is gone (reaped), so that cluster.sh, which asks `kill -0`, can start it again; at most 30 s.</summary>
+    private static void WaitGone(int pid, Stopwatch since)
+    {
+        while (Directory.Exists($"/proc/{pid}") && since.Elapsed < TimeSpan.FromSeconds(30)) Thread.Sleep(20);
     }
 
     /// <summary>Stops replica <paramref name="i"/> as an orchestrator does (SIGTERM to its PID) and waits until it has exited
     /// (at most 30 s); returns how long that took.</summary>
     public async Task<TimeSpan> TerminateAsync(int i)
     {
-        var pid = int.Parse(File.ReadAllText(Path.Combine(Dir, $"replica-{i}.pid")).Trim());
+        var pid = Pid(i);
         var watch = Stopwatch.StartNew();
         using (var kill = Process.Start("kill", ["-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)])!) await kill.WaitForExitAsync();
-        while (Directory.Exists($"/proc/{pid}") && watch.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20);
+        await Task.Run(() => WaitGone(pid, watch));
         return watch.Elapsed;
     }
 
@@ -269,6 +276,21 @@ public sealed class ClusterClient : IAsyncDisposable
 
 public sealed class ReplicaKillTests(LocalCluster cluster, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<LocalCluster>
 {
+    /// <summary>
+    /// Creates a task through the balancer like a browser: a 502 (nginx's kept-alive connection to a replica that died or is
+    /// stopping broke under the POST, which it does not replay) is retried once the balancer has moved on.
+    /// </summary>
+    private static async Task CreateRetryingAsync(TestUser user, Guid board, string title)
+    {
+        var r = await user.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title });
+        for (var retry = 0; r.StatusCode == HttpStatusCode.BadGateway && retry < 10; retry++)
+        {
+            await Task.Delay(200);
+            r = await user.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title });
+        }
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+    }
+
     [Fact]
     public async Task WhenAReplicaIsKilledItsClientsReconnectThroughTheBalancerCatchUpAndPresenceCorrectsItself()
     {
@@ -298,15 +320,7 @@ public sealed class ReplicaKillTests(LocalCluster cluster, Xunit.Abstractions.IT
         {
             for (var i = 0; i < n; i++)
             {
-                // Like a browser: a 502 from the balancer (its kept-alive connection to the dead replica broke
-                // mid-request, so it may not replay the POST) is retried once the balancer has moved on.
-                var r = await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"t{written}" });
-                for (var retry = 0; r.StatusCode == HttpStatusCode.BadGateway && retry < 10; retry++)
-                {
-                    await Task.Delay(200);
-                    r = await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"t{written}" });
-                }
-                Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+                await CreateRetryingAsync(ada, board, $"t{written}");
                 written++;
             }
         }
@@ -354,15 +368,7 @@ public sealed class ReplicaKillTests(LocalCluster cluster, Xunit.Abstractions.IT
         var written = 0;
         async Task WriteAsync()
         {
-            // Like a browser (and the test above): a 502 from the balancer (a kept-alive connection to the stopping replica
-            // closed under the POST, which nginx does not replay) is retried.
-            var r = await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"t{written}" });
-            for (var retry = 0; r.StatusCode == HttpStatusCode.BadGateway && retry < 10; retry++)
-            {
-                await Task.Delay(200);
-                r = await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"t{written}" });
-            }
-            Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+            await CreateRetryingAsync(ada, board, $"t{written}");
             written++;
         }
         for (var i = 0; i < 5; i++) await WriteAsync();

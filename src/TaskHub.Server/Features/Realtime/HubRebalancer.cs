@@ -147,19 +147,10 @@ public sealed partial class HubRebalancer : BackgroundService
             return;
         }
 
-        var ids = await db.SetMembersAsync(Replicas);
-        var counts = await db.StringGetAsync([.. ids.Select(id => CountKey(id!))]);
-        int total = 0, live = 0;
-        var gone = new List<RedisValue>();
-        for (var i = 0; i < ids.Length; i++)
-        {
-            if (ids[i] == _id) continue;
-            if (!counts[i].IsNull && counts[i].TryParse(out int n)) { total += n; live++; } // (a missing key parses as 0)
-            else gone.Add(ids[i]);
-        }
+        var (others, gone) = await OthersAsync(db);
         if (gone.Count > 0) await db.SetRemoveAsync(Replicas, [.. gone]); // expired: a replica that died or stopped
-        total += own;
-        live++;
+        var total = others.Sum() + own;
+        var live = others.Count + 1;
 
         // Clients closed lately may not be in another replica's published count yet: while moving, the total holds.
         var moving = _lastShedAt != 0 && _clock.GetElapsedTime(_lastShedAt) <= MoveWindow;
@@ -276,13 +267,20 @@ public sealed partial class HubRebalancer : BackgroundService
 
     /// <summary>How many other replicas of this deployment have a live count in Redis now (read fresh, not the last tick's):
     /// what <see cref="HubHandover"/> can hand over to. Replicas that are handing over themselves have left the count.</summary>
-    public async Task<int> OthersLiveAsync()
+    public async Task<int> OthersLiveAsync() => (await OthersAsync(_redis.GetDatabase())).Counts.Count;
+
+    /// <summary>The other replicas' published counts, and the ids listed whose count has expired (died or stopped).</summary>
+    private async Task<(List<int> Counts, List<RedisValue> Gone)> OthersAsync(IDatabase db)
     {
-        var db = _redis.GetDatabase();
         var ids = (await db.SetMembersAsync(Replicas)).Where(id => id != _id).ToArray();
-        if (ids.Length == 0) return 0;
-        var counts = await db.StringGetAsync([.. ids.Select(id => CountKey(id!))]);
-        return counts.Count(c => !c.IsNull);
+        var counts = ids.Length == 0 ? [] : await db.StringGetAsync([.. ids.Select(id => CountKey(id!))]);
+        var (live, gone) = (new List<int>(), new List<RedisValue>());
+        for (var i = 0; i < ids.Length; i++)
+        {
+            if (!counts[i].IsNull && counts[i].TryParse(out int n)) live.Add(n); // (a missing key parses as 0)
+            else gone.Add(ids[i]);
+        }
+        return (live, gone);
     }
 
     /// <summary>A stopping replica takes its count out at once (its clients are about to reconnect elsewhere).</summary>
