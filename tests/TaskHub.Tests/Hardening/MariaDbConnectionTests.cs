@@ -79,7 +79,8 @@ public sealed class MariaDbConnectionTests(MariaDbApplication app) : IClassFixtu
         foreach (var id in ids)
         {
             await using var kill = new MySqlCommand($"KILL CONNECTION {id}", admin);
-            await kill.ExecuteNonQueryAsync();
+            try { await kill.ExecuteNonQueryAsync(); }
+            catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.NoSuchThread) { } // it ended by itself since the listing (seen once in CI)
         }
         return ids.Count;
     }
