@@ -61,6 +61,8 @@ class FakeConnection {
   drop(): void { this.state = 'reconnecting'; for (const cb of this.reconnecting) cb(); }
   invoked(method: string): unknown[][] { return this.calls.filter(c => c.method === method).map(c => c.args); }
   answer(method: string): void { for (const c of this.calls.filter(c => c.method === method)) c.resolve(); }
+  /** The server answers the pending calls of `method` with an error (a HubException). */
+  fail(method: string): void { for (const c of this.calls.filter(c => c.method === method)) c.reject(new Error('HubException')); }
 }
 
 describe('AppHub URL', () => {
@@ -222,6 +224,31 @@ describe('handover (ServerStopping): make before break', () => {
     expect(applied).toEqual([6]);
 
     old.drop(); // the stopping replica closes it at the end
+    expect(h.hub.state).toBe('reconnecting');
+  });
+
+  it('keeps the old connection, still joined and live, when the board cannot rejoin on the new one; the new one is stopped', async () => {
+    const h = harness();
+    const { store, applied, old } = await askedToMove(h);
+    h.states.length = 0;
+    await h.fire(1000);
+    const next = h.conns[1];
+    expect(next.invoked('JoinBoard')).toEqual([['b', 5]]);
+
+    next.fail('JoinBoard'); // e.g. the other replica refuses the join
+    await flush();
+    expect(next.state).toBe('disconnected');
+    expect(old.state).toBe('connected');
+    expect(old.invoked('JoinBoard')).toHaveLength(1); // not joined again: it never left
+    expect(store.getSnapshot().connection).toBe('connected'); // no "Reconnecting…" banner
+    expect(h.states.every(s => s === 'connected')).toBe(true);
+    expect(h.timers.filter(t => t.ms !== HANDOVER_JOIN_CAP_MS)).toEqual([]); // no join retry of its own
+    void h.hub.invoke('MarkSeen', 'b');
+    expect(old.invoked('MarkSeen')).toEqual([['b']]);
+    old.push('TaskCreated', ev(6, task('a')));
+    expect(applied).toEqual([6]);
+
+    old.drop(); // the stopping replica closes it at the end: the usual reconnect, and the board rejoins there
     expect(h.hub.state).toBe('reconnecting');
   });
 

@@ -14,7 +14,8 @@
 // from its applied seq, the inbox refreshes), and only once they have finished stops the old one. In the overlap both
 // connections deliver: the board's store applies by seq and drops what it already has, the inbox is unique by id.
 // The state stays 'connected' throughout, and a replaced connection's close starts nothing. If the new connection
-// cannot be opened the old one stays; when its replica closes it, the reconnect below takes over as before. One move
+// cannot be opened, or a listener cannot use it (the board's rejoin fails: its promise rejects), the old one stays the
+// current one and the new one is stopped; when the old replica closes it, the reconnect below takes over as before. One move
 // at a time: if the new connection's replica stops too meanwhile (a fast rolling restart), the next move follows.
 // So that handlers survive a move, `on` keeps them here (method → handlers) and every connection dispatches to them.
 import * as signalR from '@microsoft/signalr';
@@ -65,6 +66,13 @@ function signalRConnection(url: string, random: () => number): HubConnectionLike
 
 type Handler = (arg: unknown) => void;
 
+/** What `onConnected` listeners are told about the connection they run on. */
+export interface Connected {
+  /** A handover's new connection, while the old one is still open (and still joined to whatever was joined there): a
+   *  listener that cannot use the new connection rejects, and the move is undone instead of retrying by itself. */
+  readonly handover: boolean;
+}
+
 export class AppHub {
   /** The connection `invoke` uses and whose state the session shows. */
   private conn: HubConnectionLike;
@@ -78,7 +86,7 @@ export class AppHub {
   private readonly pendingStops = new Map<HubConnectionLike, ServerStopping | undefined>();
   private current: HubState = 'connecting';
   private readonly stateListeners = new Set<(s: HubState) => void>();
-  private readonly connectedListeners = new Set<() => void | Promise<unknown>>();
+  private readonly connectedListeners = new Set<(c: Connected) => void | Promise<unknown>>();
   private readonly connect: (url: string) => HubConnectionLike;
   private readonly random: () => number;
   private readonly timer: (fn: () => void, ms: number) => void;
@@ -117,8 +125,9 @@ export class AppHub {
   }
 
   /** Called on every (re)connection, a handover's new connection included: the place to (re)join groups and fetch
-   *  what pushes may have missed. A handover stops the old connection once the promises returned here have settled. */
-  onConnected(listener: () => void | Promise<unknown>): () => void {
+   *  what pushes may have missed. A handover stops the old connection once the promises returned here have settled,
+   *  and keeps it instead if one of them rejected there (`Connected.handover`). */
+  onConnected(listener: (c: Connected) => void | Promise<unknown>): () => void {
     this.connectedListeners.add(listener);
     return () => { this.connectedListeners.delete(listener); };
   }
@@ -207,7 +216,13 @@ export class AppHub {
       }
       if (this.stopped || old !== this.conn) { this.live.delete(next); await next.stop(); return; }
       this.conn = next;
-      await Promise.race([this.connected(), new Promise<void>(resolve => this.timer(() => resolve(), HANDOVER_JOIN_CAP_MS))]);
+      const usable = await Promise.race([this.connected(true), new Promise<boolean>(resolve => this.timer(() => resolve(true), HANDOVER_JOIN_CAP_MS))]);
+      if (!usable && !this.stopped && this.conn === next) { // e.g. the board could not rejoin there: stay where it is joined
+        this.conn = old;
+        this.live.delete(next);
+        await next.stop().catch(() => {});
+        return;
+      }
       this.live.delete(old);
       await old.stop().catch(() => {});
     } finally {
@@ -220,12 +235,14 @@ export class AppHub {
     }
   }
 
-  /** 'connected', then the connected listeners; settles when every promise they returned has. */
-  private async connected(): Promise<void> {
+  /** 'connected', then the connected listeners; settles when every promise they returned has, with whether none
+   *  rejected. */
+  private async connected(handover = false): Promise<boolean> {
     this.set('connected');
-    await Promise.allSettled([...this.connectedListeners].map(l => {
-      try { return l(); } catch (e) { return Promise.reject(e); }
+    const results = await Promise.allSettled([...this.connectedListeners].map(l => {
+      try { return l({ handover }); } catch (e) { return Promise.reject(e); }
     }));
+    return results.every(r => r.status === 'fulfilled');
   }
 
   private set(s: HubState) {

@@ -30,7 +30,7 @@ export class BoardLive {
       hub.on<BoardHead>('BoardHead', p => { if (p.boardId === this.boardId) this.feed.head(p.seq); }),
       hub.on<BoardAccessRevoked>('BoardAccessRevoked', p => { if (p.boardId === this.boardId) h.onRevoked(); }),
       hub.onState(s => { if (s !== 'connected') { this.joined = false; store.setConnection(s); } }),
-      hub.onConnected(() => this.join()), // a handover keeps the old connection until this join has finished
+      hub.onConnected(c => this.join(c.handover)), // a handover keeps the old connection until this join has finished
     );
   }
 
@@ -40,14 +40,17 @@ export class BoardLive {
     else this.store.setConnection(this.hub.state);
   }
 
-  private async join() {
+  /** On a handover's new connection (`handover`) a failure is thrown instead of retried: the hub then keeps the old
+   *  connection, where this board is still joined and live (src/hub.ts). */
+  private async join(handover = false) {
     if (this.stopped) return;
     try {
       await this.hub.invoke('JoinBoard', this.boardId, this.store.appliedSeq);
       if (this.stopped) { await this.leave(); return; } // closed while joining: the connection outlives the board
       this.joined = true;
       this.store.setConnection('connected');
-    } catch {
+    } catch (e) {
+      if (handover) throw e;
       // Not an error to toast: the "Reconnecting…" banner shows it, and the join is retried until the board is closed
       // (a dropped connection re-joins on its own when it comes back).
       this.store.setConnection('reconnecting');

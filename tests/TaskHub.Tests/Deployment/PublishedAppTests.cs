@@ -205,6 +205,10 @@ public sealed partial class PublishedAppTests(ITestOutputHelper output)
         Assert.True(left.Elapsed < TimeSpan.FromSeconds(5), $"exited {left.Elapsed.TotalSeconds:F1} s after its last client left (the limit is 10 s)");
         Assert.Contains(logs, l => l.Contains("asking 1 hub connections to move", StringComparison.Ordinal));
         Assert.Contains(logs, l => l.Contains("Handover: 1 of 1 hub connections moved", StringComparison.Ordinal));
+        // The host's status lines, which the console lifetime it replaces wrote, in the same category.
+        Assert.Contains(logs, l => l.Contains("\"Microsoft.Hosting.Lifetime\"", StringComparison.Ordinal) && l.Contains("Application started.", StringComparison.Ordinal));
+        Assert.Contains(logs, l => l.Contains("Hosting environment: Production", StringComparison.Ordinal));
+        Assert.Contains(logs, l => l.Contains("Application is shutting down...", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using TaskHub.Server.Features.Realtime;
 using TaskHub.Tests.Infrastructure;
 
@@ -188,11 +189,21 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
 
         // A scale-down to zero, `docker compose stop`: both get SIGTERM at once, each still counted by the other.
-        var both = Task.WhenAll(Handover(a).RunAsync(CancellationToken.None), Handover(b).RunAsync(CancellationToken.None));
+        var both = Task.WhenAll(SigtermAsync(a), SigtermAsync(b));
         var outcomes = await both.WaitAsync(TimeSpan.FromSeconds(20));
 
-        // Each left the count, found the other gone too within about a second, and ended long before its 60 s.
-        Assert.All(outcomes, o => Assert.True(o is { Asked: 1, Left: 1 } && o.Took < TimeSpan.FromSeconds(10), $"{o}"));
+        // Each left the count, found the other gone too within about a second, and ended long before its 60 s. (One
+        // that read the count after the other had already left found nobody to hand over to, and stopped as before.)
+        Assert.Contains(outcomes, o => o is not null);
+        Assert.All(outcomes, o => Assert.True(o is null || (o is { Asked: 1, Left: 1 } && o.Took < TimeSpan.FromSeconds(10)), $"{o}"));
+    }
+
+    /// <summary>What <see cref="HubHandover.Lifetime"/> does at SIGTERM: the handover, then the application's stop (which
+    /// takes the replica out of the rebalancer's count, as a replica with nothing to hand over does at once).</summary>
+    private static async Task<HubHandover.Outcome?> SigtermAsync(TaskHubApplication replica)
+    {
+        try { return await Handover(replica).RunAsync(CancellationToken.None); }
+        finally { replica.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication(); }
     }
 
     [Fact]

@@ -165,15 +165,26 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     /// The host's lifetime with the handover before the stop: SIGTERM (what orchestrators send) first runs
     /// <see cref="RunAsync"/>, then stops the application; a second SIGTERM, SIGINT (Ctrl+C) or SIGQUIT stops at once.
     /// In place of <see cref="Microsoft.Extensions.Hosting.Internal.ConsoleLifetime"/>, whose SIGTERM stops the application
-    /// at once (and SignalR closes every connection when it starts stopping).
+    /// at once (and SignalR closes every connection when it starts stopping); its status lines (started, environment,
+    /// content root, shutting down) are written as it writes them, under its category, so what reads them still finds them.
     /// </summary>
-    public sealed partial class Lifetime(HubHandover handover, IHostApplicationLifetime app, ILogger<Lifetime> log) : IHostLifetime, IDisposable
+    public sealed partial class Lifetime(HubHandover handover, IHostApplicationLifetime app, IHostEnvironment environment, ILoggerFactory loggers, ILogger<Lifetime> log)
+        : IHostLifetime, IDisposable
     {
         private readonly List<PosixSignalRegistration> _signals = [];
+        private readonly List<CancellationTokenRegistration> _status = [];
+        private readonly ILogger _hostLog = loggers.CreateLogger("Microsoft.Hosting.Lifetime");
         private int _terms;
 
         public Task WaitForStartAsync(CancellationToken ct)
         {
+            _status.Add(app.ApplicationStarted.Register(() =>
+            {
+                LogApplicationStarted(_hostLog);
+                LogEnvironment(_hostLog, environment.EnvironmentName);
+                LogContentRoot(_hostLog, environment.ContentRootPath);
+            }));
+            _status.Add(app.ApplicationStopping.Register(() => LogShuttingDown(_hostLog)));
             _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, StopNow));
             _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGQUIT, StopNow));
             _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, HandOverThenStop));
@@ -208,9 +219,23 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         {
             foreach (var s in _signals) s.Dispose();
             _signals.Clear();
+            foreach (var r in _status) r.Dispose();
+            _status.Clear();
         }
 
         [LoggerMessage(Level = LogLevel.Error, Message = "The hub handover failed; stopping now")]
         private static partial void LogFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Application started. Send SIGTERM to hand the hub connections over and stop, Ctrl+C to stop at once.")]
+        private static partial void LogApplicationStarted(ILogger logger);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Hosting environment: {EnvName}")]
+        private static partial void LogEnvironment(ILogger logger, string envName);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Content root path: {ContentRoot}")]
+        private static partial void LogContentRoot(ILogger logger, string contentRoot);
+
+        [LoggerMessage(Level = LogLevel.Information, Message = "Application is shutting down...")]
+        private static partial void LogShuttingDown(ILogger logger);
     }
 }
