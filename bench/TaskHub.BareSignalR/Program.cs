@@ -4,6 +4,8 @@
 // With BareDb:ConnectionString (TaskHub's migrated MariaDB database) the POST first makes TaskHub's task creation in
 // that database with the same statements in the same round trips, through MySqlConnector and nothing else
 // (BareDbWrite.cs): the floor of a write on this stack, for the REST-writes point.
+// With Bare:RawWebSockets=true the hub is RawHub.cs instead of SignalR: ASP.NET Core's WebSockets alone, speaking just
+// enough of SignalR's JSON protocol for the bench's clients (the floor under bare SignalR's; run.sh's BENCH_BARE2_ENV).
 using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -20,12 +22,26 @@ builder.WebHost.UseSockets(o =>
 });
 builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
 builder.Services.AddSingleton<Boards>();
+var raw = builder.Configuration.GetValue("Bare:RawWebSockets", false);
+if (raw) builder.Services.AddSingleton<RawHub>();
 if (builder.Configuration["BareDb:ConnectionString"] is { Length: > 0 } bareDb) builder.Services.AddSingleton(new BareDbWrite(bareDb));
 var app = builder.Build();
 app.UseWebSockets();
 // TaskHub's Realtime:TransportSendTimeoutSeconds too (0 = sends never time out, so their token is not cancellable).
 var sendTimeout = builder.Configuration.GetValue("Realtime:TransportSendTimeoutSeconds", 10.0);
-app.MapHub<BoardHub>("/hubs/board", o => o.TransportSendTimeout = sendTimeout > 0 ? TimeSpan.FromSeconds(sendTimeout) : Timeout.InfiniteTimeSpan);
+if (raw)
+{
+    var rawHub = app.Services.GetRequiredService<RawHub>();
+    _ = rawHub.PingAsync(app.Lifetime.ApplicationStopping);
+    app.Map("/hubs/board", async (HttpContext ctx) =>
+    {
+        if (!ctx.WebSockets.IsWebSocketRequest) return Results.BadRequest("WebSockets only (skip negotiation)");
+        using var socket = await ctx.WebSockets.AcceptWebSocketAsync();
+        await rawHub.RunAsync(socket, ctx.RequestAborted);
+        return Results.Empty;
+    });
+}
+else app.MapHub<BoardHub>("/hubs/board", o => o.TransportSendTimeout = sendTimeout > 0 ? TimeSpan.FromSeconds(sendTimeout) : Timeout.InfiniteTimeSpan);
 
 app.MapGet("/readyz", () => "ok");
 // The figures the bench reads (GC heap per idle connection, bytes allocated), in the Prometheus text format TaskHub's /metrics uses.
@@ -45,7 +61,8 @@ app.MapPost("/api/boards/{boardId:guid}/tasks", async (Guid boardId, HttpRequest
         // which uses this mode, has no viewers).
         var written = await db.CreateTaskAsync(boardId, title, boards.Template, req.HttpContext.RequestAborted);
         if (written is null) return Results.NotFound();
-        await hub.Clients.Group(BoardHub.Group(boardId)).SendAsync("TaskCreated", written.Value.Event);
+        if (services.GetService<RawHub>() is { } rawWritten) await rawWritten.BroadcastAsync(boardId, written.Value.Event);
+        else await hub.Clients.Group(BoardHub.Group(boardId)).SendAsync("TaskCreated", written.Value.Event);
         return Results.Json(new { seq = written.Value.Seq }, statusCode: 201);
     }
     var board = boards.Get(boardId);
@@ -58,7 +75,8 @@ app.MapPost("/api/boards/{boardId:guid}/tasks", async (Guid boardId, HttpRequest
         e["boardId"] = boardId;
         e["seq"] = seq;
         if (e["task"] is JsonObject task) task["title"] = title;
-        await hub.Clients.Group(BoardHub.Group(boardId)).SendAsync("TaskCreated", e);
+        if (services.GetService<RawHub>() is { } rawHub) await rawHub.BroadcastAsync(boardId, e);
+        else await hub.Clients.Group(BoardHub.Group(boardId)).SendAsync("TaskCreated", e);
         return Results.Json(new { seq }, statusCode: 201);
     }
     finally { board.Gate.Release(); }
