@@ -68,9 +68,10 @@ start() {
   [ -f "$DIR/jwt.key" ] || head -c 48 /dev/urandom | base64 -w0 > "$DIR/jwt.key"
   # (CLUSTER_APP names a server built elsewhere, e.g. a previous commit for a before/after run: used as it is, unless
   # CLUSTER_APP_REBUILD=1 says it is this tree's own folder, published again like the default one when a source, the
-  # project file (its runtime settings) or the settings file is newer)
+  # project file (its runtime settings), the settings file or the browser board's source is newer: the publish builds the
+  # board into it)
   if [ ! -f "$APP/TaskHub.Server.dll" ] || { { [ -z "${CLUSTER_APP:-}" ] || [ "${CLUSTER_APP_REBUILD:-0}" = 1 ]; } &&
-       [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" \( -name '*.cs' -o -name '*.csproj' -o -name 'appsettings*.json' \) -print -quit)" ]; }; then
+       [ -n "$(find src/TaskHub.Server web/src web/index.html -newer "$APP/TaskHub.Server.dll" \( -name '*.cs' -o -name '*.csproj' -o -name 'appsettings*.json' -o -name '*.ts' -o -name '*.tsx' -o -name '*.css' -o -name 'index.html' \) -not -path '*/wwwroot/*' -print -quit 2>/dev/null)" ]; }; then
     log "publishing the server$([ "$R2R" = 1 ] && echo " (ReadyToRun)")"
     if [ "$R2R" = 1 ]; then
       dotnet publish src/TaskHub.Server -c Release -r "linux-$([ "$(uname -m)" = aarch64 ] && echo arm64 || echo x64)" --self-contained false \

@@ -11,12 +11,14 @@ public static class Browser
 {
     public static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 15_000 };
 
-    /// <summary>A new browser context logged in as <paramref name="email"/>; <paramref name="phone"/>: a 390 × 844 touch screen.</summary>
-    public static async Task<(IBrowserContext, IPage)> LoggedIn(ServerFixture server, string email, int width = 1280, int height = 860, bool phone = false)
+    /// <summary>A new browser context logged in as <paramref name="email"/>; <paramref name="phone"/>: a 390 × 844 touch screen;
+    /// <paramref name="baseUrl"/>: another TaskHub than the fixture's server (the local cluster's balancer).</summary>
+    public static async Task<(IBrowserContext, IPage)> LoggedIn(ServerFixture server, string email, int width = 1280, int height = 860, bool phone = false, string? baseUrl = null)
     {
+        var url = baseUrl ?? server.BaseUrl;
         var ctx = await server.Browser.NewContextAsync(phone
-            ? new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true, DeviceScaleFactor = 2 }
-            : new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = width, Height = height } });
+            ? new BrowserNewContextOptions { BaseURL = url, ViewportSize = new ViewportSize { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true, DeviceScaleFactor = 2 }
+            : new BrowserNewContextOptions { BaseURL = url, ViewportSize = new ViewportSize { Width = width, Height = height } });
         var page = await ctx.NewPageAsync();
         page.SetDefaultTimeout(15_000);
         await page.GotoAsync("/login");
