@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BoardEvent, Task } from './api/types';
-import { AppHub, HANDOVER_JOIN_CAP_MS, handoverDelay, reconnectDelay, type HubState } from './hub';
+import { AppHub, HANDOVER_JOIN_CAP_MS, HANDOVER_OPEN_ATTEMPTS, handoverDelay, reconnectDelay, type HubState } from './hub';
 import { BoardLive } from './live';
 import { BoardStore } from './sync';
 import { task } from './test/fixtures';
@@ -208,14 +208,36 @@ describe('handover (ServerStopping): make before break', () => {
     expect(got).toHaveLength(4);
   });
 
-  it('keeps the old connection when the new one cannot be opened; the usual reconnect takes over when it drops', async () => {
+  it('tries a new connection that cannot be opened again, with a reconnect\'s waits, and moves to the one that opens', async () => {
     const h = harness();
-    h.failing.add(1);
+    h.failing.add(1); // e.g. the balancer sent this connect to the stopping replica, which refused it
+    const { store, old } = await askedToMove(h);
+    await h.fire(1000);
+    expect(h.conns).toHaveLength(2);
+    expect(h.timers.map(t => t.ms)).toEqual([reconnectDelay(0, () => 0.5)]);
+    expect(old.state).toBe('connected');
+    await h.fire(reconnectDelay(0, () => 0.5));
+
+    expect(h.conns).toHaveLength(3);
+    const next = h.conns[2];
+    expect(next.invoked('JoinBoard')).toEqual([['b', 5]]);
+    next.answer('JoinBoard');
+    await flush();
+    expect(old.state).toBe('disconnected');
+    expect(h.hub.state).toBe('connected');
+    expect(store.getSnapshot().connection).toBe('connected');
+  });
+
+  it('keeps the old connection when no new one can be opened; the usual reconnect takes over when it drops', async () => {
+    const h = harness();
+    for (let i = 1; i <= HANDOVER_OPEN_ATTEMPTS + 1; i++) h.failing.add(i);
     const { applied, old } = await askedToMove(h);
     await h.fire(1000);
+    for (let attempt = 0; attempt < HANDOVER_OPEN_ATTEMPTS - 1; attempt++) await h.fire(reconnectDelay(attempt, () => 0.5));
 
-    expect(h.conns).toHaveLength(2);
-    expect(h.conns[1].starts).toBe(1);
+    expect(h.conns).toHaveLength(1 + HANDOVER_OPEN_ATTEMPTS); // tried that many times, then no more
+    expect(h.timers).toEqual([]);
+    expect(h.conns.slice(1).every(c => c.starts === 1)).toBe(true);
     expect(old.state).toBe('connected');
     expect(h.hub.state).toBe('connected');
     void h.hub.invoke('MarkSeen', 'b');

@@ -13,8 +13,8 @@
 // options, makes it the current one (`invoke` goes there) and runs the `onConnected` listeners on it (the board rejoins
 // from its applied seq, the inbox refreshes), and only once they have finished stops the old one. In the overlap both
 // connections deliver: the board's store applies by seq and drops what it already has, the inbox is unique by id.
-// The state stays 'connected' throughout, and a replaced connection's close starts nothing. If the new connection
-// cannot be opened, or a listener cannot use it (the board's rejoin fails: its promise rejects), the old one stays the
+// The state stays 'connected' throughout, and a replaced connection's close starts nothing. A new connection that cannot
+// be opened is tried again (3 tries, a reconnect's waits between them). If none opens, or a listener cannot use it (the board's rejoin fails: its promise rejects), the old one stays the
 // current one and the new one is stopped; when the old replica closes it, the reconnect below takes over as before. One move
 // at a time: if the new connection's replica stops too meanwhile (a fast rolling restart), the next move follows.
 // So that handlers survive a move, `on` keeps them here (method → handlers) and every connection dispatches to them.
@@ -50,6 +50,11 @@ export function handoverDelay(moveWithinMs: number, random: () => number = Math.
   const within = Number.isFinite(moveWithinMs) ? Math.max(0, moveWithinMs) : 0;
   return Math.round(random() * within);
 }
+
+/** How many times a move tries to open its new connection, waiting as a reconnect does between tries, while the old one
+ *  is still served: a balancer may still send a connect or two to the stopping replica, which refuses them (Kubernetes
+ *  takes a pod out of its Service as it sends SIGTERM, not before; nginx here goes on to the next replica by itself). */
+export const HANDOVER_OPEN_ATTEMPTS = 3;
 
 /** The longest a move waits for the new connection's `onConnected` work before it stops the old connection (the old
  *  replica closes it by then anyway). */
@@ -206,13 +211,19 @@ export class AppHub {
   /** Make before break: a new connection, its connected work, then the old connection stops. */
   private async move(old: HubConnectionLike): Promise<void> {
     try {
-      if (this.stopped || old !== this.conn) return;
-      const next = this.open();
-      try {
-        await next.start();
-      } catch {
-        this.live.delete(next); // keep the old one: when its replica closes it, it reconnects as any other
-        return;
+      let next: HubConnectionLike | undefined;
+      for (let attempt = 0; !next; attempt++) {
+        if (this.stopped || old !== this.conn) return;
+        const c = this.open();
+        try {
+          await c.start();
+          next = c;
+        } catch {
+          this.live.delete(c);
+          // Keep the old one: when its replica closes it, it reconnects as any other.
+          if (attempt + 1 >= HANDOVER_OPEN_ATTEMPTS) return;
+          await new Promise<void>(resolve => this.timer(resolve, reconnectDelay(attempt, this.random)));
+        }
       }
       if (this.stopped || old !== this.conn) { this.live.delete(next); await next.stop(); return; }
       this.conn = next;
