@@ -79,6 +79,7 @@ start() {
     else
       dotnet publish src/TaskHub.Server -c Release -o "$APP" --nologo -v q >/dev/null
     fi
+    touch "$APP/TaskHub.Server.dll" # (a publish with no server change leaves it as it was: the next start would publish again)
   fi
   mysql -h127.0.0.1 -utaskhub -ptaskhub -e "CREATE DATABASE IF NOT EXISTS \`$DB\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
 

@@ -41,7 +41,7 @@ public sealed class RawHub(Boards boards)
     {
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(15));
         while (await timer.WaitForNextTickAsync(ct))
-            foreach (var c in _all.Keys) await c.SendAsync(Ping);
+            await Task.WhenAll(_all.Keys.Select(c => c.SendAsync(Ping).AsTask())); // (one slow socket holds up no other)
     }
 
     /// <summary>The board's TaskCreated to each WebSocket joined to it, the frame built once.</summary>
@@ -87,7 +87,11 @@ public sealed class RawHub(Boards boards)
             while (socket.State == WebSocketState.Open)
             {
                 var r = await socket.ReceiveAsync(buffer.GetMemory(4096), ct);
-                if (r.MessageType == WebSocketMessageType.Close) break;
+                if (r.MessageType == WebSocketMessageType.Close)
+                {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                    break;
+                }
                 buffer.Advance(r.Count);
                 if (!r.EndOfMessage) continue;
                 // Each record ends with the record separator; a message may hold several.
@@ -114,7 +118,7 @@ public sealed class RawHub(Boards boards)
                 buffer.ResetWrittenCount();
             }
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException) { }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException) { }
         finally
         {
             _all.TryRemove(c, out _);

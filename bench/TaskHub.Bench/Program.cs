@@ -57,7 +57,9 @@ public static class Program
 
         // Users and boards once, through the first server (all servers share one database and signing key).
         var setup = await Setup.CreateAsync(configs[0].Urls[0], opts.CatchUpEvents);
-        if (bareUrl.Length > 0) await Points.PostBareTemplateAsync(bareUrl, configs[0].Urls[0], setup);
+        // Every bare server sends the real event as its template (the same frame size as TaskHub's); the second one too.
+        foreach (var url in new[] { bareUrl, bare2Url }.Where(u => u.Length > 0))
+            await Points.PostBareTemplateAsync(url, configs[0].Urls[0], setup);
         await DeltaWire.CreatePoolAsync(configs[0].Urls[0], setup);
         var all = new List<PointResult>();
         foreach (var config in points.Contains("fanout") ? configs : [])

@@ -264,7 +264,6 @@ describe('handover (ServerStopping): make before break', () => {
     expect(old.invoked('JoinBoard')).toHaveLength(1); // not joined again: it never left
     expect(store.getSnapshot().connection).toBe('connected'); // no "Reconnecting…" banner
     expect(h.states.every(s => s === 'connected')).toBe(true);
-    expect(h.timers.filter(t => t.ms !== HANDOVER_JOIN_CAP_MS)).toEqual([]); // no join retry of its own
     void h.hub.invoke('MarkSeen', 'b');
     expect(old.invoked('MarkSeen')).toEqual([['b']]);
     old.push('TaskCreated', ev(6, task('a')));
@@ -272,6 +271,56 @@ describe('handover (ServerStopping): make before break', () => {
 
     old.drop(); // the stopping replica closes it at the end: the usual reconnect, and the board rejoins there
     expect(h.hub.state).toBe('reconnecting');
+  });
+
+  it('a rejoin that fails after the move outlasted its cap is retried on the new connection (the old one is stopped by then)', async () => {
+    const h = harness();
+    const { store, old } = await askedToMove(h);
+    await h.fire(1000);
+    const next = h.conns[1];
+    await h.fire(HANDOVER_JOIN_CAP_MS); // the join is slow: the old connection is stopped anyway
+    expect(old.state).toBe('disconnected');
+
+    next.fail('JoinBoard');
+    await flush();
+    expect(next.state).toBe('connected');
+    expect(store.getSnapshot().connection).toBe('reconnecting'); // shown, and retried (not silently left unjoined)
+    void h.hub.invoke('MarkSeen', 'b');
+    expect(next.invoked('MarkSeen')).toEqual([['b']]);
+  });
+
+  it('a rejoin that fails after the old connection has closed is retried on the new one, not undone onto the closed one', async () => {
+    const h = harness();
+    const { store, old } = await askedToMove(h);
+    await h.fire(1000);
+    const next = h.conns[1];
+    await old.stop(); // the stopping replica reached its limit while the join was under way
+
+    next.fail('JoinBoard');
+    await flush();
+    expect(next.state).toBe('connected');
+    expect(h.hub.state).toBe('connected');
+    expect(store.getSnapshot().connection).toBe('reconnecting'); // the board retries its join here
+    void h.hub.invoke('MarkSeen', 'b');
+    expect(next.invoked('MarkSeen')).toEqual([['b']]);
+  });
+
+  it('when the new connection drops while joining, the move is undone and the board rejoins on the old one (no banner left)', async () => {
+    const h = harness();
+    const { store, old } = await askedToMove(h);
+    await h.fire(1000);
+    const next = h.conns[1];
+    next.drop(); // automatic reconnect begins on the new connection: "reconnecting"
+    expect(h.hub.state).toBe('reconnecting');
+    next.fail('JoinBoard');
+    await flush();
+
+    expect(next.state).toBe('disconnected');
+    expect(h.hub.state).toBe('connected');
+    expect(old.invoked('JoinBoard')).toEqual([['b', 5], ['b', 5]]); // joined again where it is (it had left nothing)
+    old.answer('JoinBoard');
+    await flush();
+    expect(store.getSnapshot().connection).toBe('connected');
   });
 
   it('a handler added while the closed connection waits to restart gets its events once it has', async () => {

@@ -73,8 +73,9 @@ type Handler = (arg: unknown) => void;
 
 /** What `onConnected` listeners are told about the connection they run on. */
 export interface Connected {
-  /** A handover's new connection, while the old one is still open (and still joined to whatever was joined there): a
-   *  listener that cannot use the new connection rejects, and the move is undone instead of retrying by itself. */
+  /** On a handover's new connection, while the move can still be undone: the old connection is still open (and still
+   *  joined to whatever was joined there) and the move has not outlasted its cap. A listener that cannot use the new
+   *  connection reads it when it fails: true, it rejects and the move is undone; false, it retries as on any connection. */
   readonly handover: boolean;
 }
 
@@ -227,11 +228,22 @@ export class AppHub {
       }
       if (this.stopped || old !== this.conn) { this.live.delete(next); await next.stop(); return; }
       this.conn = next;
-      const usable = await Promise.race([this.connected(true), new Promise<boolean>(resolve => this.timer(() => resolve(true), HANDOVER_JOIN_CAP_MS))]);
-      if (!usable && !this.stopped && this.conn === next) { // e.g. the board could not rejoin there: stay where it is joined
-        this.conn = old;
-        this.live.delete(next);
-        await next.stop().catch(() => {});
+      // Undoable while the old connection is open: past the cap it is stopped (below), and its replica may close it first.
+      const live = this.live;
+      const context: Connected = { get handover() { return live.has(old); } };
+      const usable = await Promise.race([
+        this.connected(context),
+        new Promise<boolean>(resolve => this.timer(() => resolve(true), HANDOVER_JOIN_CAP_MS)),
+      ]);
+      if (!usable && !this.stopped && this.conn === next) { // e.g. the board could not rejoin there
+        if (this.live.has(old)) { // stay where it is joined, and still served
+          this.conn = old;
+          this.live.delete(next);
+          await next.stop().catch(() => {});
+          if (this.current !== 'connected') void this.connected(); // the new one dropped meanwhile: rejoin where it is
+        } else {
+          await next.stop().catch(() => {}); // the old one has closed too: the usual restart (and rejoin) on the new one
+        }
         return;
       }
       this.live.delete(old);
@@ -248,10 +260,10 @@ export class AppHub {
 
   /** 'connected', then the connected listeners; settles when every promise they returned has, with whether none
    *  rejected. */
-  private async connected(handover = false): Promise<boolean> {
+  private async connected(context: Connected = { handover: false }): Promise<boolean> {
     this.set('connected');
     const results = await Promise.allSettled([...this.connectedListeners].map(l => {
-      try { return l({ handover }); } catch (e) { return Promise.reject(e); }
+      try { return l(context); } catch (e) { return Promise.reject(e); }
     }));
     return results.every(r => r.status === 'fulfilled');
   }

@@ -4,7 +4,7 @@
 import { api } from './api/client';
 import type { BoardAccessRevoked, BoardHead, PresenceChanged, WireEvent } from './api/types';
 import { BOARD_EVENT_TYPES } from './api/types';
-import type { AppHub } from './hub';
+import type { AppHub, Connected } from './hub';
 import { BoardFeed, type Applied, type BoardStore } from './sync';
 
 export interface LiveHandlers {
@@ -30,7 +30,7 @@ export class BoardLive {
       hub.on<BoardHead>('BoardHead', p => { if (p.boardId === this.boardId) this.feed.head(p.seq); }),
       hub.on<BoardAccessRevoked>('BoardAccessRevoked', p => { if (p.boardId === this.boardId) h.onRevoked(); }),
       hub.onState(s => { if (s !== 'connected') { this.joined = false; store.setConnection(s); } }),
-      hub.onConnected(c => this.join(c.handover)), // a handover keeps the old connection until this join has finished
+      hub.onConnected(c => this.join(c)), // a handover keeps the old connection until this join has finished
     );
   }
 
@@ -40,9 +40,10 @@ export class BoardLive {
     else this.store.setConnection(this.hub.state);
   }
 
-  /** On a handover's new connection (`handover`) a failure is thrown instead of retried: the hub then keeps the old
-   *  connection, where this board is still joined and live (src/hub.ts). */
-  private async join(handover = false) {
+  /** On a handover's new connection, while the move can be undone (`Connected.handover`, read when the join fails), a
+   *  failure is thrown instead of retried: the hub then keeps the old connection, where this board is still joined and
+   *  live (src/hub.ts). */
+  private async join(c?: Connected) {
     if (this.stopped) return;
     try {
       await this.hub.invoke('JoinBoard', this.boardId, this.store.appliedSeq);
@@ -50,7 +51,7 @@ export class BoardLive {
       this.joined = true;
       this.store.setConnection('connected');
     } catch (e) {
-      if (handover) throw e;
+      if (c?.handover) throw e;
       // Not an error to toast: the "Reconnecting…" banner shows it, and the join is retried until the board is closed
       // (a dropped connection re-joins on its own when it comes back).
       this.store.setConnection('reconnecting');

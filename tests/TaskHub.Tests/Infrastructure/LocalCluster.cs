@@ -96,8 +96,12 @@ public sealed class LocalCluster : IAsyncLifetime
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
-        using var p = Process.Start(psi)!;
-        await p.WaitForExitAsync();
+        try
+        {
+            using var p = Process.Start(psi)!;
+            await p.WaitForExitAsync();
+        }
+        catch (System.ComponentModel.Win32Exception) { } // no mysql client: cluster.sh could not have created it either
     }
 
     /// <summary>Kills replica <paramref name="i"/> without warning (SIGKILL to the PID the script recorded).</summary>

@@ -165,11 +165,12 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     /// The host's lifetime with the handover before the stop: SIGTERM (what orchestrators send) first runs
     /// <see cref="RunAsync"/>, then stops the application; a second SIGTERM, SIGINT (Ctrl+C) or SIGQUIT stops at once.
     /// In place of <see cref="Microsoft.Extensions.Hosting.Internal.ConsoleLifetime"/>, whose SIGTERM stops the application
-    /// at once (and SignalR closes every connection when it starts stopping); its status lines (started, environment,
-    /// content root, shutting down) are written as it writes them, under its category, so what reads them still finds them.
+    /// at once (and SignalR closes every connection when it starts stopping). It writes that lifetime's status lines under
+    /// its category (started, saying which signal does what here; environment; content root; shutting down), unless
+    /// <see cref="ConsoleLifetimeOptions.SuppressStatusMessages"/> says not to, as that lifetime does.
     /// </summary>
-    public sealed partial class Lifetime(HubHandover handover, IHostApplicationLifetime app, IHostEnvironment environment, ILoggerFactory loggers, ILogger<Lifetime> log)
-        : IHostLifetime, IDisposable
+    public sealed partial class Lifetime(HubHandover handover, IHostApplicationLifetime app, IHostEnvironment environment, ILoggerFactory loggers,
+        IOptions<ConsoleLifetimeOptions> console, ILogger<Lifetime> log) : IHostLifetime, IDisposable
     {
         private readonly List<PosixSignalRegistration> _signals = [];
         private readonly List<CancellationTokenRegistration> _status = [];
@@ -178,13 +179,16 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
 
         public Task WaitForStartAsync(CancellationToken ct)
         {
-            _status.Add(app.ApplicationStarted.Register(() =>
+            if (!console.Value.SuppressStatusMessages)
             {
-                LogApplicationStarted(_hostLog);
-                LogEnvironment(_hostLog, environment.EnvironmentName);
-                LogContentRoot(_hostLog, environment.ContentRootPath);
-            }));
-            _status.Add(app.ApplicationStopping.Register(() => LogShuttingDown(_hostLog)));
+                _status.Add(app.ApplicationStarted.Register(() =>
+                {
+                    LogApplicationStarted(_hostLog);
+                    LogEnvironment(_hostLog, environment.EnvironmentName);
+                    LogContentRoot(_hostLog, environment.ContentRootPath);
+                }));
+                _status.Add(app.ApplicationStopping.Register(() => LogShuttingDown(_hostLog)));
+            }
             _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, StopNow));
             _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGQUIT, StopNow));
             _signals.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, HandOverThenStop));
