@@ -112,6 +112,14 @@ function openBoard(hub: AppHub, seq: number) {
   return { store, applied, live };
 }
 
+/** A hub whose board has just asked to move and opened its new connection (the wait was 1 s); the rejoin there is pending. */
+async function moving() {
+  const h = harness();
+  const board = await askedToMove(h);
+  await h.fire(1000);
+  return { h, ...board, next: h.conns[1] };
+}
+
 /** A hub with board 'b' open (applied seq 5), joined, whose replica has just asked it to move (within 2 s). */
 async function askedToMove(h = harness()) {
   const board = openBoard(h.hub, 5);
@@ -274,10 +282,7 @@ describe('handover (ServerStopping): make before break', () => {
   });
 
   it('a rejoin that fails after the move outlasted its cap is retried on the new connection (the old one is stopped by then)', async () => {
-    const h = harness();
-    const { store, old } = await askedToMove(h);
-    await h.fire(1000);
-    const next = h.conns[1];
+    const { h, store, old, next } = await moving();
     await h.fire(HANDOVER_JOIN_CAP_MS); // the join is slow: the old connection is stopped anyway
     expect(old.state).toBe('disconnected');
 
@@ -290,10 +295,7 @@ describe('handover (ServerStopping): make before break', () => {
   });
 
   it('a rejoin that fails after the old connection has closed is retried on the new one, not undone onto the closed one', async () => {
-    const h = harness();
-    const { store, old } = await askedToMove(h);
-    await h.fire(1000);
-    const next = h.conns[1];
+    const { h, store, old, next } = await moving();
     await old.stop(); // the stopping replica reached its limit while the join was under way
 
     next.fail('JoinBoard');
@@ -306,10 +308,7 @@ describe('handover (ServerStopping): make before break', () => {
   });
 
   it('when the new connection drops while joining, the move is undone and the board rejoins on the old one (no banner left)', async () => {
-    const h = harness();
-    const { store, old } = await askedToMove(h);
-    await h.fire(1000);
-    const next = h.conns[1];
+    const { h, store, old, next } = await moving();
     next.drop(); // automatic reconnect begins on the new connection: "reconnecting"
     expect(h.hub.state).toBe('reconnecting');
     next.fail('JoinBoard');
