@@ -33,6 +33,8 @@ public static class NotificationsExtensions
         });
 
         services.AddSingleton<IInterceptor, OutboxWriter>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<IInterceptor, OutboxCommitted>(); // (after OutboxWriter: it sees the rows that adds)
         services.AddSingleton(BoardNotificationRules.Watched); // (OutboxWriter leaves out change emails nobody gets)
         services.AddHttpClient("alerts", c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<OutboxDispatcher>();

@@ -70,7 +70,7 @@ public static class OutboxMetrics
 /// </summary>
 public sealed partial class OutboxDispatcher(
     IServiceScopeFactory scopes, IOptions<OutboxOptions> options, TimeProvider clock,
-    IHttpClientFactory http, ILogger<OutboxDispatcher> log) : BackgroundService
+    IHttpClientFactory http, OutboxSignal signal, ILogger<OutboxDispatcher> log) : BackgroundService
 {
     private DateTime _lastGaugeUpdate;
 
@@ -79,6 +79,7 @@ public sealed partial class OutboxDispatcher(
         var poll = TimeSpan.FromSeconds(options.Value.PollIntervalSeconds);
         while (!stoppingToken.IsCancellationRequested)
         {
+            var woken = signal.Next; // (before looking: a commit made meanwhile wakes the next wait)
             int handled;
             try
             {
@@ -90,8 +91,18 @@ public sealed partial class OutboxDispatcher(
                 MySqlConnections.ForgetPoolIfBroken(e); // (MariaDB: a connection found gone takes the pool's others with it)
                 handled = 0;
             }
-            if (handled == 0) await Task.Delay(poll, clock, stoppingToken);
+            if (handled == 0) await WaitAsync(woken, poll, stoppingToken);
         }
+    }
+
+    /// <summary>Until outbox rows commit here (<see cref="OutboxSignal"/>) or the poll interval has passed.</summary>
+    private async Task WaitAsync(Task woken, TimeSpan poll, CancellationToken ct)
+    {
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var delay = Task.Delay(poll, clock, done.Token);
+        await Task.WhenAny(woken, delay);
+        await done.CancelAsync(); // (the poll's timer, when woken first)
+        ct.ThrowIfCancellationRequested();
     }
 
     /// <summary>Claims and delivers one batch; returns how many messages it handled.</summary>

@@ -8,121 +8,15 @@ using TaskHub.Server.Features.Tasks;
 namespace TaskHub.Server.Features.Realtime;
 
 /// <summary>
-/// Watches every DbContext save: board events added in a transaction (EF's, or MariaDB's <see cref="InlineTransaction"/>)
-/// are handed to the <see cref="BoardEventDispatcher"/> only once that transaction commits (or right after the save when
-/// there is none), and dropped when it rolls back. So every committed change is pushed, after commit,
-/// from whichever code path made it (endpoints, account deletion, jobs), and nothing else is.
+/// Board events, handed to the <see cref="BoardEventDispatcher"/> once the transaction they were saved in commits (or right
+/// after the save when there is none; <see cref="AfterCommit{T}"/>), in seq order. So every committed change is pushed,
+/// after commit, from whichever code path made it (endpoints, account deletion, jobs), and nothing else is.
 /// </summary>
-public sealed class BoardEventPublisher(BoardEventDispatcher dispatcher) : ISaveChangesInterceptor, IDbTransactionInterceptor
+public sealed class BoardEventPublisher(BoardEventDispatcher dispatcher) : AfterCommit<BoardEvent>
 {
-    /// <summary>One use of a context: the events its save is writing, and those saved in a transaction not yet
-    /// committed. A use that ends with neither done (a transaction disposed uncommitted) drops them. Saved in an
-    /// <see cref="InlineTransaction"/> (which EF does not see), they wait for it to end.</summary>
-    private sealed class Pending : IContextUseState, InlineTransaction.IEndListener
+    protected override void Committed(List<BoardEvent> committed)
     {
-        public readonly List<BoardEvent> Saving = [];
-        public readonly List<BoardEvent> Committing = [];
-        public BoardEventPublisher? Publisher;
-
-        public void Ended(bool committed)
-        {
-            if (committed) Publisher?.Flush(this);
-            else Committing.Clear();
-        }
-
-        public void Reset()
-        {
-            Saving.Clear();
-            Committing.Clear();
-        }
-    }
-
-    public ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
-    {
-        Stage(eventData.Context);
-        return ValueTask.FromResult(result);
-    }
-
-    public InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
-    {
-        Stage(eventData.Context);
-        return result;
-    }
-
-    public ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken ct = default)
-    {
-        Saved(eventData.Context);
-        return ValueTask.FromResult(result);
-    }
-
-    public int SavedChanges(SaveChangesCompletedEventData eventData, int result)
-    {
-        Saved(eventData.Context);
-        return result;
-    }
-
-    public void SaveChangesFailed(DbContextErrorEventData eventData) => Of(eventData.Context)?.Saving.Clear();
-
-    public Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken ct = default)
-    {
-        Of(eventData.Context)?.Saving.Clear();
-        return Task.CompletedTask;
-    }
-
-    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Flush(Of(eventData.Context));
-
-    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken ct = default)
-    {
-        Flush(Of(eventData.Context));
-        return Task.CompletedTask;
-    }
-
-    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Of(eventData.Context)?.Committing.Clear();
-
-    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken ct = default)
-    {
-        Of(eventData.Context)?.Committing.Clear();
-        return Task.CompletedTask;
-    }
-
-    public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => Of(eventData.Context)?.Committing.Clear();
-
-    public Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken ct = default)
-    {
-        Of(eventData.Context)?.Committing.Clear();
-        return Task.CompletedTask;
-    }
-
-    private static Pending? Of(DbContext? context) => context is null ? null : TaskHubDbContext.UseState<Pending>(context);
-
-    private static void Stage(DbContext? context)
-    {
-        if (context is null) return;
-        List<BoardEvent>? saving = null;
-        foreach (var entry in context.ChangeTracker.Entries<BoardEvent>())
-            if (entry.State == EntityState.Added) (saving ??= Of(context)!.Saving).Add(entry.Entity);
-    }
-
-    private void Saved(DbContext? context)
-    {
-        if (Of(context) is not { } pending) return;
-        pending.Committing.AddRange(pending.Saving);
-        pending.Saving.Clear();
-        if (context!.Database.CurrentTransaction is not null) return; // flushed when it commits
-        if (pending.Committing.Count == 0) return;
-        if (InlineTransaction.Of(context) is { } inline)
-        {
-            pending.Publisher = this;
-            inline.OnEnd(pending);
-        }
-        else Flush(pending);
-    }
-
-    private void Flush(Pending? pending)
-    {
-        if (pending is null || pending.Committing.Count == 0) return;
-        foreach (var e in pending.Committing.OrderBy(e => e.Seq)) dispatcher.Enqueue(e);
-        pending.Committing.Clear();
+        foreach (var e in committed.OrderBy(e => e.Seq)) dispatcher.Enqueue(e);
     }
 }
 
