@@ -14,9 +14,10 @@
 // from its applied seq, the inbox refreshes), and only once they have finished stops the old one. In the overlap both
 // connections deliver: the board's store applies by seq and drops what it already has, the inbox is unique by id.
 // The state stays 'connected' throughout, and a replaced connection's close starts nothing. A new connection that cannot
-// be opened is tried again (3 tries, a reconnect's waits between them). If none opens, or a listener cannot use it (the board's rejoin fails: its promise rejects), the old one stays the
-// current one and the new one is stopped; when the old replica closes it, the reconnect below takes over as before. One move
-// at a time: if the new connection's replica stops too meanwhile (a fast rolling restart), the next move follows.
+// be opened is tried again (3 tries, a reconnect's waits between them). If none opens, or a listener cannot use it (the
+// board's rejoin fails while the old connection is open: its promise rejects), the old one stays the current one and the
+// new one is stopped; when the old replica closes it, the reconnect below takes over as before. One move at a time: if
+// the new connection's replica stops too meanwhile (a fast rolling restart), the next move follows.
 // So that handlers survive a move, `on` keeps them here (method → handlers) and every connection dispatches to them.
 import * as signalR from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
