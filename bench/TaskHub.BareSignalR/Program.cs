@@ -29,9 +29,14 @@ var app = builder.Build();
 app.UseWebSockets();
 // TaskHub's Realtime:TransportSendTimeoutSeconds too (0 = sends never time out, so their token is not cancellable).
 var sendTimeout = builder.Configuration.GetValue("Realtime:TransportSendTimeoutSeconds", 10.0);
-if (raw)
+var rawHub = raw ? app.Services.GetRequiredService<RawHub>() : null;
+var hubContext = app.Services.GetRequiredService<IHubContext<BoardHub>>();
+// A board's TaskCreated to its viewers: through SignalR's group, or RawHub's.
+Task BroadcastAsync(Guid boardId, JsonObject e) => rawHub is not null
+    ? rawHub.BroadcastAsync(boardId, e)
+    : hubContext.Clients.Group(BoardHub.Group(boardId)).SendAsync("TaskCreated", e);
+if (rawHub is not null)
 {
-    var rawHub = app.Services.GetRequiredService<RawHub>();
     _ = rawHub.PingAsync(app.Lifetime.ApplicationStopping);
     app.Map("/hubs/board", async (HttpContext ctx) =>
     {
@@ -51,7 +56,7 @@ app.MapPost("/template", async (HttpRequest req, Boards boards) =>
     boards.Template = (await JsonNode.ParseAsync(req.Body))!.AsObject();
     return Results.NoContent();
 });
-app.MapPost("/api/boards/{boardId:guid}/tasks", async (Guid boardId, HttpRequest req, Boards boards, IHubContext<BoardHub> hub, IServiceProvider services) =>
+app.MapPost("/api/boards/{boardId:guid}/tasks", async (Guid boardId, HttpRequest req, Boards boards, IServiceProvider services) =>
 {
     var body = await JsonNode.ParseAsync(req.Body);
     var title = body?["title"]?.GetValue<string>() ?? "";
@@ -61,8 +66,7 @@ app.MapPost("/api/boards/{boardId:guid}/tasks", async (Guid boardId, HttpRequest
         // which uses this mode, has no viewers).
         var written = await db.CreateTaskAsync(boardId, title, boards.Template, req.HttpContext.RequestAborted);
         if (written is null) return Results.NotFound();
-        if (services.GetService<RawHub>() is { } rawWritten) await rawWritten.BroadcastAsync(boardId, written.Value.Event);
-        else await hub.Clients.Group(BoardHub.Group(boardId)).SendAsync("TaskCreated", written.Value.Event);
+        await BroadcastAsync(boardId, written.Value.Event);
         return Results.Json(new { seq = written.Value.Seq }, statusCode: 201);
     }
     var board = boards.Get(boardId);
@@ -75,8 +79,7 @@ app.MapPost("/api/boards/{boardId:guid}/tasks", async (Guid boardId, HttpRequest
         e["boardId"] = boardId;
         e["seq"] = seq;
         if (e["task"] is JsonObject task) task["title"] = title;
-        if (services.GetService<RawHub>() is { } rawHub) await rawHub.BroadcastAsync(boardId, e);
-        else await hub.Clients.Group(BoardHub.Group(boardId)).SendAsync("TaskCreated", e);
+        await BroadcastAsync(boardId, e);
         return Results.Json(new { seq }, statusCode: 201);
     }
     finally { board.Gate.Release(); }

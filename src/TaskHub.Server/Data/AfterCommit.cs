@@ -36,8 +36,8 @@ public abstract class AfterCommit<T> : ISaveChangesInterceptor, IDbTransactionIn
         }
     }
 
-    /// <summary>The entities of a commit (at least one), in the order they were added.</summary>
-    protected abstract void Committed(List<T> committed);
+    /// <summary>The entities of a commit (at least one), in the order they were added; the list is cleared when this returns.</summary>
+    protected abstract void Committed(IReadOnlyList<T> committed);
 
     public ValueTask<InterceptionResult<int>> SavingChangesAsync(DbContextEventData eventData, InterceptionResult<int> result, CancellationToken ct = default)
     {
@@ -123,8 +123,7 @@ public abstract class AfterCommit<T> : ISaveChangesInterceptor, IDbTransactionIn
     private void Flush(Pending? pending)
     {
         if (pending is null || pending.Committing.Count == 0) return;
-        var committed = pending.Committing.ToList();
-        pending.Committing.Clear();
-        Committed(committed);
+        try { Committed(pending.Committing); }
+        finally { pending.Committing.Clear(); }
     }
 }

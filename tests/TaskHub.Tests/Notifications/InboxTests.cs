@@ -11,7 +11,8 @@ namespace TaskHub.Tests.Notifications;
 /// <summary>The inbox, per-board notification levels and one-click unsubscribe, with emails to the real maildev.</summary>
 public abstract class InboxTests<TApp>(TApp app) where TApp : TaskHubApplication
 {
-    private static async Task<(JsonElement Items, int Unread)> InboxAsync(TestUser user, string query = "")
+    /// <summary>The user's inbox page and unread count (OutboxWakeTests reads it too).</summary>
+    internal static async Task<(JsonElement Items, int Unread)> InboxAsync(TestUser user, string query = "")
     {
         var response = await user.Client.GetAsync($"/api/me/notifications{query}");
         var items = await response.Json(HttpStatusCode.OK);

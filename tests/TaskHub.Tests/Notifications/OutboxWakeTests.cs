@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using TaskHub.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -23,15 +22,8 @@ public abstract class OutboxWakeTests<TApp>(TApp app, ITestOutputHelper output) 
 
         var watch = Stopwatch.StartNew();
         await ada.CreateTaskAsync(board, new { title = "Now, please", assigneeId = bob.Id });
-        Assert.True(await LiveBoard.EventuallyAsync(() => Unread(bob).Result == 1, 10), "the inbox item waited for the poll");
+        Assert.True(await LiveBoard.EventuallyAsync(() => InboxTests<TApp>.InboxAsync(bob).Result.Unread == 1, 10), "the inbox item waited for the poll");
         output.WriteLine($"inbox item {watch.ElapsedMilliseconds} ms after the write was sent");
-    }
-
-    private static async Task<int> Unread(TestUser user)
-    {
-        var response = await user.Client.GetAsync("/api/me/notifications");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return int.Parse(response.Headers.GetValues("X-Unread-Count").Single());
     }
 }
 

@@ -24,5 +24,5 @@ public sealed class OutboxSignal
 /// whose rows it then sees).</summary>
 public sealed class OutboxCommitted(OutboxSignal signal) : AfterCommit<OutboxMessage>
 {
-    protected override void Committed(List<OutboxMessage> committed) => signal.Pulse();
+    protected override void Committed(IReadOnlyList<OutboxMessage> committed) => signal.Pulse();
 }

@@ -1,7 +1,4 @@
-using System.Data.Common;
 using System.Threading.Channels;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Tasks;
 
@@ -14,7 +11,7 @@ namespace TaskHub.Server.Features.Realtime;
 /// </summary>
 public sealed class BoardEventPublisher(BoardEventDispatcher dispatcher) : AfterCommit<BoardEvent>
 {
-    protected override void Committed(List<BoardEvent> committed)
+    protected override void Committed(IReadOnlyList<BoardEvent> committed)
     {
         foreach (var e in committed.OrderBy(e => e.Seq)) dispatcher.Enqueue(e);
     }
