@@ -13,7 +13,7 @@
 # Knobs: REPLICAS, LB_PORT, FIRST_PORT, CLUSTER_LB_BACKLOG (nginx's listen queue, 4096), CLUSTER_DB, CLUSTER_DIR (state and PID files), CLUSTER_READY_TO_RUN=1 (publish
 # the server compiled ahead of time, as the container image is, into app-r2r/: a replica starts on ~0.7× the CPU), CLUSTER_APP (a server published elsewhere, used as it is; CLUSTER_APP_REBUILD=1 republishes it when stale); any other
 # TaskHub setting can be passed as an environment variable (e.g. Realtime__HeadIntervalSeconds=1); CLUSTER_REPLICA_ENV_<i>
-# ("K=V K2=V2") adds settings for replica i only.
+# ("K=V K2=V2") adds settings for replica i only; CLUSTER_REPLICA_CPUS_<i> ("0", "0-1") pins replica i to those CPUs.
 # Every process it starts has a PID file in .run/cluster/; `stop` stops exactly those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,7 +56,11 @@ start_replica() { # start_replica <i>: starts replica i unless its PID file name
   # against the other replica in the same run (bench/run.sh prints CPU per delivery per replica).
   local extra_var="CLUSTER_REPLICA_ENV_$i" extra=()
   read -r -a extra <<<"${!extra_var:-}"
-  (cd "$APP" && exec env "${extra[@]}" dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$port" >>"$DIR/replica-$i.log" 2>&1) &
+  # CLUSTER_REPLICA_CPUS_<i>: the CPUs replica i may run on (taskset's list, e.g. "0" or "0-1"), as a deployment that
+  # gives each replica its own cores would (bench/README.md, "Twenty-first round").
+  local cpus_var="CLUSTER_REPLICA_CPUS_$i" pin=()
+  if [ -n "${!cpus_var:-}" ]; then pin=(taskset -c "${!cpus_var}"); fi
+  (cd "$APP" && exec "${pin[@]}" env "${extra[@]}" dotnet TaskHub.Server.dll --urls "http://127.0.0.1:$port" >>"$DIR/replica-$i.log" 2>&1) &
   echo $! > "$pidfile"
   log "replica $i: pid $(cat "$pidfile"), http://127.0.0.1:$port"
 }

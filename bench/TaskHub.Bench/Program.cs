@@ -1008,7 +1008,7 @@ public static class Report
         var largest = ns.Where(n => med.ContainsKey((cl, n))).DefaultIfEmpty(0).Max();
         if (largest > 0)
         {
-            T($"GC heap per idle connection (N={largest})", med[(cl, largest)][5], 24, "KB"); Console.WriteLine(VsBare(largest, 5));
+            T($"GC heap per idle connection (N={largest}; /metrics, which counts garbage not yet collected and pooled send buffers: the exact walk of live objects is bench/mem.sh)", med[(cl, largest)][5], 24, "KB"); Console.WriteLine(VsBare(largest, 5));
             T($"catch-up of 1,000 events (median over all points)", Median(all.Where(r => r.Config == cl).Select(r => r.CatchUpMs)), 200, "ms");
         }
         Console.WriteLine($"  lost: {all.Where(r => r.Config == cl).Sum(r => r.Lost)}, out-of-order: {all.Where(r => r.Config == cl).Sum(r => r.OutOfOrder)} (target 0)");
