@@ -35,8 +35,9 @@ public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnec
 /// that said <c>?handover=1</c> <c>ServerStopping { moveWithinMs }</c> and keeps serving them a while. With BENCH_STORM_HANDOVER=1 (the default) each
 /// such client waits a random time within moveWithinMs, then moves (<see cref="BoardViewer.MoveAsync"/>: a new connection
 /// through the load balancer, joined from its last contiguous seq, then the old one disposed, which is no close of the
-/// storm's); it counts as caught up once that join completed (and a REST gap fetch, if its head asked for one). A failed
-/// move keeps the old connection, whose close then takes the reconnect path. =0 (the A/B): the clients do not say
+/// storm's); it counts as caught up once that join completed (and a REST gap fetch, if its head asked for one). An open
+/// that fails is tried again as the browser does (<see cref="MoveRetryingOpenAsync"/>); a move that still fails keeps the
+/// old connection, whose close then takes the reconnect path. =0 (the A/B): the clients do not say
 /// <c>?handover=1</c> on the hub URL, so the server asks none of them and closes them at its stop, as before the handover
 /// (a ServerStopping that came anyway would be ignored). Clients and "reconnected" count the moved ones with the reconnected ones.</para>
 /// <para>Staleness: for every task event written from the SIGTERM until all caught up, the time from its write (the stamp
@@ -188,7 +189,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var moveWithinMs = new ConcurrentBag<int>();
         var moves = new ConcurrentBag<(double OpenS, double JoinS)>();
         var moveFailures = new ConcurrentBag<string>();
-        int moved = 0, moveFetchFailed = 0, closedAfterTold = 0, movedAfterClose = 0;
+        int moved = 0, moveFetchFailed = 0, closedAfterTold = 0, movedAfterClose = 0, openRetries = 0;
         var framingBefore = await Points.FramingAsync([other]);
         var overflowsBefore = Points.ListenOverflows();
         await runtime.BaselineAsync();
@@ -226,7 +227,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                 Interlocked.Increment(ref inFlight);
                 try
                 {
-                    var (openS, joinS, oldClosedFirst) = await v.MoveAsync(lb, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)); // as a reconnect (the browser puts no limit on the open)
+                    var (openS, joinS, oldClosedFirst) = await MoveRetryingOpenAsync(v, client, lb, () => Interlocked.Increment(ref openRetries));
                     Interlocked.Increment(ref moved);
                     if (oldClosedFirst) Interlocked.Increment(ref movedAfterClose);
                     movedHere = true;
@@ -381,7 +382,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         }
         var failures = moveFailures.GroupBy(f => f).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} × {g.Count()}").ToList();
         Console.WriteLine($"  handover ({(_handover ? "on" : "off")}): {toldAt.Count} clients received ServerStopping (moveWithinMs {(moveWithinMs.IsEmpty ? "–" : string.Join("/", moveWithinMs.Distinct().Order()))}; " +
-                          $"p50 / p99 {Ms(toldAt)} ms after the SIGTERM); {moved} moved (make before break; {movedAfterClose} of them only after their old connection had closed: a gap), {moveFailures.Count - moveFetchFailed} moves failed" +
+                          $"p50 / p99 {Ms(toldAt)} ms after the SIGTERM); {moved} moved (make before break; {movedAfterClose} of them only after their old connection had closed: a gap), {openRetries} opens tried again, {moveFailures.Count - moveFetchFailed} moves failed" +
                           $"{(failures.Count > 0 ? $" ({string.Join(", ", failures)})" : "")}{(moveFetchFailed > 0 ? $", {moveFetchFailed} moved but their REST gap fetch failed (not caught up)" : "")}; " +
                           $"{reconnecting} saw their connection close instead and reconnected (fallback; {closedAfterTold} of them after a ServerStopping); " +
                           $"moves p50 / p99: open (upgrade + handshake) {Ms(moves.Select(m => m.OpenS))} ms, JoinBoard {Ms(moves.Select(m => m.JoinS))} ms (n {moves.Count})");
@@ -446,6 +447,23 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             await Task.Delay(1000);
         }
         return (balancedS, string.Join(", ", samples));
+    }
+
+    /// <summary>Opens a move's new connection as the browser does (web/src/hub.ts, <c>HANDOVER_OPEN_ATTEMPTS</c>): an open
+    /// that fails while the old connection is still open is tried again, up to 3 tries in all, after a reconnect's wait
+    /// (<see cref="ReconnectDelay"/>); a failed join, or a failure once the old connection has closed, is not.</summary>
+    private static async Task<(double OpenS, double JoinS, bool OldClosedFirst)> MoveRetryingOpenAsync(BoardViewer v, LightClient old, string lb, Action retried)
+    {
+        const int attempts = 3;
+        for (var attempt = 0; ; attempt++)
+        {
+            try { return await v.MoveAsync(lb, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)); } // as a reconnect (the browser puts no limit on the open)
+            catch (StormAttemptException e) when (attempt + 1 < attempts && e.Message.StartsWith("open:", StringComparison.Ordinal) && !old.Closed.IsCompleted)
+            {
+                retried();
+                await Task.Delay(ReconnectDelay(attempt) ?? 0);
+            }
+        }
     }
 
     /// <summary>
