@@ -379,7 +379,7 @@ public sealed class BoardViewer(Guid board, string token, Sink sink)
         var t0 = Stopwatch.GetTimestamp();
         LightClient c;
         try { c = await OpenAsync(url).WaitAsync(openTimeout); }
-        catch (Exception e) { throw new StormAttemptException(StormAttemptException.Why("open", e), e); }
+        catch (Exception e) { throw new StormAttemptException("open", e); }
         var open = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         c.OnHead = Seqs.Head;
         try
@@ -390,7 +390,7 @@ public sealed class BoardViewer(Guid board, string token, Sink sink)
         catch (Exception e)
         {
             await c.DisposeAsync();
-            throw new StormAttemptException(StormAttemptException.Why("join", e), e);
+            throw new StormAttemptException("join", e);
         }
         return (c, open, Stopwatch.GetElapsedTime(t0).TotalSeconds - open);
     }
@@ -659,8 +659,11 @@ public static class WritesPoint
 }
 
 /// <summary>A reconnect attempt that failed, with a short reason to count by (e.g. "open: HTTP 502", "join: timeout").</summary>
-public sealed class StormAttemptException(string reason, Exception inner) : Exception(reason, inner)
+public sealed class StormAttemptException(string phase, Exception inner) : Exception(Why(phase, inner), inner)
 {
+    /// <summary>Where the attempt failed: "open" (upgrade + handshake) or "join".</summary>
+    public string Phase { get; } = phase;
+
     public static string Why(string phase, Exception e)
     {
         var m = e.Message;

@@ -227,7 +227,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                 Interlocked.Increment(ref inFlight);
                 try
                 {
-                    var (openS, joinS, oldClosedFirst) = await MoveRetryingOpenAsync(v, client, lb, () => Interlocked.Increment(ref openRetries));
+                    var (openS, joinS, oldClosedFirst) = await MoveRetryingOpenAsync(v, lb, () => Interlocked.Increment(ref openRetries));
                     Interlocked.Increment(ref moved);
                     if (oldClosedFirst) Interlocked.Increment(ref movedAfterClose);
                     movedHere = true;
@@ -452,13 +452,13 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
     /// <summary>Opens a move's new connection as the browser does (web/src/hub.ts, <c>HANDOVER_OPEN_ATTEMPTS</c>): an open
     /// that fails while the old connection is still open is tried again, up to 3 tries in all, after a reconnect's wait
     /// (<see cref="ReconnectDelay"/>); a failed join, or a failure once the old connection has closed, is not.</summary>
-    private static async Task<(double OpenS, double JoinS, bool OldClosedFirst)> MoveRetryingOpenAsync(BoardViewer v, LightClient old, string lb, Action retried)
+    private static async Task<(double OpenS, double JoinS, bool OldClosedFirst)> MoveRetryingOpenAsync(BoardViewer v, string lb, Action retried)
     {
         const int attempts = 3;
         for (var attempt = 0; ; attempt++)
         {
             try { return await v.MoveAsync(lb, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)); } // as a reconnect (the browser puts no limit on the open)
-            catch (StormAttemptException e) when (attempt + 1 < attempts && e.Message.StartsWith("open:", StringComparison.Ordinal) && !old.Closed.IsCompleted)
+            catch (StormAttemptException e) when (attempt + 1 < attempts && e.Phase == "open" && v.Client is { Closed.IsCompleted: false }) // (the old one: a move sets it only once it succeeded)
             {
                 retried();
                 await Task.Delay(ReconnectDelay(attempt) ?? 0);
