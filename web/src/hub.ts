@@ -57,8 +57,8 @@ export function handoverDelay(moveWithinMs: number, random: () => number = Math.
  *  takes a pod out of its Service as it sends SIGTERM, not before; nginx here goes on to the next replica by itself). */
 export const HANDOVER_OPEN_ATTEMPTS = 3;
 
-/** The longest a move waits for the new connection's `onConnected` work before it stops the old connection (the old
- *  replica closes it by then anyway). */
+/** The longest a move waits for the new connection's `onConnected` work before it stops the old connection (by then
+ *  the old replica has usually closed it, or is about to: `Realtime:Handover:QuietSeconds`, `MaxSeconds`). */
 export const HANDOVER_JOIN_CAP_MS = 10_000;
 
 function signalRConnection(url: string, random: () => number): HubConnectionLike {

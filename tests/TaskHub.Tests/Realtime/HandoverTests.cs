@@ -52,6 +52,18 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         return long.Parse(list.Headers.GetValues("X-Board-Seq").Single(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    /// <summary>Opens <paramref name="count"/> WebSocket clients that move when asked on <paramref name="replica"/>, each joined to
+    /// <paramref name="board"/>, into <paramref name="into"/> (so the caller disposes them, even after a failure).</summary>
+    private static async Task JoinAsync(List<LiveBoard> into, TaskHubApplication replica, TestUser user, Guid board, int count)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var live = await LiveBoard.ConnectAsync(replica, user, handover: true);
+            into.Add(live);
+            await live.JoinAsync(board, 0);
+        }
+    }
+
     /// <summary>Both replicas' rebalancers have read each other's counts.</summary>
     private static Task<bool> SeeEachOtherAsync(TaskHubApplication a, TaskHubApplication b) =>
         LiveBoard.EventuallyAsync(() => Rebalancer(a).Last is { Replicas: 2 } && Rebalancer(b).Last is { Replicas: 2 });
@@ -59,7 +71,8 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     [Fact]
     public async Task AStoppingReplicaAsksItsClientsToMoveKeepsServingThemUntilTheyHaveAndRefusesNewOnes()
     {
-        var patient = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "60" }; // the test's pace, not the limit, ends it
+        // The test's pace, not a limit, ends it.
+        var patient = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "60", ["Realtime:Handover:QuietSeconds"] = "0" };
         await using var pair = StartPair(patient);
         var (a, b) = (pair.A, pair.B);
         var ada = await a.SignUpAsync();
@@ -69,12 +82,7 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         var moved = new List<LiveBoard>();
         try
         {
-            for (var i = 0; i < 6; i++)
-            {
-                var live = await LiveBoard.ConnectAsync(a, ada, handover: true);
-                await live.JoinAsync(board, 0);
-                old.Add(live);
-            }
+            await JoinAsync(old, a, ada, board, 6);
             Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
             var first = await CreateAsync(writer, board, "before");
             Assert.True(await LiveBoard.EventuallyAsync(() => old.All(c => c.Applied == first)));
@@ -109,7 +117,7 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
             var lastLeft = System.Diagnostics.Stopwatch.StartNew();
             var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
             Assert.NotNull(outcome);
-            Assert.Equal((6, 0), (outcome.Asked, outcome.Left));
+            Assert.Equal((6, 0, HubHandover.End.AllMoved), (outcome.Asked, outcome.Left, outcome.Ended));
             Assert.True(lastLeft.Elapsed < TimeSpan.FromSeconds(5), $"ended {lastLeft.Elapsed.TotalSeconds:0.0} s after the last client left");
 
             var after = await CreateAsync(writer, board, "after");
@@ -137,10 +145,60 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         var outcome = await Handover(a).RunAsync(CancellationToken.None);
 
         Assert.NotNull(outcome);
-        Assert.Equal((1, 1), (outcome.Asked, outcome.Left));
+        Assert.Equal((1, 1, HubHandover.End.Limit), (outcome.Asked, outcome.Left, outcome.Ended));
         Assert.InRange(outcome.Took.TotalSeconds, 1, 5);
         Assert.True(await LiveBoard.EventuallyAsync(() => !stays.Stopping.IsEmpty), "the client was not asked to move");
         Assert.Equal(250, Assert.Single(stays.Stopping).MoveWithinMs);
+    }
+
+    [Fact]
+    public async Task SlowMovesKeepTheHandoverGoingAndAClientThatDoesNotMoveHoldsItOnlyUntilTheMovesHaveBeenQuiet()
+    {
+        // A busy replica's clients move one by one, each soon after the one before, for longer than the quiet time; one
+        // client never moves (a frozen tab). The limit is far off: the moves keep the handover going, the quiet ends it.
+        const double quietSeconds = 3;
+        var settings = new Dictionary<string, string>
+        {
+            ["Realtime:Handover:MaxSeconds"] = "60",
+            ["Realtime:Handover:QuietSeconds"] = quietSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Realtime:Handover:MoveWithinMs"] = "250",
+        };
+        await using var pair = StartPair(settings);
+        var (a, b) = (pair.A, pair.B);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var old = new List<LiveBoard>();
+        var moved = new List<LiveBoard>();
+        try
+        {
+            await JoinAsync(old, a, ada, board, 5);
+            Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
+
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var run = Handover(a).RunAsync(CancellationToken.None);
+            Assert.True(await LiveBoard.EventuallyAsync(() => old.All(c => c.Stopping.Count == 1)), "not every client was asked to move");
+            // Four move 1 s apart: the last leaves past the move window and one quiet time, counted from the start.
+            foreach (var c in old.Take(4))
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1));
+                Assert.False(run.IsCompleted, $"the handover ended {clock.Elapsed.TotalSeconds:0.0} s in, while clients were still moving");
+                var next = await LiveBoard.ConnectAsync(b, ada, handover: true);
+                await next.JoinAsync(board, c.Applied);
+                moved.Add(next);
+                await c.DisposeAsync();
+            }
+            var lastMove = clock.Elapsed;
+            Assert.True(lastMove.TotalSeconds > 0.25 + quietSeconds, $"the moves took only {lastMove.TotalSeconds:0.0} s");
+
+            var outcome = await run.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal((5, 1, HubHandover.End.Quiet), (outcome!.Asked, outcome.Left, outcome.Ended));
+            // It waited one quiet time after the last move, and not for the 60 s limit.
+            Assert.InRange(clock.Elapsed.TotalSeconds, lastMove.TotalSeconds + quietSeconds - 0.5, lastMove.TotalSeconds + quietSeconds + 5);
+        }
+        finally
+        {
+            foreach (var c in old.Concat(moved)) await c.DisposeAsync();
+        }
     }
 
     [Fact]
@@ -177,7 +235,7 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     [Fact]
     public async Task ReplicasStoppingTogetherSeeThereIsNowhereLeftAndStopWithoutWaitingOutTheLimit()
     {
-        var patient = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "60" };
+        var patient = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "60", ["Realtime:Handover:QuietSeconds"] = "0" };
         await using var pair = StartPair(patient);
         var (a, b) = (pair.A, pair.B);
         var ada = await a.SignUpAsync();
@@ -195,7 +253,7 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         // Each left the count, found the other gone too within about a second, and ended long before its 60 s. (One
         // that read the count after the other had already left found nobody to hand over to, and stopped as before.)
         Assert.Contains(outcomes, o => o is not null);
-        Assert.All(outcomes, o => Assert.True(o is null || (o is { Asked: 1, Left: 1 } && o.Took < TimeSpan.FromSeconds(10)), $"{o}"));
+        Assert.All(outcomes, o => Assert.True(o is null || (o is { Asked: 1, Left: 1, Ended: HubHandover.End.NoPeer } && o.Took < TimeSpan.FromSeconds(10)), $"{o}"));
     }
 
     /// <summary>What <see cref="HubHandover.Lifetime"/> does at SIGTERM: the handover, then the application's stop (which

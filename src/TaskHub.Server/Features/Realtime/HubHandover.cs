@@ -17,9 +17,16 @@ public sealed class HandoverOptions
     /// <summary>The off switch. Without <c>ConnectionStrings:Redis</c> (one replica) there is nowhere to hand over to either way.</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>How long a stopping replica keeps serving while its clients move; what is still open then is closed (they reconnect).
-    /// Keep it well inside the orchestrator's grace period (Kubernetes 30 s, ECS <c>stopTimeout</c>, compose <c>stop_grace_period</c>).</summary>
-    [Range(0.1, 120)] public double MaxSeconds { get; set; } = 10;
+    /// <summary>The longest a stopping replica keeps serving while its clients move; what is still open then is closed (they
+    /// reconnect). Keep it, with the stop after it, inside the orchestrator's grace period (Kubernetes 30 s by default, 45 s in
+    /// <c>deploy/k8s</c>; ECS <c>stopTimeout</c> 30 s; compose <c>stop_grace_period: 30s</c>).</summary>
+    [Range(0.1, 120)] public double MaxSeconds { get; set; } = 20;
+
+    /// <summary>Once the <see cref="MoveWithinMs"/> window has passed, the handover also ends when none of the connections asked
+    /// has left for this long: clients that do not move (a frozen or throttled tab) hold the replica no longer than that,
+    /// while a busy replica's slow moves, each ending soon after the one before, go on up to <see cref="MaxSeconds"/>
+    /// instead of being cut at a fixed limit and reconnecting with a gap. 0: only <see cref="MaxSeconds"/>.</summary>
+    [Range(0, 120)] public double QuietSeconds { get; set; } = 5;
 
     /// <summary>Sent to the clients: each moves after a random wait within this many milliseconds, so the other replicas take
     /// the moves spread out rather than at once.</summary>
@@ -37,7 +44,8 @@ public sealed record ServerStoppingDto(int MoveWithinMs);
 /// through the load balancer, which lands on another replica (this one closes its listening sockets, so a connect to it
 /// is refused at once, and answers any new hub request still reaching it with 503, see <see cref="HubDrain"/>), rejoins
 /// its board from its last seq, and only then closes the old one (make before break), so it keeps getting every event
-/// throughout. The replica stops once the last of them has gone or after <see cref="HandoverOptions.MaxSeconds"/>,
+/// throughout. The replica stops once the last of them has gone, once none has gone for
+/// <see cref="HandoverOptions.QuietSeconds"/> after the move window, or after <see cref="HandoverOptions.MaxSeconds"/>,
 /// closing what is left as before. Only clients that say they know the message (<c>?handover=1</c> on the hub URL: the
 /// browser's, the bench's) are asked; the others keep being served during the handover and are closed by the stop,
 /// reconnecting the old way.
@@ -55,8 +63,24 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     /// <summary>Whether this replica is handing its connections over (it then refuses new ones).</summary>
     public bool HandingOver => Volatile.Read(ref _started) == 1;
 
-    /// <summary>How a handover went: the connections asked to move, how many of them were still open at the end, and how long it took.</summary>
-    public sealed record Outcome(int Asked, int Left, TimeSpan Took);
+    /// <summary>Why a handover ended.</summary>
+    public enum End
+    {
+        /// <summary>Every connection asked has left.</summary>
+        AllMoved,
+        /// <summary>None left for <see cref="HandoverOptions.QuietSeconds"/> after the move window.</summary>
+        Quiet,
+        /// <summary><see cref="HandoverOptions.MaxSeconds"/> passed.</summary>
+        Limit,
+        /// <summary>No other live replica is left to move to (several stopping at once).</summary>
+        NoPeer,
+        /// <summary>The application stopped meanwhile.</summary>
+        Cancelled,
+    }
+
+    /// <summary>How a handover went: the connections asked to move, how many of them were still open at the end, how long
+    /// it took, and why it ended.</summary>
+    public sealed record Outcome(int Asked, int Left, TimeSpan Took, End Ended);
 
     /// <summary>Whether the connection's client said it moves when asked (<c>/hubs/board?handover=1</c>), over WebSockets:
     /// clients that do not know <see cref="IBoardClient.ServerStopping"/> are left to the stop, which closes them as before,
@@ -66,8 +90,8 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         && connection.GetHttpContext()?.Request.Query.TryGetValue("handover", out var v) == true && v == "1";
 
     /// <summary>
-    /// Asks every connection here that knows the message to move and waits until none of them is left (at most
-    /// <see cref="HandoverOptions.MaxSeconds"/>, or <paramref name="ct"/>, or until no other replica is left to move to).
+    /// Asks every connection here that knows the message to move and waits until none of them is left (see
+    /// <see cref="WaitAsync"/> for when it stops waiting sooner, or <paramref name="ct"/>).
     /// Null when there is nothing to hand over (no other live replica, no connection that knows the message, switched
     /// off) or it is already under way; the caller then stops as before. Other connections keep being served meanwhile
     /// (over WebSockets), and the stop closes them.
@@ -102,23 +126,48 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         await sending;
         await leaving; // (a Redis round trip: the clients are not kept waiting for it)
 
-        var deadline = TimeSpan.FromSeconds(o.MaxSeconds);
-        int Left() => asked.Count(c => !c.ConnectionAborted.IsCancellationRequested);
+        var ended = await WaitAsync(asked, started, o, ct);
+        var outcome = new Outcome(asked.Count, Left(asked), clock.GetElapsedTime(started), ended);
+        LogFinished(log, outcome.Asked - outcome.Left, outcome.Asked, outcome.Took.TotalSeconds, outcome.Left, outcome.Ended);
+        return outcome;
+    }
+
+    private static int Left(List<HubConnectionContext> asked) => asked.Count(c => !c.ConnectionAborted.IsCancellationRequested);
+
+    /// <summary>
+    /// Waits until every connection asked has left, or none has for <see cref="HandoverOptions.QuietSeconds"/> once the move
+    /// window has passed, or <see cref="HandoverOptions.MaxSeconds"/> have, or no other replica is left to move to.
+    /// </summary>
+    private async Task<End> WaitAsync(List<HubConnectionContext> asked, long started, HandoverOptions o, CancellationToken ct)
+    {
+        var limit = TimeSpan.FromSeconds(o.MaxSeconds);
+        var quiet = TimeSpan.FromSeconds(o.QuietSeconds);
+        var window = TimeSpan.FromMilliseconds(o.MoveWithinMs);
+        var left = Left(asked);
+        var lastLeaving = started; // when the count of those left last went down
         var lastCheck = clock.GetTimestamp();
         try
         {
-            while (Left() > 0 && clock.GetElapsedTime(started) < deadline)
+            while (left > 0)
             {
+                if (clock.GetElapsedTime(started) >= limit) return End.Limit;
+                // Quiet since the later of the window's end and the last departure.
+                if (quiet > TimeSpan.Zero && clock.GetElapsedTime(started) >= window + quiet && clock.GetElapsedTime(lastLeaving) >= quiet)
+                    return End.Quiet;
                 await Task.Delay(TimeSpan.FromMilliseconds(50), clock, ct);
-                if (clock.GetElapsedTime(lastCheck) < TimeSpan.FromSeconds(1)) continue;
+                var now = Left(asked);
+                if (now < left) lastLeaving = clock.GetTimestamp();
+                left = now;
+                if (left == 0 || clock.GetElapsedTime(lastCheck) < TimeSpan.FromSeconds(1)) continue;
                 lastCheck = clock.GetTimestamp();
-                if (await OthersAsync() == 0) break; // the others are stopping too: nowhere left to move to
+                if (await OthersAsync() == 0) return End.NoPeer; // the others are stopping too: nowhere left to move to
             }
+            return End.AllMoved;
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
-        var outcome = new Outcome(asked.Count, Left(), clock.GetElapsedTime(started));
-        LogFinished(log, outcome.Asked - outcome.Left, outcome.Asked, outcome.Took.TotalSeconds, outcome.Left);
-        return outcome;
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return End.Cancelled;
+        }
     }
 
     /// <summary>Other live replicas (0 when Redis cannot say: then nothing is handed over).</summary>
@@ -158,8 +207,8 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: asking {Count} hub connections to move to the {Others} other replica(s), each within {MoveWithinMs} ms ({Old} that do not know the message are closed at the stop)")]
     private static partial void LogStarted(ILogger logger, int count, int others, int moveWithinMs, int old);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Handover: {Moved} of {Asked} hub connections moved in {Seconds:0.0} s; closing the {Left} left")]
-    private static partial void LogFinished(ILogger logger, int moved, int asked, double seconds, int left);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handover: {Moved} of {Asked} hub connections moved in {Seconds:0.0} s; closing the {Left} left ({Ended})")]
+    private static partial void LogFinished(ILogger logger, int moved, int asked, double seconds, int left, End ended);
 
     /// <summary>
     /// The host's lifetime with the handover before the stop: SIGTERM (what orchestrators send) first runs
