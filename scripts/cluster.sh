@@ -10,7 +10,8 @@
 # Usage: scripts/cluster.sh start|stop|status      (REPLICAS=3 scripts/cluster.sh start for more)
 #        scripts/cluster.sh replica <i>              (start replica i again if it is not running: no migration, no
 #                                                    nginx reload; what bench/run.sh's reconnect storm uses)
-# Knobs: REPLICAS, LB_PORT, FIRST_PORT, CLUSTER_LB_BACKLOG (nginx's listen queue, 4096), CLUSTER_DB, CLUSTER_DIR (state and PID files), CLUSTER_READY_TO_RUN=1 (publish
+# Knobs: REPLICAS, LB_PORT, FIRST_PORT, CLUSTER_LB_BACKLOG (nginx's listen queue, 4096), CLUSTER_LB_WORKERS (nginx's
+# worker_processes, 1; "auto" is one per core, as deploy/nginx/nginx.conf), CLUSTER_DB, CLUSTER_DIR (state and PID files), CLUSTER_READY_TO_RUN=1 (publish
 # the server compiled ahead of time, as the container image is, into app-r2r/: a replica starts on ~0.7× the CPU), CLUSTER_APP (a server published elsewhere, used as it is; CLUSTER_APP_REBUILD=1 republishes it when stale); any other
 # TaskHub setting can be passed as an environment variable (e.g. Realtime__HeadIntervalSeconds=1); CLUSTER_REPLICA_ENV_<i>
 # ("K=V K2=V2") adds settings for replica i only; CLUSTER_REPLICA_CPUS_<i> ("0", "0-1") pins replica i to those CPUs.
@@ -103,7 +104,7 @@ start() {
   [ "${CLUSTER_STICKY:-0}" = 1 ] && balance="    hash \$remote_addr consistent;" && hubs_balance=$balance
   mkdir -p "$DIR/nginx"
   cat > "$DIR/nginx.conf" <<NGINX
-worker_processes 1;
+worker_processes ${CLUSTER_LB_WORKERS:-1};
 pid $DIR/nginx.pid;
 error_log $DIR/nginx-error.log warn;
 events { worker_connections 20000; }

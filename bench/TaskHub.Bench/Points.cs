@@ -546,7 +546,73 @@ public sealed class ManyBoardsPoint(ServerConfig config, Guid[] allBoards, strin
     }
 }
 
-public sealed record WritesResult(string Config, int Boards, int Rep, double PerSec, double P50, double P99, double CpuMsPerWrite, int Ok, int Failed, double MachineMsPerWrite = 0, double DbMsPerWrite = double.NaN);
+public sealed record WritesResult(string Config, int Boards, int Rep, double PerSec, double P50, double P99, double CpuMsPerWrite, int Ok, int Failed, double MachineMsPerWrite = 0, double DbMsPerWrite = double.NaN)
+{
+    /// <summary>The board's lock over the window, from the replicas' histograms (null for a server without them).</summary>
+    public BoardLock? Lock { get; init; }
+}
+
+/// <summary>
+/// The board's lock over a window, from TaskHub's <c>taskhub_board_seq_wait_seconds</c> and <c>taskhub_board_lock_held_seconds</c>
+/// histograms summed over a setup's replicas (the difference of two scrapes): how long writes waited for it and held it, in ms,
+/// quantiles interpolated within the buckets as Prometheus' <c>histogram_quantile</c> does, and the holds over 100 ms.
+/// </summary>
+public sealed record BoardLock(double WaitP50, double WaitP99, double HeldP50, double HeldP99, double HeldOver100Ms, double Writes, double SaveP50, double SaveP99)
+{
+    private const string Wait = "taskhub_board_seq_wait_seconds", Held = "taskhub_board_lock_held_seconds", Save = "taskhub_board_write_save_seconds";
+
+    /// <summary>The two histograms' buckets (le → cumulative count) summed over <paramref name="urls"/>; null when a server has none.</summary>
+    public static async Task<Dictionary<string, SortedDictionary<double, double>>?> ScrapeAsync(IEnumerable<string> urls)
+    {
+        var sum = new Dictionary<string, SortedDictionary<double, double>> { [Wait] = [], [Held] = [], [Save] = [] };
+        foreach (var url in urls)
+        {
+            Dictionary<string, double> series;
+            try { series = await Points.ScrapeAsync(url, l => l.StartsWith("taskhub_board_", StringComparison.Ordinal), TimeSpan.FromSeconds(10)); }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return null; }
+            if (series.Count == 0) return null;
+            foreach (var (key, v) in series)
+            {
+                var name = key.Split('{')[0];
+                if (!name.EndsWith("_bucket", StringComparison.Ordinal) || !sum.TryGetValue(name[..^"_bucket".Length], out var buckets)) continue;
+                var le = key[(key.IndexOf("le=\"", StringComparison.Ordinal) + 4)..].TrimEnd('}', '"');
+                var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, NumberStyles.Float, CultureInfo.InvariantCulture);
+                buckets[bound] = buckets.GetValueOrDefault(bound) + v;
+            }
+        }
+        return sum;
+    }
+
+    /// <summary>The lock over the window between two <see cref="ScrapeAsync"/>s (null when either is).</summary>
+    public static BoardLock? Between(Dictionary<string, SortedDictionary<double, double>>? before, Dictionary<string, SortedDictionary<double, double>>? after)
+    {
+        if (before is null || after is null) return null;
+        SortedDictionary<double, double> D(string n) => new(after[n].ToDictionary(b => b.Key, b => b.Value - before[n].GetValueOrDefault(b.Key)));
+        var (wait, held, save) = (D(Wait), D(Held), D(Save));
+        var writes = held.GetValueOrDefault(double.PositiveInfinity);
+        return new BoardLock(Quantile(wait, 0.5), Quantile(wait, 0.99), Quantile(held, 0.5), Quantile(held, 0.99), writes - held.Where(b => b.Key <= 0.11).Select(b => b.Value).LastOrDefault(), writes,
+            Quantile(save, 0.5), Quantile(save, 0.99));
+    }
+
+    /// <summary>histogram_quantile over cumulative buckets, in ms.</summary>
+    private static double Quantile(SortedDictionary<double, double> cumulative, double q)
+    {
+        var total = cumulative.GetValueOrDefault(double.PositiveInfinity);
+        if (total <= 0) return double.NaN;
+        var rank = q * total;
+        var (lower, below) = (0.0, 0.0);
+        foreach (var (le, count) in cumulative)
+        {
+            if (count >= rank)
+                return 1000 * (double.IsPositiveInfinity(le) ? lower : lower + (le - lower) * (count - below) switch { 0 => 0, var n => (rank - below) / n });
+            (lower, below) = (le, count);
+        }
+        return 1000 * lower;
+    }
+
+    public override string ToString() =>
+        $"board lock wait p50 {WaitP50:0.00} / p99 {WaitP99:0.0} ms, held p50 {HeldP50:0.00} / p99 {HeldP99:0.0} ms (of it the save and commit p50 {SaveP50:0.00} / p99 {SaveP99:0.0} ms), {HeldOver100Ms:0} of {Writes:0} holds over 100 ms";
+}
 
 /// <summary>
 /// REST writes, closed loop: 16 writers (BENCH_WRITERS), each on its own connection to one replica (alternating),
@@ -584,7 +650,7 @@ public static class WritesPoint
             for (var rep = 1; rep <= reps; rep++)
             {
                 var r = await Window(config, layout, writers, seconds, token) with { Rep = rep };
-                Console.WriteLine($"  {layout.Length} board(s), rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write, MariaDB {r.DbMsPerWrite:0.00} ms/write, machine {r.MachineMsPerWrite:0.00} ms/write, {r.Failed} failed");
+                Console.WriteLine($"  {layout.Length} board(s), rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write, MariaDB {r.DbMsPerWrite:0.00} ms/write, machine {r.MachineMsPerWrite:0.00} ms/write, {r.Failed} failed{(r.Lock is { } l ? "; " + l : "")}");
                 results.Add(r);
             }
         }
@@ -596,6 +662,7 @@ public static class WritesPoint
         var handlers = config.Urls.Select(_ => new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { Timeout = TimeSpan.FromSeconds(30) }).ToArray();
         var lat = new ConcurrentBag<double>();
         int ok = 0, failed = 0, next = 0;
+        var lock0 = await BoardLock.ScrapeAsync(config.Urls);
         var cpu0 = Probe.Cpu(config);
         var db0 = Probe.MariaDbCpuSeconds();
         var machine0 = Probe.MachineBusySeconds();
@@ -618,9 +685,10 @@ public static class WritesPoint
         var cpu = Probe.Cpu(config) - cpu0;
         var machine = Probe.MachineBusySeconds() - machine0;
         var db = Probe.MariaDbCpuSeconds() - db0;
+        var lockHeld = BoardLock.Between(lock0, await BoardLock.ScrapeAsync(config.Urls));
         foreach (var h in handlers) h.Dispose();
         return new WritesResult(config.Name, boards.Length, 0, ok / elapsed, Points.Pct(lat, 0.5), Points.Pct(lat, 0.99), cpu * 1000 / Math.Max(1, ok), ok, failed,
-            machine * 1000 / Math.Max(1, ok), db * 1000 / Math.Max(1, ok));
+            machine * 1000 / Math.Max(1, ok), db * 1000 / Math.Max(1, ok)) { Lock = lockHeld };
     }
 
     public static void Print(List<WritesResult> all, List<ServerConfig> configs)
@@ -638,6 +706,12 @@ public static class WritesPoint
             Console.WriteLine($"| {g.Key.Config} | {g.Key.Boards} | {M(rs, r => r.PerSec):0} | {M(rs, r => r.P50):0.0} | {M(rs, r => r.P99):0.0} | {M(rs, r => r.CpuMsPerWrite):0.00} | {M(rs, r => r.DbMsPerWrite):0.00} | {M(rs, r => r.MachineMsPerWrite):0.00} | {rs.Sum(r => r.Failed)} | " +
                               $"{Points.Ratio(M(rs, r => r.PerSec), M(bare, r => r.PerSec))} | {Points.Ratio(M(rs, r => r.CpuMsPerWrite), M(bare, r => r.CpuMsPerWrite))} | " +
                               $"{Points.Ratio(M(rs, r => r.PerSec), M(floor, r => r.PerSec))} | {Points.Ratio(M(rs, r => r.MachineMsPerWrite), M(floor, r => r.MachineMsPerWrite))} |");
+        }
+        foreach (var g in all.Where(r => r.Lock is not null).GroupBy(r => (r.Config, r.Boards)))
+        {
+            var ls = g.Select(r => r.Lock!).ToList();
+            Console.WriteLine($"  {g.Key.Config}, {g.Key.Boards} board(s), the board's lock (medians over reps): wait p50 {Points.Median(ls.Select(l => l.WaitP50)):0.00} / p99 {Points.Median(ls.Select(l => l.WaitP99)):0.0} ms, " +
+                              $"held p50 {Points.Median(ls.Select(l => l.HeldP50)):0.00} / p99 {Points.Median(ls.Select(l => l.HeldP99)):0.0} ms (the save and commit p50 {Points.Median(ls.Select(l => l.SaveP50)):0.00} / p99 {Points.Median(ls.Select(l => l.SaveP99)):0.0} ms); holds over 100 ms per rep: {string.Join(", ", ls.Select(l => l.HeldOver100Ms.ToString("0", CultureInfo.InvariantCulture)))}");
         }
         var cl = all.Where(r => r.Config.StartsWith("cluster", StringComparison.Ordinal) && r.Boards == 100).ToList();
         if (cl.Count > 0)

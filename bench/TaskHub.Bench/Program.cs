@@ -687,8 +687,10 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                 for (var rep = 1; rep <= opts.Reps; rep++)
                 {
                     var framing0 = await Points.FramingAsync(config.IsBare() ? [] : config.Urls);
+                    var lock0 = config.IsBare() ? null : await BoardLock.ScrapeAsync(config.Urls);
                     var r = await Phase(n, rep);
                     var framing1 = await Points.FramingAsync(config.IsBare() ? [] : config.Urls);
+                    var boardLock = config.IsBare() ? null : BoardLock.Between(lock0, await BoardLock.ScrapeAsync(config.Urls));
                     double catchUp;
                     if (config.IsBare()) catchUp = double.NaN; // no event log to catch up from
                     else try { catchUp = await CatchUp(); }
@@ -697,7 +699,8 @@ public sealed class Runner(ServerConfig config, Setup setup, BenchOptions opts)
                     Console.WriteLine($"  rep {rep}: p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, p99.9 {r.P999:0.0} ms, {r.DeliveriesPerSec:0} deliveries/s, " +
                                       $"{r.CpuUsPerDelivery:0.0} µs CPU/delivery ({r.RawCpuUsPerDelivery:0.0} raw), REST write p50 {r.WriteP50:0.0} / p99 {r.WriteP99:0.0} ms, catch-up {catchUp:0} ms, lost {r.Lost}, out-of-order {r.OutOfOrder} " +
                                       $"({r.Writes} writes, {r.Deliveries} deliveries)" +
-                                      (config.IsBare() ? "" : $"; the replicas' board lines sent {Points.EventsPerFrame(framing0, framing1):0.00} events per frame"));
+                                      (config.IsBare() ? "" : $"; the replicas' board lines sent {Points.EventsPerFrame(framing0, framing1):0.00} events per frame") +
+                                      (boardLock is null ? "" : $"; {boardLock}"));
                     results.Add(r);
                 }
             }

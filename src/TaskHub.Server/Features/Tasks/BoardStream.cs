@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -69,31 +70,47 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     private async Task<(bool Taken, T Result)> WriteInTransactionAsync<T>(Guid boardId, Guid? actorId, BoardWriteAsks? asks,
         Func<BoardWrite, Task<T>> change, IOwnTransaction? own)
     {
+        var asked = Stopwatch.GetTimestamp();
         var taken = await TakeFirstSeqAsync(boardId, asks, own is Inline);
         if (taken is null)
         {
             if (own is not null) await own.RollbackAsync(); // (nothing was changed: the UPDATE matched no row)
             return (false, default!);
         }
-        var write = new BoardWrite(db, boardId, actorId, clock.GetUtcNow().UtcDateTime, taken.Seq) { LastPosition = taken.LastPosition };
-        var result = await change(write);
-        if (write.Count == 0)
+        // The lock is the write's own from here to its commit or rollback (a caller's transaction holds it longer: not measured).
+        var locked = Stopwatch.GetTimestamp();
+        if (own is not null) BoardWriteMetrics.SeqWait.Observe(Stopwatch.GetElapsedTime(asked, locked).TotalSeconds);
+        try
         {
-            if (own is null)
+            var write = new BoardWrite(db, boardId, actorId, clock.GetUtcNow().UtcDateTime, taken.Seq) { LastPosition = taken.LastPosition };
+            var result = await change(write);
+            if (write.Count == 0)
             {
-                await TakeSeqsAsync(boardId, -1); // the caller's transaction goes on: hand the seq back
+                if (own is null)
+                {
+                    await TakeSeqsAsync(boardId, -1); // the caller's transaction goes on: hand the seq back
+                }
+                else
+                {
+                    await own.RollbackAsync();
+                    db.ChangeTracker.Clear(); // whatever the change touched before refusing is not saved
+                }
+                return (true, result);
             }
-            else
+            if (write.Count > 1) await TakeSeqsAsync(boardId, write.Count - 1);
+            if (own is not null)
             {
-                await own.RollbackAsync();
-                db.ChangeTracker.Clear(); // whatever the change touched before refusing is not saved
+                var saving = Stopwatch.GetTimestamp();
+                await own.SaveAndCommitAsync();
+                BoardWriteMetrics.SaveAndCommit.Observe(Stopwatch.GetElapsedTime(saving).TotalSeconds);
             }
+            else await db.SaveChangesAsync(CancellationToken.None);
             return (true, result);
         }
-        if (write.Count > 1) await TakeSeqsAsync(boardId, write.Count - 1);
-        if (own is not null) await own.SaveAndCommitAsync();
-        else await db.SaveChangesAsync(CancellationToken.None);
-        return (true, result);
+        finally
+        {
+            if (own is not null) BoardWriteMetrics.LockHeld.Observe(Stopwatch.GetElapsedTime(locked).TotalSeconds);
+        }
     }
 
     /// <summary>The transaction a write opened itself.</summary>

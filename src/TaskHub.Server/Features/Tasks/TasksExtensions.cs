@@ -9,6 +9,7 @@ public static class TasksExtensions
     public static IHostApplicationBuilder AddTaskHubTasks(this IHostApplicationBuilder builder)
     {
         builder.Services.AddScoped<BoardStream>();
+        BoardWriteMetrics.Initialize();
         builder.Services.AddSingleton<BoardProbes>(); // answers the BoardProbe singletons other features register
         builder.Services.AddScoped<IBoardMembershipHandler, UnassignOnLeave>();
         builder.Services.AddHostedService<SqliteSearchIndex>();
