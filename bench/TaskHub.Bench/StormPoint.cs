@@ -48,6 +48,19 @@ public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnec
 /// </summary>
 public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions opts)
 {
+    /// <summary>The stopped replica's last "Handover: …" log line (how many moved, in how long, and why it ended), from the
+    /// log scripts/cluster.sh appends each start's output to; null when there is none.</summary>
+    private static string? LastHandover(string log)
+    {
+        try
+        {
+            // (a JSON line: its first match is the formatted message, a later one the template)
+            var line = File.ReadLines(log).LastOrDefault(l => l.Contains("Handover: ", StringComparison.Ordinal));
+            return line is null ? null : System.Text.RegularExpressions.Regex.Match(line, "Handover: [^\"]*").Value;
+        }
+        catch (IOException) { return null; }
+    }
+
     private readonly Sink _sink = new();
     private readonly bool _handover = LightClient.Handover;
     private static readonly Task<int> Never = new TaskCompletionSource<int>().Task;
@@ -297,6 +310,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var exitS = Stopwatch.GetElapsedTime(stopAt).TotalSeconds;
         Console.WriteLine($"  replica {replica} (pid {pid}) exited {exitS:0.0} s after SIGTERM; {reconnecting} of its clients had seen their connection close by then " +
                           $"(p50 {Points.Pct(closedAt, 0.5):0.00} / p99 {Points.Pct(closedAt, 0.99):0.00} s after the SIGTERM)");
+        if (LastHandover(Path.Combine(clusterDir, $"replica-{replica}.log")) is { } outcome) Console.WriteLine($"  its log: \"{outcome}\"");
         var restart = Process.Start(new ProcessStartInfo("bash", ["scripts/cluster.sh", "replica", replica.ToString(CultureInfo.InvariantCulture)]) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true })!;
         var restartOut = restart.StandardError.ReadToEndAsync();
         _ = restart.StandardOutput.ReadToEndAsync();

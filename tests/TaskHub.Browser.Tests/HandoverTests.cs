@@ -9,7 +9,7 @@ namespace TaskHub.Browser.Tests;
 /// replicas on MariaDB and Redis, serving the built board): the replica that holds the page's hub connection gets SIGTERM
 /// as an orchestrator sends it. The page moves to the other replica before its connection closes (src/hub.ts), so it
 /// never shows "Reconnecting…", changes made meanwhile and afterwards appear live, and the replica exits once the page
-/// has moved rather than at the end of its 10 s handover limit.
+/// has moved rather than at the end of its 20 s handover limit.
 /// </summary>
 [Collection("browser")]
 public sealed class HandoverTests(ServerFixture server, LocalCluster cluster, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<LocalCluster>
@@ -59,7 +59,7 @@ public sealed class HandoverTests(ServerFixture server, LocalCluster cluster, Xu
             Assert.Equal(0, await page.EvaluateAsync<int>("() => window.reconnectingSeen"));
             Assert.Equal(socketsBefore + 1, Volatile.Read(ref sockets)); // one new connection: the move, not reconnect attempts
             // (A page that is not asked at all is closed by the stop at once: the banner check above catches that.)
-            Assert.True(exited < TimeSpan.FromSeconds(9), $"replica {on} exited {exited.TotalSeconds:F1} s after SIGTERM: it waited for its limit (10 s), so the page was asked to move and did not");
+            Assert.True(exited < TimeSpan.FromSeconds(9), $"replica {on} exited {exited.TotalSeconds:F1} s after SIGTERM: it waited for its limit (20 s), so the page was asked to move and did not");
             Assert.Equal(1, await cluster.MetricAsync(other, "taskhub_signalr_connections"));
         }
         finally

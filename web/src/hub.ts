@@ -7,7 +7,7 @@
 // joins and leaves its board on this same connection).
 //
 // Rolling restarts without a gap (the handover, make before break): a replica that is stopping while another one is
-// live sends its connections `ServerStopping { moveWithinMs }` and keeps serving them for a while (10 s by default),
+// live sends its connections `ServerStopping { moveWithinMs }` and keeps serving them while they move (up to 20 s by default),
 // refusing new ones so the load balancer sends those elsewhere. On it, AppHub waits a random time within `moveWithinMs`
 // (the replica's viewers do not all land on the others at once), opens a second connection with the same URL and
 // options, makes it the current one (`invoke` goes there) and runs the `onConnected` listeners on it (the board rejoins

@@ -22,10 +22,12 @@ public sealed class HandoverOptions
     /// <c>deploy/k8s</c>; ECS <c>stopTimeout</c> 30 s; compose <c>stop_grace_period: 30s</c>).</summary>
     [Range(0.1, 120)] public double MaxSeconds { get; set; } = 20;
 
-    /// <summary>Once the <see cref="MoveWithinMs"/> window has passed, the handover also ends when none of the connections asked
-    /// has left for this long: clients that do not move (a frozen or throttled tab) hold the replica no longer than that,
-    /// while a busy replica's slow moves, each ending soon after the one before, go on up to <see cref="MaxSeconds"/>
-    /// instead of being cut at a fixed limit and reconnecting with a gap. 0: only <see cref="MaxSeconds"/>.</summary>
+    /// <summary>Once the <see cref="MoveWithinMs"/> window has passed and at least one client has moved, the handover also
+    /// ends when none of the connections asked has left for this long: clients that do not move (a frozen or throttled tab)
+    /// hold the replica no longer than that after the others, while a busy replica's slow moves, each ending soon after the
+    /// one before, go on up to <see cref="MaxSeconds"/> instead of being cut at a fixed limit and reconnecting with a gap.
+    /// Not before the first has moved: on a busy replica the first moves may take longer than this. 0: only
+    /// <see cref="MaxSeconds"/>.</summary>
     [Range(0, 120)] public double QuietSeconds { get; set; } = 5;
 
     /// <summary>Sent to the clients: each moves after a random wait within this many milliseconds, so the other replicas take
@@ -45,7 +47,7 @@ public sealed record ServerStoppingDto(int MoveWithinMs);
 /// is refused at once, and answers any new hub request still reaching it with 503, see <see cref="HubDrain"/>), rejoins
 /// its board from its last seq, and only then closes the old one (make before break), so it keeps getting every event
 /// throughout. The replica stops once the last of them has gone, once none has gone for
-/// <see cref="HandoverOptions.QuietSeconds"/> after the move window, or after <see cref="HandoverOptions.MaxSeconds"/>,
+/// <see cref="HandoverOptions.QuietSeconds"/> since the last one did, or after <see cref="HandoverOptions.MaxSeconds"/>,
 /// closing what is left as before. Only clients that say they know the message (<c>?handover=1</c> on the hub URL: the
 /// browser's, the bench's) are asked; the others keep being served during the handover and are closed by the stop,
 /// reconnecting the old way.
@@ -68,7 +70,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     {
         /// <summary>Every connection asked has left.</summary>
         AllMoved,
-        /// <summary>None left for <see cref="HandoverOptions.QuietSeconds"/> after the move window.</summary>
+        /// <summary>Some moved, then none for <see cref="HandoverOptions.QuietSeconds"/> (after the move window).</summary>
         Quiet,
         /// <summary><see cref="HandoverOptions.MaxSeconds"/> passed.</summary>
         Limit,
@@ -135,34 +137,34 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     private static int Left(List<HubConnectionContext> asked) => asked.Count(c => !c.ConnectionAborted.IsCancellationRequested);
 
     /// <summary>
-    /// Waits until every connection asked has left, or none has for <see cref="HandoverOptions.QuietSeconds"/> once the move
-    /// window has passed, or <see cref="HandoverOptions.MaxSeconds"/> have, or no other replica is left to move to.
+    /// Waits until every connection asked has left, or none has for <see cref="HandoverOptions.QuietSeconds"/> since the last
+    /// one did (once the move window has passed; not before the first has left, since on a busy replica the first moves may
+    /// take longer than the quiet time), or <see cref="HandoverOptions.MaxSeconds"/> have passed, or no other replica is left
+    /// to move to.
     /// </summary>
     private async Task<End> WaitAsync(List<HubConnectionContext> asked, long started, HandoverOptions o, CancellationToken ct)
     {
         var limit = TimeSpan.FromSeconds(o.MaxSeconds);
         var quiet = TimeSpan.FromSeconds(o.QuietSeconds);
         var window = TimeSpan.FromMilliseconds(o.MoveWithinMs);
-        var left = Left(asked);
+        var left = asked.Count;
         var lastLeaving = started; // when the count of those left last went down
         var lastCheck = clock.GetTimestamp();
         try
         {
-            while (left > 0)
+            while (true)
             {
+                var now = Left(asked);
+                if (now < left) (left, lastLeaving) = (now, clock.GetTimestamp());
+                if (left == 0) return End.AllMoved;
                 if (clock.GetElapsedTime(started) >= limit) return End.Limit;
-                // Quiet since the later of the window's end and the last departure.
-                if (quiet > TimeSpan.Zero && clock.GetElapsedTime(started) >= window + quiet && clock.GetElapsedTime(lastLeaving) >= quiet)
+                if (quiet > TimeSpan.Zero && left < asked.Count && clock.GetElapsedTime(started) >= window + quiet && clock.GetElapsedTime(lastLeaving) >= quiet)
                     return End.Quiet;
                 await Task.Delay(TimeSpan.FromMilliseconds(50), clock, ct);
-                var now = Left(asked);
-                if (now < left) lastLeaving = clock.GetTimestamp();
-                left = now;
-                if (left == 0 || clock.GetElapsedTime(lastCheck) < TimeSpan.FromSeconds(1)) continue;
+                if (clock.GetElapsedTime(lastCheck) < TimeSpan.FromSeconds(1)) continue;
                 lastCheck = clock.GetTimestamp();
                 if (await OthersAsync() == 0) return End.NoPeer; // the others are stopping too: nowhere left to move to
             }
-            return End.AllMoved;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {

@@ -70,16 +70,22 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     private async Task<(bool Taken, T Result)> WriteInTransactionAsync<T>(Guid boardId, Guid? actorId, BoardWriteAsks? asks,
         Func<BoardWrite, Task<T>> change, IOwnTransaction? own)
     {
+        // The seq statement's time is observed whatever its end (refused, or failed at the command timeout: the worst waits).
         var asked = Stopwatch.GetTimestamp();
-        var taken = await TakeFirstSeqAsync(boardId, asks, own is Inline);
+        var locked = asked;
+        SeqTaken? taken;
+        try { taken = await TakeFirstSeqAsync(boardId, asks, own is Inline); }
+        finally
+        {
+            locked = Stopwatch.GetTimestamp();
+            if (own is not null) BoardWriteMetrics.SeqWait.Observe(Stopwatch.GetElapsedTime(asked, locked).TotalSeconds);
+        }
         if (taken is null)
         {
             if (own is not null) await own.RollbackAsync(); // (nothing was changed: the UPDATE matched no row)
             return (false, default!);
         }
         // The lock is the write's own from here to its commit or rollback (a caller's transaction holds it longer: not measured).
-        var locked = Stopwatch.GetTimestamp();
-        if (own is not null) BoardWriteMetrics.SeqWait.Observe(Stopwatch.GetElapsedTime(asked, locked).TotalSeconds);
         try
         {
             var write = new BoardWrite(db, boardId, actorId, clock.GetUtcNow().UtcDateTime, taken.Seq) { LastPosition = taken.LastPosition };
