@@ -72,7 +72,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     {
         // The seq statement's time is observed whatever its end (refused, or failed at the command timeout: the worst waits).
         var asked = Stopwatch.GetTimestamp();
-        var locked = asked;
+        long locked; // (set in the finally below: when the seq statement ended)
         SeqTaken? taken;
         try { taken = await TakeFirstSeqAsync(boardId, asks, own is Inline); }
         finally
