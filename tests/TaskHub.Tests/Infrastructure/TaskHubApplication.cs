@@ -42,6 +42,12 @@ public abstract class TaskHubApplication : WebApplicationFactory<Program>, IAsyn
         // Suites sign up many users from one address within a minute; the throttling tests set their own limits.
         builder.UseSetting("Auth:Limits:PerAddressPerMinute", "100000");
         builder.UseSetting("Auth:Limits:PerAccountPerMinute", "100000");
+        // Nothing on a timer that a test did not ask for (a fixture sets its own): the periodic BoardHead (every 15 s by
+        // default) can arrive between a join's catch-up and the test's assertions on a loaded machine, and Hangfire's
+        // recurring jobs (reminders, escalation, digests) run on the wall clock and add emails and changes of their own.
+        // The tests that need them set them (ScaleOutTests' 0.5 s heads) or run the jobs themselves (JobTests).
+        builder.UseSetting("Realtime:HeadIntervalSeconds", "3600");
+        builder.UseSetting("Jobs:ServerEnabled", "false");
         foreach (var (key, value) in Settings) builder.UseSetting(key, value);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", "None");

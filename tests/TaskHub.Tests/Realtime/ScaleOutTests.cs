@@ -29,7 +29,7 @@ public sealed class ScaleOutCluster : IAsyncLifetime
         {
             ["ConnectionStrings:Redis"] = MariaDbApplication.RedisConnectionString,
             ["Realtime:HeadIntervalSeconds"] = "0.5",
-            ["Realtime:PresenceTtlSeconds"] = "1.5",
+            ["Realtime:PresenceTtlSeconds"] = "5", // (refreshed every 0.5 s: a tick held up on a loaded machine must not expire live viewers)
             ["Realtime:GapWaitMilliseconds"] = "100",
         };
         A = new Replica(Database, shared);
