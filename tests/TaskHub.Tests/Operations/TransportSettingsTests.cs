@@ -12,20 +12,25 @@ namespace TaskHub.Tests.Operations;
 
 /// <summary>
 /// Transport:InlineScheduling and Transport:IOQueueCount reach the options Kestrel's socket transport is built from
-/// (its SocketTransportFactory reads IOptions&lt;SocketTransportOptions&gt;); unset, Kestrel's own defaults stay.
+/// (its SocketTransportFactory reads IOptions&lt;SocketTransportOptions&gt;); unset, Kestrel's own defaults stay, but for
+/// one I/O queue on up to 2 cores.
 /// Transport:ListenBacklog (4096 unless set, in place of Kestrel's 512) is the listen queue the kernel keeps for a
 /// replica's listener.
 /// </summary>
 public sealed class TransportSettingsTests
 {
     [Fact]
-    public async Task UnsetTheSocketTransportKeepsKestrelsDefaultsButTheListenBacklog()
+    public async Task UnsetTheSocketTransportKeepsKestrelsDefaultsButTheListenBacklogAndOneQueueOnTwoCores()
     {
         await using var app = new SqliteApplication();
         var socket = app.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
         Assert.False(socket.UnsafePreferInlineScheduling);
-        Assert.Equal(new SocketTransportOptions().IOQueueCount, socket.IOQueueCount);
+        Assert.Equal(Environment.ProcessorCount <= 2 ? 1 : new SocketTransportOptions().IOQueueCount, socket.IOQueueCount);
         Assert.Equal(4096, socket.Backlog);
+        // (both sides of the rule, whatever this machine has)
+        Assert.Equal(1, TransportOptions.DefaultIOQueueCount(1));
+        Assert.Equal(1, TransportOptions.DefaultIOQueueCount(2));
+        Assert.Null(TransportOptions.DefaultIOQueueCount(4));
     }
 
     [Fact]
@@ -33,11 +38,11 @@ public sealed class TransportSettingsTests
     {
         await using var app = new SqliteApplication();
         app.Settings["Transport:InlineScheduling"] = "true";
-        app.Settings["Transport:IOQueueCount"] = "1";
+        app.Settings["Transport:IOQueueCount"] = "3";
         app.Settings["Transport:ListenBacklog"] = "100";
         var socket = app.Services.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
         Assert.True(socket.UnsafePreferInlineScheduling);
-        Assert.Equal(1, socket.IOQueueCount);
+        Assert.Equal(3, socket.IOQueueCount);
         Assert.Equal(100, socket.Backlog);
     }
 
