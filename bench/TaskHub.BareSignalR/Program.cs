@@ -14,11 +14,14 @@ using Microsoft.AspNetCore.SignalR;
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 // The same transport settings as TaskHub's (Transport:InlineScheduling, Transport:IOQueueCount; env Transport__…), so
-// bench/run.sh can measure a setting on the floor too (BENCH_BARE_ENV, BENCH_BARE2_ENV).
+// bench/run.sh can measure a setting on the floor too (BENCH_BARE_ENV, BENCH_BARE2_ENV), with TaskHub's defaults: one
+// I/O queue on up to 2 cores (TransportOptions.DefaultIOQueueCount), so the floor differs from TaskHub only by the
+// application's work (bench/README.md, "Twenty-third round").
 builder.WebHost.UseSockets(o =>
 {
     o.UnsafePreferInlineScheduling = builder.Configuration.GetValue("Transport:InlineScheduling", false);
-    if (builder.Configuration.GetValue<int?>("Transport:IOQueueCount") is { } queues) o.IOQueueCount = queues;
+    if ((builder.Configuration.GetValue<int?>("Transport:IOQueueCount") ?? (Environment.ProcessorCount <= 2 ? 1 : null)) is { } queues)
+        o.IOQueueCount = queues;
 });
 builder.Services.AddSignalR().AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
 builder.Services.AddSingleton<Boards>();

@@ -25,10 +25,10 @@ public sealed class TransportOptions
 
     /// <summary>
     /// One I/O queue on up to 2 cores, Kestrel's own (min(cores, 16)) above. With one queue a replica's socket completions
-    /// run one after another on one thread-pool thread at a time instead of two queues' threads waking each other and the
-    /// application's threads on 2 cores: 0.85–0.87× the CPU per delivery at 5,000 clients, in both positions of a
-    /// same-run A/B on 3 replicas, with as many events per send (0: the thread pool without queues, no gain). Measured on
-    /// 2 cores only, so larger machines keep Kestrel's default (bench/README.md, "Twenty-third round").
+    /// run one after another on one thread-pool thread at a time (likely why: two queues' threads otherwise compete with
+    /// the application's on 2 cores; not profiled): 0.85–0.87× the CPU per delivery at 5,000 clients, in both positions
+    /// of a same-run A/B on 3 replicas, with as many events per send (0: the thread pool without queues, no gain).
+    /// Measured on 2 cores only, so larger machines keep Kestrel's default (bench/README.md, "Twenty-third round").
     /// </summary>
     public static int? DefaultIOQueueCount(int cores) => cores <= 2 ? 1 : null;
 

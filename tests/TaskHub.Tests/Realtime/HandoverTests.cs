@@ -13,10 +13,12 @@ namespace TaskHub.Tests.Realtime;
 /// </summary>
 public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<RebalanceDatabase>
 {
-    /// <summary>Replicas that never shed (the handover, not the rebalancing, is under test) on a scope of their own.</summary>
+    /// <summary>Replicas that never shed (the handover, not the rebalancing, is under test) on a scope of their own. Their
+    /// counts live 5 s (refreshed every 0.3 s): a refresh held up on a loaded machine must not make a live peer's count
+    /// expire, which a handover reads as "nowhere to go" (<see cref="HubHandover.End.NoPeer"/>).</summary>
     private ScaleOutCluster.Replica Replica(string scope, Dictionary<string, string>? extra = null)
     {
-        var settings = new Dictionary<string, string> { ["Realtime:Rebalance:MinExcess"] = "1000" };
+        var settings = new Dictionary<string, string> { ["Realtime:Rebalance:MinExcess"] = "1000", ["Realtime:Rebalance:TtlSeconds"] = "5" };
         foreach (var (k, v) in extra ?? []) settings[k] = v;
         return database.Replica(scope, settings);
     }

@@ -24,7 +24,7 @@ public sealed class RebalanceDatabase : IAsyncLifetime
 
     public Task DisposeAsync() => MariaDbApplication.DropDatabaseAsync(Name);
 
-    /// <summary>A replica on the real Redis, rebalancing fast: every 0.3 s (counts live 5 s), tolerance 10 % and at least 2, 10 closes/s.</summary>
+    /// <summary>A replica on the real Redis, rebalancing fast: every 0.3 s, tolerance 10 % and at least 2, 10 closes/s.</summary>
     public ScaleOutCluster.Replica Replica(string scope, Dictionary<string, string>? extra = null)
     {
         var settings = new Dictionary<string, string>
@@ -32,9 +32,7 @@ public sealed class RebalanceDatabase : IAsyncLifetime
             ["ConnectionStrings:Redis"] = MariaDbApplication.RedisConnectionString,
             ["Realtime:Rebalance:Scope"] = scope,
             ["Realtime:Rebalance:IntervalSeconds"] = "0.3",
-            // (refreshed every 0.3 s; long enough that a refresh held up on a loaded machine does not make a live replica's
-            // count expire, which a handover reads as "no peer")
-            ["Realtime:Rebalance:TtlSeconds"] = "5",
+            ["Realtime:Rebalance:TtlSeconds"] = "1.5",
             ["Realtime:Rebalance:TolerancePercent"] = "10",
             ["Realtime:Rebalance:MinExcess"] = "2",
             ["Realtime:Rebalance:ShedPerSecond"] = "10",
@@ -239,11 +237,7 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
     public async Task ABalancedRampLongerThanACountsLifeShedsNothing()
     {
         var scope = Guid.NewGuid().ToString("N");
-        var tight = new Dictionary<string, string>
-        {
-            ["Realtime:Rebalance:TolerancePercent"] = "0", // the tolerance is MinExcess, 2
-            ["Realtime:Rebalance:TtlSeconds"] = "1.5", // shorter than the ramp below
-        };
+        var tight = new Dictionary<string, string> { ["Realtime:Rebalance:TolerancePercent"] = "0" }; // the tolerance is MinExcess, 2
         await using var a = database.Replica(scope, tight);
         await using var b = database.Replica(scope, tight);
         _ = b.Server;

@@ -191,6 +191,46 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<Scale
         Assert.True(await LiveBoard.EventuallyAsync(() => adaOnA.Presence.LastOrDefault()?.Users.Count == 1));
     }
 
+    /// <summary>A presence entry lives <c>Realtime:PresenceTtlSeconds</c>, and each replica's tick refreshes its own viewers'
+    /// entries: live viewers stay listed for more than two TTLs, while an entry nobody refreshes (its replica died) is
+    /// pruned by a tick, which tells the board. On replicas of their own, whose ticks (every 0.25 s) and TTL (3 s) are
+    /// fast enough to watch and slow enough that a tick held up on a loaded machine does not expire a live viewer.</summary>
+    [Fact]
+    public async Task LiveViewersAreRefreshedPastTheirTtlAndADeadReplicasViewerIsPrunedAndTheBoardTold()
+    {
+        var fast = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Redis"] = MariaDbApplication.RedisConnectionString,
+            ["Realtime:HeadIntervalSeconds"] = "0.25",
+            ["Realtime:PresenceTtlSeconds"] = "3",
+        };
+        await using var a = new ScaleOutCluster.Replica(cluster.Database, fast);
+        await using var b = new ScaleOutCluster.Replica(cluster.Database, new(fast));
+        var ada = await a.SignUpAsync("Ada");
+        var bob = await a.SignUpAsync("Bob");
+        var cy = await a.SignUpAsync("Cy");
+        var board = await ada.CreateBoardAsync();
+        await ada.AddMemberAsync(board, bob);
+        await ada.AddMemberAsync(board, cy);
+        await using var adaOnA = await LiveBoard.ConnectAsync(a, ada);
+        await adaOnA.JoinAsync(board, 0);
+        await using var bobOnB = await LiveBoard.ConnectAsync(b, bob);
+        await bobOnB.JoinAsync(board, 0);
+        Assert.True(await LiveBoard.EventuallyAsync(() => adaOnA.Presence.LastOrDefault()?.Users.Count == 2));
+
+        // More than two TTLs: without the ticks' refresh both entries would have expired.
+        var store = b.Services.GetRequiredService<IPresenceStore>();
+        await Task.Delay(TimeSpan.FromSeconds(7));
+        Assert.Equal(new[] { ada.Id, bob.Id }.Order(), (await store.UsersAsync(board, DateTimeOffset.UtcNow)).Order());
+
+        // Cy, on a replica that died: listed once the board is told, then pruned by a tick, which tells the board again.
+        await store.AddAsync(board, "conn-on-a-dead-replica", cy.Id, DateTimeOffset.UtcNow.AddSeconds(2.5));
+        await b.Services.GetRequiredService<BoardPresence>().BroadcastAsync(board);
+        Assert.True(await LiveBoard.EventuallyAsync(() => adaOnA.Presence.LastOrDefault()?.Users.Count == 3));
+        Assert.True(await LiveBoard.EventuallyAsync(() => adaOnA.Presence.LastOrDefault()?.Users.Count == 2));
+        Assert.Equal(["Ada", "Bob"], adaOnA.Presence.Last().Users.Select(u => u.DisplayName));
+    }
+
     [Fact]
     public async Task AMemberRemovedOnOneReplicaStopsReceivingOnTheOther()
     {
