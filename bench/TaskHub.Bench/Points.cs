@@ -176,7 +176,8 @@ public static class Points
     }
 
     /// <summary>A write through REST whose title carries the writer's timestamp (receivers measure write→delivery).</summary>
-    internal static async Task<bool> WriteAsync(HttpClient http, string url, Guid board, string token)
+    /// <summary>One task creation; false when it failed, and then <paramref name="failed"/> is told why (status or exception).</summary>
+    internal static async Task<bool> WriteAsync(HttpClient http, string url, Guid board, string token, Action<string>? failed = null)
     {
         var stamp = Stopwatch.GetTimestamp();
         using var req = new HttpRequestMessage(HttpMethod.Post, $"{url}/api/boards/{board}/tasks") { Content = JsonContent.Create(new { title = $"b|{stamp}" }) };
@@ -184,9 +185,14 @@ public static class Points
         try
         {
             using var r = await http.SendAsync(req);
+            if (!r.IsSuccessStatusCode) failed?.Invoke($"HTTP {(int)r.StatusCode}");
             return r.IsSuccessStatusCode;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { return false; }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            failed?.Invoke(e.GetType().Name);
+            return false;
+        }
     }
 
     /// <summary>Posts one real TaskHub event to the bare server as its template, so its frames have TaskHub's size and shape.</summary>

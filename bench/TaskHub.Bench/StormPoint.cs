@@ -150,6 +150,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 32 }) { Timeout = TimeSpan.FromSeconds(30) };
         var stopWrites = new CancellationTokenSource();
         int ok = 0, failed = 0;
+        var writeFailures = new ConcurrentQueue<(long At, string Why)>(); // why each failed write failed, and when
         var writer = Task.Run(async () =>
         {
             var inflight = new List<Task>();
@@ -160,7 +161,12 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                 var due = t0 + (long)(w * interval);
                 while (Stopwatch.GetTimestamp() < due) await Task.Delay(Math.Max(1, (int)((due - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency)));
                 var board = boards[w % boards.Length];
-                inflight.Add(Task.Run(async () => { if (await Points.WriteAsync(http, lb, board, setup.WriterToken)) Interlocked.Increment(ref ok); else Interlocked.Increment(ref failed); }));
+                inflight.Add(Task.Run(async () =>
+                {
+                    if (await Points.WriteAsync(http, lb, board, setup.WriterToken, why => writeFailures.Enqueue((Stopwatch.GetTimestamp(), why))))
+                        Interlocked.Increment(ref ok);
+                    else Interlocked.Increment(ref failed);
+                }));
             }
             await Task.WhenAll(inflight);
         });
@@ -405,6 +411,8 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         foreach (var v in viewers) v.Arrivals.Stop(staleUntil, null); // the rest (no client, or shed only), and off until the next rep
         Console.WriteLine($"  staleness (write → first arrival, duplicates excluded) of the events written from the SIGTERM until all caught up ({staleUntilS:0.00} s{(double.IsNaN(allS) ? ": none had to catch up, until the replica exited" : "")}): " +
                           $"the stopped replica's {stale}; the survivor's (never disconnected) {baseline}");
+        if (!writeFailures.IsEmpty)
+            Console.WriteLine($"  failed writes (through the load balancer): {string.Join(", ", writeFailures.Take(5).Select(f => $"{f.Why} {(f.At - stopAt) / (double)Stopwatch.Frequency:0.00} s after the SIGTERM"))}");
         var newPid = int.Parse(File.ReadAllText(pidFile).Trim(), CultureInfo.InvariantCulture);
         config.Pids[replica - 1] = newPid;
         var efAfter = (await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, EfQueries)))).Sum();

@@ -39,6 +39,7 @@ if (DataExtensions.IsMigrateCommand(args))
 }
 await app.PrepareTaskHubDatabaseAsync();
 
+app.UseConnectionCloseWhileStopping();
 app.UseTaskHubApi();
 
 app.MapAuth();

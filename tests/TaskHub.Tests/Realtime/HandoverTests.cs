@@ -236,6 +236,32 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         Assert.Equal((1, 0), (outcome.Asked, outcome.Left));
     }
 
+    /// <summary>While a replica hands over it still serves every request, but its responses close their connection
+    /// (<see cref="HubDrain.UseConnectionCloseWhileStopping"/>): the load balancer's pooled connections to it drain before
+    /// its server stops, so no request goes out on one the server is closing. Its peer's responses keep theirs.</summary>
+    [Fact]
+    public async Task WhileHandingOverItsResponsesCloseTheirConnection()
+    {
+        await using var pair = StartPair();
+        var (a, b) = (pair.A, pair.B);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        Assert.NotEqual(true, (await ada.Client.GetAsync("/api/me")).Headers.ConnectionClose);
+        await using var knows = await LiveBoard.ConnectAsync(a, ada, handover: true);
+        await knows.JoinAsync(board, 0);
+        Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
+
+        var run = Handover(a).RunAsync(CancellationToken.None);
+        Assert.True(await LiveBoard.EventuallyAsync(() => !knows.Stopping.IsEmpty), "the client was not asked to move");
+        var during = await ada.Client.GetAsync("/api/me");
+        Assert.Equal(HttpStatusCode.OK, during.StatusCode);
+        Assert.True(during.Headers.ConnectionClose, "a response during the handover kept its connection");
+        Assert.NotEqual(true, (await b.ClientWithToken(ada.AccessToken).GetAsync("/api/me")).Headers.ConnectionClose);
+
+        await knows.DisposeAsync(); // it moved: the handover ends
+        Assert.NotNull(await run.WaitAsync(TimeSpan.FromSeconds(8)));
+    }
+
     [Fact]
     public async Task ReplicasStoppingTogetherSeeThereIsNowhereLeftAndStopWithoutWaitingOutTheLimit()
     {

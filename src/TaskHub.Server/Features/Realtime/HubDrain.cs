@@ -28,4 +28,25 @@ public static class HubDrain
         });
         return builder;
     }
+
+    /// <summary>
+    /// While the replica is stopping (handing over, then the host stopping), every HTTP/1.1 response but a WebSocket
+    /// upgrade says <c>Connection: close</c>: the load balancer's pooled keep-alive connections to this replica close
+    /// after the request they carry instead of staying idle until the server stops and closes them under it. nginx
+    /// does not pass a POST that has already gone out on such a connection to another replica (it is not idempotent),
+    /// so that race failed one write in most reconnect-storm reps (bench/README.md, "Twenty-third round"). New requests
+    /// meanwhile open a connection each, which the stopping replica still serves.
+    /// </summary>
+    public static IApplicationBuilder UseConnectionCloseWhileStopping(this IApplicationBuilder app)
+    {
+        var lifetime = app.ApplicationServices.GetRequiredService<IHostApplicationLifetime>();
+        var handover = app.ApplicationServices.GetService<HubHandover>();
+        return app.Use((http, next) =>
+        {
+            if ((lifetime.ApplicationStopping.IsCancellationRequested || handover is { HandingOver: true })
+                && HttpProtocol.IsHttp11(http.Request.Protocol) && !http.WebSockets.IsWebSocketRequest)
+                http.Response.Headers.Connection = "close";
+            return next(http);
+        });
+    }
 }

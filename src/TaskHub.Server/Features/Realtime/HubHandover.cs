@@ -33,6 +33,14 @@ public sealed class HandoverOptions
     /// <summary>Sent to the clients: each moves after a random wait within this many milliseconds, so the other replicas take
     /// the moves spread out rather than at once.</summary>
     [Range(0, 60_000)] public int MoveWithinMs { get; set; } = 2_000;
+
+    /// <summary>How long a stopping replica keeps its listeners open once the handover starts. Meanwhile every response
+    /// closes its connection (<see cref="HubDrain.UseConnectionCloseWhileStopping"/>), so the load balancer's pooled
+    /// keep-alive connections to this replica retire after their next request. Closing the listeners at once also closed
+    /// those idle connections under the load balancer: a POST it had just sent on one failed with 502 (not retried: not
+    /// idempotent), once in each storm rep (bench/README.md, "Twenty-third round"). New hub connections meanwhile get 503
+    /// and go to another replica (<see cref="HubDrain"/>).</summary>
+    [Range(0, 10_000)] public int ListenGraceMs { get; set; } = 1_000;
 }
 
 /// <summary>What a stopping replica sends each of its hub connections (<see cref="IBoardClient.ServerStopping"/>).</summary>
@@ -124,7 +132,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         var leaving = rebalancer.LeaveAsync(); // the others stop counting this replica: nobody sheds towards it
         LogStarted(log, asked.Count, others, o.MoveWithinMs, open.Count - asked.Count);
         var sending = hub.Clients.Clients([.. asked.Select(c => c.ConnectionId)]).ServerStopping(new ServerStoppingDto(o.MoveWithinMs));
-        StopListening(); // before any client moves: each waits a moment first
+        _ = StopListeningAfterAsync(TimeSpan.FromMilliseconds(o.ListenGraceMs)); // (the clients move within MoveWithinMs)
         await sending;
         await leaving; // (a Redis round trip: the clients are not kept waiting for it)
 
@@ -179,8 +187,15 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException) { return 0; }
     }
 
+    /// <summary><see cref="StopListening"/> after <see cref="HandoverOptions.ListenGraceMs"/>.</summary>
+    private async Task StopListeningAfterAsync(TimeSpan grace)
+    {
+        if (grace > TimeSpan.Zero) await Task.Delay(grace, clock);
+        StopListening();
+    }
+
     /// <summary>
-    /// Closes the server's listening sockets (Kestrel's graceful stop: no new connection, open ones go on), so a load
+    /// Closes the server's listening sockets (Kestrel's graceful stop: no new connection, open ones go on, idle ones are closed), so a load
     /// balancer's connect to this replica is refused at once and goes to another replica, rather than waiting here, on a
     /// busy replica, for a 503. The WebSocket connections being handed over keep working. The host's own stop later waits
     /// for this one, which ends when every connection has closed (the application's stop closes the rest); what is still
