@@ -175,8 +175,8 @@ public static class Points
         return double.NaN;
     }
 
-    /// <summary>A write through REST whose title carries the writer's timestamp (receivers measure write→delivery).</summary>
-    /// <summary>One task creation; false when it failed, and then <paramref name="failed"/> is told why (status or exception).</summary>
+    /// <summary>A write through REST whose title carries the writer's timestamp (receivers measure write→delivery); false
+    /// when it failed, and then <paramref name="failed"/> is told why (status or exception).</summary>
     internal static async Task<bool> WriteAsync(HttpClient http, string url, Guid board, string token, Action<string>? failed = null)
     {
         var stamp = Stopwatch.GetTimestamp();

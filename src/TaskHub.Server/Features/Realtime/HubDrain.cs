@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Http.Features;
+
 namespace TaskHub.Server.Features.Realtime;
 
 /// <summary>
@@ -30,12 +32,13 @@ public static class HubDrain
     }
 
     /// <summary>
-    /// While the replica is stopping (handing over, then the host stopping), every HTTP/1.1 response but a WebSocket
-    /// upgrade says <c>Connection: close</c>: the load balancer's pooled keep-alive connections to this replica close
+    /// While the replica is stopping (handing over, then the host stopping), every HTTP/1.1 response to a request that
+    /// began then, but an upgrade (a WebSocket's), says <c>Connection: close</c>: the load balancer's pooled keep-alive connections to this replica close
     /// after the request they carry instead of staying idle until the server stops and closes them under it. nginx
     /// does not pass a POST that has already gone out on such a connection to another replica (it is not idempotent),
     /// so that race failed one write in most reconnect-storm reps (bench/README.md, "Twenty-third round"). New requests
-    /// meanwhile open a connection each, which the stopping replica still serves.
+    /// meanwhile open a connection each, which the stopping replica still serves. This narrows the race, it does not
+    /// close it: a pooled connection no request uses before the listeners close is still closed under the balancer.
     /// </summary>
     public static IApplicationBuilder UseConnectionCloseWhileStopping(this IApplicationBuilder app)
     {
@@ -43,9 +46,14 @@ public static class HubDrain
         var handover = app.ApplicationServices.GetService<HubHandover>();
         return app.Use((http, next) =>
         {
+            // Set as the response starts: the exception handler clears the headers of a response it rewrites.
             if ((lifetime.ApplicationStopping.IsCancellationRequested || handover is { HandingOver: true })
-                && HttpProtocol.IsHttp11(http.Request.Protocol) && !http.WebSockets.IsWebSocketRequest)
-                http.Response.Headers.Connection = "close";
+                && HttpProtocol.IsHttp11(http.Request.Protocol) && http.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true })
+                http.Response.OnStarting(static response =>
+                {
+                    ((HttpResponse)response).Headers.Connection = "close";
+                    return Task.CompletedTask;
+                }, http.Response);
             return next(http);
         });
     }

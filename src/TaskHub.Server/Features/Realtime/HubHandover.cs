@@ -190,8 +190,12 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     /// <summary><see cref="StopListening"/> after <see cref="HandoverOptions.ListenGraceMs"/>.</summary>
     private async Task StopListeningAfterAsync(TimeSpan grace)
     {
-        if (grace > TimeSpan.Zero) await Task.Delay(grace, clock);
-        StopListening();
+        try
+        {
+            if (grace > TimeSpan.Zero) await Task.Delay(grace, clock);
+            StopListening();
+        }
+        catch (Exception e) { LogStopListeningFailed(log, e); } // (nobody awaits this: the host's own stop closes the listeners then)
     }
 
     /// <summary>
