@@ -112,12 +112,38 @@ const tracer = traceFile ? spawn(process.env.BENCH_DOTNET_TRACE ?? 'dotnet-trace
   ['collect-linux', '-p', targets[0].pid, '--profile', 'cpu-sampling', '--duration', `00:00:00:${String(Math.max(1, seconds - 2)).padStart(2, '0')}`, '-o', traceFile],
   { stdio: 'ignore' }) : null;
 const traced = tracer ? new Promise((resolve) => tracer.on('exit', resolve)) : null;
-// Embedded mode: the SQLite writer slot's wait and hold (taskhub_sqlite_write_{wait,hold}_seconds) over the run, mean ms.
+// Embedded mode: the SQLite writer slot's wait and hold (taskhub_sqlite_write_{wait,hold}_seconds) over the run, mean ms, and the hold's buckets.
 const slot = async (t) => {
   const text = await (await fetch(t.url + '/metrics')).text();
   const read = (name) => Number(text.match(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm'))?.[1] ?? NaN);
+  const buckets = (name) => [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} ([0-9.e+-]+)$`, 'gm'))]
+    .map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
   return { hold: [read('taskhub_sqlite_write_hold_seconds_sum'), read('taskhub_sqlite_write_hold_seconds_count')],
-    wait: [read('taskhub_sqlite_write_wait_seconds_sum'), read('taskhub_sqlite_write_wait_seconds_count')] };
+    wait: [read('taskhub_sqlite_write_wait_seconds_sum'), read('taskhub_sqlite_write_wait_seconds_count')],
+    holdBuckets: buckets('taskhub_sqlite_write_hold_seconds'),
+    // the GC's pauses (all of the process's threads stop: every queued writer waits them out too) and collections
+    gcPause: read('system_runtime_dotnet_gc_pause_time'),
+    gcs: ['gen0', 'gen1', 'gen2'].map((g) => Number(text.match(new RegExp(`^system_runtime_dotnet_gc_collections\\{gc_heap_generation="${g}"\\} ([0-9.e+-]+)$`, 'm'))?.[1] ?? NaN)) };
+};
+// The hold's quantile over the run, interpolated within its bucket as Prometheus' histogram_quantile does (ms), and
+// the upper bound of the longest hold's bucket: whether a few long holds (a writer every queued one waits behind) make the tail.
+const holdQuantileMs = (a, b, q) => {
+  const d = b.map(([le, n], i) => [le, n - (a[i]?.[1] ?? 0)]);
+  const total = d.at(-1)?.[1] ?? 0;
+  if (!(total > 0)) return null;
+  const rank = q * total;
+  for (let i = 0; i < d.length; i++) {
+    if (d[i][1] < rank) continue;
+    const [lo, below] = i ? d[i - 1] : [0, 0];
+    if (d[i][0] === Infinity) return Math.round(lo * 1e5) / 100;
+    return Math.round((lo + (d[i][0] - lo) * ((rank - below) / Math.max(1, d[i][1] - below))) * 1e5) / 100;
+  }
+  return null;
+};
+const longestHoldMs = (a, b) => {
+  const d = b.map(([le, n], i) => [le, n - (a[i]?.[1] ?? 0)]);
+  const i = d.findIndex(([, n]) => n === (d.at(-1)?.[1] ?? 0));
+  return i < 0 || !(d.at(-1)[1] > 0) ? null : d[i][0] === Infinity ? 'over ' + Math.round(d[i - 1][0] * 1e5) / 100 : Math.round(d[i][0] * 1e5) / 100;
 };
 const meanMs = (a, b) => (b[1] - a[1] > 0 ? Math.round(((b[0] - a[0]) / (b[1] - a[1])) * 1e5) / 100 : null);
 const machine0 = machineTicks();
@@ -148,6 +174,8 @@ for (const t of targets) {
     dbMsPerWrite: dbTicks !== null && allWrites ? (dbTicks * 10) / allWrites : null,
     machineMsPerWrite: allWrites ? (machine * 10) / allWrites : null,
     slotHoldMs: meanMs(slot0.hold, slot1.hold), slotWaitMs: meanMs(slot0.wait, slot1.wait),
+    slotHoldP99Ms: holdQuantileMs(slot0.holdBuckets, slot1.holdBuckets, 0.99), slotHoldLongestMs: longestHoldMs(slot0.holdBuckets, slot1.holdBuckets),
+    gcPauseMs: Math.round((slot1.gcPause - slot0.gcPause) * 1e4) / 10, gcCollections: slot1.gcs.map((n, i) => n - slot0.gcs[i]),
   };
   console.log(JSON.stringify(out));
 }

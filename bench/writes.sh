@@ -192,6 +192,11 @@ if (process.env.BENCH_PAIRED) {
   const geo = (xs) => Math.exp(xs.reduce((s, v) => s + Math.log(v), 0) / xs.length).toFixed(2);
   if (ratios.cpu.length) console.log(`paired, places cancelled (geometric mean of ${ratios.cpu.length} reps): ${b} ÷ ${a} — CPU/write ${geo(ratios.cpu)}×, writes/s ${geo(ratios.perSecond)}×, p99 ${geo(ratios.p99)}×`);
 }
+// Per run: the SQLite writer slot (embedded; its hold mean / p99 / the bucket of the longest hold) and the GC (its pauses
+// stop every thread, the holder of the slot too), so a tail can be told apart from a few long holds.
+for (const r of rows.filter((x) => x.gcCollections)) console.log(`${r.label}, ${r.boards} board(s): ` +
+  (r.slotHoldMs != null ? `slot hold mean ${r.slotHoldMs} / p99 ${r.slotHoldP99Ms} ms, longest ≤ ${r.slotHoldLongestMs} ms; ` : "") +
+  `GC ${r.gcCollections.join(" / ")} collections (gen0 / gen1 / gen2), paused ${r.gcPauseMs} ms of ${r.seconds} s`);
 for (const r of rows.filter((x) => x.errors)) console.log(`errors of ${r.label} (${r.boards} board(s)): ${JSON.stringify(r.errorKinds ?? "not recorded")}`);
 console.log("load average after: " + require("fs").readFileSync("/proc/loadavg", "utf8").trim());
 ' "$OUT/writes.jsonl" "$LABEL_A" "$LABEL_B" "$DB" "$COMPARE" | tee "$RESULTS"

@@ -1,0 +1,55 @@
+using System.Text.RegularExpressions;
+using TaskHub.Server.Features.Realtime;
+
+namespace TaskHub.Tests.Deployment;
+
+/// <summary>
+/// The load balancers in front of the replicas (compose's deploy/nginx/nginx.conf and scripts/cluster.sh's) must retire
+/// an idle pooled connection to a replica sooner than a stopping replica closes its listeners
+/// (<see cref="HandoverOptions.ListenGraceMs"/>). During that grace the replica answers every request with
+/// <c>Connection: close</c>; a pooled connection no request used in it would otherwise still be open when the listener
+/// closes, and a POST nginx sent on it at that moment would fail with 502 (nginx does not resend a POST elsewhere).
+/// </summary>
+public sealed partial class LoadBalancerConfigTests
+{
+    private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(new HandoverOptions().ListenGraceMs);
+
+    [Fact]
+    public void ComposeNginxRetiresIdleUpstreamConnectionsWithinTheHandoversListenGrace() =>
+        AssertWithinGrace(UpstreamIdle(DeployFiles.Read("deploy/nginx/nginx.conf")), "deploy/nginx/nginx.conf");
+
+    [Fact]
+    public void TheLocalClustersNginxRetiresIdleUpstreamConnectionsWithinTheHandoversListenGrace() =>
+        AssertWithinGrace(UpstreamIdle(DeployFiles.Read("scripts/cluster.sh")), "scripts/cluster.sh");
+
+    private static void AssertWithinGrace(TimeSpan? idle, string file)
+    {
+        // (absent: nginx's default, 60 s)
+        Assert.True(idle is { } t && t < Grace,
+            $"{file}: the REST upstream keeps idle connections {idle?.TotalMilliseconds.ToString() ?? "60000 (nginx's default)"} ms, not below the {Grace.TotalMilliseconds} ms listen grace");
+    }
+
+    /// <summary>The <c>keepalive_timeout</c> inside the <c>upstream taskhub { … }</c> block (cluster.sh's default when it
+    /// is a <c>${VAR:-default}</c>), or null when the block sets none.</summary>
+    private static TimeSpan? UpstreamIdle(string text)
+    {
+        var block = UpstreamBlock().Match(text);
+        Assert.True(block.Success, "no `upstream taskhub {` block");
+        var setting = KeepaliveTimeout().Match(block.Groups["body"].Value);
+        if (!setting.Success) return null;
+        var value = double.Parse(setting.Groups["n"].Value, System.Globalization.CultureInfo.InvariantCulture);
+        return setting.Groups["unit"].Value switch
+        {
+            "ms" => TimeSpan.FromMilliseconds(value),
+            "s" or "" => TimeSpan.FromSeconds(value),
+            "m" => TimeSpan.FromMinutes(value),
+            var unit => throw new InvalidOperationException($"unit {unit}"),
+        };
+    }
+
+    [GeneratedRegex(@"upstream taskhub \{(?<body>[^}]*(\$\{[^}]*\}[^}]*)*)\}")]
+    private static partial Regex UpstreamBlock();
+
+    [GeneratedRegex(@"keepalive_timeout\s+(\$\{[A-Z_]+:-)?(?<n>[0-9.]+)(?<unit>ms|s|m|)\b")]
+    private static partial Regex KeepaliveTimeout();
+}
