@@ -35,7 +35,7 @@ public class IdentityApplication : SqliteApplication
         var before = (await MailDev.ForAsync(email)).Count;
         await (await CreateClient().PostAsJsonAsync("/api/auth/forgot", new { email })).Json(HttpStatusCode.Accepted);
         List<MailDev.Mail> mails = [];
-        Assert.True(await LiveBoard.EventuallyAsync(() => (mails = MailDev.ForAsync(email).Result).Count > before, 20), "no reset email arrived");
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (mails = await MailDev.ForAsync(email)).Count > before, 20), "no reset email arrived");
         var mail = mails.Last(m => m.Subject.Contains("Reset", StringComparison.Ordinal));
         return Regex.Match(mail.Text, @"/reset-password\?token=([A-Za-z0-9_-]+)").Groups[1].Value;
     }

@@ -26,7 +26,7 @@ public sealed class PasswordResetTests(IdentityApplication app) : IClassFixture<
         Assert.Equal(HttpStatusCode.Accepted, stranger.StatusCode);
         Assert.Equal(await known.Content.ReadAsStringAsync(), await stranger.Content.ReadAsStringAsync());
         Assert.Equal(known.Content.Headers.ContentType, stranger.Content.Headers.ContentType);
-        Assert.True(await LiveBoard.EventuallyAsync(() => MailDev.ForAsync(ada.Email).Result.Count == 1, 20));
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await MailDev.ForAsync(ada.Email)).Count == 1, 20));
         Assert.Empty(await MailDev.ForAsync(unknown));
     }
 

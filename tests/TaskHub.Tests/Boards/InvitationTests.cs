@@ -15,7 +15,7 @@ public abstract partial class InvitationTests(TaskHubApplication app)
     private static async Task<string> TokenFromEmailAsync(string address)
     {
         List<MailDev.Mail> mails = [];
-        Assert.True(await LiveBoard.EventuallyAsync(() => (mails = MailDev.ForAsync(address).Result).Count > 0, 30));
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (mails = await MailDev.ForAsync(address)).Count > 0, 30));
         return Link().Match(Assert.Single(mails).Text).Groups["token"].Value;
     }
 

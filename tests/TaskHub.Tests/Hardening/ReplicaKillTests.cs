@@ -291,16 +291,16 @@ public sealed class ReplicaKillTests(LocalCluster cluster, Xunit.Abstractions.IT
         }
         async Task<(double One, double Two)> HeldAsync() =>
             (await cluster.MetricAsync(1, "taskhub_signalr_connections"), await cluster.MetricAsync(2, "taskhub_signalr_connections"));
-        Assert.True(await LiveBoard.EventuallyAsync(() => HeldAsync().Result.Two >= 8));
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await HeldAsync()).Two >= 8));
 
         output.WriteLine($"before the kill: {await HeldAsync()}, {clients.Sum(c => c.Reconnects)} reconnects");
         cluster.Kill(1); // its clients all reconnect to replica 2
-        Assert.True(await LiveBoard.EventuallyAsync(() => HeldAsync().Result.Two >= 16, 30), "replica 2 should hold all 16");
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await HeldAsync()).Two >= 16, 30), "replica 2 should hold all 16");
         var shedBefore = await cluster.MetricAsync(2, "taskhub_hub_connections_shed_total");
         output.WriteLine($"after the kill: {await HeldAsync()}, {clients.Sum(c => c.Reconnects)} reconnects, {shedBefore} shed by replica 2");
 
         await cluster.StartReplicaAsync(1); // ready: replica 2 (fair share 8, tolerance 1) sheds 7, nginx sends them to replica 1
-        Assert.True(await LiveBoard.EventuallyAsync(() => HeldAsync().Result is { One: >= 7, Two: <= 9 }, 30), $"held {await HeldAsync()}");
+        Assert.True(await LiveBoard.EventuallyAsync(async () => await HeldAsync() is { One: >= 7, Two: <= 9 }, 30), $"held {await HeldAsync()}");
         Assert.True(await cluster.MetricAsync(2, "taskhub_hub_connections_shed_total") - shedBefore >= 7);
 
         for (var i = 0; i < 5; i++) (await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"after {i}" })).EnsureSuccessStatusCode();

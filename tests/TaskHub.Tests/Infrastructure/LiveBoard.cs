@@ -188,15 +188,22 @@ public sealed class LiveBoard : IAsyncDisposable
     }
 
     /// <summary>Waits (bounded) until <paramref name="done"/> holds; false when it never did.</summary>
-    public static async Task<bool> EventuallyAsync(Func<bool> done, double seconds = 15)
+    public static Task<bool> EventuallyAsync(Func<bool> done, double seconds = 15) =>
+        EventuallyAsync(() => Task.FromResult(done()), seconds);
+
+    /// <summary>
+    /// The same for a predicate that does I/O: awaited, so a poll every 20 ms never blocks a thread-pool thread on
+    /// async work (which on a loaded machine starves the pool). Bounded; checked once more after the deadline.
+    /// </summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> done, double seconds = 15)
     {
         var until = DateTime.UtcNow.AddSeconds(seconds);
         while (DateTime.UtcNow < until)
         {
-            if (done()) return true;
+            if (await done()) return true;
             await Task.Delay(20);
         }
-        return done();
+        return await done();
     }
 
     public async ValueTask DisposeAsync() => await _connection.DisposeAsync();

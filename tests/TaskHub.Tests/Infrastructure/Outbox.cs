@@ -13,11 +13,11 @@ public static class Outbox
     /// backoff is not ordered behind newer messages, so a later message arriving alone does not rule it out).
     /// </summary>
     public static Task<bool> DrainedAsync(TaskHubApplication app, string keyPrefix, double seconds = 15) =>
-        LiveBoard.EventuallyAsync(() =>
+        LiveBoard.EventuallyAsync(async () =>
         {
-            using var scope = app.Services.CreateScope();
+            await using var scope = app.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-            return !db.Set<OutboxMessage>().AsNoTracking()
-                .Any(m => m.Key.StartsWith(keyPrefix) && m.DeliveredAt == null && m.DeadLetteredAt == null);
+            return !await db.Set<OutboxMessage>().AsNoTracking()
+                .AnyAsync(m => m.Key.StartsWith(keyPrefix) && m.DeliveredAt == null && m.DeadLetteredAt == null);
         }, seconds);
 }

@@ -40,8 +40,8 @@ public sealed class ChangeLogTests(DynamoApplication app) : IClassFixture<Dynamo
 
         // Served from DynamoDB (the outbox delivers within moments), in the same shape as the SQL log.
         long[] seqs = [];
-        Assert.True(await LiveBoard.EventuallyAsync(() =>
-            (seqs = ada.Client.GetJson($"/api/tasks/{id}/activity").Result.EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()).ToArray()).Length == 3));
+        Assert.True(await LiveBoard.EventuallyAsync(async () =>
+            (seqs = (await ada.Client.GetJson($"/api/tasks/{id}/activity")).EnumerateArray().Select(e => e.GetProperty("seq").GetInt64()).ToArray()).Length == 3));
         Assert.Equal([4L, 3L, 1L], seqs);
         var latest = (await ada.Client.GetJson($"/api/tasks/{id}/activity"))[0];
         Assert.Equal("priority", latest.GetProperty("changes")[0].GetProperty("field").GetString());
@@ -55,7 +55,7 @@ public sealed class ChangeLogTests(DynamoApplication app) : IClassFixture<Dynamo
         var board = await ada.CreateBoardAsync();
         var id = (await ada.CreateTaskAsync(board, new { title = "once" })).GetProperty("id").GetGuid();
         var log = app.Services.GetRequiredService<DynamoChangeLog>();
-        Assert.True(await LiveBoard.EventuallyAsync(() => log.TaskHistoryAsync(id, 10, default).Result.Count == 1));
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await log.TaskHistoryAsync(id, 10, default)).Count == 1));
 
         var events = await ada.Client.GetJson($"/api/boards/{board}/events?after=0");
         var e = JsonSerializer.Deserialize<List<BoardEventDto>>(events.GetRawText(), TaskHubJson.Options)!.Single();
@@ -91,19 +91,19 @@ public sealed class ChangeLogTests(DynamoApplication app) : IClassFixture<Dynamo
                 await (await ada.Client.Patch($"/api/tasks/{id}", new { priority = p })).Json(HttpStatusCode.OK);
             await using var scope = app.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TaskHub.Server.Data.TaskHubDbContext>();
-            Assert.True(await LiveBoard.EventuallyAsync(() => db.Set<TaskHub.Server.Features.Notifications.OutboxMessage>().AsNoTracking()
-                .Where(m => m.Key.StartsWith($"changelog:{board:N}")).AsEnumerable().All(m => m.Attempts >= 2 && m.DeliveredAt == null)));
+            Assert.True(await LiveBoard.EventuallyAsync(async () => (await db.Set<TaskHub.Server.Features.Notifications.OutboxMessage>().AsNoTracking()
+                .Where(m => m.Key.StartsWith($"changelog:{board:N}")).ToListAsync()).All(m => m.Attempts >= 2 && m.DeliveredAt == null)));
         }
         finally
         {
             app.Gate.Up = true;
         }
 
-        Assert.True(await LiveBoard.EventuallyAsync(() => log.TaskHistoryAsync(id, 10, default).Result.Count == 3, 30));
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await log.TaskHistoryAsync(id, 10, default)).Count == 3, 30));
         // A barrier instead of a pause: a later change of the board through the same outbox has reached the log,
         // and nothing of the board's is left in the outbox (no retry still waiting), so no late entry can come.
         var later = (await ada.CreateTaskAsync(board, new { title = "later" })).GetProperty("id").GetGuid();
-        Assert.True(await LiveBoard.EventuallyAsync(() => log.TaskHistoryAsync(later, 10, default).Result.Count == 1));
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await log.TaskHistoryAsync(later, 10, default)).Count == 1));
         Assert.True(await Outbox.DrainedAsync(app, $"changelog:{board:N}:"));
         Assert.Equal([3L, 2L, 1L], (await log.TaskHistoryAsync(id, 10, default)).Select(e => e.Seq));
     }

@@ -44,18 +44,18 @@ public abstract class CoalescingTests<TApp>(TApp app) where TApp : TaskHubApplic
     /// An ordered barrier for "no more emails will come": every change recorded for an email has been sealed into
     /// one, and every email the outbox holds has gone out. Only then are the counts final.
     /// </summary>
-    internal static Task<bool> SettledAsync(TaskHubApplication app) => LiveBoard.EventuallyAsync(() =>
+    internal static Task<bool> SettledAsync(TaskHubApplication app) => LiveBoard.EventuallyAsync(async () =>
     {
-        using var scope = app.Services.CreateScope();
+        await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-        return !db.Set<PendingChangeEmail>().Any(p => p.BatchKey == null)
-               && !db.Set<OutboxMessage>().Any(m => m.DeliveredAt == null && m.DeadLetteredAt == null);
+        return !await db.Set<PendingChangeEmail>().AnyAsync(p => p.BatchKey == null)
+               && !await db.Set<OutboxMessage>().AnyAsync(m => m.DeliveredAt == null && m.DeadLetteredAt == null);
     }, 30);
 
     private static async Task<List<MailDev.Mail>> MailsAsync(TestUser user, int atLeast)
     {
         List<MailDev.Mail> mails = [];
-        await LiveBoard.EventuallyAsync(() => (mails = MailDev.ForAsync(user.Email).Result).Count >= atLeast, 30);
+        await LiveBoard.EventuallyAsync(async () => (mails = await MailDev.ForAsync(user.Email)).Count >= atLeast, 30);
         return mails;
     }
 
@@ -149,10 +149,10 @@ public abstract class CoalescingTests<TApp>(TApp app) where TApp : TaskHubApplic
         var board = await ada.CreateBoardAsync();
         await ada.AddMemberAsync(board, bob);
         await ada.CreateTaskAsync(board, new { title = "quiet", assigneeId = bob.Id });
-        Assert.True(await LiveBoard.EventuallyAsync(() =>
+        Assert.True(await LiveBoard.EventuallyAsync(async () =>
         {
-            using var scope = app.Services.CreateScope();
-            return scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Set<PendingChangeEmail>().Any(p => p.RecipientId == bob.Id);
+            await using var scope = app.Services.CreateAsyncScope();
+            return await scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Set<PendingChangeEmail>().AnyAsync(p => p.RecipientId == bob.Id);
         }));
         await (await bob.Client.PutAsJsonAsync("/api/me/notification-settings", new { emailOnChange = false, digest = "off", reminderLeadHours = 24 })).Json(HttpStatusCode.OK);
 
@@ -190,11 +190,11 @@ public sealed class CoalescingAcrossReplicasTests
             var id = (await ada.CreateTaskAsync(board, new { title = "Ship it", assigneeId = bob.Id })).GetProperty("id").GetGuid();
             await (await ada.Client.Patch($"/api/tasks/{id}", new { status = "done" })).Json(HttpStatusCode.OK);
             // Both changes are recorded for Bob's burst, which is not due yet; then replica A goes away.
-            Assert.True(await LiveBoard.EventuallyAsync(() =>
+            Assert.True(await LiveBoard.EventuallyAsync(async () =>
             {
-                using var scope = a.Services.CreateScope();
-                return scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Set<PendingChangeEmail>()
-                    .Count(p => p.RecipientId == bob.Id && p.BatchKey == null) == 2;
+                await using var scope = a.Services.CreateAsyncScope();
+                return await scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Set<PendingChangeEmail>()
+                    .CountAsync(p => p.RecipientId == bob.Id && p.BatchKey == null) == 2;
             }));
             await a.DisposeAsync();
             Assert.Empty(await MailDev.ForAsync(bob.Email));
@@ -214,7 +214,7 @@ public sealed class CoalescingAcrossReplicasTests
 
     private static async Task<List<MailDev.Mail>> MailsOnceSettledAsync(TaskHubApplication app, string email)
     {
-        await LiveBoard.EventuallyAsync(() => MailDev.ForAsync(email).Result.Count > 0, 30);
+        await LiveBoard.EventuallyAsync(async () => (await MailDev.ForAsync(email)).Count > 0, 30);
         Assert.True(await CoalescingTests<MariaDbCoalescingApplication>.SettledAsync(app));
         return await MailDev.ForAsync(email);
     }

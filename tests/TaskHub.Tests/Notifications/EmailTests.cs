@@ -52,7 +52,7 @@ public abstract class EmailTests<TApp>(TApp app) where TApp : TaskHubApplication
     /// <summary>Waits (bounded) for every outbox row to be delivered; when one is not, fails naming it.</summary>
     private async Task AssertAllDeliveredAsync()
     {
-        if (await LiveBoard.EventuallyAsync(() => AllDeliveredAsync().Result)) return;
+        if (await LiveBoard.EventuallyAsync(AllDeliveredAsync)) return;
         var stuck = (await OutboxAsync()).Where(m => m.DeliveredAt == null)
             .Select(m => $"{m.Kind} {m.Key}: attempts {m.Attempts}, dead {m.DeadLetteredAt:o}, next {m.NextAttemptAt:o}, claimed until {m.ClaimedUntil:o}, error {m.LastError}");
         Assert.Fail("Not delivered:\n" + string.Join("\n", stuck));
@@ -61,7 +61,7 @@ public abstract class EmailTests<TApp>(TApp app) where TApp : TaskHubApplication
     private static async Task<List<MailDev.Mail>> MailsAsync(TestUser user, int atLeast)
     {
         List<MailDev.Mail> mails = [];
-        await LiveBoard.EventuallyAsync(() => (mails = MailDev.ForAsync(user.Email).Result).Count >= atLeast, 20);
+        await LiveBoard.EventuallyAsync(async () => (mails = await MailDev.ForAsync(user.Email)).Count >= atLeast, 20);
         return mails;
     }
 
@@ -148,8 +148,8 @@ public abstract class EmailTests<TApp>(TApp app) where TApp : TaskHubApplication
                 await (await ada.Client.Patch($"/api/tasks/{id}", new { priority = p })).Json(HttpStatusCode.OK);
 
             // The dispatcher keeps trying while the server is down; nothing arrives, nothing is dropped.
-            Assert.True(await LiveBoard.EventuallyAsync(() =>
-                OutboxAsync().Result.Where(m => m.Key.StartsWith($"task-email:{board:N}")).All(m => m.Attempts >= 2)));
+            Assert.True(await LiveBoard.EventuallyAsync(async () =>
+                (await OutboxAsync()).Where(m => m.Key.StartsWith($"task-email:{board:N}")).All(m => m.Attempts >= 2)));
             Assert.Empty(await MailDev.ForAsync(bob.Email));
             Assert.All((await OutboxAsync()).Where(m => m.Key.StartsWith($"task-email:{board:N}")), m => Assert.Null(m.DeliveredAt));
         }

@@ -57,7 +57,7 @@ public abstract class InboxTests<TApp>(TApp app) where TApp : TaskHubApplication
         var board = await ada.CreateBoardAsync();
         await ada.AddMemberAsync(board, bob);
         for (var i = 0; i < 3; i++) await ada.CreateTaskAsync(board, new { title = $"t{i}", assigneeId = bob.Id });
-        Assert.True(await LiveBoard.EventuallyAsync(() => InboxAsync(bob).Result.Unread == 3));
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await InboxAsync(bob)).Unread == 3));
         var ids = (await InboxAsync(bob)).Items.EnumerateArray().Select(n => n.GetProperty("id").GetGuid()).ToList();
 
         // Someone else's ids change nothing.
@@ -110,7 +110,7 @@ public abstract class InboxTests<TApp>(TApp app) where TApp : TaskHubApplication
         // Bob is the assignee but muted the board; Cy is not involved but watches it.
         await ada.CreateTaskAsync(board, new { title = "Muted for Bob", assigneeId = bob.Id });
 
-        Assert.True(await LiveBoard.EventuallyAsync(() => MailDev.ForAsync(cy.Email).Result.Count == 1, 30));
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await MailDev.ForAsync(cy.Email)).Count == 1, 30));
         Assert.True(await SettledAsync());
         Assert.Empty(await MailDev.ForAsync(bob.Email));
         Assert.Equal(0, (await InboxAsync(bob)).Items.GetArrayLength());
@@ -125,7 +125,7 @@ public abstract class InboxTests<TApp>(TApp app) where TApp : TaskHubApplication
         var board = await ada.CreateBoardAsync("Mail");
         await ada.AddMemberAsync(board, bob);
         var id = (await ada.CreateTaskAsync(board, new { title = "first", assigneeId = bob.Id })).GetProperty("id").GetGuid();
-        Assert.True(await LiveBoard.EventuallyAsync(() => MailDev.ForAsync(bob.Email).Result.Count == 1, 30));
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await MailDev.ForAsync(bob.Email)).Count == 1, 30));
         var mail = Assert.Single(await MailDev.ForAsync(bob.Email));
 
         // RFC 8058: an HTTPS link in List-Unsubscribe and the one-click POST marker.

@@ -22,7 +22,7 @@ public abstract class OutboxWakeTests<TApp>(TApp app, ITestOutputHelper output) 
 
         var watch = Stopwatch.StartNew();
         await ada.CreateTaskAsync(board, new { title = "Now, please", assigneeId = bob.Id });
-        Assert.True(await LiveBoard.EventuallyAsync(() => InboxTests<TApp>.InboxAsync(bob).Result.Unread == 1, 10), "the inbox item waited for the poll");
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await InboxTests<TApp>.InboxAsync(bob)).Unread == 1, 10), "the inbox item waited for the poll");
         output.WriteLine($"inbox item {watch.ElapsedMilliseconds} ms after the write was sent");
     }
 }

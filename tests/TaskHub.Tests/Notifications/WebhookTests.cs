@@ -188,8 +188,8 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
         var hook = await HookAsync(ada, board, receiver.Url);
         await ada.CreateTaskAsync(board, new { title = "x" });
 
-        Assert.True(await LiveBoard.EventuallyAsync(() => !ada.Client.GetJson($"/api/boards/{board}/webhooks").Result[0].GetProperty("active").GetBoolean(), 30));
-        Assert.True(await LiveBoard.EventuallyAsync(() => MailDev.ForAsync(ada.Email).Result.Any(m => m.Subject.Contains("webhook was switched off")), 30));
+        Assert.True(await LiveBoard.EventuallyAsync(async () => !(await ada.Client.GetJson($"/api/boards/{board}/webhooks"))[0].GetProperty("active").GetBoolean(), 30));
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await MailDev.ForAsync(ada.Email)).Any(m => m.Subject.Contains("webhook was switched off")), 30));
         Assert.Equal(4, receiver.Got.Count); // every attempt, then no more
         await ada.CreateTaskAsync(board, new { title = "while off" });
         await (await ada.Client.PostAsync($"/api/webhooks/{hook}/test", null)).Json(HttpStatusCode.Accepted);

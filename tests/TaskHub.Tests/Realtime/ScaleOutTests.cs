@@ -182,8 +182,8 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<Scale
         await store.AddAsync(board, "conn-on-a-dead-replica", cy.Id, DateTimeOffset.UtcNow.AddSeconds(1));
         Assert.Contains(cy.Id, await store.UsersAsync(board, DateTimeOffset.UtcNow));
 
-        Assert.True(await LiveBoard.EventuallyAsync(() =>
-            !store.UsersAsync(board, DateTimeOffset.UtcNow).Result.Contains(cy.Id)
+        Assert.True(await LiveBoard.EventuallyAsync(async () =>
+            !(await store.UsersAsync(board, DateTimeOffset.UtcNow)).Contains(cy.Id)
             && adaOnA.Presence.LastOrDefault()?.Users.Count == 2));
         Assert.Equal(["Ada", "Bob"], adaOnA.Presence.Last().Users.Select(u => u.DisplayName));
 

@@ -169,14 +169,14 @@ public sealed class AttachmentTestsOnMariaDbWithS3(MariaDbS3Application app) : A
         try
         {
             Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/tasks/{task}")).StatusCode);
-            Assert.True(await LiveBoard.EventuallyAsync(() => Outbox(m => m.Key.StartsWith("attachments:") && m.Attempts >= 2)));
+            Assert.True(await LiveBoard.EventuallyAsync(() => OutboxAsync(m => m.Key.StartsWith("attachments:") && m.Attempts >= 2)));
             Assert.True(await S3rver.ExistsAsync(key)); // S3 down: the object waits, the outbox retries
         }
         finally
         {
             app.Gate.Up = true;
         }
-        Assert.True(await LiveBoard.EventuallyAsync(() => !S3rver.ExistsAsync(key).Result, 20));
+        Assert.True(await LiveBoard.EventuallyAsync(async () => !await S3rver.ExistsAsync(key), 20));
     }
 
     [Fact]
@@ -193,7 +193,12 @@ public sealed class AttachmentTestsOnMariaDbWithS3(MariaDbS3Application app) : A
             keys.Add(Attachment.KeyFor(board, task, id));
         }
         Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{board}")).StatusCode);
-        Assert.True(await LiveBoard.EventuallyAsync(() => keys.All(k => !S3rver.ExistsAsync(k).Result), 20));
+        Assert.True(await LiveBoard.EventuallyAsync(async () =>
+        {
+            foreach (var k in keys)
+                if (await S3rver.ExistsAsync(k)) return false;
+            return true;
+        }, 20));
     }
 
     [Fact]
@@ -219,9 +224,9 @@ public sealed class AttachmentTestsOnMariaDbWithS3(MariaDbS3Application app) : A
         Assert.Contains(key + "-fresh", left);
     }
 
-    private bool Outbox(Func<TaskHub.Server.Features.Notifications.OutboxMessage, bool> predicate)
+    private async Task<bool> OutboxAsync(Func<TaskHub.Server.Features.Notifications.OutboxMessage, bool> predicate)
     {
-        using var scope = app.Services.CreateScope();
-        return scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Set<TaskHub.Server.Features.Notifications.OutboxMessage>().AsNoTracking().AsEnumerable().Any(predicate);
+        await using var scope = app.Services.CreateAsyncScope();
+        return (await scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Set<TaskHub.Server.Features.Notifications.OutboxMessage>().AsNoTracking().ToListAsync()).Any(predicate);
     }
 }

@@ -50,9 +50,9 @@ public abstract class BoardLockMetricsTests(TaskHubApplication app)
         // user's own sessions without the PROCESS privilege.
         await using var watcher = app.Services.CreateAsyncScope();
         var watch = watcher.ServiceProvider.GetRequiredService<TaskHub.Server.Data.TaskHubDbContext>();
-        Assert.True(await LiveBoard.EventuallyAsync(() => watch.Database.SqlQueryRaw<long>(
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await watch.Database.SqlQueryRaw<long>(
             "SELECT COUNT(*) AS Value FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND COMMAND = 'Query' AND INFO LIKE {0} AND INFO LIKE '%LastSeq%'",
-            $"%{board}%").ToList().Single() > 0), "the write's seq statement was never seen waiting");
+            $"%{board}%").ToListAsync()).Single() > 0), "the write's seq statement was never seen waiting");
         var holding = Stopwatch.StartNew();
         await Task.Delay(400);
         Assert.False(writing.IsCompleted);

@@ -150,7 +150,7 @@ public abstract class CardsTests(TaskHubApplication app)
         Assert.Equal(1, (await ada.Client.GetJson($"/api/tasks/{task}")).GetProperty("commentCount").GetInt32());
 
         // Bob hears of the mention in his inbox.
-        Assert.True(await LiveBoard.EventuallyAsync(() => bob.Client.GetJson("/api/me/notifications").Result.EnumerateArray()
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await bob.Client.GetJson("/api/me/notifications")).EnumerateArray()
             .Any(n => n.GetProperty("kind").GetString() == "mention" && n.GetProperty("taskId").GetGuid() == task)));
 
         var seq = await ada.LastSeqAsync(board);
