@@ -111,7 +111,10 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
     public async Task ASlowReceiverGetsSeveralDeliveriesAtOnceEachOnceWithItsSeq()
     {
         await using var receiver = await Receiver.StartAsync();
-        receiver.DelayMs = 400; // a receiver that takes its time: one at a time, 16 deliveries would take 6.4 s
+        // A receiver that takes its time: one at a time, 16 deliveries would take 16 s (still inside the wait below, so a
+        // sender without concurrency fails on MaxInFlight). Long enough that even on a loaded machine the writes below
+        // commit several to a delivery, so a batch holds more than one.
+        receiver.DelayMs = 1000;
         var ada = await app.SignUpAsync();
         var board = await ada.CreateBoardAsync();
         await HookAsync(ada, board, receiver.Url);
