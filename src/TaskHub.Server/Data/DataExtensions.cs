@@ -44,10 +44,16 @@ public static class DataExtensions
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
             csb.DefaultTimeout = Math.Max(csb.DefaultTimeout, 30);
             var connectionString = csb.ToString();
-            SqliteWriteQueue.Configure(connectionString,
-                builder.Configuration.GetValue($"{DatabaseOptions.Section}:{nameof(DatabaseOptions.SqliteWriteQueue)}", true));
             var settings = builder.Configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
-            builder.Services.AddSingleton<IInterceptor>(new SqliteConnectionSettings(settings.SqliteSynchronous, settings.SqliteCheckpointMilliseconds > 0));
+            var connectionSettings = new SqliteConnectionSettings(settings.SqliteSynchronous, settings.SqliteCheckpointMilliseconds > 0);
+            var queue = SqliteWriteQueue.Configure(connectionString, settings.SqliteWriteQueue,
+                settings.SqliteWriterConnection ? connectionSettings.Apply : null);
+            builder.Services.AddSingleton<IInterceptor>(connectionSettings);
+            if (queue is not null && settings.SqliteWriterConnection)
+            {
+                builder.Services.AddSingleton<IInterceptor, SqliteWriterStatements>();
+                builder.Services.AddHostedService(_ => new SqliteWriterCloser(queue));
+            }
             if (settings.SqliteCheckpointMilliseconds > 0)
                 builder.Services.AddHostedService(sp => new SqliteCheckpointer(connectionString,
                     TimeSpan.FromMilliseconds(settings.SqliteCheckpointMilliseconds), sp.GetRequiredService<ILogger<SqliteCheckpointer>>()));
@@ -100,14 +106,54 @@ public static class WriteTransactions
         var queue = SqliteWriteQueue.For(db.Database.GetConnectionString());
         if (queue is null) return await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
         await queue.EnterAsync(ct);
+        string? own = null;
         try
         {
-            return new QueuedTransaction(await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct), queue);
+            own = OnWriter(db, queue);
+            return new QueuedTransaction(await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct), queue, db, own);
         }
         catch
         {
-            queue.Leave();
+            // (a begin that failed after EF counted its open of the writer: uncounted, so the context's own connection
+            // is closed as usual later; on the writer EF only counts, it never closes a connection it did not open)
+            if (own is not null) await db.Database.CloseConnectionAsync();
+            Leave(db, queue, own);
             throw;
+        }
+    }
+
+    /// <summary>Points the context at the queue's writer connection (<see cref="SqliteWriter"/>) for the write it begins
+    /// in the queue's turn, unless there is none or the context's own connection is open (a caller opened it: its
+    /// statements stay there). Returns the context's own connection string to go back to, or null when it stays.</summary>
+    private static string? OnWriter(TaskHubDbContext db, SqliteWriteQueue queue)
+    {
+        if (queue.OpenWriter() is not { } writer) return null;
+        var own = db.Database.GetConnectionString();
+        try
+        {
+            db.Database.SetDbConnection(writer.Connection, contextOwnsConnection: false);
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // EF refuses while the context's own connection is open, and changes nothing
+        }
+        return own;
+    }
+
+    /// <summary>Gives the context its own connection back (a new one, from the driver's pool on its first use: the one it
+    /// had went with the swap), then lets the next writer in. A writer left inside a transaction is dropped first.</summary>
+    private static void Leave(TaskHubDbContext db, SqliteWriteQueue queue, string? own)
+    {
+        try
+        {
+            if (own is null) return;
+            db.Database.SetDbConnection(null, contextOwnsConnection: true);
+            db.Database.SetConnectionString(own);
+        }
+        finally
+        {
+            if (own is not null) queue.DropWriterIfInTransaction();
+            queue.Leave();
         }
     }
 
@@ -130,7 +176,7 @@ public static class WriteTransactions
     }
 
     /// <summary>The transaction, which lets the next queued writer in once it is disposed (committed or not).</summary>
-    private sealed class QueuedTransaction(IDbContextTransaction inner, SqliteWriteQueue queue) : IDbContextTransaction
+    private sealed class QueuedTransaction(IDbContextTransaction inner, SqliteWriteQueue queue, TaskHubDbContext db, string? own) : IDbContextTransaction
     {
         private int _released;
 
@@ -149,19 +195,19 @@ public static class WriteTransactions
 
         public void Dispose()
         {
-            inner.Dispose();
-            Release();
+            try { inner.Dispose(); }
+            finally { Release(); }
         }
 
         public async ValueTask DisposeAsync()
         {
-            await inner.DisposeAsync();
-            Release();
+            try { await inner.DisposeAsync(); }
+            finally { Release(); }
         }
 
         private void Release()
         {
-            if (Interlocked.Exchange(ref _released, 1) == 0) queue.Leave();
+            if (Interlocked.Exchange(ref _released, 1) == 0) Leave(db, queue, own);
         }
     }
 }
@@ -185,7 +231,62 @@ public sealed class SqliteWriteQueue
         "Embedded mode: time a write held SQLite's one writer slot (begin to commit).", new Prometheus.HistogramConfiguration { Buckets = Buckets });
 
     private readonly SemaphoreSlim _slot = new(1, 1);
+    private readonly string _connectionString;
+    private readonly Action<SqliteConnection>? _configureWriter;
+    private SqliteWriter? _writer;
+    private bool _closed;
     private int _waiting;
+
+    private SqliteWriteQueue(string connectionString, Action<SqliteConnection>? configureWriter) =>
+        (_connectionString, _configureWriter) = (connectionString, configureWriter);
+
+    /// <summary>The one connection the queued write transactions run on (<see cref="SqliteWriter"/>) once the first has
+    /// opened it; null when <c>Database:SqliteWriterConnection</c> is off or the app has stopped.</summary>
+    public SqliteWriter? Writer => _writer;
+
+    /// <summary><see cref="Writer"/>, opened at the first ask. Only the slot's holder asks.</summary>
+    public SqliteWriter? OpenWriter()
+    {
+        if (_writer is null && !_closed && _configureWriter is not null)
+        {
+            _writer = new SqliteWriter(_connectionString, _configureWriter);
+            Writers.AddOrUpdate(_writer.Connection, _writer);
+        }
+        return _writer;
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SqliteConnection, SqliteWriter> Writers = new();
+
+    /// <summary>The writer whose connection <paramref name="connection"/> is, if it is one.</summary>
+    public static SqliteWriter? ForWriter(SqliteConnection connection) => Writers.TryGetValue(connection, out var writer) ? writer : null;
+
+    /// <summary>Drops the writer when the write that just ended left it inside a transaction (a rollback that failed):
+    /// every later write would fail on it. Closing it rolls back; the next write opens a new one. Only the slot's holder calls.</summary>
+    public void DropWriterIfInTransaction()
+    {
+        if (_writer is not { } writer || writer.Connection.Handle is { } handle && SQLitePCL.raw.sqlite3_get_autocommit(handle) != 0) return;
+        Writers.Remove(writer.Connection);
+        _writer = null;
+        writer.Dispose();
+    }
+
+    /// <summary>Closes the writer connection once the slot is free (the app is stopping); later writes use their own.</summary>
+    public void CloseWriter(TimeSpan wait)
+    {
+        var entered = _slot.Wait(wait);
+        try
+        {
+            _closed = true;
+            if (_writer is null) return;
+            Writers.Remove(_writer.Connection);
+            if (entered) _writer.Dispose(); // (else a write still runs on it: the process is ending anyway)
+            _writer = null;
+        }
+        finally
+        {
+            if (entered) _slot.Release();
+        }
+    }
     private long _heldSince; // the holder's Stopwatch timestamp (one holder at a time)
 
     /// <summary>Writers waiting for the slot now.</summary>
@@ -228,11 +329,14 @@ public sealed class SqliteWriteQueue
     // Asked on every write and every save outside one: each connection string is parsed for its file once, not per ask.
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, SqliteWriteQueue?> ByConnectionString = new();
 
-    /// <summary>Registers the database (at start): queued or not.</summary>
-    public static void Configure(string connectionString, bool enabled)
+    /// <summary>Registers the database (at start): queued or not, and with <paramref name="configureWriter"/> (what a
+    /// new connection gets) its queued writes on one writer connection (<see cref="Writer"/>), or without, on their own.</summary>
+    public static SqliteWriteQueue? Configure(string connectionString, bool enabled, Action<SqliteConnection>? configureWriter = null)
     {
-        Queues[Key(connectionString)] = enabled ? new SqliteWriteQueue() : null;
+        var queue = enabled ? new SqliteWriteQueue(connectionString, configureWriter) : null;
+        Queues[Key(connectionString)] = queue;
         ByConnectionString.Clear();
+        return queue;
     }
 
     public static SqliteWriteQueue? For(string? connectionString) =>
@@ -337,6 +441,12 @@ public sealed class SqliteConnectionSettings(SqliteSynchronousMode mode, bool ba
     public override async Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData, CancellationToken ct = default)
     {
         if (Pending(connection) is { } command) await using (command) await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Sets them on <paramref name="connection"/> (open), as its first open through a context would.</summary>
+    public void Apply(SqliteConnection connection)
+    {
+        if (Pending(connection) is { } command) using (command) command.ExecuteNonQuery();
     }
 
     private SqliteCommand? Pending(System.Data.Common.DbConnection connection)

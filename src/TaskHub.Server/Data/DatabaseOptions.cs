@@ -16,6 +16,10 @@ public sealed class DatabaseOptions
     /// busy lock (see <see cref="SqliteWriteQueue"/>). Off only to measure the difference.</summary>
     public bool SqliteWriteQueue { get; set; } = true;
 
+    /// <summary>Embedded mode: the queued write transactions run on one connection that stays open, their statements
+    /// compiled once (<see cref="SqliteWriter"/>). Off: each on a connection of its own from the driver's pool.</summary>
+    public bool SqliteWriterConnection { get; set; } = true;
+
     /// <summary>SQLite's <c>synchronous</c> setting on every connection: <c>Normal</c> (the default) or <c>Full</c>.
     /// In WAL mode <c>Normal</c> syncs the log at checkpoints, not at every commit: a committed change survives a
     /// crash of the process (it is in the log file the moment the commit returns) but the last commits before a

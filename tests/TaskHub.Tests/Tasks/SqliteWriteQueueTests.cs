@@ -83,4 +83,53 @@ public sealed class SqliteWriteQueueTests(SqliteApplication app) : IClassFixture
         command.CommandText = "DROP TABLE checkpoint_probe";
         await command.ExecuteNonQueryAsync();
     }
+
+    /// <summary>One writer connection (<see cref="SqliteWriter"/>): every queued write runs on it, its statements compiled
+    /// once and run again; the context gets a connection of its own back after the write, and a write that fails
+    /// leaves neither the writer nor the context stuck.</summary>
+    [Fact]
+    public async Task QueuedWritesRunOnOneWriterConnectionThatKeepsTheirStatementsCompiled()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await ada.CreateTaskAsync(board, new { title = "first" }); // (the writer is open, the creation's texts compiled)
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var writer = SqliteWriteQueue.For(db.Database.GetConnectionString())!.Writer;
+        Assert.NotNull(writer);
+
+        var reused = writer!.Reused;
+        for (var i = 0; i < 5; i++) await ada.CreateTaskAsync(board, new { title = $"again {i}" });
+        // Each creation runs at least its seq statement and the inserts of the task and its event on the writer, as
+        // the first did: compiled then, lent again now (other fixtures' writes use writers of their own).
+        Assert.True(writer.Reused - reused >= 15, $"lent {writer.Reused - reused} kept statements in 5 creations");
+
+        await using (var tx = await db.BeginWriteAsync(CancellationToken.None)) // (the writer is this write's alone now)
+        {
+            Assert.Same(writer.Connection, db.Database.GetDbConnection());
+            await using (var command = writer.Connection.CreateCommand())
+            {
+                command.CommandText = "PRAGMA synchronous";
+                Assert.Equal(1L, await command.ExecuteScalarAsync()); // the connection settings every connection gets
+            }
+            await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => db.Database.ExecuteSqlRawAsync("INSERT INTO no_such_table VALUES (1)"));
+        } // (rolled back)
+        Assert.NotSame(writer.Connection, db.Database.GetDbConnection());
+        Assert.Equal(6, await db.Tasks.CountAsync(t => t.BoardId == board)); // the context reads on its own connection again
+        await ada.CreateTaskAsync(board, new { title = "after the failed one" });
+        Assert.Equal(7, await db.Tasks.CountAsync(t => t.BoardId == board));
+    }
+
+    /// <summary>The writer connection is not EF's and lacks the SQL functions EF adds for decimal arithmetic and
+    /// comparison (<c>ef_*</c>): no entity may have a decimal property while that holds.</summary>
+    [Fact]
+    public void NoEntityHasADecimalPropertyTheWriterConnectionCouldNotCompare()
+    {
+        using var scope = app.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var decimals = db.Model.GetEntityTypes().SelectMany(e => e.GetProperties())
+            .Where(p => Nullable.GetUnderlyingType(p.ClrType) == typeof(decimal) || p.ClrType == typeof(decimal))
+            .Select(p => $"{p.DeclaringType.DisplayName()}.{p.Name}").ToList();
+        Assert.Empty(decimals);
+    }
 }
