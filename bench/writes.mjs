@@ -115,7 +115,8 @@ const traced = tracer ? new Promise((resolve) => tracer.on('exit', resolve)) : n
 // Embedded mode: the SQLite writer slot's wait and hold (taskhub_sqlite_write_{wait,hold}_seconds) over the run, mean ms, and the hold's buckets.
 const slot = async (t) => {
   const text = await (await fetch(t.url + '/metrics')).text();
-  const read = (name) => Number(text.match(new RegExp(`^${name} ([0-9.e+-]+)$`, 'm'))?.[1] ?? NaN);
+  // (labels: the series' label set as Prometheus prints it, e.g. 'gc_heap_generation="gen0"')
+  const read = (name, labels) => Number(text.match(new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} ([0-9.e+-]+)$`, 'm'))?.[1] ?? NaN);
   const buckets = (name) => [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} ([0-9.e+-]+)$`, 'gm'))]
     .map((m) => [m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
   return { hold: [read('taskhub_sqlite_write_hold_seconds_sum'), read('taskhub_sqlite_write_hold_seconds_count')],
@@ -123,29 +124,31 @@ const slot = async (t) => {
     holdBuckets: buckets('taskhub_sqlite_write_hold_seconds'),
     // the GC's pauses (all of the process's threads stop: every queued writer waits them out too) and collections
     gcPause: read('system_runtime_dotnet_gc_pause_time'),
-    gcs: ['gen0', 'gen1', 'gen2'].map((g) => Number(text.match(new RegExp(`^system_runtime_dotnet_gc_collections\\{gc_heap_generation="${g}"\\} ([0-9.e+-]+)$`, 'm'))?.[1] ?? NaN)) };
+    gcs: ['gen0', 'gen1', 'gen2'].map((g) => read('system_runtime_dotnet_gc_collections', `gc_heap_generation="${g}"`)) };
 };
 // The hold's quantile over the run, interpolated within its bucket as Prometheus' histogram_quantile does (ms), and
 // the upper bound of the longest hold's bucket: whether a few long holds (a writer every queued one waits behind) make the tail.
+const ms = (seconds) => Math.round(seconds * 1e5) / 100;
+const bucketsOver = (a, b) => b.map(([le, n], i) => [le, n - (a[i]?.[1] ?? 0)]); // (cumulative counts during the run)
 const holdQuantileMs = (a, b, q) => {
-  const d = b.map(([le, n], i) => [le, n - (a[i]?.[1] ?? 0)]);
+  const d = bucketsOver(a, b);
   const total = d.at(-1)?.[1] ?? 0;
   if (!(total > 0)) return null;
   const rank = q * total;
   for (let i = 0; i < d.length; i++) {
     if (d[i][1] < rank) continue;
     const [lo, below] = i ? d[i - 1] : [0, 0];
-    if (d[i][0] === Infinity) return Math.round(lo * 1e5) / 100;
-    return Math.round((lo + (d[i][0] - lo) * ((rank - below) / Math.max(1, d[i][1] - below))) * 1e5) / 100;
+    if (d[i][0] === Infinity) return ms(lo);
+    return ms(lo + (d[i][0] - lo) * ((rank - below) / Math.max(1, d[i][1] - below)));
   }
   return null;
 };
 const longestHoldMs = (a, b) => {
-  const d = b.map(([le, n], i) => [le, n - (a[i]?.[1] ?? 0)]);
+  const d = bucketsOver(a, b);
   const i = d.findIndex(([, n]) => n === (d.at(-1)?.[1] ?? 0));
-  return i < 0 || !(d.at(-1)[1] > 0) ? null : d[i][0] === Infinity ? 'over ' + Math.round(d[i - 1][0] * 1e5) / 100 : Math.round(d[i][0] * 1e5) / 100;
+  return i < 0 || !(d.at(-1)[1] > 0) ? null : d[i][0] === Infinity ? 'over ' + ms(d[i - 1][0]) : ms(d[i][0]);
 };
-const meanMs = (a, b) => (b[1] - a[1] > 0 ? Math.round(((b[0] - a[0]) / (b[1] - a[1])) * 1e5) / 100 : null);
+const meanMs = (a, b) => (b[1] - a[1] > 0 ? ms((b[0] - a[0]) / (b[1] - a[1])) : null);
 const machine0 = machineTicks();
 const db0 = dbPid ? cpuTicks(dbPid) : null;
 await Promise.all(targets.map(async (t) => {

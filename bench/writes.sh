@@ -194,7 +194,7 @@ if (process.env.BENCH_PAIRED) {
 }
 // Per run: the SQLite writer slot (embedded; its hold mean / p99 / the bucket of the longest hold) and the GC (its pauses
 // stop every thread, the holder of the slot too), so a tail can be told apart from a few long holds.
-for (const r of rows.filter((x) => x.gcCollections)) console.log(`${r.label}, ${r.boards} board(s): ` +
+for (const r of rows.filter((x) => x.gcCollections)) console.log(`${r.label}, ${r.boards} board(s): ${r.perSecond} writes/s, p99 ${r.p99} ms, ${r.cpuMsPerWrite.toFixed(2)} ms CPU/write; ` +
   (r.slotHoldMs != null ? `slot hold mean ${r.slotHoldMs} / p99 ${r.slotHoldP99Ms} ms, longest ≤ ${r.slotHoldLongestMs} ms; ` : "") +
   `GC ${r.gcCollections.join(" / ")} collections (gen0 / gen1 / gen2), paused ${r.gcPauseMs} ms of ${r.seconds} s`);
 for (const r of rows.filter((x) => x.errors)) console.log(`errors of ${r.label} (${r.boards} board(s)): ${JSON.stringify(r.errorKinds ?? "not recorded")}`);

@@ -114,9 +114,6 @@ public static class WriteTransactions
         }
         catch
         {
-            // (a begin that failed after EF counted its open of the writer: uncounted, so the context's own connection
-            // is closed as usual later; on the writer EF only counts, it never closes a connection it did not open)
-            if (own is not null) await db.Database.CloseConnectionAsync();
             Leave(db, queue, own);
             throw;
         }
@@ -141,19 +138,36 @@ public static class WriteTransactions
     }
 
     /// <summary>Gives the context its own connection back (a new one, from the driver's pool on its first use: the one it
-    /// had went with the swap), then lets the next writer in. A writer left inside a transaction is dropped first.</summary>
+    /// had went with the swap), then lets the next writer in. A writer left inside a transaction is dropped first.
+    /// The next writer is let in whatever fails here.</summary>
     private static void Leave(TaskHubDbContext db, SqliteWriteQueue queue, string? own)
     {
         try
         {
             if (own is null) return;
-            db.Database.SetDbConnection(null, contextOwnsConnection: true);
+            try
+            {
+                db.Database.SetDbConnection(null, contextOwnsConnection: true);
+            }
+            catch
+            {
+                // (the swap first disposes a transaction still current on the context; when its rollback fails, the
+                // context lets go of it without one, and the writer left in it is dropped below)
+                db.Database.UseTransaction(null);
+                db.Database.SetDbConnection(null, contextOwnsConnection: true);
+            }
             db.Database.SetConnectionString(own);
         }
         finally
         {
-            if (own is not null) queue.DropWriterIfInTransaction();
-            queue.Leave();
+            try
+            {
+                if (own is not null) queue.DropWriterIfInTransaction();
+            }
+            finally
+            {
+                queue.Leave();
+            }
         }
     }
 
@@ -261,13 +275,20 @@ public sealed class SqliteWriteQueue
     public static SqliteWriter? ForWriter(SqliteConnection connection) => Writers.TryGetValue(connection, out var writer) ? writer : null;
 
     /// <summary>Drops the writer when the write that just ended left it inside a transaction (a rollback that failed):
-    /// every later write would fail on it. Closing it rolls back; the next write opens a new one. Only the slot's holder calls.</summary>
+    /// every later write would fail on it. Closing it rolls back (it is not pooled: <see cref="SqliteWriter"/>); the next
+    /// write opens a new one. Only the slot's holder calls.</summary>
     public void DropWriterIfInTransaction()
     {
-        if (_writer is not { } writer || writer.Connection.Handle is { } handle && SQLitePCL.raw.sqlite3_get_autocommit(handle) != 0) return;
+        if (_writer is { } writer && (writer.Connection.Handle is not { } handle || SQLitePCL.raw.sqlite3_get_autocommit(handle) == 0))
+            Retire(dispose: true);
+    }
+
+    private void Retire(bool dispose)
+    {
+        if (_writer is not { } writer) return;
         Writers.Remove(writer.Connection);
         _writer = null;
-        writer.Dispose();
+        if (dispose) writer.Dispose();
     }
 
     /// <summary>Closes the writer connection once the slot is free (the app is stopping); later writes use their own.</summary>
@@ -277,10 +298,7 @@ public sealed class SqliteWriteQueue
         try
         {
             _closed = true;
-            if (_writer is null) return;
-            Writers.Remove(_writer.Connection);
-            if (entered) _writer.Dispose(); // (else a write still runs on it: the process is ending anyway)
-            _writer = null;
+            Retire(dispose: entered); // (not entered: a write still runs on it, and the process is ending anyway)
         }
         finally
         {
@@ -433,10 +451,7 @@ public sealed class SqliteConnectionSettings(SqliteSynchronousMode mode, bool ba
 {
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<object, object> _set = new();
 
-    public override void ConnectionOpened(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData)
-    {
-        if (Pending(connection) is { } command) using (command) command.ExecuteNonQuery();
-    }
+    public override void ConnectionOpened(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData) => Apply(connection);
 
     public override async Task ConnectionOpenedAsync(System.Data.Common.DbConnection connection, ConnectionEndEventData eventData, CancellationToken ct = default)
     {
@@ -444,7 +459,7 @@ public sealed class SqliteConnectionSettings(SqliteSynchronousMode mode, bool ba
     }
 
     /// <summary>Sets them on <paramref name="connection"/> (open), as its first open through a context would.</summary>
-    public void Apply(SqliteConnection connection)
+    public void Apply(System.Data.Common.DbConnection connection)
     {
         if (Pending(connection) is { } command) using (command) command.ExecuteNonQuery();
     }

@@ -28,7 +28,9 @@ public sealed class SqliteWriter : IDisposable
 
     public SqliteWriter(string connectionString, Action<SqliteConnection> configure)
     {
-        Connection = new SqliteConnection(connectionString);
+        // Not pooled: it stays open anyway, and its close must really close the native connection, so that a writer
+        // dropped inside a transaction is rolled back (a pooled handle would go back to the pool still in it).
+        Connection = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ToString());
         try
         {
             Connection.Open();

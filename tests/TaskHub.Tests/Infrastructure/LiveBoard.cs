@@ -193,7 +193,8 @@ public sealed class LiveBoard : IAsyncDisposable
 
     /// <summary>
     /// The same for a predicate that does I/O: awaited, so a poll every 20 ms never blocks a thread-pool thread on
-    /// async work (which on a loaded machine starves the pool). Bounded; checked once more after the deadline.
+    /// async work (which on a loaded machine starves the pool). Bounded, as long as each check returns (they are HTTP
+    /// calls and queries with timeouts of their own); checked once more after the deadline.
     /// </summary>
     public static async Task<bool> EventuallyAsync(Func<Task<bool>> done, double seconds = 15)
     {

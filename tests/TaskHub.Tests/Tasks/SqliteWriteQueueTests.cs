@@ -112,9 +112,11 @@ public sealed class SqliteWriteQueueTests(SqliteApplication app) : IClassFixture
                 command.CommandText = "PRAGMA synchronous";
                 Assert.Equal(1L, await command.ExecuteScalarAsync()); // the connection settings every connection gets
             }
+            await db.Database.ExecuteSqlAsync($"UPDATE boards SET LastSeq = LastSeq + 100 WHERE Id = {board}");
             await Assert.ThrowsAsync<Microsoft.Data.Sqlite.SqliteException>(() => db.Database.ExecuteSqlRawAsync("INSERT INTO no_such_table VALUES (1)"));
-        } // (rolled back)
+        } // (not committed: rolled back)
         Assert.NotSame(writer.Connection, db.Database.GetDbConnection());
+        Assert.Equal(6, await db.Boards.Where(b => b.Id == board).Select(b => b.LastSeq).SingleAsync()); // the update went with it
         Assert.Equal(6, await db.Tasks.CountAsync(t => t.BoardId == board)); // the context reads on its own connection again
         await ada.CreateTaskAsync(board, new { title = "after the failed one" });
         Assert.Equal(7, await db.Tasks.CountAsync(t => t.BoardId == board));

@@ -37,8 +37,10 @@ public static class HubDrain
     /// after the request they carry instead of staying idle until the server stops and closes them under it. nginx
     /// does not pass a POST that has already gone out on such a connection to another replica (it is not idempotent),
     /// so that race failed one write in most reconnect-storm reps (bench/README.md, "Twenty-third round"). New requests
-    /// meanwhile open a connection each, which the stopping replica still serves. This narrows the race, it does not
-    /// close it: a pooled connection no request uses before the listeners close is still closed under the balancer.
+    /// meanwhile open a connection each, which the stopping replica still serves. This narrows the race; the balancer
+    /// retiring idle connections sooner than the grace (nginx's upstream <c>keepalive_timeout</c>, 500 ms in deploy/nginx)
+    /// closes most of the rest. Left: a request that began before the handover and answers late in the grace gets no
+    /// header (it is decided as a request starts), so its connection can still be pooled when the listeners close.
     /// </summary>
     public static IApplicationBuilder UseConnectionCloseWhileStopping(this IApplicationBuilder app)
     {
