@@ -46,9 +46,8 @@ public sealed class SqliteWriter : IDisposable
     /// <summary>The open connection. Only the holder of the queue's slot uses it.</summary>
     public SqliteConnection Connection { get; }
 
-    /// <summary>Statements run here with the compiled form kept from an earlier run, and texts compiled to keep.</summary>
+    /// <summary>Statements run here with the compiled form kept from an earlier run.</summary>
     public long Reused { get; private set; }
-    public long Compiled { get; private set; }
 
     /// <summary>
     /// The command to run in place of <paramref name="command"/> (EF's, with its text, transaction and parameters set):
@@ -64,7 +63,6 @@ public sealed class SqliteWriter : IDisposable
             kept = new KeptCommand(Connection.CreateCommand());
             kept.Inner.CommandText = command.CommandText;
             _kept.Add(command.CommandText, kept);
-            Compiled++;
         }
         else if (kept.InUse) return command; // (the same text again while its reader is open: EF's own command)
         else Reused++;
