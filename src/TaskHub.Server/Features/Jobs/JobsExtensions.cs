@@ -1,5 +1,7 @@
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.Dashboard;
+using Hangfire.InMemory;
 using Hangfire.Redis.StackExchange;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -34,12 +36,17 @@ public static partial class JobsExtensions
         services.AddScoped<ProgressReportJob>();
 
         var redis = builder.Configuration.GetConnectionString("Redis");
-        services.AddHangfire((sp, cfg) =>
-        {
-            cfg.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings();
-            if (string.IsNullOrWhiteSpace(redis)) cfg.UseInMemoryStorage();
-            else cfg.UseRedisStorage(sp.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions { Prefix = "taskhub:hangfire:" });
-        });
+        // The app's own storage and activator, registered before AddHangfire: its defaults resolve Hangfire's
+        // process-wide JobStorage.Current and JobActivator.Current, which the last host to configure Hangfire set. With
+        // two hosts in one process (the tests), a host's dashboard read the other's storage, and its jobs ran in the
+        // other's services. The log provider is process-wide only; ours outlives its host's logger factory.
+        services.AddSingleton<JobStorage>(sp => string.IsNullOrWhiteSpace(redis)
+            ? new InMemoryStorage()
+            : new RedisStorage(sp.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions { Prefix = "taskhub:hangfire:" }));
+        services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddHangfire((sp, cfg) => cfg.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings().UseStorage(sp.GetRequiredService<JobStorage>()).UseActivator(sp.GetRequiredService<JobActivator>())
+            .UseLogProvider(new HostLogProvider(sp.GetRequiredService<ILoggerFactory>())));
         services.AddHostedService<RecurringJobsRegistrar>();
         if (builder.Configuration.GetValue<bool?>($"{JobsOptions.Section}:{nameof(JobsOptions.ServerEnabled)}") ?? true)
             services.AddHangfireServer(o => o.WorkerCount = Math.Max(2, Environment.ProcessorCount));
@@ -54,7 +61,7 @@ public static partial class JobsExtensions
             DashboardTitle = "TaskHub jobs",
             AsyncAuthorization = [new AdministratorsOnly()],
             DisplayStorageConnectionString = false,
-        });
+        }, app.Services.GetRequiredService<JobStorage>());
 
         return app;
     }
@@ -90,6 +97,34 @@ public static partial class JobsExtensions
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Could not register the recurring jobs (attempt {Attempt}); retrying")]
         private static partial void LogRetry(ILogger logger, Exception exception, int attempt);
+    }
+
+    /// <summary>
+    /// Hangfire's loggers come from the host's logger factory, but Hangfire keeps one log provider per process: once the
+    /// host that set it has stopped (a test's), its factory throws, and so did every Hangfire call of another host that
+    /// made a logger (a dashboard page answered 500). After that, Hangfire's log lines are dropped.
+    /// </summary>
+    private sealed class HostLogProvider(ILoggerFactory factory) : Hangfire.Logging.ILogProvider
+    {
+        private readonly AspNetCoreLogProvider _inner = new(factory);
+
+        public Hangfire.Logging.ILog GetLogger(string name)
+        {
+            try
+            {
+                return _inner.GetLogger(name);
+            }
+            catch (ObjectDisposedException)
+            {
+                return Dropped.Instance;
+            }
+        }
+
+        private sealed class Dropped : Hangfire.Logging.ILog
+        {
+            public static readonly Dropped Instance = new();
+            public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
+        }
     }
 
     /// <summary>Browsers open the dashboard with <c>?access_token=…</c>; its own requests then carry the cookie.</summary>
