@@ -219,6 +219,7 @@ public sealed class DatabaseDownApplication : MariaDbApplication
     }
 }
 
+[Collection(MariaDbConnectionFaults.Name)] // (its outbox finds the database unreachable 10 times a second, and clears every pool each time)
 public sealed class DatabaseDownTests(DatabaseDownApplication app) : IClassFixture<DatabaseDownApplication>
 {
     [Fact]

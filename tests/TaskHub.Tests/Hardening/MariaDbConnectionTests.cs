@@ -86,9 +86,10 @@ public sealed class MariaDbConnectionTests(MariaDbApplication app) : IClassFixtu
     }
 }
 
-/// <summary>The tests that break MariaDB connections on purpose run one at a time: a broken connection clears every
-/// MySqlConnector pool of the process (<c>MySqlConnections.ForgetPoolIfBroken</c>), so one of them running beside the
-/// other would empty the pool the other has just filled.</summary>
+/// <summary>The tests that break MariaDB connections on purpose, or point at a database that is not there, run one at a
+/// time: a broken connection clears every MySqlConnector pool of the process (<c>MySqlConnections.ForgetPoolIfBroken</c>),
+/// so one of them running beside another would empty the pool the other has just filled (<c>DatabaseDownTests</c>'
+/// outbox did so 10 times a second, beside <c>MariaDbConnectionTests</c>' check of its warmed pool).</summary>
 [CollectionDefinition(Name)]
 public sealed class MariaDbConnectionFaults
 {

@@ -44,9 +44,9 @@ public static partial class JobsExtensions
             ? new InMemoryStorage()
             : new RedisStorage(sp.GetRequiredService<IConnectionMultiplexer>(), new RedisStorageOptions { Prefix = "taskhub:hangfire:" }));
         services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
-        services.AddHangfire((sp, cfg) => cfg.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings().UseStorage(sp.GetRequiredService<JobStorage>()).UseActivator(sp.GetRequiredService<JobActivator>())
-            .UseLogProvider(new HostLogProvider(sp.GetRequiredService<ILoggerFactory>())));
+        services.AddHangfire((sp, cfg) => cfg.UseLogProvider(new HostLogProvider(sp.GetRequiredService<ILoggerFactory>())) // (first: nothing before it can throw)
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings()
+            .UseStorage(sp.GetRequiredService<JobStorage>()).UseActivator(sp.GetRequiredService<JobActivator>()));
         services.AddHostedService<RecurringJobsRegistrar>();
         if (builder.Configuration.GetValue<bool?>($"{JobsOptions.Section}:{nameof(JobsOptions.ServerEnabled)}") ?? true)
             services.AddHangfireServer(o => o.WorkerCount = Math.Max(2, Environment.ProcessorCount));
