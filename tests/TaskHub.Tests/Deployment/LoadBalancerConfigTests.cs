@@ -9,19 +9,24 @@ namespace TaskHub.Tests.Deployment;
 /// (<see cref="HandoverOptions.ListenGraceMs"/>). During that grace the replica answers every request with
 /// <c>Connection: close</c>; a pooled connection no request used in it would otherwise still be open when the listener
 /// closes, and a POST nginx sent on it at that moment would fail with 502 (nginx does not resend a POST elsewhere).
+/// A request that began before the handover keeps its connection open; the replica closes its listeners only once the
+/// last of them ended <see cref="HandoverOptions.UpstreamIdleMs"/> ago, so that must be longer than the balancer's idle
+/// timeout too.
 /// </summary>
 public sealed partial class LoadBalancerConfigTests
 {
     private static readonly TimeSpan Grace = TimeSpan.FromMilliseconds(new HandoverOptions().ListenGraceMs);
+    private static readonly TimeSpan AfterTheLast = TimeSpan.FromMilliseconds(new HandoverOptions().UpstreamIdleMs);
 
     /// <param name="file">compose's nginx configuration, or the script that writes the local cluster's</param>
     [Theory]
     [InlineData("deploy/nginx/nginx.conf")]
     [InlineData("scripts/cluster.sh")]
-    public void NginxRetiresIdleUpstreamConnectionsWithinTheHandoversListenGrace(string file)
+    public void NginxRetiresIdleUpstreamConnectionsBeforeAStoppingReplicaClosesItsListeners(string file)
     {
         var idle = UpstreamIdle(DeployFiles.Read(file)) ?? TimeSpan.FromSeconds(60); // (absent: nginx's default)
         Assert.True(idle < Grace, $"{file}: the REST upstream keeps idle connections {idle.TotalMilliseconds} ms, not below the {Grace.TotalMilliseconds} ms listen grace");
+        Assert.True(idle < AfterTheLast, $"{file}: the REST upstream keeps idle connections {idle.TotalMilliseconds} ms, not below Realtime:Handover:UpstreamIdleMs ({AfterTheLast.TotalMilliseconds} ms)");
     }
 
     /// <summary>The <c>keepalive_timeout</c> inside the <c>upstream taskhub { … }</c> block (cluster.sh's default when it

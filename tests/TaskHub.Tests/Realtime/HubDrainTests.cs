@@ -33,10 +33,12 @@ public sealed class HubDrainTests
         release.SetResult();
         await stopping;
     }
+}
 
-    private sealed class HeldStop(Task release) : IHostedService
-    {
-        public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
-        public Task StopAsync(CancellationToken ct) => release;
-    }
+/// <summary>A hosted service whose stop waits for <paramref name="release"/>. Hosted services stop before the server, so
+/// the app keeps serving while it is stopping.</summary>
+internal sealed class HeldStop(Task release) : IHostedService
+{
+    public Task StartAsync(CancellationToken ct) => Task.CompletedTask;
+    public Task StopAsync(CancellationToken ct) => release;
 }

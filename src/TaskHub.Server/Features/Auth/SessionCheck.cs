@@ -24,7 +24,7 @@ public sealed class SessionCheck(IServiceScopeFactory scopes) : IDisposable
     /// <summary>Prepared readers kept idle; a burst beyond this opens more and closes them after.</summary>
     private const int MaxIdleReaders = 8;
 
-    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, Guid, DateTime, CancellationToken, Task<bool>>> Compiled =
+    private static readonly CompiledPerModel<Func<TaskHubDbContext, Guid, Guid, DateTime, CancellationToken, Task<bool>>> Compiled =
         new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid familyId, Guid userId, DateTime now, CancellationToken ct) =>
             db.RefreshTokens.Any(t => t.FamilyId == familyId && t.UserId == userId && t.RevokedAt == null && t.ExpiresAt > now)));
 

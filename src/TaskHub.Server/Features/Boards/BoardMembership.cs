@@ -28,8 +28,8 @@ public static class BoardAccess
     public static Task<BoardMember?> MembershipAsync(this TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
         Membership.For(db)(db, boardId, userId, ct);
 
-    // Compiled (every request on a board asks this): see CompiledPerProvider.
-    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, Guid, CancellationToken, Task<BoardMember?>>> Membership =
+    // Compiled (every request on a board asks this): see CompiledPerModel.
+    private static readonly CompiledPerModel<Func<TaskHubDbContext, Guid, Guid, CancellationToken, Task<BoardMember?>>> Membership =
         new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
             db.BoardMembers.AsNoTracking().SingleOrDefault(m => m.BoardId == boardId && m.UserId == userId)));
 }

@@ -37,20 +37,24 @@ public static class HubDrain
     /// after the request they carry instead of staying idle until the server stops and closes them under it. nginx
     /// does not pass a POST that has already gone out on such a connection to another replica (it is not idempotent),
     /// so that race failed one write in most reconnect-storm reps (bench/README.md, "Twenty-third round"). New requests
-    /// meanwhile open a connection each, which the stopping replica still serves. This narrows the race; the balancer
-    /// retiring idle connections sooner than the grace (nginx's upstream <c>keepalive_timeout</c>, 500 ms in deploy/nginx)
-    /// closes most of the rest. Left: a request that began before the handover and answers late in the grace gets no
-    /// header (it is decided as a request starts), so its connection can still be pooled when the listeners close.
+    /// meanwhile open a connection each, which the stopping replica still serves. A request that began before gets no
+    /// header (it is decided as a request starts), so it is counted (<see cref="KeepAliveRequests"/>, when the handover
+    /// is on) and the handover closes the listeners only once its connection has left the balancer's pool.
     /// </summary>
     public static IApplicationBuilder UseConnectionCloseWhileStopping(this IApplicationBuilder app)
     {
         var lifetime = app.ApplicationServices.GetRequiredService<IHostApplicationLifetime>();
         var handover = app.ApplicationServices.GetService<HubHandover>();
+        var keepAlive = app.ApplicationServices.GetService<KeepAliveRequests>(); // (registered with the handover)
         return app.Use((http, next) =>
         {
+            var counted = keepAlive is not null && KeepAliveRequests.Counts(http);
+            if (counted) keepAlive!.Begin(); // (before the check below: a handover that starts meanwhile still sees it)
+            if (!lifetime.ApplicationStopping.IsCancellationRequested && handover is not { HandingOver: true })
+                return counted ? Counted(http, next, keepAlive!) : next(http);
+            if (counted) keepAlive!.End(keptOpen: false);
             // Set as the response starts: the exception handler clears the headers of a response it rewrites.
-            if ((lifetime.ApplicationStopping.IsCancellationRequested || handover is { HandingOver: true })
-                && HttpProtocol.IsHttp11(http.Request.Protocol) && http.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true })
+            if (HttpProtocol.IsHttp11(http.Request.Protocol) && http.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true })
                 http.Response.OnStarting(static response =>
                 {
                     ((HttpResponse)response).Headers.Connection = "close";
@@ -58,5 +62,28 @@ public static class HubDrain
                 }, http.Response);
             return next(http);
         });
+    }
+
+    private static Task Counted(HttpContext http, RequestDelegate next, KeepAliveRequests keepAlive)
+    {
+        Task running;
+        try
+        {
+            running = next(http);
+        }
+        catch
+        {
+            keepAlive.End(keptOpen: true);
+            throw;
+        }
+        if (!running.IsCompleted) return Awaited(running, keepAlive);
+        keepAlive.End(keptOpen: true);
+        return running;
+
+        static async Task Awaited(Task running, KeepAliveRequests keepAlive)
+        {
+            try { await running; }
+            finally { keepAlive.End(keptOpen: true); }
+        }
     }
 }

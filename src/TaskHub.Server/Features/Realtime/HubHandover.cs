@@ -41,6 +41,13 @@ public sealed class HandoverOptions
     /// idempotent), once in each storm rep (bench/README.md, "Twenty-third round"). New hub connections meanwhile get 503
     /// and go to another replica (<see cref="HubDrain"/>).</summary>
     [Range(0, 10_000)] public int ListenGraceMs { get; set; } = 1_000;
+
+    /// <summary>The load balancer's upstream idle timeout with a margin (nginx <c>keepalive_timeout</c>, 500 ms in
+    /// deploy/nginx and scripts/cluster.sh). After the grace, the listeners stay open until no request that began before
+    /// the handover is in flight and the last of them ended this long ago: its response kept its connection open, and
+    /// the balancer retires it from its pool only after its idle timeout (<see cref="KeepAliveRequests"/>). At most
+    /// <see cref="MaxSeconds"/> in all. 0: the grace only.</summary>
+    [Range(0, 60_000)] public int UpstreamIdleMs { get; set; } = 750;
 }
 
 /// <summary>What a stopping replica sends each of its hub connections (<see cref="IBoardClient.ServerStopping"/>).</summary>
@@ -64,8 +71,8 @@ public sealed record ServerStoppingDto(int MoveWithinMs);
 /// replica takes itself out of that count, so no other replica sheds connections towards it while it empties.</para>
 /// </summary>
 public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, IHubContext<BoardHub, IBoardClient> hub, HubRebalancer rebalancer,
-    IServer server, IHostApplicationLifetime app, IOptions<HostOptions> host, IOptions<HandoverOptions> options, TimeProvider clock,
-    ILogger<HubHandover> log)
+    IServer server, IHostApplicationLifetime app, IOptions<HostOptions> host, IOptions<HandoverOptions> options, KeepAliveRequests keepAlive,
+    TimeProvider clock, ILogger<HubHandover> log)
 {
     private readonly ClusterHubLifetimeManager<BoardHub>? _cluster = lifetime as ClusterHubLifetimeManager<BoardHub>;
     private int _started;
@@ -132,13 +139,17 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         var leaving = rebalancer.LeaveAsync(); // the others stop counting this replica: nobody sheds towards it
         LogStarted(log, asked.Count, others, o.MoveWithinMs, open.Count - asked.Count);
         var sending = hub.Clients.Clients([.. asked.Select(c => c.ConnectionId)]).ServerStopping(new ServerStoppingDto(o.MoveWithinMs));
-        _ = StopListeningAfterAsync(TimeSpan.FromMilliseconds(o.ListenGraceMs)); // (the clients move within MoveWithinMs)
+        var listening = StopListeningAfterAsync(o); // (the clients move within MoveWithinMs)
         await sending;
         await leaving; // (a Redis round trip: the clients are not kept waiting for it)
 
         var ended = await WaitAsync(asked, started, o, ct);
         var outcome = new Outcome(asked.Count, Left(asked), clock.GetElapsedTime(started), ended);
         LogFinished(log, outcome.Asked - outcome.Left, outcome.Asked, outcome.Took.TotalSeconds, outcome.Left, outcome.Ended);
+        // Not before the listeners are closed, which waits for the balancer's pooled connections to retire: the host's
+        // stop would close those under it as well (a quick handover ends within the grace).
+        try { await listening.WaitAsync(ct); }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
         return outcome;
     }
 
@@ -187,15 +198,25 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException) { return 0; }
     }
 
-    /// <summary><see cref="StopListening"/> after <see cref="HandoverOptions.ListenGraceMs"/>.</summary>
-    private async Task StopListeningAfterAsync(TimeSpan grace)
+    /// <summary><see cref="StopListening"/> after <see cref="HandoverOptions.ListenGraceMs"/>, once the connections the
+    /// requests from before the handover kept open have left the load balancer's pool (at most
+    /// <see cref="HandoverOptions.MaxSeconds"/> after the start).</summary>
+    private async Task StopListeningAfterAsync(HandoverOptions o)
     {
         try
         {
-            if (grace > TimeSpan.Zero) await Task.Delay(grace, clock);
+            var started = clock.GetTimestamp();
+            if (o.ListenGraceMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(o.ListenGraceMs), clock);
+            if (o.UpstreamIdleMs > 0)
+            {
+                var left = TimeSpan.FromSeconds(o.MaxSeconds) - clock.GetElapsedTime(started);
+                using var limit = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, clock);
+                try { await keepAlive.WaitUntilRetiredAsync(TimeSpan.FromMilliseconds(o.UpstreamIdleMs), limit.Token); }
+                catch (OperationCanceledException) when (limit.IsCancellationRequested) { LogKeepAliveLimit(log, keepAlive.InFlight); }
+            }
             StopListening();
         }
-        catch (Exception e) { LogStopListeningFailed(log, e); } // (nobody awaits this: the host's own stop closes the listeners then)
+        catch (Exception e) { LogStopListeningFailed(log, e); } // (the host's own stop closes the listeners then)
     }
 
     /// <summary>
@@ -221,6 +242,9 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handover: stopping the server's listeners failed")]
     private static partial void LogStopListeningFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handover: closing the listeners at Realtime:Handover:MaxSeconds, before the load balancer's pooled connections have surely retired ({InFlight} requests from before the handover in flight)")]
+    private static partial void LogKeepAliveLimit(ILogger logger, int inFlight);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no other live replica to hand hub connections over to; closing them now")]
     private static partial void LogNoPeer(ILogger logger);

@@ -60,6 +60,7 @@ public static partial class RealtimeExtensions
                 if (handover.Enabled)
                 {
                     services.AddSingleton<HubHandover>();
+                    services.AddSingleton<KeepAliveRequests>();
                     services.AddSingleton<IHostLifetime, HubHandover.Lifetime>(); // in place of the console lifetime: SIGTERM hands over first
                 }
             }

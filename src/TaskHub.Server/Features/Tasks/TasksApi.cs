@@ -327,7 +327,7 @@ public static class TasksApi
         LastPosition.For(db)(db, boardId, status, ct);
 
     // One step down the column's index (BoardId, Status, ArchivedAt, Position); compiled (every creation asks).
-    private static readonly CompiledPerProvider<Func<TaskHubDbContext, Guid, TaskState, CancellationToken, Task<string?>>> LastPosition =
+    private static readonly CompiledPerModel<Func<TaskHubDbContext, Guid, TaskState, CancellationToken, Task<string?>>> LastPosition =
         new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, TaskState status, CancellationToken ct) =>
             db.Tasks.Where(t => t.BoardId == boardId && t.Status == status && t.ArchivedAt == null)
                 .OrderByDescending(t => t.Position).Select(t => t.Position).FirstOrDefault()));
