@@ -12,7 +12,7 @@
 #                                                    nginx reload; what bench/run.sh's reconnect storm uses)
 # Knobs: REPLICAS, LB_PORT, FIRST_PORT, CLUSTER_LB_BACKLOG (nginx's listen queue, 4096), CLUSTER_LB_WORKERS (nginx's
 # worker_processes, 1; "auto" is one per core, as deploy/nginx/nginx.conf), CLUSTER_LB_UPSTREAM_IDLE (how long nginx keeps
-# an idle connection to a replica, 500ms: below Realtime:Handover:ListenGraceMs; "60s" was nginx's default), CLUSTER_DB, CLUSTER_DIR (state and PID files), CLUSTER_READY_TO_RUN=1 (publish
+# an idle connection to a replica, 500ms: below Realtime:Handover:ListenGraceMs and UpstreamIdleMs; "60s" was nginx's default), CLUSTER_DB, CLUSTER_DIR (state and PID files), CLUSTER_READY_TO_RUN=1 (publish
 # the server compiled ahead of time, as the container image is, into app-r2r/: a replica starts on ~0.7× the CPU), CLUSTER_APP (a server published elsewhere, used as it is; CLUSTER_APP_REBUILD=1 republishes it when stale); any other
 # TaskHub setting can be passed as an environment variable (e.g. Realtime__HeadIntervalSeconds=1); CLUSTER_REPLICA_ENV_<i>
 # ("K=V K2=V2") adds settings for replica i only; CLUSTER_REPLICA_CPUS_<i> ("0", "0-1") pins replica i to those CPUs.
@@ -121,9 +121,10 @@ http {
   uwsgi_temp_path $DIR/nginx;
   scgi_temp_path $DIR/nginx;
   map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
-  # keepalive_timeout below the replicas' Realtime:Handover:ListenGraceMs (1 s): a stopping replica answers with
-  # Connection: close during that grace, and nginx itself retires a pooled connection idle longer than this, so none
-  # is left for the replica to close under a POST when its listener closes (bench/README.md, "Twenty-fourth round").
+  # keepalive_timeout below the replicas' Realtime:Handover:ListenGraceMs (1 s) and UpstreamIdleMs (750 ms): a stopping
+  # replica answers with Connection: close during that grace and waits UpstreamIdleMs after the last response that kept
+  # its connection open, and nginx itself retires a pooled connection idle longer than this, so none is left for the
+  # replica to close under a POST when its listener closes (bench/README.md, "Twenty-fourth/fifth round").
   upstream taskhub {
 $balance
 $upstream    keepalive 64;

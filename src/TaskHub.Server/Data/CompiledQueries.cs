@@ -18,5 +18,5 @@ public sealed class CompiledPerModel<TQuery> where TQuery : class
 
     public CompiledPerModel(Func<TQuery> compile) => _compile = _ => compile();
 
-    public TQuery For(DbContext db) => _byModel.TryGetValue(db.Model, out var query) ? query : _byModel.GetValue(db.Model, _compile);
+    public TQuery For(DbContext db) => _byModel.GetValue(db.Model, _compile);
 }

@@ -12,8 +12,8 @@ public sealed class CompiledQueryTests
     /// <summary>
     /// EF binds a compiled query to the model of the first context that runs it and refuses a context of another. Two
     /// contexts of one provider whose options differ in what EF builds its services from (here sensitive-data logging)
-    /// have two models: a fixture that set such an option would have failed every other host's session check, had the
-    /// compiled queries been kept per context type, as they were.
+    /// have two models. No host sets such an option today; one that did would have failed every other host's session
+    /// check in the test process, had the compiled queries stayed kept per context type.
     /// </summary>
     [Fact]
     public async Task ACompiledQueryRunsOnContextsOfTwoModelsOfOneProvider()

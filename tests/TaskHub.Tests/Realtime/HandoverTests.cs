@@ -153,6 +153,65 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         Assert.Equal(250, Assert.Single(stays.Stopping).MoveWithinMs);
     }
 
+    /// <summary>
+    /// A request that began before the handover answers without <c>Connection: close</c>, so the load balancer pools its
+    /// connection; the replica must not close its listeners (which closes idle connections) nor end the handover (the
+    /// host's stop closes them too) until that request has answered and <c>UpstreamIdleMs</c> has passed since
+    /// (<see cref="KeepAliveRequests"/>).
+    /// </summary>
+    [Fact]
+    public async Task AHandoverEndsOnlyOnceARequestFromBeforeItHasAnsweredAndTheBalancersIdleTimeHasPassed()
+    {
+        var patient = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "60", ["Realtime:Handover:QuietSeconds"] = "0" };
+        await using var pair = StartPair(patient);
+        var (a, b) = (pair.A, pair.B);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var upstreamIdle = TimeSpan.FromMilliseconds(new HandoverOptions().UpstreamIdleMs);
+        var old = await LiveBoard.ConnectAsync(a, ada, handover: true);
+        LiveBoard? moved = null;
+        try
+        {
+            await old.JoinAsync(board, 0);
+            Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
+            var keepAlive = a.Services.GetRequiredService<KeepAliveRequests>();
+
+            // A creation whose body is still on its way when the handover starts.
+            var body = new System.IO.Pipelines.Pipe();
+            var content = new StreamContent(body.Reader.AsStream());
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            // (the test server's own handler: the factory's client buffers a request body before sending it)
+            using var streaming = new HttpClient(a.Server.CreateHandler()) { BaseAddress = a.Server.BaseAddress };
+            streaming.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ada.AccessToken);
+            var early = streaming.PostAsync($"/api/boards/{board}/tasks", content);
+            Assert.True(await LiveBoard.EventuallyAsync(() => keepAlive.InFlight == 1), $"the request is not counted ({keepAlive.InFlight})");
+
+            var run = Handover(a).RunAsync(CancellationToken.None);
+            Assert.True(await LiveBoard.EventuallyAsync(() => old.Stopping.Count == 1), "the client was not asked to move");
+            moved = await LiveBoard.ConnectAsync(b, ada, handover: true);
+            await moved.JoinAsync(board, old.Applied);
+            await old.DisposeAsync();
+
+            // Every client has moved and the grace (1 s) is over, yet the request from before is still in flight.
+            var ended = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(3)));
+            Assert.False(ended == run, "the handover ended while a request from before it was in flight");
+
+            await body.Writer.WriteAsync(System.Text.Encoding.UTF8.GetBytes("""{"title":"sent before the handover"}"""));
+            await body.Writer.CompleteAsync();
+            await (await early).Json(HttpStatusCode.Created);
+            var answered = System.Diagnostics.Stopwatch.StartNew();
+            var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.Equal((1, 0, HubHandover.End.AllMoved), (outcome!.Asked, outcome.Left, outcome.Ended));
+            Assert.True(answered.Elapsed >= upstreamIdle - TimeSpan.FromMilliseconds(100),
+                $"the handover ended {answered.Elapsed.TotalMilliseconds:0} ms after the request answered, before the balancer's idle time ({upstreamIdle.TotalMilliseconds} ms)");
+        }
+        finally
+        {
+            await old.DisposeAsync();
+            if (moved is not null) await moved.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task SlowMovesKeepTheHandoverGoingAndAClientThatDoesNotMoveHoldsItOnlyUntilTheMovesHaveBeenQuiet()
     {

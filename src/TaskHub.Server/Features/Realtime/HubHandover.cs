@@ -139,7 +139,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         var leaving = rebalancer.LeaveAsync(); // the others stop counting this replica: nobody sheds towards it
         LogStarted(log, asked.Count, others, o.MoveWithinMs, open.Count - asked.Count);
         var sending = hub.Clients.Clients([.. asked.Select(c => c.ConnectionId)]).ServerStopping(new ServerStoppingDto(o.MoveWithinMs));
-        var listening = StopListeningAfterAsync(o); // (the clients move within MoveWithinMs)
+        var listening = StopListeningAfterAsync(o, started, ct); // (the clients move within MoveWithinMs)
         await sending;
         await leaving; // (a Redis round trip: the clients are not kept waiting for it)
 
@@ -148,8 +148,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         LogFinished(log, outcome.Asked - outcome.Left, outcome.Asked, outcome.Took.TotalSeconds, outcome.Left, outcome.Ended);
         // Not before the listeners are closed, which waits for the balancer's pooled connections to retire: the host's
         // stop would close those under it as well (a quick handover ends within the grace).
-        try { await listening.WaitAsync(ct); }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        await listening; // (ends at once when ct is cancelled)
         return outcome;
     }
 
@@ -201,21 +200,22 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     /// <summary><see cref="StopListening"/> after <see cref="HandoverOptions.ListenGraceMs"/>, once the connections the
     /// requests from before the handover kept open have left the load balancer's pool (at most
     /// <see cref="HandoverOptions.MaxSeconds"/> after the start).</summary>
-    private async Task StopListeningAfterAsync(HandoverOptions o)
+    private async Task StopListeningAfterAsync(HandoverOptions o, long started, CancellationToken ct)
     {
         try
         {
-            var started = clock.GetTimestamp();
-            if (o.ListenGraceMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(o.ListenGraceMs), clock);
+            if (o.ListenGraceMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(o.ListenGraceMs), clock, ct);
             if (o.UpstreamIdleMs > 0)
             {
                 var left = TimeSpan.FromSeconds(o.MaxSeconds) - clock.GetElapsedTime(started);
                 using var limit = new CancellationTokenSource(left > TimeSpan.Zero ? left : TimeSpan.Zero, clock);
-                try { await keepAlive.WaitUntilRetiredAsync(TimeSpan.FromMilliseconds(o.UpstreamIdleMs), limit.Token); }
-                catch (OperationCanceledException) when (limit.IsCancellationRequested) { LogKeepAliveLimit(log, keepAlive.InFlight); }
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, ct);
+                try { await keepAlive.WaitUntilRetiredAsync(TimeSpan.FromMilliseconds(o.UpstreamIdleMs), either.Token); }
+                catch (OperationCanceledException) when (limit.IsCancellationRequested && !ct.IsCancellationRequested) { LogKeepAliveLimit(log, keepAlive.InFlight); }
             }
             StopListening();
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested) { } // (stopped at once: the host's stop closes them)
         catch (Exception e) { LogStopListeningFailed(log, e); } // (the host's own stop closes the listeners then)
     }
 

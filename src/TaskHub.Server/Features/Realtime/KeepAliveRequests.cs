@@ -8,8 +8,9 @@ namespace TaskHub.Server.Features.Realtime;
 /// at once, and a POST the load balancer sent on one just then failed with 502 (it is not idempotent, so it is not
 /// passed on). <see cref="HubHandover"/> therefore closes the listeners only once none of these requests is in flight and
 /// the last one's connection has had <see cref="HandoverOptions.UpstreamIdleMs"/> to leave the pool
-/// (<see cref="WaitUntilRetiredAsync"/>). Hub transports (WebSockets, server-sent events, long polling's polls) are not
-/// counted: the handover moves them.
+/// (<see cref="WaitUntilRetiredAsync"/>). Hub transports' connections (WebSockets, server-sent events, long polling's
+/// polls) are not counted: they last as long as the client stays, and the handover moves the WebSocket clients; the
+/// others are closed by the stop, as before.
 /// </summary>
 public sealed class KeepAliveRequests(TimeProvider clock)
 {
@@ -21,9 +22,10 @@ public sealed class KeepAliveRequests(TimeProvider clock)
     /// <summary>Requests counted now.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
-    /// <summary>Whether the request is one of those counted: everything but a hub transport's (a GET under /hubs: a
-    /// WebSocket, server-sent events, a long poll; a negotiation and long polling's sends are POSTs, and short).</summary>
-    public static bool Counts(HttpContext http) => !(HttpMethods.IsGet(http.Request.Method) && http.Request.Path.StartsWithSegments("/hubs"));
+    /// <summary>Whether the request is one of those counted: everything but a hub transport's connection (under /hubs,
+    /// anything but a POST: a WebSocket's GET or HTTP/2 CONNECT, server-sent events, a long poll; a negotiation and long
+    /// polling's sends are POSTs, and short).</summary>
+    public static bool Counts(HttpContext http) => HttpMethods.IsPost(http.Request.Method) || !http.Request.Path.StartsWithSegments("/hubs");
 
     /// <summary>Counts a request from before it reads whether the replica is stopping, so a wait that starts at that
     /// moment still sees it.</summary>
@@ -32,7 +34,12 @@ public sealed class KeepAliveRequests(TimeProvider clock)
     /// <summary>The request has answered with its connection kept open (<paramref name="keptOpen"/>), or will close it.</summary>
     public void End(bool keptOpen)
     {
-        if (keptOpen) Volatile.Write(ref _lastEnd, clock.GetTimestamp());
+        if (keptOpen)
+        {
+            var now = clock.GetTimestamp();
+            for (var seen = Volatile.Read(ref _lastEnd); seen < now; seen = Volatile.Read(ref _lastEnd))
+                if (Interlocked.CompareExchange(ref _lastEnd, now, seen) == seen) break; // (never moves back: two ends at once)
+        }
         if (Interlocked.Decrement(ref _inFlight) == 0) Volatile.Read(ref _drained)?.TrySetResult();
     }
 
@@ -45,7 +52,7 @@ public sealed class KeepAliveRequests(TimeProvider clock)
             if (Volatile.Read(ref _inFlight) > 0)
             {
                 var drained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                Volatile.Write(ref _drained, drained);
+                Interlocked.Exchange(ref _drained, drained); // (a full fence: the read below cannot move before it)
                 if (Volatile.Read(ref _inFlight) > 0) await drained.Task.WaitAsync(ct); // (read again: it may have ended before the write)
                 continue;
             }
