@@ -150,6 +150,7 @@ public sealed class ClusterClient : IAsyncDisposable
     public async ValueTask DisposeAsync() => await _connection.DisposeAsync();
 }
 
+[Collection(Deployment.PublishesTheServer.Name)]
 public sealed class ReplicaKillTests(LocalCluster cluster, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<LocalCluster>
 {
     /// <summary>

@@ -276,10 +276,6 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         await old.JoinAsync(board, 0);
         Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
 
-        // Only such clients here: nothing to hand over, the stop closes them as before.
-        Assert.Null(await Handover(a).RunAsync(CancellationToken.None));
-        Assert.False(Handover(a).HandingOver);
-
         await using var knows = await LiveBoard.ConnectAsync(a, ada, handover: true);
         await knows.JoinAsync(board, 0);
         var run = Handover(a).RunAsync(CancellationToken.None);
@@ -293,6 +289,49 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         var outcome = await run.WaitAsync(TimeSpan.FromSeconds(8));
         Assert.NotNull(outcome);
         Assert.Equal((1, 0), (outcome.Asked, outcome.Left));
+    }
+
+    /// <summary>
+    /// With only clients that do not know the handover, there is nothing to hand over (the stop closes them, as before),
+    /// but the load balancer's pooled connections must still retire before the listeners close: a request from before
+    /// the SIGTERM holds it until it has answered and <c>UpstreamIdleMs</c> has passed, and responses meanwhile close
+    /// their connections.
+    /// </summary>
+    [Fact]
+    public async Task WithNoClientToAskThereIsNoHandoverButTheBalancersConnectionsStillRetireFirst()
+    {
+        await using var pair = StartPair();
+        var (a, b) = (pair.A, pair.B);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var old = await LiveBoard.ConnectAsync(a, ada); // long polling, without ?handover=1
+        await old.JoinAsync(board, 0);
+        Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
+        var keepAlive = a.Services.GetRequiredService<KeepAliveRequests>();
+        var upstreamIdle = TimeSpan.FromMilliseconds(new HandoverOptions().UpstreamIdleMs);
+
+        var body = new System.IO.Pipelines.Pipe();
+        var content = new StreamContent(body.Reader.AsStream());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var streaming = new HttpClient(a.Server.CreateHandler()) { BaseAddress = a.Server.BaseAddress }; // (unbuffered)
+        streaming.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ada.AccessToken);
+        var early = streaming.PostAsync($"/api/boards/{board}/tasks", content);
+        Assert.True(await LiveBoard.EventuallyAsync(() => keepAlive.InFlight == 1), $"the request is not counted ({keepAlive.InFlight})");
+
+        var run = Handover(a).RunAsync(CancellationToken.None);
+        Assert.True(await LiveBoard.EventuallyAsync(() => Handover(a).HandingOver));
+        Assert.True((await a.ClientWithToken(ada.AccessToken).GetAsync("/api/me")).Headers.ConnectionClose, "a response while it waits kept its connection");
+        var ended = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(3)));
+        Assert.False(ended == run, "it stopped waiting while a request from before the SIGTERM was in flight");
+
+        await body.Writer.WriteAsync(System.Text.Encoding.UTF8.GetBytes("""{"title":"sent before the SIGTERM"}"""));
+        await body.Writer.CompleteAsync();
+        await (await early).Json(HttpStatusCode.Created);
+        var answered = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Null(await run.WaitAsync(TimeSpan.FromSeconds(20))); // nothing was handed over
+        Assert.True(answered.Elapsed >= upstreamIdle - TimeSpan.FromMilliseconds(100),
+            $"it stopped waiting {answered.Elapsed.TotalMilliseconds:0} ms after the request answered, before the balancer's idle time ({upstreamIdle.TotalMilliseconds} ms)");
+        Assert.Empty(old.Stopping); // the client that does not know the message was not asked
     }
 
     /// <summary>While a replica hands over it still serves every request, but its responses close their connection

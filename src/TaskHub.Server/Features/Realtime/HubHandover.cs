@@ -77,7 +77,8 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     private readonly ClusterHubLifetimeManager<BoardHub>? _cluster = lifetime as ClusterHubLifetimeManager<BoardHub>;
     private int _started;
 
-    /// <summary>Whether this replica is handing its connections over (it then refuses new ones).</summary>
+    /// <summary>Whether this replica is handing its connections over, or with none to hand over is waiting for the load
+    /// balancer's pooled connections to retire (it then refuses new hub connections, and its responses close theirs).</summary>
     public bool HandingOver => Volatile.Read(ref _started) == 1;
 
     /// <summary>Why a handover ended.</summary>
@@ -111,7 +112,9 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     /// <see cref="WaitAsync"/> for when it stops waiting sooner, or <paramref name="ct"/>).
     /// Null when there is nothing to hand over (no other live replica, no connection that knows the message, switched
     /// off) or it is already under way; the caller then stops as before. Other connections keep being served meanwhile
-    /// (over WebSockets), and the stop closes them.
+    /// (over WebSockets), and the stop closes them. With another live replica but no connection to ask, it still waits,
+    /// as a handover does, until the load balancer's pooled connections to this replica have retired and the listeners
+    /// are closed (<see cref="StopListeningAfterAsync"/>).
     /// </summary>
     public async Task<Outcome?> RunAsync(CancellationToken ct)
     {
@@ -131,7 +134,10 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         var asked = open.Where(Knows).ToList();
         if (asked.Count == 0)
         {
-            Volatile.Write(ref _started, 0);
+            // Nothing to hand over, but the load balancer's pooled connections here still retire before the listeners
+            // close (the host's stop would close them under it): responses say Connection: close from here on.
+            await StopListeningAfterAsync(o, clock.GetTimestamp(), ct);
+            LogNothingToHandOver(log, open.Count);
             return null;
         }
 
@@ -245,6 +251,9 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handover: closing the listeners at Realtime:Handover:MaxSeconds, before the load balancer's pooled connections have surely retired ({InFlight} requests from before the handover in flight)")]
     private static partial void LogKeepAliveLimit(ILogger logger, int inFlight);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: none of the {Open} hub connections knows the handover; the load balancer's pooled connections have retired and the listeners are closed")]
+    private static partial void LogNothingToHandOver(ILogger logger, int open);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no other live replica to hand hub connections over to; closing them now")]
     private static partial void LogNoPeer(ILogger logger);
