@@ -392,8 +392,8 @@ public sealed partial class PublishedAppTests(ITestOutputHelper output)
 }
 
 /// <summary>The test classes that run `dotnet publish` of the server (this one; <c>ReplicaKillTests</c>' cluster, when
-/// its published copy is stale) run one at a time: two publishes of one project at once share its obj/ folder (a
-/// filtered run failed the cluster's start while this class published).</summary>
+/// its published copy is stale) run one at a time: two publishes of one project at once share its obj/ folder (the
+/// likely cause of a filtered run that failed the cluster's start while this class published).</summary>
 [CollectionDefinition(Name)]
 public sealed class PublishesTheServer
 {
