@@ -153,6 +153,41 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         Assert.Equal(250, Assert.Single(stays.Stopping).MoveWithinMs);
     }
 
+    /// <summary>A task creation on <paramref name="replica"/> whose body is still on its way: counted as a request in
+    /// flight (<see cref="KeepAliveRequests"/>) until <see cref="AnswerAsync"/> sends the body.</summary>
+    private sealed class HeldCreation : IDisposable
+    {
+        private readonly System.IO.Pipelines.Pipe _body = new();
+        private readonly HttpClient _client;
+        private Task<HttpResponseMessage>? _response;
+
+        private HeldCreation(HttpClient client) => _client = client;
+
+        public static async Task<HeldCreation> StartAsync(TaskHubApplication replica, TestUser user, Guid board)
+        {
+            // (the test server's own handler: the factory's client buffers a request body before sending it)
+            var held = new HeldCreation(new HttpClient(replica.Server.CreateHandler()) { BaseAddress = replica.Server.BaseAddress });
+            held._client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", user.AccessToken);
+            var content = new StreamContent(held._body.Reader.AsStream());
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            held._response = held._client.PostAsync($"/api/boards/{board}/tasks", content);
+            var keepAlive = replica.Services.GetRequiredService<KeepAliveRequests>();
+            Assert.True(await LiveBoard.EventuallyAsync(() => keepAlive.InFlight == 1), $"the request is not counted ({keepAlive.InFlight})");
+            return held;
+        }
+
+        /// <summary>Sends the body, checks the creation answered 201, and starts a stopwatch at the answer.</summary>
+        public async Task<System.Diagnostics.Stopwatch> AnswerAsync(string title)
+        {
+            await _body.Writer.WriteAsync(System.Text.Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(new { title })));
+            await _body.Writer.CompleteAsync();
+            await (await _response!).Json(HttpStatusCode.Created);
+            return System.Diagnostics.Stopwatch.StartNew();
+        }
+
+        public void Dispose() => _client.Dispose();
+    }
+
     /// <summary>
     /// A request that began before the handover answers without <c>Connection: close</c>, so the load balancer pools its
     /// connection; the replica must not close its listeners (which closes idle connections) nor end the handover (the
@@ -174,17 +209,9 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         {
             await old.JoinAsync(board, 0);
             Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
-            var keepAlive = a.Services.GetRequiredService<KeepAliveRequests>();
 
             // A creation whose body is still on its way when the handover starts.
-            var body = new System.IO.Pipelines.Pipe();
-            var content = new StreamContent(body.Reader.AsStream());
-            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-            // (the test server's own handler: the factory's client buffers a request body before sending it)
-            using var streaming = new HttpClient(a.Server.CreateHandler()) { BaseAddress = a.Server.BaseAddress };
-            streaming.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ada.AccessToken);
-            var early = streaming.PostAsync($"/api/boards/{board}/tasks", content);
-            Assert.True(await LiveBoard.EventuallyAsync(() => keepAlive.InFlight == 1), $"the request is not counted ({keepAlive.InFlight})");
+            using var early = await HeldCreation.StartAsync(a, ada, board);
 
             var run = Handover(a).RunAsync(CancellationToken.None);
             Assert.True(await LiveBoard.EventuallyAsync(() => old.Stopping.Count == 1), "the client was not asked to move");
@@ -196,10 +223,7 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
             var ended = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(3)));
             Assert.False(ended == run, "the handover ended while a request from before it was in flight");
 
-            await body.Writer.WriteAsync(System.Text.Encoding.UTF8.GetBytes("""{"title":"sent before the handover"}"""));
-            await body.Writer.CompleteAsync();
-            await (await early).Json(HttpStatusCode.Created);
-            var answered = System.Diagnostics.Stopwatch.StartNew();
+            var answered = await early.AnswerAsync("sent before the handover");
             var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
             Assert.Equal((1, 0, HubHandover.End.AllMoved), (outcome!.Asked, outcome.Left, outcome.Ended));
             Assert.True(answered.Elapsed >= upstreamIdle - TimeSpan.FromMilliseconds(100),
@@ -307,16 +331,9 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         await using var old = await LiveBoard.ConnectAsync(a, ada); // long polling, without ?handover=1
         await old.JoinAsync(board, 0);
         Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
-        var keepAlive = a.Services.GetRequiredService<KeepAliveRequests>();
         var upstreamIdle = TimeSpan.FromMilliseconds(new HandoverOptions().UpstreamIdleMs);
 
-        var body = new System.IO.Pipelines.Pipe();
-        var content = new StreamContent(body.Reader.AsStream());
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        using var streaming = new HttpClient(a.Server.CreateHandler()) { BaseAddress = a.Server.BaseAddress }; // (unbuffered)
-        streaming.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ada.AccessToken);
-        var early = streaming.PostAsync($"/api/boards/{board}/tasks", content);
-        Assert.True(await LiveBoard.EventuallyAsync(() => keepAlive.InFlight == 1), $"the request is not counted ({keepAlive.InFlight})");
+        using var early = await HeldCreation.StartAsync(a, ada, board);
 
         var run = Handover(a).RunAsync(CancellationToken.None);
         Assert.True(await LiveBoard.EventuallyAsync(() => Handover(a).HandingOver));
@@ -324,10 +341,7 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         var ended = await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(3)));
         Assert.False(ended == run, "it stopped waiting while a request from before the SIGTERM was in flight");
 
-        await body.Writer.WriteAsync(System.Text.Encoding.UTF8.GetBytes("""{"title":"sent before the SIGTERM"}"""));
-        await body.Writer.CompleteAsync();
-        await (await early).Json(HttpStatusCode.Created);
-        var answered = System.Diagnostics.Stopwatch.StartNew();
+        var answered = await early.AnswerAsync("sent before the SIGTERM");
         Assert.Null(await run.WaitAsync(TimeSpan.FromSeconds(20))); // nothing was handed over
         Assert.True(answered.Elapsed >= upstreamIdle - TimeSpan.FromMilliseconds(100),
             $"it stopped waiting {answered.Elapsed.TotalMilliseconds:0} ms after the request answered, before the balancer's idle time ({upstreamIdle.TotalMilliseconds} ms)");
