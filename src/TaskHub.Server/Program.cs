@@ -3,6 +3,7 @@ using TaskHub.Server.Features.Activity;
 using TaskHub.Server.Features.Attachments;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Idempotency;
 using TaskHub.Server.Features.Integrations;
 using TaskHub.Server.Features.Invitations;
 using TaskHub.Server.Features.Jobs;
@@ -28,6 +29,7 @@ builder.AddTaskHubNotifications();
 builder.AddTaskHubActivity();
 builder.AddTaskHubAttachments();
 builder.AddTaskHubJobs();
+builder.AddTaskHubIdempotency();
 
 var app = builder.Build();
 
@@ -41,6 +43,7 @@ await app.PrepareTaskHubDatabaseAsync();
 
 app.UseConnectionCloseWhileStopping();
 app.UseTaskHubApi();
+app.UseIdempotencyKeys();
 
 app.MapAuth();
 app.MapMe();

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Idempotency;
 using TaskHub.Server.Features.Tasks;
 
 namespace TaskHub.Server.Data;
@@ -100,6 +101,8 @@ public sealed class MySqlTaskHubDbContext(DbContextOptions<MySqlTaskHubDbContext
         // Positions compare byte-wise (as SQLite's default BINARY collation does), not case-insensitively.
         modelBuilder.Entity<TaskItem>().Property(t => t.Position).HasCharSet("ascii").UseCollation("ascii_bin");
         modelBuilder.Entity<ChecklistItem>().Property(i => i.Position).HasCharSet("ascii").UseCollation("ascii_bin");
+        // Idempotency keys are case-sensitive, as the header's value (a client's "a1" and "A1" are two requests).
+        modelBuilder.Entity<IdempotentRequest>().Property(r => r.Key).HasCharSet("ascii").UseCollation("ascii_bin");
         // Search (Features/Tasks/Search.cs): InnoDB FULLTEXT, maintained by the engine with each transaction.
         modelBuilder.Entity<TaskItem>().HasIndex(t => new { t.Title, t.Description }).IsFullText();
         modelBuilder.Entity<TaskItem>().HasIndex(t => t.Title).IsFullText(); // so a title match can rank higher

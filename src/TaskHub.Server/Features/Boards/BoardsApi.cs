@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Features.Idempotency;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Boards;
@@ -11,7 +12,7 @@ public static class BoardsApi
     public static IEndpointRouteBuilder MapBoards(this IEndpointRouteBuilder app)
     {
         var boards = app.MapGroup("/api/boards").WithTags("Boards").RequireAuthorization();
-        boards.MapPost("/", CreateBoard);
+        boards.MapPost("/", CreateBoard).WithIdempotencyKey();
         boards.MapGet("/", ListBoards);
         boards.MapGet("/{boardId:guid}", GetBoard);
         boards.MapPatch("/{boardId:guid}", RenameBoard);

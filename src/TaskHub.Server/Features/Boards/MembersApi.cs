@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Features.Idempotency;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Boards;
@@ -16,7 +17,7 @@ public static class MembersApi
     {
         var members = app.MapGroup("/api/boards/{boardId:guid}/members").WithTags("Members").RequireAuthorization();
         members.MapGet("/", ListMembers);
-        members.MapPost("/", AddMember);
+        members.MapPost("/", AddMember).WithIdempotencyKey();
         members.MapPatch("/{userId:guid}", ChangeRole);
         members.MapDelete("/{userId:guid}", RemoveMember);
         return app;

@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Idempotency;
 using TaskHub.Server.Features.Notifications;
 using TaskHub.Server.Infrastructure;
 
@@ -70,7 +71,7 @@ public static class InvitationsApi
     {
         var board = app.MapGroup("/api/boards/{boardId:guid}/invitations").WithTags("Invitations").RequireAuthorization();
         board.MapGet("/", List);
-        board.MapPost("/", Invite);
+        board.MapPost("/", Invite).WithIdempotencyKey();
         var api = app.MapGroup("/api/invitations").WithTags("Invitations");
         api.MapDelete("/{invitationId:guid}", Revoke).RequireAuthorization();
         api.MapPost("/preview", Preview).AllowAnonymous();

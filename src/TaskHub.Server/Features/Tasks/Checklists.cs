@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Idempotency;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Tasks;
@@ -53,7 +54,7 @@ public static class ChecklistsApi
     {
         var api = app.MapGroup("/api").WithTags("Checklists").RequireAuthorization();
         api.MapGet("/tasks/{taskId:guid}/checklist", List);
-        api.MapPost("/tasks/{taskId:guid}/checklist", Add);
+        api.MapPost("/tasks/{taskId:guid}/checklist", Add).WithIdempotencyKey();
         api.MapPatch("/checklist-items/{itemId:guid}", Change);
         api.MapDelete("/checklist-items/{itemId:guid}", Delete);
         return app;

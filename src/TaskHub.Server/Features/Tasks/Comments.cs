@@ -9,6 +9,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Idempotency;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Tasks;
@@ -108,7 +109,7 @@ public static class CommentsApi
     {
         var api = app.MapGroup("/api").WithTags("Comments").RequireAuthorization();
         api.MapGet("/tasks/{taskId:guid}/comments", List);
-        api.MapPost("/tasks/{taskId:guid}/comments", Add);
+        api.MapPost("/tasks/{taskId:guid}/comments", Add).WithIdempotencyKey();
         api.MapPatch("/comments/{commentId:guid}", Edit);
         api.MapDelete("/comments/{commentId:guid}", Delete);
         return app;

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Idempotency;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Tasks;
@@ -53,7 +54,7 @@ public static class LabelsApi
     {
         var api = app.MapGroup("/api").WithTags("Labels").RequireAuthorization();
         api.MapGet("/boards/{boardId:guid}/labels", List);
-        api.MapPost("/boards/{boardId:guid}/labels", Create);
+        api.MapPost("/boards/{boardId:guid}/labels", Create).WithIdempotencyKey();
         api.MapPatch("/labels/{labelId:guid}", Change);
         api.MapDelete("/labels/{labelId:guid}", Delete);
         return app;

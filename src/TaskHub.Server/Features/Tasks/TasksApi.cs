@@ -5,6 +5,7 @@ using Microsoft.Net.Http.Headers;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Idempotency;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Tasks;
@@ -17,16 +18,16 @@ public static class TasksApi
     {
         var api = app.MapGroup("/api").WithTags("Tasks").RequireAuthorization();
         api.MapGet("/boards/{boardId:guid}/tasks", ListBoardTasks);
-        api.MapPost("/boards/{boardId:guid}/tasks", CreateTask).WithMetadata(SessionCheckedInWrite.Instance);
+        api.MapPost("/boards/{boardId:guid}/tasks", CreateTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
         api.MapGet("/tasks/{taskId:guid}", GetTask);
         // The commonest writes after creation check the session in their first read (TaskAccess.FindCheckingSessionAsync).
         api.MapPatch("/tasks/{taskId:guid}", UpdateTask).WithMetadata(SessionCheckedInWrite.Instance);
         api.MapDelete("/tasks/{taskId:guid}", DeleteTask).WithMetadata(SessionCheckedInWrite.Instance);
-        api.MapPost("/tasks/{taskId:guid}/move", MoveTask).WithMetadata(SessionCheckedInWrite.Instance);
+        api.MapPost("/tasks/{taskId:guid}/move", MoveTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
         api.MapPost("/tasks/{taskId:guid}/archive", (Guid taskId, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct) =>
-            SetArchivedAsync(taskId, true, http, db, stream, me, ct)).WithMetadata(SessionCheckedInWrite.Instance);
+            SetArchivedAsync(taskId, true, http, db, stream, me, ct)).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
         api.MapPost("/tasks/{taskId:guid}/unarchive", (Guid taskId, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct) =>
-            SetArchivedAsync(taskId, false, http, db, stream, me, ct)).WithMetadata(SessionCheckedInWrite.Instance);
+            SetArchivedAsync(taskId, false, http, db, stream, me, ct)).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
         api.MapGet("/me/tasks", ListMyTasks);
         return app;
     }

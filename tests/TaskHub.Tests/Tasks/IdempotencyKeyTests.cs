@@ -1,0 +1,309 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using TaskHub.Server.Data;
+using TaskHub.Server.Features.Idempotency;
+using TaskHub.Tests.Infrastructure;
+
+namespace TaskHub.Tests.Tasks;
+
+/// <summary>
+/// <c>Idempotency-Key</c>: a client that lost an answer sends the same request again with the same key, and the change
+/// happens once (<see cref="IdempotencyKeys"/>).
+/// </summary>
+public abstract class IdempotencyKeyTests(TaskHubApplication app)
+{
+    private static Task<HttpResponseMessage> PostAsync(TestUser user, string url, object body, string? key) =>
+        PostRawAsync(user, url, JsonSerializer.Serialize(body), key is null ? [] : [key]);
+
+    private static Task<HttpResponseMessage> PostRawAsync(TestUser user, string url, string json, string[] keys)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        foreach (var k in keys) request.Headers.TryAddWithoutValidation(IdempotencyKeys.Header, k);
+        return user.Client.SendAsync(request);
+    }
+
+    private static async Task<int> TaskCountAsync(TestUser user, Guid board) =>
+        (await user.Client.GetJson($"/api/boards/{board}/tasks")).GetArrayLength();
+
+    [Fact]
+    public async Task ATaskSentTwiceWithOneKeyIsCreatedOnceAndTheSecondHearsTheFirstAnswer()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var key = Guid.NewGuid().ToString();
+
+        var first = await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Write the launch post" }, key);
+        var created = await first.Json(HttpStatusCode.Created);
+        var seq = await ada.LastSeqAsync(board);
+        var again = await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Write the launch post" }, key);
+        var replayed = await again.Json(HttpStatusCode.Created);
+
+        Assert.Equal(created.GetRawText(), replayed.GetRawText());
+        Assert.Equal(first.Headers.Location, again.Headers.Location);
+        Assert.Equal(first.Headers.ETag, again.Headers.ETag);
+        Assert.Equal("application/json", again.Content.Headers.ContentType?.MediaType);
+        Assert.False(first.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        Assert.Equal("true", Assert.Single(again.Headers.GetValues(IdempotencyKeys.ReplayedHeader)));
+        Assert.Equal(1, await TaskCountAsync(ada, board));
+        Assert.Equal(seq, await ada.LastSeqAsync(board)); // no second event
+
+        // Without a key, the same request is a second task: the key is what makes it one.
+        await (await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Write the launch post" }, null)).Json(HttpStatusCode.Created);
+        Assert.Equal(2, await TaskCountAsync(ada, board));
+    }
+
+    [Fact]
+    public async Task EveryWriteThatTakesAKeyAppliesOnce()
+    {
+        var ada = await app.SignUpAsync();
+        var bob = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var task = (await ada.CreateTaskAsync(board, new { title = "Card" })).GetProperty("id").GetGuid();
+        var other = (await ada.CreateTaskAsync(board, new { title = "Other" })).GetProperty("id").GetGuid();
+
+        var writes = new (string Url, object Body)[]
+        {
+            ($"/api/tasks/{task}/comments", new { body = "Looks good" }),
+            ($"/api/tasks/{task}/checklist", new { text = "Proof-read" }),
+            ($"/api/boards/{board}/labels", new { name = "bug", color = "red" }),
+            ($"/api/tasks/{task}/move", new { status = "in_progress" }),
+            ($"/api/tasks/{other}/move", new { status = "in_progress", afterId = task }),
+            ($"/api/tasks/{task}/archive", new { }),
+            ($"/api/tasks/{task}/unarchive", new { }),
+            ($"/api/boards/{board}/members", new { email = bob.Email, role = "member" }),
+            ($"/api/boards/{board}/invitations", new { email = $"guest-{Guid.NewGuid():N}@example.com" }),
+        };
+        foreach (var (url, body) in writes)
+        {
+            var key = Guid.NewGuid().ToString();
+            var first = await PostAsync(ada, url, body, key);
+            Assert.True(first.IsSuccessStatusCode, $"{url}: {(int)first.StatusCode} {await first.Content.ReadAsStringAsync()}");
+            var seq = await ada.LastSeqAsync(board);
+            var again = await PostAsync(ada, url, body, key);
+            Assert.Equal(first.StatusCode, again.StatusCode);
+            Assert.Equal(await first.Content.ReadAsStringAsync(), await again.Content.ReadAsStringAsync());
+            Assert.True(again.Headers.Contains(IdempotencyKeys.ReplayedHeader), url);
+            Assert.Equal(seq, await ada.LastSeqAsync(board));
+        }
+        var comments = await ada.Client.GetJson($"/api/tasks/{task}/comments");
+        Assert.Equal(1, comments.ValueKind == JsonValueKind.Array ? comments.GetArrayLength() : comments.GetProperty("items").GetArrayLength());
+        Assert.Single((await ada.Client.GetJson($"/api/boards/{board}/invitations")).EnumerateArray());
+
+        // A board has no seq of its own before it exists: count the caller's boards.
+        var boards = (await ada.Client.GetJson("/api/boards")).GetArrayLength();
+        var boardKey = Guid.NewGuid().ToString();
+        await (await PostAsync(ada, "/api/boards", new { name = "Launch" }, boardKey)).Json(HttpStatusCode.Created);
+        await (await PostAsync(ada, "/api/boards", new { name = "Launch" }, boardKey)).Json(HttpStatusCode.Created);
+        Assert.Equal(boards + 1, (await ada.Client.GetJson("/api/boards")).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task AKeySentWithAnotherRequestIsRefusedAndChangesNothing()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var other = await ada.CreateBoardAsync();
+        var key = Guid.NewGuid().ToString();
+        await (await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "One" }, key)).Json(HttpStatusCode.Created);
+
+        var otherBody = await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Two" }, key);
+        await otherBody.AssertProblem(HttpStatusCode.UnprocessableEntity);
+        var otherPath = await PostAsync(ada, $"/api/boards/{other}/tasks", new { title = "One" }, key);
+        await otherPath.AssertProblem(HttpStatusCode.UnprocessableEntity);
+
+        Assert.Equal(1, await TaskCountAsync(ada, board));
+        Assert.Equal(0, await TaskCountAsync(ada, other));
+    }
+
+    public static TheoryData<string[]> MalformedKeys => new()
+    {
+        new[] { new string('k', IdempotencyKeys.MaxKeyLength + 1) },
+        new[] { "two words" },
+        new[] { "caf\u00e9" },
+        new[] { "\"\"" },
+        new[] { "one", "two" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedKeys))]
+    public async Task AMalformedKeyIsA400NamingItAndChangesNothing(string[] keys)
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+
+        var response = await PostRawAsync(ada, $"/api/boards/{board}/tasks", """{"title": "One"}""", keys);
+
+        await response.AssertFieldError(IdempotencyKeys.Field);
+        Assert.Equal(0, await TaskCountAsync(ada, board));
+    }
+
+    [Fact]
+    public async Task AQuotedKeyIsTheSameKeyAndTheLongestKeyIsAccepted()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var longest = new string('k', IdempotencyKeys.MaxKeyLength);
+
+        await (await PostRawAsync(ada, $"/api/boards/{board}/tasks", """{"title": "One"}""", [longest])).Json(HttpStatusCode.Created);
+        var quoted = await PostRawAsync(ada, $"/api/boards/{board}/tasks", """{"title": "One"}""", [$"\"{longest}\""]);
+
+        await quoted.Json(HttpStatusCode.Created);
+        Assert.True(quoted.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        Assert.Equal(1, await TaskCountAsync(ada, board));
+    }
+
+    [Fact]
+    public async Task ARefusedRequestLeavesItsKeyFreeForTheCorrectedOne()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var key = Guid.NewGuid().ToString();
+
+        await (await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "  " }, key)).AssertFieldError("title");
+        var corrected = await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Now with a title" }, key);
+
+        await corrected.Json(HttpStatusCode.Created);
+        Assert.False(corrected.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        Assert.Equal(1, await TaskCountAsync(ada, board));
+    }
+
+    [Fact]
+    public async Task KeysBelongToTheirUserAndAnotherBoardStaysInvisible()
+    {
+        var ada = await app.SignUpAsync();
+        var bob = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var key = Guid.NewGuid().ToString();
+        await (await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Ada's" }, key)).Json(HttpStatusCode.Created);
+
+        // Bob's request with Ada's key is his own: not a replay of Ada's answer, and her board is still not found.
+        var bobs = await PostAsync(bob, $"/api/boards/{board}/tasks", new { title = "Ada's" }, key);
+
+        await bobs.AssertProblem(HttpStatusCode.NotFound);
+        Assert.False(bobs.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        var bobsBoard = await bob.CreateBoardAsync();
+        await (await PostAsync(bob, $"/api/boards/{bobsBoard}/tasks", new { title = "Bob's" }, key)).Json(HttpStatusCode.Created);
+        Assert.Equal(1, await TaskCountAsync(ada, board));
+        Assert.Equal(1, await TaskCountAsync(bob, bobsBoard));
+    }
+
+    [Fact]
+    public async Task RequestsWithOneKeyAtOnceApplyOnce()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var key = Guid.NewGuid().ToString();
+        var seq = await ada.LastSeqAsync(board);
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Once" }, key)));
+
+        Assert.Equal(1, await TaskCountAsync(ada, board));
+        Assert.Equal(seq + 1, await ada.LastSeqAsync(board));
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created && !r.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        foreach (var r in responses.Where(r => r.StatusCode != HttpStatusCode.Created))
+        {
+            // Still running when asked: 409, and when to ask again.
+            await r.AssertProblem(HttpStatusCode.Conflict);
+            Assert.NotNull(r.Headers.RetryAfter);
+        }
+        // Asked again, every one of them now hears the first answer.
+        var later = await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Once" }, key);
+        Assert.Equal(HttpStatusCode.Created, later.StatusCode);
+        Assert.Equal(await responses.Single(r => r.StatusCode == HttpStatusCode.Created && !r.Headers.Contains(IdempotencyKeys.ReplayedHeader)).Content.ReadAsStringAsync(),
+            await later.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task AKeyWhoseAnswerIsNotKeptYetIs409()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var url = $"/api/boards/{board}/tasks";
+        var body = new { title = "Once" };
+        // Learn the request's fingerprint from a real one, then stand in for a request still running (its answer not
+        // kept yet) and for one whose process ended between its commit and keeping its answer.
+        var key = Guid.NewGuid().ToString();
+        await (await PostAsync(ada, url, body, key)).Json(HttpStatusCode.Created);
+        var now = DateTime.UtcNow;
+        await WithDbAsync(db => db.Set<IdempotentRequest>().Where(r => r.UserId == ada.Id && r.Key == key)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, (int?)null).SetProperty(r => r.Body, (string?)null).SetProperty(r => r.CreatedAt, now)));
+
+        var running = await PostAsync(ada, url, body, key);
+        await running.AssertProblem(HttpStatusCode.Conflict);
+        Assert.Equal(TimeSpan.FromSeconds(1), running.Headers.RetryAfter?.Delta);
+
+        await WithDbAsync(db => db.Set<IdempotentRequest>().Where(r => r.UserId == ada.Id && r.Key == key)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.CreatedAt, now.AddMinutes(-5))));
+        var lost = await PostAsync(ada, url, body, key);
+        await lost.AssertProblem(HttpStatusCode.Conflict);
+        Assert.Null(lost.Headers.RetryAfter);
+        Assert.Equal(1, await TaskCountAsync(ada, board));
+    }
+
+    [Fact]
+    public async Task AnExpiredKeyStartsAfreshAndTheCleanupDeletesOnlyExpiredKeys()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var url = $"/api/boards/{board}/tasks";
+        var (expired, fresh) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
+        await (await PostAsync(ada, url, new { title = "Long ago" }, expired)).Json(HttpStatusCode.Created);
+        await (await PostAsync(ada, url, new { title = "Today" }, fresh)).Json(HttpStatusCode.Created);
+        await WithDbAsync(db => db.Set<IdempotentRequest>().Where(r => r.UserId == ada.Id && r.Key == expired)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.CreatedAt, DateTime.UtcNow.AddHours(-25))));
+
+        // Past its lifetime (24 h), the key is a new request's, even with another body.
+        var again = await PostAsync(ada, url, new { title = "Something else" }, expired);
+        await again.Json(HttpStatusCode.Created);
+        Assert.False(again.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        Assert.Equal(3, await TaskCountAsync(ada, board));
+
+        await WithDbAsync(db => db.Set<IdempotentRequest>().Where(r => r.UserId == ada.Id && r.Key == fresh)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.CreatedAt, DateTime.UtcNow.AddHours(-25))));
+        var deleted = await ExpiredKeyCleanup.DeleteExpiredAsync(app.Services.GetRequiredService<IServiceScopeFactory>(), new IdempotencyOptions(), TimeProvider.System, default);
+        Assert.True(deleted >= 1);
+        var left = await WithDbAsync(db => db.Set<IdempotentRequest>().Where(r => r.UserId == ada.Id).Select(r => r.Key).ToListAsync());
+        Assert.Equal([expired], left);
+    }
+
+    [Fact]
+    public async Task ASessionSignedOutHearsNoReplay()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var key = Guid.NewGuid().ToString();
+        await (await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Private" }, key)).Json(HttpStatusCode.Created);
+
+        await (await ada.Client.PostAsJsonAsync("/api/auth/logout", new { refreshToken = ada.RefreshToken })).Json(HttpStatusCode.NoContent);
+        var replay = await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Private" }, key);
+
+        await replay.AssertProblem(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task TheOpenApiDocumentNamesTheHeaderOnTheEndpointsThatTakeIt()
+    {
+        var doc = await app.CreateClient().GetJson("/openapi/v1.json");
+        bool Takes(string path, string method) =>
+            doc.GetProperty("paths").GetProperty(path).GetProperty(method).TryGetProperty("parameters", out var ps)
+            && ps.EnumerateArray().Any(p => p.GetProperty("name").GetString() == IdempotencyKeys.Header && p.GetProperty("in").GetString() == "header");
+
+        Assert.True(Takes("/api/boards/{boardId}/tasks", "post"));
+        Assert.True(Takes("/api/tasks/{taskId}/comments", "post"));
+        Assert.False(Takes("/api/auth/logout", "post"));
+    }
+
+    private async Task<T> WithDbAsync<T>(Func<TaskHubDbContext, Task<T>> work)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<TaskHubDbContext>());
+    }
+}
+
+public sealed class IdempotencyKeyTestsOnSqlite(SqliteApplication app) : IdempotencyKeyTests(app), IClassFixture<SqliteApplication>;
+
+public sealed class IdempotencyKeyTestsOnMariaDb(MariaDbApplication app) : IdempotencyKeyTests(app), IClassFixture<MariaDbApplication>;
