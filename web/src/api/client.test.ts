@@ -1,9 +1,72 @@
-import { describe, expect, it } from 'vitest';
-import { taskWriteBody } from './client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { newIdempotencyKey, requestOnce, taskWriteBody } from './client';
 
 describe('taskWriteBody', () => {
   it('keeps only the fields the server accepts, including explicit nulls', () => {
     const body = taskWriteBody({ id: 'x', version: 3, title: 'T', dueAt: null, status: 'done', createdAt: 'z' } as never);
     expect(body).toEqual({ title: 'T', dueAt: null, status: 'done' });
+  });
+});
+
+describe('requestOnce', () => {
+  type Call = { key: string | null; body: unknown };
+  /** A fetch that answers with `answers` in turn (an Error is thrown as the network's failure) and records each call. */
+  function fetchAnswering(answers: (Response | Error)[]) {
+    const calls: Call[] = [];
+    vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
+      calls.push({ key: new Headers(init.headers).get('Idempotency-Key'), body: init.body });
+      const next = answers.shift();
+      if (!next) throw new Error('no more answers');
+      if (next instanceof Error) throw next;
+      return next;
+    });
+    return calls;
+  }
+  const created = () => new Response(JSON.stringify({ id: 't1' }), { status: 201, headers: { 'Content-Type': 'application/json' } });
+  const problemOf = (status: number, headers: Record<string, string> = {}) =>
+    new Response(JSON.stringify({ title: 'x', detail: `status ${status}` }), { status, headers: { 'Content-Type': 'application/problem+json', ...headers } });
+  const waits: number[] = [];
+  const sleep = async (ms: number) => { waits.push(ms); };
+  afterEach(() => { vi.unstubAllGlobals(); waits.length = 0; });
+
+  it('sends a write again with the same key when its answer was lost, and returns the answer', async () => {
+    const calls = fetchAnswering([new TypeError('Failed to fetch'), problemOf(502), created()]);
+    const r = await requestOnce<{ id: string }>('POST', '/api/boards/b/tasks', { title: 'T' }, [10, 20], sleep);
+    expect(r.data).toEqual({ id: 't1' });
+    expect(calls).toHaveLength(3);
+    expect(calls[0].key).toMatch(/^[0-9a-f-]{32,36}$/);
+    expect(new Set(calls.map(c => c.key)).size).toBe(1);
+    expect(new Set(calls.map(c => c.body)).size).toBe(1);
+    expect(waits).toEqual([10, 20]);
+  });
+
+  it('waits as long as a 409 with Retry-After asks (at most 5 s), and takes a new key for each write', async () => {
+    const calls = fetchAnswering([problemOf(409, { 'Retry-After': '2' }), created(), created()]);
+    await requestOnce('POST', '/api/x', {}, [10], sleep);
+    await requestOnce('POST', '/api/x', {}, [10], sleep);
+    expect(waits).toEqual([2000]);
+    expect(calls[0].key).toBe(calls[1].key);
+    expect(calls[2].key).not.toBe(calls[1].key);
+  });
+
+  it('does not repeat a refusal or a version conflict, and gives up after its last wait', async () => {
+    fetchAnswering([problemOf(400)]);
+    await expect(requestOnce('POST', '/api/x', {}, [10], sleep)).rejects.toMatchObject({ status: 400 });
+    fetchAnswering([problemOf(409)]);
+    await expect(requestOnce('POST', '/api/x', {}, [10], sleep)).rejects.toMatchObject({ status: 409 });
+    expect(waits).toEqual([]);
+    const calls = fetchAnswering([new TypeError('a'), new TypeError('b'), new TypeError('c')]);
+    await expect(requestOnce('POST', '/api/x', {}, [10, 20], sleep)).rejects.toBeInstanceOf(TypeError);
+    expect(calls).toHaveLength(3);
+  });
+
+  it('makes a key without randomUUID (a page served over plain http on a LAN address)', () => {
+    const original = crypto.randomUUID;
+    try {
+      Object.defineProperty(crypto, 'randomUUID', { value: undefined, configurable: true });
+      expect(newIdempotencyKey()).toMatch(/^[0-9a-f]{32}$/);
+    } finally {
+      Object.defineProperty(crypto, 'randomUUID', { value: original, configurable: true });
+    }
   });
 });

@@ -4,7 +4,9 @@ import type { paths } from './schema';
 import type { Attachment, AuthResponse, ImportedBoard, TrelloList, BoardEvent, ChecklistItem, Comment, Label, LoginResponse, Notification, Role, Status, Task, TaskCreate, TaskPatch, TokenScope, User, Webhook, WebhookFormat, Wire } from './types';
 
 export class ApiError extends Error {
-  constructor(public status: number, message: string, public fields: Record<string, string[]> = {}, public etag: string | null = null) {
+  /** `retryAfter`: the response's Retry-After in seconds (a 409 for a write with the same Idempotency-Key still running). */
+  constructor(public status: number, message: string, public fields: Record<string, string[]> = {}, public etag: string | null = null,
+    public retryAfter: number | null = null) {
     super(message);
   }
 }
@@ -73,10 +75,49 @@ export async function request<T>(method: string, url: string, body?: unknown, he
   }
   if (!r.ok) {
     if (r.status === 401 && !url.startsWith('/api/auth/')) save(null);
-    throw problem(r.status, r.statusText, await r.text().catch(() => ''), r.headers.get('ETag'));
+    const error = problem(r.status, r.statusText, await r.text().catch(() => ''), r.headers.get('ETag'));
+    const after = Number(r.headers.get('Retry-After') ?? NaN);
+    if (Number.isFinite(after)) error.retryAfter = after;
+    throw error;
   }
   const text = r.status === 204 ? '' : await r.text();
   return { data: (text ? JSON.parse(text) : undefined) as T, headers: r.headers };
+}
+
+/** A fresh Idempotency-Key (crypto.randomUUID exists only on https and localhost; getRandomValues everywhere). */
+export function newIdempotencyKey(): string {
+  if (typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), b => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The waits (ms) before each repeat of a write sent with an Idempotency-Key: about 4 s in all. */
+export const REPEAT_DELAYS = [250, 1000, 2500];
+
+/** Whether a write's answer was lost or not given yet, so that sending it again with its key is what to do. */
+function answerLost(e: unknown): boolean {
+  if (e instanceof TypeError) return true; // fetch: the network failed (a reset connection, a replica that stopped)
+  if (!(e instanceof ApiError)) return false; // (an AbortError: the caller gave up)
+  return e.status === 502 || e.status === 503 || e.status === 504 || (e.status === 409 && e.retryAfter !== null);
+}
+
+/**
+ * Sends a write that creates something or acts once with an Idempotency-Key, and sends it again with the same key
+ * when its answer was lost (the network failed, the load balancer answered 502–504) or the server is still running
+ * it (409 with Retry-After). The server applies it once and answers a repeat with the first answer, so a task is
+ * never created twice and the user's click is not lost either. Any other error is the caller's, at once.
+ */
+export async function requestOnce<T>(method: string, url: string, body?: unknown, delays: readonly number[] = REPEAT_DELAYS,
+  sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms))): Promise<Resp<T>> {
+  const key = newIdempotencyKey();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await request<T>(method, url, body, { 'Idempotency-Key': key });
+    } catch (e) {
+      if (!answerLost(e) || attempt >= delays.length) throw e;
+      const asked = e instanceof ApiError && e.retryAfter !== null ? Math.min(e.retryAfter, 5) * 1000 : 0;
+      await sleep(Math.max(delays[attempt], asked));
+    }
+  }
 }
 /** A problem+json body (or none) → ApiError: the first field message, else detail, else title. */
 export function problem(status: number, statusText: string, text: string, etag: string | null = null): ApiError {
@@ -146,6 +187,9 @@ type Body<P extends keyof paths, M extends Method> =
 const get = async <P extends keyof paths>(_path: P, url: string) => (await request<Res<P, 'get'>>('GET', url)).data;
 const send = async <P extends keyof paths, M extends Exclude<Method, 'get'>>(method: M, _path: P, url: string, body?: Body<P, M>, headers?: Record<string, string>) =>
   (await request<Res<P, M>>(method.toUpperCase(), url, body, headers)).data;
+/** A POST the server applies once (it takes an Idempotency-Key): sent again with its key when the answer was lost. */
+const sendOnce = async <P extends keyof paths>(_path: P, url: string, body?: Body<P, 'post'>) =>
+  (await requestOnce<Res<P, 'post'>>('POST', url, body)).data;
 
 export type LoginResult = { user: User; mfaToken?: undefined } | { mfaToken: string; user?: undefined };
 function finish(data: LoginResponse): LoginResult {
@@ -211,36 +255,36 @@ export const api = {
   myTasks: () => get('/api/me/tasks', '/api/me/tasks'),
   boards: () => get('/api/boards', '/api/boards'),
   board: (id: string) => get('/api/boards/{boardId}', `/api/boards/${id}`),
-  createBoard: (name: string) => send('post', '/api/boards', '/api/boards', { name }),
+  createBoard: (name: string) => sendOnce('/api/boards', '/api/boards', { name }),
   members: (id: string) => get('/api/boards/{boardId}/members', `/api/boards/${id}/members`),
-  addMember: (id: string, email: string, role: Role) => send('post', '/api/boards/{boardId}/members', `/api/boards/${id}/members`, { email, role }),
+  addMember: (id: string, email: string, role: Role) => sendOnce('/api/boards/{boardId}/members', `/api/boards/${id}/members`, { email, role }),
   setRole: (id: string, userId: string, role: Role) => send('patch', '/api/boards/{boardId}/members/{userId}', `/api/boards/${id}/members/${userId}`, { role }),
   removeMember: (id: string, userId: string) => send('delete', '/api/boards/{boardId}/members/{userId}', `/api/boards/${id}/members/${userId}`),
   async tasks(boardId: string): Promise<{ tasks: Task[]; seq: number }> {
     const r = await request<Res<'/api/boards/{boardId}/tasks', 'get'>>('GET', `/api/boards/${boardId}/tasks`);
     return { tasks: r.data, seq: Number(r.headers.get('X-Board-Seq') ?? 0) };
   },
-  createTask: (boardId: string, body: TaskCreate) => send('post', '/api/boards/{boardId}/tasks', `/api/boards/${boardId}/tasks`, body),
+  createTask: (boardId: string, body: TaskCreate) => sendOnce('/api/boards/{boardId}/tasks', `/api/boards/${boardId}/tasks`, body),
   patchTask: (id: string, body: TaskPatch, version: number) => send('patch', '/api/tasks/{taskId}', `/api/tasks/${id}`, body, { 'If-Match': `"${version}"` }),
   getTask: (id: string) => get('/api/tasks/{taskId}', `/api/tasks/${id}`),
   deleteTask: (id: string) => send('delete', '/api/tasks/{taskId}', `/api/tasks/${id}`),
   /** Puts the task in `status` right after `afterId` (null: at the top). A move does not bump the version. */
-  moveTask: (id: string, status: Status, afterId: string | null) => send('post', '/api/tasks/{taskId}/move', `/api/tasks/${id}/move`, { status, afterId }),
-  archiveTask: (id: string) => send('post', '/api/tasks/{taskId}/archive', `/api/tasks/${id}/archive`),
-  unarchiveTask: (id: string) => send('post', '/api/tasks/{taskId}/unarchive', `/api/tasks/${id}/unarchive`),
+  moveTask: (id: string, status: Status, afterId: string | null) => sendOnce('/api/tasks/{taskId}/move', `/api/tasks/${id}/move`, { status, afterId }),
+  archiveTask: (id: string) => sendOnce('/api/tasks/{taskId}/archive', `/api/tasks/${id}/archive`),
+  unarchiveTask: (id: string) => sendOnce('/api/tasks/{taskId}/unarchive', `/api/tasks/${id}/unarchive`),
   archivedTasks: (boardId: string): Promise<Task[]> => get('/api/boards/{boardId}/tasks', `/api/boards/${boardId}/tasks?archived=true`),
   comments: (taskId: string): Promise<Comment[]> => get('/api/tasks/{taskId}/comments', `/api/tasks/${taskId}/comments`),
-  addComment: (taskId: string, body: string): Promise<Comment> => send('post', '/api/tasks/{taskId}/comments', `/api/tasks/${taskId}/comments`, { body }),
+  addComment: (taskId: string, body: string): Promise<Comment> => sendOnce('/api/tasks/{taskId}/comments', `/api/tasks/${taskId}/comments`, { body }),
   editComment: (id: string, body: string): Promise<Comment> => send('patch', '/api/comments/{commentId}', `/api/comments/${id}`, { body }),
   deleteComment: (id: string) => send('delete', '/api/comments/{commentId}', `/api/comments/${id}`),
   checklist: (taskId: string): Promise<ChecklistItem[]> => get('/api/tasks/{taskId}/checklist', `/api/tasks/${taskId}/checklist`),
-  addChecklistItem: (taskId: string, text: string): Promise<ChecklistItem> => send('post', '/api/tasks/{taskId}/checklist', `/api/tasks/${taskId}/checklist`, { text }),
+  addChecklistItem: (taskId: string, text: string): Promise<ChecklistItem> => sendOnce('/api/tasks/{taskId}/checklist', `/api/tasks/${taskId}/checklist`, { text }),
   /** `afterId`: null puts the item at the top; leave it out to keep its place. */
   changeChecklistItem: (id: string, body: { text?: string; done?: boolean; afterId?: string | null }): Promise<ChecklistItem> =>
     send('patch', '/api/checklist-items/{itemId}', `/api/checklist-items/${id}`, body),
   deleteChecklistItem: (id: string) => send('delete', '/api/checklist-items/{itemId}', `/api/checklist-items/${id}`),
   labels: (boardId: string): Promise<Label[]> => get('/api/boards/{boardId}/labels', `/api/boards/${boardId}/labels`),
-  createLabel: (boardId: string, name: string, color: string): Promise<Label> => send('post', '/api/boards/{boardId}/labels', `/api/boards/${boardId}/labels`, { name, color }),
+  createLabel: (boardId: string, name: string, color: string): Promise<Label> => sendOnce('/api/boards/{boardId}/labels', `/api/boards/${boardId}/labels`, { name, color }),
   changeLabel: (id: string, body: { name?: string; color?: string }): Promise<Label> => send('patch', '/api/labels/{labelId}', `/api/labels/${id}`, body),
   deleteLabel: (id: string) => send('delete', '/api/labels/{labelId}', `/api/labels/${id}`),
   activity: (id: string): Promise<BoardEvent[]> => get('/api/tasks/{taskId}/activity', `/api/tasks/${id}/activity`),
@@ -255,7 +299,7 @@ export const api = {
   renameBoard: (id: string, name: string) => send('patch', '/api/boards/{boardId}', `/api/boards/${id}`, { name }),
   deleteBoard: (id: string) => send('delete', '/api/boards/{boardId}', `/api/boards/${id}`),
   invitations: (boardId: string) => get('/api/boards/{boardId}/invitations', `/api/boards/${boardId}/invitations`),
-  invite: (boardId: string, email: string, role: Role) => send('post', '/api/boards/{boardId}/invitations', `/api/boards/${boardId}/invitations`, { email, role }),
+  invite: (boardId: string, email: string, role: Role) => sendOnce('/api/boards/{boardId}/invitations', `/api/boards/${boardId}/invitations`, { email, role }),
   revokeInvitation: (id: string) => send('delete', '/api/invitations/{invitationId}', `/api/invitations/${id}`),
   previewInvitation: (token: string) => send('post', '/api/invitations/preview', '/api/invitations/preview', { token }),
   acceptInvitation: (token: string) => send('post', '/api/invitations/accept', '/api/invitations/accept', { token }),

@@ -1,0 +1,54 @@
+using Microsoft.Playwright;
+using static TaskHub.Browser.Tests.Browser;
+
+namespace TaskHub.Browser.Tests;
+
+/// <summary>
+/// A write whose answer is lost on the way back (the connection reset after the server committed it: a replica
+/// stopping, a flaky network) is sent again with its Idempotency-Key, and the server applies it once.
+/// </summary>
+[Collection("browser")]
+public sealed class LostAnswerTests(ServerFixture server)
+{
+    [Fact]
+    public async Task A_task_whose_answer_was_lost_is_sent_again_and_created_once()
+    {
+        using var api = await server.Api().RegisterAndLogin("Lou Lost");
+        var boardId = await api.CreateBoard("Lost answers");
+        var (ctx, page) = await LoggedIn(server, api.Email, 1400, 900);
+        var keys = new List<string?>();
+        var served = 0;
+        await page.RouteAsync($"**/api/boards/{boardId}/tasks", async route =>
+        {
+            if (route.Request.Method != "POST") { await route.ContinueAsync(); return; }
+            keys.Add(await route.Request.HeaderValueAsync("idempotency-key"));
+            if (Interlocked.Increment(ref served) > 1) { await route.ContinueAsync(); return; }
+            // The first reaches the server, which creates the task; its answer never reaches the page.
+            var answer = await route.FetchAsync();
+            Assert.Equal(201, answer.Status);
+            await route.AbortAsync("connectionreset");
+        });
+        try
+        {
+            await page.GotoAsync($"/boards/{boardId}");
+            await page.GetByRole(AriaRole.Button, new() { Name = "New task" }).ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog);
+            await dialog.GetByLabel("Title").FillAsync("Sent through a bad network");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Create task" }).ClickAsync();
+
+            // The dialog closes as for any creation (no error for the user), and the board shows the card once.
+            await Assertions.Expect(dialog).ToBeHiddenAsync(new() { Timeout = 15_000 });
+            var cards = page.Locator("section[data-status='todo'] article[data-task-id]", new() { HasText = "Sent through a bad network" });
+            await Assertions.Expect(cards).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+            Assert.Equal(2, keys.Count);
+            Assert.False(string.IsNullOrEmpty(keys[0]));
+            Assert.Equal(keys[0], keys[1]);
+            Assert.Single(await api.Tasks(boardId));
+            await Assertions.Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "Failed" })).ToHaveCountAsync(0);
+        }
+        finally
+        {
+            await ctx.CloseAsync();
+        }
+    }
+}
