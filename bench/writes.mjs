@@ -38,6 +38,9 @@ const reads = process.env.BENCH_REQUEST === 'me';
 // commonest write after a creation (the session check in its first read, the task's load, the update).
 const edits = process.env.BENCH_REQUEST === 'edit';
 const rate = Number(process.env.BENCH_RATE ?? 0);
+// BENCH_KEYED: one flag per replica (comma-separated, as BENCH_URL; "1": on): its creations carry an Idempotency-Key,
+// a new one per request, as the web client sends them (bench/writes.sh BENCH_COMPARE=keyed).
+const keyed = (process.env.BENCH_KEYED ?? '').split(',').map(v => v === '1');
 
 async function call(url, path, body, token) {
   const res = await fetch(url + path, {
@@ -74,7 +77,7 @@ const targets = await Promise.all(urls.map(async (url, i) => {
   for (let b = 0; b < boards; b++) ids.push((await call(url, '/api/boards', { name: `wb${b}` }, accessToken)).id);
   const tasks = [];
   if (edits) for (const id of ids) tasks.push((await call(url, `/api/boards/${id}/tasks`, { title: 'edited' }, accessToken)).id);
-  return { url, pid: pids[i], label: labels[i] ?? '', accessToken, ids, tasks, n: 0, warmed: 0, warmCpu: [] };
+  return { url, pid: pids[i], label: labels[i] ?? '', keyed: keyed[i] ?? false, run: crypto.randomUUID(), accessToken, ids, tasks, n: 0, warmed: 0, warmCpu: [] };
 }));
 
 const run = (t, duration, measured = false) => autocannon({
@@ -91,7 +94,11 @@ const run = (t, duration, measured = false) => autocannon({
     } : {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.accessToken}` },
-      setupRequest: (req) => ({ ...req, path: `/api/boards/${t.ids[t.n % t.ids.length]}/tasks`, body: JSON.stringify({ title: `t${t.n++}` }) }),
+      setupRequest: (req) => ({
+        ...req, path: `/api/boards/${t.ids[t.n % t.ids.length]}/tasks`,
+        ...(t.keyed ? { headers: { ...req.headers, 'idempotency-key': `${t.run}-${t.n}` } } : {}),
+        body: JSON.stringify({ title: `t${t.n++}` }),
+      }),
     }],
 });
 

@@ -7,6 +7,7 @@
 #   bench/writes.sh                                   # queue: SQLite write queue on vs off, 3 reps × 15 s
 #   BENCH_COMPARE=build BENCH_BASE_APP=/tmp/base-app bench/writes.sh   # another published build (A) vs this one (B)
 #   BENCH_COMPARE=env BENCH_ENV_B="DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0" bench/writes.sh  # this build, extra env on B
+#   BENCH_COMPARE=keyed bench/writes.sh               # creations without (A) and with (B) an Idempotency-Key each
 #   BENCH_DB=mysql bench/writes.sh                    # MariaDB (a fresh database per point, migrated first)
 #   BENCH_REPS=1 BENCH_SECONDS=5 bench/writes.sh
 #   BENCH_PAIRED=1 BENCH_COMPARE=build BENCH_BASE_APP=/tmp/base-app bench/writes.sh  # both variants at once (below)
@@ -16,7 +17,7 @@
 # is the figure to read (each one's writes/s is about half of what it gets alone). MariaDB's runs move by ±40 % between
 # runs here, so A/Bs on MariaDB are paired.
 #
-# Knobs: BENCH_COMPARE (queue|build|env), BENCH_BASE_APP, BENCH_ENV_A, BENCH_ENV_B, BENCH_DB (sqlite|mysql),
+# Knobs: BENCH_COMPARE (queue|build|env|keyed), BENCH_BASE_APP, BENCH_ENV_A, BENCH_ENV_B, BENCH_DB (sqlite|mysql),
 # BENCH_MYSQL (server part of the connection string), BENCH_MYSQL_DB (taskhub_bench_writes), BENCH_BOARDS_LIST ("1 100"), BENCH_REPS (3), BENCH_SECONDS (15),
 # BENCH_WRITERS (16), BENCH_RATE (requests/s of the measured run; flat out when unset), BENCH_PAIRED, BENCH_REQUEST (me: GET /api/me instead of creations; edit: PATCH a task's title, one task per board), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
 # board count and variant, dotnet-trace collect-linux; BENCH_DOTNET_TRACE names the tool).
@@ -40,7 +41,8 @@ case "$COMPARE" in
   build) LABEL_A="base"; LABEL_B="this"
          [ -f "${BENCH_BASE_APP:-}/TaskHub.Server.dll" ] || { echo "[writes] BENCH_BASE_APP must name a published TaskHub.Server"; exit 1; } ;;
   env)   LABEL_A="A"; LABEL_B="B" ;;
-  *) echo "[writes] BENCH_COMPARE is queue, build or env"; exit 1 ;;
+  keyed) LABEL_A="no key"; LABEL_B="Idempotency-Key" ;;
+  *) echo "[writes] BENCH_COMPARE is queue, build, env or keyed"; exit 1 ;;
 esac
 
 PIDFILE="$OUT/writes-replica.pid" # one per replica: writes-replica.pid, writes-replica-B.pid when paired
@@ -78,8 +80,10 @@ variant() {
     queue) printf '%s\t%s\n' "$APP" "Database__SqliteWriteQueue=$([ "$v" = A ] && echo true || echo false)" ;;
     build) printf '%s\t%s\n' "$([ "$v" = A ] && echo "$BENCH_BASE_APP" || echo "$APP")" "" ;;
     env)   printf '%s\t%s\n' "$APP" "$([ "$v" = A ] && echo "${BENCH_ENV_A:-}" || echo "${BENCH_ENV_B:-}")" ;;
+    keyed) printf '%s\t%s\n' "$APP" "" ;;
   esac
 }
+keyed_of() { [ "$COMPARE" = keyed ] && [ "$1" = B ] && echo 1 || echo 0; } # the writers of B send an Idempotency-Key
 
 start_replica() { # start_replica <A|B> <port> <pid file> <rep>: a fresh database, then the replica, ready
   local v=$1 port=$2 pidfile=$3 rep=$4 app extra db conn="" name
@@ -121,7 +125,7 @@ run_point() { # run_point <A|B> <boards> <rep>
   local v=$1 boards=$2 rep=$3 trace=""
   start_replica "$v" "$PORT" "$PIDFILE" "$rep"
   if [ -n "${BENCH_TRACE:-}" ] && [ "$rep" = 1 ]; then mkdir -p "$BENCH_TRACE"; trace="$BENCH_TRACE/writes-$DB-$boards-$v.nettrace"; fi
-  BENCH_URL="http://127.0.0.1:$PORT" BENCH_PID=$(cat "$PIDFILE") BENCH_BOARDS=$boards BENCH_LABEL="$(label_of "$v")" BENCH_DB="$DB" \
+  BENCH_URL="http://127.0.0.1:$PORT" BENCH_PID=$(cat "$PIDFILE") BENCH_BOARDS=$boards BENCH_LABEL="$(label_of "$v")" BENCH_DB="$DB" BENCH_KEYED="$(keyed_of "$v")" \
     BENCH_TRACE_FILE="$trace" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
   stop_replica
   if [ -n "$trace" ] && [ -f "$trace" ]; then
@@ -139,7 +143,8 @@ run_pair() { # run_pair <boards> <rep>: A and B at the same time (BENCH_PAIRED),
   start_replica "$second" "$((PORT + 1))" "$(pidfile_of "$second")" "$rep"
   BENCH_URL="http://127.0.0.1:$PORT,http://127.0.0.1:$((PORT + 1))" \
     BENCH_PID="$(cat "$(pidfile_of "$first")"),$(cat "$(pidfile_of "$second")")" \
-    BENCH_BOARDS=$boards BENCH_LABEL="$(label_of "$first"),$(label_of "$second")" BENCH_DB="$DB" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
+    BENCH_BOARDS=$boards BENCH_LABEL="$(label_of "$first"),$(label_of "$second")" BENCH_DB="$DB" \
+    BENCH_KEYED="$(keyed_of "$first"),$(keyed_of "$second")" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
   stop_all
 }
 pidfile_of() { [ "$1" = A ] && echo "$PIDFILE" || echo "$OUT/writes-replica-B.pid"; }
