@@ -19,8 +19,8 @@ public static class SecurityExtensions
         {
             if (origins.Length > 0)
                 p.WithOrigins(origins).WithMethods("GET", "POST", "PUT", "PATCH", "DELETE")
-                 .WithHeaders("Authorization", "Content-Type", "If-Match", "If-None-Match", "X-Requested-With", "X-SignalR-User-Agent")
-                 .WithExposedHeaders("ETag", "Location", "X-Board-Seq", "Retry-After").AllowCredentials();
+                 .WithHeaders("Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Requested-With", "X-SignalR-User-Agent")
+                 .WithExposedHeaders("ETag", "Location", "X-Board-Seq", "Retry-After", "Idempotent-Replayed").AllowCredentials();
         }));
         return builder;
     }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Data;
@@ -204,12 +205,7 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         Assert.Equal(1, await TaskCountAsync(ada, board));
         Assert.Equal(seq + 1, await ada.LastSeqAsync(board));
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created && !r.Headers.Contains(IdempotencyKeys.ReplayedHeader));
-        foreach (var r in responses.Where(r => r.StatusCode != HttpStatusCode.Created))
-        {
-            // Still running when asked: 409, and when to ask again.
-            await r.AssertProblem(HttpStatusCode.Conflict);
-            Assert.NotNull(r.Headers.RetryAfter);
-        }
+        await AssertOneAnswerOrStillRunningAsync(responses);
         // Asked again, every one of them now hears the first answer.
         var later = await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Once" }, key);
         Assert.Equal(HttpStatusCode.Created, later.StatusCode);
@@ -233,15 +229,92 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, (int?)null).SetProperty(r => r.Body, (string?)null).SetProperty(r => r.CreatedAt, now)));
 
         var running = await PostAsync(ada, url, body, key);
-        await running.AssertProblem(HttpStatusCode.Conflict);
+        Assert.Equal(IdempotencyKeys.InProgressType, (await running.Json(HttpStatusCode.Conflict)).GetProperty("type").GetString());
         Assert.Equal(TimeSpan.FromSeconds(1), running.Headers.RetryAfter?.Delta);
 
         await WithDbAsync(db => db.Set<IdempotentRequest>().Where(r => r.UserId == ada.Id && r.Key == key)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.CreatedAt, now.AddMinutes(-5))));
         var lost = await PostAsync(ada, url, body, key);
-        await lost.AssertProblem(HttpStatusCode.Conflict);
+        Assert.Equal(IdempotencyKeys.NotKeptType, (await lost.Json(HttpStatusCode.Conflict)).GetProperty("type").GetString());
         Assert.Null(lost.Headers.RetryAfter);
         Assert.Equal(1, await TaskCountAsync(ada, board));
+    }
+
+    [Fact]
+    public async Task AnAnswerTooLargeToKeepIsSentWholeAndARepeatHearsItWasApplied()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        using var small = app.WithWebHostBuilder(b => b.UseSetting("Idempotency:MaxStoredResponseBytes", "1024"));
+        var client = small.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ada.AccessToken);
+        var user = ada with { Client = client };
+        var description = new string('d', 2000);
+        var key = Guid.NewGuid().ToString();
+
+        var first = await PostAsync(user, $"/api/boards/{board}/tasks", new { title = "Long", description }, key);
+        Assert.Equal(description, (await first.Json(HttpStatusCode.Created)).GetProperty("description").GetString());
+        var again = await PostAsync(user, $"/api/boards/{board}/tasks", new { title = "Long", description }, key);
+
+        var problem = await again.Json(HttpStatusCode.Conflict);
+        Assert.Equal(IdempotencyKeys.NotKeptType, problem.GetProperty("type").GetString());
+        Assert.Null(again.Headers.RetryAfter);
+        Assert.Equal(1, await TaskCountAsync(ada, board));
+    }
+
+    [Fact]
+    public async Task AMemberAddedByRequestsWithOneKeyAtOnceIsAddedOnceAndNoneHearsARefusal()
+    {
+        var ada = await app.SignUpAsync();
+        var bob = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var key = Guid.NewGuid().ToString();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => PostAsync(ada, $"/api/boards/{board}/members", new { email = bob.Email, role = "member" }, key)));
+
+        // Without the key each request but one would hear "already a member" (409, no Retry-After): here every one
+        // hears the first answer, or that it is still running.
+        await AssertOneAnswerOrStillRunningAsync(responses);
+        var members = await ada.Client.GetJson($"/api/boards/{board}/members");
+        Assert.Equal(2, (members.ValueKind == JsonValueKind.Array ? members : members.GetProperty("items")).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task AnInvitationSentByRequestsWithOneKeyAtOnceIsSentOnceAndStaysValid()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var key = Guid.NewGuid().ToString();
+        var email = $"guest-{Guid.NewGuid():N}@example.com";
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => PostAsync(ada, $"/api/boards/{board}/invitations", new { email }, key)));
+
+        var created = await AssertOneAnswerOrStillRunningAsync(responses);
+        // The invitation the answers name is the one still pending: a repeat did not revoke it.
+        var pending = Assert.Single((await ada.Client.GetJson($"/api/boards/{board}/invitations")).EnumerateArray());
+        Assert.Equal(JsonDocument.Parse(created).RootElement.GetProperty("id").GetGuid(), pending.GetProperty("id").GetGuid());
+    }
+
+    /// <summary>Exactly one first answer (201, not replayed); the others are that same answer replayed, or 409 with
+    /// Retry-After (still running). Returns the answer's body.</summary>
+    private static async Task<string> AssertOneAnswerOrStillRunningAsync(HttpResponseMessage[] responses)
+    {
+        var first = Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created && !r.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        var body = await first.Content.ReadAsStringAsync();
+        foreach (var r in responses.Where(r => r != first))
+        {
+            var text = await r.Content.ReadAsStringAsync();
+            if (r.StatusCode == HttpStatusCode.Created)
+            {
+                Assert.True(r.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+                Assert.Equal(body, text);
+                continue;
+            }
+            Assert.True(r.StatusCode == HttpStatusCode.Conflict, $"{(int)r.StatusCode}: {text}");
+            Assert.Equal(IdempotencyKeys.InProgressType, JsonDocument.Parse(text).RootElement.GetProperty("type").GetString());
+            Assert.NotNull(r.Headers.RetryAfter);
+        }
+        return body;
     }
 
     [Fact]
@@ -280,8 +353,11 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
 
         await (await ada.Client.PostAsJsonAsync("/api/auth/logout", new { refreshToken = ada.RefreshToken })).Json(HttpStatusCode.NoContent);
         var replay = await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Private" }, key);
+        var other = await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Another" }, key);
 
+        // 401 and nothing else: neither the answer nor whether the key was used with another request.
         await replay.AssertProblem(HttpStatusCode.Unauthorized);
+        await other.AssertProblem(HttpStatusCode.Unauthorized);
     }
 
     [Fact]

@@ -49,7 +49,7 @@ describe('requestOnce', () => {
     expect(calls[2].key).not.toBe(calls[1].key);
   });
 
-  it('does not repeat a refusal or a version conflict, and gives up after its last wait', async () => {
+  it('does not repeat a refusal or a 409 without Retry-After (already a member, say), and gives up after its last wait', async () => {
     fetchAnswering([problemOf(400)]);
     await expect(requestOnce('POST', '/api/x', {}, [10], sleep)).rejects.toMatchObject({ status: 400 });
     fetchAnswering([problemOf(409)]);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography;
 using System.Text;
@@ -61,6 +62,7 @@ public static class IdempotencyKeys
     {
         builder.AddTaskHubOptions<IdempotencyOptions>(IdempotencyOptions.Section);
         builder.Services.AddHostedService<ExpiredKeyCleanup>();
+        builder.Services.AddSingleton<AnswerKeeper>();
         builder.Services.Configure<OpenApiOptions>("v1", o => o.AddOperationTransformer<IdempotencyKeyOperationTransformer>());
         return builder;
     }
@@ -92,6 +94,22 @@ public static class IdempotencyKeys
         return key;
     }
 
+    /// <summary>The problem type of the 409 a repeat hears while the first request runs (with Retry-After), or once its
+    /// change was applied but its answer was not kept.</summary>
+    public const string InProgressType = "urn:taskhub:problem:idempotency-key-in-progress";
+    public const string NotKeptType = "urn:taskhub:problem:idempotency-answer-not-kept";
+    /// <summary>The problem type of the 422 for a key sent with another request.</summary>
+    public const string ReusedType = "urn:taskhub:problem:idempotency-key-reused";
+    /// <summary><see cref="IdempotentRequest.Status"/> of a change whose answer was too large to keep.</summary>
+    public const int NotKept = -1;
+    /// <summary>How long a record without an answer counts as its request still running.</summary>
+    public static readonly TimeSpan StillRunning = TimeSpan.FromMinutes(1);
+
+    // Compiled (every keyed write asks it): see CompiledPerModel.
+    private static readonly CompiledPerModel<Func<TaskHubDbContext, Guid, string, CancellationToken, Task<IdempotentRequest?>>> Lookup =
+        new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid userId, string key, CancellationToken ct) =>
+            db.Set<IdempotentRequest>().AsNoTracking().FirstOrDefault(r => r.UserId == userId && r.Key == key)));
+
     private static async Task RunAsync(HttpContext http, RequestDelegate next)
     {
         var key = Parse(http.Request.Headers[Header]);
@@ -103,66 +121,81 @@ public static class IdempotencyKeys
         var services = http.RequestServices;
         var db = services.GetRequiredService<TaskHubDbContext>();
         var options = services.GetRequiredService<IOptions<IdempotencyOptions>>().Value;
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+        var clock = services.GetRequiredService<TimeProvider>();
+        var now = clock.GetUtcNow().UtcDateTime;
         var userId = http.User.GetUserId();
         var fingerprint = await FingerprintAsync(http.Request, http.RequestAborted);
 
         var earlier = await FindAsync(db, userId, key, now, options, http.RequestAborted);
         if (earlier is not null)
         {
-            await AnswerWithAsync(http, earlier, fingerprint);
+            await AnswerWithAsync(http, earlier, fingerprint, clock);
             return;
         }
 
         var record = new IdempotentRequest { UserId = userId, Key = key, Fingerprint = fingerprint, CreatedAt = now };
         db.Add(record);
+        // The whole answer is kept in memory until it is stored (a client gone by then does not cut it short, and a
+        // repeat never hears a shorter one), then sent.
         var original = http.Response.Body;
-        var capture = new CapturingStream(original, options.MaxStoredResponseBytes);
-        http.Response.Body = capture;
+        using var buffer = new MemoryStream();
+        http.Response.Body = buffer;
         try
         {
             await next(http);
         }
         catch (DbUpdateException)
         {
-            // Another request with this key may have saved first: the key's primary key refused this one's insert,
-            // and its transaction rolled back whole.
+            // The key's primary key may have refused this one's insert (its transaction rolled back whole): another
+            // request with this key saved first.
             http.Response.Body = original;
-            if (http.Response.HasStarted || await FindAfterClashAsync(db, userId, key, now, options) is not { } first) throw;
+            db.ChangeTracker.Clear();
+            if (http.Response.HasStarted || await FindAsync(db, userId, key, now, options, CancellationToken.None) is not { } first) throw;
             http.Response.Clear();
-            await AnswerWithAsync(http, first, fingerprint);
+            await AnswerWithAsync(http, first, fingerprint, clock);
             return;
         }
-        finally
+        catch
         {
             http.Response.Body = original;
+            throw;
         }
+        http.Response.Body = original;
 
         var entry = db.Entry(record);
-        if (entry.State != EntityState.Unchanged)
+        if (entry.State == EntityState.Unchanged)
         {
-            // Never saved: the endpoint refused, or changed nothing. Nothing was applied, so the key stays free.
-            if (entry.State == EntityState.Added) entry.State = EntityState.Detached;
-            return;
+            // Saved with the change: keep the answer before the client has all of it.
+            var keep = buffer.Length <= options.MaxStoredResponseBytes;
+            var headers = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var name in (ReadOnlySpan<string>)[HeaderNames.ContentType, HeaderNames.Location, HeaderNames.ETag])
+                if (http.Response.Headers[name] is { Count: 1 } v) headers[name] = v[0]!;
+            var answer = new KeptAnswer(userId, key, keep ? http.Response.StatusCode : NotKept,
+                keep ? JsonSerializer.Serialize(headers) : null, keep ? Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length) : null);
+            await services.GetRequiredService<AnswerKeeper>().KeepAsync(answer);
         }
-        if (capture.Overflowed) return; // (applied once; a retry hears 409)
-        var headers = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var name in (ReadOnlySpan<string>)[HeaderNames.ContentType, HeaderNames.Location, HeaderNames.ETag])
-            if (http.Response.Headers[name] is { Count: 1 } v) headers[name] = v[0]!;
-        var status = http.Response.StatusCode;
-        var body = Encoding.UTF8.GetString(capture.Captured);
-        var headersJson = JsonSerializer.Serialize(headers);
-        // Its own short write, not cancelled by the client (the change is committed: its answer should be kept).
-        await using var tx = await db.BeginWriteAsync(CancellationToken.None);
-        await db.Set<IdempotentRequest>().Where(r => r.UserId == userId && r.Key == key)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, status).SetProperty(r => r.Headers, headersJson).SetProperty(r => r.Body, body), CancellationToken.None);
-        await tx.CommitAsync(CancellationToken.None);
+        else
+        {
+            // Never saved: the endpoint refused, or changed nothing. If meanwhile another request with this key has
+            // saved its change, this answer was worked out against that change (a refusal of a member added twice, say):
+            // the repeat hears the first request's answer instead.
+            if (entry.State == EntityState.Added) entry.State = EntityState.Detached;
+            if (await FindAsync(db, userId, key, now, options, CancellationToken.None) is { } first)
+            {
+                http.Response.Clear();
+                await AnswerWithAsync(http, first, fingerprint, clock);
+                return;
+            }
+        }
+        buffer.Position = 0;
+        if (http.Response.ContentLength is null && !http.Response.HasStarted && buffer.Length > 0) http.Response.ContentLength = buffer.Length;
+        await buffer.CopyToAsync(original, http.RequestAborted);
     }
 
     /// <summary>The key's record, unless it has expired (an expired one is deleted, so the key starts afresh).</summary>
     private static async Task<IdempotentRequest?> FindAsync(TaskHubDbContext db, Guid userId, string key, DateTime now, IdempotencyOptions options, CancellationToken ct)
     {
-        var found = await db.Set<IdempotentRequest>().AsNoTracking().SingleOrDefaultAsync(r => r.UserId == userId && r.Key == key, ct);
+        var found = await Lookup.For(db)(db, userId, key, ct);
         if (found is null || found.CreatedAt > now.AddHours(-options.KeyLifetimeHours)) return found;
         await using var tx = await db.BeginWriteAsync(ct);
         await db.Set<IdempotentRequest>().Where(r => r.UserId == userId && r.Key == key && r.CreatedAt == found.CreatedAt).ExecuteDeleteAsync(ct);
@@ -170,36 +203,37 @@ public static class IdempotencyKeys
         return null;
     }
 
-    private static async Task<IdempotentRequest?> FindAfterClashAsync(TaskHubDbContext db, Guid userId, string key, DateTime now, IdempotencyOptions options)
+    private static async Task AnswerWithAsync(HttpContext http, IdempotentRequest earlier, string fingerprint, TimeProvider clock)
     {
-        db.ChangeTracker.Clear();
-        return await FindAsync(db, userId, key, now, options, CancellationToken.None);
-    }
-
-    private static async Task AnswerWithAsync(HttpContext http, IdempotentRequest earlier, string fingerprint)
-    {
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(earlier.Fingerprint), Encoding.ASCII.GetBytes(fingerprint)))
-        {
-            await TypedResults.Problem($"This {Header} was used with a different request (another path or body). Use a new key for a new request.",
-                statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency key reused").ExecuteAsync(http);
-            return;
-        }
-        // A session the write would have refused hears no answer either (the endpoint left its check to the write).
+        // A session the write would have refused hears 401 and nothing else (the endpoint left its check to the write).
         if (PendingSessionCheck.Of(http) is { } session && await session.FailureAsync(http, http.RequestAborted) is { } revoked)
         {
             await revoked.ExecuteAsync(http);
             return;
         }
-        if (earlier.Status is not { } status)
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(earlier.Fingerprint), Encoding.ASCII.GetBytes(fingerprint)))
         {
-            var recent = earlier.CreatedAt > http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime.AddMinutes(-1);
-            if (recent) http.Response.Headers.RetryAfter = "1";
-            await Problems.Conflict(recent
-                ? $"A request with this {Header} is still being processed. Send it again in a moment."
-                : $"The request with this {Header} was applied, but its response was not kept. Read the resource instead.").ExecuteAsync(http);
+            await TypedResults.Problem($"This {Header} was used with a different request (another path or body). Use a new key for a new request.",
+                statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency key reused", type: ReusedType).ExecuteAsync(http);
             return;
         }
-        http.Response.StatusCode = status;
+        // A record with no answer yet: its request is between its commit and keeping its answer, or (a minute on, longer
+        // than any request lasts) its process stopped in between: the change was applied once, and its answer is gone.
+        var running = earlier.Status is null && earlier.CreatedAt > clock.GetUtcNow().UtcDateTime - StillRunning;
+        if (running)
+        {
+            http.Response.Headers.RetryAfter = "1";
+            await TypedResults.Problem($"A request with this {Header} is still being processed. Send it again in a moment.",
+                statusCode: StatusCodes.Status409Conflict, title: "Conflict", type: InProgressType).ExecuteAsync(http);
+            return;
+        }
+        if (earlier.Status is null or NotKept)
+        {
+            await TypedResults.Problem($"The request with this {Header} was applied, but its answer was not kept. Read the resource instead.",
+                statusCode: StatusCodes.Status409Conflict, title: "Conflict", type: NotKeptType).ExecuteAsync(http);
+            return;
+        }
+        http.Response.StatusCode = earlier.Status.Value;
         foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(earlier.Headers ?? "{}")!)
             http.Response.Headers[name] = value;
         http.Response.Headers[ReplayedHeader] = "true";
@@ -212,51 +246,15 @@ public static class IdempotencyKeys
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         hash.AppendData(Encoding.UTF8.GetBytes($"{request.Method}\n{request.Path}\n{request.QueryString}\n"));
         request.EnableBuffering();
-        var buffer = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(buffer, ct)) > 0) hash.AppendData(buffer, 0, read);
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer, ct)) > 0) hash.AppendData(buffer, 0, read);
+        }
+        finally { ArrayPool<byte>.Shared.Return(buffer); }
         request.Body.Position = 0;
         return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
-
-    /// <summary>Passes the response through and keeps a copy of up to <paramref name="limit"/> bytes.</summary>
-    private sealed class CapturingStream(Stream inner, int limit) : Stream
-    {
-        private readonly MemoryStream _copy = new();
-
-        public bool Overflowed { get; private set; }
-        public ReadOnlySpan<byte> Captured => _copy.GetBuffer().AsSpan(0, (int)_copy.Length);
-
-        private void Keep(ReadOnlySpan<byte> bytes)
-        {
-            if (Overflowed) return;
-            if (_copy.Length + bytes.Length > limit) { Overflowed = true; return; }
-            _copy.Write(bytes);
-        }
-
-        public override void Write(byte[] buffer, int offset, int count)
-        {
-            Keep(buffer.AsSpan(offset, count));
-            inner.Write(buffer, offset, count);
-        }
-
-        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
-        {
-            Keep(buffer.Span);
-            await inner.WriteAsync(buffer, ct);
-        }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
-        public override void Flush() => inner.Flush();
-        public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
 

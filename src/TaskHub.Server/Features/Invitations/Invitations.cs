@@ -115,7 +115,9 @@ public static class InvitationsApi
             BoardId = boardId, Email = email, NormalizedEmail = normalized, Role = role, TokenHash = Hash(token),
             InvitedById = me.Id, CreatedAt = now, ExpiresAt = now + ValidFor,
         };
-        // Earlier pending invitations of the same address to this board are replaced by this one.
+        // Earlier pending invitations of the same address to this board are replaced by this one, in the transaction
+        // that adds it (a request that fails, or a repeat of it with its Idempotency-Key, revokes nothing).
+        await using var tx = await db.BeginWriteAsync(ct);
         await db.Set<Invitation>().Where(i => i.BoardId == boardId && i.NormalizedEmail == normalized && i.AcceptedAt == null && i.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(i => i.RevokedAt, now), ct);
         db.Add(invitation);
@@ -130,6 +132,7 @@ public static class InvitationsApi
         db.Add(OutboxWriter.New(OutboxKinds.Email, $"email:{key}",
             System.Text.Json.JsonSerializer.Serialize(new EmailEnvelope(key, email, email, subject, text, html), TaskHubJson.Options), now));
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return TypedResults.Created($"/api/invitations/{invitation.Id}", InvitationDto.From(invitation));
     }
 
