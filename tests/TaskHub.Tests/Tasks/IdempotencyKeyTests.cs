@@ -27,6 +27,32 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         return user.Client.SendAsync(request);
     }
 
+    /// <summary>Sends a repeat as a client does: again after a moment while the first request's answer is not kept yet
+    /// (409 with Retry-After; the answer is kept just after the first request has answered).</summary>
+    internal static async Task<HttpResponseMessage> RepeatAsync(Func<Task<HttpResponseMessage>> send)
+    {
+        for (var i = 0; ; i++)
+        {
+            var response = await send();
+            if (i == 50 || response.StatusCode != HttpStatusCode.Conflict || response.Headers.RetryAfter is null) return response;
+            await Task.Delay(100);
+        }
+    }
+
+    private static Task<HttpResponseMessage> RepeatAsync(TestUser user, string url, object body, string key) =>
+        RepeatAsync(() => PostAsync(user, url, body, key));
+
+    /// <summary>Waits until the answer of the request with <paramref name="key"/> is kept.</summary>
+    private async Task KeptAsync(TestUser user, string key)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            if (await WithDbAsync(db => db.Set<IdempotentRequest>().AnyAsync(r => r.UserId == user.Id && r.Key == key && r.Status != null))) return;
+            await Task.Delay(50);
+        }
+        Assert.Fail($"The answer of {key} was not kept within 5 s.");
+    }
+
     private static async Task<int> TaskCountAsync(TestUser user, Guid board) =>
         (await user.Client.GetJson($"/api/boards/{board}/tasks")).GetArrayLength();
 
@@ -40,7 +66,7 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         var first = await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Write the launch post" }, key);
         var created = await first.Json(HttpStatusCode.Created);
         var seq = await ada.LastSeqAsync(board);
-        var again = await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Write the launch post" }, key);
+        var again = await RepeatAsync(ada, $"/api/boards/{board}/tasks", new { title = "Write the launch post" }, key);
         var replayed = await again.Json(HttpStatusCode.Created);
 
         Assert.Equal(created.GetRawText(), replayed.GetRawText());
@@ -84,7 +110,7 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
             var first = await PostAsync(ada, url, body, key);
             Assert.True(first.IsSuccessStatusCode, $"{url}: {(int)first.StatusCode} {await first.Content.ReadAsStringAsync()}");
             var seq = await ada.LastSeqAsync(board);
-            var again = await PostAsync(ada, url, body, key);
+            var again = await RepeatAsync(ada, url, body, key);
             Assert.Equal(first.StatusCode, again.StatusCode);
             Assert.Equal(await first.Content.ReadAsStringAsync(), await again.Content.ReadAsStringAsync());
             Assert.True(again.Headers.Contains(IdempotencyKeys.ReplayedHeader), url);
@@ -98,7 +124,7 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         var boards = (await ada.Client.GetJson("/api/boards")).GetArrayLength();
         var boardKey = Guid.NewGuid().ToString();
         await (await PostAsync(ada, "/api/boards", new { name = "Launch" }, boardKey)).Json(HttpStatusCode.Created);
-        await (await PostAsync(ada, "/api/boards", new { name = "Launch" }, boardKey)).Json(HttpStatusCode.Created);
+        await (await RepeatAsync(ada, "/api/boards", new { name = "Launch" }, boardKey)).Json(HttpStatusCode.Created);
         Assert.Equal(boards + 1, (await ada.Client.GetJson("/api/boards")).GetArrayLength());
     }
 
@@ -150,7 +176,7 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         var longest = new string('k', IdempotencyKeys.MaxKeyLength);
 
         await (await PostRawAsync(ada, $"/api/boards/{board}/tasks", """{"title": "One"}""", [longest])).Json(HttpStatusCode.Created);
-        var quoted = await PostRawAsync(ada, $"/api/boards/{board}/tasks", """{"title": "One"}""", [$"\"{longest}\""]);
+        var quoted = await RepeatAsync(() => PostRawAsync(ada, $"/api/boards/{board}/tasks", """{"title": "One"}""", [$"\"{longest}\""]));
 
         await quoted.Json(HttpStatusCode.Created);
         Assert.True(quoted.Headers.Contains(IdempotencyKeys.ReplayedHeader));
@@ -207,7 +233,7 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         Assert.Single(responses, r => r.StatusCode == HttpStatusCode.Created && !r.Headers.Contains(IdempotencyKeys.ReplayedHeader));
         await AssertOneAnswerOrStillRunningAsync(responses);
         // Asked again, every one of them now hears the first answer.
-        var later = await PostAsync(ada, $"/api/boards/{board}/tasks", new { title = "Once" }, key);
+        var later = await RepeatAsync(ada, $"/api/boards/{board}/tasks", new { title = "Once" }, key);
         Assert.Equal(HttpStatusCode.Created, later.StatusCode);
         Assert.Equal(await responses.Single(r => r.StatusCode == HttpStatusCode.Created && !r.Headers.Contains(IdempotencyKeys.ReplayedHeader)).Content.ReadAsStringAsync(),
             await later.Content.ReadAsStringAsync());
@@ -224,6 +250,7 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         // kept yet) and for one whose process ended between its commit and keeping its answer.
         var key = Guid.NewGuid().ToString();
         await (await PostAsync(ada, url, body, key)).Json(HttpStatusCode.Created);
+        await KeptAsync(ada, key);
         var now = DateTime.UtcNow;
         await WithDbAsync(db => db.Set<IdempotentRequest>().Where(r => r.UserId == ada.Id && r.Key == key)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, (int?)null).SetProperty(r => r.Body, (string?)null).SetProperty(r => r.CreatedAt, now)));
@@ -254,7 +281,7 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
 
         var first = await PostAsync(user, $"/api/boards/{board}/tasks", new { title = "Long", description }, key);
         Assert.Equal(description, (await first.Json(HttpStatusCode.Created)).GetProperty("description").GetString());
-        var again = await PostAsync(user, $"/api/boards/{board}/tasks", new { title = "Long", description }, key);
+        var again = await RepeatAsync(user, $"/api/boards/{board}/tasks", new { title = "Long", description }, key);
 
         var problem = await again.Json(HttpStatusCode.Conflict);
         Assert.Equal(IdempotencyKeys.NotKeptType, problem.GetProperty("type").GetString());
@@ -326,6 +353,8 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         var (expired, fresh) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString());
         await (await PostAsync(ada, url, new { title = "Long ago" }, expired)).Json(HttpStatusCode.Created);
         await (await PostAsync(ada, url, new { title = "Today" }, fresh)).Json(HttpStatusCode.Created);
+        await KeptAsync(ada, expired);
+        await KeptAsync(ada, fresh);
         await WithDbAsync(db => db.Set<IdempotentRequest>().Where(r => r.UserId == ada.Id && r.Key == expired)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.CreatedAt, DateTime.UtcNow.AddHours(-25))));
 
@@ -383,3 +412,31 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
 public sealed class IdempotencyKeyTestsOnSqlite(SqliteApplication app) : IdempotencyKeyTests(app), IClassFixture<SqliteApplication>;
 
 public sealed class IdempotencyKeyTestsOnMariaDb(MariaDbApplication app) : IdempotencyKeyTests(app), IClassFixture<MariaDbApplication>;
+
+/// <summary>A repeat goes wherever the load balancer sends it: another replica answers it from the shared database.</summary>
+public sealed class IdempotencyKeyAcrossReplicasTests(TaskHub.Tests.Realtime.ScaleOutCluster cluster) : IClassFixture<TaskHub.Tests.Realtime.ScaleOutCluster>
+{
+    [Fact]
+    public async Task AWriteAppliedByOneReplicaIsAnsweredAgainByTheOtherAndAppliedOnce()
+    {
+        var ada = await cluster.A.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var onB = ada with { Client = cluster.B.ClientWithToken(ada.AccessToken) };
+        var key = Guid.NewGuid().ToString();
+
+        var first = await Send(ada, board, key);
+        var created = await first.Json(HttpStatusCode.Created);
+        var again = await IdempotencyKeyTests.RepeatAsync(() => Send(onB, board, key));
+
+        Assert.Equal(created.GetRawText(), (await again.Json(HttpStatusCode.Created)).GetRawText());
+        Assert.True(again.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        Assert.Equal(1, (await onB.Client.GetJson($"/api/boards/{board}/tasks")).GetArrayLength());
+    }
+
+    private static Task<HttpResponseMessage> Send(TestUser user, Guid board, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/boards/{board}/tasks") { Content = JsonContent.Create(new { title = "From the stopping replica" }) };
+        request.Headers.Add(IdempotencyKeys.Header, key);
+        return user.Client.SendAsync(request);
+    }
+}

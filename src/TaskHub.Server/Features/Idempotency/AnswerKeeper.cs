@@ -9,11 +9,10 @@ public sealed record KeptAnswer(Guid UserId, string Key, int Status, string? Hea
 
 /// <summary>
 /// Stores the answers of keyed requests, several in one write transaction: the answers that arrive while one
-/// transaction runs go in the next (a group commit). Each request waits until its answer is stored, so a client that
-/// has the whole answer finds it kept; but concurrent writers share one transaction, one turn of SQLite's write queue,
-/// where one each cost a keyed creation 1.8× the CPU of a plain one (bench/README.md, "Twenty-sixth round").
-/// A store that fails is logged, and the request still answers: its change was committed, and a repeat hears 409
-/// (applied, answer not kept) once <see cref="IdempotencyKeys.StillRunning"/> has passed.
+/// transaction runs go in the next (a group commit), so concurrent writers share one transaction (one turn of SQLite's
+/// write queue), where one each cost a keyed creation 1.8× the CPU of a plain one (bench/README.md, "Twenty-sixth
+/// round"). The request does not wait for it. A store that fails is logged: the change was committed, and a repeat
+/// hears 409 (applied, answer not kept) once <see cref="IdempotencyKeys.StillRunning"/> has passed.
 /// </summary>
 public sealed class AnswerKeeper(IServiceScopeFactory scopes, ILogger<AnswerKeeper> log)
 {
