@@ -240,6 +240,26 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
     }
 
     [Fact]
+    public async Task AnswersKeptTogetherAreEachTheirOwnRequests()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var keys = Enumerable.Range(0, 12).Select(_ => Guid.NewGuid().ToString()).ToArray();
+
+        // At once, so that several answers are kept in one transaction (AnswerKeeper's batch).
+        var firsts = await Task.WhenAll(keys.Select((k, i) => PostAsync(ada, $"/api/boards/{board}/tasks", new { title = $"Task {i}" }, k)));
+        var repeats = await Task.WhenAll(keys.Select((k, i) => RepeatAsync(ada, $"/api/boards/{board}/tasks", new { title = $"Task {i}" }, k)));
+
+        for (var i = 0; i < keys.Length; i++)
+        {
+            Assert.Equal((await firsts[i].Json(HttpStatusCode.Created)).GetRawText(), (await repeats[i].Json(HttpStatusCode.Created)).GetRawText());
+            Assert.Equal($"Task {i}", (await repeats[i].Json(HttpStatusCode.Created)).GetProperty("title").GetString());
+            Assert.Equal(firsts[i].Headers.Location, repeats[i].Headers.Location);
+        }
+        Assert.Equal(keys.Length, await TaskCountAsync(ada, board));
+    }
+
+    [Fact]
     public async Task AKeyWhoseAnswerIsNotKeptYetIs409()
     {
         var ada = await app.SignUpAsync();

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using TaskHub.Server.Data;
@@ -63,11 +65,21 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, ILogger<AnswerKeep
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-        await using var tx = await db.BeginWriteAsync(CancellationToken.None);
+        // All the batch's updates in one command: one round trip, where one each cost a keyed write on MariaDB 1.8× the
+        // CPU of a plain one (bench/README.md, "Twenty-sixth round").
+        var sql = new StringBuilder();
+        var values = new List<object>(batch.Count * 5);
+        string Value(object? value)
+        {
+            if (value is null) return "NULL"; // (a raw parameter cannot be null: EF needs its type)
+            values.Add(value);
+            return $"{{{values.Count - 1}}}";
+        }
         foreach (var ((userId, key, status, headers, body), _) in batch)
-            await db.Database.ExecuteSqlAsync(
-                $"UPDATE idempotent_requests SET Status = {status}, Headers = {headers}, Body = {body} WHERE UserId = {userId} AND `Key` = {key}",
-                CancellationToken.None);
+            sql.Append(CultureInfo.InvariantCulture,
+                $"UPDATE idempotent_requests SET Status = {Value(status)}, Headers = {Value(headers)}, Body = {Value(body)} WHERE UserId = {Value(userId)} AND `Key` = {Value(key)};\n");
+        await using var tx = await db.BeginWriteAsync(CancellationToken.None);
+        await db.Database.ExecuteSqlRawAsync(sql.ToString(), values, CancellationToken.None);
         await tx.CommitAsync(CancellationToken.None);
     }
 }
