@@ -244,19 +244,27 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
     {
         var ada = await app.SignUpAsync();
         var board = await ada.CreateBoardAsync();
-        var keys = Enumerable.Range(0, 12).Select(_ => Guid.NewGuid().ToString()).ToArray();
-
-        // At once, so that several answers are kept in one transaction (AnswerKeeper's batch).
-        var firsts = await Task.WhenAll(keys.Select((k, i) => PostAsync(ada, $"/api/boards/{board}/tasks", new { title = $"Task {i}" }, k)));
-        var repeats = await Task.WhenAll(keys.Select((k, i) => RepeatAsync(ada, $"/api/boards/{board}/tasks", new { title = $"Task {i}" }, k)));
-
-        for (var i = 0; i < keys.Length; i++)
+        var keeper = app.Services.GetRequiredService<AnswerKeeper>();
+        var shared = keeper.SharedTransactions;
+        var created = 0;
+        // At once, so that several answers are kept in one transaction (AnswerKeeper's batch); a few rounds, until
+        // one batch has held more than one answer.
+        for (var round = 0; round < 5 && keeper.SharedTransactions == shared; round++)
         {
-            Assert.Equal((await firsts[i].Json(HttpStatusCode.Created)).GetRawText(), (await repeats[i].Json(HttpStatusCode.Created)).GetRawText());
-            Assert.Equal($"Task {i}", (await repeats[i].Json(HttpStatusCode.Created)).GetProperty("title").GetString());
-            Assert.Equal(firsts[i].Headers.Location, repeats[i].Headers.Location);
+            var keys = Enumerable.Range(0, 12).Select(_ => Guid.NewGuid().ToString()).ToArray();
+            var firsts = await Task.WhenAll(keys.Select((k, i) => PostAsync(ada, $"/api/boards/{board}/tasks", new { title = $"Task {round}.{i}" }, k)));
+            var repeats = await Task.WhenAll(keys.Select((k, i) => RepeatAsync(ada, $"/api/boards/{board}/tasks", new { title = $"Task {round}.{i}" }, k)));
+            created += keys.Length;
+            for (var i = 0; i < keys.Length; i++)
+            {
+                var answer = await repeats[i].Json(HttpStatusCode.Created);
+                Assert.Equal((await firsts[i].Json(HttpStatusCode.Created)).GetRawText(), answer.GetRawText());
+                Assert.Equal($"Task {round}.{i}", answer.GetProperty("title").GetString());
+                Assert.Equal(firsts[i].Headers.Location, repeats[i].Headers.Location);
+            }
         }
-        Assert.Equal(keys.Length, await TaskCountAsync(ada, board));
+        Assert.True(keeper.SharedTransactions > shared, "No transaction kept more than one answer.");
+        Assert.Equal(created, await TaskCountAsync(ada, board));
     }
 
     [Fact]
@@ -351,6 +359,8 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         foreach (var r in responses.Where(r => r != first))
         {
             var text = await r.Content.ReadAsStringAsync();
+            // A replay, or a refusal replaced by one, keeps the headers the pipeline set before the endpoint.
+            Assert.Equal("nosniff", Assert.Single(r.Headers.GetValues("X-Content-Type-Options")));
             if (r.StatusCode == HttpStatusCode.Created)
             {
                 Assert.True(r.Headers.Contains(IdempotencyKeys.ReplayedHeader));

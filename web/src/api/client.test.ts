@@ -60,16 +60,6 @@ describe('requestOnce', () => {
     expect(calls).toHaveLength(3);
   });
 
-  it('sends a write the user sends again after its answers were all lost with the same key, and another with a new one', async () => {
-    const calls = fetchAnswering([new TypeError('a'), new TypeError('b'), created(), created(), created()]);
-    await expect(requestOnce('POST', '/api/boards/b/tasks', { title: 'T' }, [10], sleep)).rejects.toBeInstanceOf(TypeError);
-    await requestOnce('POST', '/api/boards/b/tasks', { title: 'T' }, [10], sleep); // the button pressed again
-    await requestOnce('POST', '/api/boards/b/tasks', { title: 'T' }, [10], sleep); // a new task that happens to look the same
-    await requestOnce('POST', '/api/boards/b/tasks', { title: 'U' }, [10], sleep);
-    expect(calls.map(c => c.key === calls[0].key)).toEqual([true, true, true, false, false]);
-    expect(calls[3].key).not.toBe(calls[4].key);
-  });
-
   it('makes a key without randomUUID (a page served over plain http on a LAN address)', () => {
     const original = crypto.randomUUID;
     try {

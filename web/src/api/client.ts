@@ -93,17 +93,6 @@ export function newIdempotencyKey(): string {
 /** The waits (ms) before each repeat of a write sent with an Idempotency-Key: about 4 s in all. */
 export const REPEAT_DELAYS = [250, 1000, 2500];
 
-/**
- * The keys of writes whose every answer was lost, by method, URL and body: the same write sent again by the user (the
- * dialog's button pressed once more) goes with the same key, so it is applied once even if one of the lost ones was.
- * Another body is another write, with a new key. At most 50, the oldest dropped first.
- */
-const unanswered = new Map<string, string>();
-function remember(write: string, key: string) {
-  unanswered.set(write, key);
-  if (unanswered.size > 50) unanswered.delete(unanswered.keys().next().value!);
-}
-
 /** Whether a write's answer was lost or not given yet, so that sending it again with its key is what to do. */
 function answerLost(e: unknown): boolean {
   if (e instanceof TypeError) return true; // fetch: the network failed (a reset connection, a replica that stopped)
@@ -119,14 +108,11 @@ function answerLost(e: unknown): boolean {
  */
 export async function requestOnce<T>(method: string, url: string, body?: unknown, delays: readonly number[] = REPEAT_DELAYS,
   sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms))): Promise<Resp<T>> {
-  const write = `${method} ${url} ${JSON.stringify(body ?? null)}`;
-  const key = unanswered.get(write) ?? newIdempotencyKey();
-  unanswered.delete(write);
+  const key = newIdempotencyKey();
   for (let attempt = 0; ; attempt++) {
     try {
       return await request<T>(method, url, body, { 'Idempotency-Key': key });
     } catch (e) {
-      if (answerLost(e) && attempt >= delays.length) remember(write, key);
       if (!answerLost(e) || attempt >= delays.length) throw e;
       const asked = e instanceof ApiError && e.retryAfter !== null ? Math.min(e.retryAfter, 5) * 1000 : 0;
       await sleep(Math.max(delays[attempt], asked));

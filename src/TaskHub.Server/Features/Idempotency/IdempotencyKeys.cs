@@ -39,7 +39,9 @@ public sealed class IdempotentEndpoint
 /// happens once. The second request hears the first one's response again, with <c>Idempotent-Replayed: true</c>.
 /// <list type="bullet">
 /// <item>The key is remembered per user, with a fingerprint of the request (method, path, query, body): the same key
-/// with another request is 422; while the first request runs, the same key is 409 with <c>Retry-After</c>.</item>
+/// with another request is 422; a repeat that finds the first request committed but its answer not kept yet hears 409
+/// with <c>Retry-After</c>. (Before the first commits, its key's row is not visible: a repeat runs the endpoint, and
+/// either waits on the first's lock and then clashes on the key, or is refused; both end in the first's answer.)</item>
 /// <item>The record is added to the request's DbContext before the endpoint runs, so the endpoint's own save inserts
 /// it in the same transaction as its change (every marked endpoint saves through the request's context: one
 /// <c>BoardStream</c> write, or its own transaction). A refused request (400, 403, 404, 412) saves nothing, so its key
@@ -63,6 +65,7 @@ public static class IdempotencyKeys
         builder.AddTaskHubOptions<IdempotencyOptions>(IdempotencyOptions.Section);
         builder.Services.AddHostedService<ExpiredKeyCleanup>();
         builder.Services.AddSingleton<AnswerKeeper>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AnswerKeeper>()); // (stops before the data services)
         builder.Services.Configure<OpenApiOptions>("v1", o => o.AddOperationTransformer<IdempotencyKeyOperationTransformer>());
         return builder;
     }
@@ -151,7 +154,7 @@ public static class IdempotencyKeys
             http.Response.Body = original;
             db.ChangeTracker.Clear();
             if (http.Response.HasStarted || await FindAsync(db, userId, key, now, options, CancellationToken.None) is not { } first) throw;
-            http.Response.Clear();
+            ForgetAnswer(http.Response);
             await AnswerWithAsync(http, first, fingerprint, clock);
             return;
         }
@@ -176,7 +179,7 @@ public static class IdempotencyKeys
             // a paired run then did 0.35× the writes of one without keys; bench/README.md, "Twenty-sixth round"). A
             // repeat is sent only once an answer was lost, and one that comes before the answer is kept hears 409
             // with Retry-After.
-            _ = services.GetRequiredService<AnswerKeeper>().KeepAsync(answer);
+            services.GetRequiredService<AnswerKeeper>().Keep(answer);
         }
         else
         {
@@ -186,7 +189,7 @@ public static class IdempotencyKeys
             if (entry.State == EntityState.Added) entry.State = EntityState.Detached;
             if (await FindAsync(db, userId, key, now, options, CancellationToken.None) is { } first)
             {
-                http.Response.Clear();
+                ForgetAnswer(http.Response);
                 await AnswerWithAsync(http, first, fingerprint, clock);
                 return;
             }
@@ -194,6 +197,15 @@ public static class IdempotencyKeys
         buffer.Position = 0;
         if (http.Response.ContentLength is null && !http.Response.HasStarted && buffer.Length > 0) http.Response.ContentLength = buffer.Length;
         await buffer.CopyToAsync(original, http.RequestAborted);
+    }
+
+    /// <summary>Drops what the endpoint set for its own answer (its body went to the buffer), keeping what the pipeline
+    /// set before it (the security headers; <c>Response.Clear</c> would drop those too).</summary>
+    private static void ForgetAnswer(HttpResponse response)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        foreach (var name in (ReadOnlySpan<string>)[HeaderNames.ContentType, HeaderNames.ContentLength, HeaderNames.Location, HeaderNames.ETag, HeaderNames.RetryAfter])
+            response.Headers.Remove(name);
     }
 
     /// <summary>The key's record, unless it has expired (an expired one is deleted, so the key starts afresh).</summary>
