@@ -108,8 +108,22 @@ public class SqliteApplication : TaskHubApplication
 
     public override async Task DisposeAsync()
     {
+        // Only this fixture's pool (keyed by the exact connection string the app uses): clearing every pool of the
+        // process emptied the pools of fixtures still running in parallel, whose refills then hit Microsoft.Data.Sqlite's
+        // pooled-handle failure more often ("unable to delete/modify user-function due to active statements", once in CI).
+        string? used = null;
+        try
+        {
+            await using var scope = Services.CreateAsyncScope();
+            used = Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.GetConnectionString(scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Database);
+        }
+        catch (Exception) { } // (a host that never started has no pool of its own)
         await base.DisposeAsync();
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        if (used is not null)
+        {
+            using var connection = new Microsoft.Data.Sqlite.SqliteConnection(used);
+            Microsoft.Data.Sqlite.SqliteConnection.ClearPool(connection);
+        }
         foreach (var f in new[] { _file, _file + "-wal", _file + "-shm" }) File.Delete(f);
     }
 }
