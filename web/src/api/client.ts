@@ -75,10 +75,8 @@ export async function request<T>(method: string, url: string, body?: unknown, he
   }
   if (!r.ok) {
     if (r.status === 401 && !url.startsWith('/api/auth/')) save(null);
-    const error = problem(r.status, r.statusText, await r.text().catch(() => ''), r.headers.get('ETag'));
     const after = Number(r.headers.get('Retry-After') ?? NaN);
-    if (Number.isFinite(after)) error.retryAfter = after;
-    throw error;
+    throw problem(r.status, r.statusText, await r.text().catch(() => ''), r.headers.get('ETag'), Number.isFinite(after) ? after : null);
   }
   const text = r.status === 204 ? '' : await r.text();
   return { data: (text ? JSON.parse(text) : undefined) as T, headers: r.headers };
@@ -120,7 +118,7 @@ export async function requestOnce<T>(method: string, url: string, body?: unknown
   }
 }
 /** A problem+json body (or none) → ApiError: the first field message, else detail, else title. */
-export function problem(status: number, statusText: string, text: string, etag: string | null = null): ApiError {
+export function problem(status: number, statusText: string, text: string, etag: string | null = null, retryAfter: number | null = null): ApiError {
   let msg = statusText || `HTTP ${status}`;
   let fields: Record<string, string[]> = {};
   try {
@@ -129,7 +127,7 @@ export function problem(status: number, statusText: string, text: string, etag: 
     const first = Object.values(fields)[0]?.[0];
     msg = first ?? p.detail ?? p.title ?? msg;
   } catch { /* no JSON body: the status text says it */ }
-  return new ApiError(status, msg, fields, etag);
+  return new ApiError(status, msg, fields, etag, retryAfter);
 }
 
 /** Upload progress: bytes sent of the total (total 0 when the browser cannot tell). */

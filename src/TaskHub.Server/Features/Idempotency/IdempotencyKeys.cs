@@ -213,9 +213,7 @@ public static class IdempotencyKeys
     {
         var found = await Lookup.For(db)(db, userId, key, ct);
         if (found is null || found.CreatedAt > now.AddHours(-options.KeyLifetimeHours)) return found;
-        await using var tx = await db.BeginWriteAsync(ct);
-        await db.Set<IdempotentRequest>().Where(r => r.UserId == userId && r.Key == key && r.CreatedAt == found.CreatedAt).ExecuteDeleteAsync(ct);
-        await tx.CommitAsync(ct);
+        await DeleteAsync(db, db.Set<IdempotentRequest>().Where(r => r.UserId == userId && r.Key == key && r.CreatedAt == found.CreatedAt), ct);
         return null;
     }
 
@@ -229,8 +227,8 @@ public static class IdempotencyKeys
         }
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(earlier.Fingerprint), Encoding.ASCII.GetBytes(fingerprint)))
         {
-            await TypedResults.Problem($"This {Header} was used with a different request (another path or body). Use a new key for a new request.",
-                statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency key reused", type: ReusedType).ExecuteAsync(http);
+            await ProblemAsync(http, StatusCodes.Status422UnprocessableEntity, ReusedType,
+                $"This {Header} was used with a different request (another path or body). Use a new key for a new request.");
             return;
         }
         // A record with no answer yet: its request is between its commit and keeping its answer, or (a minute on, longer
@@ -239,14 +237,12 @@ public static class IdempotencyKeys
         if (running)
         {
             http.Response.Headers.RetryAfter = "1";
-            await TypedResults.Problem($"A request with this {Header} is still being processed. Send it again in a moment.",
-                statusCode: StatusCodes.Status409Conflict, title: "Conflict", type: InProgressType).ExecuteAsync(http);
+            await ProblemAsync(http, StatusCodes.Status409Conflict, InProgressType, $"A request with this {Header} is still being processed. Send it again in a moment.");
             return;
         }
         if (earlier.Status is null or NotKept)
         {
-            await TypedResults.Problem($"The request with this {Header} was applied, but its answer was not kept. Read the resource instead.",
-                statusCode: StatusCodes.Status409Conflict, title: "Conflict", type: NotKeptType).ExecuteAsync(http);
+            await ProblemAsync(http, StatusCodes.Status409Conflict, NotKeptType, $"The request with this {Header} was applied, but its answer was not kept. Read the resource instead.");
             return;
         }
         http.Response.StatusCode = earlier.Status.Value;
@@ -254,6 +250,19 @@ public static class IdempotencyKeys
             http.Response.Headers[name] = value;
         http.Response.Headers[ReplayedHeader] = "true";
         if (!string.IsNullOrEmpty(earlier.Body)) await http.Response.WriteAsync(earlier.Body, http.RequestAborted);
+    }
+
+    private static Task ProblemAsync(HttpContext http, int status, string type, string detail) =>
+        TypedResults.Problem(detail, statusCode: status, type: type,
+            title: status == StatusCodes.Status409Conflict ? "Conflict" : "Idempotency key reused").ExecuteAsync(http);
+
+    /// <summary>Deletes <paramref name="rows"/> in a write transaction of its own (SQLite: in the write queue's turn).</summary>
+    internal static async Task<int> DeleteAsync(TaskHubDbContext db, IQueryable<IdempotentRequest> rows, CancellationToken ct)
+    {
+        await using var tx = await db.BeginWriteAsync(ct);
+        var deleted = await rows.ExecuteDeleteAsync(ct);
+        await tx.CommitAsync(ct);
+        return deleted;
     }
 
     /// <summary>SHA-256 of the method, path, query and body; the body is buffered so the endpoint reads it again.</summary>
@@ -292,10 +301,7 @@ public sealed class ExpiredKeyCleanup(IServiceScopeFactory scopes, IOptions<Idem
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
         var before = clock.GetUtcNow().UtcDateTime.AddHours(-options.KeyLifetimeHours);
-        await using var tx = await db.BeginWriteAsync(ct);
-        var deleted = await db.Set<IdempotentRequest>().Where(r => r.CreatedAt <= before).ExecuteDeleteAsync(ct);
-        await tx.CommitAsync(ct);
-        return deleted;
+        return await IdempotencyKeys.DeleteAsync(db, db.Set<IdempotentRequest>().Where(r => r.CreatedAt <= before), ct);
     }
 }
 
