@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using TaskHub.Server.Data;
 
 namespace TaskHub.Server.Features.Idempotency;
@@ -8,15 +9,17 @@ namespace TaskHub.Server.Features.Idempotency;
 public sealed record KeptAnswer(Guid UserId, string Key, int Status, string? Headers, string? Body);
 
 /// <summary>
-/// Stores the answers of keyed requests, several in one write transaction: the answers that arrive while one
-/// transaction runs go in the next (a group commit), so concurrent writers share one transaction (one turn of SQLite's
-/// write queue), where one each cost a keyed creation 1.8× the CPU of a plain one (bench/README.md, "Twenty-sixth
-/// round"). The request does not wait for it. When the host stops, the answers queued by then are stored first (it is
+/// Stores the answers of keyed requests, several in one write transaction (a group commit): the first answer queued
+/// waits <see cref="IdempotencyOptions.AnswerBatchMilliseconds"/> for others, and the answers that arrive while one
+/// transaction runs go in the next, so concurrent writers share one transaction (one turn of SQLite's write queue; on
+/// MariaDB its updates go in one command). One transaction each cost a keyed creation 1.8× the CPU of a plain one
+/// (bench/README.md, "Twenty-sixth round"). The request does not wait for it: a repeat that comes before its answer is
+/// kept hears 409 with <c>Retry-After</c>. When the host stops, the answers queued by then are stored first (it is
 /// a hosted service, registered after the data services, so it stops before them). A batch that fails is stored again
 /// one answer at a time; an answer that still fails is logged: its change was committed, and a repeat hears 409
 /// (applied, answer not kept) once <see cref="IdempotencyKeys.StillRunning"/> has passed.
 /// </summary>
-public sealed class AnswerKeeper(IServiceScopeFactory scopes, ILogger<AnswerKeeper> log) : IHostedService
+public sealed class AnswerKeeper(IServiceScopeFactory scopes, IOptions<IdempotencyOptions> options, ILogger<AnswerKeeper> log) : IHostedService
 {
     /// <summary>At most this many answers in one transaction.</summary>
     public const int MaxBatch = 64;
@@ -24,6 +27,7 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, ILogger<AnswerKeep
     private readonly Channel<KeptAnswer> _queue = Channel.CreateUnbounded<KeptAnswer>(new UnboundedChannelOptions { SingleReader = true });
     private int _storing;
     private Task _loop = Task.CompletedTask;
+    private volatile bool _stopping;
 
     /// <summary>How many transactions stored more than one answer (for tests: batching happened).</summary>
     public int SharedTransactions => Volatile.Read(ref _shared);
@@ -47,6 +51,9 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, ILogger<AnswerKeep
         var batch = new List<KeptAnswer>(MaxBatch);
         try
         {
+            // Gather: the answers of the requests that finish meanwhile share this transaction.
+            if (options.Value.AnswerBatchMilliseconds > 0 && !_stopping)
+                await Task.Delay(options.Value.AnswerBatchMilliseconds, CancellationToken.None);
             while (true)
             {
                 while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item)) batch.Add(item);
@@ -93,20 +100,42 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, ILogger<AnswerKeep
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
         await using var tx = await db.BeginWriteAsync(CancellationToken.None);
-        // One statement per answer, of one text (SQLite's writer keeps a few compiled texts, first come: one text takes
-        // one place). Putting a batch's updates in one command measured no better on MariaDB (bench/README.md).
-        foreach (var (userId, key, status, headers, body) in batch)
-            await db.Database.ExecuteSqlAsync(
-                $"UPDATE idempotent_requests SET Status = {status}, Headers = {headers}, Body = {body} WHERE UserId = {userId} AND `Key` = {key}",
-                CancellationToken.None);
+        if (db.OnSqlite)
+        {
+            // One statement per answer, of one text: SQLite's writer keeps the compiled statements of its first texts
+            // and never evicts, and a text per batch size would take places the board writes' statements need.
+            foreach (var (userId, key, status, headers, body) in batch)
+                await db.Database.ExecuteSqlAsync(
+                    $"UPDATE idempotent_requests SET Status = {status}, Headers = {headers}, Body = {body} WHERE UserId = {userId} AND `Key` = {key}",
+                    CancellationToken.None);
+        }
+        else
+        {
+            // MariaDB: the batch's updates in one command, one round trip (the server keeps no statement per text).
+            var args = new object?[batch.Count * 5]; // (a null goes as NULL; DBNull does not map)
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var (userId, key, status, headers, body) = batch[i];
+                (args[5 * i], args[5 * i + 1], args[5 * i + 2], args[5 * i + 3], args[5 * i + 4]) =
+                    (status, headers, body, userId, key);
+            }
+            await db.Database.ExecuteSqlRawAsync(UpdatesSql(batch.Count), args!, CancellationToken.None);
+        }
         await tx.CommitAsync(CancellationToken.None);
     }
+
+    private static readonly string?[] UpdatesSqls = new string?[MaxBatch + 1];
+
+    /// <summary>The text of <paramref name="count"/> updates in one command, each with its five placeholders.</summary>
+    private static string UpdatesSql(int count) => UpdatesSqls[count] ??= string.Concat(Enumerable.Range(0, count).Select(i =>
+        $"UPDATE idempotent_requests SET Status = {{{5 * i}}}, Headers = {{{5 * i + 1}}}, Body = {{{5 * i + 2}}} WHERE UserId = {{{5 * i + 3}}} AND `Key` = {{{5 * i + 4}}};"));
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>Stores what is queued before the host's data services stop (bounded by the host's stop timeout).</summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _stopping = true;
         while (!cancellationToken.IsCancellationRequested)
         {
             await Volatile.Read(ref _loop).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

@@ -17,12 +17,17 @@ namespace TaskHub.Server.Features.Idempotency;
 public sealed class IdempotencyOptions
 {
     public const string Section = "Idempotency";
-    /// <summary>How long a key is remembered (a retry after that runs as a new request).</summary>
+    /// <summary>How long a key is remembered at least; the hourly clean-up forgets it within the hour after (a retry
+    /// after that runs as a new request).</summary>
     [Range(1, 24 * 30)]
     public int KeyLifetimeHours { get; set; } = 24;
     /// <summary>A response larger than this is not kept; a retry then hears 409 (its change was applied once).</summary>
     [Range(1024, 16 << 20)]
     public int MaxStoredResponseBytes { get; set; } = 1 << 20;
+    /// <summary>How long the first answer to keep waits for others to share its transaction (<see cref="AnswerKeeper"/>);
+    /// 0 keeps each batch as soon as it can. A repeat within that time hears 409 with <c>Retry-After</c>.</summary>
+    [Range(0, 1000)]
+    public int AnswerBatchMilliseconds { get; set; } = 10;
 }
 
 /// <summary>Marks an endpoint whose POST honours an <c>Idempotency-Key</c> (<see cref="IdempotencyKeys"/>).</summary>
@@ -40,8 +45,9 @@ public sealed class IdempotentEndpoint
 /// <list type="bullet">
 /// <item>The key is remembered per user, with a fingerprint of the request (method, path, query, body): the same key
 /// with another request is 422; a repeat that finds the first request committed but its answer not kept yet hears 409
-/// with <c>Retry-After</c>. (Before the first commits, its key's row is not visible: a repeat runs the endpoint, and
-/// either waits on the first's lock and then clashes on the key, or is refused; both end in the first's answer.)</item>
+/// with <c>Retry-After</c>. The key is not looked up first: a repeat runs the endpoint like a first request, and either
+/// clashes on the key's row (at once, or after waiting on the first's lock) or is refused; both end in the first's
+/// answer.</item>
 /// <item>The record is added to the request's DbContext before the endpoint runs, so the endpoint's own save inserts
 /// it in the same transaction as its change (every marked endpoint saves through the request's context: one
 /// <c>BoardStream</c> write, or its own transaction). A refused request (400, 403, 404, 412) saves nothing, so its key
@@ -129,13 +135,9 @@ public static class IdempotencyKeys
         var userId = http.User.GetUserId();
         var fingerprint = await FingerprintAsync(http.Request, http.RequestAborted);
 
-        var earlier = await FindAsync(db, userId, key, now, options, http.RequestAborted);
-        if (earlier is not null)
-        {
-            await AnswerWithAsync(http, earlier, fingerprint, clock);
-            return;
-        }
-
+        // No lookup first: a key is almost always new, and its row's primary key finds a repeat anyway (the save fails
+        // on it, or the endpoint refuses; both end below in the earlier request's answer). A lookup first was one more
+        // round trip on every keyed write (bench/README.md, "Twenty-seventh round").
         var record = new IdempotentRequest { UserId = userId, Key = key, Fingerprint = fingerprint, CreatedAt = now };
         db.Add(record);
         // The whole answer is buffered: the copy kept is the whole of it even when the client has gone (writing to a
@@ -153,7 +155,7 @@ public static class IdempotencyKeys
             // request with this key saved first.
             http.Response.Body = original;
             db.ChangeTracker.Clear();
-            if (http.Response.HasStarted || await FindAsync(db, userId, key, now, options, CancellationToken.None) is not { } first) throw;
+            if (http.Response.HasStarted || await FindAsync(db, userId, key, CancellationToken.None) is not { } first) throw;
             ForgetAnswer(http.Response);
             await AnswerWithAsync(http, first, fingerprint, clock);
             return;
@@ -187,7 +189,7 @@ public static class IdempotencyKeys
             // saved its change, this answer was worked out against that change (a refusal of a member added twice, say):
             // the repeat hears the first request's answer instead.
             if (entry.State == EntityState.Added) entry.State = EntityState.Detached;
-            if (await FindAsync(db, userId, key, now, options, CancellationToken.None) is { } first)
+            if (await FindAsync(db, userId, key, CancellationToken.None) is { } first)
             {
                 ForgetAnswer(http.Response);
                 await AnswerWithAsync(http, first, fingerprint, clock);
@@ -208,14 +210,11 @@ public static class IdempotencyKeys
             response.Headers.Remove(name);
     }
 
-    /// <summary>The key's record, unless it has expired (an expired one is deleted, so the key starts afresh).</summary>
-    private static async Task<IdempotentRequest?> FindAsync(TaskHubDbContext db, Guid userId, string key, DateTime now, IdempotencyOptions options, CancellationToken ct)
-    {
-        var found = await Lookup.For(db)(db, userId, key, ct);
-        if (found is null || found.CreatedAt > now.AddHours(-options.KeyLifetimeHours)) return found;
-        await DeleteAsync(db, db.Set<IdempotentRequest>().Where(r => r.UserId == userId && r.Key == key && r.CreatedAt == found.CreatedAt), ct);
-        return null;
-    }
+    /// <summary>The key's record. One past its lifetime is still answered until the hourly clean-up deletes it (a key is
+    /// remembered at least <see cref="IdempotencyOptions.KeyLifetimeHours"/>): its row still holds the key, so a request
+    /// with it could not be applied anyway.</summary>
+    private static Task<IdempotentRequest?> FindAsync(TaskHubDbContext db, Guid userId, string key, CancellationToken ct) =>
+        Lookup.For(db)(db, userId, key, ct);
 
     private static async Task AnswerWithAsync(HttpContext http, IdempotentRequest earlier, string fingerprint, TimeProvider clock)
     {
