@@ -128,6 +128,75 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         Assert.Equal(boards + 1, (await ada.Client.GetJson("/api/boards")).GetArrayLength());
     }
 
+    private static Task<HttpResponseMessage> SendAsync(TestUser user, HttpMethod method, string url, object? body, string key, string? ifMatch = null)
+    {
+        var request = new HttpRequestMessage(method, url);
+        if (body is not null) request.Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+        request.Headers.TryAddWithoutValidation(IdempotencyKeys.Header, key);
+        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        return user.Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task EveryEditAndDeletionThatTakesAKeyAppliesOnceAndItsRepeatHearsTheFirstAnswer()
+    {
+        var ada = await app.SignUpAsync();
+        var bob = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await ada.AddMemberAsync(board, bob);
+        var task = await ada.CreateTaskAsync(board, new { title = "Card" });
+        var taskId = task.GetProperty("id").GetGuid();
+        var doomed = (await ada.CreateTaskAsync(board, new { title = "Doomed" })).GetProperty("id").GetGuid();
+        async Task<Guid> IdOf(string url, object body) =>
+            (await (await PostAsync(ada, url, body, null)).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        var comment = await IdOf($"/api/tasks/{taskId}/comments", new { body = "Looks good" });
+        var item = await IdOf($"/api/tasks/{taskId}/checklist", new { text = "Proof-read" });
+        var label = await IdOf($"/api/boards/{board}/labels", new { name = "bug", color = "red" });
+        var invitation = await IdOf($"/api/boards/{board}/invitations", new { email = $"guest-{Guid.NewGuid():N}@example.com" });
+
+        // With If-Match, a repeat's precondition fails once the first was applied: it hears the first answer, not 412.
+        var version = $"\"{task.GetProperty("version").GetInt32()}\"";
+        var writes = new (HttpMethod Method, string Url, object? Body, string? IfMatch)[]
+        {
+            (HttpMethod.Patch, $"/api/tasks/{taskId}", new { title = "Card, renamed" }, version),
+            (HttpMethod.Patch, $"/api/tasks/{taskId}", new { priority = "high" }, null),
+            (HttpMethod.Patch, $"/api/comments/{comment}", new { body = "Looks better" }, null),
+            (HttpMethod.Patch, $"/api/checklist-items/{item}", new { done = true }, null),
+            (HttpMethod.Patch, $"/api/labels/{label}", new { name = "defect" }, null),
+            (HttpMethod.Patch, $"/api/boards/{board}/members/{bob.Id}", new { role = "admin" }, null),
+            (HttpMethod.Patch, $"/api/boards/{board}", new { name = "Renamed" }, null),
+            (HttpMethod.Delete, $"/api/comments/{comment}", null, null),
+            (HttpMethod.Delete, $"/api/checklist-items/{item}", null, null),
+            (HttpMethod.Delete, $"/api/labels/{label}", null, null),
+            (HttpMethod.Delete, $"/api/tasks/{doomed}", null, null),
+            (HttpMethod.Delete, $"/api/invitations/{invitation}", null, null),
+            (HttpMethod.Delete, $"/api/boards/{board}/members/{bob.Id}", null, null),
+        };
+        foreach (var (method, url, body, ifMatch) in writes)
+        {
+            var key = Guid.NewGuid().ToString();
+            var first = await SendAsync(ada, method, url, body, key, ifMatch);
+            var firstBody = await first.Content.ReadAsStringAsync();
+            Assert.True(first.IsSuccessStatusCode, $"{method} {url}: {(int)first.StatusCode} {firstBody}");
+            var seq = await ada.LastSeqAsync(board);
+            var again = await RepeatAsync(() => SendAsync(ada, method, url, body, key, ifMatch));
+            Assert.True(first.StatusCode == again.StatusCode, $"{method} {url}: {(int)again.StatusCode} {await again.Content.ReadAsStringAsync()}");
+            Assert.Equal(firstBody, await again.Content.ReadAsStringAsync());
+            Assert.Equal(first.Headers.ETag, again.Headers.ETag);
+            Assert.True(again.Headers.Contains(IdempotencyKeys.ReplayedHeader), $"{method} {url}");
+            Assert.Equal(seq, await ada.LastSeqAsync(board));
+        }
+        Assert.Equal("high", (await ada.Client.GetJson($"/api/tasks/{taskId}")).GetProperty("priority").GetString());
+
+        // A board's deletion: its repeat finds no board, and hears the first answer instead of 404.
+        var deleteKey = Guid.NewGuid().ToString();
+        Assert.Equal(HttpStatusCode.NoContent, (await SendAsync(ada, HttpMethod.Delete, $"/api/boards/{board}", null, deleteKey)).StatusCode);
+        var repeated = await RepeatAsync(() => SendAsync(ada, HttpMethod.Delete, $"/api/boards/{board}", null, deleteKey));
+        Assert.Equal(HttpStatusCode.NoContent, repeated.StatusCode);
+        Assert.True(repeated.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        Assert.Equal(HttpStatusCode.NotFound, (await ada.Client.GetAsync($"/api/boards/{board}")).StatusCode);
+    }
+
     [Fact]
     public async Task AKeySentWithAnotherRequestIsRefusedAndChangesNothing()
     {

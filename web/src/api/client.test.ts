@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { newIdempotencyKey, requestOnce, taskWriteBody } from './client';
+import { api, newIdempotencyKey, requestOnce, taskWriteBody } from './client';
 
 describe('taskWriteBody', () => {
   it('keeps only the fields the server accepts, including explicit nulls', () => {
@@ -58,6 +58,28 @@ describe('requestOnce', () => {
     const calls = fetchAnswering([new TypeError('a'), new TypeError('b'), new TypeError('c')]);
     await expect(requestOnce('POST', '/api/x', {}, [10, 20], sleep)).rejects.toBeInstanceOf(TypeError);
     expect(calls).toHaveLength(3);
+  });
+
+  it('sends the board\'s edits and deletions with a key too, again with the same key and the same If-Match', async () => {
+    const calls: { method?: string; key: string | null; ifMatch: string | null }[] = [];
+    const answers: (Response | Error)[] = [problemOf(502), new Response(JSON.stringify({ id: 't1', version: 4 }), { status: 200, headers: { 'Content-Type': 'application/json' } }),
+      new TypeError('reset'), new Response(null, { status: 204 })];
+    vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
+      const h = new Headers(init.headers);
+      calls.push({ method: init.method, key: h.get('Idempotency-Key'), ifMatch: h.get('If-Match') });
+      const next = answers.shift()!;
+      if (next instanceof Error) throw next;
+      return next;
+    });
+    vi.stubGlobal('setTimeout', (f: () => void) => { f(); return 0; });
+    expect(await api.patchTask('t1', { title: 'T' }, 3)).toEqual({ id: 't1', version: 4 });
+    await api.deleteTask('t1');
+    expect(calls.map(c => c.method)).toEqual(['PATCH', 'PATCH', 'DELETE', 'DELETE']);
+    expect(calls[0].key).toBeTruthy();
+    expect(calls[1]).toEqual(calls[0]);
+    expect(calls[1].ifMatch).toBe('"3"');
+    expect(calls[3]).toEqual(calls[2]);
+    expect(calls[2].key).not.toBe(calls[0].key);
   });
 
   it('makes a key without randomUUID (a page served over plain http on a LAN address)', () => {

@@ -99,17 +99,18 @@ function answerLost(e: unknown): boolean {
 }
 
 /**
- * Sends a write that creates something or acts once with an Idempotency-Key, and sends it again with the same key
- * when its answer was lost (the network failed, the load balancer answered 502–504) or the server is still running
- * it (409 with Retry-After). The server applies it once and answers a repeat with the first answer, so a task is
+ * Sends a board write (a creation, a move, an edit, a deletion) with an Idempotency-Key, and sends it again with the
+ * same key when its answer was lost (the network failed, the load balancer answered 502–504) or the server is still
+ * running it (409 with Retry-After). The server applies it once and answers a repeat with the first answer, so a task is
  * never created twice and the user's click is not lost either. Any other error is the caller's, at once.
  */
 export async function requestOnce<T>(method: string, url: string, body?: unknown, delays: readonly number[] = REPEAT_DELAYS,
-  sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms))): Promise<Resp<T>> {
+  sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms)),
+  headers: Record<string, string> = {}): Promise<Resp<T>> {
   const key = newIdempotencyKey();
   for (let attempt = 0; ; attempt++) {
     try {
-      return await request<T>(method, url, body, { 'Idempotency-Key': key });
+      return await request<T>(method, url, body, { ...headers, 'Idempotency-Key': key });
     } catch (e) {
       if (!answerLost(e) || attempt >= delays.length) throw e;
       const asked = e instanceof ApiError && e.retryAfter !== null ? Math.min(e.retryAfter, 5) * 1000 : 0;
@@ -185,9 +186,10 @@ type Body<P extends keyof paths, M extends Method> =
 const get = async <P extends keyof paths>(_path: P, url: string) => (await request<Res<P, 'get'>>('GET', url)).data;
 const send = async <P extends keyof paths, M extends Exclude<Method, 'get'>>(method: M, _path: P, url: string, body?: Body<P, M>, headers?: Record<string, string>) =>
   (await request<Res<P, M>>(method.toUpperCase(), url, body, headers)).data;
-/** A POST the server applies once (it takes an Idempotency-Key): sent again with its key when the answer was lost. */
-const sendOnce = async <P extends keyof paths>(_path: P, url: string, body?: Body<P, 'post'>) =>
-  (await requestOnce<Res<P, 'post'>>('POST', url, body)).data;
+/** A write the server applies once (it takes an Idempotency-Key): sent again with its key when the answer was lost. */
+const writeOnce = async <P extends keyof paths, M extends Exclude<Method, 'get'>>(method: M, _path: P, url: string, body?: Body<P, M>, headers?: Record<string, string>) =>
+  (await requestOnce<Res<P, M>>(method.toUpperCase(), url, body, REPEAT_DELAYS, undefined, headers)).data;
+const sendOnce = <P extends keyof paths>(path: P, url: string, body?: Body<P, 'post'>) => writeOnce('post', path, url, body);
 
 export type LoginResult = { user: User; mfaToken?: undefined } | { mfaToken: string; user?: undefined };
 function finish(data: LoginResponse): LoginResult {
@@ -256,16 +258,16 @@ export const api = {
   createBoard: (name: string) => sendOnce('/api/boards', '/api/boards', { name }),
   members: (id: string) => get('/api/boards/{boardId}/members', `/api/boards/${id}/members`),
   addMember: (id: string, email: string, role: Role) => sendOnce('/api/boards/{boardId}/members', `/api/boards/${id}/members`, { email, role }),
-  setRole: (id: string, userId: string, role: Role) => send('patch', '/api/boards/{boardId}/members/{userId}', `/api/boards/${id}/members/${userId}`, { role }),
-  removeMember: (id: string, userId: string) => send('delete', '/api/boards/{boardId}/members/{userId}', `/api/boards/${id}/members/${userId}`),
+  setRole: (id: string, userId: string, role: Role) => writeOnce('patch', '/api/boards/{boardId}/members/{userId}', `/api/boards/${id}/members/${userId}`, { role }),
+  removeMember: (id: string, userId: string) => writeOnce('delete', '/api/boards/{boardId}/members/{userId}', `/api/boards/${id}/members/${userId}`),
   async tasks(boardId: string): Promise<{ tasks: Task[]; seq: number }> {
     const r = await request<Res<'/api/boards/{boardId}/tasks', 'get'>>('GET', `/api/boards/${boardId}/tasks`);
     return { tasks: r.data, seq: Number(r.headers.get('X-Board-Seq') ?? 0) };
   },
   createTask: (boardId: string, body: TaskCreate) => sendOnce('/api/boards/{boardId}/tasks', `/api/boards/${boardId}/tasks`, body),
-  patchTask: (id: string, body: TaskPatch, version: number) => send('patch', '/api/tasks/{taskId}', `/api/tasks/${id}`, body, { 'If-Match': `"${version}"` }),
+  patchTask: (id: string, body: TaskPatch, version: number) => writeOnce('patch', '/api/tasks/{taskId}', `/api/tasks/${id}`, body, { 'If-Match': `"${version}"` }),
   getTask: (id: string) => get('/api/tasks/{taskId}', `/api/tasks/${id}`),
-  deleteTask: (id: string) => send('delete', '/api/tasks/{taskId}', `/api/tasks/${id}`),
+  deleteTask: (id: string) => writeOnce('delete', '/api/tasks/{taskId}', `/api/tasks/${id}`),
   /** Puts the task in `status` right after `afterId` (null: at the top). A move does not bump the version. */
   moveTask: (id: string, status: Status, afterId: string | null) => sendOnce('/api/tasks/{taskId}/move', `/api/tasks/${id}/move`, { status, afterId }),
   archiveTask: (id: string) => sendOnce('/api/tasks/{taskId}/archive', `/api/tasks/${id}/archive`),
@@ -273,18 +275,18 @@ export const api = {
   archivedTasks: (boardId: string): Promise<Task[]> => get('/api/boards/{boardId}/tasks', `/api/boards/${boardId}/tasks?archived=true`),
   comments: (taskId: string): Promise<Comment[]> => get('/api/tasks/{taskId}/comments', `/api/tasks/${taskId}/comments`),
   addComment: (taskId: string, body: string): Promise<Comment> => sendOnce('/api/tasks/{taskId}/comments', `/api/tasks/${taskId}/comments`, { body }),
-  editComment: (id: string, body: string): Promise<Comment> => send('patch', '/api/comments/{commentId}', `/api/comments/${id}`, { body }),
-  deleteComment: (id: string) => send('delete', '/api/comments/{commentId}', `/api/comments/${id}`),
+  editComment: (id: string, body: string): Promise<Comment> => writeOnce('patch', '/api/comments/{commentId}', `/api/comments/${id}`, { body }),
+  deleteComment: (id: string) => writeOnce('delete', '/api/comments/{commentId}', `/api/comments/${id}`),
   checklist: (taskId: string): Promise<ChecklistItem[]> => get('/api/tasks/{taskId}/checklist', `/api/tasks/${taskId}/checklist`),
   addChecklistItem: (taskId: string, text: string): Promise<ChecklistItem> => sendOnce('/api/tasks/{taskId}/checklist', `/api/tasks/${taskId}/checklist`, { text }),
   /** `afterId`: null puts the item at the top; leave it out to keep its place. */
   changeChecklistItem: (id: string, body: { text?: string; done?: boolean; afterId?: string | null }): Promise<ChecklistItem> =>
-    send('patch', '/api/checklist-items/{itemId}', `/api/checklist-items/${id}`, body),
-  deleteChecklistItem: (id: string) => send('delete', '/api/checklist-items/{itemId}', `/api/checklist-items/${id}`),
+    writeOnce('patch', '/api/checklist-items/{itemId}', `/api/checklist-items/${id}`, body),
+  deleteChecklistItem: (id: string) => writeOnce('delete', '/api/checklist-items/{itemId}', `/api/checklist-items/${id}`),
   labels: (boardId: string): Promise<Label[]> => get('/api/boards/{boardId}/labels', `/api/boards/${boardId}/labels`),
   createLabel: (boardId: string, name: string, color: string): Promise<Label> => sendOnce('/api/boards/{boardId}/labels', `/api/boards/${boardId}/labels`, { name, color }),
-  changeLabel: (id: string, body: { name?: string; color?: string }): Promise<Label> => send('patch', '/api/labels/{labelId}', `/api/labels/${id}`, body),
-  deleteLabel: (id: string) => send('delete', '/api/labels/{labelId}', `/api/labels/${id}`),
+  changeLabel: (id: string, body: { name?: string; color?: string }): Promise<Label> => writeOnce('patch', '/api/labels/{labelId}', `/api/labels/${id}`, body),
+  deleteLabel: (id: string) => writeOnce('delete', '/api/labels/{labelId}', `/api/labels/${id}`),
   activity: (id: string): Promise<BoardEvent[]> => get('/api/tasks/{taskId}/activity', `/api/tasks/${id}/activity`),
   events: (boardId: string, after: number): Promise<BoardEvent[]> => get('/api/boards/{boardId}/events', `/api/boards/${boardId}/events?after=${after}`),
   attachments: (taskId: string) => get('/api/tasks/{taskId}/attachments', `/api/tasks/${taskId}/attachments`),
@@ -294,11 +296,11 @@ export const api = {
   deleteAttachment: (id: string) => send('delete', '/api/attachments/{attachmentId}', `/api/attachments/${id}`),
   search: (q: string, signal?: AbortSignal, boardId?: string, limit = 20) =>
     request<Res<'/api/search', 'get'>>('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}${boardId ? `&boardId=${boardId}` : ''}`, undefined, {}, false, signal).then(r => r.data),
-  renameBoard: (id: string, name: string) => send('patch', '/api/boards/{boardId}', `/api/boards/${id}`, { name }),
-  deleteBoard: (id: string) => send('delete', '/api/boards/{boardId}', `/api/boards/${id}`),
+  renameBoard: (id: string, name: string) => writeOnce('patch', '/api/boards/{boardId}', `/api/boards/${id}`, { name }),
+  deleteBoard: (id: string) => writeOnce('delete', '/api/boards/{boardId}', `/api/boards/${id}`),
   invitations: (boardId: string) => get('/api/boards/{boardId}/invitations', `/api/boards/${boardId}/invitations`),
   invite: (boardId: string, email: string, role: Role) => sendOnce('/api/boards/{boardId}/invitations', `/api/boards/${boardId}/invitations`, { email, role }),
-  revokeInvitation: (id: string) => send('delete', '/api/invitations/{invitationId}', `/api/invitations/${id}`),
+  revokeInvitation: (id: string) => writeOnce('delete', '/api/invitations/{invitationId}', `/api/invitations/${id}`),
   previewInvitation: (token: string) => send('post', '/api/invitations/preview', '/api/invitations/preview', { token }),
   acceptInvitation: (token: string) => send('post', '/api/invitations/accept', '/api/invitations/accept', { token }),
   tokens: () => get('/api/me/tokens', '/api/me/tokens'),

@@ -95,13 +95,28 @@ describe('board actions', () => {
     expect(store.getSnapshot().deleting.size).toBe(0);
   });
 
-  it('a failed delete brings the card back and says why', async () => {
+  it('a delete whose answer was lost is sent again with its key, and the card stays deleted', async () => {
+    vi.useFakeTimers();
+    const store = new BoardStore([task('a')], 0);
+    const { toasts } = toastSpy();
+    fetchMock.mockRejectedValueOnce(new TypeError('Failed to fetch')).mockResolvedValueOnce(json(204, undefined));
+    boardActions(store, toasts, true).remove(task('a'));
+    await vi.advanceTimersByTimeAsync(10000);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    const keys = fetchMock.mock.calls.map(([, init]) => new Headers(init.headers).get('Idempotency-Key'));
+    expect(keys[0]).toBeTruthy();
+    expect(keys[1]).toBe(keys[0]);
+    expect(store.getSnapshot().tasks.has('a')).toBe(false);
+  });
+
+  it('a delete that fails for good brings the card back and says why', async () => {
     vi.useFakeTimers();
     const store = new BoardStore([task('a')], 0);
     const { toasts, shown } = toastSpy();
-    fetchMock.mockRejectedValueOnce(new TypeError('Failed to fetch'));
+    fetchMock.mockRejectedValue(new TypeError('Failed to fetch'));
     boardActions(store, toasts, true).remove(task('a'));
-    await vi.advanceTimersByTimeAsync(5000);
+    await vi.advanceTimersByTimeAsync(10000);
+    expect(fetchMock).toHaveBeenCalledTimes(4); // the first and 3 repeats
     expect(store.getSnapshot().tasks.has('a')).toBe(true);
     expect(shown.at(-1)).toEqual({ kind: 'error', text: 'Network error — your change was not saved.' });
   });
@@ -109,7 +124,7 @@ describe('board actions', () => {
   it('closing the board sends pending deletes at once and reports a failure', async () => {
     const store = new BoardStore([task('a')], 0);
     const { toasts, shown } = toastSpy();
-    fetchMock.mockRejectedValueOnce(new TypeError('Failed to fetch'));
+    fetchMock.mockResolvedValueOnce(json(500, { title: 'Internal Server Error' }));
     const actions = boardActions(store, toasts, true);
     actions.remove(task('a'));
     actions.flushDeletes();

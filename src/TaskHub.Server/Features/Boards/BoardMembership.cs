@@ -58,6 +58,7 @@ public sealed class BoardDepartures(TaskHubDbContext db, IEnumerable<IBoardMembe
         {
             await LeavingAsync([boardId], userId, actorId, ct);
             await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).ExecuteDeleteAsync(ct);
+            await db.SaveChangesAsync(ct); // (what the request added: an Idempotency-Key's row commits with the removal)
             await tx.CommitAsync(ct);
         }
         await LeftAsync([boardId], userId);

@@ -15,8 +15,8 @@ public static class BoardsApi
         boards.MapPost("/", CreateBoard).WithIdempotencyKey();
         boards.MapGet("/", ListBoards);
         boards.MapGet("/{boardId:guid}", GetBoard);
-        boards.MapPatch("/{boardId:guid}", RenameBoard);
-        boards.MapDelete("/{boardId:guid}", DeleteBoard);
+        boards.MapPatch("/{boardId:guid}", RenameBoard).WithIdempotencyKey();
+        boards.MapDelete("/{boardId:guid}", DeleteBoard).WithIdempotencyKey();
         return app;
     }
 
@@ -73,6 +73,7 @@ public static class BoardsApi
         await using (var tx = await db.BeginWriteAsync(ct))
         {
             await departures.DeleteBoardsAsync([boardId], ct);
+            await db.SaveChangesAsync(ct); // (what the request added: an Idempotency-Key's row commits with the deletion)
             await tx.CommitAsync(ct);
         }
         await departures.BoardDeletedAsync(boardId);

@@ -18,8 +18,8 @@ public static class MembersApi
         var members = app.MapGroup("/api/boards/{boardId:guid}/members").WithTags("Members").RequireAuthorization();
         members.MapGet("/", ListMembers);
         members.MapPost("/", AddMember).WithIdempotencyKey();
-        members.MapPatch("/{userId:guid}", ChangeRole);
-        members.MapDelete("/{userId:guid}", RemoveMember);
+        members.MapPatch("/{userId:guid}", ChangeRole).WithIdempotencyKey();
+        members.MapDelete("/{userId:guid}", RemoveMember).WithIdempotencyKey();
         return app;
     }
 

@@ -38,8 +38,8 @@ public sealed class IdempotentEndpoint
 }
 
 /// <summary>
-/// <c>Idempotency-Key</c> on the write endpoints that create something or act once (IETF draft
-/// "The Idempotency-Key HTTP Header Field"): a client that lost the answer (a reset connection, a 502 from the load
+/// <c>Idempotency-Key</c> on the board's write endpoints: creations, moves, edits and deletions (IETF draft
+/// "The Idempotency-Key HTTP Header Field"). A client that lost the answer (a reset connection, a 502 from the load
 /// balancer while a replica stops, a dropped network) sends the same request with the same key again, and the change
 /// happens once. The second request hears the first one's response again, with <c>Idempotent-Replayed: true</c>.
 /// <list type="bullet">
@@ -52,7 +52,8 @@ public sealed class IdempotentEndpoint
 /// it in the same transaction as its change (every marked endpoint saves through the request's context: one
 /// <c>BoardStream</c> write, or its own transaction). A refused request (400, 403, 404, 412) saves nothing, so its key
 /// stays free for the corrected request. Two requests with one key at once: the second's save fails on the key and
-/// it hears the first's answer, or 409.</item>
+/// it hears the first's answer, or 409. A repeated edit whose <c>If-Match</c> the first one's change made stale, or a
+/// repeated deletion that finds nothing left, is refused, and that refusal is replaced by the first's answer.</item>
 /// <item>The response is stored after the endpoint answers. If the process ends in between, the change is committed
 /// and its response lost: a retry hears 409 without <c>Retry-After</c> (read the resource instead).</item>
 /// </list>
@@ -80,7 +81,7 @@ public static class IdempotencyKeys
     public static WebApplication UseIdempotencyKeys(this WebApplication app)
     {
         app.Use(static (http, next) =>
-            http.Request.Headers.ContainsKey(Header) && HttpMethods.IsPost(http.Request.Method)
+            http.Request.Headers.ContainsKey(Header) && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
                 && http.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpoint>() is not null
                 && http.User.Identity?.IsAuthenticated == true
                 ? RunAsync(http, next)
@@ -88,7 +89,7 @@ public static class IdempotencyKeys
         return app;
     }
 
-    /// <summary>Lets a POST endpoint honour <c>Idempotency-Key</c>.</summary>
+    /// <summary>Lets a write endpoint (POST, PATCH, DELETE) honour <c>Idempotency-Key</c>.</summary>
     public static TBuilder WithIdempotencyKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(IdempotentEndpoint.Instance);
 

@@ -73,7 +73,7 @@ public static class InvitationsApi
         board.MapGet("/", List);
         board.MapPost("/", Invite).WithIdempotencyKey();
         var api = app.MapGroup("/api/invitations").WithTags("Invitations");
-        api.MapDelete("/{invitationId:guid}", Revoke).RequireAuthorization();
+        api.MapDelete("/{invitationId:guid}", Revoke).RequireAuthorization().WithIdempotencyKey();
         api.MapPost("/preview", Preview).AllowAnonymous();
         api.MapPost("/accept", Accept).RequireAuthorization();
         return app;

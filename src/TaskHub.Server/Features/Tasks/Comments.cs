@@ -110,8 +110,8 @@ public static class CommentsApi
         var api = app.MapGroup("/api").WithTags("Comments").RequireAuthorization();
         api.MapGet("/tasks/{taskId:guid}/comments", List);
         api.MapPost("/tasks/{taskId:guid}/comments", Add).WithIdempotencyKey();
-        api.MapPatch("/comments/{commentId:guid}", Edit);
-        api.MapDelete("/comments/{commentId:guid}", Delete);
+        api.MapPatch("/comments/{commentId:guid}", Edit).WithIdempotencyKey();
+        api.MapDelete("/comments/{commentId:guid}", Delete).WithIdempotencyKey();
         return app;
     }
 
