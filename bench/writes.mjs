@@ -38,8 +38,8 @@ const reads = process.env.BENCH_REQUEST === 'me';
 // commonest write after a creation (the session check in its first read, the task's load, the update).
 const edits = process.env.BENCH_REQUEST === 'edit';
 const rate = Number(process.env.BENCH_RATE ?? 0);
-// BENCH_KEYED: one flag per replica (comma-separated, as BENCH_URL; "1": on): its creations carry an Idempotency-Key,
-// a new one per request, as the web client sends them (bench/writes.sh BENCH_COMPARE=keyed).
+// BENCH_KEYED: one flag per replica (comma-separated, as BENCH_URL; "1": on): its creations (or edits) carry an
+// Idempotency-Key, a new one per request, as the web client sends them (bench/writes.sh BENCH_COMPARE=keyed).
 const keyed = (process.env.BENCH_KEYED ?? '').split(',').map(v => v === '1');
 
 async function call(url, path, body, token) {
@@ -90,7 +90,11 @@ const run = (t, duration, measured = false) => autocannon({
     : edits ? {
       method: 'PATCH',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.accessToken}` },
-      setupRequest: (req) => ({ ...req, path: `/api/tasks/${t.tasks[t.n % t.tasks.length]}`, body: JSON.stringify({ title: `e${t.n++}` }) }),
+      setupRequest: (req) => ({
+        ...req, path: `/api/tasks/${t.tasks[t.n % t.tasks.length]}`,
+        ...(t.keyed ? { headers: { ...req.headers, 'idempotency-key': `${t.run}-${t.n}` } } : {}),
+        body: JSON.stringify({ title: `e${t.n++}` }),
+      }),
     } : {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.accessToken}` },

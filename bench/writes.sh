@@ -7,7 +7,7 @@
 #   bench/writes.sh                                   # queue: SQLite write queue on vs off, 3 reps × 15 s
 #   BENCH_COMPARE=build BENCH_BASE_APP=/tmp/base-app bench/writes.sh   # another published build (A) vs this one (B)
 #   BENCH_COMPARE=env BENCH_ENV_B="DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0" bench/writes.sh  # this build, extra env on B
-#   BENCH_COMPARE=keyed bench/writes.sh               # creations without (A) and with (B) an Idempotency-Key each
+#   BENCH_COMPARE=keyed bench/writes.sh               # creations (BENCH_REQUEST=edit: edits) without (A) and with (B) an Idempotency-Key each
 #   BENCH_DB=mysql bench/writes.sh                    # MariaDB (a fresh database per point, migrated first)
 #   BENCH_REPS=1 BENCH_SECONDS=5 bench/writes.sh
 #   BENCH_PAIRED=1 BENCH_COMPARE=build BENCH_BASE_APP=/tmp/base-app bench/writes.sh  # both variants at once (below)
