@@ -296,12 +296,23 @@ public sealed class ExpiredKeyCleanup(IServiceScopeFactory scopes, IOptions<Idem
         }
     }
 
-    public static async Task<int> DeleteExpiredAsync(IServiceScopeFactory scopes, IdempotencyOptions options, TimeProvider clock, CancellationToken ct)
+    /// <summary>Rows deleted per transaction: every keyed board write leaves a row, and one transaction for an hour's
+    /// worth would hold SQLite's write queue (every board write waits its turn) for as long as it runs.</summary>
+    public const int BatchSize = 1000;
+
+    /// <summary>Deletes the expired records, <paramref name="batchSize"/> per write transaction, oldest first.</summary>
+    public static async Task<int> DeleteExpiredAsync(IServiceScopeFactory scopes, IdempotencyOptions options, TimeProvider clock, CancellationToken ct, int batchSize = BatchSize)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
         var before = clock.GetUtcNow().UtcDateTime.AddHours(-options.KeyLifetimeHours);
-        return await IdempotencyKeys.DeleteAsync(db, db.Set<IdempotentRequest>().Where(r => r.CreatedAt <= before), ct);
+        for (var total = 0; ;)
+        {
+            var deleted = await IdempotencyKeys.DeleteAsync(db,
+                db.Set<IdempotentRequest>().Where(r => r.CreatedAt <= before).OrderBy(r => r.CreatedAt).Take(batchSize), ct);
+            total += deleted;
+            if (deleted < batchSize) return total;
+        }
     }
 }
 
