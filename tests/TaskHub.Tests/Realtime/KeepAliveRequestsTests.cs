@@ -61,9 +61,8 @@ public sealed class KeepAliveRequestsTests
         Assert.False(retired.IsCompleted, "the wait ended before the balancer's idle timeout after the last such response");
         clock.Advance(TimeSpan.FromMilliseconds(1)); // …until the balancer retires it
         // (The wait may have read the clock before these advances and set its timer after them, for a full idle time
-        // from then: on a real clock that only waits a little longer. Only then is the clock moved on further.)
-        for (var i = 0; i < 50 && !retired.IsCompleted; i++)
-            if (await Task.WhenAny(retired, Task.Delay(100)) != retired) clock.Advance(UpstreamIdle);
+        // from then: on a real clock that only waits a little longer. Only then is the clock moved on, by that once.)
+        if (await Task.WhenAny(retired, Task.Delay(1000)) != retired) clock.Advance(UpstreamIdle);
         await retired.WaitAsync(TimeSpan.FromSeconds(10));
 
         pollRelease.SetResult();

@@ -153,6 +153,8 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         var item = await IdOf($"/api/tasks/{taskId}/checklist", new { text = "Proof-read" });
         var label = await IdOf($"/api/boards/{board}/labels", new { name = "bug", color = "red" });
         var invitation = await IdOf($"/api/boards/{board}/invitations", new { email = $"guest-{Guid.NewGuid():N}@example.com" });
+        var file = new MultipartFormDataContent { { new ByteArrayContent("notes"u8.ToArray()), "file", "notes.txt" } };
+        var attachment = (await (await ada.Client.PostAsync($"/api/tasks/{taskId}/attachments", file)).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
 
         // With If-Match, a repeat's precondition fails once the first was applied: it hears the first answer, not 412.
         var version = $"\"{task.GetProperty("version").GetInt32()}\"";
@@ -168,6 +170,7 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
             (HttpMethod.Delete, $"/api/comments/{comment}", null, null),
             (HttpMethod.Delete, $"/api/checklist-items/{item}", null, null),
             (HttpMethod.Delete, $"/api/labels/{label}", null, null),
+            (HttpMethod.Delete, $"/api/attachments/{attachment}", null, null),
             (HttpMethod.Delete, $"/api/tasks/{doomed}", null, null),
             (HttpMethod.Delete, $"/api/invitations/{invitation}", null, null),
             (HttpMethod.Delete, $"/api/boards/{board}/members/{bob.Id}", null, null),

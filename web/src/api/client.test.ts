@@ -82,6 +82,24 @@ describe('requestOnce', () => {
     expect(calls[2].key).not.toBe(calls[0].key);
   });
 
+  it('sends a later write to the same thing only once the earlier one, repeats included, has settled', async () => {
+    const calls: string[] = [];
+    let lose = true;
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      const done = JSON.parse(String(init.body)).done as boolean;
+      calls.push(`${url} ${done ? 'tick' : 'untick'}`);
+      if (done && lose) { lose = false; throw new TypeError('reset'); } // the tick's answer is lost once
+      return new Response(JSON.stringify({ id: 'i', done }), { status: 200, headers: { 'Content-Type': 'application/json' } });
+    });
+    vi.stubGlobal('setTimeout', (f: () => void) => { f(); return 0; });
+    const tick = api.changeChecklistItem('i', { done: true });
+    const other = api.changeChecklistItem('j', { done: false }); // another item: not held back
+    const untick = api.changeChecklistItem('i', { done: false });
+    expect(calls).toEqual(['/api/checklist-items/i tick', '/api/checklist-items/j untick']);
+    await Promise.all([tick, other, untick]);
+    expect(calls).toEqual(['/api/checklist-items/i tick', '/api/checklist-items/j untick', '/api/checklist-items/i tick', '/api/checklist-items/i untick']);
+  });
+
   it('makes a key without randomUUID (a page served over plain http on a LAN address)', () => {
     const original = crypto.randomUUID;
     try {

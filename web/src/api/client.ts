@@ -186,9 +186,28 @@ type Body<P extends keyof paths, M extends Method> =
 const get = async <P extends keyof paths>(_path: P, url: string) => (await request<Res<P, 'get'>>('GET', url)).data;
 const send = async <P extends keyof paths, M extends Exclude<Method, 'get'>>(method: M, _path: P, url: string, body?: Body<P, M>, headers?: Record<string, string>) =>
   (await request<Res<P, M>>(method.toUpperCase(), url, body, headers)).data;
-/** A write the server applies once (it takes an Idempotency-Key): sent again with its key when the answer was lost. */
-const writeOnce = async <P extends keyof paths, M extends Exclude<Method, 'get'>>(method: M, _path: P, url: string, body?: Body<P, M>, headers?: Record<string, string>) =>
-  (await requestOnce<Res<P, M>>(method.toUpperCase(), url, body, REPEAT_DELAYS, undefined, headers)).data;
+const writesInFlight = new Map<string, Promise<unknown>>();
+/**
+ * Runs `send` after the writes to `resource` started before it have settled (repeats included), at once when none is
+ * in flight. A repeat of a lost write would otherwise land after a later write to the same thing (tick, the answer lost,
+ * untick: the repeated tick last), undoing the user's last action.
+ */
+export function inOrder<T>(resource: string, send: () => Promise<T>): Promise<T> {
+  const before = writesInFlight.get(resource);
+  const mine = before ? before.then(send, send) : send();
+  const settled = mine.then(() => undefined, () => undefined);
+  writesInFlight.set(resource, settled);
+  void settled.then(() => { if (writesInFlight.get(resource) === settled) writesInFlight.delete(resource); });
+  return mine;
+}
+
+/** A write the server applies once (it takes an Idempotency-Key): sent again with its key when the answer was lost.
+ * Edits and deletions, and a task's moves and archiving (`resource`: the task), go in order per resource. */
+const writeOnce = <P extends keyof paths, M extends Exclude<Method, 'get'>>(method: M, _path: P, url: string, body?: Body<P, M>,
+  headers?: Record<string, string>, resource: string | null = method === 'post' ? null : url) => {
+  const send = async () => (await requestOnce<Res<P, M>>(method.toUpperCase(), url, body, REPEAT_DELAYS, undefined, headers)).data;
+  return resource ? inOrder(resource, send) : send();
+};
 const sendOnce = <P extends keyof paths>(path: P, url: string, body?: Body<P, 'post'>) => writeOnce('post', path, url, body);
 
 export type LoginResult = { user: User; mfaToken?: undefined } | { mfaToken: string; user?: undefined };
@@ -269,9 +288,10 @@ export const api = {
   getTask: (id: string) => get('/api/tasks/{taskId}', `/api/tasks/${id}`),
   deleteTask: (id: string) => writeOnce('delete', '/api/tasks/{taskId}', `/api/tasks/${id}`),
   /** Puts the task in `status` right after `afterId` (null: at the top). A move does not bump the version. */
-  moveTask: (id: string, status: Status, afterId: string | null) => sendOnce('/api/tasks/{taskId}/move', `/api/tasks/${id}/move`, { status, afterId }),
-  archiveTask: (id: string) => sendOnce('/api/tasks/{taskId}/archive', `/api/tasks/${id}/archive`),
-  unarchiveTask: (id: string) => sendOnce('/api/tasks/{taskId}/unarchive', `/api/tasks/${id}/unarchive`),
+  moveTask: (id: string, status: Status, afterId: string | null) =>
+    writeOnce('post', '/api/tasks/{taskId}/move', `/api/tasks/${id}/move`, { status, afterId }, undefined, `/api/tasks/${id}`),
+  archiveTask: (id: string) => writeOnce('post', '/api/tasks/{taskId}/archive', `/api/tasks/${id}/archive`, undefined, undefined, `/api/tasks/${id}`),
+  unarchiveTask: (id: string) => writeOnce('post', '/api/tasks/{taskId}/unarchive', `/api/tasks/${id}/unarchive`, undefined, undefined, `/api/tasks/${id}`),
   archivedTasks: (boardId: string): Promise<Task[]> => get('/api/boards/{boardId}/tasks', `/api/boards/${boardId}/tasks?archived=true`),
   comments: (taskId: string): Promise<Comment[]> => get('/api/tasks/{taskId}/comments', `/api/tasks/${taskId}/comments`),
   addComment: (taskId: string, body: string): Promise<Comment> => sendOnce('/api/tasks/{taskId}/comments', `/api/tasks/${taskId}/comments`, { body }),
@@ -293,7 +313,7 @@ export const api = {
   upload: (taskId: string, file: File, onProgress: (p: Progress) => void, signal?: AbortSignal) =>
     uploadFile<Attachment>(`/api/tasks/${taskId}/attachments`, file, onProgress, signal),
   attachmentBlob: (id: string) => fetchBlob(`/api/attachments/${id}`),
-  deleteAttachment: (id: string) => send('delete', '/api/attachments/{attachmentId}', `/api/attachments/${id}`),
+  deleteAttachment: (id: string) => writeOnce('delete', '/api/attachments/{attachmentId}', `/api/attachments/${id}`),
   search: (q: string, signal?: AbortSignal, boardId?: string, limit = 20) =>
     request<Res<'/api/search', 'get'>>('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}${boardId ? `&boardId=${boardId}` : ''}`, undefined, {}, false, signal).then(r => r.data),
   renameBoard: (id: string, name: string) => writeOnce('patch', '/api/boards/{boardId}', `/api/boards/${id}`, { name }),

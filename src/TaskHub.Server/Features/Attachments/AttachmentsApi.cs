@@ -7,6 +7,7 @@ using Microsoft.Net.Http.Headers;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Idempotency;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
@@ -25,7 +26,7 @@ public static class AttachmentsApi
             .WithMetadata(new RequestSizeLimitAttribute(max + 64 * 1024)); // the file plus the multipart framing
         api.MapGet("/tasks/{taskId:guid}/attachments", List);
         api.MapGet("/attachments/{attachmentId:guid}", Download);
-        api.MapDelete("/attachments/{attachmentId:guid}", Delete);
+        api.MapDelete("/attachments/{attachmentId:guid}", Delete).WithIdempotencyKey();
         return app;
     }
 

@@ -23,6 +23,9 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, IOptions<Idempoten
 {
     /// <summary>At most this many answers in one transaction.</summary>
     public const int MaxBatch = 64;
+    /// <summary>And about this many characters of them at most (MariaDB's packet limit is 16 MB by default; one answer
+    /// may be up to <see cref="IdempotencyOptions.MaxStoredResponseBytes"/>).</summary>
+    public const int MaxBatchChars = 4 << 20;
 
     private readonly Channel<KeptAnswer> _queue = Channel.CreateUnbounded<KeptAnswer>(new UnboundedChannelOptions { SingleReader = true });
     private int _storing;
@@ -56,7 +59,8 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, IOptions<Idempoten
                 await Task.Delay(options.Value.AnswerBatchMilliseconds, CancellationToken.None);
             while (true)
             {
-                while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var item)) batch.Add(item);
+                for (var chars = 0; batch.Count < MaxBatch && chars < MaxBatchChars && _queue.Reader.TryRead(out var item); chars += item.Body?.Length ?? 0)
+                    batch.Add(item);
                 if (batch.Count == 0) return;
                 await StoreAsync(batch);
                 batch.Clear();

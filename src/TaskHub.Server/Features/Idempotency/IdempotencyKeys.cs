@@ -30,7 +30,7 @@ public sealed class IdempotencyOptions
     public int AnswerBatchMilliseconds { get; set; } = 10;
 }
 
-/// <summary>Marks an endpoint whose POST honours an <c>Idempotency-Key</c> (<see cref="IdempotencyKeys"/>).</summary>
+/// <summary>Marks a write endpoint that honours an <c>Idempotency-Key</c> (<see cref="IdempotencyKeys"/>).</summary>
 public sealed class IdempotentEndpoint
 {
     public static readonly IdempotentEndpoint Instance = new();
@@ -283,17 +283,23 @@ public static class IdempotencyKeys
     }
 }
 
-/// <summary>Deletes the records of keys older than their lifetime, hourly (a retry after that is a new request anyway).</summary>
+/// <summary>Deletes the records of keys older than their lifetime, once within the first hour after start and then
+/// hourly (a retry after that is a new request).</summary>
 public sealed class ExpiredKeyCleanup(IServiceScopeFactory scopes, IOptions<IdempotencyOptions> options, TimeProvider clock, ILogger<ExpiredKeyCleanup> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // First at a random moment 5–60 minutes after start (a replica restarted more often than hourly still cleans, and
+        // the replicas of a cluster do not all clean at once), then hourly.
+        await Task.Delay(TimeSpan.FromMinutes(5 + Random.Shared.NextDouble() * 55), clock, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         using var timer = new PeriodicTimer(TimeSpan.FromHours(1), clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        do
         {
+            if (stoppingToken.IsCancellationRequested) return;
             try { await DeleteExpiredAsync(scopes, options.Value, clock, stoppingToken); }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested) { log.LogWarning(e, "Could not delete expired idempotency keys; trying again in an hour."); }
         }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     /// <summary>Rows deleted per transaction: every keyed board write leaves a row, and one transaction for an hour's
@@ -306,12 +312,15 @@ public sealed class ExpiredKeyCleanup(IServiceScopeFactory scopes, IOptions<Idem
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
         var before = clock.GetUtcNow().UtcDateTime.AddHours(-options.KeyLifetimeHours);
+        var expired = db.Set<IdempotentRequest>().Where(r => r.CreatedAt <= before);
         for (var total = 0; ;)
         {
-            var deleted = await IdempotencyKeys.DeleteAsync(db,
-                db.Set<IdempotentRequest>().Where(r => r.CreatedAt <= before).OrderBy(r => r.CreatedAt).Take(batchSize), ct);
-            total += deleted;
-            if (deleted < batchSize) return total;
+            // The batch is a range of the CreatedAt index, up to the batch's youngest (ties go with it): a delete with
+            // ORDER BY and LIMIT is MariaDB's alone, and EF's form of it on SQLite (a composite key) scans the table.
+            var upTo = await expired.OrderBy(r => r.CreatedAt).Skip(batchSize - 1).Select(r => (DateTime?)r.CreatedAt).FirstOrDefaultAsync(ct);
+            var last = upTo ?? before;
+            total += await IdempotencyKeys.DeleteAsync(db, db.Set<IdempotentRequest>().Where(r => r.CreatedAt <= last), ct);
+            if (upTo is null) return total;
         }
     }
 }
@@ -331,7 +340,7 @@ internal sealed class IdempotencyKeyOperationTransformer : IOpenApiOperationTran
                 Required = false,
                 Description = "A key of 1–255 visible ASCII characters (a UUID, say), one per logical request: sent again with the same request, "
                     + "the change happens once and the first response is answered again (Idempotent-Replayed: true). "
-                    + "Remembered per user for Idempotency:KeyLifetimeHours (24 h).",
+                    + "Remembered per user for at least Idempotency:KeyLifetimeHours (24 h).",
                 Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = IdempotencyKeys.MaxKeyLength },
             });
         }
