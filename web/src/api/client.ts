@@ -192,7 +192,7 @@ const writesInFlight = new Map<string, Promise<unknown>>();
  * in flight. A repeat of a lost write would otherwise land after a later write to the same thing (tick, the answer lost,
  * untick: the repeated tick last), undoing the user's last action.
  */
-export function inOrder<T>(resource: string, send: () => Promise<T>): Promise<T> {
+function inOrder<T>(resource: string, send: () => Promise<T>): Promise<T> {
   const before = writesInFlight.get(resource);
   const mine = before ? before.then(send, send) : send();
   const settled = mine.then(() => undefined, () => undefined);
