@@ -100,6 +100,14 @@ describe('requestOnce', () => {
     expect(calls).toEqual(['/api/checklist-items/i tick', '/api/checklist-items/j untick', '/api/checklist-items/i tick', '/api/checklist-items/i untick']);
   });
 
+  it('sends an attempt that timed out again with its key', async () => {
+    const calls = fetchAnswering([new DOMException('The operation timed out.', 'TimeoutError'), created()]);
+    const r = await requestOnce<{ id: string }>('POST', '/api/x', {}, [10], sleep);
+    expect(r.data).toEqual({ id: 't1' });
+    expect(calls).toHaveLength(2);
+    expect(calls[1].key).toBe(calls[0].key);
+  });
+
   it('makes a key without randomUUID (a page served over plain http on a LAN address)', () => {
     const original = crypto.randomUUID;
     try {

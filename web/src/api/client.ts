@@ -92,8 +92,13 @@ export function newIdempotencyKey(): string {
 export const REPEAT_DELAYS = [250, 1000, 2500];
 
 /** Whether a write's answer was lost or not given yet, so that sending it again with its key is what to do. */
+/** How long one attempt of a keyed write may take before it counts as lost (a half-open connection, a stuck replica):
+ * it is then sent again with its key, and the writes to the same thing queued behind it (`inOrder`) are not held. */
+export const ATTEMPT_TIMEOUT_MS = 30_000;
+
 function answerLost(e: unknown): boolean {
   if (e instanceof TypeError) return true; // fetch: the network failed (a reset connection, a replica that stopped)
+  if (e instanceof DOMException && e.name === 'TimeoutError') return true; // the attempt's own timeout
   if (!(e instanceof ApiError)) return false; // (an AbortError: the caller gave up)
   return e.status === 502 || e.status === 503 || e.status === 504 || (e.status === 409 && e.retryAfter !== null);
 }
@@ -110,7 +115,7 @@ export async function requestOnce<T>(method: string, url: string, body?: unknown
   const key = newIdempotencyKey();
   for (let attempt = 0; ; attempt++) {
     try {
-      return await request<T>(method, url, body, { ...headers, 'Idempotency-Key': key });
+      return await request<T>(method, url, body, { ...headers, 'Idempotency-Key': key }, false, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS));
     } catch (e) {
       if (!answerLost(e) || attempt >= delays.length) throw e;
       const asked = e instanceof ApiError && e.retryAfter !== null ? Math.min(e.retryAfter, 5) * 1000 : 0;

@@ -312,13 +312,14 @@ public sealed class ExpiredKeyCleanup(IServiceScopeFactory scopes, IOptions<Idem
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
         var before = clock.GetUtcNow().UtcDateTime.AddHours(-options.KeyLifetimeHours);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var expired = db.Set<IdempotentRequest>().Where(r => r.CreatedAt <= before);
         for (var total = 0; ;)
         {
             // The batch is a range of the CreatedAt index, up to the batch's youngest (ties go with it): a delete with
             // ORDER BY and LIMIT is MariaDB's alone, and EF's form of it on SQLite (a composite key) scans the table.
             var upTo = await expired.OrderBy(r => r.CreatedAt).Skip(batchSize - 1).Select(r => (DateTime?)r.CreatedAt).FirstOrDefaultAsync(ct);
-            var last = upTo ?? before;
+            var last = upTo is { } youngest ? DateTime.SpecifyKind(youngest, DateTimeKind.Utc) : before; // (stored as UTC)
             total += await IdempotencyKeys.DeleteAsync(db, db.Set<IdempotentRequest>().Where(r => r.CreatedAt <= last), ct);
             if (upTo is null) return total;
         }
