@@ -177,11 +177,12 @@ public static class Points
 
     /// <summary>A write through REST whose title carries the writer's timestamp (receivers measure write→delivery); false
     /// when it failed, and then <paramref name="failed"/> is told why (status or exception).</summary>
-    internal static async Task<bool> WriteAsync(HttpClient http, string url, Guid board, string token, Action<string>? failed = null)
+    internal static async Task<bool> WriteAsync(HttpClient http, string url, Guid board, string token, Action<string>? failed = null, bool keyed = false)
     {
         var stamp = Stopwatch.GetTimestamp();
         using var req = new HttpRequestMessage(HttpMethod.Post, $"{url}/api/boards/{board}/tasks") { Content = JsonContent.Create(new { title = $"b|{stamp}" }) };
         req.Headers.Authorization = new("Bearer", token);
+        if (keyed) req.Headers.Add("Idempotency-Key", Guid.NewGuid().ToString()); // a new one per creation, as the web client sends
         try
         {
             using var r = await http.SendAsync(req);
@@ -627,10 +628,13 @@ public sealed record BoardLock(double WaitP50, double WaitP99, double HeldP50, d
 /// busy time, the bench's writers, MariaDB and Redis included, ÷ successful writes) and MariaDB's alone (its pid file,
 /// when readable). No viewers. With run.sh's database floor (<see cref="Floor"/>) last: the bare server making the same
 /// statements in the same round trips with nothing of TaskHub around them (bench/TaskHub.BareSignalR/BareDbWrite.cs).
+/// BENCH_WRITES_KEYED=1: every creation carries a new Idempotency-Key, as the web client's do; =both: each rep measures
+/// without and with keys in turn (alternating which goes first), reported as two setups (<see cref="KeyedSuffix"/>).
 /// </summary>
 public static class WritesPoint
 {
     public const string Floor = "floor: bare server + TaskHub's SQL";
+    public const string KeyedSuffix = " + Idempotency-Key";
 
     public static async Task<List<WritesResult>> RunAsync(ServerConfig config, Guid oneBoard, Guid[] hundred, string token)
     {
@@ -640,30 +644,35 @@ public static class WritesPoint
         var warmUp = Points.EnvDouble("BENCH_WRITES_WARMUP", 3); // seconds per warm-up window
         var warmMax = Points.EnvDouble("BENCH_WRITES_WARMUP_MAX", 120);
         var warmMin = Points.EnvDouble("BENCH_WRITES_WARMUP_MIN", 30); // tiering drops the CPU in steps, with plateaus between them
-        Console.WriteLine($"\n=== REST writes on {config.Name}: {writers} writers, {reps} reps × {seconds:0} s (warm-up in {warmUp:0} s windows until the CPU per write stops falling, at most {warmMax:0} s per layout)");
+        bool[] modes = config.Name == Floor ? [false] : Points.Env("BENCH_WRITES_KEYED", "0") switch { "1" => [true], "both" => [false, true], _ => [false] };
+        Console.WriteLine($"\n=== REST writes on {config.Name}: {writers} writers, {reps} reps × {seconds:0} s (warm-up in {warmUp:0} s windows until the CPU per write stops falling, at most {warmMax:0} s per layout){(modes.Contains(true) ? $"; keys: {string.Join(", ", modes.Select(k => k ? "with" : "without"))}" : "")}");
         var results = new List<WritesResult>();
         foreach (var layout in new[] { new[] { oneBoard }, hundred })
         {
             // Tiered JIT compilation of a fresh replica goes on for tens of seconds on 2 busy cores; a window measured
             // during it counts the JIT's CPU as the writes' (3.2–3.5 ms per write after 3 s of warm-up, 1.1 ms warm).
-            // Warm until a window's CPU per write is no more than 5 % below the best window before it.
-            var warmCpu = new List<double>();
-            var warmStart = Stopwatch.GetTimestamp();
-            do warmCpu.Add((await Window(config, layout, writers, warmUp, token)).CpuMsPerWrite);
-            while ((warmCpu.Count < 2 || warmCpu[^1] < 0.95 * warmCpu.SkipLast(1).Min() || Stopwatch.GetElapsedTime(warmStart).TotalSeconds < warmMin)
-                   && Stopwatch.GetElapsedTime(warmStart).TotalSeconds < warmMax);
-            Console.WriteLine($"  {layout.Length} board(s): warm after {Stopwatch.GetElapsedTime(warmStart).TotalSeconds:0} s; CPU ms/write per warm-up window: {string.Join(", ", warmCpu.Select(c => c.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))}");
-            for (var rep = 1; rep <= reps; rep++)
+            // Warm until a window's CPU per write is no more than 5 % below the best window before it (each mode).
+            foreach (var keyed in modes)
             {
-                var r = await Window(config, layout, writers, seconds, token) with { Rep = rep };
-                Console.WriteLine($"  {layout.Length} board(s), rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write, MariaDB {r.DbMsPerWrite:0.00} ms/write, machine {r.MachineMsPerWrite:0.00} ms/write, {r.Failed} failed{(r.Lock is { } l ? "; " + l : "")}");
-                results.Add(r);
+                var warmCpu = new List<double>();
+                var warmStart = Stopwatch.GetTimestamp();
+                do warmCpu.Add((await Window(config, layout, writers, warmUp, token, keyed)).CpuMsPerWrite);
+                while ((warmCpu.Count < 2 || warmCpu[^1] < 0.95 * warmCpu.SkipLast(1).Min() || Stopwatch.GetElapsedTime(warmStart).TotalSeconds < warmMin)
+                       && Stopwatch.GetElapsedTime(warmStart).TotalSeconds < warmMax);
+                Console.WriteLine($"  {layout.Length} board(s){(keyed ? KeyedSuffix : "")}: warm after {Stopwatch.GetElapsedTime(warmStart).TotalSeconds:0} s; CPU ms/write per warm-up window: {string.Join(", ", warmCpu.Select(c => c.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))}");
             }
+            for (var rep = 1; rep <= reps; rep++)
+                foreach (var keyed in rep % 2 == 1 ? modes : modes.Reverse())
+                {
+                    var r = await Window(config, layout, writers, seconds, token, keyed) with { Rep = rep };
+                    Console.WriteLine($"  {layout.Length} board(s){(keyed ? KeyedSuffix : "")}, rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write, MariaDB {r.DbMsPerWrite:0.00} ms/write, machine {r.MachineMsPerWrite:0.00} ms/write, {r.Failed} failed{(r.Lock is { } l ? "; " + l : "")}");
+                    results.Add(r);
+                }
         }
         return results;
     }
 
-    private static async Task<WritesResult> Window(ServerConfig config, Guid[] boards, int writers, double seconds, string token)
+    private static async Task<WritesResult> Window(ServerConfig config, Guid[] boards, int writers, double seconds, string token, bool keyed)
     {
         var handlers = config.Urls.Select(_ => new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 }) { Timeout = TimeSpan.FromSeconds(30) }).ToArray();
         var lat = new ConcurrentBag<double>();
@@ -682,7 +691,7 @@ public static class WritesPoint
             {
                 var board = boards[(Interlocked.Increment(ref next) & int.MaxValue) % boards.Length];
                 var s = Stopwatch.GetTimestamp();
-                var success = await Points.WriteAsync(http, url, board, token);
+                var success = await Points.WriteAsync(http, url, board, token, keyed: keyed);
                 lat.Add(Stopwatch.GetElapsedTime(s).TotalMilliseconds);
                 if (success) Interlocked.Increment(ref ok); else Interlocked.Increment(ref failed);
             }
@@ -693,7 +702,7 @@ public static class WritesPoint
         var db = Probe.MariaDbCpuSeconds() - db0;
         var lockHeld = BoardLock.Between(lock0, await BoardLock.ScrapeAsync(config.Urls));
         foreach (var h in handlers) h.Dispose();
-        return new WritesResult(config.Name, boards.Length, 0, ok / elapsed, Points.Pct(lat, 0.5), Points.Pct(lat, 0.99), cpu * 1000 / Math.Max(1, ok), ok, failed,
+        return new WritesResult(keyed ? config.Name + KeyedSuffix : config.Name, boards.Length, 0, ok / elapsed, Points.Pct(lat, 0.5), Points.Pct(lat, 0.99), cpu * 1000 / Math.Max(1, ok), ok, failed,
             machine * 1000 / Math.Max(1, ok), db * 1000 / Math.Max(1, ok)) { Lock = lockHeld };
     }
 
@@ -707,7 +716,7 @@ public static class WritesPoint
         foreach (var g in all.GroupBy(r => (r.Config, r.Boards)))
         {
             var rs = g.ToList();
-            var bare = all.Where(r => r.Boards == g.Key.Boards && r.Config == bareName).ToList();
+            var bare = all.Where(r => r.Boards == g.Key.Boards && r.Config == (g.Key.Config.EndsWith(KeyedSuffix, StringComparison.Ordinal) ? bareName + KeyedSuffix : bareName)).ToList();
             var floor = all.Where(r => r.Boards == g.Key.Boards && r.Config == Floor).ToList();
             Console.WriteLine($"| {g.Key.Config} | {g.Key.Boards} | {M(rs, r => r.PerSec):0} | {M(rs, r => r.P50):0.0} | {M(rs, r => r.P99):0.0} | {M(rs, r => r.CpuMsPerWrite):0.00} | {M(rs, r => r.DbMsPerWrite):0.00} | {M(rs, r => r.MachineMsPerWrite):0.00} | {rs.Sum(r => r.Failed)} | " +
                               $"{Points.Ratio(M(rs, r => r.PerSec), M(bare, r => r.PerSec))} | {Points.Ratio(M(rs, r => r.CpuMsPerWrite), M(bare, r => r.CpuMsPerWrite))} | " +
@@ -719,11 +728,12 @@ public static class WritesPoint
             Console.WriteLine($"  {g.Key.Config}, {g.Key.Boards} board(s), the board's lock (medians over reps): wait p50 {Points.Median(ls.Select(l => l.WaitP50)):0.00} / p99 {Points.Median(ls.Select(l => l.WaitP99)):0.0} ms, " +
                               $"held p50 {Points.Median(ls.Select(l => l.HeldP50)):0.00} / p99 {Points.Median(ls.Select(l => l.HeldP99)):0.0} ms (the save and commit p50 {Points.Median(ls.Select(l => l.SaveP50)):0.00} / p99 {Points.Median(ls.Select(l => l.SaveP99)):0.0} ms); holds over 102.4 ms per rep: {string.Join(", ", ls.Select(l => l.HeldOver100Ms.ToString("0", CultureInfo.InvariantCulture)))}");
         }
-        var cl = all.Where(r => r.Config.StartsWith("cluster", StringComparison.Ordinal) && r.Boards == 100).ToList();
-        if (cl.Count > 0)
+        foreach (var keyed in new[] { false, true })
         {
+            var cl = all.Where(r => r.Config.StartsWith("cluster", StringComparison.Ordinal) && r.Config.EndsWith(KeyedSuffix, StringComparison.Ordinal) == keyed && r.Boards == 100).ToList();
+            if (cl.Count == 0) continue;
             var perSec = Points.Median(cl.Select(r => r.PerSec)); var p99 = Points.Median(cl.Select(r => r.P99)); var cpu = Points.Median(cl.Select(r => r.CpuMsPerWrite));
-            Console.WriteLine($"  cluster, 100 boards: {perSec:0} writes/s / target ≥ 1,500: {Points.Verdict(perSec, 1500, atMost: false)}; p99 {p99:0.0} ms / target ≤ 30: {Points.Verdict(p99, 30)}; " +
+            Console.WriteLine($"  cluster{(keyed ? KeyedSuffix : "")}, 100 boards: {perSec:0} writes/s / target ≥ 1,500: {Points.Verdict(perSec, 1500, atMost: false)}; p99 {p99:0.0} ms / target ≤ 30: {Points.Verdict(p99, 30)}; " +
                               $"{cpu:0.00} ms CPU/write / target ≤ 1.5: {Points.Verdict(cpu, 1.5)}");
         }
         var fl = all.Where(r => r.Config == Floor && r.Boards == 100).ToList();
