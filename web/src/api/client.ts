@@ -91,11 +91,11 @@ export function newIdempotencyKey(): string {
 /** The waits (ms) before each repeat of a write sent with an Idempotency-Key: about 4 s in all. */
 export const REPEAT_DELAYS = [250, 1000, 2500];
 
-/** Whether a write's answer was lost or not given yet, so that sending it again with its key is what to do. */
 /** How long one attempt of a keyed write may take before it counts as lost (a half-open connection, a stuck replica):
  * it is then sent again with its key, and the writes to the same thing queued behind it (`inOrder`) are not held. */
 export const ATTEMPT_TIMEOUT_MS = 30_000;
 
+/** Whether a write's answer was lost or not given yet, so that sending it again with its key is what to do. */
 function answerLost(e: unknown): boolean {
   if (e instanceof TypeError) return true; // fetch: the network failed (a reset connection, a replica that stopped)
   if (e instanceof DOMException && e.name === 'TimeoutError') return true; // the attempt's own timeout
