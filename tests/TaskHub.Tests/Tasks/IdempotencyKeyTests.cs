@@ -20,10 +20,18 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
     private static Task<HttpResponseMessage> PostAsync(TestUser user, string url, object body, string? key) =>
         PostRawAsync(user, url, JsonSerializer.Serialize(body), key is null ? [] : [key]);
 
-    private static Task<HttpResponseMessage> PostRawAsync(TestUser user, string url, string json, string[] keys)
+    private static Task<HttpResponseMessage> PostRawAsync(TestUser user, string url, string json, string[] keys) =>
+        SendRawAsync(user, HttpMethod.Post, url, json, keys);
+
+    private static Task<HttpResponseMessage> SendAsync(TestUser user, HttpMethod method, string url, object? body, string key, string? ifMatch = null) =>
+        SendRawAsync(user, method, url, body is null ? null : JsonSerializer.Serialize(body), [key], ifMatch);
+
+    private static Task<HttpResponseMessage> SendRawAsync(TestUser user, HttpMethod method, string url, string? json, string[] keys, string? ifMatch = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        var request = new HttpRequestMessage(method, url);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
         foreach (var k in keys) request.Headers.TryAddWithoutValidation(IdempotencyKeys.Header, k);
+        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
         return user.Client.SendAsync(request);
     }
 
@@ -126,15 +134,6 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         await (await PostAsync(ada, "/api/boards", new { name = "Launch" }, boardKey)).Json(HttpStatusCode.Created);
         await (await RepeatAsync(ada, "/api/boards", new { name = "Launch" }, boardKey)).Json(HttpStatusCode.Created);
         Assert.Equal(boards + 1, (await ada.Client.GetJson("/api/boards")).GetArrayLength());
-    }
-
-    private static Task<HttpResponseMessage> SendAsync(TestUser user, HttpMethod method, string url, object? body, string key, string? ifMatch = null)
-    {
-        var request = new HttpRequestMessage(method, url);
-        if (body is not null) request.Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
-        request.Headers.TryAddWithoutValidation(IdempotencyKeys.Header, key);
-        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
-        return user.Client.SendAsync(request);
     }
 
     [Fact]

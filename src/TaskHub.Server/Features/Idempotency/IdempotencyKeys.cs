@@ -256,15 +256,6 @@ public static class IdempotencyKeys
         TypedResults.Problem(detail, statusCode: status, type: type,
             title: status == StatusCodes.Status409Conflict ? "Conflict" : "Idempotency key reused").ExecuteAsync(http);
 
-    /// <summary>Deletes <paramref name="rows"/> in a write transaction of its own (SQLite: in the write queue's turn).</summary>
-    internal static async Task<int> DeleteAsync(TaskHubDbContext db, IQueryable<IdempotentRequest> rows, CancellationToken ct)
-    {
-        await using var tx = await db.BeginWriteAsync(ct);
-        var deleted = await rows.ExecuteDeleteAsync(ct);
-        await tx.CommitAsync(ct);
-        return deleted;
-    }
-
     /// <summary>SHA-256 of the method, path, query and body; the body is buffered so the endpoint reads it again.</summary>
     private static async Task<string> FingerprintAsync(HttpRequest request, CancellationToken ct)
     {
@@ -320,7 +311,11 @@ public sealed class ExpiredKeyCleanup(IServiceScopeFactory scopes, IOptions<Idem
             // ORDER BY and LIMIT is MariaDB's alone, and EF's form of it on SQLite (a composite key) scans the table.
             var upTo = await expired.OrderBy(r => r.CreatedAt).Skip(batchSize - 1).Select(r => (DateTime?)r.CreatedAt).FirstOrDefaultAsync(ct);
             var last = upTo is { } youngest ? DateTime.SpecifyKind(youngest, DateTimeKind.Utc) : before; // (stored as UTC)
-            total += await IdempotencyKeys.DeleteAsync(db, db.Set<IdempotentRequest>().Where(r => r.CreatedAt <= last), ct);
+            await using (var tx = await db.BeginWriteAsync(ct)) // (SQLite: in the write queue's turn)
+            {
+                total += await db.Set<IdempotentRequest>().Where(r => r.CreatedAt <= last).ExecuteDeleteAsync(ct);
+                await tx.CommitAsync(ct);
+            }
             if (upTo is null) return total;
         }
     }
