@@ -19,7 +19,7 @@
 #
 # Knobs: BENCH_COMPARE (queue|build|env|keyed), BENCH_BASE_APP, BENCH_ENV_A, BENCH_ENV_B, BENCH_DB (sqlite|mysql),
 # BENCH_MYSQL (server part of the connection string), BENCH_MYSQL_DB (taskhub_bench_writes), BENCH_BOARDS_LIST ("1 100"), BENCH_REPS (3), BENCH_SECONDS (15),
-# BENCH_WRITERS (16), BENCH_RATE (requests/s of the measured run; flat out when unset), BENCH_PAIRED, BENCH_REQUEST (me: GET /api/me instead of creations; edit: PATCH a task's title, one task per board), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
+# BENCH_KEYED_BOTH (1: both variants' writers send keys), BENCH_WRITERS (16), BENCH_RATE (requests/s of the measured run; flat out when unset), BENCH_PAIRED, BENCH_REQUEST (me: GET /api/me instead of creations; edit: PATCH a task's title, one task per board), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
 # board count and variant, dotnet-trace collect-linux; BENCH_DOTNET_TRACE names the tool).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -83,7 +83,8 @@ variant() {
     keyed) printf '%s\t%s\n' "$APP" "" ;;
   esac
 }
-keyed_of() { [ "$COMPARE" = keyed ] && [ "$1" = B ] && echo 1 || echo 0; } # the writers of B send an Idempotency-Key
+# the writers of B send an Idempotency-Key (COMPARE=keyed), or those of both (BENCH_KEYED_BOTH=1, to compare builds or settings on keyed writes)
+keyed_of() { { [ "$COMPARE" = keyed ] && [ "$1" = B ]; } || [ "${BENCH_KEYED_BOTH:-}" = 1 ] && echo 1 || echo 0; }
 
 start_replica() { # start_replica <A|B> <port> <pid file> <rep>: a fresh database, then the replica, ready
   local v=$1 port=$2 pidfile=$3 rep=$4 app extra db conn="" name

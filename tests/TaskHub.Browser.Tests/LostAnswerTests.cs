@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Microsoft.Playwright;
 using static TaskHub.Browser.Tests.Browser;
 
@@ -44,6 +45,53 @@ public sealed class LostAnswerTests(ServerFixture server)
             Assert.False(string.IsNullOrEmpty(keys[0]));
             Assert.Equal(keys[0], keys[1]);
             Assert.Single(await api.Tasks(boardId));
+            await Assertions.Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "Failed" })).ToHaveCountAsync(0);
+        }
+        finally
+        {
+            await ctx.CloseAsync();
+        }
+    }
+    [Fact]
+    public async Task A_file_whose_answer_was_lost_is_sent_again_with_the_same_bytes_and_stored_once()
+    {
+        using var api = await server.Api().RegisterAndLogin("Lou Upload");
+        var boardId = await api.CreateBoard("Lost uploads");
+        var taskId = (await api.CreateTask(boardId, "Needs a file"))["id"]!.GetValue<string>();
+        var (ctx, page) = await LoggedIn(server, api.Email, 1400, 900);
+        var sent = new List<(string? Key, string? ContentType, byte[]? Body)>();
+        var served = 0;
+        await page.RouteAsync($"**/api/tasks/{taskId}/attachments", async route =>
+        {
+            if (route.Request.Method != "POST") { await route.ContinueAsync(); return; }
+            sent.Add((await route.Request.HeaderValueAsync("idempotency-key"), await route.Request.HeaderValueAsync("content-type"), route.Request.PostDataBuffer));
+            if (Interlocked.Increment(ref served) > 1) { await route.ContinueAsync(); return; }
+            // The first reaches the server, which stores the file; its answer never reaches the page.
+            var answer = await route.FetchAsync();
+            Assert.Equal(201, answer.Status);
+            await route.AbortAsync("connectionreset");
+        });
+        try
+        {
+            await page.GotoAsync($"/boards/{boardId}?task={taskId}");
+            var dialog = page.GetByRole(AriaRole.Dialog, new() { Name = "Edit task" });
+            await Assertions.Expect(dialog.GetByText("No files yet.")).ToBeVisibleAsync(new() { Timeout = 15_000 });
+            await dialog.GetByTestId("attach-input").SetInputFilesAsync(new FilePayload { Name = "minutes.txt", MimeType = "text/plain", Buffer = "what was decided"u8.ToArray() });
+
+            // The upload is sent again (its progress bar ends), the file shows once, with no error for the user, and the
+            // server holds it once.
+            for (var i = 0; i < 150 && Volatile.Read(ref served) < 2; i++) await Task.Delay(100);
+            await Assertions.Expect(dialog.GetByRole(AriaRole.Progressbar, new() { Name = "Uploading minutes.txt" })).ToHaveCountAsync(0, new() { Timeout = 15_000 });
+            var files = dialog.GetByRole(AriaRole.List, new() { Name = "Files", Exact = true });
+            await Assertions.Expect(files.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "minutes.txt" })).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+            Assert.Equal(2, sent.Count);
+            Assert.False(string.IsNullOrEmpty(sent[0].Key));
+            Assert.Equal(sent[0].Key, sent[1].Key);
+            Assert.Equal(sent[0].ContentType, sent[1].ContentType);
+            Assert.Contains("what was decided", System.Text.Encoding.UTF8.GetString(sent[0].Body ?? []));
+            Assert.Equal(sent[0].Body, sent[1].Body); // the same bytes, the multipart boundary included
+            var stored = (JsonArray)(await api.Send(HttpMethod.Get, $"/api/tasks/{taskId}/attachments"))["items"]!;
+            Assert.Single(stored);
             await Assertions.Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "Failed" })).ToHaveCountAsync(0);
         }
         finally

@@ -7,6 +7,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Idempotency;
+using TaskHub.Server.Features.Tasks;
 using TaskHub.Tests.Infrastructure;
 
 namespace TaskHub.Tests.Tasks;
@@ -197,6 +198,70 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         Assert.Equal(HttpStatusCode.NoContent, repeated.StatusCode);
         Assert.True(repeated.Headers.Contains(IdempotencyKeys.ReplayedHeader));
         Assert.Equal(HttpStatusCode.NotFound, (await ada.Client.GetAsync($"/api/boards/{board}")).StatusCode);
+    }
+
+    /// <summary>A multipart body as the web client sends an upload: built once, so a repeat is the same bytes
+    /// (its boundary too).</summary>
+    private static async Task<(byte[] Body, string ContentType)> FormAsync(string fileName, byte[] file, string? mapping = null)
+    {
+        var form = new MultipartFormDataContent($"TaskHubForm{Guid.NewGuid():N}") { { new ByteArrayContent(file), "file", fileName } };
+        if (mapping is not null) form.Add(new StringContent(mapping), "mapping");
+        return (await form.ReadAsByteArrayAsync(), form.Headers.ContentType!.ToString());
+    }
+
+    private static Task<HttpResponseMessage> PostFormAsync(TestUser user, string url, (byte[] Body, string ContentType) form, string key)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(form.Body) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", form.ContentType);
+        request.Headers.TryAddWithoutValidation(IdempotencyKeys.Header, key);
+        return user.Client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task AnUploadOrImportSentAgainWithItsKeyAppliesOnceAndAnotherFileWithItIsRefused()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var taskId = (await ada.CreateTaskAsync(board, new { title = "Card" })).GetProperty("id").GetGuid();
+
+        // An attachment: one on the task, one event, and the repeat hears the first 201.
+        var upload = await FormAsync("notes.txt", "meeting notes"u8.ToArray());
+        var key = Guid.NewGuid().ToString();
+        var first = await PostFormAsync(ada, $"/api/tasks/{taskId}/attachments", upload, key);
+        var firstBody = await first.Content.ReadAsStringAsync();
+        Assert.True(first.StatusCode == HttpStatusCode.Created, $"{(int)first.StatusCode} {firstBody}");
+        var seq = await ada.LastSeqAsync(board);
+        var again = await RepeatAsync(() => PostFormAsync(ada, $"/api/tasks/{taskId}/attachments", upload, key));
+        Assert.Equal(HttpStatusCode.Created, again.StatusCode);
+        Assert.Equal(firstBody, await again.Content.ReadAsStringAsync());
+        Assert.Equal(first.Headers.Location, again.Headers.Location);
+        Assert.True(again.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        Assert.Equal(seq, await ada.LastSeqAsync(board));
+        Assert.Single((await ada.Client.GetJson($"/api/tasks/{taskId}/attachments")).EnumerateArray());
+        Assert.Equal(1, (await ada.Client.GetJson($"/api/tasks/{taskId}")).GetProperty("attachmentCount").GetInt32());
+        // A repeat's own object was stored before its write found the key taken: its pending row stays for the sweeper,
+        // while the first's went with its attachment (in the same transaction as the key's row).
+        var prefix = Attachment.TaskPrefix(board, taskId);
+        var kept = Attachment.KeyFor(board, taskId, JsonDocument.Parse(firstBody).RootElement.GetProperty("id").GetGuid());
+        var pending = await WithDbAsync(db => db.Set<PendingUpload>().Where(p => p.StorageKey.StartsWith(prefix)).Select(p => p.StorageKey).ToListAsync());
+        Assert.NotEmpty(pending);
+        Assert.DoesNotContain(kept, pending);
+
+        // The same key with another file (the same name, other bytes): 422, and nothing is added.
+        var other = await FormAsync("notes.txt", "other notes"u8.ToArray());
+        await (await PostFormAsync(ada, $"/api/tasks/{taskId}/attachments", other, key)).AssertProblem(HttpStatusCode.UnprocessableEntity);
+        Assert.Single((await ada.Client.GetJson($"/api/tasks/{taskId}/attachments")).EnumerateArray());
+
+        // An import: one new board however often it is sent.
+        var exported = await (await ada.Client.GetAsync($"/api/boards/{board}/export?format=json")).Content.ReadAsStringAsync();
+        var import = await FormAsync("board.json", Encoding.UTF8.GetBytes(exported));
+        var boards = (await ada.Client.GetJson("/api/boards")).GetArrayLength();
+        var importKey = Guid.NewGuid().ToString();
+        var imported = await (await PostFormAsync(ada, "/api/imports/taskhub", import, importKey)).Json(HttpStatusCode.Created);
+        var repeated = await RepeatAsync(() => PostFormAsync(ada, "/api/imports/taskhub", import, importKey));
+        Assert.Equal(imported.GetProperty("boardId").GetGuid(), (await repeated.Json(HttpStatusCode.Created)).GetProperty("boardId").GetGuid());
+        Assert.True(repeated.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        Assert.Equal(boards + 1, (await ada.Client.GetJson("/api/boards")).GetArrayLength());
     }
 
     [Fact]

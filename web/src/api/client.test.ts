@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, newIdempotencyKey, requestOnce, taskWriteBody } from './client';
+import { api, formBody, newIdempotencyKey, requestOnce, taskWriteBody, uploadFile } from './client';
 
 describe('taskWriteBody', () => {
   it('keeps only the fields the server accepts, including explicit nulls', () => {
@@ -116,5 +116,86 @@ describe('requestOnce', () => {
     } finally {
       Object.defineProperty(crypto, 'randomUUID', { value: original, configurable: true });
     }
+  });
+});
+
+describe('uploadFile', () => {
+  type Sent = { headers: Record<string, string>; body: unknown };
+  /** An XMLHttpRequest that answers each send with the next of `answers` ('network': its error event; a status with
+   * an optional Retry-After) and records what was sent. */
+  function xhrAnswering(answers: ('network' | { status: number; retryAfter?: string; text?: string })[]) {
+    const sent: Sent[] = [];
+    class FakeXhr {
+      upload: { onprogress: ((e: { loaded: number; total: number; lengthComputable: boolean }) => void) | null } = { onprogress: null };
+      onload: (() => void) | null = null;
+      onerror: (() => void) | null = null;
+      onabort: (() => void) | null = null;
+      status = 0; statusText = ''; responseText = '';
+      private headers: Record<string, string> = {};
+      private retryAfter: string | null = null;
+      open() { /* the URL is the caller's */ }
+      setRequestHeader(name: string, value: string) { this.headers[name] = value; }
+      getResponseHeader(name: string) { return name === 'Retry-After' ? this.retryAfter : null; }
+      abort() { this.onabort?.(); }
+      send(body: unknown) {
+        sent.push({ headers: { ...this.headers }, body });
+        const next = answers.shift();
+        queueMicrotask(() => {
+          this.upload.onprogress?.({ loaded: 5, total: 10, lengthComputable: true });
+          if (!next || next === 'network') { this.onerror?.(); return; }
+          this.status = next.status;
+          this.retryAfter = next.retryAfter ?? null;
+          this.responseText = next.text ?? JSON.stringify(next.status < 300 ? { id: 'a1' } : { title: 'x', detail: `status ${next.status}` });
+          this.onload?.();
+        });
+      }
+    }
+    vi.stubGlobal('XMLHttpRequest', FakeXhr);
+    return sent;
+  }
+  const waits: number[] = [];
+  const sleep = async (ms: number) => { waits.push(ms); };
+  afterEach(() => { vi.unstubAllGlobals(); waits.length = 0; });
+  const file = () => new File(['meeting notes'], 'notes "final".txt', { type: 'text/plain' });
+
+  it('sends a lost upload again with the same key and the same bytes, boundary included', async () => {
+    const sent = xhrAnswering(['network', { status: 502 }, { status: 409, retryAfter: '2' }, { status: 201 }]);
+    const progress: number[] = [];
+    const r = await uploadFile<{ id: string }>('/api/tasks/t/attachments', file(), p => progress.push(p.loaded), undefined, {}, true, [10, 20, 30], sleep);
+    expect(r).toEqual({ id: 'a1' });
+    expect(sent).toHaveLength(4);
+    expect(sent[0].headers['Idempotency-Key']).toMatch(/^[0-9a-f-]{32,36}$/);
+    expect(new Set(sent.map(s => s.headers['Idempotency-Key'])).size).toBe(1);
+    expect(new Set(sent.map(s => s.body)).size).toBe(1); // the one Blob, sent each time
+    expect(new Set(sent.map(s => s.headers['Content-Type'])).size).toBe(1);
+    expect(waits).toEqual([10, 20, 2000]);
+    expect(progress).toEqual([5, 5, 5, 5]);
+  });
+
+  it('does not repeat a refusal, and a read (the Trello preview) goes without a key', async () => {
+    const sent = xhrAnswering([{ status: 413 }]);
+    await expect(uploadFile('/api/tasks/t/attachments', file(), () => {}, undefined, {}, true, [10], sleep)).rejects.toMatchObject({ status: 413 });
+    expect(sent).toHaveLength(1);
+    const read = xhrAnswering(['network']);
+    await expect(uploadFile('/api/imports/trello/preview', file(), () => {}, undefined, {}, false, [10], sleep)).rejects.toBeInstanceOf(TypeError);
+    expect(read).toHaveLength(1);
+    expect(read[0].headers['Idempotency-Key']).toBeUndefined();
+  });
+
+  it('stops at once when the user cancels', async () => {
+    const sent = xhrAnswering(['network', { status: 201 }]);
+    const ctl = new AbortController();
+    const cancelling = async () => { ctl.abort(); }; // (the user cancels while the repeat waits)
+    await expect(uploadFile('/api/imports/taskhub', file(), () => {}, ctl.signal, {}, true, [10], cancelling)).rejects.toMatchObject({ name: 'AbortError' });
+    expect(sent).toHaveLength(1);
+  });
+
+  it('builds a multipart body the server reads as a browser\'s form: the file, then the fields', async () => {
+    const { body, contentType } = formBody(file(), { mapping: '{"l1":"done"}' });
+    const boundary = contentType.match(/^multipart\/form-data; boundary=(.+)$/)![1];
+    expect(await body.text()).toBe(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="notes %22final%22.txt"\r\nContent-Type: text/plain\r\n\r\nmeeting notes\r\n`
+      + `--${boundary}\r\nContent-Disposition: form-data; name="mapping"\r\n\r\n{"l1":"done"}\r\n--${boundary}--\r\n`);
+    expect(formBody(file()).contentType).not.toBe(contentType); // a boundary per upload
   });
 });

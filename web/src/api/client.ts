@@ -110,14 +110,21 @@ function answerLost(e: unknown): boolean {
  * never created twice and the user's click is not lost either. Any other error is the caller's, at once.
  */
 export async function requestOnce<T>(method: string, url: string, body?: unknown, delays: readonly number[] = REPEAT_DELAYS,
-  sleep: (ms: number) => Promise<void> = ms => new Promise(resolve => setTimeout(resolve, ms)),
-  headers: Record<string, string> = {}): Promise<Resp<T>> {
+  sleep: (ms: number) => Promise<void> = pause, headers: Record<string, string> = {}): Promise<Resp<T>> {
   const key = newIdempotencyKey();
+  return untilAnswered(() => request<T>(method, url, body, { ...headers, 'Idempotency-Key': key }, false, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS)), delays, sleep);
+}
+
+const pause = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
+
+/** Runs `send` (a write with its key) again after each of `delays` while its answer was lost (`answerLost`), waiting
+ * at least what a 409's Retry-After asks (at most 5 s); not once `signal` has aborted. */
+async function untilAnswered<T>(send: () => Promise<T>, delays: readonly number[], sleep: (ms: number) => Promise<void>, signal?: AbortSignal): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await request<T>(method, url, body, { ...headers, 'Idempotency-Key': key }, false, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS));
+      return await send();
     } catch (e) {
-      if (!answerLost(e) || attempt >= delays.length) throw e;
+      if (signal?.aborted || !answerLost(e) || attempt >= delays.length) throw e;
       const asked = e instanceof ApiError && e.retryAfter !== null ? Math.min(e.retryAfter, 5) * 1000 : 0;
       await sleep(Math.max(delays[attempt], asked));
     }
@@ -140,31 +147,61 @@ export function problem(status: number, statusText: string, text: string, etag: 
 export interface Progress { loaded: number; total: number }
 
 /**
- * POSTs a file as multipart field `file` with XMLHttpRequest, whose upload events report progress (fetch does not).
- * Bearer token as for every call, refreshed once on a 401. Rejects with ApiError (413: over the server's limit),
- * TypeError when the server cannot be reached, or DOMException AbortError when `signal` aborts.
+ * A multipart/form-data body (RFC 7578) built once, with a boundary of its own: the file as field `file`, then
+ * `fields`. An upload sent again is then the same bytes, so the server finds its Idempotency-Key with the same request
+ * (a FormData takes a new boundary on each send). Names are quoted as browsers quote them ('"', CR and LF
+ * percent-encoded).
  */
-export async function uploadFile<T>(url: string, file: File, onProgress: (p: Progress) => void, signal?: AbortSignal, retried = false, fields: Record<string, string> = {}): Promise<T> {
+export function formBody(file: File, fields: Record<string, string> = {}): { body: Blob; contentType: string } {
+  const boundary = `----TaskHubForm${newIdempotencyKey().replace(/-/g, '')}`;
+  const quoted = (s: string) => s.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const parts: BlobPart[] = [
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoted(file.name)}"\r\n`
+      + `Content-Type: ${file.type || 'application/octet-stream'}\r\n\r\n`, file, '\r\n'];
+  for (const [name, value] of Object.entries(fields))
+    parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"\r\n\r\n${value.replace(/\r?\n/g, '\r\n')}\r\n`);
+  parts.push(`--${boundary}--\r\n`);
+  return { body: new Blob(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/**
+ * POSTs a file as multipart field `file` (and `fields`) with XMLHttpRequest, whose upload events report progress (fetch
+ * does not). Bearer token as for every call, refreshed once on a 401. `once` (attachments, imports): sent with an
+ * Idempotency-Key, and sent again with it, the same bytes, when the answer was lost (as `requestOnce`; no attempt
+ * timeout: a large file may take long) — the server stores the file once. Rejects with ApiError (413: over the
+ * server's limit), TypeError when the server cannot be reached, or DOMException AbortError when `signal` aborts.
+ */
+export async function uploadFile<T>(url: string, file: File, onProgress: (p: Progress) => void, signal?: AbortSignal,
+  fields: Record<string, string> = {}, once = true, delays: readonly number[] = REPEAT_DELAYS, sleep = pause): Promise<T> {
+  const form = formBody(file, fields);
+  if (!once) return sendForm<T>(url, form, null, onProgress, signal);
+  const key = newIdempotencyKey();
+  return untilAnswered(() => sendForm<T>(url, form, key, onProgress, signal), delays, sleep, signal);
+}
+
+async function sendForm<T>(url: string, form: { body: Blob; contentType: string }, key: string | null,
+  onProgress: (p: Progress) => void, signal?: AbortSignal, retried = false): Promise<T> {
   const token = await accessToken();
-  const result = await new Promise<{ status: number; statusText: string; text: string }>((resolve, reject) => {
+  const result = await new Promise<{ status: number; statusText: string; text: string; retryAfter: string | null }>((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
     xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Content-Type', form.contentType);
+    if (key !== null) xhr.setRequestHeader('Idempotency-Key', key);
     if (token) xhr.setRequestHeader('Authorization', `Bearer ${token}`);
     xhr.upload.onprogress = e => onProgress({ loaded: e.loaded, total: e.lengthComputable ? e.total : 0 });
-    xhr.onload = () => resolve({ status: xhr.status, statusText: xhr.statusText, text: xhr.responseText });
+    xhr.onload = () => resolve({ status: xhr.status, statusText: xhr.statusText, text: xhr.responseText, retryAfter: xhr.getResponseHeader('Retry-After') });
     xhr.onerror = () => reject(new TypeError('network error'));
     xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
+    if (signal?.aborted) { reject(new DOMException('The upload was cancelled.', 'AbortError')); return; }
     signal?.addEventListener('abort', () => xhr.abort(), { once: true });
-    const form = new FormData();
-    form.append('file', file, file.name);
-    for (const [k, v] of Object.entries(fields)) form.append(k, v);
-    xhr.send(form);
+    xhr.send(form.body);
   });
-  if (result.status === 401 && session && !retried && (await refresh())) return uploadFile<T>(url, file, onProgress, signal, true, fields);
+  if (result.status === 401 && session && !retried && (await refresh())) return sendForm<T>(url, form, key, onProgress, signal, true);
   if (result.status < 200 || result.status >= 300) {
     if (result.status === 401) save(null);
-    throw problem(result.status, result.statusText, result.text);
+    const after = Number(result.retryAfter ?? NaN);
+    throw problem(result.status, result.statusText, result.text, null, Number.isFinite(after) ? after : null);
   }
   return JSON.parse(result.text) as T;
 }
@@ -340,10 +377,11 @@ export const api = {
   testWebhook: (id: string) => send('post', '/api/webhooks/{webhookId}/test', `/api/webhooks/${id}/test`),
   webhookDeliveries: (id: string) => get('/api/webhooks/{webhookId}/deliveries', `/api/webhooks/${id}/deliveries`),
   exportBoard: (boardId: string, format: 'json' | 'csv') => fetchBlob(`/api/boards/${boardId}/export?format=${format}`),
-  trelloPreview: (file: File, onProgress: (p: Progress) => void = () => {}) => uploadFile<TrelloList[]>('/api/imports/trello/preview', file, onProgress),
+  trelloPreview: (file: File, onProgress: (p: Progress) => void = () => {}) =>
+    uploadFile<TrelloList[]>('/api/imports/trello/preview', file, onProgress, undefined, {}, false), // (a read: no key)
   /** `mapping`: Trello list id → column; lists left out take the server's guess. */
   importTrello: (file: File, mapping: Record<string, Status>, onProgress: (p: Progress) => void, signal?: AbortSignal) =>
-    uploadFile<ImportedBoard>('/api/imports/trello', file, onProgress, signal, false, { mapping: JSON.stringify(mapping) }),
+    uploadFile<ImportedBoard>('/api/imports/trello', file, onProgress, signal, { mapping: JSON.stringify(mapping) }),
   importTaskHub: (file: File, onProgress: (p: Progress) => void, signal?: AbortSignal) => uploadFile<ImportedBoard>('/api/imports/taskhub', file, onProgress, signal),
   calendar: () => get('/api/me/calendar', '/api/me/calendar'),
   resetCalendar: () => send('post', '/api/me/calendar/reset', '/api/me/calendar/reset'),

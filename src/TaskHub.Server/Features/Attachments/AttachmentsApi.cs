@@ -22,7 +22,7 @@ public static class AttachmentsApi
     {
         var api = app.MapGroup("/api").WithTags("Attachments").RequireAuthorization();
         var max = app.ServiceProvider.GetRequiredService<IOptions<AttachmentsOptions>>().Value.MaxBytes;
-        api.MapPost("/tasks/{taskId:guid}/attachments", Upload).DisableAntiforgery()
+        api.MapPost("/tasks/{taskId:guid}/attachments", Upload).DisableAntiforgery().WithIdempotencyKey()
             .WithMetadata(new RequestSizeLimitAttribute(max + 64 * 1024)); // the file plus the multipart framing
         api.MapGet("/tasks/{taskId:guid}/attachments", List);
         api.MapGet("/attachments/{attachmentId:guid}", Download);
@@ -39,11 +39,12 @@ public static class AttachmentsApi
 
     /// <summary>
     /// Stores the file (streamed to the store), then records it on the task as a board event. A pending-upload row
-    /// written first and removed with the attachment's row makes sure a refused or interrupted upload leaves no object.
+    /// written first and removed with the attachment's row makes sure a refused or interrupted upload leaves no object
+    /// (a repeat sent with the first upload's <c>Idempotency-Key</c> too: its write fails on the key, and its object goes).
     /// </summary>
     public static async Task<Results<Created<AttachmentDto>, ValidationProblem, ProblemHttpResult>> Upload(
         Guid taskId, IFormFile? file, CurrentUser me, TaskHubDbContext db, BoardStream stream, IAttachmentStore store,
-        IOptions<AttachmentsOptions> options, TimeProvider clock, CancellationToken ct)
+        IOptions<AttachmentsOptions> options, TimeProvider clock, IServiceScopeFactory scopes, CancellationToken ct)
     {
         var member = await TaskAccess.FindAsync(db, taskId, me.Id, ct);
         if (member is null) return Problems.NotFound("Task");
@@ -57,9 +58,14 @@ public static class AttachmentsApi
 
         var id = Guid.CreateVersion7();
         var key = Attachment.KeyFor(member.BoardId, taskId, id);
-        db.Add(new PendingUpload { StorageKey = key, CreatedAt = clock.GetUtcNow().UtcDateTime });
-        await db.SaveChangesAsync(ct);
-        db.ChangeTracker.Clear();
+        // In a context of its own: what the request's context saves goes in with the attachment (an Idempotency-Key's
+        // row, which must be committed exactly when the attachment is).
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var pending = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+            pending.Add(new PendingUpload { StorageKey = key, CreatedAt = clock.GetUtcNow().UtcDateTime });
+            await pending.SaveChangesAsync(ct);
+        }
 
         string contentType;
         await using (var content = file.OpenReadStream())
