@@ -78,6 +78,52 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
     private static async Task<Guid> HookAsync(TestUser owner, Guid board, string url, object? events = null, string format = "json") =>
         (await (await owner.Client.PostAsJsonAsync($"/api/boards/{board}/webhooks", new { url, secret = Secret, events, format })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
 
+    /// <summary>Sends a write with an Idempotency-Key, then again with it as a client whose answer was lost (after the
+    /// first's answer is kept: a 409 with Retry-After is sent again).</summary>
+    private static async Task<(HttpResponseMessage First, HttpResponseMessage Again)> TwiceAsync(TestUser user, HttpMethod method, string url, object? body)
+    {
+        var key = Guid.NewGuid().ToString();
+        HttpRequestMessage Request()
+        {
+            var request = new HttpRequestMessage(method, url);
+            if (body is not null) request.Content = JsonContent.Create(body);
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+            return request;
+        }
+        var first = await user.Client.SendAsync(Request());
+        return (first, await TaskHub.Tests.Tasks.IdempotencyKeyTests.RepeatAsync(() => user.Client.SendAsync(Request())));
+    }
+
+    [Fact]
+    public async Task AHookCreatedTwiceWithOneKeyDeliversEachEventOnceAndItsChangeAndDeletionApplyOnce()
+    {
+        await using var receiver = await Receiver.StartAsync();
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var (created, again) = await TwiceAsync(ada, HttpMethod.Post,
+            $"/api/boards/{board}/webhooks", new { url = receiver.Url, secret = Secret });
+        var hook = (await created.Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+        Assert.Equal(hook, (await again.Json(HttpStatusCode.Created)).GetProperty("id").GetGuid());
+        Assert.True(again.Headers.Contains("Idempotent-Replayed"));
+        Assert.Single((await ada.Client.GetJson($"/api/boards/{board}/webhooks")).EnumerateArray());
+
+        // One hook: a task's creation reaches the receiver as one delivery (two hooks would make two).
+        await ada.CreateTaskAsync(board, new { title = "hooked once" });
+        Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Any(g => g.Event == "TaskCreated"), 20));
+        Assert.True(await Outbox.DrainedAsync(app, "")); // (the event's fan-out and every delivery it made are done)
+        Assert.Single(receiver.Got.Where(g => g.Event == "TaskCreated").Select(g => g.Delivery).Distinct());
+
+        var (paused, pausedAgain) = await TwiceAsync(ada, HttpMethod.Patch, $"/api/webhooks/{hook}", new { active = false });
+        Assert.Equal(HttpStatusCode.OK, paused.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, pausedAgain.StatusCode);
+        Assert.Equal(await paused.Content.ReadAsStringAsync(), await pausedAgain.Content.ReadAsStringAsync());
+        Assert.True(pausedAgain.Headers.Contains("Idempotent-Replayed"));
+        var (deleted, deletedAgain) = await TwiceAsync(ada, HttpMethod.Delete, $"/api/webhooks/{hook}", null);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, deletedAgain.StatusCode); // (not 404: the first's answer)
+        Assert.Empty((await ada.Client.GetJson($"/api/boards/{board}/webhooks")).EnumerateArray());
+    }
+
     [Fact]
     public async Task BoardEventsArriveSignedAndAFailingReceiverGetsEachDeliveryOnceItRecovers()
     {

@@ -573,6 +573,11 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
 
         Assert.True(Takes("/api/boards/{boardId}/tasks", "post"));
         Assert.True(Takes("/api/tasks/{taskId}/comments", "post"));
+        Assert.True(Takes("/api/tasks/{taskId}/attachments", "post"));
+        Assert.True(Takes("/api/imports/trello", "post"));
+        Assert.True(Takes("/api/webhooks/{webhookId}", "delete"));
+        Assert.False(Takes("/api/imports/trello/preview", "post")); // (a read)
+        Assert.False(Takes("/api/me/tokens", "post")); // (its answer holds the token's secret: not kept)
         Assert.False(Takes("/api/auth/logout", "post"));
     }
 

@@ -60,6 +60,14 @@ describe('requestOnce', () => {
     expect(calls).toHaveLength(3);
   });
 
+  it('says a write was saved when the server applied it but could not keep its answer, and does not send it again', async () => {
+    const notKept = new Response(JSON.stringify({ type: 'urn:taskhub:problem:idempotency-answer-not-kept', title: 'Conflict', detail: 'The request with this Idempotency-Key was applied, but its answer was not kept.' }),
+      { status: 409, headers: { 'Content-Type': 'application/problem+json' } });
+    const calls = fetchAnswering([new TypeError('lost'), notKept]);
+    await expect(requestOnce('POST', '/api/x', {}, [10, 20], sleep)).rejects.toMatchObject({ status: 409, message: expect.stringMatching(/^It was saved/) });
+    expect(calls).toHaveLength(2);
+  });
+
   it('sends the board\'s edits and deletions with a key too, again with the same key and the same If-Match', async () => {
     const calls: { method?: string; key: string | null; ifMatch: string | null }[] = [];
     const answers: (Response | Error)[] = [problemOf(502), new Response(JSON.stringify({ id: 't1', version: 4 }), { status: 200, headers: { 'Content-Type': 'application/json' } }),

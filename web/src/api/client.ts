@@ -130,6 +130,9 @@ async function untilAnswered<T>(send: () => Promise<T>, delays: readonly number[
     }
   }
 }
+/** The problem type of a 409 for a write applied once whose answer was not kept (server: IdempotencyKeys.NotKeptType). */
+const ANSWER_NOT_KEPT = 'urn:taskhub:problem:idempotency-answer-not-kept';
+
 /** A problem+json body (or none) → ApiError: the first field message, else detail, else title. */
 export function problem(status: number, statusText: string, text: string, etag: string | null = null, retryAfter: number | null = null): ApiError {
   let msg = statusText || `HTTP ${status}`;
@@ -139,6 +142,9 @@ export function problem(status: number, statusText: string, text: string, etag: 
     fields = p.errors ?? {};
     const first = Object.values(fields)[0]?.[0];
     msg = first ?? p.detail ?? p.title ?? msg;
+    // A repeat of a write the server applied once but whose answer it could not keep (its replica stopped at that
+    // moment): say it was saved, so nobody sends it again under a new key (the live board shows it already).
+    if (p.type === ANSWER_NOT_KEPT) msg = 'It was saved, but its answer was lost on the way back. Reload the page to see it.';
   } catch { /* no JSON body: the status text says it */ }
   return new ApiError(status, msg, fields, etag, retryAfter);
 }
@@ -370,10 +376,10 @@ export const api = {
   revokeToken: (id: string) => send('delete', '/api/me/tokens/{tokenId}', `/api/me/tokens/${id}`),
   webhooks: (boardId: string) => get('/api/boards/{boardId}/webhooks', `/api/boards/${boardId}/webhooks`),
   createWebhook: (boardId: string, body: { url: string; secret: string; format: WebhookFormat; events: string[] | null }): Promise<Webhook> =>
-    send('post', '/api/boards/{boardId}/webhooks', `/api/boards/${boardId}/webhooks`, body),
+    sendOnce('/api/boards/{boardId}/webhooks', `/api/boards/${boardId}/webhooks`, body),
   changeWebhook: (id: string, body: { url?: string; events?: string[] | null; secret?: string; format?: WebhookFormat; active?: boolean }): Promise<Webhook> =>
-    send('patch', '/api/webhooks/{webhookId}', `/api/webhooks/${id}`, body),
-  deleteWebhook: (id: string) => send('delete', '/api/webhooks/{webhookId}', `/api/webhooks/${id}`),
+    writeOnce('patch', '/api/webhooks/{webhookId}', `/api/webhooks/${id}`, body),
+  deleteWebhook: (id: string) => writeOnce('delete', '/api/webhooks/{webhookId}', `/api/webhooks/${id}`),
   testWebhook: (id: string) => send('post', '/api/webhooks/{webhookId}/test', `/api/webhooks/${id}/test`),
   webhookDeliveries: (id: string) => get('/api/webhooks/{webhookId}/deliveries', `/api/webhooks/${id}/deliveries`),
   exportBoard: (boardId: string, format: 'json' | 'csv') => fetchBlob(`/api/boards/${boardId}/export?format=${format}`),

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
+using TaskHub.Server.Features.Idempotency;
 using TaskHub.Server.Features.Notifications;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
@@ -152,10 +153,10 @@ public static class WebhooksApi
     {
         var board = app.MapGroup("/api/boards/{boardId:guid}/webhooks").WithTags("Webhooks").RequireAuthorization();
         board.MapGet("/", List);
-        board.MapPost("/", Create);
+        board.MapPost("/", Create).WithIdempotencyKey(); // (a hook created twice would deliver every event twice)
         var hook = app.MapGroup("/api/webhooks/{webhookId:guid}").WithTags("Webhooks").RequireAuthorization();
-        hook.MapPatch("/", Change);
-        hook.MapDelete("/", Delete);
+        hook.MapPatch("/", Change).WithIdempotencyKey();
+        hook.MapDelete("/", Delete).WithIdempotencyKey();
         hook.MapPost("/test", Test);
         hook.MapGet("/deliveries", Deliveries);
         return app;
