@@ -59,12 +59,12 @@ public sealed class LostAnswerTests(ServerFixture server)
         var boardId = await api.CreateBoard("Lost uploads");
         var taskId = (await api.CreateTask(boardId, "Needs a file"))["id"]!.GetValue<string>();
         var (ctx, page) = await LoggedIn(server, api.Email, 1400, 900);
-        var sent = new List<(string? Key, string? ContentType, byte[]? Body)>();
+        var sent = new System.Collections.Concurrent.ConcurrentQueue<(string? Key, string? ContentType, byte[]? Body)>();
         var served = 0;
         await page.RouteAsync($"**/api/tasks/{taskId}/attachments", async route =>
         {
             if (route.Request.Method != "POST") { await route.ContinueAsync(); return; }
-            sent.Add((await route.Request.HeaderValueAsync("idempotency-key"), await route.Request.HeaderValueAsync("content-type"), route.Request.PostDataBuffer));
+            sent.Enqueue((await route.Request.HeaderValueAsync("idempotency-key"), await route.Request.HeaderValueAsync("content-type"), route.Request.PostDataBuffer));
             if (Interlocked.Increment(ref served) > 1) { await route.ContinueAsync(); return; }
             // The first reaches the server, which stores the file; its answer never reaches the page.
             var answer = await route.FetchAsync();
@@ -84,12 +84,17 @@ public sealed class LostAnswerTests(ServerFixture server)
             await Assertions.Expect(dialog.GetByRole(AriaRole.Progressbar, new() { Name = "Uploading minutes.txt" })).ToHaveCountAsync(0, new() { Timeout = 15_000 });
             var files = dialog.GetByRole(AriaRole.List, new() { Name = "Files", Exact = true });
             await Assertions.Expect(files.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "minutes.txt" })).ToHaveCountAsync(1, new() { Timeout = 15_000 });
-            Assert.Equal(2, sent.Count);
-            Assert.False(string.IsNullOrEmpty(sent[0].Key));
-            Assert.Equal(sent[0].Key, sent[1].Key);
-            Assert.Equal(sent[0].ContentType, sent[1].ContentType);
-            Assert.Contains("what was decided", System.Text.Encoding.UTF8.GetString(sent[0].Body ?? []));
-            Assert.Equal(sent[0].Body, sent[1].Body); // the same bytes, the multipart boundary included
+            // (at least one repeat; a second if the first repeat came before the answer was kept: 409 with Retry-After)
+            var attempts = sent.ToArray();
+            Assert.True(attempts.Length >= 2, $"{attempts.Length} attempt(s)");
+            Assert.False(string.IsNullOrEmpty(attempts[0].Key));
+            Assert.Contains("what was decided", System.Text.Encoding.UTF8.GetString(attempts[0].Body ?? []));
+            Assert.All(attempts, a =>
+            {
+                Assert.Equal(attempts[0].Key, a.Key);
+                Assert.Equal(attempts[0].ContentType, a.ContentType);
+                Assert.Equal(attempts[0].Body, a.Body); // the same bytes, the multipart boundary included
+            });
             var stored = (JsonArray)(await api.Send(HttpMethod.Get, $"/api/tasks/{taskId}/attachments"))["items"]!;
             Assert.Single(stored);
             await Assertions.Expect(page.GetByRole(AriaRole.Alert).Filter(new() { HasText = "Failed" })).ToHaveCountAsync(0);

@@ -110,7 +110,7 @@ public abstract class WebhookTests<TApp>(TApp app) where TApp : TaskHubApplicati
         // One hook: a task's creation reaches the receiver as one delivery (two hooks would make two).
         await ada.CreateTaskAsync(board, new { title = "hooked once" });
         Assert.True(await LiveBoard.EventuallyAsync(() => receiver.Got.Any(g => g.Event == "TaskCreated"), 20));
-        Assert.True(await Outbox.DrainedAsync(app, "")); // (the event's fan-out and every delivery it made are done)
+        Assert.True(await Outbox.DrainedAsync(app, "webhook")); // (the event's fan-out and every delivery it made are done)
         Assert.Single(receiver.Got.Where(g => g.Event == "TaskCreated").Select(g => g.Delivery).Distinct());
 
         var (paused, pausedAgain) = await TwiceAsync(ada, HttpMethod.Patch, $"/api/webhooks/{hook}", new { active = false });

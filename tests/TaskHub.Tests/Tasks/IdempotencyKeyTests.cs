@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Data;
@@ -239,13 +240,10 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         Assert.Equal(seq, await ada.LastSeqAsync(board));
         Assert.Single((await ada.Client.GetJson($"/api/tasks/{taskId}/attachments")).EnumerateArray());
         Assert.Equal(1, (await ada.Client.GetJson($"/api/tasks/{taskId}")).GetProperty("attachmentCount").GetInt32());
-        // A repeat's own object was stored before its write found the key taken: its pending row stays for the sweeper,
-        // while the first's went with its attachment (in the same transaction as the key's row).
+        // The first's pending row went with its attachment (in the same transaction as the key's row), and the repeat
+        // found the key before it stored anything: no object of a repeat is left for the sweeper.
         var prefix = Attachment.TaskPrefix(board, taskId);
-        var kept = Attachment.KeyFor(board, taskId, JsonDocument.Parse(firstBody).RootElement.GetProperty("id").GetGuid());
-        var pending = await WithDbAsync(db => db.Set<PendingUpload>().Where(p => p.StorageKey.StartsWith(prefix)).Select(p => p.StorageKey).ToListAsync());
-        Assert.NotEmpty(pending);
-        Assert.DoesNotContain(kept, pending);
+        Assert.Empty(await WithDbAsync(db => db.Set<PendingUpload>().Where(p => p.StorageKey.StartsWith(prefix)).Select(p => p.StorageKey).ToListAsync()));
 
         // The same key with another file (the same name, other bytes): 422, and nothing is added.
         var other = await FormAsync("notes.txt", "other notes"u8.ToArray());
@@ -591,6 +589,78 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
 public sealed class IdempotencyKeyTestsOnSqlite(SqliteApplication app) : IdempotencyKeyTests(app), IClassFixture<SqliteApplication>;
 
 public sealed class IdempotencyKeyTestsOnMariaDb(MariaDbApplication app) : IdempotencyKeyTests(app), IClassFixture<MariaDbApplication>;
+
+/// <summary>SQLite with a clock a test moves on (<see cref="TaskHub.Tests.Jobs.ShiftableClock"/>).</summary>
+public sealed class SqliteShiftedClockApplication : SqliteApplication
+{
+    public TaskHub.Tests.Jobs.ShiftableClock Clock { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Clock));
+    }
+}
+
+public sealed class IdempotencyKeyTimeTests(SqliteShiftedClockApplication app) : IClassFixture<SqliteShiftedClockApplication>
+{
+    /// <summary>A body sent in two halves, the second once <paramref name="rest"/> completes.</summary>
+    private sealed class HalvesContent(byte[] bytes, TaskCompletionSource halfSent, Task rest) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
+            await stream.FlushAsync();
+            halfSent.TrySetResult();
+            await rest;
+            await stream.WriteAsync(bytes.AsMemory(bytes.Length / 2));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = bytes.Length;
+            return true;
+        }
+    }
+
+    [Fact]
+    public async Task AKeysTimeIsWhenItsChangeWasSavedNotWhenItsRequestBegan()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var taskId = (await ada.CreateTaskAsync(board, new { title = "Card" })).GetProperty("id").GetGuid();
+        var form = new MultipartFormDataContent { { new ByteArrayContent(new byte[64 * 1024]), "file", "slow.bin" } };
+        var bytes = await form.ReadAsByteArrayAsync();
+        var key = Guid.NewGuid().ToString();
+        var halfSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var rest = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/tasks/{taskId}/attachments") { Content = new HalvesContent(bytes, halfSent, rest.Task) };
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", form.Headers.ContentType!.ToString());
+        request.Headers.TryAddWithoutValidation(IdempotencyKeys.Header, key);
+        try
+        {
+            // The file arrives slowly: the clock moves on 2 minutes (past StillRunning) while the first half waits.
+            var sending = ada.Client.SendAsync(request);
+            await halfSent.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            app.Clock.Offset = TimeSpan.FromMinutes(2);
+            var moved = app.Clock.GetUtcNow().UtcDateTime;
+            rest.SetResult();
+            Assert.Equal(HttpStatusCode.Created, (await sending).StatusCode);
+
+            // The key's time is its save's: a repeat just after the answer (before it is kept) is told to send again,
+            // not that the answer was lost.
+            await using var scope = app.Services.CreateAsyncScope();
+            var row = await scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().Set<IdempotentRequest>().AsNoTracking()
+                .SingleAsync(r => r.UserId == ada.Id && r.Key == key);
+            Assert.True(row.CreatedAt >= moved.AddSeconds(-1), $"stamped {row.CreatedAt:O}, the clock moved to {moved:O}");
+        }
+        finally
+        {
+            rest.TrySetResult();
+            app.Clock.Offset = TimeSpan.Zero;
+        }
+    }
+}
 
 /// <summary>A repeat goes wherever the load balancer sends it: another replica answers it from the shared database.</summary>
 public sealed class IdempotencyKeyAcrossReplicasTests(TaskHub.Tests.Realtime.ScaleOutCluster cluster) : IClassFixture<TaskHub.Tests.Realtime.ScaleOutCluster>

@@ -193,17 +193,21 @@ describe('uploadFile', () => {
   it('stops at once when the user cancels', async () => {
     const sent = xhrAnswering(['network', { status: 201 }]);
     const ctl = new AbortController();
-    const cancelling = async () => { ctl.abort(); }; // (the user cancels while the repeat waits)
-    await expect(uploadFile('/api/imports/taskhub', file(), () => {}, ctl.signal, {}, true, [10], cancelling)).rejects.toMatchObject({ name: 'AbortError' });
+    const never = () => new Promise<void>(() => {}); // (a wait that would not end by itself)
+    const cancelled = uploadFile('/api/imports/taskhub', file(), () => {}, ctl.signal, {}, true, [60_000], never);
+    await new Promise(resolve => setTimeout(resolve, 5)); // the first attempt has failed, the repeat waits
+    ctl.abort(); // the user cancels while the repeat waits: at once, not after the wait
+    await expect(cancelled).rejects.toMatchObject({ name: 'AbortError' });
     expect(sent).toHaveLength(1);
   });
 
   it('builds a multipart body the server reads as a browser\'s form: the file, then the fields', async () => {
-    const { body, contentType } = formBody(file(), { mapping: '{"l1":"done"}' });
+    const { body, contentType } = formBody(file(), { mapping: '{"l1":"done"}', note: 'a\rb\nc' });
     const boundary = contentType.match(/^multipart\/form-data; boundary=(.+)$/)![1];
     expect(await body.text()).toBe(
       `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="notes %22final%22.txt"\r\nContent-Type: text/plain\r\n\r\nmeeting notes\r\n`
-      + `--${boundary}\r\nContent-Disposition: form-data; name="mapping"\r\n\r\n{"l1":"done"}\r\n--${boundary}--\r\n`);
+      + `--${boundary}\r\nContent-Disposition: form-data; name="mapping"\r\n\r\n{"l1":"done"}\r\n`
+      + `--${boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\na\r\nb\r\nc\r\n--${boundary}--\r\n`);
     expect(formBody(file()).contentType).not.toBe(contentType); // a boundary per upload
   });
 });

@@ -126,10 +126,23 @@ async function untilAnswered<T>(send: () => Promise<T>, delays: readonly number[
     } catch (e) {
       if (signal?.aborted || !answerLost(e) || attempt >= delays.length) throw e;
       const asked = e instanceof ApiError && e.retryAfter !== null ? Math.min(e.retryAfter, 5) * 1000 : 0;
-      await sleep(Math.max(delays[attempt], asked));
+      await untilAborted(sleep(Math.max(delays[attempt], asked)), signal);
     }
   }
 }
+
+/** `wait`, cut short with an AbortError when `signal` aborts (a cancel during a repeat's wait is at once). */
+function untilAborted(wait: Promise<void>, signal?: AbortSignal): Promise<void> {
+  if (!signal) return wait;
+  const cancelled = () => new DOMException('The upload was cancelled.', 'AbortError');
+  if (signal.aborted) return Promise.reject(cancelled());
+  return new Promise<void>((resolve, reject) => {
+    const abort = () => reject(cancelled());
+    signal.addEventListener('abort', abort, { once: true });
+    wait.then(() => { signal.removeEventListener('abort', abort); resolve(); }, reject);
+  });
+}
+
 /** The problem type of a 409 for a write applied once whose answer was not kept (server: IdempotencyKeys.NotKeptType). */
 const ANSWER_NOT_KEPT = 'urn:taskhub:problem:idempotency-answer-not-kept';
 
@@ -165,7 +178,7 @@ export function formBody(file: File, fields: Record<string, string> = {}): { bod
     `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${quoted(file.name)}"\r\n`
       + `Content-Type: ${file.type || 'application/octet-stream'}\r\n\r\n`, file, '\r\n'];
   for (const [name, value] of Object.entries(fields))
-    parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"\r\n\r\n${value.replace(/\r?\n/g, '\r\n')}\r\n`);
+    parts.push(`--${boundary}\r\nContent-Disposition: form-data; name="${quoted(name)}"\r\n\r\n${value.replace(/\r\n|\r|\n/g, '\r\n')}\r\n`);
   parts.push(`--${boundary}--\r\n`);
   return { body: new Blob(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }
@@ -200,7 +213,9 @@ async function sendForm<T>(url: string, form: { body: Blob; contentType: string 
     xhr.onerror = () => reject(new TypeError('network error'));
     xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
     if (signal?.aborted) { reject(new DOMException('The upload was cancelled.', 'AbortError')); return; }
-    signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    const abort = () => xhr.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    xhr.onloadend = () => signal?.removeEventListener('abort', abort);
     xhr.send(form.body);
   });
   if (result.status === 401 && session && !retried && (await refresh())) return sendForm<T>(url, form, key, onProgress, signal, true);

@@ -22,7 +22,7 @@ public static class AttachmentsApi
     {
         var api = app.MapGroup("/api").WithTags("Attachments").RequireAuthorization();
         var max = app.ServiceProvider.GetRequiredService<IOptions<AttachmentsOptions>>().Value.MaxBytes;
-        api.MapPost("/tasks/{taskId:guid}/attachments", Upload).DisableAntiforgery().WithIdempotencyKey()
+        api.MapPost("/tasks/{taskId:guid}/attachments", Upload).DisableAntiforgery().WithIdempotencyKey(lookUpFirst: true)
             .WithMetadata(new RequestSizeLimitAttribute(max + 64 * 1024)); // the file plus the multipart framing
         api.MapGet("/tasks/{taskId:guid}/attachments", List);
         api.MapGet("/attachments/{attachmentId:guid}", Download);
@@ -40,7 +40,8 @@ public static class AttachmentsApi
     /// <summary>
     /// Stores the file (streamed to the store), then records it on the task as a board event. A pending-upload row
     /// written first and removed with the attachment's row makes sure a refused or interrupted upload leaves no object
-    /// (a repeat sent with the first upload's <c>Idempotency-Key</c> too: its write fails on the key, and its object goes).
+    /// (a repeat sent with the first upload's <c>Idempotency-Key</c> while the first runs too: its write fails on the key,
+    /// and its object goes; one sent after the first was applied is answered before it stores anything).
     /// </summary>
     public static async Task<Results<Created<AttachmentDto>, ValidationProblem, ProblemHttpResult>> Upload(
         Guid taskId, IFormFile? file, CurrentUser me, TaskHubDbContext db, BoardStream stream, IAttachmentStore store,

@@ -33,8 +33,12 @@ public sealed class IdempotencyOptions
 /// <summary>Marks a write endpoint that honours an <c>Idempotency-Key</c> (<see cref="IdempotencyKeys"/>).</summary>
 public sealed class IdempotentEndpoint
 {
-    public static readonly IdempotentEndpoint Instance = new();
-    private IdempotentEndpoint() { }
+    public static readonly IdempotentEndpoint Instance = new(false);
+    /// <summary>For an endpoint whose work before its write is heavy (an upload stores its file first): the key is
+    /// looked up before it runs, so a repeat of an applied request is answered without doing that work again.</summary>
+    public static readonly IdempotentEndpoint LookingUpFirst = new(true);
+    public bool LookUpFirst { get; }
+    private IdempotentEndpoint(bool lookUpFirst) => LookUpFirst = lookUpFirst;
 }
 
 /// <summary>
@@ -45,9 +49,9 @@ public sealed class IdempotentEndpoint
 /// <list type="bullet">
 /// <item>The key is remembered per user, with a fingerprint of the request (method, path, query, body): the same key
 /// with another request is 422; a repeat that finds the first request committed but its answer not kept yet hears 409
-/// with <c>Retry-After</c>. The key is not looked up first: a repeat runs the endpoint like a first request, and either
-/// clashes on the key's row (at once, or after waiting on the first's lock) or is refused; both end in the first's
-/// answer.</item>
+/// with <c>Retry-After</c>. The key is not looked up first (but for <see cref="IdempotentEndpoint.LookingUpFirst"/>'s
+/// uploads and imports): a repeat runs the endpoint like a first request, and either clashes on the key's row (at once,
+/// or after waiting on the first's lock) or is refused; both end in the first's answer.</item>
 /// <item>The record is added to the request's DbContext before the endpoint runs, so the endpoint's own save inserts
 /// it in the same transaction as its change (every marked endpoint saves through the request's context: one
 /// <c>BoardStream</c> write, or its own transaction). A refused request (400, 403, 404, 412) saves nothing, so its key
@@ -82,16 +86,17 @@ public static class IdempotencyKeys
     {
         app.Use(static (http, next) =>
             http.Request.Headers.ContainsKey(Header) && !HttpMethods.IsGet(http.Request.Method) && !HttpMethods.IsHead(http.Request.Method)
-                && http.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpoint>() is not null
+                && http.GetEndpoint()?.Metadata.GetMetadata<IdempotentEndpoint>() is { } endpoint
                 && http.User.Identity?.IsAuthenticated == true
-                ? RunAsync(http, next)
+                ? RunAsync(http, next, endpoint.LookUpFirst)
                 : next(http));
         return app;
     }
 
-    /// <summary>Lets a write endpoint (POST, PATCH, DELETE) honour <c>Idempotency-Key</c>.</summary>
-    public static TBuilder WithIdempotencyKey<TBuilder>(this TBuilder builder) where TBuilder : IEndpointConventionBuilder =>
-        builder.WithMetadata(IdempotentEndpoint.Instance);
+    /// <summary>Lets a write endpoint (POST, PATCH, DELETE) honour <c>Idempotency-Key</c>. <paramref name="lookUpFirst"/>:
+    /// see <see cref="IdempotentEndpoint.LookingUpFirst"/> (one more read per request; for uploads and imports).</summary>
+    public static TBuilder WithIdempotencyKey<TBuilder>(this TBuilder builder, bool lookUpFirst = false) where TBuilder : IEndpointConventionBuilder =>
+        builder.WithMetadata(lookUpFirst ? IdempotentEndpoint.LookingUpFirst : IdempotentEndpoint.Instance);
 
     /// <summary>The key, or null when it is malformed: one value of 1–255 visible ASCII characters, optionally quoted
     /// (the draft's structured-field string).</summary>
@@ -120,7 +125,7 @@ public static class IdempotencyKeys
         new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid userId, string key, CancellationToken ct) =>
             db.Set<IdempotentRequest>().AsNoTracking().FirstOrDefault(r => r.UserId == userId && r.Key == key)));
 
-    private static async Task RunAsync(HttpContext http, RequestDelegate next)
+    private static async Task RunAsync(HttpContext http, RequestDelegate next, bool lookUpFirst)
     {
         var key = Parse(http.Request.Headers[Header]);
         if (key is null)
@@ -132,15 +137,27 @@ public static class IdempotencyKeys
         var db = services.GetRequiredService<TaskHubDbContext>();
         var options = services.GetRequiredService<IOptions<IdempotencyOptions>>().Value;
         var clock = services.GetRequiredService<TimeProvider>();
-        var now = clock.GetUtcNow().UtcDateTime;
         var userId = http.User.GetUserId();
         var fingerprint = await FingerprintAsync(http.Request, http.RequestAborted);
 
         // No lookup first: a key is almost always new, and its row's primary key finds a repeat anyway (the save fails
         // on it, or the endpoint refuses; both end below in the earlier request's answer). A lookup first was one more
-        // round trip on every keyed write (bench/README.md, "Twenty-seventh round").
-        var record = new IdempotentRequest { UserId = userId, Key = key, Fingerprint = fingerprint, CreatedAt = now };
+        // round trip on every keyed write (bench/README.md, "Twenty-seventh round"). An upload's repeat would store its
+        // file again before it got that far, though.
+        if (lookUpFirst && await FindAsync(db, userId, key, http.RequestAborted) is { } applied)
+        {
+            await AnswerWithAsync(http, applied, fingerprint, clock);
+            return;
+        }
+        var record = new IdempotentRequest { UserId = userId, Key = key, Fingerprint = fingerprint };
         db.Add(record);
+        // Stamped as it is saved, not as the request began: a repeat counts a record without an answer as its request
+        // still running for a while after that (StillRunning), and an upload's file may take longer than that to arrive.
+        EventHandler<SavingChangesEventArgs> stamp = (_, _) =>
+        {
+            if (db.Entry(record).State == EntityState.Added) record.CreatedAt = clock.GetUtcNow().UtcDateTime;
+        };
+        db.SavingChanges += stamp;
         // The whole answer is buffered: the copy kept is the whole of it even when the client has gone (writing to a
         // client that has gone stops the endpoint's writer quietly, with the rest unwritten).
         var original = http.Response.Body;
@@ -148,7 +165,8 @@ public static class IdempotencyKeys
         http.Response.Body = buffer;
         try
         {
-            await next(http);
+            try { await next(http); }
+            finally { db.SavingChanges -= stamp; }
         }
         catch (DbUpdateException)
         {

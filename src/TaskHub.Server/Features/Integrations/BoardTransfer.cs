@@ -44,9 +44,9 @@ public static class BoardTransferApi
         var api = app.MapGroup("/api").WithTags("Import and export").RequireAuthorization();
         api.MapGet("/boards/{boardId:guid}/export", Export);
         var limit = new RequestSizeLimitAttribute(MaxImportBytes + 64 * 1024);
-        api.MapPost("/imports/taskhub", ImportTaskHub).DisableAntiforgery().WithMetadata(limit).WithIdempotencyKey();
+        api.MapPost("/imports/taskhub", ImportTaskHub).DisableAntiforgery().WithMetadata(limit).WithIdempotencyKey(lookUpFirst: true);
         api.MapPost("/imports/trello/preview", PreviewTrello).DisableAntiforgery().WithMetadata(limit);
-        api.MapPost("/imports/trello", ImportTrello).DisableAntiforgery().WithMetadata(limit).WithIdempotencyKey();
+        api.MapPost("/imports/trello", ImportTrello).DisableAntiforgery().WithMetadata(limit).WithIdempotencyKey(lookUpFirst: true);
         return app;
     }
 
