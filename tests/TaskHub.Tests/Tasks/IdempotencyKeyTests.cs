@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Data;
+using TaskHub.Server.Features.Attachments;
 using TaskHub.Server.Features.Idempotency;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Tests.Infrastructure;
@@ -590,61 +591,61 @@ public sealed class IdempotencyKeyTestsOnSqlite(SqliteApplication app) : Idempot
 
 public sealed class IdempotencyKeyTestsOnMariaDb(MariaDbApplication app) : IdempotencyKeyTests(app), IClassFixture<MariaDbApplication>;
 
-/// <summary>SQLite with a clock a test moves on (<see cref="TaskHub.Tests.Jobs.ShiftableClock"/>).</summary>
+/// <summary>SQLite with a clock a test moves on (<see cref="TaskHub.Tests.Jobs.ShiftableClock"/>), and an attachment store
+/// that holds an upload's file until the test lets it through.</summary>
 public sealed class SqliteShiftedClockApplication : SqliteApplication
 {
     public TaskHub.Tests.Jobs.ShiftableClock Clock { get; } = new();
+    /// <summary>Completed when an upload reaches the store; the store goes on once <see cref="Release"/> completes.</summary>
+    public TaskCompletionSource Storing { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed class HeldStore(IAttachmentStore inner, SqliteShiftedClockApplication app) : IAttachmentStore
+    {
+        public async Task PutAsync(string key, Stream content, long length, string contentType, CancellationToken ct)
+        {
+            app.Storing.TrySetResult();
+            await app.Release.Task;
+            await inner.PutAsync(key, content, length, contentType, ct);
+        }
+
+        public Task<Stream> OpenReadAsync(string key, CancellationToken ct) => inner.OpenReadAsync(key, ct);
+        public Task DeleteAsync(string key, CancellationToken ct) => inner.DeleteAsync(key, ct);
+        public Task DeletePrefixAsync(string prefix, CancellationToken ct) => inner.DeletePrefixAsync(prefix, ct);
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
-        builder.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Clock));
+        builder.ConfigureTestServices(s =>
+        {
+            s.AddSingleton<TimeProvider>(Clock);
+            s.AddSingleton<DiskAttachmentStore>();
+            s.AddSingleton<IAttachmentStore>(sp => new HeldStore(sp.GetRequiredService<DiskAttachmentStore>(), this));
+        });
     }
 }
 
 public sealed class IdempotencyKeyTimeTests(SqliteShiftedClockApplication app) : IClassFixture<SqliteShiftedClockApplication>
 {
-    /// <summary>A body sent in two halves, the second once <paramref name="rest"/> completes.</summary>
-    private sealed class HalvesContent(byte[] bytes, TaskCompletionSource halfSent, Task rest) : HttpContent
-    {
-        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
-        {
-            await stream.WriteAsync(bytes.AsMemory(0, bytes.Length / 2));
-            await stream.FlushAsync();
-            halfSent.TrySetResult();
-            await rest;
-            await stream.WriteAsync(bytes.AsMemory(bytes.Length / 2));
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = bytes.Length;
-            return true;
-        }
-    }
-
     [Fact]
     public async Task AKeysTimeIsWhenItsChangeWasSavedNotWhenItsRequestBegan()
     {
         var ada = await app.SignUpAsync();
         var board = await ada.CreateBoardAsync();
         var taskId = (await ada.CreateTaskAsync(board, new { title = "Card" })).GetProperty("id").GetGuid();
-        var form = new MultipartFormDataContent { { new ByteArrayContent(new byte[64 * 1024]), "file", "slow.bin" } };
-        var bytes = await form.ReadAsByteArrayAsync();
+        var form = new MultipartFormDataContent { { new ByteArrayContent("a large file, slow to store"u8.ToArray()), "file", "slow.txt" } };
         var key = Guid.NewGuid().ToString();
-        var halfSent = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var rest = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/tasks/{taskId}/attachments") { Content = new HalvesContent(bytes, halfSent, rest.Task) };
-        request.Content.Headers.TryAddWithoutValidation("Content-Type", form.Headers.ContentType!.ToString());
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/tasks/{taskId}/attachments") { Content = form };
         request.Headers.TryAddWithoutValidation(IdempotencyKeys.Header, key);
         try
         {
-            // The file arrives slowly: the clock moves on 2 minutes (past StillRunning) while the first half waits.
+            // Storing the file takes long: the clock moves on 2 minutes (past StillRunning) before the attachment's write.
             var sending = ada.Client.SendAsync(request);
-            await halfSent.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            await app.Storing.Task.WaitAsync(TimeSpan.FromSeconds(10));
             app.Clock.Offset = TimeSpan.FromMinutes(2);
             var moved = app.Clock.GetUtcNow().UtcDateTime;
-            rest.SetResult();
+            app.Release.SetResult();
             Assert.Equal(HttpStatusCode.Created, (await sending).StatusCode);
 
             // The key's time is its save's: a repeat just after the answer (before it is kept) is told to send again,
@@ -656,7 +657,7 @@ public sealed class IdempotencyKeyTimeTests(SqliteShiftedClockApplication app) :
         }
         finally
         {
-            rest.TrySetResult();
+            app.Release.TrySetResult();
             app.Clock.Offset = TimeSpan.Zero;
         }
     }

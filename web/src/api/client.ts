@@ -139,7 +139,7 @@ function untilAborted(wait: Promise<void>, signal?: AbortSignal): Promise<void> 
   return new Promise<void>((resolve, reject) => {
     const abort = () => reject(cancelled());
     signal.addEventListener('abort', abort, { once: true });
-    wait.then(() => { signal.removeEventListener('abort', abort); resolve(); }, reject);
+    wait.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
   });
 }
 

@@ -149,13 +149,17 @@ public static class IdempotencyKeys
             await AnswerWithAsync(http, applied, fingerprint, clock);
             return;
         }
-        var record = new IdempotentRequest { UserId = userId, Key = key, Fingerprint = fingerprint };
+        var record = new IdempotentRequest { UserId = userId, Key = key, Fingerprint = fingerprint, CreatedAt = clock.GetUtcNow().UtcDateTime };
         db.Add(record);
-        // Stamped as it is saved, not as the request began: a repeat counts a record without an answer as its request
-        // still running for a while after that (StillRunning), and an upload's file may take longer than that to arrive.
+        // Stamped again as it is saved, not only as the request began: a repeat counts a record without an answer as its
+        // request still running for a while after that (StillRunning), and an upload's file may take longer than that to
+        // arrive. A save later in the same transaction stamps it once more (an import saves its board, then writes
+        // every card, then commits).
         EventHandler<SavingChangesEventArgs> stamp = (_, _) =>
         {
-            if (db.Entry(record).State == EntityState.Added) record.CreatedAt = clock.GetUtcNow().UtcDateTime;
+            var state = db.Entry(record).State;
+            if (state == EntityState.Added || (state == EntityState.Unchanged && db.Database.CurrentTransaction is not null))
+                record.CreatedAt = clock.GetUtcNow().UtcDateTime;
         };
         db.SavingChanges += stamp;
         // The whole answer is buffered: the copy kept is the whole of it even when the client has gone (writing to a
@@ -181,6 +185,8 @@ public static class IdempotencyKeys
         }
         catch
         {
+            // (the exception handler runs in this scope: nothing may save the key's row for a request that failed)
+            if (db.Entry(record).State == EntityState.Added) db.Entry(record).State = EntityState.Detached;
             http.Response.Body = original;
             throw;
         }
