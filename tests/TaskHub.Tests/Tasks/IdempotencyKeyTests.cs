@@ -26,7 +26,7 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
     private static Task<HttpResponseMessage> PostRawAsync(TestUser user, string url, string json, string[] keys) =>
         SendRawAsync(user, HttpMethod.Post, url, json, keys);
 
-    private static Task<HttpResponseMessage> SendAsync(TestUser user, HttpMethod method, string url, object? body, string key, string? ifMatch = null) =>
+    internal static Task<HttpResponseMessage> SendAsync(TestUser user, HttpMethod method, string url, object? body, string key, string? ifMatch = null) =>
         SendRawAsync(user, method, url, body is null ? null : JsonSerializer.Serialize(body), [key], ifMatch);
 
     private static Task<HttpResponseMessage> SendRawAsync(TestUser user, HttpMethod method, string url, string? json, string[] keys, string? ifMatch = null)

@@ -75,8 +75,7 @@ export async function request<T>(method: string, url: string, body?: unknown, he
   }
   if (!r.ok) {
     if (r.status === 401 && !url.startsWith('/api/auth/')) save(null);
-    const after = Number(r.headers.get('Retry-After') ?? NaN);
-    throw problem(r.status, r.statusText, await r.text().catch(() => ''), r.headers.get('ETag'), Number.isFinite(after) ? after : null);
+    throw problem(r.status, r.statusText, await r.text().catch(() => ''), r.headers.get('ETag'), retryAfterOf(r.headers.get('Retry-After')));
   }
   const text = r.status === 204 ? '' : await r.text();
   return { data: (text ? JSON.parse(text) : undefined) as T, headers: r.headers };
@@ -131,10 +130,18 @@ async function untilAnswered<T>(send: () => Promise<T>, delays: readonly number[
   }
 }
 
+/** A Retry-After header in seconds, or null when there is none (or it is a date). */
+function retryAfterOf(header: string | null): number | null {
+  const after = Number(header ?? NaN);
+  return Number.isFinite(after) ? after : null;
+}
+
+/** What an upload the user cancelled rejects with. */
+const cancelled = () => new DOMException('The upload was cancelled.', 'AbortError');
+
 /** `wait`, cut short with an AbortError when `signal` aborts (a cancel during a repeat's wait is at once). */
 function untilAborted(wait: Promise<void>, signal?: AbortSignal): Promise<void> {
   if (!signal) return wait;
-  const cancelled = () => new DOMException('The upload was cancelled.', 'AbortError');
   if (signal.aborted) return Promise.reject(cancelled());
   return new Promise<void>((resolve, reject) => {
     const abort = () => reject(cancelled());
@@ -211,8 +218,8 @@ async function sendForm<T>(url: string, form: { body: Blob; contentType: string 
     xhr.upload.onprogress = e => onProgress({ loaded: e.loaded, total: e.lengthComputable ? e.total : 0 });
     xhr.onload = () => resolve({ status: xhr.status, statusText: xhr.statusText, text: xhr.responseText, retryAfter: xhr.getResponseHeader('Retry-After') });
     xhr.onerror = () => reject(new TypeError('network error'));
-    xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
-    if (signal?.aborted) { reject(new DOMException('The upload was cancelled.', 'AbortError')); return; }
+    xhr.onabort = () => reject(cancelled());
+    if (signal?.aborted) { reject(cancelled()); return; }
     const abort = () => xhr.abort();
     signal?.addEventListener('abort', abort, { once: true });
     xhr.onloadend = () => signal?.removeEventListener('abort', abort);
@@ -221,8 +228,7 @@ async function sendForm<T>(url: string, form: { body: Blob; contentType: string 
   if (result.status === 401 && session && !retried && (await refresh())) return sendForm<T>(url, form, key, onProgress, signal, true);
   if (result.status < 200 || result.status >= 300) {
     if (result.status === 401) save(null);
-    const after = Number(result.retryAfter ?? NaN);
-    throw problem(result.status, result.statusText, result.text, null, Number.isFinite(after) ? after : null);
+    throw problem(result.status, result.statusText, result.text, null, retryAfterOf(result.retryAfter));
   }
   return JSON.parse(result.text) as T;
 }
