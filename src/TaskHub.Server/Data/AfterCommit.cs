@@ -101,7 +101,7 @@ public abstract class AfterCommit<T> : ISaveChangesInterceptor, IDbTransactionIn
     {
         if (context is null) return;
         List<T>? saving = null;
-        foreach (var entry in context.ChangeTracker.Entries<T>())
+        foreach (var entry in TaskHubDbContext.SavingEntries<T>(context))
             if (entry.State == EntityState.Added) (saving ??= Of(context)!.Saving).Add(entry.Entity);
     }
 

@@ -52,6 +52,6 @@ public sealed class AuditTimestampsInterceptor(TimeProvider clock) : SaveChanges
     {
         if (context is null) return;
         var now = clock.GetUtcNow().UtcDateTime;
-        foreach (var entry in context.ChangeTracker.Entries<IAuditable>()) AuditTimestamps.Stamp(entry, now);
+        foreach (var entry in TaskHubDbContext.SavingEntries<IAuditable>(context)) AuditTimestamps.Stamp(entry, now);
     }
 }

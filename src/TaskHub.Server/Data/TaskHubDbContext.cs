@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Boards;
 using TaskHub.Server.Features.Idempotency;
@@ -16,6 +17,7 @@ public abstract class TaskHubDbContext(DbContextOptions options) : DbContext(opt
 {
     private Dictionary<Type, IContextUseState>? _useState;
     private bool? _onSqlite;
+    private bool _changesDetectedForSave;
 
     public DbSet<User> Users => Set<User>();
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
@@ -52,6 +54,44 @@ public abstract class TaskHubDbContext(DbContextOptions options) : DbContext(opt
     /// <summary><see cref="UseState{T}"/> of a context an interceptor was handed (every context here is a TaskHubDbContext).</summary>
     public static T UseState<T>(DbContext context) where T : class, IContextUseState, new() =>
         ((TaskHubDbContext)context).UseState<T>();
+
+    /// <summary>A save detects its changes once, before its interceptors run, and they read the tracked entries without
+    /// detecting them again (<see cref="SavingEntries{T}"/>). EF's <c>ChangeTracker.Entries()</c> compares every
+    /// tracked entity with its snapshot on each call, and four interceptors ask for the entries of every save, so a
+    /// task creation compared each of its entities five times (the interceptors' four, then EF's own). EF still
+    /// detects once more after the interceptors, so what they change (times stamped, an idempotency key's time) is
+    /// saved; the entities they add, they add through <c>Add</c>, which tracks them at once.</summary>
+    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    {
+        DetectChangesForSave();
+        try { return base.SaveChanges(acceptAllChangesOnSuccess); }
+        finally { _changesDetectedForSave = false; }
+    }
+
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        DetectChangesForSave();
+        try { return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken); }
+        finally { _changesDetectedForSave = false; }
+    }
+
+    private void DetectChangesForSave()
+    {
+        if (!ChangeTracker.AutoDetectChangesEnabled) return;
+        ChangeTracker.DetectChanges();
+        _changesDetectedForSave = true;
+    }
+
+    /// <summary>The tracked entries of <typeparamref name="T"/>, for an interceptor of a save that is starting: without
+    /// detecting changes again when the save has just detected them (<see cref="SaveChanges(bool)"/>).</summary>
+    public static IEnumerable<EntityEntry<T>> SavingEntries<T>(DbContext context) where T : class
+    {
+        var tracker = context.ChangeTracker;
+        if (context is not TaskHubDbContext { _changesDetectedForSave: true } || !tracker.AutoDetectChangesEnabled) return tracker.Entries<T>();
+        tracker.AutoDetectChangesEnabled = false; // (Entries() detects when it is called, not as it is enumerated)
+        try { return tracker.Entries<T>(); }
+        finally { tracker.AutoDetectChangesEnabled = true; }
+    }
 
     // A use ends when its scope disposes the context: pooled, that returns it to the pool (the scope disposes the
     // context before the lease it came from, so nothing else holds it yet); unpooled, it is the end of its life.

@@ -649,6 +649,12 @@ internal static class BoardWrites
     public static Task<TaskDto> CreateTaskAsync(BoardStream stream, Guid board, Guid actor, string title) =>
         stream.WriteAsync(board, actor, write => Task.FromResult(AddTask(write, board, actor, title)), CancellationToken.None);
 
+    /// <summary>The same through a stream of its own on <paramref name="db"/> (a context the caller rented), with the
+    /// default settings.</summary>
+    public static Task<TaskDto> CreateTaskAsync(TaskHubDbContext db, Guid board, Guid actor, string title) =>
+        CreateTaskAsync(new BoardStream(db, TimeProvider.System, new BoardProbes([]), Microsoft.Extensions.Options.Options.Create(new DatabaseOptions())),
+            board, actor, title);
+
     /// <summary>Adds a task on <paramref name="board"/> (a todo at the top of its column) in <paramref name="write"/> and
     /// records its creation.</summary>
     public static TaskDto AddTask(BoardWrite write, Guid board, Guid actor, string title)

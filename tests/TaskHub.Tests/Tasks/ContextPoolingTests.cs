@@ -36,21 +36,19 @@ public abstract class ContextPoolingTests(TaskHubApplication app)
         {
             used = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
             await using var tx = await used.BeginWriteAsync(CancellationToken.None);
-            await CreateAsync(used, board, ada.Id, "rolled back"); // saved in the caller's transaction, which is never committed
+            await BoardWrites.CreateTaskAsync(used, board, ada.Id, "rolled back"); // saved in the caller's transaction, which is never committed
         }
 
         var again = await RentAgainAsync(used);
         Assert.NotNull(again);
         await using (again.Value.Scope)
-            await CreateAsync(again.Value.Db, board, ada.Id, "real"); // its own transaction, committed
+            await BoardWrites.CreateTaskAsync(again.Value.Db, board, ada.Id, "real"); // its own transaction, committed
 
         Assert.True(await LiveBoard.EventuallyAsync(() => live.ReceivedLive.Any(e => e.Seq == 1 && e.Task?.Title == "real")));
         Assert.DoesNotContain(live.ReceivedLive, e => e.Task?.Title == "rolled back");
         Assert.Equal(1, await ada.LastSeqAsync(board));
     }
 
-    private static Task<TaskDto> CreateAsync(TaskHubDbContext db, Guid board, Guid actor, string title) =>
-        BoardWrites.CreateTaskAsync(new BoardStream(db, TimeProvider.System, new BoardProbes([]), Microsoft.Extensions.Options.Options.Create(new DatabaseOptions())), board, actor, title);
 
     /// <summary>A scope that was handed <paramref name="context"/> again (the pool hands its contexts out in turn; the app's
     /// background work rents some meanwhile), or null if none was within a bound far above the pool's traffic here.</summary>

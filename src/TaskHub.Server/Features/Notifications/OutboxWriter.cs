@@ -57,7 +57,7 @@ public sealed class OutboxWriter(OutboxTargets targets, IEnumerable<OutboxConsum
     }
 
     private static List<BoardEvent> Added(DbContext context) =>
-        context.ChangeTracker.Entries<BoardEvent>().Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
+        TaskHubDbContext.SavingEntries<BoardEvent>(context).Where(e => e.State == EntityState.Added).Select(e => e.Entity).ToList();
 
     private void Write(DbContext context, List<BoardEvent> added, BoardProbeAnswers answers)
     {
