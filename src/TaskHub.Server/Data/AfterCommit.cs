@@ -100,9 +100,12 @@ public abstract class AfterCommit<T> : ISaveChangesInterceptor, IDbTransactionIn
     private static void Stage(DbContext? context)
     {
         if (context is null) return;
-        List<T>? saving = null;
+        // A save that failed in a later interceptor never told this one (EF runs the interceptors before the try whose
+        // failure it reports): what it staged is dropped here, or the context's next save would announce it.
+        var saving = Of(context)!.Saving;
+        saving.Clear();
         foreach (var entry in TaskHubDbContext.SavingEntries<T>(context))
-            if (entry.State == EntityState.Added) (saving ??= Of(context)!.Saving).Add(entry.Entity);
+            if (entry.State == EntityState.Added) saving.Add(entry.Entity);
     }
 
     private void Saved(DbContext? context)

@@ -16,6 +16,7 @@ public static class DataExtensions
         // Every registered interceptor (audit stamps here; the realtime publisher in its feature) joins every context.
         // Contexts are pooled, their options built once from the root provider: interceptors are singletons and keep
         // what one use of a context needs on the context (TaskHubDbContext.UseState).
+        builder.Services.AddSingleton<IInterceptor, DetectChangesOnce>(); // (first: the interceptors after it read what it detected)
         builder.Services.AddSingleton<IInterceptor, AuditTimestampsInterceptor>();
         builder.Services.AddSingleton<IInterceptor, SqliteWriteQueueInterceptor>();
 

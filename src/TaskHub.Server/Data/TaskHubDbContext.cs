@@ -55,35 +55,26 @@ public abstract class TaskHubDbContext(DbContextOptions options) : DbContext(opt
     public static T UseState<T>(DbContext context) where T : class, IContextUseState, new() =>
         ((TaskHubDbContext)context).UseState<T>();
 
-    /// <summary>A save detects its changes once, before its interceptors run, and they read the tracked entries without
-    /// detecting them again (<see cref="SavingEntries{T}"/>). EF's <c>ChangeTracker.Entries()</c> compares every
-    /// tracked entity with its snapshot on each call, and four interceptors ask for the entries of every save, so a
-    /// task creation compared each of its entities five times (the interceptors' four, then EF's own). EF still
-    /// detects once more after the interceptors, so what they change (times stamped, an idempotency key's time) is
-    /// saved; the entities they add, they add through <c>Add</c>, which tracks them at once.</summary>
-    public override int SaveChanges(bool acceptAllChangesOnSuccess)
+    /// <summary>Called by <see cref="DetectChangesOnce"/>, the first interceptor of every save: detects the save's changes
+    /// (unless the caller switched detection off) and lets the interceptors after it read the entries without detecting
+    /// again. Called again at the next save's start, so a save that failed in an interceptor leaves nothing behind.</summary>
+    internal static void DetectChangesForSave(DbContext? context)
     {
-        DetectChangesForSave();
-        try { return base.SaveChanges(acceptAllChangesOnSuccess); }
-        finally { _changesDetectedForSave = false; }
+        if (context is not TaskHubDbContext db) return;
+        db._changesDetectedForSave = false;
+        if (!db.ChangeTracker.AutoDetectChangesEnabled) return;
+        db.ChangeTracker.DetectChanges();
+        db._changesDetectedForSave = true;
     }
 
-    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    /// <summary>Called when a save has ended, whichever way.</summary>
+    internal static void SaveEnded(DbContext? context)
     {
-        DetectChangesForSave();
-        try { return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken); }
-        finally { _changesDetectedForSave = false; }
-    }
-
-    private void DetectChangesForSave()
-    {
-        if (!ChangeTracker.AutoDetectChangesEnabled) return;
-        ChangeTracker.DetectChanges();
-        _changesDetectedForSave = true;
+        if (context is TaskHubDbContext db) db._changesDetectedForSave = false;
     }
 
     /// <summary>The tracked entries of <typeparamref name="T"/>, for an interceptor of a save that is starting: without
-    /// detecting changes again when the save has just detected them (<see cref="SaveChanges(bool)"/>).</summary>
+    /// detecting changes again when the save has just detected them (<see cref="DetectChangesOnce"/>).</summary>
     public static IEnumerable<EntityEntry<T>> SavingEntries<T>(DbContext context) where T : class
     {
         var tracker = context.ChangeTracker;

@@ -651,15 +651,15 @@ internal static class BoardWrites
 
     /// <summary>The same through a stream of its own on <paramref name="db"/> (a context the caller rented), with the
     /// default settings.</summary>
-    public static Task<TaskDto> CreateTaskAsync(TaskHubDbContext db, Guid board, Guid actor, string title) =>
-        CreateTaskAsync(new BoardStream(db, TimeProvider.System, new BoardProbes([]), Microsoft.Extensions.Options.Options.Create(new DatabaseOptions())),
-            board, actor, title);
+    public static Task<TaskDto> CreateTaskAsync(TaskHubDbContext db, Guid board, Guid actor, string title, Guid? assignee = null) =>
+        new BoardStream(db, TimeProvider.System, new BoardProbes([]), Microsoft.Extensions.Options.Options.Create(new DatabaseOptions()))
+            .WriteAsync(board, actor, write => Task.FromResult(AddTask(write, board, actor, title, assignee)), CancellationToken.None);
 
     /// <summary>Adds a task on <paramref name="board"/> (a todo at the top of its column) in <paramref name="write"/> and
     /// records its creation.</summary>
-    public static TaskDto AddTask(BoardWrite write, Guid board, Guid actor, string title)
+    public static TaskDto AddTask(BoardWrite write, Guid board, Guid actor, string title, Guid? assignee = null)
     {
-        var task = new TaskItem { BoardId = board, Title = title, CreatedById = actor, Position = Positions.Between(null, null) };
+        var task = new TaskItem { BoardId = board, Title = title, CreatedById = actor, AssigneeId = assignee, Position = Positions.Between(null, null) };
         TaskChanges.SetStatus(task, TaskState.Todo, write.Now);
         write.Db.Tasks.Add(task);
         return write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task)).Task!;
