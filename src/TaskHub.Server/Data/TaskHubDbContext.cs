@@ -67,7 +67,9 @@ public abstract class TaskHubDbContext(DbContextOptions options) : DbContext(opt
         db._changesDetectedForSave = true;
     }
 
-    /// <summary>Called when a save has ended, whichever way.</summary>
+    /// <summary>Called when a save has ended (saved, failed in EF's save, or cancelled). A save that failed in an
+    /// interceptor or in EF's own detection does not get here; its flag stays until the next save's first interceptor
+    /// sets it again, which is harmless while every reader of <see cref="SavingEntries{T}"/> runs after that one.</summary>
     internal static void SaveEnded(DbContext? context)
     {
         if (context is TaskHubDbContext db) db._changesDetectedForSave = false;
