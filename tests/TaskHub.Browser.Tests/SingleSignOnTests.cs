@@ -48,12 +48,19 @@ public static class Sso
     public static async Task<(IBrowserContext, IPage)> NewPage(ServerFixture server)
     {
         var ctx = await server.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = server.BaseUrl, ViewportSize = new ViewportSize { Width = 1280, Height = 860 } });
+        // The test provider's own pages import a web font from another host. This machine reaches no such host, and a
+        // connection that hangs instead of being refused held the page's load event past the timeout (two fresh-clone
+        // runs). The browser stays on loopback: anything else is refused at once.
+        await ctx.RouteAsync(url => !IsLoopback(url), route => route.AbortAsync());
         var page = await ctx.NewPageAsync();
         // 30 s: a class's first sign-in is the provider's first (a Node process rendering its first pages), and on a shared
         // CI machine under the suite's load that once took over 15 s (a fresh-clone run; alone, it passed three times).
         page.SetDefaultTimeout(30_000);
         return (ctx, page);
     }
+
+    private static bool IsLoopback(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.IsLoopback || uri.Scheme is "data" or "blob" or "about");
 
     /// <summary>
     /// From TaskHub's sign-in page: the provider's button, then the provider's own pages (its login form — any password —
