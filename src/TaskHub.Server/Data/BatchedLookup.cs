@@ -31,6 +31,22 @@ public sealed class BatchedLookup<TKey>(IServiceScopeFactory scopes,
         return answer.Task.WaitAsync(ct);
     }
 
+    /// <summary>Which of these keys exist, asked all at once (a sweep of everything open): one query per
+    /// <c>maxBatch</c> keys, in one scope, without waiting for or joining the batches of single asks.</summary>
+    public async Task<IReadOnlySet<TKey>> ExistingAsync(IReadOnlyCollection<TKey> keys, CancellationToken ct)
+    {
+        var found = new HashSet<TKey>();
+        if (keys.Count == 0) return found;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        foreach (var chunk in keys.Chunk(maxBatch))
+        {
+            Interlocked.Increment(ref _queries);
+            found.UnionWith(await existing(db, chunk, ct));
+        }
+        return found;
+    }
+
     private async Task RunAsync()
     {
         while (true)

@@ -142,6 +142,12 @@ public sealed class LiveBoard : IAsyncDisposable
 
     public Task StopAsync() => _connection.StopAsync();
 
+    /// <summary>The connection's id on the server (SignalR's).</summary>
+    public string? ConnectionId => _connection.ConnectionId;
+
+    /// <summary>Whether the connection is open (not closed by the server or the client).</summary>
+    public bool Connected => _connection.State == HubConnectionState.Connected;
+
     private async Task OnEvent(BoardEventDto e)
     {
         ReceivedLive.Enqueue(e);
@@ -185,6 +191,21 @@ public sealed class LiveBoard : IAsyncDisposable
         FetchedFromRest += missing!.Count;
         foreach (var e in missing) _pending[e.Seq] = e;
         Drain();
+    }
+
+    /// <summary>
+    /// Asserts this connection gets no more of <paramref name="board"/>'s events: <paramref name="writer"/> changes it,
+    /// then <paramref name="viewer"/> (this connection's person) changes a board of their own, joined over the same
+    /// connection — an ordered barrier: pushes go out one at a time in commit order, so the first would have come first.
+    /// </summary>
+    public async Task AssertNothingMoreOfAsync(Guid board, TestUser writer, TestUser viewer)
+    {
+        await writer.CreateTaskAsync(board, new { title = "not for the viewer" });
+        var own = await viewer.CreateBoardAsync();
+        await JoinAsync(own, 0);
+        await viewer.CreateTaskAsync(own, new { title = "the viewer's own" });
+        Assert.True(await EventuallyAsync(() => ReceivedLive.Any(e => e.Task!.Title == "the viewer's own")));
+        Assert.DoesNotContain(ReceivedLive, e => e.Task!.Title == "not for the viewer");
     }
 
     /// <summary>Waits (bounded) until <paramref name="done"/> holds; false when it never did.</summary>

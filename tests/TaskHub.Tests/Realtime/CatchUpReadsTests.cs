@@ -28,7 +28,7 @@ public sealed class CatchUpReadsTests(SqliteApplication app) : IClassFixture<Sql
         // All 20 ask before the read starts (it starts after a yield, which HeldPosts keeps until they have asked): the
         // read itself takes well under a millisecond here, so without the hold a late ask could find it already done.
         var held = new HeldPosts();
-        Task<(IReadOnlyList<TaskHub.Server.Features.Tasks.BoardEventDto> Events, bool More)>[] asks;
+        Task<(IReadOnlyList<TaskHub.Server.Features.Tasks.BoardEventDto> Events, bool More, long? Head)>[] asks;
         SynchronizationContext.SetSynchronizationContext(held);
         try
         {
@@ -46,6 +46,7 @@ public sealed class CatchUpReadsTests(SqliteApplication app) : IClassFixture<Sql
         {
             Assert.Equal(Seqs(i % 4), pages[i].Events.Select(e => e.Seq));
             Assert.False(pages[i].More);
+            Assert.Equal(5, pages[i].Head); // the end of the log: the board's head, from the one read
         }
     }
 

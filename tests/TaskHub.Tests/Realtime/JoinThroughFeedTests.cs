@@ -62,4 +62,25 @@ public sealed class JoinThroughFeedTests(SqliteApplication app) : IClassFixture<
             foreach (var c in clients) await c.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task AJoinClaimingMoreThanTheBoardHasDoesNotHoldBackTheBoardsEventsForItsOtherViewers()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        for (var i = 0; i < 3; i++) await ada.CreateTaskAsync(board, new { title = $"t{i}" });
+
+        // The board's first viewer on this replica names a seq the board never reached (a forged client, or one that
+        // kept its seq across a database restore): the replica's line must still start at the board's real head.
+        await using var forged = await LiveBoard.ConnectAsync(app, ada);
+        await forged.InvokeJoinAsync(board, 1_000_000);
+        await using var watcher = await LiveBoard.ConnectAsync(app, ada);
+        await watcher.JoinAsync(board, 3);
+        await ada.CreateTaskAsync(board, new { title = "after the joins" });
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 4));
+        Assert.Equal([4L], watcher.ReceivedLive.Select(e => e.Seq)); // live, once
+        Assert.Equal([3L], watcher.Heads.Select(h => h.Seq));
+        Assert.Equal(0, watcher.FetchedFromRest);
+    }
 }

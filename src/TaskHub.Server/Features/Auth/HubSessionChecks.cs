@@ -1,4 +1,6 @@
+using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.JsonWebTokens;
 using TaskHub.Server.Data;
 
 namespace TaskHub.Server.Features.Auth;
@@ -24,4 +26,14 @@ public sealed class HubSessionChecks(IServiceScopeFactory scopes, TimeProvider c
     public long Queries => _alive.Queries;
 
     public Task<bool> AliveAsync(Guid familyId, Guid userId, CancellationToken ct) => _alive.ExistsAsync((familyId, userId), ct);
+
+    /// <summary>Which of these sessions are alive now: for a sweep of every open connection.</summary>
+    public Task<IReadOnlySet<(Guid FamilyId, Guid UserId)>> AliveAsync(IReadOnlyCollection<(Guid FamilyId, Guid UserId)> sessions, CancellationToken ct) =>
+        _alive.ExistingAsync(sessions, ct);
+
+    /// <summary>The session (family) and person a hub connection's principal names, as its connect check read them.</summary>
+    public static (Guid FamilyId, Guid UserId)? SessionOf(ClaimsPrincipal? principal) =>
+        Guid.TryParse(principal?.FindFirst(JwtRegisteredClaimNames.Sid)?.Value, out var family) &&
+        Guid.TryParse(principal?.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var user)
+            ? (family, user) : null;
 }

@@ -431,9 +431,9 @@ public sealed partial class BoardEventFeed : BackgroundService
                 foreach (var e in j.Read!) if (e.Seq <= head) known.TryAdd(e.Seq, e);
             foreach (var (e, _) in l.Recent) known.TryAdd(e.Seq, e);
             var from = ready.Min(After) + 1; // the first seq any of them lacks
-            var gaps = Enumerable.Range(0, (int)Math.Max(0, head - from + 1)).Select(i => from + i).Where(seq => !known.ContainsKey(seq)).ToList();
             try
             {
+                var gaps = Enumerable.Range(0, (int)Math.Max(0, head - from + 1)).Select(i => from + i).Where(seq => !known.ContainsKey(seq)).ToList();
                 if (gaps.Count > 0)
                 {
                     await using var scope = _scopes.CreateAsyncScope();

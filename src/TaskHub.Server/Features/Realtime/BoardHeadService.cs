@@ -8,11 +8,13 @@ namespace TaskHub.Server.Features.Realtime;
 /// <summary>
 /// Every <see cref="RealtimeOptions.HeadIntervalSeconds"/>: tells each of this replica's connections the
 /// head seq of the boards it joined (so a dropped last event of a quiet board is noticed), refreshes this
-/// replica's presence entries, and prunes expired ones (a dead replica's viewers), announcing the change.
+/// replica's presence entries, and prunes expired ones (a dead replica's viewers), announcing the change; then ends what
+/// lost its access while connected (<see cref="HubAccessSweep"/>).
 /// </summary>
 public sealed partial class BoardHeadService(
     LocalConnections local, IPresenceStore presence, BoardPresence boards, IHubContext<BoardHub, IBoardClient> hub,
-    IServiceScopeFactory scopes, IOptions<RealtimeOptions> options, TimeProvider clock, ILogger<BoardHeadService> log) : BackgroundService
+    IServiceScopeFactory scopes, HubAccessSweep access, IOptions<RealtimeOptions> options, TimeProvider clock,
+    ILogger<BoardHeadService> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -31,6 +33,19 @@ public sealed partial class BoardHeadService(
     }
 
     public async Task TickAsync(CancellationToken ct)
+    {
+        try
+        {
+            await HeadsAndPresenceAsync(ct);
+        }
+        finally
+        {
+            var (closed, revoked) = await access.SweepAsync(ct); // (after the heads: a failed read there must not skip it)
+            if (closed + revoked > 0) LogAccessEnded(log, closed, revoked);
+        }
+    }
+
+    private async Task HeadsAndPresenceAsync(CancellationToken ct)
     {
         var joined = local.All().ToList();
         if (joined.Count == 0) return;
@@ -56,6 +71,9 @@ public sealed partial class BoardHeadService(
         foreach (var boardId in boardIds)
             if (await presence.PruneAsync(boardId, now)) await boards.BroadcastAsync(boardId);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Closed} hub connection(s) of ended sessions and revoked {Revoked} from boards their people left")]
+    private static partial void LogAccessEnded(ILogger logger, int closed, int revoked);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Board head/presence tick failed")]
     private static partial void LogTickFailed(ILogger logger, Exception exception);

@@ -59,8 +59,16 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
                     var pageSize = options.Value.CatchUpPageSize;
                     while (true)
                     {
-                        var (page, more) = await catchUp.PageAsync(boardId, from, pageSize, ct);
-                        if (!more || page.Count == 0) { last = page; break; }
+                        var (page, more, head) = await catchUp.PageAsync(boardId, from, pageSize, ct);
+                        if (!more || page.Count == 0)
+                        {
+                            last = page;
+                            // A caller claiming more than the board has (a stale or forged afterSeq) must not start
+                            // this replica's line beyond the board's head: every viewer's events up to its claim would
+                            // count as delivered here.
+                            if (page.Count == 0 && head < from) after = head;
+                            break;
+                        }
                         await feed.SendToConnectionAsync(Context.ConnectionId, page, delta, ct);
                         after = from = page[^1].Seq;
                     }
@@ -75,7 +83,16 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
             throw;
         }
 
-        if (await presence.AddAsync(boardId, Context.ConnectionId, userId, boards.ExpiresFromNow()))
+        var added = await presence.AddAsync(boardId, Context.ConnectionId, userId, boards.ExpiresFromNow());
+        // The removal of a member revokes the connections it finds in presence, and this one was not there until now: a
+        // removal that committed meanwhile is seen by this second check (its query starts after the presence entry was
+        // added), and one that commits later finds the entry. (HubAccessSweep catches the rest: a lost revocation.)
+        if (!await memberships.IsMemberAsync(boardId, userId, ct))
+        {
+            await boards.RevokeConnectionsAsync(boardId, userId, [Context.ConnectionId]);
+            throw new HubException("Board not found.");
+        }
+        if (added)
             await boards.BroadcastAsync(boardId);
         else
             await Clients.Caller.PresenceChanged(await boards.CurrentSharedAsync(boardId));

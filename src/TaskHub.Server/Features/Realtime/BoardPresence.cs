@@ -116,9 +116,12 @@ public sealed class BoardPresence(
     /// Someone lost access to a board (removed, left, account or board deleted): their connections, on any
     /// replica, leave the board's group so no further event reaches them.
     /// </summary>
-    public async Task RevokeAsync(Guid boardId, Guid userId)
+    public async Task RevokeAsync(Guid boardId, Guid userId) =>
+        await RevokeConnectionsAsync(boardId, userId, await store.ConnectionsOfAsync(boardId, userId, clock.GetUtcNow()));
+
+    /// <summary>These connections of the person lose the board: its events stop, they are told, their presence goes.</summary>
+    public async Task RevokeConnectionsAsync(Guid boardId, Guid userId, IReadOnlyList<string> connections)
     {
-        var connections = await store.ConnectionsOfAsync(boardId, userId, clock.GetUtcNow());
         if (connections.Count > 0) await feed.RevokeAsync(boardId, connections);
         foreach (var connectionId in connections)
         {

@@ -22,4 +22,8 @@ public sealed class HubMemberships(IServiceScopeFactory scopes)
     public long Queries => _members.Queries;
 
     public Task<bool> IsMemberAsync(Guid boardId, Guid userId, CancellationToken ct) => _members.ExistsAsync((boardId, userId), ct);
+
+    /// <summary>Which of these (board, person) pairs are memberships now: for a sweep of every joined connection.</summary>
+    public Task<IReadOnlySet<(Guid BoardId, Guid UserId)>> MembersAsync(IReadOnlyCollection<(Guid BoardId, Guid UserId)> pairs, CancellationToken ct) =>
+        _members.ExistingAsync(pairs, ct);
 }

@@ -37,12 +37,16 @@ public sealed class LocalConnections
     /// <summary>Whether the connection takes delta events (false for one that is not here).</summary>
     public bool IsDelta(string connectionId) => _connections.TryGetValue(connectionId, out var c) && c.Delta;
 
-    /// <summary>Whether any connection here on the board takes the full shape / the delta shape.</summary>
+    /// <summary>Which shapes' groups the board's events go to here: the full shape's whenever the board has a
+    /// connection here, the delta shape's while one of them takes deltas. The two counts are not changed together, so
+    /// the full group's need is never worked out from their difference: while a delta viewer was leaving, "everyone
+    /// here takes deltas" read true for a moment and the full-shape viewers' frame was skipped (an empty group costs a
+    /// lookup).</summary>
     public (bool Full, bool Delta) ShapesOn(Guid boardId)
     {
-        var all = _byBoard.TryGetValue(boardId, out var here) ? here.Count : 0;
-        var delta = _deltaByBoard.TryGetValue(boardId, out var n) ? n : 0;
-        return (all > delta, delta > 0);
+        var any = _byBoard.TryGetValue(boardId, out var here) && !here.IsEmpty;
+        var delta = _deltaByBoard.TryGetValue(boardId, out var n) && n > 0;
+        return (any, delta);
     }
 
     private void LeftDelta(Guid boardId)

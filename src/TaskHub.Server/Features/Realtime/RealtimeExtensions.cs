@@ -78,6 +78,7 @@ public static partial class RealtimeExtensions
         services.AddSingleton<BoardPresence>();
         services.AddSingleton<CatchUpReads>();
         services.AddSingleton<HubMemberships>();
+        services.AddSingleton<HubAccessSweep>();
         services.AddSingleton<BoardEventFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<BoardEventFeed>());
         services.AddSingleton<BoardEventDispatcher>();

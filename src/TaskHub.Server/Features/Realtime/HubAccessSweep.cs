@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.SignalR;
+using TaskHub.Server.Features.Auth;
+
+namespace TaskHub.Server.Features.Realtime;
+
+/// <summary>
+/// Ends what lost its access while connected, on each head tick (<see cref="BoardHeadService"/>, every
+/// <see cref="RealtimeOptions.HeadIntervalSeconds"/>): a connection whose session ended (signed out, revoked, a
+/// password reset, the account deleted) is closed, and a connection on a board its person is no longer a member of
+/// loses the board (<c>BoardAccessRevoked</c>). A session was checked only when its connection opened, so an open tab
+/// of a revoked session kept receiving. The removal of a member revokes its connections at once, through presence; this
+/// catches those it cannot see: a connection that joined while the removal ran, or whose revocation was lost with a Redis
+/// message. Only a definite answer ends anything: a failed query ends nothing (the tick logs it).
+/// </summary>
+public sealed class HubAccessSweep(HubLifetimeManager<BoardHub> lifetime, LocalConnections local, HubSessionChecks sessions,
+    HubMemberships memberships, BoardPresence boards)
+{
+    private readonly ClusterHubLifetimeManager<BoardHub>? _cluster = lifetime as ClusterHubLifetimeManager<BoardHub>;
+
+    /// <summary>Closes the connections of ended sessions and revokes boards their people left; returns how many of each.</summary>
+    public async Task<(int Closed, int Revoked)> SweepAsync(CancellationToken ct)
+    {
+        var closed = 0;
+        if (_cluster?.ConnectionsHere() is { Count: > 0 } connections)
+        {
+            var of = connections.Select(c => (Connection: c, Session: HubSessionChecks.SessionOf(c.User))).ToList();
+            var alive = await sessions.AliveAsync(of.Where(c => c.Session is not null).Select(c => c.Session!.Value).ToHashSet(), ct);
+            foreach (var (connection, session) in of)
+            {
+                if (session is { } s && alive.Contains(s)) continue;
+                connection.Abort(); // its client reconnects, and its connect check refuses the ended session
+                closed++;
+            }
+        }
+
+        var joined = local.All().ToList();
+        var revoked = 0;
+        if (joined.Count > 0)
+        {
+            var members = await memberships.MembersAsync(joined.Select(j => (j.BoardId, j.UserId)).ToHashSet(), ct);
+            foreach (var gone in joined.Where(j => !members.Contains((j.BoardId, j.UserId))).GroupBy(j => (j.BoardId, j.UserId)))
+            {
+                var ids = gone.Select(j => j.ConnectionId).ToList();
+                await boards.RevokeConnectionsAsync(gone.Key.BoardId, gone.Key.UserId, ids);
+                revoked += ids.Count;
+            }
+        }
+        return (closed, revoked);
+    }
+}
