@@ -43,3 +43,12 @@ public static class Problems
     public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult Unauthorized(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
 }
+
+/// <summary>
+/// What a request works on was deleted after its checks, while it ran (a board deleted between a write's membership
+/// read and its seq statement): answered as if it had been missing from the start, 404 (<see cref="ProblemDetailsExceptionHandler"/>).
+/// </summary>
+public sealed class GoneMeanwhileException(string what) : Exception($"{what} was deleted while the request ran.")
+{
+    public string What => what;
+}

@@ -52,6 +52,8 @@ public sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServic
                 return (bad.StatusCode, "Bad request", bad.Message, null);
             case JsonException json:
                 return JsonProblem(json);
+            case GoneMeanwhileException gone:
+                return (404, "Not found", $"{gone.What} was not found.", null);
             case DbUpdateConcurrencyException:
                 return (409, "Conflict", "The resource was changed by someone else at the same time. Reload and try again.", null);
             case var e when IsUnavailable(e):

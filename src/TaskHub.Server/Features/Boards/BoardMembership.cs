@@ -37,11 +37,16 @@ public static class BoardAccess
 /// <summary>Someone leaving boards: the membership goes and every <see cref="IBoardMembershipHandler"/> takes part.</summary>
 public sealed class BoardDepartures(TaskHubDbContext db, IEnumerable<IBoardMembershipHandler> handlers)
 {
-    /// <summary>Inside the caller's write transaction: what must go with the membership.</summary>
+    /// <summary>Inside the caller's write transaction: what must go with the membership. Each board's seq lock is
+    /// taken first, so a write that checks the person is a member (an assignment) either commits before the handlers
+    /// look (and they clean up after it) or waits and finds them gone.</summary>
     public async Task LeavingAsync(IEnumerable<Guid> boardIds, Guid userId, Guid? actorId, CancellationToken ct)
     {
         foreach (var boardId in boardIds.Order())
+        {
+            await db.LockBoardAsync(boardId, ct);
             foreach (var h in handlers) await h.MemberLeavingAsync(boardId, userId, actorId, ct);
+        }
     }
 
     /// <summary>After commit.</summary>

@@ -38,7 +38,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     /// session (Auth's <c>PendingSessionCheck</c>), which the same statement checks too: refused when it is not alive.
     /// </summary>
     public async Task<T?> WriteAsEditorAsync<T>(Guid boardId, Guid editor, TaskState? lastPositionIn, Guid? session, Func<BoardWrite, Task<T>> change, CancellationToken ct)
-        where T : class
+        where T : class?
     {
         var (taken, result) = await WriteAsync(boardId, editor, new BoardWriteAsks(editor, lastPositionIn, session), change, ct);
         return taken ? result : null;
@@ -177,7 +177,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
             return taken;
         }
         if (asks?.Editor is not null) return null;
-        throw new InvalidOperationException($"Board {boardId} does not exist.");
+        throw new GoneMeanwhileException("Board");
     }
 
     private sealed record SeqTaken(long Seq, long Flags, string? LastPosition);
@@ -191,7 +191,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
             var taken = await db.Database
                 .SqlQuery<long>($"UPDATE boards SET LastSeq = LastSeq + {count} WHERE Id = {boardId} RETURNING LastSeq AS Value")
                 .ToListAsync(CancellationToken.None);
-            if (taken.Count != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
+            if (taken.Count != 1) throw new GoneMeanwhileException("Board");
             return taken[0] - count + 1;
         }
         // MariaDB: the UPDATE takes the row lock that queues the board's writers, then the value is read back (READ
@@ -199,7 +199,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
         var last = await db.Database
             .SqlQuery<long>($"UPDATE boards SET LastSeq = LastSeq + {count} WHERE Id = {boardId}; SELECT LastSeq AS Value FROM boards WHERE Id = {boardId}")
             .ToListAsync(CancellationToken.None);
-        if (last.Count != 1) throw new InvalidOperationException($"Board {boardId} does not exist.");
+        if (last.Count != 1) throw new GoneMeanwhileException("Board");
         return last[0] - count + 1;
     }
 }

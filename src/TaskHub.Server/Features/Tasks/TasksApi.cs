@@ -109,10 +109,25 @@ public static class TasksApi
 
         var status = request.Status ?? TaskState.Todo;
         TaskDto? created;
+        ValidationProblem? goneMeanwhile = null;
         for (var attempt = 0; ; attempt++)
         {
-            created = await stream.WriteAsEditorAsync(boardId, me.Id, lastPositionIn: status, session?.FamilyId, write =>
+            created = await stream.WriteAsEditorAsync(boardId, me.Id, lastPositionIn: status, session?.FamilyId, async write =>
             {
+                if (request.AssigneeId is not null || request.SupervisorId is not null || request.LabelIds is { Count: > 0 })
+                {
+                    // Again under the board's lock: a person's removal and a label's deletion take it too, so what was
+                    // checked above may be gone now, and the new task would keep it (a non-member assigned, a deleted
+                    // label's id) after the removal's own clean-up ran.
+                    var again = new FieldErrors();
+                    await CheckPeopleAsync(write.Db, again, boardId, request.AssigneeId, request.SupervisorId, ct);
+                    await CheckLabelsAsync(write.Db, again, boardId, request.LabelIds, ct);
+                    if (again.Any)
+                    {
+                        goneMeanwhile = again.ToProblem();
+                        return null; // nothing recorded: the write rolls back
+                    }
+                }
                 var task = new TaskItem
                 {
                     BoardId = boardId,
@@ -128,8 +143,9 @@ public static class TasksApi
                 task.LabelIds = labels;
                 task.Position = Positions.Between(write.LastPosition, null); // the bottom of its column
                 write.Db.Tasks.Add(task);
-                return Task.FromResult(write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task)).Task!);
+                return write.Record(BoardEventTypes.TaskCreated, task, TaskChanges.Describe(task)).Task!;
             }, ct);
+            if (goneMeanwhile is not null) return goneMeanwhile;
             if (created is not null) break;
             // Refused: say why, from the session and then the membership as they are now. A caller found allowed after
             // all (made an editor in between) tries once more.

@@ -1,0 +1,109 @@
+using System.Data.Common;
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using TaskHub.Server.Data;
+using TaskHub.Tests.Infrastructure;
+
+namespace TaskHub.Tests.Tasks;
+
+/// <summary>
+/// What changes between a write's checks and its board lock: a task's creation checks its assignee and labels again
+/// under the lock (a removal or a label's deletion that commits after the first check takes the lock too, and is not
+/// undone by the creation); a board deleted meanwhile is a 404, not a 500. MariaDB only: there a write's transaction
+/// begins in its seq statement, so the other write can commit right before it (SQLite's write queue would hold it
+/// behind the write's transaction).
+/// </summary>
+public sealed class RacingWritesTests(SeqStatementHookApplication app) : IClassFixture<SeqStatementHookApplication>
+{
+    [Fact]
+    public async Task AnEditOfATaskWhoseBoardWasDeletedAfterTheAccessCheckIsA404()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var task = (await ada.CreateTaskAsync(board, new { title = "soon gone" })).GetProperty("id").GetGuid();
+
+        app.Hook.Arm(async () => Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{board}")).StatusCode));
+        var response = await ada.Client.Patch($"/api/tasks/{task}", new { title = "edited" });
+
+        Assert.True(app.Hook.Fired);
+        await response.AssertProblem(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task AnAssigneeRemovedAfterTheFirstCheckIsRefusedAndNoTaskIsLeftWithANonMember()
+    {
+        var ada = await app.SignUpAsync();
+        var bob = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await ada.AddMemberAsync(board, bob);
+
+        app.Hook.Arm(async () => Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")).StatusCode));
+        var response = await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = "for bob", assigneeId = bob.Id });
+
+        Assert.True(app.Hook.Fired);
+        await response.AssertFieldError("assigneeId");
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        Assert.False(await db.Tasks.AnyAsync(t => t.BoardId == board && t.AssigneeId == bob.Id));
+    }
+
+    [Fact]
+    public async Task ALabelDeletedAfterTheFirstCheckIsRefusedAndNoTaskKeepsItsId()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var label = (await (await ada.Client.PostAsJsonAsync($"/api/boards/{board}/labels", new { name = "bug", color = "red" })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
+
+        app.Hook.Arm(async () => Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/labels/{label}")).StatusCode));
+        var response = await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = "a bug", labelIds = new[] { label } });
+
+        Assert.True(app.Hook.Fired);
+        await response.AssertFieldError("labelIds");
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var labelIds = await db.Tasks.Where(t => t.BoardId == board).Select(t => t.LabelIds).ToListAsync();
+        Assert.DoesNotContain(labelIds, ids => ids.Contains(label.ToString()));
+    }
+}
+
+/// <summary>Runs a test's step once, right before the next statement that takes a board's seq is sent.</summary>
+public sealed class SeqStatementHook : DbCommandInterceptor
+{
+    private Func<Task>? _step;
+
+    public bool Fired { get; private set; }
+
+    public void Arm(Func<Task> step)
+    {
+        Fired = false;
+        Volatile.Write(ref _step, step);
+    }
+
+    public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData,
+        InterceptionResult<DbDataReader> result, CancellationToken ct = default)
+    {
+        if (command.CommandText.Contains("UPDATE boards SET LastSeq = LastSeq +", StringComparison.Ordinal) &&
+            Interlocked.Exchange(ref _step, null) is { } step)
+        {
+            Fired = true;
+            await step(); // (disarmed first: the step's own writes take seqs too)
+        }
+        return result;
+    }
+}
+
+public sealed class SeqStatementHookApplication : MariaDbApplication
+{
+    public SeqStatementHook Hook { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(services => services.AddSingleton<IInterceptor>(Hook));
+    }
+}
