@@ -52,23 +52,29 @@ public sealed class PrivateRedis : IAsyncDisposable
     public async ValueTask DisposeAsync() => await StopAsync();
 }
 
-public sealed class RedisOutageCluster : IAsyncLifetime
+/// <summary>Two replicas on a Redis of their own (<see cref="PrivateRedis"/>), running when they start unless a subclass says.</summary>
+public class RedisOutageCluster : IAsyncLifetime
 {
     public PrivateRedis Redis { get; } = new();
     public readonly string Database = MariaDbApplication.NewDatabaseName();
     public ScaleOutCluster.Replica A { get; private set; } = null!;
     public ScaleOutCluster.Replica B { get; private set; } = null!;
 
+    protected virtual bool RedisRunsAtStart => true;
+
+    /// <summary>The replicas' settings besides Redis's connection string (its timeouts included).</summary>
+    protected virtual Dictionary<string, string> Settings() => new()
+    {
+        ["ConnectionStrings:Redis"] = $"127.0.0.1:{Redis.Port},connectTimeout=3000,syncTimeout=2000",
+        ["Realtime:HeadIntervalSeconds"] = "0.5",
+        ["Jobs:ServerEnabled"] = "false",
+    };
+
     public async Task InitializeAsync()
     {
-        await Redis.StartAsync();
+        if (RedisRunsAtStart) await Redis.StartAsync();
         await MariaDbApplication.CreateDatabaseAsync(Database);
-        var settings = new Dictionary<string, string>
-        {
-            ["ConnectionStrings:Redis"] = $"127.0.0.1:{Redis.Port},connectTimeout=3000,syncTimeout=2000",
-            ["Realtime:HeadIntervalSeconds"] = "0.5",
-            ["Jobs:ServerEnabled"] = "false",
-        };
+        var settings = Settings();
         A = new ScaleOutCluster.Replica(Database, settings);
         B = new ScaleOutCluster.Replica(Database, settings);
         await A.Services.MigrateTaskHubDatabaseAsync();

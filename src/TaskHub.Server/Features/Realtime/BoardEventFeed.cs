@@ -95,11 +95,13 @@ public sealed partial class BoardEventFeed : BackgroundService
     /// <summary>A message on the channel: <c>{"event": …}</c> (the event's wire JSON, as serialised once) or <c>{"revoke": …}</c>.</summary>
     private sealed record FeedMessage(BoardEventDto? Event, RevocationMessage? Revoke);
 
-    /// <summary>A committed event, in commit order for this replica: to this replica's viewers and to every other replica.</summary>
-    public async Task PublishAsync(BoardEvent e)
+    /// <summary>A committed event, in commit order for this replica: to this replica's viewers at once, and to every
+    /// other replica. The task returned is the Redis publish: the next event need not wait for it (commands on one
+    /// connection keep their order), so while Redis is slow or down this replica's own viewers are not held back.</summary>
+    public Task PublishAsync(BoardEvent e)
     {
         Enqueue(new Arrived(BoardEventDto.From(e)));
-        if (_redis is not null) await _redis.GetSubscriber().PublishAsync(FeedChannel, "{\"event\":" + e.WireJson + "}");
+        return _redis is null ? Task.CompletedTask : _redis.GetSubscriber().PublishAsync(FeedChannel, "{\"event\":" + e.WireJson + "}");
     }
 
     /// <summary>
@@ -153,12 +155,15 @@ public sealed partial class BoardEventFeed : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // The partitions first: this replica's own events and joins go on while Redis is down (other replicas' events
+        // are read from the log when a later one shows the gap), and the subscription follows once it is back.
+        var partitions = Task.WhenAll(_partitions.Select((p, i) => RunPartitionAsync(p.Reader, _joins[i].Reader, stoppingToken)));
         if (_redis is not null)
         {
-            var queue = await _redis.GetSubscriber().SubscribeAsync(FeedChannel);
+            var queue = await RedisSubscriptions.SubscribeAsync(_redis, FeedChannel, (e, attempt) => LogSubscribeFailed(_log, e, attempt), stoppingToken);
             queue.OnMessage(m => Receive(m.Message)); // one message after the other, in the order Redis sent them
         }
-        await Task.WhenAll(_partitions.Select((p, i) => RunPartitionAsync(p.Reader, _joins[i].Reader, stoppingToken)));
+        await partitions;
     }
 
     private void Receive(RedisValue json)
@@ -478,6 +483,9 @@ public sealed partial class BoardEventFeed : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the missing events of board {BoardId} from the log; trying again after the gap wait")]
     private static partial void LogGapFillFailed(ILogger logger, Exception exception, Guid boardId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to the board event channel (attempt {Attempt}); retrying")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception exception, int attempt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A message on the board event channel could not be read")]
     private static partial void LogBadMessage(ILogger logger, Exception exception);

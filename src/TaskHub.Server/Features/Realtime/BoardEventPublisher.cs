@@ -33,16 +33,32 @@ public sealed partial class BoardEventDispatcher(BoardEventFeed feed, ILogger<Bo
     {
         await foreach (var e in _queue.Reader.ReadAllAsync(stoppingToken))
         {
+            Task publish;
             try
             {
-                await feed.PublishAsync(e);
+                publish = feed.PublishAsync(e);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
-                RealtimeMetrics.PushFailures.Inc();
-                LogPushFailed(log, ex, e.BoardId, e.Seq);
+                Failed(ex, e);
+                continue;
             }
+            // Not awaited before the next event: a publish waiting out a Redis timeout held every later event back from
+            // this replica's own viewers too (one event per timeout while Redis was down).
+            if (!publish.IsCompletedSuccessfully) _ = ObserveAsync(publish, e);
         }
+    }
+
+    private async Task ObserveAsync(Task publish, BoardEvent e)
+    {
+        try { await publish; }
+        catch (Exception ex) { Failed(ex, e); }
+    }
+
+    private void Failed(Exception ex, BoardEvent e)
+    {
+        RealtimeMetrics.PushFailures.Inc();
+        LogPushFailed(log, ex, e.BoardId, e.Seq);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not publish event {Seq} of board {BoardId} to the other replicas; they fill the gap from the log")]

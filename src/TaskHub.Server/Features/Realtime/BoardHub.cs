@@ -83,7 +83,17 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
             throw;
         }
 
-        var added = await presence.AddAsync(boardId, Context.ConnectionId, userId, boards.ExpiresFromNow());
+        bool? added;
+        try
+        {
+            added = await presence.AddAsync(boardId, Context.ConnectionId, userId, boards.ExpiresFromNow());
+        }
+        catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
+        {
+            // Redis down: the board works without presence (the head tick adds this entry once Redis is back); a
+            // join that failed here left the connection joined while telling it the join failed.
+            added = null;
+        }
         // The removal of a member revokes the connections it finds in presence, and this one was not there until now: a
         // removal that committed meanwhile is seen by this second check (its query starts after the presence entry was
         // added), and one that commits later finds the entry. (HubAccessSweep catches the rest: a lost revocation.)
@@ -92,9 +102,9 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
             await boards.RevokeConnectionsAsync(boardId, userId, [Context.ConnectionId]);
             throw new HubException("Board not found.");
         }
-        if (added)
+        if (added == true)
             await boards.BroadcastAsync(boardId);
-        else
+        else if (added == false)
             await Clients.Caller.PresenceChanged(await boards.CurrentSharedAsync(boardId));
         RealtimeMetrics.JoinSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
     }

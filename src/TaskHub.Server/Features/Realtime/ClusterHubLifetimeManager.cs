@@ -74,20 +74,8 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
 
     private async Task SubscribeAsync(IConnectionMultiplexer redis)
     {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                _queue = await redis.GetSubscriber().SubscribeAsync(_channel);
-                _queue.OnMessage(Receive); // one message after the other, in the order Redis sent them
-                return;
-            }
-            catch (Exception e) when (e is RedisException or TimeoutException)
-            {
-                LogSubscribeFailed(_log, e, attempt);
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)));
-            }
-        }
+        _queue = await RedisSubscriptions.SubscribeAsync(redis, _channel, (e, attempt) => LogSubscribeFailed(_log, e, attempt), CancellationToken.None);
+        _queue.OnMessage(Receive); // one message after the other, in the order Redis sent them
     }
 
     public override async Task OnConnectedAsync(HubConnectionContext connection)
