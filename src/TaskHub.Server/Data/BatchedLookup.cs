@@ -5,7 +5,8 @@ namespace TaskHub.Server.Data;
 /// up at once, alone; keys asked while one runs wait and go together in the next one (a key already waiting is not asked
 /// twice). So a quiet replica answers as fast as before, and a burst (thousands of hub connections after a replica
 /// restart, each checking its session and its board membership) costs a handful of queries, not one per caller, and never
-/// holds more than one database connection. Every answer comes from a read that started after it was asked.
+/// holds more than one database connection for them. Every answer comes from a read that started after it was asked.
+/// (<see cref="ExistingAsync"/>, a sweep's all-at-once question, runs on a connection of its own.)
 /// </summary>
 public sealed class BatchedLookup<TKey>(IServiceScopeFactory scopes,
     Func<TaskHubDbContext, IReadOnlyCollection<TKey>, CancellationToken, Task<IReadOnlyCollection<TKey>>> existing, int maxBatch = 500) where TKey : notnull

@@ -66,7 +66,7 @@ public abstract class HubAccessTests(TaskHubApplication app, PresenceHook hook)
     }
 
     [Fact]
-    public async Task AMemberRemovedWhileTheirJoinRunsIsRefusedAndGetsNoEvents()
+    public async Task AMemberRemovedWhileTheirJoinRunsIsRefusedAndGetsNoLaterEvents()
     {
         var ada = await app.SignUpAsync();
         var bob = await app.SignUpAsync();

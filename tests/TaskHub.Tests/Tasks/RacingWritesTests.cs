@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using TaskHub.Server.Features.Realtime;
 using TaskHub.Server.Data;
 using TaskHub.Tests.Infrastructure;
 
@@ -14,12 +16,33 @@ namespace TaskHub.Tests.Tasks;
 /// <summary>
 /// What changes between a write's checks and its board lock: a task's creation checks its assignee and labels again
 /// under the lock (a removal or a label's deletion that commits after the first check takes the lock too, and is not
-/// undone by the creation); a board deleted meanwhile is a 404, not a 500. MariaDB only: there a write's transaction
+/// undone by the creation); a board deleted meanwhile is a 404, not a 500; a token refresh leaves its session a live
+/// token at every moment. MariaDB only: there a write's transaction
 /// begins in its seq statement, so the other write can commit right before it (SQLite's write queue would hold it
 /// behind the write's transaction).
 /// </summary>
-public sealed class RacingWritesTests(SeqStatementHookApplication app) : IClassFixture<SeqStatementHookApplication>
+public sealed class RacingWritesTests(StatementHookApplication app) : IClassFixture<StatementHookApplication>
 {
+    [Fact]
+    public async Task ARefreshNeverLeavesItsSessionWithoutALiveTokenSoTheAccessSweepKeepsItsConnectionOpen()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var live = await LiveBoard.ConnectAsync(app, ada, handover: true); // (WebSockets: no request of its own after it opens)
+        await live.JoinAsync(board, 0);
+
+        // The sweep runs between the old token's retirement and the new token's insert.
+        app.Hook.Arm("INSERT INTO `refresh_tokens`", () =>
+            app.Services.GetServices<IHostedService>().OfType<BoardHeadService>().Single().TickAsync(CancellationToken.None));
+        var refreshed = await app.CreateClient().PostAsJsonAsync("/api/auth/refresh", new { refreshToken = ada.RefreshToken });
+
+        Assert.True(app.Hook.Fired);
+        await refreshed.Json(HttpStatusCode.OK);
+        await ada.CreateTaskAsync(board, new { title = "after the refresh" });
+        Assert.True(await LiveBoard.EventuallyAsync(() => live.Applied == 1));
+        Assert.True(live.Connected);
+    }
+
     [Fact]
     public async Task AnEditOfATaskWhoseBoardWasDeletedAfterTheAccessCheckIsA404()
     {
@@ -27,7 +50,7 @@ public sealed class RacingWritesTests(SeqStatementHookApplication app) : IClassF
         var board = await ada.CreateBoardAsync();
         var task = (await ada.CreateTaskAsync(board, new { title = "soon gone" })).GetProperty("id").GetGuid();
 
-        app.Hook.Arm(async () => Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{board}")).StatusCode));
+        app.Hook.Arm(StatementHook.SeqStatement, async () => Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{board}")).StatusCode));
         var response = await ada.Client.Patch($"/api/tasks/{task}", new { title = "edited" });
 
         Assert.True(app.Hook.Fired);
@@ -42,7 +65,7 @@ public sealed class RacingWritesTests(SeqStatementHookApplication app) : IClassF
         var board = await ada.CreateBoardAsync();
         await ada.AddMemberAsync(board, bob);
 
-        app.Hook.Arm(async () => Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")).StatusCode));
+        app.Hook.Arm(StatementHook.SeqStatement, async () => Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")).StatusCode));
         var response = await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = "for bob", assigneeId = bob.Id });
 
         Assert.True(app.Hook.Fired);
@@ -59,7 +82,7 @@ public sealed class RacingWritesTests(SeqStatementHookApplication app) : IClassF
         var board = await ada.CreateBoardAsync();
         var label = (await (await ada.Client.PostAsJsonAsync($"/api/boards/{board}/labels", new { name = "bug", color = "red" })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid();
 
-        app.Hook.Arm(async () => Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/labels/{label}")).StatusCode));
+        app.Hook.Arm(StatementHook.SeqStatement, async () => Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/labels/{label}")).StatusCode));
         var response = await ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = "a bug", labelIds = new[] { label } });
 
         Assert.True(app.Hook.Fired);
@@ -71,35 +94,50 @@ public sealed class RacingWritesTests(SeqStatementHookApplication app) : IClassF
     }
 }
 
-/// <summary>Runs a test's step once, right before the next statement that takes a board's seq is sent.</summary>
-public sealed class SeqStatementHook : DbCommandInterceptor
+/// <summary>Runs a test's step once, right before the next statement whose text contains the armed text is sent.</summary>
+public sealed class StatementHook : DbCommandInterceptor
 {
-    private Func<Task>? _step;
+    /// <summary>The statement that takes a board's seq (BoardProbes' text).</summary>
+    public const string SeqStatement = "UPDATE boards SET LastSeq = LastSeq +";
+
+    private (string Text, Func<Task> Step)? _armed;
 
     public bool Fired { get; private set; }
 
-    public void Arm(Func<Task> step)
+    public void Arm(string text, Func<Task> step)
     {
         Fired = false;
-        Volatile.Write(ref _step, step);
+        lock (this) _armed = (text, step);
+    }
+
+    private Func<Task>? Take(DbCommand command)
+    {
+        lock (this)
+        {
+            if (_armed is not { } armed || !command.CommandText.Contains(armed.Text, StringComparison.Ordinal)) return null;
+            _armed = null; // (disarmed first: the step's own writes run such statements too)
+            return armed.Step;
+        }
     }
 
     public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData,
         InterceptionResult<DbDataReader> result, CancellationToken ct = default)
     {
-        if (command.CommandText.Contains("UPDATE boards SET LastSeq = LastSeq +", StringComparison.Ordinal) &&
-            Interlocked.Exchange(ref _step, null) is { } step)
-        {
-            Fired = true;
-            await step(); // (disarmed first: the step's own writes take seqs too)
-        }
+        if (Take(command) is { } step) { Fired = true; await step(); }
+        return result;
+    }
+
+    public override async ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData,
+        InterceptionResult<int> result, CancellationToken ct = default)
+    {
+        if (Take(command) is { } step) { Fired = true; await step(); }
         return result;
     }
 }
 
-public sealed class SeqStatementHookApplication : MariaDbApplication
+public sealed class StatementHookApplication : MariaDbApplication
 {
-    public SeqStatementHook Hook { get; } = new();
+    public StatementHook Hook { get; } = new();
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

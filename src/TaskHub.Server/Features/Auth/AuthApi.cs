@@ -103,12 +103,16 @@ public static class AuthApi
 
         // Rotate: exactly one caller can retire a live token. Anyone presenting a retired one is replaying
         // a stolen or leaked token, so the whole family (every session descended from that log-in) dies.
+        // The retirement and the new token commit together: in between, the session would have no live token, and
+        // the hub's session sweep (Realtime's HubAccessSweep) would close its open connections as if it had ended.
+        await using var tx = await db.BeginWriteAsync(ct);
         var retired = await db.RefreshTokens
             .Where(t => t.Id == token.Id && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
         if (retired == 0)
         {
             await RevokeFamilyAsync(db, token.FamilyId, now, ct);
+            await tx.CommitAsync(ct);
             return Problems.Unauthorized("The refresh token was already used; the session has been revoked.");
         }
 
@@ -116,6 +120,7 @@ public static class AuthApi
         if (user is null) return Problems.Unauthorized("The refresh token is invalid or expired.");
         var response = tokens.Issue(user, token.FamilyId);
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return TypedResults.Ok(response);
     }
 

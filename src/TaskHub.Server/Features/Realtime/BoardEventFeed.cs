@@ -128,9 +128,17 @@ public sealed partial class BoardEventFeed : BackgroundService
     public async Task RevokeAsync(Guid boardId, IReadOnlyList<string>? connectionIds)
     {
         Enqueue(new Revoked(boardId, connectionIds));
-        if (_redis is not null)
+        if (_redis is null) return;
+        try
+        {
             await _redis.GetSubscriber().PublishAsync(FeedChannel,
                 JsonSerializer.Serialize(new FeedMessage(null, new RevocationMessage(boardId, connectionIds)), TaskHubJson.Options));
+        }
+        catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
+        {
+            // Redis down: the other replicas' connections lose the board at their next access sweep (HubAccessSweep).
+            LogRevocationNotPublished(_log, e, boardId);
+        }
     }
 
     /// <summary>
@@ -483,6 +491,9 @@ public sealed partial class BoardEventFeed : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the missing events of board {BoardId} from the log; trying again after the gap wait")]
     private static partial void LogGapFillFailed(ILogger logger, Exception exception, Guid boardId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not tell the other replicas that board {BoardId} was revoked; their access sweeps will")]
+    private static partial void LogRevocationNotPublished(ILogger logger, Exception exception, Guid boardId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to the board event channel (attempt {Attempt}); retrying")]
     private static partial void LogSubscribeFailed(ILogger logger, Exception exception, int attempt);

@@ -55,10 +55,16 @@ public sealed partial class BoardEventDispatcher(BoardEventFeed feed, ILogger<Bo
         catch (Exception ex) { Failed(ex, e); }
     }
 
+    private long _lastLogged = -10_000; // (Environment.TickCount64 starts at 0: the first failure is logged)
+
+    /// <summary>Counted each time; logged at most every 10 s (while Redis is down every event fails, at the write rate).</summary>
     private void Failed(Exception ex, BoardEvent e)
     {
         RealtimeMetrics.PushFailures.Inc();
-        LogPushFailed(log, ex, e.BoardId, e.Seq);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastLogged);
+        if (now - last >= 10_000 && Interlocked.CompareExchange(ref _lastLogged, now, last) == last)
+            LogPushFailed(log, ex, e.BoardId, e.Seq);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not publish event {Seq} of board {BoardId} to the other replicas; they fill the gap from the log")]

@@ -97,7 +97,7 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
         // The removal of a member revokes the connections it finds in presence, and this one was not there until now: a
         // removal that committed meanwhile is seen by this second check (its query starts after the presence entry was
         // added), and one that commits later finds the entry. (HubAccessSweep catches the rest: a lost revocation.)
-        if (!await memberships.IsMemberAsync(boardId, userId, ct))
+        if (!await StillMemberAsync(boardId, userId, ct))
         {
             await boards.RevokeConnectionsAsync(boardId, userId, [Context.ConnectionId]);
             throw new HubException("Board not found.");
@@ -107,6 +107,20 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
         else if (added == false)
             await Clients.Caller.PresenceChanged(await boards.CurrentSharedAsync(boardId));
         RealtimeMetrics.JoinSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>The second check; the database down answers yes (the join already holds its place: failing it now would
+    /// leave it joined while telling it it is not), and the next access sweep checks again.</summary>
+    private async Task<bool> StillMemberAsync(Guid boardId, Guid userId, CancellationToken ct)
+    {
+        try
+        {
+            return await memberships.IsMemberAsync(boardId, userId, ct);
+        }
+        catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
+        {
+            return true;
+        }
     }
 
     public async Task LeaveBoard(Guid boardId)

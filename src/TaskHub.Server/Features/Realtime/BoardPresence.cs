@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TaskHub.Server.Data;
+using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Realtime;
 
@@ -119,17 +120,26 @@ public sealed class BoardPresence(
     public async Task RevokeAsync(Guid boardId, Guid userId) =>
         await RevokeConnectionsAsync(boardId, userId, await store.ConnectionsOfAsync(boardId, userId, clock.GetUtcNow()));
 
-    /// <summary>These connections of the person lose the board: its events stop, they are told, their presence goes.</summary>
+    /// <summary>These connections of the person lose the board: its events stop, they are told, their presence goes.
+    /// While Redis is down, another replica's connections are not reached (their replica's access sweep revokes them)
+    /// and presence entries expire instead; this replica's own are revoked and told all the same.</summary>
     public async Task RevokeConnectionsAsync(Guid boardId, Guid userId, IReadOnlyList<string> connections)
     {
-        if (connections.Count > 0) await feed.RevokeAsync(boardId, connections);
+        if (connections.Count == 0) return;
+        await feed.RevokeAsync(boardId, connections);
         foreach (var connectionId in connections)
         {
-            await hub.Groups.RemoveFromGroupAsync(connectionId, BoardHub.Group(boardId));
-            await hub.Clients.Client(connectionId).BoardAccessRevoked(new BoardAccessRevokedDto(boardId));
-            await store.RemoveAsync(boardId, connectionId, userId);
+            await BestEffortAsync(() => hub.Groups.RemoveFromGroupAsync(connectionId, BoardHub.Group(boardId)));
+            await BestEffortAsync(() => hub.Clients.Client(connectionId).BoardAccessRevoked(new BoardAccessRevokedDto(boardId)));
+            await BestEffortAsync(() => store.RemoveAsync(boardId, connectionId, userId));
         }
-        if (connections.Count > 0) await BroadcastAsync(boardId);
+        await BestEffortAsync(() => BroadcastAsync(boardId));
+    }
+
+    private static async Task BestEffortAsync(Func<Task> step)
+    {
+        try { await step(); }
+        catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e)) { } // (Redis down: see above)
     }
 
     /// <summary>The board is gone: everyone watching it is told, and no further event will come.</summary>
