@@ -16,8 +16,8 @@ namespace TaskHub.Tests.Tasks;
 /// <summary>
 /// What changes between a write's checks and its board lock: a task's creation checks its assignee and labels again
 /// under the lock (a removal or a label's deletion that commits after the first check takes the lock too, and is not
-/// undone by the creation); a board deleted meanwhile is a 404, not a 500; a token refresh leaves its session a live
-/// token at every moment. MariaDB only: there a write's transaction
+/// undone by the creation), and a removal holds the lock from before its handlers look; a board deleted meanwhile is a
+/// 404, not a 500; a token refresh leaves its session a live token at every moment. MariaDB only: there a write's transaction
 /// begins in its seq statement, so the other write can commit right before it (SQLite's write queue would hold it
 /// behind the write's transaction).
 /// </summary>
@@ -76,6 +76,32 @@ public sealed class RacingWritesTests(StatementHookApplication app) : IClassFixt
     }
 
     [Fact]
+    public async Task AnAssignmentDuringARemovalOfSomeoneWithNoTasksWaitsForItAndIsRefused()
+    {
+        var ada = await app.SignUpAsync();
+        var bob = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await ada.AddMemberAsync(board, bob);
+
+        // Bob has no tasks, so the removal's handlers find nothing to unassign; while its transaction is open (its
+        // membership DELETE about to run) a creation assigns Bob. With the board's lock taken by the removal first, the
+        // creation waits for it and then finds Bob gone; without it, the creation commits a task for Bob first.
+        Task<HttpResponseMessage>? creation = null;
+        app.Hook.Arm(sql => sql.StartsWith("DELETE", StringComparison.Ordinal) && sql.Contains("`board_members`", StringComparison.Ordinal), async () =>
+        {
+            creation = ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = "for bob", assigneeId = bob.Id });
+            await Task.WhenAny(creation, Task.Delay(TimeSpan.FromSeconds(2))); // (it cannot finish while the lock is held)
+        });
+        Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")).StatusCode);
+
+        Assert.True(app.Hook.Fired);
+        await (await creation!).AssertFieldError("assigneeId");
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        Assert.False(await db.Tasks.AnyAsync(t => t.BoardId == board && t.AssigneeId == bob.Id));
+    }
+
+    [Fact]
     public async Task ALabelDeletedAfterTheFirstCheckIsRefusedAndNoTaskKeepsItsId()
     {
         var ada = await app.SignUpAsync();
@@ -100,21 +126,23 @@ public sealed class StatementHook : DbCommandInterceptor
     /// <summary>The statement that takes a board's seq (BoardProbes' text).</summary>
     public const string SeqStatement = "UPDATE boards SET LastSeq = LastSeq +";
 
-    private (string Text, Func<Task> Step)? _armed;
+    private (Func<string, bool> Matches, Func<Task> Step)? _armed;
 
     public bool Fired { get; private set; }
 
-    public void Arm(string text, Func<Task> step)
+    public void Arm(string text, Func<Task> step) => Arm(sql => sql.Contains(text, StringComparison.Ordinal), step);
+
+    public void Arm(Func<string, bool> matches, Func<Task> step)
     {
         Fired = false;
-        lock (this) _armed = (text, step);
+        lock (this) _armed = (matches, step);
     }
 
     private Func<Task>? Take(DbCommand command)
     {
         lock (this)
         {
-            if (_armed is not { } armed || !command.CommandText.Contains(armed.Text, StringComparison.Ordinal)) return null;
+            if (_armed is not { } armed || !armed.Matches(command.CommandText)) return null;
             _armed = null; // (disarmed first: the step's own writes run such statements too)
             return armed.Step;
         }
