@@ -87,9 +87,6 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
             lock (_membership) _users.GetOrAdd(user, _ => new HubConnectionStore()).Add(connection);
     }
 
-    /// <summary>This replica's connections now.</summary>
-    public IReadOnlyList<HubConnectionContext> ConnectionsHere() => [.. _connections.Values.Select(l => l.Connection)];
-
     public override Task OnDisconnectedAsync(HubConnectionContext connection)
     {
         if (!_connections.TryRemove(connection.ConnectionId, out var local)) return Task.CompletedTask;

@@ -21,9 +21,9 @@ public sealed class HubAccessSweep(HubLifetimeManager<BoardHub> lifetime, LocalC
     public async Task<(int Closed, int Revoked)> SweepAsync(CancellationToken ct)
     {
         var closed = 0;
-        if (_cluster?.ConnectionsHere() is { Count: > 0 } connections)
+        var of = _cluster?.Connections.Select(c => (Connection: c, Session: HubSessionChecks.SessionOf(c.User))).ToList() ?? [];
+        if (of.Count > 0)
         {
-            var of = connections.Select(c => (Connection: c, Session: HubSessionChecks.SessionOf(c.User))).ToList();
             var alive = await sessions.AliveAsync(of.Where(c => c.Session is not null).Select(c => c.Session!.Value).ToHashSet(), ct);
             foreach (var (connection, session) in of)
             {

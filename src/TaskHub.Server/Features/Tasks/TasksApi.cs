@@ -98,7 +98,8 @@ public static class TasksApi
         // statement that takes the board's seq checks that the caller may edit (BoardStream.WriteAsEditorAsync), and
         // that the token's session is alive (SessionCheckedInWrite: the authentication left that check to this write).
         var session = PendingSessionCheck.Of(http);
-        if (errors.Any || request.AssigneeId is not null || request.SupervisorId is not null || request.LabelIds is { Count: > 0 })
+        var namesPeopleOrLabels = request.AssigneeId is not null || request.SupervisorId is not null || request.LabelIds is { Count: > 0 };
+        if (errors.Any || namesPeopleOrLabels)
         {
             if (session is not null && await session.FailureAsync(http, ct) is { } revoked) return revoked;
             if (await CreateRefusalAsync(db, boardId, me.Id, ct) is { } refused) return refused;
@@ -114,7 +115,7 @@ public static class TasksApi
         {
             created = await stream.WriteAsEditorAsync(boardId, me.Id, lastPositionIn: status, session?.FamilyId, async write =>
             {
-                if (request.AssigneeId is not null || request.SupervisorId is not null || request.LabelIds is { Count: > 0 })
+                if (namesPeopleOrLabels)
                 {
                     // Again under the board's lock: a person's removal and a label's deletion take it too, so what was
                     // checked above may be gone now, and the new task would keep it (a non-member assigned, a deleted
