@@ -213,6 +213,37 @@ internal sealed class RawSocketHub : IAsyncDisposable
         return new RawSocketHub(socket);
     }
 
+    /// <summary>Over a real TCP connection to <paramref name="server"/> (a Kestrel fixture), whose socket's receive buffer
+    /// is <paramref name="receiveBuffer"/> bytes: a client that stops reading (<see cref="Pause"/>) then fills the server's
+    /// send buffers soon, as one on a slow network does.</summary>
+    public static async Task<RawSocketHub> ConnectAsync(Uri server, TestUser user, int receiveBuffer)
+    {
+        var uri = new UriBuilder(new Uri(server, $"hubs/board?access_token={Uri.EscapeDataString(user.AccessToken)}")) { Scheme = "ws" }.Uri;
+        var handler = new System.Net.Http.SocketsHttpHandler
+        {
+            ConnectCallback = async (context, ct) =>
+            {
+                var tcp = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { ReceiveBufferSize = receiveBuffer };
+                await tcp.ConnectAsync(context.DnsEndPoint, ct);
+                return new System.Net.Sockets.NetworkStream(tcp, ownsSocket: true);
+            },
+        };
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(uri, new HttpMessageInvoker(handler), CancellationToken.None);
+        await SendAsync(socket, """{"protocol":"json","version":1}""");
+        return new RawSocketHub(socket);
+    }
+
+    private volatile TaskCompletionSource? _paused;
+
+    /// <summary>Stops reading the socket (after the message being read, if any) until <see cref="Resume"/>.</summary>
+    public void Pause() => _paused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Resume() => Interlocked.Exchange(ref _paused, null)?.TrySetResult();
+
+    /// <summary>Whether the server closed or dropped the connection (seen once the client reads again).</summary>
+    public bool Closed => _reading.IsCompleted;
+
     /// <summary>The events' seqs, in the order received.</summary>
     public IEnumerable<long> EventSeqs(Guid? board = null) =>
         Messages.SelectMany(m => m).Where(h => h.Seq is not null && (board is null || h.Board == board)).Select(h => h.Seq!.Value);
@@ -236,6 +267,7 @@ internal sealed class RawSocketHub : IAsyncDisposable
         var message = new MemoryStream();
         while (!_stop.IsCancellationRequested && _socket.State == WebSocketState.Open)
         {
+            if (_paused is { } paused) await paused.Task;
             WebSocketReceiveResult r;
             try { r = await _socket.ReceiveAsync(buffer, _stop.Token); }
             catch (Exception) { return; }
@@ -271,6 +303,7 @@ internal sealed class RawSocketHub : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
+        Resume();
         try { await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None); } catch (Exception) { }
         await _reading.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
         _socket.Dispose();

@@ -35,11 +35,13 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
         public readonly HubConnectionStore Members = new();
     }
 
-    /// <summary>A connection of this replica and the groups it is in (so leaving does not scan every group).</summary>
+    /// <summary>A connection of this replica, the groups it is in (so leaving does not scan every group) and how many
+    /// of its writes have not finished (<see cref="WriteAsync"/>).</summary>
     private sealed class Local(HubConnectionContext connection)
     {
         public readonly HubConnectionContext Connection = connection;
         public Group[] Groups = [];
+        public int Unfinished;
     }
 
     private readonly ConcurrentDictionary<string, Local> _connections = new(StringComparer.Ordinal);
@@ -52,14 +54,19 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
     private readonly byte[] _origin = Guid.NewGuid().ToByteArray();
     private readonly ILogger _log;
     private readonly Task _subscribed;
+    private readonly TimeSpan _slowClientWait;
+    private readonly int _maxQueuedPerSlowClient;
     private ChannelMessageQueue? _queue;
 
     /// <param name="redis">The backplane; null (no <c>ConnectionStrings:Redis</c>) when this process is the only replica.</param>
     public ClusterHubLifetimeManager(IHubProtocolResolver protocols, IOptions<HubOptions> globalOptions, IOptions<HubOptions<THub>> hubOptions,
-        ILogger<ClusterHubLifetimeManager<THub>> log, IConnectionMultiplexer? redis = null)
+        ILogger<ClusterHubLifetimeManager<THub>> log, IOptions<RealtimeOptions> realtime, IConnectionMultiplexer? redis = null)
     {
         _redis = redis;
         _log = log;
+        _slowClientWait = realtime.Value.SlowClientWaitMilliseconds > 0
+            ? TimeSpan.FromMilliseconds(realtime.Value.SlowClientWaitMilliseconds) : Timeout.InfiniteTimeSpan;
+        _maxQueuedPerSlowClient = realtime.Value.MaxQueuedPerSlowClient;
         _channel = RedisChannel.Literal($"taskhub:hub:{typeof(THub).FullName}");
         var supported = hubOptions.Value.SupportedProtocols ?? globalOptions.Value.SupportedProtocols ?? [];
         _protocols = [.. protocols.AllProtocols.Where(p => supported.Contains(p.Name))];
@@ -193,7 +200,7 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
     public Task WriteFrameToConnectionAsync(string connectionId, Func<IHubProtocol, byte[]> frame, CancellationToken ct) =>
         _connections.TryGetValue(connectionId, out var local) ? WriteFrameAsync([local.Connection], frame, ct) : Task.CompletedTask;
 
-    private static Task WriteFrameAsync(List<HubConnectionContext> connections, Func<IHubProtocol, byte[]> frame, CancellationToken ct)
+    private Task WriteFrameAsync(List<HubConnectionContext> connections, Func<IHubProtocol, byte[]> frame, CancellationToken ct)
     {
         if (connections.Count == 0) return Task.CompletedTask;
         var bytes = new List<SerializedMessage>(2);
@@ -229,18 +236,58 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
         foreach (var c in store) yield return c;
     }
 
-    /// <summary>Writes to each connection; only the writes that did not finish at once are awaited (as SignalR's own
-    /// lifetime manager does).</summary>
-    private static async Task WriteAsync(IEnumerable<HubConnectionContext?> connections, SerializedHubMessage message, CancellationToken ct)
+    /// <summary>
+    /// Writes to each connection; only the writes that did not finish at once are awaited (as SignalR's own lifetime
+    /// manager does), and those for at most <see cref="RealtimeOptions.SlowClientWaitMilliseconds"/>. A write still
+    /// unfinished then (the client's pipe is full: it reads slower than its messages come, or stopped) finishes on its
+    /// own; the caller (a board's delivery line, the hub channel's reader) goes on with its other boards and connections.
+    /// The connection's later messages queue on SignalR's per-connection write lock, which hands itself to its waiters
+    /// in the order they came, so they still reach the client in order. A connection with more than
+    /// <see cref="RealtimeOptions.MaxQueuedPerSlowClient"/> writes unfinished is aborted: its client reconnects and
+    /// catches up from the event log, and the replica holds no unbounded queue for it.
+    /// </summary>
+    private async Task WriteAsync(IEnumerable<HubConnectionContext?> connections, SerializedHubMessage message, CancellationToken ct)
     {
         List<Task>? pending = null;
         foreach (var c in connections)
         {
             if (c is null) continue;
             var write = c.WriteAsync(message, ct);
-            if (!write.IsCompletedSuccessfully) (pending ??= []).Add(write.AsTask());
+            if (!write.IsCompletedSuccessfully && Unfinished(c, write) is { } wait) (pending ??= []).Add(wait);
         }
-        if (pending is not null) await Task.WhenAll(pending);
+        if (pending is null) return;
+        var all = Task.WhenAll(pending);
+        if (_slowClientWait == Timeout.InfiniteTimeSpan || await Task.WhenAny(all, Task.Delay(_slowClientWait, ct)) == all)
+        {
+            await all;
+            return;
+        }
+        ct.ThrowIfCancellationRequested();
+        RealtimeMetrics.SlowClientWritesLeft.Inc(pending.Count(p => !p.IsCompleted));
+    }
+
+    /// <summary>A write that did not finish at once, counted on its connection until it does. Returns what the caller
+    /// waits for: nothing when the connection already had a write unfinished (this one queued behind it; waiting for it
+    /// again would hold the caller back once per message while the client stays slow). The connection is aborted when
+    /// too many of its writes are unfinished.</summary>
+    private Task? Unfinished(HubConnectionContext connection, ValueTask write)
+    {
+        if (!_connections.TryGetValue(connection.ConnectionId, out var local)) return write.AsTask();
+        var unfinished = Interlocked.Increment(ref local.Unfinished);
+        if (unfinished > _maxQueuedPerSlowClient + 1 && !connection.ConnectionAborted.IsCancellationRequested)
+        {
+            RealtimeMetrics.SlowClientsAborted.Inc();
+            LogSlowClientAborted(_log, connection.ConnectionId, _maxQueuedPerSlowClient);
+            connection.Abort();
+        }
+        var finished = Finish(local, write);
+        return unfinished == 1 ? finished : null;
+
+        static async Task Finish(Local local, ValueTask write)
+        {
+            try { await write; }
+            finally { Interlocked.Decrement(ref local.Unfinished); }
+        }
     }
 
     private void AddLocal(Local local, string groupName)
@@ -350,6 +397,9 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not subscribe to the hub channel (attempt {Attempt}); retrying")]
     private static partial void LogSubscribeFailed(ILogger logger, Exception exception, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Hub connection {ConnectionId} aborted: more than {Max} messages queued behind a write it did not take (a client that stopped reading reconnects and catches up)")]
+    private static partial void LogSlowClientAborted(ILogger logger, string connectionId, int max);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A message on the hub channel could not be delivered")]
     private static partial void LogReceiveFailed(ILogger logger, Exception exception);

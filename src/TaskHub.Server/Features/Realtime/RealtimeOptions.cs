@@ -38,6 +38,17 @@ public sealed class RealtimeOptions
     /// .NET's WebSocket then takes its slower send path for every frame (bench/README.md, "Sixth round").</summary>
     [Range(0, 3_600)] public double TransportSendTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>How long a write to this replica's connections waits for those whose pipe is full (a client that reads
+    /// slower than its events come, or stopped reading) before going on without them. Their write finishes on its own,
+    /// and each such connection's later messages queue behind it in order, so one slow client holds back no other board
+    /// (or, on the hub channel, no other replica's messages) for longer than this. 0 = wait for every write.</summary>
+    [Range(0, 60_000)] public int SlowClientWaitMilliseconds { get; set; } = 250;
+
+    /// <summary>The most messages that may queue behind a connection's unfinished write; one more and the connection is
+    /// aborted (its client reconnects and catches up from the event log), so a client that stopped reading holds a
+    /// bounded amount of the replica's memory until <see cref="TransportSendTimeoutSeconds"/> would.</summary>
+    [Range(1, 100_000)] public int MaxQueuedPerSlowClient { get; set; } = 256;
+
     /// <summary>Whether StackExchange.Redis runs its socket reads and writes on its own pool of dedicated threads
     /// (<c>SocketManager.Shared</c>, the library's default: 10 threads that wake one another for each message) instead of
     /// the .NET thread pool (<c>SocketManager.ThreadPool</c>, TaskHub's default). On 2 cores the dedicated threads' wake-ups
