@@ -79,6 +79,7 @@ public static class ApiExtensions
             api.UseExceptionHandler();
             api.UseStatusCodePages();
             api.UseTaskHubSecurityHeaders();
+            api.UseMiddleware<UnsupportedMediaTypeMiddleware>();
             api.UseMiddleware<RequestBodyLimitMiddleware>();
             api.UseAuthentication();
         });

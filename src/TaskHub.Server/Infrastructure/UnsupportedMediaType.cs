@@ -1,0 +1,90 @@
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing.Template;
+
+namespace TaskHub.Server.Infrastructure;
+
+/// <summary>
+/// A POST, PUT or PATCH under <c>/api</c> whose body type an endpoint does not take answers 415 with a problem naming
+/// <c>Content-Type</c> and the types the endpoint takes, not 404. Routing drops an endpoint whose accepted body types
+/// (<see cref="IAcceptsMetadata"/>: <c>application/json</c> for a JSON body, <c>multipart/form-data</c> for a file) do not
+/// match the request, and then answers 404 when the request has no <c>Content-Type</c> and no other route is left
+/// (dotnet/aspnetcore#45264) or when the web app's fallback route is there to take what nothing else matched, as it is
+/// whenever the browser board is built; otherwise a bare 415 without a body. Only such a request (no endpoint, the
+/// fallback or routing's 415) is checked: it is matched again by path and method alone against the API's routes (parsed
+/// once, on the first such request).
+/// </summary>
+public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, EndpointDataSource endpoints, IProblemDetailsService problems)
+{
+    /// <summary>The 415 problem: what the request came with, and the types the endpoint takes (<c>accepts</c>).</summary>
+    private static Microsoft.AspNetCore.Mvc.ProblemDetails Problem(HttpRequest request, IReadOnlyList<string> accepts)
+    {
+        var sent = string.IsNullOrEmpty(request.ContentType) ? "no Content-Type" : $"Content-Type '{request.ContentType}'";
+        return new()
+        {
+            Status = StatusCodes.Status415UnsupportedMediaType,
+            Title = "Unsupported media type",
+            Detail = $"The request came with {sent}; this endpoint takes a body of {string.Join(" or ", accepts)}.",
+            Extensions = { ["header"] = "Content-Type", ["accepts"] = accepts },
+        };
+    }
+
+    private sealed record Route(TemplateMatcher Path, IReadOnlyList<string> Methods, IReadOnlyList<string> Accepts);
+
+    private Route[]? _routes;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (!(HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsPatch(request.Method))
+            || !request.Path.StartsWithSegments("/api")
+            || context.GetEndpoint() is { } endpoint && !IsFallback(endpoint) && !IsRoutings415(endpoint)
+            || Accepted(request) is not { } accepts)
+        {
+            // A request with no Content-Type at all does reach its endpoint, which refuses the body it cannot read: by
+            // throwing (RouteHandlerOptions.ThrowOnBadRequest, on in Development) or with a bare 415.
+            try
+            {
+                await next(context);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status415UnsupportedMediaType && !context.Response.HasStarted
+                                                    && OwnAccepts(context) is not null)
+            {
+                context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            }
+            if (context.Response is { StatusCode: StatusCodes.Status415UnsupportedMediaType, HasStarted: false } && OwnAccepts(context) is { } own)
+                await problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = Problem(request, own) });
+            return;
+        }
+        context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = Problem(request, accepts) });
+    }
+
+    private static IReadOnlyList<string>? OwnAccepts(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is { ContentTypes.Count: > 0 } accepts ? accepts.ContentTypes : null;
+
+    /// <summary>The web app's catch-all (<c>MapFallback</c>): the last in order.</summary>
+    private static bool IsFallback(Endpoint endpoint) => endpoint is RouteEndpoint { Order: int.MaxValue };
+
+    /// <summary>Routing's own answer when it did see the type mismatch: a bare 415 with no body (its display name is the
+    /// only mark it has). It gets the same problem as the others.</summary>
+    private static bool IsRoutings415(Endpoint endpoint) =>
+        endpoint is not RouteEndpoint && endpoint.DisplayName?.StartsWith("415", StringComparison.Ordinal) == true;
+
+    /// <summary>The body types of an API route matching the request's path and method, if one does (none: a real 404).</summary>
+    private IReadOnlyList<string>? Accepted(HttpRequest request)
+    {
+        foreach (var route in _routes ??= Routes())
+            if (route.Methods.Contains(request.Method, StringComparer.OrdinalIgnoreCase) && route.Path.TryMatch(request.Path, new()))
+                return route.Accepts;
+        return null;
+    }
+
+    private Route[] Routes() =>
+    [
+        .. endpoints.Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText?.StartsWith("/api", StringComparison.OrdinalIgnoreCase) == true)
+            .Select(e => (e, methods: e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods, accepts: e.Metadata.GetMetadata<IAcceptsMetadata>()?.ContentTypes))
+            .Where(r => r.methods is { Count: > 0 } && r.accepts is { Count: > 0 })
+            .Select(r => new Route(new TemplateMatcher(new RouteTemplate(r.e.RoutePattern), new()), r.methods!, r.accepts!)),
+    ];
+}

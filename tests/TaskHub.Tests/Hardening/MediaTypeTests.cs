@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using TaskHub.Tests.Infrastructure;
+
+namespace TaskHub.Tests.Hardening;
+
+/// <summary>
+/// A body an endpoint does not take (no Content-Type, or another type) answers 415 with a problem naming Content-Type
+/// and what the endpoint takes, never 404, and changes nothing; with the browser board's fallback route and without
+/// it (routing answered 404 in both, for different reasons: Infrastructure/UnsupportedMediaType.cs).
+/// </summary>
+public abstract class MediaTypeTests(TaskHubApplication app)
+{
+    private static HttpRequestMessage Request(HttpMethod method, string url, string body, string? contentType)
+    {
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        if (contentType is not null) content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        return new HttpRequestMessage(method, url) { Content = content };
+    }
+
+    private static async Task AssertUnsupported(HttpResponseMessage response, string accepted)
+    {
+        var problem = await response.Json(HttpStatusCode.UnsupportedMediaType);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(problem.TryGetProperty("header", out var header), $"not a problem naming the header: {problem}");
+        Assert.Equal("Content-Type", header.GetString());
+        Assert.Contains(accepted, problem.GetProperty("accepts").EnumerateArray().Select(a => a.GetString()));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("text/plain")]
+    [InlineData("application/x-www-form-urlencoded")]
+    public async Task ABoardCreatedWithoutAJsonBodyIs415AndNothingIsCreated(string? contentType)
+    {
+        var ada = await app.SignUpAsync();
+        await AssertUnsupported(await ada.Client.SendAsync(Request(HttpMethod.Post, "/api/boards", """{"name":"Roadmap"}""", contentType)), "application/json");
+        Assert.Equal(0, (await ada.Client.GetJson("/api/boards")).GetArrayLength());
+    }
+
+    [Fact]
+    public async Task ATaskEditWithoutAContentTypeIs415AndTheTaskKeepsItsTitle()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var task = await ada.CreateTaskAsync(board, new { title = "Before" });
+        var id = task.GetProperty("id").GetGuid();
+        await AssertUnsupported(await ada.Client.SendAsync(Request(HttpMethod.Patch, $"/api/tasks/{id}", """{"title":"After"}""", null)), "application/json");
+        Assert.Equal("Before", (await ada.Client.GetJson($"/api/tasks/{id}")).GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task AnUploadSentAsJsonIs415NamingMultipart()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var id = (await ada.CreateTaskAsync(board, new { title = "t" })).GetProperty("id").GetGuid();
+        await AssertUnsupported(await ada.Client.SendAsync(Request(HttpMethod.Post, $"/api/tasks/{id}/attachments", "{}", "application/json")), "multipart/form-data");
+    }
+
+    [Fact]
+    public async Task AnUnknownApiPathIsStill404AndABodylessPostStillWorks()
+    {
+        var ada = await app.SignUpAsync();
+        await (await ada.Client.SendAsync(Request(HttpMethod.Post, "/api/no-such-thing", "{}", null))).AssertProblem(HttpStatusCode.NotFound);
+        var board = await ada.CreateBoardAsync();
+        var id = (await ada.CreateTaskAsync(board, new { title = "t" })).GetProperty("id").GetGuid();
+        var archive = await ada.Client.PostAsync($"/api/tasks/{id}/archive", null);
+        Assert.Equal(HttpStatusCode.OK, archive.StatusCode);
+    }
+}
+
+/// <summary>A web root with the browser board's index.html: the fallback route takes what no API route matched.</summary>
+public sealed class MediaTypeTestsWithTheBoard(MediaTypeTestsWithTheBoard.App app) : MediaTypeTests(app), IClassFixture<MediaTypeTestsWithTheBoard.App>
+{
+    public sealed class App : SqliteApplication
+    {
+        private readonly string _root = Directory.CreateTempSubdirectory("taskhub-webroot-").FullName;
+
+        public App()
+        {
+            File.WriteAllText(Path.Combine(_root, "index.html"), "<!doctype html><title>TaskHub</title>");
+            Settings["webroot"] = _root;
+        }
+
+        public override async Task DisposeAsync()
+        {
+            await base.DisposeAsync();
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+}
+
+/// <summary>An empty web root (as the API alone runs): no fallback route.</summary>
+public sealed class MediaTypeTestsApiOnly(MediaTypeTestsApiOnly.App app) : MediaTypeTests(app), IClassFixture<MediaTypeTestsApiOnly.App>
+{
+    public sealed class App : SqliteApplication
+    {
+        private readonly string _root = Directory.CreateTempSubdirectory("taskhub-webroot-").FullName;
+
+        public App() => Settings["webroot"] = _root;
+
+        public override async Task DisposeAsync()
+        {
+            await base.DisposeAsync();
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+}
