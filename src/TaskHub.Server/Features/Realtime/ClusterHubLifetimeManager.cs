@@ -42,6 +42,7 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
         public readonly HubConnectionContext Connection = connection;
         public Group[] Groups = [];
         public int Unfinished;
+        public int Aborted;
     }
 
     private readonly ConcurrentDictionary<string, Local> _connections = new(StringComparer.Ordinal);
@@ -244,7 +245,9 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
     /// The connection's later messages queue on SignalR's per-connection write lock, which hands itself to its waiters
     /// in the order they came, so they still reach the client in order. A connection with more than
     /// <see cref="RealtimeOptions.MaxQueuedPerSlowClient"/> writes unfinished is aborted: its client reconnects and
-    /// catches up from the event log, and the replica holds no unbounded queue for it.
+    /// catches up from the event log, and the replica holds no unbounded queue for it. The wait is per call: K slow
+    /// clients on K boards of one line cost that line up to K waits per round, each only while that client's earlier
+    /// writes had all finished.
     /// </summary>
     private async Task WriteAsync(IEnumerable<HubConnectionContext?> connections, SerializedHubMessage message, CancellationToken ct)
     {
@@ -257,37 +260,70 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
         }
         if (pending is null) return;
         var all = Task.WhenAll(pending);
-        if (_slowClientWait == Timeout.InfiniteTimeSpan || await Task.WhenAny(all, Task.Delay(_slowClientWait, ct)) == all)
+        if (_slowClientWait == Timeout.InfiniteTimeSpan)
         {
             await all;
             return;
         }
+        using (var delay = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            var waited = Task.Delay(_slowClientWait, delay.Token);
+            var first = await Task.WhenAny(all, waited);
+            await delay.CancelAsync(); // the timer, when the writes finished first
+            if (first == all)
+            {
+                await all;
+                return;
+            }
+        }
         ct.ThrowIfCancellationRequested();
+        Observe(all);
         RealtimeMetrics.SlowClientWritesLeft.Inc(pending.Count(p => !p.IsCompleted));
     }
 
+    /// <summary>A write left to finish on its own: its failure (a cancelled or broken connection) is seen, not left to the
+    /// finaliser as an unobserved exception.</summary>
+    private static void Observe(Task write) =>
+        write.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+
     /// <summary>A write that did not finish at once, counted on its connection until it does. Returns what the caller
     /// waits for: nothing when the connection already had a write unfinished (this one queued behind it; waiting for it
-    /// again would hold the caller back once per message while the client stays slow). The connection is aborted when
-    /// too many of its writes are unfinished.</summary>
+    /// again would hold the caller back once per message while the client stays slow), unless every write is waited for
+    /// (<see cref="RealtimeOptions.SlowClientWaitMilliseconds"/> 0). The connection is aborted when too many of its
+    /// writes are unfinished.</summary>
     private Task? Unfinished(HubConnectionContext connection, ValueTask write)
     {
         if (!_connections.TryGetValue(connection.ConnectionId, out var local)) return write.AsTask();
         var unfinished = Interlocked.Increment(ref local.Unfinished);
-        if (unfinished > _maxQueuedPerSlowClient + 1 && !connection.ConnectionAborted.IsCancellationRequested)
+        if (unfinished > _maxQueuedPerSlowClient + 1 && Interlocked.Exchange(ref local.Aborted, 1) == 0)
         {
             RealtimeMetrics.SlowClientsAborted.Inc();
             LogSlowClientAborted(_log, connection.ConnectionId, _maxQueuedPerSlowClient);
-            connection.Abort();
+            AbortSlow(connection);
         }
         var finished = Finish(local, write);
-        return unfinished == 1 ? finished : null;
+        if (unfinished == 1 || _slowClientWait == Timeout.InfiniteTimeSpan) return finished;
+        Observe(finished);
+        return null;
 
         static async Task Finish(Local local, ValueTask write)
         {
             try { await write; }
             finally { Interlocked.Decrement(ref local.Unfinished); }
         }
+    }
+
+    /// <summary>
+    /// Ends a connection whose client does not take its messages. <see cref="HubConnectionContext.Abort"/> alone cancels
+    /// the write it is stuck in, but SignalR then writes a Close message into the same full pipe and waits there, so the
+    /// connection would stay (and keep taking messages) until the transport's send timeout, or forever without one. The
+    /// request under it is aborted too (for a WebSocket, its TCP connection): the transport ends at once, the connection
+    /// leaves its groups, and its client sees a lost connection and reconnects, catching up from its last seq.
+    /// </summary>
+    private static void AbortSlow(HubConnectionContext connection)
+    {
+        connection.Abort();
+        connection.GetHttpContext()?.Abort();
     }
 
     private void AddLocal(Local local, string groupName)

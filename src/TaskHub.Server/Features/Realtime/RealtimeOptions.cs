@@ -41,12 +41,14 @@ public sealed class RealtimeOptions
     /// <summary>How long a write to this replica's connections waits for those whose pipe is full (a client that reads
     /// slower than its events come, or stopped reading) before going on without them. Their write finishes on its own,
     /// and each such connection's later messages queue behind it in order, so one slow client holds back no other board
-    /// (or, on the hub channel, no other replica's messages) for longer than this. 0 = wait for every write.</summary>
+    /// (or, on the hub channel, no other replica's messages) for longer than this. 0 = wait for every write, however
+    /// long (as before the thirty-first round).</summary>
     [Range(0, 60_000)] public int SlowClientWaitMilliseconds { get; set; } = 250;
 
     /// <summary>The most messages that may queue behind a connection's unfinished write; one more and the connection is
-    /// aborted (its client reconnects and catches up from the event log), so a client that stopped reading holds a
-    /// bounded amount of the replica's memory until <see cref="TransportSendTimeoutSeconds"/> would.</summary>
+    /// aborted, its TCP connection with it (its client reconnects and catches up from the event log), so a client that
+    /// stopped reading holds a bounded amount of the replica's memory, sooner than <see cref="TransportSendTimeoutSeconds"/>
+    /// would end it.</summary>
     [Range(1, 100_000)] public int MaxQueuedPerSlowClient { get; set; } = 256;
 
     /// <summary>Whether StackExchange.Redis runs its socket reads and writes on its own pool of dedicated threads
