@@ -87,6 +87,7 @@ public sealed partial class BoardEventFeed : BackgroundService
         public bool FromLog => Read is not null;
     }
     private sealed record Wake(Guid BoardId) : Item(BoardId);
+    private sealed record HeadRead(Guid BoardId, long Head) : Item(BoardId);
     private sealed record Revoked(Guid BoardId, IReadOnlyList<string>? ConnectionIds) : Item(BoardId);
 
     /// <summary>What a replica tells the others when access to a board ends: these connections (or all, when null) leave it.</summary>
@@ -123,6 +124,16 @@ public sealed partial class BoardEventFeed : BackgroundService
         _partitions[p].Writer.TryWrite(new Wake(boardId)); // wakes the partition if it is idle
         return await done.Task.WaitAsync(ct);
     }
+
+    /// <summary>
+    /// The board's head seq as the database has it (<see cref="BoardHeadService"/>'s tick), told to the board's line here.
+    /// A line that delivered up to it, or past it, sends <c>BoardHead</c> to the board's viewers here, after the events it
+    /// has taken: one frame per shape for all of them. A line behind it (events committed whose push never came: lost on
+    /// the backplane, or Redis down) treats the rest as a gap: unless they arrive within the gap wait, they are read from
+    /// the log once and sent live, and no head is sent. So a lost push reaches every viewer of the replica from one read
+    /// of the log, not from one REST fetch per viewer after a head that shows them behind.
+    /// </summary>
+    public void TellHead(Guid boardId, long head) => Enqueue(new HeadRead(boardId, head));
 
     /// <summary>These connections (on any replica), or every connection when null, stop getting the board's events.</summary>
     public async Task RevokeAsync(Guid boardId, IReadOnlyList<string>? connectionIds)
@@ -198,6 +209,10 @@ public sealed partial class BoardEventFeed : BackgroundService
         public readonly List<BoardEventDto> Unsent = [];
         public readonly SortedDictionary<long, BoardEventDto> Early = [];
         public DateTimeOffset? GapSince;
+        /// <summary>The highest seq a head read showed committed; up to it the line has a gap while <see cref="Next"/> is not past it.</summary>
+        public long Known;
+        /// <summary>Whether the line owes seqs up to <see cref="Known"/> that have not arrived.</summary>
+        public bool BehindKnown => Known >= Next;
         /// <summary>The last events delivered, contiguous and ending at <see cref="Next"/> − 1 (joins catch up from them).</summary>
         public readonly Queue<(BoardEventDto Event, DateTimeOffset At)> Recent = new();
         /// <summary>The first seq <see cref="Recent"/> holds (or <see cref="Next"/> when empty).</summary>
@@ -267,6 +282,22 @@ public sealed partial class BoardEventFeed : BackgroundService
                 foreach (var (id, delta) in leaving) await _hub.Groups.RemoveFromGroupAsync(id, LocalGroup(r.BoardId, delta), ct);
                 if (!_local.AnyOn(r.BoardId)) lines.Remove(r.BoardId);
                 break;
+            case HeadRead h:
+                if (!_local.AnyOn(h.BoardId))
+                {
+                    lines.Remove(h.BoardId);
+                    break;
+                }
+                lines.TryGetValue(h.BoardId, out var headLine);
+                if (headLine is not null && h.Head >= headLine.Next)
+                {
+                    headLine.Known = Math.Max(headLine.Known, h.Head);
+                    headLine.GapSince ??= _clock.GetUtcNow();
+                    break;
+                }
+                if (headLine is not null) await SendUnsentAsync(headLine, ct);
+                await SendHeadAsync(h.BoardId, h.Head, ct);
+                break;
             case Arrived a:
                 var e = a.Event;
                 if (!_local.AnyOn(e.BoardId))
@@ -292,7 +323,7 @@ public sealed partial class BoardEventFeed : BackgroundService
     private async Task DrainAsync(BoardLine line, CancellationToken ct)
     {
         while (line.Early.Remove(line.Next, out var next)) await TakeAsync(line, next, ct);
-        line.GapSince = line.Early.Count == 0 ? null : _clock.GetUtcNow();
+        line.GapSince = line.Early.Count == 0 && !line.BehindKnown ? null : _clock.GetUtcNow();
     }
 
     /// <summary>A gap that waited long enough is filled from the event log, then the line moves on. A read that fails
@@ -303,7 +334,12 @@ public sealed partial class BoardEventFeed : BackgroundService
         foreach (var (boardId, line) in lines)
         {
             if (line.GapSince is not { } since || since + _gapWait > now) continue;
-            var upTo = line.Early.Keys.First();
+            var upTo = line.Early.Count > 0 ? line.Early.Keys.First() : line.Known + 1; // an early event's gap, or up to a head read
+            if (upTo <= line.Next)
+            {
+                line.GapSince = null;
+                continue;
+            }
             List<BoardEvent> missing;
             try
             {
@@ -324,6 +360,24 @@ public sealed partial class BoardEventFeed : BackgroundService
             if (line.Next < upTo) line.Recent.Clear(); // a seq the log lacks too (never committed) is not waited for again
             line.Next = upTo;
             await DrainAsync(line, ct);
+        }
+    }
+
+    /// <summary>The board's head to its viewers here, one frame per shape (after what the line sent before it).</summary>
+    private async Task SendHeadAsync(Guid boardId, long head, CancellationToken ct)
+    {
+        var (full, delta) = _local.ShapesOn(boardId);
+        var dto = new BoardHeadDto(boardId, head);
+        var frames = new EventFrames();
+        try
+        {
+            if (full) await _frames.WriteFrameToGroupAsync(LocalGroup(boardId, false), p => frames.Write(p, [], false, dto), ct).WaitAsync(ct);
+            if (delta) await _frames.WriteFrameToGroupAsync(LocalGroup(boardId, true), p => frames.Write(p, [], true, dto), ct).WaitAsync(ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            RealtimeMetrics.PushFailures.Inc();
+            LogHeadFailed(_log, ex, boardId);
         }
     }
 
@@ -488,6 +542,9 @@ public sealed partial class BoardEventFeed : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not deliver events {FirstSeq}–{LastSeq} of board {BoardId}; its viewers will catch up from the log")]
     private static partial void LogDeliveryFailed(ILogger logger, Exception exception, Guid boardId, long firstSeq, long lastSeq);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send the head of board {BoardId} to its viewers here")]
+    private static partial void LogHeadFailed(ILogger logger, Exception exception, Guid boardId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the missing events of board {BoardId} from the log; trying again after the gap wait")]
     private static partial void LogGapFillFailed(ILogger logger, Exception exception, Guid boardId);

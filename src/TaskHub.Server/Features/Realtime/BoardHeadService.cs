@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TaskHub.Server.Data;
@@ -6,13 +5,13 @@ using TaskHub.Server.Data;
 namespace TaskHub.Server.Features.Realtime;
 
 /// <summary>
-/// Every <see cref="RealtimeOptions.HeadIntervalSeconds"/>: tells each of this replica's connections the
-/// head seq of the boards it joined (so a dropped last event of a quiet board is noticed), refreshes this
+/// Every <see cref="RealtimeOptions.HeadIntervalSeconds"/>: tells each board's line here the board's head seq (so a
+/// dropped last event of a quiet board is read from the log and sent, or else the viewers are sent the head), refreshes this
 /// replica's presence entries, and prunes expired ones (a dead replica's viewers), announcing the change; then ends what
 /// lost its access while connected (<see cref="HubAccessSweep"/>).
 /// </summary>
 public sealed partial class BoardHeadService(
-    LocalConnections local, IPresenceStore presence, BoardPresence boards, IHubContext<BoardHub, IBoardClient> hub,
+    LocalConnections local, IPresenceStore presence, BoardPresence boards, BoardEventFeed feed,
     IServiceScopeFactory scopes, HubAccessSweep access, IOptions<RealtimeOptions> options, TimeProvider clock,
     ILogger<BoardHeadService> log) : BackgroundService
 {
@@ -58,10 +57,9 @@ public sealed partial class BoardHeadService(
             heads = await db.Boards.AsNoTracking().Where(b => boardIds.Contains(b.Id)).ToDictionaryAsync(b => b.Id, b => b.LastSeq, ct);
         }
 
-        // Heads first, for every connection: they need only the database, so clients converge even while Redis is down.
-        foreach (var (connectionId, _, boardId) in joined)
-            if (heads.TryGetValue(boardId, out var seq))
-                await hub.Clients.Client(connectionId).BoardHead(new BoardHeadDto(boardId, seq));
+        // Heads first, to each board's line here: they need only the database, so a board whose pushes were lost (or
+        // Redis is down) has its missing events read from the log once and sent live (BoardEventFeed.TellHead).
+        foreach (var (boardId, seq) in heads) feed.TellHead(boardId, seq);
 
         // Presence: one bulk refresh per board for this replica's connections (not a read per connection).
         var expires = boards.ExpiresFromNow();
