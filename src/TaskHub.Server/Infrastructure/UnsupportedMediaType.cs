@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Routing.Template;
+using Microsoft.Net.Http.Headers;
 
 namespace TaskHub.Server.Infrastructure;
 
@@ -10,10 +11,12 @@ namespace TaskHub.Server.Infrastructure;
 /// match the request, and then answers 404 when the request has no <c>Content-Type</c> and no other route is left
 /// (dotnet/aspnetcore#45264) or when the web app's fallback route is there to take what nothing else matched, as it is
 /// whenever the browser board is built; otherwise a bare 415 without a body. Only such a request (no endpoint, the
-/// fallback or routing's 415) is checked: it is matched again by path and method alone against the API's routes (parsed
-/// once, on the first such request).
+/// fallback or routing's 415) is checked: it is matched again by path (with the routes' constraints: a malformed id is
+/// still a 404) and method alone against the API's routes (parsed once, on the first such request). A request whose type
+/// the matching route does take was refused for something else, and is left alone.
 /// </summary>
-public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, EndpointDataSource endpoints, IProblemDetailsService problems)
+public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, EndpointDataSource endpoints, IInlineConstraintResolver constraints,
+    IProblemDetailsService problems)
 {
     /// <summary>The 415 problem: what the request came with, and the types the endpoint takes (<c>accepts</c>).</summary>
     private static Microsoft.AspNetCore.Mvc.ProblemDetails Problem(HttpRequest request, IReadOnlyList<string> accepts)
@@ -28,7 +31,8 @@ public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, Endpoin
         };
     }
 
-    private sealed record Route(TemplateMatcher Path, IReadOnlyList<string> Methods, IReadOnlyList<string> Accepts);
+    private sealed record Route(TemplateMatcher Path, IReadOnlyList<(string Name, IRouteConstraint Constraint)> Constraints,
+        IReadOnlyList<string> Methods, IReadOnlyList<string> Accepts);
 
     private Route[]? _routes;
 
@@ -38,8 +42,15 @@ public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, Endpoin
         if (!(HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsPatch(request.Method))
             || !request.Path.StartsWithSegments("/api")
             || context.GetEndpoint() is { } endpoint && !IsFallback(endpoint) && !IsRoutings415(endpoint)
-            || Accepted(request) is not { } accepts)
+            || Accepted(context) is not { } accepts)
         {
+            if (context.GetEndpoint() is { } routing415 && IsRoutings415(routing415) && request.Path.StartsWithSegments("/api"))
+            {
+                // Routing weighs the body's type before the routes' constraints: a malformed id is a 404 all the same.
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = new() { Status = 404, Title = "Not found" } });
+                return;
+            }
             // A request with no Content-Type at all does reach its endpoint, which refuses the body it cannot read: by
             // throwing (RouteHandlerOptions.ThrowOnBadRequest, on in Development) or with a bare 415.
             try
@@ -52,12 +63,16 @@ public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, Endpoin
                 context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
             }
             if (context.Response is { StatusCode: StatusCodes.Status415UnsupportedMediaType, HasStarted: false } && OwnAccepts(context) is { } own)
-                await problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = Problem(request, own) });
+                await WriteAsync(context, own);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-        await problems.WriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = Problem(request, accepts) });
+        await WriteAsync(context, accepts);
     }
+
+    /// <summary>The problem, when the caller takes one (an <c>Accept</c> that rules out JSON gets the bare 415).</summary>
+    private Task WriteAsync(HttpContext context, IReadOnlyList<string> accepts) =>
+        problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = Problem(context.Request, accepts) }).AsTask();
 
     private static IReadOnlyList<string>? OwnAccepts(HttpContext context) =>
         context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is { ContentTypes.Count: > 0 } accepts ? accepts.ContentTypes : null;
@@ -70,12 +85,22 @@ public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, Endpoin
     private static bool IsRoutings415(Endpoint endpoint) =>
         endpoint is not RouteEndpoint && endpoint.DisplayName?.StartsWith("415", StringComparison.Ordinal) == true;
 
-    /// <summary>The body types of an API route matching the request's path and method, if one does (none: a real 404).</summary>
-    private IReadOnlyList<string>? Accepted(HttpRequest request)
+    /// <summary>The body types of an API route matching the request's path and method, if one does and the request's type
+    /// is not among them (otherwise null: a real 404, or a refusal for another reason).</summary>
+    private IReadOnlyList<string>? Accepted(HttpContext context)
     {
+        var request = context.Request;
         foreach (var route in _routes ??= Routes())
-            if (route.Methods.Contains(request.Method, StringComparer.OrdinalIgnoreCase) && route.Path.TryMatch(request.Path, new()))
-                return route.Accepts;
+        {
+            var values = new RouteValueDictionary();
+            if (!route.Methods.Contains(request.Method, StringComparer.OrdinalIgnoreCase) || !route.Path.TryMatch(request.Path, values)
+                || !route.Constraints.All(c => c.Constraint.Match(context, null, c.Name, values, RouteDirection.IncomingRequest)))
+                continue;
+            var sent = MediaTypeHeaderValue.TryParse(request.ContentType, out var type) ? type.MediaType.Value : null;
+            return sent is not null && route.Accepts.Any(a => MediaTypeHeaderValue.TryParse(a, out var taken)
+                                                               && string.Equals(taken.MediaType.Value, sent, StringComparison.OrdinalIgnoreCase))
+                ? null : route.Accepts;
+        }
         return null;
     }
 
@@ -85,6 +110,15 @@ public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, Endpoin
             .Where(e => e.RoutePattern.RawText?.StartsWith("/api", StringComparison.OrdinalIgnoreCase) == true)
             .Select(e => (e, methods: e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods, accepts: e.Metadata.GetMetadata<IAcceptsMetadata>()?.ContentTypes))
             .Where(r => r.methods is { Count: > 0 } && r.accepts is { Count: > 0 })
-            .Select(r => new Route(new TemplateMatcher(new RouteTemplate(r.e.RoutePattern), new()), r.methods!, r.accepts!)),
+            .Select(r => new Route(new TemplateMatcher(new RouteTemplate(r.e.RoutePattern), new()), Constraints(r.e.RoutePattern), r.methods!, r.accepts!)),
+    ];
+
+    private List<(string, IRouteConstraint)> Constraints(Microsoft.AspNetCore.Routing.Patterns.RoutePattern pattern) =>
+    [
+        .. pattern.Parameters.SelectMany(p => p.ParameterPolicies.Select(policy => (p.Name, policy)))
+            .Select(x => (x.Name, constraint: x.policy.ParameterPolicy as IRouteConstraint
+                                              ?? (x.policy.Content is { } content ? constraints.ResolveConstraint(content) : null)))
+            .Where(x => x.constraint is not null)
+            .Select(x => (x.Name, x.constraint!)),
     ];
 }

@@ -62,6 +62,28 @@ public abstract class MediaTypeTests(TaskHubApplication app)
     }
 
     [Fact]
+    public async Task AMalformedIdIsStill404AndJsonWithACharsetIsTaken()
+    {
+        var ada = await app.SignUpAsync();
+        await (await ada.Client.SendAsync(Request(HttpMethod.Post, "/api/boards/not-a-board/tasks", """{"title":"x"}""", "application/json")))
+            .AssertProblem(HttpStatusCode.NotFound);
+        await (await ada.Client.SendAsync(Request(HttpMethod.Post, "/api/boards/not-a-board/tasks", """{"title":"x"}""", "text/plain")))
+            .AssertProblem(HttpStatusCode.NotFound);
+        var created = await ada.Client.SendAsync(Request(HttpMethod.Post, "/api/boards", """{"name":"Roadmap"}""", "application/json; charset=utf-8"));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+    }
+
+    [Fact]
+    public async Task ACallerThatTakesNoJsonGetsABare415NotA500()
+    {
+        var ada = await app.SignUpAsync();
+        var request = Request(HttpMethod.Post, "/api/boards", """{"name":"Roadmap"}""", "text/plain");
+        request.Headers.Accept.ParseAdd("text/plain");
+        var response = await ada.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+    }
+
+    [Fact]
     public async Task AnUnknownApiPathIsStill404AndABodylessPostStillWorks()
     {
         var ada = await app.SignUpAsync();
@@ -76,6 +98,14 @@ public abstract class MediaTypeTests(TaskHubApplication app)
 /// <summary>A web root with the browser board's index.html: the fallback route takes what no API route matched.</summary>
 public sealed class MediaTypeTestsWithTheBoard(MediaTypeTestsWithTheBoard.App app) : MediaTypeTests(app), IClassFixture<MediaTypeTestsWithTheBoard.App>
 {
+    [Fact]
+    public async Task TheFallbackServesTheBoard()
+    {
+        var page = await app.CreateClient().GetAsync("/boards/anything");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+    }
+
     public sealed class App : SqliteApplication
     {
         private readonly string _root = Directory.CreateTempSubdirectory("taskhub-webroot-").FullName;
@@ -97,6 +127,10 @@ public sealed class MediaTypeTestsWithTheBoard(MediaTypeTestsWithTheBoard.App ap
 /// <summary>An empty web root (as the API alone runs): no fallback route.</summary>
 public sealed class MediaTypeTestsApiOnly(MediaTypeTestsApiOnly.App app) : MediaTypeTests(app), IClassFixture<MediaTypeTestsApiOnly.App>
 {
+    [Fact]
+    public async Task ThereIsNoFallback() =>
+        Assert.Equal(HttpStatusCode.NotFound, (await app.CreateClient().GetAsync("/boards/anything")).StatusCode);
+
     public sealed class App : SqliteApplication
     {
         private readonly string _root = Directory.CreateTempSubdirectory("taskhub-webroot-").FullName;

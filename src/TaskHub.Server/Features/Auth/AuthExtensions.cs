@@ -167,8 +167,7 @@ public static class AuthExtensions
     /// <summary>Why the token's session does not let it in (no subject or session, or revoked), or null when it does.</summary>
     private static async Task<string?> SessionFailureAsync(HttpContext http, ClaimsPrincipal principal)
     {
-        if (!Guid.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var userId) ||
-            !Guid.TryParse(principal.FindFirst(JwtRegisteredClaimNames.Sid)?.Value, out var familyId))
+        if (HubSessionChecks.SessionOf(principal) is not var (familyId, userId))
             return "The token has no subject or session.";
         // An endpoint whose write checks the session itself, in the statement that takes the board's seq: left to it.
         if (!http.IsHubConnection() && http.GetEndpoint()?.Metadata.GetMetadata<SessionCheckedInWrite>() is not null)
