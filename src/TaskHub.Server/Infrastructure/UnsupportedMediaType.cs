@@ -5,8 +5,8 @@ using Microsoft.Net.Http.Headers;
 namespace TaskHub.Server.Infrastructure;
 
 /// <summary>
-/// A POST, PUT or PATCH under <c>/api</c> whose body type an endpoint does not take answers 415 with a problem naming
-/// <c>Content-Type</c> and the types the endpoint takes, not 404. Routing drops an endpoint whose accepted body types
+/// A request under <c>/api</c> (a POST, PUT or PATCH, or the DELETE of an account) whose body type its endpoint does not
+/// take answers 415 with a problem naming <c>Content-Type</c> and the types the endpoint takes, not 404. Routing drops an endpoint whose accepted body types
 /// (<see cref="IAcceptsMetadata"/>: <c>application/json</c> for a JSON body, <c>multipart/form-data</c> for a file) do not
 /// match the request, and then answers 404 when the request has no <c>Content-Type</c> and no other route is left
 /// (dotnet/aspnetcore#45264) or when the web app's fallback route is there to take what nothing else matched, as it is
@@ -39,38 +39,42 @@ public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, Endpoin
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (!(HttpMethods.IsPost(request.Method) || HttpMethods.IsPut(request.Method) || HttpMethods.IsPatch(request.Method))
-            || !request.Path.StartsWithSegments("/api")
-            || context.GetEndpoint() is { } endpoint && !IsFallback(endpoint) && !IsRoutings415(endpoint)
-            || Accepted(context) is not { } accepts)
+        var endpoint = context.GetEndpoint();
+        if (request.Path.StartsWithSegments("/api")
+            && (endpoint is null || IsFallback(endpoint) || IsRoutings415(endpoint)))
         {
-            if (context.GetEndpoint() is { } routing415 && IsRoutings415(routing415) && request.Path.StartsWithSegments("/api"))
+            var (found, accepts) = Match(context);
+            if (accepts is not null)
+            {
+                context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+                await WriteAsync(context, accepts);
+                return;
+            }
+            if (!found && endpoint is not null && IsRoutings415(endpoint))
             {
                 // Routing weighs the body's type before the routes' constraints: a malformed id is a 404 all the same.
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = new() { Status = 404, Title = "Not found" } });
                 return;
             }
-            // A request with no Content-Type at all does reach its endpoint, which refuses the body it cannot read: by
-            // throwing (RouteHandlerOptions.ThrowOnBadRequest, on in Development) or with a bare 415.
-            try
-            {
-                await next(context);
-            }
-            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status415UnsupportedMediaType && !context.Response.HasStarted
-                                                    && OwnAccepts(context) is not null)
-            {
-                context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-            }
-            if (context.Response is { StatusCode: StatusCodes.Status415UnsupportedMediaType, HasStarted: false } && OwnAccepts(context) is { } own)
-                await WriteAsync(context, own);
-            return;
         }
-        context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-        await WriteAsync(context, accepts);
+        // A request with no Content-Type at all does reach its endpoint, which refuses the body it cannot read: by
+        // throwing (RouteHandlerOptions.ThrowOnBadRequest, on in Development) or with a bare 415.
+        try
+        {
+            await next(context);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status415UnsupportedMediaType && !context.Response.HasStarted
+                                                && OwnAccepts(context) is not null)
+        {
+            context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+        }
+        if (context.Response is { StatusCode: StatusCodes.Status415UnsupportedMediaType, HasStarted: false } && OwnAccepts(context) is { } own)
+            await WriteAsync(context, own);
     }
 
-    /// <summary>The problem, when the caller takes one (an <c>Accept</c> that rules out JSON gets the bare 415).</summary>
+    /// <summary>The problem, when the caller takes one (an <c>Accept</c> that rules out JSON gets the status code pages'
+    /// plain text instead).</summary>
     private Task WriteAsync(HttpContext context, IReadOnlyList<string> accepts) =>
         problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = Problem(context.Request, accepts) }).AsTask();
 
@@ -85,9 +89,9 @@ public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, Endpoin
     private static bool IsRoutings415(Endpoint endpoint) =>
         endpoint is not RouteEndpoint && endpoint.DisplayName?.StartsWith("415", StringComparison.Ordinal) == true;
 
-    /// <summary>The body types of an API route matching the request's path and method, if one does and the request's type
-    /// is not among them (otherwise null: a real 404, or a refusal for another reason).</summary>
-    private IReadOnlyList<string>? Accepted(HttpContext context)
+    /// <summary>Whether an API route matches the request's path (constraints included) and method, and its body types when
+    /// the request's type is not among them (null when it is: the request was refused for another reason).</summary>
+    private (bool Found, IReadOnlyList<string>? Accepts) Match(HttpContext context)
     {
         var request = context.Request;
         foreach (var route in _routes ??= Routes())
@@ -97,11 +101,11 @@ public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, Endpoin
                 || !route.Constraints.All(c => c.Constraint.Match(context, null, c.Name, values, RouteDirection.IncomingRequest)))
                 continue;
             var sent = MediaTypeHeaderValue.TryParse(request.ContentType, out var type) ? type.MediaType.Value : null;
-            return sent is not null && route.Accepts.Any(a => MediaTypeHeaderValue.TryParse(a, out var taken)
-                                                               && string.Equals(taken.MediaType.Value, sent, StringComparison.OrdinalIgnoreCase))
-                ? null : route.Accepts;
+            return (true, sent is not null && route.Accepts.Any(a => MediaTypeHeaderValue.TryParse(a, out var taken)
+                                                                      && string.Equals(taken.MediaType.Value, sent, StringComparison.OrdinalIgnoreCase))
+                ? null : route.Accepts);
         }
-        return null;
+        return (false, null);
     }
 
     private Route[] Routes() =>
@@ -115,10 +119,10 @@ public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, Endpoin
 
     private List<(string, IRouteConstraint)> Constraints(Microsoft.AspNetCore.Routing.Patterns.RoutePattern pattern) =>
     [
-        .. pattern.Parameters.SelectMany(p => p.ParameterPolicies.Select(policy => (p.Name, policy)))
-            .Select(x => (x.Name, constraint: x.policy.ParameterPolicy as IRouteConstraint
-                                              ?? (x.policy.Content is { } content ? constraints.ResolveConstraint(content) : null)))
+        .. pattern.Parameters.SelectMany(p => p.ParameterPolicies.Select(policy => (p, policy)))
+            .Select(x => (x.p, constraint: x.policy.ParameterPolicy as IRouteConstraint
+                                           ?? (x.policy.Content is { } content ? constraints.ResolveConstraint(content) : null)))
             .Where(x => x.constraint is not null)
-            .Select(x => (x.Name, x.constraint!)),
+            .Select(x => (x.p.Name, x.p.IsOptional ? new Microsoft.AspNetCore.Routing.Constraints.OptionalRouteConstraint(x.constraint!) : x.constraint!)),
     ];
 }

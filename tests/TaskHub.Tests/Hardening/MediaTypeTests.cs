@@ -74,6 +74,15 @@ public abstract class MediaTypeTests(TaskHubApplication app)
     }
 
     [Fact]
+    public async Task AnAccountDeletionWithAnotherBodyTypeIs415AndTheAccountStays()
+    {
+        var ada = await app.SignUpAsync();
+        var delete = Request(HttpMethod.Delete, "/api/me", $$"""{"password":"{{ada.Password}}"}""", "text/plain");
+        await AssertUnsupported(await ada.Client.SendAsync(delete), "application/json");
+        Assert.Equal(HttpStatusCode.OK, (await ada.Client.GetAsync("/api/me")).StatusCode);
+    }
+
+    [Fact]
     public async Task ACallerThatTakesNoJsonGetsABare415NotA500()
     {
         var ada = await app.SignUpAsync();

@@ -131,14 +131,18 @@ public sealed class RedisOutageTests(RedisOutageCluster cluster, Xunit.Abstracti
         await cluster.Redis.StartAsync();
         var recovery = Stopwatch.StartNew();
         // The backplane comes back (a Redis with nothing on it): both replicas' feeds subscribe to its channel again.
+        // Then a write's event crosses Redis again (the test listens on the channel too).
         await using (var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{cluster.Redis.Port}"))
         {
             var feed = StackExchange.Redis.RedisChannel.Literal("taskhub:board-feed");
             Assert.True(await LiveBoard.EventuallyAsync(async () => await redis.GetServers()[0].SubscriptionSubscriberCountAsync(feed) == 2, 60),
                 "the replicas' board feeds did not subscribe again after Redis came back");
+            output.WriteLine($"both feeds subscribed again {recovery.Elapsed.TotalSeconds:0.0} s after Redis came back");
+            var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            await redis.GetSubscriber().SubscribeAsync(feed, (_, _) => published.TrySetResult());
+            for (var i = 0; i < 3; i++) await WriteRoundAsync(round++);
+            await published.Task.WaitAsync(TimeSpan.FromSeconds(10)); // (times out, failing the test, if no event was published)
         }
-        output.WriteLine($"both feeds subscribed again {recovery.Elapsed.TotalSeconds:0.0} s after Redis came back");
-        for (var i = 0; i < 3; i++) await WriteRoundAsync(round++);
 
         Assert.True(await LiveBoard.EventuallyAsync(() => watchers.All(w => w.Applied == round), 30));
         foreach (var w in watchers)
