@@ -8,10 +8,11 @@ namespace TaskHub.Server.Infrastructure;
 /// A request under <c>/api</c> (a POST, PUT or PATCH, or the DELETE of an account) whose body type its endpoint does not
 /// take answers 415 with a problem naming <c>Content-Type</c> and the types the endpoint takes, not 404. Routing drops an endpoint whose accepted body types
 /// (<see cref="IAcceptsMetadata"/>: <c>application/json</c> for a JSON body, <c>multipart/form-data</c> for a file) do not
-/// match the request, and then answers 404 when the request has no <c>Content-Type</c> and no other route is left
-/// (dotnet/aspnetcore#45264) or when the web app's fallback route is there to take what nothing else matched, as it is
-/// whenever the browser board is built; otherwise a bare 415 without a body. Only such a request (no endpoint, the
-/// fallback or routing's 415) is checked: it is matched again by path (with the routes' constraints: a malformed id is
+/// match the request; the web app's fallback route, there whenever the browser board is built, then takes it and answers
+/// 404. Without the fallback routing answers a bare 415 of its own. A request with no <c>Content-Type</c> passes
+/// routing's check (dotnet/aspnetcore#45264) and reaches the endpoint, whose refusal is a 415 that names nothing. Only a
+/// request with no endpoint, the fallback or routing's 415 is checked here (an endpoint's own refusal below). Such a request
+/// is matched again by path (with the routes' constraints: a malformed id is
 /// still a 404) and method alone against the API's routes (parsed once, on the first such request). A request whose type
 /// the matching route does take was refused for something else, and is left alone.
 /// </summary>

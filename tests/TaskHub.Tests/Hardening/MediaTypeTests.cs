@@ -9,8 +9,8 @@ namespace TaskHub.Tests.Hardening;
 
 /// <summary>
 /// A body an endpoint does not take (no Content-Type, or another type) answers 415 with a problem naming Content-Type
-/// and what the endpoint takes, never 404, and changes nothing; with the browser board's fallback route and without
-/// it (routing answered 404 in both, for different reasons: Infrastructure/UnsupportedMediaType.cs).
+/// and what the endpoint takes, not 404 (a malformed id is still 404), and changes nothing; with the browser board's
+/// fallback route (which answered 404) and without it (a 415 naming nothing): Infrastructure/UnsupportedMediaType.cs.
 /// </summary>
 public abstract class MediaTypeTests(TaskHubApplication app)
 {

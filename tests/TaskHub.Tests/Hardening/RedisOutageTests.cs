@@ -143,6 +143,7 @@ public sealed class RedisOutageTests(RedisOutageCluster cluster, Xunit.Abstracti
             for (var i = 0; i < 3; i++) await WriteRoundAsync(round++);
             await published.Task.WaitAsync(TimeSpan.FromSeconds(10)); // (times out, failing the test, if no event was published)
         }
+        Assert.All(watchers, w => Assert.Equal(0, w.FetchedFromRest));
 
         Assert.True(await LiveBoard.EventuallyAsync(() => watchers.All(w => w.Applied == round), 30));
         foreach (var w in watchers)

@@ -244,7 +244,7 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
     /// own; the caller (a board's delivery line, the hub channel's reader) goes on with its other boards and connections.
     /// The connection's later messages queue on SignalR's per-connection write lock, which hands itself to its waiters
     /// in the order they came, so they still reach the client in order. A connection with more than
-    /// <see cref="RealtimeOptions.MaxQueuedPerSlowClient"/> writes unfinished is aborted: its client reconnects and
+    /// <see cref="RealtimeOptions.MaxQueuedPerSlowClient"/> messages queued behind its unfinished write is aborted: its client reconnects and
     /// catches up from the event log, and the replica holds no unbounded queue for it. The wait is per call: K slow
     /// clients on K boards of one line cost that line up to K waits per round, each only while that client's earlier
     /// writes had all finished.
@@ -276,8 +276,8 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
                 return;
             }
         }
-        ct.ThrowIfCancellationRequested();
         Observe(all);
+        ct.ThrowIfCancellationRequested();
         RealtimeMetrics.SlowClientWritesLeft.Inc(pending.Count(p => !p.IsCompleted));
     }
 

@@ -7,7 +7,8 @@ public sealed class RealtimeOptions
 {
     public const string Section = "Realtime";
 
-    /// <summary>How often each joined board's head seq is sent, and presence entries are refreshed and pruned.</summary>
+    /// <summary>How often each joined board's head seq is read and told to its line here (which sends it, or the events it
+    /// lacks), and presence entries are refreshed and pruned.</summary>
     [Range(0.1, 3600)] public double HeadIntervalSeconds { get; set; } = 15;
 
     /// <summary>How long a presence entry lives without a refresh (a dead replica's viewers vanish after this).</summary>
