@@ -37,36 +37,45 @@ public sealed class UnsupportedMediaTypeMiddleware(RequestDelegate next, Endpoin
 
     private Route[]? _routes;
 
-    public async Task InvokeAsync(HttpContext context)
+    public Task InvokeAsync(HttpContext context)
     {
-        var request = context.Request;
         var endpoint = context.GetEndpoint();
-        if (request.Path.StartsWithSegments("/api")
-            && (endpoint is null || IsFallback(endpoint) || IsRoutings415(endpoint)))
+        if (context.Request.Path.StartsWithSegments("/api") && (endpoint is null || IsFallback(endpoint) || IsRoutings415(endpoint)))
+            return UnmatchedAsync(context, endpoint);
+        // Only an endpoint that takes a body can refuse one; every other request (a GET) goes straight on.
+        return OwnAccepts(context) is not null ? EndpointRefusalAsync(context) : next(context);
+    }
+
+    /// <summary>Routing found no endpoint, the fallback or its own 415: a route that takes another body type answers 415,
+    /// a path no route takes with routing's 415 answers 404, anything else goes on.</summary>
+    private async Task UnmatchedAsync(HttpContext context, Endpoint? endpoint)
+    {
+        var (found, accepts) = Match(context);
+        if (accepts is not null)
         {
-            var (found, accepts) = Match(context);
-            if (accepts is not null)
-            {
-                context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
-                await WriteAsync(context, accepts);
-                return;
-            }
-            if (!found && endpoint is not null && IsRoutings415(endpoint))
-            {
-                // Routing weighs the body's type before the routes' constraints: a malformed id is a 404 all the same.
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = new() { Status = 404, Title = "Not found" } });
-                return;
-            }
+            context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            await WriteAsync(context, accepts);
+            return;
         }
-        // A request with no Content-Type at all does reach its endpoint, which refuses the body it cannot read: by
-        // throwing (RouteHandlerOptions.ThrowOnBadRequest, on in Development) or with a bare 415.
+        if (!found && endpoint is not null && IsRoutings415(endpoint))
+        {
+            // Routing weighs the body's type before the routes' constraints: a malformed id is a 404 all the same.
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = new() { Status = 404, Title = "Not found" } });
+            return;
+        }
+        await next(context);
+    }
+
+    /// <summary>A request with no Content-Type at all does reach its endpoint, which refuses the body it cannot read: by
+    /// throwing (RouteHandlerOptions.ThrowOnBadRequest, on in Development) or with a bare 415.</summary>
+    private async Task EndpointRefusalAsync(HttpContext context)
+    {
         try
         {
             await next(context);
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status415UnsupportedMediaType && !context.Response.HasStarted
-                                                && OwnAccepts(context) is not null)
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status415UnsupportedMediaType && !context.Response.HasStarted)
         {
             context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
         }

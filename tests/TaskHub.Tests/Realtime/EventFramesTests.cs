@@ -179,12 +179,15 @@ internal static class FeedEvents
         using var scope = app.Services.CreateScope();
         var events = await scope.ServiceProvider.GetRequiredService<TaskHubDbContext>().BoardEvents.AsNoTracking()
             .Where(e => e.BoardId == source).OrderBy(e => e.Seq).ToListAsync();
-        return [.. events.Select(e => new BoardEvent
-        {
-            BoardId = board, Seq = e.Seq, Type = e.Type, TaskId = e.TaskId, ActorId = e.ActorId, TaskJson = e.TaskJson,
-            ChangesJson = e.ChangesJson, SubjectJson = e.SubjectJson, At = e.At,
-        })];
+        return [.. events.Select(e => As(e, board, e.Seq))];
     }
+
+    /// <summary><paramref name="e"/> as the event <paramref name="seq"/> of <paramref name="board"/>.</summary>
+    public static BoardEvent As(BoardEvent e, Guid board, long seq) => new()
+    {
+        BoardId = board, Seq = seq, Type = e.Type, TaskId = e.TaskId, ActorId = e.ActorId, TaskJson = e.TaskJson,
+        ChangesJson = e.ChangesJson, SubjectJson = e.SubjectJson, At = e.At,
+    };
 }
 
 /// <summary>A hub client on a raw WebSocket (JSON protocol, no negotiation) that keeps each WebSocket message's hub messages.</summary>

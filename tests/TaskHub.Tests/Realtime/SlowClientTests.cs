@@ -23,11 +23,17 @@ public abstract class SlowClientTests(SlowClientTests.KestrelApplication app)
     /// <summary>TaskHub on Kestrel on a loopback port of its own, two feed partitions.</summary>
     public abstract class KestrelApplication : SqliteApplication
     {
-        protected KestrelApplication()
+        /// <param name="waitMs">Realtime:SlowClientWaitMilliseconds.</param>
+        /// <param name="maxQueued">Realtime:MaxQueuedPerSlowClient.</param>
+        /// <param name="maxPerFrame">Realtime:MaxEventsPerFrame.</param>
+        protected KestrelApplication(int waitMs, int maxQueued, int maxPerFrame)
         {
             UseKestrel(0);
             Settings["Realtime:FeedPartitions"] = "2";
             Settings["Realtime:TransportSendTimeoutSeconds"] = "0";
+            Settings["Realtime:SlowClientWaitMilliseconds"] = waitMs.ToString();
+            Settings["Realtime:MaxQueuedPerSlowClient"] = maxQueued.ToString();
+            Settings["Realtime:MaxEventsPerFrame"] = maxPerFrame.ToString();
         }
 
         public Uri Address
@@ -51,12 +57,6 @@ public abstract class SlowClientTests(SlowClientTests.KestrelApplication app)
         return (await FeedEvents.CopiedAsync(app, source, source)).Single();
     }
 
-    private static BoardEvent As(BoardEvent e, Guid board, long seq) => new()
-    {
-        BoardId = board, Seq = seq, Type = e.Type, TaskId = e.TaskId, ActorId = e.ActorId, TaskJson = e.TaskJson,
-        ChangesJson = e.ChangesJson, SubjectJson = e.SubjectJson, At = e.At,
-    };
-
     /// <summary>About 10 MB: more than the socket buffers and pipes between the replica and a client hold.</summary>
     protected const int Burst = 1_000;
 
@@ -77,8 +77,8 @@ public abstract class SlowClientTests(SlowClientTests.KestrelApplication app)
         var viewer = await RawSocketHub.ConnectAsync(app.Address, ada, receiveBuffer: 64 * 1_024);
         await viewer.InvokeAsync("JoinBoard", other, 0);
         slow.Pause();
-        for (var seq = 1; seq <= Burst; seq++) await feed.PublishAsync(As(big, slowBoard, seq));
-        await feed.PublishAsync(As(small, other, 1));
+        for (var seq = 1; seq <= Burst; seq++) await feed.PublishAsync(FeedEvents.As(big, slowBoard, seq));
+        await feed.PublishAsync(FeedEvents.As(small, other, 1));
         return (slow, slowBoard, viewer, other);
     }
 }
@@ -107,14 +107,7 @@ public sealed class SlowClientTestsQueueing(SlowClientTestsQueueing.App app) : S
         Assert.Equal(2, Fixture.HubConnections);
     }
 
-    public sealed class App : KestrelApplication
-    {
-        public App()
-        {
-            Settings["Realtime:SlowClientWaitMilliseconds"] = "200";
-            Settings["Realtime:MaxQueuedPerSlowClient"] = "100000";
-        }
-    }
+    public sealed class App() : KestrelApplication(waitMs: 200, maxQueued: 100_000, maxPerFrame: 64);
 }
 
 /// <summary>Each event a frame of its own, a wait of 1 s and a bound of 20 queued messages.</summary>
@@ -146,13 +139,5 @@ public sealed class SlowClientTestsBounded(SlowClientTestsBounded.App app) : Slo
         Assert.Equal(Enumerable.Range(1, got.Count).Select(i => (long)i), got);
     }
 
-    public sealed class App : KestrelApplication
-    {
-        public App()
-        {
-            Settings["Realtime:SlowClientWaitMilliseconds"] = "1000";
-            Settings["Realtime:MaxQueuedPerSlowClient"] = "20";
-            Settings["Realtime:MaxEventsPerFrame"] = "1";
-        }
-    }
+    public sealed class App() : KestrelApplication(waitMs: 1_000, maxQueued: 20, maxPerFrame: 1);
 }

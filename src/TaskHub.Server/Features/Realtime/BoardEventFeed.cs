@@ -288,15 +288,15 @@ public sealed partial class BoardEventFeed : BackgroundService
                     lines.Remove(h.BoardId);
                     break;
                 }
-                lines.TryGetValue(h.BoardId, out var headLine);
-                if (headLine is not null && h.Head >= headLine.Next)
+                // (No line: nobody here has joined the board's group yet; a join sends its own head.)
+                if (!lines.TryGetValue(h.BoardId, out var headLine)) break;
+                if (h.Head >= headLine.Next)
                 {
                     headLine.Known = Math.Max(headLine.Known, h.Head);
                     headLine.GapSince ??= _clock.GetUtcNow();
                     break;
                 }
-                if (headLine is not null) await SendUnsentAsync(headLine, ct);
-                await SendHeadAsync(h.BoardId, h.Head, ct);
+                await SendUnsentAsync(headLine, ct, new BoardHeadDto(h.BoardId, h.Head)); // in the frame of what the line has taken
                 break;
             case Arrived a:
                 var e = a.Event;
@@ -363,24 +363,6 @@ public sealed partial class BoardEventFeed : BackgroundService
         }
     }
 
-    /// <summary>The board's head to its viewers here, one frame per shape (after what the line sent before it).</summary>
-    private async Task SendHeadAsync(Guid boardId, long head, CancellationToken ct)
-    {
-        var (full, delta) = _local.ShapesOn(boardId);
-        var dto = new BoardHeadDto(boardId, head);
-        var frames = new EventFrames();
-        try
-        {
-            if (full) await _frames.WriteFrameToGroupAsync(LocalGroup(boardId, false), p => frames.Write(p, [], false, dto), ct).WaitAsync(ct);
-            if (delta) await _frames.WriteFrameToGroupAsync(LocalGroup(boardId, true), p => frames.Write(p, [], true, dto), ct).WaitAsync(ct);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            RealtimeMetrics.PushFailures.Inc();
-            LogHeadFailed(_log, ex, boardId);
-        }
-    }
-
     /// <summary>Events to one connection, in the shape it gets live (<see cref="TaskDeltaDto"/> when it asked for deltas and
     /// the event has one), in frames of up to <see cref="RealtimeOptions.MaxEventsPerFrame"/>, and then <paramref name="head"/>
     /// (in the last frame) when given: a page of a join's catch-up, or a join's whole catch-up and head.</summary>
@@ -417,17 +399,18 @@ public sealed partial class BoardEventFeed : BackgroundService
             if (line.Unsent.Count > 0) await SendUnsentAsync(line, ct);
     }
 
-    /// <summary>Sends what the line has taken to the board's viewers here, as one frame per shape.</summary>
-    private async Task SendUnsentAsync(BoardLine line, CancellationToken ct)
+    /// <summary>Sends what the line has taken (and then <paramref name="head"/>, when given) to the board's viewers here,
+    /// as one frame per shape.</summary>
+    private async Task SendUnsentAsync(BoardLine line, CancellationToken ct, BoardHeadDto? head = null)
     {
-        if (line.Unsent.Count == 0) return;
+        if (line.Unsent.Count == 0 && head is null) return;
         BoardEventDto[] events = [.. line.Unsent];
         line.Unsent.Clear();
         var (full, delta) = _local.ShapesOn(line.BoardId);
         if (!full && !delta) return;
         var frames = new EventFrames(full && delta ? new() : null); // an event without a delta shape is written once for both groups
         var sent = (full && await SendFrameAsync(false)) | (delta && await SendFrameAsync(true)); // each shape's group on its own
-        if (!sent) return;
+        if (!sent || events.Length == 0) return;
         RealtimeMetrics.EventsPushed.Inc(events.Length);
         RealtimeMetrics.EventFrames.Inc();
 
@@ -435,13 +418,14 @@ public sealed partial class BoardEventFeed : BackgroundService
         {
             try
             {
-                await _frames.WriteFrameToGroupAsync(LocalGroup(line.BoardId, slim), p => frames.Write(p, events, slim), ct).WaitAsync(ct);
+                await _frames.WriteFrameToGroupAsync(LocalGroup(line.BoardId, slim), p => frames.Write(p, events, slim, head), ct).WaitAsync(ct);
                 return true;
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 RealtimeMetrics.PushFailures.Inc();
-                LogDeliveryFailed(_log, ex, line.BoardId, events[0].Seq, events[^1].Seq);
+                if (events.Length > 0) LogDeliveryFailed(_log, ex, line.BoardId, events[0].Seq, events[^1].Seq);
+                else LogHeadFailed(_log, ex, line.BoardId);
                 return false;
             }
         }
