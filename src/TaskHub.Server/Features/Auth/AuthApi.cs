@@ -105,7 +105,12 @@ public static class AuthApi
         // a stolen or leaked token, so the whole family (every session descended from that log-in) dies.
         // The retirement and the new token commit together: in between, the session would have no live token, and
         // the hub's session sweep (Realtime's HubAccessSweep) would close its open connections as if it had ended.
+        // Every refresh of this token first takes its row lock (an update that always matches keeps the lock under
+        // read-committed; one that does not match skips the row). So the callers that lose queue one behind the other
+        // instead of revoking the family at once, which on MariaDB deadlocked on the family's index entries.
         await using var tx = await db.BeginWriteAsync(ct);
+        await db.RefreshTokens.Where(t => t.Id == token.Id)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, t => t.RevokedAt), ct);
         var retired = await db.RefreshTokens
             .Where(t => t.Id == token.Id && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
