@@ -91,6 +91,46 @@ public abstract class HubAccessTests(TaskHubApplication app, PresenceHook hook)
         }
         await live.AssertNothingMoreOfAsync(board, ada, bob);
     }
+
+    /// <summary>
+    /// SignalR runs a connection's OnDisconnectedAsync without waiting for its invocations still running. A join whose
+    /// connection closed (and was forgotten) before the join added its presence entry removes that entry itself: it
+    /// stayed, a person shown on the board after they left, until it expired, and the replica kept the closed
+    /// connection among its own.
+    /// </summary>
+    [Fact]
+    public async Task AJoinWhoseConnectionClosedBeforeItsPresenceEntryLeavesNoEntryBehind()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var live = await LiveBoard.ConnectAsync(app, ada);
+        var connectionId = live.ConnectionId!;
+        var local = app.Services.GetRequiredService<LocalConnections>();
+        var joinEnded = hook.JoinEndedAsync(connectionId);
+        var closedFirst = false;
+        hook.BeforeAdd(async (boardId, userId) =>
+        {
+            if (boardId != board || userId != ada.Id) return;
+            var closing = Task.Run(() => live.DisposeAsync().AsTask()); // (its stop waits for the join's reply, which waits here)
+            // The server forgot the connection: its OnDisconnectedAsync ran while the join is still here.
+            closedFirst = await LiveBoard.EventuallyAsync(() => !local.All().Any(c => c.ConnectionId == connectionId));
+        });
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => live.JoinAsync(board, 0));
+            await joinEnded.WaitAsync(TimeSpan.FromSeconds(40));
+        }
+        finally
+        {
+            hook.BeforeAdd(null);
+        }
+
+        Assert.True(closedFirst);
+        var presence = app.Services.GetRequiredService<IPresenceStore>();
+        Assert.DoesNotContain(connectionId, await presence.ConnectionsOfAsync(board, ada.Id, DateTimeOffset.UtcNow));
+        Assert.DoesNotContain(ada.Id, await presence.UsersAsync(board, DateTimeOffset.UtcNow));
+        Assert.DoesNotContain(local.All(), c => c.ConnectionId == connectionId);
+    }
 }
 
 /// <summary>The presence store the server uses, with a step a test can run before each entry is added.</summary>
@@ -98,14 +138,38 @@ public sealed class PresenceHook
 {
     private Func<Guid, Guid, Task>? _beforeAdd;
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _joinsEnded = new();
+
     public void BeforeAdd(Func<Guid, Guid, Task>? step) => Volatile.Write(ref _beforeAdd, step);
+
+    /// <summary>Completes when the server has finished running a JoinBoard of the connection (whichever way it ended).</summary>
+    public Task JoinEndedAsync(string connectionId) => JoinEnded(connectionId).Task;
+
+    private TaskCompletionSource JoinEnded(string connectionId) =>
+        _joinsEnded.GetOrAdd(connectionId, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public void Register(IWebHostBuilder builder) => builder.ConfigureTestServices(services =>
     {
         var inner = services.Last(d => d.ServiceType == typeof(IPresenceStore));
         services.Remove(inner);
         services.AddSingleton<IPresenceStore>(sp => new Hooked((IPresenceStore)ActivatorUtilities.CreateInstance(sp, inner.ImplementationType!), this));
+        services.Configure<HubOptions>(o => o.AddFilter(new JoinsEnded(this)));
     });
+
+    private sealed class JoinsEnded(PresenceHook hook) : IHubFilter
+    {
+        public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocation, Func<HubInvocationContext, ValueTask<object?>> next)
+        {
+            try
+            {
+                return await next(invocation);
+            }
+            finally
+            {
+                if (invocation.HubMethodName == nameof(BoardHub.JoinBoard)) hook.JoinEnded(invocation.Context.ConnectionId).TrySetResult();
+            }
+        }
+    }
 
     private sealed class Hooked(IPresenceStore inner, PresenceHook hook) : IPresenceStore
     {

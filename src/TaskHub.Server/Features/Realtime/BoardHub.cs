@@ -77,6 +77,11 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
                 await feed.JoinAsync(Context.ConnectionId, boardId, after, last, ct);
             }
         }
+        catch when (ct.IsCancellationRequested)
+        {
+            await ForgetAsync(); // closed meanwhile (see below)
+            throw;
+        }
         catch
         {
             local.Leave(Context.ConnectionId, boardId);
@@ -93,6 +98,14 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
             // Redis down: the board works without presence (the head tick adds this entry once Redis is back); a
             // join that failed here left the connection joined while telling it the join failed.
             added = null;
+        }
+        // SignalR runs OnDisconnectedAsync without waiting for invocations still running, after it cancelled
+        // ConnectionAborted. A connection closed by now may have been forgotten before this join took its place or added
+        // its entry: the join forgets it again (an entry left would show the person until it expired).
+        if (ct.IsCancellationRequested)
+        {
+            await ForgetAsync(also: boardId);
+            ct.ThrowIfCancellationRequested();
         }
         // The removal of a member revokes the connections it finds in presence, and this one was not there until now: a
         // removal that committed meanwhile is seen by this second check (its query starts after the presence entry was
@@ -140,11 +153,19 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
     public override async Task OnDisconnectedAsync(Exception? exception)
     {
         RealtimeMetrics.Connections.Dec();
+        await ForgetAsync();
+        await base.OnDisconnectedAsync(exception);
+    }
+
+    /// <summary>Forgets this closed connection here and its presence entries: those of the boards it joined here, and
+    /// <paramref name="also"/>'s (a join that outlived the connection's disconnection, which found nothing of it yet).</summary>
+    private async Task ForgetAsync(Guid? also = null)
+    {
         var userId = UserId;
-        foreach (var boardId in local.Remove(Context.ConnectionId))
+        var joined = local.Remove(Context.ConnectionId);
+        foreach (var boardId in also is { } board && !joined.Contains(board) ? [.. joined, board] : joined)
         {
             if (await presence.RemoveAsync(boardId, Context.ConnectionId, userId)) await boards.BroadcastAsync(boardId);
         }
-        await base.OnDisconnectedAsync(exception);
     }
 }
