@@ -41,6 +41,10 @@ GRANT ALL PRIVILEGES ON `taskhub%`.* TO 'taskhub'@'localhost';
 FLUSH PRIVILEGES;
 -- Parallel test classes, each with its own pool, plus a local cluster: more than the default 151.
 SET GLOBAL max_connections = 2000;
+-- Read committed for every connection, as docker-compose.yml and the AWS cluster run it (README, "Database
+-- settings"): else a statement outside a write transaction ran at repeatable read on a fresh pooled connection and
+-- at read committed on one a write transaction had set, and took different locks.
+SET GLOBAL tx_isolation = 'READ-COMMITTED';
 SQL
   wait_for "MariaDB over TCP" 30 mysqladmin -h127.0.0.1 -P3306 -utaskhub -ptaskhub ping
   log "MariaDB ready on 127.0.0.1:3306"

@@ -176,10 +176,20 @@ public static class WriteTransactions
     /// Takes the board's seq lock (the row lock its writers queue on, <c>BoardStream</c>) in the caller's transaction,
     /// without moving the seq. For a setting that decides which outbox rows a write adds (an active webhook, a
     /// watcher): changed under the lock, it is seen by every write that commits after it, and a write that committed
-    /// before it was written as it should have been then. (On SQLite writes are serialised anyway.)
+    /// before it was written as it should have been then. (On SQLite writes are serialised anyway.) False when the board
+    /// is gone (deleted meanwhile): there was nothing to lock.
     /// </summary>
-    public static async Task LockBoardAsync(this TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
-        await db.Database.ExecuteSqlAsync($"UPDATE boards SET LastSeq = LastSeq WHERE Id = {boardId}", ct);
+    public static async Task<bool> LockBoardAsync(this TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
+        await db.Database.ExecuteSqlAsync($"UPDATE boards SET LastSeq = LastSeq WHERE Id = {boardId}", ct) > 0;
+
+    /// <summary>
+    /// Takes a person's row lock in the caller's transaction: what belongs to them alone (their sessions' refresh tokens,
+    /// two-factor codes, calendar feed, inbox) is changed by one request at a time, each taking this lock first. On
+    /// MariaDB two such requests otherwise locked the same rows in different orders (a row by its key, the rest through
+    /// an index) or both passed a check before either inserted, and one got a deadlock (503) or a duplicate key (500).
+    /// </summary>
+    public static async Task LockUserAsync(this TaskHubDbContext db, Guid userId, CancellationToken ct) =>
+        await db.Database.ExecuteSqlAsync($"UPDATE users SET Id = Id WHERE Id = {userId}", ct);
 
     /// <summary>Saves the context's changes in a write transaction that first takes the board's seq lock (<see cref="LockBoardAsync"/>).</summary>
     public static async Task SaveUnderBoardLockAsync(this TaskHubDbContext db, Guid boardId, CancellationToken ct)

@@ -105,12 +105,11 @@ public static class AuthApi
         // a stolen or leaked token, so the whole family (every session descended from that log-in) dies.
         // The retirement and the new token commit together: in between, the session would have no live token, and
         // the hub's session sweep (Realtime's HubAccessSweep) would close its open connections as if it had ended.
-        // Every refresh of this token first takes its row lock (an update that always matches keeps the lock under
-        // read-committed; one that does not match skips the row). So the callers that lose queue one behind the other
-        // instead of revoking the family at once, which on MariaDB deadlocked on the family's index entries.
+        // Every change to a person's sessions first takes their row lock (LockUserAsync): concurrent refreshes of one
+        // token, and a sign-out or a session's end racing them, queue one behind the other. Without it the callers that
+        // lost revoked the family at once, and on MariaDB deadlocked on the family's index entries.
         await using var tx = await db.BeginWriteAsync(ct);
-        await db.RefreshTokens.Where(t => t.Id == token.Id)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, t => t.RevokedAt), ct);
+        await db.LockUserAsync(token.UserId, ct);
         var retired = await db.RefreshTokens
             .Where(t => t.Id == token.Id && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
@@ -135,7 +134,11 @@ public static class AuthApi
         var hash = TokenService.Hash(request.RefreshToken);
         var familyId = await db.RefreshTokens.Where(t => t.TokenHash == hash && t.UserId == me.Id)
             .Select(t => (Guid?)t.FamilyId).SingleOrDefaultAsync(ct);
-        if (familyId is { } family) await RevokeFamilyAsync(db, family, clock.GetUtcNow().UtcDateTime, ct);
+        if (familyId is not { } family) return TypedResults.NoContent();
+        await using var tx = await db.BeginWriteAsync(ct);
+        await db.LockUserAsync(me.Id, ct); // queued with refreshes of the same tokens (see Refresh)
+        await RevokeFamilyAsync(db, family, clock.GetUtcNow().UtcDateTime, ct);
+        await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 

@@ -47,8 +47,11 @@ public static class SessionsApi
         Guid sessionId, CurrentUser me, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
+        await using var tx = await db.BeginWriteAsync(ct);
+        await db.LockUserAsync(me.Id, ct); // queued with refreshes of the session's tokens (AuthApi.Refresh)
         var revoked = await db.RefreshTokens.Where(t => t.UserId == me.Id && t.FamilyId == sessionId && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
+        await tx.CommitAsync(ct);
         return revoked == 0 ? Problems.NotFound("Session") : TypedResults.NoContent();
     }
 
@@ -57,8 +60,11 @@ public static class SessionsApi
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var current = CurrentSession(me);
+        await using var tx = await db.BeginWriteAsync(ct);
+        await db.LockUserAsync(me.Id, ct); // queued with refreshes of the sessions' tokens (AuthApi.Refresh)
         await db.RefreshTokens.Where(t => t.UserId == me.Id && t.FamilyId != current && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
+        await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 }

@@ -53,6 +53,10 @@ public static class TwoFactorApi
     public static async Task<Results<Ok<RecoveryCodesDto>, ValidationProblem, ProblemHttpResult>> Enable(
         EnableTwoFactorRequest request, CurrentUser me, TaskHubDbContext db, TotpVerifier totp, TotpSecrets secrets, TimeProvider clock, CancellationToken ct)
     {
+        // One enable at a time (a double click): the second reads the first's result and is told it is on already. Both
+        // passing the check deadlocked on MariaDB (each code's insert share-locks the person's row the other updates).
+        await using var tx = await db.BeginWriteAsync(ct);
+        await db.LockUserAsync(me.Id, ct);
         var user = await db.Users.SingleOrDefaultAsync(u => u.Id == me.Id, ct);
         if (user is null) return Problems.NotFound("User");
         if (user.TotpSecret is not null) return Problems.Conflict("Two-factor sign-in is already on.");
@@ -68,6 +72,7 @@ public static class TwoFactorApi
         var codes = RecoveryCodes.Generate();
         db.AddRange(codes.Select(c => new RecoveryCode { UserId = user.Id, CodeHash = RecoveryCodes.Hash(c), CreatedAt = now }));
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return TypedResults.Ok(new RecoveryCodesDto(codes));
     }
 

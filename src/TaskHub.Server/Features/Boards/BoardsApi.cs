@@ -72,6 +72,8 @@ public static class BoardsApi
         // queued for deletion in the same transaction.
         await using (var tx = await db.BeginWriteAsync(ct))
         {
+            // A second deletion at once (a double click, two owners) waits here for the first, then finds no board.
+            if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
             await departures.DeleteBoardsAsync([boardId], ct);
             await db.SaveChangesAsync(ct); // (what the request added: an Idempotency-Key's row commits with the deletion)
             await tx.CommitAsync(ct);

@@ -56,23 +56,35 @@ public static class CalendarApi
 
     public static async Task<Ok<CalendarFeedDto>> Get(CurrentUser me, TaskHubDbContext db, EmailComposer composer, TimeProvider clock, CancellationToken ct)
     {
-        var feed = await db.Set<CalendarFeed>().SingleOrDefaultAsync(f => f.UserId == me.Id, ct);
-        if (feed is null)
+        var secret = await db.Set<CalendarFeed>().Where(f => f.UserId == me.Id).Select(f => f.Secret).SingleOrDefaultAsync(ct);
+        if (secret is null)
         {
-            feed = new CalendarFeed { UserId = me.Id, Secret = NewSecret(), CreatedAt = clock.GetUtcNow().UtcDateTime };
-            db.Add(feed);
-            await db.SaveChangesAsync(ct);
+            // The first read (two tabs, or a page that asks twice) creates it once: the others wait on the person's lock
+            // and read it (both inserting answered the second a duplicate key's 500).
+            await using var tx = await db.BeginWriteAsync(ct);
+            await db.LockUserAsync(me.Id, ct);
+            secret = await db.Set<CalendarFeed>().Where(f => f.UserId == me.Id).Select(f => f.Secret).SingleOrDefaultAsync(ct);
+            if (secret is null)
+            {
+                secret = NewSecret();
+                db.Add(new CalendarFeed { UserId = me.Id, Secret = secret, CreatedAt = clock.GetUtcNow().UtcDateTime });
+                await db.SaveChangesAsync(ct);
+            }
+            await tx.CommitAsync(ct);
         }
-        return TypedResults.Ok(new CalendarFeedDto(UrlOf(composer, feed.Secret)));
+        return TypedResults.Ok(new CalendarFeedDto(UrlOf(composer, secret)));
     }
 
-    /// <summary>A new secret: the old URL stops working at once.</summary>
+    /// <summary>A new secret: the old URL stops working at once. Resets at once each get their own in turn; the last stays.</summary>
     public static async Task<Ok<CalendarFeedDto>> Reset(CurrentUser me, TaskHubDbContext db, EmailComposer composer, TimeProvider clock, CancellationToken ct)
     {
+        await using var tx = await db.BeginWriteAsync(ct);
+        await db.LockUserAsync(me.Id, ct);
         await db.Set<CalendarFeed>().Where(f => f.UserId == me.Id).ExecuteDeleteAsync(ct);
         var feed = new CalendarFeed { UserId = me.Id, Secret = NewSecret(), CreatedAt = clock.GetUtcNow().UtcDateTime };
         db.Add(feed);
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return TypedResults.Ok(new CalendarFeedDto(UrlOf(composer, feed.Secret)));
     }
 

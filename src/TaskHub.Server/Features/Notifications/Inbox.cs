@@ -257,7 +257,12 @@ public static class InboxApi
         var now = clock.GetUtcNow().UtcDateTime;
         var query = db.Set<Notification>().Where(n => n.UserId == me.Id && n.ReadAt == null);
         if (!request.All) query = query.Where(n => request.Ids!.Contains(n.Id));
+        // One at a time per person: "all" reaches the rows in the order of their time, a list in the order of their ids,
+        // and two such updates at once deadlocked on MariaDB whenever the orders differed.
+        await using var tx = await db.BeginWriteAsync(ct);
+        await db.LockUserAsync(me.Id, ct);
         await query.ExecuteUpdateAsync(s => s.SetProperty(n => n.ReadAt, now), ct);
+        await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
@@ -274,17 +279,20 @@ public static class InboxApi
         Guid boardId, BoardNotificationSettingsDto request, CurrentUser me, TaskHubDbContext db, CancellationToken ct)
     {
         if (await db.MembershipAsync(boardId, me.Id, ct) is null) return Problems.NotFound("Board");
+        // Read and written under the board's lock: a write adds a change-email row for the watchers only if there are
+        // any, and two first settings at once (both reading none, both inserting) answered the second a duplicate key's 500.
+        await using var tx = await db.BeginWriteAsync(ct);
+        if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board"); // deleted meanwhile
         var s = await db.Set<BoardNotificationSetting>().SingleOrDefaultAsync(x => x.BoardId == boardId && x.UserId == me.Id, ct);
         if (s is null)
         {
             s = new BoardNotificationSetting { BoardId = boardId, UserId = me.Id };
             db.Add(s);
         }
-        var startsWatching = request.Level == NotificationLevel.Watching && s.Level != NotificationLevel.Watching;
         s.Level = request.Level!.Value;
         s.Email = request.Email;
-        if (startsWatching) await db.SaveUnderBoardLockAsync(boardId, ct); // (a write adds a change-email row for the watchers only if there are any)
-        else await db.SaveChangesAsync(ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return TypedResults.Ok(new BoardNotificationSettingsDto(s.Level, s.Email));
     }
 }
