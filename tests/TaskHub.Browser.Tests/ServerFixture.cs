@@ -90,7 +90,11 @@ public class ServerFixture : IAsyncLifetime
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
         });
+        await StartedAsync();
     }
+
+    /// <summary>Runs once the server answers and the browser is up (a warm-up of what the class's first test would pay for).</summary>
+    protected virtual Task StartedAsync() => Task.CompletedTask;
 
     /// <summary>More server settings (environment variables, <c>Section__Key</c>); <see cref="BaseUrl"/> is known by then.</summary>
     protected virtual Task ConfigureAsync(IDictionary<string, string?> environment) => Task.CompletedTask;

@@ -44,7 +44,7 @@ public sealed class PrivateMariaDb : IAsyncDisposable
     public async Task StartAsync()
     {
         _server = Process.Start(new ProcessStartInfo("/usr/sbin/mariadbd",
-            $"--no-defaults --datadir={_dir}/data --user=root --port={Port} --bind-address=127.0.0.1 --socket={_dir}/sock --pid-file={_dir}/pid --skip-log-error")
+            $"--no-defaults --datadir={_dir}/data --user=root --port={Port} --bind-address=127.0.0.1 --socket={_dir}/sock --pid-file={_dir}/pid --skip-log-error --transaction-isolation=READ-COMMITTED")
             { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
         for (var i = 0; i < 150; i++)
         {

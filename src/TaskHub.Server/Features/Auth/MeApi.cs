@@ -50,16 +50,22 @@ public static class MeApi
 
         if (request.DisplayName.HasValue) user.DisplayName = request.DisplayName.Value.Trim();
         if (request.TimeZone.HasValue) user.TimeZone = request.TimeZone.Value;
-        if (changingPassword)
+        if (!changingPassword)
         {
-            user.PasswordHash = hasher.HashPassword(user, request.NewPassword.Value!);
-            // Sign out every other session; this one (its refresh-token family) stays.
-            var mySession = Guid.TryParse(me.Principal.FindFirst(JwtRegisteredClaimNames.Sid)?.Value, out var sid) ? sid : Guid.Empty;
-            var now = clock.GetUtcNow().UtcDateTime;
-            await db.RefreshTokens.Where(t => t.UserId == user.Id && t.FamilyId != mySession && t.RevokedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
+            await db.SaveChangesAsync(ct);
+            return TypedResults.Ok(UserDto.From(user));
         }
+        user.PasswordHash = hasher.HashPassword(user, request.NewPassword.Value!);
+        // Sign out every other session; this one (its refresh-token family) stays. Under the person's lock, queued with
+        // refreshes of those sessions (AuthApi.Refresh), and with the new password in the same transaction.
+        var mySession = Guid.TryParse(me.Principal.FindFirst(JwtRegisteredClaimNames.Sid)?.Value, out var sid) ? sid : Guid.Empty;
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var tx = await db.BeginWriteAsync(ct);
+        await db.LockUserAsync(user.Id, ct);
+        await db.RefreshTokens.Where(t => t.UserId == user.Id && t.FamilyId != mySession && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return TypedResults.Ok(UserDto.From(user));
     }
 

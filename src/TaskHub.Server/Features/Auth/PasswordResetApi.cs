@@ -64,17 +64,23 @@ public static class PasswordResetApi
         UserInput.CheckPassword(errors, "newPassword", request.NewPassword, user.Email);
         if (errors.Any) return errors.ToProblem();
 
-        // Exactly one request can use a link.
-        var used = await db.Set<PasswordReset>().Where(r => r.Id == id && r.UsedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.UsedAt, now), ct);
-        if (used == 0) return invalid;
-        // Any other link still out there dies with this one.
-        await db.Set<PasswordReset>().Where(r => r.UserId == user.Id && r.UsedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.UsedAt, now), ct);
+        // Exactly one request can use a link. The link, the password and the sessions' end commit together, under the
+        // person's lock (queued with refreshes of their sessions, AuthApi.Refresh).
         user.PasswordHash = hasher.HashPassword(user, request.NewPassword);
-        await db.SaveChangesAsync(ct);
-        await db.RefreshTokens.Where(t => t.UserId == user.Id && t.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
+        await using (var tx = await db.BeginWriteAsync(ct))
+        {
+            await db.LockUserAsync(user.Id, ct);
+            var used = await db.Set<PasswordReset>().Where(r => r.Id == id && r.UsedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.UsedAt, now), ct);
+            if (used == 0) return invalid;
+            // Any other link still out there dies with this one.
+            await db.Set<PasswordReset>().Where(r => r.UserId == user.Id && r.UsedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(r => r.UsedAt, now), ct);
+            await db.SaveChangesAsync(ct);
+            await db.RefreshTokens.Where(t => t.UserId == user.Id && t.RevokedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
+            await tx.CommitAsync(ct);
+        }
         await throttle.RecordSuccessAsync(user.NormalizedEmail); // the owner proved themselves: lift a lockout
         return TypedResults.NoContent();
     }

@@ -79,7 +79,7 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
         }
         catch when (ct.IsCancellationRequested)
         {
-            await ForgetAsync(); // closed meanwhile (see below)
+            await ForgetAsync(also: boardId); // closed meanwhile (see below)
             throw;
         }
         catch
@@ -162,10 +162,22 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
     private async Task ForgetAsync(Guid? also = null)
     {
         var userId = UserId;
-        var joined = local.Remove(Context.ConnectionId);
-        foreach (var boardId in also is { } board && !joined.Contains(board) ? [.. joined, board] : joined)
+        IReadOnlyCollection<Guid> joined = local.Remove(Context.ConnectionId);
+        if (also is { } board && !joined.Contains(board))
         {
-            if (await presence.RemoveAsync(boardId, Context.ConnectionId, userId)) await boards.BroadcastAsync(boardId);
+            local.Leave(Context.ConnectionId, board); // (a join racing the removal can leave the connection on the board alone)
+            joined = [.. joined, board];
+        }
+        foreach (var boardId in joined)
+        {
+            try
+            {
+                if (await presence.RemoveAsync(boardId, Context.ConnectionId, userId)) await boards.BroadcastAsync(boardId);
+            }
+            catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
+            {
+                // Redis down: the entry expires by itself (nobody here refreshes it any more); the other boards' go on.
+            }
         }
     }
 }
