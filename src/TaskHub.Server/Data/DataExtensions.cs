@@ -188,14 +188,14 @@ public static class WriteTransactions
     /// MariaDB two such requests otherwise locked the same rows in different orders (a row by its key, the rest through
     /// an index) or both passed a check before either inserted, and one got a deadlock (503) or a duplicate key (500).
     /// </summary>
-    public static async Task LockUserAsync(this TaskHubDbContext db, Guid userId, CancellationToken ct) =>
-        await db.Database.ExecuteSqlAsync($"UPDATE users SET Id = Id WHERE Id = {userId}", ct);
+    public static async Task<bool> LockUserAsync(this TaskHubDbContext db, Guid userId, CancellationToken ct) =>
+        await db.Database.ExecuteSqlAsync($"UPDATE users SET Id = Id WHERE Id = {userId}", ct) > 0;
 
     /// <summary>Saves the context's changes in a write transaction that first takes the board's seq lock (<see cref="LockBoardAsync"/>).</summary>
     public static async Task SaveUnderBoardLockAsync(this TaskHubDbContext db, Guid boardId, CancellationToken ct)
     {
         await using var tx = await db.BeginWriteAsync(ct);
-        await db.LockBoardAsync(boardId, ct);
+        if (!await db.LockBoardAsync(boardId, ct)) throw new TaskHub.Server.Infrastructure.GoneMeanwhileException("Board");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
     }

@@ -51,8 +51,10 @@ public static class AccountDeletion
                 if (heir is null) await departures.DeleteBoardsAsync([boardId], ct);
                 else heir.Role = BoardRole.Owner;
             }
-            db.Users.Remove(user); // memberships and refresh tokens cascade; createdById becomes null
             await db.SaveChangesAsync(ct);
+            // Memberships and refresh tokens cascade; createdById becomes null. None deleted: a second deletion at once (a
+            // double click) waited for the first's board locks above and finds the account gone.
+            if (await db.Users.Where(u => u.Id == user.Id).ExecuteDeleteAsync(ct) == 0) return Problems.NotFound("User");
             await tx.CommitAsync(ct);
         }
         await departures.LeftAsync(memberOf, user.Id);

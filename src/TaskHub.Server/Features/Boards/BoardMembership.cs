@@ -56,17 +56,23 @@ public sealed class BoardDepartures(TaskHubDbContext db, IEnumerable<IBoardMembe
             foreach (var h in handlers) await h.MemberLeftAsync(boardId, userId);
     }
 
-    /// <summary>Removes one membership (in one transaction with what goes with it), then tells the handlers.</summary>
-    public async Task RemoveAsync(Guid boardId, Guid userId, Guid actorId, CancellationToken ct)
+    /// <summary>Removes one membership (in one transaction with what goes with it), then tells the handlers. False, with
+    /// nothing removed, when the member is the board's last owner: checked under the board's lock (LeavingAsync takes
+    /// it), so two owners leaving or removing each other at once cannot leave a board without one.</summary>
+    public async Task<bool> RemoveAsync(Guid boardId, Guid userId, Guid actorId, CancellationToken ct)
     {
         await using (var tx = await db.BeginWriteAsync(ct))
         {
             await LeavingAsync([boardId], userId, actorId, ct);
+            if (await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == userId && m.Role == BoardRole.Owner, ct)
+                && !await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId != userId && m.Role == BoardRole.Owner, ct))
+                return false;
             await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).ExecuteDeleteAsync(ct);
             await db.SaveChangesAsync(ct); // (what the request added: an Idempotency-Key's row commits with the removal)
             await tx.CommitAsync(ct);
         }
         await LeftAsync([boardId], userId);
+        return true;
     }
 
     /// <summary>Deletes boards in the caller's write transaction, letting every handler act first.</summary>

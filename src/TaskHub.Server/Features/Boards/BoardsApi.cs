@@ -29,7 +29,10 @@ public static class BoardsApi
         var board = new Board { Name = name, CreatedAt = now };
         board.Members.Add(new BoardMember { UserId = me.Id, Role = BoardRole.Owner, JoinedAt = now });
         db.Boards.Add(board);
+        await using var tx = await db.BeginWriteAsync(ct);
+        if (!await db.LockUserAsync(me.Id, ct)) throw new GoneMeanwhileException("User");
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return TypedResults.Created($"/api/boards/{board.Id}", new BoardDto(board.Id, board.Name, BoardRole.Owner, 0, board.CreatedAt, board.UpdatedAt));
     }
 

@@ -52,7 +52,7 @@ public static class MembersApi
         db.BoardMembers.Add(member);
         try
         {
-            await db.SaveChangesAsync(ct);
+            await db.SaveUnderBoardLockAsync(boardId, ct);
         }
         catch (DbUpdateException)
         {
@@ -74,11 +74,16 @@ public static class MembersApi
         if (!mine.CanManageMembers) return Problems.Forbidden("Only owners and admins can change roles.");
         if ((target.Role == BoardRole.Owner || newRole == BoardRole.Owner) && mine.Role != BoardRole.Owner)
             return Problems.Forbidden("Only an owner can make someone an owner or change an owner's role.");
+        await using var tx = await db.BeginWriteAsync(ct);
+        if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
+        await db.Entry(target).ReloadAsync(ct);
+        if (db.Entry(target).State == EntityState.Detached) return Problems.NotFound("Member");
         if (target.Role == BoardRole.Owner && newRole != BoardRole.Owner && await IsLastOwnerAsync(db, boardId, ct))
             return Problems.Conflict("A board needs an owner: make someone else owner first.");
 
         target.Role = newRole;
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return TypedResults.Ok(new MemberDto(target.UserId, target.User.Email, target.User.DisplayName, target.Role, target.JoinedAt));
     }
 
@@ -94,10 +99,9 @@ public static class MembersApi
             if (!mine.CanManageMembers) return Problems.Forbidden("Only owners and admins can remove members.");
             if (target.Role == BoardRole.Owner && mine.Role != BoardRole.Owner) return Problems.Forbidden("Only an owner can remove an owner.");
         }
-        if (target.Role == BoardRole.Owner && await IsLastOwnerAsync(db, boardId, ct))
+        // (Checked again under the board's lock: another owner may be leaving at the same moment.)
+        if ((target.Role == BoardRole.Owner && await IsLastOwnerAsync(db, boardId, ct)) || !await departures.RemoveAsync(boardId, userId, me.Id, ct))
             return Problems.Conflict("A board needs an owner: make someone else owner first, or delete the board.");
-
-        await departures.RemoveAsync(boardId, userId, me.Id, ct);
         return TypedResults.NoContent();
     }
 

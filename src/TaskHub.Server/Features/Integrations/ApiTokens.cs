@@ -96,6 +96,8 @@ public static class ApiTokens
         var name = request.Name.Trim();
         errors.Check(name.Length > 0, "name", "Name is required.");
         errors.Check(request.ExpiresAt is null || request.ExpiresAt.Value.UtcDateTime > now, "expiresAt", "Must be in the future.");
+        await using var tx = await db.BeginWriteAsync(ct);
+        if (!await db.LockUserAsync(me.Id, ct)) throw new GoneMeanwhileException("User");
         errors.Check(await db.Set<ApiToken>().CountAsync(t => t.UserId == me.Id && t.RevokedAt == null, ct) < 50, "name", "At most 50 tokens: revoke one first.");
         if (errors.Any) return errors.ToProblem();
 
@@ -107,6 +109,7 @@ public static class ApiTokens
         };
         db.Add(entity);
         await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
         return TypedResults.Created($"/api/me/tokens/{entity.Id}", new CreatedApiTokenDto(entity.Id, entity.Name, entity.Scope, token, entity.CreatedAt, entity.ExpiresAt));
     }
 

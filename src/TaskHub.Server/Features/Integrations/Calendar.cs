@@ -62,7 +62,7 @@ public static class CalendarApi
             // The first read (two tabs, or a page that asks twice) creates it once: the others wait on the person's lock
             // and read it (both inserting answered the second a duplicate key's 500).
             await using var tx = await db.BeginWriteAsync(ct);
-            await db.LockUserAsync(me.Id, ct);
+            if (!await db.LockUserAsync(me.Id, ct)) throw new GoneMeanwhileException("User");
             secret = await db.Set<CalendarFeed>().Where(f => f.UserId == me.Id).Select(f => f.Secret).SingleOrDefaultAsync(ct);
             if (secret is null)
             {
@@ -79,7 +79,7 @@ public static class CalendarApi
     public static async Task<Ok<CalendarFeedDto>> Reset(CurrentUser me, TaskHubDbContext db, EmailComposer composer, TimeProvider clock, CancellationToken ct)
     {
         await using var tx = await db.BeginWriteAsync(ct);
-        await db.LockUserAsync(me.Id, ct);
+        if (!await db.LockUserAsync(me.Id, ct)) throw new GoneMeanwhileException("User");
         await db.Set<CalendarFeed>().Where(f => f.UserId == me.Id).ExecuteDeleteAsync(ct);
         var feed = new CalendarFeed { UserId = me.Id, Secret = NewSecret(), CreatedAt = clock.GetUtcNow().UtcDateTime };
         db.Add(feed);

@@ -53,10 +53,13 @@ public sealed class BoardProbes
             _take[0, ask] = $"UPDATE boards SET LastSeq = LastSeq + {{0}} WHERE Id = {{1}}{where} RETURNING LastSeq AS Seq, {flags} AS Flags, {last} AS LastPosition, 1 AS Taken";
             // MariaDB has RETURNING only on INSERT and DELETE: the UPDATE takes the row lock that queues the board's writers,
             // then one SELECT reads the seq back (READ COMMITTED: it sees this transaction's own update), the answers (which
-            // see everything committed before the lock was granted) and whether the UPDATE took the seq (ROW_COUNT(): the
-            // editor or session check failed when it did not). One batch, so one round trip.
-            _take[1, ask] = $"UPDATE boards SET LastSeq = LastSeq + {{0}} WHERE Id = {{1}}{where}; " +
-                            $"SELECT LastSeq AS Seq, {flags} AS Flags, {last} AS LastPosition, ROW_COUNT() AS Taken FROM boards WHERE Id = {{1}}";
+            // see everything committed before the lock was granted) and whether the write may go on: the UPDATE found the
+            // board (ROW_COUNT()) and the editor and session checks hold. Those checks are in the SELECT, not in the
+            // UPDATE's WHERE: there a subquery reads with the view its statement began with, before the statement waited
+            // for the lock, so a member removed (or a session ended) by the write ahead of it still passed. Refused, the
+            // seq taken is rolled back (BoardStream). One batch, so one round trip.
+            _take[1, ask] = $"UPDATE boards SET LastSeq = LastSeq + {{0}} WHERE Id = {{1}}; " +
+                            $"SELECT LastSeq AS Seq, {flags} AS Flags, {last} AS LastPosition, (ROW_COUNT() = 1{where}) AS Taken FROM boards WHERE Id = {{1}}";
             _beginAndTake[ask] = InlineTransaction.BeginSql + _take[1, ask];
         }
     }

@@ -74,7 +74,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
         var asked = Stopwatch.GetTimestamp();
         long locked; // (set in the finally below: when the seq statement ended)
         SeqTaken? taken;
-        try { taken = await TakeFirstSeqAsync(boardId, asks, own is Inline); }
+        try { taken = await TakeFirstSeqAsync(boardId, asks, own is Inline, handBack: own is null); }
         finally
         {
             locked = Stopwatch.GetTimestamp();
@@ -82,7 +82,7 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
         }
         if (taken is null)
         {
-            if (own is not null) await own.RollbackAsync(); // (nothing was changed: the UPDATE matched no row)
+            if (own is not null) await own.RollbackAsync(); // (on MariaDB the seq was taken and is handed back with it)
             return (false, default!);
         }
         // The lock is the write's own from here to its commit or rollback (a caller's transaction holds it longer: not measured).
@@ -151,10 +151,12 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     }
 
     /// <summary>Takes the board's next seq and, in the same statement, the answers of the probes and of
-    /// <paramref name="asks"/>; null when the editor or session check of <paramref name="asks"/> refused (no seq taken).
+    /// <paramref name="asks"/>; null when the editor or session check of <paramref name="asks"/> refused. On MariaDB the
+    /// seq was taken then (the checks run after the lock, see <see cref="BoardProbes"/>): the write's own transaction
+    /// rolls it back, and in a caller's transaction (<paramref name="handBack"/>) it is handed back here.
     /// <paramref name="begins"/>: the statement begins the write's <see cref="InlineTransaction"/>. Not cancellable, as every
     /// statement the stream sends itself (<see cref="WriteInTransactionAsync"/>).</summary>
-    private async Task<SeqTaken?> TakeFirstSeqAsync(Guid boardId, BoardWriteAsks? asks, bool begins)
+    private async Task<SeqTaken?> TakeFirstSeqAsync(Guid boardId, BoardWriteAsks? asks, bool begins, bool handBack)
     {
         var sql = probes.Take(db.OnSqlite, asks, begins);
         // Run as EF's raw command (its interceptors and logging see it, as ExecuteSqlRaw's), not through its query
@@ -166,18 +168,23 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
         var command = facade.RawSqlCommandBuilder.Build(sql,
             [1, boardId, asks?.Editor ?? Guid.Empty, asks?.LastPositionIn?.ToString() ?? "", asks?.Session ?? Guid.Empty, clock.GetUtcNow().UtcDateTime],
             db.Model);
-        await using var reader = await command.RelationalCommand.ExecuteReaderAsync(
-            new RelationalCommandParameterObject(facade.RelationalConnection, command.ParameterValues, null, db, facade.CommandLogger, CommandSource.FromSqlQuery), CancellationToken.None);
-        var rows = reader.DbDataReader;
-        // (the statement's columns, in BoardProbes' order: Seq, Flags, LastPosition, Taken; one row when the board exists)
-        if (await rows.ReadAsync(CancellationToken.None) && rows.GetInt64(3) == 1)
+        bool exists;
+        await using (var reader = await command.RelationalCommand.ExecuteReaderAsync(
+            new RelationalCommandParameterObject(facade.RelationalConnection, command.ParameterValues, null, db, facade.CommandLogger, CommandSource.FromSqlQuery), CancellationToken.None))
         {
-            var taken = new SeqTaken(rows.GetInt64(0), rows.GetInt64(1), rows.IsDBNull(2) ? null : rows.GetString(2));
-            db.UseState<BoardProbeAnswers>().Set(probes, boardId, taken.Flags);
-            return taken;
+            var rows = reader.DbDataReader;
+            // (the statement's columns, in BoardProbes' order: Seq, Flags, LastPosition, Taken; one row when the board exists)
+            exists = await rows.ReadAsync(CancellationToken.None);
+            if (exists && rows.GetInt64(3) == 1)
+            {
+                var taken = new SeqTaken(rows.GetInt64(0), rows.GetInt64(1), rows.IsDBNull(2) ? null : rows.GetString(2));
+                db.UseState<BoardProbeAnswers>().Set(probes, boardId, taken.Flags);
+                return taken;
+            }
         }
-        if (asks?.Editor is not null) return null;
-        throw new GoneMeanwhileException("Board");
+        if (asks?.Editor is null) throw new GoneMeanwhileException("Board");
+        if (exists && !db.OnSqlite && handBack) await TakeSeqsAsync(boardId, -1);
+        return null;
     }
 
     private sealed record SeqTaken(long Seq, long Flags, string? LastPosition);
