@@ -57,16 +57,16 @@ public sealed class BoardDepartures(TaskHubDbContext db, IEnumerable<IBoardMembe
     }
 
     /// <summary>Removes one membership (in one transaction with what goes with it), then tells the handlers. False, with
-    /// nothing removed, when the member is the board's last owner: checked under the board's lock (LeavingAsync takes
-    /// it), so two owners leaving or removing each other at once cannot leave a board without one.</summary>
+    /// nothing removed, when the member is the board's last owner: checked under the board's lock, so two owners leaving or removing each other at once cannot leave a board without one.</summary>
     public async Task<bool> RemoveAsync(Guid boardId, Guid userId, Guid actorId, CancellationToken ct)
     {
         await using (var tx = await db.BeginWriteAsync(ct))
         {
-            await LeavingAsync([boardId], userId, actorId, ct);
+            await db.LockBoardAsync(boardId, ct); // (LeavingAsync takes it too; the check goes first, before its handlers' work)
             if (await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == userId && m.Role == BoardRole.Owner, ct)
                 && !await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId != userId && m.Role == BoardRole.Owner, ct))
                 return false;
+            await LeavingAsync([boardId], userId, actorId, ct);
             await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).ExecuteDeleteAsync(ct);
             await db.SaveChangesAsync(ct); // (what the request added: an Idempotency-Key's row commits with the removal)
             await tx.CommitAsync(ct);

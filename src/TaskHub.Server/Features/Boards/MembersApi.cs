@@ -71,13 +71,16 @@ public static class MembersApi
         var target = await db.BoardMembers.Include(m => m.User).SingleOrDefaultAsync(m => m.BoardId == boardId && m.UserId == userId, ct);
         if (target is null) return Problems.NotFound("Member");
         var newRole = request.Role!.Value;
-        if (!mine.CanManageMembers) return Problems.Forbidden("Only owners and admins can change roles.");
-        if ((target.Role == BoardRole.Owner || newRole == BoardRole.Owner) && mine.Role != BoardRole.Owner)
-            return Problems.Forbidden("Only an owner can make someone an owner or change an owner's role.");
+        if (Refusal(mine, target, newRole) is { } refused) return refused;
+        // Checked again under the board's lock, with both roles read again: another owner may be leaving or demoting at
+        // the same moment, and the actor's or the target's role may have just changed.
         await using var tx = await db.BeginWriteAsync(ct);
         if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
+        mine = await db.MembershipAsync(boardId, me.Id, ct);
+        if (mine is null) return Problems.NotFound("Board");
         await db.Entry(target).ReloadAsync(ct);
         if (db.Entry(target).State == EntityState.Detached) return Problems.NotFound("Member");
+        if (Refusal(mine, target, newRole) is { } refusedNow) return refusedNow;
         if (target.Role == BoardRole.Owner && newRole != BoardRole.Owner && await IsLastOwnerAsync(db, boardId, ct))
             return Problems.Conflict("A board needs an owner: make someone else owner first.");
 
@@ -86,6 +89,12 @@ public static class MembersApi
         await tx.CommitAsync(ct);
         return TypedResults.Ok(new MemberDto(target.UserId, target.User.Email, target.User.DisplayName, target.Role, target.JoinedAt));
     }
+
+    private static ProblemHttpResult? Refusal(BoardMember mine, BoardMember target, BoardRole newRole) =>
+        !mine.CanManageMembers ? Problems.Forbidden("Only owners and admins can change roles.")
+        : (target.Role == BoardRole.Owner || newRole == BoardRole.Owner) && mine.Role != BoardRole.Owner
+            ? Problems.Forbidden("Only an owner can make someone an owner or change an owner's role.")
+            : null;
 
     public static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(
         Guid boardId, Guid userId, TaskHubDbContext db, BoardDepartures departures, CurrentUser me, CancellationToken ct)

@@ -96,6 +96,8 @@ public static class ApiTokens
         var name = request.Name.Trim();
         errors.Check(name.Length > 0, "name", "Name is required.");
         errors.Check(request.ExpiresAt is null || request.ExpiresAt.Value.UtcDateTime > now, "expiresAt", "Must be in the future.");
+        if (errors.Any) return errors.ToProblem();
+        // The limit is counted under the person's lock: creations at once each saw 49 before.
         await using var tx = await db.BeginWriteAsync(ct);
         if (!await db.LockUserAsync(me.Id, ct)) throw new GoneMeanwhileException("User");
         errors.Check(await db.Set<ApiToken>().CountAsync(t => t.UserId == me.Id && t.RevokedAt == null, ct) < 50, "name", "At most 50 tokens: revoke one first.");
