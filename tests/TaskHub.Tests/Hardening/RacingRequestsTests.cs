@@ -133,6 +133,58 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
 
     // ---- board deletion vs writes outside the board stream -------------------------------------------------------
 
+    /// <summary>Bob accepts his invitation while Ada deletes the board: a 200 (he joined first) or a 404, never the
+    /// member insert's foreign-key 500.</summary>
+    [Fact]
+    public async Task AcceptingAnInvitationWhileItsBoardIsDeleted()
+    {
+        var tally = new Tally();
+        for (var round = 0; round < Rounds; round++)
+        {
+            var ada = await app.SignUpAsync();
+            var bob = await app.SignUpAsync();
+            var board = await ada.CreateBoardAsync();
+            var token = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
+            await DbAsync(async db =>
+            {
+                db.Add(new TaskHub.Server.Features.Invitations.Invitation
+                {
+                    BoardId = board, Email = bob.Email, NormalizedEmail = bob.Email.ToUpperInvariant(),
+                    TokenHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token))),
+                    InvitedById = ada.Id, CreatedAt = DateTime.UtcNow, ExpiresAt = DateTime.UtcNow.AddDays(1),
+                });
+                return await db.SaveChangesAsync();
+            });
+            var responses = await Task.WhenAll(
+                bob.Client.PostAsJsonAsync("/api/invitations/accept", new { token }),
+                ada.Client.DeleteAsync($"/api/boards/{board}"));
+            await CheckAll(tally, round, responses[..1], HttpStatusCode.OK, HttpStatusCode.NotFound);
+            await CheckAll(tally, round, responses[1..], HttpStatusCode.NoContent);
+        }
+        tally.AssertNone("POST /api/invitations/accept racing DELETE board");
+    }
+
+    /// <summary>Ada's other tabs keep inviting while she deletes the board: each invitation a 201 or a 404.</summary>
+    [Fact]
+    public async Task InvitingWhileTheBoardIsDeleted()
+    {
+        var tally = new Tally();
+        for (var round = 0; round < Rounds; round++)
+        {
+            var ada = await app.SignUpAsync();
+            var board = await ada.CreateBoardAsync();
+            var inviting = Enumerable.Range(0, AtOnce - 1).Select(tab => LoopAsync(
+                i => ada.Client.PostAsJsonAsync($"/api/boards/{board}/invitations", new { email = $"tab{tab}-{i}-{Guid.NewGuid():N}@example.com" }),
+                [HttpStatusCode.Created], max: 30)).ToList();
+            await Task.Delay(20);
+            var deleted = await ada.Client.DeleteAsync($"/api/boards/{board}");
+            var loops = await Task.WhenAll(inviting);
+            await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
+            await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.NotFound);
+        }
+        tally.AssertNone("POST invitations racing DELETE board");
+    }
+
     [Fact]
     public async Task CreatingWebhooksWhileTheBoardIsDeleted()
     {

@@ -118,6 +118,8 @@ public static class InvitationsApi
         // Earlier pending invitations of the same address to this board are replaced by this one, in the transaction
         // that adds it (a request that fails, or a repeat of it with its Idempotency-Key, revokes nothing).
         await using var tx = await db.BeginWriteAsync(ct);
+        // Under the board's lock, as every change to who may join it: a board deleted meanwhile is a 404, not a 500.
+        if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
         await db.Set<Invitation>().Where(i => i.BoardId == boardId && i.NormalizedEmail == normalized && i.AcceptedAt == null && i.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(i => i.RevokedAt, now), ct);
         db.Add(invitation);
@@ -168,6 +170,9 @@ public static class InvitationsApi
 
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.BeginWriteAsync(ct);
+        // Under the board's lock, as every change to its members: a board deleted meanwhile (its invitations with it) is a
+        // 404, where the member's insert failed its foreign key (500).
+        if (!await db.LockBoardAsync(invitation.BoardId, ct)) return Problems.NotFound("Invitation");
         // Single use: only the request that flips AcceptedAt goes on.
         var claimed = await db.Set<Invitation>().Where(i => i.Id == invitation.Id && i.AcceptedAt == null && i.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(i => i.AcceptedAt, now), ct);
