@@ -38,7 +38,7 @@ public abstract class ConcurrentRequestsTests(TaskHubApplication app)
             var responses = await AtOnceAsync(_ => ada.Client.PostAsJsonAsync("/api/me/2fa/enable", new { code }));
             AllAmong(responses, HttpStatusCode.OK, HttpStatusCode.Conflict);
             Assert.Single(responses, r => r.StatusCode == HttpStatusCode.OK);
-            Assert.Equal(10, await CountAsync(db => db.Set<RecoveryCode>().CountAsync(c => c.UserId == ada.Id)));
+            Assert.Equal(10, await app.DbAsync(db => db.Set<RecoveryCode>().CountAsync(c => c.UserId == ada.Id)));
         }
     }
 
@@ -162,7 +162,7 @@ public abstract class ConcurrentRequestsTests(TaskHubApplication app)
                 ? ada.Client.PostAsJsonAsync("/api/me/notifications/read", new { all = true })
                 : ada.Client.PostAsJsonAsync("/api/me/notifications/read", new { ids = ids.OrderBy(_ => random.Next()).Take(60).ToList() }));
             AllAmong(responses, HttpStatusCode.NoContent);
-            Assert.Equal(0, await CountAsync(db => db.Set<Notification>().CountAsync(n => n.UserId == ada.Id && n.ReadAt == null)));
+            Assert.Equal(0, await app.DbAsync(db => db.Set<Notification>().CountAsync(n => n.UserId == ada.Id && n.ReadAt == null)));
         }
     }
 
@@ -178,11 +178,6 @@ public abstract class ConcurrentRequestsTests(TaskHubApplication app)
         return ids;
     }
 
-    private async Task<int> CountAsync(Func<TaskHubDbContext, Task<int>> count)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        return await count(scope.ServiceProvider.GetRequiredService<TaskHubDbContext>());
-    }
 }
 
 public sealed class ConcurrentRequestsTestsOnSqlite(SqliteApplication app) : ConcurrentRequestsTests(app), IClassFixture<SqliteApplication>;

@@ -57,11 +57,6 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             if (!allowed.Contains(r.StatusCode)) { tally.Fail(round, await Describe(r)); return; }
     }
 
-    private async Task<T> DbAsync<T>(Func<TaskHubDbContext, Task<T>> read)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        return await read(scope.ServiceProvider.GetRequiredService<TaskHubDbContext>());
-    }
 
     // ---- account deletion vs the same person's writes ------------------------------------------------------------
 
@@ -105,9 +100,9 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             var loops = await Task.WhenAll(creating);
             await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
             await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound);
-            var left = await DbAsync(db => db.BoardMembers.CountAsync(m => m.UserId == ada.Id));
+            var left = await app.DbAsync(db => db.BoardMembers.CountAsync(m => m.UserId == ada.Id));
             if (left != 0) tally.Fail(round, $"{left} memberships of the deleted account");
-            var orphans = await DbAsync(db => db.Boards.CountAsync(b => !b.Members.Any()));
+            var orphans = await app.DbAsync(db => db.Boards.CountAsync(b => !b.Members.Any()));
             if (orphans != 0) tally.Fail(round, $"{orphans} boards left without members");
         }
         tally.AssertNone("POST /api/boards racing DELETE /api/me");
@@ -145,7 +140,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             var bob = await app.SignUpAsync();
             var board = await ada.CreateBoardAsync();
             var token = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)).Replace('+', '-').Replace('/', '_').TrimEnd('=');
-            await DbAsync(async db =>
+            await app.DbAsync(async db =>
             {
                 db.Add(new TaskHub.Server.Features.Invitations.Invitation
                 {
@@ -244,7 +239,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             var responses = await Task.WhenAll(Enumerable.Range(0, AtOnce).Select(i =>
                 ada.Client.Patch($"/api/boards/{board}/members/{(i % 2 == 0 ? bob.Id : ada.Id)}", new { role = "admin" })));
             await CheckAll(tally, round, responses, HttpStatusCode.OK, HttpStatusCode.Forbidden, HttpStatusCode.Conflict);
-            var owners = await DbAsync(db => db.BoardMembers.CountAsync(m => m.BoardId == board && m.Role == BoardRole.Owner));
+            var owners = await app.DbAsync(db => db.BoardMembers.CountAsync(m => m.BoardId == board && m.Role == BoardRole.Owner));
             if (owners == 0) tally.Fail(round, "no owner left: " + string.Join(",", responses.Select(r => (int)r.StatusCode)));
         }
         tally.AssertNone("PATCH member role x2");
@@ -265,9 +260,9 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
                 ? ada.Client.DeleteAsync($"/api/boards/{board}/members/{ada.Id}")
                 : bob.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")));
             await CheckAll(tally, round, responses, HttpStatusCode.NoContent, HttpStatusCode.NotFound, HttpStatusCode.Conflict);
-            var members = await DbAsync(db => db.BoardMembers.CountAsync(m => m.BoardId == board));
-            var owners = await DbAsync(db => db.BoardMembers.CountAsync(m => m.BoardId == board && m.Role == BoardRole.Owner));
-            var exists = await DbAsync(db => db.Boards.AnyAsync(b => b.Id == board));
+            var members = await app.DbAsync(db => db.BoardMembers.CountAsync(m => m.BoardId == board));
+            var owners = await app.DbAsync(db => db.BoardMembers.CountAsync(m => m.BoardId == board && m.Role == BoardRole.Owner));
+            var exists = await app.DbAsync(db => db.Boards.AnyAsync(b => b.Id == board));
             if (exists && owners == 0) tally.Fail(round, $"board left with {members} members and no owner");
         }
         tally.AssertNone("DELETE member (leave) x2");
@@ -287,7 +282,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             var responses = await Task.WhenAll(Enumerable.Range(0, AtOnce).Select(i =>
                 ada.Client.PostAsJsonAsync("/api/me/tokens", new { name = "same", scope = "read" })));
             await CheckAll(tally, round, responses, HttpStatusCode.Created, HttpStatusCode.BadRequest);
-            var count = await DbAsync(db => db.Set<ApiToken>().CountAsync(t => t.UserId == ada.Id && t.RevokedAt == null));
+            var count = await app.DbAsync(db => db.Set<ApiToken>().CountAsync(t => t.UserId == ada.Id && t.RevokedAt == null));
             if (count > 50) tally.Fail(round, $"{count} live tokens");
         }
         tally.AssertNone("POST /api/me/tokens at the limit");
@@ -357,7 +352,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             await ada.AddMemberAsync(board, carol);
             var responses = await Task.WhenAll(new[] { ada, bob }.Select(u => u.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = u.Password })));
             await CheckAll(tally, round, responses, HttpStatusCode.NoContent);
-            var owners = await DbAsync(db => db.BoardMembers.CountAsync(m => m.BoardId == board && m.Role == BoardRole.Owner));
+            var owners = await app.DbAsync(db => db.BoardMembers.CountAsync(m => m.BoardId == board && m.Role == BoardRole.Owner));
             if (owners == 0) tally.Fail(round, "no owner left");
         }
         tally.AssertNone("two owners deleting their accounts");
@@ -395,8 +390,8 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             var loops = await Task.WhenAll(writing);
             await CheckAll(tally, round, [removed], HttpStatusCode.NoContent);
             await CheckAll(tally, round, loops.SelectMany(l => l), ok, HttpStatusCode.NotFound);
-            var removalSeq = await DbAsync(db => db.BoardEvents.Where(e => e.BoardId == board && e.ActorId == ada.Id).MaxAsync(e => e.Seq));
-            var late = await DbAsync(db => db.BoardEvents.CountAsync(e => e.BoardId == board && e.ActorId == bob.Id && e.Seq > removalSeq));
+            var removalSeq = await app.DbAsync(db => db.BoardEvents.Where(e => e.BoardId == board && e.ActorId == ada.Id).MaxAsync(e => e.Seq));
+            var late = await app.DbAsync(db => db.BoardEvents.CountAsync(e => e.BoardId == board && e.ActorId == bob.Id && e.Seq > removalSeq));
             if (late > 0) tally.Fail(round, $"{late} writes by Bob recorded after his removal (seq > {removalSeq})");
         }
         tally.AssertNone($"{what} racing the editor's removal");
@@ -439,7 +434,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             var responses = await Task.WhenAll(ids.Select((id, i) => ada.Client.PostAsJsonAsync($"/api/tasks/{id}/move",
                 i % 2 == 0 ? new { status = "done", afterId = (Guid?)null } : new { status = "done", afterId = (Guid?)ids[0] })));
             await CheckAll(tally, round, responses, HttpStatusCode.OK, HttpStatusCode.BadRequest);
-            var positions = await DbAsync(db => db.Tasks.Where(t => t.BoardId == board && t.Status == TaskHub.Server.Features.Tasks.TaskState.Done).Select(t => t.Position).ToListAsync());
+            var positions = await app.DbAsync(db => db.Tasks.Where(t => t.BoardId == board && t.Status == TaskHub.Server.Features.Tasks.TaskState.Done).Select(t => t.Position).ToListAsync());
             if (positions.Distinct().Count() != positions.Count) tally.Fail(round, "duplicate positions: " + string.Join(",", positions));
         }
         tally.AssertNone("concurrent moves");

@@ -18,6 +18,13 @@ namespace TaskHub.Tests.Infrastructure;
 /// </summary>
 public abstract class TaskHubApplication : WebApplicationFactory<Program>, IAsyncLifetime
 {
+    /// <summary>Reads (or writes) the application's database in a scope of its own, as a test looking behind the API.</summary>
+    public async Task<T> DbAsync<T>(Func<TaskHubDbContext, Task<T>> use)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await use(scope.ServiceProvider.GetRequiredService<TaskHubDbContext>());
+    }
+
     public const string SigningKey = "tests-signing-key-0123456789-abcdefghijklmnop";
     public static readonly JsonSerializerOptions Json = TaskHubJson.Options;
 

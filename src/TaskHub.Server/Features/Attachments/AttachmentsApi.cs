@@ -76,7 +76,7 @@ public static class AttachmentsApi
             await store.PutAsync(key, content, file.Length, contentType, ct);
         }
 
-        return await stream.WriteAsEditorAsync<Results<Created<AttachmentDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, null, null, async write =>
+        return await stream.WriteAsEditorAsync<Results<Created<AttachmentDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task"); // deleted meanwhile: the sweeper removes the object
@@ -91,7 +91,7 @@ public static class AttachmentsApi
             var dto = AttachmentDto.From(attachment);
             write.Record(BoardEventTypes.AttachmentAdded, task, [new FieldChange("attachment", null, attachment.FileName)], new EventSubject(Attachment: dto));
             return TypedResults.Created($"/api/attachments/{id}", dto);
-        }, ct) ?? Problems.NotFound("Board"); // (no longer an editor of the board once its lock was taken)
+        }, ct) ?? Problems.NotFound("Board");
     }
 
     /// <summary>Members only, checked on every request; <c>nosniff</c>; a download unless it is a plain image.</summary>

@@ -28,6 +28,12 @@ public static class BoardAccess
     public static Task<BoardMember?> MembershipAsync(this TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
         Membership.For(db)(db, boardId, userId, ct);
 
+    /// <summary>Whether <paramref name="userId"/> is the board's only owner (a board needs one). One query: at most two
+    /// owners are read. Decisive under the board's lock, which every change of roles or members takes.</summary>
+    public static async Task<bool> IsOnlyOwnerAsync(this TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
+        await db.BoardMembers.Where(m => m.BoardId == boardId && m.Role == BoardRole.Owner).Select(m => m.UserId).Take(2).ToListAsync(ct)
+            is [var only] && only == userId;
+
     // Compiled (every request on a board asks this): see CompiledPerModel.
     private static readonly CompiledPerModel<Func<TaskHubDbContext, Guid, Guid, CancellationToken, Task<BoardMember?>>> Membership =
         new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
@@ -63,9 +69,7 @@ public sealed class BoardDepartures(TaskHubDbContext db, IEnumerable<IBoardMembe
         await using (var tx = await db.BeginWriteAsync(ct))
         {
             await db.LockBoardAsync(boardId, ct); // (LeavingAsync takes it too; the check goes first, before its handlers' work)
-            if (await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == userId && m.Role == BoardRole.Owner, ct)
-                && !await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId != userId && m.Role == BoardRole.Owner, ct))
-                return false;
+            if (await db.IsOnlyOwnerAsync(boardId, userId, ct)) return false;
             await LeavingAsync([boardId], userId, actorId, ct);
             await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).ExecuteDeleteAsync(ct);
             await db.SaveChangesAsync(ct); // (what the request added: an Idempotency-Key's row commits with the removal)

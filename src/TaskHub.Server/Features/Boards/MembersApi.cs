@@ -81,7 +81,7 @@ public static class MembersApi
         await db.Entry(target).ReloadAsync(ct);
         if (db.Entry(target).State == EntityState.Detached) return Problems.NotFound("Member");
         if (Refusal(mine, target, newRole) is { } refusedNow) return refusedNow;
-        if (target.Role == BoardRole.Owner && newRole != BoardRole.Owner && await IsLastOwnerAsync(db, boardId, ct))
+        if (target.Role == BoardRole.Owner && newRole != BoardRole.Owner && await db.IsOnlyOwnerAsync(boardId, target.UserId, ct))
             return Problems.Conflict("A board needs an owner: make someone else owner first.");
 
         target.Role = newRole;
@@ -108,12 +108,10 @@ public static class MembersApi
             if (!mine.CanManageMembers) return Problems.Forbidden("Only owners and admins can remove members.");
             if (target.Role == BoardRole.Owner && mine.Role != BoardRole.Owner) return Problems.Forbidden("Only an owner can remove an owner.");
         }
-        // (Checked again under the board's lock: another owner may be leaving at the same moment.)
-        if ((target.Role == BoardRole.Owner && await IsLastOwnerAsync(db, boardId, ct)) || !await departures.RemoveAsync(boardId, userId, me.Id, ct))
+        // (The last-owner rule is checked under the board's lock: another owner may be leaving at the same moment.)
+        if (!await departures.RemoveAsync(boardId, userId, me.Id, ct))
             return Problems.Conflict("A board needs an owner: make someone else owner first, or delete the board.");
         return TypedResults.NoContent();
     }
 
-    private static async Task<bool> IsLastOwnerAsync(TaskHubDbContext db, Guid boardId, CancellationToken ct) =>
-        await db.BoardMembers.CountAsync(m => m.BoardId == boardId && m.Role == BoardRole.Owner, ct) <= 1;
 }

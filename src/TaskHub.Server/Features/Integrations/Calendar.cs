@@ -56,14 +56,15 @@ public static class CalendarApi
 
     public static async Task<Ok<CalendarFeedDto>> Get(CurrentUser me, TaskHubDbContext db, EmailComposer composer, TimeProvider clock, CancellationToken ct)
     {
-        var secret = await db.Set<CalendarFeed>().Where(f => f.UserId == me.Id).Select(f => f.Secret).SingleOrDefaultAsync(ct);
+        Task<string?> SecretAsync() => db.Set<CalendarFeed>().Where(f => f.UserId == me.Id).Select(f => (string?)f.Secret).SingleOrDefaultAsync(ct);
+        var secret = await SecretAsync();
         if (secret is null)
         {
             // The first read (two tabs, or a page that asks twice) creates it once: the others wait on the person's lock
             // and read it (both inserting answered the second a duplicate key's 500).
             await using var tx = await db.BeginWriteAsync(ct);
             if (!await db.LockUserAsync(me.Id, ct)) throw new GoneMeanwhileException("User");
-            secret = await db.Set<CalendarFeed>().Where(f => f.UserId == me.Id).Select(f => f.Secret).SingleOrDefaultAsync(ct);
+            secret = await SecretAsync();
             if (secret is null)
             {
                 secret = NewSecret();

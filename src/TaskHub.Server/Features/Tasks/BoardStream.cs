@@ -37,6 +37,12 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     /// position (<see cref="BoardWrite.LastPosition"/>) in the same statement. <paramref name="session"/>: the editor's
     /// session (Auth's <c>PendingSessionCheck</c>), which the same statement checks too: refused when it is not alive.
     /// </summary>
+    /// <summary>The same, asking nothing more: null when the caller is no longer an editor of the board once its lock
+    /// was taken (removed or made a viewer meanwhile; the endpoints answer 404).</summary>
+    public Task<T?> WriteAsEditorAsync<T>(Guid boardId, Guid editor, Func<BoardWrite, Task<T>> change, CancellationToken ct)
+        where T : class? =>
+        WriteAsEditorAsync(boardId, editor, null, null, change, ct);
+
     public async Task<T?> WriteAsEditorAsync<T>(Guid boardId, Guid editor, TaskState? lastPositionIn, Guid? session, Func<BoardWrite, Task<T>> change, CancellationToken ct)
         where T : class?
     {

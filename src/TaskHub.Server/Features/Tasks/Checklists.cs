@@ -75,7 +75,7 @@ public static class ChecklistsApi
         var text = (request.Text ?? "").Trim();
         if (CheckText(text) is { } problem) return problem;
 
-        return await stream.WriteAsEditorAsync<Results<Created<ChecklistItemDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, null, null, async write =>
+        return await stream.WriteAsEditorAsync<Results<Created<ChecklistItemDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task");
@@ -87,7 +87,7 @@ public static class ChecklistsApi
             var dto = ChecklistItemDto.From(item);
             write.Record(BoardEventTypes.ChecklistItemAdded, task, [new FieldChange("checklist", null, text)], new EventSubject(Item: dto));
             return TypedResults.Created($"/api/checklist-items/{item.Id}", dto);
-        }, ct) ?? Problems.NotFound("Board"); // (no longer an editor of the board once its lock was taken)
+        }, ct) ?? Problems.NotFound("Board");
     }
 
     public static async Task<Results<Ok<ChecklistItemDto>, ValidationProblem, ProblemHttpResult>> Change(
@@ -101,7 +101,7 @@ public static class ChecklistsApi
         if (text is not null && CheckText(text) is { } problem) return problem;
         if (request.Done is { HasValue: true, Value: null }) return FieldErrors.Single("done", "Must be true or false.");
 
-        return await stream.WriteAsEditorAsync<Results<Ok<ChecklistItemDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, null, null, async write =>
+        return await stream.WriteAsEditorAsync<Results<Ok<ChecklistItemDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
         {
             var item = await db.Set<ChecklistItem>().SingleOrDefaultAsync(i => i.Id == itemId, ct);
             var task = item is null ? null : await db.Tasks.SingleOrDefaultAsync(t => t.Id == item.TaskId, ct);
@@ -135,7 +135,7 @@ public static class ChecklistsApi
             var dto = ChecklistItemDto.From(item);
             if (changes.Count > 0) write.Record(BoardEventTypes.ChecklistItemChanged, task, changes, new EventSubject(Item: dto));
             return TypedResults.Ok(dto);
-        }, ct) ?? Problems.NotFound("Board"); // (no longer an editor of the board once its lock was taken)
+        }, ct) ?? Problems.NotFound("Board");
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid itemId, CurrentUser me, TaskHubDbContext db, BoardStream stream, CancellationToken ct)
@@ -145,7 +145,7 @@ public static class ChecklistsApi
         if (found is null || member is null) return Problems.NotFound("Checklist item");
         if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot change checklists.");
 
-        return await stream.WriteAsEditorAsync<Results<NoContent, ProblemHttpResult>>(member.BoardId, me.Id, null, null, async write =>
+        return await stream.WriteAsEditorAsync<Results<NoContent, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
         {
             var item = await db.Set<ChecklistItem>().SingleOrDefaultAsync(i => i.Id == itemId, ct);
             var task = item is null ? null : await db.Tasks.SingleOrDefaultAsync(t => t.Id == item.TaskId, ct);
@@ -155,7 +155,7 @@ public static class ChecklistsApi
             if (item.Done) task.ChecklistDone--;
             write.Record(BoardEventTypes.ChecklistItemDeleted, task, [new FieldChange("checklist", item.Text, null)], new EventSubject(Item: ChecklistItemDto.From(item)));
             return TypedResults.NoContent();
-        }, ct) ?? Problems.NotFound("Board"); // (no longer an editor of the board once its lock was taken)
+        }, ct) ?? Problems.NotFound("Board");
     }
 
     private static ValidationProblem? CheckText(string text) =>

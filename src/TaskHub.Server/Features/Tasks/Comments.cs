@@ -131,7 +131,7 @@ public static class CommentsApi
         var (body, mentions, errors) = await CheckAsync(db, member.BoardId, request.Body, ct);
         if (errors.Any) return errors.ToProblem();
 
-        return await stream.WriteAsEditorAsync<Results<Created<CommentDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, null, null, async write =>
+        return await stream.WriteAsEditorAsync<Results<Created<CommentDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task");
@@ -141,7 +141,7 @@ public static class CommentsApi
             var dto = CommentDto.From(comment);
             write.Record(BoardEventTypes.CommentAdded, task, [new FieldChange("comment", null, Excerpt(body))], new EventSubject(Comment: dto));
             return TypedResults.Created($"/api/comments/{comment.Id}", dto);
-        }, ct) ?? Problems.NotFound("Board"); // (no longer an editor of the board once its lock was taken)
+        }, ct) ?? Problems.NotFound("Board");
     }
 
     public static async Task<Results<Ok<CommentDto>, ValidationProblem, ProblemHttpResult>> Edit(

@@ -76,7 +76,7 @@ public static class LabelsApi
         var errors = Check(request.Name, request.Color);
         if (errors.Any) return errors.ToProblem();
 
-        return await stream.WriteAsEditorAsync<Results<Created<LabelDto>, ValidationProblem, ProblemHttpResult>>(boardId, me.Id, null, null, async write =>
+        return await stream.WriteAsEditorAsync<Results<Created<LabelDto>, ValidationProblem, ProblemHttpResult>>(boardId, me.Id, async write =>
         {
             if (await db.Set<Label>().CountAsync(l => l.BoardId == boardId, ct) >= LabelRules.PerBoardMax)
                 return FieldErrors.Single("name", $"A board has at most {LabelRules.PerBoardMax} labels.");
@@ -85,7 +85,7 @@ public static class LabelsApi
             var dto = LabelDto.From(label);
             write.Record(BoardEventTypes.LabelsChanged, null, [new FieldChange("label", null, label.Name)], new EventSubject(Label: dto));
             return TypedResults.Created($"/api/labels/{label.Id}", dto);
-        }, ct) ?? Problems.NotFound("Board"); // (no longer an editor of the board once its lock was taken)
+        }, ct) ?? Problems.NotFound("Board");
     }
 
     public static async Task<Results<Ok<LabelDto>, ValidationProblem, ProblemHttpResult>> Change(
@@ -98,7 +98,7 @@ public static class LabelsApi
         var errors = Check(request.Name.HasValue ? request.Name.Value : found.Name, request.Color.HasValue ? request.Color.Value : found.Color);
         if (errors.Any) return errors.ToProblem();
 
-        return await stream.WriteAsEditorAsync<Results<Ok<LabelDto>, ValidationProblem, ProblemHttpResult>>(found.BoardId, me.Id, null, null, async write =>
+        return await stream.WriteAsEditorAsync<Results<Ok<LabelDto>, ValidationProblem, ProblemHttpResult>>(found.BoardId, me.Id, async write =>
         {
             var label = await db.Set<Label>().SingleOrDefaultAsync(l => l.Id == labelId, ct);
             if (label is null) return Problems.NotFound("Label");
@@ -109,7 +109,7 @@ public static class LabelsApi
             if (before != label.Name || found.Color != label.Color)
                 write.Record(BoardEventTypes.LabelsChanged, null, [new FieldChange("label", before, label.Name)], new EventSubject(Label: dto));
             return TypedResults.Ok(dto);
-        }, ct) ?? Problems.NotFound("Board"); // (no longer an editor of the board once its lock was taken)
+        }, ct) ?? Problems.NotFound("Board");
     }
 
     /// <summary>Deletes the label and takes it off every task that has it (each a recorded change of that task).</summary>
@@ -120,7 +120,7 @@ public static class LabelsApi
         if (found is null || member is null) return Problems.NotFound("Label");
         if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot manage labels.");
 
-        return await stream.WriteAsEditorAsync<Results<NoContent, ProblemHttpResult>>(found.BoardId, me.Id, null, null, async write =>
+        return await stream.WriteAsEditorAsync<Results<NoContent, ProblemHttpResult>>(found.BoardId, me.Id, async write =>
         {
             var label = await db.Set<Label>().SingleOrDefaultAsync(l => l.Id == labelId, ct);
             if (label is null) return Problems.NotFound("Label");
@@ -135,7 +135,7 @@ public static class LabelsApi
             db.Remove(label);
             write.Record(BoardEventTypes.LabelsChanged, null, [new FieldChange("label", label.Name, null)], new EventSubject(Label: LabelDto.From(label)));
             return TypedResults.NoContent();
-        }, ct) ?? Problems.NotFound("Board"); // (no longer an editor of the board once its lock was taken)
+        }, ct) ?? Problems.NotFound("Board");
     }
 
     private static FieldErrors Check(string? name, string? color)

@@ -189,7 +189,7 @@ public static class TasksApi
         if (request.Priority is { HasValue: true, Value: null }) errors.Add("priority", "Must be one of: low, medium, high, urgent.");
         if (errors.Any) return errors.ToProblem();
 
-        return await stream.WriteAsEditorAsync<Results<Ok<TaskDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, null, null, async write =>
+        return await stream.WriteAsEditorAsync<Results<Ok<TaskDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task");
@@ -218,7 +218,7 @@ public static class TasksApi
             var dto = changes.Count == 0 ? TaskDto.From(task) : write.Record(BoardEventTypes.TaskUpdated, task, changes).Task!;
             http.Response.Headers.ETag = dto.ETag;
             return TypedResults.Ok(dto);
-        }, ct) ?? Problems.NotFound("Board"); // (no longer an editor of the board once its lock was taken)
+        }, ct) ?? Problems.NotFound("Board");
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteTask(
@@ -228,7 +228,7 @@ public static class TasksApi
         if (member is null) return refused!;
         if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot delete tasks.");
 
-        return await stream.WriteAsEditorAsync<Results<NoContent, ProblemHttpResult>>(member.BoardId, me.Id, null, null, async write =>
+        return await stream.WriteAsEditorAsync<Results<NoContent, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task");
@@ -237,7 +237,7 @@ public static class TasksApi
             db.Tasks.Remove(task);
             write.Record(BoardEventTypes.TaskDeleted, task, []);
             return TypedResults.NoContent();
-        }, ct) ?? Problems.NotFound("Board"); // (no longer an editor of the board once its lock was taken)
+        }, ct) ?? Problems.NotFound("Board");
     }
 
     /// <summary>
@@ -254,7 +254,7 @@ public static class TasksApi
         if (request.AfterId == taskId) return FieldErrors.Single("afterId", "A task cannot go after itself.");
         var status = request.Status!.Value;
 
-        return await stream.WriteAsEditorAsync<Results<Ok<TaskDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, null, null, async write =>
+        return await stream.WriteAsEditorAsync<Results<Ok<TaskDto>, ValidationProblem, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task");
@@ -288,7 +288,7 @@ public static class TasksApi
             var dto = write.Record(BoardEventTypes.TaskMoved, task, changes).Task!;
             http.Response.Headers.ETag = dto.ETag;
             return TypedResults.Ok(dto);
-        }, ct) ?? Problems.NotFound("Board"); // (no longer an editor of the board once its lock was taken)
+        }, ct) ?? Problems.NotFound("Board");
     }
 
     /// <summary>
@@ -316,7 +316,7 @@ public static class TasksApi
         var (member, refused) = await TaskAccess.FindCheckingSessionAsync(http, db, taskId, me.Id, ct);
         if (member is null) return refused!;
         if (!member.CanEditTasks) return Problems.Forbidden("Viewers cannot archive tasks.");
-        return await stream.WriteAsEditorAsync<Results<Ok<TaskDto>, ProblemHttpResult>>(member.BoardId, me.Id, null, null, async write =>
+        return await stream.WriteAsEditorAsync<Results<Ok<TaskDto>, ProblemHttpResult>>(member.BoardId, me.Id, async write =>
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task");
@@ -328,7 +328,7 @@ public static class TasksApi
             var dto = write.Record(BoardEventTypes.TaskUpdated, task, TaskChanges.Diff(before, task)).Task!;
             http.Response.Headers.ETag = dto.ETag;
             return TypedResults.Ok(dto);
-        }, ct) ?? Problems.NotFound("Board"); // (no longer an editor of the board once its lock was taken)
+        }, ct) ?? Problems.NotFound("Board");
     }
 
     /// <summary>Why the caller may not create tasks on the board (404: not a member; 403: a viewer), or null when they may.</summary>
