@@ -108,6 +108,35 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
         tally.AssertNone("POST /api/boards racing DELETE /api/me");
     }
 
+    /// <summary>Ada's tabs keep adding Bob to her board (and removing him) while Bob deletes his account: each a 201, 204,
+    /// 404 or 409, never the member insert's foreign-key 500 (thirty-third round), and no membership of his is left.</summary>
+    [Fact]
+    public async Task AddingAPersonWhileTheirAccountIsDeleted()
+    {
+        var tally = new Tally();
+        for (var round = 0; round < Rounds; round++)
+        {
+            var ada = await app.SignUpAsync();
+            var bob = await app.SignUpAsync();
+            var board = await ada.CreateBoardAsync();
+            var adding = Enumerable.Range(0, AtOnce - 1).Select(_ => LoopAsync(async i => i % 2 == 0
+                    ? await ada.Client.PostAsJsonAsync($"/api/boards/{board}/members", new { email = bob.Email, role = "member" })
+                    : await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}"),
+                [HttpStatusCode.Created, HttpStatusCode.NoContent, HttpStatusCode.Conflict, HttpStatusCode.NotFound], max: 30)).ToList();
+            await Task.Delay(20);
+            // Added while the deletion ran, Bob's deletion stops (409, try again), as a person would retry.
+            var deleted = await bob.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = bob.Password });
+            for (var retry = 0; retry < 10 && deleted.StatusCode == HttpStatusCode.Conflict; retry++)
+                deleted = await bob.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = bob.Password });
+            var loops = await Task.WhenAll(adding);
+            await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
+            await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.NoContent, HttpStatusCode.Conflict, HttpStatusCode.NotFound);
+            var left = await app.DbAsync(db => db.BoardMembers.CountAsync(m => m.UserId == bob.Id));
+            if (left != 0) tally.Fail(round, $"{left} memberships of the deleted account");
+        }
+        tally.AssertNone("POST member racing the person's DELETE /api/me");
+    }
+
     /// <summary>A double-clicked account deletion.</summary>
     [Fact]
     public async Task DeletingTheAccountTwiceAtOnce()
@@ -363,17 +392,67 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     /// <summary>Bob keeps editing a task while Ada removes him from the board: no edit of his may land after his removal.</summary>
     [Fact]
     public Task ARemovedMembersEditsDoNotLandAfterTheRemoval() => RemovedMembersWritesDoNotLandAsync(
-        (bob, _, task, i) => bob.Client.Patch($"/api/tasks/{task}", new { title = $"b{i}" }), HttpStatusCode.OK, "PATCH task");
+        (bob, w, i) => bob.Client.Patch($"/api/tasks/{w.Task}", new { title = $"b{i}" }), HttpStatusCode.OK, "PATCH task");
 
     /// <summary>Task creation checks the editor in the statement that takes the board's seq (BoardProbes), which must read
     /// the membership after the board's lock. Bob keeps creating tasks while Ada removes him.</summary>
     [Fact]
     public Task ARemovedMembersCreationsDoNotLandAfterTheRemoval() => RemovedMembersWritesDoNotLandAsync(
-        (bob, board, _, i) => bob.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"b{i}" }), HttpStatusCode.Created, "POST task");
+        (bob, w, i) => bob.Client.PostAsJsonAsync($"/api/boards/{w.Board}/tasks", new { title = $"b{i}" }), HttpStatusCode.Created, "POST task");
 
-    /// <summary>Bob writes in a loop from seven tabs (<paramref name="write"/>: Bob, the board, a task, the loop's count)
-    /// while Ada removes him; every write of his is <paramref name="ok"/> or a 404, and none is recorded after his removal.</summary>
-    private async Task RemovedMembersWritesDoNotLandAsync(Func<TestUser, Guid, Guid, int, Task<HttpResponseMessage>> write, HttpStatusCode ok, string what)
+    /// <summary>Editing one's own comment checked the membership only before the board's lock (thirty-third round).</summary>
+    [Fact]
+    public Task ARemovedMembersCommentEditsDoNotLandAfterTheRemoval() => RemovedMembersWritesDoNotLandAsync(
+        (bob, w, i) => bob.Client.Patch($"/api/comments/{w.Prepared[w.Tab]}", new { body = $"b{i}" }), HttpStatusCode.OK, "PATCH comment",
+        prepare: (bob, task) => CommentsAsync(bob, task, 1));
+
+    /// <summary>Deleting one's own comments, the same.</summary>
+    [Fact]
+    public Task ARemovedMembersCommentDeletionsDoNotLandAfterTheRemoval() => RemovedMembersWritesDoNotLandAsync(
+        (bob, w, i) => bob.Client.DeleteAsync($"/api/comments/{w.Prepared[w.Tab * PerTab + i]}"), HttpStatusCode.NoContent, "DELETE comment",
+        prepare: (bob, task) => CommentsAsync(bob, task, PerTab), max: PerTab);
+
+    /// <summary>Deleting one's own files, the same.</summary>
+    [Fact]
+    public Task ARemovedMembersFileDeletionsDoNotLandAfterTheRemoval() => RemovedMembersWritesDoNotLandAsync(
+        (bob, w, i) => bob.Client.DeleteAsync($"/api/attachments/{w.Prepared[w.Tab * PerTab + i]}"), HttpStatusCode.NoContent, "DELETE attachment",
+        prepare: async (bob, task) =>
+        {
+            var ids = new List<Guid>();
+            for (var k = 0; k < (AtOnce - 1) * PerTab; k++)
+            {
+                using var file = new MultipartFormDataContent { { new ByteArrayContent("cell"u8.ToArray()), "file", $"f{k}.txt" } };
+                ids.Add((await (await bob.Client.PostAsync($"/api/tasks/{task}/attachments", file)).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid());
+            }
+            return [.. ids];
+        }, max: PerTab);
+
+    /// <summary>Bob keeps editing a task while Ada makes him a viewer: each edit of his is a 200 or a 403, not the 404 a
+    /// write refused under the lock answered (he can still see the board).</summary>
+    [Fact]
+    public Task AnEditorMadeAViewerMeanwhileHears403() => RemovedMembersWritesDoNotLandAsync(
+        (bob, w, i) => bob.Client.Patch($"/api/tasks/{w.Task}", new { title = $"b{i}" }), HttpStatusCode.OK, "PATCH task by a new viewer",
+        demote: true);
+
+    /// <summary>Per tab, the comments or files a deleting loop works through.</summary>
+    private const int PerTab = 6;
+
+    private static async Task<Guid[]> CommentsAsync(TestUser bob, Guid task, int perTab)
+    {
+        var ids = new List<Guid>();
+        for (var k = 0; k < (AtOnce - 1) * perTab; k++)
+            ids.Add((await (await bob.Client.PostAsJsonAsync($"/api/tasks/{task}/comments", new { body = $"c{k}" })).Json(HttpStatusCode.Created)).GetProperty("id").GetGuid());
+        return [.. ids];
+    }
+
+    /// <summary>What one of Bob's tabs works on: the board, a task on it, the tab's number and what was prepared for the round.</summary>
+    private sealed record Workspace(Guid Board, Guid Task, int Tab, Guid[] Prepared);
+
+    /// <summary>Bob writes in a loop from seven tabs (<paramref name="write"/>: Bob, his workspace, the loop's count) while
+    /// Ada removes him (or, <paramref name="demote"/>, makes him a viewer); every write of his is <paramref name="ok"/> or a
+    /// 404 (a 403 when demoted), and none is recorded after his removal.</summary>
+    private async Task RemovedMembersWritesDoNotLandAsync(Func<TestUser, Workspace, int, Task<HttpResponseMessage>> write, HttpStatusCode ok, string what,
+        Func<TestUser, Guid, Task<Guid[]>>? prepare = null, int max = 60, bool demote = false)
     {
         var tally = new Tally();
         for (var round = 0; round < Rounds; round++)
@@ -384,17 +463,21 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             await ada.AddMemberAsync(board, bob);
             await ada.CreateTaskAsync(board, new { title = "assigned", assigneeId = bob.Id });
             var task = (await ada.CreateTaskAsync(board, new { title = "t" })).GetProperty("id").GetGuid();
-            var writing = Enumerable.Range(0, AtOnce - 1).Select(_ => LoopAsync(i => write(bob, board, task, i), [ok])).ToList();
+            var prepared = prepare is null ? [] : await prepare(bob, task);
+            var writing = Enumerable.Range(0, AtOnce - 1).Select(tab => LoopAsync(i => write(bob, new Workspace(board, task, tab, prepared), i), [ok], max)).ToList();
             await Task.Delay(30);
-            var removed = await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}");
+            var changed = demote
+                ? await ada.Client.Patch($"/api/boards/{board}/members/{bob.Id}", new { role = "viewer" })
+                : await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}");
             var loops = await Task.WhenAll(writing);
-            await CheckAll(tally, round, [removed], HttpStatusCode.NoContent);
-            await CheckAll(tally, round, loops.SelectMany(l => l), ok, HttpStatusCode.NotFound);
+            await CheckAll(tally, round, [changed], demote ? HttpStatusCode.OK : HttpStatusCode.NoContent);
+            await CheckAll(tally, round, loops.SelectMany(l => l), ok, demote ? HttpStatusCode.Forbidden : HttpStatusCode.NotFound);
+            if (demote) continue; // (a change of role records no event to order Bob's against; the removal records Ada's unassigning)
             var removalSeq = await app.DbAsync(db => db.BoardEvents.Where(e => e.BoardId == board && e.ActorId == ada.Id).MaxAsync(e => e.Seq));
             var late = await app.DbAsync(db => db.BoardEvents.CountAsync(e => e.BoardId == board && e.ActorId == bob.Id && e.Seq > removalSeq));
             if (late > 0) tally.Fail(round, $"{late} writes by Bob recorded after his removal (seq > {removalSeq})");
         }
-        tally.AssertNone($"{what} racing the editor's removal");
+        tally.AssertNone($"{what} racing the editor's {(demote ? "demotion" : "removal")}");
     }
 
     /// <summary>Ada creates tasks (other tabs) while deleting her account; Bob inherits the board.</summary>

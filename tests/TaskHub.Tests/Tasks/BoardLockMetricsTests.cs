@@ -19,7 +19,7 @@ public abstract class BoardLockMetricsTests(TaskHubApplication app)
     /// <summary>A write in its own transaction adds its seq statement's time
     /// to <c>taskhub_board_seq_wait_seconds</c>, the time it then held the lock to <c>taskhub_board_lock_held_seconds</c> and
     /// its save and commit to <c>taskhub_board_write_save_seconds</c>;
-    /// a refused write's seq statement is counted too; on MariaDB a write that waited behind another transaction's hold of
+    /// a refused write's seq statement and hold are counted too; on MariaDB a write that waited behind another transaction's hold of
     /// the board's row shows that wait in the first, not in the second.</summary>
     [Fact]
     public async Task AWritesWaitForTheBoardsLockAndItsHoldOfItAreMeasured()
@@ -33,12 +33,14 @@ public abstract class BoardLockMetricsTests(TaskHubApplication app)
         Assert.True(BoardWriteMetrics.SeqWait.Count > waits, "no seq wait observed");
         Assert.True(BoardWriteMetrics.LockHeld.Count > helds, "no lock hold observed");
         Assert.True(BoardWriteMetrics.SaveAndCommit.Count > saves, "no save observed");
-        // A creation the seq statement refuses (someone not on the board: 404) waited for the lock too, and is counted.
+        // A creation the seq statement refuses (someone not on the board: 404) waited for the lock, and held it until its
+        // rollback: both are counted.
         var stranger = await app.SignUpAsync();
-        var refusedWaits = BoardWriteMetrics.SeqWait.Count;
+        var (refusedWaits, refusedHelds) = (BoardWriteMetrics.SeqWait.Count, BoardWriteMetrics.LockHeld.Count);
         Assert.Equal(System.Net.HttpStatusCode.NotFound,
             (await stranger.Client.PostAsync($"/api/boards/{board}/tasks", System.Net.Http.Json.JsonContent.Create(new { title = "refused" }))).StatusCode);
         Assert.True(BoardWriteMetrics.SeqWait.Count > refusedWaits, "the refused write's wait was not observed");
+        Assert.True(BoardWriteMetrics.LockHeld.Count > refusedHelds, "the refused write's hold was not observed");
         if (app.Provider == "sqlite") return; // (no other transaction can hold the row while a write waits: the writer slot queues them)
 
         await using var holder = app.Services.CreateAsyncScope();

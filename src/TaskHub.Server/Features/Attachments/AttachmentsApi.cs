@@ -91,7 +91,7 @@ public static class AttachmentsApi
             var dto = AttachmentDto.From(attachment);
             write.Record(BoardEventTypes.AttachmentAdded, task, [new FieldChange("attachment", null, attachment.FileName)], new EventSubject(Attachment: dto));
             return TypedResults.Created($"/api/attachments/{id}", dto);
-        }, ct) ?? Problems.NotFound("Board");
+        }, ct) ?? await db.EditRefusalAsync(member.BoardId, me.Id, ct);
     }
 
     /// <summary>Members only, checked on every request; <c>nosniff</c>; a download unless it is a plain image.</summary>
@@ -121,6 +121,10 @@ public static class AttachmentsApi
 
         return await stream.WriteAsync<Results<NoContent, ProblemHttpResult>>(found.BoardId, me.Id, async write =>
         {
+            // Again under the board's lock: removed or demoted meanwhile, the caller's deletion must not land after that.
+            var now = await db.MembershipAsync(found.BoardId, me.Id, ct);
+            if (now is null) return Problems.NotFound("Attachment");
+            if (found.UploaderId != me.Id && !now.CanManageMembers) return Problems.Forbidden("Only its uploader, or a board owner or admin, can delete a file.");
             var a = await db.Set<Attachment>().SingleOrDefaultAsync(x => x.Id == attachmentId, ct);
             var task = a is null ? null : await db.Tasks.SingleOrDefaultAsync(t => t.Id == a.TaskId, ct);
             if (a is null || task is null) return Problems.NotFound("Attachment");

@@ -55,10 +55,12 @@ public static class AccountDeletion
             // The person's lock, after the boards' (the order every board write takes them in): a board of theirs created
             // meanwhile (which takes it) either committed before, and is found here, or waits until the account is gone
             // and then finds no account. Found, the deletion stops: its cascade would leave that board without members.
+            // A membership added meanwhile by someone else is found the same way (its board's handlers have not run), or its
+            // insert waits on this row and finds no account (MembersApi.AddMember: 404).
             // Gone: a second deletion at once (a double click) waited for the first's board locks and finds no account.
             if (!await db.LockUserAsync(user.Id, ct)) return Problems.NotFound("User");
             if (await db.BoardMembers.AnyAsync(m => m.UserId == user.Id && !memberOf.Contains(m.BoardId), ct))
-                return Problems.Conflict("A board of yours was created while the account was being deleted. Try again.");
+                return Problems.Conflict("You created or joined a board while the account was being deleted. Try again.");
             await db.Users.Where(u => u.Id == user.Id).ExecuteDeleteAsync(ct); // memberships and refresh tokens cascade; createdById becomes null
             await tx.CommitAsync(ct);
         }

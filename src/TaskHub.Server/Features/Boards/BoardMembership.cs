@@ -1,5 +1,7 @@
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using TaskHub.Server.Data;
+using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Boards;
 
@@ -27,6 +29,14 @@ public static class BoardAccess
 {
     public static Task<BoardMember?> MembershipAsync(this TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
         Membership.For(db)(db, boardId, userId, ct);
+
+    /// <summary>Why a board write was refused under the board's lock (<c>BoardStream.WriteAsEditorAsync</c> returned null),
+    /// read from the membership as it is now: 403 when the caller was made a viewer meanwhile, else 404 (removed, or the
+    /// board deleted).</summary>
+    public static async Task<ProblemHttpResult> EditRefusalAsync(this TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
+        await db.MembershipAsync(boardId, userId, ct) is { CanEditTasks: false }
+            ? Problems.Forbidden("Viewers cannot change this board.")
+            : Problems.NotFound("Board");
 
     /// <summary>Whether <paramref name="userId"/> is the board's only owner (a board needs one). One query: at most two
     /// owners are read. Decisive under the board's lock, which every change of roles or members takes.</summary>
@@ -62,21 +72,26 @@ public sealed class BoardDepartures(TaskHubDbContext db, IEnumerable<IBoardMembe
             foreach (var h in handlers) await h.MemberLeftAsync(boardId, userId);
     }
 
-    /// <summary>Removes one membership (in one transaction with what goes with it), then tells the handlers. False, with
-    /// nothing removed, when the member is the board's last owner: checked under the board's lock, so two owners leaving or removing each other at once cannot leave a board without one.</summary>
-    public async Task<bool> RemoveAsync(Guid boardId, Guid userId, Guid actorId, CancellationToken ct)
+    /// <summary>Removes one membership (in one transaction with what goes with it), then tells the handlers. Under the
+    /// board's lock, before anything is removed: <paramref name="refusal"/> (the caller's checks, again) and the last-owner
+    /// rule, so two owners leaving or removing each other at once cannot leave a board without one. Returns why it was
+    /// refused (nothing removed), or null when removed.</summary>
+    public async Task<ProblemHttpResult?> RemoveAsync(Guid boardId, Guid userId, Guid actorId, Func<Task<ProblemHttpResult?>> refusal, CancellationToken ct)
     {
         await using (var tx = await db.BeginWriteAsync(ct))
         {
-            await db.LockBoardAsync(boardId, ct); // (LeavingAsync takes it too; the check goes first, before its handlers' work)
-            if (await db.IsOnlyOwnerAsync(boardId, userId, ct)) return false;
+            // (LeavingAsync takes the lock too; the checks go first, before its handlers' work)
+            if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
+            if (await refusal() is { } refused) return refused;
+            if (await db.IsOnlyOwnerAsync(boardId, userId, ct))
+                return Problems.Conflict("A board needs an owner: make someone else owner first, or delete the board.");
             await LeavingAsync([boardId], userId, actorId, ct);
             await db.BoardMembers.Where(m => m.BoardId == boardId && m.UserId == userId).ExecuteDeleteAsync(ct);
             await db.SaveChangesAsync(ct); // (what the request added: an Idempotency-Key's row commits with the removal)
             await tx.CommitAsync(ct);
         }
         await LeftAsync([boardId], userId);
-        return true;
+        return null;
     }
 
     /// <summary>Deletes boards in the caller's write transaction, letting every handler act first.</summary>

@@ -36,32 +36,46 @@ public static class MembersApi
     public static async Task<Results<Created<MemberDto>, ValidationProblem, ProblemHttpResult>> AddMember(
         Guid boardId, AddMemberRequest request, TaskHubDbContext db, CurrentUser me, TimeProvider clock, CancellationToken ct)
     {
-        var mine = await db.MembershipAsync(boardId, me.Id, ct);
-        if (mine is null) return Problems.NotFound("Board");
-        if (!mine.CanManageMembers) return Problems.Forbidden("Only owners and admins can add members.");
-        if (request.Role == BoardRole.Owner && mine.Role != BoardRole.Owner) return Problems.Forbidden("Only an owner can make someone an owner.");
-
+        if (AddRefusal(await db.MembershipAsync(boardId, me.Id, ct), request.Role) is { } refused) return refused;
         var normalized = User.Normalize(request.Email);
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
-        if (user is null) return TypedResults.Problem("No TaskHub account uses this email. Ask them to sign up first.",
-            statusCode: StatusCodes.Status404NotFound, title: "Not found", extensions: new Dictionary<string, object?> { ["field"] = "email" });
-        if (await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == user.Id, ct))
-            return Problems.Conflict("This person is already a member of the board.");
+        if (user is null) return NoAccount();
+        if (await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == user.Id, ct)) return AlreadyMember();
 
+        // Checked again under the board's lock: the caller may have been demoted or removed, the person added by another
+        // tab, or the board deleted, meanwhile.
+        await using var tx = await db.BeginWriteAsync(ct);
+        if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
+        if (AddRefusal(await db.MembershipAsync(boardId, me.Id, ct), request.Role) is { } refusedNow) return refusedNow;
+        if (await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == user.Id, ct)) return AlreadyMember();
         var member = new BoardMember { BoardId = boardId, UserId = user.Id, Role = request.Role, JoinedAt = clock.GetUtcNow().UtcDateTime };
         db.BoardMembers.Add(member);
         try
         {
-            await db.SaveUnderBoardLockAsync(boardId, ct);
+            await db.SaveChangesAsync(ct);
         }
         catch (DbUpdateException)
         {
+            // The person's account was deleted meanwhile (their deletion holds their row until it commits; the member
+            // row's foreign key then finds none). The person's lock is not taken here: never after a board's.
             db.ChangeTracker.Clear();
-            if (!await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == user.Id, ct)) throw;
-            return Problems.Conflict("This person is already a member of the board.");
+            if (await db.Users.AnyAsync(u => u.Id == user.Id, ct)) throw;
+            return NoAccount();
         }
+        await tx.CommitAsync(ct);
         return TypedResults.Created($"/api/boards/{boardId}/members/{user.Id}", new MemberDto(user.Id, user.Email, user.DisplayName, member.Role, member.JoinedAt));
     }
+
+    private static ProblemHttpResult? AddRefusal(BoardMember? mine, BoardRole role) =>
+        mine is null ? Problems.NotFound("Board")
+        : !mine.CanManageMembers ? Problems.Forbidden("Only owners and admins can add members.")
+        : role == BoardRole.Owner && mine.Role != BoardRole.Owner ? Problems.Forbidden("Only an owner can make someone an owner.")
+        : null;
+
+    private static ProblemHttpResult NoAccount() => TypedResults.Problem("No TaskHub account uses this email. Ask them to sign up first.",
+        statusCode: StatusCodes.Status404NotFound, title: "Not found", extensions: new Dictionary<string, object?> { ["field"] = "email" });
+
+    private static ProblemHttpResult AlreadyMember() => Problems.Conflict("This person is already a member of the board.");
 
     public static async Task<Results<Ok<MemberDto>, ValidationProblem, ProblemHttpResult>> ChangeRole(
         Guid boardId, Guid userId, ChangeRoleRequest request, TaskHubDbContext db, CurrentUser me, CancellationToken ct)
@@ -99,19 +113,23 @@ public static class MembersApi
     public static async Task<Results<NoContent, ProblemHttpResult>> RemoveMember(
         Guid boardId, Guid userId, TaskHubDbContext db, BoardDepartures departures, CurrentUser me, CancellationToken ct)
     {
-        var mine = await db.MembershipAsync(boardId, me.Id, ct);
-        if (mine is null) return Problems.NotFound("Board");
-        var target = await db.MembershipAsync(boardId, userId, ct);
-        if (target is null) return Problems.NotFound("Member");
-        if (userId != me.Id)
-        {
-            if (!mine.CanManageMembers) return Problems.Forbidden("Only owners and admins can remove members.");
-            if (target.Role == BoardRole.Owner && mine.Role != BoardRole.Owner) return Problems.Forbidden("Only an owner can remove an owner.");
-        }
-        // (The last-owner rule is checked under the board's lock: another owner may be leaving at the same moment.)
-        if (!await departures.RemoveAsync(boardId, userId, me.Id, ct))
-            return Problems.Conflict("A board needs an owner: make someone else owner first, or delete the board.");
-        return TypedResults.NoContent();
+        if (await RemoveRefusalAsync(db, boardId, userId, me.Id, ct) is { } refused) return refused;
+        // Checked again under the board's lock, with the last-owner rule: the caller may have been demoted or removed,
+        // or another owner may be leaving, at the same moment.
+        return await departures.RemoveAsync(boardId, userId, me.Id, () => RemoveRefusalAsync(db, boardId, userId, me.Id, ct), ct)
+            ?? (Results<NoContent, ProblemHttpResult>)TypedResults.NoContent();
     }
 
+    /// <summary>Anyone may leave; owners and admins remove others, and only an owner removes an owner.</summary>
+    private static async Task<ProblemHttpResult?> RemoveRefusalAsync(TaskHubDbContext db, Guid boardId, Guid userId, Guid actorId, CancellationToken ct)
+    {
+        var mine = await db.MembershipAsync(boardId, actorId, ct);
+        if (mine is null) return Problems.NotFound("Board");
+        if (userId == actorId) return null;
+        var target = await db.MembershipAsync(boardId, userId, ct);
+        if (target is null) return Problems.NotFound("Member");
+        if (!mine.CanManageMembers) return Problems.Forbidden("Only owners and admins can remove members.");
+        if (target.Role == BoardRole.Owner && mine.Role != BoardRole.Owner) return Problems.Forbidden("Only an owner can remove an owner.");
+        return null;
+    }
 }

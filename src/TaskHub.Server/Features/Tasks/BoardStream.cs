@@ -88,7 +88,11 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
         }
         if (taken is null)
         {
-            if (own is not null) await own.RollbackAsync(); // (on MariaDB the seq was taken and is handed back with it)
+            if (own is not null)
+            {
+                await own.RollbackAsync(); // (on MariaDB the seq was taken and is handed back with it)
+                BoardWriteMetrics.LockHeld.Observe(Stopwatch.GetElapsedTime(locked).TotalSeconds); // (held until that rollback)
+            }
             return (false, default!);
         }
         // The lock is the write's own from here to its commit or rollback (a caller's transaction holds it longer: not measured).

@@ -87,7 +87,7 @@ public static class ChecklistsApi
             var dto = ChecklistItemDto.From(item);
             write.Record(BoardEventTypes.ChecklistItemAdded, task, [new FieldChange("checklist", null, text)], new EventSubject(Item: dto));
             return TypedResults.Created($"/api/checklist-items/{item.Id}", dto);
-        }, ct) ?? Problems.NotFound("Board");
+        }, ct) ?? await db.EditRefusalAsync(member.BoardId, me.Id, ct);
     }
 
     public static async Task<Results<Ok<ChecklistItemDto>, ValidationProblem, ProblemHttpResult>> Change(
@@ -135,7 +135,7 @@ public static class ChecklistsApi
             var dto = ChecklistItemDto.From(item);
             if (changes.Count > 0) write.Record(BoardEventTypes.ChecklistItemChanged, task, changes, new EventSubject(Item: dto));
             return TypedResults.Ok(dto);
-        }, ct) ?? Problems.NotFound("Board");
+        }, ct) ?? await db.EditRefusalAsync(member.BoardId, me.Id, ct);
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid itemId, CurrentUser me, TaskHubDbContext db, BoardStream stream, CancellationToken ct)
@@ -155,7 +155,7 @@ public static class ChecklistsApi
             if (item.Done) task.ChecklistDone--;
             write.Record(BoardEventTypes.ChecklistItemDeleted, task, [new FieldChange("checklist", item.Text, null)], new EventSubject(Item: ChecklistItemDto.From(item)));
             return TypedResults.NoContent();
-        }, ct) ?? Problems.NotFound("Board");
+        }, ct) ?? await db.EditRefusalAsync(member.BoardId, me.Id, ct);
     }
 
     private static ValidationProblem? CheckText(string text) =>

@@ -141,7 +141,7 @@ public static class CommentsApi
             var dto = CommentDto.From(comment);
             write.Record(BoardEventTypes.CommentAdded, task, [new FieldChange("comment", null, Excerpt(body))], new EventSubject(Comment: dto));
             return TypedResults.Created($"/api/comments/{comment.Id}", dto);
-        }, ct) ?? Problems.NotFound("Board");
+        }, ct) ?? await db.EditRefusalAsync(member.BoardId, me.Id, ct);
     }
 
     public static async Task<Results<Ok<CommentDto>, ValidationProblem, ProblemHttpResult>> Edit(
@@ -155,6 +155,8 @@ public static class CommentsApi
 
         return await stream.WriteAsync<Results<Ok<CommentDto>, ValidationProblem, ProblemHttpResult>>(found.Value.Member.BoardId, me.Id, async write =>
         {
+            // Again under the board's lock (the write's first statement took it): removed meanwhile, their edit must not land after that.
+            if (await db.MembershipAsync(write.BoardId, me.Id, ct) is null) return Problems.NotFound("Comment");
             var comment = await db.Set<Comment>().SingleOrDefaultAsync(c => c.Id == commentId, ct);
             var task = comment is null ? null : await db.Tasks.SingleOrDefaultAsync(t => t.Id == comment.TaskId, ct);
             if (comment is null || task is null) return Problems.NotFound("Comment");
@@ -179,9 +181,14 @@ public static class CommentsApi
 
         return await stream.WriteAsync<Results<NoContent, ProblemHttpResult>>(found.Value.Member.BoardId, me.Id, async write =>
         {
+            // Again under the board's lock: removed, or no longer an owner or admin, meanwhile, the deletion must not land after that.
+            var member = await db.MembershipAsync(write.BoardId, me.Id, ct);
+            if (member is null) return Problems.NotFound("Comment");
             var comment = await db.Set<Comment>().SingleOrDefaultAsync(c => c.Id == commentId, ct);
             var task = comment is null ? null : await db.Tasks.SingleOrDefaultAsync(t => t.Id == comment.TaskId, ct);
             if (comment is null || task is null) return Problems.NotFound("Comment");
+            if (comment.AuthorId != me.Id && !member.CanManageMembers)
+                return Problems.Forbidden("Only its author, or a board owner or admin, can delete a comment.");
             db.Remove(comment);
             task.CommentCount = Math.Max(0, task.CommentCount - 1);
             write.Record(BoardEventTypes.CommentDeleted, task, [new FieldChange("comment", Excerpt(comment.Body), null)], new EventSubject(Comment: CommentDto.From(comment)));

@@ -85,7 +85,7 @@ public static class LabelsApi
             var dto = LabelDto.From(label);
             write.Record(BoardEventTypes.LabelsChanged, null, [new FieldChange("label", null, label.Name)], new EventSubject(Label: dto));
             return TypedResults.Created($"/api/labels/{label.Id}", dto);
-        }, ct) ?? Problems.NotFound("Board");
+        }, ct) ?? await db.EditRefusalAsync(boardId, me.Id, ct);
     }
 
     public static async Task<Results<Ok<LabelDto>, ValidationProblem, ProblemHttpResult>> Change(
@@ -109,7 +109,7 @@ public static class LabelsApi
             if (before != label.Name || found.Color != label.Color)
                 write.Record(BoardEventTypes.LabelsChanged, null, [new FieldChange("label", before, label.Name)], new EventSubject(Label: dto));
             return TypedResults.Ok(dto);
-        }, ct) ?? Problems.NotFound("Board");
+        }, ct) ?? await db.EditRefusalAsync(found.BoardId, me.Id, ct);
     }
 
     /// <summary>Deletes the label and takes it off every task that has it (each a recorded change of that task).</summary>
@@ -135,7 +135,7 @@ public static class LabelsApi
             db.Remove(label);
             write.Record(BoardEventTypes.LabelsChanged, null, [new FieldChange("label", label.Name, null)], new EventSubject(Label: LabelDto.From(label)));
             return TypedResults.NoContent();
-        }, ct) ?? Problems.NotFound("Board");
+        }, ct) ?? await db.EditRefusalAsync(found.BoardId, me.Id, ct);
     }
 
     private static FieldErrors Check(string? name, string? color)

@@ -218,7 +218,7 @@ public static class TasksApi
             var dto = changes.Count == 0 ? TaskDto.From(task) : write.Record(BoardEventTypes.TaskUpdated, task, changes).Task!;
             http.Response.Headers.ETag = dto.ETag;
             return TypedResults.Ok(dto);
-        }, ct) ?? Problems.NotFound("Board");
+        }, ct) ?? await db.EditRefusalAsync(member.BoardId, me.Id, ct);
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteTask(
@@ -237,7 +237,7 @@ public static class TasksApi
             db.Tasks.Remove(task);
             write.Record(BoardEventTypes.TaskDeleted, task, []);
             return TypedResults.NoContent();
-        }, ct) ?? Problems.NotFound("Board");
+        }, ct) ?? await db.EditRefusalAsync(member.BoardId, me.Id, ct);
     }
 
     /// <summary>
@@ -288,7 +288,7 @@ public static class TasksApi
             var dto = write.Record(BoardEventTypes.TaskMoved, task, changes).Task!;
             http.Response.Headers.ETag = dto.ETag;
             return TypedResults.Ok(dto);
-        }, ct) ?? Problems.NotFound("Board");
+        }, ct) ?? await db.EditRefusalAsync(member.BoardId, me.Id, ct);
     }
 
     /// <summary>
@@ -328,7 +328,7 @@ public static class TasksApi
             var dto = write.Record(BoardEventTypes.TaskUpdated, task, TaskChanges.Diff(before, task)).Task!;
             http.Response.Headers.ETag = dto.ETag;
             return TypedResults.Ok(dto);
-        }, ct) ?? Problems.NotFound("Board");
+        }, ct) ?? await db.EditRefusalAsync(member.BoardId, me.Id, ct);
     }
 
     /// <summary>Why the caller may not create tasks on the board (404: not a member; 403: a viewer), or null when they may.</summary>
