@@ -156,7 +156,7 @@ public abstract class ConcurrentRequestsTests(TaskHubApplication app)
         {
             var ada = await app.SignUpAsync();
             var board = await ada.CreateBoardAsync();
-            var ids = await SeedNotificationsAsync(ada.Id, board, 100);
+            var ids = await app.SeedNotificationsAsync(ada.Id, board, 100);
             var random = new Random(round);
             var responses = await AtOnceAsync(i => i % 2 == 0
                 ? ada.Client.PostAsJsonAsync("/api/me/notifications/read", new { all = true })
@@ -164,18 +164,6 @@ public abstract class ConcurrentRequestsTests(TaskHubApplication app)
             AllAmong(responses, HttpStatusCode.NoContent);
             Assert.Equal(0, await app.DbAsync(db => db.Set<Notification>().CountAsync(n => n.UserId == ada.Id && n.ReadAt == null)));
         }
-    }
-
-    private async Task<List<Guid>> SeedNotificationsAsync(Guid userId, Guid board, int count)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-        var now = DateTime.UtcNow;
-        var ids = Enumerable.Range(0, count).Select(_ => Guid.NewGuid()).OrderBy(g => g.ToString(), StringComparer.Ordinal).ToList();
-        for (var i = 0; i < count; i++)
-            db.Add(new Notification { Id = ids[i], Key = $"race:{Guid.NewGuid():N}", UserId = userId, Kind = "comment", BoardId = board, Text = "x", CreatedAt = now.AddSeconds(-i) });
-        await db.SaveChangesAsync();
-        return ids;
     }
 
 }

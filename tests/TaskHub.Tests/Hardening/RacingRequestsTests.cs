@@ -366,6 +366,31 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
         tally.AssertNone("calendar reset / API token create racing DELETE /api/me");
     }
 
+    /// <summary>Ada deletes her account while other tabs mark her inbox read (all of it, or pages of it): both take her
+    /// row's lock first, so neither waits on the other's notification rows.</summary>
+    [Fact]
+    public async Task MarkingReadWhileDeletingTheAccount()
+    {
+        var tally = new Tally();
+        for (var round = 0; round < Rounds; round++)
+        {
+            var ada = await app.SignUpAsync();
+            var board = await ada.CreateBoardAsync();
+            var ids = await app.SeedNotificationsAsync(ada.Id, board, 100);
+            var random = new Random(round);
+            var marking = Enumerable.Range(0, AtOnce - 1).Select(k => LoopAsync(_ => k % 2 == 0
+                    ? ada.Client.PostAsJsonAsync("/api/me/notifications/read", new { all = true })
+                    : ada.Client.PostAsJsonAsync("/api/me/notifications/read", new { ids = ids.OrderBy(_ => random.Next()).Take(60).ToList() }),
+                [HttpStatusCode.NoContent], max: 30)).ToList();
+            await Task.Delay(10);
+            var deleted = await ada.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = ada.Password });
+            var loops = await Task.WhenAll(marking);
+            await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
+            await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.NoContent, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound);
+        }
+        tally.AssertNone("mark read racing DELETE /api/me");
+    }
+
     /// <summary>Both owners delete their accounts at the same moment; Carol (a member) stays. The board must keep an owner.</summary>
     [Fact]
     public async Task BothOwnersDeletingTheirAccountsAtOnceLeaveAnOwner()

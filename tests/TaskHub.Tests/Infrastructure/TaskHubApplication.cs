@@ -25,6 +25,19 @@ public abstract class TaskHubApplication : WebApplicationFactory<Program>, IAsyn
         return await use(scope.ServiceProvider.GetRequiredService<TaskHubDbContext>());
     }
 
+    /// <summary>Stores <paramref name="count"/> unread notifications for the person on the board, their ids ascending
+    /// while their times descend (as ids made within one millisecond can sort against their times).</summary>
+    public Task<List<Guid>> SeedNotificationsAsync(Guid userId, Guid board, int count) => DbAsync(async db =>
+    {
+        var now = DateTime.UtcNow;
+        var ids = Enumerable.Range(0, count).Select(_ => Guid.NewGuid()).OrderBy(g => g.ToString(), StringComparer.Ordinal).ToList();
+        for (var i = 0; i < count; i++)
+            db.Add(new TaskHub.Server.Features.Notifications.Notification
+                { Id = ids[i], Key = $"seed:{Guid.NewGuid():N}", UserId = userId, Kind = "comment", BoardId = board, Text = "x", CreatedAt = now.AddSeconds(-i) });
+        await db.SaveChangesAsync();
+        return ids;
+    });
+
     public const string SigningKey = "tests-signing-key-0123456789-abcdefghijklmnop";
     public static readonly JsonSerializerOptions Json = TaskHubJson.Options;
 

@@ -42,13 +42,14 @@ public static class AccountDeletion
                 .Where(m => m.UserId == user.Id && m.Role == BoardRole.Owner
                             && !m.Board.Members.Any(o => o.UserId != user.Id && o.Role == BoardRole.Owner))
                 .Select(m => m.BoardId).ToListAsync(ct);
+            var orphans = new List<Guid>();
             foreach (var boardId in soleOwned)
             {
                 var heir = await db.BoardMembers
                     .Where(m => m.BoardId == boardId && m.UserId != user.Id && (m.Role == BoardRole.Admin || m.Role == BoardRole.Member))
                     .OrderBy(m => m.Role == BoardRole.Admin ? 0 : 1).ThenBy(m => m.JoinedAt).ThenBy(m => m.UserId)
                     .FirstOrDefaultAsync(ct);
-                if (heir is null) await departures.DeleteBoardsAsync([boardId], ct);
+                if (heir is null) orphans.Add(boardId);
                 else heir.Role = BoardRole.Owner;
             }
             await db.SaveChangesAsync(ct);
@@ -61,6 +62,11 @@ public static class AccountDeletion
             if (!await db.LockUserAsync(user.Id, ct)) return Problems.NotFound("User");
             if (await db.BoardMembers.AnyAsync(m => m.UserId == user.Id && !memberOf.Contains(m.BoardId), ct))
                 return Problems.Conflict("You created or joined a board while the account was being deleted. Try again.");
+            // The boards left without anyone go only now, under the person's lock (their locks are held since LeavingAsync):
+            // their deletion removes the person's notifications on them, and the person's own "mark read" holds that lock
+            // while it updates the same rows. Deleted before it, MariaDB found a deadlock in every round
+            // (RacingRequestsTests.MarkingReadWhileDeletingTheAccount).
+            await departures.DeleteBoardsAsync(orphans, ct);
             await db.Users.Where(u => u.Id == user.Id).ExecuteDeleteAsync(ct); // memberships and refresh tokens cascade; createdById becomes null
             await tx.CommitAsync(ct);
         }
