@@ -200,6 +200,22 @@ public static class WriteTransactions
         await tx.CommitAsync(ct);
     }
 
+    /// <summary>
+    /// The same, asking <paramref name="refusal"/> once the lock is taken: the caller's rights (or what the change
+    /// works on), read again there, since another request that changes them takes the same lock. Returns the refusal
+    /// with nothing saved (the transaction rolls back), or null when saved.
+    /// </summary>
+    public static async Task<T?> SaveUnderBoardLockAsync<T>(this TaskHubDbContext db, Guid boardId, Func<Task<T?>> refusal, CancellationToken ct)
+        where T : class
+    {
+        await using var tx = await db.BeginWriteAsync(ct);
+        if (!await db.LockBoardAsync(boardId, ct)) throw new TaskHub.Server.Infrastructure.GoneMeanwhileException("Board");
+        if (await refusal() is { } refused) return refused;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return null;
+    }
+
     /// <summary>The transaction, which lets the next queued writer in once it is disposed (committed or not).</summary>
     private sealed class QueuedTransaction(IDbContextTransaction inner, SqliteWriteQueue queue, TaskHubDbContext db, string? own) : IDbContextTransaction
     {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
@@ -23,39 +22,6 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     private const int Rounds = 10;
     private const int AtOnce = 8;
 
-    private sealed class Tally
-    {
-        public int BadRounds;
-        public readonly ConcurrentBag<string> Notes = [];
-        public void Fail(int round, string note) { Interlocked.Increment(ref BadRounds); Notes.Add($"round {round}: {note}"); }
-        public void AssertNone(string what) =>
-            Assert.True(BadRounds == 0, $"{what}: {BadRounds}/{Rounds} rounds bad. " + string.Join(" | ", Notes.Take(6)));
-    }
-
-    private static async Task<string> Describe(HttpResponseMessage r)
-    {
-        var body = await r.Content.ReadAsStringAsync();
-        return $"{(int)r.StatusCode} {r.RequestMessage?.Method} {r.RequestMessage?.RequestUri?.AbsolutePath} {body[..Math.Min(body.Length, 160)]}";
-    }
-
-    /// <summary>Sends until a response is not <paramref name="ok"/> (at most <paramref name="max"/> times); returns every response.</summary>
-    private static async Task<List<HttpResponseMessage>> LoopAsync(Func<int, Task<HttpResponseMessage>> send, HttpStatusCode[] ok, int max = 60)
-    {
-        var all = new List<HttpResponseMessage>();
-        for (var i = 0; i < max; i++)
-        {
-            var r = await send(i);
-            all.Add(r);
-            if (!ok.Contains(r.StatusCode)) break;
-        }
-        return all;
-    }
-
-    private static async Task CheckAll(Tally tally, int round, IEnumerable<HttpResponseMessage> responses, params HttpStatusCode[] allowed)
-    {
-        foreach (var r in responses)
-            if (!allowed.Contains(r.StatusCode)) { tally.Fail(round, await Describe(r)); return; }
-    }
 
 
     // ---- account deletion vs the same person's writes ------------------------------------------------------------
@@ -64,7 +30,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task CommentingWhileDeletingTheAccount()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
@@ -72,13 +38,13 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             var board = await ada.CreateBoardAsync();
             await ada.AddMemberAsync(board, bob);
             var task = (await ada.CreateTaskAsync(board, new { title = "t" })).GetProperty("id").GetGuid();
-            var commenting = Enumerable.Range(0, AtOnce - 1).Select(_ => LoopAsync(
+            var commenting = Enumerable.Range(0, AtOnce - 1).Select(_ => Races.LoopAsync(
                 i => ada.Client.PostAsJsonAsync($"/api/tasks/{task}/comments", new { body = $"c{i}" }), [HttpStatusCode.Created])).ToList();
             var delete = ada.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = ada.Password });
             var deleted = await delete;
             var loops = await Task.WhenAll(commenting);
-            await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
-            await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound);
+            await Races.CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound);
         }
         tally.AssertNone("comments racing DELETE /api/me");
     }
@@ -87,19 +53,16 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task CreatingBoardsWhileDeletingTheAccount()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
-            var creating = Enumerable.Range(0, AtOnce - 1).Select(_ => LoopAsync(
+            var creating = Enumerable.Range(0, AtOnce - 1).Select(_ => Races.LoopAsync(
                 i => ada.Client.PostAsJsonAsync("/api/boards", new { name = $"b{i}" }), [HttpStatusCode.Created])).ToList();
-            // A board created while the deletion ran stops it (409, try again), as a person would retry.
-            var deleted = await ada.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = ada.Password });
-            for (var retry = 0; retry < 10 && deleted.StatusCode == HttpStatusCode.Conflict; retry++)
-                deleted = await ada.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = ada.Password });
+            var deleted = await Races.DeleteAccountAsync(ada);
             var loops = await Task.WhenAll(creating);
-            await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
-            await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound);
+            await Races.CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound);
             var left = await app.DbAsync(db => db.BoardMembers.CountAsync(m => m.UserId == ada.Id));
             if (left != 0) tally.Fail(round, $"{left} memberships of the deleted account");
             var orphans = await app.DbAsync(db => db.Boards.CountAsync(b => !b.Members.Any()));
@@ -113,24 +76,21 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task AddingAPersonWhileTheirAccountIsDeleted()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
             var bob = await app.SignUpAsync();
             var board = await ada.CreateBoardAsync();
-            var adding = Enumerable.Range(0, AtOnce - 1).Select(_ => LoopAsync(async i => i % 2 == 0
+            var adding = Enumerable.Range(0, AtOnce - 1).Select(_ => Races.LoopAsync(async i => i % 2 == 0
                     ? await ada.Client.PostAsJsonAsync($"/api/boards/{board}/members", new { email = bob.Email, role = "member" })
                     : await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}"),
                 [HttpStatusCode.Created, HttpStatusCode.NoContent, HttpStatusCode.Conflict, HttpStatusCode.NotFound], max: 30)).ToList();
             await Task.Delay(20);
-            // Added while the deletion ran, Bob's deletion stops (409, try again), as a person would retry.
-            var deleted = await bob.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = bob.Password });
-            for (var retry = 0; retry < 10 && deleted.StatusCode == HttpStatusCode.Conflict; retry++)
-                deleted = await bob.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = bob.Password });
+            var deleted = await Races.DeleteAccountAsync(bob);
             var loops = await Task.WhenAll(adding);
-            await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
-            await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.NoContent, HttpStatusCode.Conflict, HttpStatusCode.NotFound);
+            await Races.CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.NoContent, HttpStatusCode.Conflict, HttpStatusCode.NotFound);
             var left = await app.DbAsync(db => db.BoardMembers.CountAsync(m => m.UserId == bob.Id));
             if (left != 0) tally.Fail(round, $"{left} memberships of the deleted account");
         }
@@ -141,7 +101,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task DeletingTheAccountTwiceAtOnce()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
@@ -150,7 +110,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             await ada.AddMemberAsync(board, bob);
             var responses = await Task.WhenAll(Enumerable.Range(0, AtOnce).Select(_ =>
                 ada.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = ada.Password })));
-            await CheckAll(tally, round, responses, HttpStatusCode.NoContent, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound);
+            await Races.CheckAll(tally, round, responses, HttpStatusCode.NoContent, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound);
         }
         tally.AssertNone("DELETE /api/me twice");
     }
@@ -162,7 +122,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task AcceptingAnInvitationWhileItsBoardIsDeleted()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
@@ -182,8 +142,8 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             var responses = await Task.WhenAll(
                 bob.Client.PostAsJsonAsync("/api/invitations/accept", new { token }),
                 ada.Client.DeleteAsync($"/api/boards/{board}"));
-            await CheckAll(tally, round, responses[..1], HttpStatusCode.OK, HttpStatusCode.NotFound);
-            await CheckAll(tally, round, responses[1..], HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, responses[..1], HttpStatusCode.OK, HttpStatusCode.NotFound);
+            await Races.CheckAll(tally, round, responses[1..], HttpStatusCode.NoContent);
         }
         tally.AssertNone("POST /api/invitations/accept racing DELETE board");
     }
@@ -192,19 +152,19 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task InvitingWhileTheBoardIsDeleted()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
             var board = await ada.CreateBoardAsync();
-            var inviting = Enumerable.Range(0, AtOnce - 1).Select(tab => LoopAsync(
+            var inviting = Enumerable.Range(0, AtOnce - 1).Select(tab => Races.LoopAsync(
                 i => ada.Client.PostAsJsonAsync($"/api/boards/{board}/invitations", new { email = $"tab{tab}-{i}-{Guid.NewGuid():N}@example.com" }),
                 [HttpStatusCode.Created], max: 30)).ToList();
             await Task.Delay(20);
             var deleted = await ada.Client.DeleteAsync($"/api/boards/{board}");
             var loops = await Task.WhenAll(inviting);
-            await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
-            await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.NotFound);
+            await Races.CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.NotFound);
         }
         tally.AssertNone("POST invitations racing DELETE board");
     }
@@ -212,19 +172,19 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task CreatingWebhooksWhileTheBoardIsDeleted()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
             var board = await ada.CreateBoardAsync();
-            var creating = Enumerable.Range(0, AtOnce - 1).Select(_ => LoopAsync(
+            var creating = Enumerable.Range(0, AtOnce - 1).Select(_ => Races.LoopAsync(
                 i => ada.Client.PostAsJsonAsync($"/api/boards/{board}/webhooks", new { url = "http://127.0.0.1:9/hook", secret = "0123456789abcdef-secret" }),
                 [HttpStatusCode.Created], max: 30)).ToList();
             await Task.Delay(20);
             var deleted = await ada.Client.DeleteAsync($"/api/boards/{board}");
             var loops = await Task.WhenAll(creating);
-            await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
-            await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.NotFound);
+            await Races.CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.NotFound);
         }
         tally.AssertNone("POST webhooks racing DELETE board");
     }
@@ -232,22 +192,22 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task AddingMembersWhileTheBoardIsDeleted()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         var others = new List<TestUser>();
         for (var i = 0; i < AtOnce - 1; i++) others.Add(await app.SignUpAsync());
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
             var board = await ada.CreateBoardAsync();
-            var adding = others.Select(o => LoopAsync(async i => i % 2 == 0
+            var adding = others.Select(o => Races.LoopAsync(async i => i % 2 == 0
                     ? await ada.Client.PostAsJsonAsync($"/api/boards/{board}/members", new { email = o.Email, role = "member" })
                     : await ada.Client.DeleteAsync($"/api/boards/{board}/members/{o.Id}"),
                 [HttpStatusCode.Created, HttpStatusCode.NoContent], max: 40)).ToList();
             await Task.Delay(20);
             var deleted = await ada.Client.DeleteAsync($"/api/boards/{board}");
             var loops = await Task.WhenAll(adding);
-            await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
-            await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.NoContent, HttpStatusCode.NotFound);
+            await Races.CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.NoContent, HttpStatusCode.NotFound);
         }
         tally.AssertNone("add/remove member racing DELETE board");
     }
@@ -258,7 +218,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task DemotingBothOwnersAtOnceLeavesAnOwner()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
@@ -267,7 +227,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             await ada.AddMemberAsync(board, bob, "owner");
             var responses = await Task.WhenAll(Enumerable.Range(0, AtOnce).Select(i =>
                 ada.Client.Patch($"/api/boards/{board}/members/{(i % 2 == 0 ? bob.Id : ada.Id)}", new { role = "admin" })));
-            await CheckAll(tally, round, responses, HttpStatusCode.OK, HttpStatusCode.Forbidden, HttpStatusCode.Conflict);
+            await Races.CheckAll(tally, round, responses, HttpStatusCode.OK, HttpStatusCode.Forbidden, HttpStatusCode.Conflict);
             var owners = await app.DbAsync(db => db.BoardMembers.CountAsync(m => m.BoardId == board && m.Role == BoardRole.Owner));
             if (owners == 0) tally.Fail(round, "no owner left: " + string.Join(",", responses.Select(r => (int)r.StatusCode)));
         }
@@ -278,7 +238,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task BothOwnersLeavingAtOnceLeavesAnOwner()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
@@ -288,7 +248,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             var responses = await Task.WhenAll(Enumerable.Range(0, AtOnce).Select(i => i % 2 == 0
                 ? ada.Client.DeleteAsync($"/api/boards/{board}/members/{ada.Id}")
                 : bob.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")));
-            await CheckAll(tally, round, responses, HttpStatusCode.NoContent, HttpStatusCode.NotFound, HttpStatusCode.Conflict);
+            await Races.CheckAll(tally, round, responses, HttpStatusCode.NoContent, HttpStatusCode.NotFound, HttpStatusCode.Conflict);
             var members = await app.DbAsync(db => db.BoardMembers.CountAsync(m => m.BoardId == board));
             var owners = await app.DbAsync(db => db.BoardMembers.CountAsync(m => m.BoardId == board && m.Role == BoardRole.Owner));
             var exists = await app.DbAsync(db => db.Boards.AnyAsync(b => b.Id == board));
@@ -302,7 +262,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task CreatingApiTokensAtOnceKeepsTheLimitOf50()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
@@ -310,7 +270,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
                 await (await ada.Client.PostAsJsonAsync("/api/me/tokens", new { name = $"t{i}", scope = "read" })).Json(HttpStatusCode.Created);
             var responses = await Task.WhenAll(Enumerable.Range(0, AtOnce).Select(i =>
                 ada.Client.PostAsJsonAsync("/api/me/tokens", new { name = "same", scope = "read" })));
-            await CheckAll(tally, round, responses, HttpStatusCode.Created, HttpStatusCode.BadRequest);
+            await Races.CheckAll(tally, round, responses, HttpStatusCode.Created, HttpStatusCode.BadRequest);
             var count = await app.DbAsync(db => db.Set<ApiToken>().CountAsync(t => t.UserId == ada.Id && t.RevokedAt == null));
             if (count > 50) tally.Fail(round, $"{count} live tokens");
         }
@@ -322,12 +282,12 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task SearchAndMyTasksWhileTasksAndCommentsComeAndGo()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
             var board = await ada.CreateBoardAsync();
-            var responses = await Task.WhenAll(Enumerable.Range(0, AtOnce).Select(i => LoopAsync(async n =>
+            var responses = await Task.WhenAll(Enumerable.Range(0, AtOnce).Select(i => Races.LoopAsync(async n =>
             {
                 switch (i % 4)
                 {
@@ -342,7 +302,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
                         return await ada.Client.DeleteAsync($"/api/tasks/{id}");
                 }
             }, [HttpStatusCode.OK, HttpStatusCode.NoContent], max: 15)));
-            await CheckAll(tally, round, responses.SelectMany(l => l), HttpStatusCode.OK, HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, responses.SelectMany(l => l), HttpStatusCode.OK, HttpStatusCode.NoContent);
         }
         tally.AssertNone("search and my tasks under writes");
     }
@@ -350,18 +310,18 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task PersonalRowsWhileDeletingTheAccount()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
-            var writing = Enumerable.Range(0, AtOnce - 1).Select(k => LoopAsync(i => k % 2 == 0
+            var writing = Enumerable.Range(0, AtOnce - 1).Select(k => Races.LoopAsync(i => k % 2 == 0
                     ? ada.Client.PostAsync("/api/me/calendar/reset", null)
                     : ada.Client.PostAsJsonAsync("/api/me/tokens", new { name = $"t{i}", scope = "read" }),
                 [HttpStatusCode.OK, HttpStatusCode.Created])).ToList();
             var deleted = await ada.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = ada.Password });
             var loops = await Task.WhenAll(writing);
-            await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
-            await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.OK, HttpStatusCode.Created, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound, HttpStatusCode.BadRequest);
+            await Races.CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.OK, HttpStatusCode.Created, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound, HttpStatusCode.BadRequest);
         }
         tally.AssertNone("calendar reset / API token create racing DELETE /api/me");
     }
@@ -371,22 +331,22 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task MarkingReadWhileDeletingTheAccount()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
             var board = await ada.CreateBoardAsync();
             var ids = await app.SeedNotificationsAsync(ada.Id, board, 100);
             var random = new Random(round);
-            var marking = Enumerable.Range(0, AtOnce - 1).Select(k => LoopAsync(_ => k % 2 == 0
+            var marking = Enumerable.Range(0, AtOnce - 1).Select(k => Races.LoopAsync(_ => k % 2 == 0
                     ? ada.Client.PostAsJsonAsync("/api/me/notifications/read", new { all = true })
                     : ada.Client.PostAsJsonAsync("/api/me/notifications/read", new { ids = ids.OrderBy(_ => random.Next()).Take(60).ToList() }),
                 [HttpStatusCode.NoContent], max: 30)).ToList();
             await Task.Delay(10);
             var deleted = await ada.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = ada.Password });
             var loops = await Task.WhenAll(marking);
-            await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
-            await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.NoContent, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound);
+            await Races.CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.NoContent, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound);
         }
         tally.AssertNone("mark read racing DELETE /api/me");
     }
@@ -395,7 +355,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task BothOwnersDeletingTheirAccountsAtOnceLeaveAnOwner()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
@@ -405,7 +365,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             await ada.AddMemberAsync(board, bob, "owner");
             await ada.AddMemberAsync(board, carol);
             var responses = await Task.WhenAll(new[] { ada, bob }.Select(u => u.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = u.Password })));
-            await CheckAll(tally, round, responses, HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, responses, HttpStatusCode.NoContent);
             var owners = await app.DbAsync(db => db.BoardMembers.CountAsync(m => m.BoardId == board && m.Role == BoardRole.Owner));
             if (owners == 0) tally.Fail(round, "no owner left");
         }
@@ -479,7 +439,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     private async Task RemovedMembersWritesDoNotLandAsync(Func<TestUser, Workspace, int, Task<HttpResponseMessage>> write, HttpStatusCode ok, string what,
         Func<TestUser, Guid, Task<Guid[]>>? prepare = null, int max = 60, bool demote = false)
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
@@ -489,14 +449,14 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             await ada.CreateTaskAsync(board, new { title = "assigned", assigneeId = bob.Id });
             var task = (await ada.CreateTaskAsync(board, new { title = "t" })).GetProperty("id").GetGuid();
             var prepared = prepare is null ? [] : await prepare(bob, task);
-            var writing = Enumerable.Range(0, AtOnce - 1).Select(tab => LoopAsync(i => write(bob, new Workspace(board, task, tab, prepared), i), [ok], max)).ToList();
+            var writing = Enumerable.Range(0, AtOnce - 1).Select(tab => Races.LoopAsync(i => write(bob, new Workspace(board, task, tab, prepared), i), [ok], max)).ToList();
             await Task.Delay(30);
             var changed = demote
                 ? await ada.Client.Patch($"/api/boards/{board}/members/{bob.Id}", new { role = "viewer" })
                 : await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}");
             var loops = await Task.WhenAll(writing);
-            await CheckAll(tally, round, [changed], demote ? HttpStatusCode.OK : HttpStatusCode.NoContent);
-            await CheckAll(tally, round, loops.SelectMany(l => l), ok, demote ? HttpStatusCode.Forbidden : HttpStatusCode.NotFound);
+            await Races.CheckAll(tally, round, [changed], demote ? HttpStatusCode.OK : HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, loops.SelectMany(l => l), ok, demote ? HttpStatusCode.Forbidden : HttpStatusCode.NotFound);
             if (demote) continue; // (a change of role records no event to order Bob's against; the removal records Ada's unassigning)
             var removalSeq = await app.DbAsync(db => db.BoardEvents.Where(e => e.BoardId == board && e.ActorId == ada.Id).MaxAsync(e => e.Seq));
             var late = await app.DbAsync(db => db.BoardEvents.CountAsync(e => e.BoardId == board && e.ActorId == bob.Id && e.Seq > removalSeq));
@@ -509,19 +469,19 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task CreatingTasksWhileDeletingTheAccount()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
             var bob = await app.SignUpAsync();
             var board = await ada.CreateBoardAsync();
             await ada.AddMemberAsync(board, bob);
-            var creating = Enumerable.Range(0, AtOnce - 1).Select(_ => LoopAsync(
+            var creating = Enumerable.Range(0, AtOnce - 1).Select(_ => Races.LoopAsync(
                 i => ada.Client.PostAsJsonAsync($"/api/boards/{board}/tasks", new { title = $"a{i}" }), [HttpStatusCode.Created])).ToList();
             var deleted = await ada.Client.SendJson(HttpMethod.Delete, "/api/me", new { password = ada.Password });
             var loops = await Task.WhenAll(creating);
-            await CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
-            await CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound);
+            await Races.CheckAll(tally, round, [deleted], HttpStatusCode.NoContent);
+            await Races.CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created, HttpStatusCode.Unauthorized, HttpStatusCode.NotFound);
         }
         tally.AssertNone("POST task racing DELETE /api/me");
     }
@@ -531,7 +491,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task MovingEightTasksToTheTopAtOnceKeepsDistinctPositions()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
@@ -541,7 +501,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             await ada.CreateTaskAsync(board, new { title = "already done", status = "done" });
             var responses = await Task.WhenAll(ids.Select((id, i) => ada.Client.PostAsJsonAsync($"/api/tasks/{id}/move",
                 i % 2 == 0 ? new { status = "done", afterId = (Guid?)null } : new { status = "done", afterId = (Guid?)ids[0] })));
-            await CheckAll(tally, round, responses, HttpStatusCode.OK, HttpStatusCode.BadRequest);
+            await Races.CheckAll(tally, round, responses, HttpStatusCode.OK, HttpStatusCode.BadRequest);
             var positions = await app.DbAsync(db => db.Tasks.Where(t => t.BoardId == board && t.Status == TaskHub.Server.Features.Tasks.TaskState.Done).Select(t => t.Position).ToListAsync());
             if (positions.Distinct().Count() != positions.Count) tally.Fail(round, "duplicate positions: " + string.Join(",", positions));
         }
@@ -551,7 +511,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
     [Fact]
     public async Task ChangingTwoFieldsOfAWebhookAtOnceKeepsBoth()
     {
-        var tally = new Tally();
+        var tally = new RaceTally(Rounds);
         for (var round = 0; round < Rounds; round++)
         {
             var ada = await app.SignUpAsync();
@@ -561,7 +521,7 @@ public abstract class RacingRequestsTests(TaskHubApplication app)
             var responses = await Task.WhenAll(Enumerable.Range(0, AtOnce).Select(i => i % 2 == 0
                 ? ada.Client.Patch($"/api/webhooks/{hook}", new { url = "http://127.0.0.1:9/other" })
                 : ada.Client.Patch($"/api/webhooks/{hook}", new { format = "slack" })));
-            await CheckAll(tally, round, responses, HttpStatusCode.OK);
+            await Races.CheckAll(tally, round, responses, HttpStatusCode.OK);
             var after = (await ada.Client.GetJson($"/api/boards/{board}/webhooks"))[0];
             if (after.GetProperty("url").GetString() != "http://127.0.0.1:9/other" || after.GetProperty("format").GetString() != "slack")
                 tally.Fail(round, "lost field: " + after);

@@ -38,6 +38,19 @@ public static class BoardAccess
             ? Problems.Forbidden("Viewers cannot change this board.")
             : Problems.NotFound("Board");
 
+    /// <summary>Why the caller may not manage the board (404 naming <paramref name="missing"/>: not a member; 403 with <paramref name="forbidden"/>: not an
+    /// owner or admin, or not an owner when <paramref name="ownerOnly"/>), or null when they may. Asked before a
+    /// manager's change and again under the board's lock, where a demotion or removal meanwhile is seen.</summary>
+    public static async Task<ProblemHttpResult?> ManagerRefusalAsync(this TaskHubDbContext db, Guid boardId, Guid userId, string forbidden,
+        CancellationToken ct, bool ownerOnly = false, string missing = "Board") =>
+        await db.MembershipAsync(boardId, userId, ct) switch
+        {
+            null => Problems.NotFound(missing),
+            { CanManageMembers: false } => Problems.Forbidden(forbidden),
+            { Role: not BoardRole.Owner } when ownerOnly => Problems.Forbidden(forbidden),
+            _ => null,
+        };
+
     /// <summary>Whether <paramref name="userId"/> is the board's only owner (a board needs one). One query: at most two
     /// owners are read. Decisive under the board's lock, which every change of roles or members takes.</summary>
     public static async Task<bool> IsOnlyOwnerAsync(this TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>

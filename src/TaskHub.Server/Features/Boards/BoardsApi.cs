@@ -54,29 +54,33 @@ public static class BoardsApi
     public static async Task<Results<Ok<BoardDto>, ValidationProblem, ProblemHttpResult>> RenameBoard(
         Guid boardId, BoardRequest request, TaskHubDbContext db, CurrentUser me, CancellationToken ct)
     {
-        var member = await db.BoardMembers.Include(m => m.Board).SingleOrDefaultAsync(m => m.BoardId == boardId && m.UserId == me.Id, ct);
-        if (member is null) return Problems.NotFound("Board");
-        if (member.Role != BoardRole.Owner) return Problems.Forbidden("Only a board owner can rename it.");
+        if (await db.ManagerRefusalAsync(boardId, me.Id, "Only a board owner can rename it.", ct, ownerOnly: true) is { } refused) return refused;
         var name = request.Name.Trim();
         if (name.Length == 0) return FieldErrors.Single("name", "Name is required.");
-        member.Board.Name = name;
+        // Under the board's lock with the caller's role read again there: an owner demoted or removed meanwhile does not
+        // rename, and a board deleted meanwhile is a 404 (not the "changed by someone else" of a save that finds no row).
+        await using var tx = await db.BeginWriteAsync(ct);
+        if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
+        if (await db.ManagerRefusalAsync(boardId, me.Id, "Only a board owner can rename it.", ct, ownerOnly: true) is { } refusedNow) return refusedNow;
+        var board = await db.Boards.SingleAsync(b => b.Id == boardId, ct);
+        board.Name = name;
         await db.SaveChangesAsync(ct);
-        var b = member.Board;
-        return TypedResults.Ok(new BoardDto(b.Id, b.Name, member.Role, b.LastSeq, b.CreatedAt, b.UpdatedAt));
+        await tx.CommitAsync(ct);
+        return TypedResults.Ok(new BoardDto(board.Id, board.Name, BoardRole.Owner, board.LastSeq, board.CreatedAt, board.UpdatedAt));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBoard(
         Guid boardId, TaskHubDbContext db, BoardDepartures departures, CurrentUser me, CancellationToken ct)
     {
-        var member = await db.MembershipAsync(boardId, me.Id, ct);
-        if (member is null) return Problems.NotFound("Board");
-        if (member.Role != BoardRole.Owner) return Problems.Forbidden("Only a board owner can delete it.");
+        if (await db.ManagerRefusalAsync(boardId, me.Id, "Only a board owner can delete it.", ct, ownerOnly: true) is { } refused) return refused;
         // Members, tasks and events go with the board (cascading foreign keys); what lives elsewhere (files) is
         // queued for deletion in the same transaction.
         await using (var tx = await db.BeginWriteAsync(ct))
         {
             // A second deletion at once (a double click, two owners) waits here for the first, then finds no board.
             if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
+            // The caller's role again, under the lock: an owner demoted or removed meanwhile does not delete.
+            if (await db.ManagerRefusalAsync(boardId, me.Id, "Only a board owner can delete it.", ct, ownerOnly: true) is { } refusedNow) return refusedNow;
             await departures.DeleteBoardsAsync([boardId], ct);
             await db.SaveChangesAsync(ct); // (what the request added: an Idempotency-Key's row commits with the deletion)
             await tx.CommitAsync(ct);

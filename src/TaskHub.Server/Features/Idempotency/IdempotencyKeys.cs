@@ -280,22 +280,72 @@ public static class IdempotencyKeys
         TypedResults.Problem(detail, statusCode: status, type: type,
             title: status == StatusCodes.Status409Conflict ? "Conflict" : "Idempotency key reused").ExecuteAsync(http);
 
-    /// <summary>SHA-256 of the method, path, query and body; the body is buffered so the endpoint reads it again.</summary>
+    /// <summary>SHA-256 of the method, path, query and body; the body is buffered so the endpoint reads it again. A
+    /// multipart body counts by its parts (each one's headers and content), not its bytes: a client that sends a form
+    /// again draws a new boundary (browsers' FormData does, every time), and that repeat is the same request.</summary>
     private static async Task<string> FingerprintAsync(HttpRequest request, CancellationToken ct)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"{request.Method}\n{request.Path}\n{request.QueryString}\n"));
         request.EnableBuffering();
+        var head = Encoding.UTF8.GetBytes($"{request.Method}\n{request.Path}\n{request.QueryString}\n");
+        try
+        {
+            if (MultipartBoundary(request.ContentType) is { } boundary)
+            {
+                try
+                {
+                    return await HashAsync(head, async hash =>
+                    {
+                        var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, request.Body);
+                        for (var i = 0; await reader.ReadNextSectionAsync(ct) is { } section; i++)
+                        {
+                            hash.AppendData(Encoding.UTF8.GetBytes($"part {i}\n{section.ContentDisposition}\n{section.ContentType}\n"));
+                            var length = await AppendAsync(hash, section.Body, ct);
+                            hash.AppendData(Encoding.UTF8.GetBytes($"\n{length}\n"));
+                        }
+                    });
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException)
+                {
+                    request.Body.Position = 0; // not a well-formed form: its bytes, as for any other body
+                }
+            }
+            return await HashAsync(head, hash => AppendAsync(hash, request.Body, ct));
+        }
+        finally { request.Body.Position = 0; }
+    }
+
+    private static async Task<string> HashAsync(byte[] head, Func<IncrementalHash, Task> body)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(head);
+        await body(hash);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>Hashes the rest of <paramref name="stream"/>; returns how many bytes it had.</summary>
+    private static async Task<long> AppendAsync(IncrementalHash hash, Stream stream, CancellationToken ct)
+    {
         var buffer = ArrayPool<byte>.Shared.Rent(4096);
         try
         {
+            long total = 0;
             int read;
-            while ((read = await request.Body.ReadAsync(buffer, ct)) > 0) hash.AppendData(buffer, 0, read);
+            while ((read = await stream.ReadAsync(buffer, ct)) > 0)
+            {
+                hash.AppendData(buffer, 0, read);
+                total += read;
+            }
+            return total;
         }
         finally { ArrayPool<byte>.Shared.Return(buffer); }
-        request.Body.Position = 0;
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
+
+    private static string? MultipartBoundary(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var type)
+        && type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
+        && HeaderUtilities.RemoveQuotes(type.Boundary).Value is { Length: > 0 } boundary
+            ? boundary
+            : null;
 }
 
 /// <summary>Deletes the records of keys older than their lifetime, once within the first hour after start and then

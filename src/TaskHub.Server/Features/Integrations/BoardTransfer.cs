@@ -57,15 +57,18 @@ public static class BoardTransferApi
         var f = (format ?? "json").ToLowerInvariant();
         if (f is not ("json" or "csv")) return FieldErrors.Single("format", "Must be json or csv.");
         var board = await BuildExportAsync(db, boardId, ct);
+        if (board is null) return Problems.NotFound("Board"); // deleted meanwhile
         var name = FileSafe(board.Name);
         return f == "json"
             ? TypedResults.File(JsonSerializer.SerializeToUtf8Bytes(board, TaskHubJson.Options), "application/json", $"{name}.taskhub.json")
             : TypedResults.File(Encoding.UTF8.GetPreamble().Concat(Encoding.UTF8.GetBytes(Csv(board))).ToArray(), "text/csv; charset=utf-8", $"{name}.csv");
     }
 
-    private static async Task<ExportedBoard> BuildExportAsync(TaskHubDbContext db, Guid boardId, CancellationToken ct)
+    /// <summary>The board as an export, or null when it is gone.</summary>
+    private static async Task<ExportedBoard?> BuildExportAsync(TaskHubDbContext db, Guid boardId, CancellationToken ct)
     {
-        var name = await db.Boards.Where(b => b.Id == boardId).Select(b => b.Name).SingleAsync(ct);
+        var name = await db.Boards.Where(b => b.Id == boardId).Select(b => b.Name).SingleOrDefaultAsync(ct);
+        if (name is null) return null;
         var labels = await db.Set<Label>().AsNoTracking().Where(l => l.BoardId == boardId).ToListAsync(ct);
         var tasks = await db.Tasks.AsNoTracking().Where(t => t.BoardId == boardId).ToListAsync(ct);
         var ids = tasks.Select(t => t.Id).ToList();
@@ -189,6 +192,9 @@ public static class BoardTransferApi
 
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.BeginWriteAsync(ct);
+        // The person's lock first, as for every new board of theirs: an account deleted meanwhile is a 404, not a foreign
+        // key's 500, and a deletion running meanwhile finds this board (AccountDeletion).
+        if (!await db.LockUserAsync(userId, ct)) throw new GoneMeanwhileException("User");
         var board = new Board { Name = name, CreatedAt = now };
         board.Members.Add(new BoardMember { UserId = userId, Role = BoardRole.Owner, JoinedAt = now });
         db.Boards.Add(board);

@@ -166,14 +166,11 @@ public static class WebhooksApi
     /// asked on every write to the board (<see cref="BoardProbe"/>).</summary>
     public static readonly BoardProbe HasActiveHook = new("active-webhook", "EXISTS (SELECT 1 FROM webhooks WHERE BoardId = {board} AND Active)");
 
-    private static async Task<BoardMember?> ManagerAsync(TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
-        await db.MembershipAsync(boardId, userId, ct);
+    private const string OnlyManagers = "Only owners and admins manage webhooks.";
 
     public static async Task<Results<Ok<List<WebhookDto>>, ProblemHttpResult>> List(Guid boardId, CurrentUser me, TaskHubDbContext db, CancellationToken ct)
     {
-        var m = await ManagerAsync(db, boardId, me.Id, ct);
-        if (m is null) return Problems.NotFound("Board");
-        if (!m.CanManageMembers) return Problems.Forbidden("Only owners and admins manage webhooks.");
+        if (await db.ManagerRefusalAsync(boardId, me.Id, OnlyManagers, ct) is { } refused) return refused;
         var hooks = await db.Set<Webhook>().AsNoTracking().Where(w => w.BoardId == boardId).OrderBy(w => w.CreatedAt).ToListAsync(ct);
         return TypedResults.Ok(hooks.Select(WebhookDto.From).ToList());
     }
@@ -181,9 +178,7 @@ public static class WebhooksApi
     public static async Task<Results<Created<WebhookDto>, ValidationProblem, ProblemHttpResult>> Create(
         Guid boardId, CreateWebhookRequest request, CurrentUser me, TaskHubDbContext db, IOptions<WebhookOptions> options, TimeProvider clock, CancellationToken ct)
     {
-        var m = await ManagerAsync(db, boardId, me.Id, ct);
-        if (m is null) return Problems.NotFound("Board");
-        if (!m.CanManageMembers) return Problems.Forbidden("Only owners and admins manage webhooks.");
+        if (await db.ManagerRefusalAsync(boardId, me.Id, OnlyManagers, ct) is { } refused) return refused;
         var errors = await CheckAsync(request.Url, request.Events, request.Secret, options.Value, ct);
         if (errors.Any) return errors.ToProblem();
         var hook = new Webhook
@@ -192,7 +187,9 @@ public static class WebhooksApi
             Format = request.Format ?? WebhookFormat.Json, CreatedById = me.Id, CreatedAt = clock.GetUtcNow().UtcDateTime,
         };
         db.Add(hook);
-        await db.SaveUnderBoardLockAsync(boardId, ct); // (writes fan out only on boards with an active hook)
+        // (under the board's lock: writes fan out only on boards with an active hook; the rights read again there)
+        if (await db.SaveUnderBoardLockAsync(boardId, () => db.ManagerRefusalAsync(boardId, me.Id, OnlyManagers, ct), ct) is { } refusedNow)
+            return refusedNow;
         return TypedResults.Created($"/api/webhooks/{hook.Id}", WebhookDto.From(hook));
     }
 
@@ -200,9 +197,8 @@ public static class WebhooksApi
         Guid webhookId, ChangeWebhookRequest request, CurrentUser me, TaskHubDbContext db, IOptions<WebhookOptions> options, CancellationToken ct)
     {
         var hook = await db.Set<Webhook>().SingleOrDefaultAsync(w => w.Id == webhookId, ct);
-        var m = hook is null ? null : await ManagerAsync(db, hook.BoardId, me.Id, ct);
-        if (hook is null || m is null) return Problems.NotFound("Webhook");
-        if (!m.CanManageMembers) return Problems.Forbidden("Only owners and admins manage webhooks.");
+        if (hook is null) return Problems.NotFound("Webhook");
+        if (await db.ManagerRefusalAsync(hook.BoardId, me.Id, OnlyManagers, ct, missing: "Webhook") is { } refused) return refused;
         var errors = await CheckAsync(request.Url.HasValue ? request.Url.Value : hook.Url, request.Events.HasValue ? request.Events.Value : null,
             request.Secret.HasValue ? request.Secret.Value : hook.Secret, options.Value, ct);
         if (request.Format is { HasValue: true, Value: null }) errors.Add("format", "Must be json or slack.");
@@ -212,25 +208,23 @@ public static class WebhooksApi
         if (request.Events.HasValue) hook.Events = string.Join(',', request.Events.Value ?? []);
         if (request.Secret.HasValue) hook.Secret = request.Secret.Value!;
         if (request.Format.HasValue) hook.Format = request.Format.Value!.Value;
-        var switchedOn = request.Active.HasValue && request.Active.Value!.Value && !hook.Active;
         if (request.Active.HasValue)
         {
             hook.Active = request.Active.Value!.Value;
             if (hook.Active) hook.DisabledAt = null;
         }
-        if (switchedOn) await db.SaveUnderBoardLockAsync(hook.BoardId, ct); // (writes fan out only on boards with an active hook)
-        else await db.SaveChangesAsync(ct);
+        // (under the board's lock: writes fan out only on boards with an active hook; the rights read again there)
+        if (await db.SaveUnderBoardLockAsync(hook.BoardId, () => StillManagedAsync(db, hook, me.Id, ct), ct) is { } refusedNow) return refusedNow;
         return TypedResults.Ok(WebhookDto.From(hook));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Delete(Guid webhookId, CurrentUser me, TaskHubDbContext db, CancellationToken ct)
     {
         var hook = await db.Set<Webhook>().SingleOrDefaultAsync(w => w.Id == webhookId, ct);
-        var m = hook is null ? null : await ManagerAsync(db, hook.BoardId, me.Id, ct);
-        if (hook is null || m is null) return Problems.NotFound("Webhook");
-        if (!m.CanManageMembers) return Problems.Forbidden("Only owners and admins manage webhooks.");
+        if (hook is null) return Problems.NotFound("Webhook");
+        if (await db.ManagerRefusalAsync(hook.BoardId, me.Id, OnlyManagers, ct, missing: "Webhook") is { } refused) return refused;
         db.Remove(hook);
-        await db.SaveChangesAsync(ct);
+        if (await db.SaveUnderBoardLockAsync(hook.BoardId, () => StillManagedAsync(db, hook, me.Id, ct), ct) is { } refusedNow) return refusedNow;
         return TypedResults.NoContent();
     }
 
@@ -238,24 +232,28 @@ public static class WebhooksApi
     public static async Task<Results<Accepted, ProblemHttpResult>> Test(Guid webhookId, CurrentUser me, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var hook = await db.Set<Webhook>().AsNoTracking().SingleOrDefaultAsync(w => w.Id == webhookId, ct);
-        var m = hook is null ? null : await ManagerAsync(db, hook.BoardId, me.Id, ct);
-        if (hook is null || m is null) return Problems.NotFound("Webhook");
-        if (!m.CanManageMembers) return Problems.Forbidden("Only owners and admins manage webhooks.");
+        if (hook is null) return Problems.NotFound("Webhook");
+        if (await db.ManagerRefusalAsync(hook.BoardId, me.Id, OnlyManagers, ct, missing: "Webhook") is { } refused) return refused;
         var now = clock.GetUtcNow().UtcDateTime;
         var test = new BoardEventDto(hook.BoardId, 0, "WebhookTest", null, me.Id, [], now);
         var key = $"{DeliveryKind}:{hook.Id:N}:test-{Guid.NewGuid():N}";
         db.Add(OutboxWriter.New(DeliveryKind, key, JsonSerializer.Serialize(new WebhookDelivery(hook.Id, JsonSerializer.Serialize(test, TaskHubJson.Options), Test: true), TaskHubJson.Options), now));
-        await db.SaveChangesAsync(ct);
+        if (await db.SaveUnderBoardLockAsync(hook.BoardId, () => StillManagedAsync(db, hook, me.Id, ct), ct) is { } refusedNow) return refusedNow;
         return TypedResults.Accepted($"/api/webhooks/{hook.Id}/deliveries");
     }
+
+    /// <summary>Under the board's lock: the caller still manages the board and the hook is still there (404 otherwise,
+    /// rather than the "changed by someone else" of a save that finds no row).</summary>
+    private static async Task<ProblemHttpResult?> StillManagedAsync(TaskHubDbContext db, Webhook hook, Guid userId, CancellationToken ct) =>
+        await db.ManagerRefusalAsync(hook.BoardId, userId, OnlyManagers, ct, missing: "Webhook")
+        ?? (await db.Set<Webhook>().AnyAsync(w => w.Id == hook.Id, ct) ? null : Problems.NotFound("Webhook"));
 
     /// <summary>The last 20 deliveries of a hook, newest first, with their outcome.</summary>
     public static async Task<Results<Ok<List<WebhookDeliveryDto>>, ProblemHttpResult>> Deliveries(Guid webhookId, CurrentUser me, TaskHubDbContext db, CancellationToken ct)
     {
         var hook = await db.Set<Webhook>().AsNoTracking().SingleOrDefaultAsync(w => w.Id == webhookId, ct);
-        var m = hook is null ? null : await ManagerAsync(db, hook.BoardId, me.Id, ct);
-        if (hook is null || m is null) return Problems.NotFound("Webhook");
-        if (!m.CanManageMembers) return Problems.Forbidden("Only owners and admins manage webhooks.");
+        if (hook is null) return Problems.NotFound("Webhook");
+        if (await db.ManagerRefusalAsync(hook.BoardId, me.Id, OnlyManagers, ct, missing: "Webhook") is { } refused) return refused;
         var prefix = $"{DeliveryKind}:{hook.Id:N}:";
         var rows = await db.Set<OutboxMessage>().AsNoTracking().Where(o => o.Kind == DeliveryKind && o.Key.StartsWith(prefix))
             .OrderByDescending(o => o.Id).Take(20).ToListAsync(ct);

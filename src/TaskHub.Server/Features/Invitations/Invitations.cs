@@ -95,11 +95,8 @@ public static class InvitationsApi
     public static async Task<Results<Created<InvitationDto>, ValidationProblem, ProblemHttpResult>> Invite(
         Guid boardId, InviteRequest request, CurrentUser me, TaskHubDbContext db, EmailComposer composer, TimeProvider clock, CancellationToken ct)
     {
-        var mine = await db.MembershipAsync(boardId, me.Id, ct);
-        if (mine is null) return Problems.NotFound("Board");
-        if (!mine.CanManageMembers) return Problems.Forbidden("Only owners and admins can invite.");
         var role = request.Role ?? BoardRole.Member;
-        if (role == BoardRole.Owner && mine.Role != BoardRole.Owner) return Problems.Forbidden("Only an owner can invite an owner.");
+        if (await InviteRefusalAsync(db, boardId, me.Id, role, ct) is { } refused) return refused;
         var errors = new FieldErrors();
         UserInput.CheckEmail(errors, "email", request.Email);
         if (errors.Any) return errors.ToProblem();
@@ -120,6 +117,7 @@ public static class InvitationsApi
         await using var tx = await db.BeginWriteAsync(ct);
         // Under the board's lock, as every change to who may join it: a board deleted meanwhile is a 404, not a 500.
         if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
+        if (await InviteRefusalAsync(db, boardId, me.Id, role, ct) is { } refusedNow) return refusedNow; // (demoted or removed meanwhile)
         await db.Set<Invitation>().Where(i => i.BoardId == boardId && i.NormalizedEmail == normalized && i.AcceptedAt == null && i.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(i => i.RevokedAt, now), ct);
         db.Add(invitation);
@@ -140,14 +138,22 @@ public static class InvitationsApi
 
     public static async Task<Results<NoContent, ProblemHttpResult>> Revoke(Guid invitationId, CurrentUser me, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
     {
+        const string onlyManagers = "Only owners and admins can revoke invitations.";
         var invitation = await db.Set<Invitation>().SingleOrDefaultAsync(i => i.Id == invitationId, ct);
-        var mine = invitation is null ? null : await db.MembershipAsync(invitation.BoardId, me.Id, ct);
-        if (invitation is null || mine is null) return Problems.NotFound("Invitation");
-        if (!mine.CanManageMembers) return Problems.Forbidden("Only owners and admins can revoke invitations.");
+        if (invitation is null) return Problems.NotFound("Invitation");
+        if (await db.ManagerRefusalAsync(invitation.BoardId, me.Id, onlyManagers, ct, missing: "Invitation") is { } refused) return refused;
         invitation.RevokedAt ??= clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(ct);
+        // (under the board's lock, as every change to who may join it, with the rights read again there)
+        if (await db.SaveUnderBoardLockAsync(invitation.BoardId, () => db.ManagerRefusalAsync(invitation.BoardId, me.Id, onlyManagers, ct, missing: "Invitation"), ct)
+            is { } refusedNow) return refusedNow;
         return TypedResults.NoContent();
     }
+
+    /// <summary>Owners and admins invite; only an owner invites an owner.</summary>
+    private static async Task<ProblemHttpResult?> InviteRefusalAsync(TaskHubDbContext db, Guid boardId, Guid userId, BoardRole role, CancellationToken ct) =>
+        role == BoardRole.Owner
+            ? await db.ManagerRefusalAsync(boardId, userId, "Only an owner can invite an owner.", ct, ownerOnly: true)
+            : await db.ManagerRefusalAsync(boardId, userId, "Only owners and admins can invite.", ct);
 
     /// <summary>Anonymous: what a link is for (the sign-up page shows it). Unknown, used, revoked or expired → 404.</summary>
     public static async Task<Results<Ok<InvitationPreview>, ProblemHttpResult>> Preview(AcceptInvitationRequest request, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)

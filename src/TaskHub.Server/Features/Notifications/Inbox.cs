@@ -283,6 +283,7 @@ public static class InboxApi
         // any, and two first settings at once (both reading none, both inserting) answered the second a duplicate key's 500.
         await using var tx = await db.BeginWriteAsync(ct);
         if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board"); // deleted meanwhile
+        if (await db.MembershipAsync(boardId, me.Id, ct) is null) return Problems.NotFound("Board"); // removed meanwhile: no row of theirs after that
         var s = await db.Set<BoardNotificationSetting>().SingleOrDefaultAsync(x => x.BoardId == boardId && x.UserId == me.Id, ct);
         if (s is null)
         {
