@@ -185,6 +185,7 @@ public sealed class PresenceHook
         public Task<IReadOnlyList<string>> ConnectionsOfAsync(Guid boardId, Guid userId, DateTimeOffset now) => inner.ConnectionsOfAsync(boardId, userId, now);
         public Task RefreshAsync(Guid boardId, IReadOnlyCollection<(string ConnectionId, Guid UserId)> entries, DateTimeOffset expires) =>
             inner.RefreshAsync(boardId, entries, expires);
+        public Task ClearAsync(Guid boardId) => inner.ClearAsync(boardId);
     }
 }
 

@@ -35,6 +35,7 @@ public static class AccountDeletion
             return FieldErrors.Single("password", "The password is incorrect.");
 
         var memberOf = await db.BoardMembers.Where(m => m.UserId == user.Id).Select(m => m.BoardId).ToListAsync(ct);
+        var orphans = new List<Guid>(); // boards of theirs left without anyone: deleted with the account
         await using (var tx = await db.BeginWriteAsync(ct))
         {
             await departures.LeavingAsync(memberOf, user.Id, actorId: user.Id, ct);
@@ -42,7 +43,6 @@ public static class AccountDeletion
                 .Where(m => m.UserId == user.Id && m.Role == BoardRole.Owner
                             && !m.Board.Members.Any(o => o.UserId != user.Id && o.Role == BoardRole.Owner))
                 .Select(m => m.BoardId).ToListAsync(ct);
-            var orphans = new List<Guid>();
             foreach (var boardId in soleOwned)
             {
                 var heir = await db.BoardMembers
@@ -71,6 +71,7 @@ public static class AccountDeletion
             await tx.CommitAsync(ct);
         }
         await departures.LeftAsync(memberOf, user.Id);
+        foreach (var boardId in orphans) await departures.BoardDeletedAsync(boardId); // (its viewers are told, as for DELETE /api/boards/{id})
         return TypedResults.NoContent();
     }
 }

@@ -280,6 +280,16 @@ public sealed partial class BoardEventFeed : BackgroundService
                 var leaving = (r.ConnectionIds is null ? _local.LeaveAll(r.BoardId) : r.ConnectionIds.Where(id => _local.Leave(id, r.BoardId)))
                     .Select(id => (id, delta: _local.IsDelta(id))).ToList();
                 foreach (var (id, delta) in leaving) await _hub.Groups.RemoveFromGroupAsync(id, LocalGroup(r.BoardId, delta), ct);
+                if (r.ConnectionIds is null)
+                {
+                    // The board is gone: its viewers here leave its group of presence and access messages too (kept until
+                    // the connection closed before), and are told, after what the line had for them.
+                    foreach (var (id, _) in leaving)
+                    {
+                        await _hub.Groups.RemoveFromGroupAsync(id, BoardHub.Group(r.BoardId), ct);
+                        await _hub.Clients.Client(id).BoardAccessRevoked(new BoardAccessRevokedDto(r.BoardId));
+                    }
+                }
                 if (!_local.AnyOn(r.BoardId)) lines.Remove(r.BoardId);
                 break;
             case HeadRead h:

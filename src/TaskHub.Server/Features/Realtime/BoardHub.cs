@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TaskHub.Server.Data;
+using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
@@ -17,7 +18,7 @@ namespace TaskHub.Server.Features.Realtime;
 /// built per scope, with the scope's interceptors) is resolved only by the one path that reads the database here.</remarks>
 [Authorize]
 public sealed class BoardHub(IServiceProvider services, IPresenceStore presence, BoardPresence boards, LocalConnections local,
-    BoardEventFeed feed, CatchUpReads catchUp, HubMemberships memberships, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
+    BoardEventFeed feed, CatchUpReads catchUp, HubMemberships memberships, HubSessionChecks sessions, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
 {
     public static string Group(Guid boardId) => $"board:{boardId:N}";
 
@@ -39,7 +40,18 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
         var started = Stopwatch.GetTimestamp();
         var userId = UserId;
         var ct = Context.ConnectionAborted;
-        if (!await memberships.IsMemberAsync(boardId, userId, ct))
+        // The connection's session too (both batched, asked together): one that ended (signed out, revoked, the password
+        // changed) was refused by REST at once, but its open connection could still join a board and read its history
+        // until the next access sweep closed it.
+        var session = HubSessionChecks.SessionOf(Context.User);
+        var alive = session is { } s ? sessions.AliveAsync(s.FamilyId, s.UserId, ct) : Task.FromResult(true);
+        var member = memberships.IsMemberAsync(boardId, userId, ct);
+        if (!await alive)
+        {
+            Context.Abort(); // its client reconnects, and the connect check refuses the ended session
+            throw new HubException("Session ended.");
+        }
+        if (!await member)
             throw new HubException("Board not found.");
         if (afterSeq is < 0) throw new HubException("afterSeq must be 0 or more.");
 
@@ -73,7 +85,8 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
                         after = from = page[^1].Seq;
                     }
                 }
-                else after = await services.GetRequiredService<TaskHubDbContext>().Boards.Where(b => b.Id == boardId).Select(b => b.LastSeq).SingleAsync(ct);
+                else after = await services.GetRequiredService<TaskHubDbContext>().Boards.Where(b => b.Id == boardId).Select(b => (long?)b.LastSeq).SingleOrDefaultAsync(ct)
+                             ?? throw new HubException("Board not found."); // (deleted since the check)
                 await feed.JoinAsync(Context.ConnectionId, boardId, after, last, ct);
             }
         }
@@ -85,6 +98,7 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
         catch
         {
             local.Leave(Context.ConnectionId, boardId);
+            await Groups.RemoveFromGroupAsync(Context.ConnectionId, Group(boardId)); // (added above: its presence and access messages)
             throw;
         }
 

@@ -142,10 +142,12 @@ public sealed class BoardPresence(
         catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e)) { } // (Redis down: see above)
     }
 
-    /// <summary>The board is gone: everyone watching it is told, and no further event will come.</summary>
+    /// <summary>The board is gone: everyone watching it is told (by each replica's feed, after the events it had for them),
+    /// no further event will come, and its presence goes. A join still under way finds the board gone at its second
+    /// check and is revoked there.</summary>
     public async Task BoardDeletedAsync(Guid boardId)
     {
         await feed.RevokeAsync(boardId, null);
-        await hub.Clients.Group(BoardHub.Group(boardId)).BoardAccessRevoked(new BoardAccessRevokedDto(boardId));
+        await BestEffortAsync(() => store.ClearAsync(boardId)); // (Redis down: its entries expire)
     }
 }

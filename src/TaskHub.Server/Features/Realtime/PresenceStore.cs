@@ -19,6 +19,8 @@ public interface IPresenceStore
     Task<IReadOnlyList<string>> ConnectionsOfAsync(Guid boardId, Guid userId, DateTimeOffset now);
     /// <summary>Extends many entries of one board at once (the periodic refresh of a replica's own connections).</summary>
     Task RefreshAsync(Guid boardId, IReadOnlyCollection<(string ConnectionId, Guid UserId)> entries, DateTimeOffset expires);
+    /// <summary>Drops every entry of a board (it was deleted).</summary>
+    Task ClearAsync(Guid boardId);
 }
 
 internal static class PresenceEntry
@@ -94,6 +96,12 @@ public sealed class RedisPresenceStore(IConnectionMultiplexer redis) : IPresence
         var writes = QueueRefresh(batch, boardId, entries, expires);
         batch.Execute();
         await Task.WhenAll(writes);
+    }
+
+    public async Task ClearAsync(Guid boardId)
+    {
+        var users = (await Db.SortedSetRangeByRankAsync(Key(boardId))).Select(e => PresenceEntry.User(e.ToString())).Distinct();
+        await Db.KeyDeleteAsync([Key(boardId), .. users.Select(u => UserKey(boardId, u))]);
     }
 
     /// <summary>Queues on <paramref name="batch"/> the writes that add or extend <paramref name="entries"/> (the board's
@@ -204,6 +212,12 @@ public sealed class InProcessPresenceStore : IPresenceStore
         {
             foreach (var (connectionId, userId) in entries) ConnectionsOf(board, userId)[connectionId] = expires;
         }
+        return Task.CompletedTask;
+    }
+
+    public Task ClearAsync(Guid boardId)
+    {
+        _boards.TryRemove(boardId, out _);
         return Task.CompletedTask;
     }
 }
