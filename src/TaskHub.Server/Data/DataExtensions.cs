@@ -191,6 +191,21 @@ public static class WriteTransactions
     public static async Task<bool> LockUserAsync(this TaskHubDbContext db, Guid userId, CancellationToken ct) =>
         await db.Database.ExecuteSqlAsync($"UPDATE users SET Id = Id WHERE Id = {userId}", ct) > 0;
 
+    /// <summary>
+    /// The person's row in share mode, in the caller's transaction: the account cannot be deleted (its deletion takes the
+    /// row's exclusive lock, <see cref="LockUserAsync"/>) until the transaction ends, while other transactions' foreign
+    /// keys to the row (share locks too) go on. For a long write that adds rows naming the person and others (an import):
+    /// with the exclusive lock, two people importing files that name each other would wait on each other's rows. False
+    /// when the account is gone. (SQLite: writers are serialised anyway; only whether the row is there.)
+    /// </summary>
+    public static async Task<bool> ShareUserLockAsync(this TaskHubDbContext db, Guid userId, CancellationToken ct)
+    {
+        var found = db.OnSqlite
+            ? db.Database.SqlQuery<int>($"SELECT 1 AS Value FROM users WHERE Id = {userId}")
+            : db.Database.SqlQuery<int>($"SELECT 1 AS Value FROM users WHERE Id = {userId} LOCK IN SHARE MODE");
+        return (await found.ToListAsync(ct)).Count > 0;
+    }
+
     /// <summary>Saves the context's changes in a write transaction that first takes the board's seq lock (<see cref="LockBoardAsync"/>).</summary>
     public static async Task SaveUnderBoardLockAsync(this TaskHubDbContext db, Guid boardId, CancellationToken ct)
     {

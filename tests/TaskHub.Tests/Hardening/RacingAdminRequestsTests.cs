@@ -303,6 +303,25 @@ public abstract class RacingAdminRequestsTests(TaskHubApplication app)
         tally.AssertNone("POST /api/imports/taskhub racing DELETE /api/me");
     }
 
+    /// <summary>Ada and Bob import, at once and from several tabs each, files that name each other (each becomes a member
+    /// of the other's new boards): an import holding its importer's row exclusively while adding the other's membership
+    /// (a foreign key's share lock on their row) would wait on the other import doing the same.</summary>
+    [Fact]
+    public async Task TwoPeopleImportingFilesThatNameEachOther()
+    {
+        var tally = new RaceTally(Rounds);
+        for (var round = 0; round < Rounds; round++)
+        {
+            var ada = await app.SignUpAsync();
+            var bob = await app.SignUpAsync();
+            var (forAda, forBob) = (ExportFile(bob.Email), ExportFile(ada.Email));
+            var loops = await Task.WhenAll(Enumerable.Range(0, AtOnce).Select(tab => Task.Run(() => Races.LoopAsync(
+                _ => tab % 2 == 0 ? ImportAsync(ada, forAda) : ImportAsync(bob, forBob), [HttpStatusCode.Created], max: 6))));
+            await Races.CheckAll(tally, round, loops.SelectMany(l => l), HttpStatusCode.Created);
+        }
+        tally.AssertNone("imports naming each other's importers");
+    }
+
     /// <summary>Ada imports boards whose task is assigned to Bob (he becomes a member) while Bob deletes his account.</summary>
     [Fact]
     public async Task ImportingWithAnAssigneeWhoseAccountIsDeleted()

@@ -340,10 +340,12 @@ public static class IdempotencyKeys
         finally { ArrayPool<byte>.Shared.Return(buffer); }
     }
 
+    /// <summary>The form's boundary, when it is one a form reader takes (at most 70 characters, RFC 2046; a longer one
+    /// made the reader throw, a 500): other bodies count by their bytes.</summary>
     private static string? MultipartBoundary(string? contentType) =>
         MediaTypeHeaderValue.TryParse(contentType, out var type)
         && type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-        && HeaderUtilities.RemoveQuotes(type.Boundary).Value is { Length: > 0 } boundary
+        && HeaderUtilities.RemoveQuotes(type.Boundary).Value is { Length: > 0 and <= 70 } boundary
             ? boundary
             : null;
 }

@@ -68,6 +68,7 @@ public static class ApiTokens
     public const string Prefix = "thp_";
     public const string Scheme = "ApiToken";
     public const string ScopeClaim = "scope";
+    public const string TokenIdClaim = "token_id";
 
     public static string Hash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
@@ -147,10 +148,33 @@ public sealed class ApiTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions>
         if (found.LastUsedAt is null || now - found.LastUsedAt > TimeSpan.FromMinutes(1))
             await db.Set<ApiToken>().Where(t => t.Id == found.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), Context.RequestAborted);
         var identity = new ClaimsIdentity(
-            [new Claim("sub", found.UserId.ToString()), new Claim(ApiTokens.ScopeClaim, TaskHubJson.EnumName(found.Scope)), new Claim("token_id", found.Id.ToString())],
+            [new Claim("sub", found.UserId.ToString()), new Claim(ApiTokens.ScopeClaim, TaskHubJson.EnumName(found.Scope)), new Claim(ApiTokens.TokenIdClaim, found.Id.ToString())],
             ApiTokens.Scheme, "sub", null);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ApiTokens.Scheme));
     }
+}
+
+/// <summary>
+/// Whether the API tokens of hub connections are still valid (not revoked, not expired): the counterpart of Auth's
+/// <c>HubSessionChecks</c> for connections opened with a token, which have no session. Batched the same way.
+/// </summary>
+public sealed class HubTokenChecks(IServiceScopeFactory scopes, TimeProvider clock)
+{
+    private readonly BatchedLookup<Guid> _live = new(scopes, async (db, ids, ct) =>
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        return await db.Set<ApiToken>().AsNoTracking().Where(t => ids.Contains(t.Id) && t.RevokedAt == null && (t.ExpiresAt == null || t.ExpiresAt > now))
+            .Select(t => t.Id).ToHashSetAsync(ct);
+    });
+
+    public Task<bool> LiveAsync(Guid tokenId, CancellationToken ct) => _live.ExistsAsync(tokenId, ct);
+
+    /// <summary>Which of these tokens are still valid: for a sweep of every open connection.</summary>
+    public Task<IReadOnlySet<Guid>> LiveAsync(IReadOnlyCollection<Guid> tokenIds, CancellationToken ct) => _live.ExistingAsync(tokenIds, ct);
+
+    /// <summary>The API token a hub connection's principal was authenticated with, or null (a signed-in session's).</summary>
+    public static Guid? TokenOf(ClaimsPrincipal? principal) =>
+        Guid.TryParse(principal?.FindFirst(ApiTokens.TokenIdClaim)?.Value, out var id) ? id : null;
 }
 
 /// <summary>A read-scoped token may only read: any other method is 403.</summary>
@@ -187,6 +211,7 @@ public static class IntegrationsExtensions
             o.DefaultAuthenticateScheme = SelectorScheme;
             o.DefaultChallengeScheme = SelectorScheme;
         });
+        services.AddSingleton<HubTokenChecks>();
         services.Configure<AuthorizationOptions>(o => o.DefaultPolicy = new AuthorizationPolicyBuilder()
             .RequireAuthenticatedUser().AddRequirements(new WriteScopeRequirement()).Build());
 

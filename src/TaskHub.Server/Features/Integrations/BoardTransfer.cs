@@ -192,9 +192,11 @@ public static class BoardTransferApi
 
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.BeginWriteAsync(ct);
-        // The person's lock first, as for every new board of theirs: an account deleted meanwhile is a 404, not a foreign
-        // key's 500, and a deletion running meanwhile finds this board (AccountDeletion).
-        if (!await db.LockUserAsync(userId, ct)) throw new GoneMeanwhileException("User");
+        // The person's row first, shared: an account deleted meanwhile is a 404, not a foreign key's 500, and a deletion
+        // running meanwhile waits and then finds this board (AccountDeletion). Shared, not the person's exclusive lock: the
+        // import adds rows naming other people (members, assignees), whose foreign keys take share locks on their rows, and
+        // two imports naming each other's importers would each hold one row and wait for the other.
+        if (!await db.ShareUserLockAsync(userId, ct)) throw new GoneMeanwhileException("User");
         var board = new Board { Name = name, CreatedAt = now };
         board.Members.Add(new BoardMember { UserId = userId, Role = BoardRole.Owner, JoinedAt = now });
         db.Boards.Add(board);

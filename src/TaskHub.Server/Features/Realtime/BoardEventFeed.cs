@@ -286,8 +286,15 @@ public sealed partial class BoardEventFeed : BackgroundService
                     // the connection closed before), and are told, after what the line had for them.
                     foreach (var (id, _) in leaving)
                     {
-                        await _hub.Groups.RemoveFromGroupAsync(id, BoardHub.Group(r.BoardId), ct);
-                        await _hub.Clients.Client(id).BoardAccessRevoked(new BoardAccessRevokedDto(r.BoardId));
+                        try
+                        {
+                            await _hub.Groups.RemoveFromGroupAsync(id, BoardHub.Group(r.BoardId), ct);
+                            await _hub.Clients.Client(id).BoardAccessRevoked(new BoardAccessRevokedDto(r.BoardId));
+                        }
+                        catch (Exception unavailable) when (ProblemDetailsExceptionHandler.IsUnavailable(unavailable))
+                        {
+                            // (a connection closed meanwhile is reached through Redis, which is down: the others go on)
+                        }
                     }
                 }
                 if (!_local.AnyOn(r.BoardId)) lines.Remove(r.BoardId);

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Features.Integrations;
 using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
@@ -18,7 +19,8 @@ namespace TaskHub.Server.Features.Realtime;
 /// built per scope, with the scope's interceptors) is resolved only by the one path that reads the database here.</remarks>
 [Authorize]
 public sealed class BoardHub(IServiceProvider services, IPresenceStore presence, BoardPresence boards, LocalConnections local,
-    BoardEventFeed feed, CatchUpReads catchUp, HubMemberships memberships, HubSessionChecks sessions, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
+    BoardEventFeed feed, CatchUpReads catchUp, HubMemberships memberships, HubSessionChecks sessions, HubTokenChecks tokens,
+    IOptions<RealtimeOptions> options) : Hub<IBoardClient>
 {
     public static string Group(Guid boardId) => $"board:{boardId:N}";
 
@@ -40,18 +42,20 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
         var started = Stopwatch.GetTimestamp();
         var userId = UserId;
         var ct = Context.ConnectionAborted;
-        // The connection's session too (both batched, asked together): one that ended (signed out, revoked, the password
-        // changed) was refused by REST at once, but its open connection could still join a board and read its history
-        // until the next access sweep closed it.
-        var session = HubSessionChecks.SessionOf(Context.User);
-        var alive = session is { } s ? sessions.AliveAsync(s.FamilyId, s.UserId, ct) : Task.FromResult(true);
+        // The connection's session (or API token) too, both checks batched and asked together: a session that ended
+        // (signed out, revoked, the password changed) was refused by REST at once, but its open connection could still
+        // join a board and read its history until the next access sweep closed it.
+        var alive = HubSessionChecks.SessionOf(Context.User) is { } s ? sessions.AliveAsync(s.FamilyId, s.UserId, ct)
+            : HubTokenChecks.TokenOf(Context.User) is { } token ? tokens.LiveAsync(token, ct)
+            : Task.FromResult(false);
         var member = memberships.IsMemberAsync(boardId, userId, ct);
-        if (!await alive)
+        await Task.WhenAll(alive, member);
+        if (!alive.Result)
         {
             Context.Abort(); // its client reconnects, and the connect check refuses the ended session
             throw new HubException("Session ended.");
         }
-        if (!await member)
+        if (!member.Result)
             throw new HubException("Board not found.");
         if (afterSeq is < 0) throw new HubException("afterSeq must be 0 or more.");
 

@@ -1,19 +1,20 @@
 using Microsoft.AspNetCore.SignalR;
 using TaskHub.Server.Features.Auth;
+using TaskHub.Server.Features.Integrations;
 
 namespace TaskHub.Server.Features.Realtime;
 
 /// <summary>
 /// Ends what lost its access while connected, on each head tick (<see cref="BoardHeadService"/>, every
 /// <see cref="RealtimeOptions.HeadIntervalSeconds"/>): a connection whose session ended (signed out, revoked, a
-/// password reset, the account deleted) is closed, and a connection on a board its person is no longer a member of
+/// password reset, the account deleted), or whose API token was revoked or expired, is closed, and a connection on a board its person is no longer a member of
 /// loses the board (<c>BoardAccessRevoked</c>). A session was checked only when its connection opened, so an open tab
 /// of a revoked session kept receiving. The removal of a member revokes its connections at once, through presence; this
 /// catches those it cannot see: a connection that joined while the removal ran, or whose revocation was lost with a Redis
 /// message. Only a definite answer ends anything: a failed query ends nothing (the tick logs it).
 /// </summary>
 public sealed class HubAccessSweep(HubLifetimeManager<BoardHub> lifetime, LocalConnections local, HubSessionChecks sessions,
-    HubMemberships memberships, BoardPresence boards)
+    HubTokenChecks tokens, HubMemberships memberships, BoardPresence boards)
 {
     private readonly ClusterHubLifetimeManager<BoardHub>? _cluster = lifetime as ClusterHubLifetimeManager<BoardHub>;
 
@@ -21,13 +22,16 @@ public sealed class HubAccessSweep(HubLifetimeManager<BoardHub> lifetime, LocalC
     public async Task<(int Closed, int Revoked)> SweepAsync(CancellationToken ct)
     {
         var closed = 0;
-        var of = _cluster?.Connections.Select(c => (Connection: c, Session: HubSessionChecks.SessionOf(c.User))).ToList() ?? [];
+        var of = _cluster?.Connections.Select(c => (Connection: c, Session: HubSessionChecks.SessionOf(c.User), Token: HubTokenChecks.TokenOf(c.User))).ToList() ?? [];
         if (of.Count > 0)
         {
             var alive = await sessions.AliveAsync(of.Where(c => c.Session is not null).Select(c => c.Session!.Value).ToHashSet(), ct);
-            foreach (var (connection, session) in of)
+            // A connection opened with an API token has no session: its token is checked instead (revoked or expired
+            // ends it). Before the thirty-third round every such connection was closed at every tick.
+            var live = await tokens.LiveAsync(of.Where(c => c.Session is null && c.Token is not null).Select(c => c.Token!.Value).ToHashSet(), ct);
+            foreach (var (connection, session, token) in of)
             {
-                if (session is { } s && alive.Contains(s)) continue;
+                if (session is { } s ? alive.Contains(s) : token is { } t && live.Contains(t)) continue;
                 connection.Abort(); // its client reconnects, and its connect check refuses the ended session
                 closed++;
             }
