@@ -206,6 +206,18 @@ public static class WriteTransactions
         return (await found.ToListAsync(ct)).Count > 0;
     }
 
+    /// <summary>Saves the context's changes (to the person's own row) in a write transaction that first takes the person's
+    /// lock (<see cref="LockUserAsync"/>). False, with nothing saved, when the account was deleted meanwhile (answered
+    /// 404, not the "changed by someone else" of a save that finds no row).</summary>
+    public static async Task<bool> SaveUnderUserLockAsync(this TaskHubDbContext db, Guid userId, CancellationToken ct)
+    {
+        await using var tx = await db.BeginWriteAsync(ct);
+        if (!await db.LockUserAsync(userId, ct)) return false;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
     /// <summary>Saves the context's changes in a write transaction that first takes the board's seq lock (<see cref="LockBoardAsync"/>).</summary>
     public static async Task SaveUnderBoardLockAsync(this TaskHubDbContext db, Guid boardId, CancellationToken ct)
     {

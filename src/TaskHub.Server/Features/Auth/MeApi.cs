@@ -51,7 +51,7 @@ public static class MeApi
         if (request.DisplayName.HasValue) user.DisplayName = request.DisplayName.Value.Trim();
         if (request.TimeZone.HasValue) user.TimeZone = request.TimeZone.Value;
         if (!changingPassword)
-            return await SaveOwnAsync(db, user.Id, ct) ? TypedResults.Ok(UserDto.From(user)) : Problems.NotFound("User");
+            return await db.SaveUnderUserLockAsync(user.Id, ct) ? TypedResults.Ok(UserDto.From(user)) : Problems.NotFound("User");
         user.PasswordHash = hasher.HashPassword(user, request.NewPassword.Value!);
         // Sign out every other session; this one (its refresh-token family) stays. Under the person's lock, queued with
         // refreshes of those sessions (AuthApi.Refresh), and with the new password in the same transaction.
@@ -82,18 +82,7 @@ public static class MeApi
         user.EmailOnChange = request.EmailOnChange;
         user.Digest = request.Digest;
         user.ReminderLeadHours = request.ReminderLeadHours;
-        if (!await SaveOwnAsync(db, user.Id, ct)) return Problems.NotFound("User");
+        if (!await db.SaveUnderUserLockAsync(user.Id, ct)) return Problems.NotFound("User");
         return TypedResults.Ok(new NotificationSettingsDto(user.EmailOnChange, user.Digest, user.ReminderLeadHours));
-    }
-
-    /// <summary>Saves a change of the person's own row under their lock. False when the account was deleted meanwhile
-    /// (answered 404, not the "changed by someone else" of a save that finds no row).</summary>
-    private static async Task<bool> SaveOwnAsync(TaskHubDbContext db, Guid userId, CancellationToken ct)
-    {
-        await using var tx = await db.BeginWriteAsync(ct);
-        if (!await db.LockUserAsync(userId, ct)) return false;
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return true;
     }
 }

@@ -38,16 +38,17 @@ public static class BoardAccess
             ? Problems.Forbidden("Viewers cannot change this board.")
             : Problems.NotFound("Board");
 
-    /// <summary>Why the caller may not manage the board (404 naming <paramref name="missing"/>: not a member; 403 with <paramref name="forbidden"/>: not an
-    /// owner or admin, or not an owner when <paramref name="ownerOnly"/>), or null when they may. Asked before a
+    /// <summary>Why the caller may not manage the board (404 naming <paramref name="missing"/>: not a member; 403 with
+    /// <paramref name="forbidden"/>: not an owner or admin; 403 with <paramref name="ownerForbidden"/>, else
+    /// <paramref name="forbidden"/>: an admin where <paramref name="ownerOnly"/>), or null when they may. Asked before a
     /// manager's change and again under the board's lock, where a demotion or removal meanwhile is seen.</summary>
     public static async Task<ProblemHttpResult?> ManagerRefusalAsync(this TaskHubDbContext db, Guid boardId, Guid userId, string forbidden,
-        CancellationToken ct, bool ownerOnly = false, string missing = "Board") =>
+        CancellationToken ct, bool ownerOnly = false, string missing = "Board", string? ownerForbidden = null) =>
         await db.MembershipAsync(boardId, userId, ct) switch
         {
             null => Problems.NotFound(missing),
             { CanManageMembers: false } => Problems.Forbidden(forbidden),
-            { Role: not BoardRole.Owner } when ownerOnly => Problems.Forbidden(forbidden),
+            { Role: not BoardRole.Owner } when ownerOnly => Problems.Forbidden(ownerForbidden ?? forbidden),
             _ => null,
         };
 

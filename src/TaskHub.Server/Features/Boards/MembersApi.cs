@@ -36,7 +36,7 @@ public static class MembersApi
     public static async Task<Results<Created<MemberDto>, ValidationProblem, ProblemHttpResult>> AddMember(
         Guid boardId, AddMemberRequest request, TaskHubDbContext db, CurrentUser me, TimeProvider clock, CancellationToken ct)
     {
-        if (AddRefusal(await db.MembershipAsync(boardId, me.Id, ct), request.Role) is { } refused) return refused;
+        if (await AddRefusalAsync(db, boardId, me.Id, request.Role, ct) is { } refused) return refused;
         var normalized = User.Normalize(request.Email);
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.NormalizedEmail == normalized, ct);
         if (user is null) return NoAccount();
@@ -46,7 +46,7 @@ public static class MembersApi
         // tab, or the board deleted, meanwhile.
         await using var tx = await db.BeginWriteAsync(ct);
         if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
-        if (AddRefusal(await db.MembershipAsync(boardId, me.Id, ct), request.Role) is { } refusedNow) return refusedNow;
+        if (await AddRefusalAsync(db, boardId, me.Id, request.Role, ct) is { } refusedNow) return refusedNow;
         if (await db.BoardMembers.AnyAsync(m => m.BoardId == boardId && m.UserId == user.Id, ct)) return AlreadyMember();
         var member = new BoardMember { BoardId = boardId, UserId = user.Id, Role = request.Role, JoinedAt = clock.GetUtcNow().UtcDateTime };
         db.BoardMembers.Add(member);
@@ -66,11 +66,10 @@ public static class MembersApi
         return TypedResults.Created($"/api/boards/{boardId}/members/{user.Id}", new MemberDto(user.Id, user.Email, user.DisplayName, member.Role, member.JoinedAt));
     }
 
-    private static ProblemHttpResult? AddRefusal(BoardMember? mine, BoardRole role) =>
-        mine is null ? Problems.NotFound("Board")
-        : !mine.CanManageMembers ? Problems.Forbidden("Only owners and admins can add members.")
-        : role == BoardRole.Owner && mine.Role != BoardRole.Owner ? Problems.Forbidden("Only an owner can make someone an owner.")
-        : null;
+    /// <summary>Owners and admins add members; only an owner makes someone an owner.</summary>
+    private static Task<ProblemHttpResult?> AddRefusalAsync(TaskHubDbContext db, Guid boardId, Guid userId, BoardRole role, CancellationToken ct) =>
+        db.ManagerRefusalAsync(boardId, userId, "Only owners and admins can add members.", ct,
+            ownerOnly: role == BoardRole.Owner, ownerForbidden: "Only an owner can make someone an owner.");
 
     private static ProblemHttpResult NoAccount() => TypedResults.Problem("No TaskHub account uses this email. Ask them to sign up first.",
         statusCode: StatusCodes.Status404NotFound, title: "Not found", extensions: new Dictionary<string, object?> { ["field"] = "email" });

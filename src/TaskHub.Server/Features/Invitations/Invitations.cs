@@ -151,9 +151,8 @@ public static class InvitationsApi
 
     /// <summary>Owners and admins invite; only an owner invites an owner.</summary>
     private static async Task<ProblemHttpResult?> InviteRefusalAsync(TaskHubDbContext db, Guid boardId, Guid userId, BoardRole role, CancellationToken ct) =>
-        role == BoardRole.Owner
-            ? await db.ManagerRefusalAsync(boardId, userId, "Only an owner can invite an owner.", ct, ownerOnly: true)
-            : await db.ManagerRefusalAsync(boardId, userId, "Only owners and admins can invite.", ct);
+        await db.ManagerRefusalAsync(boardId, userId, "Only owners and admins can invite.", ct,
+            ownerOnly: role == BoardRole.Owner, ownerForbidden: "Only an owner can invite an owner.");
 
     /// <summary>Anonymous: what a link is for (the sign-up page shows it). Unknown, used, revoked or expired → 404.</summary>
     public static async Task<Results<Ok<InvitationPreview>, ProblemHttpResult>> Preview(AcceptInvitationRequest request, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)

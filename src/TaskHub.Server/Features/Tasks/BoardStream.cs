@@ -29,6 +29,12 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     public async Task<T> WriteAsync<T>(Guid boardId, Guid? actorId, Func<BoardWrite, Task<T>> change, CancellationToken ct) =>
         (await WriteAsync(boardId, actorId, null, change, ct)).Result;
 
+    /// <summary>The one below, asking nothing more: null when the caller is no longer an editor of the board once its lock
+    /// was taken (removed or made a viewer meanwhile; the endpoints say which, <c>BoardAccess.EditRefusalAsync</c>).</summary>
+    public Task<T?> WriteAsEditorAsync<T>(Guid boardId, Guid editor, Func<BoardWrite, Task<T>> change, CancellationToken ct)
+        where T : class? =>
+        WriteAsEditorAsync(boardId, editor, null, null, change, ct);
+
     /// <summary>
     /// Runs <paramref name="change"/> as one write to the board if <paramref name="editor"/> may edit its tasks, checked
     /// by the statement that takes the seq (after the board's lock: no membership read before the write, and none that
@@ -37,12 +43,6 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     /// position (<see cref="BoardWrite.LastPosition"/>) in the same statement. <paramref name="session"/>: the editor's
     /// session (Auth's <c>PendingSessionCheck</c>), which the same statement checks too: refused when it is not alive.
     /// </summary>
-    /// <summary>The same, asking nothing more: null when the caller is no longer an editor of the board once its lock
-    /// was taken (removed or made a viewer meanwhile; the endpoints answer 404).</summary>
-    public Task<T?> WriteAsEditorAsync<T>(Guid boardId, Guid editor, Func<BoardWrite, Task<T>> change, CancellationToken ct)
-        where T : class? =>
-        WriteAsEditorAsync(boardId, editor, null, null, change, ct);
-
     public async Task<T?> WriteAsEditorAsync<T>(Guid boardId, Guid editor, TaskState? lastPositionIn, Guid? session, Func<BoardWrite, Task<T>> change, CancellationToken ct)
         where T : class?
     {
