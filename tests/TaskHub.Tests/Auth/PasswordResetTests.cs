@@ -31,6 +31,21 @@ public sealed class PasswordResetTests(IdentityApplication app) : IClassFixture<
     }
 
     [Fact]
+    public async Task TheResetClosesEverySessionsOpenHubConnectionAtOnce()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var live = await LiveBoard.ConnectAsync(app, ada, handover: true);
+        await live.JoinAsync(board, 0);
+        var token = await app.ResetTokenAsync(ada.Email);
+
+        await (await _anon.PostAsJsonAsync("/api/auth/reset", new { token, newPassword = "a-new-secret-7" })).Json(HttpStatusCode.NoContent);
+
+        // Closed by the reset itself (HubSessionEnds, thirty-fourth round), not by a head tick (this fixture's never comes).
+        Assert.True(await LiveBoard.EventuallyAsync(() => !live.Connected, 5), "the reset account's connection is still open");
+    }
+
+    [Fact]
     public async Task TheLinkSetsANewPasswordOnceAndSignsOutEverySession()
     {
         var ada = await app.SignUpAsync();

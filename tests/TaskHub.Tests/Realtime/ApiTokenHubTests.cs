@@ -89,6 +89,28 @@ public abstract class ApiTokenHubTests(TaskHubApplication app)
         await TickAsync();
         Assert.True(await Task.WhenAny(closed, Task.Delay(TimeSpan.FromSeconds(10))) == closed, "the revoked token's connection is still open after a tick");
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ARevokedTokensConnectionIsClosedAtOnceWithoutATick(bool inQuery)
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var (id, token) = await TokenAsync(ada);
+        var (kept, keptClosed) = await ConnectAsync((await TokenAsync(ada)).Token, inQuery); // another token of hers
+        await using var _ = kept;
+        var (hub, closed) = await ConnectAsync(token, inQuery);
+        await using var __ = hub;
+        await hub.InvokeAsync("JoinBoard", board, (long?)null);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/me/tokens/{id}")).StatusCode);
+
+        // Closed by the revocation itself (HubSessionEnds, thirty-fourth round): this fixture's tick never comes.
+        Assert.True(await Task.WhenAny(closed, Task.Delay(TimeSpan.FromSeconds(5))) == closed, "the revoked token's connection is still open");
+        await kept.InvokeAsync("JoinBoard", board, (long?)null);
+        Assert.False(keptClosed.IsCompleted, "another token's connection was closed");
+    }
 }
 
 public sealed class ApiTokenHubTestsOnSqlite(SqliteApplication app) : ApiTokenHubTests(app), IClassFixture<SqliteApplication>;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Http.Json;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Data;
@@ -76,6 +77,32 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster) : IClassFixture<Scale
         Assert.Equal([3L, 4L, 5L], rejoining.ReceivedLive.Select(e => e.Seq));
         Assert.Equal([5L], rejoining.Heads.Select(h => h.Seq));
         Assert.Equal(0, rejoining.FetchedFromRest);
+    }
+
+    [Fact]
+    public async Task ASignOutOnOneReplicaClosesTheSessionsConnectionOnTheOtherAtOnce()
+    {
+        // Replicas of their own whose head tick (and its access sweep) never fires within the test: only the ended
+        // session's message over Redis (HubSessionEnds) can close the connection on the other replica.
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings:Redis"] = MariaDbApplication.RedisConnectionString,
+            ["Realtime:HeadIntervalSeconds"] = "3600",
+        };
+        await using var one = new ScaleOutCluster.Replica(cluster.Database, settings);
+        await using var two = new ScaleOutCluster.Replica(cluster.Database, new(settings));
+        var ada = await one.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var laptop = await one.LogInAsync(ada);
+        await using var onTwo = await LiveBoard.ConnectAsync(two, laptop, handover: true);
+        await onTwo.JoinAsync(board, 0);
+        await using var kept = await LiveBoard.ConnectAsync(two, ada, handover: true); // her other session, same replica
+        await kept.JoinAsync(board, 0);
+
+        await (await laptop.Client.PostAsJsonAsync("/api/auth/logout", new { refreshToken = laptop.RefreshToken })).Json(HttpStatusCode.NoContent);
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => !onTwo.Connected, 5), "the signed-out session's connection on the other replica is still open");
+        Assert.True(kept.Connected);
     }
 
     [Fact]

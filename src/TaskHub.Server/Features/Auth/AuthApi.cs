@@ -93,7 +93,7 @@ public static class AuthApi
     }
 
     public static async Task<Results<Ok<AuthResponse>, ProblemHttpResult>> Refresh(
-        RefreshRequest request, TaskHubDbContext db, TokenService tokens, TimeProvider clock, CancellationToken ct)
+        RefreshRequest request, TaskHubDbContext db, TokenService tokens, TimeProvider clock, SessionEnds ends, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var hash = TokenService.Hash(request.RefreshToken);
@@ -117,6 +117,7 @@ public static class AuthApi
         {
             await RevokeFamilyAsync(db, token.FamilyId, now, ct);
             await tx.CommitAsync(ct);
+            await ends.EndedAsync(token.UserId);
             return Problems.Unauthorized("The refresh token was already used; the session has been revoked.");
         }
 
@@ -129,7 +130,7 @@ public static class AuthApi
     }
 
     public static async Task<NoContent> Logout(
-        RefreshRequest request, CurrentUser me, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+        RefreshRequest request, CurrentUser me, TaskHubDbContext db, TimeProvider clock, SessionEnds ends, CancellationToken ct)
     {
         var hash = TokenService.Hash(request.RefreshToken);
         var familyId = await db.RefreshTokens.Where(t => t.TokenHash == hash && t.UserId == me.Id)
@@ -139,6 +140,7 @@ public static class AuthApi
         await db.LockUserAsync(me.Id, ct); // queued with refreshes of the same tokens (see Refresh)
         await RevokeFamilyAsync(db, family, clock.GetUtcNow().UtcDateTime, ct);
         await tx.CommitAsync(ct);
+        await ends.EndedAsync(me.Id); // its open hub connections close now, not at the next sweep
         return TypedResults.NoContent();
     }
 

@@ -64,6 +64,7 @@ public static class AuthExtensions
         services.AddSingleton(sp => new TotpVerifier(sp.GetRequiredService<TimeProvider>()));
         services.AddScoped<TokenService>();
         services.AddSingleton<HubTickets>();
+        services.AddSingleton<SessionEnds>();
         services.AddHttpContextAccessor();
         services.AddScoped<CurrentUser>();
 

@@ -28,7 +28,8 @@ public static class MeApi
 
     /// <summary>Edits name and time zone; a new password needs the current one and signs out every other session.</summary>
     public static async Task<Results<Ok<UserDto>, ValidationProblem, ProblemHttpResult>> UpdateMe(
-        UpdateMeRequest request, CurrentUser me, TaskHubDbContext db, IPasswordHasher<User> hasher, TimeProvider clock, CancellationToken ct)
+        UpdateMeRequest request, CurrentUser me, TaskHubDbContext db, IPasswordHasher<User> hasher, TimeProvider clock, SessionEnds ends,
+        CancellationToken ct)
     {
         var user = await db.Users.SingleOrDefaultAsync(u => u.Id == me.Id, ct);
         if (user is null) return Problems.NotFound("User");
@@ -63,6 +64,7 @@ public static class MeApi
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        await ends.EndedAsync(user.Id);
         return TypedResults.Ok(UserDto.From(user));
     }
 

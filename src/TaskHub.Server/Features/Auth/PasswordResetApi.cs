@@ -47,7 +47,7 @@ public static class PasswordResetApi
 
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Reset(
         ResetPasswordRequest request, TaskHubDbContext db, IPasswordHasher<User> hasher, AuthThrottle throttle,
-        IOptions<AuthOptions> auth, TimeProvider clock, CancellationToken ct)
+        IOptions<AuthOptions> auth, TimeProvider clock, SessionEnds ends, CancellationToken ct)
     {
         if (!auth.Value.PasswordSignIn) return AuthOptions.PasswordSignInOff();
         var now = clock.GetUtcNow().UtcDateTime;
@@ -81,6 +81,7 @@ public static class PasswordResetApi
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
             await tx.CommitAsync(ct);
         }
+        await ends.EndedAsync(user.Id); // every session ended: its open hub connections close now
         await throttle.RecordSuccessAsync(user.NormalizedEmail); // the owner proved themselves: lift a lockout
         return TypedResults.NoContent();
     }

@@ -44,7 +44,7 @@ public static class SessionsApi
 
     /// <summary>Ends one session at once: its refresh token and its access tokens (which check their session) stop working.</summary>
     public static async Task<Results<NoContent, ProblemHttpResult>> Revoke(
-        Guid sessionId, CurrentUser me, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+        Guid sessionId, CurrentUser me, TaskHubDbContext db, TimeProvider clock, SessionEnds ends, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         await using var tx = await db.BeginWriteAsync(ct);
@@ -52,11 +52,13 @@ public static class SessionsApi
         var revoked = await db.RefreshTokens.Where(t => t.UserId == me.Id && t.FamilyId == sessionId && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
         await tx.CommitAsync(ct);
-        return revoked == 0 ? Problems.NotFound("Session") : TypedResults.NoContent();
+        if (revoked == 0) return Problems.NotFound("Session");
+        await ends.EndedAsync(me.Id); // its open hub connections close now, not at the next sweep
+        return TypedResults.NoContent();
     }
 
     /// <summary>Signs out everywhere else; this session stays.</summary>
-    public static async Task<NoContent> RevokeOthers(CurrentUser me, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+    public static async Task<NoContent> RevokeOthers(CurrentUser me, TaskHubDbContext db, TimeProvider clock, SessionEnds ends, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var current = CurrentSession(me);
@@ -65,6 +67,7 @@ public static class SessionsApi
         await db.RefreshTokens.Where(t => t.UserId == me.Id && t.FamilyId != current && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
         await tx.CommitAsync(ct);
+        await ends.EndedAsync(me.Id);
         return TypedResults.NoContent();
     }
 }

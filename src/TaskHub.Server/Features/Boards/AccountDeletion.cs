@@ -27,7 +27,7 @@ public static class AccountDeletion
     /// </summary>
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> DeleteMe(
         [FromBody] DeleteMeRequest request, CurrentUser me, TaskHubDbContext db, IPasswordHasher<User> hasher,
-        BoardDepartures departures, CancellationToken ct)
+        BoardDepartures departures, SessionEnds ends, CancellationToken ct)
     {
         var user = await db.Users.SingleOrDefaultAsync(u => u.Id == me.Id, ct);
         if (user is null) return Problems.NotFound("User");
@@ -70,6 +70,7 @@ public static class AccountDeletion
             await db.Users.Where(u => u.Id == user.Id).ExecuteDeleteAsync(ct); // memberships and refresh tokens cascade; createdById becomes null
             await tx.CommitAsync(ct);
         }
+        await ends.EndedAsync(user.Id); // their open hub connections close now (their sessions went with the account)
         await departures.LeftAsync(memberOf, user.Id);
         foreach (var boardId in orphans) await departures.BoardDeletedAsync(boardId); // (its viewers are told, as for DELETE /api/boards/{id})
         return TypedResults.NoContent();

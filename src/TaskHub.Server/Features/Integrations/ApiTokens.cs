@@ -116,11 +116,14 @@ public static class ApiTokens
         return TypedResults.Created($"/api/me/tokens/{entity.Id}", new CreatedApiTokenDto(entity.Id, entity.Name, entity.Scope, token, entity.CreatedAt, entity.ExpiresAt));
     }
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> Revoke(Guid tokenId, CurrentUser me, TaskHubDbContext db, TimeProvider clock, CancellationToken ct)
+    public static async Task<Results<NoContent, ProblemHttpResult>> Revoke(Guid tokenId, CurrentUser me, TaskHubDbContext db, TimeProvider clock, SessionEnds ends,
+        CancellationToken ct)
     {
         var updated = await db.Set<ApiToken>().Where(t => t.Id == tokenId && t.UserId == me.Id && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, clock.GetUtcNow().UtcDateTime), ct);
-        return updated == 0 ? Problems.NotFound("Token") : TypedResults.NoContent();
+        if (updated == 0) return Problems.NotFound("Token");
+        await ends.EndedAsync(me.Id); // hub connections opened with it close now
+        return TypedResults.NoContent();
     }
 
     /// <summary>Where a request carries a token: the Authorization header, or (the hub over WebSockets) the query.</summary>

@@ -9,7 +9,8 @@ namespace TaskHub.Server.Features.Realtime;
 /// <see cref="RealtimeOptions.HeadIntervalSeconds"/>): a connection whose session ended (signed out, revoked, a
 /// password reset, the account deleted), or whose API token was revoked or expired, is closed, and a connection on a board its person is no longer a member of
 /// loses the board (<c>BoardAccessRevoked</c>). A session was checked only when its connection opened, so an open tab
-/// of a revoked session kept receiving. The removal of a member revokes its connections at once, through presence; this
+/// of a revoked session kept receiving. Since the thirty-fourth round the end of a session closes them at once
+/// (<see cref="HubSessionEnds"/>); the sweep catches what that missed (its Redis message lost). The removal of a member revokes its connections at once, through presence; this
 /// catches those it cannot see: a connection that joined while the removal ran, or whose revocation was lost with a Redis
 /// message. Only a definite answer ends anything: a failed query ends nothing (the tick logs it).
 /// </summary>
@@ -21,22 +22,7 @@ public sealed class HubAccessSweep(HubLifetimeManager<BoardHub> lifetime, LocalC
     /// <summary>Closes the connections of ended sessions and revokes boards their people left; returns how many of each.</summary>
     public async Task<(int Closed, int Revoked)> SweepAsync(CancellationToken ct)
     {
-        var closed = 0;
-        var of = _cluster?.Connections.Select(c => (Connection: c, Session: HubSessionChecks.SessionOf(c.User), Token: HubTokenChecks.TokenOf(c.User))).ToList() ?? [];
-        if (of.Count > 0)
-        {
-            var alive = await sessions.AliveAsync(of.Where(c => c.Session is not null).Select(c => c.Session!.Value).ToHashSet(), ct);
-            // A connection opened with an API token has no session: its token is checked instead (revoked or expired
-            // ends it). Before the thirty-third round every such connection was closed at every tick.
-            var live = await tokens.LiveAsync(of.Where(c => c.Session is null && c.Token is not null).Select(c => c.Token!.Value).ToHashSet(), ct);
-            foreach (var (connection, session, token) in of)
-            {
-                if (session is { } s ? alive.Contains(s) : token is { } t && live.Contains(t)) continue;
-                connection.Abort(); // its client reconnects, and its connect check refuses the ended session
-                closed++;
-            }
-        }
-
+        var closed = await CloseEndedAsync(_cluster?.Connections.ToList() ?? [], ct);
         var joined = local.All().ToList();
         var revoked = 0;
         if (joined.Count > 0)
@@ -50,5 +36,32 @@ public sealed class HubAccessSweep(HubLifetimeManager<BoardHub> lifetime, LocalC
             }
         }
         return (closed, revoked);
+    }
+
+    /// <summary>Closes this replica's connections of the person whose session or API token ended: told at once by
+    /// <see cref="HubSessionEnds"/>, when the sign-out (or revocation, password change, deletion) committed.</summary>
+    public Task<int> CloseEndedAsync(Guid userId, CancellationToken ct)
+    {
+        var of = userId.ToString();
+        return CloseEndedAsync(_cluster?.Connections.Where(c => c.UserIdentifier == of).ToList() ?? [], ct);
+    }
+
+    /// <summary>Closes those of these connections whose session ended, or whose API token was revoked or expired.</summary>
+    private async Task<int> CloseEndedAsync(IReadOnlyList<HubConnectionContext> connections, CancellationToken ct)
+    {
+        if (connections.Count == 0) return 0;
+        var of = connections.Select(c => (Connection: c, Session: HubSessionChecks.SessionOf(c.User), Token: HubTokenChecks.TokenOf(c.User))).ToList();
+        var alive = await sessions.AliveAsync(of.Where(c => c.Session is not null).Select(c => c.Session!.Value).ToHashSet(), ct);
+        // A connection opened with an API token has no session: its token is checked instead (revoked or expired
+        // ends it). Before the thirty-third round every such connection was closed at every tick.
+        var live = await tokens.LiveAsync(of.Where(c => c.Session is null && c.Token is not null).Select(c => c.Token!.Value).ToHashSet(), ct);
+        var closed = 0;
+        foreach (var (connection, session, token) in of)
+        {
+            if (session is { } s ? alive.Contains(s) : token is { } t && live.Contains(t)) continue;
+            connection.Abort(); // its client reconnects, and its connect check refuses the ended session
+            closed++;
+        }
+        return closed;
     }
 }

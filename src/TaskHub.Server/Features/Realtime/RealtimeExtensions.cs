@@ -79,6 +79,9 @@ public static partial class RealtimeExtensions
         services.AddSingleton<CatchUpReads>();
         services.AddSingleton<HubMemberships>();
         services.AddSingleton<HubAccessSweep>();
+        services.AddSingleton<HubSessionEnds>();
+        services.AddSingleton<ISessionEndHandler>(sp => sp.GetRequiredService<HubSessionEnds>());
+        services.AddHostedService(sp => sp.GetRequiredService<HubSessionEnds>());
         services.AddSingleton<BoardEventFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<BoardEventFeed>());
         services.AddSingleton<BoardEventDispatcher>();
