@@ -206,6 +206,25 @@ public static class WriteTransactions
         return (await found.ToListAsync(ct)).Count > 0;
     }
 
+    /// <summary>
+    /// These people's rows in share mode, as <see cref="ShareUserLockAsync"/> does for one (by primary key, the row a
+    /// foreign key's check locks): none of them can be deleted until the caller's transaction ends, so rows the caller
+    /// then adds naming them (an import's members and assignees) do not meet a foreign key's failure. Returns those still
+    /// there: an account deleted before is not. (SQLite: writers are serialised anyway; only which rows are there.)
+    /// </summary>
+    public static async Task<HashSet<Guid>> SharePeopleLockAsync(this TaskHubDbContext db, IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        var found = new HashSet<Guid>();
+        foreach (var chunk in ids.Chunk(500))
+        {
+            // (The statement holds only the placeholders {0}, {1}, …: each id goes as a parameter.)
+            var sql = "SELECT Id AS Value FROM users WHERE Id IN (" + string.Join(", ", chunk.Select((_, i) => "{" + i + "}")) + ")"
+                      + (db.OnSqlite ? "" : " LOCK IN SHARE MODE");
+            found.UnionWith(await db.Database.SqlQueryRaw<Guid>(sql, chunk.Cast<object>().ToArray()).ToListAsync(ct));
+        }
+        return found;
+    }
+
     /// <summary>Saves the context's changes (to the person's own row) in a write transaction that first takes the person's
     /// lock (<see cref="LockUserAsync"/>). False, with nothing saved, when the account was deleted meanwhile (answered
     /// 404, not the "changed by someone else" of a save that finds no row).</summary>

@@ -255,7 +255,7 @@ public abstract class RacingAdminRequestsTests(TaskHubApplication app)
     // ---- imports racing account deletions ---------------------------------------------------------------------
 
     /// <summary>A TaskHub export of a one-task board whose task is assigned to <paramref name="assignee"/> (or nobody).</summary>
-    private static byte[] ExportFile(string? assigneeEmail) => JsonSerializer.SerializeToUtf8Bytes(new
+    internal static byte[] ExportFile(string? assigneeEmail) => JsonSerializer.SerializeToUtf8Bytes(new
     {
         format = "taskhub-board", version = 1, name = "Imported", labels = Array.Empty<object>(),
         tasks = new[]

@@ -202,6 +202,11 @@ public static class BoardTransferApi
         db.Boards.Add(board);
         var emails = plan.Tasks.SelectMany(t => new[] { t.AssigneeEmail, t.SupervisorEmail }).OfType<string>().Select(User.Normalize).Distinct().ToList();
         var people = await db.Users.AsNoTracking().Where(u => emails.Contains(u.NormalizedEmail)).ToDictionaryAsync(u => u.NormalizedEmail, u => u.Id, ct);
+        // Their rows in share mode too (by id: the rows the foreign keys check): a person named in the file whose account is
+        // deleted meanwhile is either gone here (then not named) or deleted only after this import. Before the
+        // thirty-fourth round the membership's insert met a foreign key's failure (500).
+        var present = await db.SharePeopleLockAsync(people.Values.ToList(), ct);
+        people = people.Where(p => present.Contains(p.Value)).ToDictionary();
         foreach (var person in people.Values.Where(p => p != userId))
             board.Members.Add(new BoardMember { UserId = person, Role = BoardRole.Member, JoinedAt = now });
         await db.SaveChangesAsync(ct);
