@@ -49,6 +49,7 @@ public static class DataExtensions
             var connectionSettings = new SqliteConnectionSettings(settings.SqliteSynchronous, settings.SqliteCheckpointMilliseconds > 0);
             var queue = SqliteWriteQueue.Configure(connectionString, settings.SqliteWriteQueue,
                 settings.SqliteWriterConnection ? connectionSettings.Apply : null);
+            builder.Services.AddSingleton<IInterceptor, SqlitePoolOpens>(); // (one open at a time: see there)
             builder.Services.AddSingleton<IInterceptor>(connectionSettings);
             if (queue is not null && settings.SqliteWriterConnection)
             {
@@ -563,7 +564,7 @@ public sealed partial class SqliteCheckpointer(string connectionString, TimeSpan
             try
             {
                 await using var connection = new SqliteConnection(connectionString);
-                await connection.OpenAsync(stoppingToken);
+                SqlitePoolOpens.Open(connection); // (from the contexts' pool: opened as theirs are)
                 await using var command = connection.CreateCommand();
                 command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
                 await command.ExecuteNonQueryAsync(stoppingToken);
