@@ -139,11 +139,7 @@ public class SqliteApplication : TaskHubApplication
         }
         catch (Exception) { } // (a host that never started has no pool of its own)
         await base.DisposeAsync();
-        if (used is not null)
-        {
-            using var connection = new Microsoft.Data.Sqlite.SqliteConnection(used);
-            Microsoft.Data.Sqlite.SqliteConnection.ClearPool(connection);
-        }
+        if (used is not null) TaskHub.Server.Data.SqlitePoolOpens.ClearPool(used); // (in the app's open gate)
         foreach (var f in new[] { _file, _file + "-wal", _file + "-shm" }) File.Delete(f);
     }
 }
