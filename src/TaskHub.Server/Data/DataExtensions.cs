@@ -564,10 +564,17 @@ public sealed partial class SqliteCheckpointer(string connectionString, TimeSpan
             try
             {
                 await using var connection = new SqliteConnection(connectionString);
-                SqlitePoolOpens.Open(connection); // (from the contexts' pool: opened as theirs are)
-                await using var command = connection.CreateCommand();
-                command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
-                await command.ExecuteNonQueryAsync(stoppingToken);
+                SqlitePoolOpens.Open(connection); // (from the contexts' pool: opened and closed as theirs are)
+                try
+                {
+                    await using var command = connection.CreateCommand();
+                    command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+                    await command.ExecuteNonQueryAsync(stoppingToken);
+                }
+                finally
+                {
+                    SqlitePoolOpens.Close(connection);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

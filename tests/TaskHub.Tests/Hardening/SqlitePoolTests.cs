@@ -60,4 +60,23 @@ public sealed class SqlitePoolTests(SqliteApplication app) : IClassFixture<Sqlit
         Assert.True(shared == 0 && errors.IsEmpty,
             $"wave {wave} of {Waves}: {shared} context(s) lent a native connection another held; errors: {string.Join(" | ", errors.Take(3))}");
     }
+
+    /// <summary>The gate opens the connection itself and tells EF it is open: EF must still run what follows an open (the
+    /// connection settings' pragmas, <c>Database:SqliteSynchronous</c> and background checkpoints). A review's guard.</summary>
+    [Fact]
+    public async Task AContextsConnectionStillGetsItsPragmasAfterTheGatedOpen()
+    {
+        var (sync, auto) = await app.DbAsync(async db =>
+        {
+            await db.Database.OpenConnectionAsync();
+            var c = db.Database.GetDbConnection();
+            await using var a = c.CreateCommand();
+            a.CommandText = "PRAGMA synchronous";
+            await using var b = c.CreateCommand();
+            b.CommandText = "PRAGMA wal_autocheckpoint";
+            return (Convert.ToInt64(await a.ExecuteScalarAsync()), Convert.ToInt64(await b.ExecuteScalarAsync()));
+        });
+        Assert.Equal(1, sync);
+        Assert.Equal(0, auto);
+    }
 }

@@ -5,8 +5,8 @@ namespace TaskHub.Server.Features.Realtime;
 
 /// <summary>
 /// Closes a person's open hub connections as soon as their session or API token ends (<see cref="SessionEnds"/>), on
-/// every replica: this replica's at once, before the request that ended it answers; the others' when they read the
-/// person's id on a Redis channel. Each replica checks its connections of that person against the database
+/// every replica: this replica's at once, before the request that ended it answers; the others' moments later, when
+/// they read the person's id on a Redis channel (published without waiting for Redis). Each replica checks its connections of that person against the database
 /// (<see cref="HubAccessSweep.CloseEndedAsync(Guid, CancellationToken)"/>), so only those of ended sessions close.
 /// Before the thirty-fourth round they stayed open, and kept receiving the boards they had joined, until the next head
 /// tick's sweep (up to <see cref="RealtimeOptions.HeadIntervalSeconds"/>); the sweep still catches a message lost while
@@ -37,7 +37,10 @@ public sealed partial class HubSessionEnds(HubAccessSweep sweep, ILogger<HubSess
     {
         try
         {
-            await _redis!.GetSubscriber().PublishAsync(Channel, $"{_origin}:{userId:N}");
+            // Not awaited (fire and forget): while Redis is down a publish waits in the multiplexer's backlog until its
+            // timeout (5 s), and the sign-out would wait with it (a review measured it). A late or lost message is
+            // harmless: each replica checks the database, and its sweep catches what the message missed.
+            await _redis!.GetSubscriber().PublishAsync(Channel, $"{_origin}:{userId:N}", CommandFlags.FireAndForget);
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
