@@ -410,14 +410,14 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
         hook.Active = false;
         hook.DisabledAt = now;
         var board = await db.Boards.Where(b => b.Id == hook.BoardId).Select(b => b.Name).SingleOrDefaultAsync(ct) ?? "a board";
-        var owners = await db.BoardMembers.Where(x => x.BoardId == hook.BoardId && x.Role == BoardRole.Owner).Select(x => new { x.User.Email, x.User.DisplayName }).ToListAsync(ct);
+        var owners = await db.BoardMembers.Where(x => x.BoardId == hook.BoardId && x.Role == BoardRole.Owner).Select(x => new { x.UserId, x.User.Email, x.User.DisplayName }).ToListAsync(ct);
         foreach (var o in owners)
         {
             var key = $"webhook-disabled:{hook.Id:N}:{now:yyyyMMddHHmmss}:{o.Email}";
             var subject = $"[{board}] A webhook was switched off after failing";
             var text = $"TaskHub could not deliver to {hook.Url} ({hook.LastError ?? "no answer"}) after retrying, so the webhook is now off.\n\nTurn it on again in the board's settings once the receiver works: {composer.BaseUrl}/boards/{hook.BoardId}\n";
             db.Add(OutboxWriter.New(OutboxKinds.Email, $"email:{key}", JsonSerializer.Serialize(new EmailEnvelope(key, o.Email, o.DisplayName, subject, text,
-                composer.Page($"<p>{WebUtility.HtmlEncode(text)}</p>")), TaskHubJson.Options), now));
+                composer.Page($"<p>{WebUtility.HtmlEncode(text)}</p>"), Audience: new EmailAudience(o.UserId, hook.BoardId, EmailAudience.Managers)), TaskHubJson.Options), now));
         }
         await db.SaveChangesAsync(ct);
         LogDisabled(log, hook.Id, hook.BoardId);

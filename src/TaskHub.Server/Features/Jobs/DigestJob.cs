@@ -130,7 +130,7 @@ public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailC
         var messages = new List<OutboxMessage>
         {
             JobLedger.Email(new EmailEnvelope(key, user.Email, user.DisplayName, subject, text.ToString(), composer.Page(html.ToString()),
-                links.UrlFor(user.Id, EmailList.Digest)), now),
+                links.UrlFor(user.Id, EmailList.Digest), new EmailAudience(user.Id, Needs: EmailAudience.Digest)), now),
         };
         if (targets.BusEvents)
             messages.Add(JobLedger.Event(key, "DigestReady", new
