@@ -83,7 +83,8 @@ public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailC
         var dueSoon = await open.Where(t => t.DueAt >= now && t.DueAt < now.AddHours(48)).OrderBy(t => t.DueAt).Take(20).ToListAsync(ct);
         var overdue = await open.Where(t => t.DueAt < now).OrderBy(t => t.DueAt).Take(20).ToListAsync(ct);
 
-        var unread = await db.Set<Notification>().AsNoTracking().Where(n => n.UserId == user.Id && n.ReadAt == null)
+        // (only of the boards they are on now: an item of a board they left names tasks they may no longer see)
+        var unread = await db.Set<Notification>().AsNoTracking().Where(n => n.UserId == user.Id && n.ReadAt == null && boardIds.Contains(n.BoardId))
             .OrderByDescending(n => n.CreatedAt).Take(20).Select(n => new { n.Text, n.BoardId }).ToListAsync(ct);
 
         var changes = perBoard.Sum(b => b.Count);
