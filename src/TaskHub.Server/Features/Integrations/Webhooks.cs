@@ -320,7 +320,10 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
     /// <summary>Deliveries of one batch in flight at once (each carries its event's seq: receivers order by it).</summary>
     public const int Concurrency = 8;
 
-    private sealed record Prepared(OutboxMessage Message, Guid HookId, string Url, string Secret, string Type, string Body);
+    private sealed record Prepared(OutboxMessage Message, Guid HookId, string Url, string Secret, string Type, string Body, bool Test);
+
+    /// <summary>A hook's target as it is right before a POST.</summary>
+    private sealed record Target(string Url, string Secret, bool Active);
 
     /// <summary>
     /// A batch: its hooks read in one query and the bodies built first (the chat text reads names), then the POSTs
@@ -342,40 +345,60 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
             }
         }
         var hookIds = deliveries.Select(d => d.Delivery.WebhookId).Distinct().ToList();
-        var hooks = await db.Set<Webhook>().Where(w => hookIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, ct);
+        var hooks = await db.Set<Webhook>().AsNoTracking().Where(w => hookIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, ct);
 
         var sending = deliveries
             .Where(d => hooks.TryGetValue(d.Delivery.WebhookId, out var hook) && (hook.Active || d.Delivery.Test)) // gone or switched off (a test is sent anyway)
-            .Select(d => (d.Message, Hook: hooks[d.Delivery.WebhookId], Json: d.Delivery.Event, Event: JsonSerializer.Deserialize<BoardEventDto>(d.Delivery.Event, TaskHubJson.Options)!))
+            .Select(d => (d.Message, Hook: hooks[d.Delivery.WebhookId], Json: d.Delivery.Event, Event: JsonSerializer.Deserialize<BoardEventDto>(d.Delivery.Event, TaskHubJson.Options)!, d.Delivery.Test))
             .ToList();
         var actorIds = sending.Where(d => d.Hook.Format == WebhookFormat.Slack).Select(d => d.Event.ActorId).OfType<Guid>().Distinct().ToList();
         var actors = actorIds.Count == 0 ? [] : await db.Users.AsNoTracking().Where(u => actorIds.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, ct);
 
         var prepared = new List<Prepared>();
-        foreach (var (m, hook, json, e) in sending)
+        foreach (var (m, hook, json, e, test) in sending)
         {
             // Slack reads "text", Discord "content": the chat format carries both, so one URL of either works.
             var chat = hook.Format == WebhookFormat.Slack ? SlackText(e, e.ActorId is { } a ? actors.GetValueOrDefault(a) : null) : null;
             var body = chat is not null ? JsonSerializer.Serialize(new { text = chat, content = chat }, TaskHubJson.Options) : json;
-            prepared.Add(new Prepared(m, hook.Id, hook.Url, hook.Secret, e.Type, body));
+            prepared.Add(new Prepared(m, hook.Id, hook.Url, hook.Secret, e.Type, body, test));
+        }
+
+        // The hook is read again right before each POST (one read at a time on this context): a batch takes as long as its
+        // slowest receivers, and a hook deleted, switched off, pointed elsewhere or given a new secret meanwhile (or its
+        // board deleted) gets nothing more at its old URL, nor signed with its old secret, once that change answered.
+        using var reading = new SemaphoreSlim(1, 1);
+        async Task<Target?> TargetAsync(Guid hookId, CancellationToken token)
+        {
+            await reading.WaitAsync(token);
+            try
+            {
+                return await db.Set<Webhook>().AsNoTracking().Where(w => w.Id == hookId).Select(w => new Target(w.Url, w.Secret, w.Active)).SingleOrDefaultAsync(token);
+            }
+            finally
+            {
+                reading.Release();
+            }
         }
 
         var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<Guid, (long Id, DateTime At, int? Status, string? Error)>();
         await Parallel.ForEachAsync(prepared, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = ct }, async (p, token) =>
         {
-            var (status, error) = await PostAsync(p, token);
+            if (await TargetAsync(p.HookId, token) is not { } target || (!target.Active && !p.Test)) return; // gone or off meanwhile: not sent
+            var (status, error) = await PostAsync(p with { Url = target.Url, Secret = target.Secret }, token);
             if (error is not null) failures[p.Message.Id] = $"Webhook delivery failed: {error}";
             var outcome = (p.Message.Id, clock.GetUtcNow().UtcDateTime, status, error);
             outcomes.AddOrUpdate(p.HookId, outcome, (_, old) => old.Id > outcome.Id ? old : outcome); // the latest message's outcome
         });
-        foreach (var (hookId, o) in outcomes)
+        if (outcomes.IsEmpty) return failures;
+        // Each hook's last outcome, by an update that finds nothing when the hook was deleted meanwhile (a tracked save would
+        // fail the whole batch and leave its rows claimed until the lease ran out).
+        await using (var tx = await db.BeginWriteAsync(ct))
         {
-            var hook = hooks[hookId];
-            hook.LastDeliveryAt = o.At;
-            hook.LastStatus = o.Status;
-            hook.LastError = o.Error;
+            foreach (var (hookId, o) in outcomes)
+                await db.Set<Webhook>().Where(w => w.Id == hookId)
+                    .ExecuteUpdateAsync(u => u.SetProperty(w => w.LastDeliveryAt, o.At).SetProperty(w => w.LastStatus, o.Status).SetProperty(w => w.LastError, o.Error), ct);
+            await tx.CommitAsync(ct);
         }
-        if (!outcomes.IsEmpty) await db.SaveChangesAsync(ct);
         return failures;
     }
 
