@@ -465,6 +465,53 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
         tally.AssertNone("inbox items across a removal");
     }
 
+    // ---- an account deleted ------------------------------------------------------------------------------------------
+
+    /// <summary>A guard: after DELETE /api/me nothing is left that could reach the person or act for them — inbox items,
+    /// sessions, API tokens, the calendar feed, board notification settings — and the token and the feed's secret URL no
+    /// longer work. Cy, who kept her account, is the control (her token and feed still work).</summary>
+    [Fact]
+    public async Task ADeletedAccountLeavesNothingThatReachesOrActsForIt()
+    {
+        app.Gate.Up = true;
+        var tally = new RaceTally(Rounds);
+        for (var round = 0; round < Rounds; round++)
+        {
+            var (ada, bob, cy, board) = await TrioAsync();
+            var tokens = new Dictionary<Guid, string>();
+            var feeds = new Dictionary<Guid, string>();
+            foreach (var who in new[] { bob, cy })
+            {
+                tokens[who.Id] = (await (await who.Client.PostAsJsonAsync("/api/me/tokens", new { name = "ci", scope = "read" })).Json(HttpStatusCode.Created)).GetProperty("token").GetString()!;
+                feeds[who.Id] = new Uri((await who.Client.GetJson("/api/me/calendar")).GetProperty("url").GetString()!).AbsolutePath;
+                await (await who.Client.PutAsJsonAsync($"/api/boards/{board}/notification-settings", new { level = "watching", email = true })).Json(HttpStatusCode.OK);
+                await ada.CreateTaskAsync(board, new { title = $"for {who.Id:N}", assigneeId = who.Id });
+            }
+            Assert.True(await LiveBoard.EventuallyAsync(() => Db(db => db.Set<Notification>().AnyAsync(n => n.UserId == bob.Id))));
+            await (await Races.DeleteAccountAsync(bob)).Json(HttpStatusCode.NoContent);
+
+            var left = await Db(async db => new Dictionary<string, int>
+            {
+                ["inbox items"] = await db.Set<Notification>().CountAsync(n => n.UserId == bob.Id),
+                ["sessions"] = await db.Set<TaskHub.Server.Features.Auth.RefreshToken>().CountAsync(t => t.UserId == bob.Id),
+                ["API tokens"] = await db.Set<TaskHub.Server.Features.Integrations.ApiToken>().CountAsync(t => t.UserId == bob.Id),
+                ["calendar feeds"] = await db.Set<TaskHub.Server.Features.Integrations.CalendarFeed>().CountAsync(f => f.UserId == bob.Id),
+                ["board notification settings"] = await db.Set<BoardNotificationSetting>().CountAsync(x => x.UserId == bob.Id),
+            });
+            foreach (var (what, count) in left.Where(x => x.Value > 0)) tally.Fail(round, $"{count} {what} of the deleted account are left");
+            var anon = app.CreateClient();
+            foreach (var (who, expected) in new[] { (bob, false), (cy, true) })
+            {
+                var withToken = app.ClientWithToken(tokens[who.Id]);
+                var me = await withToken.GetAsync("/api/me");
+                var feed = await anon.GetAsync(feeds[who.Id]);
+                if (me.IsSuccessStatusCode != expected) tally.Fail(round, $"{(expected ? "control: Cy's" : "the deleted account's")} API token answered {(int)me.StatusCode}");
+                if (feed.IsSuccessStatusCode != expected) tally.Fail(round, $"{(expected ? "control: Cy's" : "the deleted account's")} calendar feed answered {(int)feed.StatusCode}");
+            }
+        }
+        tally.AssertNone("what an account deletion leaves");
+    }
+
     // ---- invitations -----------------------------------------------------------------------------------------------
 
     /// <summary>Two invitations queued (held by the gate); one is revoked before the gate opens.</summary>
