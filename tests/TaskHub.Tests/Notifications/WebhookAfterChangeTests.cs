@@ -133,6 +133,44 @@ public abstract class WebhookAfterChangeTests<TApp>(TApp app) where TApp : TaskH
     public Task NothingReachesAHooksUrlAfterItsBoardWasDeleted() => InFlightAsync("the board's deletion",
         r => r.Ada.Client.DeleteAsync($"/api/boards/{r.Board}"), HttpStatusCode.NoContent, _ => true);
 
+    /// <summary>Bob, an admin, pointed a hook of the board at his own receiver; then Ada demotes him to a plain member
+    /// (even rounds), removes him (odd rounds) or he deletes his account (every third): the board's events must stop
+    /// reaching the URL he chose, as he may no longer see them. A hook of Ada's on the same board is the control.</summary>
+    [Fact]
+    public async Task AHookStopsDeliveringWhenItsCreatorLosesTheRightToManageIt()
+    {
+        var tally = new RaceTally(Rounds * 2);
+        for (var round = 0; round < Rounds * 2; round++)
+        {
+            await using var bobs = await Receiver.StartAsync(0);
+            await using var adas = await Receiver.StartAsync(0);
+            var ada = await app.SignUpAsync();
+            var bob = await app.SignUpAsync();
+            var board = await ada.CreateBoardAsync();
+            await ada.AddMemberAsync(board, bob, "admin");
+            await (await bob.Client.PostAsJsonAsync($"/api/boards/{board}/webhooks", new { url = bobs.Url, secret = OldSecret })).Json(HttpStatusCode.Created);
+            await (await ada.Client.PostAsJsonAsync($"/api/boards/{board}/webhooks", new { url = adas.Url, secret = OldSecret })).Json(HttpStatusCode.Created);
+            await ada.CreateTaskAsync(board, new { title = "before" });
+            if (!await LiveBoard.EventuallyAsync(() => !bobs.Got.IsEmpty && !adas.Got.IsEmpty)) { tally.Fail(round, "control: the first event did not reach both hooks"); continue; }
+            var how = round % 3 == 2 ? "account deletion" : round % 2 == 0 ? "demotion" : "removal";
+            var changed = how switch
+            {
+                "account deletion" => await Races.DeleteAccountAsync(bob),
+                "demotion" => await ada.Client.Patch($"/api/boards/{board}/members/{bob.Id}", new { role = "member" }),
+                _ => await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}"),
+            };
+            await Races.CheckAll(tally, round, [changed], HttpStatusCode.OK, HttpStatusCode.NoContent);
+            var before = bobs.Got.Count;
+            var adasBefore = adas.Got.Count;
+            await ada.CreateTaskAsync(board, new { title = "after" });
+            if (!await LiveBoard.EventuallyAsync(() => adas.Got.Count > adasBefore)) tally.Fail(round, "control: the event after the change did not reach Ada's hook");
+            await Outbox.DrainedAsync(app, "webhook", 5);
+            if (bobs.Got.Count > before) tally.Fail(round, $"{bobs.Got.Count - before} event(s) reached the URL Bob chose after his {how}");
+            await ada.Client.DeleteAsync($"/api/boards/{board}");
+        }
+        tally.AssertNone("a hook's deliveries after its creator lost the right to manage it");
+    }
+
     /// <summary>A failing receiver: its deliveries are being retried when the hook is deleted (a guard: the sender skips
     /// deliveries of a hook that is gone).</summary>
     [Fact]
