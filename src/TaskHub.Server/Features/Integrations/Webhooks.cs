@@ -274,6 +274,26 @@ public static class WebhooksApi
     }
 }
 
+/// <summary>
+/// A board's hooks point where whoever created them chose. When that person may no longer manage the board (made a plain
+/// member or viewer, removed, or their account deleted), their hooks on it are switched off in the same transaction
+/// (under the board's lock, like every change to its hooks), so the board's events stop reaching a URL of theirs; the
+/// owners see them off in the board's settings and may switch them on again.
+/// </summary>
+internal sealed class HooksOfFormerManagers(TaskHubDbContext db, TimeProvider clock) : IBoardMembershipHandler
+{
+    public Task MemberLeavingAsync(Guid boardId, Guid userId, Guid? actorId, CancellationToken ct) => SwitchOffAsync(boardId, userId, ct);
+
+    public Task ManagerDemotedAsync(Guid boardId, Guid userId, CancellationToken ct) => SwitchOffAsync(boardId, userId, ct);
+
+    private async Task SwitchOffAsync(Guid boardId, Guid userId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.Set<Webhook>().Where(w => w.BoardId == boardId && w.CreatedById == userId && w.Active)
+            .ExecuteUpdateAsync(s => s.SetProperty(w => w.Active, false).SetProperty(w => w.DisabledAt, now), ct);
+    }
+}
+
 /// <summary>One delivery's outbox payload: the hook and the event's wire JSON (the same bytes every consumer gets).</summary>
 public sealed record WebhookDelivery(Guid WebhookId, string Event, bool Test = false);
 
