@@ -17,6 +17,9 @@ public interface IBoardMembershipHandler
     /// <summary>After that transaction committed.</summary>
     Task MemberLeftAsync(Guid boardId, Guid userId) => Task.CompletedTask;
 
+    /// <summary>Inside the transaction (under the board's lock) that makes an owner or admin a plain member or viewer.</summary>
+    Task ManagerDemotedAsync(Guid boardId, Guid userId, CancellationToken ct) => Task.CompletedTask;
+
     /// <summary>Inside the transaction that deletes a board (its rows go by cascade right after).</summary>
     Task BoardDeletingAsync(Guid boardId, CancellationToken ct) => Task.CompletedTask;
 
@@ -106,6 +109,12 @@ public sealed class BoardDepartures(TaskHubDbContext db, IEnumerable<IBoardMembe
         }
         await LeftAsync([boardId], userId);
         return null;
+    }
+
+    /// <summary>Inside the caller's write transaction, under the board's lock: an owner or admin is no longer one.</summary>
+    public async Task DemotedAsync(Guid boardId, Guid userId, CancellationToken ct)
+    {
+        foreach (var h in handlers) await h.ManagerDemotedAsync(boardId, userId, ct);
     }
 
     /// <summary>Deletes boards in the caller's write transaction, letting every handler act first.</summary>

@@ -77,7 +77,7 @@ public static class MembersApi
     private static ProblemHttpResult AlreadyMember() => Problems.Conflict("This person is already a member of the board.");
 
     public static async Task<Results<Ok<MemberDto>, ValidationProblem, ProblemHttpResult>> ChangeRole(
-        Guid boardId, Guid userId, ChangeRoleRequest request, TaskHubDbContext db, CurrentUser me, CancellationToken ct)
+        Guid boardId, Guid userId, ChangeRoleRequest request, TaskHubDbContext db, BoardDepartures departures, CurrentUser me, CancellationToken ct)
     {
         var mine = await db.MembershipAsync(boardId, me.Id, ct);
         if (mine is null) return Problems.NotFound("Board");
@@ -97,7 +97,9 @@ public static class MembersApi
         if (target.Role == BoardRole.Owner && newRole != BoardRole.Owner && await db.IsOnlyOwnerAsync(boardId, target.UserId, ct))
             return Problems.Conflict("A board needs an owner: make someone else owner first.");
 
+        var wasManager = target.CanManageMembers;
         target.Role = newRole;
+        if (wasManager && !target.CanManageMembers) await departures.DemotedAsync(boardId, target.UserId, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return TypedResults.Ok(new MemberDto(target.UserId, target.User.Email, target.User.DisplayName, target.Role, target.JoinedAt));

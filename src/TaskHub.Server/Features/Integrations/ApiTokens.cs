@@ -228,6 +228,7 @@ public static class IntegrationsExtensions
         services.AddSingleton(new Notifications.OutboxConsumer(WebhooksApi.FanoutKind, ActiveWhen: WebhooksApi.HasActiveHook));
         services.AddScoped<Notifications.IOutboxHandler, WebhookFanout>();
         services.AddScoped<Notifications.IOutboxHandler, WebhookSender>();
+        services.AddScoped<Boards.IBoardMembershipHandler, HooksOfFormerManagers>();
         return builder;
     }
 }

@@ -274,6 +274,26 @@ public static class WebhooksApi
     }
 }
 
+/// <summary>
+/// A board's hooks point where whoever created them chose. When that person may no longer manage the board (made a plain
+/// member or viewer, removed, or their account deleted), their hooks on it are switched off in the same transaction
+/// (under the board's lock, like every change to its hooks), so the board's events stop reaching a URL of theirs; the
+/// owners see them off in the board's settings and may switch them on again.
+/// </summary>
+internal sealed class HooksOfFormerManagers(TaskHubDbContext db, TimeProvider clock) : IBoardMembershipHandler
+{
+    public Task MemberLeavingAsync(Guid boardId, Guid userId, Guid? actorId, CancellationToken ct) => SwitchOffAsync(boardId, userId, ct);
+
+    public Task ManagerDemotedAsync(Guid boardId, Guid userId, CancellationToken ct) => SwitchOffAsync(boardId, userId, ct);
+
+    private async Task SwitchOffAsync(Guid boardId, Guid userId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.Set<Webhook>().Where(w => w.BoardId == boardId && w.CreatedById == userId && w.Active)
+            .ExecuteUpdateAsync(s => s.SetProperty(w => w.Active, false).SetProperty(w => w.DisabledAt, now), ct);
+    }
+}
+
 /// <summary>One delivery's outbox payload: the hook and the event's wire JSON (the same bytes every consumer gets).</summary>
 public sealed record WebhookDelivery(Guid WebhookId, string Event, bool Test = false);
 
@@ -320,7 +340,10 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
     /// <summary>Deliveries of one batch in flight at once (each carries its event's seq: receivers order by it).</summary>
     public const int Concurrency = 8;
 
-    private sealed record Prepared(OutboxMessage Message, Guid HookId, string Url, string Secret, string Type, string Body);
+    private sealed record Prepared(OutboxMessage Message, Guid HookId, string Url, string Secret, string Type, string Body, bool Test);
+
+    /// <summary>A hook's target as it is right before a POST.</summary>
+    private sealed record Target(string Url, string Secret, bool Active);
 
     /// <summary>
     /// A batch: its hooks read in one query and the bodies built first (the chat text reads names), then the POSTs
@@ -342,40 +365,60 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
             }
         }
         var hookIds = deliveries.Select(d => d.Delivery.WebhookId).Distinct().ToList();
-        var hooks = await db.Set<Webhook>().Where(w => hookIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, ct);
+        var hooks = await db.Set<Webhook>().AsNoTracking().Where(w => hookIds.Contains(w.Id)).ToDictionaryAsync(w => w.Id, ct);
 
         var sending = deliveries
             .Where(d => hooks.TryGetValue(d.Delivery.WebhookId, out var hook) && (hook.Active || d.Delivery.Test)) // gone or switched off (a test is sent anyway)
-            .Select(d => (d.Message, Hook: hooks[d.Delivery.WebhookId], Json: d.Delivery.Event, Event: JsonSerializer.Deserialize<BoardEventDto>(d.Delivery.Event, TaskHubJson.Options)!))
+            .Select(d => (d.Message, Hook: hooks[d.Delivery.WebhookId], Json: d.Delivery.Event, Event: JsonSerializer.Deserialize<BoardEventDto>(d.Delivery.Event, TaskHubJson.Options)!, d.Delivery.Test))
             .ToList();
         var actorIds = sending.Where(d => d.Hook.Format == WebhookFormat.Slack).Select(d => d.Event.ActorId).OfType<Guid>().Distinct().ToList();
         var actors = actorIds.Count == 0 ? [] : await db.Users.AsNoTracking().Where(u => actorIds.Contains(u.Id)).ToDictionaryAsync(u => u.Id, u => u.DisplayName, ct);
 
         var prepared = new List<Prepared>();
-        foreach (var (m, hook, json, e) in sending)
+        foreach (var (m, hook, json, e, test) in sending)
         {
             // Slack reads "text", Discord "content": the chat format carries both, so one URL of either works.
             var chat = hook.Format == WebhookFormat.Slack ? SlackText(e, e.ActorId is { } a ? actors.GetValueOrDefault(a) : null) : null;
             var body = chat is not null ? JsonSerializer.Serialize(new { text = chat, content = chat }, TaskHubJson.Options) : json;
-            prepared.Add(new Prepared(m, hook.Id, hook.Url, hook.Secret, e.Type, body));
+            prepared.Add(new Prepared(m, hook.Id, hook.Url, hook.Secret, e.Type, body, test));
+        }
+
+        // The hook is read again right before each POST (one read at a time on this context): a batch takes as long as its
+        // slowest receivers, and a hook deleted, switched off, pointed elsewhere or given a new secret meanwhile (or its
+        // board deleted) gets nothing more at its old URL, nor signed with its old secret, once that change answered.
+        using var reading = new SemaphoreSlim(1, 1);
+        async Task<Target?> TargetAsync(Guid hookId, CancellationToken token)
+        {
+            await reading.WaitAsync(token);
+            try
+            {
+                return await db.Set<Webhook>().AsNoTracking().Where(w => w.Id == hookId).Select(w => new Target(w.Url, w.Secret, w.Active)).SingleOrDefaultAsync(token);
+            }
+            finally
+            {
+                reading.Release();
+            }
         }
 
         var outcomes = new System.Collections.Concurrent.ConcurrentDictionary<Guid, (long Id, DateTime At, int? Status, string? Error)>();
         await Parallel.ForEachAsync(prepared, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = ct }, async (p, token) =>
         {
-            var (status, error) = await PostAsync(p, token);
+            if (await TargetAsync(p.HookId, token) is not { } target || (!target.Active && !p.Test)) return; // gone or off meanwhile: not sent
+            var (status, error) = await PostAsync(p with { Url = target.Url, Secret = target.Secret }, token);
             if (error is not null) failures[p.Message.Id] = $"Webhook delivery failed: {error}";
             var outcome = (p.Message.Id, clock.GetUtcNow().UtcDateTime, status, error);
             outcomes.AddOrUpdate(p.HookId, outcome, (_, old) => old.Id > outcome.Id ? old : outcome); // the latest message's outcome
         });
-        foreach (var (hookId, o) in outcomes)
+        if (outcomes.IsEmpty) return failures;
+        // Each hook's last outcome, by an update that finds nothing when the hook was deleted meanwhile (a tracked save would
+        // fail the whole batch and leave its rows claimed until the lease ran out).
+        await using (var tx = await db.BeginWriteAsync(ct))
         {
-            var hook = hooks[hookId];
-            hook.LastDeliveryAt = o.At;
-            hook.LastStatus = o.Status;
-            hook.LastError = o.Error;
+            foreach (var (hookId, o) in outcomes)
+                await db.Set<Webhook>().Where(w => w.Id == hookId)
+                    .ExecuteUpdateAsync(u => u.SetProperty(w => w.LastDeliveryAt, o.At).SetProperty(w => w.LastStatus, o.Status).SetProperty(w => w.LastError, o.Error), ct);
+            await tx.CommitAsync(ct);
         }
-        if (!outcomes.IsEmpty) await db.SaveChangesAsync(ct);
         return failures;
     }
 
@@ -410,14 +453,14 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
         hook.Active = false;
         hook.DisabledAt = now;
         var board = await db.Boards.Where(b => b.Id == hook.BoardId).Select(b => b.Name).SingleOrDefaultAsync(ct) ?? "a board";
-        var owners = await db.BoardMembers.Where(x => x.BoardId == hook.BoardId && x.Role == BoardRole.Owner).Select(x => new { x.User.Email, x.User.DisplayName }).ToListAsync(ct);
+        var owners = await db.BoardMembers.Where(x => x.BoardId == hook.BoardId && x.Role == BoardRole.Owner).Select(x => new { x.UserId, x.User.Email, x.User.DisplayName }).ToListAsync(ct);
         foreach (var o in owners)
         {
             var key = $"webhook-disabled:{hook.Id:N}:{now:yyyyMMddHHmmss}:{o.Email}";
             var subject = $"[{board}] A webhook was switched off after failing";
             var text = $"TaskHub could not deliver to {hook.Url} ({hook.LastError ?? "no answer"}) after retrying, so the webhook is now off.\n\nTurn it on again in the board's settings once the receiver works: {composer.BaseUrl}/boards/{hook.BoardId}\n";
             db.Add(OutboxWriter.New(OutboxKinds.Email, $"email:{key}", JsonSerializer.Serialize(new EmailEnvelope(key, o.Email, o.DisplayName, subject, text,
-                composer.Page($"<p>{WebUtility.HtmlEncode(text)}</p>")), TaskHubJson.Options), now));
+                composer.Page($"<p>{WebUtility.HtmlEncode(text)}</p>"), Audience: new EmailAudience(o.UserId, hook.BoardId, EmailAudience.Managers)), TaskHubJson.Options), now));
         }
         await db.SaveChangesAsync(ct);
         LogDisabled(log, hook.Id, hook.BoardId);

@@ -130,7 +130,8 @@ public static class InvitationsApi
         var text = $"{inviter} invited you to the board “{board}” on TaskHub as {TaskHubJson.EnumName(role)}.\n\nJoin: {link}\n\nThe link works once and for 7 days, for {email}.\n";
         var html = composer.Page($"<p style=\"font-size:16px\"><b>{WebUtility.HtmlEncode(subject)}</b></p><p><a href=\"{WebUtility.HtmlEncode(link)}\">Join the board</a></p><p style=\"color:#555\">The link works once and for 7 days, for {WebUtility.HtmlEncode(email)}.</p>");
         db.Add(OutboxWriter.New(OutboxKinds.Email, $"email:{key}",
-            System.Text.Json.JsonSerializer.Serialize(new EmailEnvelope(key, email, email, subject, text, html), TaskHubJson.Options), now));
+            System.Text.Json.JsonSerializer.Serialize(new EmailEnvelope(key, email, email, subject, text, html,
+                Audience: new EmailAudience(InvitationId: invitation.Id)), TaskHubJson.Options), now)); // (not sent once revoked)
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return TypedResults.Created($"/api/invitations/{invitation.Id}", InvitationDto.From(invitation));

@@ -64,7 +64,8 @@ public sealed class DeadlineReminderJob(
 
                 var messages = new List<OutboxMessage>
                 {
-                    JobLedger.Email(new EmailEnvelope(key, user.Email, user.DisplayName, subject, text, html), now),
+                    JobLedger.Email(new EmailEnvelope(key, user.Email, user.DisplayName, subject, text, html,
+                        Audience: new EmailAudience(user.Id, t.BoardId, EmailAudience.Assignee, t.Id)), now),
                     JobLedger.Notification(new NotificationRequest(key, user.Id, kind == "overdue" ? NotificationKinds.Overdue : NotificationKinds.Reminder,
                         t.BoardId, t.Id, null, line, now), now),
                 };

@@ -83,7 +83,8 @@ public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailC
         var dueSoon = await open.Where(t => t.DueAt >= now && t.DueAt < now.AddHours(48)).OrderBy(t => t.DueAt).Take(20).ToListAsync(ct);
         var overdue = await open.Where(t => t.DueAt < now).OrderBy(t => t.DueAt).Take(20).ToListAsync(ct);
 
-        var unread = await db.Set<Notification>().AsNoTracking().Where(n => n.UserId == user.Id && n.ReadAt == null)
+        // (only of the boards they are on now: an item of a board they left names tasks they may no longer see)
+        var unread = await db.Set<Notification>().AsNoTracking().Where(n => n.UserId == user.Id && n.ReadAt == null && boardIds.Contains(n.BoardId))
             .OrderByDescending(n => n.CreatedAt).Take(20).Select(n => new { n.Text, n.BoardId }).ToListAsync(ct);
 
         var changes = perBoard.Sum(b => b.Count);
@@ -130,7 +131,7 @@ public sealed class DigestJob(TaskHubDbContext db, OutboxTargets targets, EmailC
         var messages = new List<OutboxMessage>
         {
             JobLedger.Email(new EmailEnvelope(key, user.Email, user.DisplayName, subject, text.ToString(), composer.Page(html.ToString()),
-                links.UrlFor(user.Id, EmailList.Digest)), now),
+                links.UrlFor(user.Id, EmailList.Digest), new EmailAudience(user.Id, Needs: EmailAudience.Digest)), now),
         };
         if (targets.BusEvents)
             messages.Add(JobLedger.Event(key, "DigestReady", new

@@ -51,14 +51,14 @@ public sealed class ProgressReportJob(TaskHubDbContext db, EmailComposer compose
                     var key = $"report:{m.BoardId:N}:{m.User.Id:N}:{period}:{window.FromUtc:yyyyMMdd}";
                     if (await db.Set<JobDelivery>().AnyAsync(d => d.Key == key, ct)) continue;
                     var report = await ProgressReports.BuildAsync(db.Tasks.Where(t => t.BoardId == m.BoardId), window, zone, clock, db, ct);
-                    var envelope = Render(report, m.BoardName, m.BoardId, m.User.Email, m.User.DisplayName, key, zone);
+                    var envelope = Render(report, m.BoardName, m.BoardId, m.User.Id, m.User.Email, m.User.DisplayName, key, zone);
                     await JobLedger.TryDeliverAsync(db, key, now, [JobLedger.Email(envelope, now)], ct);
                 }
             }
         }
     }
 
-    private EmailEnvelope Render(ProgressReport r, string boardName, Guid boardId, string email, string name, string key, TimeZoneInfo zone)
+    private EmailEnvelope Render(ProgressReport r, string boardName, Guid boardId, Guid userId, string email, string name, string key, TimeZoneInfo zone)
     {
         var from = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(r.From, zone));
         var to = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(r.To, zone)).AddDays(-1);
@@ -79,6 +79,6 @@ public sealed class ProgressReportJob(TaskHubDbContext db, EmailComposer compose
             <table cellpadding="4"><tr><th align="left">Person</th><th>Created</th><th>Completed</th><th>Open</th><th>Overdue</th></tr>{rows}</table>
             <p><a href="{e(url)}">Open the report</a></p>
             """);
-        return new EmailEnvelope(key, email, name, $"[{boardName}] {title}", text.ToString(), html);
+        return new EmailEnvelope(key, email, name, $"[{boardName}] {title}", text.ToString(), html, Audience: new EmailAudience(userId, boardId, EmailAudience.Managers));
     }
 }

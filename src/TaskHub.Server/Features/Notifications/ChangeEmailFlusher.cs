@@ -76,8 +76,12 @@ public sealed partial class ChangeEmailFlusher(
             var events = (await db.Set<PendingChangeEmail>().AsNoTracking().Where(p => p.BatchKey == key).OrderBy(p => p.Seq).Select(p => p.Payload).ToListAsync(ct))
                 .Select(p => JsonSerializer.Deserialize<BoardEventDto>(p, TaskHubJson.Options)!).ToList();
             var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == burst.RecipientId, ct);
-            var wanted = user is { EmailOnChange: true } && (await BoardNotificationRules.SettingsAsync(db, burst.BoardId, ct)).EmailOn(user.Id);
+            // Still a member (not removed, the board not deleted, since the changes were recorded), still wanting them.
+            var wanted = user is { EmailOnChange: true }
+                         && await db.BoardMembers.AnyAsync(m => m.BoardId == burst.BoardId && m.UserId == user.Id, ct)
+                         && (await BoardNotificationRules.SettingsAsync(db, burst.BoardId, ct)).EmailOn(user.Id);
             var message = wanted ? await renderer.RenderAsync(user!, burst.BoardId, burst.ActorId, events, key, ct) : null;
+            if (message is not null) message = message with { Audience = new EmailAudience(user!.Id, burst.BoardId, EmailAudience.Changes) };
             if (message is not null)
                 db.Add(OutboxWriter.New(OutboxKinds.Email, key, JsonSerializer.Serialize(message, TaskHubJson.Options), now));
             try

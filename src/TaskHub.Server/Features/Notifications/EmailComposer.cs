@@ -44,8 +44,49 @@ public sealed class EmailComposer(IOptions<EmailOptions> options)
         """;
 }
 
-/// <summary>An email rendered when it was decided (by a job), waiting in the outbox to be sent.</summary>
-public sealed record EmailEnvelope(string Key, string ToEmail, string ToName, string Subject, string Text, string Html, string? UnsubscribeUrl = null);
+/// <summary>An email rendered when it was decided (by a job), waiting in the outbox to be sent. <paramref name="Audience"/>
+/// says whom it is still for when it is sent (null: anyone; rows written before it existed have none).</summary>
+public sealed record EmailEnvelope(string Key, string ToEmail, string ToName, string Subject, string Text, string Html, string? UnsubscribeUrl = null,
+    EmailAudience? Audience = null);
+
+/// <summary>
+/// Who an email waiting in the outbox is still for, checked again right before it is sent: an email decided before the
+/// person lost the right to it (removed from the board, the board deleted, the account deleted, demoted, the invitation
+/// revoked, the kind of email turned off) is dropped, not sent after that change answered.
+/// </summary>
+/// <param name="UserId">The account must still exist.</param>
+/// <param name="BoardId">…and still be a member of this board.</param>
+/// <param name="Needs">What else must still hold: <see cref="Changes"/> (change emails on, the board not muted for email),
+/// <see cref="Digest"/> (a digest cadence chosen), <see cref="Managers"/> (an owner or admin of the board),
+/// <see cref="Assignee"/> (still the assignee of <paramref name="TaskId"/>).</param>
+/// <param name="InvitationId">The invitation must still be open (not revoked, accepted or expired).</param>
+public sealed record EmailAudience(Guid? UserId = null, Guid? BoardId = null, string? Needs = null, Guid? TaskId = null, Guid? InvitationId = null)
+{
+    public const string Changes = "changes";
+    public const string Digest = "digest";
+    public const string Managers = "managers";
+    public const string Assignee = "assignee";
+
+    public async Task<bool> StillWantedAsync(TaskHubDbContext db, DateTime now, CancellationToken ct)
+    {
+        if (InvitationId is { } invitation
+            && !await db.Set<Features.Invitations.Invitation>().AnyAsync(i => i.Id == invitation && i.AcceptedAt == null && i.RevokedAt == null && i.ExpiresAt > now, ct))
+            return false;
+        if (UserId is not { } userId) return true;
+        var user = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new { u.EmailOnChange, u.Digest }).SingleOrDefaultAsync(ct);
+        if (user is null) return false;
+        if (Needs == Changes && !user.EmailOnChange) return false;
+        if (Needs == Digest && user.Digest == Features.Auth.DigestCadence.Off) return false;
+        if (BoardId is not { } boardId) return true;
+        var member = await Features.Boards.BoardAccess.MembershipAsync(db, boardId, userId, ct);
+        if (member is null) return false;
+        if (Needs == Managers && !member.CanManageMembers) return false;
+        if (Needs == Changes && !(await BoardNotificationRules.SettingsAsync(db, boardId, ct)).EmailOn(userId)) return false;
+        if (Needs == Assignee && TaskId is { } taskId && !await db.Tasks.AnyAsync(t => t.Id == taskId && t.BoardId == boardId && t.AssigneeId == userId, ct))
+            return false;
+        return true;
+    }
+}
 
 /// <summary>Sends pre-rendered emails from the outbox, once each (the sent_emails record is the idempotency key).</summary>
 public sealed class EmailHandler(TaskHubDbContext db, IEmailSender sender, EmailComposer composer, TimeProvider clock) : IOutboxHandler
@@ -53,10 +94,12 @@ public sealed class EmailHandler(TaskHubDbContext db, IEmailSender sender, Email
     public string Kind => OutboxKinds.Email;
 
     public Task<IReadOnlyDictionary<long, string>> DeliverAsync(IReadOnlyList<OutboxMessage> batch, CancellationToken ct) =>
-        IOutboxHandler.EachAsync(batch, m =>
+        IOutboxHandler.EachAsync(batch, async m =>
         {
             var e = JsonSerializer.Deserialize<EmailEnvelope>(m.Payload, TaskHubJson.Options)!;
-            return SendOnceAsync(db, sender, composer.Compose(e.ToEmail, e.ToName, e.Subject, e.Text, e.Html, e.Key, e.UnsubscribeUrl), e.Key, e.ToEmail, clock, ct);
+            // Whom it was for may have lost the right to it while it waited (a retry after an outage, a backlog): dropped.
+            if (e.Audience is { } audience && !await audience.StillWantedAsync(db, clock.GetUtcNow().UtcDateTime, ct)) return;
+            await SendOnceAsync(db, sender, composer.Compose(e.ToEmail, e.ToName, e.Subject, e.Text, e.Html, e.Key, e.UnsubscribeUrl), e.Key, e.ToEmail, clock, ct);
         });
 
     /// <summary>Sends unless <paramref name="key"/> was sent before, then records it. True when it sent.</summary>

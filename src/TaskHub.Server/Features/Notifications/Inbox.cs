@@ -192,10 +192,16 @@ public abstract class InboxWriter(TaskHubDbContext db, INotificationPush push, T
         var keys = requests.Select(r => r.Key).ToList();
         var existing = await db.Set<Notification>().Where(n => keys.Contains(n.Key)).Select(n => n.Key).ToListAsync(ct);
         var added = new List<Notification>();
-        foreach (var group in requests.Where(r => !existing.Contains(r.Key)).GroupBy(r => r.BoardId))
+        // Each board's members read and its items stored under the board's lock, which a removal (or the board's deletion)
+        // takes too: read before a removal committed, the items were stored before it answered; read after, they are not.
+        // (Read outside it, a removal answered in between and the item landed after it: the audit's inbox probe.)
+        foreach (var group in requests.Where(r => !existing.Contains(r.Key)).GroupBy(r => r.BoardId).OrderBy(g => g.Key))
         {
+            await using var tx = await db.BeginWriteAsync(ct);
+            if (!await db.LockBoardAsync(group.Key, ct)) continue; // the board is gone
             var settings = await BoardNotificationRules.SettingsAsync(db, group.Key, ct);
             var members = await db.BoardMembers.Where(m => m.BoardId == group.Key).Select(m => m.UserId).ToListAsync(ct);
+            var now = new List<Notification>();
             foreach (var r in group.Where(r => members.Contains(r.UserId) && !settings.Muted(r.UserId)))
             {
                 var n = new Notification
@@ -204,10 +210,12 @@ public abstract class InboxWriter(TaskHubDbContext db, INotificationPush push, T
                     Text = r.Text.Length > 500 ? r.Text[..500] : r.Text, CreatedAt = clock.GetUtcNow().UtcDateTime,
                 };
                 db.Add(n);
-                added.Add(n);
+                now.Add(n);
             }
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+            added.AddRange(now);
         }
-        await db.SaveChangesAsync(ct);
         // After the items are stored: a push lost to an outage is found on the next GET.
         foreach (var n in added) await push.NotificationAddedAsync(n.UserId, NotificationDto.From(n));
     }

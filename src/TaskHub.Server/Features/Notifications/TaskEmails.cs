@@ -13,7 +13,8 @@ namespace TaskHub.Server.Features.Notifications;
 
 /// <summary>
 /// Emails task changes to the people involved: assignee, supervisor and creator (and whoever a change took off
-/// the task), never the person who made it, and only if they want change emails.
+/// the task), never the person who made it, only if they want change emails, and only while they are members of the
+/// board (checked again when a burst is sealed, <see cref="ChangeEmailFlusher"/>, and when its email is sent).
 /// <para>With <see cref="EmailOptions.CoalesceWindowSeconds"/> &gt; 0 (the default) each change is recorded per
 /// recipient as a <see cref="PendingChangeEmail"/>; <see cref="ChangeEmailFlusher"/> later sends each burst (one
 /// person's changes on one board) as one email. With 0 every change is sent at once. Either way each email is
@@ -41,7 +42,11 @@ public sealed partial class TaskEmailHandler(
         if (e.ActorId is { } actor) people.Remove(actor);
         people.RemoveWhere(p => !settings.EmailOn(p));
         if (people.Count == 0) return;
-        var recipients = await db.Users.AsNoTracking().Where(u => people.Contains(u.Id) && u.EmailOnChange).ToListAsync(ct);
+        // Only the board's members as it is now: the event still names a creator who left, or an assignee whom the
+        // removal itself took off the task, and a member removed since the change was made hears of it no more.
+        var recipients = await db.Users.AsNoTracking()
+            .Where(u => people.Contains(u.Id) && u.EmailOnChange && db.BoardMembers.Any(m => m.BoardId == e.BoardId && m.UserId == u.Id))
+            .ToListAsync(ct);
         if (recipients.Count == 0) return;
 
         if (options.Value.CoalesceWindowSeconds > 0)
