@@ -49,6 +49,28 @@ public abstract class InboxTests<TApp>(TApp app) where TApp : TaskHubApplication
         Assert.Single(bobsTab.Notifications);
     }
 
+    /// <summary>A member removed from a board loses its inbox items (they name its tasks); their items of other boards stay.
+    /// Thirty-fourth round: the delivery audit found them still listed.</summary>
+    [Fact]
+    public async Task AMemberRemovedFromABoardLosesItsInboxItemsAndKeepsOthers()
+    {
+        var ada = await app.SignUpAsync("Ada");
+        var bob = await app.SignUpAsync("Bob");
+        var secret = await ada.CreateBoardAsync("Secret");
+        var other = await ada.CreateBoardAsync("Other");
+        await ada.AddMemberAsync(secret, bob);
+        await ada.AddMemberAsync(other, bob);
+        await ada.CreateTaskAsync(secret, new { title = "Acquire the rival", assigneeId = bob.Id });
+        await ada.CreateTaskAsync(other, new { title = "Plan the party", assigneeId = bob.Id });
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await InboxAsync(bob)).Unread == 2));
+
+        Assert.Equal(HttpStatusCode.NoContent, (await ada.Client.DeleteAsync($"/api/boards/{secret}/members/{bob.Id}")).StatusCode);
+
+        var (items, unread) = await InboxAsync(bob);
+        Assert.Equal(1, unread);
+        Assert.Equal(other, Assert.Single(items.EnumerateArray()).GetProperty("boardId").GetGuid());
+    }
+
     [Fact]
     public async Task ItemsAreMarkedReadOneByOneOrAllAtOnceAndOnlyTheirOwner()
     {
