@@ -6,8 +6,9 @@ namespace TaskHub.Server.Features.Realtime;
 /// <summary>
 /// Closes a person's open hub connections as soon as their session or API token ends (<see cref="SessionEnds"/>), on
 /// every replica: this replica's at once, before the request that ended it answers; the others' moments later, when
-/// they read the person's id on a Redis channel (published without waiting for Redis). Each replica checks its connections of that person against the database
-/// (<see cref="HubAccessSweep.CloseEndedAsync(Guid, CancellationToken)"/>), so only those of ended sessions close.
+/// they read the person's id on a Redis channel (published without waiting for Redis). Each replica checks its
+/// connections of that person against the database (<see cref="HubAccessSweep.CloseEndedAsync(Guid, CancellationToken)"/>),
+/// so only those of ended sessions close.
 /// Before the thirty-fourth round they stayed open, and kept receiving the boards they had joined, until the next head
 /// tick's sweep (up to <see cref="RealtimeOptions.HeadIntervalSeconds"/>); the sweep still catches a message lost while
 /// Redis is down.
