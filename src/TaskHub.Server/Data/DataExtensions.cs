@@ -199,17 +199,12 @@ public static class WriteTransactions
     /// with the exclusive lock, two people importing files that name each other would wait on each other's rows. False
     /// when the account is gone. (SQLite: writers are serialised anyway; only whether the row is there.)
     /// </summary>
-    public static async Task<bool> ShareUserLockAsync(this TaskHubDbContext db, Guid userId, CancellationToken ct)
-    {
-        var found = db.OnSqlite
-            ? db.Database.SqlQuery<int>($"SELECT 1 AS Value FROM users WHERE Id = {userId}")
-            : db.Database.SqlQuery<int>($"SELECT 1 AS Value FROM users WHERE Id = {userId} LOCK IN SHARE MODE");
-        return (await found.ToListAsync(ct)).Count > 0;
-    }
+    public static async Task<bool> ShareUserLockAsync(this TaskHubDbContext db, Guid userId, CancellationToken ct) =>
+        (await db.SharePeopleLockAsync([userId], ct)).Count > 0;
 
     /// <summary>
-    /// These people's rows in share mode, as <see cref="ShareUserLockAsync"/> does for one (by primary key, the row a
-    /// foreign key's check locks): none of them can be deleted until the caller's transaction ends, so rows the caller
+    /// These people's rows in share mode (<see cref="ShareUserLockAsync"/> for one; by primary key, the row a foreign
+    /// key's check locks): none of them can be deleted until the caller's transaction ends, so rows the caller
     /// then adds naming them (an import's members and assignees) do not meet a foreign key's failure. Returns those still
     /// there: an account deleted before is not. (SQLite: writers are serialised anyway; only which rows are there.)
     /// </summary>

@@ -80,6 +80,13 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
     /// <summary>This replica's connections (<see cref="HubRebalancer"/> closes some of them).</summary>
     public IEnumerable<HubConnectionContext> Connections => _connections.Values.Select(l => l.Connection);
 
+    /// <summary>This replica's connections of one person (SignalR's user id: the token's subject), from the index that
+    /// sends to users read.</summary>
+    public IReadOnlyList<HubConnectionContext> ConnectionsOf(string userId)
+    {
+        lock (_membership) return _users.TryGetValue(userId, out var store) ? [.. Members(store)] : [];
+    }
+
     private async Task SubscribeAsync(IConnectionMultiplexer redis)
     {
         _queue = await RedisSubscriptions.SubscribeAsync(redis, _channel, (e, attempt) => LogSubscribeFailed(_log, e, attempt), CancellationToken.None);

@@ -40,11 +40,8 @@ public sealed class HubAccessSweep(HubLifetimeManager<BoardHub> lifetime, LocalC
 
     /// <summary>Closes this replica's connections of the person whose session or API token ended: told at once by
     /// <see cref="HubSessionEnds"/>, when the sign-out (or revocation, password change, deletion) committed.</summary>
-    public Task<int> CloseEndedAsync(Guid userId, CancellationToken ct)
-    {
-        var of = userId.ToString();
-        return CloseEndedAsync(_cluster?.Connections.Where(c => c.UserIdentifier == of).ToList() ?? [], ct);
-    }
+    public Task<int> CloseEndedAsync(Guid userId, CancellationToken ct) =>
+        CloseEndedAsync(_cluster?.ConnectionsOf(userId.ToString()) ?? [], ct);
 
     /// <summary>Closes those of these connections whose session ended, or whose API token was revoked or expired.</summary>
     private async Task<int> CloseEndedAsync(IReadOnlyList<HubConnectionContext> connections, CancellationToken ct)
