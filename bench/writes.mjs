@@ -67,6 +67,9 @@ const machineTicks = () => {
 const dbPid = (() => {
   try { return (process.env.BENCH_DB ?? 'sqlite') === 'mysql' ? readFileSync('/run/mysqld/mysqld.pid', 'utf8').trim() : null; } catch { return null; }
 })();
+// BENCH_DB_PIDS: one MariaDB server per replica (comma-separated, as BENCH_URL; bench/writes.sh BENCH_COMPARE=mysqld):
+// each replica's MariaDB CPU is then its own server's, per write of that replica.
+const dbPids = (process.env.BENCH_DB_PIDS ?? '').split(',').filter(Boolean);
 
 const password = 'Bench-Passw0rd!';
 const targets = await Promise.all(urls.map(async (url, i) => {
@@ -77,7 +80,7 @@ const targets = await Promise.all(urls.map(async (url, i) => {
   for (let b = 0; b < boards; b++) ids.push((await call(url, '/api/boards', { name: `wb${b}` }, accessToken)).id);
   const tasks = [];
   if (edits) for (const id of ids) tasks.push((await call(url, `/api/boards/${id}/tasks`, { title: 'edited' }, accessToken)).id);
-  return { url, pid: pids[i], label: labels[i] ?? '', keyed: keyed[i] ?? false, run: crypto.randomUUID(), accessToken, ids, tasks, n: 0, warmed: 0, warmCpu: [] };
+  return { url, pid: pids[i], dbPid: dbPids[i] ?? null, label: labels[i] ?? '', keyed: keyed[i] ?? false, run: crypto.randomUUID(), accessToken, ids, tasks, n: 0, warmed: 0, warmCpu: [] };
 }));
 
 const run = (t, duration, measured = false) => autocannon({
@@ -165,8 +168,10 @@ const db0 = dbPid ? cpuTicks(dbPid) : null;
 await Promise.all(targets.map(async (t) => {
   t.slot0 = await slot(t);
   t.before = cpuTicks(t.pid);
+  t.dbBefore = t.dbPid ? cpuTicks(t.dbPid) : null;
   t.result = await run(t, seconds, true);
   t.ticks = cpuTicks(t.pid) - t.before;
+  t.dbTicks = t.dbPid ? cpuTicks(t.dbPid) - t.dbBefore : null;
   t.slot1 = await slot(t);
 }));
 const machine = machineTicks() - machine0;
@@ -184,8 +189,9 @@ for (const t of targets) {
     perSecond: Math.round(writes / seconds),
     p50: result.latency.p50, p99: result.latency.p99,
     cpuMsPerWrite: writes ? (ticks * 10) / writes : null,
-    // (shared by every replica of a paired run: per write of all of them)
-    dbMsPerWrite: dbTicks !== null && allWrites ? (dbTicks * 10) / allWrites : null,
+    // (shared by every replica of a paired run: per write of all of them; with BENCH_DB_PIDS, the replica's own server)
+    dbMsPerWrite: t.dbTicks !== null ? (writes ? (t.dbTicks * 10) / writes : null)
+      : dbTicks !== null && allWrites ? (dbTicks * 10) / allWrites : null,
     machineMsPerWrite: allWrites ? (machine * 10) / allWrites : null,
     slotHoldMs: meanMs(slot0.hold, slot1.hold), slotWaitMs: meanMs(slot0.wait, slot1.wait),
     slotHoldP99Ms: holdQuantileMs(slot0.holdBuckets, slot1.holdBuckets, 0.99), slotHoldLongestMs: longestHoldMs(slot0.holdBuckets, slot1.holdBuckets),

@@ -9,6 +9,10 @@
 #   BENCH_COMPARE=env BENCH_ENV_B="DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0" bench/writes.sh  # this build, extra env on B
 #   BENCH_COMPARE=keyed bench/writes.sh               # creations (BENCH_REQUEST=edit: edits) without (A) and with (B) an Idempotency-Key each
 #   BENCH_DB=mysql bench/writes.sh                    # MariaDB (a fresh database per point, migrated first)
+#   BENCH_PAIRED=1 BENCH_COMPARE=mysqld BENCH_MYSQLD_ARGS_B="--thread-handling=pool-of-threads" bench/writes.sh
+#                                                     # MariaDB settings: A and B each on a private MariaDB server of its
+#                                                     # own (fresh data directory, the compose file's settings plus
+#                                                     # BENCH_MYSQLD_ARGS_A / _B), started and stopped here
 #   BENCH_REPS=1 BENCH_SECONDS=5 bench/writes.sh
 #   BENCH_PAIRED=1 BENCH_COMPARE=build BENCH_BASE_APP=/tmp/base-app bench/writes.sh  # both variants at once (below)
 #
@@ -17,8 +21,9 @@
 # is the figure to read (each one's writes/s is about half of what it gets alone). MariaDB's runs move by ±40 % between
 # runs here, so A/Bs on MariaDB are paired.
 #
-# Knobs: BENCH_COMPARE (queue|build|env|keyed), BENCH_BASE_APP, BENCH_ENV_A, BENCH_ENV_B, BENCH_DB (sqlite|mysql),
-# BENCH_MYSQL (server part of the connection string), BENCH_MYSQL_DB (taskhub_bench_writes), BENCH_BOARDS_LIST ("1 100"), BENCH_REPS (3), BENCH_SECONDS (15),
+# Knobs: BENCH_COMPARE (queue|build|env|keyed|mysqld), BENCH_BASE_APP, BENCH_ENV_A, BENCH_ENV_B, BENCH_DB (sqlite|mysql),
+# BENCH_MYSQL (server part of the connection string), BENCH_MYSQLD (1: each variant on a private MariaDB server, as
+# BENCH_COMPARE=mysqld does; with build, env or keyed: MariaDB's CPU per write of each variant apart), BENCH_MYSQLD_ARGS_A / _B, BENCH_MYSQLD_PORT (3317), BENCH_MYSQL_DB (taskhub_bench_writes), BENCH_BOARDS_LIST ("1 100"), BENCH_REPS (3), BENCH_SECONDS (15),
 # BENCH_KEYED_BOTH (1: both variants' writers send keys), BENCH_WRITERS (16), BENCH_RATE (requests/s of the measured run; flat out when unset), BENCH_PAIRED, BENCH_REQUEST (me: GET /api/me instead of creations; edit: PATCH a task's title, one task per board), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
 # board count and variant, dotnet-trace collect-linux; BENCH_DOTNET_TRACE names the tool).
 set -euo pipefail
@@ -42,8 +47,51 @@ case "$COMPARE" in
          [ -f "${BENCH_BASE_APP:-}/TaskHub.Server.dll" ] || { echo "[writes] BENCH_BASE_APP must name a published TaskHub.Server"; exit 1; } ;;
   env)   LABEL_A="A"; LABEL_B="B" ;;
   keyed) LABEL_A="no key"; LABEL_B="Idempotency-Key" ;;
-  *) echo "[writes] BENCH_COMPARE is queue, build, env or keyed"; exit 1 ;;
+  mysqld) LABEL_A="A"; LABEL_B="B"; export BENCH_MYSQLD=1 ;;
+  *) echo "[writes] BENCH_COMPARE is queue, build, env, keyed or mysqld"; exit 1 ;;
 esac
+
+# BENCH_MYSQLD=1 (implied by BENCH_COMPARE=mysqld): a private MariaDB server per variant, on its own port and data directory, with the settings the
+# compose file gives MariaDB (docker-compose.yml) and the variant's BENCH_MYSQLD_ARGS_A / _B after them.
+OWN_MYSQLD=${BENCH_MYSQLD:-}
+if [ -n "$OWN_MYSQLD" ]; then DB=mysql; fi
+MYSQLD_PORT_BASE=${BENCH_MYSQLD_PORT:-3317}
+COMPOSE_MYSQLD_ARGS=(--character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci --transaction-isolation=READ-COMMITTED
+  --max-connections=1000 --innodb-flush-log-at-trx-commit=1 --skip-log-bin --innodb-buffer-pool-size=256M)
+mysqld_port() { [ "$1" = A ] && echo "$MYSQLD_PORT_BASE" || echo "$((MYSQLD_PORT_BASE + 1))"; }
+mysqld_dir() { echo "$OUT/mysqld-$1"; }
+start_mysqld() { # start_mysqld <A|B>: a fresh data directory, the server (PID file in it), the bench's user
+  local v=$1 dir port extra
+  dir=$(mysqld_dir "$v"); port=$(mysqld_port "$v")
+  extra=$([ "$v" = A ] && echo "${BENCH_MYSQLD_ARGS_A:-}" || echo "${BENCH_MYSQLD_ARGS_B:-}")
+  stop_mysqld "$v"
+  rm -rf "$dir"; mkdir -p "$dir"
+  mariadb-install-db --no-defaults --user="$(id -un)" --datadir="$dir/data" --auth-root-authentication-method=socket --skip-test-db > "$dir/install.log" 2>&1 \
+    || { echo "[writes] mariadb-install-db failed:"; tail -5 "$dir/install.log"; exit 1; }
+  # shellcheck disable=SC2086 # $extra is a list of options
+  nohup mariadbd --no-defaults --user="$(id -un)" --datadir="$dir/data" --socket="$dir/sock" --pid-file="$dir/mysqld.pid" \
+    --port="$port" --bind-address=127.0.0.1 --skip-name-resolve "${COMPOSE_MYSQLD_ARGS[@]}" $extra > "$dir/server.log" 2>&1 &
+  for _ in $(seq 1 100); do mariadb --protocol=socket -S "$dir/sock" -uroot -e "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
+  mariadb --protocol=socket -S "$dir/sock" -uroot -e "CREATE USER 'taskhub'@'127.0.0.1' IDENTIFIED BY 'taskhub'; GRANT ALL ON *.* TO 'taskhub'@'127.0.0.1'" \
+    || { echo "[writes] MariaDB $v did not start:"; tail -5 "$dir/server.log"; exit 1; }
+  echo "[writes] MariaDB $v on port $port: $(mariadb --protocol=socket -S "$dir/sock" -uroot -N -e "SELECT CONCAT(@@version, ', thread_handling ', @@thread_handling)")${extra:+ ($extra)}"
+}
+stop_mysqld() { # stop_mysqld <A|B>: by its PID file
+  local file; file="$(mysqld_dir "$1")/mysqld.pid"
+  if [ -f "$file" ]; then
+    local pid; pid=$(cat "$file")
+    if kill -0 "$pid" 2>/dev/null; then kill "$pid"; for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done; fi
+    rm -f "$file"
+  fi
+}
+mysql_server_of() { # the server part of the connection string of variant <A|B>
+  if [ -n "$OWN_MYSQLD" ]; then echo "Server=127.0.0.1;Port=$(mysqld_port "$1");User ID=taskhub;Password=taskhub"; else echo "$MYSQL"; fi
+}
+mysql_port_of() { if [ -n "$OWN_MYSQLD" ]; then mysqld_port "$1"; else echo 3306; fi; }
+db_pids_of() { # the MariaDB PIDs of the variants named (BENCH_MYSQLD=1), comma-separated, for writes.mjs
+  [ -n "$OWN_MYSQLD" ] || return 0
+  local out="" v; for v in "$@"; do out="$out${out:+,}$(cat "$(mysqld_dir "$v")/mysqld.pid")"; done; echo "$out"
+}
 
 PIDFILE="$OUT/writes-replica.pid" # one per replica: writes-replica.pid, writes-replica-B.pid when paired
 stop_replica() { # stop_replica [pid file]
@@ -55,7 +103,8 @@ stop_replica() { # stop_replica [pid file]
   fi
 }
 stop_all() { stop_replica "$PIDFILE"; stop_replica "$OUT/writes-replica-B.pid"; }
-trap stop_all EXIT
+stop_everything() { stop_all; if [ -n "$OWN_MYSQLD" ]; then stop_mysqld A; stop_mysqld B; fi; }
+trap stop_everything EXIT
 trap 'exit 130' INT TERM # (exit runs the EXIT trap: the replicas stop)
 
 npm_ci tools/bench node_modules/autocannon/package.json
@@ -80,7 +129,7 @@ variant() {
     queue) printf '%s\t%s\n' "$APP" "Database__SqliteWriteQueue=$([ "$v" = A ] && echo true || echo false)" ;;
     build) printf '%s\t%s\n' "$([ "$v" = A ] && echo "$BENCH_BASE_APP" || echo "$APP")" "" ;;
     env)   printf '%s\t%s\n' "$APP" "$([ "$v" = A ] && echo "${BENCH_ENV_A:-}" || echo "${BENCH_ENV_B:-}")" ;;
-    keyed) printf '%s\t%s\n' "$APP" "" ;;
+    keyed|mysqld) printf '%s\t%s\n' "$APP" "" ;;
   esac
 }
 # the writers of B send an Idempotency-Key (COMPARE=keyed), or those of both (BENCH_KEYED_BOTH=1, to compare builds or settings on keyed writes)
@@ -94,8 +143,8 @@ start_replica() { # start_replica <A|B> <port> <pid file> <rep>: a fresh databas
   if [ "$DB" = mysql ]; then
     name="${BENCH_MYSQL_DB:-taskhub_bench_writes}"
     if [ -n "${BENCH_PAIRED:-}" ]; then name="${name}_$v"; fi
-    mysql -h127.0.0.1 -P3306 -utaskhub -ptaskhub -e "DROP DATABASE IF EXISTS $name; CREATE DATABASE $name" 2>/dev/null
-    conn="$MYSQL;Database=$name"
+    mysql -h127.0.0.1 -P"$(mysql_port_of "$v")" -utaskhub -ptaskhub -e "DROP DATABASE IF EXISTS $name; CREATE DATABASE $name" 2>/dev/null
+    conn="$(mysql_server_of "$v");Database=$name"
     # scaled out, the schema is applied once by `migrate` before replicas start: the same here
     (cd "$app" && ASPNETCORE_ENVIRONMENT=Production ConnectionStrings__MySql="$conn" ConnectionStrings__Redis='' \
       Jwt__SigningKey="bench-signing-key-0123456789-abcdefghijklmnop" dotnet TaskHub.Server.dll migrate > "$OUT/writes-migrate.log" 2>&1) \
@@ -127,7 +176,7 @@ run_point() { # run_point <A|B> <boards> <rep>
   start_replica "$v" "$PORT" "$PIDFILE" "$rep"
   if [ -n "${BENCH_TRACE:-}" ] && [ "$rep" = 1 ]; then mkdir -p "$BENCH_TRACE"; trace="$BENCH_TRACE/writes-$DB-$boards-$v.nettrace"; fi
   BENCH_URL="http://127.0.0.1:$PORT" BENCH_PID=$(cat "$PIDFILE") BENCH_BOARDS=$boards BENCH_LABEL="$(label_of "$v")" BENCH_DB="$DB" BENCH_KEYED="$(keyed_of "$v")" \
-    BENCH_TRACE_FILE="$trace" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
+    BENCH_DB_PIDS="$(db_pids_of "$v")" BENCH_TRACE_FILE="$trace" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
   stop_replica
   if [ -n "$trace" ] && [ -f "$trace" ]; then
     { echo "## profile: $DB, $boards board(s), $(label_of "$v"), rep $rep ($trace)"
@@ -145,11 +194,12 @@ run_pair() { # run_pair <boards> <rep>: A and B at the same time (BENCH_PAIRED),
   BENCH_URL="http://127.0.0.1:$PORT,http://127.0.0.1:$((PORT + 1))" \
     BENCH_PID="$(cat "$(pidfile_of "$first")"),$(cat "$(pidfile_of "$second")")" \
     BENCH_BOARDS=$boards BENCH_LABEL="$(label_of "$first"),$(label_of "$second")" BENCH_DB="$DB" \
-    BENCH_KEYED="$(keyed_of "$first"),$(keyed_of "$second")" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
+    BENCH_KEYED="$(keyed_of "$first"),$(keyed_of "$second")" BENCH_DB_PIDS="$(db_pids_of "$first" "$second")" node bench/writes.mjs | tee -a "$OUT/writes.jsonl"
   stop_all
 }
 pidfile_of() { [ "$1" = A ] && echo "$PIDFILE" || echo "$OUT/writes-replica-B.pid"; }
 
+if [ -n "$OWN_MYSQLD" ]; then start_mysqld A; start_mysqld B; fi
 for rep in $(seq 1 "$REPS"); do
   for boards in $BOARDS_LIST; do
     if [ -n "${BENCH_PAIRED:-}" ]; then run_pair "$boards" "$rep"
@@ -163,7 +213,9 @@ node -e '
 const [file, a, b, db, compare] = process.argv.slice(1);
 const rows = require("fs").readFileSync(file, "utf8").trim().split("\n").map(JSON.parse);
 const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s[Math.floor((s.length - 1) / 2)]; };
-const envs = compare === "env" ? ` (A: ${process.env.BENCH_ENV_A || "-"}; B: ${process.env.BENCH_ENV_B || "-"})` : "";
+const envs = compare === "env" ? ` (A: ${process.env.BENCH_ENV_A || "-"}; B: ${process.env.BENCH_ENV_B || "-"})`
+  : compare === "mysqld" ? ` (each on a MariaDB server of its own with the settings of the compose file; A: ${process.env.BENCH_MYSQLD_ARGS_A || "-"}; B: ${process.env.BENCH_MYSQLD_ARGS_B || "-"}; MariaDB ms/write: of its own server)`
+  : process.env.BENCH_MYSQLD ? " (each on a MariaDB server of its own; MariaDB ms/write: of its own server)" : "";
 console.log(`database: ${db}; compared: ${compare}${envs} (A = ${a}, B = ${b}); medians over ${rows.length / 2 / new Set(rows.map((x) => x.boards)).size} rep(s)`);
 console.log("| writers | boards | variant | writes/s | p50 ms | p99 ms | CPU ms/write | MariaDB ms/write | machine ms/write | errors |");
 console.log("|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -182,21 +234,23 @@ for (const boards of boardsList) for (const label of [a, b]) {
 }
 for (const boards of boardsList) {
   const x = med[boards + a], y = med[boards + b];
-  const paired = process.env.BENCH_PAIRED ? " (MariaDB and machine: shared by both, not a ratio)" : x?.db != null && y?.db != null ? `, MariaDB/write ${(y.db / x.db).toFixed(2)}×, machine/write ${(y.machine / x.machine).toFixed(2)}×` : "";
+  const ownDb = process.env.BENCH_MYSQLD && x?.db != null && y?.db != null ? `, MariaDB/write ${(y.db / x.db).toFixed(2)}×` : "";
+  const paired = process.env.BENCH_PAIRED ? ownDb + (ownDb ? " (machine: shared by both, not a ratio)" : " (MariaDB and machine: shared by both, not a ratio)") : x?.db != null && y?.db != null ? `, MariaDB/write ${(y.db / x.db).toFixed(2)}×, machine/write ${(y.machine / x.machine).toFixed(2)}×` : "";
   if (x && y) console.log(`${boards} board(s): ${b} ÷ ${a} — p99 ${(y.p99 / x.p99).toFixed(2)}×, writes/s ${(y.perSecond / x.perSecond).toFixed(2)}×, CPU/write ${(y.cpu / x.cpu).toFixed(2)}×${paired}`);
 }
 if (process.env.BENCH_PAIRED) {
   // Each rep is a pair measured over the same seconds (consecutive rows); the first-started side is favoured, and
   // places swap every other rep, so the geometric mean of the ratios of the reps is the figure (medians above mix places).
-  const ratios = { cpu: [], perSecond: [], p99: [] };
+  const ratios = { cpu: [], perSecond: [], p99: [], db: [] };
   for (let i = 0; i + 1 < rows.length; i += 2) {
     const x = [rows[i], rows[i + 1]].find((r) => r.label === a), y = [rows[i], rows[i + 1]].find((r) => r.label === b);
     if (!x || !y) continue;
     ratios.cpu.push(y.cpuMsPerWrite / x.cpuMsPerWrite); ratios.perSecond.push(y.perSecond / x.perSecond); ratios.p99.push(y.p99 / x.p99);
-    console.log(`rep ${i / 2 + 1} (${rows[i].label} started first): ${b} ÷ ${a} — CPU/write ${(y.cpuMsPerWrite / x.cpuMsPerWrite).toFixed(2)}×, writes/s ${(y.perSecond / x.perSecond).toFixed(2)}×, p99 ${(y.p99 / x.p99).toFixed(2)}×`);
+    if (process.env.BENCH_MYSQLD && x.dbMsPerWrite && y.dbMsPerWrite) ratios.db.push(y.dbMsPerWrite / x.dbMsPerWrite);
+    console.log(`rep ${i / 2 + 1} (${rows[i].label} started first): ${b} ÷ ${a} — CPU/write ${(y.cpuMsPerWrite / x.cpuMsPerWrite).toFixed(2)}×, writes/s ${(y.perSecond / x.perSecond).toFixed(2)}×, p99 ${(y.p99 / x.p99).toFixed(2)}×` + (process.env.BENCH_MYSQLD && x.dbMsPerWrite && y.dbMsPerWrite ? `, MariaDB/write ${(y.dbMsPerWrite / x.dbMsPerWrite).toFixed(2)}×` : ""));
   }
   const geo = (xs) => Math.exp(xs.reduce((s, v) => s + Math.log(v), 0) / xs.length).toFixed(2);
-  if (ratios.cpu.length) console.log(`paired, places cancelled (geometric mean of ${ratios.cpu.length} reps): ${b} ÷ ${a} — CPU/write ${geo(ratios.cpu)}×, writes/s ${geo(ratios.perSecond)}×, p99 ${geo(ratios.p99)}×`);
+  if (ratios.cpu.length) console.log(`paired, places cancelled (geometric mean of ${ratios.cpu.length} reps): ${b} ÷ ${a} — CPU/write ${geo(ratios.cpu)}×, writes/s ${geo(ratios.perSecond)}×, p99 ${geo(ratios.p99)}×` + (ratios.db.length ? `, MariaDB/write ${geo(ratios.db)}×` : ""));
 }
 // Per run: the SQLite writer slot (embedded; its hold mean / p99 / the bucket of the longest hold) and the GC (its pauses
 // stop every thread, the holder of the slot too), so a tail can be told apart from a few long holds.
