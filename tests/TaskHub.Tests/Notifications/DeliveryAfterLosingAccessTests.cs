@@ -488,6 +488,7 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
                 await ada.CreateTaskAsync(board, new { title = $"for {who.Id:N}", assigneeId = who.Id });
             }
             Assert.True(await LiveBoard.EventuallyAsync(() => Db(db => db.Set<Notification>().AnyAsync(n => n.UserId == bob.Id))));
+            Assert.True(await PendingForAsync(bob.Id, board)); // (his change emails recorded too)
             await (await Races.DeleteAccountAsync(bob)).Json(HttpStatusCode.NoContent);
 
             var left = await Db(async db => new Dictionary<string, int>
@@ -497,6 +498,7 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
                 ["API tokens"] = await db.Set<TaskHub.Server.Features.Integrations.ApiToken>().CountAsync(t => t.UserId == bob.Id),
                 ["calendar feeds"] = await db.Set<TaskHub.Server.Features.Integrations.CalendarFeed>().CountAsync(f => f.UserId == bob.Id),
                 ["board notification settings"] = await db.Set<BoardNotificationSetting>().CountAsync(x => x.UserId == bob.Id),
+                ["change emails, waiting or sealed,"] = await db.Set<PendingChangeEmail>().CountAsync(p => p.RecipientId == bob.Id),
             });
             foreach (var (what, count) in left.Where(x => x.Value > 0)) tally.Fail(round, $"{count} {what} of the deleted account are left");
             var anon = app.CreateClient();
@@ -510,6 +512,83 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
             }
         }
         tally.AssertNone("what an account deletion leaves");
+    }
+
+    // ---- change emails stored for someone who lost the right ------------------------------------------------------
+
+    private Task<int> ChangeRowsAsync(Guid? recipient, Guid board) =>
+        Db(db => db.Set<PendingChangeEmail>().CountAsync(p => (recipient == null || p.RecipientId == recipient) && p.BoardId == board));
+
+    /// <summary>A removal takes the change emails stored for the person on that board (waiting or sealed: each row holds a
+    /// change's text) with it before it answers; theirs on another board, and another member's on this one, stay.</summary>
+    [Fact]
+    public async Task ChangeEmailsStoredForARemovedMemberGoWithTheRemoval()
+    {
+        app.Gate.Up = true;
+        var (ada, bob, cy, board) = await TrioAsync();
+        var other = await ada.CreateBoardAsync("Other");
+        await ada.AddMemberAsync(other, bob);
+        await ada.CreateTaskAsync(board, new { title = "Secret plan", assigneeId = bob.Id, supervisorId = cy.Id });
+        await ada.CreateTaskAsync(other, new { title = "Elsewhere", assigneeId = bob.Id });
+        Assert.True(await PendingForAsync(bob.Id, board));
+        Assert.True(await PendingForAsync(cy.Id, board));
+        Assert.True(await PendingForAsync(bob.Id, other));
+
+        await (await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")).Json(HttpStatusCode.NoContent);
+
+        Assert.Equal(0, await ChangeRowsAsync(bob.Id, board));
+        Assert.NotEqual(0, await ChangeRowsAsync(cy.Id, board)); // Cy's stay (sealed rows are kept two days)
+        Assert.NotEqual(0, await ChangeRowsAsync(bob.Id, other));
+    }
+
+    /// <summary>A board's deletion takes every change email stored on it; another board's stay.</summary>
+    [Fact]
+    public async Task ChangeEmailsStoredOnADeletedBoardGoWithIt()
+    {
+        app.Gate.Up = true;
+        var (ada, bob, cy, board) = await TrioAsync();
+        var kept = await ada.CreateBoardAsync("Kept");
+        await ada.AddMemberAsync(kept, bob);
+        await ada.CreateTaskAsync(board, new { title = "Acquisition target", assigneeId = bob.Id, supervisorId = cy.Id });
+        await ada.CreateTaskAsync(kept, new { title = "Kept task", assigneeId = bob.Id });
+        Assert.True(await PendingForAsync(bob.Id, board));
+        Assert.True(await PendingForAsync(cy.Id, board));
+        Assert.True(await PendingForAsync(bob.Id, kept));
+
+        await (await ada.Client.DeleteAsync($"/api/boards/{board}")).Json(HttpStatusCode.NoContent);
+
+        Assert.Equal(0, await ChangeRowsAsync(null, board));
+        Assert.NotEqual(0, await ChangeRowsAsync(bob.Id, kept));
+    }
+
+    /// <summary>A change recorded for someone who is no longer a member (recorded in a race with their removal: its
+    /// recipients read just before the removal committed; made here by storing the row directly) is dropped when its
+    /// burst is due, not sealed and kept: no email, and no row left. Bob's burst, due at the same time, is the control.</summary>
+    [Fact]
+    public async Task AChangeRecordedForSomeoneNoLongerAMemberIsDroppedWhenDue()
+    {
+        app.Gate.Up = true;
+        var (ada, bob, _, board) = await TrioAsync();
+        var dan = await app.SignUpAsync("Dan"); // never a member of the board
+        await ada.CreateTaskAsync(board, new { title = "Secret plan", assigneeId = bob.Id });
+        Assert.True(await PendingForAsync(bob.Id, board));
+        var recorded = await Db(db => db.Set<PendingChangeEmail>().AsNoTracking().FirstAsync(p => p.RecipientId == bob.Id && p.BoardId == board));
+        await Db(async db =>
+        {
+            db.Add(new PendingChangeEmail
+            {
+                RecipientId = dan.Id, BoardId = board, ActorId = recorded.ActorId, Seq = recorded.Seq, TaskId = recorded.TaskId,
+                Payload = recorded.Payload, At = recorded.At, RecordedAt = recorded.RecordedAt,
+            });
+            return await db.SaveChangesAsync();
+        });
+
+        await AwaitMailsAsync(bob); // the control's burst was due and sent
+        Assert.True(await LiveBoard.EventuallyAsync(async () => await ChangeRowsAsync(dan.Id, board) == 0, 20),
+            "the burst of a non-member stayed stored after it was due");
+        Assert.False(await Db(db => db.Set<OutboxMessage>().AnyAsync(m => m.Key.StartsWith($"change-email:{dan.Id:N}:"))));
+        Assert.Empty(await MailDev.ForAsync(dan.Email));
+        Assert.NotEqual(0, await ChangeRowsAsync(bob.Id, board)); // Bob's burst, sent, stays sealed (two days)
     }
 
     // ---- invitations -----------------------------------------------------------------------------------------------

@@ -84,6 +84,11 @@ public sealed partial class ChangeEmailFlusher(
             if (message is not null) message = message with { Audience = new EmailAudience(user!.Id, burst.BoardId, EmailAudience.Changes) };
             if (message is not null)
                 db.Add(OutboxWriter.New(OutboxKinds.Email, key, JsonSerializer.Serialize(message, TaskHubJson.Options), now));
+            else if (!wanted)
+                // Nobody may receive it (the account or the board gone, the person no longer a member, or not wanting these
+                // emails): its changes' text is not kept for days as a sealed burst. A redelivered change cannot record it
+                // again for a non-member, nor for someone not wanting it.
+                await db.Set<PendingChangeEmail>().Where(p => p.BatchKey == key).ExecuteDeleteAsync(ct);
             try
             {
                 await db.SaveChangesAsync(ct);
@@ -108,4 +113,40 @@ public sealed partial class ChangeEmailFlusher(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Change-email flush round failed")]
     private static partial void LogFlushFailed(ILogger logger, Exception exception);
+}
+
+/// <summary>
+/// A person who leaves a board (removed, leaving, or their account deleted) and a deleted board take their change emails
+/// with them: the waiting and sealed rows, each holding a change's text, are deleted right after the removal or deletion
+/// committed (before it answers), instead of lingering until their burst is due or purged two days later. They would send
+/// nothing anyway: the burst's seal and the email's send check the person again. A change recorded in a race with the
+/// removal (its recipients read just before it committed) is dropped when its burst is due (<see cref="ChangeEmailFlusher"/>).
+/// A transaction of its own, as <see cref="InboxOnLeave"/>'s. (A board's rows are found by a scan: no index leads with the
+/// board, and the table holds only bursts waiting and those sealed in the last two days.)
+/// </summary>
+internal sealed partial class ChangeEmailsOnLeave(TaskHubDbContext db, ILogger<ChangeEmailsOnLeave> log) : Boards.IBoardMembershipHandler
+{
+    public Task MemberLeftAsync(Guid boardId, Guid userId) =>
+        DeleteAsync(db.Set<PendingChangeEmail>().Where(p => p.RecipientId == userId && p.BoardId == boardId), boardId);
+
+    public Task BoardDeletedAsync(Guid boardId) => DeleteAsync(db.Set<PendingChangeEmail>().Where(p => p.BoardId == boardId), boardId);
+
+    private async Task DeleteAsync(IQueryable<PendingChangeEmail> rows, Guid boardId)
+    {
+        try
+        {
+            await using var tx = await db.BeginWriteAsync(CancellationToken.None);
+            await rows.ExecuteDeleteAsync();
+            await tx.CommitAsync();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The removal or deletion stands (it committed): the rows go when their burst is due. (A deadlock with a
+            // replica sealing the same burst lands here too: that seal then drops them.)
+            LogNotDeleted(log, e, boardId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The change emails waiting on board {BoardId} for someone who left it, or for the deleted board, were not deleted")]
+    private static partial void LogNotDeleted(ILogger logger, Exception e, Guid boardId);
 }

@@ -48,6 +48,7 @@ public static class NotificationsExtensions
         services.AddScoped<IOutboxHandler, InboxEventHandler>();
         services.AddScoped<IOutboxHandler, NotificationRequestHandler>();
         services.AddScoped<Boards.IBoardMembershipHandler, InboxOnLeave>();
+        services.AddScoped<Boards.IBoardMembershipHandler, ChangeEmailsOnLeave>();
         services.AddSingleton<ChangeEmailFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<ChangeEmailFlusher>());
         services.AddScoped<IOutboxHandler, EmailHandler>();
