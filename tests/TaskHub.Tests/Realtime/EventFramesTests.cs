@@ -208,13 +208,17 @@ internal sealed class RawSocketHub : IAsyncDisposable
         _reading = Task.Run(ReadAsync);
     }
 
-    public static async Task<RawSocketHub> ConnectAsync(TaskHubApplication app, TestUser user)
+    /// <param name="handshake">false: only the WebSocket upgrade (authenticated, the session checked); the hub
+    /// registers the connection once <see cref="HandshakeAsync"/> sends the handshake.</param>
+    public static async Task<RawSocketHub> ConnectAsync(TaskHubApplication app, TestUser user, bool handshake = true)
     {
         var uri = new UriBuilder(new Uri(app.Server.BaseAddress, $"hubs/board?access_token={Uri.EscapeDataString(user.AccessToken)}")) { Scheme = "ws" }.Uri;
         var socket = await app.Server.CreateWebSocketClient().ConnectAsync(uri, CancellationToken.None);
-        await SendAsync(socket, """{"protocol":"json","version":1}""");
+        if (handshake) await SendAsync(socket, """{"protocol":"json","version":1}""");
         return new RawSocketHub(socket);
     }
+
+    public Task HandshakeAsync() => SendAsync(_socket, """{"protocol":"json","version":1}""");
 
     /// <summary>Over a real TCP connection to <paramref name="server"/> (a Kestrel fixture), whose socket's receive buffer
     /// is <paramref name="receiveBuffer"/> bytes: a client that stops reading (<see cref="Pause"/>) then fills the server's

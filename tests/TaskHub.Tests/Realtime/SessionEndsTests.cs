@@ -76,6 +76,27 @@ public abstract class SessionEndsTests(TaskHubApplication app)
         }
         Assert.True(bobs.Connected); // bob's session has nothing to do with it
     }
+
+    /// <summary>A connection whose connect check (the WebSocket upgrade's) passed but which had not registered with the hub
+    /// yet (its handshake still to come) when its session ended: the end found no connection of the person to close. It
+    /// is closed as it registers. The same person's other session, connecting the same way, stays and can join.</summary>
+    [Fact]
+    public async Task AConnectionStillConnectingWhenItsSessionEndsIsClosedAsItRegisters()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var laptop = await app.LogInAsync(ada);
+        await using var connecting = await RawSocketHub.ConnectAsync(app, laptop, handshake: false);
+        await using var phone = await RawSocketHub.ConnectAsync(app, ada, handshake: false);
+
+        await (await laptop.Client.PostAsJsonAsync("/api/auth/logout", new { refreshToken = laptop.RefreshToken })).Json(HttpStatusCode.NoContent);
+        await connecting.HandshakeAsync();
+        await phone.HandshakeAsync();
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => connecting.Closed, 5), "the ended session's connection, registered after the end, is still open");
+        await phone.InvokeAsync("JoinBoard", board, 0); // the other session's connection is open and joins
+        Assert.False(phone.Closed);
+    }
 }
 
 public sealed class SessionEndsTestsOnSqlite(SqliteApplication app) : SessionEndsTests(app), IClassFixture<SqliteApplication>;

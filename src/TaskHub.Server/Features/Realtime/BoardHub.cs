@@ -20,7 +20,7 @@ namespace TaskHub.Server.Features.Realtime;
 [Authorize]
 public sealed class BoardHub(IServiceProvider services, IPresenceStore presence, BoardPresence boards, LocalConnections local,
     BoardEventFeed feed, CatchUpReads catchUp, HubMemberships memberships, HubSessionChecks sessions, HubTokenChecks tokens,
-    IOptions<RealtimeOptions> options) : Hub<IBoardClient>
+    HubAccessSweep sweep, IOptions<RealtimeOptions> options) : Hub<IBoardClient>
 {
     public static string Group(Guid boardId) => $"board:{boardId:N}";
 
@@ -162,10 +162,21 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
         if (await presence.RemoveAsync(boardId, Context.ConnectionId, UserId)) await boards.BroadcastAsync(boardId);
     }
 
-    public override Task OnConnectedAsync()
+    /// <summary>Registered with the hub by now: a session that ended between this connection's connect check and now
+    /// closes it (<see cref="HubAccessSweep.EndedWhileConnectingAsync"/>; a dictionary lookup unless its person's sessions
+    /// ended in the last minute).</summary>
+    public override async Task OnConnectedAsync()
     {
         RealtimeMetrics.Connections.Inc();
-        return base.OnConnectedAsync();
+        try
+        {
+            await sweep.EndedWhileConnectingAsync(Context.ConnectionId, UserId, Context.ConnectionAborted);
+        }
+        catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
+        {
+            // The database is down: let it in, as the connect check does; its first join checks the session again.
+        }
+        await base.OnConnectedAsync();
     }
 
     public override async Task OnDisconnectedAsync(Exception? exception)

@@ -15,9 +15,17 @@ namespace TaskHub.Server.Features.Realtime;
 /// message. Only a definite answer ends anything: a failed query ends nothing (the tick logs it).
 /// </summary>
 public sealed class HubAccessSweep(HubLifetimeManager<BoardHub> lifetime, LocalConnections local, HubSessionChecks sessions,
-    HubTokenChecks tokens, HubMemberships memberships, BoardPresence boards)
+    HubTokenChecks tokens, HubMemberships memberships, BoardPresence boards, TimeProvider clock)
 {
     private readonly ClusterHubLifetimeManager<BoardHub>? _cluster = lifetime as ClusterHubLifetimeManager<BoardHub>;
+
+    /// <summary>When this replica last closed (or was told to close) each person's ended sessions' connections, for
+    /// <see cref="EndedWhileConnectingAsync"/>; entries older than <see cref="ConnectingWindow"/> are pruned.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, long> _endedAt = new();
+
+    /// <summary>Longer than any connection takes from its connect check (the WebSocket upgrade's authentication) to its
+    /// registration with the hub (the handshake; up to 5 s more while Redis is down at start).</summary>
+    public static readonly TimeSpan ConnectingWindow = TimeSpan.FromMinutes(1);
 
     /// <summary>Closes the connections of ended sessions and revokes boards their people left; returns how many of each.</summary>
     public async Task<(int Closed, int Revoked)> SweepAsync(CancellationToken ct)
@@ -40,8 +48,29 @@ public sealed class HubAccessSweep(HubLifetimeManager<BoardHub> lifetime, LocalC
 
     /// <summary>Closes this replica's connections of the person whose session or API token ended: told at once by
     /// <see cref="HubSessionEnds"/>, when the sign-out (or revocation, password change, deletion) committed.</summary>
-    public Task<int> CloseEndedAsync(Guid userId, CancellationToken ct) =>
-        CloseEndedAsync(_cluster?.ConnectionsOf(userId.ToString()) ?? [], ct);
+    public Task<int> CloseEndedAsync(Guid userId, CancellationToken ct)
+    {
+        // Remembered before the person's connections are read: a connection whose check passed before the end but which
+        // registers with the hub only after this read is not among them, and finds this when it registers.
+        _endedAt[userId] = clock.GetTimestamp();
+        if (_endedAt.Count > 4096)
+            foreach (var (user, at) in _endedAt)
+                if (clock.GetElapsedTime(at) > ConnectingWindow) _endedAt.TryRemove(KeyValuePair.Create(user, at));
+        return CloseEndedAsync(_cluster?.ConnectionsOf(userId.ToString()) ?? [], ct);
+    }
+
+    /// <summary>For a connection that has just registered with the hub (<see cref="BoardHub.OnConnectedAsync"/>): if its
+    /// person's sessions ended (on any replica) within <see cref="ConnectingWindow"/>, the end may have looked for their
+    /// connections between this one's connect check and its registration, and missed it: it is checked now, as the end
+    /// checks them (its session or token against the database), and closed if that ended. Nothing is read otherwise.
+    /// Before the thirty-fifth round such a connection stayed open until its first join or the next sweep.</summary>
+    public Task<int> EndedWhileConnectingAsync(string connectionId, Guid userId, CancellationToken ct)
+    {
+        Interlocked.MemoryBarrier(); // (the registration's write, then this read: the mirror of CloseEndedAsync's order)
+        if (!_endedAt.TryGetValue(userId, out var at) || clock.GetElapsedTime(at) > ConnectingWindow || _cluster is null)
+            return Task.FromResult(0);
+        return CloseEndedAsync([.. _cluster.ConnectionsOf(userId.ToString()).Where(c => c.ConnectionId == connectionId)], ct);
+    }
 
     /// <summary>Closes those of these connections whose session ended, or whose API token was revoked or expired.</summary>
     private async Task<int> CloseEndedAsync(IReadOnlyList<HubConnectionContext> connections, CancellationToken ct)
