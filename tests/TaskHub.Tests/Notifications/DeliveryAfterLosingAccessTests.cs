@@ -591,6 +591,82 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
         Assert.NotEqual(0, await ChangeRowsAsync(bob.Id, board)); // Bob's burst, sent, stays sealed (two days)
     }
 
+    // ---- a redelivered change after a removal and a re-add (review of ChangeEmailsOnLeave) ----------------------------
+
+    /// <summary>The task-email outbox message of <paramref name="seq"/> delivered again, as after a replica that recorded
+    /// the change (RecordAsync committed) but died, or whose dispatcher's save failed, before the message was marked
+    /// delivered: its lease runs out and another replica delivers it again. Returns once it was delivered again.</summary>
+    private async Task RedeliverAsync(Guid board, long seq)
+    {
+        var key = $"{OutboxKinds.TaskEmail}:{board:N}:{seq}";
+        Assert.True(await LiveBoard.EventuallyAsync(() => Db(db => db.Set<OutboxMessage>().AnyAsync(m => m.Key == key && m.DeliveredAt != null)), 20),
+            $"{key} was not delivered the first time");
+        var now = DateTime.UtcNow;
+        Assert.Equal(1, await Db(db => db.Set<OutboxMessage>().Where(m => m.Key == key).ExecuteUpdateAsync(s => s
+            .SetProperty(m => m.DeliveredAt, (DateTime?)null).SetProperty(m => m.NextAttemptAt, now)
+            .SetProperty(m => m.ClaimToken, (Guid?)null).SetProperty(m => m.ClaimedUntil, (DateTime?)null))));
+        Assert.True(await LiveBoard.EventuallyAsync(() => Db(db => db.Set<OutboxMessage>().AnyAsync(m => m.Key == key && m.DeliveredAt != null)), 20),
+            $"{key} was not delivered again");
+    }
+
+    /// <summary>A burst of two changes (Ada creates a task for Bob, then edits it) is one email. Bob is removed and added
+    /// again; then the second change's outbox message is delivered again (the at-least-once outbox). RecordAsync
+    /// recognises a redelivery only by the stored row (BoardId, Seq, RecipientId), which the removal deleted although it
+    /// was sealed and its email sent: the change is recorded again, as a burst of its own under a new key, and Bob gets
+    /// it a second time. (Kept sealed for two days, as before ChangeEmailsOnLeave, the row made the redelivery a no-op.)</summary>
+    [Fact]
+    public async Task ARedeliveredChangeIsNotEmailedAgainAfterARemovalAndReAdd()
+    {
+        app.Gate.Up = true;
+        var (ada, bob, _, board) = await TrioAsync();
+        var id = (await ada.CreateTaskAsync(board, new { title = "Secret plan", assigneeId = bob.Id })).GetProperty("id").GetGuid();
+        await (await ada.Client.Patch($"/api/tasks/{id}", new { priority = "urgent" })).Json(HttpStatusCode.OK);
+        var edited = await ada.LastSeqAsync(board);
+        await AwaitMailsAsync(bob);
+        Assert.True(await SettledAsync());
+        var keys = await Db(db => db.Set<PendingChangeEmail>().Where(p => p.RecipientId == bob.Id && p.BoardId == board).Select(p => p.BatchKey).Distinct().ToListAsync());
+        Assert.True(keys.Count == 1, "precondition: the two changes were one burst (a loaded machine split them)");
+        Assert.Equal(1, await MailsAsync(bob));
+
+        await (await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")).Json(HttpStatusCode.NoContent);
+        Assert.True(await SettledAsync()); // (the removal's unassignment handled while Bob is no member: no email for it)
+        await ada.AddMemberAsync(board, bob);
+        await RedeliverAsync(board, edited);
+
+        Assert.True(await SettledAsync());
+        await Task.Delay(TimeSpan.FromSeconds(3)); // (any second email would be on its way by now)
+        Assert.True(await SettledAsync());
+        Assert.Equal(1, await MailsAsync(bob));
+    }
+
+    /// <summary>Bob's burst of one change (Ada creates a task for him) is sent. Bob is removed and added again, and the
+    /// change's outbox message is delivered again: it is recorded again (its stored row went with the removal), and its
+    /// burst's key is the first burst's (<c>change-email:{bob}:{board}:{seq}</c>), whose outbox row is still there. The
+    /// flusher's insert of the email then fails on the unique key every round and rolls back; the row stays waiting, and
+    /// every later change by Ada for Bob on the board joins that burst (same first seq, same key): Bob gets none of them.</summary>
+    [Fact]
+    public async Task ARedeliveredChangeAfterARemovalAndReAddDoesNotStopLaterEmails()
+    {
+        app.Gate.Up = true;
+        var (ada, bob, _, board) = await TrioAsync();
+        var id = (await ada.CreateTaskAsync(board, new { title = "Secret plan", assigneeId = bob.Id })).GetProperty("id").GetGuid();
+        var created = await ada.LastSeqAsync(board);
+        await AwaitMailsAsync(bob);
+        Assert.True(await SettledAsync());
+        Assert.Equal(1, await MailsAsync(bob));
+
+        await (await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")).Json(HttpStatusCode.NoContent);
+        Assert.True(await SettledAsync()); // (the removal's unassignment handled while Bob is no member: no email for it)
+        await ada.AddMemberAsync(board, bob);
+        await RedeliverAsync(board, created);
+        await (await ada.Client.Patch($"/api/tasks/{id}", new { assigneeId = bob.Id, priority = "urgent" })).Json(HttpStatusCode.OK); // a new change for Bob
+
+        await AwaitMailsAsync(bob, 2);
+        Assert.True(await SettledAsync(), "a change email stayed waiting (its burst's email never queued)");
+        var mails = await MailDev.ForAsync(bob.Email);
+        Assert.True(mails.Count >= 2, "Bob's email about the new change never came");
+    }
+
     // ---- invitations -----------------------------------------------------------------------------------------------
 
     /// <summary>Two invitations queued (held by the gate); one is revoked before the gate opens.</summary>
