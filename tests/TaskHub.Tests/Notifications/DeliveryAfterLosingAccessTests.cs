@@ -519,8 +519,10 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
     private Task<int> ChangeRowsAsync(Guid? recipient, Guid board) =>
         Db(db => db.Set<PendingChangeEmail>().CountAsync(p => (recipient == null || p.RecipientId == recipient) && p.BoardId == board));
 
-    /// <summary>A removal takes the change emails stored for the person on that board (waiting or sealed: each row holds a
-    /// change's text) with it before it answers; theirs on another board, and another member's on this one, stay.</summary>
+    /// <summary>A removal takes the change emails stored for the person on that board with it before it answers: a burst
+    /// still waiting goes, and one already emailed (sealed) loses the changes' text but stays, the mark by which a change
+    /// delivered again is not emailed again (<c>ARedelivered…</c> below). Theirs on another board, and another member's on
+    /// this one, stay.</summary>
     [Fact]
     public async Task ChangeEmailsStoredForARemovedMemberGoWithTheRemoval()
     {
@@ -528,16 +530,22 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
         var (ada, bob, cy, board) = await TrioAsync();
         var other = await ada.CreateBoardAsync("Other");
         await ada.AddMemberAsync(other, bob);
-        await ada.CreateTaskAsync(board, new { title = "Secret plan", assigneeId = bob.Id, supervisorId = cy.Id });
+        var id = (await ada.CreateTaskAsync(board, new { title = "Secret plan", assigneeId = bob.Id, supervisorId = cy.Id })).GetProperty("id").GetGuid();
         await ada.CreateTaskAsync(other, new { title = "Elsewhere", assigneeId = bob.Id });
-        Assert.True(await PendingForAsync(bob.Id, board));
+        await AwaitMailsAsync(bob); // the first burst sealed and sent
+        Assert.True(await LiveBoard.EventuallyAsync(() => Db(db => db.Set<PendingChangeEmail>().AnyAsync(p => p.RecipientId == bob.Id && p.BoardId == board && p.BatchKey != null))));
+        await (await ada.Client.Patch($"/api/tasks/{id}", new { title = "Secret plan, revised" })).Json(HttpStatusCode.OK);
+        Assert.True(await LiveBoard.EventuallyAsync(() => Db(db => db.Set<PendingChangeEmail>().AnyAsync(p => p.RecipientId == bob.Id && p.BoardId == board && p.BatchKey == null))));
         Assert.True(await PendingForAsync(cy.Id, board));
         Assert.True(await PendingForAsync(bob.Id, other));
 
         await (await ada.Client.DeleteAsync($"/api/boards/{board}/members/{bob.Id}")).Json(HttpStatusCode.NoContent);
 
-        Assert.Equal(0, await ChangeRowsAsync(bob.Id, board));
-        Assert.NotEqual(0, await ChangeRowsAsync(cy.Id, board)); // Cy's stay (sealed rows are kept two days)
+        var bobs = await Db(db => db.Set<PendingChangeEmail>().AsNoTracking().Where(p => p.RecipientId == bob.Id && p.BoardId == board).ToListAsync());
+        Assert.DoesNotContain(bobs, p => p.BatchKey == null); // the waiting burst went
+        Assert.DoesNotContain(bobs, p => p.Payload != ""); // no change's text is kept for him
+        Assert.Contains(bobs, p => p.BatchKey != null); // the sent burst's mark stays (until the purge)
+        Assert.NotEqual(0, await ChangeRowsAsync(cy.Id, board)); // Cy's stay
         Assert.NotEqual(0, await ChangeRowsAsync(bob.Id, other));
     }
 
@@ -562,10 +570,10 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
     }
 
     /// <summary>A change recorded for someone who is no longer a member (recorded in a race with their removal: its
-    /// recipients read just before the removal committed; made here by storing the row directly) is dropped when its
-    /// burst is due, not sealed and kept: no email, and no row left. Bob's burst, due at the same time, is the control.</summary>
+    /// recipients read just before the removal committed; made here by storing the row directly) is emptied when its
+    /// burst is due: no email, and its sealed row keeps no text. Bob's burst, due at the same time, is the control.</summary>
     [Fact]
-    public async Task AChangeRecordedForSomeoneNoLongerAMemberIsDroppedWhenDue()
+    public async Task AChangeRecordedForSomeoneNoLongerAMemberIsEmptiedWhenDue()
     {
         app.Gate.Up = true;
         var (ada, bob, _, board) = await TrioAsync();
@@ -584,8 +592,9 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
         });
 
         await AwaitMailsAsync(bob); // the control's burst was due and sent
-        Assert.True(await LiveBoard.EventuallyAsync(async () => await ChangeRowsAsync(dan.Id, board) == 0, 20),
-            "the burst of a non-member stayed stored after it was due");
+        Assert.True(await LiveBoard.EventuallyAsync(() => Db(db => db.Set<PendingChangeEmail>().AnyAsync(p => p.RecipientId == dan.Id && p.BatchKey != null)), 20),
+            "the burst of a non-member was not handled when due");
+        Assert.Equal(0, await Db(db => db.Set<PendingChangeEmail>().CountAsync(p => p.RecipientId == dan.Id && p.Payload != "")));
         Assert.False(await Db(db => db.Set<OutboxMessage>().AnyAsync(m => m.Key.StartsWith($"change-email:{dan.Id:N}:"))));
         Assert.Empty(await MailDev.ForAsync(dan.Email));
         Assert.NotEqual(0, await ChangeRowsAsync(bob.Id, board)); // Bob's burst, sent, stays sealed (two days)

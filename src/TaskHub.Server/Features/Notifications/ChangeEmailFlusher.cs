@@ -66,39 +66,49 @@ public sealed partial class ChangeEmailFlusher(
         foreach (var burst in due)
         {
             var key = $"change-email:{burst.RecipientId:N}:{burst.BoardId:N}:{burst.FirstSeq}";
-            db.ChangeTracker.Clear();
-            await using var tx = await db.BeginWriteAsync(ct);
-            var sealedCount = await db.Set<PendingChangeEmail>()
-                .Where(p => p.BatchKey == null && p.RecipientId == burst.RecipientId && p.BoardId == burst.BoardId && p.ActorId == burst.ActorId)
-                .ExecuteUpdateAsync(s => s.SetProperty(p => p.BatchKey, key), ct);
-            if (sealedCount == 0) continue; // another replica sealed it first
-
-            var events = (await db.Set<PendingChangeEmail>().AsNoTracking().Where(p => p.BatchKey == key).OrderBy(p => p.Seq).Select(p => p.Payload).ToListAsync(ct))
-                .Select(p => JsonSerializer.Deserialize<BoardEventDto>(p, TaskHubJson.Options)!).ToList();
-            var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == burst.RecipientId, ct);
-            // Still a member (not removed, the board not deleted, since the changes were recorded), still wanting them.
-            var wanted = user is { EmailOnChange: true }
-                         && await db.BoardMembers.AnyAsync(m => m.BoardId == burst.BoardId && m.UserId == user.Id, ct)
-                         && (await BoardNotificationRules.SettingsAsync(db, burst.BoardId, ct)).EmailOn(user.Id);
-            var message = wanted ? await renderer.RenderAsync(user!, burst.BoardId, burst.ActorId, events, key, ct) : null;
-            if (message is not null) message = message with { Audience = new EmailAudience(user!.Id, burst.BoardId, EmailAudience.Changes) };
-            if (message is not null)
-                db.Add(OutboxWriter.New(OutboxKinds.Email, key, JsonSerializer.Serialize(message, TaskHubJson.Options), now));
-            else if (!wanted)
-                // Nobody may receive it (the account or the board gone, the person no longer a member, or not wanting these
-                // emails): its changes' text is not kept for days as a sealed burst. A redelivered change cannot record it
-                // again for a non-member, nor for someone not wanting it.
-                await db.Set<PendingChangeEmail>().Where(p => p.BatchKey == key).ExecuteDeleteAsync(ct);
             try
             {
-                await db.SaveChangesAsync(ct);
-                await tx.CommitAsync(ct);
-                if (message is not null) queued++;
+                db.ChangeTracker.Clear();
+                await using var tx = await db.BeginWriteAsync(ct);
+                var sealedCount = await db.Set<PendingChangeEmail>()
+                    .Where(p => p.BatchKey == null && p.RecipientId == burst.RecipientId && p.BoardId == burst.BoardId && p.ActorId == burst.ActorId)
+                    .ExecuteUpdateAsync(s => s.SetProperty(p => p.BatchKey, key), ct);
+                if (sealedCount == 0) continue; // another replica sealed it first
+
+                var events = (await db.Set<PendingChangeEmail>().AsNoTracking().Where(p => p.BatchKey == key).OrderBy(p => p.Seq).Select(p => p.Payload).ToListAsync(ct))
+                    .Select(p => JsonSerializer.Deserialize<BoardEventDto>(p, TaskHubJson.Options)!).ToList();
+                var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Id == burst.RecipientId, ct);
+                // Still a member (not removed, the board not deleted, since the changes were recorded), still wanting them.
+                var wanted = user is { EmailOnChange: true }
+                             && await db.BoardMembers.AnyAsync(m => m.BoardId == burst.BoardId && m.UserId == user.Id, ct)
+                             && (await BoardNotificationRules.SettingsAsync(db, burst.BoardId, ct)).EmailOn(user.Id);
+                var message = wanted ? await renderer.RenderAsync(user!, burst.BoardId, burst.ActorId, events, key, ct) : null;
+                if (message is not null) message = message with { Audience = new EmailAudience(user!.Id, burst.BoardId, EmailAudience.Changes) };
+                if (message is not null)
+                    db.Add(OutboxWriter.New(OutboxKinds.Email, key, JsonSerializer.Serialize(message, TaskHubJson.Options), now));
+                else if (!wanted)
+                    // Nobody may receive it (the account or the board gone, the person no longer a member, or not wanting these
+                    // emails): the sealed rows stay, without the changes' text, until the purge: they mark the changes as
+                    // handled, so one delivered again later (the person added back, or wanting emails again) is not recorded
+                    // and emailed late.
+                    await db.Set<PendingChangeEmail>().Where(p => p.BatchKey == key).ExecuteUpdateAsync(s => s.SetProperty(p => p.Payload, ""), ct);
+                try
+                {
+                    await db.SaveChangesAsync(ct);
+                    await tx.CommitAsync(ct);
+                    if (message is not null) queued++;
+                }
+                catch (DbUpdateException)
+                {
+                    // The outbox key is unique: another replica queued this burst's email in the meantime.
+                    await tx.RollbackAsync(ct);
+                }
             }
-            catch (DbUpdateException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // The outbox key is unique: another replica queued this burst's email in the meantime.
-                await tx.RollbackAsync(ct);
+                // One burst's failure (a deadlock with a removal clearing the same rows, say) leaves it waiting for the
+                // next round; the other due bursts go on.
+                LogSealFailed(log, e, key);
             }
         }
 
@@ -111,42 +121,78 @@ public sealed partial class ChangeEmailFlusher(
         return queued;
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sealing the change-email burst {Key} failed; it is tried again next round")]
+    private static partial void LogSealFailed(ILogger logger, Exception exception, string key);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Change-email flush round failed")]
     private static partial void LogFlushFailed(ILogger logger, Exception exception);
 }
 
 /// <summary>
-/// A person who leaves a board (removed, leaving, or their account deleted) and a deleted board take their change emails
-/// with them: the waiting and sealed rows, each holding a change's text, are deleted right after the removal or deletion
-/// committed (before it answers), instead of lingering until their burst is due or purged two days later. They would send
-/// nothing anyway: the burst's seal and the email's send check the person again. A change recorded in a race with the
-/// removal (its recipients read just before it committed) is dropped when its burst is due (<see cref="ChangeEmailFlusher"/>).
-/// A transaction of its own, as <see cref="InboxOnLeave"/>'s. (A board's rows are found by a scan: no index leads with the
-/// board, and the table holds only bursts waiting and those sealed in the last two days.)
+/// The change emails stored for someone who lost the right to them (each row holds a change's text) go right after the
+/// removal or deletion committed, before it answers, instead of lingering until their burst is due or purged:
+/// <list type="bullet">
+/// <item>a person removed from a board (or leaving it): their waiting rows go, and their sealed rows (bursts already
+/// emailed) lose their text but stay until the two-day purge, as <see cref="TaskEmailHandler"/> recognises a redelivered
+/// change only by its stored row: deleted, a change delivered again after the person was added back was recorded and
+/// emailed a second time, or (its burst's key the sent one's) stuck every later burst (a review's tests,
+/// <c>DeliveryAfterLosingAccessTests.ARedelivered…</c>);</item>
+/// <item>a deleted account's rows go whole, and so do a deleted board's (read by its members as they were, on the
+/// recipient's index): neither comes back.</item>
+/// </list>
+/// A burst recorded in a race with a removal (its recipients read just before it committed) is emptied when due
+/// (<see cref="ChangeEmailFlusher"/>). A transaction of its own, as <see cref="InboxOnLeave"/>'s, tried twice (a seal
+/// of the same rows by another replica can deadlock with it); if both fail the removal still stands and the rows stay
+/// until due or purged (logged).
 /// </summary>
 internal sealed partial class ChangeEmailsOnLeave(TaskHubDbContext db, ILogger<ChangeEmailsOnLeave> log) : Boards.IBoardMembershipHandler
 {
-    public Task MemberLeftAsync(Guid boardId, Guid userId) =>
-        DeleteAsync(db.Set<PendingChangeEmail>().Where(p => p.RecipientId == userId && p.BoardId == boardId), boardId);
+    /// <summary>The members of a board being deleted, read inside its deletion (the handler lives for the request).</summary>
+    private readonly Dictionary<Guid, List<Guid>> _membersOfDeleted = [];
 
-    public Task BoardDeletedAsync(Guid boardId) => DeleteAsync(db.Set<PendingChangeEmail>().Where(p => p.BoardId == boardId), boardId);
+    public async Task BoardDeletingAsync(Guid boardId, CancellationToken ct) =>
+        _membersOfDeleted[boardId] = await db.BoardMembers.Where(m => m.BoardId == boardId).Select(m => m.UserId).ToListAsync(ct);
 
-    private async Task DeleteAsync(IQueryable<PendingChangeEmail> rows, Guid boardId)
+    public Task MemberLeftAsync(Guid boardId, Guid userId) => RunAsync(boardId, userId, async () =>
     {
-        try
+        var rows = db.Set<PendingChangeEmail>().Where(p => p.RecipientId == userId && p.BoardId == boardId);
+        if (!await db.Users.AnyAsync(u => u.Id == userId))
         {
-            await using var tx = await db.BeginWriteAsync(CancellationToken.None);
-            await rows.ExecuteDeleteAsync();
-            await tx.CommitAsync();
+            await rows.ExecuteDeleteAsync(); // the account is gone: nothing of theirs is delivered again
+            return;
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        await rows.Where(p => p.BatchKey == null).ExecuteDeleteAsync();
+        await rows.Where(p => p.BatchKey != null && p.Payload != "").ExecuteUpdateAsync(s => s.SetProperty(p => p.Payload, ""));
+    });
+
+    public Task BoardDeletedAsync(Guid boardId) => RunAsync(boardId, null, async () =>
+    {
+        // Former members' sealed rows hold no text (see above) and go with the purge.
+        if (!_membersOfDeleted.Remove(boardId, out var members) || members.Count == 0) return;
+        await db.Set<PendingChangeEmail>().Where(p => members.Contains(p.RecipientId) && p.BoardId == boardId).ExecuteDeleteAsync();
+    });
+
+    private async Task RunAsync(Guid boardId, Guid? userId, Func<Task> work)
+    {
+        for (var attempt = 1; ; attempt++)
         {
-            // The removal or deletion stands (it committed): the rows go when their burst is due. (A deadlock with a
-            // replica sealing the same burst lands here too: that seal then drops them.)
-            LogNotDeleted(log, e, boardId);
+            try
+            {
+                await using var tx = await db.BeginWriteAsync(CancellationToken.None);
+                await work();
+                await tx.CommitAsync();
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The removal or deletion stands (it committed); left, the rows go when due (emptied) or with the purge.
+                if (attempt < 2) continue;
+                LogNotCleared(log, e, boardId, userId);
+                return;
+            }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The change emails waiting on board {BoardId} for someone who left it, or for the deleted board, were not deleted")]
-    private static partial void LogNotDeleted(ILogger logger, Exception e, Guid boardId);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The change emails stored on board {BoardId} for {UserId} (none: the deleted board's) were not cleared; they stay until due or purged")]
+    private static partial void LogNotCleared(ILogger logger, Exception e, Guid boardId, Guid? userId);
 }
