@@ -165,12 +165,13 @@ internal sealed partial class ChangeEmailsOnLeave(TaskHubDbContext db, ILogger<C
         await rows.Where(p => p.BatchKey != null && p.Payload != "").ExecuteUpdateAsync(s => s.SetProperty(p => p.Payload, ""));
     });
 
-    public Task BoardDeletedAsync(Guid boardId) => RunAsync(boardId, null, async () =>
+    public Task BoardDeletedAsync(Guid boardId)
     {
         // Former members' sealed rows hold no text (see above) and go with the purge.
-        if (!_membersOfDeleted.Remove(boardId, out var members) || members.Count == 0) return;
-        await db.Set<PendingChangeEmail>().Where(p => members.Contains(p.RecipientId) && p.BoardId == boardId).ExecuteDeleteAsync();
-    });
+        if (!_membersOfDeleted.Remove(boardId, out var members) || members.Count == 0) return Task.CompletedTask;
+        return RunAsync(boardId, null, () =>
+            db.Set<PendingChangeEmail>().Where(p => members.Contains(p.RecipientId) && p.BoardId == boardId).ExecuteDeleteAsync());
+    }
 
     private async Task RunAsync(Guid boardId, Guid? userId, Func<Task> work)
     {
