@@ -600,7 +600,7 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
         Assert.NotEqual(0, await ChangeRowsAsync(bob.Id, board)); // Bob's burst, sent, stays sealed (two days)
     }
 
-    // ---- a redelivered change after a removal and a re-add (review of ChangeEmailsOnLeave) ----------------------------
+    // ---- a redelivered change after a removal and a re-add (review of NotificationsOnLeave) ----------------------------
 
     /// <summary>The task-email outbox message of <paramref name="seq"/> delivered again, as after a replica that recorded
     /// the change (RecordAsync committed) but died, or whose dispatcher's save failed, before the message was marked
@@ -622,7 +622,7 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
     /// again; then the second change's outbox message is delivered again (the at-least-once outbox). RecordAsync
     /// recognises a redelivery only by the stored row (BoardId, Seq, RecipientId), which the removal deleted although it
     /// was sealed and its email sent: the change is recorded again, as a burst of its own under a new key, and Bob gets
-    /// it a second time. (Kept sealed for two days, as before ChangeEmailsOnLeave, the row made the redelivery a no-op.)</summary>
+    /// it a second time. (Kept sealed for two days, as before NotificationsOnLeave, the row made the redelivery a no-op.)</summary>
     [Fact]
     public async Task ARedeliveredChangeIsNotEmailedAgainAfterARemovalAndReAdd()
     {

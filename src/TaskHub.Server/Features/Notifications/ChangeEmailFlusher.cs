@@ -92,17 +92,14 @@ public sealed partial class ChangeEmailFlusher(
                     // handled, so one delivered again later (the person added back, or wanting emails again) is not recorded
                     // and emailed late.
                     await db.Set<PendingChangeEmail>().Where(p => p.BatchKey == key).ExecuteUpdateAsync(s => s.SetProperty(p => p.Payload, ""), ct);
-                try
-                {
-                    await db.SaveChangesAsync(ct);
-                    await tx.CommitAsync(ct);
-                    if (message is not null) queued++;
-                }
-                catch (DbUpdateException)
-                {
-                    // The outbox key is unique: another replica queued this burst's email in the meantime.
-                    await tx.RollbackAsync(ct);
-                }
+                await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
+                if (message is not null) queued++;
+            }
+            catch (DbUpdateException)
+            {
+                // The outbox key is unique: another replica queued this burst's email in the meantime (the transaction
+                // rolls back as it is disposed).
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -126,74 +123,4 @@ public sealed partial class ChangeEmailFlusher(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Change-email flush round failed")]
     private static partial void LogFlushFailed(ILogger logger, Exception exception);
-}
-
-/// <summary>
-/// The change emails stored for someone who lost the right to them (each row holds a change's text) go right after the
-/// removal or deletion committed, before it answers, instead of lingering until their burst is due or purged:
-/// <list type="bullet">
-/// <item>a person removed from a board (or leaving it): their waiting rows go, and their sealed rows (bursts already
-/// emailed) lose their text but stay until the two-day purge, as <see cref="TaskEmailHandler"/> recognises a redelivered
-/// change only by its stored row: deleted, a change delivered again after the person was added back was recorded and
-/// emailed a second time, or (its burst's key the sent one's) stuck every later burst (a review's tests,
-/// <c>DeliveryAfterLosingAccessTests.ARedelivered…</c>);</item>
-/// <item>a deleted account's rows go whole, and so do a deleted board's (read by its members as they were, on the
-/// recipient's index): neither comes back.</item>
-/// </list>
-/// A burst recorded in a race with a removal (its recipients read just before it committed) is emptied when due
-/// (<see cref="ChangeEmailFlusher"/>). A transaction of its own, as <see cref="InboxOnLeave"/>'s, tried twice (a seal
-/// of the same rows by another replica can deadlock with it); if both fail the removal still stands and the rows stay
-/// until due or purged (logged).
-/// </summary>
-internal sealed partial class ChangeEmailsOnLeave(TaskHubDbContext db, ILogger<ChangeEmailsOnLeave> log) : Boards.IBoardMembershipHandler
-{
-    /// <summary>The members of a board being deleted, read inside its deletion (the handler lives for the request).</summary>
-    private readonly Dictionary<Guid, List<Guid>> _membersOfDeleted = [];
-
-    public async Task BoardDeletingAsync(Guid boardId, CancellationToken ct) =>
-        _membersOfDeleted[boardId] = await db.BoardMembers.Where(m => m.BoardId == boardId).Select(m => m.UserId).ToListAsync(ct);
-
-    public Task MemberLeftAsync(Guid boardId, Guid userId) => RunAsync(boardId, userId, async () =>
-    {
-        var rows = db.Set<PendingChangeEmail>().Where(p => p.RecipientId == userId && p.BoardId == boardId);
-        if (!await db.Users.AnyAsync(u => u.Id == userId))
-        {
-            await rows.ExecuteDeleteAsync(); // the account is gone: nothing of theirs is delivered again
-            return;
-        }
-        await rows.Where(p => p.BatchKey == null).ExecuteDeleteAsync();
-        await rows.Where(p => p.BatchKey != null && p.Payload != "").ExecuteUpdateAsync(s => s.SetProperty(p => p.Payload, ""));
-    });
-
-    public Task BoardDeletedAsync(Guid boardId)
-    {
-        // Former members' sealed rows hold no text (see above) and go with the purge.
-        if (!_membersOfDeleted.Remove(boardId, out var members) || members.Count == 0) return Task.CompletedTask;
-        return RunAsync(boardId, null, () =>
-            db.Set<PendingChangeEmail>().Where(p => members.Contains(p.RecipientId) && p.BoardId == boardId).ExecuteDeleteAsync());
-    }
-
-    private async Task RunAsync(Guid boardId, Guid? userId, Func<Task> work)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await using var tx = await db.BeginWriteAsync(CancellationToken.None);
-                await work();
-                await tx.CommitAsync();
-                return;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // The removal or deletion stands (it committed); left, the rows go when due (emptied) or with the purge.
-                if (attempt < 2) continue;
-                LogNotCleared(log, e, boardId, userId);
-                return;
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The change emails stored on board {BoardId} for {UserId} (none: the deleted board's) were not cleared; they stay until due or purged")]
-    private static partial void LogNotCleared(ILogger logger, Exception e, Guid boardId, Guid? userId);
 }

@@ -305,31 +305,3 @@ public static class InboxApi
         return TypedResults.Ok(new BoardNotificationSettingsDto(s.Level, s.Email));
     }
 }
-
-/// <summary>
-/// Whoever leaves a board (removed, or leaving) loses its inbox items: they name its tasks, which that person may no
-/// longer see (the delivery audit of the thirty-fourth round found them still listed). After the removal committed, in
-/// a transaction of its own that takes no person's lock: deleted inside the removal, an account's deletion (which leaves
-/// every board first) would take these rows before the person's lock, the order that deadlocked against one's own "mark
-/// read" (<c>RacingRequestsTests.MarkingReadWhileDeletingTheAccount</c>); an account's items go with it by cascade
-/// anyway. Items written after the removal cannot come: the inbox writer reads the members under the board's lock.
-/// </summary>
-internal sealed partial class InboxOnLeave(TaskHubDbContext db, ILogger<InboxOnLeave> log) : Boards.IBoardMembershipHandler
-{
-    public async Task MemberLeftAsync(Guid boardId, Guid userId)
-    {
-        try
-        {
-            await using var tx = await db.BeginWriteAsync(CancellationToken.None);
-            await db.Set<Notification>().Where(n => n.UserId == userId && n.BoardId == boardId).ExecuteDeleteAsync();
-            await tx.CommitAsync();
-        }
-        catch (Exception e) when (ProblemDetailsExceptionHandler.IsUnavailable(e))
-        {
-            LogNotDeleted(log, e, boardId, userId); // the removal stands; the items stay until the person deletes them
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The inbox items of {UserId} on board {BoardId}, which they left, were not deleted")]
-    private static partial void LogNotDeleted(ILogger logger, Exception e, Guid boardId, Guid userId);
-}

@@ -47,8 +47,7 @@ public static class NotificationsExtensions
         services.AddSingleton(new OutboxConsumer(OutboxKinds.Inbox, InboxEventHandler.Wants));
         services.AddScoped<IOutboxHandler, InboxEventHandler>();
         services.AddScoped<IOutboxHandler, NotificationRequestHandler>();
-        services.AddScoped<Boards.IBoardMembershipHandler, InboxOnLeave>();
-        services.AddScoped<Boards.IBoardMembershipHandler, ChangeEmailsOnLeave>();
+        services.AddScoped<Boards.IBoardMembershipHandler, NotificationsOnLeave>();
         services.AddSingleton<ChangeEmailFlusher>();
         services.AddHostedService(sp => sp.GetRequiredService<ChangeEmailFlusher>());
         services.AddScoped<IOutboxHandler, EmailHandler>();

@@ -20,7 +20,7 @@ public sealed class HubAccessSweep(HubLifetimeManager<BoardHub> lifetime, LocalC
     private readonly ClusterHubLifetimeManager<BoardHub>? _cluster = lifetime as ClusterHubLifetimeManager<BoardHub>;
 
     /// <summary>When this replica last closed (or was told to close) each person's ended sessions' connections, for
-    /// <see cref="EndedWhileConnectingAsync"/>; entries older than <see cref="ConnectingWindow"/> are pruned.</summary>
+    /// <see cref="EndedWhileConnectingAsync"/>; entries older than <see cref="ConnectingWindow"/> are forgotten at each tick's sweep.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, long> _endedAt = new();
 
     /// <summary>Longer than any connection takes from its connect check (the WebSocket upgrade's authentication) to its
@@ -30,6 +30,8 @@ public sealed class HubAccessSweep(HubLifetimeManager<BoardHub> lifetime, LocalC
     /// <summary>Closes the connections of ended sessions and revokes boards their people left; returns how many of each.</summary>
     public async Task<(int Closed, int Revoked)> SweepAsync(CancellationToken ct)
     {
+        foreach (var (user, at) in _endedAt) // (forgets the people whose sessions ended longer ago than a connect takes)
+            if (clock.GetElapsedTime(at) > ConnectingWindow) _endedAt.TryRemove(KeyValuePair.Create(user, at));
         var closed = await CloseEndedAsync(_cluster?.Connections.ToList() ?? [], ct);
         var joined = local.All().ToList();
         var revoked = 0;
@@ -53,9 +55,6 @@ public sealed class HubAccessSweep(HubLifetimeManager<BoardHub> lifetime, LocalC
         // Remembered before the person's connections are read: a connection whose check passed before the end but which
         // registers with the hub only after this read is not among them, and finds this when it registers.
         _endedAt[userId] = clock.GetTimestamp();
-        if (_endedAt.Count > 4096)
-            foreach (var (user, at) in _endedAt)
-                if (clock.GetElapsedTime(at) > ConnectingWindow) _endedAt.TryRemove(KeyValuePair.Create(user, at));
         return CloseEndedAsync(_cluster?.ConnectionsOf(userId.ToString()) ?? [], ct);
     }
 
