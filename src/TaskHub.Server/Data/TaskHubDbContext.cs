@@ -136,6 +136,7 @@ public sealed class MySqlTaskHubDbContext(DbContextOptions<MySqlTaskHubDbContext
         modelBuilder.Entity<ChecklistItem>().Property(i => i.Position).HasCharSet("ascii").UseCollation("ascii_bin");
         // Idempotency keys are case-sensitive, as the header's value (a client's "a1" and "A1" are two requests).
         modelBuilder.Entity<IdempotentRequest>().Property(r => r.Key).HasCharSet("ascii").UseCollation("ascii_bin");
+        modelBuilder.Entity<IdempotentAnswer>().Property(a => a.Key).HasCharSet("ascii").UseCollation("ascii_bin");
         // Search (Features/Tasks/Search.cs): InnoDB FULLTEXT, maintained by the engine with each transaction.
         modelBuilder.Entity<TaskItem>().HasIndex(t => new { t.Title, t.Description }).IsFullText();
         modelBuilder.Entity<TaskItem>().HasIndex(t => t.Title).IsFullText(); // so a title match can rank higher

@@ -5,6 +5,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Attachments;
@@ -58,7 +59,7 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
     {
         for (var i = 0; i < 100; i++)
         {
-            if (await WithDbAsync(db => db.Set<IdempotentRequest>().AnyAsync(r => r.UserId == user.Id && r.Key == key && r.Status != null))) return;
+            if (await WithDbAsync(db => db.Set<IdempotentAnswer>().AnyAsync(a => a.UserId == user.Id && a.Key == key))) return;
             await Task.Delay(50);
         }
         Assert.Fail($"The answer of {key} was not kept within 5 s.");
@@ -435,8 +436,9 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         await (await PostAsync(ada, url, body, key)).Json(HttpStatusCode.Created);
         await KeptAsync(ada, key);
         var now = DateTime.UtcNow;
+        await WithDbAsync(db => db.Set<IdempotentAnswer>().Where(a => a.UserId == ada.Id && a.Key == key).ExecuteDeleteAsync());
         await WithDbAsync(db => db.Set<IdempotentRequest>().Where(r => r.UserId == ada.Id && r.Key == key)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, (int?)null).SetProperty(r => r.Body, (string?)null).SetProperty(r => r.CreatedAt, now)));
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.CreatedAt, now)));
 
         var running = await PostAsync(ada, url, body, key);
         Assert.Equal(IdempotencyKeys.InProgressType, (await running.Json(HttpStatusCode.Conflict)).GetProperty("type").GetString());
@@ -562,6 +564,8 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         Assert.True(deleted >= 5, $"{deleted} deleted");
         var left = await WithDbAsync(db => db.Set<IdempotentRequest>().Where(r => r.UserId == ada.Id).Select(r => r.Key).ToListAsync());
         Assert.Equal([fresh], left);
+        // Their kept answers went with them (the answers' rows cascade).
+        Assert.Equal([fresh], await WithDbAsync(db => db.Set<IdempotentAnswer>().Where(a => a.UserId == ada.Id).Select(a => a.Key).ToListAsync()));
         var again = await PostAsync(ada, url, new { title = "Something else" }, expired);
         Assert.Equal("Something else", (await again.Json(HttpStatusCode.Created)).GetProperty("title").GetString());
         Assert.False(again.Headers.Contains(IdempotencyKeys.ReplayedHeader));
@@ -713,3 +717,44 @@ public sealed class IdempotencyKeyAcrossReplicasTests(TaskHub.Tests.Realtime.Sca
         return user.Client.SendAsync(request);
     }
 }
+
+/// <summary>
+/// The migration that moved kept answers to a table of their own (<see cref="IdempotentAnswer"/>) keeps the answers
+/// already kept: a key used before the upgrade is still answered with its first answer after it. The schema is taken
+/// back to before that migration (its Down copies the answers back) and forward again.
+/// </summary>
+public abstract class IdempotentAnswersMigrationTests(TaskHubApplication app)
+{
+    [Fact]
+    public async Task AnAnswerKeptBeforeTheUpgradeIsStillReplayedAfterIt()
+    {
+        var ada = await app.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var url = $"/api/boards/{board}/tasks";
+        var key = Guid.NewGuid().ToString();
+        var first = await (await IdempotencyKeyTests.SendAsync(ada, HttpMethod.Post, url, new { title = "Before" }, key)).Json(HttpStatusCode.Created);
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+            for (var i = 0; !await db.Set<IdempotentAnswer>().AnyAsync(a => a.UserId == ada.Id && a.Key == key); i++)
+            {
+                Assert.True(i < 100, "the answer was not kept within 5 s");
+                await Task.Delay(50);
+            }
+            var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
+            var migrations = db.Database.GetMigrations().ToList();
+            var answers = migrations.FindIndex(m => m.EndsWith("_IdempotentAnswers", StringComparison.Ordinal));
+            await migrator.MigrateAsync(migrations[answers - 1]);
+            await migrator.MigrateAsync();
+        }
+
+        var again = await IdempotencyKeyTests.SendAsync(ada, HttpMethod.Post, url, new { title = "Before" }, key);
+        Assert.Equal(first.GetProperty("id").GetString(), (await again.Json(HttpStatusCode.Created)).GetProperty("id").GetString());
+        Assert.True(again.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        Assert.Single((await ada.Client.GetJson(url)).EnumerateArray());
+    }
+}
+
+public sealed class IdempotentAnswersMigrationTestsOnSqlite(SqliteApplication app) : IdempotentAnswersMigrationTests(app), IClassFixture<SqliteApplication>;
+
+public sealed class IdempotentAnswersMigrationTestsOnMariaDb(MariaDbApplication app) : IdempotentAnswersMigrationTests(app), IClassFixture<MariaDbApplication>;

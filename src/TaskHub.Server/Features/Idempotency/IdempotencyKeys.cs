@@ -115,7 +115,7 @@ public static class IdempotencyKeys
     public const string NotKeptType = "urn:taskhub:problem:idempotency-answer-not-kept";
     /// <summary>The problem type of the 422 for a key sent with another request.</summary>
     public const string ReusedType = "urn:taskhub:problem:idempotency-key-reused";
-    /// <summary><see cref="IdempotentRequest.Status"/> of a change whose answer was too large to keep.</summary>
+    /// <summary><see cref="IdempotentAnswer.Status"/> of a change whose answer was too large to keep.</summary>
     public const int NotKept = -1;
     /// <summary>How long a record without an answer counts as its request still running.</summary>
     public static readonly TimeSpan StillRunning = TimeSpan.FromMinutes(1);
@@ -123,7 +123,7 @@ public static class IdempotencyKeys
     // Compiled (every keyed write asks it): see CompiledPerModel.
     private static readonly CompiledPerModel<Func<TaskHubDbContext, Guid, string, CancellationToken, Task<IdempotentRequest?>>> Lookup =
         new(() => EF.CompileAsyncQuery((TaskHubDbContext db, Guid userId, string key, CancellationToken ct) =>
-            db.Set<IdempotentRequest>().AsNoTracking().FirstOrDefault(r => r.UserId == userId && r.Key == key)));
+            db.Set<IdempotentRequest>().AsNoTracking().Include(r => r.Answer).FirstOrDefault(r => r.UserId == userId && r.Key == key)));
 
     private static async Task RunAsync(HttpContext http, RequestDelegate next, bool lookUpFirst)
     {
@@ -257,23 +257,24 @@ public static class IdempotencyKeys
         }
         // A record with no answer yet: its request is between its commit and keeping its answer, or (a minute on, longer
         // than any request lasts) its process stopped in between: the change was applied once, and its answer is gone.
-        var running = earlier.Status is null && earlier.CreatedAt > clock.GetUtcNow().UtcDateTime - StillRunning;
+        var answer = earlier.Answer;
+        var running = answer is null && earlier.CreatedAt > clock.GetUtcNow().UtcDateTime - StillRunning;
         if (running)
         {
             http.Response.Headers.RetryAfter = "1";
             await ProblemAsync(http, StatusCodes.Status409Conflict, InProgressType, $"A request with this {Header} is still being processed. Send it again in a moment.");
             return;
         }
-        if (earlier.Status is null or NotKept)
+        if (answer is null || answer.Status == NotKept)
         {
             await ProblemAsync(http, StatusCodes.Status409Conflict, NotKeptType, $"The request with this {Header} was applied, but its answer was not kept. Read the resource instead.");
             return;
         }
-        http.Response.StatusCode = earlier.Status.Value;
-        foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(earlier.Headers ?? "{}")!)
+        http.Response.StatusCode = answer.Status;
+        foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(answer.Headers ?? "{}")!)
             http.Response.Headers[name] = value;
         http.Response.Headers[ReplayedHeader] = "true";
-        if (!string.IsNullOrEmpty(earlier.Body)) await http.Response.WriteAsync(earlier.Body, http.RequestAborted);
+        if (!string.IsNullOrEmpty(answer.Body)) await http.Response.WriteAsync(answer.Body, http.RequestAborted);
     }
 
     private static Task ProblemAsync(HttpContext http, int status, string type, string detail) =>

@@ -321,7 +321,7 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.ToTable("board_members", (string)null);
                 });
 
-            modelBuilder.Entity("TaskHub.Server.Features.Idempotency.IdempotentRequest", b =>
+            modelBuilder.Entity("TaskHub.Server.Features.Idempotency.IdempotentAnswer", b =>
                 {
                     b.Property<Guid>("UserId")
                         .HasColumnType("char(36)");
@@ -337,6 +337,31 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.Property<string>("Body")
                         .HasColumnType("longtext");
 
+                    b.Property<string>("Headers")
+                        .HasMaxLength(2000)
+                        .HasColumnType("varchar(2000)");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("int");
+
+                    b.HasKey("UserId", "Key");
+
+                    b.ToTable("idempotent_answers", (string)null);
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Idempotency.IdempotentRequest", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("char(36)");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .IsUnicode(false)
+                        .HasColumnType("varchar(255)")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("Key"), "ascii");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("datetime(6)");
 
@@ -345,13 +370,6 @@ namespace TaskHub.Server.Data.Migrations.MySql
                         .HasMaxLength(64)
                         .IsUnicode(false)
                         .HasColumnType("varchar(64)");
-
-                    b.Property<string>("Headers")
-                        .HasMaxLength(2000)
-                        .HasColumnType("varchar(2000)");
-
-                    b.Property<int?>("Status")
-                        .HasColumnType("int");
 
                     b.HasKey("UserId", "Key");
 
@@ -1147,6 +1165,15 @@ namespace TaskHub.Server.Data.Migrations.MySql
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("TaskHub.Server.Features.Idempotency.IdempotentAnswer", b =>
+                {
+                    b.HasOne("TaskHub.Server.Features.Idempotency.IdempotentRequest", null)
+                        .WithOne("Answer")
+                        .HasForeignKey("TaskHub.Server.Features.Idempotency.IdempotentAnswer", "UserId", "Key")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("TaskHub.Server.Features.Idempotency.IdempotentRequest", b =>
                 {
                     b.HasOne("TaskHub.Server.Features.Auth.User", null)
@@ -1316,6 +1343,11 @@ namespace TaskHub.Server.Data.Migrations.MySql
             modelBuilder.Entity("TaskHub.Server.Features.Boards.Board", b =>
                 {
                     b.Navigation("Members");
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Idempotency.IdempotentRequest", b =>
+                {
+                    b.Navigation("Answer");
                 });
 #pragma warning restore 612, 618
         }

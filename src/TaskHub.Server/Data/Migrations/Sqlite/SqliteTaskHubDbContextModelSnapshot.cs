@@ -316,7 +316,7 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                     b.ToTable("board_members", (string)null);
                 });
 
-            modelBuilder.Entity("TaskHub.Server.Features.Idempotency.IdempotentRequest", b =>
+            modelBuilder.Entity("TaskHub.Server.Features.Idempotency.IdempotentAnswer", b =>
                 {
                     b.Property<Guid>("UserId")
                         .HasColumnType("TEXT");
@@ -329,6 +329,28 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                     b.Property<string>("Body")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Headers")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("UserId", "Key");
+
+                    b.ToTable("idempotent_answers", (string)null);
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Idempotency.IdempotentRequest", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .IsUnicode(false)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -337,13 +359,6 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .IsUnicode(false)
                         .HasColumnType("TEXT");
-
-                    b.Property<string>("Headers")
-                        .HasMaxLength(2000)
-                        .HasColumnType("TEXT");
-
-                    b.Property<int?>("Status")
-                        .HasColumnType("INTEGER");
 
                     b.HasKey("UserId", "Key");
 
@@ -1114,6 +1129,15 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                     b.Navigation("User");
                 });
 
+            modelBuilder.Entity("TaskHub.Server.Features.Idempotency.IdempotentAnswer", b =>
+                {
+                    b.HasOne("TaskHub.Server.Features.Idempotency.IdempotentRequest", null)
+                        .WithOne("Answer")
+                        .HasForeignKey("TaskHub.Server.Features.Idempotency.IdempotentAnswer", "UserId", "Key")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("TaskHub.Server.Features.Idempotency.IdempotentRequest", b =>
                 {
                     b.HasOne("TaskHub.Server.Features.Auth.User", null)
@@ -1283,6 +1307,11 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
             modelBuilder.Entity("TaskHub.Server.Features.Boards.Board", b =>
                 {
                     b.Navigation("Members");
+                });
+
+            modelBuilder.Entity("TaskHub.Server.Features.Idempotency.IdempotentRequest", b =>
+                {
+                    b.Navigation("Answer");
                 });
 #pragma warning restore 612, 618
         }

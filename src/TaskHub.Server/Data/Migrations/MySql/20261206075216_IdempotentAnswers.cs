@@ -1,0 +1,85 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace TaskHub.Server.Data.Migrations.MySql
+{
+    /// <inheritdoc />
+    public partial class IdempotentAnswers : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "idempotent_answers",
+                columns: table => new
+                {
+                    UserId = table.Column<Guid>(type: "char(36)", nullable: false, collation: "ascii_general_ci"),
+                    Key = table.Column<string>(type: "varchar(255)", unicode: false, maxLength: 255, nullable: false, collation: "ascii_bin")
+                        .Annotation("MySql:CharSet", "ascii"),
+                    Status = table.Column<int>(type: "int", nullable: false),
+                    Headers = table.Column<string>(type: "varchar(2000)", maxLength: 2000, nullable: true)
+                        .Annotation("MySql:CharSet", "utf8mb4"),
+                    Body = table.Column<string>(type: "longtext", nullable: true)
+                        .Annotation("MySql:CharSet", "utf8mb4")
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_idempotent_answers", x => new { x.UserId, x.Key });
+                    table.ForeignKey(
+                        name: "FK_idempotent_answers_idempotent_requests_UserId_Key",
+                        columns: x => new { x.UserId, x.Key },
+                        principalTable: "idempotent_requests",
+                        principalColumns: new[] { "UserId", "Key" },
+                        onDelete: ReferentialAction.Cascade);
+                })
+                .Annotation("MySql:CharSet", "utf8mb4");
+
+            // The answers kept so far move to their table (a repeat within their keys' lifetime still hears them).
+            migrationBuilder.Sql("INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) SELECT UserId, `Key`, Status, Headers, Body FROM idempotent_requests WHERE Status IS NOT NULL;");
+
+            migrationBuilder.DropColumn(
+                name: "Body",
+                table: "idempotent_requests");
+
+            migrationBuilder.DropColumn(
+                name: "Headers",
+                table: "idempotent_requests");
+
+            migrationBuilder.DropColumn(
+                name: "Status",
+                table: "idempotent_requests");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "Body",
+                table: "idempotent_requests",
+                type: "longtext",
+                nullable: true)
+                .Annotation("MySql:CharSet", "utf8mb4");
+
+            migrationBuilder.AddColumn<string>(
+                name: "Headers",
+                table: "idempotent_requests",
+                type: "varchar(2000)",
+                maxLength: 2000,
+                nullable: true)
+                .Annotation("MySql:CharSet", "utf8mb4");
+
+            migrationBuilder.AddColumn<int>(
+                name: "Status",
+                table: "idempotent_requests",
+                type: "int",
+                nullable: true);
+
+            migrationBuilder.Sql("UPDATE idempotent_requests SET Status = (SELECT a.Status FROM idempotent_answers a WHERE a.UserId = idempotent_requests.UserId AND a.`Key` = idempotent_requests.`Key`), Headers = (SELECT a.Headers FROM idempotent_answers a WHERE a.UserId = idempotent_requests.UserId AND a.`Key` = idempotent_requests.`Key`), Body = (SELECT a.Body FROM idempotent_answers a WHERE a.UserId = idempotent_requests.UserId AND a.`Key` = idempotent_requests.`Key`);");
+
+            migrationBuilder.DropTable(
+                name: "idempotent_answers");
+        }
+    }
+}
