@@ -34,10 +34,15 @@ public static class AccountDeletion
         if (hasher.VerifyHashedPassword(user, user.PasswordHash, request.Password) == PasswordVerificationResult.Failed)
             return FieldErrors.Single("password", "The password is incorrect.");
 
-        var memberOf = await db.BoardMembers.Where(m => m.UserId == user.Id).Select(m => m.BoardId).ToListAsync(ct);
+        List<Guid> memberOf;
         var orphans = new List<Guid>(); // boards of theirs left without anyone: deleted with the account
         await using (var tx = await db.BeginWriteAsync(ct))
         {
+            // Read in the write's turn, not before it: embedded (one writer at a time) nothing joins them to a board between
+            // this read and the check below, and on MariaDB the window is the transaction's, not also its wait for its
+            // turn. Read before, imports naming the person that kept committing while the deletion waited for its turn
+            // answered every try 409 (RacingAdminRequestsTests.ImportingWithAnAssigneeWhoseAccountIsDeleted, CI on SQLite).
+            memberOf = await db.BoardMembers.Where(m => m.UserId == user.Id).Select(m => m.BoardId).ToListAsync(ct);
             await departures.LeavingAsync(memberOf, user.Id, actorId: user.Id, ct);
             var soleOwned = await db.BoardMembers
                 .Where(m => m.UserId == user.Id && m.Role == BoardRole.Owner
