@@ -38,7 +38,7 @@ CREATE TABLE answers (UserId char(36) CHARACTER SET ascii NOT NULL, \`Key\` varc
   FOREIGN KEY (UserId, \`Key\`) REFERENCES keys_only (UserId, \`Key\`) ON DELETE CASCADE) CHARACTER SET utf8mb4;"
 
 batches() { # batches <update|insert> <first key number>: the commands, one per batch (sent whole: the delimiter is //)
-  local v=$1 k=$2 b j s
+  local v=$1 k=$2 b j s sep
   echo "DELIMITER //"
   for ((b = 0; b < N / BATCH; b++)); do
     s="START TRANSACTION;"
@@ -48,7 +48,8 @@ batches() { # batches <update|insert> <first key number>: the commands, one per 
       done
     else
       s+=" INSERT INTO answers (UserId, \`Key\`, Status, Headers, Body) VALUES"
-      for ((j = 0; j < BATCH; j++, k++)); do s+="$([ "$j" -gt 0 ] && echo ,) ('$U', 'k-$k', 201, '$HEADERS', '$BODY')"; done
+      sep=""
+      for ((j = 0; j < BATCH; j++, k++)); do s+="$sep ('$U', 'k-$k', 201, '$HEADERS', '$BODY')"; sep=","; done
       s+=";"
     fi
     echo "$s COMMIT//"
