@@ -549,7 +549,8 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
         Assert.NotEqual(0, await ChangeRowsAsync(bob.Id, other));
     }
 
-    /// <summary>A board's deletion takes every change email stored on it; another board's stay.</summary>
+    /// <summary>A board's deletion takes every change email stored on it, a former member's sealed marks too; another
+    /// board's stay.</summary>
     [Fact]
     public async Task ChangeEmailsStoredOnADeletedBoardGoWithIt()
     {
@@ -562,6 +563,18 @@ public abstract class DeliveryAfterLosingAccessTests<TApp>(TApp app) where TApp 
         Assert.True(await PendingForAsync(bob.Id, board));
         Assert.True(await PendingForAsync(cy.Id, board));
         Assert.True(await PendingForAsync(bob.Id, kept));
+        // Dan left the board earlier: his burst had been emailed, and its row stayed as a mark without text.
+        var dan = await app.SignUpAsync("Dan");
+        var recorded = await Db(db => db.Set<PendingChangeEmail>().AsNoTracking().FirstAsync(p => p.RecipientId == bob.Id && p.BoardId == board));
+        await Db(async db =>
+        {
+            db.Add(new PendingChangeEmail
+            {
+                RecipientId = dan.Id, BoardId = board, ActorId = recorded.ActorId, Seq = recorded.Seq, TaskId = recorded.TaskId,
+                Payload = "", At = recorded.At, RecordedAt = recorded.RecordedAt, BatchKey = $"change-email:{dan.Id:N}:sent",
+            });
+            return await db.SaveChangesAsync();
+        });
 
         await (await ada.Client.DeleteAsync($"/api/boards/{board}")).Json(HttpStatusCode.NoContent);
 

@@ -14,8 +14,8 @@ namespace TaskHub.Server.Features.Notifications;
 /// recognises a redelivered change only by its stored row: deleted, a change delivered again after the person was added
 /// back was recorded and emailed a second time, or (its burst's key the sent one's) stuck every later burst
 /// (<c>DeliveryAfterLosingAccessTests.ARedelivered…</c>). A deleted account's rows go whole, and so do a deleted board's
-/// (by its members as they were, on the recipient's index): neither comes back. A burst recorded in a race with a
-/// removal is emptied when due (<see cref="ChangeEmailFlusher"/>).</item>
+/// (all of them, earlier leavers' marks too, by the board's index): neither comes back. A burst recorded in a race with
+/// a removal is emptied when due (<see cref="ChangeEmailFlusher"/>).</item>
 /// </list>
 /// After the commit, taking no person's lock: inside the removal, an account's deletion (which leaves every board first)
 /// would take the inbox rows before the person's lock, the order that deadlocked against one's own "mark read"
@@ -26,12 +26,6 @@ namespace TaskHub.Server.Features.Notifications;
 /// </summary>
 internal sealed partial class NotificationsOnLeave(TaskHubDbContext db, ILogger<NotificationsOnLeave> log) : Boards.IBoardMembershipHandler
 {
-    /// <summary>The members of a board being deleted, read inside its deletion (the handler lives for the request).</summary>
-    private readonly Dictionary<Guid, List<Guid>> _membersOfDeleted = [];
-
-    public async Task BoardDeletingAsync(Guid boardId, CancellationToken ct) =>
-        _membersOfDeleted[boardId] = await db.BoardMembers.Where(m => m.BoardId == boardId).Select(m => m.UserId).ToListAsync(ct);
-
     public Task MemberLeftAsync(Guid boardId, Guid userId) => RunAsync(boardId, userId, async () =>
     {
         await db.Set<Notification>().Where(n => n.UserId == userId && n.BoardId == boardId).ExecuteDeleteAsync();
@@ -45,13 +39,9 @@ internal sealed partial class NotificationsOnLeave(TaskHubDbContext db, ILogger<
         await rows.Where(p => p.BatchKey != null && p.Payload != "").ExecuteUpdateAsync(s => s.SetProperty(p => p.Payload, ""));
     });
 
-    public Task BoardDeletedAsync(Guid boardId)
-    {
-        // (Its inbox items went by cascade. Former members' sealed rows hold no text, see above, and go with the purge.)
-        if (!_membersOfDeleted.Remove(boardId, out var members) || members.Count == 0) return Task.CompletedTask;
-        return RunAsync(boardId, null, () =>
-            db.Set<PendingChangeEmail>().Where(p => members.Contains(p.RecipientId) && p.BoardId == boardId).ExecuteDeleteAsync());
-    }
+    // (Its inbox items went by cascade.)
+    public Task BoardDeletedAsync(Guid boardId) =>
+        RunAsync(boardId, null, () => db.Set<PendingChangeEmail>().Where(p => p.BoardId == boardId).ExecuteDeleteAsync());
 
     private async Task RunAsync(Guid boardId, Guid? userId, Func<Task> work)
     {

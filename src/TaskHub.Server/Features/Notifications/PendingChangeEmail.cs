@@ -36,6 +36,8 @@ internal sealed class PendingChangeEmailConfiguration : IEntityTypeConfiguration
         b.ToTable("pending_change_emails");
         b.HasIndex(p => new { p.RecipientId, p.BoardId, p.Seq }).IsUnique();
         b.HasIndex(p => new { p.BatchKey, p.RecipientId, p.BoardId });
+        // A deleted board's rows go with it, whoever they were for (NotificationsOnLeave).
+        b.HasIndex(p => p.BoardId);
         b.Property(p => p.BatchKey).HasMaxLength(200);
     }
 }

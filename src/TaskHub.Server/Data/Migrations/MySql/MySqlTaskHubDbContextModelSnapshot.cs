@@ -752,6 +752,8 @@ namespace TaskHub.Server.Data.Migrations.MySql
 
                     b.HasKey("Id");
 
+                    b.HasIndex("BoardId");
+
                     b.HasIndex("BatchKey", "RecipientId", "BoardId");
 
                     b.HasIndex("RecipientId", "BoardId", "Seq")

@@ -737,6 +737,8 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("BoardId");
+
                     b.HasIndex("BatchKey", "RecipientId", "BoardId");
 
                     b.HasIndex("RecipientId", "BoardId", "Seq")
