@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # What keeping an Idempotency-Key's answer costs MariaDB, as the answer keeper sends it (bench/README.md, "Thirty-sixth
-# round"): batches of answers (~700-byte bodies, the size of a created task's), each batch one multi-statement command
-# and its commit, either
-#   update: one UPDATE per answer that fills in the answer columns of the key's row (the keeper until the thirty-sixth round), or
-#   insert: one multi-row INSERT of the batch into a table of answers (the keeper since).
-# The keys' rows exist first, as the writes leave them. Both variants in one run, alternating which goes first, on a
-# database of their own; prints MariaDB's CPU (user + system, from /proc) per answer, per rep and the medians, and the ratio.
+# round"): batches of answers (~700-byte bodies, the size of a created task's), each batch one command, either
+#   update: a transaction of one UPDATE per answer that fills in the answer columns of the key's row (the keeper until
+#           the thirty-sixth round),
+#   insert-tx: a transaction of one multi-row INSERT of the batch into a table of answers, or
+#   insert: that INSERT alone, atomic by itself (autocommit; the keeper since).
+# The keys' rows exist first, as the writes leave them. The variants in one run, rotating which goes first, on a
+# database of their own; prints MariaDB's CPU (user + system, from /proc) per answer, per rep and the medians, and the
+# ratios to update.
 #
-#   bench/answers.sh
-#   ANSWERS_REPS=5 ANSWERS_BATCH=16 bench/answers.sh
+#   bench/answers.sh                                  # the MariaDB scripts/services.sh runs
+#   BENCH_MYSQL_PORT=3321 BENCH_MYSQL_PID=$(cat …/mysqld.pid) ANSWERS_REPS=6 bench/answers.sh
+#                                                     # a private server, undisturbed by anything else using MariaDB
 #
 # Knobs: ANSWERS_REPS (3), ANSWERS_N (answers per variant and rep: 4000), ANSWERS_BATCH (10: about a batch at ~1,000
 # keyed writes/s), BENCH_MYSQL_HOST / _PORT (127.0.0.1 / 3306; user taskhub, as scripts/services.sh grants), BENCH_MYSQL_PID
@@ -33,26 +36,30 @@ CREATE TABLE keys_with_answer (UserId char(36) CHARACTER SET ascii NOT NULL, \`K
   PRIMARY KEY (UserId, \`Key\`), KEY (CreatedAt)) CHARACTER SET utf8mb4;
 CREATE TABLE keys_only (UserId char(36) CHARACTER SET ascii NOT NULL, \`Key\` varchar(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   Fingerprint varchar(64) NOT NULL, CreatedAt datetime(6) NOT NULL, PRIMARY KEY (UserId, \`Key\`), KEY (CreatedAt)) CHARACTER SET utf8mb4;
+CREATE TABLE answers_tx (UserId char(36) CHARACTER SET ascii NOT NULL, \`Key\` varchar(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  Status int NOT NULL, Headers varchar(2000) NULL, Body longtext NULL, PRIMARY KEY (UserId, \`Key\`),
+  FOREIGN KEY (UserId, \`Key\`) REFERENCES keys_only (UserId, \`Key\`) ON DELETE CASCADE) CHARACTER SET utf8mb4;
 CREATE TABLE answers (UserId char(36) CHARACTER SET ascii NOT NULL, \`Key\` varchar(255) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
   Status int NOT NULL, Headers varchar(2000) NULL, Body longtext NULL, PRIMARY KEY (UserId, \`Key\`),
   FOREIGN KEY (UserId, \`Key\`) REFERENCES keys_only (UserId, \`Key\`) ON DELETE CASCADE) CHARACTER SET utf8mb4;"
 
-batches() { # batches <update|insert> <first key number>: the commands, one per batch (sent whole: the delimiter is //)
+batches() { # batches <update|insert-tx|insert> <first key number>: the commands, one per batch (sent whole: the delimiter is //)
   local v=$1 k=$2 b j s sep
   echo "DELIMITER //"
   for ((b = 0; b < N / BATCH; b++)); do
-    s="START TRANSACTION;"
+    s=""
+    [ "$v" = insert ] || s="START TRANSACTION;"
     if [ "$v" = update ]; then
       for ((j = 0; j < BATCH; j++, k++)); do
         s+=" UPDATE keys_with_answer SET Status = 201, Headers = '$HEADERS', Body = '$BODY' WHERE UserId = '$U' AND \`Key\` = 'k-$k';"
       done
     else
-      s+=" INSERT INTO answers (UserId, \`Key\`, Status, Headers, Body) VALUES"
+      s+=" INSERT INTO $([ "$v" = insert ] && echo answers || echo answers_tx) (UserId, \`Key\`, Status, Headers, Body) VALUES"
       sep=""
       for ((j = 0; j < BATCH; j++, k++)); do s+="$sep ('$U', 'k-$k', 201, '$HEADERS', '$BODY')"; sep=","; done
       s+=";"
     fi
-    echo "$s COMMIT//"
+    [ "$v" = insert ] && echo "$s//" || echo "$s COMMIT//"
   done
 }
 cpu() { awk '{print $14 + $15}' "/proc/$PID/stat"; } # clock ticks
@@ -61,7 +68,7 @@ RESULT="bench/results/$(date -u +%Y%m%dT%H%MZ)-answers.txt"
 declare -A PER
 first=0
 for ((rep = 1; rep <= REPS; rep++)); do
-  order=(update insert); [ $((rep % 2)) = 0 ] && order=(insert update)
+  case $((rep % 3)) in 1) order=(update insert-tx insert) ;; 2) order=(insert update insert-tx) ;; 0) order=(insert-tx insert update) ;; esac
   # the keys' rows, as the writes leave them
   "${M[@]}" "$DB" -e "INSERT INTO keys_with_answer (UserId, \`Key\`, Fingerprint, CreatedAt) SELECT '$U', CONCAT('k-', seq), REPEAT('f', 64), NOW(6) FROM seq_${first}_to_$((first + N - 1));
     INSERT INTO keys_only (UserId, \`Key\`, Fingerprint, CreatedAt) SELECT '$U', CONCAT('k-', seq), REPEAT('f', 64), NOW(6) FROM seq_${first}_to_$((first + N - 1));"
@@ -76,12 +83,13 @@ for ((rep = 1; rep <= REPS; rep++)); do
   done
   first=$((first + N))
 done
-kept=$("${M[@]}" -N "$DB" -e "SELECT (SELECT COUNT(*) FROM keys_with_answer WHERE Status = 201), (SELECT COUNT(*) FROM answers)")
+kept=$("${M[@]}" -N "$DB" -e "SELECT CONCAT_WS(' / ', (SELECT COUNT(*) FROM keys_with_answer WHERE Status = 201), (SELECT COUNT(*) FROM answers_tx), (SELECT COUNT(*) FROM answers))")
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-mu=$(echo "${PER[update]}" | median); mi=$(echo "${PER[insert]}" | median)
+mu=$(echo "${PER[update]}" | median); mt=$(echo "${PER[insert-tx]}" | median); mi=$(echo "${PER[insert]}" | median)
+ratio() { awk -v a="$1" -v b="$mu" 'BEGIN { printf "%.2f", a / b }'; }
 {
-  echo "answers kept (update / insert): $kept (expected $((REPS * N)) each); batch $BATCH, $N answers per variant and rep"
-  echo "median MariaDB CPU per answer: update ${mu} µs, insert ${mi} µs; insert ÷ update $(awk -v a="$mi" -v b="$mu" 'BEGIN { printf "%.2f", a / b }')×"
+  echo "answers kept (update / insert-tx / insert): $kept (expected $((REPS * N)) each); batch $BATCH, $N answers per variant and rep"
+  echo "median MariaDB CPU per answer: update ${mu} µs, insert-tx ${mt} µs ($(ratio "$mt")×), insert ${mi} µs ($(ratio "$mi")×)"
   echo "load average after: $(cat /proc/loadavg)"
 } | tee -a "$RESULT"
 "${M[@]}" -e "DROP DATABASE $DB"

@@ -9,10 +9,10 @@ namespace TaskHub.Server.Features.Idempotency;
 public sealed record KeptAnswer(Guid UserId, string Key, int Status, string? Headers, string? Body);
 
 /// <summary>
-/// Stores the answers of keyed requests, several in one write transaction (a group commit): the first answer queued
-/// waits <see cref="IdempotencyOptions.AnswerBatchMilliseconds"/> for others, and the answers that arrive while one
-/// transaction runs go in the next, so concurrent writers share one transaction (one turn of SQLite's write queue; on
-/// MariaDB its updates go in one command). One transaction each cost a keyed creation 1.8× the CPU of a plain one
+/// Stores the answers of keyed requests (<see cref="IdempotentAnswer"/>), several in one write (a group commit): the
+/// first answer queued waits <see cref="IdempotencyOptions.AnswerBatchMilliseconds"/> for others, and the answers that
+/// arrive while one batch is stored go in the next, so concurrent writers share one commit (one turn of SQLite's write
+/// queue; on MariaDB one multi-row INSERT). One transaction each cost a keyed creation 1.8× the CPU of a plain one
 /// (bench/README.md, "Twenty-sixth round"). The request does not wait for it: a repeat that comes before its answer is
 /// kept hears 409 with <c>Retry-After</c>. When the host stops, the answers queued by then are stored first (it is
 /// a hosted service, registered after the data services, so it stops before them). A batch that fails is stored again
@@ -21,7 +21,7 @@ public sealed record KeptAnswer(Guid UserId, string Key, int Status, string? Hea
 /// </summary>
 public sealed class AnswerKeeper(IServiceScopeFactory scopes, IOptions<IdempotencyOptions> options, ILogger<AnswerKeeper> log) : IHostedService
 {
-    /// <summary>At most this many answers in one transaction.</summary>
+    /// <summary>At most this many answers in one batch.</summary>
     public const int MaxBatch = 64;
     /// <summary>And about this many characters of them at most (MariaDB's packet limit is 16 MB by default; one answer
     /// may be up to <see cref="IdempotencyOptions.MaxStoredResponseBytes"/>).</summary>
@@ -32,7 +32,7 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, IOptions<Idempoten
     private Task _loop = Task.CompletedTask;
     private volatile bool _stopping;
 
-    /// <summary>How many transactions stored more than one answer (for tests: batching happened).</summary>
+    /// <summary>How many batches stored more than one answer (for tests: batching happened).</summary>
     public int SharedTransactions => Volatile.Read(ref _shared);
     private int _shared;
 
@@ -79,7 +79,7 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, IOptions<Idempoten
     {
         try
         {
-            await StoreInOneTransactionAsync(batch);
+            await StoreTogetherAsync(batch);
             if (batch.Count > 1) Interlocked.Increment(ref _shared);
             return;
         }
@@ -94,39 +94,39 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, IOptions<Idempoten
         }
         foreach (var answer in batch)
         {
-            try { await StoreInOneTransactionAsync([answer]); }
+            try { await StoreTogetherAsync([answer]); }
             catch (Exception e) { log.LogError(e, "Could not keep the answer of a request sent with an Idempotency-Key; its change is applied, and a repeat will hear 409."); }
         }
     }
 
-    private async Task StoreInOneTransactionAsync(IReadOnlyList<KeptAnswer> batch)
+    private async Task StoreTogetherAsync(IReadOnlyList<KeptAnswer> batch)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-        await using var tx = await db.BeginWriteAsync(CancellationToken.None);
         if (db.OnSqlite)
         {
-            // One statement per answer, of one text: SQLite's writer keeps the compiled statements of its first texts
-            // and never evicts, and a text per batch size would take places the board writes' statements need.
+            // One turn of the write queue for the batch, one statement per answer, of one text: SQLite's writer keeps the
+            // compiled statements of its first texts and never evicts, and a text per batch size would take places the
+            // board writes' statements need.
+            await using var tx = await db.BeginWriteAsync(CancellationToken.None);
             foreach (var (userId, key, status, headers, body) in batch)
                 await db.Database.ExecuteSqlAsync(
                     $"INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) VALUES ({userId}, {key}, {status}, {headers}, {body})",
                     CancellationToken.None);
+            await tx.CommitAsync(CancellationToken.None);
+            return;
         }
-        else
+        // MariaDB: the batch's answers in one multi-row INSERT (the server keeps no statement per text): half the
+        // database's CPU per answer of one UPDATE each (bench/README.md, "Thirty-sixth round"). One statement is atomic on
+        // its own, so no transaction around it: its begin and commit were two more round trips and statements a batch.
+        var args = new object?[batch.Count * 5]; // (a null goes as NULL; DBNull does not map)
+        for (var i = 0; i < batch.Count; i++)
         {
-            // MariaDB: the batch's answers in one multi-row INSERT, one statement (the server keeps no statement per
-            // text). Half the database's CPU per answer of one UPDATE each (bench/README.md, "Thirty-sixth round").
-            var args = new object?[batch.Count * 5]; // (a null goes as NULL; DBNull does not map)
-            for (var i = 0; i < batch.Count; i++)
-            {
-                var (userId, key, status, headers, body) = batch[i];
-                (args[5 * i], args[5 * i + 1], args[5 * i + 2], args[5 * i + 3], args[5 * i + 4]) =
-                    (userId, key, status, headers, body);
-            }
-            await db.Database.ExecuteSqlRawAsync(InsertSql(batch.Count), args!, CancellationToken.None);
+            var (userId, key, status, headers, body) = batch[i];
+            (args[5 * i], args[5 * i + 1], args[5 * i + 2], args[5 * i + 3], args[5 * i + 4]) =
+                (userId, key, status, headers, body);
         }
-        await tx.CommitAsync(CancellationToken.None);
+        await db.Database.ExecuteSqlRawAsync(InsertSql(batch.Count), args!, CancellationToken.None);
     }
 
     private static readonly string?[] InsertSqls = new string?[MaxBatch + 1];
@@ -134,7 +134,7 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, IOptions<Idempoten
     /// <summary>The text of one INSERT of <paramref name="count"/> answers, each with its five placeholders.</summary>
     private static string InsertSql(int count) => InsertSqls[count] ??=
         "INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) VALUES " +
-        string.Join(", ", Enumerable.Range(0, count).Select(i => $"({{{5 * i}}}, {{{5 * i + 1}}}, {{{5 * i + 2}}}, {{{5 * i + 3}}}, {{{5 * i + 4}}})")) + ";";
+        string.Join(", ", Enumerable.Range(0, count).Select(i => $"({{{5 * i}}}, {{{5 * i + 1}}}, {{{5 * i + 2}}}, {{{5 * i + 3}}}, {{{5 * i + 4}}})"));
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
