@@ -753,6 +753,25 @@ public abstract class IdempotentAnswersMigrationTests(TaskHubApplication app)
         Assert.True(again.Headers.Contains(IdempotencyKeys.ReplayedHeader));
         Assert.Single((await ada.Client.GetJson(url)).EnumerateArray());
     }
+
+    /// <summary>The migration runs before the Deployment rolls, so replicas of the version before it keep writing keys for a
+    /// while: their statements (the key's row with its answer columns, then the answer kept into them) still work.</summary>
+    [Fact]
+    public async Task TheVersionBeforeStillKeepsItsKeysWhileTheDeploymentRolls()
+    {
+        var ada = await app.SignUpAsync();
+        var key = Guid.NewGuid().ToString();
+        var now = DateTime.UtcNow;
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO idempotent_requests (`Key`, UserId, Body, CreatedAt, Fingerprint, Headers, Status)
+            VALUES ({key}, {ada.Id}, {null as string}, {now}, {new string('f', 64)}, {null as string}, {null as int?})
+            """);
+        Assert.Equal(1, await db.Database.ExecuteSqlAsync(
+            $"UPDATE idempotent_requests SET Status = {201}, Headers = {"{}"}, Body = {"{}"} WHERE UserId = {ada.Id} AND `Key` = {key}"));
+        Assert.True(await db.Set<IdempotentRequest>().AnyAsync(r => r.UserId == ada.Id && r.Key == key));
+    }
 }
 
 public sealed class IdempotentAnswersMigrationTestsOnSqlite(SqliteApplication app) : IdempotentAnswersMigrationTests(app), IClassFixture<SqliteApplication>;

@@ -33,43 +33,16 @@ namespace TaskHub.Server.Data.Migrations.Sqlite
                 });
 
             // The answers kept so far move to their table (a repeat within their keys' lifetime still hears them).
+            // The old columns stay (expand, then contract): the replicas of the version before, still running while the
+            // Deployment rolls after this migration, insert and update them (IdempotentAnswersMigrationTests); this
+            // version's model no longer has them and leaves them empty, and a later version's migration drops them.
             migrationBuilder.Sql("INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) SELECT UserId, `Key`, Status, Headers, Body FROM idempotent_requests WHERE Status IS NOT NULL;");
-
-            migrationBuilder.DropColumn(
-                name: "Body",
-                table: "idempotent_requests");
-
-            migrationBuilder.DropColumn(
-                name: "Headers",
-                table: "idempotent_requests");
-
-            migrationBuilder.DropColumn(
-                name: "Status",
-                table: "idempotent_requests");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.AddColumn<string>(
-                name: "Body",
-                table: "idempotent_requests",
-                type: "TEXT",
-                nullable: true);
-
-            migrationBuilder.AddColumn<string>(
-                name: "Headers",
-                table: "idempotent_requests",
-                type: "TEXT",
-                maxLength: 2000,
-                nullable: true);
-
-            migrationBuilder.AddColumn<int>(
-                name: "Status",
-                table: "idempotent_requests",
-                type: "INTEGER",
-                nullable: true);
-
+            // (The old columns were kept: see Up.) The answers go back into them.
             migrationBuilder.Sql("UPDATE idempotent_requests SET Status = (SELECT a.Status FROM idempotent_answers a WHERE a.UserId = idempotent_requests.UserId AND a.`Key` = idempotent_requests.`Key`), Headers = (SELECT a.Headers FROM idempotent_answers a WHERE a.UserId = idempotent_requests.UserId AND a.`Key` = idempotent_requests.`Key`), Body = (SELECT a.Body FROM idempotent_answers a WHERE a.UserId = idempotent_requests.UserId AND a.`Key` = idempotent_requests.`Key`);");
 
             migrationBuilder.DropTable(
