@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using MySqlConnector;
 using TaskHub.Server.Data;
 
 namespace TaskHub.Server.Features.Idempotency;
@@ -107,12 +108,13 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, IOptions<Idempoten
         {
             // One turn of the write queue for the batch, one statement per answer, of one text: SQLite's writer keeps the
             // compiled statements of its first texts and never evicts, and a text per batch size would take places the
-            // board writes' statements need.
+            // board writes' statements need. Each only while its key's row is there (see below).
             await using var tx = await db.BeginWriteAsync(CancellationToken.None);
             foreach (var (userId, key, status, headers, body) in batch)
-                await db.Database.ExecuteSqlAsync(
-                    $"INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) VALUES ({userId}, {key}, {status}, {headers}, {body})",
-                    CancellationToken.None);
+                await db.Database.ExecuteSqlAsync($"""
+                    INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) SELECT {userId}, {key}, {status}, {headers}, {body}
+                    WHERE EXISTS (SELECT 1 FROM idempotent_requests WHERE UserId = {userId} AND `Key` = {key})
+                    """, CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);
             return;
         }
@@ -126,15 +128,29 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, IOptions<Idempoten
             (args[5 * i], args[5 * i + 1], args[5 * i + 2], args[5 * i + 3], args[5 * i + 4]) =
                 (userId, key, status, headers, body);
         }
-        await db.Database.ExecuteSqlRawAsync(InsertSql(batch.Count), args!, CancellationToken.None);
+        try { await db.Database.ExecuteSqlRawAsync(InsertSql(batch.Count, guarded: false), args!, CancellationToken.None); }
+        catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.NoReferencedRow2)
+        {
+            // A key's row went between its commit and now (its account deleted meanwhile): nobody can send that key
+            // again, so its answer is dropped, as the UPDATE of no row that kept answers before did, and the rest of
+            // the batch is kept in one statement that inserts each answer only while its key's row is there.
+            log.LogDebug(e, "An answer's key was deleted before its answer was kept; keeping the batch's others.");
+            await db.Database.ExecuteSqlRawAsync(InsertSql(batch.Count, guarded: true), args!, CancellationToken.None);
+        }
     }
 
     private static readonly string?[] InsertSqls = new string?[MaxBatch + 1];
+    private static readonly string?[] GuardedInsertSqls = new string?[MaxBatch + 1];
 
-    /// <summary>The text of one INSERT of <paramref name="count"/> answers, each with its five placeholders.</summary>
-    private static string InsertSql(int count) => InsertSqls[count] ??=
-        "INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) VALUES " +
-        string.Join(", ", Enumerable.Range(0, count).Select(i => $"({{{5 * i}}}, {{{5 * i + 1}}}, {{{5 * i + 2}}}, {{{5 * i + 3}}}, {{{5 * i + 4}}})"));
+    /// <summary>The text of one INSERT of <paramref name="count"/> answers, each with its five placeholders;
+    /// <paramref name="guarded"/>: each row only while its key's row is there.</summary>
+    private static string InsertSql(int count, bool guarded) => guarded
+        ? GuardedInsertSqls[count] ??= "INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) " +
+            string.Join(" UNION ALL ", Enumerable.Range(0, count).Select(i =>
+                $"SELECT {{{5 * i}}}, {{{5 * i + 1}}}, {{{5 * i + 2}}}, {{{5 * i + 3}}}, {{{5 * i + 4}}} FROM DUAL " +
+                $"WHERE EXISTS (SELECT 1 FROM idempotent_requests WHERE UserId = {{{5 * i}}} AND `Key` = {{{5 * i + 1}}})"))
+        : InsertSqls[count] ??= "INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) VALUES " +
+            string.Join(", ", Enumerable.Range(0, count).Select(i => $"({{{5 * i}}}, {{{5 * i + 1}}}, {{{5 * i + 2}}}, {{{5 * i + 3}}}, {{{5 * i + 4}}})"));
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -14,8 +14,9 @@ namespace TaskHub.Server.Features.Notifications;
 /// recognises a redelivered change only by its stored row: deleted, a change delivered again after the person was added
 /// back was recorded and emailed a second time, or (its burst's key the sent one's) stuck every later burst
 /// (<c>DeliveryAfterLosingAccessTests.ARedelivered…</c>). A deleted account's rows go whole, and so do a deleted board's
-/// (all of them, earlier leavers' marks too, by the board's index): neither comes back. A burst recorded in a race with
-/// a removal is emptied when due (<see cref="ChangeEmailFlusher"/>).</item>
+/// (all of them, earlier leavers' marks too, by the board's index). A burst recorded in a race with a removal or a
+/// deletion (its recipients read just before it committed) is emptied when due (<see cref="ChangeEmailFlusher"/>), its
+/// marks purged with the rest.</item>
 /// </list>
 /// After the commit, taking no person's lock: inside the removal, an account's deletion (which leaves every board first)
 /// would take the inbox rows before the person's lock, the order that deadlocked against one's own "mark read"
