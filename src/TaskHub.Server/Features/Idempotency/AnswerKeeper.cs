@@ -110,47 +110,51 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, IOptions<Idempoten
             // compiled statements of its first texts and never evicts, and a text per batch size would take places the
             // board writes' statements need. Each only while its key's row is there (see below).
             await using var tx = await db.BeginWriteAsync(CancellationToken.None);
-            foreach (var (userId, key, status, headers, body) in batch)
-                await db.Database.ExecuteSqlAsync($"""
-                    INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) SELECT {userId}, {key}, {status}, {headers}, {body}
-                    WHERE EXISTS (SELECT 1 FROM idempotent_requests WHERE UserId = {userId} AND `Key` = {key})
-                    """, CancellationToken.None);
+            foreach (var answer in batch)
+                await db.Database.ExecuteSqlRawAsync(InsertSql(1, guarded: true), ArgsOf([answer]), CancellationToken.None);
             await tx.CommitAsync(CancellationToken.None);
             return;
         }
         // MariaDB: the batch's answers in one multi-row INSERT (the server keeps no statement per text): half the
         // database's CPU per answer of one UPDATE each (bench/README.md, "Thirty-sixth round"). One statement is atomic on
         // its own, so no transaction around it: its begin and commit were two more round trips and statements a batch.
-        var args = new object?[batch.Count * 5]; // (a null goes as NULL; DBNull does not map)
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var (userId, key, status, headers, body) = batch[i];
-            (args[5 * i], args[5 * i + 1], args[5 * i + 2], args[5 * i + 3], args[5 * i + 4]) =
-                (userId, key, status, headers, body);
-        }
-        try { await db.Database.ExecuteSqlRawAsync(InsertSql(batch.Count, guarded: false), args!, CancellationToken.None); }
+        var args = ArgsOf(batch);
+        try { await db.Database.ExecuteSqlRawAsync(InsertSql(batch.Count, guarded: false), args, CancellationToken.None); }
         catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.NoReferencedRow2)
         {
             // A key's row went between its commit and now (its account deleted meanwhile): nobody can send that key
             // again, so its answer is dropped, as the UPDATE of no row that kept answers before did, and the rest of
             // the batch is kept in one statement that inserts each answer only while its key's row is there.
             log.LogDebug(e, "An answer's key was deleted before its answer was kept; keeping the batch's others.");
-            await db.Database.ExecuteSqlRawAsync(InsertSql(batch.Count, guarded: true), args!, CancellationToken.None);
+            await db.Database.ExecuteSqlRawAsync(InsertSql(batch.Count, guarded: true), args, CancellationToken.None);
         }
+    }
+
+    /// <summary>The five values of each answer, in <see cref="InsertSql"/>'s placeholders' order (a null goes as NULL;
+    /// DBNull does not map).</summary>
+    private static object[] ArgsOf(IReadOnlyList<KeptAnswer> batch)
+    {
+        var args = new object?[batch.Count * 5];
+        for (var i = 0; i < batch.Count; i++)
+            (args[5 * i], args[5 * i + 1], args[5 * i + 2], args[5 * i + 3], args[5 * i + 4]) =
+                (batch[i].UserId, batch[i].Key, batch[i].Status, batch[i].Headers, batch[i].Body);
+        return args!;
     }
 
     private static readonly string?[] InsertSqls = new string?[MaxBatch + 1];
     private static readonly string?[] GuardedInsertSqls = new string?[MaxBatch + 1];
 
-    /// <summary>The text of one INSERT of <paramref name="count"/> answers, each with its five placeholders;
-    /// <paramref name="guarded"/>: each row only while its key's row is there.</summary>
-    private static string InsertSql(int count, bool guarded) => guarded
-        ? GuardedInsertSqls[count] ??= "INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) " +
-            string.Join(" UNION ALL ", Enumerable.Range(0, count).Select(i =>
-                $"SELECT {{{5 * i}}}, {{{5 * i + 1}}}, {{{5 * i + 2}}}, {{{5 * i + 3}}}, {{{5 * i + 4}}} FROM DUAL " +
-                $"WHERE EXISTS (SELECT 1 FROM idempotent_requests WHERE UserId = {{{5 * i}}} AND `Key` = {{{5 * i + 1}}})"))
-        : InsertSqls[count] ??= "INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) VALUES " +
-            string.Join(", ", Enumerable.Range(0, count).Select(i => $"({{{5 * i}}}, {{{5 * i + 1}}}, {{{5 * i + 2}}}, {{{5 * i + 3}}}, {{{5 * i + 4}}})"));
+    /// <summary>The text of one INSERT of <paramref name="count"/> answers, each with its five placeholders (both
+    /// providers); <paramref name="guarded"/>: each row only while its key's row is there.</summary>
+    private static string InsertSql(int count, bool guarded)
+    {
+        const string into = "INSERT INTO idempotent_answers (UserId, `Key`, Status, Headers, Body) ";
+        static string Values(int i) => $"{{{5 * i}}}, {{{5 * i + 1}}}, {{{5 * i + 2}}}, {{{5 * i + 3}}}, {{{5 * i + 4}}}";
+        return guarded
+            ? GuardedInsertSqls[count] ??= into + string.Join(" UNION ALL ", Enumerable.Range(0, count).Select(i =>
+                $"SELECT {Values(i)} WHERE EXISTS (SELECT 1 FROM idempotent_requests WHERE UserId = {{{5 * i}}} AND `Key` = {{{5 * i + 1}}})"))
+            : InsertSqls[count] ??= into + "VALUES " + string.Join(", ", Enumerable.Range(0, count).Select(i => $"({Values(i)})"));
+    }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
