@@ -728,19 +728,10 @@ public abstract class IdempotentAnswersMigrationTests(TaskHubApplication app)
     [Fact]
     public async Task AnAnswerKeptBeforeTheUpgradeIsStillReplayedAfterIt()
     {
-        var ada = await app.SignUpAsync();
-        var board = await ada.CreateBoardAsync();
-        var url = $"/api/boards/{board}/tasks";
-        var key = Guid.NewGuid().ToString();
-        var first = await (await IdempotencyKeyTests.SendAsync(ada, HttpMethod.Post, url, new { title = "Before" }, key)).Json(HttpStatusCode.Created);
+        var (ada, url, key, first) = await CreatedWithKeptAnswerAsync("Before");
         await using (var scope = app.Services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-            for (var i = 0; !await db.Set<IdempotentAnswer>().AnyAsync(a => a.UserId == ada.Id && a.Key == key); i++)
-            {
-                Assert.True(i < 100, "the answer was not kept within 5 s");
-                await Task.Delay(50);
-            }
             var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
             var migrations = db.Database.GetMigrations().ToList();
             var answers = migrations.FindIndex(m => m.EndsWith("_IdempotentAnswers", StringComparison.Ordinal));
@@ -771,6 +762,46 @@ public abstract class IdempotentAnswersMigrationTests(TaskHubApplication app)
         Assert.Equal(1, await db.Database.ExecuteSqlAsync(
             $"UPDATE idempotent_requests SET Status = {201}, Headers = {"{}"}, Body = {"{}"} WHERE UserId = {ada.Id} AND `Key` = {key}"));
         Assert.True(await db.Set<IdempotentRequest>().AnyAsync(r => r.UserId == ada.Id && r.Key == key));
+    }
+
+    /// <summary>While the Deployment rolls, a request served by a replica of the version before has its answer kept in the
+    /// key's own row; the repeat, reaching a replica of this version, hears that answer (not 409 "not kept").</summary>
+    [Fact]
+    public async Task AnAnswerTheVersionBeforeKeptDuringTheRollIsReplayed()
+    {
+        var (ada, url, key, first) = await CreatedWithKeptAnswerAsync("Rolling");
+        await using (var scope = app.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+            // As the version before keeps it: in the key's row, with no row in idempotent_answers.
+            var answer = await db.Set<IdempotentAnswer>().AsNoTracking().SingleAsync(a => a.UserId == ada.Id && a.Key == key);
+            Assert.Equal(1, await db.Database.ExecuteSqlAsync(
+                $"UPDATE idempotent_requests SET Status = {answer.Status}, Headers = {answer.Headers}, Body = {answer.Body} WHERE UserId = {ada.Id} AND `Key` = {key}"));
+            Assert.Equal(1, await db.Set<IdempotentAnswer>().Where(a => a.UserId == ada.Id && a.Key == key).ExecuteDeleteAsync());
+        }
+
+        var again = await IdempotencyKeyTests.SendAsync(ada, HttpMethod.Post, url, new { title = "Rolling" }, key);
+        Assert.Equal(first.GetProperty("id").GetString(), (await again.Json(HttpStatusCode.Created)).GetProperty("id").GetString());
+        Assert.True(again.Headers.Contains(IdempotencyKeys.ReplayedHeader));
+        Assert.Equal($"/api/tasks/{first.GetProperty("id").GetString()}", again.Headers.Location?.OriginalString);
+        Assert.Single((await ada.Client.GetJson(url)).EnumerateArray());
+    }
+
+    /// <summary>A task created on a new board with a new key, once its answer is kept.</summary>
+    private async Task<(TestUser Ada, string Url, string Key, JsonElement First)> CreatedWithKeptAnswerAsync(string title)
+    {
+        var ada = await app.SignUpAsync();
+        var url = $"/api/boards/{await ada.CreateBoardAsync()}/tasks";
+        var key = Guid.NewGuid().ToString();
+        var first = await (await IdempotencyKeyTests.SendAsync(ada, HttpMethod.Post, url, new { title }, key)).Json(HttpStatusCode.Created);
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        for (var i = 0; !await db.Set<IdempotentAnswer>().AnyAsync(a => a.UserId == ada.Id && a.Key == key); i++)
+        {
+            Assert.True(i < 100, "the answer was not kept within 5 s");
+            await Task.Delay(50);
+        }
+        return (ada, url, key, first);
     }
 }
 

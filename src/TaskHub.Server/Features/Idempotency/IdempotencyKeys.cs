@@ -238,8 +238,25 @@ public static class IdempotencyKeys
     /// <summary>The key's record. One past its lifetime is still answered until the hourly clean-up deletes it (a key is
     /// remembered at least <see cref="IdempotencyOptions.KeyLifetimeHours"/>): its row still holds the key, so a request
     /// with it could not be applied anyway.</summary>
-    private static Task<IdempotentRequest?> FindAsync(TaskHubDbContext db, Guid userId, string key, CancellationToken ct) =>
-        Lookup.For(db)(db, userId, key, ct);
+    private static async Task<IdempotentRequest?> FindAsync(TaskHubDbContext db, Guid userId, string key, CancellationToken ct)
+    {
+        var found = await Lookup.For(db)(db, userId, key, ct);
+        if (found is { Answer: null })
+        {
+            // While a Deployment rolls onto this version, the replicas of the version before still keep their answers in
+            // the key's own row (the columns the IdempotentAnswers migration left in place): a repeat that reaches this
+            // version hears that answer too. Read only for a key found without an answer (repeats, rarely). Goes with
+            // the migration that drops those columns.
+            var legacy = await db.Database.SqlQuery<LegacyAnswer>(
+                $"SELECT Status, Headers, Body FROM idempotent_requests WHERE UserId = {userId} AND `Key` = {key}").FirstOrDefaultAsync(ct);
+            if (legacy is { Status: { } status })
+                found.Answer = new IdempotentAnswer { UserId = userId, Key = key, Status = status, Headers = legacy.Headers, Body = legacy.Body };
+        }
+        return found;
+    }
+
+    /// <summary>An answer kept by the version before <c>IdempotentAnswers</c> (<see cref="FindAsync"/>).</summary>
+    private sealed record LegacyAnswer(int? Status, string? Headers, string? Body);
 
     private static async Task AnswerWithAsync(HttpContext http, IdempotentRequest earlier, string fingerprint, TimeProvider clock)
     {
