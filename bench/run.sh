@@ -12,7 +12,7 @@
 # second one (port base + 12) makes TaskHub's own task-creation statements in the cluster's database: the floor of a
 # write on this stack and machine (BENCH_BARE_DB=0 leaves it out).
 # Points beyond the fan-out (bench/TaskHub.Bench/Points.cs, StormPoint.cs): many boards (BENCH_MB_BOARDS=1000,
-# BENCH_MB_VIEWERS=5, BENCH_MB_RATE=50, BENCH_MB_WARMUP=10 s unrecorded first), REST writes (BENCH_WRITERS=16, BENCH_WRITES_SECONDS=10, BENCH_WRITES_REPS, BENCH_WRITES_WARMUP=3 s windows until the CPU per write stops falling, at most BENCH_WRITES_WARMUP_MAX=120 s; BENCH_WRITES_KEYED=1: every creation with an Idempotency-Key as the web client sends, =both: without and with in each rep),
+# BENCH_MB_VIEWERS=5, BENCH_MB_RATE=50, BENCH_MB_WARMUP=10 s unrecorded first), REST writes (BENCH_WRITERS=16, BENCH_WRITES_SECONDS=10, BENCH_WRITES_REPS, BENCH_WRITES_WARMUP=3 s windows until the CPU per write stops falling and the JIT takes at most BENCH_WRITES_WARMUP_JIT=2 % of the servers' CPU, at most BENCH_WRITES_WARMUP_MAX=240 s; BENCH_WRITES_KEYED=1: every creation with an Idempotency-Key as the web client sends, =both: without and with in each rep),
 # reconnect storm (BENCH_STORM_N=5000, BENCH_STORM_BOARDS=1, BENCH_STORM_REPS, BENCH_STORM_JITTER_MS=1000, BENCH_STORM_HANDOVER=1: the clients say ?handover=1 and move when asked; 0 = the old way, closed at the stop).
 #
 # Knobs: BENCH_ONLY=base|cluster, BENCH_PROTOCOL=json (default)|messagepack|json,messagepack (light clients' hub protocol; a list runs each

@@ -2,9 +2,10 @@
 // N concurrent writers POST task creations for D seconds (autocannon) and prints one JSON line with
 // requests/s, latency p50/p99 and the replica's CPU per write (from /proc/<pid>/stat around the run).
 // Env: BENCH_URL, BENCH_PID, BENCH_BOARDS (1), BENCH_WRITERS (16), BENCH_SECONDS (15), BENCH_LABEL,
-// BENCH_WARM (3 s), BENCH_WARM_WRITES (3000), BENCH_WARM_MAX (120 s): the warm-up runs in BENCH_WARM rounds until at
-// least that many writes are done and the CPU per write has stopped falling (a round no more than 5 % below the best
-// round before it), at least BENCH_WARM_MIN (30) and at most BENCH_WARM_MAX seconds: tiered JIT compilation goes on for tens of seconds on 2 busy cores,
+// BENCH_WARM (3 s), BENCH_WARM_WRITES (3000), BENCH_WARM_MAX (240 s): the warm-up runs in BENCH_WARM rounds until at
+// least that many writes are done, the CPU per write has stopped falling (a round no more than 5 % below the best
+// round before it) and the JIT took at most BENCH_WARM_JIT (2) % of the replica's CPU in each of the last two rounds (printed:
+// warmJit; jitPercent for the measured run), at least BENCH_WARM_MIN (30) and at most BENCH_WARM_MAX seconds: tiered JIT compilation goes on for tens of seconds on 2 busy cores,
 // and a run measured during it counted the JIT's CPU as the writes' (3.2–3.5 ms per write after 3,000 writes of warm-up
 // against 1.1 ms after 20,000; bench/README.md, "REST writes"). The rounds' CPU per write is printed (warmCpu);
 // BENCH_TRACE_FILE: a CPU profile of the measured run (dotnet-trace collect-linux, perf sampling; BENCH_DOTNET_TRACE).
@@ -29,7 +30,7 @@ const writers = Number(process.env.BENCH_WRITERS ?? 16);
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const warm = Number(process.env.BENCH_WARM ?? 3);
 const warmWrites = Number(process.env.BENCH_WARM_WRITES ?? 3000);
-const warmMax = Number(process.env.BENCH_WARM_MAX ?? 120);
+const warmMax = Number(process.env.BENCH_WARM_MAX ?? 240);
 const warmMin = Number(process.env.BENCH_WARM_MIN ?? 30); // tiering drops the CPU in steps, with plateaus between them
 // BENCH_REQUEST=me: GET /api/me instead of creations (an authenticated read: the per-request work — metrics, JWT, the
 // session check — and one query, without the write); the figures keep their names (writes = requests answered 2xx).
@@ -80,7 +81,7 @@ const targets = await Promise.all(urls.map(async (url, i) => {
   for (let b = 0; b < boards; b++) ids.push((await call(url, '/api/boards', { name: `wb${b}` }, accessToken)).id);
   const tasks = [];
   if (edits) for (const id of ids) tasks.push((await call(url, `/api/boards/${id}/tasks`, { title: 'edited' }, accessToken)).id);
-  return { url, pid: pids[i], dbPid: dbPids[i] ?? null, label: labels[i] ?? '', keyed: keyed[i] ?? false, run: crypto.randomUUID(), accessToken, ids, tasks, n: 0, warmed: 0, warmCpu: [] };
+  return { url, pid: pids[i], dbPid: dbPids[i] ?? null, label: labels[i] ?? '', keyed: keyed[i] ?? false, run: crypto.randomUUID(), accessToken, ids, tasks, n: 0, warmed: 0, warmCpu: [], warmJit: [] };
 }));
 
 const run = (t, duration, measured = false) => autocannon({
@@ -109,15 +110,32 @@ const run = (t, duration, measured = false) => autocannon({
     }],
 });
 
+// The seconds the server's JIT has spent compiling since it started (the runtime's dotnet.jit.compilation.time, on
+// /metrics), or null where it is not published (the bare servers).
+const jitSeconds = async (t) => {
+  try {
+    const m = (await (await fetch(t.url + '/metrics')).text()).match(/^system_runtime_dotnet_jit_compilation_time ([0-9.e+-]+)$/m);
+    return m ? Number(m[1]) : null;
+  } catch { return null; }
+};
 const warmStart = Date.now();
-// warmCpu: CPU ms per write of each warm-up round
-const steady = (t) => t.warmCpu.length >= 2 && t.warmCpu[t.warmCpu.length - 1] >= 0.95 * Math.min(...t.warmCpu.slice(0, -1));
+// warmCpu: CPU ms per write of each warm-up round; warmJit: the JIT's share of the replica's CPU in each round (%).
+// Warm once the CPU per write has stopped falling and the JIT's share is at most BENCH_WARM_JIT (2 %): tier-1
+// compilation went on long after the CPU per write first looked flat (after 30 s of warm-up the JIT still took 11-14 %
+// of the replica's samples, and a 30 s run measured 1.40 ms per write where its last 3 s round had 2.41).
+const warmJitMax = Number(process.env.BENCH_WARM_JIT ?? 2);
+const steady = (t) => t.warmCpu.length >= 2 && t.warmCpu[t.warmCpu.length - 1] >= 0.95 * Math.min(...t.warmCpu.slice(0, -1))
+  && t.warmJit.slice(-2).every((j) => j === null || j <= warmJitMax); // (two rounds: late tier-1 bursts come after a quiet one)
 do {
   await Promise.all(targets.map(async (t) => {
     const t0 = cpuTicks(t.pid);
+    const jit0 = await jitSeconds(t);
     const done = (await run(t, warm))['2xx'];
+    const ticks = cpuTicks(t.pid) - t0;
+    const jit1 = await jitSeconds(t);
     t.warmed += done;
-    if (done) t.warmCpu.push(Math.round(((cpuTicks(t.pid) - t0) * 10 / done) * 100) / 100);
+    if (done) t.warmCpu.push(Math.round((ticks * 10 / done) * 100) / 100);
+    if (done) t.warmJit.push(jit0 === null || jit1 === null || !ticks ? null : Math.round(((jit1 - jit0) * 100 / (ticks / 100)) * 10) / 10);
   }));
 } while ((targets.some((t) => t.warmed < warmWrites || !steady(t)) || Date.now() - warmStart < warmMin * 1000) && Date.now() - warmStart < warmMax * 1000);
 const warmSeconds = Math.round((Date.now() - warmStart) / 1000);
@@ -167,28 +185,32 @@ const machine0 = machineTicks();
 const db0 = dbPid ? cpuTicks(dbPid) : null;
 await Promise.all(targets.map(async (t) => {
   t.slot0 = await slot(t);
+  t.jit0 = await jitSeconds(t);
   t.before = cpuTicks(t.pid);
   t.dbBefore = t.dbPid ? cpuTicks(t.dbPid) : null;
   t.result = await run(t, seconds, true);
   t.ticks = cpuTicks(t.pid) - t.before;
   t.dbTicks = t.dbPid ? cpuTicks(t.dbPid) - t.dbBefore : null;
   t.slot1 = await slot(t);
+  t.jit1 = await jitSeconds(t);
 }));
 const machine = machineTicks() - machine0;
 const dbTicks = dbPid ? cpuTicks(dbPid) - db0 : null;
 const allWrites = targets.reduce((n, t) => n + t.result['2xx'], 0);
 if (traced) await traced;
 for (const t of targets) {
-  const { result, ticks, slot0, slot1, label, warmed, warmCpu } = t;
+  const { result, ticks, slot0, slot1, label, warmed, warmCpu, warmJit, jit0, jit1 } = t;
   const writes = result['2xx'];
   const out = {
     label, db: process.env.BENCH_DB ?? 'sqlite', request: reads ? 'GET /api/me' : edits ? 'PATCH task' : 'POST task', boards, writers, seconds, rate: rate || null,
-    warmWrites: warmed, warmSeconds, warmCpu, writes, errors: result.non2xx + result.errors + result.timeouts,
+    warmWrites: warmed, warmSeconds, warmCpu, warmJit, writes, errors: result.non2xx + result.errors + result.timeouts,
     // what the errors were: answers other than 2xx by status, connection errors, requests that timed out
     errorKinds: { statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).filter(([c]) => !c.startsWith('2')).map(([c, v]) => [c, v.count])), errors: result.errors, timeouts: result.timeouts },
     perSecond: Math.round(writes / seconds),
     p50: result.latency.p50, p99: result.latency.p99,
     cpuMsPerWrite: writes ? (ticks * 10) / writes : null,
+    // the JIT's share of the replica's CPU in the measured run (%): what of the CPU per write was still compilation
+    jitPercent: jit0 === null || jit1 === null || !ticks ? null : Math.round(((jit1 - jit0) * 100 / (ticks / 100)) * 10) / 10,
     // (shared by every replica of a paired run: per write of all of them; with BENCH_DB_PIDS, the replica's own server)
     dbMsPerWrite: t.dbTicks !== null ? (writes ? (t.dbTicks * 10) / writes : null)
       : dbTicks !== null && allWrites ? (dbTicks * 10) / allWrites : null,

@@ -557,6 +557,9 @@ public sealed record WritesResult(string Config, int Boards, int Rep, double Per
 {
     /// <summary>The board's lock over the window, from the replicas' histograms (null for a server without them).</summary>
     public BoardLock? Lock { get; init; }
+    /// <summary>The JIT's compilation time over the window, as a share of the servers' CPU in it (%; NaN where the
+    /// servers do not publish it).</summary>
+    public double JitPercent { get; init; } = double.NaN;
 }
 
 /// <summary>
@@ -642,30 +645,41 @@ public static class WritesPoint
         var seconds = Points.EnvDouble("BENCH_WRITES_SECONDS", 10);
         var reps = Points.EnvInt("BENCH_WRITES_REPS", Points.EnvInt("BENCH_REPS", 3));
         var warmUp = Points.EnvDouble("BENCH_WRITES_WARMUP", 3); // seconds per warm-up window
-        var warmMax = Points.EnvDouble("BENCH_WRITES_WARMUP_MAX", 120);
+        var warmMax = Points.EnvDouble("BENCH_WRITES_WARMUP_MAX", 240);
         var warmMin = Points.EnvDouble("BENCH_WRITES_WARMUP_MIN", 30); // tiering drops the CPU in steps, with plateaus between them
+        var warmJitMax = Points.EnvDouble("BENCH_WRITES_WARMUP_JIT", 2); // % of the servers' CPU (NaN where not published: passes)
         bool[] modes = config.Name == Floor ? [false] : Points.Env("BENCH_WRITES_KEYED", "0") switch { "1" => [true], "both" => [false, true], _ => [false] };
-        Console.WriteLine($"\n=== REST writes on {config.Name}: {writers} writers, {reps} reps × {seconds:0} s (warm-up in {warmUp:0} s windows until the CPU per write stops falling, at most {warmMax:0} s per layout){(modes.Contains(true) ? $"; keys: {string.Join(", ", modes.Select(k => k ? "with" : "without"))}" : "")}");
+        Console.WriteLine($"\n=== REST writes on {config.Name}: {writers} writers, {reps} reps × {seconds:0} s (warm-up in {warmUp:0} s windows until the CPU per write stops falling and the JIT takes at most {warmJitMax:0.#} % of the servers' CPU, at most {warmMax:0} s per layout){(modes.Contains(true) ? $"; keys: {string.Join(", ", modes.Select(k => k ? "with" : "without"))}" : "")}");
         var results = new List<WritesResult>();
         foreach (var layout in new[] { new[] { oneBoard }, hundred })
         {
             // Tiered JIT compilation of a fresh replica goes on for tens of seconds on 2 busy cores; a window measured
             // during it counts the JIT's CPU as the writes' (3.2–3.5 ms per write after 3 s of warm-up, 1.1 ms warm).
-            // Warm until a window's CPU per write is no more than 5 % below the best window before it (each mode).
+            // Warm until a window's CPU per write is no more than 5 % below the best window before it and the JIT took at
+            // most BENCH_WRITES_WARMUP_JIT (2) % of the servers' CPU in it and in the one before (each mode; late tier-1
+            // bursts come after a quiet window): the CPU per write alone looked flat while tier-1 compilation still took
+            // 11-14 % of a replica's samples (bench/README.md, "Thirty-seventh round").
             foreach (var keyed in modes)
             {
                 var warmCpu = new List<double>();
+                var warmJit = new List<double>();
                 var warmStart = Stopwatch.GetTimestamp();
-                do warmCpu.Add((await Window(config, layout, writers, warmUp, token, keyed)).CpuMsPerWrite);
-                while ((warmCpu.Count < 2 || warmCpu[^1] < 0.95 * warmCpu.SkipLast(1).Min() || Stopwatch.GetElapsedTime(warmStart).TotalSeconds < warmMin)
+                do
+                {
+                    var w = await Window(config, layout, writers, warmUp, token, keyed);
+                    warmCpu.Add(w.CpuMsPerWrite);
+                    warmJit.Add(w.JitPercent);
+                }
+                while ((warmCpu.Count < 2 || warmCpu[^1] < 0.95 * warmCpu.SkipLast(1).Min() || warmJit.TakeLast(2).Any(j => j > warmJitMax) || Stopwatch.GetElapsedTime(warmStart).TotalSeconds < warmMin)
                        && Stopwatch.GetElapsedTime(warmStart).TotalSeconds < warmMax);
-                Console.WriteLine($"  {layout.Length} board(s){(keyed ? KeyedSuffix : "")}: warm after {Stopwatch.GetElapsedTime(warmStart).TotalSeconds:0} s; CPU ms/write per warm-up window: {string.Join(", ", warmCpu.Select(c => c.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))}");
+                Console.WriteLine($"  {layout.Length} board(s){(keyed ? KeyedSuffix : "")}: warm after {Stopwatch.GetElapsedTime(warmStart).TotalSeconds:0} s; CPU ms/write per warm-up window: {string.Join(", ", warmCpu.Select(c => c.ToString("0.00", CultureInfo.InvariantCulture)))}"
+                                  + (warmJit.Any(double.IsFinite) ? $"; the JIT's % of the servers' CPU: {string.Join(", ", warmJit.Select(j => j.ToString("0.0", CultureInfo.InvariantCulture)))}" : ""));
             }
             for (var rep = 1; rep <= reps; rep++)
                 foreach (var keyed in rep % 2 == 1 ? modes : modes.Reverse())
                 {
                     var r = await Window(config, layout, writers, seconds, token, keyed) with { Rep = rep };
-                    Console.WriteLine($"  {layout.Length} board(s){(keyed ? KeyedSuffix : "")}, rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write, MariaDB {r.DbMsPerWrite:0.00} ms/write, machine {r.MachineMsPerWrite:0.00} ms/write, {r.Failed} failed{(r.Lock is { } l ? "; " + l : "")}");
+                    Console.WriteLine($"  {layout.Length} board(s){(keyed ? KeyedSuffix : "")}, rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write{(double.IsFinite(r.JitPercent) ? $" (JIT {r.JitPercent:0.0} %)" : "")}, MariaDB {r.DbMsPerWrite:0.00} ms/write, machine {r.MachineMsPerWrite:0.00} ms/write, {r.Failed} failed{(r.Lock is { } l ? "; " + l : "")}");
                     results.Add(r);
                 }
         }
@@ -678,6 +692,7 @@ public static class WritesPoint
         var lat = new ConcurrentBag<double>();
         int ok = 0, failed = 0, next = 0;
         var lock0 = await BoardLock.ScrapeAsync(config.Urls);
+        var jit0 = await JitSecondsAsync(config);
         var cpu0 = Probe.Cpu(config);
         var db0 = Probe.MariaDbCpuSeconds();
         var machine0 = Probe.MachineBusySeconds();
@@ -701,10 +716,16 @@ public static class WritesPoint
         var machine = Probe.MachineBusySeconds() - machine0;
         var db = Probe.MariaDbCpuSeconds() - db0;
         var lockHeld = BoardLock.Between(lock0, await BoardLock.ScrapeAsync(config.Urls));
+        var jit = await JitSecondsAsync(config) - jit0;
         foreach (var h in handlers) h.Dispose();
         return new WritesResult(keyed ? config.Name + KeyedSuffix : config.Name, boards.Length, 0, ok / elapsed, Points.Pct(lat, 0.5), Points.Pct(lat, 0.99), cpu * 1000 / Math.Max(1, ok), ok, failed,
-            machine * 1000 / Math.Max(1, ok), db * 1000 / Math.Max(1, ok)) { Lock = lockHeld };
+            machine * 1000 / Math.Max(1, ok), db * 1000 / Math.Max(1, ok)) { Lock = lockHeld, JitPercent = cpu > 0 ? jit * 100 / cpu : double.NaN };
     }
+
+    /// <summary>The seconds the setup's servers' JIT has spent compiling since they started (the runtime's
+    /// <c>dotnet.jit.compilation.time</c> on /metrics, summed); NaN when one does not publish it (the bare servers).</summary>
+    private static async Task<double> JitSecondsAsync(ServerConfig config) =>
+        (await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, "system_runtime_dotnet_jit_compilation_time")))).Sum();
 
     public static void Print(List<WritesResult> all, List<ServerConfig> configs)
     {
