@@ -21,7 +21,8 @@
 # is the figure to read (each one's writes/s is about half of what it gets alone). MariaDB's runs move by ±40 % between
 # runs here, so A/Bs on MariaDB are paired.
 #
-# Knobs: BENCH_COMPARE (queue|build|env|keyed|mysqld), BENCH_BASE_APP, BENCH_ENV_A, BENCH_ENV_B, BENCH_DB (sqlite|mysql),
+# Knobs: BENCH_COMPARE (queue|build|env|keyed|mysqld), BENCH_APP (the published server to run, as it is: e.g. .run/cluster/app-r2r,
+# the cluster's ReadyToRun build, as the image ships it), BENCH_BASE_APP, BENCH_ENV_A, BENCH_ENV_B, BENCH_DB (sqlite|mysql),
 # BENCH_MYSQL (server part of the connection string), BENCH_MYSQLD (1: each variant on a private MariaDB server, as
 # BENCH_COMPARE=mysqld does; with build, env or keyed: MariaDB's CPU per write of each variant apart), BENCH_MYSQLD_ARGS_A / _B, BENCH_MYSQLD_PORT (3317), BENCH_MYSQL_DB (taskhub_bench_writes), BENCH_BOARDS_LIST ("1 100"), BENCH_REPS (3), BENCH_SECONDS (15),
 # BENCH_KEYED_BOTH (1: both variants' writers send keys), BENCH_WRITERS (16), BENCH_RATE (requests/s of the measured run; flat out when unset), BENCH_PAIRED, BENCH_REQUEST (me: GET /api/me instead of creations; edit: PATCH a task's title, one task per board), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
@@ -30,7 +31,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT="$ROOT/.run/bench"
-APP="$ROOT/.run/cluster/app"   # the same published app scripts/cluster.sh uses
+APP="${BENCH_APP:-$ROOT/.run/cluster/app}"   # the same published app scripts/cluster.sh uses (BENCH_APP: another, used as it is)
 PORT=${BENCH_WRITES_PORT:-5511}
 REPS=${BENCH_REPS:-3}
 COMPARE=${BENCH_COMPARE:-queue}
@@ -108,7 +109,7 @@ trap stop_everything EXIT
 trap 'exit 130' INT TERM # (exit runs the EXIT trap: the replicas stop)
 
 npm_ci tools/bench node_modules/autocannon/package.json
-if [ ! -f "$APP/TaskHub.Server.dll" ] || [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" -name '*.cs' -print -quit)" ]; then
+if [ -z "${BENCH_APP:-}" ] && { [ ! -f "$APP/TaskHub.Server.dll" ] || [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" -name '*.cs' -print -quit)" ]; }; then
   echo "[writes] publishing the server"
   dotnet publish src/TaskHub.Server -c Release -o "$APP" --nologo -v q >/dev/null
 fi
