@@ -72,17 +72,28 @@ const dbPid = (() => {
 // each replica's MariaDB CPU is then its own server's, per write of that replica.
 const dbPids = (process.env.BENCH_DB_PIDS ?? '').split(',').filter(Boolean);
 
+// BENCH_USERS (1): creations by this many people, each on the boards they own (board b is person b mod N's; needs
+// BENCH_BOARDS ≥ N): a key's row and its foreign key then spread over people as a team's would, not one person's.
+// BENCH_KEYS: sequential (the default: "<run>-<n>") or random (a UUID per request, as the web client draws them).
+const users = Number(process.env.BENCH_USERS ?? 1);
+const randomKeys = process.env.BENCH_KEYS === 'random';
+if (users > 1 && (boards < users || reads || edits)) throw new Error('BENCH_USERS > 1 needs creations and BENCH_BOARDS ≥ BENCH_USERS');
 const password = 'Bench-Passw0rd!';
 const targets = await Promise.all(urls.map(async (url, i) => {
-  const email = `writer-${Date.now()}-${i}@bench.example`;
-  await call(url, '/api/auth/register', { email, password, displayName: 'Writer' });
-  const { accessToken } = await call(url, '/api/auth/login', { email, password });
+  const tokens = [];
+  for (let u = 0; u < users; u++) {
+    const email = `writer-${Date.now()}-${i}-${u}@bench.example`;
+    await call(url, '/api/auth/register', { email, password, displayName: 'Writer' });
+    tokens.push((await call(url, '/api/auth/login', { email, password })).accessToken);
+  }
+  const accessToken = tokens[0];
   const ids = [];
-  for (let b = 0; b < boards; b++) ids.push((await call(url, '/api/boards', { name: `wb${b}` }, accessToken)).id);
+  for (let b = 0; b < boards; b++) ids.push((await call(url, '/api/boards', { name: `wb${b}` }, tokens[b % users])).id);
   const tasks = [];
   if (edits) for (const id of ids) tasks.push((await call(url, `/api/boards/${id}/tasks`, { title: 'edited' }, accessToken)).id);
-  return { url, pid: pids[i], dbPid: dbPids[i] ?? null, label: labels[i] ?? '', keyed: keyed[i] ?? false, run: crypto.randomUUID(), accessToken, ids, tasks, n: 0, warmed: 0, warmCpu: [], warmJit: [] };
+  return { url, pid: pids[i], dbPid: dbPids[i] ?? null, label: labels[i] ?? '', keyed: keyed[i] ?? false, run: crypto.randomUUID(), accessToken, tokens, ids, tasks, n: 0, warmed: 0, warmCpu: [], warmJit: [] };
 }));
+const keyOf = (t) => (randomKeys ? crypto.randomUUID() : `${t.run}-${t.n}`);
 
 const run = (t, duration, measured = false) => autocannon({
   url: t.url,
@@ -96,7 +107,7 @@ const run = (t, duration, measured = false) => autocannon({
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.accessToken}` },
       setupRequest: (req) => ({
         ...req, path: `/api/tasks/${t.tasks[t.n % t.tasks.length]}`,
-        ...(t.keyed ? { headers: { ...req.headers, 'idempotency-key': `${t.run}-${t.n}` } } : {}),
+        ...(t.keyed ? { headers: { ...req.headers, 'idempotency-key': keyOf(t) } } : {}),
         body: JSON.stringify({ title: `e${t.n++}` }),
       }),
     } : {
@@ -104,7 +115,7 @@ const run = (t, duration, measured = false) => autocannon({
       headers: { 'content-type': 'application/json', authorization: `Bearer ${t.accessToken}` },
       setupRequest: (req) => ({
         ...req, path: `/api/boards/${t.ids[t.n % t.ids.length]}/tasks`,
-        ...(t.keyed ? { headers: { ...req.headers, 'idempotency-key': `${t.run}-${t.n}` } } : {}),
+        headers: { ...req.headers, authorization: `Bearer ${t.tokens[(t.n % t.ids.length) % users]}`, ...(t.keyed ? { 'idempotency-key': keyOf(t) } : {}) },
         body: JSON.stringify({ title: `t${t.n++}` }),
       }),
     }],
@@ -202,7 +213,7 @@ for (const t of targets) {
   const { result, ticks, slot0, slot1, label, warmed, warmCpu, warmJit, jit0, jit1 } = t;
   const writes = result['2xx'];
   const out = {
-    label, db: process.env.BENCH_DB ?? 'sqlite', request: reads ? 'GET /api/me' : edits ? 'PATCH task' : 'POST task', boards, writers, seconds, rate: rate || null,
+    label, db: process.env.BENCH_DB ?? 'sqlite', request: reads ? 'GET /api/me' : edits ? 'PATCH task' : 'POST task', boards, writers, users, keys: randomKeys ? 'random' : 'sequential', seconds, rate: rate || null,
     warmWrites: warmed, warmSeconds, warmCpu, warmJit, writes, errors: result.non2xx + result.errors + result.timeouts,
     // what the errors were: answers other than 2xx by status, connection errors, requests that timed out
     errorKinds: { statuses: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).filter(([c]) => !c.startsWith('2')).map(([c, v]) => [c, v.count])), errors: result.errors, timeouts: result.timeouts },

@@ -25,7 +25,7 @@
 # the cluster's ReadyToRun build, as the image ships it), BENCH_BASE_APP, BENCH_ENV_A, BENCH_ENV_B, BENCH_DB (sqlite|mysql),
 # BENCH_MYSQL (server part of the connection string), BENCH_MYSQLD (1: each variant on a private MariaDB server, as
 # BENCH_COMPARE=mysqld does; with build, env or keyed: MariaDB's CPU per write of each variant apart), BENCH_MYSQLD_ARGS_A / _B, BENCH_MYSQLD_PORT (3317), BENCH_MYSQL_DB (taskhub_bench_writes), BENCH_BOARDS_LIST ("1 100"), BENCH_REPS (3), BENCH_SECONDS (15),
-# BENCH_KEYED_BOTH (1: both variants' writers send keys), BENCH_WRITERS (16), BENCH_RATE (requests/s of the measured run; flat out when unset), BENCH_PAIRED, BENCH_REQUEST (me: GET /api/me instead of creations; edit: PATCH a task's title, one task per board), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
+# BENCH_KEYED_BOTH (1: both variants' writers send keys), BENCH_USERS (1: creations by this many people, each on its own boards), BENCH_KEYS (sequential|random keys), BENCH_WRITERS (16), BENCH_RATE (requests/s of the measured run; flat out when unset), BENCH_PAIRED, BENCH_REQUEST (me: GET /api/me instead of creations; edit: PATCH a task's title, one task per board), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
 # board count and variant, dotnet-trace collect-linux; BENCH_DOTNET_TRACE names the tool).
 set -euo pipefail
 cd "$(dirname "$0")/.."
