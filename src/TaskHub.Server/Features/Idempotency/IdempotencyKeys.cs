@@ -269,7 +269,7 @@ public static class IdempotencyKeys
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(earlier.Fingerprint), Encoding.ASCII.GetBytes(fingerprint)))
         {
             await ProblemAsync(http, StatusCodes.Status422UnprocessableEntity, ReusedType,
-                $"This {Header} was used with a different request (another path or body). Use a new key for a new request.");
+                $"This {Header} was used with a different request (another path or body). Use a new key for a new request.", field: Field);
             return;
         }
         // A record with no answer yet: its request is between its commit and keeping its answer, or (a minute on, longer
@@ -294,9 +294,11 @@ public static class IdempotencyKeys
         if (!string.IsNullOrEmpty(answer.Body)) await http.Response.WriteAsync(answer.Body, http.RequestAborted);
     }
 
-    private static Task ProblemAsync(HttpContext http, int status, string type, string detail) =>
+    /// <summary><paramref name="field"/>: the caller's mistake is the key (a reused one), named as every field is.</summary>
+    private static Task ProblemAsync(HttpContext http, int status, string type, string detail, string? field = null) =>
         TypedResults.Problem(detail, statusCode: status, type: type,
-            title: status == StatusCodes.Status409Conflict ? "Conflict" : "Idempotency key reused").ExecuteAsync(http);
+            title: status == StatusCodes.Status409Conflict ? "Conflict" : "Idempotency key reused",
+            extensions: field is null ? null : new Dictionary<string, object?> { ["field"] = field }).ExecuteAsync(http);
 
     /// <summary>SHA-256 of the method, path, query and body; the body is buffered so the endpoint reads it again. A
     /// multipart body counts by its parts (each one's headers and content), not its bytes: a client that sends a form
