@@ -8,6 +8,7 @@ import { Spinner } from '../ui/Spinner';
 import { useToasts } from '../ui/toasts';
 import { ordinal } from './model';
 import { CloseIcon } from '../ui/icons';
+import { clearIfStill } from '../ui/forms';
 
 const byPosition = (a: ChecklistItem, b: ChecklistItem) => ordinal(a.position, b.position) || ordinal(a.id, b.id);
 
@@ -33,7 +34,8 @@ export function Checklist({ taskId, store, canEdit }: { taskId: string; store: B
   const add = async (e: React.FormEvent) => {
     e.preventDefault();
     if (!text.trim()) return;
-    try { upsert(await api.addChecklistItem(taskId, text.trim())); setText(''); } catch (err) { fail("Couldn't add the checklist item")(err); }
+    const sent = text;
+    try { upsert(await api.addChecklistItem(taskId, sent.trim())); setText(clearIfStill(sent)); } catch (err) { fail("Couldn't add the checklist item")(err); }
   };
   const change = (it: ChecklistItem, body: { text?: string; done?: boolean; afterId?: string | null }, what: string) =>
     api.changeChecklistItem(it.id, body).then(upsert, fail(what));

@@ -8,6 +8,7 @@ import { Dialog } from '../ui/Dialog';
 import { useToasts } from '../ui/toasts';
 import { LabelChip } from './LabelChip';
 import { selectLabels, useBoardState } from './useBoardState';
+import { clearIfStill } from '../ui/forms';
 
 interface Props { boardId: string; store: BoardStore; canEdit: boolean; onClose: () => void }
 
@@ -16,11 +17,15 @@ export function LabelsDialog({ boardId, store, canEdit, onClose }: Props) {
   const [name, setName] = useState('');
   const [color, setColor] = useState<string>('blue');
   const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
   const create = async (e: React.FormEvent) => {
     e.preventDefault();
-    setError('');
-    try { store.putLabel(await api.createLabel(boardId, name.trim(), color)); setName(''); }
+    if (busy) return;
+    setError(''); setBusy(true);
+    const sent = name;
+    try { store.putLabel(await api.createLabel(boardId, sent.trim(), color)); setName(clearIfStill(sent)); }
     catch (err) { setError((err as Error).message); }
+    finally { setBusy(false); }
   };
   return (
     <Dialog title="Labels" onClose={onClose}>
@@ -29,7 +34,7 @@ export function LabelsDialog({ boardId, store, canEdit, onClose }: Props) {
           <div className="row label-row">
             <label className="grow">Name<input aria-label="New label name" required maxLength={50} value={name} onChange={e => setName(e.target.value)} /></label>
             <label>Colour<ColorSelect label="New label colour" value={color} onChange={setColor} /></label>
-            <button className="btn btn-primary">Add label</button>
+            <button className="btn btn-primary" disabled={busy}>{busy ? 'Adding…' : 'Add label'}</button>
           </div>
           {error && <span className="field-error" role="alert">{error}</span>}
         </form>

@@ -5,6 +5,7 @@ import type { Member, Role } from '../api/types';
 import { Avatar } from '../ui/Avatar';
 import { Dialog } from '../ui/Dialog';
 import { useToasts } from '../ui/toasts';
+import { clearIfStill } from '../ui/forms';
 
 interface Props { boardId: string; role: Role; members: readonly Member[]; onChanged: () => Promise<unknown>; onClose: () => void }
 
@@ -18,7 +19,8 @@ export function MembersDialog({ boardId, role, members, onChanged, onClose }: Pr
   const invite = async (e: React.FormEvent) => {
     e.preventDefault();
     setError('');
-    try { await api.addMember(boardId, email.trim(), newRole); setEmail(''); await onChanged(); toasts.show({ kind: 'success', text: `Added ${email.trim()}` }); }
+    const sent = email;
+    try { await api.addMember(boardId, sent.trim(), newRole); setEmail(clearIfStill(sent)); await onChanged(); toasts.show({ kind: 'success', text: `Added ${sent.trim()}` }); }
     catch (err) { setError((err as Error).message); }
   };
   const change = async (m: Member, r: Role) => {

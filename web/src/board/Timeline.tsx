@@ -12,6 +12,7 @@ import { MentionInput } from './MentionInput';
 import type { NameOf } from './names';
 import { DescriptionDiff } from './DescriptionDiff';
 import { buildTimeline, type TimelineItem } from './timeline';
+import { clearIfStill } from '../ui/forms';
 
 interface Props { task: Task; store: BoardStore; members: readonly Member[]; labels: readonly Label[]; role: Role; canEdit: boolean; nameOf: NameOf }
 
@@ -89,7 +90,8 @@ function Composer({ taskId, members, onAdded }: { taskId: string; members: reado
     if (!body.trim() || busy) return;
     setBusy(true);
     setError('');
-    try { onAdded(await api.addComment(taskId, body)); setBody(''); }
+    const sent = body;
+    try { onAdded(await api.addComment(taskId, sent)); setBody(clearIfStill(sent)); } // (more typed meanwhile stays)
     catch (e) { setError(`Your comment was not posted: ${(e as Error).message}`); } // kept in the box to retry
     finally { setBusy(false); }
   };

@@ -14,6 +14,7 @@ import { useToasts } from '../ui/toasts';
 import { failure } from '../ui/errors';
 import { ExportSection } from './ExportSection';
 import { WebhooksSection } from './WebhooksSection';
+import { clearIfStill } from '../ui/forms';
 
 const ROLES: Role[] = ['owner', 'admin', 'member', 'viewer'];
 
@@ -142,9 +143,10 @@ function InvitationsSection({ board }: { board: Board }) {
   const invite = async (e: React.FormEvent) => {
     e.preventDefault();
     setError(''); setBusy(true);
+    const sent = email;
     try {
-      const inv = await api.invite(board.id, email.trim(), role);
-      setEmail('');
+      const inv = await api.invite(board.id, sent.trim(), role);
+      setEmail(clearIfStill(sent));
       setList(l => [...(l ?? []).filter(x => x.email.toLowerCase() !== inv.email.toLowerCase()), inv]);
       toasts.show({ kind: 'success', text: `Invitation sent to ${inv.email}` });
     } catch (err) { setError((err as Error).message); } finally { setBusy(false); }

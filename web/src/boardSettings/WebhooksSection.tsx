@@ -8,6 +8,7 @@ import { FormError } from '../settings/useSubmit';
 import { fmtDate, timeAgo } from '../ui/format';
 import { Spinner } from '../ui/Spinner';
 import { useToasts } from '../ui/toasts';
+import { clearIfStill } from '../ui/forms';
 
 /** The last delivery in words: "HTTP 200 · 5 min ago", or the error. */
 export function lastDeliveryText(h: Webhook): string {
@@ -112,10 +113,11 @@ function AddHookForm({ boardId, onAdded }: { boardId: string; onAdded: (h: Webho
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     setErrors({}); setBusy(true);
+    const sent = { url, secret };
     try {
-      const h = await api.createWebhook(boardId, { url: url.trim(), secret, format, events: events.length ? events : null });
+      const h = await api.createWebhook(boardId, { url: sent.url.trim(), secret: sent.secret, format, events: events.length ? events : null });
       onAdded(h);
-      setUrl(''); setSecret(''); setEvents([]);
+      setUrl(clearIfStill(sent.url)); setSecret(clearIfStill(sent.secret)); setEvents([]);
       toasts.show({ kind: 'success', text: `Webhook added: ${h.url}` });
     } catch (err) {
       const fields = (err as { fields?: Record<string, string[]> }).fields ?? {};

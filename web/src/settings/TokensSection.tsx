@@ -8,6 +8,7 @@ import { Spinner } from '../ui/Spinner';
 import { useToasts } from '../ui/toasts';
 import { expiryOf, expiryProblem, expiryText } from './tokens';
 import { FormError } from './useSubmit';
+import { clearIfStill } from '../ui/forms';
 
 export function TokensSection() {
   const toasts = useToasts();
@@ -29,9 +30,10 @@ export function TokensSection() {
     if (problem) { setError(problem); return; }
     setError(''); setBusy(true);
     try {
-      const t = await api.createToken(name.trim(), scope, expiryOf(expiry));
+      const sent = { name, expiry };
+      const t = await api.createToken(sent.name.trim(), scope, expiryOf(sent.expiry));
       setCreated(t);
-      setName(''); setExpiry('');
+      setName(clearIfStill(sent.name)); setExpiry(clearIfStill(sent.expiry));
       void load();
     } catch (err) { setError((err as Error).message); } finally { setBusy(false); }
   };
