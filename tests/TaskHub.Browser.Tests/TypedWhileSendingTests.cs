@@ -6,7 +6,8 @@ namespace TaskHub.Browser.Tests;
 /// <summary>
 /// What a person types while their last label, checklist item or comment is on its way stays in the box when the
 /// answer comes. The answer is held here (the page's route) until they have typed: the live event often shows the new
-/// item before the answer arrives, and a slow network leaves time to type.
+/// item before the answer arrives, and a slow network leaves time to type. And a change someone else makes meanwhile
+/// does not replace what they are typing.
 /// </summary>
 [Collection("browser")]
 public sealed class TypedWhileSendingTests(ServerFixture server)
@@ -53,6 +54,27 @@ public sealed class TypedWhileSendingTests(ServerFixture server)
             await Assertions.Expect(name).ToHaveValueAsync("Docs");
             await add.ClickAsync();
             await Assertions.Expect(labels.GetByLabel("Name of Docs")).ToBeVisibleAsync(Visible);
+        }
+        finally { await ctx.CloseAsync(); }
+    }
+
+    [Fact]
+    public async Task A_label_name_being_typed_stays_when_someone_else_renames_the_label()
+    {
+        using var rita = await server.Api().RegisterAndLogin("Rita Renamer");
+        var boardId = await rita.CreateBoard("Renamed meanwhile");
+        var labelId = (await rita.Send(HttpMethod.Post, $"/api/boards/{boardId}/labels", new { name = "Docs", color = "blue" }))["id"]!.GetValue<string>();
+        var (ctx, page) = await LoggedIn(server, rita.Email);
+        try
+        {
+            await page.GotoAsync($"/boards/{boardId}");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Labels" }).ClickAsync();
+            var labels = page.GetByRole(AriaRole.Dialog, new() { Name = "Labels" });
+            await labels.GetByLabel("Name of Docs").FillAsync("Documentation");
+            // Another tab renames and recolours it: the colour, untouched here, follows; the name being typed stays.
+            await rita.Send(HttpMethod.Patch, $"/api/labels/{labelId}", new { name = "Guides", color = "teal" });
+            await Assertions.Expect(labels.GetByLabel("Colour of Guides")).ToHaveValueAsync("teal", new() { Timeout = 15_000 });
+            await Assertions.Expect(labels.GetByLabel("Name of Guides")).ToHaveValueAsync("Documentation");
         }
         finally { await ctx.CloseAsync(); }
     }

@@ -41,7 +41,7 @@ export function LabelsDialog({ boardId, store, canEdit, onClose }: Props) {
       )}
       {labels.length === 0 ? <p className="muted">No labels yet.</p> : (
         <ul className="label-list">
-          {labels.map(l => <LabelRow key={`${l.id}:${l.name}:${l.color}`} label={l} store={store} canEdit={canEdit} />)}
+          {labels.map(l => <LabelRow key={l.id} label={l} store={store} canEdit={canEdit} />)}
         </ul>
       )}
     </Dialog>
@@ -60,6 +60,14 @@ function LabelRow({ label, store, canEdit }: { label: Label; store: BoardStore; 
   const toasts = useToasts();
   const [name, setName] = useState(label.name);
   const [color, setColor] = useState(label.color);
+  // Another change to the label (someone else's rename, or this row's own save) follows into the boxes the person has
+  // not touched; a name or colour they are changing stays theirs until they save it (the row was remounted and lost it).
+  const [base, setBase] = useState(label);
+  if (label.name !== base.name || label.color !== base.color) {
+    if (name === base.name) setName(label.name);
+    if (color === base.color) setColor(label.color);
+    setBase(label);
+  }
   const changed = name.trim() !== label.name || color !== label.color;
   const save = async (e: React.FormEvent) => {
     e.preventDefault();
