@@ -135,6 +135,8 @@ const warmStart = Date.now();
 // compilation went on long after the CPU per write first looked flat (after 30 s of warm-up the JIT still took 11-14 %
 // of the replica's samples, and a 30 s run measured 1.40 ms per write where its last 3 s round had 2.41).
 const warmJitMax = Number(process.env.BENCH_WARM_JIT ?? 2);
+// The JIT's share (%) of <ticks> of the replica's CPU, from two readings of jitSeconds (null when either is missing).
+const jitPercentOf = (jit0, jit1, ticks) => (jit0 === null || jit1 === null || !ticks ? null : Math.round(((jit1 - jit0) * 100 / (ticks / 100)) * 10) / 10);
 const steady = (t) => t.warmCpu.length >= 2 && t.warmCpu[t.warmCpu.length - 1] >= 0.95 * Math.min(...t.warmCpu.slice(0, -1))
   && t.warmJit.slice(-2).every((j) => j === null || j <= warmJitMax); // (two rounds: late tier-1 bursts come after a quiet one)
 do {
@@ -146,7 +148,7 @@ do {
     const jit1 = await jitSeconds(t);
     t.warmed += done;
     if (done) t.warmCpu.push(Math.round((ticks * 10 / done) * 100) / 100);
-    if (done) t.warmJit.push(jit0 === null || jit1 === null || !ticks ? null : Math.round(((jit1 - jit0) * 100 / (ticks / 100)) * 10) / 10);
+    if (done) t.warmJit.push(jitPercentOf(jit0, jit1, ticks));
   }));
 } while ((targets.some((t) => t.warmed < warmWrites || !steady(t)) || Date.now() - warmStart < warmMin * 1000) && Date.now() - warmStart < warmMax * 1000);
 const warmSeconds = Math.round((Date.now() - warmStart) / 1000);
@@ -167,7 +169,8 @@ const slot = async (t) => {
     holdBuckets: buckets('taskhub_sqlite_write_hold_seconds'),
     // the GC's pauses (all of the process's threads stop: every queued writer waits them out too) and collections
     gcPause: read('system_runtime_dotnet_gc_pause_time'),
-    gcs: ['gen0', 'gen1', 'gen2'].map((g) => read('system_runtime_dotnet_gc_collections', `gc_heap_generation="${g}"`)) };
+    gcs: ['gen0', 'gen1', 'gen2'].map((g) => read('system_runtime_dotnet_gc_collections', `gc_heap_generation="${g}"`)),
+    jit: Number.isNaN(read('system_runtime_dotnet_jit_compilation_time')) ? null : read('system_runtime_dotnet_jit_compilation_time') };
 };
 // The hold's quantile over the run, interpolated within its bucket as Prometheus' histogram_quantile does (ms), and
 // the upper bound of the longest hold's bucket: whether a few long holds (a writer every queued one waits behind) make the tail.
@@ -196,21 +199,19 @@ const machine0 = machineTicks();
 const db0 = dbPid ? cpuTicks(dbPid) : null;
 await Promise.all(targets.map(async (t) => {
   t.slot0 = await slot(t);
-  t.jit0 = await jitSeconds(t);
   t.before = cpuTicks(t.pid);
   t.dbBefore = t.dbPid ? cpuTicks(t.dbPid) : null;
   t.result = await run(t, seconds, true);
   t.ticks = cpuTicks(t.pid) - t.before;
   t.dbTicks = t.dbPid ? cpuTicks(t.dbPid) - t.dbBefore : null;
   t.slot1 = await slot(t);
-  t.jit1 = await jitSeconds(t);
 }));
 const machine = machineTicks() - machine0;
 const dbTicks = dbPid ? cpuTicks(dbPid) - db0 : null;
 const allWrites = targets.reduce((n, t) => n + t.result['2xx'], 0);
 if (traced) await traced;
 for (const t of targets) {
-  const { result, ticks, slot0, slot1, label, warmed, warmCpu, warmJit, jit0, jit1 } = t;
+  const { result, ticks, slot0, slot1, label, warmed, warmCpu, warmJit } = t;
   const writes = result['2xx'];
   const out = {
     label, db: process.env.BENCH_DB ?? 'sqlite', request: reads ? 'GET /api/me' : edits ? 'PATCH task' : 'POST task', boards, writers, users, keys: randomKeys ? 'random' : 'sequential', seconds, rate: rate || null,
@@ -221,7 +222,7 @@ for (const t of targets) {
     p50: result.latency.p50, p99: result.latency.p99,
     cpuMsPerWrite: writes ? (ticks * 10) / writes : null,
     // the JIT's share of the replica's CPU in the measured run (%): what of the CPU per write was still compilation
-    jitPercent: jit0 === null || jit1 === null || !ticks ? null : Math.round(((jit1 - jit0) * 100 / (ticks / 100)) * 10) / 10,
+    jitPercent: jitPercentOf(slot0.jit, slot1.jit, ticks),
     // (shared by every replica of a paired run: per write of all of them; with BENCH_DB_PIDS, the replica's own server)
     dbMsPerWrite: t.dbTicks !== null ? (writes ? (t.dbTicks * 10) / writes : null)
       : dbTicks !== null && allWrites ? (dbTicks * 10) / allWrites : null,
