@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Idempotency;
+using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Boards;
@@ -33,14 +34,14 @@ public static class BoardsApi
         if (!await db.LockUserAsync(me.Id, ct)) throw new GoneMeanwhileException("User");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return TypedResults.Created($"/api/boards/{board.Id}", new BoardDto(board.Id, board.Name, BoardRole.Owner, 0, board.CreatedAt, board.UpdatedAt));
+        return TypedResults.Created($"/api/boards/{board.Id}", new BoardDto(board.Id, board.Name, BoardRole.Owner, 0, board.CreatedAt, board.UpdatedAt, board.Version));
     }
 
     public static async Task<Ok<List<BoardDto>>> ListBoards(TaskHubDbContext db, CurrentUser me, CancellationToken ct)
     {
         var boards = await db.BoardMembers.AsNoTracking().Where(m => m.UserId == me.Id)
             .OrderBy(m => m.Board.Name)
-            .Select(m => new BoardDto(m.Board.Id, m.Board.Name, m.Role, m.Board.LastSeq, m.Board.CreatedAt, m.Board.UpdatedAt))
+            .Select(m => new BoardDto(m.Board.Id, m.Board.Name, m.Role, m.Board.LastSeq, m.Board.CreatedAt, m.Board.UpdatedAt, m.Board.Version))
             .ToListAsync(ct);
         return TypedResults.Ok(boards);
     }
@@ -51,8 +52,9 @@ public static class BoardsApi
         return board is null ? Problems.NotFound("Board") : TypedResults.Ok(board);
     }
 
+    /// <summary>Renames the board (owners); <c>If-Match</c> optional (412 with the board as it is now when stale).</summary>
     public static async Task<Results<Ok<BoardDto>, ValidationProblem, ProblemHttpResult>> RenameBoard(
-        Guid boardId, BoardRequest request, TaskHubDbContext db, CurrentUser me, CancellationToken ct)
+        Guid boardId, BoardRequest request, HttpContext http, TaskHubDbContext db, CurrentUser me, CancellationToken ct)
     {
         if (await db.ManagerRefusalAsync(boardId, me.Id, "Only a board owner can rename it.", ct, ownerOnly: true) is { } refused) return refused;
         var name = request.Name.Trim();
@@ -63,11 +65,23 @@ public static class BoardsApi
         if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
         if (await db.ManagerRefusalAsync(boardId, me.Id, "Only a board owner can rename it.", ct, ownerOnly: true) is { } refusedNow) return refusedNow;
         var board = await db.Boards.SingleAsync(b => b.Id == boardId, ct);
-        board.Name = name;
+        // Compared under the lock: a rename that committed meanwhile makes this one's If-Match stale.
+        if (!EditVersions.Allows(http, board.Version))
+            return EditVersions.Stale(http, "board", board.Version, $"“{board.Name}”", Dto(board));
+        if (board.Name != name)
+        {
+            board.Name = name;
+            board.Version++;
+        }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return TypedResults.Ok(new BoardDto(board.Id, board.Name, BoardRole.Owner, board.LastSeq, board.CreatedAt, board.UpdatedAt));
+        EditVersions.Tag(http, board.Version);
+        return TypedResults.Ok(Dto(board));
     }
+
+    /// <summary>A board as its owner sees it (the rename's answers).</summary>
+    private static BoardDto Dto(Board board) =>
+        new(board.Id, board.Name, BoardRole.Owner, board.LastSeq, board.CreatedAt, board.UpdatedAt, board.Version);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBoard(
         Guid boardId, TaskHubDbContext db, BoardDepartures departures, CurrentUser me, CancellationToken ct)
@@ -91,6 +105,6 @@ public static class BoardsApi
 
     internal static Task<BoardDto?> FindAsync(TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
         db.BoardMembers.AsNoTracking().Where(m => m.BoardId == boardId && m.UserId == userId)
-            .Select(m => new BoardDto(m.Board.Id, m.Board.Name, m.Role, m.Board.LastSeq, m.Board.CreatedAt, m.Board.UpdatedAt))
+            .Select(m => new BoardDto(m.Board.Id, m.Board.Name, m.Role, m.Board.LastSeq, m.Board.CreatedAt, m.Board.UpdatedAt, m.Board.Version))
             .SingleOrDefaultAsync(ct);
 }

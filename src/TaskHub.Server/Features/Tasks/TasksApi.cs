@@ -412,6 +412,9 @@ public static class TaskAccess
 /// <summary>Entity tags of the form <c>"7"</c> (the task's version).</summary>
 public static class ETags
 {
+    /// <summary>The entity tag of <paramref name="version"/>: <c>"7"</c>.</summary>
+    public static string Of(int version) => $"\"{version}\"";
+
     /// <summary>null when the header is absent; otherwise whether it names <paramref name="version"/> (or is <c>*</c>).</summary>
     public static bool? Matches(Microsoft.Extensions.Primitives.StringValues header, int version)
     {
