@@ -243,7 +243,7 @@ describe('BoardFeed: catch-up', () => {
 });
 
 describe('BoardStore: labels and event listeners', () => {
-  const label = (id: string, name: string, color = 'blue') => ({ id, boardId: 'b', name, color });
+  const label = (id: string, name: string, color = 'blue') => ({ id, boardId: 'b', name, color, version: 1 });
   const labelEv = (seq: number, l: ReturnType<typeof label>, from: string | null, to: string | null): BoardEvent =>
     ({ boardId: 'b', seq, type: 'LabelsChanged', task: null, actorId: 'u', changes: [{ field: 'label', from, to }], at: '2026-01-01T00:00:00Z', label: l });
 
