@@ -127,6 +127,27 @@ public sealed class ConcurrentEditsTests(ServerFixture server)
         finally { await ctx.CloseAsync(); }
     }
 
+    [Fact]
+    public async Task A_board_renamed_by_its_owner_shows_its_new_name_live_on_a_board_open_elsewhere()
+    {
+        using var olga = await server.Api().RegisterAndLogin("Olga Owner");
+        var boardId = await olga.CreateBoard("Roadmap");
+        var (ctx, page) = await LoggedIn(server, olga.Email);
+        try
+        {
+            await page.GotoAsync($"/boards/{boardId}");
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Roadmap", Level = 1 })).ToBeVisibleAsync(Visible);
+            await Assertions.Expect(page).ToHaveTitleAsync("Roadmap · TaskHub");
+
+            // Renamed from elsewhere (another tab, a script): the open board follows without a reload.
+            await olga.Send(HttpMethod.Patch, $"/api/boards/{boardId}", new { name = "Roadmap 2027" }, ifMatch: "\"1\"");
+
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Roadmap 2027", Level = 1 })).ToBeVisibleAsync(Visible);
+            await Assertions.Expect(page).ToHaveTitleAsync("Roadmap 2027 · TaskHub", new() { Timeout = 15_000 });
+        }
+        finally { await ctx.CloseAsync(); }
+    }
+
     private static async Task<JsonObject> LabelAsync(ApiClient api, string boardId, string labelId) =>
         ((JsonArray)(await api.Send(HttpMethod.Get, $"/api/boards/{boardId}/labels"))["items"]!).Select(l => l!.AsObject()).Single(l => l["id"]!.GetValue<string>() == labelId);
 

@@ -259,6 +259,18 @@ describe('BoardStore: labels and event listeners', () => {
     expect(s.appliedSeq).toBe(3);
   });
 
+  it("follows the board's name from BoardRenamed, the newest version only", () => {
+    const s = new BoardStore([], 0);
+    const renamed = (seq: number, name: string, version: number): BoardEvent =>
+      ({ boardId: 'b', seq, type: 'BoardRenamed', task: null, actorId: 'u', changes: [{ field: 'name', from: null, to: name }], at: '2026-01-01T00:00:00Z', board: { id: 'b', name, version } });
+    expect(s.getSnapshot().renamed).toBeNull();
+    s.receive(renamed(1, 'Roadmap 2027', 2));
+    expect(s.getSnapshot().renamed).toEqual({ name: 'Roadmap 2027', version: 2 });
+    s.receive(renamed(2, 'Older', 2)); // not newer than what is shown
+    expect(s.getSnapshot().renamed).toEqual({ name: 'Roadmap 2027', version: 2 });
+    expect(s.appliedSeq).toBe(2);
+  });
+
   it('tells event listeners about every applied event after the snapshot shows it; moves apply at the same version', () => {
     const s = new BoardStore([task('a', { version: 3, position: 'V' })], 0);
     const seen: string[] = [];

@@ -55,7 +55,7 @@ public abstract class EditVersionTests(TaskHubApplication app)
                 return new(ada, board, $"/api/comments/{id}", "body", () => Find($"/api/tasks/{task}/comments", id), BoardEventTypes.CommentEdited);
             }
             default:
-                return new(ada, board, $"/api/boards/{board}", "name", () => ada.Client.GetJson($"/api/boards/{board}"), null);
+                return new(ada, board, $"/api/boards/{board}", "name", () => ada.Client.GetJson($"/api/boards/{board}"), BoardEventTypes.BoardRenamed);
         }
     }
 
@@ -139,6 +139,7 @@ public abstract class EditVersionTests(TaskHubApplication app)
     [InlineData("label")]
     [InlineData("checklist item")]
     [InlineData("comment")]
+    [InlineData("board")]
     public async Task TheLiveEventCarriesTheNewVersion(string kind)
     {
         var edited = await CreateAsync(kind);
@@ -149,10 +150,10 @@ public abstract class EditVersionTests(TaskHubApplication app)
 
         Assert.True(await LiveBoard.EventuallyAsync(() => live.ReceivedLive.Any(e => e.Type == edited.EventType)));
         var e = live.ReceivedLive.Single(e => e.Type == edited.EventType);
-        Assert.Equal(2, e.Label?.Version ?? e.Item?.Version ?? e.Comment?.Version);
+        Assert.Equal(2, e.Label?.Version ?? e.Item?.Version ?? e.Comment?.Version ?? e.Board?.Version);
         // and the board's log, which a client catching up reads, the same
         var logged = (await edited.Owner.Client.GetJson($"/api/boards/{edited.Board}/events?after={e.Seq - 1}")).EnumerateArray().Single();
-        var subject = logged.GetProperty(kind switch { "label" => "label", "checklist item" => "item", _ => "comment" });
+        var subject = logged.GetProperty(kind switch { "label" => "label", "checklist item" => "item", "board" => "board", _ => "comment" });
         Assert.Equal(2, subject.GetProperty("version").GetInt32());
     }
 

@@ -3,7 +3,6 @@ using Microsoft.EntityFrameworkCore;
 using TaskHub.Server.Data;
 using TaskHub.Server.Features.Auth;
 using TaskHub.Server.Features.Idempotency;
-using TaskHub.Server.Features.Tasks;
 using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Boards;
@@ -16,7 +15,6 @@ public static class BoardsApi
         boards.MapPost("/", CreateBoard).WithIdempotencyKey();
         boards.MapGet("/", ListBoards);
         boards.MapGet("/{boardId:guid}", GetBoard);
-        boards.MapPatch("/{boardId:guid}", RenameBoard).WithIdempotencyKey();
         boards.MapDelete("/{boardId:guid}", DeleteBoard).WithIdempotencyKey();
         return app;
     }
@@ -51,37 +49,6 @@ public static class BoardsApi
         var board = await FindAsync(db, boardId, me.Id, ct);
         return board is null ? Problems.NotFound("Board") : TypedResults.Ok(board);
     }
-
-    /// <summary>Renames the board (owners); <c>If-Match</c> optional (412 with the board as it is now when stale).</summary>
-    public static async Task<Results<Ok<BoardDto>, ValidationProblem, ProblemHttpResult>> RenameBoard(
-        Guid boardId, BoardRequest request, HttpContext http, TaskHubDbContext db, CurrentUser me, CancellationToken ct)
-    {
-        if (await db.ManagerRefusalAsync(boardId, me.Id, "Only a board owner can rename it.", ct, ownerOnly: true) is { } refused) return refused;
-        var name = request.Name.Trim();
-        if (name.Length == 0) return FieldErrors.Single("name", "Name is required.");
-        // Under the board's lock with the caller's role read again there: an owner demoted or removed meanwhile does not
-        // rename, and a board deleted meanwhile is a 404 (not the "changed by someone else" of a save that finds no row).
-        await using var tx = await db.BeginWriteAsync(ct);
-        if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
-        if (await db.ManagerRefusalAsync(boardId, me.Id, "Only a board owner can rename it.", ct, ownerOnly: true) is { } refusedNow) return refusedNow;
-        var board = await db.Boards.SingleAsync(b => b.Id == boardId, ct);
-        // Compared under the lock: a rename that committed meanwhile makes this one's If-Match stale.
-        if (!EditVersions.Allows(http, board.Version))
-            return EditVersions.Stale(http, "board", board.Version, $"“{board.Name}”", Dto(board));
-        if (board.Name != name)
-        {
-            board.Name = name;
-            board.Version++;
-        }
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        EditVersions.Tag(http, board.Version);
-        return TypedResults.Ok(Dto(board));
-    }
-
-    /// <summary>A board as its owner sees it (the rename's answers).</summary>
-    private static BoardDto Dto(Board board) =>
-        new(board.Id, board.Name, BoardRole.Owner, board.LastSeq, board.CreatedAt, board.UpdatedAt, board.Version);
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBoard(
         Guid boardId, TaskHubDbContext db, BoardDepartures departures, CurrentUser me, CancellationToken ct)
