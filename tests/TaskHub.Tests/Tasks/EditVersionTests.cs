@@ -158,6 +158,28 @@ public abstract class EditVersionTests(TaskHubApplication app)
     }
 
     [Fact]
+    public async Task TheOpenApiDocumentNamesIfMatchAndThe412OnTheEndpointsThatCompareIt()
+    {
+        var doc = await app.CreateClient().GetJson("/openapi/v1.json");
+        bool Compares(string path, string method)
+        {
+            var op = doc.GetProperty("paths").GetProperty(path).GetProperty(method);
+            return op.TryGetProperty("parameters", out var ps) && ps.EnumerateArray().Any(p => p.GetProperty("name").GetString() == "If-Match" && p.GetProperty("in").GetString() == "header")
+                && op.GetProperty("responses").TryGetProperty("412", out _);
+        }
+
+        Assert.True(Compares("/api/tasks/{taskId}", "patch"));
+        Assert.True(Compares("/api/tasks/{taskId}", "delete"));
+        Assert.True(Compares("/api/tasks/{taskId}/move", "post"));
+        Assert.True(Compares("/api/labels/{labelId}", "patch"));
+        Assert.True(Compares("/api/checklist-items/{itemId}", "patch"));
+        Assert.True(Compares("/api/comments/{commentId}", "patch"));
+        Assert.True(Compares("/api/boards/{boardId}", "patch"));
+        Assert.False(Compares("/api/boards/{boardId}", "delete")); // (no version compared)
+        Assert.False(Compares("/api/labels/{labelId}", "delete"));
+    }
+
+    [Fact]
     public async Task TheBoardsListCarriesItsVersion()
     {
         var edited = await CreateAsync("board");

@@ -23,7 +23,7 @@ public static class BoardRenameApi
     public static IEndpointRouteBuilder MapBoardRename(this IEndpointRouteBuilder app)
     {
         app.MapGroup("/api/boards").WithTags("Boards").RequireAuthorization()
-            .MapPatch("/{boardId:guid}", RenameBoard).WithIdempotencyKey();
+            .MapPatch("/{boardId:guid}", RenameBoard).WithIdempotencyKey().WithIfMatch();
         return app;
     }
 

@@ -59,7 +59,7 @@ public static class ChecklistsApi
         var api = app.MapGroup("/api").WithTags("Checklists").RequireAuthorization();
         api.MapGet("/tasks/{taskId:guid}/checklist", List);
         api.MapPost("/tasks/{taskId:guid}/checklist", Add).WithIdempotencyKey();
-        api.MapPatch("/checklist-items/{itemId:guid}", Change).WithIdempotencyKey();
+        api.MapPatch("/checklist-items/{itemId:guid}", Change).WithIdempotencyKey().WithIfMatch();
         api.MapDelete("/checklist-items/{itemId:guid}", Delete).WithIdempotencyKey();
         return app;
     }

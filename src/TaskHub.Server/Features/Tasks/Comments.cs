@@ -114,7 +114,7 @@ public static class CommentsApi
         var api = app.MapGroup("/api").WithTags("Comments").RequireAuthorization();
         api.MapGet("/tasks/{taskId:guid}/comments", List);
         api.MapPost("/tasks/{taskId:guid}/comments", Add).WithIdempotencyKey();
-        api.MapPatch("/comments/{commentId:guid}", Edit).WithIdempotencyKey();
+        api.MapPatch("/comments/{commentId:guid}", Edit).WithIdempotencyKey().WithIfMatch();
         api.MapDelete("/comments/{commentId:guid}", Delete).WithIdempotencyKey();
         return app;
     }

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 
 namespace TaskHub.Server.Features.Tasks;
 
@@ -28,5 +30,39 @@ public static class EditVersions
             $"The {what} was changed by someone else since you loaded it: it is now {now} (version {version}). Send your edit again with If-Match: \"{version}\" to keep yours.",
             statusCode: StatusCodes.Status412PreconditionFailed, title: "Precondition failed",
             extensions: new Dictionary<string, object?> { ["version"] = version, ["current"] = current });
+    }
+
+    /// <summary>Marks an endpoint that honours <c>If-Match</c> (a task's or one of the four's version): the OpenAPI
+    /// document lists the header and the 412 (<see cref="IfMatchOperationTransformer"/>).</summary>
+    public static RouteHandlerBuilder WithIfMatch(this RouteHandlerBuilder builder) =>
+        builder.WithMetadata(VersionedEndpoint.Instance).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+}
+
+/// <summary>Endpoint metadata: the endpoint compares <c>If-Match</c> with the version of what it changes.</summary>
+public sealed class VersionedEndpoint
+{
+    public static readonly VersionedEndpoint Instance = new();
+    private VersionedEndpoint() { }
+}
+
+/// <summary>Documents the optional <c>If-Match</c> header on the endpoints that compare it (<see cref="EditVersions.WithIfMatch"/>).</summary>
+internal sealed class IfMatchOperationTransformer : IOpenApiOperationTransformer
+{
+    public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        if (context.Description.ActionDescriptor.EndpointMetadata.OfType<VersionedEndpoint>().Any())
+        {
+            operation.Parameters ??= [];
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = "If-Match",
+                In = ParameterLocation.Header,
+                Required = false,
+                Description = "The version the change was made from, as its ETag (\"7\"): when it was changed since, the answer is 412 saying "
+                    + "what it is now (the problem's version and current) and nothing changes. Without it the last write wins.",
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        }
+        return Task.CompletedTask;
     }
 }

@@ -58,7 +58,7 @@ public static class LabelsApi
         var api = app.MapGroup("/api").WithTags("Labels").RequireAuthorization();
         api.MapGet("/boards/{boardId:guid}/labels", List);
         api.MapPost("/boards/{boardId:guid}/labels", Create).WithIdempotencyKey();
-        api.MapPatch("/labels/{labelId:guid}", Change).WithIdempotencyKey();
+        api.MapPatch("/labels/{labelId:guid}", Change).WithIdempotencyKey().WithIfMatch();
         api.MapDelete("/labels/{labelId:guid}", Delete).WithIdempotencyKey();
         return app;
     }

@@ -21,9 +21,9 @@ public static class TasksApi
         api.MapPost("/boards/{boardId:guid}/tasks", CreateTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
         api.MapGet("/tasks/{taskId:guid}", GetTask);
         // The commonest writes after creation check the session in their first read (TaskAccess.FindCheckingSessionAsync).
-        api.MapPatch("/tasks/{taskId:guid}", UpdateTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
-        api.MapDelete("/tasks/{taskId:guid}", DeleteTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
-        api.MapPost("/tasks/{taskId:guid}/move", MoveTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
+        api.MapPatch("/tasks/{taskId:guid}", UpdateTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey().WithIfMatch();
+        api.MapDelete("/tasks/{taskId:guid}", DeleteTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey().WithIfMatch();
+        api.MapPost("/tasks/{taskId:guid}/move", MoveTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey().WithIfMatch();
         api.MapPost("/tasks/{taskId:guid}/archive", (Guid taskId, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct) =>
             SetArchivedAsync(taskId, true, http, db, stream, me, ct)).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
         api.MapPost("/tasks/{taskId:guid}/unarchive", (Guid taskId, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct) =>
