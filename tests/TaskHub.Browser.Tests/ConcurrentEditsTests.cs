@@ -128,6 +128,40 @@ public sealed class ConcurrentEditsTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_comment_edited_in_another_tab_before_the_save_keeps_the_typed_text_and_shows_both_to_choose()
+    {
+        using var tess = await server.Api().RegisterAndLogin("Tess Twotabs");
+        var boardId = await tess.CreateBoard("Two tabs");
+        var taskId = (await tess.CreateTask(boardId, "Plan"))["id"]!.GetValue<string>();
+        var commentId = (await tess.Send(HttpMethod.Post, $"/api/tasks/{taskId}/comments", new { body = "First draft" }))["id"]!.GetValue<string>();
+        var (ctx, page) = await LoggedIn(server, tess.Email);
+        try
+        {
+            await page.GotoAsync($"/boards/{boardId}?task={taskId}");
+            var comment = page.GetByRole(AriaRole.Listitem, new() { Name = "Comment by Tess Twotabs" });
+            await comment.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+            var box = comment.GetByRole(AriaRole.Textbox, new() { Name = "Edit comment" });
+            await box.FillAsync("Second draft, from this tab");
+            // The same person saves another edit from another tab first.
+            await tess.Send(HttpMethod.Patch, $"/api/comments/{commentId}", new { body = "Second draft, from the phone" }, ifMatch: "\"1\"");
+
+            await comment.GetByRole(AriaRole.Button, new() { Name = "Save comment" }).ClickAsync();
+
+            var conflict = comment.GetByRole(AriaRole.Group, new() { Name = "The comment was changed by someone else" });
+            await Assertions.Expect(conflict).ToBeVisibleAsync(Visible);
+            await Assertions.Expect(conflict).ToContainTextAsync("“Second draft, from the phone”");
+            await Assertions.Expect(conflict).ToContainTextAsync("“Second draft, from this tab”");
+            await Assertions.Expect(box).ToHaveValueAsync("Second draft, from this tab");
+            Assert.Equal("Second draft, from the phone", await CommentBodyAsync(tess, taskId, commentId)); // nothing overwritten
+
+            await conflict.GetByRole(AriaRole.Button, new() { Name = "Save mine" }).ClickAsync();
+            await Assertions.Expect(comment.GetByText("Second draft, from this tab")).ToBeVisibleAsync(Visible);
+            Assert.Equal("Second draft, from this tab", await CommentBodyAsync(tess, taskId, commentId));
+        }
+        finally { await ctx.CloseAsync(); }
+    }
+
+    [Fact]
     public async Task A_board_renamed_by_its_owner_shows_its_new_name_live_on_a_board_open_elsewhere()
     {
         using var olga = await server.Api().RegisterAndLogin("Olga Owner");
@@ -153,6 +187,9 @@ public sealed class ConcurrentEditsTests(ServerFixture server)
 
     private static async Task<string> LabelNameAsync(ApiClient api, string boardId, string labelId) =>
         (await LabelAsync(api, boardId, labelId))["name"]!.GetValue<string>();
+
+    private static async Task<string> CommentBodyAsync(ApiClient api, string taskId, string commentId) =>
+        ((JsonArray)(await api.Send(HttpMethod.Get, $"/api/tasks/{taskId}/comments"))["items"]!).Single(c => c!["id"]!.GetValue<string>() == commentId)!["body"]!.GetValue<string>();
 
     private static async Task<JsonObject> ItemAsync(ApiClient api, string taskId, string itemId) =>
         ((JsonArray)(await api.Send(HttpMethod.Get, $"/api/tasks/{taskId}/checklist"))["items"]!).Select(i => i!.AsObject()).Single(i => i["id"]!.GetValue<string>() == itemId);
