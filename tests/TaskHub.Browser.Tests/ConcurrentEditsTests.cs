@@ -155,6 +155,7 @@ public sealed class ConcurrentEditsTests(ServerFixture server)
             Assert.Equal("Second draft, from the phone", await CommentBodyAsync(tess, taskId, commentId)); // nothing overwritten
 
             await conflict.GetByRole(AriaRole.Button, new() { Name = "Save mine" }).ClickAsync();
+            await Assertions.Expect(box).ToBeHiddenAsync(new() { Timeout = 15_000 }); // saved: the edit form closed
             await Assertions.Expect(comment.GetByText("Second draft, from this tab")).ToBeVisibleAsync(Visible);
             Assert.Equal("Second draft, from this tab", await CommentBodyAsync(tess, taskId, commentId));
         }
