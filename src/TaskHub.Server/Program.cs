@@ -51,6 +51,7 @@ app.MapSessions();
 app.MapTwoFactor();
 app.MapOidc();
 app.MapBoards();
+app.MapBoardRename();
 app.MapMembers();
 app.MapAccountDeletion();
 app.MapTasks();

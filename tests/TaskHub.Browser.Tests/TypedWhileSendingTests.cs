@@ -62,21 +62,29 @@ public sealed class TypedWhileSendingTests(ServerFixture server)
     public async Task A_label_name_being_typed_stays_when_someone_else_renames_the_label()
     {
         using var rita = await server.Api().RegisterAndLogin("Rita Renamer");
-        var boardId = await rita.CreateBoard("Renamed meanwhile");
-        var labelId = (await rita.Send(HttpMethod.Post, $"/api/boards/{boardId}/labels", new { name = "Docs", color = "blue" }))["id"]!.GetValue<string>();
-        var (ctx, page) = await LoggedIn(server, rita.Email);
+        var (boardId, labelId, ctx, labels) = await DocsBeingRenamedAsync(server, rita);
         try
         {
-            await page.GotoAsync($"/boards/{boardId}");
-            await page.GetByRole(AriaRole.Button, new() { Name = "Labels" }).ClickAsync();
-            var labels = page.GetByRole(AriaRole.Dialog, new() { Name = "Labels" });
-            await labels.GetByLabel("Name of Docs").FillAsync("Documentation");
             // Another tab renames and recolours it: the colour, untouched here, follows; the name being typed stays.
             await rita.Send(HttpMethod.Patch, $"/api/labels/{labelId}", new { name = "Guides", color = "teal" });
             await Assertions.Expect(labels.GetByLabel("Colour of Guides")).ToHaveValueAsync("teal", new() { Timeout = 15_000 });
             await Assertions.Expect(labels.GetByLabel("Name of Guides")).ToHaveValueAsync("Documentation");
         }
         finally { await ctx.CloseAsync(); }
+    }
+
+    /// <summary>A board with a label "Docs" (blue), open in <paramref name="person"/>'s labels dialog with "Documentation"
+    /// typed as its new name, not saved.</summary>
+    internal static async Task<(string BoardId, string LabelId, IBrowserContext Ctx, ILocator Labels)> DocsBeingRenamedAsync(ServerFixture server, ApiClient person)
+    {
+        var boardId = await person.CreateBoard("Renamed meanwhile");
+        var labelId = (await person.Send(HttpMethod.Post, $"/api/boards/{boardId}/labels", new { name = "Docs", color = "blue" }))["id"]!.GetValue<string>();
+        var (ctx, page) = await LoggedIn(server, person.Email);
+        await page.GotoAsync($"/boards/{boardId}");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Labels" }).ClickAsync();
+        var labels = page.GetByRole(AriaRole.Dialog, new() { Name = "Labels" });
+        await labels.GetByLabel("Name of Docs").FillAsync("Documentation");
+        return (boardId, labelId, ctx, labels);
     }
 
     [Fact]

@@ -243,7 +243,7 @@ describe('BoardFeed: catch-up', () => {
 });
 
 describe('BoardStore: labels and event listeners', () => {
-  const label = (id: string, name: string, color = 'blue') => ({ id, boardId: 'b', name, color });
+  const label = (id: string, name: string, color = 'blue') => ({ id, boardId: 'b', name, color, version: 1 });
   const labelEv = (seq: number, l: ReturnType<typeof label>, from: string | null, to: string | null): BoardEvent =>
     ({ boardId: 'b', seq, type: 'LabelsChanged', task: null, actorId: 'u', changes: [{ field: 'label', from, to }], at: '2026-01-01T00:00:00Z', label: l });
 
@@ -257,6 +257,18 @@ describe('BoardStore: labels and event listeners', () => {
     s.receive(labelEv(3, label('2', 'Abc'), 'Abc', null));
     expect(s.getSnapshot().labels.map(l => l.id)).toEqual(['1']);
     expect(s.appliedSeq).toBe(3);
+  });
+
+  it("follows the board's name from BoardRenamed, the newest version only", () => {
+    const s = new BoardStore([], 0);
+    const renamed = (seq: number, name: string, version: number): BoardEvent =>
+      ({ boardId: 'b', seq, type: 'BoardRenamed', task: null, actorId: 'u', changes: [{ field: 'name', from: null, to: name }], at: '2026-01-01T00:00:00Z', board: { id: 'b', name, version } });
+    expect(s.getSnapshot().renamed).toBeNull();
+    s.receive(renamed(1, 'Roadmap 2027', 2));
+    expect(s.getSnapshot().renamed).toEqual({ name: 'Roadmap 2027', version: 2 });
+    s.receive(renamed(2, 'Older', 2)); // not newer than what is shown
+    expect(s.getSnapshot().renamed).toEqual({ name: 'Roadmap 2027', version: 2 });
+    expect(s.appliedSeq).toBe(2);
   });
 
   it('tells event listeners about every applied event after the snapshot shows it; moves apply at the same version', () => {

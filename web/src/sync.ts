@@ -25,6 +25,8 @@ export interface BoardSnapshot {
   readonly members: readonly Member[];
   /** The board's labels (GET /labels, then kept live by LabelsChanged events), by name. */
   readonly labels: readonly Label[];
+  /** The board's name and version after a rename seen live (BoardRenamed) since it was opened; null: as loaded. */
+  readonly renamed: { readonly name: string; readonly version: number } | null;
 }
 
 export function isDelete(e: BoardEvent): boolean {
@@ -93,7 +95,7 @@ export class BoardStore {
     for (const t of tasks) this.confirmed.set(t.id, t);
     this.snap = {
       tasks: new Map(this.confirmed), appliedSeq: seq, pending: new Map(), deleting: new Set(),
-      connection: 'connecting', presence: [], members, labels: [],
+      connection: 'connecting', presence: [], members, labels: [], renamed: null,
     };
   }
 
@@ -162,6 +164,10 @@ export class BoardStore {
   private apply(e: BoardEvent): Applied | null {
     if (e.type === 'LabelsChanged' && e.label) { this.applyLabel(e); return null; }
     if (e.type === 'ColumnRespread' && e.column) { this.applyRespread(e.column.positions); return null; }
+    if (e.type === 'BoardRenamed' && e.board) {
+      if (e.board.version > (this.snap.renamed?.version ?? 0)) this.publish({ renamed: { name: e.board.name, version: e.board.version } }, false);
+      return null;
+    }
     if (!e.task) return null; // a board-level change: nothing on a card changes
     const id = e.task.id;
     if (isDelete(e)) {

@@ -46,7 +46,7 @@ public sealed class LiveBoard : IAsyncDisposable
                      nameof(IBoardClient.TaskMoved), nameof(IBoardClient.CommentAdded), nameof(IBoardClient.CommentEdited), nameof(IBoardClient.CommentDeleted),
                      nameof(IBoardClient.ChecklistItemAdded), nameof(IBoardClient.ChecklistItemChanged), nameof(IBoardClient.ChecklistItemDeleted),
                      nameof(IBoardClient.LabelsChanged),
-                     nameof(IBoardClient.ColumnRespread),
+                     nameof(IBoardClient.ColumnRespread), nameof(IBoardClient.BoardRenamed),
                  })
             connection.On<BoardEventDto>(type, OnEvent);
         connection.On<BoardHeadDto>(nameof(IBoardClient.BoardHead), OnHead);

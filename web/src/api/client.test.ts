@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { api, formBody, newIdempotencyKey, requestOnce, taskWriteBody, uploadFile } from './client';
+import { ApiError, api, formBody, newIdempotencyKey, requestOnce, taskWriteBody, uploadFile } from './client';
+import { staleCurrent } from '../ui/versionedEdit';
 
 describe('taskWriteBody', () => {
   it('keeps only the fields the server accepts, including explicit nulls', () => {
@@ -88,6 +89,26 @@ describe('requestOnce', () => {
     expect(calls[1].ifMatch).toBe('"3"');
     expect(calls[3]).toEqual(calls[2]);
     expect(calls[2].key).not.toBe(calls[0].key);
+  });
+
+  it('sends the version an edit of a label, checklist item, comment or board started from as If-Match, none without one, and a 412 says what it is now', async () => {
+    const ifMatches: (string | null)[] = [];
+    const now = { id: 'l1', boardId: 'b', name: 'Theirs', color: 'red', version: 5 };
+    const answers = [...Array(5)].map(() => new Response(JSON.stringify({ id: 'x', version: 2 }), { status: 200, headers: { 'Content-Type': 'application/json' } }));
+    answers.push(new Response(JSON.stringify({ title: 'Precondition failed', status: 412, detail: 'The label was changed…', version: 5, current: now }),
+      { status: 412, headers: { 'Content-Type': 'application/problem+json', ETag: '"5"' } }));
+    vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => { ifMatches.push(new Headers(init.headers).get('If-Match')); return answers.shift()!; });
+    await api.changeLabel('l1', { name: 'Mine' }, 1);
+    await api.changeChecklistItem('i1', { text: 'Mine' }, 2);
+    await api.editComment('c1', 'Mine', 3);
+    await api.renameBoard('b1', 'Mine', 4);
+    await api.changeChecklistItem('i1', { done: true }); // a tick: the last write wins
+    const stale = await api.changeLabel('l1', { name: 'Mine' }, 1).catch(e => e);
+    expect(ifMatches).toEqual(['"1"', '"2"', '"3"', '"4"', null, '"1"']);
+    expect(stale).toBeInstanceOf(ApiError);
+    expect(staleCurrent(stale)).toEqual(now);
+    expect(stale.etag).toBe('"5"');
+    expect(staleCurrent(new ApiError(409, 'x'))).toBeNull();
   });
 
   it('sends a later write to the same thing only once the earlier one, repeats included, has settled', async () => {

@@ -4,9 +4,10 @@ import type { paths } from './schema';
 import type { Attachment, AuthResponse, ImportedBoard, TrelloList, BoardEvent, ChecklistItem, Comment, Label, LoginResponse, Notification, Role, Status, Task, TaskCreate, TaskPatch, TokenScope, User, Webhook, WebhookFormat, Wire } from './types';
 
 export class ApiError extends Error {
-  /** `retryAfter`: the response's Retry-After in seconds (a 409 for a write with the same Idempotency-Key still running). */
+  /** `retryAfter`: the response's Retry-After in seconds (a 409 for a write with the same Idempotency-Key still running).
+   * `current`: what a 412 says the thing is now (a label's, checklist item's, comment's or board's edit that came too late). */
   constructor(public status: number, message: string, public fields: Record<string, string[]> = {}, public etag: string | null = null,
-    public retryAfter: number | null = null) {
+    public retryAfter: number | null = null, public current: unknown = null) {
     super(message);
   }
 }
@@ -157,16 +158,18 @@ const ANSWER_NOT_KEPT = 'urn:taskhub:problem:idempotency-answer-not-kept';
 export function problem(status: number, statusText: string, text: string, etag: string | null = null, retryAfter: number | null = null): ApiError {
   let msg = statusText || `HTTP ${status}`;
   let fields: Record<string, string[]> = {};
+  let current: unknown = null;
   try {
     const p = JSON.parse(text);
     fields = p.errors ?? {};
     const first = Object.values(fields)[0]?.[0];
     msg = first ?? p.detail ?? p.title ?? msg;
+    current = p.current ?? null;
     // A repeat of a write the server applied once but whose answer it could not keep (its replica stopped at that
     // moment): say it was saved, so nobody sends it again under a new key (the live board shows it already).
     if (p.type === ANSWER_NOT_KEPT) msg = 'It was saved, but its answer was lost on the way back. Reload the page to see it.';
   } catch { /* no JSON body: the status text says it */ }
-  return new ApiError(status, msg, fields, etag, retryAfter);
+  return new ApiError(status, msg, fields, etag, retryAfter, current);
 }
 
 /** Upload progress: bytes sent of the total (total 0 when the browser cannot tell). */
@@ -277,6 +280,8 @@ const writeOnce = <P extends keyof paths, M extends Exclude<Method, 'get'>>(meth
   const send = async () => (await requestOnce<Res<P, M>>(method.toUpperCase(), url, body, REPEAT_DELAYS, undefined, headers)).data;
   return resource ? inOrder(resource, send) : send();
 };
+/** The If-Match header of an edit made from `version` (none: the last write wins). */
+export const ifMatch = (version?: number): Record<string, string> | undefined => (version === undefined ? undefined : { 'If-Match': `"${version}"` });
 const sendOnce = <P extends keyof paths>(path: P, url: string, body?: Body<P, 'post'>) => writeOnce('post', path, url, body);
 
 export type LoginResult = { user: User; mfaToken?: undefined } | { mfaToken: string; user?: undefined };
@@ -353,7 +358,7 @@ export const api = {
     return { tasks: r.data, seq: Number(r.headers.get('X-Board-Seq') ?? 0) };
   },
   createTask: (boardId: string, body: TaskCreate) => sendOnce('/api/boards/{boardId}/tasks', `/api/boards/${boardId}/tasks`, body),
-  patchTask: (id: string, body: TaskPatch, version: number) => writeOnce('patch', '/api/tasks/{taskId}', `/api/tasks/${id}`, body, { 'If-Match': `"${version}"` }),
+  patchTask: (id: string, body: TaskPatch, version: number) => writeOnce('patch', '/api/tasks/{taskId}', `/api/tasks/${id}`, body, ifMatch(version)),
   getTask: (id: string) => get('/api/tasks/{taskId}', `/api/tasks/${id}`),
   deleteTask: (id: string) => writeOnce('delete', '/api/tasks/{taskId}', `/api/tasks/${id}`),
   /** Puts the task in `status` right after `afterId` (null: at the top). A move does not bump the version. */
@@ -364,17 +369,19 @@ export const api = {
   archivedTasks: (boardId: string): Promise<Task[]> => get('/api/boards/{boardId}/tasks', `/api/boards/${boardId}/tasks?archived=true`),
   comments: (taskId: string): Promise<Comment[]> => get('/api/tasks/{taskId}/comments', `/api/tasks/${taskId}/comments`),
   addComment: (taskId: string, body: string): Promise<Comment> => sendOnce('/api/tasks/{taskId}/comments', `/api/tasks/${taskId}/comments`, { body }),
-  editComment: (id: string, body: string): Promise<Comment> => writeOnce('patch', '/api/comments/{commentId}', `/api/comments/${id}`, { body }),
+  /** `version`: the comment's the edit started from (a 412 when it was edited since, e.g. in another tab). */
+  editComment: (id: string, body: string, version?: number): Promise<Comment> => writeOnce('patch', '/api/comments/{commentId}', `/api/comments/${id}`, { body }, ifMatch(version)),
   deleteComment: (id: string) => writeOnce('delete', '/api/comments/{commentId}', `/api/comments/${id}`),
   checklist: (taskId: string): Promise<ChecklistItem[]> => get('/api/tasks/{taskId}/checklist', `/api/tasks/${taskId}/checklist`),
   addChecklistItem: (taskId: string, text: string): Promise<ChecklistItem> => sendOnce('/api/tasks/{taskId}/checklist', `/api/tasks/${taskId}/checklist`, { text }),
-  /** `afterId`: null puts the item at the top; leave it out to keep its place. */
-  changeChecklistItem: (id: string, body: { text?: string; done?: boolean; afterId?: string | null }): Promise<ChecklistItem> =>
-    writeOnce('patch', '/api/checklist-items/{itemId}', `/api/checklist-items/${id}`, body),
+  /** `afterId`: null puts the item at the top; leave it out to keep its place. `version`: the item's the edit started from. */
+  changeChecklistItem: (id: string, body: { text?: string; done?: boolean; afterId?: string | null }, version?: number): Promise<ChecklistItem> =>
+    writeOnce('patch', '/api/checklist-items/{itemId}', `/api/checklist-items/${id}`, body, ifMatch(version)),
   deleteChecklistItem: (id: string) => writeOnce('delete', '/api/checklist-items/{itemId}', `/api/checklist-items/${id}`),
   labels: (boardId: string): Promise<Label[]> => get('/api/boards/{boardId}/labels', `/api/boards/${boardId}/labels`),
   createLabel: (boardId: string, name: string, color: string): Promise<Label> => sendOnce('/api/boards/{boardId}/labels', `/api/boards/${boardId}/labels`, { name, color }),
-  changeLabel: (id: string, body: { name?: string; color?: string }): Promise<Label> => writeOnce('patch', '/api/labels/{labelId}', `/api/labels/${id}`, body),
+  changeLabel: (id: string, body: { name?: string; color?: string }, version?: number): Promise<Label> =>
+    writeOnce('patch', '/api/labels/{labelId}', `/api/labels/${id}`, body, ifMatch(version)),
   deleteLabel: (id: string) => writeOnce('delete', '/api/labels/{labelId}', `/api/labels/${id}`),
   activity: (id: string): Promise<BoardEvent[]> => get('/api/tasks/{taskId}/activity', `/api/tasks/${id}/activity`),
   events: (boardId: string, after: number): Promise<BoardEvent[]> => get('/api/boards/{boardId}/events', `/api/boards/${boardId}/events?after=${after}`),
@@ -385,7 +392,7 @@ export const api = {
   deleteAttachment: (id: string) => writeOnce('delete', '/api/attachments/{attachmentId}', `/api/attachments/${id}`),
   search: (q: string, signal?: AbortSignal, boardId?: string, limit = 20) =>
     request<Res<'/api/search', 'get'>>('GET', `/api/search?q=${encodeURIComponent(q)}&limit=${limit}${boardId ? `&boardId=${boardId}` : ''}`, undefined, {}, false, signal).then(r => r.data),
-  renameBoard: (id: string, name: string) => writeOnce('patch', '/api/boards/{boardId}', `/api/boards/${id}`, { name }),
+  renameBoard: (id: string, name: string, version?: number) => writeOnce('patch', '/api/boards/{boardId}', `/api/boards/${id}`, { name }, ifMatch(version)),
   deleteBoard: (id: string) => writeOnce('delete', '/api/boards/{boardId}', `/api/boards/${id}`),
   invitations: (boardId: string) => get('/api/boards/{boardId}/invitations', `/api/boards/${boardId}/invitations`),
   invite: (boardId: string, email: string, role: Role) => sendOnce('/api/boards/{boardId}/invitations', `/api/boards/${boardId}/invitations`, { email, role }),

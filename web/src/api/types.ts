@@ -78,7 +78,7 @@ export type ImportedBoard = Wire<Schemas['ImportedBoardDto']>;
 export const BOARD_EVENT_TYPES = [
   'TaskCreated', 'TaskUpdated', 'TaskDeleted', 'TaskMoved', 'CommentAdded', 'CommentEdited', 'CommentDeleted',
   'ChecklistItemAdded', 'ChecklistItemChanged', 'ChecklistItemDeleted', 'LabelsChanged', 'AttachmentAdded', 'AttachmentRemoved',
-  'ColumnRespread',
+  'ColumnRespread', 'BoardRenamed',
 ] as const;
 export type BoardEventType = (typeof BOARD_EVENT_TYPES)[number];
 export type BoardEvent = Omit<Wire<Schemas['BoardEventDto']>, 'type'> & { type: BoardEventType | (string & {}) };

@@ -19,11 +19,11 @@ import { STATUSES, STATUS_LABEL, columnsOf, filterOf, placement, stepSlot, type 
 import { useNameOf } from './names';
 import { TaskDialog } from './TaskDialog';
 import { useBoardSession } from './useBoardSession';
-import { selectLabels, selectMembers, selectPresence, selectTasks, useBoardState } from './useBoardState';
+import { selectLabels, selectMembers, selectPresence, selectRenamed, selectTasks, useBoardState } from './useBoardState';
 
 export function BoardPage({ boardId }: { boardId: string }) {
   const session = useBoardSession(boardId);
-  useTitle(session.state === 'open' ? session.board.name : session.state === 'failed' ? 'Board not found' : null);
+  useTitle(session.state === 'open' ? undefined : session.state === 'failed' ? 'Board not found' : null); // open: BoardView names it
   if (session.state === 'failed') return <div className="page"><p className="empty">{session.message}</p><Link to="/">Back to boards</Link></div>;
   if (session.state === 'loading') return <div className="page"><Spinner label="Loading board…" /></div>;
   return <BoardView {...session} />;
@@ -33,7 +33,11 @@ interface BoardViewProps {
   board: Board; store: BoardStore; actions: BoardActions; flash: ReadonlySet<string>; reloadMembers: () => Promise<void>;
 }
 
-function BoardView({ board, store, actions, flash, reloadMembers }: BoardViewProps) {
+function BoardView({ board: loaded, store, actions, flash, reloadMembers }: BoardViewProps) {
+  // the board as loaded, with its name as renamed since (live, BoardRenamed)
+  const renamed = useBoardState(store, selectRenamed);
+  const board = useMemo(() => (renamed && renamed.version > loaded.version ? { ...loaded, ...renamed } : loaded), [loaded, renamed]);
+  useTitle(board.name);
   const [editing, setEditing] = useState<Task | 'new' | null>(null);
   const [dropped, setDropped] = useState<File[] | undefined>(undefined);
   const open = useCallback((t: Task | 'new' | null) => { setDropped(undefined); setEditing(t); }, []);

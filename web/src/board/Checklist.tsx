@@ -1,6 +1,6 @@
 // The task's checklist: add, tick, rename, delete, reorder (↑/↓ buttons). Loaded on open, then kept live from the
 // board's ChecklistItem* events for this task; the card's progress comes with the task itself.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api } from '../api/client';
 import type { ChecklistItem } from '../api/types';
 import type { BoardStore } from '../sync';
@@ -9,6 +9,8 @@ import { useToasts } from '../ui/toasts';
 import { ordinal } from './model';
 import { CloseIcon } from '../ui/icons';
 import { clearIfStill } from '../ui/forms';
+import { StaleChoice } from '../ui/StaleChoice';
+import { useVersionedEdit } from '../ui/versionedEdit';
 
 const byPosition = (a: ChecklistItem, b: ChecklistItem) => ordinal(a.position, b.position) || ordinal(a.id, b.id);
 
@@ -16,6 +18,9 @@ export function Checklist({ taskId, store, canEdit }: { taskId: string; store: B
   const toasts = useToasts();
   const [items, setItems] = useState<ChecklistItem[] | 'failed' | null>(null);
   const [text, setText] = useState('');
+  // one item per submit: a second Enter or click while the first is sent adds nothing (the ref: before React re-renders)
+  const [adding, setAdding] = useState(false);
+  const sending = useRef(false);
   const upsert = (it: ChecklistItem) => setItems(list => (Array.isArray(list) ? [...list.filter(x => x.id !== it.id), it].sort(byPosition) : list));
   const drop = (id: string) => setItems(list => (Array.isArray(list) ? list.filter(x => x.id !== id) : list));
 
@@ -33,9 +38,12 @@ export function Checklist({ taskId, store, canEdit }: { taskId: string; store: B
   const fail = (what: string) => (e: unknown) => toasts.fail(what, e, 'Try again; reload the page if it keeps failing.');
   const add = async (e: React.FormEvent) => {
     e.preventDefault();
-    if (!text.trim()) return;
+    if (!text.trim() || sending.current) return;
+    sending.current = true;
+    setAdding(true);
     const sent = text;
     try { upsert(await api.addChecklistItem(taskId, sent.trim())); setText(clearIfStill(sent)); } catch (err) { fail("Couldn't add the checklist item")(err); }
+    finally { sending.current = false; setAdding(false); }
   };
   const change = (it: ChecklistItem, body: { text?: string; done?: boolean; afterId?: string | null }, what: string) =>
     api.changeChecklistItem(it.id, body).then(upsert, fail(what));
@@ -61,7 +69,7 @@ export function Checklist({ taskId, store, canEdit }: { taskId: string; store: B
                   upsert({ ...it, done }); // at once; put back if refused
                   api.changeChecklistItem(it.id, { done }).then(upsert, err => { upsert(it); fail(`Couldn't ${done ? 'tick' : 'untick'} “${it.text}”`)(err); });
                 }} />
-              <ItemText item={it} canEdit={canEdit} onRename={t => void change(it, { text: t }, `Couldn't rename “${it.text}”`)} />
+              <ItemText item={it} canEdit={canEdit} onSaved={upsert} onFailed={fail(`Couldn't rename “${it.text}”`)} />
               {canEdit && <>
                 <button type="button" className="icon-btn" aria-label={`Move “${it.text}” up`} disabled={i === 0} onClick={() => move(i, -1)}>↑</button>
                 <button type="button" className="icon-btn" aria-label={`Move “${it.text}” down`} disabled={i === list.length - 1} onClick={() => move(i, 1)}>↓</button>
@@ -75,25 +83,36 @@ export function Checklist({ taskId, store, canEdit }: { taskId: string; store: B
       {canEdit && (
         <form className="checklist-add" onSubmit={add} aria-label="Add a checklist item">
           <input value={text} onChange={e => setText(e.target.value)} placeholder="Add an item" aria-label="New checklist item" maxLength={500} />
-          <button className="btn btn-ghost" disabled={!text.trim()}>Add</button>
+          <button className="btn btn-ghost" disabled={adding || !text.trim()}>{adding ? 'Adding…' : 'Add'}</button>
         </form>
       )}
     </section>
   );
 }
 
-/** The item's text; editable in place (saved on Enter or leaving the field, Escape puts it back). */
-function ItemText({ item, canEdit, onRename }: { item: ChecklistItem; canEdit: boolean; onRename: (t: string) => void }) {
-  const [value, setValue] = useState(item.text);
-  useEffect(() => setValue(item.text), [item.text]);
+const TEXT = ['text'] as const;
+const textOf = (i: ChecklistItem) => ({ text: i.text });
+
+/** The item's text; editable in place (saved on Enter or leaving the field, Escape puts it back). Someone else's rename
+ * shows in the box unless the person is typing in it; a rename of theirs that comes too late keeps what they typed and
+ * shows both to choose. */
+function ItemText({ item, canEdit, onSaved, onFailed }: { item: ChecklistItem; canEdit: boolean; onSaved: (i: ChecklistItem) => void; onFailed: (e: unknown) => void }) {
+  const edit = useVersionedEdit(item, TEXT, textOf);
+  const value = edit.form.text;
   if (!canEdit) return <span className="grow">{item.text}</span>;
-  const commit = () => { if (value.trim() && value.trim() !== item.text) onRename(value.trim()); else setValue(item.text); };
+  const save = () => edit.save((body, version) => api.changeChecklistItem(item.id, body, version)).then(saved => { if (saved) onSaved(saved); }, onFailed);
+  // (leaving the box while a conflict is shown, e.g. for its buttons, saves nothing: the person is choosing)
+  const commit = () => { if (value.trim() && value.trim() !== item.text) void save(); else if (!edit.conflict) edit.reset(); };
   return (
-    <input className="grow checklist-text" value={value} aria-label={`Checklist item: ${item.text}`} maxLength={500}
-      onChange={e => setValue(e.target.value)} onBlur={commit}
-      onKeyDown={e => {
-        if (e.key === 'Enter') { e.preventDefault(); commit(); }
-        else if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); setValue(item.text); }
-      }} />
+    <span className="grow checklist-text-edit">
+      <input className="grow checklist-text" value={value} aria-label={`Checklist item: ${item.text}`} maxLength={500}
+        onChange={e => edit.set('text', e.target.value)} onBlur={() => { if (!edit.conflict) commit(); }}
+        onKeyDown={e => {
+          if (e.key === 'Enter') { e.preventDefault(); commit(); }
+          else if (e.key === 'Escape') { e.preventDefault(); e.stopPropagation(); edit.reset(); }
+        }} />
+      {edit.conflict && <StaleChoice what="checklist item" conflicts={edit.conflict.fields} show={(_, v) => `“${v}”`}
+        onSaveMine={() => void save()} onTakeTheirs={edit.takeTheirs} />}
+    </span>
   );
 }

@@ -9,6 +9,8 @@ import { useToasts } from '../ui/toasts';
 import { LabelChip } from './LabelChip';
 import { selectLabels, useBoardState } from './useBoardState';
 import { clearIfStill } from '../ui/forms';
+import { StaleChoice } from '../ui/StaleChoice';
+import { useVersionedEdit } from '../ui/versionedEdit';
 
 interface Props { boardId: string; store: BoardStore; canEdit: boolean; onClose: () => void }
 
@@ -56,23 +58,22 @@ function ColorSelect({ value, onChange, label }: { value: string; onChange: (c: 
   );
 }
 
+const LABEL_FIELDS = ['name', 'color'] as const;
+const labelForm = (l: Label) => ({ name: l.name, color: l.color });
+
 function LabelRow({ label, store, canEdit }: { label: Label; store: BoardStore; canEdit: boolean }) {
   const toasts = useToasts();
-  const [name, setName] = useState(label.name);
-  const [color, setColor] = useState(label.color);
   // Another change to the label (someone else's rename, or this row's own save) follows into the boxes the person has
-  // not touched; a name or colour they are changing stays theirs until they save it (the row was remounted and lost it).
-  const [base, setBase] = useState(label);
-  if (label.name !== base.name || label.color !== base.color) {
-    if (name === base.name) setName(label.name);
-    if (color === base.color) setColor(label.color);
-    setBase(label);
-  }
+  // not touched; a name or colour they are changing stays theirs until they save it, and a save that comes too late
+  // (someone else saved first) keeps it and shows both to choose.
+  const edit = useVersionedEdit(label, LABEL_FIELDS, labelForm);
+  const { name, color } = edit.form;
   const changed = name.trim() !== label.name || color !== label.color;
-  const save = async (e: React.FormEvent) => {
-    e.preventDefault();
+  const save = async (e?: React.FormEvent) => {
+    e?.preventDefault();
     try {
-      store.putLabel(await api.changeLabel(label.id, { ...(name.trim() !== label.name ? { name: name.trim() } : {}), ...(color !== label.color ? { color } : {}) }));
+      const saved = await edit.save((body, version) => api.changeLabel(label.id, body, version));
+      if (saved) store.putLabel(saved);
     } catch (err) { toasts.fail(`Couldn't change the label “${label.name}”`, err, 'Check the name (1–50 characters, not already used) and try again.'); }
   };
   const remove = async () => {
@@ -85,11 +86,13 @@ function LabelRow({ label, store, canEdit }: { label: Label; store: BoardStore; 
     <li>
       <form className="label-edit" onSubmit={save} aria-label={`Label ${label.name}`}>
         <LabelChip label={{ name: name || label.name, color }} />
-        <input aria-label={`Name of ${label.name}`} required maxLength={50} value={name} onChange={e => setName(e.target.value)} />
-        <ColorSelect label={`Colour of ${label.name}`} value={color} onChange={setColor} />
-        <button className="btn btn-ghost" disabled={!changed}>Save</button>
+        <input aria-label={`Name of ${label.name}`} required maxLength={50} value={name} onChange={e => edit.set('name', e.target.value)} />
+        <ColorSelect label={`Colour of ${label.name}`} value={color} onChange={c => edit.set('color', c)} />
+        <button className="btn btn-ghost" disabled={!changed && !edit.conflict}>Save</button>
         <button type="button" className="btn btn-danger-ghost" onClick={() => void remove()}>Delete</button>
       </form>
+      {edit.conflict && <StaleChoice what="label" conflicts={edit.conflict.fields} show={(k, v) => (k === 'name' ? `“${v}”` : v)}
+        onSaveMine={() => void save()} onTakeTheirs={edit.takeTheirs} />}
     </li>
   );
 }

@@ -13,6 +13,8 @@ import type { NameOf } from './names';
 import { DescriptionDiff } from './DescriptionDiff';
 import { buildTimeline, type TimelineItem } from './timeline';
 import { clearIfStill } from '../ui/forms';
+import { StaleChoice } from '../ui/StaleChoice';
+import { useVersionedEdit } from '../ui/versionedEdit';
 
 interface Props { task: Task; store: BoardStore; members: readonly Member[]; labels: readonly Label[]; role: Role; canEdit: boolean; nameOf: NameOf }
 
@@ -108,6 +110,9 @@ function Composer({ taskId, members, onAdded }: { taskId: string; members: reado
   );
 }
 
+const BODY = ['body'] as const;
+const bodyOf = (c: Comment) => ({ body: c.body });
+
 interface ItemProps {
   comment: Comment; members: readonly Member[]; nameOf: NameOf; mine: boolean; mayDelete: boolean;
   onSaved: (c: Comment) => void; onDeleted: (id: string) => void;
@@ -115,12 +120,17 @@ interface ItemProps {
 
 function CommentItem({ comment, members, nameOf, mine, mayDelete, onSaved, onDeleted }: ItemProps) {
   const toasts = useToasts();
-  const [editing, setEditing] = useState<string | null>(null);
+  // The text being edited starts from the comment as it was when Edit was clicked: an edit of it saved meanwhile in
+  // another tab shows in the box while nothing is typed, and a save that comes too late keeps this text and shows both.
+  const [editing, setEditing] = useState(false);
+  const edit = useVersionedEdit(comment, BODY, bodyOf);
   const author = nameOf(comment.authorId) ?? 'Someone';
   const save = async () => {
-    if (editing === null || !editing.trim()) return;
-    try { onSaved(await api.editComment(comment.id, editing)); setEditing(null); }
-    catch (e) { toasts.fail("Couldn't save your comment", e, 'Your text is still in the box: try again.'); }
+    if (!edit.form.body.trim()) return;
+    try {
+      const saved = await edit.save((changed, version) => api.editComment(comment.id, changed.body ?? edit.form.body, version));
+      if (saved) { onSaved(saved); setEditing(false); }
+    } catch (e) { toasts.fail("Couldn't save your comment", e, 'Your text is still in the box: try again.'); }
   };
   const remove = async () => {
     if (!confirm('Delete this comment?')) return;
@@ -133,13 +143,15 @@ function CommentItem({ comment, members, nameOf, mine, mayDelete, onSaved, onDel
         <strong>{author}</strong> <time dateTime={comment.createdAt}>{fmtDate(comment.createdAt)}</time>
         {comment.editedAt && <span className="muted small" title={`Edited ${fmtDate(comment.editedAt)}`}>(edited)</span>}
       </div>
-      {editing !== null ? (
+      {editing ? (
         <form onSubmit={e => { e.preventDefault(); void save(); }} aria-label="Edit comment">
-          <MentionInput value={editing} onChange={setEditing} members={members} label="Edit comment" autoFocus onSubmit={() => void save()} />
+          <MentionInput value={edit.form.body} onChange={v => edit.set('body', v)} members={members} label="Edit comment" autoFocus onSubmit={() => void save()} />
+          {edit.conflict && <StaleChoice what="comment" conflicts={edit.conflict.fields} show={(_, v) => `“${v.length > 120 ? `${v.slice(0, 120)}…` : v}”`}
+            onSaveMine={() => void save()} onTakeTheirs={edit.takeTheirs} />}
           <div className="dialog-actions">
             <span className="spacer" />
-            <button type="button" className="btn btn-ghost" onClick={() => setEditing(null)}>Cancel</button>
-            <button className="btn btn-primary" disabled={!editing.trim()}>Save comment</button>
+            <button type="button" className="btn btn-ghost" onClick={() => { edit.reset(); setEditing(false); }}>Cancel</button>
+            <button className="btn btn-primary" disabled={!edit.form.body.trim()}>Save comment</button>
           </div>
         </form>
       ) : (
@@ -148,9 +160,9 @@ function CommentItem({ comment, members, nameOf, mine, mayDelete, onSaved, onDel
         // ever put into the DOM as HTML.
         <div className="comment-body" dangerouslySetInnerHTML={{ __html: comment.bodyHtml }} />
       )}
-      {editing === null && (mine || mayDelete) && (
+      {!editing && (mine || mayDelete) && (
         <div className="comment-actions">
-          {mine && <button type="button" className="link-btn" onClick={() => setEditing(comment.body)}>Edit</button>}
+          {mine && <button type="button" className="link-btn" onClick={() => { edit.reset(); setEditing(true); }}>Edit</button>}
           {mayDelete && <button type="button" className="link-btn" onClick={() => void remove()}>Delete</button>}
         </div>
       )}

@@ -2,6 +2,7 @@
 // underneath (live, or a 412 on save). Pure; unit-tested (taskForm.test.ts).
 import type { Priority, Status, Task } from '../api/types';
 import { localInputToUtc, utcToLocalInput } from '../ui/format';
+import { mergeFields, type FieldConflict, type FieldMerge } from '../ui/merge';
 
 export const FIELDS = ['title', 'description', 'status', 'priority', 'due', 'assignee', 'supervisor', 'labels'] as const;
 export type Field = (typeof FIELDS)[number];
@@ -44,27 +45,8 @@ export function changedFields(base: Form, form: Form): Partial<Form> {
 
 const norm = (k: Field, v: string) => (k === 'title' || k === 'description' ? v.trim() : v);
 
-export interface Conflict { field: Field; mine: string; theirs: string }
-export interface Merged {
-  /** The form to show: their value where only they changed it, mine where only I did (or both the same). */
-  form: Form;
-  /** Changed on both sides to different values: the form keeps mine until the user chooses. */
-  conflicts: Conflict[];
-  /** The fields they changed (for "Bob changed the status"). */
-  theirs: Field[];
-}
+export type Conflict = FieldConflict<Field>;
+export type Merged = FieldMerge<Field>;
 
-/** Three-way merge of my unsaved `mine` and the server's `theirs`, both from `base`. */
-export function merge(base: Form, mine: Form, theirs: Form): Merged {
-  const form = { ...mine };
-  const conflicts: Conflict[] = [];
-  const changedByThem: Field[] = [];
-  for (const k of FIELDS) {
-    const mineChanged = norm(k, mine[k]) !== norm(k, base[k]);
-    const theirsChanged = norm(k, theirs[k]) !== norm(k, base[k]);
-    if (theirsChanged) changedByThem.push(k);
-    if (!mineChanged) form[k] = theirs[k];
-    else if (theirsChanged && norm(k, mine[k]) !== norm(k, theirs[k])) conflicts.push({ field: k, mine: mine[k], theirs: theirs[k] });
-  }
-  return { form, conflicts, theirs: changedByThem };
-}
+/** Three-way merge of my unsaved `mine` and the server's `theirs`, both from `base` (title and description trimmed). */
+export const merge = (base: Form, mine: Form, theirs: Form): Merged => mergeFields(FIELDS, base, mine, theirs, norm);

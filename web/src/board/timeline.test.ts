@@ -24,7 +24,7 @@ describe('timeline', () => {
   });
 
   it('interleaves comments and changes oldest first, without repeating comment events; automatic changes are marked', () => {
-    const comment = { id: 'c1', taskId: 't', authorId: 'u2', body: 'hi', bodyHtml: '<p>hi</p>', mentions: [], createdAt: '2026-01-02T12:00:00Z', editedAt: null } as Comment;
+    const comment = { id: 'c1', taskId: 't', authorId: 'u2', body: 'hi', bodyHtml: '<p>hi</p>', mentions: [], createdAt: '2026-01-02T12:00:00Z', editedAt: null, version: 1 } as Comment;
     const items = buildTimeline([
       ev(3, 'TaskUpdated', [c('priority', 'high', 'urgent')], null),
       ev(1, 'TaskCreated', [c('title', null, 'T')]),

@@ -22,3 +22,4 @@ export const selectMembers = (s: BoardSnapshot) => s.members;
 export const selectPresence = (s: BoardSnapshot) => s.presence;
 export const selectConnection = (s: BoardSnapshot) => s.connection;
 export const selectLabels = (s: BoardSnapshot) => s.labels;
+export const selectRenamed = (s: BoardSnapshot) => s.renamed;

@@ -15,6 +15,8 @@ import { failure } from '../ui/errors';
 import { ExportSection } from './ExportSection';
 import { WebhooksSection } from './WebhooksSection';
 import { clearIfStill } from '../ui/forms';
+import { StaleChoice } from '../ui/StaleChoice';
+import { useVersionedEdit } from '../ui/versionedEdit';
 
 const ROLES: Role[] = ['owner', 'admin', 'member', 'viewer'];
 
@@ -42,7 +44,7 @@ export function BoardSettingsPage({ boardId }: { boardId: string }) {
         <h1>{board.name}: settings</h1>
         <Link to={`/boards/${board.id}`} className="btn btn-ghost">Back to the board</Link>
       </div>
-      {board.role === 'owner' && <RenameSection board={board} onRenamed={name => setBoard({ ...board, name })} />}
+      {board.role === 'owner' && <RenameSection board={board} onRenamed={b => setBoard({ ...board, name: b.name, version: b.version })} />}
       <MembersSection board={board} members={members} reload={load} toasts={toasts} />
       {manage && <InvitationsSection board={board} />}
       {manage && <WebhooksSection board={board} />}
@@ -53,16 +55,29 @@ export function BoardSettingsPage({ boardId }: { boardId: string }) {
   );
 }
 
-function RenameSection({ board, onRenamed }: { board: Board; onRenamed: (name: string) => void }) {
-  const [name, setName] = useState(board.name);
+const NAME = ['name'] as const;
+const boardName = (b: Board) => ({ name: b.name });
+
+/** The board's name: renamed from the version loaded; another owner's rename saved meanwhile is shown beside the name
+ * typed here to choose (412), and nothing typed is lost. */
+function RenameSection({ board, onRenamed }: { board: Board; onRenamed: (b: Board) => void }) {
+  const edit = useVersionedEdit(board, NAME, boardName);
+  const name = edit.form.name;
   const [error, run] = useSubmit('Board renamed');
+  const rename = () => void run(async () => {
+    const b = await edit.save((_, version) => api.renameBoard(board.id, name.trim(), version));
+    if (!b) throw new Error('Another owner renamed the board while you were editing: choose which name to keep.');
+    onRenamed(b);
+  });
   return (
     <section className="panel">
       <h2>Name</h2>
-      <form className="form" aria-label="Rename the board" onSubmit={e => { e.preventDefault(); void run(async () => { const b = await api.renameBoard(board.id, name.trim()); onRenamed(b.name); }); }}>
-        <label>Board name<input value={name} onChange={e => setName(e.target.value)} required maxLength={100} /></label>
+      <form className="form" aria-label="Rename the board" onSubmit={e => { e.preventDefault(); rename(); }}>
+        <label>Board name<input value={name} onChange={e => edit.set('name', e.target.value)} required maxLength={100} /></label>
+        {edit.conflict && <StaleChoice what="board name" conflicts={edit.conflict.fields} show={(_, v) => `“${v}”`}
+          onSaveMine={rename} onTakeTheirs={edit.takeTheirs} />}
         <FormError text={error} />
-        <div className="dialog-actions"><span className="spacer" /><button className="btn btn-primary" disabled={!name.trim() || name.trim() === board.name}>Rename</button></div>
+        <div className="dialog-actions"><span className="spacer" /><button className="btn btn-primary" disabled={!name.trim() || (name.trim() === board.name && !edit.conflict)}>Rename</button></div>
       </form>
     </section>
   );

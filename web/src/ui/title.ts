@@ -4,7 +4,7 @@ import { useEffect } from 'react';
 export const APP_NAME = 'TaskHub';
 export const titleOf = (page?: string | null) => (page ? `${page} · ${APP_NAME}` : APP_NAME);
 
-/** Sets the tab's title while the component is shown. */
+/** Sets the tab's title while the component is shown; `undefined` leaves it to a component inside (it names the page). */
 export function useTitle(page: string | null | undefined) {
-  useEffect(() => { document.title = titleOf(page); }, [page]);
+  useEffect(() => { if (page !== undefined) document.title = titleOf(page); }, [page]);
 }

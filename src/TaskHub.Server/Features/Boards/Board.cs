@@ -14,6 +14,8 @@ public sealed class Board : IAuditable
     /// <summary>The seq of the board's latest event. Incremented inside each change's transaction
     /// (the row lock serialises writers of one board), so seq is gap-free and never repeats.</summary>
     public long LastSeq { get; set; }
+    /// <summary>1 when created, +1 on each rename: the <c>ETag</c> of its PATCH, checked against <c>If-Match</c>.</summary>
+    public int Version { get; set; } = 1;
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public List<BoardMember> Members { get; set; } = [];
@@ -43,6 +45,7 @@ internal sealed class BoardConfiguration : IEntityTypeConfiguration<Board>
     {
         b.ToTable("boards");
         b.Property(x => x.Name).HasMaxLength(BoardRules.NameMax);
+        b.Property(x => x.Version).IsConcurrencyToken();
     }
 }
 

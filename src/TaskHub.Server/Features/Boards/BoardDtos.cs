@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace TaskHub.Server.Features.Boards;
 
-public sealed record BoardDto(Guid Id, string Name, BoardRole Role, long LastSeq, DateTime CreatedAt, DateTime UpdatedAt);
+public sealed record BoardDto(Guid Id, string Name, BoardRole Role, long LastSeq, DateTime CreatedAt, DateTime UpdatedAt, int Version);
 
 public sealed record BoardRequest([property: Required(ErrorMessage = "Name is required."), MaxLength(BoardRules.NameMax)] string Name);
 

@@ -15,7 +15,6 @@ public static class BoardsApi
         boards.MapPost("/", CreateBoard).WithIdempotencyKey();
         boards.MapGet("/", ListBoards);
         boards.MapGet("/{boardId:guid}", GetBoard);
-        boards.MapPatch("/{boardId:guid}", RenameBoard).WithIdempotencyKey();
         boards.MapDelete("/{boardId:guid}", DeleteBoard).WithIdempotencyKey();
         return app;
     }
@@ -33,14 +32,14 @@ public static class BoardsApi
         if (!await db.LockUserAsync(me.Id, ct)) throw new GoneMeanwhileException("User");
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return TypedResults.Created($"/api/boards/{board.Id}", new BoardDto(board.Id, board.Name, BoardRole.Owner, 0, board.CreatedAt, board.UpdatedAt));
+        return TypedResults.Created($"/api/boards/{board.Id}", new BoardDto(board.Id, board.Name, BoardRole.Owner, 0, board.CreatedAt, board.UpdatedAt, board.Version));
     }
 
     public static async Task<Ok<List<BoardDto>>> ListBoards(TaskHubDbContext db, CurrentUser me, CancellationToken ct)
     {
         var boards = await db.BoardMembers.AsNoTracking().Where(m => m.UserId == me.Id)
             .OrderBy(m => m.Board.Name)
-            .Select(m => new BoardDto(m.Board.Id, m.Board.Name, m.Role, m.Board.LastSeq, m.Board.CreatedAt, m.Board.UpdatedAt))
+            .Select(m => new BoardDto(m.Board.Id, m.Board.Name, m.Role, m.Board.LastSeq, m.Board.CreatedAt, m.Board.UpdatedAt, m.Board.Version))
             .ToListAsync(ct);
         return TypedResults.Ok(boards);
     }
@@ -49,24 +48,6 @@ public static class BoardsApi
     {
         var board = await FindAsync(db, boardId, me.Id, ct);
         return board is null ? Problems.NotFound("Board") : TypedResults.Ok(board);
-    }
-
-    public static async Task<Results<Ok<BoardDto>, ValidationProblem, ProblemHttpResult>> RenameBoard(
-        Guid boardId, BoardRequest request, TaskHubDbContext db, CurrentUser me, CancellationToken ct)
-    {
-        if (await db.ManagerRefusalAsync(boardId, me.Id, "Only a board owner can rename it.", ct, ownerOnly: true) is { } refused) return refused;
-        var name = request.Name.Trim();
-        if (name.Length == 0) return FieldErrors.Single("name", "Name is required.");
-        // Under the board's lock with the caller's role read again there: an owner demoted or removed meanwhile does not
-        // rename, and a board deleted meanwhile is a 404 (not the "changed by someone else" of a save that finds no row).
-        await using var tx = await db.BeginWriteAsync(ct);
-        if (!await db.LockBoardAsync(boardId, ct)) return Problems.NotFound("Board");
-        if (await db.ManagerRefusalAsync(boardId, me.Id, "Only a board owner can rename it.", ct, ownerOnly: true) is { } refusedNow) return refusedNow;
-        var board = await db.Boards.SingleAsync(b => b.Id == boardId, ct);
-        board.Name = name;
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
-        return TypedResults.Ok(new BoardDto(board.Id, board.Name, BoardRole.Owner, board.LastSeq, board.CreatedAt, board.UpdatedAt));
     }
 
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteBoard(
@@ -91,6 +72,6 @@ public static class BoardsApi
 
     internal static Task<BoardDto?> FindAsync(TaskHubDbContext db, Guid boardId, Guid userId, CancellationToken ct) =>
         db.BoardMembers.AsNoTracking().Where(m => m.BoardId == boardId && m.UserId == userId)
-            .Select(m => new BoardDto(m.Board.Id, m.Board.Name, m.Role, m.Board.LastSeq, m.Board.CreatedAt, m.Board.UpdatedAt))
+            .Select(m => new BoardDto(m.Board.Id, m.Board.Name, m.Role, m.Board.LastSeq, m.Board.CreatedAt, m.Board.UpdatedAt, m.Board.Version))
             .SingleOrDefaultAsync(ct);
 }

@@ -468,13 +468,14 @@ public sealed partial class WebhookSender(TaskHubDbContext db, IHttpClientFactor
 
     private string SlackText(BoardEventDto e, string? who)
     {
-        var title = e.Task?.Title ?? e.Label?.Name ?? (e.Column is { } column ? TaskHubJson.EnumName(column.Status) : "");
+        var title = e.Task?.Title ?? e.Label?.Name ?? e.Board?.Name ?? (e.Column is { } column ? TaskHubJson.EnumName(column.Status) : "");
         var what = e.Type switch
         {
             BoardEventTypes.TaskCreated => "created",
             BoardEventTypes.TaskDeleted => "deleted",
             BoardEventTypes.TaskMoved => "moved",
             BoardEventTypes.ColumnRespread => "re-spread the column",
+            BoardEventTypes.BoardRenamed => "renamed the board to",
             BoardEventTypes.CommentAdded => "commented on",
             "WebhookTest" => "sent a test event from",
             _ => "changed",

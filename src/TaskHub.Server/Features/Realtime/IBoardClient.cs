@@ -21,6 +21,8 @@ public interface IBoardClient
     Task AttachmentRemoved(BoardEventDto e);
     /// <summary>A column got fresh positions (<c>column</c>): move each listed card to its new place.</summary>
     Task ColumnRespread(BoardEventDto e);
+    /// <summary>The board's owner renamed it (<c>board</c>: its new name and version).</summary>
+    Task BoardRenamed(BoardEventDto e);
     /// <summary>Who has the board open now.</summary>
     Task PresenceChanged(PresenceDto presence);
     /// <summary>The board's latest seq (on join and periodically): a client behind it fetches what it lacks.</summary>
@@ -53,6 +55,7 @@ public static class BoardClientExtensions
         BoardEventTypes.AttachmentAdded => client.AttachmentAdded(e),
         BoardEventTypes.AttachmentRemoved => client.AttachmentRemoved(e),
         BoardEventTypes.ColumnRespread => client.ColumnRespread(e),
+        BoardEventTypes.BoardRenamed => client.BoardRenamed(e),
         _ => client.TaskUpdated(e),
     };
 
@@ -62,7 +65,8 @@ public static class BoardClientExtensions
         BoardEventTypes.TaskCreated or BoardEventTypes.TaskDeleted or BoardEventTypes.TaskMoved or BoardEventTypes.CommentAdded
             or BoardEventTypes.CommentEdited or BoardEventTypes.CommentDeleted or BoardEventTypes.ChecklistItemAdded
             or BoardEventTypes.ChecklistItemChanged or BoardEventTypes.ChecklistItemDeleted or BoardEventTypes.LabelsChanged
-            or BoardEventTypes.AttachmentAdded or BoardEventTypes.AttachmentRemoved or BoardEventTypes.ColumnRespread => type,
+            or BoardEventTypes.AttachmentAdded or BoardEventTypes.AttachmentRemoved or BoardEventTypes.ColumnRespread
+            or BoardEventTypes.BoardRenamed => type,
         _ => BoardEventTypes.TaskUpdated,
     };
 }

@@ -25,6 +25,9 @@ public static class BoardEventTypes
     /// <summary>A column got fresh, short positions (a gap worn out by many inserts): board-level bookkeeping, not a
     /// change anyone made to a card, so it is in no task's history, no email, no digest, no inbox.</summary>
     public const string ColumnRespread = nameof(ColumnRespread);
+    /// <summary>An owner renamed the board (<c>board</c>: its new name and version; the change <c>name</c>). Board-level:
+    /// no task, no email, no inbox.</summary>
+    public const string BoardRenamed = nameof(BoardRenamed);
 
     /// <summary>Types that are the board's own bookkeeping: webhooks get them only when they ask for them by name.</summary>
     public static readonly IReadOnlySet<string> Internal = new HashSet<string>(StringComparer.Ordinal) { ColumnRespread };
@@ -45,7 +48,8 @@ public sealed record EventSubject(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ChecklistItemDto? Item = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] LabelDto? Label = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] AttachmentDto? Attachment = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ColumnPositionsDto? Column = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] ColumnPositionsDto? Column = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BoardNameDto? Board = null);
 
 /// <summary>
 /// An event as clients see it: <c>{boardId, seq, type, task, actorId, changes, at}</c>, plus <c>comment</c>,
@@ -60,6 +64,8 @@ public sealed record BoardEventDto(Guid BoardId, long Seq, string Type, TaskDto?
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public AttachmentDto? Attachment { get; init; }
     /// <summary>A <c>ColumnRespread</c>'s column: its status and every card's new position, top to bottom.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ColumnPositionsDto? Column { get; init; }
+    /// <summary>A <c>BoardRenamed</c>'s board: its new name and version.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public BoardNameDto? Board { get; init; }
 
     /// <summary>The wire shape of a stored event: the one built when it was appended, else read back from its row.</summary>
     public static BoardEventDto From(BoardEvent e)
@@ -72,7 +78,7 @@ public sealed record BoardEventDto(Guid BoardId, long Seq, string Type, TaskDto?
             JsonSerializer.Deserialize<List<FieldChange>>(e.ChangesJson, TaskHubJson.Options)!,
             e.At)
         {
-            Comment = subject?.Comment, Item = subject?.Item, Label = subject?.Label, Attachment = subject?.Attachment, Column = subject?.Column,
+            Comment = subject?.Comment, Item = subject?.Item, Label = subject?.Label, Attachment = subject?.Attachment, Column = subject?.Column, Board = subject?.Board,
         };
     }
 }

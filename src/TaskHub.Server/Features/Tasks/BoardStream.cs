@@ -261,7 +261,7 @@ public sealed class BoardWrite(TaskHubDbContext db, Guid boardId, Guid? actorId,
         }
         var wire = new BoardEventDto(boardId, _next++, type, summary, actorId, changes, now)
         {
-            Comment = subject?.Comment, Item = subject?.Item, Label = subject?.Label, Attachment = subject?.Attachment, Column = subject?.Column,
+            Comment = subject?.Comment, Item = subject?.Item, Label = subject?.Label, Attachment = subject?.Attachment, Column = subject?.Column, Board = subject?.Board,
         };
         db.BoardEvents.Add(new BoardEvent
         {

@@ -18,6 +18,9 @@ public sealed class ChecklistItem
     public required string Text { get; set; }
     public bool Done { get; set; }
     public string Position { get; set; } = "";
+    /// <summary>1 when added, +1 on each change of its text or tick (not of its place, as a task's move): the <c>ETag</c>
+    /// of its PATCH, checked against <c>If-Match</c>.</summary>
+    public int Version { get; set; } = 1;
 }
 
 internal sealed class ChecklistItemConfiguration : IEntityTypeConfiguration<ChecklistItem>
@@ -27,6 +30,7 @@ internal sealed class ChecklistItemConfiguration : IEntityTypeConfiguration<Chec
         b.ToTable("checklist_items");
         b.Property(i => i.Text).HasMaxLength(ChecklistRules.TextMax);
         b.Property(i => i.Position).HasMaxLength(Positions.Longest + 8).IsUnicode(false);
+        b.Property(i => i.Version).IsConcurrencyToken();
         b.HasIndex(i => i.TaskId);
         b.HasOne<TaskItem>().WithMany().HasForeignKey(i => i.TaskId).OnDelete(DeleteBehavior.Cascade);
     }
@@ -38,9 +42,9 @@ public static class ChecklistRules
     public const int ItemsMax = 200;
 }
 
-public sealed record ChecklistItemDto(Guid Id, Guid TaskId, string Text, bool Done, string Position)
+public sealed record ChecklistItemDto(Guid Id, Guid TaskId, string Text, bool Done, string Position, int Version)
 {
-    public static ChecklistItemDto From(ChecklistItem i) => new(i.Id, i.TaskId, i.Text, i.Done, i.Position);
+    public static ChecklistItemDto From(ChecklistItem i) => new(i.Id, i.TaskId, i.Text, i.Done, i.Position, i.Version);
 }
 
 public sealed record AddChecklistItemRequest([property: Required(ErrorMessage = "Text is required.")] string Text);
@@ -55,7 +59,7 @@ public static class ChecklistsApi
         var api = app.MapGroup("/api").WithTags("Checklists").RequireAuthorization();
         api.MapGet("/tasks/{taskId:guid}/checklist", List);
         api.MapPost("/tasks/{taskId:guid}/checklist", Add).WithIdempotencyKey();
-        api.MapPatch("/checklist-items/{itemId:guid}", Change).WithIdempotencyKey();
+        api.MapPatch("/checklist-items/{itemId:guid}", Change).WithIdempotencyKey().WithIfMatch();
         api.MapDelete("/checklist-items/{itemId:guid}", Delete).WithIdempotencyKey();
         return app;
     }
@@ -90,8 +94,9 @@ public static class ChecklistsApi
         }, ct) ?? await db.EditRefusalAsync(member.BoardId, me.Id, ct);
     }
 
+    /// <summary>Renames, ticks or moves the item; <c>If-Match</c> optional (412 with the item as it is now when stale).</summary>
     public static async Task<Results<Ok<ChecklistItemDto>, ValidationProblem, ProblemHttpResult>> Change(
-        Guid itemId, ChangeChecklistItemRequest request, CurrentUser me, TaskHubDbContext db, BoardStream stream, CancellationToken ct)
+        Guid itemId, ChangeChecklistItemRequest request, HttpContext http, CurrentUser me, TaskHubDbContext db, BoardStream stream, CancellationToken ct)
     {
         var found = await db.Set<ChecklistItem>().AsNoTracking().SingleOrDefaultAsync(i => i.Id == itemId, ct);
         var member = found is null ? null : await db.MembershipAsync(found.BoardId, me.Id, ct);
@@ -106,6 +111,8 @@ public static class ChecklistsApi
             var item = await db.Set<ChecklistItem>().SingleOrDefaultAsync(i => i.Id == itemId, ct);
             var task = item is null ? null : await db.Tasks.SingleOrDefaultAsync(t => t.Id == item.TaskId, ct);
             if (item is null || task is null) return Problems.NotFound("Checklist item");
+            if (!EditVersions.Allows(http, item.Version))
+                return EditVersions.Stale(http, "checklist item", item.Version, $"“{item.Text}”{(item.Done ? " (done)" : "")}", ChecklistItemDto.From(item));
             var changes = new List<FieldChange>();
             if (text is not null && text != item.Text)
             {
@@ -132,8 +139,10 @@ public static class ChecklistsApi
                     changes.Add(new FieldChange("checklistOrder", null, item.Text));
                 }
             }
+            if (changes.Any(c => c.Field != "checklistOrder")) item.Version++;
             var dto = ChecklistItemDto.From(item);
             if (changes.Count > 0) write.Record(BoardEventTypes.ChecklistItemChanged, task, changes, new EventSubject(Item: dto));
+            EditVersions.Tag(http, item.Version);
             return TypedResults.Ok(dto);
         }, ct) ?? await db.EditRefusalAsync(member.BoardId, me.Id, ct);
     }

@@ -26,6 +26,9 @@ public sealed class Comment
     public string Mentions { get; set; } = "";
     public DateTime CreatedAt { get; set; }
     public DateTime? EditedAt { get; set; }
+    /// <summary>1 when written, +1 on each edit: the <c>ETag</c> of its PATCH, checked against <c>If-Match</c> (its author
+    /// editing from two tabs or devices).</summary>
+    public int Version { get; set; } = 1;
 }
 
 internal sealed class CommentConfiguration : IEntityTypeConfiguration<Comment>
@@ -35,6 +38,7 @@ internal sealed class CommentConfiguration : IEntityTypeConfiguration<Comment>
         b.ToTable("comments");
         b.Property(c => c.Body).HasMaxLength(CommentRules.BodyMax);
         b.Property(c => c.Mentions).HasMaxLength(CommentRules.MentionsMax * 37).IsUnicode(false);
+        b.Property(c => c.Version).IsConcurrencyToken();
         b.HasIndex(c => new { c.TaskId, c.CreatedAt });
         b.HasOne<TaskItem>().WithMany().HasForeignKey(c => c.TaskId).OnDelete(DeleteBehavior.Cascade);
         b.HasOne<User>().WithMany().HasForeignKey(c => c.AuthorId).OnDelete(DeleteBehavior.SetNull);
@@ -47,10 +51,10 @@ public static class CommentRules
     public const int MentionsMax = 20;
 }
 
-public sealed record CommentDto(Guid Id, Guid TaskId, Guid? AuthorId, string Body, string BodyHtml, IReadOnlyList<Guid> Mentions, DateTime CreatedAt, DateTime? EditedAt)
+public sealed record CommentDto(Guid Id, Guid TaskId, Guid? AuthorId, string Body, string BodyHtml, IReadOnlyList<Guid> Mentions, DateTime CreatedAt, DateTime? EditedAt, int Version)
 {
     public static CommentDto From(Comment c) => new(c.Id, c.TaskId, c.AuthorId, c.Body, CommentMarkdown.ToHtml(c.Body),
-        c.Mentions.Length == 0 ? [] : c.Mentions.Split(',').Select(Guid.Parse).ToList(), c.CreatedAt, c.EditedAt);
+        c.Mentions.Length == 0 ? [] : c.Mentions.Split(',').Select(Guid.Parse).ToList(), c.CreatedAt, c.EditedAt, c.Version);
 }
 
 public sealed record CommentRequest([property: Required(ErrorMessage = "Write something.")] string Body);
@@ -110,7 +114,7 @@ public static class CommentsApi
         var api = app.MapGroup("/api").WithTags("Comments").RequireAuthorization();
         api.MapGet("/tasks/{taskId:guid}/comments", List);
         api.MapPost("/tasks/{taskId:guid}/comments", Add).WithIdempotencyKey();
-        api.MapPatch("/comments/{commentId:guid}", Edit).WithIdempotencyKey();
+        api.MapPatch("/comments/{commentId:guid}", Edit).WithIdempotencyKey().WithIfMatch();
         api.MapDelete("/comments/{commentId:guid}", Delete).WithIdempotencyKey();
         return app;
     }
@@ -144,8 +148,9 @@ public static class CommentsApi
         }, ct) ?? await db.EditRefusalAsync(member.BoardId, me.Id, ct);
     }
 
+    /// <summary>The author's edit; <c>If-Match</c> optional (412 with the comment as it is now when stale).</summary>
     public static async Task<Results<Ok<CommentDto>, ValidationProblem, ProblemHttpResult>> Edit(
-        Guid commentId, CommentRequest request, CurrentUser me, TaskHubDbContext db, BoardStream stream, CancellationToken ct)
+        Guid commentId, CommentRequest request, HttpContext http, CurrentUser me, TaskHubDbContext db, BoardStream stream, CancellationToken ct)
     {
         var found = await FindAsync(db, commentId, me.Id, ct);
         if (found is null) return Problems.NotFound("Comment");
@@ -160,13 +165,19 @@ public static class CommentsApi
             var comment = await db.Set<Comment>().SingleOrDefaultAsync(c => c.Id == commentId, ct);
             var task = comment is null ? null : await db.Tasks.SingleOrDefaultAsync(t => t.Id == comment.TaskId, ct);
             if (comment is null || task is null) return Problems.NotFound("Comment");
-            if (comment.Body == body) return TypedResults.Ok(CommentDto.From(comment));
+            if (!EditVersions.Allows(http, comment.Version))
+                return EditVersions.Stale(http, "comment", comment.Version, $"“{Excerpt(comment.Body)}”", CommentDto.From(comment));
             var before = comment.Body;
-            comment.Body = body;
-            comment.Mentions = string.Join(',', mentions);
-            comment.EditedAt = write.Now;
+            if (before != body)
+            {
+                comment.Body = body;
+                comment.Mentions = string.Join(',', mentions);
+                comment.EditedAt = write.Now;
+                comment.Version++;
+            }
             var dto = CommentDto.From(comment);
-            write.Record(BoardEventTypes.CommentEdited, task, [new FieldChange("comment", Excerpt(before), Excerpt(body))], new EventSubject(Comment: dto));
+            if (before != body) write.Record(BoardEventTypes.CommentEdited, task, [new FieldChange("comment", Excerpt(before), Excerpt(body))], new EventSubject(Comment: dto));
+            EditVersions.Tag(http, dto.Version);
             return TypedResults.Ok(dto);
         }, ct);
     }

@@ -17,6 +17,8 @@ public sealed class Label
     public Guid BoardId { get; set; }
     public required string Name { get; set; }
     public required string Color { get; set; }
+    /// <summary>1 when created, +1 on each rename or recolour: the <c>ETag</c> of its PATCH, checked against <c>If-Match</c>.</summary>
+    public int Version { get; set; } = 1;
 }
 
 internal sealed class LabelConfiguration : IEntityTypeConfiguration<Label>
@@ -26,6 +28,7 @@ internal sealed class LabelConfiguration : IEntityTypeConfiguration<Label>
         b.ToTable("labels");
         b.Property(l => l.Name).HasMaxLength(LabelRules.NameMax);
         b.Property(l => l.Color).HasMaxLength(16);
+        b.Property(l => l.Version).IsConcurrencyToken();
         b.HasIndex(l => l.BoardId);
         b.HasOne<Board>().WithMany().HasForeignKey(l => l.BoardId).OnDelete(DeleteBehavior.Cascade);
     }
@@ -39,9 +42,9 @@ public static class LabelRules
     public static readonly IReadOnlyList<string> Colors = ["red", "orange", "green", "teal", "blue", "indigo", "purple", "pink", "gray"];
 }
 
-public sealed record LabelDto(Guid Id, Guid BoardId, string Name, string Color)
+public sealed record LabelDto(Guid Id, Guid BoardId, string Name, string Color, int Version)
 {
-    public static LabelDto From(Label l) => new(l.Id, l.BoardId, l.Name, l.Color);
+    public static LabelDto From(Label l) => new(l.Id, l.BoardId, l.Name, l.Color, l.Version);
 }
 
 public sealed record LabelRequest([property: Required(ErrorMessage = "Name is required.")] string Name, [property: Required(ErrorMessage = "Color is required.")] string Color);
@@ -55,7 +58,7 @@ public static class LabelsApi
         var api = app.MapGroup("/api").WithTags("Labels").RequireAuthorization();
         api.MapGet("/boards/{boardId:guid}/labels", List);
         api.MapPost("/boards/{boardId:guid}/labels", Create).WithIdempotencyKey();
-        api.MapPatch("/labels/{labelId:guid}", Change).WithIdempotencyKey();
+        api.MapPatch("/labels/{labelId:guid}", Change).WithIdempotencyKey().WithIfMatch();
         api.MapDelete("/labels/{labelId:guid}", Delete).WithIdempotencyKey();
         return app;
     }
@@ -88,8 +91,9 @@ public static class LabelsApi
         }, ct) ?? await db.EditRefusalAsync(boardId, me.Id, ct);
     }
 
+    /// <summary>Renames or recolours the label; <c>If-Match</c> optional (412 with the label as it is now when stale).</summary>
     public static async Task<Results<Ok<LabelDto>, ValidationProblem, ProblemHttpResult>> Change(
-        Guid labelId, ChangeLabelRequest request, CurrentUser me, TaskHubDbContext db, BoardStream stream, CancellationToken ct)
+        Guid labelId, ChangeLabelRequest request, HttpContext http, CurrentUser me, TaskHubDbContext db, BoardStream stream, CancellationToken ct)
     {
         var found = await db.Set<Label>().AsNoTracking().SingleOrDefaultAsync(l => l.Id == labelId, ct);
         var member = found is null ? null : await db.MembershipAsync(found.BoardId, me.Id, ct);
@@ -102,13 +106,18 @@ public static class LabelsApi
         {
             var label = await db.Set<Label>().SingleOrDefaultAsync(l => l.Id == labelId, ct);
             if (label is null) return Problems.NotFound("Label");
-            var before = label.Name;
+            if (!EditVersions.Allows(http, label.Version))
+                return EditVersions.Stale(http, "label", label.Version, $"“{label.Name}” ({label.Color})", LabelDto.From(label));
+            var (name, color) = (label.Name, label.Color);
             if (request.Name.HasValue) label.Name = request.Name.Value!.Trim();
             if (request.Color.HasValue) label.Color = request.Color.Value!;
-            var dto = LabelDto.From(label);
-            if (before != label.Name || found.Color != label.Color)
-                write.Record(BoardEventTypes.LabelsChanged, null, [new FieldChange("label", before, label.Name)], new EventSubject(Label: dto));
-            return TypedResults.Ok(dto);
+            if (name != label.Name || color != label.Color)
+            {
+                label.Version++;
+                write.Record(BoardEventTypes.LabelsChanged, null, [new FieldChange("label", name, label.Name)], new EventSubject(Label: LabelDto.From(label)));
+            }
+            EditVersions.Tag(http, label.Version);
+            return TypedResults.Ok(LabelDto.From(label));
         }, ct) ?? await db.EditRefusalAsync(found.BoardId, me.Id, ct);
     }
 

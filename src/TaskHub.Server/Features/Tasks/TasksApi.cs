@@ -21,9 +21,9 @@ public static class TasksApi
         api.MapPost("/boards/{boardId:guid}/tasks", CreateTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
         api.MapGet("/tasks/{taskId:guid}", GetTask);
         // The commonest writes after creation check the session in their first read (TaskAccess.FindCheckingSessionAsync).
-        api.MapPatch("/tasks/{taskId:guid}", UpdateTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
-        api.MapDelete("/tasks/{taskId:guid}", DeleteTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
-        api.MapPost("/tasks/{taskId:guid}/move", MoveTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
+        api.MapPatch("/tasks/{taskId:guid}", UpdateTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey().WithIfMatch();
+        api.MapDelete("/tasks/{taskId:guid}", DeleteTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey().WithIfMatch();
+        api.MapPost("/tasks/{taskId:guid}/move", MoveTask).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey().WithIfMatch();
         api.MapPost("/tasks/{taskId:guid}/archive", (Guid taskId, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct) =>
             SetArchivedAsync(taskId, true, http, db, stream, me, ct)).WithMetadata(SessionCheckedInWrite.Instance).WithIdempotencyKey();
         api.MapPost("/tasks/{taskId:guid}/unarchive", (Guid taskId, HttpContext http, TaskHubDbContext db, BoardStream stream, CurrentUser me, CancellationToken ct) =>
@@ -412,6 +412,9 @@ public static class TaskAccess
 /// <summary>Entity tags of the form <c>"7"</c> (the task's version).</summary>
 public static class ETags
 {
+    /// <summary>The entity tag of <paramref name="version"/>: <c>"7"</c>.</summary>
+    public static string Of(int version) => $"\"{version}\"";
+
     /// <summary>null when the header is absent; otherwise whether it names <paramref name="version"/> (or is <c>*</c>).</summary>
     public static bool? Matches(Microsoft.Extensions.Primitives.StringValues header, int version)
     {

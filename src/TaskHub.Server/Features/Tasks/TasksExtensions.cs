@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.OpenApi;
 using TaskHub.Server.Features.Boards;
 using TaskHub.Server.Infrastructure;
 
@@ -14,6 +15,7 @@ public static class TasksExtensions
         builder.Services.AddScoped<IBoardMembershipHandler, UnassignOnLeave>();
         builder.Services.AddHostedService<SqliteSearchIndex>();
         builder.AddTaskHubOptions<SearchOptions>(SearchOptions.Section);
+        builder.Services.Configure<OpenApiOptions>("v1", o => o.AddOperationTransformer<IfMatchOperationTransformer>());
         return builder;
     }
 }
