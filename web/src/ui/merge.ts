@@ -34,7 +34,6 @@ export function changedFrom<K extends string>(fields: readonly K[], shown: Recor
   return out;
 }
 
-
 /**
  * A newer version of what is being edited, shown live: each box the person has not typed in (it still holds `before`)
  * takes the new value. `all`: every box followed, so nothing of theirs is hidden by what was typed.
