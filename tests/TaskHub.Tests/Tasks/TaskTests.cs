@@ -195,9 +195,14 @@ public abstract class TaskTests(TaskHubApplication app)
         await (await ada.Client.Patch($"/api/tasks/{id}", new { title = "v2" }, ifMatch: "\"1\"")).Json(HttpStatusCode.OK);
         var stale = await ada.Client.Patch($"/api/tasks/{id}", new { title = "lost update" }, ifMatch: "\"1\"");
 
-        await stale.AssertProblem(HttpStatusCode.PreconditionFailed);
+        var problem = await stale.Json(HttpStatusCode.PreconditionFailed);
         Assert.Equal("\"2\"", stale.Headers.ETag?.Tag);
         Assert.Equal("v2", (await ada.Client.GetJson($"/api/tasks/{id}")).GetProperty("title").GetString());
+        // it says what the task is now, as the other versioned edits' 412s do: a client can merge without reading it again
+        Assert.Equal(2, problem.GetProperty("version").GetInt32());
+        Assert.Equal("v2", problem.GetProperty("current").GetProperty("title").GetString());
+        Assert.Equal(2, problem.GetProperty("current").GetProperty("version").GetInt32());
+        Assert.Contains("“v2”", problem.GetProperty("detail").GetString());
     }
 
     [Fact]

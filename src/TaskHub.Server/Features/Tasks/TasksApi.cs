@@ -32,6 +32,11 @@ public static class TasksApi
         return app;
     }
 
+    /// <summary>The 412 of a stale <c>If-Match</c> on a task, as the other versioned edits answer it
+    /// (<see cref="EditVersions.Stale"/>): the task as it is now under <c>current</c>, its version as the <c>ETag</c>.</summary>
+    private static ProblemHttpResult StaleTask(HttpContext http, TaskItem task) =>
+        EditVersions.Stale(http, "task", task.Version, $"“{task.Title}”", TaskDto.From(task));
+
     public static async Task<Results<Ok<List<TaskDto>>, ValidationProblem, ProblemHttpResult>> ListBoardTasks(
         Guid boardId, HttpContext http, TaskHubDbContext db, CurrentUser me,
         string? status, string? assigneeId, string? priority, string? dueBefore, string? labelId, bool? archived, CancellationToken ct)
@@ -193,11 +198,7 @@ public static class TasksApi
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task");
-            if (!BoardWrite.IsExpected(http.Request.Headers.IfMatch, task.Version))
-            {
-                http.Response.Headers.ETag = $"\"{task.Version}\"";
-                return Problems.PreconditionFailed($"The task was changed since you loaded it (it is now at version {task.Version}). Reload it and apply your edit again.");
-            }
+            if (!BoardWrite.IsExpected(http.Request.Headers.IfMatch, task.Version)) return StaleTask(http, task);
 
             var before = TaskChanges.Snapshot(task);
             if (request.Title.HasValue) task.Title = request.Title.Value!.Trim();
@@ -232,8 +233,7 @@ public static class TasksApi
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task");
-            if (!BoardWrite.IsExpected(http.Request.Headers.IfMatch, task.Version))
-                return Problems.PreconditionFailed($"The task was changed since you loaded it (it is now at version {task.Version}).");
+            if (!BoardWrite.IsExpected(http.Request.Headers.IfMatch, task.Version)) return StaleTask(http, task);
             db.Tasks.Remove(task);
             write.Record(BoardEventTypes.TaskDeleted, task, []);
             return TypedResults.NoContent();
@@ -258,8 +258,7 @@ public static class TasksApi
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task");
-            if (!BoardWrite.IsExpected(http.Request.Headers.IfMatch, task.Version))
-                return Problems.PreconditionFailed($"The task was changed since you loaded it (it is now at version {task.Version}).");
+            if (!BoardWrite.IsExpected(http.Request.Headers.IfMatch, task.Version)) return StaleTask(http, task);
             string? previous = null;
             if (request.AfterId is { } afterId)
             {
