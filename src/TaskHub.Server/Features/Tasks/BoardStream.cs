@@ -5,7 +5,6 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 using TaskHub.Server.Data;
 using TaskHub.Server.Infrastructure;
 
@@ -235,10 +234,6 @@ public sealed class BoardWrite(TaskHubDbContext db, Guid boardId, Guid? actorId,
     /// <summary>The last position in the column the write asked about (<see cref="BoardWriteAsks.LastPositionIn"/>),
     /// read after the board's lock; null when the column is empty or it asked about none.</summary>
     public string? LastPosition { get; init; }
-
-    /// <summary>Whether the caller's expected version (an <c>If-Match</c> header; absent = any) allows changing
-    /// something now at <paramref name="version"/>. Checked after the board's lock, so it cannot go stale.</summary>
-    public static bool IsExpected(StringValues ifMatch, int version) => ETags.Matches(ifMatch, version) != false;
 
     /// <summary>
     /// Records what happened to <paramref name="task"/> (added, changed or removed through <see cref="Db"/>) as

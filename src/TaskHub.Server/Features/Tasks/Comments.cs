@@ -168,7 +168,8 @@ public static class CommentsApi
             if (!EditVersions.Allows(http, comment.Version))
                 return EditVersions.Stale(http, "comment", comment.Version, $"“{Excerpt(comment.Body)}”", CommentDto.From(comment));
             var before = comment.Body;
-            if (before != body)
+            var changed = before != body;
+            if (changed)
             {
                 comment.Body = body;
                 comment.Mentions = string.Join(',', mentions);
@@ -176,7 +177,7 @@ public static class CommentsApi
                 comment.Version++;
             }
             var dto = CommentDto.From(comment);
-            if (before != body) write.Record(BoardEventTypes.CommentEdited, task, [new FieldChange("comment", Excerpt(before), Excerpt(body))], new EventSubject(Comment: dto));
+            if (changed) write.Record(BoardEventTypes.CommentEdited, task, [new FieldChange("comment", Excerpt(before), Excerpt(body))], new EventSubject(Comment: dto));
             EditVersions.Tag(http, dto.Version);
             return TypedResults.Ok(dto);
         }, ct);

@@ -12,8 +12,9 @@ namespace TaskHub.Server.Features.Tasks;
 /// </summary>
 public static class EditVersions
 {
-    /// <summary>Whether the request's <c>If-Match</c> (absent: any) allows changing something now at <paramref name="version"/>.</summary>
-    public static bool Allows(HttpContext http, int version) => BoardWrite.IsExpected(http.Request.Headers.IfMatch, version);
+    /// <summary>Whether the request's <c>If-Match</c> (absent: any) allows changing something now at <paramref name="version"/>;
+    /// asked after the board's lock, so the answer cannot go stale.</summary>
+    public static bool Allows(HttpContext http, int version) => ETags.Matches(http.Request.Headers.IfMatch, version) != false;
 
     /// <summary>Sets the answer's <c>ETag</c> to <paramref name="version"/>.</summary>
     public static void Tag(HttpContext http, int version) => http.Response.Headers.ETag = ETags.Of(version);

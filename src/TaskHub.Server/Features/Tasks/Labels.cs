@@ -111,13 +111,12 @@ public static class LabelsApi
             var (name, color) = (label.Name, label.Color);
             if (request.Name.HasValue) label.Name = request.Name.Value!.Trim();
             if (request.Color.HasValue) label.Color = request.Color.Value!;
-            if (name != label.Name || color != label.Color)
-            {
-                label.Version++;
-                write.Record(BoardEventTypes.LabelsChanged, null, [new FieldChange("label", name, label.Name)], new EventSubject(Label: LabelDto.From(label)));
-            }
-            EditVersions.Tag(http, label.Version);
-            return TypedResults.Ok(LabelDto.From(label));
+            var changed = name != label.Name || color != label.Color;
+            if (changed) label.Version++;
+            var dto = LabelDto.From(label);
+            if (changed) write.Record(BoardEventTypes.LabelsChanged, null, [new FieldChange("label", name, label.Name)], new EventSubject(Label: dto));
+            EditVersions.Tag(http, dto.Version);
+            return TypedResults.Ok(dto);
         }, ct) ?? await db.EditRefusalAsync(found.BoardId, me.Id, ct);
     }
 

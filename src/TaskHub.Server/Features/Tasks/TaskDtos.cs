@@ -18,7 +18,7 @@ public sealed record TaskDto(
         t.CreatedById, t.CreatedAt, t.UpdatedAt, t.CompletedAt, t.Version,
         t.Position, t.Labels, new ChecklistProgress(t.ChecklistDone, t.ChecklistTotal), t.CommentCount, t.AttachmentCount, t.ArchivedAt, t.EscalatedAt);
 
-    [JsonIgnore] public string ETag => $"\"{Version}\"";
+    [JsonIgnore] public string ETag => ETags.Of(Version);
 }
 
 public sealed record CreateTaskRequest(

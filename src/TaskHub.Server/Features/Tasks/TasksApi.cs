@@ -198,7 +198,7 @@ public static class TasksApi
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task");
-            if (!BoardWrite.IsExpected(http.Request.Headers.IfMatch, task.Version)) return StaleTask(http, task);
+            if (!EditVersions.Allows(http, task.Version)) return StaleTask(http, task);
 
             var before = TaskChanges.Snapshot(task);
             if (request.Title.HasValue) task.Title = request.Title.Value!.Trim();
@@ -233,7 +233,7 @@ public static class TasksApi
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task");
-            if (!BoardWrite.IsExpected(http.Request.Headers.IfMatch, task.Version)) return StaleTask(http, task);
+            if (!EditVersions.Allows(http, task.Version)) return StaleTask(http, task);
             db.Tasks.Remove(task);
             write.Record(BoardEventTypes.TaskDeleted, task, []);
             return TypedResults.NoContent();
@@ -258,7 +258,7 @@ public static class TasksApi
         {
             var task = await db.Tasks.SingleOrDefaultAsync(t => t.Id == taskId, ct);
             if (task is null) return Problems.NotFound("Task");
-            if (!BoardWrite.IsExpected(http.Request.Headers.IfMatch, task.Version)) return StaleTask(http, task);
+            if (!EditVersions.Allows(http, task.Version)) return StaleTask(http, task);
             string? previous = null;
             if (request.AfterId is { } afterId)
             {
@@ -419,7 +419,7 @@ public static class ETags
     {
         if (header.Count == 0 || string.IsNullOrWhiteSpace(header.ToString())) return null;
         if (!EntityTagHeaderValue.TryParseList(header, out var tags)) return false;
-        var expected = $"\"{version}\"";
+        var expected = Of(version);
         return tags.Any(t => t.Equals(EntityTagHeaderValue.Any) || t.Tag == expected);
     }
 }
