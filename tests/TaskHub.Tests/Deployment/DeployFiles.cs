@@ -1,24 +1,16 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using TaskHub.Tests.Infrastructure;
 
 namespace TaskHub.Tests.Deployment;
 
 /// <summary>Reads the deployment files of the repository (docker-compose.yml, deploy/**) for the tests.</summary>
 public static partial class DeployFiles
 {
-    /// <summary>The repository root: the nearest ancestor of the test binaries that holds TaskHub.sln.</summary>
-    public static string Root { get; } = FindRoot();
+    /// <summary>The repository root (<see cref="Repo.Root"/>).</summary>
+    public static string Root => Repo.Root;
 
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "TaskHub.sln"))) return dir.FullName;
-        }
-        throw new InvalidOperationException("TaskHub.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    public static string PathOf(string relative) => Path.Combine(Root, relative);
+    public static string PathOf(string relative) => Repo.PathOf(relative);
 
     public static string Read(string relative) => File.ReadAllText(PathOf(relative));
 

@@ -11,20 +11,12 @@ namespace TaskHub.Tests.Infrastructure;
 /// </summary>
 public sealed class LocalCluster : IAsyncLifetime
 {
-    private static readonly string Root = FindRoot();
-    public string Dir { get; } = Path.Combine(Root, ".run", $"cluster-test-{Guid.NewGuid():N}"[..24]);
+    public string Dir { get; } = Path.Combine(Repo.Root, ".run", $"cluster-test-{Guid.NewGuid():N}"[..24]);
     public string Database { get; } = $"taskhub_k_{Guid.NewGuid():N}"[..24];
     public int LbPort { get; } = FreePorts(1);
     public int FirstPort { get; } = FreePorts(2);
     public Uri Lb => new($"http://127.0.0.1:{LbPort}/");
     public Uri Replica(int i) => new($"http://127.0.0.1:{FirstPort + i - 1}/");
-
-    private static string FindRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "TaskHub.sln"))) return d.FullName;
-        throw new InvalidOperationException("TaskHub.sln not found above the test assembly.");
-    }
 
     /// <summary>The first of <paramref name="count"/> consecutive free ports (probed by binding them).</summary>
     private static int FreePorts(int count)
@@ -53,10 +45,10 @@ public sealed class LocalCluster : IAsyncLifetime
     {
         var psi = new ProcessStartInfo("bash", $"scripts/cluster.sh {command}")
         {
-            WorkingDirectory = Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = Repo.Root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         psi.Environment["CLUSTER_DIR"] = Dir;
-        psi.Environment["CLUSTER_APP"] = Path.Combine(Root, ".run", "cluster-test-app");
+        psi.Environment["CLUSTER_APP"] = Path.Combine(Repo.Root, ".run", "cluster-test-app");
         psi.Environment["CLUSTER_APP_REBUILD"] = "1"; // this tree's own copy: published again when a server source is newer
         psi.Environment["CLUSTER_DB"] = Database;
         psi.Environment["LB_PORT"] = LbPort.ToString();

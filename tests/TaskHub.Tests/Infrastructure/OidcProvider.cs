@@ -25,17 +25,10 @@ public sealed class OidcProvider : IAsyncDisposable
         Port = port;
     }
 
-    public static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TaskHub.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("TaskHub.sln not found above the test binaries.");
-    }
-
     /// <param name="redirectUris">The callback URLs the client may use (one per provider name and server address).</param>
     public static async Task<OidcProvider> StartAsync(IEnumerable<string> redirectUris)
     {
-        var dir = Path.Combine(RepoRoot(), "tools", "oidc");
+        var dir = Path.Combine(Repo.Root, "tools", "oidc");
         if (!File.Exists(Path.Combine(dir, "node_modules", "oidc-provider", "package.json")))
             throw new InvalidOperationException("The test OIDC provider is not installed: run scripts/setup/30-oidc.sh (scripts/test.sh does).");
         var port = FreePort();

@@ -19,7 +19,7 @@ public sealed class OpenApiSnapshotTests(SqliteApplication app) : IClassFixture<
     {
         var body = await app.CreateClient().GetStringAsync("/openapi/v1.json");
         var current = Normalize(body);
-        var file = Path.Combine(RepoRoot(), "web", "openapi.json");
+        var file = Path.Combine(Repo.Root, "web", "openapi.json");
 
         if (Environment.GetEnvironmentVariable("UPDATE_OPENAPI_SNAPSHOT") == "1")
         {
@@ -57,12 +57,5 @@ public sealed class OpenApiSnapshotTests(SqliteApplication app) : IClassFixture<
             if (l != r) return (i + 1, l.Trim(), r.Trim());
         }
         return (0, "", "");
-    }
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "TaskHub.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("TaskHub.sln not found above " + AppContext.BaseDirectory);
     }
 }

@@ -11,6 +11,7 @@ import { CloseIcon } from '../ui/icons';
 import { clearIfStill } from '../ui/forms';
 import { StaleChoice } from '../ui/StaleChoice';
 import { useVersionedEdit } from '../ui/versionedEdit';
+import { limits } from '../api/limits';
 
 const byPosition = (a: ChecklistItem, b: ChecklistItem) => ordinal(a.position, b.position) || ordinal(a.id, b.id);
 
@@ -82,7 +83,7 @@ export function Checklist({ taskId, store, canEdit }: { taskId: string; store: B
       )}
       {canEdit && (
         <form className="checklist-add" onSubmit={add} aria-label="Add a checklist item">
-          <input value={text} onChange={e => setText(e.target.value)} placeholder="Add an item" aria-label="New checklist item" maxLength={500} />
+          <input value={text} onChange={e => setText(e.target.value)} placeholder="Add an item" aria-label="New checklist item" maxLength={limits.checklistItem} />
           <button className="btn btn-ghost" disabled={adding || !text.trim()}>{adding ? 'Adding…' : 'Add'}</button>
         </form>
       )}
@@ -105,7 +106,7 @@ function ItemText({ item, canEdit, onSaved, onFailed }: { item: ChecklistItem; c
   const commit = () => { if (value.trim() && value.trim() !== item.text) void save(); else if (!edit.conflict) edit.reset(); };
   return (
     <span className="grow checklist-text-edit">
-      <input className="grow checklist-text" value={value} aria-label={`Checklist item: ${item.text}`} maxLength={500}
+      <input className="grow checklist-text" value={value} aria-label={`Checklist item: ${item.text}`} maxLength={limits.checklistItem}
         onChange={e => edit.set('text', e.target.value)} onBlur={() => { if (!edit.conflict) commit(); }}
         onKeyDown={e => {
           if (e.key === 'Enter') { e.preventDefault(); commit(); }

@@ -11,6 +11,7 @@ import { selectLabels, useBoardState } from './useBoardState';
 import { clearIfStill } from '../ui/forms';
 import { StaleChoice } from '../ui/StaleChoice';
 import { useVersionedEdit } from '../ui/versionedEdit';
+import { limits } from '../api/limits';
 
 interface Props { boardId: string; store: BoardStore; canEdit: boolean; onClose: () => void }
 
@@ -34,7 +35,7 @@ export function LabelsDialog({ boardId, store, canEdit, onClose }: Props) {
       {canEdit && (
         <form className="form" onSubmit={create} aria-label="New label">
           <div className="row label-row">
-            <label className="grow">Name<input aria-label="New label name" required maxLength={50} value={name} onChange={e => setName(e.target.value)} /></label>
+            <label className="grow">Name<input aria-label="New label name" required maxLength={limits.labelName} value={name} onChange={e => setName(e.target.value)} /></label>
             <label>Colour<ColorSelect label="New label colour" value={color} onChange={setColor} /></label>
             <button className="btn btn-primary" disabled={busy}>{busy ? 'Adding…' : 'Add label'}</button>
           </div>
@@ -74,7 +75,7 @@ function LabelRow({ label, store, canEdit }: { label: Label; store: BoardStore; 
     try {
       const saved = await edit.save((body, version) => api.changeLabel(label.id, body, version));
       if (saved) store.putLabel(saved);
-    } catch (err) { toasts.fail(`Couldn't change the label “${label.name}”`, err, 'Check the name (1–50 characters, not already used) and try again.'); }
+    } catch (err) { toasts.fail(`Couldn't change the label “${label.name}”`, err, `Check the name (1–${limits.labelName} characters, not already used) and try again.`); }
   };
   const remove = async () => {
     if (!confirm(`Delete the label “${label.name}”? It is removed from every task.`)) return;
@@ -86,7 +87,7 @@ function LabelRow({ label, store, canEdit }: { label: Label; store: BoardStore; 
     <li>
       <form className="label-edit" onSubmit={save} aria-label={`Label ${label.name}`}>
         <LabelChip label={{ name: name || label.name, color }} />
-        <input aria-label={`Name of ${label.name}`} required maxLength={50} value={name} onChange={e => edit.set('name', e.target.value)} />
+        <input aria-label={`Name of ${label.name}`} required maxLength={limits.labelName} value={name} onChange={e => edit.set('name', e.target.value)} />
         <ColorSelect label={`Colour of ${label.name}`} value={color} onChange={c => edit.set('color', c)} />
         <button className="btn btn-ghost" disabled={!changed && !edit.conflict}>Save</button>
         <button type="button" className="btn btn-danger-ghost" onClick={() => void remove()}>Delete</button>

@@ -3,6 +3,7 @@
 import { useId, useMemo, useRef, useState } from 'react';
 import type { Member } from '../api/types';
 import { activeMention, insertMention, matchMembers } from './mentions';
+import { limits } from '../api/limits';
 
 interface Props {
   value: string; onChange: (v: string) => void; members: readonly Member[]; label: string;
@@ -31,7 +32,7 @@ export function MentionInput({ value, onChange, members, label, onSubmit, autoFo
 
   return (
     <div className="mention-input">
-      <textarea ref={ref} value={value} rows={rows} aria-label={label} autoFocus={autoFocus} maxLength={10_000}
+      <textarea ref={ref} value={value} rows={rows} aria-label={label} autoFocus={autoFocus} maxLength={limits.comment}
         aria-autocomplete="list" aria-controls={open ? listId : undefined}
         aria-activedescendant={open ? `${listId}-${current}` : undefined}
         onChange={e => { onChange(e.target.value); track(e.target); setActive(0); }}

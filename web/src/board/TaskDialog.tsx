@@ -21,6 +21,7 @@ import { FIELDS, FIELD_WORDS, changedFields, formOf, merge, toTaskFields, type C
 import { Timeline } from './Timeline';
 import { sentence } from './timeline';
 import { selectLabels, useBoardState } from './useBoardState';
+import { limits } from '../api/limits';
 
 interface Props {
   board: Board; task: Task | null; store: BoardStore; members: readonly Member[]; canEdit: boolean; nameOf: NameOf;
@@ -186,7 +187,7 @@ export function TaskDialog({ board, task, store, members, canEdit, nameOf, actio
           </div>
           {archived && <p className="banner">This task is archived.</p>}
           <form onSubmit={submit} className="form" aria-label="Task">
-            <label>Title<input value={form.title} onChange={set('title')} autoFocus required maxLength={200} disabled={!canEdit} />{err('title')}</label>
+            <label>Title<input value={form.title} onChange={set('title')} autoFocus required maxLength={limits.taskTitle} disabled={!canEdit} />{err('title')}</label>
             {conflict('title')}
             <label>Description<textarea value={form.description} onChange={set('description')} rows={4} disabled={!canEdit} />{err('description')}</label>
             {conflict('description')}

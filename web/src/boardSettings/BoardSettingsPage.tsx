@@ -17,6 +17,7 @@ import { WebhooksSection } from './WebhooksSection';
 import { clearIfStill } from '../ui/forms';
 import { StaleChoice } from '../ui/StaleChoice';
 import { useVersionedEdit } from '../ui/versionedEdit';
+import { limits } from '../api/limits';
 
 const ROLES: Role[] = ['owner', 'admin', 'member', 'viewer'];
 
@@ -73,7 +74,7 @@ function RenameSection({ board, onRenamed }: { board: Board; onRenamed: (b: Boar
     <section className="panel">
       <h2>Name</h2>
       <form className="form" aria-label="Rename the board" onSubmit={e => { e.preventDefault(); rename(); }}>
-        <label>Board name<input value={name} onChange={e => edit.set('name', e.target.value)} required maxLength={100} /></label>
+        <label>Board name<input value={name} onChange={e => edit.set('name', e.target.value)} required maxLength={limits.boardName} /></label>
         {edit.conflict && <StaleChoice what="board name" conflicts={edit.conflict.fields} show={(_, v) => `“${v}”`}
           onSaveMine={rename} onTakeTheirs={edit.takeTheirs} />}
         <FormError text={error} />

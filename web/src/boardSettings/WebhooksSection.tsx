@@ -9,6 +9,7 @@ import { fmtDate, timeAgo } from '../ui/format';
 import { Spinner } from '../ui/Spinner';
 import { useToasts } from '../ui/toasts';
 import { clearIfStill } from '../ui/forms';
+import { limits } from '../api/limits';
 
 /** The last delivery in words: "HTTP 200 · 5 min ago", or the error. */
 export function lastDeliveryText(h: Webhook): string {
@@ -135,8 +136,8 @@ function AddHookForm({ boardId, onAdded }: { boardId: string; onAdded: (h: Webho
       </label>
       {errors.url && <span id="hook-url-error" className="field-error" role="alert">{errors.url}</span>}
       <div className="row">
-        <label>Secret (16–200 characters)
-          <input type="password" autoComplete="off" value={secret} onChange={e => setSecret(e.target.value)} required minLength={16} maxLength={200}
+        <label>Secret ({limits.webhookSecretMin}–{limits.webhookSecretMax} characters)
+          <input type="password" autoComplete="off" value={secret} onChange={e => setSecret(e.target.value)} required minLength={limits.webhookSecretMin} maxLength={limits.webhookSecretMax}
             aria-invalid={!!errors.secret} aria-describedby={errors.secret ? 'hook-secret-error' : undefined} />
         </label>
         <label>Format

@@ -7,6 +7,7 @@ import { Link, navigate } from '../ui/router';
 import { Spinner } from '../ui/Spinner';
 import { ImportPanel } from './ImportPanel';
 import { Onboarding } from './Onboarding';
+import { limits } from '../api/limits';
 
 export function BoardsPage() {
   const [boards, setBoards] = useState<Board[] | null>(null);
@@ -23,7 +24,7 @@ export function BoardsPage() {
       <div className="page-head"><h1>Boards</h1></div>
       <form className="inline-form" onSubmit={create} aria-label="Create board">
         <label className="sr-only" htmlFor="board-name">Board name</label>
-        <input id="board-name" placeholder="New board name" value={name} onChange={e => setName(e.target.value)} required maxLength={100} />
+        <input id="board-name" placeholder="New board name" value={name} onChange={e => setName(e.target.value)} required maxLength={limits.boardName} />
         <button className="btn btn-primary">Create board</button>
       </form>
       {error && <p className="field-error" role="alert">{error}</p>}

@@ -9,6 +9,7 @@ import { useToasts } from '../ui/toasts';
 import { expiryOf, expiryProblem, expiryText } from './tokens';
 import { FormError } from './useSubmit';
 import { clearIfStill } from '../ui/forms';
+import { limits } from '../api/limits';
 
 export function TokensSection() {
   const toasts = useToasts();
@@ -60,7 +61,7 @@ export function TokensSection() {
       <p className="muted small">For scripts and integrations: send <code>Authorization: Bearer &lt;token&gt;</code>. A token acts as you on every board you are on; <em>read</em> tokens cannot change anything.</p>
       <form className="form" onSubmit={create} aria-label="Create an API token">
         <div className="row">
-          <label className="grow">Token name<input value={name} onChange={e => setName(e.target.value)} required maxLength={100} placeholder="CI export" /></label>
+          <label className="grow">Token name<input value={name} onChange={e => setName(e.target.value)} required maxLength={limits.tokenName} placeholder="CI export" /></label>
           <label>Scope<select value={scope} onChange={e => setScope(e.target.value as TokenScope)}><option value="read">read</option><option value="write">write</option></select></label>
           <label>Expires (optional)<input type="date" value={expiry} onChange={e => setExpiry(e.target.value)} /></label>
         </div>

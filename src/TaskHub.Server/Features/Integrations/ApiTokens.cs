@@ -40,7 +40,7 @@ internal sealed class ApiTokenConfiguration : IEntityTypeConfiguration<ApiToken>
     public void Configure(EntityTypeBuilder<ApiToken> b)
     {
         b.ToTable("api_tokens");
-        b.Property(t => t.Name).HasMaxLength(100);
+        b.Property(t => t.Name).HasMaxLength(ApiTokenRules.NameMax);
         b.Property(t => t.Scope).HasConversion<string>().HasMaxLength(8);
         b.Property(t => t.TokenHash).HasMaxLength(64);
         b.Property(t => t.Hint).HasMaxLength(16);
@@ -48,6 +48,11 @@ internal sealed class ApiTokenConfiguration : IEntityTypeConfiguration<ApiToken>
         b.HasIndex(t => t.UserId);
         b.HasOne<User>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
     }
+}
+
+public static class ApiTokenRules
+{
+    public const int NameMax = 100;
 }
 
 public sealed record ApiTokenDto(Guid Id, string Name, TokenScope Scope, string Hint, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt)
@@ -59,7 +64,7 @@ public sealed record ApiTokenDto(Guid Id, string Name, TokenScope Scope, string 
 public sealed record CreatedApiTokenDto(Guid Id, string Name, TokenScope Scope, string Token, DateTime CreatedAt, DateTime? ExpiresAt);
 
 public sealed record CreateApiTokenRequest(
-    [property: Required(ErrorMessage = "Name is required."), MaxLength(100)] string Name,
+    [property: Required(ErrorMessage = "Name is required."), MaxLength(ApiTokenRules.NameMax)] string Name,
     [property: Required(ErrorMessage = "Scope is required.")] TokenScope? Scope,
     DateTimeOffset? ExpiresAt = null);
 

@@ -47,7 +47,7 @@ internal sealed class WebhookConfiguration : IEntityTypeConfiguration<Webhook>
         b.ToTable("webhooks");
         b.Property(w => w.Url).HasMaxLength(2000);
         b.Property(w => w.Events).HasMaxLength(1000);
-        b.Property(w => w.Secret).HasMaxLength(200);
+        b.Property(w => w.Secret).HasMaxLength(WebhookRules.SecretMax);
         b.Property(w => w.Format).HasConversion<string>().HasMaxLength(8);
         b.Property(w => w.LastError).HasMaxLength(500);
         b.HasIndex(w => w.BoardId);
@@ -69,6 +69,12 @@ public sealed record CreateWebhookRequest(string? Url, List<string>? Events, str
 public sealed record ChangeWebhookRequest(Optional<string?> Url, Optional<List<string>?> Events, Optional<string?> Secret, Optional<WebhookFormat?> Format, Optional<bool?> Active);
 
 public sealed record WebhookDeliveryDto(string DeliveryId, string Event, string Status, int Attempts, string? LastError, DateTime CreatedAt, DateTime? DeliveredAt);
+
+public static class WebhookRules
+{
+    public const int SecretMin = 16;
+    public const int SecretMax = 200;
+}
 
 /// <summary>Settings under <c>Webhooks</c>.</summary>
 public sealed class WebhookOptions
@@ -267,7 +273,7 @@ public static class WebhooksApi
     {
         var errors = new FieldErrors();
         if (await WebhookTargets.ProblemWithAsync(url?.Trim(), o.AllowPrivateTargets, ct) is { } problem) errors.Add("url", problem);
-        errors.Check((secret ?? "").Length is >= 16 and <= 200, "secret", "Must be 16 to 200 characters.");
+        errors.Check((secret ?? "").Length is >= WebhookRules.SecretMin and <= WebhookRules.SecretMax, "secret", $"Must be {WebhookRules.SecretMin} to {WebhookRules.SecretMax} characters.");
         var known = typeof(BoardEventTypes).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetValue(null)!).ToHashSet();
         if (events is not null && events.Any(e => !known.Contains(e))) errors.Add("events", $"Must be event types: {string.Join(", ", known.Order())}.");
         return errors;
