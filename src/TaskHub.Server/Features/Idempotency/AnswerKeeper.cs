@@ -33,6 +33,9 @@ public sealed class AnswerKeeper(IServiceScopeFactory scopes, IOptions<Idempoten
     private Task _loop = Task.CompletedTask;
     private volatile bool _stopping;
 
+    /// <summary>No answer queued or being stored (for tests).</summary>
+    public bool Idle => Volatile.Read(ref _storing) == 0 && !_queue.Reader.TryPeek(out _);
+
     /// <summary>How many batches stored more than one answer (for tests: batching happened).</summary>
     public int SharedTransactions => Volatile.Read(ref _shared);
     private int _shared;

@@ -115,7 +115,7 @@ public static class IdempotencyKeys
     public const string NotKeptType = "urn:taskhub:problem:idempotency-answer-not-kept";
     /// <summary>The problem type of the 422 for a key sent with another request.</summary>
     public const string ReusedType = "urn:taskhub:problem:idempotency-key-reused";
-    /// <summary><see cref="IdempotentAnswer.Status"/> of a change whose answer was too large to keep.</summary>
+    /// <summary><see cref="IdempotentAnswer.Status"/> of a change whose answer was too large to keep, or failed after its save.</summary>
     public const int NotKept = -1;
     /// <summary>How long a record without an answer counts as its request still running.</summary>
     public static readonly TimeSpan StillRunning = TimeSpan.FromMinutes(1);
@@ -186,7 +186,16 @@ public static class IdempotencyKeys
         catch
         {
             // (the exception handler runs in this scope: nothing may save the key's row for a request that failed)
-            if (db.Entry(record).State == EntityState.Added) db.Entry(record).State = EntityState.Detached;
+            var state = db.Entry(record).State;
+            if (state == EntityState.Added) db.Entry(record).State = EntityState.Detached;
+            else if (state == EntityState.Unchanged)
+            {
+                // Saved, then failed: its commit may have happened (an error after it, or a commit whose reply was
+                // lost). Its answer is gone either way; kept as "not kept", a repeat hears at once that the change was
+                // applied, rather than "still running" for a minute. The keeper stores it only while the key's row is
+                // there, so a change that was rolled back leaves its key free for the repeat.
+                services.GetRequiredService<AnswerKeeper>().Keep(new KeptAnswer(userId, key, NotKept, null, null));
+            }
             http.Response.Body = original;
             throw;
         }

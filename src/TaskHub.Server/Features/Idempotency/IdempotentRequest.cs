@@ -30,7 +30,7 @@ public sealed class IdempotentAnswer
 {
     public Guid UserId { get; set; }
     public required string Key { get; set; }
-    /// <summary>The response's status; <see cref="IdempotencyKeys.NotKept"/> when it was too large to keep.</summary>
+    /// <summary>The response's status; <see cref="IdempotencyKeys.NotKept"/> when it was too large to keep or the request failed after its save.</summary>
     public int Status { get; set; }
     /// <summary>The response's Content-Type, Location and ETag, as a JSON object.</summary>
     public string? Headers { get; set; }
