@@ -26,6 +26,10 @@ export interface EnvironmentConfig {
     /** Target tracking: average CPU % and ALB requests per target per minute. */
     readonly cpuTargetPercent: number;
     readonly requestsPerTargetPerMinute: number;
+    /** How long a new task's share of the ALB's requests ramps up (30–900 s), and how long the replicas send it no hub
+     * connections to rebalance (Realtime:Rebalance:WarmUpSeconds): a fresh replica under load compiles its hot code
+     * for one to two minutes (bench/README.md, "Thirty-seventh round"). */
+    readonly slowStartSeconds: number;
   };
   readonly database: {
     /** Aurora MySQL instance class, e.g. "t4g.medium", "r6g.large" (writer and each reader). */
@@ -60,7 +64,7 @@ export const environments: Record<string, Omit<EnvironmentConfig, 'account'> & {
     domainName: 'taskhub.example.com',
     sesIdentity: 'example.com',
     emailFrom: 'TaskHub <notifications@example.com>',
-    service: { cpu: 1024, memoryMiB: 2048, minTasks: 2, maxTasks: 10, cpuTargetPercent: 60, requestsPerTargetPerMinute: 3000 },
+    service: { cpu: 1024, memoryMiB: 2048, minTasks: 2, maxTasks: 10, cpuTargetPercent: 60, requestsPerTargetPerMinute: 3000, slowStartSeconds: 120 },
     database: { instanceType: 'r6g.large', readers: 1, backupRetentionDays: 14, deletionProtection: true },
     cache: { nodeType: 'cache.t4g.small', replicas: 1 },
   },
@@ -74,7 +78,7 @@ export const environments: Record<string, Omit<EnvironmentConfig, 'account'> & {
     domainName: 'staging.taskhub.example.com',
     sesIdentity: 'example.com',
     emailFrom: 'TaskHub staging <notifications@example.com>',
-    service: { cpu: 512, memoryMiB: 1024, minTasks: 2, maxTasks: 4, cpuTargetPercent: 60, requestsPerTargetPerMinute: 3000 },
+    service: { cpu: 512, memoryMiB: 1024, minTasks: 2, maxTasks: 4, cpuTargetPercent: 60, requestsPerTargetPerMinute: 3000, slowStartSeconds: 120 },
     database: { instanceType: 't4g.medium', readers: 1, backupRetentionDays: 7, deletionProtection: true },
     cache: { nodeType: 'cache.t4g.micro', replicas: 1 },
     logRetentionDays: 14,

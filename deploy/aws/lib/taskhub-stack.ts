@@ -393,6 +393,8 @@ export class TaskHubStack extends Stack {
       Smtp__Port: '587',
       Smtp__UseTls: 'true',
       Realtime__HeadIntervalSeconds: '15',
+      // The target group's slow start, below: no hub connections are moved to a new task while its share ramps up.
+      Realtime__Rebalance__WarmUpSeconds: String(cfg.service.slowStartSeconds),
       Api__MaxRequestBodyBytes: '262144',
       Jobs__ServerEnabled: 'true',
       Logging__Console__FormatterName: 'json',
@@ -526,6 +528,9 @@ export class TaskHubStack extends Stack {
       protocol: elbv2.ApplicationProtocol.HTTP,
       targets: [service],
       deregistrationDelay: Duration.seconds(30),
+      // A new task gets a share of the requests (REST and hub connects alike) that ramps up over its JIT warm-up, not its
+      // full share at once; round robin, the algorithm slow start works with.
+      slowStart: Duration.seconds(cfg.service.slowStartSeconds),
       // No stickiness: clients use WebSockets only, and the Redis backplane reaches every replica.
       healthCheck: {
         path: '/readyz', healthyHttpCodes: '200', interval: Duration.seconds(15), timeout: Duration.seconds(5),

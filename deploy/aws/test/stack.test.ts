@@ -88,6 +88,18 @@ test('target group: health check on /readyz, no stickiness', () => {
   assert.notEqual(attrs['stickiness.enabled'], 'true');
 });
 
+test('a new task ramps up: the target group\'s slow start is the replicas\' rebalancing warm-up', () => {
+  const [, tg] = one('AWS::ElasticLoadBalancingV2::TargetGroup');
+  const attrs = Object.fromEntries((tg.Properties.TargetGroupAttributes ?? []).map((a: Json) => [a.Key, a.Value]));
+  const slowStart = Number(attrs['slow_start.duration_seconds']);
+  assert.ok(slowStart >= 30 && slowStart <= 900, `slow start ${attrs['slow_start.duration_seconds']}`);
+  assert.notEqual(attrs['load_balancing.algorithm.type'], 'least_outstanding_requests'); // slow start needs round robin
+  const [, taskDef] = Object.entries(t.Resources).find(([, r]: [string, Json]) =>
+    r.Type === 'AWS::ECS::TaskDefinition' && r.Properties.ContainerDefinitions.some((c: Json) => c.PortMappings?.length))!;
+  const env = (taskDef as Json).Properties.ContainerDefinitions.flatMap((c: Json) => c.Environment ?? []);
+  assert.equal(env.find((e: Json) => e.Name === 'Realtime__Rebalance__WarmUpSeconds')?.Value, String(slowStart));
+});
+
 test('ECS Fargate service and migrate task run only in private subnets with no public IP', () => {
   const [, svc] = one('AWS::ECS::Service');
   const net = svc.Properties.NetworkConfiguration.AwsvpcConfiguration;

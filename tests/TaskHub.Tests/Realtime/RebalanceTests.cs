@@ -128,6 +128,46 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
     }
 
     [Fact]
+    public async Task AReplicaWarmingUpIsSentNoConnectionsUntilItsWarmUpHasPassedButCountsForAHandover()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        await using var a = database.Replica(scope);
+        var ada = await a.SignUpAsync("Ada");
+        var board = await ada.CreateBoardAsync();
+        var balancer = (Func<TaskHubApplication>)(() => a);
+        var clients = new List<LiveBoard>();
+        for (var i = 0; i < 20; i++)
+        {
+            var live = await LiveBoard.ConnectReconnectingAsync(() => balancer(), ada);
+            await live.JoinAsync(board, 0);
+            clients.Add(live);
+        }
+        try
+        {
+            // B comes up warming for 6 s. Without the warm-up A would shed 9 towards it once its excess had lasted a count's
+            // life (1.5 s): for ~4 s after B is counted (12 of A's ticks at 0.3 s) A sheds nothing, and leaves B out.
+            await using var b = database.Replica(scope, new() { ["Realtime:Rebalance:WarmUpSeconds"] = "6" });
+            _ = b.Server;
+            balancer = LeastConnections(a, b);
+            Assert.True(await LiveBoard.EventuallyAsync(async () => await Rebalancer(a).OthersLiveAsync() == 1), "B was never counted live");
+            var warmUpEnds = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 6;
+            await TicksAsync(a, 12);
+            Assert.True(Stopwatch.GetTimestamp() < warmUpEnds, "the machine was too slow to look inside the warm-up");
+            Assert.Equal(0, Rebalancer(a).Shed);
+            Assert.Equal(1, Rebalancer(a).Last!.Replicas); // B is no destination yet …
+            Assert.Equal(1, await Rebalancer(a).OthersLiveAsync()); // … but is live for a handover
+
+            // Once B's warm-up has passed, A sheds down to its share: 10 and 10 (tolerance 2: A may hold 12, sheds 8).
+            Assert.True(await LiveBoard.EventuallyAsync(() => Count(a) == 12 && Count(b) == 8, 30), $"A {Count(a)}, B {Count(b)}");
+            Assert.Equal(2, Rebalancer(a).Last!.Replicas);
+        }
+        finally
+        {
+            foreach (var c in clients) await c.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task ShedClientsRejoinFromTheirLastSeqAndApplyEveryEventExactlyOnceWhileWritesGoOn()
     {
         var scope = Guid.NewGuid().ToString("N");

@@ -27,6 +27,9 @@ namespace TaskHub.Server.Features.Realtime;
 /// <see cref="RebalanceOptions.TtlSeconds"/>: a replica that died without taking its count out (its clients already
 /// reconnected here) has dropped out by then, and only while the deployment's total holds from one reading to the next (a
 /// ramp of connects makes every replica's own, fresher count look ahead of the others').</para>
+/// <para>For <see cref="RebalanceOptions.WarmUpSeconds"/> after it is ready, a replica also publishes that it is warming up
+/// (a key of its own beside its count, so a replica of the version before, which reads the count only, still reads it):
+/// the others leave it and its connections out of the fair share, so they shed nothing towards it while it compiles.</para>
 /// </summary>
 public sealed partial class HubRebalancer : BackgroundService
 {
@@ -49,6 +52,8 @@ public sealed partial class HubRebalancer : BackgroundService
     private long _overSince;
     private int? _previousTotal;
     private long _shed;
+    private long _readyAt;
+    private bool _warmKeyPublished;
 
     public HubRebalancer(IConnectionMultiplexer redis, HubLifetimeManager<BoardHub> lifetime, LocalConnections local, IOptions<RebalanceOptions> options,
         IConfiguration configuration, IHostApplicationLifetime app, HealthCheckService health, TimeProvider clock, ILogger<HubRebalancer> log)
@@ -90,6 +95,11 @@ public sealed partial class HubRebalancer : BackgroundService
 
     private RedisKey CountKey(string replica) => $"{_prefix}:{replica}";
 
+    private RedisKey WarmingKey(string replica) => $"{_prefix}:{replica}:warming";
+
+    /// <summary>Whether this replica is still in its <see cref="RebalanceOptions.WarmUpSeconds"/>.</summary>
+    private bool Warming => _options.WarmUpSeconds > 0 && _clock.GetElapsedTime(_readyAt) < TimeSpan.FromSeconds(_options.WarmUpSeconds);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (_hub is null) return; // another lifetime manager: nothing here knows its connections
@@ -100,6 +110,7 @@ public sealed partial class HubRebalancer : BackgroundService
             await WhenStartedAsync(stoppingToken);
             while ((await _health.CheckHealthAsync(c => c.Tags.Contains("ready"), stoppingToken)).Status != HealthStatus.Healthy)
                 await Task.Delay(interval, _clock, stoppingToken);
+            _readyAt = _clock.GetTimestamp();
 
             using var timer = new PeriodicTimer(interval, _clock);
             var failures = 0;
@@ -137,18 +148,24 @@ public sealed partial class HubRebalancer : BackgroundService
         var own = _hub!.Connections.Count(c => !_closing.ContainsKey(c.ConnectionId) && !c.ConnectionAborted.IsCancellationRequested);
         var db = _redis.GetDatabase();
         var ttl = TimeSpan.FromSeconds(_options.TtlSeconds);
+        var warming = Warming;
         await Task.WhenAll(
             db.StringSetAsync(CountKey(_id), own, ttl),
             db.SetAddAsync(Replicas, _id),
-            db.KeyExpireAsync(Replicas, ttl * 10));
+            db.KeyExpireAsync(Replicas, ttl * 10),
+            warming ? db.StringSetAsync(WarmingKey(_id), 1, ttl)
+                : _warmKeyPublished ? db.KeyDeleteAsync(WarmingKey(_id)) : Task.CompletedTask);
+        _warmKeyPublished = warming;
         if (_leaving)
         {
             await ForgetAsync(); // left while this tick published: take it out again
             return;
         }
 
-        var (others, gone) = await OthersAsync(db);
+        var (counts, gone) = await OthersAsync(db);
         if (gone.Count > 0) await db.SetRemoveAsync(Replicas, [.. gone]); // expired: a replica that died or stopped
+        // Those warming up are no destination: neither they nor their connections count towards the fair share.
+        var others = counts.Where(c => !c.Warming).Select(c => c.Connections).ToList();
         var total = others.Sum() + own;
         var live = others.Count + 1;
 
@@ -269,15 +286,19 @@ public sealed partial class HubRebalancer : BackgroundService
     /// what <see cref="HubHandover"/> can hand over to. Replicas that are handing over themselves have left the count.</summary>
     public async Task<int> OthersLiveAsync() => (await OthersAsync(_redis.GetDatabase())).Counts.Count;
 
+    /// <summary>What another replica published: its connections, and whether it is warming up.</summary>
+    private readonly record struct Peer(int Connections, bool Warming);
+
     /// <summary>The other replicas' published counts, and the ids listed whose count has expired (died or stopped).</summary>
-    private async Task<(List<int> Counts, List<RedisValue> Gone)> OthersAsync(IDatabase db)
+    private async Task<(List<Peer> Counts, List<RedisValue> Gone)> OthersAsync(IDatabase db)
     {
         var ids = (await db.SetMembersAsync(Replicas)).Where(id => id != _id).ToArray();
-        var counts = ids.Length == 0 ? [] : await db.StringGetAsync([.. ids.Select(id => CountKey(id!))]);
-        var (live, gone) = (new List<int>(), new List<RedisValue>());
+        // One read for both: every count, then every warming flag.
+        var values = ids.Length == 0 ? [] : await db.StringGetAsync([.. ids.Select(id => CountKey(id!)), .. ids.Select(id => WarmingKey(id!))]);
+        var (live, gone) = (new List<Peer>(), new List<RedisValue>());
         for (var i = 0; i < ids.Length; i++)
         {
-            if (!counts[i].IsNull && counts[i].TryParse(out int n)) live.Add(n); // (a missing key parses as 0)
+            if (!values[i].IsNull && values[i].TryParse(out int n)) live.Add(new Peer(n, !values[ids.Length + i].IsNull)); // (a missing key parses as 0)
             else gone.Add(ids[i]);
         }
         return (live, gone);
@@ -289,7 +310,7 @@ public sealed partial class HubRebalancer : BackgroundService
         try
         {
             var db = _redis.GetDatabase();
-            await Task.WhenAll(db.KeyDeleteAsync(CountKey(_id)), db.SetRemoveAsync(Replicas, _id)).WaitAsync(TimeSpan.FromSeconds(2));
+            await Task.WhenAll(db.KeyDeleteAsync([CountKey(_id), WarmingKey(_id)]), db.SetRemoveAsync(Replicas, _id)).WaitAsync(TimeSpan.FromSeconds(2));
         }
         catch (Exception e) when (e is RedisException or TimeoutException) { } // it expires by itself
     }

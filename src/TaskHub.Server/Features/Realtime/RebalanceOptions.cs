@@ -32,6 +32,12 @@ public sealed class RebalanceOptions : IValidatableObject
     /// after this long is aborted.</summary>
     [Range(0, 300)] public double CloseGraceSeconds { get; set; } = 5;
 
+    /// <summary>For this long after it is ready, a replica is sent no shed connections: the others leave it out of the fair
+    /// share, so it holds only what the load balancer sends it while its hot code is still being compiled (a fresh replica
+    /// under load compiles for one to two minutes, at 2–5× the CPU per request; bench/README.md, "Thirty-seventh round").
+    /// Set it to the load balancer's slow start (the AWS stack sets both). It still counts as live for a handover.</summary>
+    [Range(0, 900)] public double WarmUpSeconds { get; set; }
+
     /// <summary>Which replicas count as one deployment in Redis. Empty: derived from the database connection string
     /// (replicas of one deployment share their database), so two deployments on one Redis never balance each other.</summary>
     [MaxLength(100)] public string Scope { get; set; } = "";
