@@ -76,7 +76,8 @@ public sealed partial class HubRebalancer : BackgroundService
     public long Shed => Interlocked.Read(ref _shed);
 
     /// <summary>The last reading: this replica's connections, the deployment's (as published), live replicas, and how many
-    /// this replica may hold before it sheds (null before the first).</summary>
+    /// this replica may hold before it sheds (null before the first); replicas warming up and their connections are left
+    /// out of all but the first.</summary>
     public Reading? Last { get; private set; }
 
     public sealed record Reading(int Own, int Total, int Replicas, int Allowed);
