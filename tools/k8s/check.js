@@ -67,6 +67,11 @@ check('policy: the web Deployment has readiness /readyz and liveness /healthz; H
   if (!svc || Object.entries(svc.spec.selector).some(([k, v]) => dep.spec.template.metadata.labels[k] !== v)) return 'Service does not select the web pods';
   return '';
 });
+check('policy: a rolling update waits >= 30 s of a new pod serving before it stops the next old one (minReadySeconds)', () => {
+  const [dep] = byKind('Deployment');
+  if (!dep) return 'no Deployment';
+  return dep.spec.minReadySeconds >= 30 ? '' : `minReadySeconds is ${dep.spec.minReadySeconds}`;
+});
 check('policy: the migrate Job runs `migrate` once (restartPolicy Never)', () => {
   const job = byKind('Job').find((j) => j.spec.template.spec.containers.some((c) => (c.args || c.command || []).includes('migrate')));
   if (!job) return 'no Job runs migrate';
