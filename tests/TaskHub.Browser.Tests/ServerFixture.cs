@@ -16,7 +16,7 @@ namespace TaskHub.Browser.Tests;
 /// </summary>
 public class ServerFixture : IAsyncLifetime
 {
-    public string RepoRoot { get; } = FindRepoRoot();
+    public string RepoRoot => TaskHub.Tests.Infrastructure.Repo.Root;
     public string BaseUrl { get; private set; } = "";
     public IBrowser Browser { get; private set; } = null!;
     /// <summary>The server's attachment limit here (small, so a test can go over it cheaply).</summary>
@@ -133,13 +133,6 @@ public class ServerFixture : IAsyncLifetime
     {
         const string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
         return new string(Enumerable.Range(0, n).Select(_ => chars[RandomNumberGenerator.GetInt32(chars.Length)]).ToArray());
-    }
-
-    private static string FindRepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "TaskHub.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("TaskHub.sln not found above " + AppContext.BaseDirectory);
     }
 }
 
