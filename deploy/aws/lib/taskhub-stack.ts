@@ -489,8 +489,11 @@ export class TaskHubStack extends Stack {
       serviceName: `${prefix}-web`,
       taskDefinition: webTask,
       desiredCount: cfg.service.minTasks,
+      // A deployment replaces part of the fleet at a time (2 tasks: one; 10: five), not all of it at once: each old task's
+      // SIGTERM hands its clients over to the replicas still running, and a task started a minute before spends most of
+      // a handover compiling (bench/README.md, "Thirty-ninth round"); so most of them land on warm tasks.
       minHealthyPercent: 100,
-      maxHealthyPercent: 200,
+      maxHealthyPercent: 150,
       vpcSubnets: appSubnets,
       securityGroups: [serviceSg],
       assignPublicIp: false,

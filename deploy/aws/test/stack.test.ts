@@ -108,6 +108,9 @@ test('ECS Fargate service and migrate task run only in private subnets with no p
   assert.deepEqual(net.SecurityGroups.map(ref), [serviceSg]);
   assert.equal(svc.Properties.LaunchType, 'FARGATE');
   assert.deepEqual(svc.Properties.DeploymentConfiguration.DeploymentCircuitBreaker, { Enable: true, Rollback: true });
+  // Part of the fleet at a time, never below the desired count: handovers land mostly on tasks that are already warm.
+  assert.equal(svc.Properties.DeploymentConfiguration.MinimumHealthyPercent, 100);
+  assert.ok(svc.Properties.DeploymentConfiguration.MaximumPercent <= 150, `MaximumPercent ${svc.Properties.DeploymentConfiguration.MaximumPercent}`);
   const migrateSubnets = t.Outputs.MigrateSubnets.Value['Fn::Join'][1].filter((x: Json) => typeof x !== 'string');
   assert.ok(migrateSubnets.length === 2 && migrateSubnets.every((s: Json) => appSubnets.has(ref(s)!)));
   assert.equal(ref(t.Outputs.MigrateSecurityGroup.Value), serviceSg);
