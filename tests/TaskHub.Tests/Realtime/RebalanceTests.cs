@@ -61,6 +61,20 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
         return live;
     }
 
+    /// <summary><paramref name="count"/> clients of <paramref name="user"/> joined to <paramref name="board"/>, each connecting
+    /// (and reconnecting) to the replica <paramref name="via"/> picks at the time.</summary>
+    private static async Task<List<LiveBoard>> JoinedAsync(int count, Func<TaskHubApplication> via, TestUser user, Guid board)
+    {
+        var clients = new List<LiveBoard>();
+        for (var i = 0; i < count; i++)
+        {
+            var live = await LiveBoard.ConnectReconnectingAsync(via, user);
+            await live.JoinAsync(board, 0);
+            clients.Add(live);
+        }
+        return clients;
+    }
+
     private static Func<TaskHubApplication> LeastConnections(TaskHubApplication a, TaskHubApplication b) => () => Count(a) <= Count(b) ? a : b;
 
     /// <summary>Waits (bounded) until the replica's rebalancer has decided <paramref name="ticks"/> more times.</summary>
@@ -135,13 +149,7 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
         var ada = await a.SignUpAsync("Ada");
         var board = await ada.CreateBoardAsync();
         var balancer = (Func<TaskHubApplication>)(() => a);
-        var clients = new List<LiveBoard>();
-        for (var i = 0; i < 20; i++)
-        {
-            var live = await LiveBoard.ConnectReconnectingAsync(() => balancer(), ada);
-            await live.JoinAsync(board, 0);
-            clients.Add(live);
-        }
+        var clients = await JoinedAsync(20, () => balancer(), ada, board);
         try
         {
             // B comes up warming for 6 s. Without the warm-up A would shed 9 towards it once its excess had lasted a count's
@@ -175,13 +183,7 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
         var ada = await a.SignUpAsync();
         var board = await ada.CreateBoardAsync();
         var balancer = (Func<TaskHubApplication>)(() => a);
-        var clients = new List<LiveBoard>();
-        for (var i = 0; i < 30; i++)
-        {
-            var live = await LiveBoard.ConnectReconnectingAsync(() => balancer(), ada);
-            await live.JoinAsync(board, 0);
-            clients.Add(live);
-        }
+        var clients = await JoinedAsync(30, () => balancer(), ada, board);
         try
         {
             await using var b = database.Replica(scope);

@@ -1,7 +1,5 @@
 using System.Data.Common;
 using System.Net;
-using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
@@ -23,14 +21,7 @@ public abstract class IdempotencyCommitFaultTests<TApp>(TApp app) where TApp : T
     [Fact]
     public async Task AWriteThatFailsAfterItsCommitIsAnsweredAsAppliedAtOnce()
     {
-        var ada = await app.SignUpAsync();
-        var board = await ada.CreateBoardAsync();
-        var key = Guid.NewGuid().ToString();
-
-        app.Fault.Arm(key, afterCommit: true);
-        var failed = await PostAsync(ada, board, key);
-        Assert.True((int)failed.StatusCode >= 500, $"the write answered {(int)failed.StatusCode}");
-        Assert.False(app.Fault.Armed, "the fault was not met: the write did not commit its key");
+        var (ada, board, key) = await FailedWriteAsync(afterCommit: true);
         Assert.Equal(1, await TaskCountAsync(ada, board)); // committed before it failed
 
         await IdleAsync();
@@ -44,14 +35,7 @@ public abstract class IdempotencyCommitFaultTests<TApp>(TApp app) where TApp : T
     [Fact]
     public async Task AWriteThatFailsBeforeItsCommitLeavesItsKeyForTheRepeat()
     {
-        var ada = await app.SignUpAsync();
-        var board = await ada.CreateBoardAsync();
-        var key = Guid.NewGuid().ToString();
-
-        app.Fault.Arm(key, afterCommit: false);
-        var failed = await PostAsync(ada, board, key);
-        Assert.True((int)failed.StatusCode >= 500, $"the write answered {(int)failed.StatusCode}");
-        Assert.False(app.Fault.Armed, "the fault was not met: the write did not commit its key");
+        var (ada, board, key) = await FailedWriteAsync(afterCommit: false);
         Assert.Equal(0, await TaskCountAsync(ada, board)); // rolled back
 
         await IdleAsync();
@@ -66,18 +50,23 @@ public abstract class IdempotencyCommitFaultTests<TApp>(TApp app) where TApp : T
         Assert.Equal(1, await TaskCountAsync(ada, board));
     }
 
-    private static Task<HttpResponseMessage> PostAsync(TestUser user, Guid board, string key)
+    /// <summary>A new user's keyed task creation on a new board, its commit failed (after or before it happens): a 5xx.</summary>
+    private async Task<(TestUser User, Guid Board, string Key)> FailedWriteAsync(bool afterCommit)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/boards/{board}/tasks")
-        {
-            Content = new StringContent(JsonSerializer.Serialize(new { title = "Once" }), Encoding.UTF8, "application/json"),
-        };
-        request.Headers.TryAddWithoutValidation(IdempotencyKeys.Header, key);
-        return user.Client.SendAsync(request);
+        var user = await app.SignUpAsync();
+        var board = await user.CreateBoardAsync();
+        var key = Guid.NewGuid().ToString();
+        app.Fault.Arm(key, afterCommit);
+        var failed = await PostAsync(user, board, key);
+        Assert.True((int)failed.StatusCode >= 500, $"the write answered {(int)failed.StatusCode}");
+        Assert.False(app.Fault.Armed, "the fault was not met: the write did not commit its key");
+        return (user, board, key);
     }
 
-    private static async Task<int> TaskCountAsync(TestUser user, Guid board) =>
-        (await user.Client.GetJson($"/api/boards/{board}/tasks")).GetArrayLength();
+    private static Task<HttpResponseMessage> PostAsync(TestUser user, Guid board, string key) =>
+        IdempotencyKeyTests.SendAsync(user, HttpMethod.Post, $"/api/boards/{board}/tasks", new { title = "Once" }, key);
+
+    private static Task<int> TaskCountAsync(TestUser user, Guid board) => IdempotencyKeyTests.TaskCountAsync(user, board);
 
     /// <summary>Until the answers queued so far are stored (or dropped).</summary>
     private async Task IdleAsync()

@@ -65,7 +65,7 @@ public abstract class IdempotencyKeyTests(TaskHubApplication app)
         Assert.Fail($"The answer of {key} was not kept within 5 s.");
     }
 
-    private static async Task<int> TaskCountAsync(TestUser user, Guid board) =>
+    internal static async Task<int> TaskCountAsync(TestUser user, Guid board) =>
         (await user.Client.GetJson($"/api/boards/{board}/tasks")).GetArrayLength();
 
     [Fact]
