@@ -11,7 +11,8 @@
 #        scripts/cluster.sh replica <i>              (start replica i again if it is not running: no migration, no
 #                                                    nginx reload; what bench/run.sh's reconnect storm uses)
 # Knobs: REPLICAS, LB_PORT, FIRST_PORT, CLUSTER_LB_BACKLOG (nginx's listen queue, 4096), CLUSTER_LB_WORKERS (nginx's
-# worker_processes, 1; "auto" is one per core, as deploy/nginx/nginx.conf), CLUSTER_LB_UPSTREAM_IDLE (how long nginx keeps
+# worker_processes, 1; "auto" is one per core, as deploy/nginx/nginx.conf), CLUSTER_HUB_BALANCE (least_conn, or round_robin as
+# behind the AWS ALB), CLUSTER_LB_UPSTREAM_IDLE (how long nginx keeps
 # an idle connection to a replica, 500ms: below Realtime:Handover:ListenGraceMs and UpstreamIdleMs; "60s" was nginx's default), CLUSTER_DB, CLUSTER_DIR (state and PID files), CLUSTER_READY_TO_RUN=1 (publish
 # the server compiled ahead of time, as the container image is, into app-r2r/: a replica starts on ~0.7× the CPU), CLUSTER_APP (a server published elsewhere, used as it is; CLUSTER_APP_REBUILD=1 republishes it when stale); any other
 # TaskHub setting can be passed as an environment variable (e.g. Realtime__HeadIntervalSeconds=1); CLUSTER_REPLICA_ENV_<i>
@@ -105,6 +106,13 @@ start() {
   for i in $(seq 1 "$REPLICAS"); do wait_http "http://127.0.0.1:$((FIRST_PORT + i - 1))/readyz" 60; done
 
   local balance="" hubs_balance="    least_conn;"
+  # CLUSTER_HUB_BALANCE=round_robin: hub connections round-robin too, as behind the AWS ALB (whose slow start needs it) or
+  # ingress-nginx: a shed connection then lands on any replica (what Realtime:Rebalance:AskToMove's refused moves are for).
+  case "${CLUSTER_HUB_BALANCE:-least_conn}" in
+    least_conn) ;;
+    round_robin) hubs_balance="" ;;
+    *) log "CLUSTER_HUB_BALANCE must be least_conn or round_robin"; exit 2 ;;
+  esac
   [ "${CLUSTER_STICKY:-0}" = 1 ] && balance="    hash \$remote_addr consistent;" && hubs_balance=$balance
   mkdir -p "$DIR/nginx"
   cat > "$DIR/nginx.conf" <<NGINX

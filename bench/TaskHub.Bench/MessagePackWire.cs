@@ -100,10 +100,12 @@ public static class MessagePackWire
 
     public enum Kind { Other, Task, Head, Completion, Stopping }
 
-    /// <summary>One hub message; for <see cref="Kind.Stopping"/> (<c>ServerStopping</c>) <see cref="Seq"/> carries moveWithinMs.</summary>
+    /// <summary>One hub message; for <see cref="Kind.Stopping"/> (<c>ServerStopping</c>) <see cref="Seq"/> carries moveWithinMs
+    /// and <see cref="Stamp"/> 1 when its reason is <c>rebalancing</c>.</summary>
     public readonly record struct Record(Kind Kind, long Seq, long Stamp, string? Error)
     {
         public long MoveWithinMs => Kind == Kind.Stopping ? Seq : 0;
+        public bool Rebalancing => Kind == Kind.Stopping && Stamp == 1;
     }
 
     /// <summary>Splits one WebSocket message into its length-prefixed hub messages and parses each.</summary>
@@ -159,7 +161,9 @@ public static class MessagePackWire
             var key = r.ReadString();
             if (key == "seq") seq = r.ReadInt64();
             else if (what == Kind.Stopping && string.Equals(key, "moveWithinMs", StringComparison.OrdinalIgnoreCase) && r.NextMessagePackType == MessagePackType.Integer)
-                seq = r.ReadInt64(); // ServerStopping's one argument, { moveWithinMs }
+                seq = r.ReadInt64(); // ServerStopping's one argument, { moveWithinMs, reason }
+            else if (what == Kind.Stopping && key == "reason" && r.NextMessagePackType == MessagePackType.String)
+                stamp = r.ReadString() == "rebalancing" ? 1 : 0;
             else if (key == "changes" && r.NextMessagePackType == MessagePackType.Array) // a delta: the title is one of its changes
             {
                 for (var changes = r.ReadArrayHeader(); changes > 0; changes--)
@@ -243,7 +247,7 @@ public sealed partial class LightClient
                 OnHead?.Invoke(r.Seq);
                 break;
             case MessagePackWire.Kind.Stopping:
-                ServerStopping(r.MoveWithinMs, now);
+                ServerStopping(r.MoveWithinMs, r.Rebalancing, now);
                 break;
             case MessagePackWire.Kind.Completion when r.Error is not null:
                 _joined.TrySetException(new Exception("JoinBoard: " + r.Error));

@@ -339,7 +339,7 @@ public sealed class BoardViewer(Guid board, string token, Sink sink)
         if (Seqs.Event(seq, fetched: true) && stamp != 0) Arrivals.Add(stamp, at, fetched: true);
     }
 
-    private Task<LightClient> OpenAsync(string url) => LightClient.OpenAsync(url, token, sink, null, Arrived);
+    private Task<LightClient> OpenAsync(string url, bool move = false) => LightClient.OpenAsync(url, token, sink, null, Arrived, move);
 
     public async Task ConnectAsync(string url, long? afterSeq, CancellationToken ct)
     {
@@ -373,7 +373,7 @@ public sealed class BoardViewer(Guid board, string token, Sink sink)
     public async Task<(double OpenS, double JoinS, bool OldClosedFirst)> MoveAsync(string url, TimeSpan openTimeout, TimeSpan joinTimeout)
     {
         var old = Client;
-        var (c, open, join) = await OpenJoinTimedAsync(url, () => Seqs.ContigNow, openTimeout, joinTimeout);
+        var (c, open, join) = await OpenJoinTimedAsync(url, () => Seqs.ContigNow, openTimeout, joinTimeout, move: true);
         Client = c;
         Url = url;
         var oldClosedFirst = old is { Closed.IsCompleted: true }; // its replica closed it before the move was done: a gap
@@ -381,11 +381,11 @@ public sealed class BoardViewer(Guid board, string token, Sink sink)
         return (open, join, oldClosedFirst);
     }
 
-    private async Task<(LightClient Client, double OpenS, double JoinS)> OpenJoinTimedAsync(string url, Func<long?> afterSeq, TimeSpan openTimeout, TimeSpan joinTimeout)
+    private async Task<(LightClient Client, double OpenS, double JoinS)> OpenJoinTimedAsync(string url, Func<long?> afterSeq, TimeSpan openTimeout, TimeSpan joinTimeout, bool move = false)
     {
         var t0 = Stopwatch.GetTimestamp();
         LightClient c;
-        try { c = await OpenAsync(url).WaitAsync(openTimeout); }
+        try { c = await OpenAsync(url, move).WaitAsync(openTimeout); }
         catch (Exception e) { throw new StormAttemptException("open", e); }
         var open = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         c.OnHead = Seqs.Head;

@@ -276,6 +276,7 @@ public sealed partial class LightClient : IReceiver
     static readonly byte[] TargetHead = "\"target\":\"BoardHead\""u8.ToArray();
     static readonly byte[] TargetStopping = "\"target\":\"ServerStopping\""u8.ToArray();
     static readonly byte[] MoveWithinKey = "\"moveWithinMs\":"u8.ToArray();
+    static readonly byte[] ReasonRebalancing = "\"reason\":\"rebalancing\""u8.ToArray();
     static readonly byte[] SeqKey = "\"seq\":"u8.ToArray();
     static readonly byte[] StampKey = "\"title\":\"b|"u8.ToArray();
     static readonly byte[] DeltaStampKey = "\"to\":\"b|"u8.ToArray(); // a delta's title change
@@ -302,6 +303,9 @@ public sealed partial class LightClient : IReceiver
     public Task<int> Stopping => _stopping.Task;
     /// <summary>When the first <c>ServerStopping</c> arrived (Stopwatch ticks; 0 = none yet).</summary>
     public long StoppingAt;
+    /// <summary>Whether the first <c>ServerStopping</c> said reason <c>rebalancing</c>: the replica is not stopping but asks
+    /// this connection to move elsewhere (Realtime:Rebalance:AskToMove).</summary>
+    public bool StoppingRebalancing;
     /// <summary>Completes when the connection closed (the server went away, or DisposeAsync).</summary>
     public Task Closed => _loop ?? Task.CompletedTask;
 
@@ -357,12 +361,14 @@ public sealed partial class LightClient : IReceiver
     }
 
     /// <summary>Connects and completes the SignalR handshake.</summary>
-    public static async Task<LightClient> OpenAsync(string baseUrl, string token, Sink sink, Action<long>? onTaskSeq, Action<long, long, long>? onTask = null)
+    /// <param name="move">A move's new connection (<c>?move=1</c>, as the browser's): a replica still waiting for the moves
+    /// it asked for refuses it.</param>
+    public static async Task<LightClient> OpenAsync(string baseUrl, string token, Sink sink, Action<long>? onTaskSeq, Action<long, long, long>? onTask = null, bool move = false)
     {
         var c = new LightClient(sink) { OnTaskSeq = onTaskSeq, OnTask = onTask };
         try
         {
-            var uri = new Uri(baseUrl.Replace("http://", "ws://") + "/hubs/board?access_token=" + Uri.EscapeDataString(token) + DeltaWire.Query(first: false) + (Handover ? "&handover=1" : ""));
+            var uri = new Uri(baseUrl.Replace("http://", "ws://") + "/hubs/board?access_token=" + Uri.EscapeDataString(token) + DeltaWire.Query(first: false) + (Handover ? "&handover=1" : "") + (move ? "&move=1" : ""));
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await c._ws.ConnectAsync(uri, _invoker, timeout.Token);
             await c.SendAsync(MessagePackWire.On ? MessagePackWire.Handshake : "{\"protocol\":\"json\",\"version\":1}\u001e", timeout.Token);
@@ -455,7 +461,7 @@ public sealed partial class LightClient : IReceiver
             Track.Head(head);
             OnHead?.Invoke(head);
         }
-        else if (rec.IndexOf(TargetStopping) >= 0) ServerStopping(Number(rec, MoveWithinKey), now);
+        else if (rec.IndexOf(TargetStopping) >= 0) ServerStopping(Number(rec, MoveWithinKey), rec.IndexOf(ReasonRebalancing) >= 0, now);
         else if (rec.IndexOf(TypeCompletion) >= 0)
         {
             if (rec.IndexOf(ErrorKey) >= 0) _joined.TrySetException(new Exception("JoinBoard: " + Encoding.UTF8.GetString(rec)));
@@ -464,9 +470,10 @@ public sealed partial class LightClient : IReceiver
     }
 
     /// <summary>A <c>ServerStopping</c> invocation (either protocol) arrived at <paramref name="now"/>.</summary>
-    private void ServerStopping(long moveWithinMs, long now)
+    private void ServerStopping(long moveWithinMs, bool rebalancing, long now)
     {
         var ms = (int)Math.Clamp(moveWithinMs, 0, int.MaxValue);
+        if (Volatile.Read(ref StoppingAt) == 0) StoppingRebalancing = rebalancing; // (the first one's, as the time below)
         Interlocked.CompareExchange(ref StoppingAt, now, 0); // before the task completes: whoever awaits it reads the time
         OnStopping?.Invoke(ms);
         _stopping.TrySetResult(ms);

@@ -9,7 +9,8 @@ namespace TaskHub.Bench;
 public sealed record StormResult(int Rep, int Replica, int Clients, int Reconnected, double AllCaughtUpS, double P50S, double P99S, double RestartS,
     long Lost, long OutOfOrder, long GapFetches, double EfQueries, double ComSelect, long Writes, int FailedWrites,
     double BalancedS, double Shed, int ShedReconnected, double ShedP50S, double ShedP99S, string BalanceSeries,
-    int Told = 0, int Moved = 0, int MoveFailed = 0, double StaleP99Ms = double.NaN, double StaleMaxMs = double.NaN, double BaselineP99Ms = double.NaN);
+    int Told = 0, int Moved = 0, int MoveFailed = 0, double StaleP99Ms = double.NaN, double StaleMaxMs = double.NaN, double BaselineP99Ms = double.NaN,
+    int ShedAsked = 0, int ShedMoved = 0, double ShedMoveP50S = double.NaN, double ShedMoveP99S = double.NaN, double NetMoved = double.NaN);
 
 /// <summary>
 /// Reconnect storm: BENCH_STORM_N clients (default 5,000) joined to BENCH_STORM_BOARDS boards (default 1: the
@@ -80,6 +81,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var viaLb = Points.EnvInt("BENCH_STORM_VIA_LB", 1) == 1;
         Console.WriteLine($"\n=== reconnect storm on {config.Name}: {n} clients on {boardCount} board(s), {opts.Rate:0} writes/s through {lb}, {reps} reps");
         Console.WriteLine($"  listen queues in effect (port backlog, from ss): {Points.ListenBacklogs([lb, .. config.Urls])}");
+        Console.WriteLine($"  hub connections balanced by the load balancer: {Points.Env("CLUSTER_HUB_BALANCE", "least_conn")} (CLUSTER_HUB_BALANCE); rebalancing asks clients to move: {Points.Env("Realtime__Rebalance__AskToMove", "true")} (Realtime__Rebalance__AskToMove)");
         Console.WriteLine($"  handover: {(_handover ? "on: clients told ServerStopping move, make before break" : "off: clients do not say ?handover=1, so their replica closes them at its stop (the old way)")} (BENCH_STORM_HANDOVER={(_handover ? 1 : 0)})");
         var boards = boardCount == 1 ? [setup.Board] : await BoardsAsync(boardCount);
         LightClient.Init(opts.LocalAddresses);
@@ -199,6 +201,9 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var attempts = new ConcurrentBag<Attempt>();
         var shedCaughtUp = new ConcurrentBag<double>();
         var shedReconnects = 0;
+        // Rebalancing by asking (Realtime:Rebalance:AskToMove): connections the survivor asked to move, and ask → moved times.
+        var shedMoveTimes = new ConcurrentBag<double>();
+        int shedAsked = 0, shedMoved = 0, shedMoveFailed = 0;
         var closedAt = new ConcurrentBag<double>(); // s after the SIGTERM at which each of the stopped replica's clients saw its connection close
         var inFlight = 0; // clients between a close and their reconnect's catch-up (or giving up), or moving
         // The handover: who was told ServerStopping (s after the SIGTERM it arrived), moved, failed to move, closed instead.
@@ -232,6 +237,28 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             if (client is null) return;
             var stopping = client == told || client.StoppingAt is not 0 and var at && at < stopAt ? Never : client.Stopping; // (a stop of an earlier rep's: not this one's)
             await Task.WhenAny(client.Closed, settled.Task, stopping);
+            if (stopping.IsCompleted && client.StoppingRebalancing)
+            {
+                // Not a stop: the survivor, rebalancing, asks this connection to move (make before break, as the browser).
+                told = client;
+                disturbed[v] = 0;
+                Interlocked.Increment(ref shedAsked);
+                var within = await stopping;
+                if (!_handover) continue;
+                await Task.WhenAny(client.Closed, Task.Delay(Random.Shared.Next((int)Math.Min(within + 1L, int.MaxValue))));
+                if (client.Closed.IsCompleted) continue; // closed meanwhile: the reconnect path below
+                Interlocked.Increment(ref inFlight);
+                try
+                {
+                    await MoveRetryingOpenAsync(v, lb, () => Interlocked.Increment(ref openRetries));
+                    if (v.Seqs.HeadNow > v.Seqs.ContigNow) await FetchAsync(http, lb, v);
+                    Interlocked.Increment(ref shedMoved);
+                    shedMoveTimes.Add(Stopwatch.GetElapsedTime(client.StoppingAt).TotalSeconds);
+                }
+                catch (Exception) { Interlocked.Increment(ref shedMoveFailed); } // the old connection stays (a second ask to it is not followed here)
+                finally { Interlocked.Decrement(ref inFlight); }
+                continue;
+            }
             if (stopping.IsCompleted)
             {
                 told = client;
@@ -333,13 +360,16 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         if (restart.ExitCode != 0) Console.WriteLine($"  restart failed: {await restartOut}");
         var stoppedUrl = config.Urls[replica - 1];
         var shed0 = await Points.MetricAsync(other, "taskhub_hub_connections_shed_total");
-        var (balancedS, series) = await WatchBalanceAsync(stoppedUrl, other, restartS, stopAt);
+        var (balancedS, series, netMoved) = await WatchBalanceAsync(stoppedUrl, other, restartS, stopAt);
         var shedN = await Points.MetricAsync(other, "taskhub_hub_connections_shed_total") - shed0
                     + await Points.MetricAsync(stoppedUrl, "taskhub_hub_connections_shed_total");
         var shedTimes = shedCaughtUp.OrderBy(x => x).ToArray();
+        var askTimes = shedMoveTimes.OrderBy(x => x).ToArray();
         Console.WriteLine($"  rebalance: restarted replica ready {restartS:0.0} s after the stop; balanced {(double.IsNaN(balancedS) ? "never (within the watch)" : $"{balancedS:0.0} s after it was ready")}; " +
-                          $"{shedN:0} connections shed, {shedReconnects} clients saw theirs close and {shedTimes.Length} reconnected and caught up " +
-                          $"(close → caught up p50 {Points.Pct(shedTimes, 0.5):0.00} / p99 {Points.Pct(shedTimes, 0.99):0.00} s)");
+                          $"{shedN:0} connections shed for {netMoved:0} held by the restarted replica at the end ({shedN / netMoved:0.00} sheds per connection it gained); " +
+                          $"{shedReconnects} clients saw theirs close and {shedTimes.Length} reconnected and caught up " +
+                          $"(close → caught up p50 {Points.Pct(shedTimes, 0.5):0.00} / p99 {Points.Pct(shedTimes, 0.99):0.00} s); " +
+                          $"{shedAsked} were asked to move, {shedMoved} moved (ask → joined and caught up p50 {Points.Pct(askTimes, 0.5):0.00} / p99 {Points.Pct(askTimes, 0.99):0.00} s), {shedMoveFailed} moves failed");
         Console.WriteLine($"  connections held, restarted / survivor, s after ready: {series}");
         var caughtUp = lastCaughtUp.Values.ToList();
         var allS = caughtUp.Count == 0 ? double.NaN : caughtUp.Max();
@@ -420,7 +450,8 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         return new StormResult(rep, replica, reconnecting + moved, times.Length, allS, Points.Pct(times, 0.5), Points.Pct(times, 0.99), restartS, lost, ooo, gapFetches,
             efAfter - survivorBefore, ComSelect() - comSelect0, ok - warmupWrites, failed,
             balancedS, shedN, shedTimes.Length, Points.Pct(shedTimes, 0.5), Points.Pct(shedTimes, 0.99), series,
-            toldAt.Count, moved, moveFailures.Count - moveFetchFailed, stale.P99Ms, stale.MaxMs, baseline.P99Ms);
+            toldAt.Count, moved, moveFailures.Count - moveFetchFailed, stale.P99Ms, stale.MaxMs, baseline.P99Ms,
+            shedAsked, shedMoved, Points.Pct(askTimes, 0.5), Points.Pct(askTimes, 0.99), netMoved);
     }
 
     /// <summary>The write → first arrival times of these viewers' events written from the stop until <paramref name="until"/>.</summary>
@@ -443,9 +474,10 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
     /// <summary>
     /// Samples both replicas' hub connections every second from when the restarted one is ready; returns the seconds until
     /// the restarted one held its fair share within the tolerance (NaN: not within BENCH_STORM_BALANCE_S) and the series
-    /// (every other sample). Stops once balanced and the survivor has shed nothing for 5 s.
+    /// (every other sample), and the restarted one's connections at the last sample. Stops once balanced and the survivor
+    /// has shed nothing for 5 s.
     /// </summary>
-    private static async Task<(double BalancedS, string Series)> WatchBalanceAsync(string restartedUrl, string survivorUrl, double readyS, long stopAt)
+    private static async Task<(double BalancedS, string Series, double Restarted)> WatchBalanceAsync(string restartedUrl, string survivorUrl, double readyS, long stopAt)
     {
         var pct = Points.EnvInt("BENCH_REBALANCE_TOLERANCE_PCT", 10);
         var min = Points.EnvInt("BENCH_REBALANCE_MIN", 50);
@@ -454,11 +486,13 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var balancedS = double.NaN;
         double lastShed = double.NaN;
         var quietSince = double.NaN;
+        var last = double.NaN;
         for (var i = 0; ; i++)
         {
             var t = Stopwatch.GetElapsedTime(stopAt).TotalSeconds - readyS;
             var r = await Points.MetricAsync(restartedUrl, "taskhub_signalr_connections");
             var s = await Points.MetricAsync(survivorUrl, "taskhub_signalr_connections");
+            last = r;
             var shed = await Points.MetricAsync(survivorUrl, "taskhub_hub_connections_shed_total");
             if (i % 2 == 0) samples.Add($"{t:0}s {r:0}/{s:0}");
             var fair = (r + s) / 2;
@@ -468,7 +502,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             if (t >= maxS) break;
             await Task.Delay(1000);
         }
-        return (balancedS, string.Join(", ", samples));
+        return (balancedS, string.Join(", ", samples), last);
     }
 
     /// <summary>Opens a move's new connection as the browser does (web/src/hub.ts, <c>HANDOVER_OPEN_ATTEMPTS</c>): an open
@@ -580,12 +614,13 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
     public static void Print(List<StormResult> all)
     {
         Console.WriteLine("\n=== Reconnect storm: medians over reps (target: all caught up ≤ 8 s, 0 lost)");
-        Console.WriteLine("| clients reconnecting | reconnected | all caught up s | per client p50 / p99 s | replica restart s | REST gap fetches | lost | out-of-order | EF queries | Com_select (all tenants) | balanced s after ready | shed | shed: close → caught up p50 / p99 s | handed over | staleness p99 / max ms, stopped replica's viewers | staleness p99 ms, survivor's viewers |");
-        Console.WriteLine("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|---:|");
+        Console.WriteLine("| clients reconnecting | reconnected | all caught up s | per client p50 / p99 s | replica restart s | REST gap fetches | lost | out-of-order | EF queries | Com_select (all tenants) | balanced s after ready | shed | shed per connection gained | shed: close → caught up p50 / p99 s | shed: asked / moved, ask → moved p50 / p99 s | handed over | staleness p99 / max ms, stopped replica's viewers | staleness p99 ms, survivor's viewers |");
+        Console.WriteLine("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---:|");
         double M(Func<StormResult, double> f) => Points.Median(all.Select(f));
         Console.WriteLine($"| {M(r => r.Clients):0} | {M(r => r.Reconnected):0} | {M(r => r.AllCaughtUpS):0.00} | {M(r => r.P50S):0.00} / {M(r => r.P99S):0.00} | {M(r => r.RestartS):0.0} | " +
                           $"{M(r => r.GapFetches):0} | {all.Sum(r => r.Lost)} | {all.Sum(r => r.OutOfOrder)} | {M(r => r.EfQueries):0} | {M(r => r.ComSelect):0} | " +
-                          $"{M(r => r.BalancedS):0.0} | {M(r => r.Shed):0} | {M(r => r.ShedP50S):0.00} / {M(r => r.ShedP99S):0.00} | " +
+                          $"{M(r => r.BalancedS):0.0} | {M(r => r.Shed):0} | {M(r => r.Shed / r.NetMoved):0.00} | {M(r => r.ShedP50S):0.00} / {M(r => r.ShedP99S):0.00} | " +
+                          $"{M(r => r.ShedAsked):0} / {M(r => r.ShedMoved):0}, {M(r => r.ShedMoveP50S):0.00} / {M(r => r.ShedMoveP99S):0.00} | " +
                           $"{M(r => r.Moved):0} | {M(r => r.StaleP99Ms):0.0} / {M(r => r.StaleMaxMs):0.0} | {M(r => r.BaselineP99Ms):0.0} |");
         foreach (var r in all) Console.WriteLine($"  rep {r.Rep}: connections held, restarted / survivor: {r.BalanceSeries}");
         var t = M(r => r.AllCaughtUpS);

@@ -30,6 +30,8 @@ class FakeConnection {
   private readonly reconnected: ((id?: string) => void)[] = [];
   starts = 0;
   state: 'disconnected' | 'connected' | 'reconnecting' = 'disconnected';
+  /** The URL it (re)connects to: as built, and as AppHub sets it (a move's mark comes off for a reconnect). */
+  baseUrl = '';
 
   constructor(readonly id: number, private readonly failStart: boolean) {}
 
@@ -84,7 +86,7 @@ function harness() {
   const timers: { fn: () => void; ms: number }[] = [];
   const failing = new Set<number>(); // connection numbers whose start fails
   const hub = new AppHub('/hubs/board?events=delta', {
-    connect: () => { const c = new FakeConnection(conns.length, failing.has(conns.length)); conns.push(c); return c; },
+    connect: url => { const c = new FakeConnection(conns.length, failing.has(conns.length)); c.baseUrl = url; conns.push(c); return c; },
     random: () => 0.5,
     timer: (fn, ms) => { timers.push({ fn, ms }); },
   });
@@ -186,6 +188,32 @@ describe('handover (ServerStopping): make before break', () => {
     expect(old.invoked('MarkSeen')).toEqual([]);
     next.push('TaskCreated', ev(9, task('d')));
     expect(applied).toEqual([6, 7, 8, 9]);
+  });
+
+  it('moves the same way when its replica is rebalancing; the move\'s connect (every try) is marked move=1, its later reconnects and the first connection are not', async () => {
+    const h = harness();
+    const { store } = openBoard(h.hub, 5);
+    await h.hub.start();
+    const [old] = h.conns;
+    old.answer('JoinBoard');
+    h.failing.add(1); // the first try is refused (the replica that asked is still waiting for its moves)
+    old.push('ServerStopping', { moveWithinMs: 1000, reason: 'rebalancing' });
+    await h.fire(500);
+    await h.fire(reconnectDelay(0, () => 0.5));
+    expect(h.conns).toHaveLength(3);
+    const next = h.conns[2];
+    const move = (c: FakeConnection) => new URLSearchParams(c.baseUrl.split('?')[1]).get('move');
+    expect([old, h.conns[1], next].map(move)).toEqual([null, '1', '1']);
+    expect(next.baseUrl).toBe('/hubs/board?events=delta&move=1');
+    expect(next.invoked('JoinBoard')).toEqual([['b', 5]]);
+    next.answer('JoinBoard');
+    await flush();
+    expect(old.state).toBe('disconnected');
+    expect(h.hub.state).toBe('connected');
+
+    next.drop(); // later its transport drops: the automatic reconnect is no move
+    expect(next.baseUrl).toBe('/hubs/board?events=delta');
+    expect(store.getSnapshot().connection).toBe('reconnecting');
   });
 
   it('keeps handlers registered before and after a move on the new connection, and their unsubscribe works across moves', async () => {

@@ -19,6 +19,11 @@
 // new one is stopped; when the old replica closes it, the reconnect below takes over as before. One move at a time: if
 // the new connection's replica stops too meanwhile (a fast rolling restart), the next move follows.
 // So that handlers survive a move, `on` keeps them here (method → handlers) and every connection dispatches to them.
+// A replica that holds more than its share of the connections (after another one came back) asks some of them to move
+// the same way (`reason: 'rebalancing'`): the client does exactly the same. A move's new connection says so (`move=1`,
+// on that connect only: its later reconnects go without it), so a replica still waiting for the moves it asked for
+// refuses it with 503 and the load balancer (or the next try) picks another one: behind a round-robin balancer a move
+// would otherwise often land back on the replica that asked for it.
 import * as signalR from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { hubToken } from './api/client';
@@ -27,7 +32,12 @@ import type { ServerStopping } from './api/types';
 export type HubState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
 
 /** What AppHub uses of a SignalR connection (hub.test.ts hands it fakes). */
-export type HubConnectionLike = Pick<signalR.HubConnection, 'start' | 'stop' | 'invoke' | 'on' | 'onclose' | 'onreconnecting' | 'onreconnected'>;
+export type HubConnectionLike = Pick<signalR.HubConnection, 'start' | 'stop' | 'invoke' | 'on' | 'onclose' | 'onreconnecting' | 'onreconnected' | 'baseUrl'>;
+
+/** A move's new connection: `url` marked `move=1`. */
+export function moveUrl(url: string): string {
+  return url + (url.includes('?') ? '&' : '?') + 'move=1';
+}
 
 export interface AppHubOptions {
   /** Builds one connection; by default SignalR's, as above. */
@@ -149,14 +159,17 @@ export class AppHub {
   }
 
   /** A connection, dispatching every method handled here; what it reports counts only while it is the current one. */
-  private open(): HubConnectionLike {
-    const conn = this.connect(this.url);
+  private open(url = this.url): HubConnectionLike {
+    const conn = this.connect(url);
     this.live.add(conn);
     for (const method of this.handlers.keys()) conn.on(method, this.dispatcher(method));
     conn.on('ServerStopping', (s?: ServerStopping) => this.serverStopping(conn, s));
-    conn.onreconnecting(() => { if (conn === this.conn) this.set('reconnecting'); });
+    // A move's mark is for its first connect: a reconnect (or the restart after a close) is no move, and is never refused for it.
+    const unmark = () => { if (url !== this.url) conn.baseUrl = this.url; };
+    conn.onreconnecting(() => { unmark(); if (conn === this.conn) this.set('reconnecting'); });
     conn.onreconnected(() => { if (conn === this.conn) void this.connected(); });
     conn.onclose(() => {
+      unmark();
       if (this.stopped || conn !== this.conn) { // a replaced connection's close is expected
         this.live.delete(conn);
         return;
@@ -216,7 +229,7 @@ export class AppHub {
       let next: HubConnectionLike | undefined;
       for (let attempt = 0; !next; attempt++) {
         if (this.stopped || old !== this.conn) return;
-        const c = this.open();
+        const c = this.open(moveUrl(this.url));
         try {
           await c.start();
           next = c;

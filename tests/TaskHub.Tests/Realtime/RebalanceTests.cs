@@ -62,13 +62,14 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
     }
 
     /// <summary><paramref name="count"/> clients of <paramref name="user"/> joined to <paramref name="board"/>, each connecting
-    /// (and reconnecting) to the replica <paramref name="via"/> picks at the time.</summary>
-    private static async Task<List<LiveBoard>> JoinedAsync(int count, Func<TaskHubApplication> via, TestUser user, Guid board)
+    /// (and reconnecting) to the replica <paramref name="via"/> picks at the time; or, <paramref name="movesWhenAsked"/>, as the
+    /// browser (WebSockets, <c>?handover=1</c>) without reconnecting: the test moves them, or not.</summary>
+    private static async Task<List<LiveBoard>> JoinedAsync(int count, Func<TaskHubApplication> via, TestUser user, Guid board, bool movesWhenAsked = false)
     {
         var clients = new List<LiveBoard>();
         for (var i = 0; i < count; i++)
         {
-            var live = await LiveBoard.ConnectReconnectingAsync(via, user);
+            var live = movesWhenAsked ? await LiveBoard.ConnectAsync(via(), user, handover: true) : await LiveBoard.ConnectReconnectingAsync(via, user);
             await live.JoinAsync(board, 0);
             clients.Add(live);
         }
@@ -213,6 +214,95 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
                 Assert.Equal(0, c.FetchedFromRest); // the rejoin's catch-up had the missed ones
             });
             Assert.Equal(13, Rebalancer(a).Shed);
+        }
+        finally
+        {
+            foreach (var c in clients) await c.DisposeAsync();
+        }
+    }
+
+    /// <summary>A hub connect with the caller's token to <paramref name="replica"/>: only its status matters here (503 when
+    /// refused before SignalR sees it; SignalR itself answers a plain GET without an upgrade otherwise).</summary>
+    private static async Task<HttpStatusCode> ConnectStatusAsync(TaskHubApplication replica, TestUser user, string query)
+    {
+        using var response = await replica.ClientWithToken(user.AccessToken).GetAsync("/hubs/board?" + query);
+        return response.StatusCode;
+    }
+
+    [Fact]
+    public async Task ClientsThatMoveWhenAskedAreAskedToMoveNotClosedAndTheSheddingReplicaRefusesMovesUntilTheyHaveGone()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        var slowMoves = new Dictionary<string, string> { ["Realtime:Rebalance:MoveWithinMs"] = "0", ["Realtime:Rebalance:MoveGraceSeconds"] = "120" };
+        await using var a = database.Replica(scope, slowMoves);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var clients = await JoinedAsync(20, () => a, ada, board, movesWhenAsked: true);
+        try
+        {
+            // B comes up: A (20 of 20) may hold 10 + 2 and asks 8 to move; here none moves until the test moves it.
+            await using var b = database.Replica(scope, slowMoves);
+            _ = b.Server;
+            Assert.True(await LiveBoard.EventuallyAsync(() => clients.Count(c => !c.Stopping.IsEmpty) == 8, 30), $"{clients.Count(c => !c.Stopping.IsEmpty)} asked");
+            await TicksAsync(a, 5);
+            var asked = clients.Where(c => !c.Stopping.IsEmpty).ToList();
+            Assert.All(asked, c => Assert.Equal(new ServerStoppingDto(0, MoveReason.Rebalancing), Assert.Single(c.Stopping)));
+            Assert.Equal((8, 0), (Rebalancer(a).Shed, Rebalancer(a).NotMoved));
+
+            // Asked, not closed: all 20 are still on A and still served.
+            Assert.Equal(20, Count(a));
+            await (await a.ClientWithToken(ada.AccessToken).PostAsync($"/api/boards/{board}/tasks", JsonContent.Create(new { title = "still here" }))).Json(HttpStatusCode.Created);
+            Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == 1)), "an asked client missed an event");
+
+            // While they are on their way, A refuses moves (a round-robin balancer would send some straight back), not other
+            // connects; B takes moves.
+            Assert.True(Rebalancer(a).RefusingMoves);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
+            Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1"));
+            Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(b, ada, "handover=1&move=1"));
+
+            // Each moves as the browser does, make before break: a new connection on B joined from its last seq, then the old one closed.
+            foreach (var old in asked)
+            {
+                var moved = await LiveBoard.ConnectAsync(b, ada, handover: true);
+                await moved.JoinAsync(board, old.Applied);
+                clients.Add(moved);
+                await old.DisposeAsync();
+                clients.Remove(old);
+            }
+            Assert.True(await LiveBoard.EventuallyAsync(() => Count(a) == 12 && Count(b) == 8, 30), $"A {Count(a)}, B {Count(b)}");
+            Assert.True(await LiveBoard.EventuallyAsync(() => !Rebalancer(a).RefusingMoves), "A still refuses moves after every asked client left");
+            Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
+            await TicksAsync(a, 10);
+            Assert.Equal((8, 0), (Rebalancer(a).Shed, Rebalancer(a).NotMoved)); // balanced: nobody asked again
+            await (await b.ClientWithToken(ada.AccessToken).PostAsync($"/api/boards/{board}/tasks", JsonContent.Create(new { title = "after" }))).Json(HttpStatusCode.Created);
+            Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == 2)), "a client missed the event after the moves");
+        }
+        finally
+        {
+            foreach (var c in clients) await c.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task AnAskedClientThatDoesNotMoveIsLeftWhereItIsAfterTheGraceNotClosed()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        var quick = new Dictionary<string, string> { ["Realtime:Rebalance:MoveWithinMs"] = "0", ["Realtime:Rebalance:MoveGraceSeconds"] = "1" };
+        await using var a = database.Replica(scope, quick);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var clients = await JoinedAsync(6, () => a, ada, board, movesWhenAsked: true);
+        try
+        {
+            // B comes up: A may hold 3 + 2 and asks one to move, which never moves (a tab whose moves all failed).
+            await using var b = database.Replica(scope, quick);
+            _ = b.Server;
+            Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).NotMoved >= 1, 30), "the grace never ran out");
+            Assert.True(Rebalancer(a).Shed >= 1);
+            Assert.Equal(6, Count(a)); // none closed
+            await (await a.ClientWithToken(ada.AccessToken).PostAsync($"/api/boards/{board}/tasks", JsonContent.Create(new { title = "served" }))).Json(HttpStatusCode.Created);
+            Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == 1)), "an asked client was not served after its grace");
         }
         finally
         {

@@ -90,8 +90,9 @@ export interface PresenceUser { userId: string; displayName: string }
 export interface PresenceChanged { boardId: string; users: PresenceUser[] }
 export interface BoardHead { boardId: string; seq: number }
 export interface BoardAccessRevoked { boardId: string }
-/** A replica is stopping and keeps serving this connection a while: open a new one within `moveWithinMs` (src/hub.ts). */
-export interface ServerStopping { moveWithinMs: number }
+/** A replica asks this connection to move and keeps serving it a while: open a new one within `moveWithinMs` (src/hub.ts).
+ *  `reason`: it is stopping, or it holds more than its share of the connections; the client does the same either way. */
+export interface ServerStopping { moveWithinMs: number; reason?: 'stopping' | 'rebalancing' }
 /**
  * A delta event: what a connection that asked for them (`/hubs/board?events=delta`, docs/api.md) gets instead of a
  * TaskUpdated / TaskMoved (the changed fields, the new version, the card's place when it may have moved) or a

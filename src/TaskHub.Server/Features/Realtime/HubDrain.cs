@@ -10,7 +10,8 @@ namespace TaskHub.Server.Features.Realtime;
 /// upgrade request to another replica (nginx: <c>proxy_next_upstream … http_503</c>). The same while the replica hands
 /// its connections over before stopping (<see cref="HubHandover"/>): its clients' new connections must land elsewhere,
 /// while the requests of connections it still serves (long polling's polls and sends, which carry the connection's
-/// <c>id</c>) go on.
+/// <c>id</c>) go on. And a replica that is shedding connections to rebalance refuses new ones that are moves
+/// (<c>?move=1</c>) while those it asked to move are on their way (<see cref="HubRebalancer.RefusingMoves"/>), so a round-robin balancer's move lands elsewhere.
 /// </summary>
 public static class HubDrain
 {
@@ -21,8 +22,11 @@ public static class HubDrain
             var next = endpoint.RequestDelegate!;
             endpoint.RequestDelegate = http =>
             {
+                var connect = !http.Request.Query.ContainsKey("id"); // (a long-polling connection's later requests carry its id)
                 if (!http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested
-                    && !(http.RequestServices.GetService<HubHandover>() is { HandingOver: true } && !http.Request.Query.ContainsKey("id"))) return next(http);
+                    && !(connect && http.RequestServices.GetService<HubHandover>() is { HandingOver: true })
+                    && !(connect && http.Request.Query["move"] == "1" && http.RequestServices.GetService<HubRebalancer>() is { RefusingMoves: true }))
+                    return next(http);
                 http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 http.Response.Headers.RetryAfter = "1";
                 return Task.CompletedTask;

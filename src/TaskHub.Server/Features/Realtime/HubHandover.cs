@@ -50,8 +50,17 @@ public sealed class HandoverOptions
     [Range(0, 60_000)] public int UpstreamIdleMs { get; set; } = 750;
 }
 
-/// <summary>What a stopping replica sends each of its hub connections (<see cref="IBoardClient.ServerStopping"/>).</summary>
-public sealed record ServerStoppingDto(int MoveWithinMs);
+/// <summary>What a replica sends a hub connection it asks to move (<see cref="IBoardClient.ServerStopping"/>): a stopping
+/// replica sends it to each of its connections (<see cref="MoveReason.Stopping"/>), a replica holding more than its share
+/// to those it moves away (<see cref="MoveReason.Rebalancing"/>, <see cref="HubRebalancer"/>).</summary>
+public sealed record ServerStoppingDto(int MoveWithinMs, MoveReason Reason = MoveReason.Stopping);
+
+/// <summary>Why a connection is asked to move (<c>"stopping"</c>, <c>"rebalancing"</c>); the client does the same either way.</summary>
+public enum MoveReason
+{
+    Stopping,
+    Rebalancing,
+}
 
 /// <summary>
 /// A rolling restart without a gap. Until now a stopping replica closed every hub connection at once (SignalR does so

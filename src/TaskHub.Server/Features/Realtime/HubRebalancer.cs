@@ -27,6 +27,14 @@ namespace TaskHub.Server.Features.Realtime;
 /// <see cref="RebalanceOptions.TtlSeconds"/>: a replica that died without taking its count out (its clients already
 /// reconnected here) has dropped out by then, and only while the deployment's total holds from one reading to the next (a
 /// ramp of connects makes every replica's own, fresher count look ahead of the others').</para>
+/// <para>A connection whose client moves when asked (<c>?handover=1</c>: the browser's, the bench's) is asked to move instead
+/// of being closed (<see cref="RebalanceOptions.AskToMove"/>): the stopping replica's message, <c>ServerStopping</c>, with
+/// reason <c>rebalancing</c>. Its client opens a new connection, rejoins its board there and only then closes this one, so
+/// its board sees no gap, where a closed one showed "Reconnecting…" and caught up. While this replica sheds it refuses new
+/// connections that are such moves (<c>?move=1</c>, <see cref="RefusingMoves"/>) while those it asked are still on their way: behind a round-robin load balancer
+/// (the ALB, ingress-nginx) a shed client lands on any replica, this one included, so each net move cost about as many
+/// sheds as there are replicas; a refused move goes on to another replica (nginx by itself, a client after its next
+/// try's wait, still served meanwhile).</para>
 /// <para>For <see cref="RebalanceOptions.WarmUpSeconds"/> after it is ready, a replica also publishes that it is warming up
 /// (a key of its own beside its count, so a replica of the version before, which reads the count only, still reads it):
 /// the others leave it and its connections out of the fair share, so they shed nothing towards it while it compiles.</para>
@@ -54,6 +62,8 @@ public sealed partial class HubRebalancer : BackgroundService
     private long _shed;
     private long _readyAt;
     private bool _warmKeyPublished;
+    private int _asked;
+    private long _notMoved;
 
     public HubRebalancer(IConnectionMultiplexer redis, HubLifetimeManager<BoardHub> lifetime, LocalConnections local, IOptions<RebalanceOptions> options,
         IConfiguration configuration, IHostApplicationLifetime app, HealthCheckService health, TimeProvider clock, ILogger<HubRebalancer> log)
@@ -72,8 +82,18 @@ public sealed partial class HubRebalancer : BackgroundService
         _prefix = $"taskhub:hub-load:{scope}";
     }
 
-    /// <summary>Connections this replica has closed to rebalance (also <c>taskhub_hub_connections_shed_total</c>).</summary>
+    /// <summary>Connections this replica has closed or asked to move to rebalance (also <c>taskhub_hub_connections_shed_total</c>).</summary>
     public long Shed => Interlocked.Read(ref _shed);
+
+    /// <summary>Connections asked to move that were still here <see cref="RebalanceOptions.MoveGraceSeconds"/> later (also
+    /// <c>taskhub_hub_moves_not_taken_total</c>).</summary>
+    public long NotMoved => Interlocked.Read(ref _notMoved);
+
+    /// <summary>Whether connections this replica asked to move are still here, on their way: then it takes no connection
+    /// that is a move (<c>/hubs/board?move=1</c>; <see cref="HubDrain"/> answers 503), since behind a round-robin balancer
+    /// some of those would be its own clients' moves sent straight back. First connections and reconnects are never
+    /// refused for it.</summary>
+    public bool RefusingMoves => Volatile.Read(ref _asked) > 0;
 
     /// <summary>The last reading: this replica's connections, the deployment's (as published), live replicas, and how many
     /// this replica may hold before it sheds (null before the first); replicas warming up and their connections are left
@@ -243,7 +263,7 @@ public sealed partial class HubRebalancer : BackgroundService
                 _lastShedAt = _clock.GetTimestamp();
                 RealtimeMetrics.ConnectionsShed.Inc();
                 Shedding?.Invoke(connection.ConnectionId);
-                _ = CloseAsync(connection);
+                _ = _options.AskToMove && HubHandover.Knows(connection) ? AskToMoveAsync(connection) : CloseAsync(connection);
             }
         }
     }
@@ -270,6 +290,35 @@ public sealed partial class HubRebalancer : BackgroundService
         finally
         {
             _closing.TryRemove(connection.ConnectionId, out _);
+        }
+    }
+
+    /// <summary>Asks the connection to move (<c>ServerStopping</c>, reason <c>rebalancing</c>) and keeps serving it until
+    /// its client closes it from its new connection. One still open after <see cref="RebalanceOptions.MoveGraceSeconds"/>
+    /// stays (its client's move failed, e.g. every try refused): it counts here again and may be asked again.</summary>
+    private async Task AskToMoveAsync(HubConnectionContext connection)
+    {
+        Interlocked.Increment(ref _asked);
+        try
+        {
+            await connection.WriteAsync(new InvocationMessage(nameof(IBoardClient.ServerStopping),
+                [new ServerStoppingDto(_options.MoveWithinMs, MoveReason.Rebalancing)]));
+            await Task.Delay(TimeSpan.FromMilliseconds(_options.MoveWithinMs) + TimeSpan.FromSeconds(_options.MoveGraceSeconds), _clock, connection.ConnectionAborted);
+            Interlocked.Increment(ref _notMoved);
+            RealtimeMetrics.MovesNotTaken.Inc();
+        }
+        catch (OperationCanceledException)
+        {
+            // closed by its client, moved
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogCloseFailed(_log, e, connection.ConnectionId);
+        }
+        finally
+        {
+            _closing.TryRemove(connection.ConnectionId, out _);
+            Interlocked.Decrement(ref _asked);
         }
     }
 
@@ -322,6 +371,6 @@ public sealed partial class HubRebalancer : BackgroundService
     [LoggerMessage(Level = LogLevel.Warning, Message = "Hub rebalancing tick failed (Redis down?); retrying every interval")]
     private static partial void LogTickFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not close hub connection {ConnectionId} for rebalancing")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Could not close hub connection {ConnectionId}, or ask it to move, for rebalancing")]
     private static partial void LogCloseFailed(ILogger logger, Exception exception, string connectionId);
 }

@@ -29,9 +29,10 @@ public interface IBoardClient
     Task BoardHead(BoardHeadDto head);
     /// <summary>The caller was removed from the board (or it was deleted): no more events will come.</summary>
     Task BoardAccessRevoked(BoardAccessRevokedDto revoked);
-    /// <summary>This replica is stopping (<see cref="HubHandover"/>): open a new connection within <c>moveWithinMs</c> (at a
-    /// random moment in it), rejoin from the last seq, then close this one. Events keep coming here until then. Sent only
-    /// to connections that asked for it (<c>/hubs/board?handover=1</c>).</summary>
+    /// <summary>Move: this replica is stopping (<see cref="HubHandover"/>) or holds more than its share of the connections
+    /// (<see cref="HubRebalancer"/>; <c>reason</c> says which): open a new connection within <c>moveWithinMs</c> (at a random
+    /// moment in it), rejoin from the last seq, then close this one. Events keep coming here until then. Sent only to
+    /// connections that asked for it (<c>/hubs/board?handover=1</c>).</summary>
     Task ServerStopping(ServerStoppingDto stopping);
     /// <summary>A new item in the user's inbox: sent to every connection of that user, on every replica.</summary>
     Task NotificationAdded(NotificationDto notification);

@@ -32,6 +32,21 @@ public sealed class RebalanceOptions : IValidatableObject
     /// after this long is aborted.</summary>
     [Range(0, 300)] public double CloseGraceSeconds { get; set; } = 5;
 
+    /// <summary>A connection whose client moves when asked (<c>?handover=1</c>, the browser's and the bench's) is not closed
+    /// but asked to move (<c>ServerStopping</c> with reason <c>rebalancing</c>), make before break: it keeps being served
+    /// until its client has opened a new connection and rejoined there, so its board sees no gap, and while those it asked are
+    /// on their way this replica refuses new connections that are moves (<c>?move=1</c>) with 503, so a move that a round-robin load balancer sends
+    /// straight back here goes elsewhere (nginx tries the next replica itself; a client tries again, still served).
+    /// false: closed like the others.</summary>
+    public bool AskToMove { get; set; } = true;
+
+    /// <summary>Sent with the ask: the client moves at a random moment within this many milliseconds.</summary>
+    [Range(0, 60_000)] public int MoveWithinMs { get; set; } = 1_000;
+
+    /// <summary>An asked connection still open this long after <see cref="MoveWithinMs"/> (its client could not move, or
+    /// does not move) is left where it is, counted again, and may be asked again later; it is never closed for it.</summary>
+    [Range(0.1, 300)] public double MoveGraceSeconds { get; set; } = 15;
+
     /// <summary>For this long after it is ready, a replica is sent no shed connections: the others leave it out of the fair
     /// share, so it holds only what the load balancer sends it while its hot code is still being compiled (a fresh replica
     /// under load compiles for one to two minutes, at 2–5× the CPU per request; bench/README.md, "Thirty-seventh round").
