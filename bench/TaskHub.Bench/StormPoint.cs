@@ -360,16 +360,18 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         if (restart.ExitCode != 0) Console.WriteLine($"  restart failed: {await restartOut}");
         var stoppedUrl = config.Urls[replica - 1];
         var shed0 = await Points.MetricAsync(other, "taskhub_hub_connections_shed_total");
+        var refused0 = await Points.MetricAsync(other, "taskhub_hub_moves_refused_total");
         var (balancedS, series, netMoved) = await WatchBalanceAsync(stoppedUrl, other, restartS, stopAt);
         var shedN = await Points.MetricAsync(other, "taskhub_hub_connections_shed_total") - shed0
                     + await Points.MetricAsync(stoppedUrl, "taskhub_hub_connections_shed_total");
+        var refused = await Points.MetricAsync(other, "taskhub_hub_moves_refused_total") - refused0 + await Points.MetricAsync(stoppedUrl, "taskhub_hub_moves_refused_total");
         var shedTimes = shedCaughtUp.OrderBy(x => x).ToArray();
         var askTimes = shedMoveTimes.OrderBy(x => x).ToArray();
         Console.WriteLine($"  rebalance: restarted replica ready {restartS:0.0} s after the stop; balanced {(double.IsNaN(balancedS) ? "never (within the watch)" : $"{balancedS:0.0} s after it was ready")}; " +
                           $"{shedN:0} connections shed for {netMoved:0} held by the restarted replica at the end ({shedN / netMoved:0.00} sheds per connection it gained); " +
                           $"{shedReconnects} clients saw theirs close and {shedTimes.Length} reconnected and caught up " +
                           $"(close → caught up p50 {Points.Pct(shedTimes, 0.5):0.00} / p99 {Points.Pct(shedTimes, 0.99):0.00} s); " +
-                          $"{shedAsked} were asked to move, {shedMoved} moved (ask → joined and caught up p50 {Points.Pct(askTimes, 0.5):0.00} / p99 {Points.Pct(askTimes, 0.99):0.00} s), {shedMoveFailed} moves failed");
+                          $"{shedAsked} were asked to move, {shedMoved} moved (ask → joined and caught up p50 {Points.Pct(askTimes, 0.5):0.00} / p99 {Points.Pct(askTimes, 0.99):0.00} s), {shedMoveFailed} moves failed; {refused:0} move connects refused (503) by a replica waiting for its own asked moves");
         Console.WriteLine($"  connections held, restarted / survivor, s after ready: {series}");
         var caughtUp = lastCaughtUp.Values.ToList();
         var allS = caughtUp.Count == 0 ? double.NaN : caughtUp.Max();

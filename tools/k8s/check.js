@@ -84,6 +84,12 @@ check('policy: the Ingress keeps WebSockets open (proxy read/send timeouts >= 30
   for (const k of ['nginx.ingress.kubernetes.io/proxy-read-timeout', 'nginx.ingress.kubernetes.io/proxy-send-timeout']) if (!(Number(a[k]) >= 300)) return `${k} < 300`;
   return ing.spec.tls && ing.spec.tls.length ? '' : 'no TLS';
 });
+check('policy: the Ingress passes a hub connect a replica refuses (503: stopping, or rebalancing) on to the next pod', () => {
+  const [ing] = byKind('Ingress');
+  if (!ing) return 'no Ingress';
+  const next = ((ing.metadata.annotations || {})['nginx.ingress.kubernetes.io/proxy-next-upstream'] || '').split(/\s+/);
+  return next.includes('http_503') ? '' : 'proxy-next-upstream does not include http_503';
+});
 
 console.log(`${docs.length} objects checked, ${failed} failure(s)`);
 process.exit(failed ? 1 : 0);

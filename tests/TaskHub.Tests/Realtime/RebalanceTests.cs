@@ -257,7 +257,9 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
             // While they are on their way, A refuses moves (a round-robin balancer would send some straight back), not other
             // connects; B takes moves.
             Assert.True(Rebalancer(a).RefusingMoves);
+            var refusedBefore = RealtimeMetrics.MovesRefused.Value;
             Assert.Equal(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
+            Assert.True(RealtimeMetrics.MovesRefused.Value > refusedBefore, "taskhub_hub_moves_refused_total did not count it");
             Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1"));
             Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(b, ada, "handover=1&move=1"));
 

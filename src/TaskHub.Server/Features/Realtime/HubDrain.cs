@@ -23,10 +23,12 @@ public static class HubDrain
             endpoint.RequestDelegate = http =>
             {
                 var connect = !http.Request.Query.ContainsKey("id"); // (a long-polling connection's later requests carry its id)
+                var movingAway = connect && http.Request.Query["move"] == "1" && http.RequestServices.GetService<HubRebalancer>() is { RefusingMoves: true };
                 if (!http.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.IsCancellationRequested
                     && !(connect && http.RequestServices.GetService<HubHandover>() is { HandingOver: true })
-                    && !(connect && http.Request.Query["move"] == "1" && http.RequestServices.GetService<HubRebalancer>() is { RefusingMoves: true }))
+                    && !movingAway)
                     return next(http);
+                if (movingAway) RealtimeMetrics.MovesRefused.Inc();
                 http.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 http.Response.Headers.RetryAfter = "1";
                 return Task.CompletedTask;

@@ -30,11 +30,12 @@ namespace TaskHub.Server.Features.Realtime;
 /// <para>A connection whose client moves when asked (<c>?handover=1</c>: the browser's, the bench's) is asked to move instead
 /// of being closed (<see cref="RebalanceOptions.AskToMove"/>): the stopping replica's message, <c>ServerStopping</c>, with
 /// reason <c>rebalancing</c>. Its client opens a new connection, rejoins its board there and only then closes this one, so
-/// its board sees no gap, where a closed one showed "Reconnecting…" and caught up. While this replica sheds it refuses new
-/// connections that are such moves (<c>?move=1</c>, <see cref="RefusingMoves"/>) while those it asked are still on their way: behind a round-robin load balancer
-/// (the ALB, ingress-nginx) a shed client lands on any replica, this one included, so each net move cost about as many
-/// sheds as there are replicas; a refused move goes on to another replica (nginx by itself, a client after its next
-/// try's wait, still served meanwhile).</para>
+/// its board sees no gap, where a closed one showed "Reconnecting…" and caught up. While connections it asked are still on
+/// their way, this replica refuses new connections that are moves (<c>?move=1</c>, <see cref="RefusingMoves"/>): behind a
+/// round-robin load balancer (the ALB, ingress-nginx) a shed client lands on any replica, this one included, so each net
+/// move cost about as many sheds as there are replicas (2.00 per connection gained with two, bench/README.md, "Fortieth
+/// round"); a refused move goes on to another replica (nginx by itself, a client after its next try's wait, still served
+/// meanwhile).</para>
 /// <para>For <see cref="RebalanceOptions.WarmUpSeconds"/> after it is ready, a replica also publishes that it is warming up
 /// (a key of its own beside its count, so a replica of the version before, which reads the count only, still reads it):
 /// the others leave it and its connections out of the fair share, so they shed nothing towards it while it compiles.</para>

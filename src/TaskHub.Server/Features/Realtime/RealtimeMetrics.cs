@@ -16,6 +16,7 @@ public static class RealtimeMetrics
     public static readonly Histogram JoinSeconds = Metrics.CreateHistogram("taskhub_hub_join_seconds", "JoinBoard, from the call to its completion.",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.001, 2, 16) });
     public static readonly Counter ConnectionsShed = Metrics.CreateCounter("taskhub_hub_connections_shed_total", "Hub connections this replica closed (asking their clients to reconnect), or asked to move (those that said ?handover=1), because it held more than its fair share (Realtime:Rebalance).");
+    public static readonly Counter MovesRefused = Metrics.CreateCounter("taskhub_hub_moves_refused_total", "Hub connects that were moves (?move=1) refused with 503 while this replica waited for connections it had asked to move (Realtime:Rebalance:AskToMove): the load balancer or the client tries another replica.");
     public static readonly Counter MovesNotTaken = Metrics.CreateCounter("taskhub_hub_moves_not_taken_total", "Hub connections asked to move for rebalancing that were still open Realtime:Rebalance:MoveGraceSeconds later (left where they are).");
     public static readonly Counter SlowClientWritesLeft = Metrics.CreateCounter("taskhub_hub_slow_client_writes_total", "Times a write to a hub connection whose pipe stayed full past Realtime:SlowClientWaitMilliseconds was left to finish on its own while the line went on (the connection's later messages queue behind it, in order, and are not counted).");
     public static readonly Counter SlowClientsAborted = Metrics.CreateCounter("taskhub_hub_slow_clients_aborted_total", "Hub connections aborted because more than Realtime:MaxQueuedPerSlowClient messages queued behind a write they did not take.");
@@ -35,6 +36,7 @@ public static class RealtimeMetrics
         JoinLogReads.Inc(0);
         ConnectionsShed.Inc(0);
         MovesNotTaken.Inc(0);
+        MovesRefused.Inc(0);
         SlowClientWritesLeft.Inc(0);
         SlowClientsAborted.Inc(0);
     }
