@@ -370,10 +370,12 @@ public sealed class BoardViewer(Guid board, string token, Sink sink)
     /// deliver counts once, <see cref="SeqTracker"/>), made the current <see cref="Client"/>, and only then the old one
     /// disposed. Timed and failing like <see cref="ConnectTimedAsync"/>; on a failure the old connection stays.
     /// </summary>
-    public async Task<(double OpenS, double JoinS, bool OldClosedFirst)> MoveAsync(string url, TimeSpan openTimeout, TimeSpan joinTimeout)
+    /// <param name="rebalancing">The replica asked because it is rebalancing, not stopping: the new connection is marked
+    /// <c>?move=1</c>, as the browser's, and the asking replica refuses it while it waits for its asked moves.</param>
+    public async Task<(double OpenS, double JoinS, bool OldClosedFirst)> MoveAsync(string url, TimeSpan openTimeout, TimeSpan joinTimeout, bool rebalancing = false)
     {
         var old = Client;
-        var (c, open, join) = await OpenJoinTimedAsync(url, () => Seqs.ContigNow, openTimeout, joinTimeout, move: true);
+        var (c, open, join) = await OpenJoinTimedAsync(url, () => Seqs.ContigNow, openTimeout, joinTimeout, move: rebalancing);
         Client = c;
         Url = url;
         var oldClosedFirst = old is { Closed.IsCompleted: true }; // its replica closed it before the move was done: a gap

@@ -250,7 +250,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                 Interlocked.Increment(ref inFlight);
                 try
                 {
-                    await MoveRetryingOpenAsync(v, lb, () => Interlocked.Increment(ref openRetries));
+                    await MoveRetryingOpenAsync(v, lb, () => Interlocked.Increment(ref openRetries), rebalancing: true);
                     if (v.Seqs.HeadNow > v.Seqs.ContigNow) await FetchAsync(http, lb, v);
                     Interlocked.Increment(ref shedMoved);
                     shedMoveTimes.Add(Stopwatch.GetElapsedTime(client.StoppingAt).TotalSeconds);
@@ -510,12 +510,12 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
     /// <summary>Opens a move's new connection as the browser does (web/src/hub.ts, <c>HANDOVER_OPEN_ATTEMPTS</c>): an open
     /// that fails while the old connection is still open is tried again, up to 3 tries in all, after a reconnect's wait
     /// (<see cref="ReconnectDelay"/>); a failed join, or a failure once the old connection has closed, is not.</summary>
-    private static async Task<(double OpenS, double JoinS, bool OldClosedFirst)> MoveRetryingOpenAsync(BoardViewer v, string lb, Action retried)
+    private static async Task<(double OpenS, double JoinS, bool OldClosedFirst)> MoveRetryingOpenAsync(BoardViewer v, string lb, Action retried, bool rebalancing = false)
     {
         const int attempts = 3;
         for (var attempt = 0; ; attempt++)
         {
-            try { return await v.MoveAsync(lb, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30)); } // as a reconnect (the browser puts no limit on the open)
+            try { return await v.MoveAsync(lb, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), rebalancing); } // as a reconnect (the browser puts no limit on the open)
             catch (StormAttemptException e) when (attempt + 1 < attempts && e.Phase == "open" && v.Client is { Closed.IsCompleted: false }) // (the old one: a move sets it only once it succeeded)
             {
                 retried();

@@ -30,10 +30,19 @@ class FakeConnection {
   private readonly reconnected: ((id?: string) => void)[] = [];
   starts = 0;
   state: 'disconnected' | 'connected' | 'reconnecting' = 'disconnected';
-  /** The URL it (re)connects to: as built, and as AppHub sets it (a move's mark comes off for a reconnect). */
-  baseUrl = '';
+  private url: string;
 
-  constructor(readonly id: number, private readonly failStart: boolean) {}
+  /** Built as SignalR's is: the URL resolved (absolute). */
+  constructor(readonly id: number, private readonly failStart: boolean, url = '/hubs/board') {
+    this.url = new URL(url, 'http://localhost').href;
+  }
+
+  /** The URL it (re)connects to; as SignalR's, settable only while disconnected or reconnecting, and kept as given. */
+  get baseUrl(): string { return this.url; }
+  set baseUrl(url: string) {
+    if (this.state === 'connected') throw new Error('The HubConnection must be in the Disconnected or Reconnecting state to change the url.');
+    this.url = url;
+  }
 
   async start(): Promise<void> {
     this.starts++;
@@ -86,7 +95,7 @@ function harness() {
   const timers: { fn: () => void; ms: number }[] = [];
   const failing = new Set<number>(); // connection numbers whose start fails
   const hub = new AppHub('/hubs/board?events=delta', {
-    connect: url => { const c = new FakeConnection(conns.length, failing.has(conns.length)); c.baseUrl = url; conns.push(c); return c; },
+    connect: url => { const c = new FakeConnection(conns.length, failing.has(conns.length), url); conns.push(c); return c; },
     random: () => 0.5,
     timer: (fn, ms) => { timers.push({ fn, ms }); },
   });
@@ -161,6 +170,7 @@ describe('handover (ServerStopping): make before break', () => {
     expect(h.conns).toHaveLength(2);
     const next = h.conns[1];
     expect(next.state).toBe('connected');
+    expect(next.baseUrl).toBe('http://localhost/hubs/board?events=delta'); // a stopping replica's move is not marked: any replica takes it
     expect(next.invoked('JoinBoard')).toEqual([['b', 6]]);
     expect(old.state).toBe('connected'); // still serving until the join has finished
 
@@ -204,15 +214,15 @@ describe('handover (ServerStopping): make before break', () => {
     const next = h.conns[2];
     const move = (c: FakeConnection) => new URLSearchParams(c.baseUrl.split('?')[1]).get('move');
     expect([old, h.conns[1], next].map(move)).toEqual([null, '1', '1']);
-    expect(next.baseUrl).toBe('/hubs/board?events=delta&move=1');
+    expect(next.baseUrl).toBe('http://localhost/hubs/board?events=delta&move=1');
     expect(next.invoked('JoinBoard')).toEqual([['b', 5]]);
     next.answer('JoinBoard');
     await flush();
     expect(old.state).toBe('disconnected');
     expect(h.hub.state).toBe('connected');
 
-    next.drop(); // later its transport drops: the automatic reconnect is no move
-    expect(next.baseUrl).toBe('/hubs/board?events=delta');
+    next.drop(); // later its transport drops: the automatic reconnect is no move (and goes to the resolved URL)
+    expect(next.baseUrl).toBe('http://localhost/hubs/board?events=delta');
     expect(store.getSnapshot().connection).toBe('reconnecting');
   });
 

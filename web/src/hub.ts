@@ -20,10 +20,11 @@
 // the new connection's replica stops too meanwhile (a fast rolling restart), the next move follows.
 // So that handlers survive a move, `on` keeps them here (method → handlers) and every connection dispatches to them.
 // A replica that holds more than its share of the connections (after another one came back) asks some of them to move
-// the same way (`reason: 'rebalancing'`): the client does exactly the same. A move's new connection says so (`move=1`,
-// on that connect only: its later reconnects go without it), so a replica still waiting for the moves it asked for
-// refuses it with 503 and the load balancer (or the next try) picks another one: behind a round-robin balancer a move
-// would otherwise often land back on the replica that asked for it.
+// the same way (`reason: 'rebalancing'`): the client does exactly the same, but for one mark. Such a move's new connection
+// says so (`move=1`, on that connect only: its later reconnects go without it), so a replica still waiting for the moves
+// it asked for refuses it with 503 and the load balancer (or the next try) picks another one: behind a round-robin
+// balancer a move would otherwise often land back on the replica that asked for it. A stopping replica's moves are not
+// marked: any live replica must take those.
 import * as signalR from '@microsoft/signalr';
 import { MessagePackHubProtocol } from '@microsoft/signalr-protocol-msgpack';
 import { hubToken } from './api/client';
@@ -34,9 +35,14 @@ export type HubState = 'connecting' | 'connected' | 'reconnecting' | 'disconnect
 /** What AppHub uses of a SignalR connection (hub.test.ts hands it fakes). */
 export type HubConnectionLike = Pick<signalR.HubConnection, 'start' | 'stop' | 'invoke' | 'on' | 'onclose' | 'onreconnecting' | 'onreconnected' | 'baseUrl'>;
 
-/** A move's new connection: `url` marked `move=1`. */
+/** A rebalancing move's new connection: `url` marked `move=1` (at the end). */
 export function moveUrl(url: string): string {
   return url + (url.includes('?') ? '&' : '?') + 'move=1';
+}
+
+/** `url` without the mark `moveUrl` added (SignalR keeps the URL resolved: absolute, so the mark is taken off that). */
+export function unmarkedUrl(url: string): string {
+  return url.replace(/[?&]move=1$/, '');
 }
 
 export interface AppHubOptions {
@@ -165,7 +171,7 @@ export class AppHub {
     for (const method of this.handlers.keys()) conn.on(method, this.dispatcher(method));
     conn.on('ServerStopping', (s?: ServerStopping) => this.serverStopping(conn, s));
     // A move's mark is for its first connect: a reconnect (or the restart after a close) is no move, and is never refused for it.
-    const unmark = () => { if (url !== this.url) conn.baseUrl = this.url; };
+    const unmark = () => { if (url !== this.url) conn.baseUrl = unmarkedUrl(conn.baseUrl); };
     conn.onreconnecting(() => { unmark(); if (conn === this.conn) this.set('reconnecting'); });
     conn.onreconnected(() => { if (conn === this.conn) void this.connected(); });
     conn.onclose(() => {
@@ -220,16 +226,16 @@ export class AppHub {
     }
     if (from !== this.conn) return;
     this.moving = true;
-    this.timer(() => void this.move(from), handoverDelay(Number(s?.moveWithinMs), this.random));
+    this.timer(() => void this.move(from, s?.reason === 'rebalancing'), handoverDelay(Number(s?.moveWithinMs), this.random));
   }
 
   /** Make before break: a new connection, its connected work, then the old connection stops. */
-  private async move(old: HubConnectionLike): Promise<void> {
+  private async move(old: HubConnectionLike, rebalancing = false): Promise<void> {
     try {
       let next: HubConnectionLike | undefined;
       for (let attempt = 0; !next; attempt++) {
         if (this.stopped || old !== this.conn) return;
-        const c = this.open(moveUrl(this.url));
+        const c = this.open(rebalancing ? moveUrl(this.url) : this.url);
         try {
           await c.start();
           next = c;

@@ -287,6 +287,31 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
     }
 
     [Fact]
+    public async Task AnAskingReplicaTakesMovesAgainOnceNoOtherReplicaIsLeftToTakeThem()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        var slowMoves = new Dictionary<string, string> { ["Realtime:Rebalance:MoveWithinMs"] = "0", ["Realtime:Rebalance:MoveGraceSeconds"] = "120" };
+        await using var a = database.Replica(scope, slowMoves);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var clients = await JoinedAsync(6, () => a, ada, board, movesWhenAsked: true);
+        try
+        {
+            var b = database.Replica(scope, slowMoves);
+            _ = b.Server;
+            Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).RefusingMoves, 30), "A never asked");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
+            await b.DisposeAsync(); // B stops (a rolling restart's next step): the asked clients have nowhere else to go
+            Assert.True(await LiveBoard.EventuallyAsync(() => !Rebalancer(a).RefusingMoves, 30), "A still refuses moves alone");
+            Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
+        }
+        finally
+        {
+            foreach (var c in clients) await c.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task AnAskedClientThatDoesNotMoveIsLeftWhereItIsAfterTheGraceNotClosed()
     {
         var scope = Guid.NewGuid().ToString("N");

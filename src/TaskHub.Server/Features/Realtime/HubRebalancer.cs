@@ -90,11 +90,11 @@ public sealed partial class HubRebalancer : BackgroundService
     /// <c>taskhub_hub_moves_not_taken_total</c>).</summary>
     public long NotMoved => Interlocked.Read(ref _notMoved);
 
-    /// <summary>Whether connections this replica asked to move are still here, on their way: then it takes no connection
-    /// that is a move (<c>/hubs/board?move=1</c>; <see cref="HubDrain"/> answers 503), since behind a round-robin balancer
-    /// some of those would be its own clients' moves sent straight back. First connections and reconnects are never
-    /// refused for it.</summary>
-    public bool RefusingMoves => Volatile.Read(ref _asked) > 0;
+    /// <summary>Whether connections this replica asked to move are still here, on their way, and another replica is live
+    /// to take them: then it takes no connection that is a rebalancing move (<c>/hubs/board?move=1</c>; <see cref="HubDrain"/>
+    /// answers 503), since behind a round-robin balancer some of those would be its own clients' moves sent straight back.
+    /// First connections, reconnects and a stopping replica's moves (not marked) are never refused for it.</summary>
+    public bool RefusingMoves => Volatile.Read(ref _asked) > 0 && Last is { Replicas: >= 2 };
 
     /// <summary>The last reading: this replica's connections, the deployment's (as published), live replicas, and how many
     /// this replica may hold before it sheds (null before the first); replicas warming up and their connections are left
@@ -191,8 +191,9 @@ public sealed partial class HubRebalancer : BackgroundService
         var total = others.Sum() + own;
         var live = others.Count + 1;
 
-        // Clients closed lately may not be in another replica's published count yet: while moving, the total holds.
-        var moving = _lastShedAt != 0 && _clock.GetElapsedTime(_lastShedAt) <= MoveWindow;
+        // Clients closed lately may not be in another replica's published count yet: while moving, the total holds; and
+        // while connections asked to move are still here (out of the own count, up to MoveWithinMs + MoveGraceSeconds).
+        var moving = Volatile.Read(ref _asked) > 0 || _lastShedAt != 0 && _clock.GetElapsedTime(_lastShedAt) <= MoveWindow;
         var estimate = _movingTotal = moving ? Math.Max(total, _movingTotal) : total;
         var fair = (double)estimate / live;
         var tolerance = Math.Max(_options.MinExcess, (int)Math.Ceiling(fair * _options.TolerancePercent / 100));
@@ -300,17 +301,23 @@ public sealed partial class HubRebalancer : BackgroundService
     private async Task AskToMoveAsync(HubConnectionContext connection)
     {
         Interlocked.Increment(ref _asked);
+        // The whole ask, its write included (a client that does not read would hold it), lasts at most this long.
+        using var limit = new CancellationTokenSource(TimeSpan.FromMilliseconds(_options.MoveWithinMs) + TimeSpan.FromSeconds(_options.MoveGraceSeconds), _clock);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, connection.ConnectionAborted);
         try
         {
             await connection.WriteAsync(new InvocationMessage(nameof(IBoardClient.ServerStopping),
-                [new ServerStoppingDto(_options.MoveWithinMs, MoveReason.Rebalancing)]));
-            await Task.Delay(TimeSpan.FromMilliseconds(_options.MoveWithinMs) + TimeSpan.FromSeconds(_options.MoveGraceSeconds), _clock, connection.ConnectionAborted);
-            Interlocked.Increment(ref _notMoved);
-            RealtimeMetrics.MovesNotTaken.Inc();
+                [new ServerStoppingDto(_options.MoveWithinMs, MoveReason.Rebalancing)]), either.Token);
+            await Task.Delay(Timeout.InfiniteTimeSpan, _clock, either.Token);
+        }
+        catch (OperationCanceledException) when (!limit.IsCancellationRequested || connection.ConnectionAborted.IsCancellationRequested)
+        {
+            // closed by its client, moved
         }
         catch (OperationCanceledException)
         {
-            // closed by its client, moved
+            Interlocked.Increment(ref _notMoved); // still here: it stays
+            RealtimeMetrics.MovesNotTaken.Inc();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
