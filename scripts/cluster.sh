@@ -12,7 +12,8 @@
 #                                                    nginx reload; what bench/run.sh's reconnect storm uses)
 # Knobs: REPLICAS, LB_PORT, FIRST_PORT, CLUSTER_LB_BACKLOG (nginx's listen queue, 4096), CLUSTER_LB_WORKERS (nginx's
 # worker_processes, 1; "auto" is one per core, as deploy/nginx/nginx.conf), CLUSTER_HUB_BALANCE (least_conn, or round_robin as
-# behind the AWS ALB), CLUSTER_LB_UPSTREAM_IDLE (how long nginx keeps
+# behind the AWS ALB), CLUSTER_HUB_NEXT_UPSTREAM (what nginx passes on to the next replica for a hub connect, "error timeout
+# http_502 http_503"; "error timeout" hands a replica's 503 to the client, as the ALB does), CLUSTER_LB_UPSTREAM_IDLE (how long nginx keeps
 # an idle connection to a replica, 500ms: below Realtime:Handover:ListenGraceMs and UpstreamIdleMs; "60s" was nginx's default), CLUSTER_DB, CLUSTER_DIR (state and PID files), CLUSTER_READY_TO_RUN=1 (publish
 # the server compiled ahead of time, as the container image is, into app-r2r/: a replica starts on ~0.7× the CPU), CLUSTER_APP (a server published elsewhere, used as it is; CLUSTER_APP_REBUILD=1 republishes it when stale); any other
 # TaskHub setting can be passed as an environment variable (e.g. Realtime__HeadIntervalSeconds=1); CLUSTER_REPLICA_ENV_<i>
@@ -163,7 +164,7 @@ $hubs_upstream  }
       proxy_send_timeout 3600s;
       proxy_buffering off;
       proxy_connect_timeout 2s;
-      proxy_next_upstream error timeout http_502 http_503; # a stopping replica refuses new hub connections with 503
+      proxy_next_upstream ${CLUSTER_HUB_NEXT_UPSTREAM:-error timeout http_502 http_503}; # a stopping (or rebalancing) replica refuses new hub connections with 503
     }
     location / {
       proxy_pass http://taskhub;

@@ -81,7 +81,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var viaLb = Points.EnvInt("BENCH_STORM_VIA_LB", 1) == 1;
         Console.WriteLine($"\n=== reconnect storm on {config.Name}: {n} clients on {boardCount} board(s), {opts.Rate:0} writes/s through {lb}, {reps} reps");
         Console.WriteLine($"  listen queues in effect (port backlog, from ss): {Points.ListenBacklogs([lb, .. config.Urls])}");
-        Console.WriteLine($"  hub connections balanced by the load balancer: {Points.Env("CLUSTER_HUB_BALANCE", "least_conn")} (CLUSTER_HUB_BALANCE); rebalancing asks clients to move: {Points.Env("Realtime__Rebalance__AskToMove", "true")} (Realtime__Rebalance__AskToMove)");
+        Console.WriteLine($"  hub connections balanced by the load balancer: {Points.Env("CLUSTER_HUB_BALANCE", "least_conn")} (CLUSTER_HUB_BALANCE), passed on: {Points.Env("CLUSTER_HUB_NEXT_UPSTREAM", "error timeout http_502 http_503")} (CLUSTER_HUB_NEXT_UPSTREAM); rebalancing asks clients to move: {Points.Env("Realtime__Rebalance__AskToMove", "true")} (Realtime__Rebalance__AskToMove)");
         Console.WriteLine($"  handover: {(_handover ? "on: clients told ServerStopping move, make before break" : "off: clients do not say ?handover=1, so their replica closes them at its stop (the old way)")} (BENCH_STORM_HANDOVER={(_handover ? 1 : 0)})");
         var boards = boardCount == 1 ? [setup.Board] : await BoardsAsync(boardCount);
         LightClient.Init(opts.LocalAddresses);

@@ -9,7 +9,8 @@ namespace TaskHub.Browser.Tests;
 /// replicas on MariaDB and Redis, serving the built board): the replica that holds the page's hub connection gets SIGTERM
 /// as an orchestrator sends it. The page moves to the other replica before its connection closes (src/hub.ts), so it
 /// never shows "Reconnecting…", changes made meanwhile and afterwards appear live, and the replica exits once the page
-/// has moved rather than at the end of its 20 s handover limit.
+/// has moved rather than at the end of its 20 s handover limit. And a replica holding more than its share (after the other
+/// came back) asks a page to move the same way: no "Reconnecting…", and the moved page still reconnects when it must.
 /// </summary>
 [Collection("browser")]
 public sealed class HandoverTests(ServerFixture server, LocalCluster cluster, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<LocalCluster>
@@ -66,6 +67,78 @@ public sealed class HandoverTests(ServerFixture server, LocalCluster cluster, Xu
         {
             await ctx.CloseAsync();
         }
+    }
+
+    [Fact]
+    public async Task A_replica_holding_more_than_its_share_moves_an_open_board_away_without_a_gap_and_the_moved_page_still_reconnects_later()
+    {
+        // Replica 1 without tolerance (two pages: fair share 1, allowed 1), alone while the pages open.
+        var strict = new Dictionary<string, string> { ["Realtime__Rebalance__TolerancePercent"] = "0", ["Realtime__Rebalance__MinExcess"] = "0" };
+        if (cluster.IsRunning(1)) await cluster.TerminateAsync(1);
+        await cluster.StartReplicaAsync(1, strict);
+        if (cluster.IsRunning(2)) await cluster.TerminateAsync(2);
+        var lb = cluster.Lb.ToString().TrimEnd('/');
+        using var api = await new ApiClient(lb).RegisterAndLogin("Rita Rebalance");
+        var boardId = await api.CreateBoard("Rebalanced");
+        await api.CreateTask(boardId, "Before the move");
+        var pages = new List<(IBrowserContext Ctx, IPage Page, int[] Sockets)>();
+        try
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var (ctx, page) = await Browser.LoggedIn(server, api.Email, baseUrl: lb);
+                var sockets = new int[1];
+                page.WebSocket += (_, ws) => { if (ws.Url.Contains("/hubs/board", StringComparison.Ordinal)) Interlocked.Increment(ref sockets[0]); };
+                pages.Add((ctx, page, sockets));
+                await page.GotoAsync($"/boards/{boardId}");
+                await Assertions.Expect(Card(page, "Before the move")).ToBeVisibleAsync(Visible);
+                await page.EvaluateAsync("""
+                    () => {
+                      window.reconnectingSeen = 0;
+                      new MutationObserver(() => { if (document.querySelector('[data-testid="reconnecting"]')) window.reconnectingSeen++; })
+                        .observe(document.body, { childList: true, subtree: true, attributes: true });
+                    }
+                    """);
+            }
+            Assert.True(await EventuallyAsync(async () => await cluster.MetricAsync(1, "taskhub_signalr_connections") == 2), "both pages on replica 1");
+            var before = pages.Select(p => Volatile.Read(ref p.Sockets[0])).ToArray();
+
+            // Replica 2 comes up: replica 1 asks one page to move, and it moves there, make before break.
+            await cluster.StartReplicaAsync(2);
+            Assert.True(await EventuallyAsync(async () => await cluster.MetricAsync(1, "taskhub_signalr_connections") == 1
+                && await cluster.MetricAsync(2, "taskhub_signalr_connections") == 1), "one page did not move to replica 2");
+            await api.CreateTask(boardId, "After the move");
+            foreach (var (_, page, _) in pages) await Assertions.Expect(Card(page, "After the move")).ToBeVisibleAsync(Visible);
+            var opened = pages.Select((p, i) => Volatile.Read(ref p.Sockets[0]) - before[i]).ToArray();
+            Assert.Equal([0, 1], opened.Order()); // one page opened one new connection (the move), the other none
+            foreach (var (_, page, _) in pages) Assert.Equal(0, await page.EvaluateAsync<int>("() => window.reconnectingSeen")); // no gap
+            Assert.True(await cluster.MetricAsync(1, "taskhub_hub_connections_shed_total") >= 1);
+
+            // Later the moved page's replica dies: its automatic reconnect (the move's mark off, to the resolved URL) lands on replica 1.
+            cluster.Kill(2);
+            await CreateRetryingAsync(api, boardId, "After the kill");
+            foreach (var (_, page, _) in pages) await Assertions.Expect(Card(page, "After the kill")).ToBeVisibleAsync(Visible);
+            Assert.True(await EventuallyAsync(async () => await cluster.MetricAsync(1, "taskhub_signalr_connections") == 2), "the moved page did not reconnect to replica 1");
+        }
+        finally
+        {
+            foreach (var (ctx, _, _) in pages) await ctx.CloseAsync();
+            // As the other tests expect it: both replicas up, with the cluster's own settings.
+            if (cluster.IsRunning(1)) await cluster.TerminateAsync(1);
+            await cluster.StartReplicaAsync(1);
+            if (!cluster.IsRunning(2)) await cluster.StartReplicaAsync(2);
+        }
+    }
+
+    private static async Task<bool> EventuallyAsync(Func<Task<bool>> done, double seconds = 30)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            if (await done()) return true;
+            await Task.Delay(200);
+        }
+        return false;
     }
 
     private static ILocator Card(IPage page, string title) => page.Locator("article[data-task-id]", new() { HasText = title });

@@ -41,7 +41,7 @@ public sealed class LocalCluster : IAsyncLifetime
         throw new InvalidOperationException("No free ports.");
     }
 
-    private async Task<string> ScriptAsync(string command)
+    private async Task<string> ScriptAsync(string command, IReadOnlyDictionary<string, string>? settings = null)
     {
         var psi = new ProcessStartInfo("bash", $"scripts/cluster.sh {command}")
         {
@@ -63,6 +63,7 @@ public sealed class LocalCluster : IAsyncLifetime
         psi.Environment["Realtime__Rebalance__MinExcess"] = "1";
         psi.Environment["Realtime__Rebalance__ShedPerSecond"] = "20";
         psi.Environment["Logging__LogLevel__TaskHub.Server.Features.Realtime.HubRebalancer"] = "Information";
+        foreach (var (k, v) in settings ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEndAsync();
         var error = p.StandardError.ReadToEndAsync();
@@ -123,8 +124,9 @@ public sealed class LocalCluster : IAsyncLifetime
         return watch.Elapsed;
     }
 
-    /// <summary>Starts replica <paramref name="i"/> again (as <c>start</c> does, without the migration and nginx reload) and waits until it is ready.</summary>
-    public Task StartReplicaAsync(int i) => ScriptAsync($"replica {i}");
+    /// <summary>Starts replica <paramref name="i"/> again (as <c>start</c> does, without the migration and nginx reload) and waits
+    /// until it is ready; <paramref name="settings"/> (environment, <c>Section__Key</c>) over the cluster's own.</summary>
+    public Task StartReplicaAsync(int i, IReadOnlyDictionary<string, string>? settings = null) => ScriptAsync($"replica {i}", settings);
 
     public bool IsRunning(int i) =>
         int.TryParse(File.ReadAllText(Path.Combine(Dir, $"replica-{i}.pid")).Trim(), out var pid) && Directory.Exists($"/proc/{pid}");

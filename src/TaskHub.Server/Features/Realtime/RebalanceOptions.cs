@@ -34,9 +34,10 @@ public sealed class RebalanceOptions : IValidatableObject
 
     /// <summary>A connection whose client moves when asked (<c>?handover=1</c>, the browser's and the bench's) is not closed
     /// but asked to move (<c>ServerStopping</c> with reason <c>rebalancing</c>), make before break: it keeps being served
-    /// until its client has opened a new connection and rejoined there, so its board sees no gap, and while those it asked are
-    /// on their way this replica refuses new connections that are moves (<c>?move=1</c>) with 503, so a move that a round-robin load balancer sends
-    /// straight back here goes elsewhere (nginx tries the next replica itself; a client tries again, still served).
+    /// until its client has opened a new connection and rejoined there, so its board sees no gap; and while those it asked
+    /// are on their way (and another replica is live) this replica refuses new connections that are rebalancing moves
+    /// (<c>?move=1</c>) with 503, so a move that a round-robin load balancer sends straight back here goes elsewhere (nginx
+    /// tries the next replica itself; a client tries again, still served).
     /// false: closed like the others.</summary>
     public bool AskToMove { get; set; } = true;
 
