@@ -34,14 +34,7 @@ public sealed class HandoverTests(ServerFixture server, LocalCluster cluster, Xu
             await Assertions.Expect(Card(page, "Before the restart")).ToBeVisibleAsync(Visible);
             await Assertions.Expect(page.GetByTestId("reconnecting")).ToHaveCountAsync(0);
 
-            // From here any "Reconnecting…" banner, however brief, is counted.
-            await page.EvaluateAsync("""
-                () => {
-                  window.reconnectingSeen = 0;
-                  new MutationObserver(() => { if (document.querySelector('[data-testid="reconnecting"]')) window.reconnectingSeen++; })
-                    .observe(document.body, { childList: true, subtree: true, attributes: true });
-                }
-                """);
+            await CountReconnectingBannersAsync(page);
             var (on, other) = await WhichReplicaHoldsTheConnectionAsync();
             var socketsBefore = Volatile.Read(ref sockets);
 
@@ -57,7 +50,7 @@ public sealed class HandoverTests(ServerFixture server, LocalCluster cluster, Xu
 
             foreach (var title in new[] { "During the restart 1", "During the restart 2", "During the restart 3", "After the restart" })
                 await Assertions.Expect(Card(page, title)).ToBeVisibleAsync(Visible);
-            Assert.Equal(0, await page.EvaluateAsync<int>("() => window.reconnectingSeen"));
+            Assert.Equal(0, await ReconnectingBannersAsync(page));
             Assert.Equal(socketsBefore + 1, Volatile.Read(ref sockets)); // one new connection: the move, not reconnect attempts
             // (A page that is not asked at all is closed by the stop at once: the banner check above catches that.)
             Assert.True(exited < TimeSpan.FromSeconds(9), $"replica {on} exited {exited.TotalSeconds:F1} s after SIGTERM: it waited for its limit (20 s), so the page was asked to move and did not");
@@ -92,13 +85,7 @@ public sealed class HandoverTests(ServerFixture server, LocalCluster cluster, Xu
                 pages.Add((ctx, page, sockets));
                 await page.GotoAsync($"/boards/{boardId}");
                 await Assertions.Expect(Card(page, "Before the move")).ToBeVisibleAsync(Visible);
-                await page.EvaluateAsync("""
-                    () => {
-                      window.reconnectingSeen = 0;
-                      new MutationObserver(() => { if (document.querySelector('[data-testid="reconnecting"]')) window.reconnectingSeen++; })
-                        .observe(document.body, { childList: true, subtree: true, attributes: true });
-                    }
-                    """);
+                await CountReconnectingBannersAsync(page);
             }
             Assert.True(await EventuallyAsync(async () => await cluster.MetricAsync(1, "taskhub_signalr_connections") == 2), "both pages on replica 1");
             var before = pages.Select(p => Volatile.Read(ref p.Sockets[0])).ToArray();
@@ -111,7 +98,7 @@ public sealed class HandoverTests(ServerFixture server, LocalCluster cluster, Xu
             foreach (var (_, page, _) in pages) await Assertions.Expect(Card(page, "After the move")).ToBeVisibleAsync(Visible);
             var opened = pages.Select((p, i) => Volatile.Read(ref p.Sockets[0]) - before[i]).ToArray();
             Assert.Equal([0, 1], opened.Order()); // one page opened one new connection (the move), the other none
-            foreach (var (_, page, _) in pages) Assert.Equal(0, await page.EvaluateAsync<int>("() => window.reconnectingSeen")); // no gap
+            foreach (var (_, page, _) in pages) Assert.Equal(0, await ReconnectingBannersAsync(page)); // no gap
             Assert.True(await cluster.MetricAsync(1, "taskhub_hub_connections_shed_total") >= 1);
 
             // Later the moved page's replica dies: its automatic reconnect (the move's mark off, to the resolved URL) lands on replica 1.
@@ -129,6 +116,17 @@ public sealed class HandoverTests(ServerFixture server, LocalCluster cluster, Xu
             if (!cluster.IsRunning(2)) await cluster.StartReplicaAsync(2);
         }
     }
+
+    /// <summary>From here on, any "Reconnecting…" banner on the page, however brief, is counted (<see cref="ReconnectingBannersAsync"/>).</summary>
+    private static Task CountReconnectingBannersAsync(IPage page) => page.EvaluateAsync("""
+        () => {
+          window.reconnectingSeen = 0;
+          new MutationObserver(() => { if (document.querySelector('[data-testid="reconnecting"]')) window.reconnectingSeen++; })
+            .observe(document.body, { childList: true, subtree: true, attributes: true });
+        }
+        """);
+
+    private static Task<int> ReconnectingBannersAsync(IPage page) => page.EvaluateAsync<int>("() => window.reconnectingSeen");
 
     private static async Task<bool> EventuallyAsync(Func<Task<bool>> done, double seconds = 30)
     {

@@ -229,112 +229,122 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
         return response.StatusCode;
     }
 
+    /// <summary>Replica A, in a Redis scope of its own, holding <paramref name="count"/> clients of one user on one board that
+    /// move when asked (the test moves them, or not), rebalancing with moves asked at once (<c>MoveWithinMs</c> 0) and the
+    /// given grace; <see cref="AskingReplica.StartPeer"/> brings up replica B beside it. Disposing it disposes the clients, then A.</summary>
+    private async Task<AskingReplica> AskingReplicaAsync(int count, double moveGraceSeconds)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Realtime:Rebalance:MoveWithinMs"] = "0",
+            ["Realtime:Rebalance:MoveGraceSeconds"] = moveGraceSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var scope = Guid.NewGuid().ToString("N");
+        var a = database.Replica(scope, settings);
+        try
+        {
+            var ada = await a.SignUpAsync();
+            var board = await ada.CreateBoardAsync();
+            return new AskingReplica(a, ada, board, await JoinedAsync(count, () => a, ada, board, movesWhenAsked: true), () => database.Replica(scope, settings));
+        }
+        catch
+        {
+            await a.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed record AskingReplica(ScaleOutCluster.Replica A, TestUser Ada, Guid Board, List<LiveBoard> Clients, Func<ScaleOutCluster.Replica> Peer) : IAsyncDisposable
+    {
+        /// <summary>Replica B, started, in A's scope with A's settings.</summary>
+        public ScaleOutCluster.Replica StartPeer()
+        {
+            var b = Peer();
+            _ = b.Server;
+            return b;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var c in Clients) await c.DisposeAsync();
+            await A.DisposeAsync();
+        }
+    }
+
+    /// <summary>Creates a task through <paramref name="via"/> as <paramref name="user"/>.</summary>
+    private static async Task CreateTaskAsync(TaskHubApplication via, TestUser user, Guid board, string title) =>
+        await (await via.ClientWithToken(user.AccessToken).PostAsync($"/api/boards/{board}/tasks", JsonContent.Create(new { title }))).Json(HttpStatusCode.Created);
+
     [Fact]
     public async Task ClientsThatMoveWhenAskedAreAskedToMoveNotClosedAndTheSheddingReplicaRefusesMovesUntilTheyHaveGone()
     {
-        var scope = Guid.NewGuid().ToString("N");
-        var slowMoves = new Dictionary<string, string> { ["Realtime:Rebalance:MoveWithinMs"] = "0", ["Realtime:Rebalance:MoveGraceSeconds"] = "120" };
-        await using var a = database.Replica(scope, slowMoves);
-        var ada = await a.SignUpAsync();
-        var board = await ada.CreateBoardAsync();
-        var clients = await JoinedAsync(20, () => a, ada, board, movesWhenAsked: true);
-        try
+        await using var asking = await AskingReplicaAsync(20, moveGraceSeconds: 120);
+        var (a, ada, board, clients) = (asking.A, asking.Ada, asking.Board, asking.Clients);
+        // B comes up: A (20 of 20) may hold 10 + 2 and asks 8 to move; here none moves until the test moves it.
+        await using var b = asking.StartPeer();
+        Assert.True(await LiveBoard.EventuallyAsync(() => clients.Count(c => !c.Stopping.IsEmpty) == 8, 30), $"{clients.Count(c => !c.Stopping.IsEmpty)} asked");
+        await TicksAsync(a, 5);
+        var asked = clients.Where(c => !c.Stopping.IsEmpty).ToList();
+        Assert.All(asked, c => Assert.Equal(new ServerStoppingDto(0, MoveReason.Rebalancing), Assert.Single(c.Stopping)));
+        Assert.Equal((8, 0), (Rebalancer(a).Shed, Rebalancer(a).NotMoved));
+
+        // Asked, not closed: all 20 are still on A and still served.
+        Assert.Equal(20, Count(a));
+        await CreateTaskAsync(a, ada, board, "still here");
+        Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == 1)), "an asked client missed an event");
+
+        // While they are on their way, A refuses moves (a round-robin balancer would send some straight back), not other
+        // connects; B takes moves.
+        Assert.True(Rebalancer(a).RefusingMoves);
+        var refusedBefore = RealtimeMetrics.MovesRefused.Value;
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
+        Assert.True(RealtimeMetrics.MovesRefused.Value > refusedBefore, "taskhub_hub_moves_refused_total did not count it");
+        Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1"));
+        Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(b, ada, "handover=1&move=1"));
+
+        // Each moves as the browser does, make before break: a new connection on B joined from its last seq, then the old one closed.
+        foreach (var old in asked)
         {
-            // B comes up: A (20 of 20) may hold 10 + 2 and asks 8 to move; here none moves until the test moves it.
-            await using var b = database.Replica(scope, slowMoves);
-            _ = b.Server;
-            Assert.True(await LiveBoard.EventuallyAsync(() => clients.Count(c => !c.Stopping.IsEmpty) == 8, 30), $"{clients.Count(c => !c.Stopping.IsEmpty)} asked");
-            await TicksAsync(a, 5);
-            var asked = clients.Where(c => !c.Stopping.IsEmpty).ToList();
-            Assert.All(asked, c => Assert.Equal(new ServerStoppingDto(0, MoveReason.Rebalancing), Assert.Single(c.Stopping)));
-            Assert.Equal((8, 0), (Rebalancer(a).Shed, Rebalancer(a).NotMoved));
-
-            // Asked, not closed: all 20 are still on A and still served.
-            Assert.Equal(20, Count(a));
-            await (await a.ClientWithToken(ada.AccessToken).PostAsync($"/api/boards/{board}/tasks", JsonContent.Create(new { title = "still here" }))).Json(HttpStatusCode.Created);
-            Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == 1)), "an asked client missed an event");
-
-            // While they are on their way, A refuses moves (a round-robin balancer would send some straight back), not other
-            // connects; B takes moves.
-            Assert.True(Rebalancer(a).RefusingMoves);
-            var refusedBefore = RealtimeMetrics.MovesRefused.Value;
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
-            Assert.True(RealtimeMetrics.MovesRefused.Value > refusedBefore, "taskhub_hub_moves_refused_total did not count it");
-            Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1"));
-            Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(b, ada, "handover=1&move=1"));
-
-            // Each moves as the browser does, make before break: a new connection on B joined from its last seq, then the old one closed.
-            foreach (var old in asked)
-            {
-                var moved = await LiveBoard.ConnectAsync(b, ada, handover: true);
-                await moved.JoinAsync(board, old.Applied);
-                clients.Add(moved);
-                await old.DisposeAsync();
-                clients.Remove(old);
-            }
-            Assert.True(await LiveBoard.EventuallyAsync(() => Count(a) == 12 && Count(b) == 8, 30), $"A {Count(a)}, B {Count(b)}");
-            Assert.True(await LiveBoard.EventuallyAsync(() => !Rebalancer(a).RefusingMoves), "A still refuses moves after every asked client left");
-            Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
-            await TicksAsync(a, 10);
-            Assert.Equal((8, 0), (Rebalancer(a).Shed, Rebalancer(a).NotMoved)); // balanced: nobody asked again
-            await (await b.ClientWithToken(ada.AccessToken).PostAsync($"/api/boards/{board}/tasks", JsonContent.Create(new { title = "after" }))).Json(HttpStatusCode.Created);
-            Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == 2)), "a client missed the event after the moves");
+            var moved = await LiveBoard.ConnectAsync(b, ada, handover: true);
+            await moved.JoinAsync(board, old.Applied);
+            clients.Add(moved);
+            await old.DisposeAsync();
+            clients.Remove(old);
         }
-        finally
-        {
-            foreach (var c in clients) await c.DisposeAsync();
-        }
+        Assert.True(await LiveBoard.EventuallyAsync(() => Count(a) == 12 && Count(b) == 8, 30), $"A {Count(a)}, B {Count(b)}");
+        Assert.True(await LiveBoard.EventuallyAsync(() => !Rebalancer(a).RefusingMoves), "A still refuses moves after every asked client left");
+        Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
+        await TicksAsync(a, 10);
+        Assert.Equal((8, 0), (Rebalancer(a).Shed, Rebalancer(a).NotMoved)); // balanced: nobody asked again
+        await CreateTaskAsync(b, ada, board, "after");
+        Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == 2)), "a client missed the event after the moves");
     }
 
     [Fact]
     public async Task AnAskingReplicaTakesMovesAgainOnceNoOtherReplicaIsLeftToTakeThem()
     {
-        var scope = Guid.NewGuid().ToString("N");
-        var slowMoves = new Dictionary<string, string> { ["Realtime:Rebalance:MoveWithinMs"] = "0", ["Realtime:Rebalance:MoveGraceSeconds"] = "120" };
-        await using var a = database.Replica(scope, slowMoves);
-        var ada = await a.SignUpAsync();
-        var board = await ada.CreateBoardAsync();
-        var clients = await JoinedAsync(6, () => a, ada, board, movesWhenAsked: true);
-        try
-        {
-            var b = database.Replica(scope, slowMoves);
-            _ = b.Server;
-            Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).RefusingMoves, 30), "A never asked");
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
-            await b.DisposeAsync(); // B stops (a rolling restart's next step): the asked clients have nowhere else to go
-            Assert.True(await LiveBoard.EventuallyAsync(() => !Rebalancer(a).RefusingMoves, 30), "A still refuses moves alone");
-            Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
-        }
-        finally
-        {
-            foreach (var c in clients) await c.DisposeAsync();
-        }
+        await using var asking = await AskingReplicaAsync(6, moveGraceSeconds: 120);
+        var (a, ada) = (asking.A, asking.Ada);
+        var b = asking.StartPeer();
+        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).RefusingMoves, 30), "A never asked");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
+        await b.DisposeAsync(); // B stops (a rolling restart's next step): the asked clients have nowhere else to go
+        Assert.True(await LiveBoard.EventuallyAsync(() => !Rebalancer(a).RefusingMoves, 30), "A still refuses moves alone");
+        Assert.NotEqual(HttpStatusCode.ServiceUnavailable, await ConnectStatusAsync(a, ada, "handover=1&move=1"));
     }
 
     [Fact]
     public async Task AnAskedClientThatDoesNotMoveIsLeftWhereItIsAfterTheGraceNotClosed()
     {
-        var scope = Guid.NewGuid().ToString("N");
-        var quick = new Dictionary<string, string> { ["Realtime:Rebalance:MoveWithinMs"] = "0", ["Realtime:Rebalance:MoveGraceSeconds"] = "1" };
-        await using var a = database.Replica(scope, quick);
-        var ada = await a.SignUpAsync();
-        var board = await ada.CreateBoardAsync();
-        var clients = await JoinedAsync(6, () => a, ada, board, movesWhenAsked: true);
-        try
-        {
-            // B comes up: A may hold 3 + 2 and asks one to move, which never moves (a tab whose moves all failed).
-            await using var b = database.Replica(scope, quick);
-            _ = b.Server;
-            Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).NotMoved >= 1, 30), "the grace never ran out");
-            Assert.True(Rebalancer(a).Shed >= 1);
-            Assert.Equal(6, Count(a)); // none closed
-            await (await a.ClientWithToken(ada.AccessToken).PostAsync($"/api/boards/{board}/tasks", JsonContent.Create(new { title = "served" }))).Json(HttpStatusCode.Created);
-            Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == 1)), "an asked client was not served after its grace");
-        }
-        finally
-        {
-            foreach (var c in clients) await c.DisposeAsync();
-        }
+        await using var asking = await AskingReplicaAsync(6, moveGraceSeconds: 1);
+        var (a, ada, board, clients) = (asking.A, asking.Ada, asking.Board, asking.Clients);
+        // B comes up: A may hold 3 + 2 and asks one to move, which never moves (a tab whose moves all failed).
+        await using var b = asking.StartPeer();
+        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).NotMoved >= 1, 30), "the grace never ran out");
+        Assert.True(Rebalancer(a).Shed >= 1);
+        Assert.Equal(6, Count(a)); // none closed
+        await CreateTaskAsync(a, ada, board, "served");
+        Assert.True(await LiveBoard.EventuallyAsync(() => clients.All(c => c.Applied == 1)), "an asked client was not served after its grace");
     }
 
     [Fact]

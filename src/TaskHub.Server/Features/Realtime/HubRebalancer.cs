@@ -275,24 +275,8 @@ public sealed partial class HubRebalancer : BackgroundService
     /// tells SignalR clients to stay disconnected.)</summary>
     private async Task CloseAsync(HubConnectionContext connection)
     {
-        try
-        {
-            await connection.WriteAsync(ReconnectNow);
-            await Task.Delay(TimeSpan.FromSeconds(_options.CloseGraceSeconds), _clock, connection.ConnectionAborted);
+        if (await StillOpenAfterAsync(connection, ReconnectNow, TimeSpan.FromSeconds(_options.CloseGraceSeconds)))
             connection.Abort(); // still open after the grace period
-        }
-        catch (OperationCanceledException)
-        {
-            // closed by its client, as asked
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogCloseFailed(_log, e, connection.ConnectionId);
-        }
-        finally
-        {
-            _closing.TryRemove(connection.ConnectionId, out _);
-        }
     }
 
     /// <summary>Asks the connection to move (<c>ServerStopping</c>, reason <c>rebalancing</c>) and keeps serving it until
@@ -301,32 +285,46 @@ public sealed partial class HubRebalancer : BackgroundService
     private async Task AskToMoveAsync(HubConnectionContext connection)
     {
         Interlocked.Increment(ref _asked);
-        // The whole ask, its write included (a client that does not read would hold it), lasts at most this long.
-        using var limit = new CancellationTokenSource(TimeSpan.FromMilliseconds(_options.MoveWithinMs) + TimeSpan.FromSeconds(_options.MoveGraceSeconds), _clock);
+        try
+        {
+            var ask = new InvocationMessage(nameof(IBoardClient.ServerStopping), [new ServerStoppingDto(_options.MoveWithinMs, MoveReason.Rebalancing)]);
+            if (await StillOpenAfterAsync(connection, ask, TimeSpan.FromMilliseconds(_options.MoveWithinMs) + TimeSpan.FromSeconds(_options.MoveGraceSeconds)))
+            {
+                Interlocked.Increment(ref _notMoved); // it stays
+                RealtimeMetrics.MovesNotTaken.Inc();
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _asked);
+        }
+    }
+
+    /// <summary>Writes <paramref name="message"/> (a close or an ask) and waits for the client to close the connection, all of
+    /// it at most <paramref name="within"/> (a client that does not read would hold the write); whether it is still open
+    /// then. A write that failed is logged and counts as not open. Either way the connection is no longer one being closed.</summary>
+    private async Task<bool> StillOpenAfterAsync(HubConnectionContext connection, HubMessage message, TimeSpan within)
+    {
+        using var limit = new CancellationTokenSource(within, _clock);
         using var either = CancellationTokenSource.CreateLinkedTokenSource(limit.Token, connection.ConnectionAborted);
         try
         {
-            await connection.WriteAsync(new InvocationMessage(nameof(IBoardClient.ServerStopping),
-                [new ServerStoppingDto(_options.MoveWithinMs, MoveReason.Rebalancing)]), either.Token);
+            await connection.WriteAsync(message, either.Token);
             await Task.Delay(Timeout.InfiniteTimeSpan, _clock, either.Token);
-        }
-        catch (OperationCanceledException) when (!limit.IsCancellationRequested || connection.ConnectionAborted.IsCancellationRequested)
-        {
-            // closed by its client, moved
+            return false; // (never: the delay ends only by cancellation)
         }
         catch (OperationCanceledException)
         {
-            Interlocked.Increment(ref _notMoved); // still here: it stays
-            RealtimeMetrics.MovesNotTaken.Inc();
+            return limit.IsCancellationRequested && !connection.ConnectionAborted.IsCancellationRequested;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             LogCloseFailed(_log, e, connection.ConnectionId);
+            return false;
         }
         finally
         {
             _closing.TryRemove(connection.ConnectionId, out _);
-            Interlocked.Decrement(ref _asked);
         }
     }
 
