@@ -562,6 +562,10 @@ public sealed record WritesResult(string Config, int Boards, int Rep, double Per
     /// <summary>The JIT's compilation time over the window, as a share of the servers' CPU in it (%; NaN where the
     /// servers do not publish it).</summary>
     public double JitPercent { get; init; } = double.NaN;
+    /// <summary>Context switches per successful write over the window: the whole machine's (/proc/stat) and the setup's
+    /// servers' own threads' (NaN for a window that had none).</summary>
+    public double SwitchesPerWrite { get; init; } = double.NaN;
+    public double ServerSwitchesPerWrite { get; init; } = double.NaN;
 }
 
 /// <summary>
@@ -681,7 +685,7 @@ public static class WritesPoint
                 foreach (var keyed in rep % 2 == 1 ? modes : modes.Reverse())
                 {
                     var r = await Window(config, layout, writers, seconds, token, keyed) with { Rep = rep };
-                    Console.WriteLine($"  {layout.Length} board(s){(keyed ? KeyedSuffix : "")}, rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write{(double.IsFinite(r.JitPercent) ? $" (JIT {r.JitPercent:0.0} %)" : "")}, MariaDB {r.DbMsPerWrite:0.00} ms/write, machine {r.MachineMsPerWrite:0.00} ms/write, {r.Failed} failed{(r.Lock is { } l ? "; " + l : "")}");
+                    Console.WriteLine($"  {layout.Length} board(s){(keyed ? KeyedSuffix : "")}, rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write{(double.IsFinite(r.JitPercent) ? $" (JIT {r.JitPercent:0.0} %)" : "")}, MariaDB {r.DbMsPerWrite:0.00} ms/write, machine {r.MachineMsPerWrite:0.00} ms/write, context switches per write {r.SwitchesPerWrite:0.0} (the servers' {r.ServerSwitchesPerWrite:0.0}), {r.Failed} failed{(r.Lock is { } l ? "; " + l : "")}");
                     results.Add(r);
                 }
         }
@@ -698,6 +702,8 @@ public static class WritesPoint
         var cpu0 = Probe.Cpu(config);
         var db0 = Probe.MariaDbCpuSeconds();
         var machine0 = Probe.MachineBusySeconds();
+        var switches0 = Probe.MachineContextSwitches();
+        var serverSwitches0 = config.Pids.Sum(Probe.ContextSwitches);
         var t0 = Stopwatch.GetTimestamp();
         var end = t0 + (long)(seconds * Stopwatch.Frequency);
         await Task.WhenAll(Enumerable.Range(0, writers).Select(k => Task.Run(async () =>
@@ -716,12 +722,15 @@ public static class WritesPoint
         var elapsed = Stopwatch.GetElapsedTime(t0).TotalSeconds;
         var cpu = Probe.Cpu(config) - cpu0;
         var machine = Probe.MachineBusySeconds() - machine0;
+        var switches = Probe.MachineContextSwitches() - switches0;
+        var serverSwitches = config.Pids.Sum(Probe.ContextSwitches) - serverSwitches0;
         var db = Probe.MariaDbCpuSeconds() - db0;
         var lockHeld = BoardLock.Between(lock0, await BoardLock.ScrapeAsync(config.Urls));
         var jit = await JitSecondsAsync(config) - jit0;
         foreach (var h in handlers) h.Dispose();
         return new WritesResult(keyed ? config.Name + KeyedSuffix : config.Name, boards.Length, 0, ok / elapsed, Points.Pct(lat, 0.5), Points.Pct(lat, 0.99), cpu * 1000 / Math.Max(1, ok), ok, failed,
-            machine * 1000 / Math.Max(1, ok), db * 1000 / Math.Max(1, ok)) { Lock = lockHeld, JitPercent = cpu > 0 ? jit * 100 / cpu : double.NaN };
+            machine * 1000 / Math.Max(1, ok), db * 1000 / Math.Max(1, ok)) { Lock = lockHeld, JitPercent = cpu > 0 ? jit * 100 / cpu : double.NaN,
+                SwitchesPerWrite = ok > 0 ? (double)switches / ok : double.NaN, ServerSwitchesPerWrite = ok > 0 ? (double)serverSwitches / ok : double.NaN };
     }
 
     /// <summary>The seconds the setup's servers' JIT has spent compiling since they started (the runtime's
@@ -732,8 +741,8 @@ public static class WritesPoint
     public static void Print(List<WritesResult> all, List<ServerConfig> configs)
     {
         Console.WriteLine("\n=== REST writes: medians over reps (targets on the cluster: ≥ 1,500 writes/s over 100 boards at p99 ≤ 30 ms; ≤ 1.5 ms CPU per write)");
-        Console.WriteLine("| setup | boards | writes/s | p50 ms | p99 ms | CPU ms/write | MariaDB ms/write | machine ms/write | failed | writes/s ÷ bare | CPU/write ÷ bare | writes/s ÷ floor | machine/write ÷ floor |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| setup | boards | writes/s | p50 ms | p99 ms | CPU ms/write | MariaDB ms/write | machine ms/write | switches/write (servers') | failed | writes/s ÷ bare | CPU/write ÷ bare | writes/s ÷ floor | machine/write ÷ floor |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         double M(IEnumerable<WritesResult> xs, Func<WritesResult, double> f) => Points.Median(xs.Select(f));
         var bareName = configs.FirstOrDefault(c => c.IsBare())?.Name;
         foreach (var g in all.GroupBy(r => (r.Config, r.Boards)))
@@ -741,7 +750,7 @@ public static class WritesPoint
             var rs = g.ToList();
             var bare = all.Where(r => r.Boards == g.Key.Boards && r.Config == (g.Key.Config.EndsWith(KeyedSuffix, StringComparison.Ordinal) ? bareName + KeyedSuffix : bareName)).ToList();
             var floor = all.Where(r => r.Boards == g.Key.Boards && r.Config == Floor).ToList();
-            Console.WriteLine($"| {g.Key.Config} | {g.Key.Boards} | {M(rs, r => r.PerSec):0} | {M(rs, r => r.P50):0.0} | {M(rs, r => r.P99):0.0} | {M(rs, r => r.CpuMsPerWrite):0.00} | {M(rs, r => r.DbMsPerWrite):0.00} | {M(rs, r => r.MachineMsPerWrite):0.00} | {rs.Sum(r => r.Failed)} | " +
+            Console.WriteLine($"| {g.Key.Config} | {g.Key.Boards} | {M(rs, r => r.PerSec):0} | {M(rs, r => r.P50):0.0} | {M(rs, r => r.P99):0.0} | {M(rs, r => r.CpuMsPerWrite):0.00} | {M(rs, r => r.DbMsPerWrite):0.00} | {M(rs, r => r.MachineMsPerWrite):0.00} | {M(rs, r => r.SwitchesPerWrite):0.0} ({M(rs, r => r.ServerSwitchesPerWrite):0.0}) | {rs.Sum(r => r.Failed)} | " +
                               $"{Points.Ratio(M(rs, r => r.PerSec), M(bare, r => r.PerSec))} | {Points.Ratio(M(rs, r => r.CpuMsPerWrite), M(bare, r => r.CpuMsPerWrite))} | " +
                               $"{Points.Ratio(M(rs, r => r.PerSec), M(floor, r => r.PerSec))} | {Points.Ratio(M(rs, r => r.MachineMsPerWrite), M(floor, r => r.MachineMsPerWrite))} |");
         }
