@@ -563,7 +563,7 @@ public sealed record WritesResult(string Config, int Boards, int Rep, double Per
     /// servers do not publish it).</summary>
     public double JitPercent { get; init; } = double.NaN;
     /// <summary>Context switches per successful write over the window: the whole machine's (/proc/stat) and the setup's
-    /// servers' own threads' (NaN for a window that had none).</summary>
+    /// servers' own threads' (those alive at its end; NaN for a window that had no write).</summary>
     public double SwitchesPerWrite { get; init; } = double.NaN;
     public double ServerSwitchesPerWrite { get; init; } = double.NaN;
 }
@@ -703,7 +703,7 @@ public static class WritesPoint
         var db0 = Probe.MariaDbCpuSeconds();
         var machine0 = Probe.MachineBusySeconds();
         var switches0 = Probe.MachineContextSwitches();
-        var serverSwitches0 = config.Pids.Sum(Probe.ContextSwitches);
+        var serverSwitches0 = config.Pids.Select(Probe.ContextSwitches).ToList();
         var t0 = Stopwatch.GetTimestamp();
         var end = t0 + (long)(seconds * Stopwatch.Frequency);
         await Task.WhenAll(Enumerable.Range(0, writers).Select(k => Task.Run(async () =>
@@ -723,7 +723,7 @@ public static class WritesPoint
         var cpu = Probe.Cpu(config) - cpu0;
         var machine = Probe.MachineBusySeconds() - machine0;
         var switches = Probe.MachineContextSwitches() - switches0;
-        var serverSwitches = config.Pids.Sum(Probe.ContextSwitches) - serverSwitches0;
+        var serverSwitches = config.Pids.Select((pid, i) => Probe.ContextSwitchesBetween(serverSwitches0[i], Probe.ContextSwitches(pid))).Sum();
         var db = Probe.MariaDbCpuSeconds() - db0;
         var lockHeld = BoardLock.Between(lock0, await BoardLock.ScrapeAsync(config.Urls));
         var jit = await JitSecondsAsync(config) - jit0;

@@ -590,25 +590,32 @@ public static class Probe
         return 0;
     }
 
-    /// <summary>A process's context switches so far, every thread's (voluntary + involuntary, /proc/&lt;pid&gt;/task/*/status;
-    /// /proc/&lt;pid&gt;/status counts only its main thread); 0 when it is gone.</summary>
-    public static long ContextSwitches(int pid)
+    /// <summary>A process's context switches so far per thread (voluntary + involuntary, /proc/&lt;pid&gt;/task/&lt;tid&gt;/status;
+    /// /proc/&lt;pid&gt;/status counts only its main thread); empty when it is gone.</summary>
+    public static Dictionary<int, long> ContextSwitches(int pid)
     {
-        long sum = 0;
+        var byThread = new Dictionary<int, long>();
         try
         {
             foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
                 try
                 {
+                    long sum = 0;
                     foreach (var line in File.ReadLines(Path.Combine(task, "status")))
                         if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal) || line.StartsWith("nonvoluntary_ctxt_switches:", StringComparison.Ordinal))
                             sum += long.Parse(line.AsSpan(line.IndexOf(':') + 1).Trim(), CultureInfo.InvariantCulture);
+                    byThread[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = sum;
                 }
                 catch (IOException) { } // a thread that ended meanwhile
         }
         catch (DirectoryNotFoundException) { }
-        return sum;
+        return byThread;
     }
+
+    /// <summary>The context switches between two <see cref="ContextSwitches"/> readings of the threads alive at the second
+    /// (a thread that ended in between takes its count with it: a sum over all threads could go down).</summary>
+    public static long ContextSwitchesBetween(Dictionary<int, long> before, Dictionary<int, long> after) =>
+        after.Sum(t => t.Value - before.GetValueOrDefault(t.Key));
 
     public static long RssBytes(int pid)
     {

@@ -62,8 +62,11 @@ public sealed class LiveBoard : IAsyncDisposable
     /// <param name="configure">More client setup (e.g. another hub protocol), applied last.</param>
     /// <param name="handover">Over WebSockets (the test server's) and saying it moves when its replica stops
     /// (<c>?handover=1</c>), as the browser does; otherwise long polling, without the flag.</param>
-    public static Task<LiveBoard> ConnectAsync(TaskHubApplication app, TestUser user, Action<IHubConnectionBuilder>? configure = null, bool handover = false) =>
-        ConnectAsync(() => app, user, reconnect: false, configure, handover);
+    /// <param name="beforeHandshake">With <paramref name="handover"/>: awaited once the WebSocket is open, before the client
+    /// sends SignalR's handshake (the server registers the connection only once that has come).</param>
+    public static Task<LiveBoard> ConnectAsync(TaskHubApplication app, TestUser user, Action<IHubConnectionBuilder>? configure = null, bool handover = false,
+        Func<Task>? beforeHandshake = null) =>
+        ConnectAsync(() => app, user, reconnect: false, configure, handover, beforeHandshake);
 
     /// <summary>
     /// A client with automatic reconnect (first retry at once) that, like the browser, rejoins its board from the last seq
@@ -72,7 +75,8 @@ public sealed class LiveBoard : IAsyncDisposable
     public static Task<LiveBoard> ConnectReconnectingAsync(Func<TaskHubApplication> pick, TestUser user) =>
         ConnectAsync(pick, user, reconnect: true, null, handover: false);
 
-    private static async Task<LiveBoard> ConnectAsync(Func<TaskHubApplication> pick, TestUser user, bool reconnect, Action<IHubConnectionBuilder>? configure, bool handover)
+    private static async Task<LiveBoard> ConnectAsync(Func<TaskHubApplication> pick, TestUser user, bool reconnect, Action<IHubConnectionBuilder>? configure, bool handover,
+        Func<Task>? beforeHandshake = null)
     {
         var builder = new HubConnectionBuilder()
             .WithUrl(new Uri(pick().Server.BaseAddress, handover ? "hubs/board?handover=1" : "hubs/board"), o =>
@@ -87,7 +91,9 @@ public sealed class LiveBoard : IAsyncDisposable
                 {
                     var client = pick().Server.CreateWebSocketClient();
                     client.ConfigureRequest = r => r.Headers.Authorization = "Bearer " + user.AccessToken;
-                    return await client.ConnectAsync(context.Uri, ct);
+                    var socket = await client.ConnectAsync(context.Uri, ct);
+                    if (beforeHandshake is not null) await beforeHandshake();
+                    return socket;
                 };
             })
             .AddJsonProtocol(o => ApiExtensions.ConfigureJson(o.PayloadSerializerOptions));

@@ -133,6 +133,47 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task AConnectionWhoseHandshakeEndsAfterTheHandoverBeganIsAskedToMoveTooAndWaitedFor()
+    {
+        var patient = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "60", ["Realtime:Handover:QuietSeconds"] = "0" };
+        await using var pair = StartPair(patient);
+        var (a, b) = (pair.A, pair.B);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var early = await LiveBoard.ConnectAsync(a, ada, handover: true);
+        await early.JoinAsync(board, 0);
+        Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
+
+        // A connect that came in before A's handover began (its WebSocket is open), whose client sends SignalR's handshake
+        // only once the handover has taken its snapshot of A's connections.
+        var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handshake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connecting = LiveBoard.ConnectAsync(a, ada, handover: true, beforeHandshake: async () =>
+        {
+            opened.TrySetResult();
+            await handshake.Task;
+        });
+        await opened.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var run = Handover(a).RunAsync(CancellationToken.None);
+        Assert.True(await LiveBoard.EventuallyAsync(() => early.Stopping.Count == 1), "the connection from before was not asked to move");
+        handshake.SetResult();
+        await using var late = await connecting.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => late.Stopping.Count == 1), "the connection whose handshake ended after the handover began was not asked to move");
+        Assert.Equal(2000, late.Stopping.Single().MoveWithinMs);
+        // The handover waits for it as for the others: the first one leaving does not end it (it looks every 50 ms) …
+        await early.DisposeAsync();
+        var lifetime = (ClusterHubLifetimeManager<BoardHub>)a.Services.GetRequiredService<Microsoft.AspNetCore.SignalR.HubLifetimeManager<BoardHub>>();
+        Assert.True(await LiveBoard.EventuallyAsync(() => lifetime.Counts.Connections == 1), "the first connection did not leave");
+        Assert.NotSame(run, await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(1))));
+        // … and once it has moved as well, the handover ends, counting both.
+        await late.DisposeAsync();
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.NotNull(outcome);
+        Assert.Equal((2, 0, HubHandover.End.AllMoved), (outcome.Asked, outcome.Left, outcome.Ended));
+    }
+
+    [Fact]
     public async Task ClientsThatDoNotMoveAreLeftForTheStopOnceTheTimeLimitHasPassed()
     {
         var quick = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "1", ["Realtime:Handover:MoveWithinMs"] = "250" };

@@ -176,6 +176,9 @@ public sealed class BoardHub(IServiceProvider services, IPresenceStore presence,
         {
             // The database is down: let it in, as the connect check does; its first join checks the session again.
         }
+        // A replica handing its connections over asks this one to move too when its handshake ended after the handover
+        // began (otherwise a service lookup and a flag read; the handover exists only with Redis).
+        if (services.GetService<HubHandover>() is { } handover) await handover.AskIfLateAsync(Context.ConnectionId);
         await base.OnConnectedAsync();
     }
 

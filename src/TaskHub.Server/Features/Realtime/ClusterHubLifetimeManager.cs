@@ -80,6 +80,9 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
     /// <summary>This replica's connections (<see cref="HubRebalancer"/> closes some of them).</summary>
     public IEnumerable<HubConnectionContext> Connections => _connections.Values.Select(l => l.Connection);
 
+    /// <summary>This replica's connection with that id, or null when it is not (or no longer) here.</summary>
+    public HubConnectionContext? Connection(string connectionId) => _connections.TryGetValue(connectionId, out var l) ? l.Connection : null;
+
     /// <summary>This replica's connections of one person (SignalR's user id: the token's subject), from the index that
     /// sends to users read.</summary>
     public IReadOnlyList<HubConnectionContext> ConnectionsOf(string userId)

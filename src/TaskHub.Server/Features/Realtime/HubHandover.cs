@@ -85,6 +85,12 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
 {
     private readonly ClusterHubLifetimeManager<BoardHub>? _cluster = lifetime as ClusterHubLifetimeManager<BoardHub>;
     private int _started;
+    /// <summary>The connections asked to move while the handover waits for them: null before its snapshot, when it asked
+    /// none, and once its wait has ended. <see cref="AskIfLateAsync"/> adds those whose handshake ended after the
+    /// snapshot. With <see cref="_lastAsked"/> (when the last of them was asked), read and changed under <see cref="_askedLock"/>.</summary>
+    private List<HubConnectionContext>? _asked;
+    private long _lastAsked;
+    private readonly Lock _askedLock = new();
 
     /// <summary>Whether this replica is handing its connections over, or with none to hand over is waiting for the load
     /// balancer's pooled connections to retire (it then refuses new hub connections, and its responses close theirs).</summary>
@@ -118,7 +124,8 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
 
     /// <summary>
     /// Asks every connection here that knows the message to move and waits until none of them is left (see
-    /// <see cref="WaitAsync"/> for when it stops waiting sooner, or <paramref name="ct"/>).
+    /// <see cref="WaitAsync"/> for when it stops waiting sooner, or <paramref name="ct"/>); one whose handshake ends while
+    /// it waits is asked and waited for too (<see cref="AskIfLateAsync"/>).
     /// Null when there is nothing to hand over (no other live replica, no connection that knows the message, switched
     /// off) or it is already under way; the caller then stops as before. Other connections keep being served meanwhile
     /// (over WebSockets), and the stop closes them. With another live replica but no connection to ask, it still waits,
@@ -138,9 +145,18 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
             return null;
         }
         if (Interlocked.Exchange(ref _started, 1) == 1) return null;
-        // From here new hub connections are refused (HubDrain), so none completes unseen after this snapshot.
-        var open = _cluster.Connections.Where(c => !c.ConnectionAborted.IsCancellationRequested).ToList();
-        var asked = open.Where(Knows).ToList();
+        // From here new hub connections are refused (HubDrain). One whose connect came in before that but whose handshake
+        // ends after this snapshot (SignalR registers a connection once its client's handshake has arrived) is asked as it
+        // connects (AskIfLateAsync).
+        List<HubConnectionContext> open, asked;
+        long started;
+        lock (_askedLock)
+        {
+            open = _cluster.Connections.Where(c => !c.ConnectionAborted.IsCancellationRequested).ToList();
+            asked = open.Where(Knows).ToList();
+            started = clock.GetTimestamp();
+            if (asked.Count > 0) (_asked, _lastAsked) = ([.. asked], started); // (a list of its own: late ones join it while these are sent to)
+        }
         if (asked.Count == 0)
         {
             // Nothing to hand over, but the load balancer's pooled connections here still retire before the listeners
@@ -150,16 +166,15 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
             return null;
         }
 
-        var started = clock.GetTimestamp();
         var leaving = rebalancer.LeaveAsync(); // the others stop counting this replica: nobody sheds towards it
         LogStarted(log, asked.Count, others, o.MoveWithinMs, open.Count - asked.Count);
-        var sending = hub.Clients.Clients([.. asked.Select(c => c.ConnectionId)]).ServerStopping(new ServerStoppingDto(o.MoveWithinMs));
+        var sending = hub.Clients.Clients([.. asked.Select(c => c.ConnectionId)]).ServerStopping(Stopping());
         var listening = StopListeningAfterAsync(o, started, ct); // (the clients move within MoveWithinMs)
         await sending;
         await leaving; // (a Redis round trip: the clients are not kept waiting for it)
 
-        var ended = await WaitAsync(asked, started, o, ct);
-        var outcome = new Outcome(asked.Count, Left(asked), clock.GetElapsedTime(started), ended);
+        var (ended, all, left) = await WaitAsync(started, o, ct);
+        var outcome = new Outcome(all, left, clock.GetElapsedTime(started), ended);
         LogFinished(log, outcome.Asked - outcome.Left, outcome.Asked, outcome.Took.TotalSeconds, outcome.Left, outcome.Ended);
         // Not before the listeners are closed, which waits for the balancer's pooled connections to retire: the host's
         // stop would close those under it as well (a quick handover ends within the grace).
@@ -167,41 +182,80 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         return outcome;
     }
 
-    private static int Left(List<HubConnectionContext> asked) => asked.Count(c => !c.ConnectionAborted.IsCancellationRequested);
+    private ServerStoppingDto Stopping() => new(options.Value.MoveWithinMs);
 
     /// <summary>
-    /// Waits until every connection asked has left, or none has for <see cref="HandoverOptions.QuietSeconds"/> since the last
-    /// one did (once the move window has passed; not before the first has left, since on a busy replica the first moves may
-    /// take longer than the quiet time), or <see cref="HandoverOptions.MaxSeconds"/> have passed, or no other replica is left
-    /// to move to.
+    /// Called as each hub connection here has connected (<see cref="BoardHub.OnConnectedAsync"/>): while the handover
+    /// waits for the connections it asked, one whose handshake ended after it took its snapshot of them (its connect came
+    /// in before new ones were refused) is asked to move too, with the whole move window, and waited for as the others.
+    /// Nothing otherwise: no handover; the connection was in the snapshot, is closed already, or its client does not move
+    /// when asked; or the handover asked nobody, or its wait has ended (the stop closes it then, as any connection left).
     /// </summary>
-    private async Task<End> WaitAsync(List<HubConnectionContext> asked, long started, HandoverOptions o, CancellationToken ct)
+    public Task AskIfLateAsync(string connectionId)
+    {
+        if (!HandingOver || _cluster?.Connection(connectionId) is not { } connection
+            || connection.ConnectionAborted.IsCancellationRequested || !Knows(connection)) return Task.CompletedTask;
+        lock (_askedLock)
+        {
+            // (null before the snapshot too, which then holds this connection: it was registered before its hub's
+            // OnConnectedAsync ran)
+            if (_asked is not { } asked || asked.Contains(connection)) return Task.CompletedTask;
+            asked.Add(connection);
+            _lastAsked = clock.GetTimestamp();
+        }
+        LogAskedLate(log, connectionId);
+        return hub.Clients.Client(connectionId).ServerStopping(Stopping());
+    }
+
+    /// <summary>
+    /// Waits until every connection asked (late ones included, <see cref="AskIfLateAsync"/>) has left, or none has for
+    /// <see cref="HandoverOptions.QuietSeconds"/> since the last one did (once the move window has passed since the last of
+    /// them was asked; not before the first has left, since on a busy replica the first moves may take longer than the
+    /// quiet time), or <see cref="HandoverOptions.MaxSeconds"/> have passed, or no other replica is left to move to. Returns
+    /// why, with how many were asked and are left, read when it ended: none is asked after that.
+    /// </summary>
+    private async Task<(End Ended, int Asked, int Left)> WaitAsync(long started, HandoverOptions o, CancellationToken ct)
     {
         var limit = TimeSpan.FromSeconds(o.MaxSeconds);
         var quiet = TimeSpan.FromSeconds(o.QuietSeconds);
         var window = TimeSpan.FromMilliseconds(o.MoveWithinMs);
-        var left = asked.Count;
-        var lastLeaving = started; // when the count of those left last went down
+        var moved = 0; // (asked − left: a late one adds one to both, so it only rises, as each one leaves)
+        var lastLeaving = started; // when the last one left
         var lastCheck = clock.GetTimestamp();
         try
         {
             while (true)
             {
-                var now = Left(asked);
-                if (now < left) (left, lastLeaving) = (now, clock.GetTimestamp());
-                if (left == 0) return End.AllMoved;
-                if (clock.GetElapsedTime(started) >= limit) return End.Limit;
-                if (quiet > TimeSpan.Zero && left < asked.Count && clock.GetElapsedTime(started) >= window + quiet && clock.GetElapsedTime(lastLeaving) >= quiet)
-                    return End.Quiet;
+                lock (_askedLock)
+                {
+                    var (asked, left) = Counts();
+                    if (asked - left > moved) (moved, lastLeaving) = (asked - left, clock.GetTimestamp());
+                    End? end = left == 0 ? End.AllMoved
+                        : clock.GetElapsedTime(started) >= limit ? End.Limit
+                        : quiet > TimeSpan.Zero && moved > 0 && clock.GetElapsedTime(_lastAsked) >= window + quiet && clock.GetElapsedTime(lastLeaving) >= quiet ? End.Quiet
+                        : null;
+                    if (end is { } ended) return Ended(ended);
+                }
                 await Task.Delay(TimeSpan.FromMilliseconds(50), clock, ct);
                 if (clock.GetElapsedTime(lastCheck) < TimeSpan.FromSeconds(1)) continue;
                 lastCheck = clock.GetTimestamp();
-                if (await OthersAsync() == 0) return End.NoPeer; // the others are stopping too: nowhere left to move to
+                if (await OthersAsync() == 0) lock (_askedLock) return Ended(End.NoPeer); // the others are stopping too: nowhere left to move to
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            return End.Cancelled;
+            lock (_askedLock) return Ended(End.Cancelled);
+        }
+
+        // (under the lock) How many were asked and how many of them are still here.
+        (int Asked, int Left) Counts() => (_asked!.Count, _asked.Count(c => !c.ConnectionAborted.IsCancellationRequested));
+
+        // (under the lock) The end, with the counts at that moment; late connections are no longer asked from here on.
+        (End, int, int) Ended(End end)
+        {
+            var (asked, left) = Counts();
+            _asked = null;
+            return (end, asked, left);
         }
     }
 
@@ -269,6 +323,9 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: asking {Count} hub connections to move to the {Others} other replica(s), each within {MoveWithinMs} ms ({Old} that do not know the message are closed at the stop)")]
     private static partial void LogStarted(ILogger logger, int count, int others, int moveWithinMs, int old);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handover: hub connection {ConnectionId} connected after the handover began (its connect came in before); asked to move too")]
+    private static partial void LogAskedLate(ILogger logger, string connectionId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Handover: {Moved} of {Asked} hub connections moved in {Seconds:0.0} s; closing the {Left} left ({Ended})")]
     private static partial void LogFinished(ILogger logger, int moved, int asked, double seconds, int left, End ended);
