@@ -507,19 +507,21 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         return (balancedS, string.Join(", ", samples), last);
     }
 
-    /// <summary>Opens a move's new connection as the browser does (web/src/hub.ts, <c>HANDOVER_OPEN_ATTEMPTS</c>): an open
-    /// that fails while the old connection is still open is tried again, up to 3 tries in all, after a reconnect's wait
-    /// (<see cref="ReconnectDelay"/>); a failed join, or a failure once the old connection has closed, is not.</summary>
+    /// <summary>Opens a move's new connection as the browser does (web/src/hub.ts, <c>HANDOVER_OPEN_ATTEMPTS</c>,
+    /// <c>REBALANCE_OPEN_ATTEMPTS</c>): an open that fails while the old connection is still open is tried again, up to 3
+    /// tries in all after a reconnect's wait (<see cref="ReconnectDelay"/>), a rebalancing move's up to 8 after 200–500 ms;
+    /// a failed join, or a failure once the old connection has closed, is not.</summary>
     private static async Task<(double OpenS, double JoinS, bool OldClosedFirst)> MoveRetryingOpenAsync(BoardViewer v, string lb, Action retried, bool rebalancing = false)
     {
-        const int attempts = 3;
+        // (a rebalancing move as web/src/hub.ts's REBALANCE_OPEN_ATTEMPTS and rebalanceRetryDelay: 8 tries 200–500 ms apart)
+        var attempts = rebalancing ? 8 : 3;
         for (var attempt = 0; ; attempt++)
         {
             try { return await v.MoveAsync(lb, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), rebalancing); } // as a reconnect (the browser puts no limit on the open)
             catch (StormAttemptException e) when (attempt + 1 < attempts && e.Phase == "open" && v.Client is { Closed.IsCompleted: false }) // (the old one: a move sets it only once it succeeded)
             {
                 retried();
-                await Task.Delay(ReconnectDelay(attempt) ?? 0);
+                await Task.Delay(rebalancing ? 200 + Random.Shared.Next(301) : ReconnectDelay(attempt) ?? 0);
             }
         }
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { BoardEvent, Task } from './api/types';
-import { AppHub, HANDOVER_JOIN_CAP_MS, HANDOVER_OPEN_ATTEMPTS, handoverDelay, reconnectDelay, type HubState } from './hub';
+import { AppHub, HANDOVER_JOIN_CAP_MS, HANDOVER_OPEN_ATTEMPTS, REBALANCE_OPEN_ATTEMPTS, handoverDelay, rebalanceRetryDelay, reconnectDelay, type HubState } from './hub';
 import { BoardLive } from './live';
 import { BoardStore } from './sync';
 import { task } from './test/fixtures';
@@ -209,7 +209,7 @@ describe('handover (ServerStopping): make before break', () => {
     h.failing.add(1); // the first try is refused (the replica that asked is still waiting for its moves)
     old.push('ServerStopping', { moveWithinMs: 1000, reason: 'rebalancing' });
     await h.fire(500);
-    await h.fire(reconnectDelay(0, () => 0.5));
+    await h.fire(rebalanceRetryDelay(() => 0.5));
     expect(h.conns).toHaveLength(3);
     const next = h.conns[2];
     const move = (c: FakeConnection) => new URLSearchParams(c.baseUrl.split('?')[1]).get('move');
@@ -224,6 +224,31 @@ describe('handover (ServerStopping): make before break', () => {
     next.drop(); // later its transport drops: the automatic reconnect is no move (and goes to the resolved URL)
     expect(next.baseUrl).toBe('http://localhost/hubs/board?events=delta');
     expect(store.getSnapshot().connection).toBe('reconnecting');
+  });
+
+  it('tries a rebalancing move\'s connect up to REBALANCE_OPEN_ATTEMPTS times with short waits (a balancer may hand the asking replica\'s 503 back), still served meanwhile', async () => {
+    const h = harness();
+    openBoard(h.hub, 5);
+    await h.hub.start();
+    const [old] = h.conns;
+    old.answer('JoinBoard');
+    for (let i = 1; i < REBALANCE_OPEN_ATTEMPTS; i++) h.failing.add(i); // every try but the last refused
+    old.push('ServerStopping', { moveWithinMs: 1000, reason: 'rebalancing' });
+    await h.fire(500);
+    for (let attempt = 1; attempt < REBALANCE_OPEN_ATTEMPTS; attempt++) {
+      expect(h.timers.map(t => t.ms)).toEqual([rebalanceRetryDelay(() => 0.5)]); // short, not a reconnect's growing wait
+      expect(old.state).toBe('connected');
+      await h.fire(rebalanceRetryDelay(() => 0.5));
+    }
+    expect(h.conns).toHaveLength(1 + REBALANCE_OPEN_ATTEMPTS);
+    const next = h.conns[REBALANCE_OPEN_ATTEMPTS];
+    expect(next.invoked('JoinBoard')).toEqual([['b', 5]]);
+    next.answer('JoinBoard');
+    await flush();
+    expect(old.state).toBe('disconnected');
+    expect(h.hub.state).toBe('connected');
+    // The last try comes within the replica's MoveGraceSeconds (5 s) of the ask (moveWithinMs 1000 before the first).
+    expect(1000 + (REBALANCE_OPEN_ATTEMPTS - 1) * rebalanceRetryDelay(() => 1)).toBeLessThan(5000);
   });
 
   it('keeps handlers registered before and after a move on the new connection, and their unsubscribe works across moves', async () => {

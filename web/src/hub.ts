@@ -73,6 +73,19 @@ export function handoverDelay(moveWithinMs: number, random: () => number = Math.
  *  takes a pod out of its Service as it sends SIGTERM, not before; nginx here goes on to the next replica by itself). */
 export const HANDOVER_OPEN_ATTEMPTS = 3;
 
+/** How many times a rebalancing move tries to open its new connection, and the short wait before each next try
+ *  (`rebalanceRetryDelay`), while the old one is still served. The replica that asked refuses moves (503) while its asked
+ *  clients are on their way; a balancer that hands a 503 back to the client instead of trying the next replica (the AWS
+ *  ALB) sends about one try in N to it with N replicas, so with 3 tries one move in 8 failed with two replicas and was
+ *  asked again only after the replica's `MoveGraceSeconds` (bench/README.md, "Forty-first round"). 8 tries, the last
+ *  at most 1 + 7 × 0.5 s after the ask (under that 5 s grace): 1 in 256. */
+export const REBALANCE_OPEN_ATTEMPTS = 8;
+
+/** The wait before a rebalancing move's next try: 200–500 ms at random. */
+export function rebalanceRetryDelay(random: () => number = Math.random): number {
+  return Math.round(200 + random() * 300);
+}
+
 /** The longest a move waits for the new connection's `onConnected` work before it stops the old connection (by then
  *  the old replica has usually closed it, or is about to: `Realtime:Handover:QuietSeconds`, `MaxSeconds`). */
 export const HANDOVER_JOIN_CAP_MS = 10_000;
@@ -242,8 +255,9 @@ export class AppHub {
         } catch {
           this.live.delete(c);
           // Keep the old one: when its replica closes it, it reconnects as any other.
-          if (attempt + 1 >= HANDOVER_OPEN_ATTEMPTS) return;
-          await new Promise<void>(resolve => this.timer(resolve, reconnectDelay(attempt, this.random)));
+          if (attempt + 1 >= (rebalancing ? REBALANCE_OPEN_ATTEMPTS : HANDOVER_OPEN_ATTEMPTS)) return;
+          const wait = rebalancing ? rebalanceRetryDelay(this.random) : reconnectDelay(attempt, this.random);
+          await new Promise<void>(resolve => this.timer(resolve, wait));
         }
       }
       if (this.stopped || old !== this.conn) { this.live.delete(next); await next.stop(); return; }
