@@ -513,18 +513,24 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
     /// a failed join, or a failure once the old connection has closed, is not.</summary>
     private static async Task<(double OpenS, double JoinS, bool OldClosedFirst)> MoveRetryingOpenAsync(BoardViewer v, string lb, Action retried, bool rebalancing = false)
     {
-        // (a rebalancing move as web/src/hub.ts's REBALANCE_OPEN_ATTEMPTS and rebalanceRetryDelay: 8 tries 200–500 ms apart)
-        var attempts = rebalancing ? 8 : 3;
+        var attempts = rebalancing ? RebalanceOpenAttempts : HandoverOpenAttempts;
         for (var attempt = 0; ; attempt++)
         {
             try { return await v.MoveAsync(lb, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30), rebalancing); } // as a reconnect (the browser puts no limit on the open)
             catch (StormAttemptException e) when (attempt + 1 < attempts && e.Phase == "open" && v.Client is { Closed.IsCompleted: false }) // (the old one: a move sets it only once it succeeded)
             {
                 retried();
-                await Task.Delay(rebalancing ? 200 + Random.Shared.Next(301) : ReconnectDelay(attempt) ?? 0);
+                await Task.Delay(rebalancing ? RebalanceRetryDelay() : ReconnectDelay(attempt) ?? 0);
             }
         }
     }
+
+    /// <summary>The browser's tries for a move's new connection (web/src/hub.ts <c>HANDOVER_OPEN_ATTEMPTS</c>,
+    /// <c>REBALANCE_OPEN_ATTEMPTS</c>).</summary>
+    private const int HandoverOpenAttempts = 3, RebalanceOpenAttempts = 8;
+
+    /// <summary>The wait before a rebalancing move's next try, as web/src/hub.ts <c>rebalanceRetryDelay</c>: 200–500 ms.</summary>
+    private static int RebalanceRetryDelay() => 200 + Random.Shared.Next(301);
 
     /// <summary>
     /// The wait before reconnect attempt <paramref name="attempt"/> (0-based), null = give up. BENCH_STORM_SCHEDULE=browser

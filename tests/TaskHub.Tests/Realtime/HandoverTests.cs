@@ -23,6 +23,9 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         return database.Replica(scope, settings);
     }
 
+    /// <summary>Settings under which the test's pace, not a limit, ends a handover: no time limit within a test, no quiet rule.</summary>
+    private static Dictionary<string, string> Patient => new() { ["Realtime:Handover:MaxSeconds"] = "60", ["Realtime:Handover:QuietSeconds"] = "0" };
+
     /// <summary>Two started replicas on a scope of their own.</summary>
     private Pair StartPair(Dictionary<string, string>? extra = null)
     {
@@ -73,9 +76,7 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     [Fact]
     public async Task AStoppingReplicaAsksItsClientsToMoveKeepsServingThemUntilTheyHaveAndRefusesNewOnes()
     {
-        // The test's pace, not a limit, ends it.
-        var patient = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "60", ["Realtime:Handover:QuietSeconds"] = "0" };
-        await using var pair = StartPair(patient);
+        await using var pair = StartPair(Patient);
         var (a, b) = (pair.A, pair.B);
         var ada = await a.SignUpAsync();
         var board = await ada.CreateBoardAsync();
@@ -135,8 +136,7 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     [Fact]
     public async Task AConnectionWhoseHandshakeEndsAfterTheHandoverBeganIsAskedToMoveTooAndWaitedFor()
     {
-        var patient = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "60", ["Realtime:Handover:QuietSeconds"] = "0" };
-        await using var pair = StartPair(patient);
+        await using var pair = StartPair(Patient);
         var (a, b) = (pair.A, pair.B);
         var ada = await a.SignUpAsync();
         var board = await ada.CreateBoardAsync();
@@ -238,8 +238,7 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     [Fact]
     public async Task AHandoverEndsOnlyOnceARequestFromBeforeItHasAnsweredAndTheBalancersIdleTimeHasPassed()
     {
-        var patient = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "60", ["Realtime:Handover:QuietSeconds"] = "0" };
-        await using var pair = StartPair(patient);
+        await using var pair = StartPair(Patient);
         var (a, b) = (pair.A, pair.B);
         var ada = await a.SignUpAsync();
         var board = await ada.CreateBoardAsync();
@@ -418,8 +417,7 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     [Fact]
     public async Task ReplicasStoppingTogetherSeeThereIsNowhereLeftAndStopWithoutWaitingOutTheLimit()
     {
-        var patient = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "60", ["Realtime:Handover:QuietSeconds"] = "0" };
-        await using var pair = StartPair(patient);
+        await using var pair = StartPair(Patient);
         var (a, b) = (pair.A, pair.B);
         var ada = await a.SignUpAsync();
         var board = await ada.CreateBoardAsync();

@@ -239,23 +239,27 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
                 await Task.Delay(TimeSpan.FromMilliseconds(50), clock, ct);
                 if (clock.GetElapsedTime(lastCheck) < TimeSpan.FromSeconds(1)) continue;
                 lastCheck = clock.GetTimestamp();
-                if (await OthersAsync() == 0) lock (_askedLock) return Ended(End.NoPeer); // the others are stopping too: nowhere left to move to
+                if (await OthersAsync() == 0) return Ended(End.NoPeer); // the others are stopping too: nowhere left to move to
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            lock (_askedLock) return Ended(End.Cancelled);
+            return Ended(End.Cancelled);
         }
 
         // (under the lock) How many were asked and how many of them are still here.
         (int Asked, int Left) Counts() => (_asked!.Count, _asked.Count(c => !c.ConnectionAborted.IsCancellationRequested));
 
-        // (under the lock) The end, with the counts at that moment; late connections are no longer asked from here on.
+        // The end, with the counts at that moment; late connections are no longer asked from here on. (The lock is
+        // re-entrant: the loop decides and ends under the one it holds, so nobody is asked between its reading and the end.)
         (End, int, int) Ended(End end)
         {
-            var (asked, left) = Counts();
-            _asked = null;
-            return (end, asked, left);
+            lock (_askedLock)
+            {
+                var (asked, left) = Counts();
+                _asked = null;
+                return (end, asked, left);
+            }
         }
     }
 
