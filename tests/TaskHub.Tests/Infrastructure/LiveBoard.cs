@@ -100,8 +100,10 @@ public sealed class LiveBoard : IAsyncDisposable
         if (reconnect) builder.WithAutomaticReconnect([TimeSpan.Zero, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2)]);
         configure?.Invoke(builder);
         var connection = builder.Build();
-        await connection.StartAsync();
+        // Its handlers before the start: the server may send as soon as the handshake is done (a handover asks a connection
+        // that connected after it began within its OnConnectedAsync), and SignalR drops a message with no handler yet.
         var live = new LiveBoard(connection, user.Client);
+        await connection.StartAsync();
         if (reconnect)
         {
             connection.Reconnecting += _ =>
