@@ -153,8 +153,11 @@ do {
 } while ((targets.some((t) => t.warmed < warmWrites || !steady(t)) || Date.now() - warmStart < warmMin * 1000) && Date.now() - warmStart < warmMax * 1000);
 const warmSeconds = Math.round((Date.now() - warmStart) / 1000);
 const traceFile = process.env.BENCH_TRACE_FILE;
-const tracer = traceFile ? spawn(process.env.BENCH_DOTNET_TRACE ?? 'dotnet-trace',
-  ['collect-linux', '-p', targets[0].pid, '--profile', 'cpu-sampling', '--duration', `00:00:00:${String(Math.max(1, seconds - 2)).padStart(2, '0')}`, '-o', traceFile],
+// (BENCH_TRACE_ALLOC=1: the runtime's allocation ticks, one per ~100 KB allocated, with their stacks, instead of CPU samples)
+const traceDuration = `00:00:00:${String(Math.max(1, seconds - 2)).padStart(2, '0')}`;
+const tracer = traceFile ? spawn(process.env.BENCH_DOTNET_TRACE ?? 'dotnet-trace', process.env.BENCH_TRACE_ALLOC === '1'
+  ? ['collect', '-p', targets[0].pid, '--providers', 'Microsoft-Windows-DotNETRuntime:0x1:5', '--duration', traceDuration, '-o', traceFile]
+  : ['collect-linux', '-p', targets[0].pid, '--profile', 'cpu-sampling', '--duration', traceDuration, '-o', traceFile],
   { stdio: 'ignore' }) : null;
 const traced = tracer ? new Promise((resolve) => tracer.on('exit', resolve)) : null;
 // Embedded mode: the SQLite writer slot's wait and hold (taskhub_sqlite_write_{wait,hold}_seconds) over the run, mean ms, and the hold's buckets.
@@ -170,7 +173,9 @@ const slot = async (t) => {
     // the GC's pauses (all of the process's threads stop: every queued writer waits them out too) and collections
     gcPause: read('system_runtime_dotnet_gc_pause_time'),
     gcs: ['gen0', 'gen1', 'gen2'].map((g) => read('system_runtime_dotnet_gc_collections', `gc_heap_generation="${g}"`)),
-    jit: Number.isNaN(read('system_runtime_dotnet_jit_compilation_time')) ? null : read('system_runtime_dotnet_jit_compilation_time') };
+    jit: Number.isNaN(read('system_runtime_dotnet_jit_compilation_time')) ? null : read('system_runtime_dotnet_jit_compilation_time'),
+    // the bytes the process has allocated since it started (the runtime's dotnet.gc.heap.total_allocated): what its GC clears
+    allocated: read('system_runtime_dotnet_gc_heap_total_allocated') };
 };
 // The hold's quantile over the run, interpolated within its bucket as Prometheus' histogram_quantile does (ms), and
 // the upper bound of the longest hold's bucket: whether a few long holds (a writer every queued one waits behind) make the tail.
@@ -229,6 +234,8 @@ for (const t of targets) {
     machineMsPerWrite: allWrites ? (machine * 10) / allWrites : null,
     slotHoldMs: meanMs(slot0.hold, slot1.hold), slotWaitMs: meanMs(slot0.wait, slot1.wait),
     slotHoldP99Ms: holdQuantileMs(slot0.holdBuckets, slot1.holdBuckets, 0.99), slotHoldLongestMs: longestHoldMs(slot0.holdBuckets, slot1.holdBuckets),
+    // (null where /metrics does not publish it: the bare servers)
+    bytesAllocatedPerWrite: writes && !Number.isNaN(slot1.allocated - slot0.allocated) ? Math.round((slot1.allocated - slot0.allocated) / writes) : null,
     gcPauseMs: Math.round((slot1.gcPause - slot0.gcPause) * 1e4) / 10, gcCollections: slot1.gcs.map((n, i) => n - slot0.gcs[i]),
   };
   console.log(JSON.stringify(out));

@@ -26,7 +26,8 @@
 # BENCH_MYSQL (server part of the connection string), BENCH_MYSQLD (1: each variant on a private MariaDB server, as
 # BENCH_COMPARE=mysqld does; with build, env or keyed: MariaDB's CPU per write of each variant apart), BENCH_MYSQLD_ARGS_A / _B, BENCH_MYSQLD_PORT (3317), BENCH_MYSQL_DB (taskhub_bench_writes), BENCH_BOARDS_LIST ("1 100"), BENCH_REPS (3), BENCH_SECONDS (15),
 # BENCH_KEYED_BOTH (1: both variants' writers send keys), BENCH_USERS (1: creations by this many people, each on its own boards), BENCH_KEYS (sequential|random keys), BENCH_WRITERS (16), BENCH_RATE (requests/s of the measured run; flat out when unset), BENCH_PAIRED, BENCH_REQUEST (me: GET /api/me instead of creations; edit: PATCH a task's title, one task per board), BENCH_WRITES_PORT (5511), BENCH_TRACE (a directory: a CPU profile of the first measured run per
-# board count and variant, dotnet-trace collect-linux; BENCH_DOTNET_TRACE names the tool).
+# board count and variant, dotnet-trace collect-linux; BENCH_DOTNET_TRACE names the tool; BENCH_TRACE_ALLOC=1: the runtime's
+# allocation ticks instead, the bytes allocated by type and site).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -181,7 +182,8 @@ run_point() { # run_point <A|B> <boards> <rep>
   stop_replica
   if [ -n "$trace" ] && [ -f "$trace" ]; then
     { echo "## profile: $DB, $boards board(s), $(label_of "$v"), rep $rep ($trace)"
-      dotnet bench/TaskHub.CpuProfile/bin/Release/net10.0/TaskHub.CpuProfile.dll "$trace" -1 "" 60; echo; } >> "$PROFILES"
+      if [ "${BENCH_TRACE_ALLOC:-}" = 1 ]; then dotnet bench/TaskHub.CpuProfile/bin/Release/net10.0/TaskHub.CpuProfile.dll "$trace" alloc 60
+      else dotnet bench/TaskHub.CpuProfile/bin/Release/net10.0/TaskHub.CpuProfile.dll "$trace" -1 "" 60; fi; echo; } >> "$PROFILES"
   fi
 }
 
@@ -257,6 +259,7 @@ if (process.env.BENCH_PAIRED) {
 // stop every thread, the holder of the slot too), so a tail can be told apart from a few long holds.
 for (const r of rows.filter((x) => x.gcCollections)) console.log(`${r.label}, ${r.boards} board(s): ${r.perSecond} writes/s, p99 ${r.p99} ms, ${r.cpuMsPerWrite.toFixed(2)} ms CPU/write; ` +
   (r.slotHoldMs != null ? `slot hold mean ${r.slotHoldMs} / p99 ${r.slotHoldP99Ms} ms, longest ≤ ${r.slotHoldLongestMs} ms; ` : "") +
+  (r.bytesAllocatedPerWrite != null ? `${r.bytesAllocatedPerWrite} bytes allocated per write; ` : "") +
   `GC ${r.gcCollections.join(" / ")} collections (gen0 / gen1 / gen2), paused ${r.gcPauseMs} ms of ${r.seconds} s`);
 for (const r of rows.filter((x) => x.errors)) console.log(`errors of ${r.label} (${r.boards} board(s)): ${JSON.stringify(r.errorKinds ?? "not recorded")}`);
 console.log("load average after: " + require("fs").readFileSync("/proc/loadavg", "utf8").trim());

@@ -10,11 +10,17 @@ using Microsoft.Diagnostics.Tracing.Etlx;
 //   dotnet run --project bench/TaskHub.CpuProfile -- <trace.nettrace> jit [top]
 // jit: the methods a process compiled during a trace taken with the runtime's JIT events (dotnet-trace collect -p <pid>
 // --providers Microsoft-Windows-DotNETRuntime:0x10:5), by tier and by type, dynamic methods (emitted IL) apart.
+//   dotnet run --project bench/TaskHub.CpuProfile -- <trace.nettrace> alloc [top] [pid]
+// alloc: the bytes a process allocated during a trace taken with the runtime's allocation ticks (dotnet-trace collect
+// -p <pid> --providers Microsoft-Windows-DotNETRuntime:0x1:5: one tick per ~100 KB, with its stack), by type and by the
+// bucket above and the nearest frames of the allocating stack.
 if (args.Length < 1)
 {
-    Console.Error.WriteLine("usage: TaskHub.CpuProfile <trace.nettrace> [pid|-1] [focus] [top] [without] | <trace.nettrace> jit [top]");
+    Console.Error.WriteLine("usage: TaskHub.CpuProfile <trace.nettrace> [pid|-1] [focus] [top] [without] | <trace.nettrace> jit [top] | <trace.nettrace> alloc [top] [pid]");
     return 2;
 }
+if (args.Length > 1 && args[1] == "alloc") return AllocList.Print(args[0], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 40,
+    args.Length > 3 ? int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture) : -1);
 if (args.Length > 1 && args[1] == "jit") return JitList.Print(args[0], args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 40);
 var pid = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : -1;
 var focus = args.Length > 2 ? args[2] : "";
@@ -138,6 +144,55 @@ internal static class JitList
         foreach (var (t, n) in types.OrderByDescending(kv => kv.Value).Take(top).Select(kv => (kv.Key, kv.Value))) Console.WriteLine($"{n,7} {t}");
         Console.WriteLine("-- dynamic methods by name");
         foreach (var (t, n) in dynamicOwners.OrderByDescending(kv => kv.Value).Take(top).Select(kv => (kv.Key, kv.Value))) Console.WriteLine($"{n,7} {t}");
+        return 0;
+    }
+}
+
+internal static class AllocList
+{
+    /// <summary>How many frames name a site (ALLOC_DEPTH, 3).</summary>
+    private static readonly int Depth = int.TryParse(Environment.GetEnvironmentVariable("ALLOC_DEPTH"), out var d) ? d : 3;
+    private static readonly string[] Wrappers = ["HubDrain", "RequestLoggingMiddleware", "HttpMetricsMiddleware", "RequestBodyLimitMiddleware", "UnsupportedMediaTypeMiddleware", "SecurityExtensions", "IdempotencyKeys"];
+
+    public static int Print(string path, int top, int pid)
+    {
+        using var log = new TraceLog(TraceLog.CreateFromEventPipeDataFile(path));
+        var types = new Dictionary<string, long>();
+        var buckets = new Dictionary<string, long>();
+        var sites = new Dictionary<string, long>();
+        var owners = new Dictionary<string, long>();
+        long total = 0;
+        foreach (var ev in log.Events)
+        {
+            if (ev is not Microsoft.Diagnostics.Tracing.Parsers.Clr.GCAllocationTickTraceData tick) continue;
+            if (pid >= 0 && ev.ProcessID != pid) continue;
+            var bytes = tick.AllocationAmount64;
+            total += bytes;
+            types[tick.TypeName] = types.GetValueOrDefault(tick.TypeName) + bytes;
+            var frames = new List<string>(); // leaf first
+            for (var s = ev.CallStack(); s is not null; s = s.Caller)
+                frames.Add(s.CodeAddress.FullMethodName is { Length: > 0 } m ? m : s.CodeAddress.ModuleName + "!?");
+            // (the middleware every request passes through are on every synchronous stack: not an owner)
+            frames.RemoveAll(f => Wrappers.Any(w => f.Contains(w, StringComparison.Ordinal)));
+            var bucket = Buckets.All.FirstOrDefault(b => frames.Any(f => b.Frames.Any(k => f.Contains(k, StringComparison.Ordinal)))).Name ?? "other";
+            buckets[bucket] = buckets.GetValueOrDefault(bucket) + bytes;
+            var own = frames.FirstOrDefault(f => f.StartsWith("TaskHub.", StringComparison.Ordinal)) ?? "(no TaskHub frame)";
+            owners[own] = owners.GetValueOrDefault(own) + bytes;
+            // the allocating site: the type and the first three frames outside System.Private.CoreLib's collections and the runtime
+            var site = tick.TypeName + " <- " + string.Join(" <- ", frames.Where(f => !f.StartsWith("System.Collections", StringComparison.Ordinal)
+                && !f.Contains("!?", StringComparison.Ordinal)).Take(Depth).Select(f => f.Length > 110 ? f[..110] : f));
+            sites[site] = sites.GetValueOrDefault(site) + bytes;
+        }
+        string Share(long n) => $"{100.0 * n / Math.Max(1, total),6:F2}% {n / 1024.0 / 1024.0,9:F1} MB";
+        Console.WriteLine($"{total / 1024.0 / 1024.0:F1} MB allocated (sampled, one tick per ~100 KB)");
+        Console.WriteLine("-- buckets");
+        foreach (var (b, n) in buckets.OrderByDescending(kv => kv.Value).Select(kv => (kv.Key, kv.Value))) Console.WriteLine($"{Share(n)} {b}");
+        Console.WriteLine("-- the nearest TaskHub frame of the allocating stack");
+        foreach (var (t, n) in owners.OrderByDescending(kv => kv.Value).Take(top).Select(kv => (kv.Key, kv.Value))) Console.WriteLine($"{Share(n)} {(t.Length > 160 ? t[..160] : t)}");
+        Console.WriteLine("-- types");
+        foreach (var (t, n) in types.OrderByDescending(kv => kv.Value).Take(top).Select(kv => (kv.Key, kv.Value))) Console.WriteLine($"{Share(n)} {t}");
+        Console.WriteLine("-- sites (type <- nearest frames)");
+        foreach (var (t, n) in sites.OrderByDescending(kv => kv.Value).Take(top).Select(kv => (kv.Key, kv.Value))) Console.WriteLine($"{Share(n)} {t}");
         return 0;
     }
 }

@@ -51,6 +51,12 @@ public static class ApiExtensions
         // and nothing reads them (the HTTP series come from HttpMetricsMiddleware). The observable ones (the runtime's,
         // EF Core's query and SaveChanges counters) are read only when /metrics is scraped, and stay.
         Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = instrument => instrument.IsObservable);
+        // Its event-counter adapter enables ASP.NET Core's, Kestrel's and System.Net's event sources at Informational by
+        // default (an EventSource cannot be asked for its counters alone), so each request wrote its start and stop
+        // events (Kestrel's and hosting's) to the adapter, which reads their names and drops them: ~1 KB allocated per
+        // request (bench/README.md, "Forty-second round"). The counters are written at LogAlways, which every level lets
+        // through, so at Critical they still arrive and nothing per request does.
+        Metrics.ConfigureEventCounterAdapter(o => o.EventSourceSettingsProvider = _ => new EventCounterAdapterEventSourceSettings { MinimumLevel = System.Diagnostics.Tracing.EventLevel.Critical });
         services.AddValidation();
         services.AddOpenApi(o => o.AddSchemaTransformer<OptionalSchemaTransformer>());
         builder.AddTaskHubSecurity();

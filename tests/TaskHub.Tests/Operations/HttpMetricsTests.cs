@@ -69,6 +69,26 @@ public sealed class HttpMetricsTests(SqliteApplication app) : IClassFixture<Sqli
         Assert.Contains(names, n => n.StartsWith("system_runtime_", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The event-counter adapter gets the event sources' counters (ASP.NET Core hosting's here) without their per-request
+    /// events: enabled at Informational, as prometheus-net does by default, every request wrote its start and stop events
+    /// to it. (The hosting event source is the process's; no other listener in the tests enables it.)
+    /// </summary>
+    [Fact]
+    public async Task TheEventCounterAdapterGetsTheCountersButNotEachRequestsEvents()
+    {
+        var owner = await app.SignUpAsync();
+        await owner.CreateBoardAsync("Counters");
+        await ScrapeAsync(); // (the adapters start listening at the first scrape)
+        var hosting = System.Diagnostics.Tracing.EventSource.GetSources().Single(s => s.Name == "Microsoft.AspNetCore.Hosting");
+        Assert.True(hosting.IsEnabled(), "the adapter does not listen to the hosting event source");
+        Assert.False(hosting.IsEnabled(System.Diagnostics.Tracing.EventLevel.Informational, System.Diagnostics.Tracing.EventKeywords.None),
+            "the hosting event source writes each request's start and stop events to a listener");
+        // Its counters (published once a second) still arrive.
+        Assert.True(await LiveBoard.EventuallyAsync(async () => (await ScrapeAsync()).Keys.Any(k => k.StartsWith("microsoft_aspnetcore_hosting_total_requests", StringComparison.Ordinal)),
+            10), "the hosting event source's counters are not exported");
+    }
+
     private async Task<Dictionary<string, double>> ScrapeAsync()
     {
         var text = await app.CreateClient().GetStringAsync("/metrics");

@@ -146,18 +146,10 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
 
         // A connect that came in before A's handover began (its WebSocket is open), whose client sends SignalR's handshake
         // only once the handover has taken its snapshot of A's connections.
-        var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var handshake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var connecting = LiveBoard.ConnectAsync(a, ada, handover: true, beforeHandshake: async () =>
-        {
-            opened.TrySetResult();
-            await handshake.Task;
-        });
-        await opened.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var held = await HeldHandshake.OpenAsync(a, ada);
         var run = Handover(a).RunAsync(CancellationToken.None);
         Assert.True(await LiveBoard.EventuallyAsync(() => early.Stopping.Count == 1), "the connection from before was not asked to move");
-        handshake.SetResult();
-        await using var late = await connecting.WaitAsync(TimeSpan.FromSeconds(10));
+        await using var late = await held.ReleaseAsync();
 
         Assert.True(await LiveBoard.EventuallyAsync(() => late.Stopping.Count == 1), "the connection whose handshake ended after the handover began was not asked to move");
         Assert.Equal(2000, late.Stopping.Single().MoveWithinMs);
@@ -171,6 +163,39 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.NotNull(outcome);
         Assert.Equal((2, 0, HubHandover.End.AllMoved), (outcome.Asked, outcome.Left, outcome.Ended));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AConnectionWhoseHandshakeEndsAfterTheHandoverStoppedWaitingIsAskedToMoveAtOnce(bool nobodyElse)
+    {
+        await using var pair = StartPair(Patient);
+        var (a, b) = (pair.A, pair.B);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        // With nobodyElse, the handover has nobody to ask at its snapshot (it waits only for the listeners to close);
+        // otherwise it asks one connection, which moves, and its wait ends.
+        var early = nobodyElse ? null : await LiveBoard.ConnectAsync(a, ada, handover: true);
+        if (early is not null) await early.JoinAsync(board, 0);
+        Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
+
+        var held = await HeldHandshake.OpenAsync(a, ada);
+        var run = Handover(a).RunAsync(CancellationToken.None);
+        if (early is not null)
+        {
+            Assert.True(await LiveBoard.EventuallyAsync(() => early.Stopping.Count == 1), "the connection from before was not asked to move");
+            await early.DisposeAsync();
+        }
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
+        if (nobodyElse) Assert.Null(outcome); // (nothing handed over)
+        else Assert.Equal((1, 0, HubHandover.End.AllMoved), (outcome!.Asked, outcome.Left, outcome.Ended));
+
+        // The handshake arrives after the handover stopped waiting, before the stop: the connection is asked to move
+        // with no wait (the stop is near), rather than being served until the stop closes it.
+        await using var late = await held.ReleaseAsync();
+        Assert.True(await LiveBoard.EventuallyAsync(() => late.Stopping.Count == 1), "the connection whose handshake ended after the handover stopped waiting was not asked to move");
+        Assert.Equal(0, late.Stopping.Single().MoveWithinMs);
     }
 
     [Fact]
@@ -192,6 +217,34 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         Assert.InRange(outcome.Took.TotalSeconds, 1, 5);
         Assert.True(await LiveBoard.EventuallyAsync(() => !stays.Stopping.IsEmpty), "the client was not asked to move");
         Assert.Equal(250, Assert.Single(stays.Stopping).MoveWithinMs);
+    }
+
+    /// <summary>A hub connection to a replica (as a client that moves when asked) whose WebSocket is open and whose
+    /// SignalR handshake is held until <see cref="ReleaseAsync"/>: SignalR registers the connection only then.</summary>
+    private sealed class HeldHandshake
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private Task<LiveBoard> _connecting = null!;
+
+        public static async Task<HeldHandshake> OpenAsync(TaskHubApplication replica, TestUser user)
+        {
+            var held = new HeldHandshake();
+            var opened = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            held._connecting = LiveBoard.ConnectAsync(replica, user, handover: true, beforeHandshake: async () =>
+            {
+                opened.TrySetResult();
+                await held._release.Task;
+            });
+            await opened.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            return held;
+        }
+
+        /// <summary>Sends the handshake; the connection once it is connected.</summary>
+        public Task<LiveBoard> ReleaseAsync()
+        {
+            _release.SetResult();
+            return _connecting.WaitAsync(TimeSpan.FromSeconds(10));
+        }
     }
 
     /// <summary>A task creation on <paramref name="replica"/> whose body is still on its way: counted as a request in

@@ -403,6 +403,25 @@ public abstract class BoardStreamTests(TaskHubApplication app)
         return (await db.Database.SqlQueryRaw<long>(locked, board).ToListAsync()).Single();
     }
 
+    /// <summary>Creations on many boards at once, each write on a connection of its own, all land, each board's with
+    /// consecutive seqs: the seq statement's command is built once and shared, but each execution runs its own (EF's
+    /// command keeps the reader of its last run; shared, two writes' readers collided).</summary>
+    [Fact]
+    public async Task ConcurrentCreationsOnManyBoardsAllLandWithConsecutiveSeqs()
+    {
+        var ada = await app.SignUpAsync();
+        var boards = new List<Guid>();
+        for (var i = 0; i < 8; i++) boards.Add(await ada.CreateBoardAsync($"Board {i}"));
+        var before = new Dictionary<Guid, long>();
+        foreach (var b in boards) before[b] = await ada.LastSeqAsync(b);
+
+        var creations = Enumerable.Range(0, 48).Select(i => ada.Client.PostAsJsonAsync($"/api/boards/{boards[i % boards.Count]}/tasks", new { title = $"t{i}" }));
+        var answers = await Task.WhenAll(creations);
+
+        Assert.All(answers, a => Assert.Equal(HttpStatusCode.Created, a.StatusCode));
+        foreach (var b in boards) Assert.Equal(before[b] + 6, await ada.LastSeqAsync(b));
+    }
+
     /// <summary>A creation the seq statement refuses (a viewer, someone not on the board, a board that does not exist)
     /// takes no seq and says why as before: 403 for a viewer, 404 otherwise; the next creation gets the next seq.</summary>
     [Fact]

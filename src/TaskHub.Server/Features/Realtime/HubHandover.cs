@@ -85,11 +85,14 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
 {
     private readonly ClusterHubLifetimeManager<BoardHub>? _cluster = lifetime as ClusterHubLifetimeManager<BoardHub>;
     private int _started;
-    /// <summary>The connections asked to move while the handover waits for them: null before its snapshot, when it asked
-    /// none, and once its wait has ended. <see cref="AskIfLateAsync"/> adds those whose handshake ended after the
-    /// snapshot. With <see cref="_lastAsked"/> (when the last of them was asked), read and changed under <see cref="_askedLock"/>.</summary>
+    /// <summary>The connections asked to move: null before the handover's snapshot. <see cref="AskIfLateAsync"/> adds
+    /// those whose handshake ended after the snapshot; until <see cref="_waitEnded"/>, the handover waits for them too.
+    /// With <see cref="_lastAsked"/> (when the last of them was asked), read and changed under <see cref="_askedLock"/>.</summary>
     private List<HubConnectionContext>? _asked;
     private long _lastAsked;
+    /// <summary>Whether the handover no longer waits for the connections it asks: it asked none at its snapshot, or its
+    /// wait has ended (<see cref="AskIfLateAsync"/> then asks a late one to move at once).</summary>
+    private bool _waitEnded;
     private readonly Lock _askedLock = new();
 
     /// <summary>Whether this replica is handing its connections over, or with none to hand over is waiting for the load
@@ -155,7 +158,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
             open = _cluster.Connections.Where(c => !c.ConnectionAborted.IsCancellationRequested).ToList();
             asked = open.Where(Knows).ToList();
             started = clock.GetTimestamp();
-            if (asked.Count > 0) (_asked, _lastAsked) = ([.. asked], started); // (a list of its own: late ones join it while these are sent to)
+            (_asked, _lastAsked, _waitEnded) = ([.. asked], started, asked.Count == 0); // (a list of its own: late ones join it while these are sent to)
         }
         if (asked.Count == 0)
         {
@@ -185,26 +188,30 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     private ServerStoppingDto Stopping() => new(options.Value.MoveWithinMs);
 
     /// <summary>
-    /// Called as each hub connection here has connected (<see cref="BoardHub.OnConnectedAsync"/>): while the handover
-    /// waits for the connections it asked, one whose handshake ended after it took its snapshot of them (its connect came
-    /// in before new ones were refused) is asked to move too, with the whole move window, and waited for as the others.
-    /// Nothing otherwise: no handover; the connection was in the snapshot, is closed already, or its client does not move
-    /// when asked; or the handover asked nobody, or its wait has ended (the stop closes it then, as any connection left).
+    /// Called as each hub connection here has connected (<see cref="BoardHub.OnConnectedAsync"/>): once the handover has
+    /// taken its snapshot of the connections to ask, one whose handshake ended after it (its connect came in before new
+    /// ones were refused) is asked to move too. While the handover waits for the others, with the whole move window, and
+    /// it is waited for as they are; when the handover asked nobody, or once its wait has ended, with none (the stop is
+    /// near: it moves at once, and what has not moved by the stop is closed by it, as any connection left). Nothing
+    /// otherwise: no handover; the connection was in the snapshot, is closed already, or its client does not move when
+    /// asked.
     /// </summary>
     public Task AskIfLateAsync(string connectionId)
     {
         if (!HandingOver || _cluster?.Connection(connectionId) is not { } connection
             || connection.ConnectionAborted.IsCancellationRequested || !Knows(connection)) return Task.CompletedTask;
+        bool waited;
         lock (_askedLock)
         {
-            // (null before the snapshot too, which then holds this connection: it was registered before its hub's
+            // (null before the snapshot, which then holds this connection: it was registered before its hub's
             // OnConnectedAsync ran)
             if (_asked is not { } asked || asked.Contains(connection)) return Task.CompletedTask;
             asked.Add(connection);
-            _lastAsked = clock.GetTimestamp();
+            waited = !_waitEnded;
+            if (waited) _lastAsked = clock.GetTimestamp();
         }
-        LogAskedLate(log, connectionId);
-        return hub.Clients.Client(connectionId).ServerStopping(Stopping());
+        LogAskedLate(log, connectionId, waited);
+        return hub.Clients.Client(connectionId).ServerStopping(waited ? Stopping() : new ServerStoppingDto(0));
     }
 
     /// <summary>
@@ -250,14 +257,15 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         // (under the lock) How many were asked and how many of them are still here.
         (int Asked, int Left) Counts() => (_asked!.Count, _asked.Count(c => !c.ConnectionAborted.IsCancellationRequested));
 
-        // The end, with the counts at that moment; late connections are no longer asked from here on. (The lock is
-        // re-entrant: the loop decides and ends under the one it holds, so nobody is asked between its reading and the end.)
+        // The end, with the counts at that moment; late connections are asked to move at once from here on, and not
+        // waited for. (The lock is re-entrant: the loop decides and ends under the one it holds, so nobody is asked between
+        // its reading and the end.)
         (End, int, int) Ended(End end)
         {
             lock (_askedLock)
             {
                 var (asked, left) = Counts();
-                _asked = null;
+                _waitEnded = true;
                 return (end, asked, left);
             }
         }
@@ -328,8 +336,8 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: asking {Count} hub connections to move to the {Others} other replica(s), each within {MoveWithinMs} ms ({Old} that do not know the message are closed at the stop)")]
     private static partial void LogStarted(ILogger logger, int count, int others, int moveWithinMs, int old);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Handover: hub connection {ConnectionId} connected after the handover began (its connect came in before); asked to move too")]
-    private static partial void LogAskedLate(ILogger logger, string connectionId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handover: hub connection {ConnectionId} connected after the handover began (its connect came in before); asked to move too (waited for: {Waited})")]
+    private static partial void LogAskedLate(ILogger logger, string connectionId, bool waited);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Handover: {Moved} of {Asked} hub connections moved in {Seconds:0.0} s; closing the {Left} left ({Ended})")]
     private static partial void LogFinished(ILogger logger, int moved, int asked, double seconds, int left, End ended);

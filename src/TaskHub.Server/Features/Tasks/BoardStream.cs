@@ -172,14 +172,17 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
         // pipeline: SqlQueryRaw expanded the parameters and generated the SQL again on every call (a FromSql query with
         // parameters is not cached) and shaped the row: with TaskHubDbContext.OnSqlite, 0.93x the CPU per creation
         // (bench/README.md, "Thirteenth round"). {0}…{5} become parameters typed as SqlQueryRaw typed them (by the
-        // value's CLR type).
+        // value's CLR type: the same types on every call).
         var facade = (IRelationalDatabaseFacadeDependencies)((IDatabaseFacadeDependenciesAccessor)db.Database).Dependencies;
-        var command = facade.RawSqlCommandBuilder.Build(sql,
-            [1, boardId, asks?.Editor ?? Guid.Empty, asks?.LastPositionIn?.ToString() ?? "", asks?.Session ?? Guid.Empty, clock.GetUtcNow().UtcDateTime],
-            db.Model);
+        object?[] values = [1, boardId, asks?.Editor ?? Guid.Empty, asks?.LastPositionIn?.ToString() ?? "", asks?.Session ?? Guid.Empty, clock.GetUtcNow().UtcDateTime];
+        if (!SeqCommands.TryGetValue(sql, out var command))
+        {
+            command = new SeqCommand(facade.RawSqlCommandBuilder.Build(sql, values, db.Model), db.GetService<RelationalCommandBuilderDependencies>());
+            SeqCommands.AddOrUpdate(sql, command); // (two first writes may both build it: the same command)
+        }
         bool exists;
-        await using (var reader = await command.RelationalCommand.ExecuteReaderAsync(
-            new RelationalCommandParameterObject(facade.RelationalConnection, command.ParameterValues, null, db, facade.CommandLogger, CommandSource.FromSqlQuery), CancellationToken.None))
+        await using (var reader = await command.New().ExecuteReaderAsync(
+            new RelationalCommandParameterObject(facade.RelationalConnection, command.ValuesOf(values), null, db, facade.CommandLogger, CommandSource.FromSqlQuery), CancellationToken.None))
         {
             var rows = reader.DbDataReader;
             // (the statement's columns, in BoardProbes' order: Seq, Flags, LastPosition, Taken; one row when the board exists)
@@ -197,6 +200,30 @@ public sealed class BoardStream(TaskHubDbContext db, TimeProvider clock, BoardPr
     }
 
     private sealed record SeqTaken(long Seq, long Flags, string? LastPosition);
+
+    /// <summary>Each seq statement's SQL with {0}…{5} made parameters, and the parameters' types, built once: building
+    /// them formatted the statement, which names the board once per probe, on every write (a third of the bytes the seq
+    /// statement allocated, bench/README.md "Forty-second round"). Keyed by the statement's own string, which belongs to
+    /// the application's <see cref="BoardProbes"/> (so to its provider) and lives as long as it does.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<string, SeqCommand> SeqCommands = new();
+
+    private sealed class SeqCommand(RawSqlCommand built, RelationalCommandBuilderDependencies dependencies)
+    {
+        private readonly string[] _names = [.. built.ParameterValues.Keys]; // (the parameters' names, in the values' order)
+        private readonly string _text = built.RelationalCommand.CommandText;
+        private readonly IReadOnlyList<IRelationalParameter> _parameters = built.RelationalCommand.Parameters;
+
+        /// <summary>A command of its own for one execution: EF's command keeps the reader of its last execution to reuse,
+        /// so one command must not run on two connections at once.</summary>
+        public IRelationalCommand New() => new RelationalCommand(dependencies, _text, _parameters);
+
+        public Dictionary<string, object?> ValuesOf(object?[] values)
+        {
+            var byName = new Dictionary<string, object?>(_names.Length);
+            for (var i = 0; i < _names.Length; i++) byName.Add(_names[i], values[i]);
+            return byName;
+        }
+    }
 
     /// <summary>Moves the board's last seq by <paramref name="count"/> and returns the first seq taken.</summary>
     private async Task<long> TakeSeqsAsync(Guid boardId, int count)
