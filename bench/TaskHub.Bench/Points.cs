@@ -559,6 +559,9 @@ public sealed record WritesResult(string Config, int Boards, int Rep, double Per
 {
     /// <summary>The board's lock over the window, from the replicas' histograms (null for a server without them).</summary>
     public BoardLock? Lock { get; init; }
+    /// <summary>The bytes the setup's servers allocated per write (their GC's total allocated, from /metrics; NaN where a
+    /// server does not publish it): what their GCs clear.</summary>
+    public double BytesPerWrite { get; init; } = double.NaN;
     /// <summary>The JIT's compilation time over the window, as a share of the servers' CPU in it (%; NaN where the
     /// servers do not publish it).</summary>
     public double JitPercent { get; init; } = double.NaN;
@@ -685,7 +688,7 @@ public static class WritesPoint
                 foreach (var keyed in rep % 2 == 1 ? modes : modes.Reverse())
                 {
                     var r = await Window(config, layout, writers, seconds, token, keyed) with { Rep = rep };
-                    Console.WriteLine($"  {layout.Length} board(s){(keyed ? KeyedSuffix : "")}, rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write{(double.IsFinite(r.JitPercent) ? $" (JIT {r.JitPercent:0.0} %)" : "")}, MariaDB {r.DbMsPerWrite:0.00} ms/write, machine {r.MachineMsPerWrite:0.00} ms/write, context switches per write {r.SwitchesPerWrite:0.0} (the servers' {r.ServerSwitchesPerWrite:0.0}), {r.Failed} failed{(r.Lock is { } l ? "; " + l : "")}");
+                    Console.WriteLine($"  {layout.Length} board(s){(keyed ? KeyedSuffix : "")}, rep {rep}: {r.PerSec:0} writes/s, p50 {r.P50:0.0} ms, p99 {r.P99:0.0} ms, {r.CpuMsPerWrite:0.00} ms CPU/write{(double.IsFinite(r.JitPercent) ? $" (JIT {r.JitPercent:0.0} %)" : "")}, MariaDB {r.DbMsPerWrite:0.00} ms/write, machine {r.MachineMsPerWrite:0.00} ms/write, context switches per write {r.SwitchesPerWrite:0.0} (the servers' {r.ServerSwitchesPerWrite:0.0}){(double.IsFinite(r.BytesPerWrite) ? $", {r.BytesPerWrite / 1024:0.0} KB allocated per write" : "")}, {r.Failed} failed{(r.Lock is { } l ? "; " + l : "")}");
                     results.Add(r);
                 }
         }
@@ -699,6 +702,7 @@ public static class WritesPoint
         int ok = 0, failed = 0, next = 0;
         var lock0 = await BoardLock.ScrapeAsync(config.Urls);
         var jit0 = await JitSecondsAsync(config);
+        var alloc0 = await AllocatedBytesAsync(config);
         var cpu0 = Probe.Cpu(config);
         var db0 = Probe.MariaDbCpuSeconds();
         var machine0 = Probe.MachineBusySeconds();
@@ -727,11 +731,18 @@ public static class WritesPoint
         var db = Probe.MariaDbCpuSeconds() - db0;
         var lockHeld = BoardLock.Between(lock0, await BoardLock.ScrapeAsync(config.Urls));
         var jit = await JitSecondsAsync(config) - jit0;
+        var allocated = await AllocatedBytesAsync(config) - alloc0;
         foreach (var h in handlers) h.Dispose();
         return new WritesResult(keyed ? config.Name + KeyedSuffix : config.Name, boards.Length, 0, ok / elapsed, Points.Pct(lat, 0.5), Points.Pct(lat, 0.99), cpu * 1000 / Math.Max(1, ok), ok, failed,
             machine * 1000 / Math.Max(1, ok), db * 1000 / Math.Max(1, ok)) { Lock = lockHeld, JitPercent = cpu > 0 ? jit * 100 / cpu : double.NaN,
-                SwitchesPerWrite = ok > 0 ? (double)switches / ok : double.NaN, ServerSwitchesPerWrite = ok > 0 ? (double)serverSwitches / ok : double.NaN };
+                SwitchesPerWrite = ok > 0 ? (double)switches / ok : double.NaN, ServerSwitchesPerWrite = ok > 0 ? (double)serverSwitches / ok : double.NaN,
+                BytesPerWrite = ok > 0 ? allocated / ok : double.NaN };
     }
+
+    /// <summary>The bytes the setup's servers have allocated since they started (/metrics, summed); NaN when one does
+    /// not publish it (the bare servers).</summary>
+    private static async Task<double> AllocatedBytesAsync(ServerConfig config) =>
+        (await Task.WhenAll(config.Urls.Select(u => Points.MetricAsync(u, Probe.AllocatedBytes)))).Sum();
 
     /// <summary>The seconds the setup's servers' JIT has spent compiling since they started (the runtime's
     /// <c>dotnet.jit.compilation.time</c> on /metrics, summed); NaN when one does not publish it (the bare servers).</summary>

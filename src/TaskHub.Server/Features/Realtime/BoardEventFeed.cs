@@ -190,7 +190,8 @@ public sealed partial class BoardEventFeed : BackgroundService
         RealtimeMetrics.FeedReceived.Inc();
         try
         {
-            var m = JsonSerializer.Deserialize<FeedMessage>(json.ToString(), TaskHubJson.Options);
+            // (read from the message's UTF-8 bytes: as a string first, each replica made a UTF-16 copy of every event)
+            var m = JsonSerializer.Deserialize<FeedMessage>(((ReadOnlyMemory<byte>)json).Span, TaskHubJson.Options);
             if (m?.Event is { } e) Enqueue(new Arrived(e));
             else if (m?.Revoke is { } r) Enqueue(new Revoked(r.BoardId, r.ConnectionIds));
         }
