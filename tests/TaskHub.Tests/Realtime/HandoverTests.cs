@@ -199,6 +199,32 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     }
 
     [Fact]
+    public async Task AConnectionWhoseHandshakeEndsAfterAHandoverFoundNowhereToMoveIsNotAsked()
+    {
+        await using var pair = StartPair(Patient);
+        var (a, b) = (pair.A, pair.B);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var stays = await LiveBoard.ConnectAsync(a, ada, handover: true); // asked, but it does not move
+        await stays.JoinAsync(board, 0);
+        Assert.True(await SeeEachOtherAsync(a, b), "the replicas did not count each other");
+
+        var held = await HeldHandshake.OpenAsync(a, ada);
+        var run = Handover(a).RunAsync(CancellationToken.None);
+        Assert.True(await LiveBoard.EventuallyAsync(() => stays.Stopping.Count == 1), "the connection from before was not asked to move");
+        // The only other replica stops meanwhile: A's handover finds nowhere left to move to and ends.
+        await SigtermAsync(b);
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal((1, 1, HubHandover.End.NoPeer), (outcome!.Asked, outcome.Left, outcome.Ended));
+
+        // The late connection is not asked to move: there is nowhere to go. (A ServerStopping would come before the
+        // answer to its join: the hub sends it before its connect ends.)
+        await using var late = await held.ReleaseAsync();
+        await late.JoinAsync(board, 0);
+        Assert.Empty(late.Stopping);
+    }
+
+    [Fact]
     public async Task ClientsThatDoNotMoveAreLeftForTheStopOnceTheTimeLimitHasPassed()
     {
         var quick = new Dictionary<string, string> { ["Realtime:Handover:MaxSeconds"] = "1", ["Realtime:Handover:MoveWithinMs"] = "250" };

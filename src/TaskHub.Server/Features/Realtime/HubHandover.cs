@@ -85,7 +85,8 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
 {
     private readonly ClusterHubLifetimeManager<BoardHub>? _cluster = lifetime as ClusterHubLifetimeManager<BoardHub>;
     private int _started;
-    /// <summary>The connections asked to move: null before the handover's snapshot. <see cref="AskIfLateAsync"/> adds
+    /// <summary>The connections asked to move: null before the handover's snapshot (and again once it ended with nowhere
+    /// to move to or was cancelled: nobody is asked then). <see cref="AskIfLateAsync"/> adds
     /// those whose handshake ended after the snapshot; until <see cref="_waitEnded"/>, the handover waits for them too.
     /// With <see cref="_lastAsked"/> (when the last of them was asked), read and changed under <see cref="_askedLock"/>.</summary>
     private List<HubConnectionContext>? _asked;
@@ -194,7 +195,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     /// it is waited for as they are; when the handover asked nobody, or once its wait has ended, with none (the stop is
     /// near: it moves at once, and what has not moved by the stop is closed by it, as any connection left). Nothing
     /// otherwise: no handover; the connection was in the snapshot, is closed already, or its client does not move when
-    /// asked.
+    /// asked; or the handover ended with no other replica left, or was cancelled.
     /// </summary>
     public Task AskIfLateAsync(string connectionId)
     {
@@ -258,14 +259,16 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         (int Asked, int Left) Counts() => (_asked!.Count, _asked.Count(c => !c.ConnectionAborted.IsCancellationRequested));
 
         // The end, with the counts at that moment; late connections are asked to move at once from here on, and not
-        // waited for. (The lock is re-entrant: the loop decides and ends under the one it holds, so nobody is asked between
-        // its reading and the end.)
+        // waited for, unless there is nowhere to move to or the application is stopping already: then none is asked.
+        // (The lock is re-entrant: the loop decides and ends under the one it holds, so nobody is asked between its
+        // reading and the end.)
         (End, int, int) Ended(End end)
         {
             lock (_askedLock)
             {
                 var (asked, left) = Counts();
-                _waitEnded = true;
+                if (end is End.NoPeer or End.Cancelled) _asked = null;
+                else _waitEnded = true;
                 return (end, asked, left);
             }
         }
