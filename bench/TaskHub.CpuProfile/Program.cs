@@ -44,12 +44,9 @@ var buckets = new Dictionary<string, int>();
 int total = 0, focused = 0;
 foreach (var ev in Cpu().Where(e => e.ProcessID == pid))
 {
-    var stack = ev.CallStack();
-    if (stack is null) continue;
+    if (ev.CallStack() is null) continue;
     total++;
-    var frames = new List<string>(); // leaf first
-    for (var s = stack; s is not null; s = s.Caller)
-        frames.Add(s.CodeAddress.FullMethodName is { Length: > 0 } m ? m : s.CodeAddress.ModuleName + "!?");
+    var frames = Buckets.Frames(ev); // leaf first
     var at = -1;
     if (focus.Length > 0)
     {
@@ -60,7 +57,7 @@ foreach (var ev in Cpu().Where(e => e.ProcessID == pid))
     }
     focused++;
     foreach (var f in frames.Distinct()) inclusive[f] = inclusive.GetValueOrDefault(f) + 1;
-    var bucket = Buckets.All.FirstOrDefault(b => frames.Any(f => b.Frames.Any(k => f.Contains(k, StringComparison.Ordinal)))).Name ?? "other";
+    var bucket = Buckets.Of(frames);
     buckets[bucket] = buckets.GetValueOrDefault(bucket) + 1;
 }
 
@@ -83,6 +80,19 @@ return 0;
 
 internal static class Buckets
 {
+    /// <summary>The frames of an event's stack, leaf first (a frame with no method name: its module, "!?").</summary>
+    public static List<string> Frames(Microsoft.Diagnostics.Tracing.TraceEvent ev)
+    {
+        var frames = new List<string>();
+        for (var s = ev.CallStack(); s is not null; s = s.Caller)
+            frames.Add(s.CodeAddress.FullMethodName is { Length: > 0 } m ? m : s.CodeAddress.ModuleName + "!?");
+        return frames;
+    }
+
+    /// <summary>The first bucket (in <see cref="All"/>'s order) any of the frames matches, or "other".</summary>
+    public static string Of(List<string> frames) =>
+        All.FirstOrDefault(b => frames.Any(f => b.Frames.Any(k => f.Contains(k, StringComparison.Ordinal)))).Name ?? "other";
+
     public static readonly (string Name, string[] Frames)[] All =
     [
         ("thread pool: idle workers spinning (sched_yield)", ["LowLevelLifoSemaphore"]),
@@ -169,12 +179,10 @@ internal static class AllocList
             var bytes = tick.AllocationAmount64;
             total += bytes;
             types[tick.TypeName] = types.GetValueOrDefault(tick.TypeName) + bytes;
-            var frames = new List<string>(); // leaf first
-            for (var s = ev.CallStack(); s is not null; s = s.Caller)
-                frames.Add(s.CodeAddress.FullMethodName is { Length: > 0 } m ? m : s.CodeAddress.ModuleName + "!?");
+            var frames = Buckets.Frames(ev); // leaf first
             // (the middleware every request passes through are on every synchronous stack: not an owner)
             frames.RemoveAll(f => Wrappers.Any(w => f.Contains(w, StringComparison.Ordinal)));
-            var bucket = Buckets.All.FirstOrDefault(b => frames.Any(f => b.Frames.Any(k => f.Contains(k, StringComparison.Ordinal)))).Name ?? "other";
+            var bucket = Buckets.Of(frames);
             buckets[bucket] = buckets.GetValueOrDefault(bucket) + bytes;
             var own = frames.FirstOrDefault(f => f.StartsWith("TaskHub.", StringComparison.Ordinal)) ?? "(no TaskHub frame)";
             owners[own] = owners.GetValueOrDefault(own) + bytes;
