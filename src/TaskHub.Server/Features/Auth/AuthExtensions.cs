@@ -69,11 +69,15 @@ public static class AuthExtensions
         services.AddScoped<CurrentUser>();
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer().AddTaskHubOidc(builder.Configuration);
+        // Its own clock is the system's, as IdentityModel's lifetime check reads (not the app's TimeProvider).
+        services.AddSingleton(_ => new AccessTokenCache());
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<JwtOptions>>((bearer, jwtOptions) =>
+            .Configure<IOptions<JwtOptions>, AccessTokenCache>((bearer, jwtOptions, tokenCache) =>
             {
                 var jwt = jwtOptions.Value;
                 bearer.MapInboundClaims = false;
+                bearer.TokenHandlers.Clear();
+                bearer.TokenHandlers.Add(tokenCache); // IdentityModel's handler, with the tokens it found valid kept
                 // Nothing reads the token back from the authentication properties, and a hub connection would keep
                 // that copy (~0.7 KB) for its whole life.
                 bearer.SaveToken = false;

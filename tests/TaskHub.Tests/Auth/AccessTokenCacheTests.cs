@@ -1,0 +1,196 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Claims;
+using System.Text;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using TaskHub.Server.Features.Auth;
+using TaskHub.Tests.Infrastructure;
+using TaskHub.Tests.Jobs;
+
+namespace TaskHub.Tests.Auth;
+
+/// <summary>SQLite, with the access-token cache's clock (the system clock in production) one the tests can move.</summary>
+public sealed class TokenCacheApplication : SqliteApplication
+{
+    public ShiftableClock TokenClock { get; } = new();
+
+    public AccessTokenCache Cache => Services.GetRequiredService<AccessTokenCache>();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(s => s.AddSingleton(new AccessTokenCache(TokenClock)));
+    }
+}
+
+/// <summary>
+/// The JWT bearer scheme keeps the access tokens it found valid (<see cref="AccessTokenCache"/>): a token seen before is
+/// not validated again, yet a kept token is refused whenever a fresh validation would refuse it, and its session is
+/// checked on every request as before.
+/// </summary>
+public sealed class AccessTokenCacheTests(TokenCacheApplication app) : IClassFixture<TokenCacheApplication>
+{
+    [Fact]
+    public async Task AnAccessTokenIsValidatedOnceAndThenTakenFromTheCache()
+    {
+        var ada = await app.SignUpAsync();
+        var before = app.Cache.Hits;
+
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(ada.Id, (await ada.Client.GetJson("/api/me")).GetProperty("id").GetGuid());
+
+        // The first of the three may be the token's first sight; the others are served from the cache.
+        Assert.True(app.Cache.Hits - before >= 2, $"{app.Cache.Hits - before} of 3 requests were served from the cache");
+    }
+
+    [Fact]
+    public async Task ACachedTokenPastItsExpiryIsValidatedAfresh()
+    {
+        var ada = await app.SignUpAsync();
+        (await ada.Client.GetAsync("/api/me")).EnsureSuccessStatusCode();
+        (await ada.Client.GetAsync("/api/me")).EnsureSuccessStatusCode(); // kept now
+        var hits = app.Cache.Hits;
+
+        // Past the token's 15 minutes and the 30 s of clock skew a fresh validation allows, on the cache's clock
+        // (IdentityModel's own check reads the system clock: AKeptTokenIsRefusedOnceItHasExpired has it refuse).
+        app.TokenClock.Offset = TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(31);
+        try
+        {
+            (await ada.Client.GetAsync("/api/me")).EnsureSuccessStatusCode();
+        }
+        finally { app.TokenClock.Offset = TimeSpan.Zero; }
+        Assert.Equal(hits, app.Cache.Hits);
+    }
+
+    [Fact]
+    public async Task ACachedTokenWithinItsClockSkewIsStillTakenFromTheCache()
+    {
+        var ada = await app.SignUpAsync();
+        (await ada.Client.GetAsync("/api/me")).EnsureSuccessStatusCode(); // kept now
+        var hits = app.Cache.Hits;
+
+        app.TokenClock.Offset = TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(20);
+        try
+        {
+            (await ada.Client.GetAsync("/api/me")).EnsureSuccessStatusCode();
+        }
+        finally { app.TokenClock.Offset = TimeSpan.Zero; }
+        Assert.Equal(hits + 1, app.Cache.Hits);
+    }
+
+    [Fact]
+    public async Task ACachedTokenOfASessionLoggedOutIsRefusedAtOnce()
+    {
+        var ada = await app.SignUpAsync();
+        (await ada.Client.GetAsync("/api/me")).EnsureSuccessStatusCode();
+        (await ada.Client.GetAsync("/api/me")).EnsureSuccessStatusCode(); // kept now
+        var hits = app.Cache.Hits;
+
+        (await ada.Client.PostAsJsonAsync("/api/auth/logout", new { refreshToken = ada.RefreshToken })).EnsureSuccessStatusCode();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await ada.Client.GetAsync("/api/me")).StatusCode);
+        Assert.True(app.Cache.Hits > hits, "the refused request did not take the token from the cache: the session check would not be shown to run after it");
+    }
+
+    [Fact]
+    public async Task AChangedCopyOfACachedTokenIsRefused()
+    {
+        var ada = await app.SignUpAsync();
+        (await ada.Client.GetAsync("/api/me")).EnsureSuccessStatusCode(); // kept now
+
+        // One character of the signature's middle changed (the last character carries padding bits).
+        var signatureAt = ada.AccessToken.LastIndexOf('.') + 10;
+        var changed = ada.AccessToken[..signatureAt] + (ada.AccessToken[signatureAt] == 'A' ? 'B' : 'A') + ada.AccessToken[(signatureAt + 1)..];
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.ClientWithToken(changed).GetAsync("/api/me")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await ada.Client.GetAsync("/api/me")).StatusCode);
+    }
+
+    // The handler itself, with IdentityModel's real validation: what the scheme's options cannot change while it runs.
+
+    private static readonly SymmetricSecurityKey Key1 = new(Encoding.UTF8.GetBytes("first-signing-key-0123456789-abcdefghijkl"));
+    private static readonly SymmetricSecurityKey Key2 = new(Encoding.UTF8.GetBytes("second-signing-key-0123456789-abcdefghijk"));
+
+    private static TokenValidationParameters Accepting(params SecurityKey[] keys) => new()
+    {
+        ValidIssuer = "taskhub",
+        ValidAudience = "taskhub",
+        IssuerSigningKeys = keys,
+        ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+        ClockSkew = TimeSpan.FromSeconds(30),
+    };
+
+    private static string Token(SecurityKey key, DateTime? expires = null) => new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+    {
+        Issuer = "taskhub",
+        Audience = "taskhub",
+        Subject = new ClaimsIdentity([new Claim("sub", Guid.NewGuid().ToString())]),
+        NotBefore = DateTime.UtcNow.AddMinutes(-1),
+        Expires = expires ?? DateTime.UtcNow.AddMinutes(15),
+        SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256),
+    });
+
+    [Fact]
+    public async Task AKeptTokenIsValidatedAfreshOnceItsKeyIsNoLongerAccepted()
+    {
+        using var cache = new AccessTokenCache();
+        var token = Token(Key1);
+        Assert.True((await cache.ValidateTokenAsync(token, Accepting(Key1, Key2))).IsValid);
+        Assert.True((await cache.ValidateTokenAsync(token, Accepting(Key1, Key2))).IsValid);
+        Assert.Equal(1, cache.Hits);
+
+        var withoutItsKey = await cache.ValidateTokenAsync(token, Accepting(Key2));
+
+        Assert.False(withoutItsKey.IsValid);
+        Assert.Equal(1, cache.Hits);
+    }
+
+    [Fact]
+    public async Task AKeptTokenIsRefusedOnceItHasExpired()
+    {
+        using var cache = new AccessTokenCache();
+        var expires = DateTime.UtcNow.AddSeconds(2);
+        var token = Token(Key1, expires);
+        var noSkew = Accepting(Key1);
+        noSkew.ClockSkew = TimeSpan.Zero;
+        Assert.True((await cache.ValidateTokenAsync(token, noSkew)).IsValid);
+        Assert.True((await cache.ValidateTokenAsync(token, noSkew)).IsValid);
+        Assert.Equal(1, cache.Hits);
+
+        // (the token's expiry is in whole seconds: at most the second after `expires`)
+        await Task.Delay(expires.AddSeconds(1.2) - DateTime.UtcNow);
+
+        Assert.False((await cache.ValidateTokenAsync(token, noSkew)).IsValid);
+        Assert.Equal(1, cache.Hits);
+    }
+
+    [Fact]
+    public async Task ARefusedTokenIsNotKept()
+    {
+        using var cache = new AccessTokenCache();
+        var token = Token(Key2);
+
+        Assert.False((await cache.ValidateTokenAsync(token, Accepting(Key1))).IsValid);
+        Assert.False((await cache.ValidateTokenAsync(token, Accepting(Key1))).IsValid);
+        Assert.Equal(0, cache.Hits);
+    }
+
+    [Fact]
+    public async Task AKeptTokenCarriesItsClaims()
+    {
+        using var cache = new AccessTokenCache();
+        var token = Token(Key1);
+        var first = await cache.ValidateTokenAsync(token, Accepting(Key1));
+
+        var kept = await cache.ValidateTokenAsync(token, Accepting(Key1));
+
+        Assert.Equal(1, cache.Hits);
+        Assert.True(kept.IsValid);
+        Assert.Equal(first.ClaimsIdentity.FindFirst("sub")!.Value, kept.ClaimsIdentity.FindFirst("sub")!.Value);
+        Assert.Equal(((JsonWebToken)first.SecurityToken).ValidTo, kept.SecurityToken.ValidTo);
+    }
+}
