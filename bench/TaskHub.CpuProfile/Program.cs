@@ -1,8 +1,9 @@
 using Microsoft.Diagnostics.Tracing.Etlx;
 
 // Attributes the perf CPU samples of one process in a collect-linux trace (kernel and native frames included, so
-// SQLite's engine and fsync count too): the share of samples per bucket (the first bucket any frame of the stack
-// matches, in the order below), then the top frames by inclusive share, or, with a focus, the frames below it.
+// SQLite's engine and fsync count too): the share of samples per bucket (a feature's, the first in the order below any
+// frame of the stack matches; else the layer of the frame nearest the leaf: Buckets.Of), then the top frames by
+// inclusive share, or, with a focus, the frames below it.
 //   dotnet run --project bench/TaskHub.CpuProfile -- <trace.nettrace> [pid|-1: the busiest dotnet process] [focus] [top] [without]
 // without: count only the samples with none of its frames on the stack (a focus's own work: "FromSql" without "MySqlConnector")
 // An async method's stack holds only its current continuation, so SQL run after an await is counted under the
@@ -41,7 +42,8 @@ if (pid < 0)
 var inclusive = new Dictionary<string, int>();
 var below = new Dictionary<string, int>();
 var buckets = new Dictionary<string, int>();
-// PROFILE_BUCKET=<the start of a bucket's name>: the frames that put samples in that bucket (the layer's frame nearest the leaf).
+// PROFILE_BUCKET=<the start of a bucket's name>: the frames that put samples in that bucket (a feature's outermost match,
+// a layer's frame nearest the leaf).
 var bucketFocus = Environment.GetEnvironmentVariable("PROFILE_BUCKET") ?? "";
 var deciding = new Dictionary<string, int>();
 int total = 0, focused = 0;
@@ -132,20 +134,17 @@ internal static class Buckets
 
     /// <summary>
     /// Frames of the outermost middleware, on the stack of every synchronous stretch of every request's pipeline: matched
-    /// by no bucket. The hub drain's (<c>HubDrain.UseConnectionCloseWhileStopping</c>, in Features.Realtime, first in the
+    /// by no bucket. The hub drain's (<c>HubDrain.UseConnectionCloseWhileStopping</c> and its <c>Counted</c>, in Features.Realtime, first in the
     /// pipeline since the handover) put 5-6 % of a writes profile's middleware and endpoint start-up under "live push".
     /// </summary>
-    private static readonly string[] Outermost = ["UseConnectionCloseWhileStopping"];
-
-    /// <summary>Where the layers begin in <see cref="All"/>.</summary>
-    private static int FirstLayer => Array.FindIndex(All, b => b.Name == "logging");
+    private static readonly string[] Outermost = ["Features.Realtime.HubDrain"]; // (its middleware and, handing over, Counted)
 
     public static readonly (string Name, string[] Frames)[] All =
     [
         ("thread pool: idle workers spinning (sched_yield)", ["LowLevelLifoSemaphore"]),
         ("outbox dispatcher and its handlers", ["OutboxDispatcher", "IOutboxHandler", "TaskEmailHandler", "WebhookSender", "ChangeLog", "InboxEventHandler"]),
         ("session check (incl. its query)", ["ValidateSessionAsync"]),
-        ("JWT validation", ["JsonWebTokenHandler", "Microsoft.IdentityModel"]),
+        ("JWT validation", ["JsonWebTokenHandler", "Microsoft.IdentityModel", "AccessTokenCache"]),
         ("live push (SignalR)", ["SignalR", "Features.Realtime"]),
         ("SQLite engine (sqlite3_*, its I/O and fsync)", ["sqlite3", "libe_sqlite3"]),
         ("EF SaveChanges (managed)", ["SaveChanges"]),
@@ -164,6 +163,10 @@ internal static class Buckets
         ("kernel scheduling", ["finish_task_switch", "schedule"]),
         ("runtime native (GC, stubs; libcoreclr frames are not resolved)", ["libcoreclr"]),
     ];
+
+    /// <summary>Where the layers begin in <see cref="All"/> (after it: static fields start in the order written).</summary>
+    private static readonly int FirstLayer = Array.FindIndex(All, b => b.Name == "logging") is var i and >= 0 ? i
+        : throw new InvalidOperationException("no \"logging\" bucket: where do the layers begin?");
 }
 
 internal static class JitList

@@ -19,12 +19,15 @@ namespace TaskHub.Server.Features.Auth;
 /// <list type="bullet">
 /// <item>before its expiry plus the parameters' clock skew, read on the clock IdentityModel's own lifetime check reads
 /// (the system clock; the token handler is given it so tests can move it);</item>
-/// <item>while the key that signed it is still one the parameters accept (the same key object: the scheme's options
-/// build their keys once, so options built again, with other keys, issuer or audience, validate afresh);</item>
+/// <item>under the parameters it was validated with: the same keys (the same key objects: the scheme's options build
+/// them once, so options built again validate afresh), algorithms, issuers and audiences, with the key that signed it
+/// still among those keys;</item>
 /// <item>for exactly the same token string: a token changed in any character is another entry, validated in full.</item>
 /// </list>
 /// Refused tokens are not kept (nobody can fill the cache without tokens we signed), and at most
-/// <see cref="Capacity"/> are (one per active session on this replica; beyond that the least recently used go).
+/// <see cref="Capacity"/> are (one per active session on this replica): when it is full a new token is not kept, and
+/// the cache drops its least recently used in the background. A token not kept is validated in full, as before.
+/// Claims are read as the scheme is set (<c>MapInboundClaims = false</c>: the token's own claim names).
 /// </para>
 /// </summary>
 public sealed class AccessTokenCache : TokenHandler, IDisposable
@@ -62,11 +65,11 @@ public sealed class AccessTokenCache : TokenHandler, IDisposable
         }
         Validated.Inc();
         var result = await _inner.ValidateTokenAsync(token, parameters);
-        if (result is { IsValid: true, SecurityToken: JsonWebToken { SigningKey: { } key } jwt })
+        if (result is { IsValid: true, SecurityToken: JsonWebToken jwt })
         {
             // The identity is built on first read (under the result's lock): built here, before any other request shares it.
             var identity = result.ClaimsIdentity;
-            _kept.Set(token, new Kept(jwt, identity, key), new MemoryCacheEntryOptions
+            _kept.Set(token, new Kept(jwt, identity, Under.Of(parameters)), new MemoryCacheEntryOptions
             {
                 Size = 1,
                 AbsoluteExpiration = new DateTimeOffset(DateTime.SpecifyKind(jwt.ValidTo, DateTimeKind.Utc)) + parameters.ClockSkew,
@@ -79,17 +82,31 @@ public sealed class AccessTokenCache : TokenHandler, IDisposable
 
     public void Dispose() => _kept.Dispose();
 
-    private sealed record Kept(JsonWebToken Token, ClaimsIdentity Identity, SecurityKey Key)
+    /// <summary>What of the parameters a token was validated under must be the same for its result to stand.</summary>
+    private sealed record Under(SecurityKey[] Keys, string[] Algorithms, string? Issuer, string[] Issuers, string? Audience, string[] Audiences)
     {
-        /// <summary>As IdentityModel's lifetime check (expired when the expiry is before now less the skew), and the key still taken.</summary>
-        public bool StillValid(TokenValidationParameters parameters, DateTime utcNow)
-        {
-            if (Token.ValidTo < utcNow - parameters.ClockSkew) return false;
-            if (parameters.IssuerSigningKey is { } single && ReferenceEquals(single, Key)) return true;
-            if (parameters.IssuerSigningKeys is { } keys)
-                foreach (var k in keys)
-                    if (ReferenceEquals(k, Key)) return true;
-            return false;
-        }
+        public static Under Of(TokenValidationParameters p) =>
+            new([.. p.IssuerSigningKeys ?? []], [.. p.ValidAlgorithms ?? []], p.ValidIssuer, [.. p.ValidIssuers ?? []],
+                p.ValidAudience, [.. p.ValidAudiences ?? []]);
+
+        /// <summary>
+        /// The same keys (the same objects, in the same order), algorithms, issuers and audiences. (A per-request clone
+        /// copies the lists, so they are compared by what they hold: one or two entries each.)
+        /// </summary>
+        public bool Same(TokenValidationParameters p) =>
+            Issuer == p.ValidIssuer && Audience == p.ValidAudience &&
+            Keys.SequenceEqual(p.IssuerSigningKeys ?? [], ReferenceEqualityComparer.Instance) &&
+            Algorithms.SequenceEqual(p.ValidAlgorithms ?? []) && Issuers.SequenceEqual(p.ValidIssuers ?? []) &&
+            Audiences.SequenceEqual(p.ValidAudiences ?? []);
+    }
+
+    private sealed record Kept(JsonWebToken Token, ClaimsIdentity Identity, Under Parameters)
+    {
+        /// <summary>
+        /// As IdentityModel's lifetime check (expired when the expiry is before now less the skew), and under the same
+        /// parameters (so the key that signed it is still among the keys).
+        /// </summary>
+        public bool StillValid(TokenValidationParameters parameters, DateTime utcNow) =>
+            Token.ValidTo >= utcNow - parameters.ClockSkew && Parameters.Same(parameters);
     }
 }
