@@ -118,7 +118,7 @@ public sealed class AccessTokenCacheTests(TokenCacheApplication app) : IClassFix
     private static readonly SymmetricSecurityKey Key1 = new(Encoding.UTF8.GetBytes("first-signing-key-0123456789-abcdefghijkl"));
     private static readonly SymmetricSecurityKey Key2 = new(Encoding.UTF8.GetBytes("second-signing-key-0123456789-abcdefghijk"));
 
-    /// <summary>The scheme's way: parameters built once, a clone per validation (sharing their lists).</summary>
+    /// <summary>Parameters built once and a clone of them per validation, as the scheme makes one per request.</summary>
     private static TokenValidationParameters Accepting(params SecurityKey[] keys) => new()
     {
         ValidIssuer = "taskhub",
@@ -150,7 +150,7 @@ public sealed class AccessTokenCacheTests(TokenCacheApplication app) : IClassFix
         Assert.True((await cache.ValidateTokenAsync(token, options.Clone())).IsValid);
         Assert.Equal(1, cache.Hits);
 
-        keys.Remove(Key1); // (the same list: only the key check can tell)
+        keys.Remove(Key1); // (the same list object, changed in place)
         var withoutItsKey = await cache.ValidateTokenAsync(token, options.Clone());
 
         Assert.False(withoutItsKey.IsValid);

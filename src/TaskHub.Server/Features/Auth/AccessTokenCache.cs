@@ -90,8 +90,8 @@ public sealed class AccessTokenCache : TokenHandler, IDisposable
                 p.ValidAudience, [.. p.ValidAudiences ?? []]);
 
         /// <summary>
-        /// The same keys (the same objects, in the same order), algorithms, issuers and audiences. (A per-request clone
-        /// copies the lists, so they are compared by what they hold: one or two entries each.)
+        /// The same keys (the same objects, in the same order), algorithms, issuers and audiences, compared by what the
+        /// lists hold (one or two entries each): the scheme's per-request clone does not keep the same list objects.
         /// </summary>
         public bool Same(TokenValidationParameters p) =>
             Issuer == p.ValidIssuer && Audience == p.ValidAudience &&
