@@ -729,9 +729,11 @@ public static class WritesPoint
         var switches = Probe.MachineContextSwitches() - switches0;
         var serverSwitches = config.Pids.Select((pid, i) => Probe.ContextSwitchesBetween(serverSwitches0[i], Probe.ContextSwitches(pid))).Sum();
         var db = Probe.MariaDbCpuSeconds() - db0;
+        // The allocation counter is the last scrape before the window and the first after it, so the bytes counted include
+        // about one /metrics scrape per replica (~166 KB each, bench/README.md "Forty-fourth round"), not three.
+        var allocated = await AllocatedBytesAsync(config) - alloc0;
         var lockHeld = BoardLock.Between(lock0, await BoardLock.ScrapeAsync(config.Urls));
         var jit = await JitSecondsAsync(config) - jit0;
-        var allocated = await AllocatedBytesAsync(config) - alloc0;
         foreach (var h in handlers) h.Dispose();
         return new WritesResult(keyed ? config.Name + KeyedSuffix : config.Name, boards.Length, 0, ok / elapsed, Points.Pct(lat, 0.5), Points.Pct(lat, 0.99), cpu * 1000 / Math.Max(1, ok), ok, failed,
             machine * 1000 / Math.Max(1, ok), db * 1000 / Math.Max(1, ok)) { Lock = lockHeld, JitPercent = cpu > 0 ? jit * 100 / cpu : double.NaN,

@@ -306,6 +306,34 @@ public sealed partial class LightClient : IReceiver
     /// <summary>Whether the first <c>ServerStopping</c> said reason <c>rebalancing</c>: the replica is not stopping but asks
     /// this connection to move elsewhere (Realtime:Rebalance:AskToMove).</summary>
     public bool StoppingRebalancing;
+
+    /// <summary>One <c>ServerStopping</c>: moveWithinMs, whether it said <c>rebalancing</c>, and when it arrived (Stopwatch ticks).</summary>
+    public readonly record struct Ask(int MoveWithinMs, bool Rebalancing, long At);
+    private readonly List<Ask> _asks = []; // every ServerStopping of this connection, in order (under its own lock)
+    private TaskCompletionSource _askArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>This connection's ask number <paramref name="index"/> (0: the first), once it has arrived. A replica asks a
+    /// connection again when a move failed (its grace passed), and a stop may follow a rebalancing ask: the browser follows
+    /// each, and so does the storm point (before the forty-fourth round it followed only the first).</summary>
+    public async Task<Ask> AskAsync(int index)
+    {
+        while (true)
+        {
+            Task arrived;
+            lock (_asks)
+            {
+                if (_asks.Count > index) return _asks[index];
+                arrived = _askArrived.Task;
+            }
+            await arrived;
+        }
+    }
+
+    /// <summary>How many asks arrived before <paramref name="ticks"/> (a Stopwatch timestamp).</summary>
+    public int AsksBefore(long ticks)
+    {
+        lock (_asks) return _asks.Count(a => a.At < ticks);
+    }
     /// <summary>Completes when the connection closed (the server went away, or DisposeAsync).</summary>
     public Task Closed => _loop ?? Task.CompletedTask;
 
@@ -475,6 +503,14 @@ public sealed partial class LightClient : IReceiver
         var ms = (int)Math.Clamp(moveWithinMs, 0, int.MaxValue);
         if (Volatile.Read(ref StoppingAt) == 0) StoppingRebalancing = rebalancing; // (the first one's, as the time below)
         Interlocked.CompareExchange(ref StoppingAt, now, 0); // before the task completes: whoever awaits it reads the time
+        TaskCompletionSource arrived;
+        lock (_asks)
+        {
+            _asks.Add(new Ask(ms, rebalancing, now));
+            arrived = _askArrived;
+            _askArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        arrived.TrySetResult();
         OnStopping?.Invoke(ms);
         _stopping.TrySetResult(ms);
     }

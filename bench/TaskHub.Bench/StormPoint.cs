@@ -64,7 +64,6 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
 
     private readonly Sink _sink = new();
     private readonly bool _handover = LightClient.Handover;
-    private static readonly Task<int> Never = new TaskCompletionSource<int>().Task;
     private const string EfQueries = "microsoft_entityframeworkcore_microsoft_entityframeworkcore_queries";
 
     public async Task<List<StormResult>> RunAsync()
@@ -229,21 +228,25 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             // like withAutomaticReconnect; the point ends when the last reconnect has caught up. A connection told
             // ServerStopping moves (the handover, when on): the loop then watches the new one, and the old one's close (we
             // dispose it) is never awaited here, so it is no close of the storm's.
-            LightClient? told = null; // the connection whose ServerStopping this loop has handled
+            LightClient? told = null; // the connection whose stop (ServerStopping, not rebalancing) this loop has handled
+            LightClient? watched = null; // the connection whose asks this loop follows, and the index of its next ask:
+            var nextAsk = 0;             // each one, as the browser (a failed move is asked again; a stop may follow)
             var movedHere = false;
             for (var closes = 0; ; )
             {
             var client = v.Client;
             if (client is null) return;
-            var stopping = client == told || client.StoppingAt is not 0 and var at && at < stopAt ? Never : client.Stopping; // (a stop of an earlier rep's: not this one's)
-            await Task.WhenAny(client.Closed, settled.Task, stopping);
-            if (stopping.IsCompleted && client.StoppingRebalancing)
+            if (client != watched) (watched, nextAsk) = (client, client.AsksBefore(stopAt)); // (asks of an earlier rep's: not this one's)
+            var asked = client.AskAsync(nextAsk);
+            await Task.WhenAny(client.Closed, settled.Task, asked);
+            var ask = asked.IsCompleted ? await asked : default;
+            if (asked.IsCompleted) nextAsk++;
+            if (asked.IsCompleted && ask.Rebalancing)
             {
                 // Not a stop: the survivor, rebalancing, asks this connection to move (make before break, as the browser).
-                told = client;
                 disturbed[v] = 0;
                 Interlocked.Increment(ref shedAsked);
-                var within = await stopping;
+                var within = ask.MoveWithinMs;
                 if (!_handover) continue;
                 await Task.WhenAny(client.Closed, Task.Delay(Random.Shared.Next((int)Math.Min(within + 1L, int.MaxValue))));
                 if (client.Closed.IsCompleted) continue; // closed meanwhile: the reconnect path below
@@ -253,19 +256,20 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                     await MoveRetryingOpenAsync(v, lb, () => Interlocked.Increment(ref openRetries), rebalancing: true);
                     if (v.Seqs.HeadNow > v.Seqs.ContigNow) await FetchAsync(http, lb, v);
                     Interlocked.Increment(ref shedMoved);
-                    shedMoveTimes.Add(Stopwatch.GetElapsedTime(client.StoppingAt).TotalSeconds);
+                    shedMoveTimes.Add(Stopwatch.GetElapsedTime(ask.At).TotalSeconds);
                 }
-                catch (Exception) { Interlocked.Increment(ref shedMoveFailed); } // the old connection stays (a second ask to it is not followed here)
+                catch (Exception) { Interlocked.Increment(ref shedMoveFailed); } // the old connection stays (and follows its next ask)
                 finally { Interlocked.Decrement(ref inFlight); }
                 continue;
             }
-            if (stopping.IsCompleted)
+            if (asked.IsCompleted)
             {
+                if (told == client) continue; // a stopping replica's ask again: the move under way (or its failure) answers it
                 told = client;
                 stoppedViewers[v] = 0;
                 disturbed[v] = 0;
-                toldAt.Add((client.StoppingAt - stopAt) / (double)Stopwatch.Frequency);
-                var within = await stopping;
+                toldAt.Add((ask.At - stopAt) / (double)Stopwatch.Frequency);
+                var within = ask.MoveWithinMs;
                 moveWithinMs.Add(within);
                 if (!_handover) continue; // as a client that does not know the message: wait for the close
                 await Task.WhenAny(client.Closed, Task.Delay(Random.Shared.Next((int)Math.Min(within + 1L, int.MaxValue)))); // [0, moveWithinMs]
