@@ -312,9 +312,9 @@ public sealed partial class LightClient : IReceiver
     private readonly List<Ask> _asks = []; // every ServerStopping of this connection, in order (under its own lock)
     private TaskCompletionSource _askArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>This connection's ask number <paramref name="index"/> (0: the first), once it has arrived. A replica asks a
-    /// connection again when a move failed (its grace passed), and a stop may follow a rebalancing ask: the browser follows
-    /// each, and so does the storm point (before the forty-fourth round it followed only the first).</summary>
+    /// <summary>This connection's ask number <paramref name="index"/> (0: the first), once it has arrived. A rebalancing
+    /// replica asks a connection again when its move did not happen within the grace, and a stop may follow a rebalancing
+    /// ask: the browser follows each, and so does the storm point (before the forty-fourth round it followed only the first).</summary>
     public async Task<Ask> AskAsync(int index)
     {
         while (true)

@@ -202,7 +202,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
         var shedReconnects = 0;
         // Rebalancing by asking (Realtime:Rebalance:AskToMove): connections the survivor asked to move, and ask → moved times.
         var shedMoveTimes = new ConcurrentBag<double>();
-        int shedAsked = 0, shedMoved = 0, shedMoveFailed = 0, shedAskedAgain = 0; // (again: a connection's later ask, after its move failed)
+        int shedAsked = 0, shedMoved = 0, shedMoveFailed = 0, shedAskedAgain = 0; // (again: a rebalancing ask to a connection asked before in this rep)
         var closedAt = new ConcurrentBag<double>(); // s after the SIGTERM at which each of the stopped replica's clients saw its connection close
         var inFlight = 0; // clients between a close and their reconnect's catch-up (or giving up), or moving
         // The handover: who was told ServerStopping (s after the SIGTERM it arrived), moved, failed to move, closed instead.
@@ -230,19 +230,24 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
             // dispose it) is never awaited here, so it is no close of the storm's.
             LightClient? told = null; // the connection whose stop (ServerStopping, not rebalancing) this loop has handled
             LightClient? watched = null; // the connection whose asks this loop follows, and the index of its next ask:
-            var nextAsk = 0;             // each one, as the browser (a failed move is asked again; a stop may follow)
+            var nextAsk = 0;             // each one, as the browser (a rebalancing replica asks again when a move failed; a stop may follow)
             var firstAsk = 0;            // (the index of the watched connection's first ask in this rep)
             var movedHere = false;
             for (var closes = 0; ; )
             {
             var client = v.Client;
             if (client is null) return;
-            if (client != watched) (watched, nextAsk, firstAsk) = (client, client.AsksBefore(stopAt), client.AsksBefore(stopAt)); // (asks of an earlier rep's: not this one's)
-            var asked = client.AskAsync(nextAsk);
-            await Task.WhenAny(client.Closed, settled.Task, asked);
-            var ask = asked.IsCompleted ? await asked : default;
-            if (asked.IsCompleted) nextAsk++;
-            if (asked.IsCompleted && ask.Rebalancing)
+            if (client != watched)
+            {
+                watched = client;
+                nextAsk = firstAsk = client.AsksBefore(stopAt); // (asks of an earlier rep's: not this one's)
+            }
+            var asking = client.AskAsync(nextAsk);
+            await Task.WhenAny(client.Closed, settled.Task, asking);
+            var asked = asking.IsCompleted; // (read once: an ask arriving from here on waits for the next pass)
+            var ask = asked ? await asking : default;
+            if (asked) nextAsk++;
+            if (asked && ask.Rebalancing)
             {
                 // Not a stop: the survivor, rebalancing, asks this connection to move (make before break, as the browser).
                 disturbed[v] = 0;
@@ -264,9 +269,9 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                 finally { Interlocked.Decrement(ref inFlight); }
                 continue;
             }
-            if (asked.IsCompleted)
+            if (asked)
             {
-                if (told == client) continue; // a stopping replica's ask again: the move under way (or its failure) answers it
+                if (told == client) continue; // (a stopping replica asks a connection once; should it ask again, the move made answers it)
                 told = client;
                 stoppedViewers[v] = 0;
                 disturbed[v] = 0;
@@ -377,7 +382,7 @@ public sealed class StormPoint(ServerConfig config, Setup setup, BenchOptions op
                           $"{shedN:0} connections shed for {netMoved:0} held by the restarted replica at the end ({shedN / netMoved:0.00} sheds per connection it gained); " +
                           $"{shedReconnects} clients saw theirs close and {shedTimes.Length} reconnected and caught up " +
                           $"(close → caught up p50 {Points.Pct(shedTimes, 0.5):0.00} / p99 {Points.Pct(shedTimes, 0.99):0.00} s); " +
-                          $"{shedAsked} asks to move ({shedAskedAgain} of them to a connection asked before, whose move had failed), {shedMoved} moved (ask → joined and caught up p50 {Points.Pct(askTimes, 0.5):0.00} / p99 {Points.Pct(askTimes, 0.99):0.00} s), {shedMoveFailed} moves failed; {refused:0} move connects refused (503) by a replica waiting for its own asked moves");
+                          $"{shedAsked} asks to move ({shedAskedAgain} of them to a connection asked before in this rep), {shedMoved} moved (ask → joined and caught up p50 {Points.Pct(askTimes, 0.5):0.00} / p99 {Points.Pct(askTimes, 0.99):0.00} s), {shedMoveFailed} moves failed; {refused:0} move connects refused (503) by a replica waiting for its own asked moves");
         Console.WriteLine($"  connections held, restarted / survivor, s after ready: {series}");
         var caughtUp = lastCaughtUp.Values.ToList();
         var allS = caughtUp.Count == 0 ? double.NaN : caughtUp.Max();

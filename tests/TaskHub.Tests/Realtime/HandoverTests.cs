@@ -30,13 +30,13 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     private Pair StartPair(Dictionary<string, string>? extra = null)
     {
         var scope = Guid.NewGuid().ToString("N");
-        var pair = new Pair(Replica(scope, extra), Replica(scope, extra));
+        var pair = new Pair(Replica(scope, extra), Replica(scope, extra), scope);
         _ = pair.A.Server;
         _ = pair.B.Server;
         return pair;
     }
 
-    private sealed record Pair(ScaleOutCluster.Replica A, ScaleOutCluster.Replica B) : IAsyncDisposable
+    private sealed record Pair(ScaleOutCluster.Replica A, ScaleOutCluster.Replica B, string Scope) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()
         {
@@ -514,6 +514,72 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         // that read the count after the other had already left found nobody to hand over to, and stopped as before.)
         Assert.Contains(outcomes, o => o is not null);
         Assert.All(outcomes, o => Assert.True(o is null || (o is { Asked: 1, Left: 1, Ended: HubHandover.End.NoPeer } && o.Took < TimeSpan.FromSeconds(10)), $"{o}"));
+    }
+
+    /// <summary>Deletes the published count of every replica listed in <paramref name="scope"/> (the stopping one has left the
+    /// list) again and again, for <paramref name="lapse"/> or until <paramref name="until"/> completes: a peer whose refresh
+    /// is held up (on a loaded machine, or taking a storm of moves) looks like this, listed with a lapsed count, while its
+    /// own refreshes put it back every 0.3 s.</summary>
+    private static async Task LapseCountsAsync(string scope, TimeSpan lapse, Task? until = null)
+    {
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
+        var db = redis.GetDatabase();
+        var prefix = $"taskhub:hub-load:{scope}";
+        var end = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(lapse.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+        while (System.Diagnostics.Stopwatch.GetTimestamp() < end && until?.IsCompleted != true)
+        {
+            foreach (var id in await db.SetMembersAsync($"{prefix}:replicas")) await db.KeyDeleteAsync($"{prefix}:{id}");
+            await Task.Delay(5);
+        }
+    }
+
+    /// <summary>In a storm the survivor, taking thousands of moves, can refresh its count late; one reading of it lapsed
+    /// ended the stopping replica's handover with nowhere to go, which closed the connections still waiting to move
+    /// (forty-fourth round). Now a lapse shorter than a count's lifetime (5 s here) ends nothing.</summary>
+    [Fact]
+    public async Task APeerWhoseCountLapsesForAMomentIsStillSomewhereToMoveTo()
+    {
+        await using var pair = StartPair(Patient);
+        var (stays, run) = await HandingOverOneAsync(pair); // asked; it moves only once the lapse is over
+        await using var _ = stays;
+
+        await LapseCountsAsync(pair.Scope, TimeSpan.FromSeconds(3)); // three of the handover's checks, once a second
+        if (run.IsCompleted) Assert.Fail($"the handover ended while its peer was up: {await run}");
+
+        await stays.DisposeAsync(); // it moved
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal((1, 0, HubHandover.End.AllMoved), (outcome!.Asked, outcome.Left, outcome.Ended));
+    }
+
+    /// <summary>A peer that stays listed with a lapsed count (it died without leaving the list) still ends the handover,
+    /// once its count has stayed lapsed for a count's lifetime (5 s here) more, long before the 60 s limit.</summary>
+    [Fact]
+    public async Task APeerWhoseCountStaysLapsedEndsTheHandoverAfterACountsLifetime()
+    {
+        await using var pair = StartPair(Patient);
+        var (stays, run) = await HandingOverOneAsync(pair); // asked, but it does not move
+        await using var _ = stays;
+
+        var lapsed = System.Diagnostics.Stopwatch.GetTimestamp();
+        await LapseCountsAsync(pair.Scope, TimeSpan.FromSeconds(25), until: run);
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(5));
+        var after = System.Diagnostics.Stopwatch.GetElapsedTime(lapsed);
+        Assert.Equal((1, 1, HubHandover.End.NoPeer), (outcome!.Asked, outcome.Left, outcome.Ended));
+        Assert.True(after >= TimeSpan.FromSeconds(5) && after < TimeSpan.FromSeconds(25), $"ended {after.TotalSeconds:0.0} s after the count lapsed");
+    }
+
+    /// <summary>Ada's connection on <paramref name="pair"/>'s A (one that says it moves) joined to a board of hers, both
+    /// replicas counting each other, and A's handover begun with that connection asked to move.</summary>
+    private static async Task<(LiveBoard Asked, Task<HubHandover.Outcome?> Run)> HandingOverOneAsync(Pair pair)
+    {
+        var ada = await pair.A.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var asked = await LiveBoard.ConnectAsync(pair.A, ada, handover: true);
+        await asked.JoinAsync(board, 0);
+        Assert.True(await SeeEachOtherAsync(pair.A, pair.B), "the replicas did not count each other");
+        var run = Handover(pair.A).RunAsync(CancellationToken.None);
+        Assert.True(await LiveBoard.EventuallyAsync(() => asked.Stopping.Count == 1), "the connection was not asked to move");
+        return (asked, run);
     }
 
     /// <summary>What <see cref="HubHandover.Lifetime"/> does at SIGTERM: the handover, then the application's stop (which

@@ -342,6 +342,18 @@ public sealed partial class HubRebalancer : BackgroundService
     /// what <see cref="HubHandover"/> can hand over to. Replicas that are handing over themselves have left the count.</summary>
     public async Task<int> OthersLiveAsync() => (await OthersAsync(_redis.GetDatabase())).Counts.Count;
 
+    /// <summary>The other replicas, read fresh: live (a count in Redis now) and listed (live, or still in the deployment's
+    /// list with a count that has lapsed: stopped without leaving it, or held up past the count's lifetime, as a replica
+    /// taking a storm of moves can be). A replica that stops leaves the list at once (<see cref="ForgetAsync"/>).</summary>
+    public async Task<(int Live, int Listed)> PeersAsync()
+    {
+        var (counts, gone) = await OthersAsync(_redis.GetDatabase());
+        return (counts.Count, counts.Count + gone.Count);
+    }
+
+    /// <summary>How long a published count lives unless refreshed (<see cref="RebalanceOptions.TtlSeconds"/>).</summary>
+    public TimeSpan CountLifetime => TimeSpan.FromSeconds(_options.TtlSeconds);
+
     /// <summary>What another replica published: its connections, and whether it is warming up.</summary>
     private readonly record struct Peer(int Connections, bool Warming);
 
