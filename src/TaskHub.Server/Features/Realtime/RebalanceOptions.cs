@@ -16,7 +16,8 @@ public sealed class RebalanceOptions : IValidatableObject
     /// <summary>How often each replica writes its connection count to Redis, reads the others' and decides.</summary>
     [Range(0.05, 60)] public double IntervalSeconds { get; set; } = 2;
 
-    /// <summary>How long a replica's count lives in Redis without a refresh (a dead replica drops out after this).</summary>
+    /// <summary>How long a replica's count lives in Redis without a refresh (a dead replica drops out after this). A handing-over
+    /// replica takes a peer still listed with a lapsed count for gone only once it has stayed lapsed this long more.</summary>
     [Range(0.1, 600)] public double TtlSeconds { get; set; } = 6;
 
     /// <summary>Above the fair share (total ÷ live replicas) a replica may hold this much more (percent of the fair share) …</summary>
