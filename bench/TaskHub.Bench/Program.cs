@@ -295,19 +295,9 @@ public sealed partial class LightClient : IReceiver
     /// <summary>Every task event: its seq, the writer's stamp in its title (0 when it has none) and when its WebSocket message
     /// arrived (Stopwatch ticks); the reconnect storm's viewers (<see cref="BoardViewer"/>).</summary>
     public Action<long, long, long>? OnTask;
-    /// <summary><c>ServerStopping(moveWithinMs)</c>: this connection's replica is stopping and keeps serving it a while (the
-    /// handover: open a new connection within moveWithinMs, then close this one). Raised on the read loop: do not block.</summary>
-    public Action<int>? OnStopping;
-    private readonly TaskCompletionSource<int> _stopping = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    /// <summary>Completes with moveWithinMs when the first <c>ServerStopping</c> arrived on this connection.</summary>
-    public Task<int> Stopping => _stopping.Task;
-    /// <summary>When the first <c>ServerStopping</c> arrived (Stopwatch ticks; 0 = none yet).</summary>
-    public long StoppingAt;
-    /// <summary>Whether the first <c>ServerStopping</c> said reason <c>rebalancing</c>: the replica is not stopping but asks
-    /// this connection to move elsewhere (Realtime:Rebalance:AskToMove).</summary>
-    public bool StoppingRebalancing;
-
-    /// <summary>One <c>ServerStopping</c>: moveWithinMs, whether it said <c>rebalancing</c>, and when it arrived (Stopwatch ticks).</summary>
+    /// <summary>One <c>ServerStopping</c> (an ask to move): moveWithinMs (open a new connection within it, then close this
+    /// one), whether it said <c>rebalancing</c> (the replica is not stopping but asks this connection to move elsewhere,
+    /// Realtime:Rebalance:AskToMove), and when it arrived (Stopwatch ticks).</summary>
     public readonly record struct Ask(int MoveWithinMs, bool Rebalancing, long At);
     private readonly List<Ask> _asks = []; // every ServerStopping of this connection, in order (under its own lock)
     private TaskCompletionSource _askArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -501,8 +491,6 @@ public sealed partial class LightClient : IReceiver
     private void ServerStopping(long moveWithinMs, bool rebalancing, long now)
     {
         var ms = (int)Math.Clamp(moveWithinMs, 0, int.MaxValue);
-        if (Volatile.Read(ref StoppingAt) == 0) StoppingRebalancing = rebalancing; // (the first one's, as the time below)
-        Interlocked.CompareExchange(ref StoppingAt, now, 0); // before the task completes: whoever awaits it reads the time
         TaskCompletionSource arrived;
         lock (_asks)
         {
@@ -510,9 +498,7 @@ public sealed partial class LightClient : IReceiver
             arrived = _askArrived;
             _askArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
         }
-        arrived.TrySetResult();
-        OnStopping?.Invoke(ms);
-        _stopping.TrySetResult(ms);
+        arrived.TrySetResult(); // (raised on the read loop: whoever awaits it runs elsewhere)
     }
 
     private static long Number(ReadOnlySpan<byte> rec, ReadOnlySpan<byte> key)
