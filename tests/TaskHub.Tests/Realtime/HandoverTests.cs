@@ -543,7 +543,7 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         var (stays, run) = await HandingOverOneAsync(pair); // asked; it moves only once the lapse is over
         await using var _ = stays;
 
-        await LapseCountsAsync(pair.Scope, TimeSpan.FromSeconds(3)); // three of the handover's checks, once a second
+        await LapseCountsAsync(pair.Scope, TimeSpan.FromSeconds(2)); // two of the handover's checks, once a second (3 s to spare)
         if (run.IsCompleted) Assert.Fail($"the handover ended while its peer was up: {await run}");
 
         await stays.DisposeAsync(); // it moved
@@ -562,7 +562,8 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
 
         var lapsed = System.Diagnostics.Stopwatch.GetTimestamp();
         await LapseCountsAsync(pair.Scope, TimeSpan.FromSeconds(25), until: run);
-        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(5));
+        if (!run.IsCompleted) Assert.Fail("the handover did not end within 25 s of its only peer's count lapsing");
+        var outcome = await run;
         var after = System.Diagnostics.Stopwatch.GetElapsedTime(lapsed);
         Assert.Equal((1, 1, HubHandover.End.NoPeer), (outcome!.Asked, outcome.Left, outcome.Ended));
         Assert.True(after >= TimeSpan.FromSeconds(5) && after < TimeSpan.FromSeconds(25), $"ended {after.TotalSeconds:0.0} s after the count lapsed");
@@ -575,11 +576,19 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         var ada = await pair.A.SignUpAsync();
         var board = await ada.CreateBoardAsync();
         var asked = await LiveBoard.ConnectAsync(pair.A, ada, handover: true);
-        await asked.JoinAsync(board, 0);
-        Assert.True(await SeeEachOtherAsync(pair.A, pair.B), "the replicas did not count each other");
-        var run = Handover(pair.A).RunAsync(CancellationToken.None);
-        Assert.True(await LiveBoard.EventuallyAsync(() => asked.Stopping.Count == 1), "the connection was not asked to move");
-        return (asked, run);
+        try
+        {
+            await asked.JoinAsync(board, 0);
+            Assert.True(await SeeEachOtherAsync(pair.A, pair.B), "the replicas did not count each other");
+            var run = Handover(pair.A).RunAsync(CancellationToken.None);
+            Assert.True(await LiveBoard.EventuallyAsync(() => asked.Stopping.Count == 1), "the connection was not asked to move");
+            return (asked, run);
+        }
+        catch
+        {
+            await asked.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>What <see cref="HubHandover.Lifetime"/> does at SIGTERM: the handover, then the application's stop (which

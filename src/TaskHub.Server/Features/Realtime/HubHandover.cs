@@ -261,14 +261,19 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
 
         // Whether there is nowhere left to move to: the others have left the list (stopping too: a scale-down to zero). One
         // still listed whose count has lapsed may be a survivor held up under the very moves it is taking, so it ends the
-        // handover only once its count has stayed lapsed for a count's lifetime more (a dead peer still ends it). Redis
-        // unable to say ends nothing: the limit does. (Before, one such reading ended it: in a storm, with the survivor up,
-        // a stopping replica closed 2,467 of its connections "with nowhere to go"; bench/README.md, forty-fourth round.)
+        // handover only once its count has stayed lapsed for a count's lifetime more, read so on every check (a dead peer
+        // still ends it). Redis unable to say ends nothing (the limit does) and restarts that count: no peer can refresh
+        // during an outage. (Before, one such reading ended it: in a storm, with the survivor up, a stopping replica closed
+        // 2,467 of its connections "with nowhere to go"; bench/README.md, forty-fourth round.)
         async Task<bool> NowhereLeftAsync()
         {
             (int Live, int Listed) peers;
-            try { peers = await rebalancer.PeersAsync().WaitAsync(TimeSpan.FromSeconds(2), ct); }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException) { return false; }
+            try { peers = await rebalancer.PeersAsync().WaitAsync(TimeSpan.FromSeconds(2), clock, ct); }
+            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+            {
+                lapsedSince = null;
+                return false;
+            }
             if (peers.Live > 0)
             {
                 lapsedSince = null;
