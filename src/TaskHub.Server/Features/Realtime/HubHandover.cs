@@ -142,7 +142,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         if (!o.Enabled || _cluster is null) return null;
         // Read fresh: several replicas stopping at once (a scale-down, `docker compose stop`) each leave the count, and a
         // peer that died may still be in the last tick's reading until its count expires.
-        var others = await OthersAsync();
+        var others = (await PeersAsync(CancellationToken.None))?.Live ?? 0; // (Redis unable to say: nothing is handed over)
         if (others == 0)
         {
             LogNoPeer(log);
@@ -267,14 +267,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         // 2,467 of its connections "with nowhere to go"; bench/README.md, forty-fourth round.)
         async Task<bool> NowhereLeftAsync()
         {
-            (int Live, int Listed) peers;
-            try { peers = await rebalancer.PeersAsync().WaitAsync(TimeSpan.FromSeconds(2), clock, ct); }
-            catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
-            {
-                lapsedSince = null;
-                return false;
-            }
-            if (peers.Live > 0)
+            if (await PeersAsync(ct) is not { } peers || peers.Live > 0)
             {
                 lapsedSince = null;
                 return false;
@@ -300,11 +293,11 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         }
     }
 
-    /// <summary>Other live replicas (0 when Redis cannot say: then nothing is handed over).</summary>
-    private async Task<int> OthersAsync()
+    /// <summary>The other replicas, live and listed (<see cref="HubRebalancer.PeersAsync"/>); null when Redis cannot say within 2 s.</summary>
+    private async Task<(int Live, int Listed)?> PeersAsync(CancellationToken ct)
     {
-        try { return await rebalancer.OthersLiveAsync().WaitAsync(TimeSpan.FromSeconds(2)); }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException) { return 0; }
+        try { return await rebalancer.PeersAsync().WaitAsync(TimeSpan.FromSeconds(2), clock, ct); }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException) { return null; }
     }
 
     /// <summary><see cref="StopListening"/> after <see cref="HandoverOptions.ListenGraceMs"/>, once the connections the

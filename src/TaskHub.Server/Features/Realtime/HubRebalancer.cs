@@ -340,7 +340,7 @@ public sealed partial class HubRebalancer : BackgroundService
 
     /// <summary>How many other replicas of this deployment have a live count in Redis now (read fresh, not the last tick's):
     /// what <see cref="HubHandover"/> can hand over to. Replicas that are handing over themselves have left the count.</summary>
-    public async Task<int> OthersLiveAsync() => (await OthersAsync(_redis.GetDatabase())).Counts.Count;
+    public async Task<int> OthersLiveAsync() => (await PeersAsync()).Live;
 
     /// <summary>The other replicas, read fresh: live (a count in Redis now) and listed (live, or still in the deployment's
     /// list with a count that has lapsed: stopped without leaving it, or held up past the count's lifetime, as a replica
