@@ -569,6 +569,81 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         Assert.True(after >= TimeSpan.FromSeconds(5) && after < TimeSpan.FromSeconds(25), $"ended {after.TotalSeconds:0.0} s after the count lapsed");
     }
 
+    /// <summary>A replica that refreshes its count only every 30 s (its count lives 31 s): once its count is deleted, it stays
+    /// listed with a lapsed count, for as long as the test needs, until the test refreshes it (<see cref="HubRebalancer.TickAsync"/>).</summary>
+    private ScaleOutCluster.Replica Slow(string scope) =>
+        Replica(scope, new() { ["Realtime:Rebalance:IntervalSeconds"] = "30", ["Realtime:Rebalance:TtlSeconds"] = "31" });
+
+    /// <summary>Deletes every published count in <paramref name="scope"/> once; then waits until the replicas in
+    /// <paramref name="fast"/> (refreshing every 0.3 s) have published theirs again, so only the slow ones are left lapsed.</summary>
+    private static async Task LapseOnceAsync(string scope, params TaskHubApplication[] fast)
+    {
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
+        var db = redis.GetDatabase();
+        foreach (var id in await db.SetMembersAsync($"taskhub:hub-load:{scope}:replicas")) await db.KeyDeleteAsync($"taskhub:hub-load:{scope}:{id}");
+        var ticks = fast.Select(r => Rebalancer(r).Ticks).ToArray();
+        Assert.True(await LiveBoard.EventuallyAsync(() => fast.Select((r, i) => Rebalancer(r).Ticks >= ticks[i] + 2).All(t => t)), "a replica did not tick");
+    }
+
+    /// <summary>Scaling down from three to one: A stops handing over to B, B is late refreshing its count (it is taking A's
+    /// moves), and C, stopping too, ticks before it leaves. C's tick took B out of the list on one reading of its lapsed
+    /// count, and A, finding nobody listed once C had left, ended its handover at once and closed its connections with
+    /// nowhere to go (forty-fourth round's "found, not mended"). Now a replica seen within two TTLs stays listed.</summary>
+    [Fact]
+    public async Task AThirdReplicasTickDoesNotTakeALateSurvivorOutOfTheList()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        await using var a = Replica(scope, Patient);
+        await using var b = Slow(scope);
+        await using var c = Replica(scope);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var asked = await LiveBoard.ConnectAsync(a, ada, handover: true);
+        await asked.JoinAsync(board, 0);
+        _ = b.Server;
+        _ = c.Server;
+        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).Last is { Replicas: 3 } && Rebalancer(c).Last is { Replicas: 3 }), "the replicas did not count each other");
+
+        await LapseOnceAsync(scope, a, c); // B is late; C has ticked twice since, reading B lapsed
+        var run = Handover(a).RunAsync(CancellationToken.None);
+        Assert.True(await LiveBoard.EventuallyAsync(() => asked.Stopping.Count == 1), "the connection was not asked to move");
+        await Rebalancer(c).LeaveAsync(); // C stops too
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // two of A's checks, once a second (a count lives 5 s here)
+        if (run.IsCompleted) Assert.Fail($"the handover ended while B was up: {await run}");
+
+        await Rebalancer(b).TickAsync(CancellationToken.None); // B catches up
+        await asked.DisposeAsync(); // and the client moves there
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal((1, 0, HubHandover.End.AllMoved), (outcome!.Asked, outcome.Left, outcome.Ended));
+    }
+
+    /// <summary>A SIGTERM that comes while the only peer's count has lapsed (it is late refreshing) still hands over: the
+    /// start counts a peer listed and seen lately, as the wait does. It read live counts only, and closed every connection.</summary>
+    [Fact]
+    public async Task AHandoverStartsWhenItsOnlyPeerIsListedWithALapsedCount()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        await using var a = Replica(scope, Patient);
+        await using var b = Slow(scope);
+        var ada = await a.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        await using var asked = await LiveBoard.ConnectAsync(a, ada, handover: true);
+        await asked.JoinAsync(board, 0);
+        _ = b.Server;
+        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).Last is { Replicas: 2 }), "A did not count B");
+
+        await LapseOnceAsync(scope, a);
+        Assert.Equal((0, 1), await Rebalancer(a).PeersAsync());
+        var run = Handover(a).RunAsync(CancellationToken.None);
+        Assert.True(await LiveBoard.EventuallyAsync(() => asked.Stopping.Count == 1 || run.IsCompleted), "neither asked nor ended");
+        if (run.IsCompleted) Assert.Fail($"no handover: {await run}");
+
+        await Rebalancer(b).TickAsync(CancellationToken.None);
+        await asked.DisposeAsync();
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal((1, 0, HubHandover.End.AllMoved), (outcome!.Asked, outcome.Left, outcome.Ended));
+    }
+
     /// <summary>Ada's connection on <paramref name="pair"/>'s A (one that says it moves) joined to a board of hers, both
     /// replicas counting each other, and A's handover begun with that connection asked to move.</summary>
     private static async Task<(LiveBoard Asked, Task<HubHandover.Outcome?> Run)> HandingOverOneAsync(Pair pair)

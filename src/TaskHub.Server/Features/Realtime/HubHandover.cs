@@ -76,7 +76,8 @@ public enum MoveReason
 /// browser's, the bench's) are asked; the others keep being served during the handover and are closed by the stop,
 /// reconnecting the old way.
 /// <para>Only where there is a replica to move to: with Redis, when the rebalancer's counts in Redis, read afresh, show
-/// another live replica (and while they do: replicas stopping together end their handovers within a second). The
+/// another replica, live or listed and seen lately (and while they do: replicas stopping together end their handovers
+/// within a second; a peer whose count stays lapsed ends it a count's lifetime later). The
 /// replica takes itself out of that count, so no other replica sheds connections towards it while it empties.</para>
 /// </summary>
 public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, IHubContext<BoardHub, IBoardClient> hub, HubRebalancer rebalancer,
@@ -130,7 +131,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     /// Asks every connection here that knows the message to move and waits until none of them is left (see
     /// <see cref="WaitAsync"/> for when it stops waiting sooner, or <paramref name="ct"/>); one whose handshake ends while
     /// it waits is asked and waited for too (<see cref="AskIfLateAsync"/>).
-    /// Null when there is nothing to hand over (no other live replica, no connection that knows the message, switched
+    /// Null when there is nothing to hand over (no other replica listed, no connection that knows the message, switched
     /// off) or it is already under way; the caller then stops as before. Other connections keep being served meanwhile
     /// (over WebSockets), and the stop closes them. With another live replica but no connection to ask, it still waits,
     /// as a handover does, until the load balancer's pooled connections to this replica have retired and the listeners
@@ -140,9 +141,11 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     {
         var o = options.Value;
         if (!o.Enabled || _cluster is null) return null;
-        // Read fresh: several replicas stopping at once (a scale-down, `docker compose stop`) each leave the count, and a
-        // peer that died may still be in the last tick's reading until its count expires.
-        var others = (await PeersAsync(CancellationToken.None))?.Live ?? 0; // (Redis unable to say: nothing is handed over)
+        // Read fresh: several replicas stopping at once (a scale-down, `docker compose stop`) each leave the list, and a
+        // peer that died may still be in the last tick's reading until its count expires. A listed peer whose count has
+        // lapsed, seen lately, counts: a survivor busy under moves may refresh late (if it has died, the wait's check ends
+        // the handover a count's lifetime later).
+        var others = (await PeersAsync(CancellationToken.None))?.Listed ?? 0; // (Redis unable to say: nothing is handed over)
         if (others == 0)
         {
             LogNoPeer(log);
@@ -352,7 +355,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: none of the {Open} hub connections knows the handover; the load balancer's pooled connections have retired and the listeners are closed")]
     private static partial void LogNothingToHandOver(ILogger logger, int open);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no other live replica to hand hub connections over to; closing them now")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no other replica to hand hub connections over to; closing them now")]
     private static partial void LogNoPeer(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: asking {Count} hub connections to move to the {Others} other replica(s), each within {MoveWithinMs} ms ({Old} that do not know the message are closed at the stop)")]

@@ -14,7 +14,9 @@ namespace TaskHub.Server.Features.Realtime;
 /// replica restarts, its clients reconnect to the others, and nothing would move any back: the next restart (a rolling
 /// deploy) would then move all of them at once. Every <see cref="RebalanceOptions.IntervalSeconds"/> each replica writes
 /// how many hub connections it holds to Redis (a key per replica with a TTL, listed in a set per deployment: a replica
-/// that died drops out when its key expires) and reads the others'. One that holds more than its fair share (total ÷ live
+/// that died drops out when its key expires) and reads the others'. It also marks itself seen, in a key that lives two
+/// TTLs: a listed replica whose count has lapsed but who was seen lately is taken out of the list by nobody (it may be a
+/// survivor held up under a storm of moves), only one seen by no one for two TTLs is (<see cref="PeersAsync"/>). One that holds more than its fair share (total ÷ live
 /// replicas) by more than the tolerance closes the excess, at most <see cref="RebalanceOptions.ShedPerSecond"/>, chosen in
 /// proportion across boards and, within a board, across people. A closed connection is sent a close message with
 /// <c>allowReconnect</c>: SignalR clients with automatic reconnect (the browser's, <c>web/src/hub.ts</c>) reconnect through the
@@ -119,6 +121,9 @@ public sealed partial class HubRebalancer : BackgroundService
 
     private RedisKey WarmingKey(string replica) => $"{_prefix}:{replica}:warming";
 
+    /// <summary>Set on every publication, living two TTLs: a replica still seen is not taken out of the list.</summary>
+    private RedisKey SeenKey(string replica) => $"{_prefix}:{replica}:seen";
+
     /// <summary>Whether this replica is still in its <see cref="RebalanceOptions.WarmUpSeconds"/>.</summary>
     private bool Warming => _options.WarmUpSeconds > 0 && _clock.GetElapsedTime(_readyAt) < TimeSpan.FromSeconds(_options.WarmUpSeconds);
 
@@ -173,6 +178,7 @@ public sealed partial class HubRebalancer : BackgroundService
         var warming = Warming;
         await Task.WhenAll(
             db.StringSetAsync(CountKey(_id), own, ttl),
+            db.StringSetAsync(SeenKey(_id), 1, 2 * ttl),
             db.SetAddAsync(Replicas, _id),
             db.KeyExpireAsync(Replicas, ttl * 10),
             warming ? db.StringSetAsync(WarmingKey(_id), 1, ttl)
@@ -184,8 +190,11 @@ public sealed partial class HubRebalancer : BackgroundService
             return;
         }
 
-        var (counts, gone) = await OthersAsync(db);
-        if (gone.Count > 0) await db.SetRemoveAsync(Replicas, [.. gone]); // expired: a replica that died or stopped
+        var (counts, _, gone) = await OthersAsync(db);
+        // Seen by nobody for two TTLs: a replica that died, or stopped without leaving. One whose count has lapsed but who
+        // was seen lately stays listed: taken out on one reading, a survivor held up under a storm of moves looked gone to
+        // a replica handing over to it, which then closed its connections with nowhere to go (forty-fifth round).
+        if (gone.Count > 0) await db.SetRemoveAsync(Replicas, [.. gone]);
         // Those warming up are no destination: neither they nor their connections count towards the fair share.
         var others = counts.Where(c => !c.Warming).Select(c => c.Connections).ToList();
         var total = others.Sum() + own;
@@ -342,13 +351,13 @@ public sealed partial class HubRebalancer : BackgroundService
     /// what <see cref="HubHandover"/> can hand over to. Replicas that are handing over themselves have left the count.</summary>
     public async Task<int> OthersLiveAsync() => (await PeersAsync()).Live;
 
-    /// <summary>The other replicas, read fresh: live (a count in Redis now) and listed (live, or still in the deployment's
-    /// list with a count that has lapsed: stopped without leaving it, or held up past the count's lifetime, as a replica
-    /// taking a storm of moves can be). A replica that stops leaves the list at once (<see cref="ForgetAsync"/>).</summary>
+    /// <summary>The other replicas, read fresh: live (a count in Redis now) and listed (live, or in the deployment's list
+    /// with a count that has lapsed but seen within two TTLs: held up past the count's lifetime, as a replica taking a storm
+    /// of moves can be, or died lately). A replica that hands over, or stops, leaves the list (<see cref="ForgetAsync"/>).</summary>
     public async Task<(int Live, int Listed)> PeersAsync()
     {
-        var (counts, gone) = await OthersAsync(_redis.GetDatabase());
-        return (counts.Count, counts.Count + gone.Count);
+        var (counts, lapsed, _) = await OthersAsync(_redis.GetDatabase());
+        return (counts.Count, counts.Count + lapsed);
     }
 
     /// <summary>How long a published count lives unless refreshed (<see cref="RebalanceOptions.TtlSeconds"/>).</summary>
@@ -357,19 +366,23 @@ public sealed partial class HubRebalancer : BackgroundService
     /// <summary>What another replica published: its connections, and whether it is warming up.</summary>
     private readonly record struct Peer(int Connections, bool Warming);
 
-    /// <summary>The other replicas' published counts, and the ids listed whose count has expired (died or stopped).</summary>
-    private async Task<(List<Peer> Counts, List<RedisValue> Gone)> OthersAsync(IDatabase db)
+    /// <summary>The other replicas' published counts, how many listed have a lapsed count but were seen lately, and the ids
+    /// listed that nobody has seen for two TTLs (died or stopped without leaving; a replica of the version before, which
+    /// marks itself seen nowhere, once its count has lapsed).</summary>
+    private async Task<(List<Peer> Counts, int Lapsed, List<RedisValue> Gone)> OthersAsync(IDatabase db)
     {
         var ids = (await db.SetMembersAsync(Replicas)).Where(id => id != _id).ToArray();
-        // One read for both: every count, then every warming flag.
-        var values = ids.Length == 0 ? [] : await db.StringGetAsync([.. ids.Select(id => CountKey(id!)), .. ids.Select(id => WarmingKey(id!))]);
-        var (live, gone) = (new List<Peer>(), new List<RedisValue>());
+        // One read for all: every count, then every warming flag, then every seen mark.
+        var values = ids.Length == 0 ? [] : await db.StringGetAsync(
+            [.. ids.Select(id => CountKey(id!)), .. ids.Select(id => WarmingKey(id!)), .. ids.Select(id => SeenKey(id!))]);
+        var (live, lapsed, gone) = (new List<Peer>(), 0, new List<RedisValue>());
         for (var i = 0; i < ids.Length; i++)
         {
             if (!values[i].IsNull && values[i].TryParse(out int n)) live.Add(new Peer(n, !values[ids.Length + i].IsNull)); // (a missing key parses as 0)
+            else if (!values[2 * ids.Length + i].IsNull) lapsed++;
             else gone.Add(ids[i]);
         }
-        return (live, gone);
+        return (live, lapsed, gone);
     }
 
     /// <summary>A stopping replica takes its count out at once (its clients are about to reconnect elsewhere).</summary>
@@ -378,7 +391,7 @@ public sealed partial class HubRebalancer : BackgroundService
         try
         {
             var db = _redis.GetDatabase();
-            await Task.WhenAll(db.KeyDeleteAsync([CountKey(_id), WarmingKey(_id)]), db.SetRemoveAsync(Replicas, _id)).WaitAsync(TimeSpan.FromSeconds(2));
+            await Task.WhenAll(db.KeyDeleteAsync([CountKey(_id), WarmingKey(_id), SeenKey(_id)]), db.SetRemoveAsync(Replicas, _id)).WaitAsync(TimeSpan.FromSeconds(2));
         }
         catch (Exception e) when (e is RedisException or TimeoutException) { } // it expires by itself
     }
