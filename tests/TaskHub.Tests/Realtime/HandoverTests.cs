@@ -524,13 +524,19 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     {
         await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
         var db = redis.GetDatabase();
-        var prefix = $"taskhub:hub-load:{scope}";
         var end = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(lapse.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
         while (System.Diagnostics.Stopwatch.GetTimestamp() < end && until?.IsCompleted != true)
         {
-            foreach (var id in await db.SetMembersAsync($"{prefix}:replicas")) await db.KeyDeleteAsync($"{prefix}:{id}");
+            await DeleteCountsAsync(db, scope);
             await Task.Delay(5);
         }
+    }
+
+    /// <summary>Deletes the published count of every replica listed in <paramref name="scope"/> (not its seen mark).</summary>
+    private static async Task DeleteCountsAsync(StackExchange.Redis.IDatabase db, string scope)
+    {
+        var prefix = $"taskhub:hub-load:{scope}";
+        foreach (var id in await db.SetMembersAsync($"{prefix}:replicas")) await db.KeyDeleteAsync($"{prefix}:{id}");
     }
 
     /// <summary>In a storm the survivor, taking thousands of moves, can refresh its count late; one reading of it lapsed
@@ -569,79 +575,93 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         Assert.True(after >= TimeSpan.FromSeconds(5) && after < TimeSpan.FromSeconds(25), $"ended {after.TotalSeconds:0.0} s after the count lapsed");
     }
 
-    /// <summary>A replica that refreshes its count only every 30 s (its count lives 31 s): once its count is deleted, it stays
-    /// listed with a lapsed count, for as long as the test needs, until the test refreshes it (<see cref="HubRebalancer.TickAsync"/>).</summary>
+    /// <summary>A replica that refreshes its count only every 60 s (its count lives 61 s): once its count is deleted, it stays
+    /// listed with a lapsed count for as long as the test needs, until the test refreshes it (<see cref="HubRebalancer.TickAsync"/>).</summary>
     private ScaleOutCluster.Replica Slow(string scope) =>
-        Replica(scope, new() { ["Realtime:Rebalance:IntervalSeconds"] = "30", ["Realtime:Rebalance:TtlSeconds"] = "31" });
+        Replica(scope, new() { ["Realtime:Rebalance:IntervalSeconds"] = "60", ["Realtime:Rebalance:TtlSeconds"] = "61" });
 
     /// <summary>Deletes every published count in <paramref name="scope"/> once; then waits until the replicas in
     /// <paramref name="fast"/> (refreshing every 0.3 s) have published theirs again, so only the slow ones are left lapsed.</summary>
     private static async Task LapseOnceAsync(string scope, params TaskHubApplication[] fast)
     {
         await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
-        var db = redis.GetDatabase();
-        foreach (var id in await db.SetMembersAsync($"taskhub:hub-load:{scope}:replicas")) await db.KeyDeleteAsync($"taskhub:hub-load:{scope}:{id}");
+        await DeleteCountsAsync(redis.GetDatabase(), scope);
         var ticks = fast.Select(r => Rebalancer(r).Ticks).ToArray();
         Assert.True(await LiveBoard.EventuallyAsync(() => fast.Select((r, i) => Rebalancer(r).Ticks >= ticks[i] + 2).All(t => t)), "a replica did not tick");
     }
 
-    /// <summary>Scaling down from three to one: A stops handing over to B, B is late refreshing its count (it is taking A's
-    /// moves), and C, stopping too, ticks before it leaves. C's tick took B out of the list on one reading of its lapsed
-    /// count, and A, finding nobody listed once C had left, ended its handover at once and closed its connections with
-    /// nowhere to go (forty-fourth round's "found, not mended"). Now a replica seen within two TTLs stays listed.</summary>
-    [Fact]
-    public async Task AThirdReplicasTickDoesNotTakeALateSurvivorOutOfTheList()
+    /// <summary>Ada's connection on <paramref name="replica"/>, one that says it moves, joined to a board of hers.</summary>
+    private static async Task<LiveBoard> AskableAsync(TaskHubApplication replica)
     {
-        var scope = Guid.NewGuid().ToString("N");
-        await using var a = Replica(scope, Patient);
-        await using var b = Slow(scope);
-        await using var c = Replica(scope);
-        var ada = await a.SignUpAsync();
+        var ada = await replica.SignUpAsync();
         var board = await ada.CreateBoardAsync();
-        await using var asked = await LiveBoard.ConnectAsync(a, ada, handover: true);
-        await asked.JoinAsync(board, 0);
-        _ = b.Server;
-        _ = c.Server;
-        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).Last is { Replicas: 3 } && Rebalancer(c).Last is { Replicas: 3 }), "the replicas did not count each other");
+        var live = await LiveBoard.ConnectAsync(replica, ada, handover: true);
+        try { await live.JoinAsync(board, 0); }
+        catch
+        {
+            await live.DisposeAsync();
+            throw;
+        }
+        return live;
+    }
 
-        await LapseOnceAsync(scope, a, c); // B is late; C has ticked twice since, reading B lapsed
-        var run = Handover(a).RunAsync(CancellationToken.None);
-        Assert.True(await LiveBoard.EventuallyAsync(() => asked.Stopping.Count == 1), "the connection was not asked to move");
-        await Rebalancer(c).LeaveAsync(); // C stops too
-        await Task.Delay(TimeSpan.FromSeconds(2.5)); // two of A's checks, once a second (a count lives 5 s here)
-        if (run.IsCompleted) Assert.Fail($"the handover ended while B was up: {await run}");
-
-        await Rebalancer(b).TickAsync(CancellationToken.None); // B catches up
-        await asked.DisposeAsync(); // and the client moves there
+    /// <summary>The late peer <paramref name="late"/> publishes again and the asked client moves: the handover ends with all moved.</summary>
+    private static async Task MovesOnceCaughtUpAsync(TaskHubApplication late, LiveBoard asked, Task<HubHandover.Outcome?> run)
+    {
+        await Rebalancer(late).TickAsync(CancellationToken.None);
+        await asked.DisposeAsync();
         var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal((1, 0, HubHandover.End.AllMoved), (outcome!.Asked, outcome.Left, outcome.Ended));
     }
 
+    /// <summary>Scaling down from three to one: A stops handing over to B, B is late refreshing its count (it is taking A's
+    /// moves), and C, stopping too, ticks before it leaves. A tick took B out of the list on one reading of its lapsed
+    /// count, and A, finding nobody listed once C had left, ended its handover at once and closed its connections with
+    /// nowhere to go (forty-fourth round's "found, not mended": a third replica can still end a handover early). Now a
+    /// replica seen within two TTLs stays listed.</summary>
+    [Fact]
+    public async Task AThirdReplicasTickDoesNotTakeALateSurvivorOutOfTheList()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        // A's counts live 10 s: its wait takes a peer that stays lapsed for gone only that long after its first check
+        // that finds no live one, far beyond this test's 2.5 s look.
+        await using var a = Replica(scope, new(Patient) { ["Realtime:Rebalance:TtlSeconds"] = "10" });
+        await using var b = Slow(scope);
+        await using var c = Replica(scope);
+        await using var asked = await AskableAsync(a);
+        _ = b.Server;
+        _ = c.Server;
+        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).Last is { Replicas: 3 } && Rebalancer(c).Last is { Replicas: 3 }), "the replicas did not count each other");
+
+        await LapseOnceAsync(scope, a, c); // B is late; A and C have ticked twice since, reading B lapsed
+        var run = Handover(a).RunAsync(CancellationToken.None);
+        Assert.True(await LiveBoard.EventuallyAsync(() => asked.Stopping.Count == 1), "the connection was not asked to move");
+        await Rebalancer(c).LeaveAsync(); // C stops too
+        await Task.Delay(TimeSpan.FromSeconds(2.5)); // two of A's checks, once a second
+        if (run.IsCompleted) Assert.Fail($"the handover ended while B was up: {await run}");
+
+        await MovesOnceCaughtUpAsync(b, asked, run);
+    }
+
     /// <summary>A SIGTERM that comes while the only peer's count has lapsed (it is late refreshing) still hands over: the
-    /// start counts a peer listed and seen lately, as the wait does. It read live counts only, and closed every connection.</summary>
+    /// start counts a peer listed and seen lately. It read live counts only, and closed every connection.</summary>
     [Fact]
     public async Task AHandoverStartsWhenItsOnlyPeerIsListedWithALapsedCount()
     {
         var scope = Guid.NewGuid().ToString("N");
         await using var a = Replica(scope, Patient);
         await using var b = Slow(scope);
-        var ada = await a.SignUpAsync();
-        var board = await ada.CreateBoardAsync();
-        await using var asked = await LiveBoard.ConnectAsync(a, ada, handover: true);
-        await asked.JoinAsync(board, 0);
+        await using var asked = await AskableAsync(a);
         _ = b.Server;
         Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).Last is { Replicas: 2 }), "A did not count B");
 
         await LapseOnceAsync(scope, a);
-        Assert.Equal((0, 1), await Rebalancer(a).PeersAsync());
+        Assert.Equal(new HubRebalancer.Peers(Live: 0, Lapsed: 1, Unseen: 0), await Rebalancer(a).PeersAsync());
         var run = Handover(a).RunAsync(CancellationToken.None);
         Assert.True(await LiveBoard.EventuallyAsync(() => asked.Stopping.Count == 1 || run.IsCompleted), "neither asked nor ended");
         if (run.IsCompleted) Assert.Fail($"no handover: {await run}");
 
-        await Rebalancer(b).TickAsync(CancellationToken.None);
-        await asked.DisposeAsync();
-        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.Equal((1, 0, HubHandover.End.AllMoved), (outcome!.Asked, outcome.Left, outcome.Ended));
+        await MovesOnceCaughtUpAsync(b, asked, run);
     }
 
     /// <summary>Ada's connection on <paramref name="pair"/>'s A (one that says it moves) joined to a board of hers, both

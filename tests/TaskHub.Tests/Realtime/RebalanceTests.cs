@@ -158,13 +158,13 @@ public sealed class RebalanceTests(RebalanceDatabase database) : IClassFixture<R
             await using var b = database.Replica(scope, new() { ["Realtime:Rebalance:WarmUpSeconds"] = "6" });
             _ = b.Server;
             balancer = LeastConnections(a, b);
-            Assert.True(await LiveBoard.EventuallyAsync(async () => await Rebalancer(a).OthersLiveAsync() == 1), "B was never counted live");
+            Assert.True(await LiveBoard.EventuallyAsync(async () => (await Rebalancer(a).PeersAsync()).Live == 1), "B was never counted live");
             var warmUpEnds = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 6;
             await TicksAsync(a, 12);
             Assert.True(Stopwatch.GetTimestamp() < warmUpEnds, "the machine was too slow to look inside the warm-up");
             Assert.Equal(0, Rebalancer(a).Shed);
             Assert.Equal(1, Rebalancer(a).Last!.Replicas); // B is no destination yet …
-            Assert.Equal(1, await Rebalancer(a).OthersLiveAsync()); // … but is live for a handover
+            Assert.Equal(1, (await Rebalancer(a).PeersAsync()).Live); // … but is live for a handover
 
             // Once B's warm-up has passed, A sheds down to its share: 10 and 10 (tolerance 2: A may hold 12, sheds 8).
             Assert.True(await LiveBoard.EventuallyAsync(() => Count(a) == 12 && Count(b) == 8, 30), $"A {Count(a)}, B {Count(b)}");

@@ -77,7 +77,7 @@ public enum MoveReason
 /// reconnecting the old way.
 /// <para>Only where there is a replica to move to: with Redis, when the rebalancer's counts in Redis, read afresh, show
 /// another replica, live or listed and seen lately (and while they do: replicas stopping together end their handovers
-/// within a second; a peer whose count stays lapsed ends it a count's lifetime later). The
+/// within a second; a peer whose count stays lapsed ends it within a count's lifetime). The
 /// replica takes itself out of that count, so no other replica sheds connections towards it while it empties.</para>
 /// </summary>
 public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, IHubContext<BoardHub, IBoardClient> hub, HubRebalancer rebalancer,
@@ -110,7 +110,8 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         Quiet,
         /// <summary><see cref="HandoverOptions.MaxSeconds"/> passed.</summary>
         Limit,
-        /// <summary>No other live replica is left to move to (several stopping at once).</summary>
+        /// <summary>No other replica is left to move to (several stopping at once), or the only ones listed have stayed
+        /// lapsed (<see cref="HubRebalancer.Peers"/>).</summary>
         NoPeer,
         /// <summary>The application stopped meanwhile.</summary>
         Cancelled,
@@ -133,7 +134,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     /// it waits is asked and waited for too (<see cref="AskIfLateAsync"/>).
     /// Null when there is nothing to hand over (no other replica listed, no connection that knows the message, switched
     /// off) or it is already under way; the caller then stops as before. Other connections keep being served meanwhile
-    /// (over WebSockets), and the stop closes them. With another live replica but no connection to ask, it still waits,
+    /// (over WebSockets), and the stop closes them. With another replica but no connection to ask, it still waits,
     /// as a handover does, until the load balancer's pooled connections to this replica have retired and the listeners
     /// are closed (<see cref="StopListeningAfterAsync"/>).
     /// </summary>
@@ -143,9 +144,9 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         if (!o.Enabled || _cluster is null) return null;
         // Read fresh: several replicas stopping at once (a scale-down, `docker compose stop`) each leave the list, and a
         // peer that died may still be in the last tick's reading until its count expires. A listed peer whose count has
-        // lapsed, seen lately, counts: a survivor busy under moves may refresh late (if it has died, the wait's check ends
-        // the handover a count's lifetime later).
-        var others = (await PeersAsync(CancellationToken.None))?.Listed ?? 0; // (Redis unable to say: nothing is handed over)
+        // lapsed but who was seen lately counts: a survivor busy under moves may refresh late (if it has died, the wait's
+        // check ends the handover within a count's lifetime).
+        var others = (await PeersAsync(CancellationToken.None))?.Seen ?? 0; // (Redis unable to say: nothing is handed over)
         if (others == 0)
         {
             LogNoPeer(log);
@@ -265,7 +266,8 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         // Whether there is nowhere left to move to: the others have left the list (stopping too: a scale-down to zero). One
         // still listed whose count has lapsed may be a survivor held up under the very moves it is taking, so it ends the
         // handover only once its count has stayed lapsed for a count's lifetime more, read so on every check (a dead peer
-        // still ends it). Redis unable to say ends nothing (the limit does) and restarts that count: no peer can refresh
+        // still ends it; every id still listed counts here, so a peer of the version before, which marks itself seen
+        // nowhere, keeps that grace too). Redis unable to say ends nothing (the limit does) and restarts that count: no peer can refresh
         // during an outage. (Before, one such reading ended it: in a storm, with the survivor up, a stopping replica closed
         // 2,467 of its connections "with nowhere to go"; bench/README.md, forty-fourth round.)
         async Task<bool> NowhereLeftAsync()
@@ -296,8 +298,8 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         }
     }
 
-    /// <summary>The other replicas, live and listed (<see cref="HubRebalancer.PeersAsync"/>); null when Redis cannot say within 2 s.</summary>
-    private async Task<(int Live, int Listed)?> PeersAsync(CancellationToken ct)
+    /// <summary>The other replicas listed (<see cref="HubRebalancer.PeersAsync"/>); null when Redis cannot say within 2 s.</summary>
+    private async Task<HubRebalancer.Peers?> PeersAsync(CancellationToken ct)
     {
         try { return await rebalancer.PeersAsync().WaitAsync(TimeSpan.FromSeconds(2), clock, ct); }
         catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException) { return null; }

@@ -13,11 +13,12 @@ namespace TaskHub.Server.Features.Realtime;
 /// Moves hub connections back to a replica that came back (with Redis only; see <see cref="RebalanceOptions"/>). When a
 /// replica restarts, its clients reconnect to the others, and nothing would move any back: the next restart (a rolling
 /// deploy) would then move all of them at once. Every <see cref="RebalanceOptions.IntervalSeconds"/> each replica writes
-/// how many hub connections it holds to Redis (a key per replica with a TTL, listed in a set per deployment: a replica
-/// that died drops out when its key expires) and reads the others'. It also marks itself seen, in a key that lives two
-/// TTLs: a listed replica whose count has lapsed but who was seen lately is taken out of the list by nobody (it may be a
-/// survivor held up under a storm of moves), only one seen by no one for two TTLs is (<see cref="PeersAsync"/>). One that holds more than its fair share (total ÷ live
-/// replicas) by more than the tolerance closes the excess, at most <see cref="RebalanceOptions.ShedPerSecond"/>, chosen in
+/// how many hub connections it holds to Redis (a key per replica with a TTL, listed in a set per deployment) and reads
+/// the others'. A replica that died stops counting when its count expires, and is taken out of the list once its seen
+/// mark (refreshed with the count, living two TTLs) has expired too: one whose count has lapsed but who was seen lately
+/// may be a survivor held up under a storm of moves, which a handover must not take for gone (<see cref="PeersAsync"/>;
+/// a replica of the version before marks itself nowhere, and takes a lapsed one out on one reading, as all did before).
+/// One that holds more than its fair share (total ÷ live replicas) by more than the tolerance closes the excess, at most <see cref="RebalanceOptions.ShedPerSecond"/>, chosen in
 /// proportion across boards and, within a board, across people. A closed connection is sent a close message with
 /// <c>allowReconnect</c>: SignalR clients with automatic reconnect (the browser's, <c>web/src/hub.ts</c>) reconnect through the
 /// load balancer, whose hub upstream is <c>least_conn</c>, so they land on the lighter replica, and rejoin from their last seq.
@@ -193,7 +194,7 @@ public sealed partial class HubRebalancer : BackgroundService
         var (counts, _, gone) = await OthersAsync(db);
         // Seen by nobody for two TTLs: a replica that died, or stopped without leaving. One whose count has lapsed but who
         // was seen lately stays listed: taken out on one reading, a survivor held up under a storm of moves looked gone to
-        // a replica handing over to it, which then closed its connections with nowhere to go (forty-fifth round).
+        // a replica handing over to it, which then closed its connections with nowhere to go (README, forty-fifth round).
         if (gone.Count > 0) await db.SetRemoveAsync(Replicas, [.. gone]);
         // Those warming up are no destination: neither they nor their connections count towards the fair share.
         var others = counts.Where(c => !c.Warming).Select(c => c.Connections).ToList();
@@ -347,17 +348,24 @@ public sealed partial class HubRebalancer : BackgroundService
         return ForgetAsync();
     }
 
-    /// <summary>How many other replicas of this deployment have a live count in Redis now (read fresh, not the last tick's):
-    /// what <see cref="HubHandover"/> can hand over to. Replicas that are handing over themselves have left the count.</summary>
-    public async Task<int> OthersLiveAsync() => (await PeersAsync()).Live;
-
-    /// <summary>The other replicas, read fresh: live (a count in Redis now) and listed (live, or in the deployment's list
-    /// with a count that has lapsed but seen within two TTLs: held up past the count's lifetime, as a replica taking a storm
-    /// of moves can be, or died lately). A replica that hands over, or stops, leaves the list (<see cref="ForgetAsync"/>).</summary>
-    public async Task<(int Live, int Listed)> PeersAsync()
+    /// <summary>The other replicas in the deployment's list, read fresh (<see cref="HubHandover"/>: where its connections can
+    /// go). A replica that hands over, or stops, leaves the list (<see cref="ForgetAsync"/>).</summary>
+    public async Task<Peers> PeersAsync()
     {
-        var (counts, lapsed, _) = await OthersAsync(_redis.GetDatabase());
-        return (counts.Count, counts.Count + lapsed);
+        var (counts, lapsed, unseen) = await OthersAsync(_redis.GetDatabase());
+        return new Peers(counts.Count, lapsed, unseen.Count);
+    }
+
+    /// <summary>Other replicas listed: <paramref name="Live"/> with a count in Redis now; <paramref name="Lapsed"/> with a
+    /// count that has lapsed, seen within two TTLs (held up past the count's lifetime, as a replica taking a storm of moves
+    /// can be, or died lately); <paramref name="Unseen"/> seen by nobody for two TTLs, or of the version before (which
+    /// marks itself nowhere) with a lapsed count, not yet taken out of the list by a tick.</summary>
+    public readonly record struct Peers(int Live, int Lapsed, int Unseen)
+    {
+        /// <summary>Live or seen lately: somewhere a handover may begin to move to.</summary>
+        public int Seen => Live + Lapsed;
+
+        public int Listed => Live + Lapsed + Unseen;
     }
 
     /// <summary>How long a published count lives unless refreshed (<see cref="RebalanceOptions.TtlSeconds"/>).</summary>
