@@ -18,10 +18,11 @@ namespace TaskHub.Server.Features.Realtime;
 /// mark (refreshed with the count, living two TTLs) has expired too: one whose count has lapsed but who was seen lately
 /// may be a survivor held up under a storm of moves, which a handover must not take for gone (<see cref="PeersAsync"/>;
 /// a replica of the version before marks itself nowhere, and takes a lapsed one out on one reading, as all did before).
-/// One that holds more than its fair share (total ÷ live replicas) by more than the tolerance closes the excess, at most <see cref="RebalanceOptions.ShedPerSecond"/>, chosen in
-/// proportion across boards and, within a board, across people. A closed connection is sent a close message with
-/// <c>allowReconnect</c>: SignalR clients with automatic reconnect (the browser's, <c>web/src/hub.ts</c>) reconnect through the
-/// load balancer, whose hub upstream is <c>least_conn</c>, so they land on the lighter replica, and rejoin from their last seq.
+/// One that holds more than its fair share (total ÷ live replicas) by more than the tolerance closes the excess, at most
+/// <see cref="RebalanceOptions.ShedPerSecond"/>, chosen in proportion across boards and, within a board, across people.
+/// A closed connection is sent a close message with <c>allowReconnect</c>: SignalR clients with automatic reconnect (the
+/// browser's, <c>web/src/hub.ts</c>) reconnect through the load balancer, whose hub upstream is <c>least_conn</c>, so they
+/// land on the lighter replica, and rejoin from their last seq.
 /// <para>A replica publishes its count only once it is started and ready (<c>/readyz</c>'s checks), so nobody sheds
 /// towards a replica that cannot serve yet; a stopping replica neither publishes nor sheds. While clients move, this replica's
 /// count drops at once and the others' rise only with their next publication: while it is moving connections (and for a TTL
