@@ -5,7 +5,7 @@
 # ratios. See bench/README.md ("REST writes").
 #
 #   bench/writes.sh                                   # queue: SQLite write queue on vs off, 3 reps × 15 s
-#   BENCH_COMPARE=build BENCH_BASE_APP=/tmp/base-app bench/writes.sh   # another published build (A) vs this one (B)
+#   BENCH_COMPARE=build BENCH_BASE_APP=/tmp/base-app bench/writes.sh   # another published build (A) vs this one (B) (BENCH_ENV_A / _B: extra env on each)
 #   BENCH_COMPARE=env BENCH_ENV_B="DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0" bench/writes.sh  # this build, extra env on B
 #   BENCH_COMPARE=keyed bench/writes.sh               # creations (BENCH_REQUEST=edit: edits) without (A) and with (B) an Idempotency-Key each
 #   BENCH_DB=mysql bench/writes.sh                    # MariaDB (a fresh database per point, migrated first)
@@ -129,7 +129,7 @@ variant() {
   local v=$1
   case "$COMPARE" in
     queue) printf '%s\t%s\n' "$APP" "Database__SqliteWriteQueue=$([ "$v" = A ] && echo true || echo false)" ;;
-    build) printf '%s\t%s\n' "$([ "$v" = A ] && echo "$BENCH_BASE_APP" || echo "$APP")" "" ;;
+    build) printf '%s\t%s\n' "$([ "$v" = A ] && echo "$BENCH_BASE_APP" || echo "$APP")" "$([ "$v" = A ] && echo "${BENCH_ENV_A:-}" || echo "${BENCH_ENV_B:-}")" ;;
     env)   printf '%s\t%s\n' "$APP" "$([ "$v" = A ] && echo "${BENCH_ENV_A:-}" || echo "${BENCH_ENV_B:-}")" ;;
     keyed|mysqld) printf '%s\t%s\n' "$APP" "" ;;
   esac
