@@ -126,11 +126,12 @@ fi
 
 # variant <A|B>: prints "app-dir<TAB>extra env" for the variant
 variant() {
-  local v=$1
+  local v=$1 extra
+  extra=$([ "$v" = A ] && echo "${BENCH_ENV_A:-}" || echo "${BENCH_ENV_B:-}") # (BENCH_ENV_A / _B: with build and env)
   case "$COMPARE" in
     queue) printf '%s\t%s\n' "$APP" "Database__SqliteWriteQueue=$([ "$v" = A ] && echo true || echo false)" ;;
-    build) printf '%s\t%s\n' "$([ "$v" = A ] && echo "$BENCH_BASE_APP" || echo "$APP")" "$([ "$v" = A ] && echo "${BENCH_ENV_A:-}" || echo "${BENCH_ENV_B:-}")" ;;
-    env)   printf '%s\t%s\n' "$APP" "$([ "$v" = A ] && echo "${BENCH_ENV_A:-}" || echo "${BENCH_ENV_B:-}")" ;;
+    build) printf '%s\t%s\n' "$([ "$v" = A ] && echo "$BENCH_BASE_APP" || echo "$APP")" "$extra" ;;
+    env)   printf '%s\t%s\n' "$APP" "$extra" ;;
     keyed|mysqld) printf '%s\t%s\n' "$APP" "" ;;
   esac
 }

@@ -668,12 +668,9 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     /// replicas counting each other, and A's handover begun with that connection asked to move.</summary>
     private static async Task<(LiveBoard Asked, Task<HubHandover.Outcome?> Run)> HandingOverOneAsync(Pair pair)
     {
-        var ada = await pair.A.SignUpAsync();
-        var board = await ada.CreateBoardAsync();
-        var asked = await LiveBoard.ConnectAsync(pair.A, ada, handover: true);
+        var asked = await AskableAsync(pair.A);
         try
         {
-            await asked.JoinAsync(board, 0);
             Assert.True(await SeeEachOtherAsync(pair.A, pair.B), "the replicas did not count each other");
             var run = Handover(pair.A).RunAsync(CancellationToken.None);
             Assert.True(await LiveBoard.EventuallyAsync(() => asked.Stopping.Count == 1), "the connection was not asked to move");

@@ -268,8 +268,8 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         // handover only once its count has stayed lapsed for a count's lifetime more, read so on every check (a dead peer
         // still ends it; every id still listed counts here, so a peer of the version before, which marks itself seen
         // nowhere, keeps that grace too). Redis unable to say ends nothing (the limit does) and restarts that count: no
-        // peer can refresh during an outage. (Before, one such reading ended it: in a storm, with the survivor up, a stopping replica closed
-        // 2,467 of its connections "with nowhere to go"; bench/README.md, forty-fourth round.)
+        // peer can refresh during an outage. (Before, one such reading ended it: in a storm, with the survivor up, a
+        // stopping replica closed 2,467 of its connections "with nowhere to go"; bench/README.md, forty-fourth round.)
         async Task<bool> NowhereLeftAsync()
         {
             if (await PeersAsync(ct) is not { } peers || peers.Live > 0)
