@@ -643,6 +643,32 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         await MovesOnceCaughtUpAsync(b, asked, run);
     }
 
+    /// <summary>A tick takes a replica out of the list only if it has neither a count nor a seen mark when it is removed: one
+    /// that publishes between the tick's reading and the removal stays listed. Removed as read, it was out of the list
+    /// until its next tick, and a handover to it, finding nobody listed, could end meanwhile (forty-fifth round's "found, not mended").</summary>
+    [Fact]
+    public async Task APeerThatPublishesBetweenATicksReadingAndItsRemovalStaysListed()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        await using var a = Slow(scope); // its first tick at once, the next in 60 s: nothing but the test prunes meanwhile
+        _ = a.Server;
+        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).Ticks >= 1), "A did not tick");
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
+        var db = redis.GetDatabase();
+        var prefix = $"taskhub:hub-load:{scope}";
+
+        // Three peers a tick read as seen by nobody; before its removal one has published its count, one its seen mark
+        // (with a count that lapsed again at once), one nothing.
+        await db.SetAddAsync($"{prefix}:replicas", ["counted", "marked", "gone"]);
+        await db.StringSetAsync($"{prefix}:counted", 3, TimeSpan.FromSeconds(60));
+        await db.StringSetAsync($"{prefix}:marked:seen", 1, TimeSpan.FromSeconds(60));
+        var removed = await Rebalancer(a).PruneAsync(["counted", "marked", "gone"]);
+
+        var listed = (await db.SetMembersAsync($"{prefix}:replicas")).Select(v => v.ToString()).Order().ToList();
+        Assert.Equal(1, removed);
+        Assert.Equal(["counted", "marked"], listed.Where(id => id.Length < 32)); // (A's own id, 32 hex digits, is listed too)
+    }
+
     /// <summary>A SIGTERM that comes while the only peer's count has lapsed (it is late refreshing) still hands over: the
     /// start counts a peer listed and seen lately. It read live counts only, and closed every connection.</summary>
     [Fact]
@@ -662,6 +688,72 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         if (run.IsCompleted) Assert.Fail($"no handover: {await run}");
 
         await MovesOnceCaughtUpAsync(b, asked, run);
+    }
+
+    /// <summary>A SIGTERM while the replica's link to Redis has stalled still hands over, on its last tick's reading of a
+    /// live peer. Redis unable to answer within 2 s meant no handover: every connection was closed by the stop, with a
+    /// gap, though the peer was up (forty-fifth round's "found, not mended").</summary>
+    [Fact]
+    public async Task AHandoverStartsOnTheLastTicksReadingWhenRedisDoesNotAnswer()
+    {
+        // A's counts live 30 s: its last reading stays recent through the 2 s its start waits for Redis, however slow the machine.
+        await using var stalled = await StalledAsync(new(Patient) { ["Realtime:Rebalance:TtlSeconds"] = "30" });
+        var run = Handover(stalled.A).RunAsync(CancellationToken.None);
+        Assert.True(await LiveBoard.EventuallyAsync(() => stalled.Asked.Stopping.Count == 1 || run.IsCompleted), "neither asked nor ended");
+        if (run.IsCompleted) Assert.Fail($"no handover: {await run}");
+
+        await stalled.Asked.DisposeAsync(); // it moved
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
+        Assert.Equal((1, 0, HubHandover.End.AllMoved), (outcome!.Asked, outcome.Left, outcome.Ended));
+    }
+
+    /// <summary>The last reading counts only while younger than a count's lifetime (5 s here): a replica whose link to Redis
+    /// has been silent longer cannot tell whether anyone is left, and stops as before.</summary>
+    [Fact]
+    public async Task AHandoverDoesNotStartOnAReadingOlderThanACountsLifetime()
+    {
+        await using var stalled = await StalledAsync(Patient);
+        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(stalled.A).RecentlySeen is null), "A's last reading did not age");
+        Assert.Null(await Handover(stalled.A).RunAsync(CancellationToken.None));
+        Assert.Empty(stalled.Asked.Stopping);
+    }
+
+    /// <summary>A (with <paramref name="settings"/>, its Redis behind a proxy) and B on a scope of their own, Ada's connection
+    /// that moves when asked on A, A counting B; then A's link to Redis stalls.</summary>
+    private async Task<Stalled> StalledAsync(Dictionary<string, string> settings)
+    {
+        var proxy = new StallingTcpProxy(MariaDbApplication.RedisConnectionString);
+        var scope = Guid.NewGuid().ToString("N");
+        var stalled = new Stalled(proxy, Replica(scope, new(settings) { ["ConnectionStrings:Redis"] = proxy.ConnectionString }), Replica(scope));
+        try
+        {
+            stalled.Asked = await AskableAsync(stalled.A);
+            _ = stalled.B.Server;
+            Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(stalled.A).Last is { Replicas: 2 }), "A did not count B");
+            proxy.Stall();
+            return stalled;
+        }
+        catch
+        {
+            await stalled.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed class Stalled(StallingTcpProxy proxy, ScaleOutCluster.Replica a, ScaleOutCluster.Replica b) : IAsyncDisposable
+    {
+        public ScaleOutCluster.Replica A => a;
+        public ScaleOutCluster.Replica B => b;
+        public LiveBoard Asked { get; set; } = null!;
+
+        public async ValueTask DisposeAsync()
+        {
+            proxy.Resume(); // (A stops with its Redis answering)
+            if (Asked is not null) await Asked.DisposeAsync();
+            await b.DisposeAsync();
+            await a.DisposeAsync();
+            await proxy.DisposeAsync();
+        }
     }
 
     /// <summary>Ada's connection on <paramref name="pair"/>'s A (one that says it moves) joined to a board of hers, both

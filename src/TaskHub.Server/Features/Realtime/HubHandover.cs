@@ -77,8 +77,9 @@ public enum MoveReason
 /// reconnecting the old way.
 /// <para>Only where there is a replica to move to: with Redis, when the rebalancer's counts in Redis, read afresh, show
 /// another replica, live or listed and seen lately (and while they do: replicas stopping together end their handovers
-/// within a second; a peer whose count stays lapsed ends it within a count's lifetime). The
-/// replica takes itself out of that count, so no other replica sheds connections towards it while it empties.</para>
+/// within a second; a peer whose count stays lapsed ends it within a count's lifetime), or, when Redis cannot answer,
+/// when the last tick's reading, younger than a count's lifetime, showed one. The replica takes itself out of that count,
+/// so no other replica sheds connections towards it while it empties.</para>
 /// </summary>
 public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, IHubContext<BoardHub, IBoardClient> hub, HubRebalancer rebalancer,
     IServer server, IHostApplicationLifetime app, IOptions<HostOptions> host, IOptions<HandoverOptions> options, KeepAliveRequests keepAlive,
@@ -145,8 +146,13 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         // Read fresh: several replicas stopping at once (a scale-down, `docker compose stop`) each leave the list, and a
         // peer that died may still be in the last tick's reading until its count expires. A listed peer whose count has
         // lapsed but who was seen lately counts: a survivor busy under moves may refresh late (if it has died, the wait's
-        // check ends the handover within a count's lifetime).
-        var others = (await PeersAsync(CancellationToken.None))?.Seen ?? 0; // (Redis unable to say: nothing is handed over)
+        // check ends the handover within a count's lifetime). When Redis cannot answer within 2 s (this replica's link to
+        // it stalled), the last tick's reading, if younger than a count's lifetime: this replica's clients then miss the
+        // other replicas' events, and a peer seen that lately can take them (the wait, Redis still silent, ends by the
+        // moves, the quiet rule or the limit). With no such reading nothing is handed over.
+        var peers = await PeersAsync(CancellationToken.None);
+        var others = peers?.Seen ?? rebalancer.RecentlySeen ?? 0;
+        if (peers is null && others > 0) LogLastReading(log, others);
         if (others == 0)
         {
             LogNoPeer(log);
@@ -356,6 +362,9 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: none of the {Open} hub connections knows the handover; the load balancer's pooled connections have retired and the listeners are closed")]
     private static partial void LogNothingToHandOver(ILogger logger, int open);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping: Redis did not answer within 2 s; handing over on the last reading, {Others} other replica(s) seen lately")]
+    private static partial void LogLastReading(ILogger logger, int others);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no other replica to hand hub connections over to; closing them now")]
     private static partial void LogNoPeer(ILogger logger);

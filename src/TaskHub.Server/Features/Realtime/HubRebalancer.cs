@@ -192,11 +192,12 @@ public sealed partial class HubRebalancer : BackgroundService
             return;
         }
 
-        var (counts, _, gone) = await OthersAsync(db);
+        var (counts, lapsed, gone) = await OthersAsync(db);
+        _seen = new SeenAt(counts.Count + lapsed, _clock.GetTimestamp());
         // Seen by nobody for two TTLs: a replica that died, or stopped without leaving. One whose count has lapsed but who
         // was seen lately stays listed: taken out on one reading, a survivor held up under a storm of moves looked gone to
         // a replica handing over to it, which then closed its connections with nowhere to go (README, forty-fifth round).
-        if (gone.Count > 0) await db.SetRemoveAsync(Replicas, [.. gone]);
+        if (gone.Count > 0) await PruneAsync(gone);
         // Those warming up are no destination: neither they nor their connections count towards the fair share.
         var others = counts.Where(c => !c.Warming).Select(c => c.Connections).ToList();
         var total = others.Sum() + own;
@@ -367,6 +368,37 @@ public sealed partial class HubRebalancer : BackgroundService
         public int Seen => Live + Lapsed;
 
         public int Listed => Live + Lapsed + Unseen;
+    }
+
+    /// <summary>How many other replicas were live or seen lately (<see cref="Peers.Seen"/>) at this replica's last tick, when
+    /// that tick read them less than a count's lifetime ago; else null (none yet, or Redis has not answered a tick since).
+    /// What <see cref="HubHandover"/> starts on when Redis cannot answer it afresh.</summary>
+    public int? RecentlySeen => _seen is { } s && _clock.GetElapsedTime(s.At) < CountLifetime ? s.Peers : null;
+
+    private volatile SeenAt? _seen;
+
+    private sealed record SeenAt(int Peers, long At);
+
+    /// <summary>Checks each id and removes it in one step, in Redis: KEYS are the list, then each id's count and seen mark.</summary>
+    private const string PruneScript = """
+        local removed = 0
+        for i = 1, #ARGV do
+          if redis.call('EXISTS', KEYS[2 * i], KEYS[2 * i + 1]) == 0 then
+            removed = removed + redis.call('SREM', KEYS[1], ARGV[i])
+          end
+        end
+        return removed
+        """;
+
+    /// <summary>Takes those of <paramref name="ids"/> that have neither a count nor a seen mark out of the deployment's
+    /// list, checking and removing each in one step in Redis (a script): one that publishes between a tick's reading and
+    /// the removal stays listed. (Removed as read, such a peer was out of the list until its next tick, and a handover
+    /// to it could end meanwhile.) How many were taken out.</summary>
+    public async Task<long> PruneAsync(IReadOnlyCollection<RedisValue> ids)
+    {
+        if (ids.Count == 0) return 0;
+        RedisKey[] keys = [Replicas, .. ids.SelectMany(id => new[] { CountKey(id!), SeenKey(id!) })];
+        return (long)await _redis.GetDatabase().ScriptEvaluateAsync(PruneScript, keys, [.. ids]);
     }
 
     /// <summary>How long a published count lives unless refreshed (<see cref="RebalanceOptions.TtlSeconds"/>).</summary>
