@@ -86,7 +86,7 @@ public sealed class StallingTcpProxy : IAsyncDisposable
                 await to.GetStream().WriteAsync(buffer.AsMemory(0, n), _stop.Token);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or SocketException) { }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or SocketException or InvalidOperationException) { }
         finally
         {
             from.Dispose();

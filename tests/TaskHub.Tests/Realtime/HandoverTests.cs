@@ -643,7 +643,8 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         await MovesOnceCaughtUpAsync(b, asked, run);
     }
 
-    /// <summary>A tick takes a replica out of the list only if it has neither a count nor a seen mark when it is removed: one
+    /// <summary>A tick (through <see cref="HubRebalancer.PruneAsync"/>, called here directly) takes a replica out of the list
+    /// only if it has neither a count nor a seen mark when it is removed: one
     /// that publishes between the tick's reading and the removal stays listed. Removed as read, it was out of the list
     /// until its next tick, and a handover to it, finding nobody listed, could end meanwhile (forty-fifth round's "found, not mended").</summary>
     [Fact]
@@ -705,6 +706,23 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         await stalled.Asked.DisposeAsync(); // it moved
         var outcome = await run.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal((1, 0, HubHandover.End.AllMoved), (outcome!.Asked, outcome.Left, outcome.Ended));
+    }
+
+    /// <summary>Begun on the last reading, with Redis silent, no check can tell that the peers read then have gone since:
+    /// when nobody moves, the quiet rule ends the handover (here 2 s after the 2 s move window) rather than the 60 s
+    /// limit. (With Redis answering, the quiet rule waits for a first move: on a busy replica the first moves can be slow.)</summary>
+    [Fact]
+    public async Task AHandoverBegunOnTheLastReadingEndsWhenNobodyMovesForTheQuietTime()
+    {
+        await using var stalled = await StalledAsync(new()
+        {
+            ["Realtime:Handover:MaxSeconds"] = "60", ["Realtime:Handover:QuietSeconds"] = "2", ["Realtime:Rebalance:TtlSeconds"] = "30",
+        });
+        var run = Handover(stalled.A).RunAsync(CancellationToken.None);
+        Assert.True(await LiveBoard.EventuallyAsync(() => stalled.Asked.Stopping.Count == 1 || run.IsCompleted), "neither asked nor ended");
+        var outcome = await run.WaitAsync(TimeSpan.FromSeconds(30)); // (the client never moves)
+        Assert.NotNull(outcome);
+        Assert.Equal((1, 1, HubHandover.End.Quiet), (outcome.Asked, outcome.Left, outcome.Ended));
     }
 
     /// <summary>The last reading counts only while younger than a count's lifetime (5 s here): a replica whose link to Redis

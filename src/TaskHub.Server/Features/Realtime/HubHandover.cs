@@ -152,12 +152,13 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         // moves, the quiet rule or the limit). With no such reading nothing is handed over.
         var peers = await PeersAsync(CancellationToken.None);
         var others = peers?.Seen ?? rebalancer.RecentlySeen ?? 0;
-        if (peers is null && others > 0) LogLastReading(log, others);
         if (others == 0)
         {
-            LogNoPeer(log);
+            if (peers is null) LogNoAnswer(log);
+            else LogNoPeer(log);
             return null;
         }
+        if (peers is null) LogLastReading(log, others);
         if (Interlocked.Exchange(ref _started, 1) == 1) return null;
         // From here new hub connections are refused (HubDrain). One whose connect came in before that but whose handshake
         // ends after this snapshot (SignalR registers a connection once its client's handshake has arrived) is asked as it
@@ -184,10 +185,13 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         LogStarted(log, asked.Count, others, o.MoveWithinMs, open.Count - asked.Count);
         var sending = hub.Clients.Clients([.. asked.Select(c => c.ConnectionId)]).ServerStopping(Stopping());
         var listening = StopListeningAfterAsync(o, started, ct); // (the clients move within MoveWithinMs)
-        await sending;
+        // (Each is local, but one that closed since the snapshot is sought on the other replicas, through Redis: with
+        // Redis silent that fails, and the handover goes on for the others.)
+        try { await sending; }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException) { LogAskFailed(log, e); }
         await leaving; // (a Redis round trip: the clients are not kept waiting for it)
 
-        var (ended, all, left) = await WaitAsync(started, o, ct);
+        var (ended, all, left) = await WaitAsync(started, o, unsure: peers is null, ct);
         var outcome = new Outcome(all, left, clock.GetElapsedTime(started), ended);
         LogFinished(log, outcome.Asked - outcome.Left, outcome.Asked, outcome.Took.TotalSeconds, outcome.Left, outcome.Ended);
         // Not before the listeners are closed, which waits for the balancer's pooled connections to retire: the host's
@@ -229,10 +233,13 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     /// Waits until every connection asked (late ones included, <see cref="AskIfLateAsync"/>) has left, or none has for
     /// <see cref="HandoverOptions.QuietSeconds"/> since the last one did (once the move window has passed since the last of
     /// them was asked; not before the first has left, since on a busy replica the first moves may take longer than the
-    /// quiet time), or <see cref="HandoverOptions.MaxSeconds"/> have passed, or no other replica is left to move to. Returns
-    /// why, with how many were asked and are left, read when it ended: none is asked after that.
+    /// quiet time, unless <paramref name="unsure"/>), or <see cref="HandoverOptions.MaxSeconds"/> have passed, or no other
+    /// replica is left to move to. Returns why, with how many were asked and are left, read when it ended: none is asked
+    /// after that. <paramref name="unsure"/>: begun on the last tick's reading, Redis silent, so no check can tell that
+    /// nobody is left to move to; the quiet rule then ends it even when nobody has moved (the peers read then may have
+    /// gone since), rather than the limit.
     /// </summary>
-    private async Task<(End Ended, int Asked, int Left)> WaitAsync(long started, HandoverOptions o, CancellationToken ct)
+    private async Task<(End Ended, int Asked, int Left)> WaitAsync(long started, HandoverOptions o, bool unsure, CancellationToken ct)
     {
         var limit = TimeSpan.FromSeconds(o.MaxSeconds);
         var quiet = TimeSpan.FromSeconds(o.QuietSeconds);
@@ -251,7 +258,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
                     if (asked - left > moved) (moved, lastLeaving) = (asked - left, clock.GetTimestamp());
                     End? end = left == 0 ? End.AllMoved
                         : clock.GetElapsedTime(started) >= limit ? End.Limit
-                        : quiet > TimeSpan.Zero && moved > 0 && clock.GetElapsedTime(_lastAsked) >= window + quiet && clock.GetElapsedTime(lastLeaving) >= quiet ? End.Quiet
+                        : quiet > TimeSpan.Zero && (moved > 0 || unsure) && clock.GetElapsedTime(_lastAsked) >= window + quiet && clock.GetElapsedTime(lastLeaving) >= quiet ? End.Quiet
                         : null;
                     if (end is { } ended) return Ended(ended);
                 }
@@ -363,8 +370,14 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: none of the {Open} hub connections knows the handover; the load balancer's pooled connections have retired and the listeners are closed")]
     private static partial void LogNothingToHandOver(ILogger logger, int open);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping: Redis did not answer within 2 s; handing over on the last reading, {Others} other replica(s) seen lately")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping: Redis did not answer; handing over on the last reading, {Others} other replica(s) seen lately")]
     private static partial void LogLastReading(ILogger logger, int others);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping: Redis did not answer, and no reading younger than a count's lifetime shows another replica; closing the hub connections now")]
+    private static partial void LogNoAnswer(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handover: asking a connection that closed meanwhile to move went through Redis and failed; the others were asked")]
+    private static partial void LogAskFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no other replica to hand hub connections over to; closing them now")]
     private static partial void LogNoPeer(ILogger logger);

@@ -192,12 +192,18 @@ public sealed partial class HubRebalancer : BackgroundService
             return;
         }
 
+        var readAt = _clock.GetTimestamp(); // (before the read: on a slow link the answer may come late)
         var (counts, lapsed, gone) = await OthersAsync(db);
-        _seen = new SeenAt(counts.Count + lapsed, _clock.GetTimestamp());
+        _seen = new SeenAt(counts.Count + lapsed, readAt);
         // Seen by nobody for two TTLs: a replica that died, or stopped without leaving. One whose count has lapsed but who
         // was seen lately stays listed: taken out on one reading, a survivor held up under a storm of moves looked gone to
         // a replica handing over to it, which then closed its connections with nowhere to go (README, forty-fifth round).
-        if (gone.Count > 0) await PruneAsync(gone);
+        if (gone.Count > 0)
+        {
+            // Housekeeping: a failure (a Redis that refuses scripts) must not stop the tick's decision; tried again next tick.
+            try { await PruneAsync(gone); }
+            catch (RedisException e) { LogPruneFailed(_log, e); }
+        }
         // Those warming up are no destination: neither they nor their connections count towards the fair share.
         var others = counts.Where(c => !c.Warming).Select(c => c.Connections).ToList();
         var total = others.Sum() + own;
@@ -442,6 +448,9 @@ public sealed partial class HubRebalancer : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Hub rebalancing tick failed (Redis down?); retrying every interval")]
     private static partial void LogTickFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not take replicas nobody has seen out of the deployment's list; tried again next tick")]
+    private static partial void LogPruneFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Could not close hub connection {ConnectionId}, or ask it to move, for rebalancing")]
     private static partial void LogCloseFailed(ILogger logger, Exception exception, string connectionId);
