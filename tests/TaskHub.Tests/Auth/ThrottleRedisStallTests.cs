@@ -8,9 +8,10 @@ namespace TaskHub.Tests.Auth;
 /// <summary>
 /// The auth throttle's counters live in Redis when scaled out. When a replica's link to Redis stalls (a proxy in front of
 /// the tests' Redis stops forwarding), its log-ins and token refreshes go on: a counter waits at most
-/// <c>Auth:Limits:StoreTimeoutMilliseconds</c>, then the throttle fails open and does not ask Redis again for
-/// <c>StoreRetrySeconds</c>. Before, each counter waited out the Redis client's own timeout (5 s by default; 60 s here,
-/// so only the throttle's bound can answer within the test): a log-in, with four counters, took 20 s.
+/// <c>Auth:Limits:StoreTimeoutMilliseconds</c>, then the throttle counts on this replica alone and does not ask Redis
+/// again for <c>StoreRetrySeconds</c>, so its limits still hold. Before, each counter waited out the Redis client's own
+/// timeout (5 s by default; 60 s here, so only the throttle's bound can answer within the test), a log-in with its four
+/// counters 20 s, and then read 0: no limit at all.
 /// </summary>
 public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClassFixture<RebalanceDatabase>
 {
@@ -18,7 +19,10 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
     public async Task LogInsAndRefreshesGoOnWhileTheLinkToRedisStalls()
     {
         await using var proxy = new StallingTcpProxy(MariaDbApplication.RedisConnectionString + ",syncTimeout=60000,asyncTimeout=60000");
-        await using var replica = new ScaleOutCluster.Replica(database.Name, new() { ["ConnectionStrings:Redis"] = proxy.ConnectionString });
+        await using var replica = new ScaleOutCluster.Replica(database.Name, new()
+        {
+            ["ConnectionStrings:Redis"] = proxy.ConnectionString, ["Auth:Limits:LockoutFailures"] = "2",
+        });
         var ada = await replica.SignUpAsync();
         proxy.Stall();
         try
@@ -29,6 +33,12 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
             Assert.Equal(HttpStatusCode.OK, login.StatusCode);
             var refresh = await client.PostAsJsonAsync("/api/auth/refresh", new { refreshToken = ada.RefreshToken });
             Assert.Equal(HttpStatusCode.OK, refresh.StatusCode);
+
+            // The lockout (after 2 failures here) still holds, counted on this replica: then even the right password gets 429.
+            for (var i = 0; i < 2; i++)
+                Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsJsonAsync("/api/auth/login", new { email = ada.Email, password = "wrong" })).StatusCode);
+            var locked = await client.PostAsJsonAsync("/api/auth/login", new { email = ada.Email, password = ada.Password });
+            Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
         }
         finally
         {

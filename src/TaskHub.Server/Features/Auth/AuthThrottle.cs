@@ -20,11 +20,13 @@ public sealed class AuthLimitsOptions
     /// <summary>… for this many minutes after the last failure.</summary>
     [Range(1, 1_440)] public int LockoutMinutes { get; set; } = 15;
 
-    /// <summary>Scaled out: the longest a counter waits for Redis before the throttle fails open (counts read as 0) …</summary>
+    /// <summary>Scaled out: the longest a counter waits for Redis before the throttle counts on this replica alone
+    /// (above the Redis client's own timeout, that one answers first) …</summary>
     [Range(10, 60_000)] public int StoreTimeoutMilliseconds { get; set; } = 1_000;
 
-    /// <summary>… and for this many seconds after such a failure it fails open without asking Redis, so a link to Redis
-    /// that stalled costs the auth endpoints one bounded wait, not one per counter of every request.</summary>
+    /// <summary>… and for this many seconds after such a failure it counts on this replica without asking Redis, so a
+    /// link to Redis that stalled costs the auth endpoints one bounded wait per period (those in flight as it began each
+    /// wait theirs), not one per counter of every request. 0: Redis is asked every time.</summary>
     [Range(0, 3_600)] public int StoreRetrySeconds { get; set; } = 10;
 }
 
@@ -37,12 +39,13 @@ public interface ICounterStore
 }
 
 /// <summary>
-/// Counters in Redis. While Redis is unreachable, or does not answer within
-/// <see cref="AuthLimitsOptions.StoreTimeoutMilliseconds"/>, the throttle fails open (counts read as 0) and says so in
-/// the log: people can still log in during a Redis outage, at the price of no lockout for its duration. After such a
-/// failure it does not ask Redis for <see cref="AuthLimitsOptions.StoreRetrySeconds"/>. Before, each counter waited out
-/// the client's own timeout (5 s by default): while this replica's link to Redis stalled, a log-in (four counters) took
-/// 20 s and every token refresh 5 s.
+/// Counters in Redis. While Redis is unreachable, fails, or does not answer within
+/// <see cref="AuthLimitsOptions.StoreTimeoutMilliseconds"/>, the throttle counts in this replica's memory instead and
+/// says so in the log: people can still log in during a Redis outage, and the limits and lockout hold per replica (so
+/// at most the replica count times as loose) rather than not at all. After such a failure it does not ask Redis for
+/// <see cref="AuthLimitsOptions.StoreRetrySeconds"/>. Before, each counter waited out the client's own timeout (5 s by
+/// default) and then read 0: while this replica's link to Redis stalled, a log-in (four counters) took 20 s and every
+/// token refresh 5 s, with no limit at all.
 /// </summary>
 public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Microsoft.Extensions.Options.IOptions<AuthLimitsOptions> options,
     TimeProvider clock, ILogger<RedisCounterStore> log) : ICounterStore
@@ -51,35 +54,47 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     private IDatabase Db => redis.GetDatabase();
     /// <summary>Until when (<see cref="TimeProvider.GetTimestamp"/>) Redis is not asked.</summary>
     private long _skipUntil = long.MinValue;
+    /// <summary>Where the counting goes while Redis is not asked.</summary>
+    private readonly InProcessCounterStore _here = new(clock);
 
-    public Task<long> IncrementAsync(string key, TimeSpan window) => FailOpen(async () =>
-        (long)await Db.ScriptEvaluateAsync(IncrementScript, [(RedisKey)("taskhub:" + key)], [(long)window.TotalMilliseconds]));
+    public Task<long> IncrementAsync(string key, TimeSpan window) => OrHere(
+        async () => (long)await Db.ScriptEvaluateAsync(IncrementScript, [(RedisKey)("taskhub:" + key)], [(long)window.TotalMilliseconds]),
+        () => _here.IncrementAsync(key, window));
 
-    public Task<long> GetAsync(string key) => FailOpen(async () => (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0);
+    public Task<long> GetAsync(string key) => OrHere(async () => (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0, () => _here.GetAsync(key));
 
-    public Task ResetAsync(string key) => FailOpen(async () => await Db.KeyDeleteAsync("taskhub:" + key) ? 1L : 0L);
+    public Task ResetAsync(string key) => OrHere(async () =>
+    {
+        await _here.ResetAsync(key); // (what was counted here during an outage goes too)
+        return await Db.KeyDeleteAsync("taskhub:" + key) ? 1L : 0L;
+    }, async () =>
+    {
+        await _here.ResetAsync(key);
+        return 0L;
+    });
 
-    private async Task<long> FailOpen(Func<Task<long>> call)
+    private async Task<long> OrHere(Func<Task<long>> call, Func<Task<long>> here)
     {
         var o = options.Value;
-        if (clock.GetTimestamp() < Interlocked.Read(ref _skipUntil)) return 0;
-        var asked = call();
+        if (clock.GetTimestamp() < Interlocked.Read(ref _skipUntil)) return await here();
+        Task<long>? asked = null;
         try
         {
+            asked = call();
             return await asked.WaitAsync(TimeSpan.FromMilliseconds(o.StoreTimeoutMilliseconds), clock);
         }
-        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException or TimeoutException)
+        catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            if (!asked.IsCompleted) _ = asked.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
+            _ = asked?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
                 TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default); // (its own timeout ends it)
             var now = clock.GetTimestamp();
             var until = now + (long)(o.StoreRetrySeconds * (double)clock.TimestampFrequency);
-            if (Interlocked.Exchange(ref _skipUntil, until) <= now) LogUnavailable(log, e, o.StoreRetrySeconds); // once per outage, not per request
-            return 0;
+            if (Interlocked.Exchange(ref _skipUntil, until) <= now) LogUnavailable(log, e, o.StoreRetrySeconds); // once per retry period, not per request
+            return await here();
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable or does not answer: auth throttling is not enforced until it is back (asked again every {RetrySeconds} s)")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable or does not answer: auth throttling counts on this replica alone until it is back (asked again every {RetrySeconds} s)")]
     private static partial void LogUnavailable(ILogger logger, Exception exception, int retrySeconds);
 }
 

@@ -26,7 +26,8 @@ public sealed class HandoverOptions
     /// ends when none of the connections asked has left for this long: clients that do not move (a frozen or throttled tab)
     /// hold the replica no longer than that after the others, while a busy replica's slow moves, each ending soon after the
     /// one before, go on up to <see cref="MaxSeconds"/> instead of being cut at a fixed limit and reconnecting with a gap.
-    /// Not before the first has moved: on a busy replica the first moves may take longer than this. 0: only
+    /// Not before the first has moved (on a busy replica the first moves may take longer than this), unless the handover
+    /// began on the last reading with Redis silent and no check has had an answer since (its peers may have gone). 0: only
     /// <see cref="MaxSeconds"/>.</summary>
     [Range(0, 120)] public double QuietSeconds { get; set; } = 5;
 
@@ -107,7 +108,8 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     {
         /// <summary>Every connection asked has left.</summary>
         AllMoved,
-        /// <summary>Some moved, then none for <see cref="HandoverOptions.QuietSeconds"/> (after the move window).</summary>
+        /// <summary>Some moved (or, begun with Redis silent, not yet known to have anywhere to move), then none for
+        /// <see cref="HandoverOptions.QuietSeconds"/> (after the move window).</summary>
         Quiet,
         /// <summary><see cref="HandoverOptions.MaxSeconds"/> passed.</summary>
         Limit,
@@ -186,9 +188,13 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         var sending = hub.Clients.Clients([.. asked.Select(c => c.ConnectionId)]).ServerStopping(Stopping());
         var listening = StopListeningAfterAsync(o, started, ct); // (the clients move within MoveWithinMs)
         // (Each is local, but one that closed since the snapshot is sought on the other replicas, through Redis: with
-        // Redis silent that fails, and the handover goes on for the others.)
-        try { await sending; }
-        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException) { LogAskFailed(log, e); }
+        // Redis silent that fails or waits out the client's timeout, and the handover goes on for the others.)
+        try { await sending.WaitAsync(TimeSpan.FromSeconds(2), clock); }
+        catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
+        {
+            _ = sending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            LogAskFailed(log, e);
+        }
         await leaving; // (a Redis round trip: the clients are not kept waiting for it)
 
         var (ended, all, left) = await WaitAsync(started, o, unsure: peers is null, ct);
@@ -285,12 +291,14 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         // stopping replica closed 2,467 of its connections "with nowhere to go"; bench/README.md, forty-fourth round.)
         async Task<bool> NowhereLeftAsync()
         {
-            if (await PeersAsync(ct) is not { } peers || peers.Live > 0)
+            var peers = await PeersAsync(ct);
+            if (peers is not null) unsure = false; // Redis answers again: the quiet rule waits for a first move, as usual
+            if (peers is null || peers.Value.Live > 0)
             {
                 lapsedSince = null;
                 return false;
             }
-            if (peers.Listed == 0) return true;
+            if (peers.Value.Listed == 0) return true;
             lapsedSince ??= clock.GetTimestamp();
             return clock.GetElapsedTime(lapsedSince.Value) >= rebalancer.CountLifetime;
         }
@@ -376,7 +384,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stopping: Redis did not answer, and no reading younger than a count's lifetime shows another replica; closing the hub connections now")]
     private static partial void LogNoAnswer(ILogger logger);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Handover: asking a connection that closed meanwhile to move went through Redis and failed; the others were asked")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handover: asking the connections to move failed or took over 2 s (one that closed meanwhile is sought through Redis); waiting for them")]
     private static partial void LogAskFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no other replica to hand hub connections over to; closing them now")]

@@ -202,7 +202,7 @@ public sealed partial class HubRebalancer : BackgroundService
         {
             // Housekeeping: a failure (a Redis that refuses scripts) must not stop the tick's decision; tried again next tick.
             try { await PruneAsync(gone); }
-            catch (RedisException e) { LogPruneFailed(_log, e); }
+            catch (Exception e) when (e is RedisException or TimeoutException) { LogPruneFailed(_log, e); }
         }
         // Those warming up are no destination: neither they nor their connections count towards the fair share.
         var others = counts.Where(c => !c.Warming).Select(c => c.Connections).ToList();
