@@ -73,7 +73,7 @@ public sealed class StallingTcpProxy : IAsyncDisposable
         catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { }
     }
 
-    /// <summary>Copies what <paramref name="from"/> sends to <paramref name="to"/>, each read waiting while stalled; closes both when either ends.</summary>
+    /// <summary>Copies what <paramref name="from"/> sends to <paramref name="to"/>, each chunk read held while stalled; closes both when either ends.</summary>
     private async Task PumpAsync(TcpClient from, TcpClient to)
     {
         var buffer = new byte[16 * 1024];
