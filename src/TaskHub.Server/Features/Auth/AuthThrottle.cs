@@ -63,15 +63,11 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
 
     public Task<long> GetAsync(string key) => OrHere(async () => (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0, () => _here.GetAsync(key));
 
-    public Task ResetAsync(string key) => OrHere(async () =>
+    public async Task ResetAsync(string key)
     {
         await _here.ResetAsync(key); // (what was counted here during an outage goes too)
-        return await Db.KeyDeleteAsync("taskhub:" + key) ? 1L : 0L;
-    }, async () =>
-    {
-        await _here.ResetAsync(key);
-        return 0L;
-    });
+        await OrHere(async () => await Db.KeyDeleteAsync("taskhub:" + key) ? 1L : 0L, () => Task.FromResult(0L));
+    }
 
     private async Task<long> OrHere(Func<Task<long>> call, Func<Task<long>> here)
     {
@@ -85,8 +81,7 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            _ = asked?.ContinueWith(static t => _ = t.Exception, CancellationToken.None,
-                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default); // (its own timeout ends it)
+            asked?.ObserveFault(); // (its own timeout ends it)
             var now = clock.GetTimestamp();
             var until = now + (long)(o.StoreRetrySeconds * (double)clock.TimestampFrequency);
             if (Interlocked.Exchange(ref _skipUntil, until) <= now) LogUnavailable(log, e, o.StoreRetrySeconds); // once per retry period, not per request

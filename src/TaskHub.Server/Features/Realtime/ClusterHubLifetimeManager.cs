@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
+using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Realtime;
 
@@ -286,15 +287,10 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
                 return;
             }
         }
-        Observe(all);
+        all.ObserveFault(); // (a cancelled or broken connection)
         ct.ThrowIfCancellationRequested();
         RealtimeMetrics.SlowClientWritesLeft.Inc(pending.Count(p => !p.IsCompleted));
     }
-
-    /// <summary>A write left to finish on its own: its failure (a cancelled or broken connection) is seen, not left to the
-    /// finaliser as an unobserved exception.</summary>
-    private static void Observe(Task write) =>
-        write.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>A write that did not finish at once, counted on its connection until it does. Returns what the caller
     /// waits for: nothing when the connection already had a write unfinished (this one queued behind it; waiting for it
@@ -313,7 +309,7 @@ public sealed partial class ClusterHubLifetimeManager<THub> : HubLifetimeManager
         }
         var finished = Finish(local, write);
         if (unfinished == 1 || _slowClientWait == Timeout.InfiniteTimeSpan) return finished;
-        Observe(finished);
+        finished.ObserveFault();
         return null;
 
         static async Task Finish(Local local, ValueTask write)

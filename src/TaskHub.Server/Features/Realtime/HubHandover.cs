@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.Http.Connections.Features;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
+using TaskHub.Server.Infrastructure;
 
 namespace TaskHub.Server.Features.Realtime;
 
@@ -192,7 +193,7 @@ public sealed partial class HubHandover(HubLifetimeManager<BoardHub> lifetime, I
         try { await sending.WaitAsync(TimeSpan.FromSeconds(2), clock); }
         catch (Exception e) when (e is StackExchange.Redis.RedisException or TimeoutException)
         {
-            _ = sending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            sending.ObserveFault();
             LogAskFailed(log, e);
         }
         await leaving; // (a Redis round trip: the clients are not kept waiting for it)
