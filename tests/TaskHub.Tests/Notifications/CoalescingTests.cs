@@ -44,13 +44,27 @@ public abstract class CoalescingTests<TApp>(TApp app) where TApp : TaskHubApplic
     /// An ordered barrier for "no more emails will come": every change recorded for an email has been sealed into
     /// one, and every email the outbox holds has gone out. Only then are the counts final.
     /// </summary>
-    internal static Task<bool> SettledAsync(TaskHubApplication app) => LiveBoard.EventuallyAsync(async () =>
+    /// <param name="before">Run before each look (a test that moves the clock makes what it queued at a moved "now" due).</param>
+    internal static Task<bool> SettledAsync(TaskHubApplication app, Func<Task>? before = null, int seconds = 30) => LiveBoard.EventuallyAsync(async () =>
     {
+        if (before is not null) await before();
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
         return !await db.Set<PendingChangeEmail>().AnyAsync(p => p.BatchKey == null)
                && !await db.Set<OutboxMessage>().AnyAsync(m => m.DeliveredAt == null && m.DeadLetteredAt == null);
-    }, 30);
+    }, seconds);
+
+    /// <summary>What keeps <see cref="SettledAsync"/> from holding (for a failure's message): open bursts and undelivered outbox rows.</summary>
+    internal static async Task<string> UnsettledAsync(TaskHubApplication app)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var open = await db.Set<PendingChangeEmail>().CountAsync(p => p.BatchKey == null);
+        var rows = await db.Set<OutboxMessage>().Where(m => m.DeliveredAt == null && m.DeadLetteredAt == null).OrderBy(m => m.Id)
+            .Select(m => new { m.Key, m.Attempts, m.NextAttemptAt, m.ClaimedUntil, m.LastError }).ToListAsync();
+        return $"{open} open burst record(s); {rows.Count} undelivered row(s) at {DateTime.UtcNow:HH:mm:ss.fff}: "
+               + string.Join("; ", rows.Take(5).Select(r => $"{r.Key} (attempts {r.Attempts}, next {r.NextAttemptAt:MM-dd HH:mm:ss.fff}, claimed until {r.ClaimedUntil:MM-dd HH:mm:ss.fff}, {r.LastError?[..Math.Min(r.LastError.Length, 80)]})"));
+    }
 
     private static async Task<List<MailDev.Mail>> MailsAsync(TestUser user, int atLeast)
     {
