@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using StackExchange.Redis;
 using TaskHub.Tests.Infrastructure;
 using TaskHub.Tests.Realtime;
 
@@ -11,7 +12,7 @@ namespace TaskHub.Tests.Auth;
 /// <c>Auth:Limits:StoreTimeoutMilliseconds</c>, then the throttle counts on this replica alone and does not ask Redis
 /// again for <c>StoreRetrySeconds</c>, so its limits still hold. Before, each counter waited out the Redis client's own
 /// timeout (5 s by default; 60 s here, so only the throttle's bound can answer within the test), a log-in with its four
-/// counters 20 s, and then read 0: no limit at all.
+/// counters 20 s, and then read 0: no limit at all. What it counted (or reset) alone reaches Redis once Redis answers again.
 /// </summary>
 public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClassFixture<RebalanceDatabase>
 {
@@ -44,5 +45,77 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
         {
             proxy.Resume();
         }
+    }
+
+    private const int RetrySeconds = 5;
+
+    private static Dictionary<string, string> Settings(StallingTcpProxy proxy) => new()
+    {
+        ["ConnectionStrings:Redis"] = proxy.ConnectionString, ["Auth:Limits:LockoutFailures"] = "4",
+        ["Auth:Limits:StoreRetrySeconds"] = RetrySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    private static Task<HttpResponseMessage> LogInAsync(HttpClient client, TestUser user, string? password = null) =>
+        client.PostAsJsonAsync("/api/auth/login", new { email = user.Email, password = password ?? user.Password });
+
+    /// <summary>After the stall: past the period in which the replica does not ask Redis (begun, at the latest, by the last
+    /// stalled request's last counter; on a loaded machine the first period can end within the stall and another begin).</summary>
+    private static Task PastTheRetryPeriodAsync() => Task.Delay(TimeSpan.FromSeconds(RetrySeconds + 1.5));
+
+    /// <summary>
+    /// Three failed log-ins while the link stalls are counted on the replica alone; once Redis answers again the fourth
+    /// locks the account (4 failures here), and Redis holds all four, so every replica sees the lockout. Before, Redis
+    /// got only what it was asked after the stall: one failure, and the right password let in.
+    /// </summary>
+    [Fact]
+    public async Task FailuresCountedOnTheReplicaAloneReachRedisWhenItAnswersAgain()
+    {
+        await using var proxy = new StallingTcpProxy(MariaDbApplication.RedisConnectionString + ",syncTimeout=60000,asyncTimeout=60000");
+        await using var replica = new ScaleOutCluster.Replica(database.Name, Settings(proxy));
+        var ada = await replica.SignUpAsync();
+        var client = replica.CreateClient();
+        proxy.Stall();
+        try
+        {
+            for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(client, ada, "wrong")).StatusCode);
+        }
+        finally
+        {
+            proxy.Resume();
+        }
+        await PastTheRetryPeriodAsync();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(client, ada, "wrong")).StatusCode);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
+        Assert.Equal(4, (long)await redis.GetDatabase().StringGetAsync("taskhub:lock:" + ada.Email.Trim().ToUpperInvariant()));
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await LogInAsync(client, ada)).StatusCode);
+    }
+
+    /// <summary>
+    /// Three failed log-ins counted in Redis, then a stall, and a log-in with the right password on the replica alone
+    /// (which clears the failures). Once Redis answers again a fourth failure does not lock the account: the clearing
+    /// reached Redis first. Before, Redis still held the three, and the fourth locked the account out.
+    /// </summary>
+    [Fact]
+    public async Task ALogInThatClearedTheFailuresOnTheReplicaAloneClearsThemInRedisToo()
+    {
+        await using var proxy = new StallingTcpProxy(MariaDbApplication.RedisConnectionString + ",syncTimeout=60000,asyncTimeout=60000");
+        await using var replica = new ScaleOutCluster.Replica(database.Name, Settings(proxy));
+        var ada = await replica.SignUpAsync();
+        var client = replica.CreateClient();
+        for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(client, ada, "wrong")).StatusCode);
+        proxy.Stall();
+        try
+        {
+            Assert.Equal(HttpStatusCode.OK, (await LogInAsync(client, ada)).StatusCode);
+        }
+        finally
+        {
+            proxy.Resume();
+        }
+        await PastTheRetryPeriodAsync();
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(client, ada, "wrong")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await LogInAsync(client, ada)).StatusCode);
     }
 }

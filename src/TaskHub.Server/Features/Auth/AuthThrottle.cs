@@ -46,33 +46,68 @@ public interface ICounterStore
 /// <see cref="AuthLimitsOptions.StoreRetrySeconds"/>. Before, each counter waited out the client's own timeout (5 s by
 /// default) and then read 0: while this replica's link to Redis stalled, a log-in (four counters) took 20 s and every
 /// token refresh 5 s, with no limit at all.
+/// <para>
+/// What was counted here without asking Redis goes to Redis with the key's next use once Redis answers again (INCRBY,
+/// with what is left of the local window when Redis had no such key): failed log-ins made during an outage still count
+/// toward the shared lockout after it. A reset made meanwhile (a log-in that succeeded) deletes the key there first. A count Redis was asked for and did not answer in time is not carried (Redis may
+/// have done it late: a stall that resumes), so at most one count per key and failure is lost, never one counted twice.
+/// </para>
 /// </summary>
 public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Microsoft.Extensions.Options.IOptions<AuthLimitsOptions> options,
     TimeProvider clock, ILogger<RedisCounterStore> log) : ICounterStore
 {
-    private const string IncrementScript = "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end return n";
+    /// <summary>KEYS[1] += ARGV[1]; a key made by it expires in ARGV[2] ms.</summary>
+    private const string AddScript = "local n = redis.call('INCRBY', KEYS[1], ARGV[1]) if n == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return n";
     private IDatabase Db => redis.GetDatabase();
     /// <summary>Until when (<see cref="TimeProvider.GetTimestamp"/>) Redis is not asked.</summary>
     private long _skipUntil = long.MinValue;
     /// <summary>Where the counting goes while Redis is not asked.</summary>
     private readonly InProcessCounterStore _here = new(clock);
 
-    public Task<long> IncrementAsync(string key, TimeSpan window) => OrHere(
-        async () => (long)await Db.ScriptEvaluateAsync(IncrementScript, [(RedisKey)("taskhub:" + key)], [(long)window.TotalMilliseconds]),
-        () => _here.IncrementAsync(key, window));
+    /// <summary>Keys reset here while Redis was not asked or failed: deleted there with their next use.</summary>
+    private readonly ConcurrentDictionary<string, byte> _resets = new();
 
-    public Task<long> GetAsync(string key) => OrHere(async () => (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0, () => _here.GetAsync(key));
+    public async Task<long> IncrementAsync(string key, TimeSpan window)
+    {
+        if (Skipping || !await ResetCarriedAsync(key)) return _here.Increment(key, window, unsent: true);
+        var (carried, left) = _here.TakeUnsent(key, window);
+        return await OrHere(
+            async () => (long)await Db.ScriptEvaluateAsync(AddScript, [(RedisKey)("taskhub:" + key)], [carried + 1, (long)left.TotalMilliseconds]),
+            () => _here.Increment(key, window, unsent: false));
+    }
+
+    public async Task<long> GetAsync(string key)
+    {
+        if (Skipping || !await ResetCarriedAsync(key)) return _here.Get(key);
+        var (carried, left) = _here.TakeUnsent(key, TimeSpan.Zero);
+        return await OrHere(async () => carried == 0
+            ? (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0
+            : (long)await Db.ScriptEvaluateAsync(AddScript, [(RedisKey)("taskhub:" + key)], [carried, (long)left.TotalMilliseconds]),
+            () => _here.Get(key));
+    }
 
     public async Task ResetAsync(string key)
     {
         await _here.ResetAsync(key); // (what was counted here during an outage goes too)
-        await OrHere(async () => await Db.KeyDeleteAsync("taskhub:" + key) ? 1L : 0L, () => Task.FromResult(0L));
+        _resets[key] = 0;
+        await ResetCarriedAsync(key);
     }
 
-    private async Task<long> OrHere(Func<Task<long>> call, Func<Task<long>> here)
+    /// <summary>Deletes the key in Redis if a reset of it is pending; false when Redis could not be asked (it stays pending).</summary>
+    private async Task<bool> ResetCarriedAsync(string key)
+    {
+        if (!_resets.TryRemove(key, out _)) return true;
+        if (!Skipping && await OrHere(async () => { await Db.KeyDeleteAsync("taskhub:" + key); return 1L; }, () => 0L) == 1) return true;
+        _resets[key] = 0;
+        return false;
+    }
+
+    private bool Skipping => clock.GetTimestamp() < Interlocked.Read(ref _skipUntil);
+
+    /// <summary>Redis's answer to <paramref name="call"/> within the bound, or else (the failure logged once per period) <paramref name="here"/>.</summary>
+    private async Task<long> OrHere(Func<Task<long>> call, Func<long> here)
     {
         var o = options.Value;
-        if (clock.GetTimestamp() < Interlocked.Read(ref _skipUntil)) return await here();
         Task<long>? asked = null;
         try
         {
@@ -85,7 +120,7 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
             var now = clock.GetTimestamp();
             var until = now + (long)(o.StoreRetrySeconds * (double)clock.TimestampFrequency);
             if (Interlocked.Exchange(ref _skipUntil, until) <= now) LogUnavailable(log, e, o.StoreRetrySeconds); // once per retry period, not per request
-            return await here();
+            return here();
         }
     }
 
@@ -93,26 +128,46 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     private static partial void LogUnavailable(ILogger logger, Exception exception, int retrySeconds);
 }
 
-/// <summary>The embedded mode's counters (one process: its memory is the shared store).</summary>
+/// <summary>The embedded mode's counters (one process: its memory is the shared store); a scaled-out replica's while Redis is not there.</summary>
 public sealed class InProcessCounterStore(TimeProvider clock) : ICounterStore
 {
-    private readonly ConcurrentDictionary<string, (long Count, DateTimeOffset Expires)> _counters = new();
+    /// <summary>A live count, and how much of it no other store has been asked to count (<see cref="RedisCounterStore"/>).</summary>
+    private readonly record struct Entry(long Count, long Unsent, DateTimeOffset Expires);
 
-    public Task<long> IncrementAsync(string key, TimeSpan window)
-    {
-        var now = clock.GetUtcNow();
-        var v = _counters.AddOrUpdate(key, _ => (1, now + window), (_, old) => old.Expires <= now ? (1, now + window) : (old.Count + 1, old.Expires));
-        if (_counters.Count > 100_000) Sweep(now);
-        return Task.FromResult(v.Count);
-    }
+    private readonly ConcurrentDictionary<string, Entry> _counters = new();
 
-    public Task<long> GetAsync(string key) =>
-        Task.FromResult(_counters.TryGetValue(key, out var v) && v.Expires > clock.GetUtcNow() ? v.Count : 0);
+    public Task<long> IncrementAsync(string key, TimeSpan window) => Task.FromResult(Increment(key, window, unsent: false));
+
+    public Task<long> GetAsync(string key) => Task.FromResult(Get(key));
 
     public Task ResetAsync(string key)
     {
         _counters.TryRemove(key, out _);
         return Task.CompletedTask;
+    }
+
+    /// <summary>Counts one; <paramref name="unsent"/>: one that no other store was asked to count.</summary>
+    internal long Increment(string key, TimeSpan window, bool unsent)
+    {
+        var now = clock.GetUtcNow();
+        var add = unsent ? 1 : 0;
+        var v = _counters.AddOrUpdate(key, _ => new(1, add, now + window),
+            (_, old) => old.Expires <= now ? new(1, add, now + window) : old with { Count = old.Count + 1, Unsent = old.Unsent + add });
+        if (_counters.Count > 100_000) Sweep(now);
+        return v.Count;
+    }
+
+    internal long Get(string key) => _counters.TryGetValue(key, out var v) && v.Expires > clock.GetUtcNow() ? v.Count : 0;
+
+    /// <summary>The live key's unsent part (now taken: counted as sent) and what is left of its window; (0, <paramref name="window"/>) without one.</summary>
+    internal (long Unsent, TimeSpan Left) TakeUnsent(string key, TimeSpan window)
+    {
+        while (true)
+        {
+            var now = clock.GetUtcNow();
+            if (!_counters.TryGetValue(key, out var v) || v.Expires <= now || v.Unsent == 0) return (0, window);
+            if (_counters.TryUpdate(key, v with { Unsent = 0 }, v)) return (v.Unsent, v.Expires - now);
+        }
     }
 
     private void Sweep(DateTimeOffset now)
