@@ -670,6 +670,30 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
         Assert.Equal(["counted", "marked"], listed.Where(id => id.Length < 32)); // (A's own id, 32 hex digits, is listed too)
     }
 
+    /// <summary>A tick takes out of the list what its reading found seen by nobody, and only that: a listed peer with a
+    /// seen mark but no count (late refreshing) and one with a count stay. (The case above calls the prune itself; this
+    /// one is the tick's use of it.)</summary>
+    [Fact]
+    public async Task ATickTakesOutOfTheListOnlyThePeersSeenByNobody()
+    {
+        var scope = Guid.NewGuid().ToString("N");
+        await using var a = Slow(scope); // its first tick at once, the next in 60 s: only the test's tick runs meanwhile
+        _ = a.Server;
+        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).Ticks >= 1), "A did not tick");
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
+        var db = redis.GetDatabase();
+        var prefix = $"taskhub:hub-load:{scope}";
+        await db.SetAddAsync($"{prefix}:replicas", ["counted", "marked", "gone"]);
+        await db.StringSetAsync($"{prefix}:counted", 3, TimeSpan.FromSeconds(60));
+        await db.StringSetAsync($"{prefix}:marked:seen", 1, TimeSpan.FromSeconds(60));
+
+        await Rebalancer(a).TickAsync(CancellationToken.None);
+
+        var listed = (await db.SetMembersAsync($"{prefix}:replicas")).Select(v => v.ToString()).Order().ToList();
+        Assert.Equal(["counted", "marked"], listed.Where(id => id.Length < 32)); // (A's own id, 32 hex digits, is listed too)
+        Assert.Equal(new HubRebalancer.Peers(Live: 1, Lapsed: 1, Unseen: 0), await Rebalancer(a).PeersAsync());
+    }
+
     /// <summary>A SIGTERM that comes while the only peer's count has lapsed (it is late refreshing) still hands over: the
     /// start counts a peer listed and seen lately. It read live counts only, and closed every connection.</summary>
     [Fact]
