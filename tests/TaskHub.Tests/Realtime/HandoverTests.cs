@@ -650,24 +650,11 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     [Fact]
     public async Task APeerThatPublishesBetweenATicksReadingAndItsRemovalStaysListed()
     {
-        var scope = Guid.NewGuid().ToString("N");
-        await using var a = Slow(scope); // its first tick at once, the next in 60 s: nothing but the test prunes meanwhile
-        _ = a.Server;
-        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).Ticks >= 1), "A did not tick");
-        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
-        var db = redis.GetDatabase();
-        var prefix = $"taskhub:hub-load:{scope}";
-
         // Three peers a tick read as seen by nobody; before its removal one has published its count, one its seen mark
         // (with a count that lapsed again at once), one nothing.
-        await db.SetAddAsync($"{prefix}:replicas", ["counted", "marked", "gone"]);
-        await db.StringSetAsync($"{prefix}:counted", 3, TimeSpan.FromSeconds(60));
-        await db.StringSetAsync($"{prefix}:marked:seen", 1, TimeSpan.FromSeconds(60));
-        var removed = await Rebalancer(a).PruneAsync(["counted", "marked", "gone"]);
-
-        var listed = (await db.SetMembersAsync($"{prefix}:replicas")).Select(v => v.ToString()).Order().ToList();
-        Assert.Equal(1, removed);
-        Assert.Equal(["counted", "marked"], listed.Where(id => id.Length < 32)); // (A's own id, 32 hex digits, is listed too)
+        await using var listed = await ThreeListedPeersAsync();
+        Assert.Equal(1, await Rebalancer(listed.A).PruneAsync(["counted", "marked", "gone"]));
+        Assert.Equal(["counted", "marked"], await listed.OthersAsync());
     }
 
     /// <summary>A tick takes out of the list what its reading found seen by nobody, and only that: a listed peer with a
@@ -676,22 +663,40 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     [Fact]
     public async Task ATickTakesOutOfTheListOnlyThePeersSeenByNobody()
     {
+        await using var listed = await ThreeListedPeersAsync();
+        await Rebalancer(listed.A).TickAsync(CancellationToken.None);
+        Assert.Equal(["counted", "marked"], await listed.OthersAsync());
+        Assert.Equal(new HubRebalancer.Peers(Live: 1, Lapsed: 1, Unseen: 0), await Rebalancer(listed.A).PeersAsync());
+    }
+
+    /// <summary>Replica A after its first tick (the next in 60 s: only the test prunes or ticks meanwhile), and three peers
+    /// listed beside it: "counted" with a count, "marked" with a seen mark only, "gone" with neither.</summary>
+    private async Task<ListedPeers> ThreeListedPeersAsync()
+    {
         var scope = Guid.NewGuid().ToString("N");
-        await using var a = Slow(scope); // its first tick at once, the next in 60 s: only the test's tick runs meanwhile
+        var a = Slow(scope);
         _ = a.Server;
         Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).Ticks >= 1), "A did not tick");
-        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
+        var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
         var db = redis.GetDatabase();
         var prefix = $"taskhub:hub-load:{scope}";
         await db.SetAddAsync($"{prefix}:replicas", ["counted", "marked", "gone"]);
         await db.StringSetAsync($"{prefix}:counted", 3, TimeSpan.FromSeconds(60));
         await db.StringSetAsync($"{prefix}:marked:seen", 1, TimeSpan.FromSeconds(60));
+        return new ListedPeers(a, redis, $"{prefix}:replicas");
+    }
 
-        await Rebalancer(a).TickAsync(CancellationToken.None);
+    private sealed record ListedPeers(TaskHubApplication A, StackExchange.Redis.ConnectionMultiplexer Redis, string Key) : IAsyncDisposable
+    {
+        /// <summary>Who is listed besides A (its own id, 32 hex digits, is listed too).</summary>
+        public async Task<List<string>> OthersAsync() =>
+            (await Redis.GetDatabase().SetMembersAsync(Key)).Select(v => v.ToString()).Where(id => id.Length < 32).Order().ToList();
 
-        var listed = (await db.SetMembersAsync($"{prefix}:replicas")).Select(v => v.ToString()).Order().ToList();
-        Assert.Equal(["counted", "marked"], listed.Where(id => id.Length < 32)); // (A's own id, 32 hex digits, is listed too)
-        Assert.Equal(new HubRebalancer.Peers(Live: 1, Lapsed: 1, Unseen: 0), await Rebalancer(a).PeersAsync());
+        public async ValueTask DisposeAsync()
+        {
+            await Redis.DisposeAsync();
+            await A.DisposeAsync();
+        }
     }
 
     /// <summary>A SIGTERM that comes while the only peer's count has lapsed (it is late refreshing) still hands over: the
