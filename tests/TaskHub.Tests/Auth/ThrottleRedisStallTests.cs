@@ -49,10 +49,11 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
 
     private const int RetrySeconds = 5;
 
-    private static Dictionary<string, string> Settings(StallingTcpProxy proxy) => new()
+    private static Dictionary<string, string> Settings(StallingTcpProxy proxy, int retrySeconds = RetrySeconds) => new()
     {
         ["ConnectionStrings:Redis"] = proxy.ConnectionString, ["Auth:Limits:LockoutFailures"] = "4",
-        ["Auth:Limits:StoreRetrySeconds"] = RetrySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Auth:Limits:StoreRetrySeconds"] = retrySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Auth:Limits:StoreTimeoutMilliseconds"] = "3000", // (after the stall every counter must answer in time, on a loaded machine too)
     };
 
     private static Task<HttpResponseMessage> LogInAsync(HttpClient client, TestUser user, string? password = null) =>
@@ -62,10 +63,20 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
     /// stalled request's last counter; on a loaded machine the first period can end within the stall and another begin).</summary>
     private static Task PastTheRetryPeriodAsync() => Task.Delay(TimeSpan.FromSeconds(RetrySeconds + 1.5));
 
+    /// <summary>The user's failed log-ins as Redis holds them, once it holds <paramref name="expected"/> (or the last read after 20 s).</summary>
+    private static async Task<long> FailuresInRedisAsync(TestUser user, long expected)
+    {
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
+        long held = 0;
+        await LiveBoard.EventuallyAsync(async () => (held = (long)await redis.GetDatabase().StringGetAsync("taskhub:lock:" + TaskHub.Server.Features.Auth.User.Normalize(user.Email))) == expected, 20);
+        return held;
+    }
+
     /// <summary>
-    /// Three failed log-ins while the link stalls are counted on the replica alone; once Redis answers again the fourth
-    /// locks the account (4 failures here), and Redis holds all four, so every replica sees the lockout. Before, Redis
-    /// got only what it was asked after the stall: one failure, and the right password let in.
+    /// Three failed log-ins while the link stalls are counted on the replica alone. Once Redis answers again (to a log-in
+    /// by someone else) the replica sends them: Redis holds 3, so every replica sees them, and a fourth failure locks the
+    /// account (4 here). The first counter the stall held (an address's) reaches Redis late and is not sent again.
+    /// Before, Redis got only what it was asked after the stall.
     /// </summary>
     [Fact]
     public async Task FailuresCountedOnTheReplicaAloneReachRedisWhenItAnswersAgain()
@@ -73,6 +84,7 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
         await using var proxy = new StallingTcpProxy(MariaDbApplication.RedisConnectionString + ",syncTimeout=60000,asyncTimeout=60000");
         await using var replica = new ScaleOutCluster.Replica(database.Name, Settings(proxy));
         var ada = await replica.SignUpAsync();
+        var bob = await replica.SignUpAsync();
         var client = replica.CreateClient();
         proxy.Stall();
         try
@@ -85,10 +97,47 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
         }
         await PastTheRetryPeriodAsync();
 
+        Assert.Equal(HttpStatusCode.OK, (await LogInAsync(client, bob)).StatusCode);
+        Assert.Equal(3, await FailuresInRedisAsync(ada, 3));
         Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(client, ada, "wrong")).StatusCode);
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
-        Assert.Equal(4, (long)await redis.GetDatabase().StringGetAsync("taskhub:lock:" + ada.Email.Trim().ToUpperInvariant()));
+        Assert.Equal(4, await FailuresInRedisAsync(ada, 4));
         Assert.Equal(HttpStatusCode.TooManyRequests, (await LogInAsync(client, ada)).StatusCode);
+    }
+
+    /// <summary>
+    /// Redis down (the proxy closes and refuses connections), every counter asked each time (no retry period): the Redis
+    /// client fails each command in its backlog without sending it, so the replica keeps the count owed, and the three
+    /// failures reach Redis once it is back. Without that, each count that failed to go was forgotten by Redis.
+    /// </summary>
+    [Fact]
+    public async Task CountsTheRedisClientNeverSentAreSentOnceRedisIsBack()
+    {
+        await using var proxy = new StallingTcpProxy(MariaDbApplication.RedisConnectionString + ",asyncTimeout=1000,syncTimeout=1000,connectTimeout=1000");
+        await using var replica = new ScaleOutCluster.Replica(database.Name, Settings(proxy, retrySeconds: 0));
+        var ada = await replica.SignUpAsync();
+        var bob = await replica.SignUpAsync();
+        var client = replica.CreateClient();
+        client.Timeout = TimeSpan.FromSeconds(60);
+        proxy.Cut();
+        try
+        {
+            for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(client, ada, "wrong")).StatusCode);
+        }
+        finally
+        {
+            proxy.Resume();
+        }
+
+        // Once the Redis client has connected again, someone else's log-in gets an answer from Redis and starts the sending.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
+        var key = "taskhub:lock:" + TaskHub.Server.Features.Auth.User.Normalize(ada.Email);
+        long held = 0;
+        for (var i = 0; i < 30 && (held = (long)await redis.GetDatabase().StringGetAsync(key)) != 3; i++)
+        {
+            await LogInAsync(client, bob);
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+        Assert.Equal(3, held);
     }
 
     /// <summary>

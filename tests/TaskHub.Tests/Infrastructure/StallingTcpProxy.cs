@@ -7,7 +7,8 @@ namespace TaskHub.Tests.Infrastructure;
 /// <summary>
 /// A TCP proxy on loopback in front of the tests' Redis that can stall: while stalled it forwards no byte either way, as a
 /// link whose far end has stopped answering (a replica's network to Redis dropping packets) looks to a client. What was
-/// read meanwhile is held and goes on once it resumes. Connections made while stalled are accepted and stall too.
+/// read meanwhile is held and goes on once it resumes. Connections made while stalled are accepted and stall too. It can
+/// also be cut (Redis down: connections closed and refused).
 /// </summary>
 public sealed class StallingTcpProxy : IAsyncDisposable
 {
@@ -40,11 +41,29 @@ public sealed class StallingTcpProxy : IAsyncDisposable
         lock (_open) if (_flowing.Task.IsCompleted) _flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>Forwards again, what was held first.</summary>
+    /// <summary>Closes every connection and refuses new ones (accepted and closed at once: Redis is down to the client),
+    /// until <see cref="Resume"/>.</summary>
+    public void Cut()
+    {
+        lock (_open)
+        {
+            _cut = true;
+            foreach (var c in _open) c.Dispose();
+            _open.Clear();
+        }
+    }
+
+    /// <summary>Forwards again, what was held first; accepts connections again after <see cref="Cut"/>.</summary>
     public void Resume()
     {
-        lock (_open) _flowing.TrySetResult();
+        lock (_open)
+        {
+            _cut = false;
+            _flowing.TrySetResult();
+        }
     }
+
+    private bool _cut;
 
     private Task Flowing
     {
@@ -59,7 +78,16 @@ public sealed class StallingTcpProxy : IAsyncDisposable
             {
                 var client = await _listener.AcceptTcpClientAsync(_stop.Token);
                 var server = new TcpClient();
-                lock (_open) _open.AddRange([client, server]);
+                lock (_open)
+                {
+                    if (_cut)
+                    {
+                        client.Dispose();
+                        server.Dispose();
+                        continue;
+                    }
+                    _open.AddRange([client, server]);
+                }
                 try { await (_target is DnsEndPoint d ? server.ConnectAsync(d.Host, d.Port, _stop.Token) : server.ConnectAsync((IPEndPoint)_target, _stop.Token)); }
                 catch (SocketException)
                 {

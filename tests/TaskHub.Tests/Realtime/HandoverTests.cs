@@ -674,16 +674,23 @@ public sealed class HandoverTests(RebalanceDatabase database) : IClassFixture<Re
     private async Task<ListedPeers> ThreeListedPeersAsync()
     {
         var scope = Guid.NewGuid().ToString("N");
-        var a = Slow(scope);
-        _ = a.Server;
-        Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(a).Ticks >= 1), "A did not tick");
-        var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
-        var db = redis.GetDatabase();
         var prefix = $"taskhub:hub-load:{scope}";
-        await db.SetAddAsync($"{prefix}:replicas", ["counted", "marked", "gone"]);
-        await db.StringSetAsync($"{prefix}:counted", 3, TimeSpan.FromSeconds(60));
-        await db.StringSetAsync($"{prefix}:marked:seen", 1, TimeSpan.FromSeconds(60));
-        return new ListedPeers(a, redis, $"{prefix}:replicas");
+        var listed = new ListedPeers(Slow(scope), await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString), $"{prefix}:replicas");
+        try
+        {
+            _ = listed.A.Server;
+            Assert.True(await LiveBoard.EventuallyAsync(() => Rebalancer(listed.A).Ticks >= 1), "A did not tick");
+            var db = listed.Redis.GetDatabase();
+            await db.SetAddAsync(listed.Key, ["counted", "marked", "gone"]);
+            await db.StringSetAsync($"{prefix}:counted", 3, TimeSpan.FromSeconds(60));
+            await db.StringSetAsync($"{prefix}:marked:seen", 1, TimeSpan.FromSeconds(60));
+            return listed;
+        }
+        catch
+        {
+            await listed.DisposeAsync(); // (a replica left ticking would hold its connections through later tests)
+            throw;
+        }
     }
 
     private sealed record ListedPeers(TaskHubApplication A, StackExchange.Redis.ConnectionMultiplexer Redis, string Key) : IAsyncDisposable

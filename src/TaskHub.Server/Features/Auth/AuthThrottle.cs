@@ -47,10 +47,13 @@ public interface ICounterStore
 /// default) and then read 0: while this replica's link to Redis stalled, a log-in (four counters) took 20 s and every
 /// token refresh 5 s, with no limit at all.
 /// <para>
-/// What was counted here without asking Redis goes to Redis with the key's next use once Redis answers again (INCRBY,
-/// with what is left of the local window when Redis had no such key): failed log-ins made during an outage still count
-/// toward the shared lockout after it. A reset made meanwhile (a log-in that succeeded) deletes the key there first. A count Redis was asked for and did not answer in time is not carried (Redis may
-/// have done it late: a stall that resumes), so at most one count per key and failure is lost, never one counted twice.
+/// What was counted here without asking Redis is owed to it: once Redis answers again, this replica sends every such
+/// count (INCRBY, with what is left of the local window when Redis has no such key) and every reset made meanwhile (a
+/// log-in that succeeded: the key is deleted there), right after the first answer and with a key's next use, whichever
+/// comes first. Failed log-ins made during an outage so count toward the shared lockout after it, on every replica. A
+/// command Redis was asked for and did not answer in time is owed again only once the Redis client reports it was never
+/// sent (it failed in its backlog): a stall that resumes delivers it late, and sending it again would count it twice.
+/// A pending reset older than the lockout is dropped (the key has expired there too).
 /// </para>
 /// </summary>
 public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Microsoft.Extensions.Options.IOptions<AuthLimitsOptions> options,
@@ -63,66 +66,118 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     private long _skipUntil = long.MinValue;
     /// <summary>Where the counting goes while Redis is not asked.</summary>
     private readonly InProcessCounterStore _here = new(clock);
-
-    /// <summary>Keys reset here while Redis was not asked or failed: deleted there with their next use.</summary>
-    private readonly ConcurrentDictionary<string, byte> _resets = new();
+    /// <summary>Keys reset here while Redis was not asked or failed, with when: deleted there once it answers.</summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _resets = new();
+    /// <summary>1 while something counted or reset here may be owed to Redis; 1 while a <see cref="PayOwedAsync"/> runs.</summary>
+    private int _owed, _paying;
 
     public async Task<long> IncrementAsync(string key, TimeSpan window)
     {
-        if (Skipping || !await ResetCarriedAsync(key)) return _here.Increment(key, window, unsent: true);
+        if (Skipping || !await ResetOwedAsync(key)) return Owe(_here.Increment(key, window, unsent: true));
         var (carried, left) = _here.TakeUnsent(key, window);
-        return await OrHere(
-            async () => (long)await Db.ScriptEvaluateAsync(AddScript, [(RedisKey)("taskhub:" + key)], [carried + 1, (long)left.TotalMilliseconds]),
-            () => _here.Increment(key, window, unsent: false));
+        return await OrHere(() => AddAsync(key, carried + 1, left), () => _here.Increment(key, window, unsent: false),
+            neverSent: () => Owe(_here.AddUnsent(key, carried + 1)));
     }
 
     public async Task<long> GetAsync(string key)
     {
-        if (Skipping || !await ResetCarriedAsync(key)) return _here.Get(key);
+        if (Skipping || !await ResetOwedAsync(key)) return _here.Get(key);
         var (carried, left) = _here.TakeUnsent(key, TimeSpan.Zero);
-        return await OrHere(async () => carried == 0
-            ? (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0
-            : (long)await Db.ScriptEvaluateAsync(AddScript, [(RedisKey)("taskhub:" + key)], [carried, (long)left.TotalMilliseconds]),
-            () => _here.Get(key));
+        if (carried == 0) return await OrHere(async () => (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0, () => _here.Get(key));
+        return await OrHere(() => AddAsync(key, carried, left), () => _here.Get(key), neverSent: () => Owe(_here.AddUnsent(key, carried)));
     }
 
     public async Task ResetAsync(string key)
     {
         await _here.ResetAsync(key); // (what was counted here during an outage goes too)
-        _resets[key] = 0;
-        await ResetCarriedAsync(key);
+        _resets[key] = clock.GetUtcNow();
+        await ResetOwedAsync(key);
     }
 
-    /// <summary>Deletes the key in Redis if a reset of it is pending; false when Redis could not be asked (it stays pending).</summary>
-    private async Task<bool> ResetCarriedAsync(string key)
+    private async Task<long> AddAsync(string key, long count, TimeSpan left) => (long)await Db.ScriptEvaluateAsync(AddScript,
+        [(RedisKey)("taskhub:" + key)], [count, Math.Max(1, (long)Math.Ceiling(left.TotalMilliseconds))]); // (PEXPIRE 0 would delete it)
+
+    /// <summary>Deletes the key in Redis if a reset of it is pending (dropped once older than the lockout); false when
+    /// Redis was not asked or failed: it stays pending unless the delete may still land. (A count another request sends
+    /// for the key between taking the reset and the delete is deleted with it: one count lost, none doubled.)</summary>
+    private async Task<bool> ResetOwedAsync(string key)
     {
-        if (!_resets.TryRemove(key, out _)) return true;
-        if (!Skipping && await OrHere(async () => { await Db.KeyDeleteAsync("taskhub:" + key); return 1L; }, () => 0L) == 1) return true;
-        _resets[key] = 0;
-        return false;
+        if (!_resets.TryRemove(key, out var at) || clock.GetUtcNow() - at > TimeSpan.FromMinutes(options.Value.LockoutMinutes)) return true;
+        if (Skipping)
+        {
+            _resets.TryAdd(key, at);
+            return Owe(false);
+        }
+        return await OrHere(async () => { await Db.KeyDeleteAsync("taskhub:" + key); return 1L; }, () => 0L,
+            neverSent: () => Owe(_resets.TryAdd(key, at))) == 1;
+    }
+
+    /// <summary>Sends what is owed to Redis (once it answers again): pending resets first, then the counts made here alone.
+    /// Stops when Redis fails again; what is left stays owed.</summary>
+    private async Task PayOwedAsync()
+    {
+        if (Interlocked.CompareExchange(ref _paying, 1, 0) != 0) return;
+        var paid = false;
+        try
+        {
+            Interlocked.Exchange(ref _owed, 0);
+            foreach (var key in _resets.Keys)
+                if (!await ResetOwedAsync(key)) return;
+            foreach (var key in _here.KeysWithUnsent())
+            {
+                if (Skipping) return;
+                var (carried, left) = _here.TakeUnsent(key, TimeSpan.Zero);
+                if (carried > 0) await OrHere(() => AddAsync(key, carried, left), () => 0, neverSent: () => Owe(_here.AddUnsent(key, carried)));
+            }
+            paid = true;
+        }
+        finally
+        {
+            if (!paid) Owe(0); // (what is left stays owed: the next answer from Redis starts again)
+            Volatile.Write(ref _paying, 0);
+        }
+    }
+
+    /// <summary>Marks something owed to Redis; returns <paramref name="value"/>.</summary>
+    private T Owe<T>(T value)
+    {
+        Volatile.Write(ref _owed, 1);
+        return value;
     }
 
     private bool Skipping => clock.GetTimestamp() < Interlocked.Read(ref _skipUntil);
 
-    /// <summary>Redis's answer to <paramref name="call"/> within the bound, or else (the failure logged once per period) <paramref name="here"/>.</summary>
-    private async Task<long> OrHere(Func<Task<long>> call, Func<long> here)
+    /// <summary>Redis's answer to <paramref name="call"/> within the bound (and then, if anything is owed to Redis, its
+    /// payment begins), or else (the failure logged once per period) <paramref name="here"/>; <paramref name="neverSent"/>
+    /// runs if the Redis client reports, now or later, that the command was never sent.</summary>
+    private async Task<long> OrHere(Func<Task<long>> call, Func<long> here, Action? neverSent = null)
     {
         var o = options.Value;
-        Task<long>? asked = null;
+        var asked = call();
         try
         {
-            asked = call();
-            return await asked.WaitAsync(TimeSpan.FromMilliseconds(o.StoreTimeoutMilliseconds), clock);
+            var answer = await asked.WaitAsync(TimeSpan.FromMilliseconds(o.StoreTimeoutMilliseconds), clock);
+            if (Volatile.Read(ref _owed) == 1 && Volatile.Read(ref _paying) == 0) Task.Run(PayOwedAsync).ObserveFault(); // (not on the request's time)
+            return answer;
         }
         catch (Exception e) when (e is RedisException or TimeoutException)
         {
-            asked?.ObserveFault(); // (its own timeout ends it)
             var now = clock.GetTimestamp();
             var until = now + (long)(o.StoreRetrySeconds * (double)clock.TimestampFrequency);
             if (Interlocked.Exchange(ref _skipUntil, until) <= now) LogUnavailable(log, e, o.StoreRetrySeconds); // once per retry period, not per request
-            return here();
+            var counted = here(); // (first: what was never sent is owed on the key's entry, which this may make)
+            _ = asked.ContinueWith(t => // (observes its fault too; its own timeout ends it)
+            {
+                if (t.Exception?.InnerException is { } failed && NeverSent(failed)) neverSent?.Invoke();
+            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            return counted;
         }
     }
+
+    /// <summary>Whether the Redis client failed the command before sending it (in its backlog while disconnected).</summary>
+    private static bool NeverSent(Exception e) =>
+        ((e as RedisConnectionException)?.CommandStatus ?? (e as RedisTimeoutException)?.Commandstatus)
+            is CommandStatus.WaitingToBeSent or CommandStatus.WaitingInBacklog;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable or does not answer: auth throttling counts on this replica alone until it is back (asked again every {RetrySeconds} s)")]
     private static partial void LogUnavailable(ILogger logger, Exception exception, int retrySeconds);
@@ -155,6 +210,24 @@ public sealed class InProcessCounterStore(TimeProvider clock) : ICounterStore
             (_, old) => old.Expires <= now ? new(1, add, now + window) : old with { Count = old.Count + 1, Unsent = old.Unsent + add });
         if (_counters.Count > 100_000) Sweep(now);
         return v.Count;
+    }
+
+    /// <summary>Adds <paramref name="count"/> to the live key's unsent part (a send that failed); nothing when the key has
+    /// expired meanwhile (its window is over).</summary>
+    internal bool AddUnsent(string key, long count)
+    {
+        while (true)
+        {
+            if (!_counters.TryGetValue(key, out var v) || v.Expires <= clock.GetUtcNow()) return false;
+            if (_counters.TryUpdate(key, v with { Unsent = v.Unsent + count }, v)) return true;
+        }
+    }
+
+    /// <summary>The live keys with an unsent part.</summary>
+    internal List<string> KeysWithUnsent()
+    {
+        var now = clock.GetUtcNow();
+        return [.. _counters.Where(c => c.Value.Unsent > 0 && c.Value.Expires > now).Select(c => c.Key)];
     }
 
     internal long Get(string key) => _counters.TryGetValue(key, out var v) && v.Expires > clock.GetUtcNow() ? v.Count : 0;
