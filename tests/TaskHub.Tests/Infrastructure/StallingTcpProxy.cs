@@ -89,9 +89,10 @@ public sealed class StallingTcpProxy : IAsyncDisposable
                     _open.AddRange([client, server]);
                 }
                 try { await (_target is DnsEndPoint d ? server.ConnectAsync(d.Host, d.Port, _stop.Token) : server.ConnectAsync((IPEndPoint)_target, _stop.Token)); }
-                catch (SocketException)
+                catch (Exception e) when (e is SocketException or ObjectDisposedException) // (refused, or disposed by a Cut meanwhile)
                 {
                     client.Dispose();
+                    server.Dispose();
                     continue;
                 }
                 _ = PumpAsync(client, server);

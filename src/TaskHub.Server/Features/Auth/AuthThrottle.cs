@@ -52,7 +52,9 @@ public interface ICounterStore
 /// log-in that succeeded: the key is deleted there), right after the first answer and with a key's next use, whichever
 /// comes first. Failed log-ins made during an outage so count toward the shared lockout after it, on every replica. A
 /// command Redis was asked for and did not answer in time is owed again only once the Redis client reports it was never
-/// sent (it failed in its backlog): a stall that resumes delivers it late, and sending it again would count it twice.
+/// sent (it failed in its backlog) or Redis refused it: a stall that resumes delivers it late, and sending it again would
+/// count it twice. (Left: a payment racing a log-in that succeeds on the same account right then can land its count
+/// after the reset's delete.)
 /// A pending reset older than the lockout is dropped (the key has expired there too).
 /// </para>
 /// </summary>
@@ -90,6 +92,8 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     public async Task ResetAsync(string key)
     {
         await _here.ResetAsync(key); // (what was counted here during an outage goes too)
+        if (_resets.Count > 10_000) // (a long outage with many log-ins: those older than the lockout are of no use)
+            foreach (var (k, at) in _resets) if (clock.GetUtcNow() - at > TimeSpan.FromMinutes(options.Value.LockoutMinutes)) _resets.TryRemove(k, out _);
         _resets[key] = clock.GetUtcNow();
         await ResetOwedAsync(key);
     }
@@ -112,22 +116,26 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
             neverSent: () => Owe(_resets.TryAdd(key, at))) == 1;
     }
 
-    /// <summary>Sends what is owed to Redis (once it answers again): pending resets first, then the counts made here alone.
-    /// Stops when Redis fails again; what is left stays owed.</summary>
+    /// <summary>Sends what is owed to Redis (once it answers again): pending resets first, then the counts made here alone,
+    /// and again while more became owed meanwhile. Stops at Redis's first failure; what is left stays owed.</summary>
     private async Task PayOwedAsync()
     {
         if (Interlocked.CompareExchange(ref _paying, 1, 0) != 0) return;
         var paid = false;
         try
         {
-            Interlocked.Exchange(ref _owed, 0);
-            foreach (var key in _resets.Keys)
-                if (!await ResetOwedAsync(key)) return;
-            foreach (var key in _here.KeysWithUnsent())
+            while (Interlocked.Exchange(ref _owed, 0) == 1)
             {
-                if (Skipping) return;
-                var (carried, left) = _here.TakeUnsent(key, TimeSpan.Zero);
-                if (carried > 0) await OrHere(() => AddAsync(key, carried, left), () => 0, neverSent: () => Owe(_here.AddUnsent(key, carried)));
+                foreach (var key in _resets.Keys)
+                    if (!await ResetOwedAsync(key)) return;
+                foreach (var key in _here.KeysWithUnsent())
+                {
+                    var (carried, left) = _here.TakeUnsent(key, TimeSpan.Zero);
+                    if (carried == 0) continue;
+                    var failed = false;
+                    await OrHere(() => AddAsync(key, carried, left), () => { failed = true; return 0; }, neverSent: () => Owe(_here.AddUnsent(key, carried)));
+                    if (failed) return;
+                }
             }
             paid = true;
         }
@@ -174,9 +182,10 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
         }
     }
 
-    /// <summary>Whether the Redis client failed the command before sending it (in its backlog while disconnected).</summary>
-    private static bool NeverSent(Exception e) =>
-        ((e as RedisConnectionException)?.CommandStatus ?? (e as RedisTimeoutException)?.Commandstatus)
+    /// <summary>Whether the command was not done: the Redis client failed it before sending it (in its backlog while
+    /// disconnected), or Redis refused it (READONLY after a failover, OOM, LOADING).</summary>
+    private static bool NeverSent(Exception e) => e is RedisServerException
+        || ((e as RedisConnectionException)?.CommandStatus ?? (e as RedisTimeoutException)?.Commandstatus)
             is CommandStatus.WaitingToBeSent or CommandStatus.WaitingInBacklog;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable or does not answer: auth throttling counts on this replica alone until it is back (asked again every {RetrySeconds} s)")]
