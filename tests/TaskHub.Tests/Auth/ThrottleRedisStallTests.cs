@@ -75,8 +75,7 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
     /// <summary>
     /// Three failed log-ins while the link stalls are counted on the replica alone. Once Redis answers again (to a log-in
     /// by someone else) the replica sends them: Redis holds 3, so every replica sees them, and a fourth failure locks the
-    /// account (4 here). The first counter the stall held (an address's) reaches Redis late and is not sent again.
-    /// Before, Redis got only what it was asked after the stall.
+    /// account (4 here). Before, Redis got only what it was asked after the stall.
     /// </summary>
     [Fact]
     public async Task FailuresCountedOnTheReplicaAloneReachRedisWhenItAnswersAgain()
