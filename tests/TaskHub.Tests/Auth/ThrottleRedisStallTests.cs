@@ -63,12 +63,15 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
     /// stalled request's last counter; on a loaded machine the first period can end within the stall and another begin).</summary>
     private static Task PastTheRetryPeriodAsync() => Task.Delay(TimeSpan.FromSeconds(RetrySeconds + 1.5));
 
+    /// <summary>The Redis key of the user's failed log-ins.</summary>
+    private static string LockKey(TestUser user) => "taskhub:lock:" + TaskHub.Server.Features.Auth.User.Normalize(user.Email);
+
     /// <summary>The user's failed log-ins as Redis holds them, once it holds <paramref name="expected"/> (or the last read after 20 s).</summary>
     private static async Task<long> FailuresInRedisAsync(TestUser user, long expected)
     {
         await using var redis = await ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
         long held = 0;
-        await LiveBoard.EventuallyAsync(async () => (held = (long)await redis.GetDatabase().StringGetAsync("taskhub:lock:" + TaskHub.Server.Features.Auth.User.Normalize(user.Email))) == expected, 20);
+        await LiveBoard.EventuallyAsync(async () => (held = (long)await redis.GetDatabase().StringGetAsync(LockKey(user))) == expected, 20);
         return held;
     }
 
@@ -129,9 +132,8 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
 
         // Once the Redis client has connected again, someone else's log-in gets an answer from Redis and starts the sending.
         await using var redis = await ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
-        var key = "taskhub:lock:" + TaskHub.Server.Features.Auth.User.Normalize(ada.Email);
         long held = 0;
-        for (var i = 0; i < 30 && (held = (long)await redis.GetDatabase().StringGetAsync(key)) != 3; i++)
+        for (var i = 0; i < 30 && (held = (long)await redis.GetDatabase().StringGetAsync(LockKey(ada))) != 3; i++)
         {
             await LogInAsync(client, bob);
             await Task.Delay(TimeSpan.FromSeconds(1));

@@ -93,7 +93,7 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     {
         await _here.ResetAsync(key); // (what was counted here during an outage goes too)
         if (_resets.Count > 10_000) // (a long outage with many log-ins: those older than the lockout are of no use)
-            foreach (var (k, at) in _resets) if (clock.GetUtcNow() - at > TimeSpan.FromMinutes(options.Value.LockoutMinutes)) _resets.TryRemove(k, out _);
+            foreach (var (k, at) in _resets) if (Stale(at)) _resets.TryRemove(k, out _);
         _resets[key] = clock.GetUtcNow();
         await ResetOwedAsync(key);
     }
@@ -106,7 +106,7 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     /// for the key between taking the reset and the delete is deleted with it: one count lost, none doubled.)</summary>
     private async Task<bool> ResetOwedAsync(string key)
     {
-        if (!_resets.TryRemove(key, out var at) || clock.GetUtcNow() - at > TimeSpan.FromMinutes(options.Value.LockoutMinutes)) return true;
+        if (!_resets.TryRemove(key, out var at) || Stale(at)) return true;
         if (Skipping)
         {
             _resets.TryAdd(key, at);
@@ -152,6 +152,9 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
         Volatile.Write(ref _owed, 1);
         return value;
     }
+
+    /// <summary>A clearing made longer ago than the lockout: the key it cleared has expired in Redis too.</summary>
+    private bool Stale(DateTimeOffset resetAt) => clock.GetUtcNow() - resetAt > TimeSpan.FromMinutes(options.Value.LockoutMinutes);
 
     private bool Skipping => clock.GetTimestamp() < Interlocked.Read(ref _skipUntil);
 
