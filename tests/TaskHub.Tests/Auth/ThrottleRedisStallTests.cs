@@ -107,6 +107,31 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
     }
 
     /// <summary>
+    /// As above, but after the stall nobody asks this replica anything: once its retry period is over it sends the three
+    /// failures on its own. Before, an idle replica kept them until its next call to Redis (forty-seventh round's "found,
+    /// not mended").
+    /// </summary>
+    [Fact]
+    public async Task AReplicaAskedNothingMoreSendsWhatItCountedAloneOnItsOwn()
+    {
+        await using var proxy = new StallingTcpProxy(MariaDbApplication.RedisConnectionString + ",syncTimeout=60000,asyncTimeout=60000");
+        await using var replica = new ScaleOutCluster.Replica(database.Name, Settings(proxy));
+        var ada = await replica.SignUpAsync();
+        var client = replica.CreateClient();
+        proxy.Stall();
+        try
+        {
+            for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(client, ada, "wrong")).StatusCode);
+        }
+        finally
+        {
+            proxy.Resume();
+        }
+
+        Assert.Equal(3, await FailuresInRedisAsync(ada, 3)); // (within 20 s; the retry period is 5)
+    }
+
+    /// <summary>
     /// Redis down (the proxy closes and refuses connections), every counter asked each time (no retry period): the Redis
     /// client fails each command in its backlog without sending it, so the replica keeps the count owed, and the three
     /// failures reach Redis once it is back. Without that, each count that failed to go was forgotten by Redis.

@@ -50,7 +50,8 @@ public interface ICounterStore
 /// What was counted here without asking Redis is owed to it: once Redis answers again, this replica sends every such
 /// count (INCRBY, with what is left of the local window when Redis has no such key) and every reset made meanwhile (a
 /// log-in that succeeded: the key is deleted there), right after the first answer and with a key's next use, whichever
-/// comes first. Failed log-ins made during an outage so count toward the shared lockout after it, on every replica. A
+/// comes first; a replica asked nothing more tries on its own once each retry period is over (at least a second apart),
+/// until it has paid. Failed log-ins made during an outage so count toward the shared lockout after it, on every replica. A
 /// command Redis was asked for and did not answer in time is owed again only once the Redis client reports it was never
 /// sent (it failed in its backlog) or Redis refused it: a stall that resumes delivers it late, and sending it again would
 /// count it twice. (Left: a payment racing a log-in that succeeds on the same account right then can land its count
@@ -59,7 +60,7 @@ public interface ICounterStore
 /// </para>
 /// </summary>
 public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Microsoft.Extensions.Options.IOptions<AuthLimitsOptions> options,
-    TimeProvider clock, ILogger<RedisCounterStore> log) : ICounterStore
+    TimeProvider clock, ILogger<RedisCounterStore> log) : ICounterStore, IDisposable
 {
     /// <summary>KEYS[1] += ARGV[1]; a key made by it expires in ARGV[2] ms.</summary>
     private const string AddScript = "local n = redis.call('INCRBY', KEYS[1], ARGV[1]) if n == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return n";
@@ -72,6 +73,9 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     private readonly ConcurrentDictionary<string, DateTimeOffset> _resets = new();
     /// <summary>1 while something counted or reset here may be owed to Redis; 1 while a <see cref="PayOwedAsync"/> runs.</summary>
     private int _owed, _paying;
+    /// <summary>1 while a <see cref="PayLaterAsync"/> waits; cancelled when the store is disposed (the app stops).</summary>
+    private int _payLater;
+    private readonly CancellationTokenSource _stopping = new();
 
     public async Task<long> IncrementAsync(string key, TimeSpan window)
     {
@@ -146,12 +150,34 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
         }
     }
 
-    /// <summary>Marks something owed to Redis; returns <paramref name="value"/>.</summary>
+    /// <summary>Marks something owed to Redis (and has it tried later, should nobody ask Redis meanwhile); returns
+    /// <paramref name="value"/>.</summary>
     private T Owe<T>(T value)
     {
         Volatile.Write(ref _owed, 1);
+        if (Interlocked.CompareExchange(ref _payLater, 1, 0) == 0) PayLaterAsync().ObserveFault();
         return value;
     }
+
+    /// <summary>Once the retry period is over (at least a second from now), pays what is still owed: a replica that is asked
+    /// nothing more pays too. A payment that fails owes again and so comes back here: one try per period while Redis is
+    /// out, none once all is paid.</summary>
+    private async Task PayLaterAsync()
+    {
+        try
+        {
+            var wait = TimeSpan.FromSeconds(Math.Max(1, (Interlocked.Read(ref _skipUntil) - clock.GetTimestamp()) / (double)clock.TimestampFrequency));
+            await Task.Delay(wait, clock, _stopping.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            return; // (stays 1: nothing is tried after the store is disposed)
+        }
+        Volatile.Write(ref _payLater, 0);
+        if (Volatile.Read(ref _owed) == 1) await PayOwedAsync();
+    }
+
+    public void Dispose() => _stopping.Cancel(); // (not disposed itself: a late Owe still reads its token)
 
     /// <summary>A clearing made longer ago than the lockout: the key it cleared has expired in Redis too.</summary>
     private bool Stale(DateTimeOffset resetAt) => clock.GetUtcNow() - resetAt > TimeSpan.FromMinutes(options.Value.LockoutMinutes);

@@ -18,6 +18,17 @@ public static partial class RealtimeExtensions
     /// SignalR with the JSON and MessagePack protocols, both in TaskHub's JSON shape; the Redis backplane and Redis presence when
     /// <c>ConnectionStrings:Redis</c> is present, in-process otherwise.
     /// </summary>
+    /// <summary>The Redis client's settings: the connection string's, and what a replica needs besides.</summary>
+    public static ConfigurationOptions RedisConfiguration(string connectionString, RealtimeOptions realtime)
+    {
+        var config = ConfigurationOptions.Parse(connectionString);
+        config.AbortOnConnectFail = false; // start even while Redis is down; reconnect in the background
+        if (!realtime.RedisDedicatedThreads) config.SocketManager = SocketManager.ThreadPool; // see RealtimeOptions.RedisDedicatedThreads
+        var max = realtime.RedisReconnectMaxMilliseconds; // see RealtimeOptions.RedisReconnectMaxMilliseconds
+        config.ReconnectRetryPolicy = new ExponentialRetry(Math.Min(500, max), max);
+        return config;
+    }
+
     public static IHostApplicationBuilder AddTaskHubRealtime(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -46,9 +57,7 @@ public static partial class RealtimeExtensions
         var redis = builder.Configuration.GetConnectionString("Redis");
         if (!string.IsNullOrWhiteSpace(redis))
         {
-            var config = ConfigurationOptions.Parse(redis);
-            config.AbortOnConnectFail = false; // start even while Redis is down; reconnect in the background
-            if (!realtime.RedisDedicatedThreads) config.SocketManager = SocketManager.ThreadPool; // see RealtimeOptions.RedisDedicatedThreads
+            var config = RedisConfiguration(redis, realtime);
             services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(config));
             services.AddSingleton<IPresenceStore, RedisPresenceStore>();
             services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);

@@ -57,4 +57,10 @@ public sealed class RealtimeOptions
     /// the .NET thread pool (<c>SocketManager.ThreadPool</c>, TaskHub's default). On 2 cores the dedicated threads' wake-ups
     /// cost a replica with Redis about as much CPU per write as the write itself (bench/README.md, "Eighth round").</summary>
     public bool RedisDedicatedThreads { get; set; }
+
+    /// <summary>With Redis: the longest a lost link to Redis waits between two reconnect attempts. StackExchange.Redis
+    /// reconnects each of a replica's two links (commands, subscriptions) on its own, backing off to 10 s by default; so
+    /// after Redis came back the subscription could be live again while the link publishes go through still waited up to
+    /// 10 s more, and every event committed meanwhile reached the other replicas only from the log (forty-eighth round).</summary>
+    [Range(100, 60_000)] public int RedisReconnectMaxMilliseconds { get; set; } = 2_000;
 }
