@@ -77,29 +77,56 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     private int _payLater;
     private readonly CancellationTokenSource _stopping = new();
 
+    /// <summary>Per key (64 stripes): a key's unsent part is taken and its count sent, and a clearing of the key is made
+    /// (or a pending one taken) and its delete sent, each in one hold of the key's gate. The commands are only issued
+    /// there (one connection keeps their order), not awaited. So a clearing made after a payment took a key's count lands
+    /// after that count, and a count made after a pending clearing was taken lands after its delete; before, either could
+    /// land first (a count lost, or failures back after a successful log-in). <c>ThrottleOrderTests</c>.</summary>
+    private readonly object[] _gates = [.. Enumerable.Range(0, 64).Select(_ => new object())];
+
+    private object Gate(string key) => _gates[(uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_gates.Length];
+
     public async Task<long> IncrementAsync(string key, TimeSpan window)
     {
         if (Skipping || !await ResetOwedAsync(key)) return Owe(_here.Increment(key, window, unsent: true));
-        var (carried, left) = _here.TakeUnsent(key, window);
-        return await OrHere(() => AddAsync(key, carried + 1, left), () => _here.Increment(key, window, unsent: false),
+        long carried = 0;
+        return await OrHere(() => TakeAndAdd(key, window, 1, out carried), () => _here.Increment(key, window, unsent: false),
             neverSent: () => Owe(_here.AddUnsent(key, carried + 1)));
     }
 
     public async Task<long> GetAsync(string key)
     {
         if (Skipping || !await ResetOwedAsync(key)) return _here.Get(key);
-        var (carried, left) = _here.TakeUnsent(key, TimeSpan.Zero);
-        if (carried == 0) return await OrHere(async () => (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0, () => _here.Get(key));
-        return await OrHere(() => AddAsync(key, carried, left), () => _here.Get(key), neverSent: () => Owe(_here.AddUnsent(key, carried)));
+        long carried = 0;
+        return await OrHere(() => TakeAndAdd(key, TimeSpan.Zero, 0, out carried), () => _here.Get(key),
+            neverSent: () => { if (carried > 0) Owe(_here.AddUnsent(key, carried)); });
     }
+
+    /// <summary>In the key's gate: takes its unsent part and issues the count of it plus <paramref name="add"/> (a plain
+    /// read when both are 0).</summary>
+    private Task<long> TakeAndAdd(string key, TimeSpan window, long add, out long carried)
+    {
+        lock (Gate(key))
+        {
+            (carried, var left) = _here.TakeUnsent(key, window);
+            return carried + add == 0 ? ReadAsync(key) : AddAsync(key, carried + add, left);
+        }
+    }
+
+    private async Task<long> ReadAsync(string key) => (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0;
 
     public async Task ResetAsync(string key)
     {
-        await _here.ResetAsync(key); // (what was counted here during an outage goes too)
-        if (_resets.Count > 10_000) // (a long outage with many log-ins: those older than the lockout are of no use)
-            foreach (var (k, at) in _resets) if (Stale(at)) _resets.TryRemove(k, out _);
-        _resets[key] = clock.GetUtcNow();
-        await ResetOwedAsync(key);
+        Task<bool> deleted;
+        lock (Gate(key))
+        {
+            _here.Reset(key); // (what was counted here during an outage goes too)
+            if (_resets.Count > 10_000) // (a long outage with many log-ins: those older than the lockout are of no use)
+                foreach (var (k, at) in _resets) if (Stale(at)) _resets.TryRemove(k, out _);
+            _resets[key] = clock.GetUtcNow();
+            deleted = ResetOwedAsync(key);
+        }
+        await deleted;
     }
 
     private async Task<long> AddAsync(string key, long count, TimeSpan left) => (long)await Db.ScriptEvaluateAsync(AddScript,
@@ -108,16 +135,21 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     /// <summary>Deletes the key in Redis if a reset of it is pending (dropped once older than the lockout); false when
     /// Redis was not asked or failed: it stays pending unless the delete may still land. (A count another request sends
     /// for the key between taking the reset and the delete is deleted with it: one count lost, none doubled.)</summary>
-    private async Task<bool> ResetOwedAsync(string key)
+    private Task<bool> ResetOwedAsync(string key)
     {
-        if (!_resets.TryRemove(key, out var at) || Stale(at)) return true;
-        if (Skipping)
+        lock (Gate(key)) // (the delete is issued in it: see _gates)
         {
-            _resets.TryAdd(key, at);
-            return Owe(false);
+            if (!_resets.TryRemove(key, out var at) || Stale(at)) return Task.FromResult(true);
+            if (Skipping)
+            {
+                _resets.TryAdd(key, at);
+                return Task.FromResult(Owe(false));
+            }
+            return Deleted(OrHere(async () => { await Db.KeyDeleteAsync("taskhub:" + key); return 1L; }, () => 0L,
+                neverSent: () => Owe(_resets.TryAdd(key, at))));
         }
-        return await OrHere(async () => { await Db.KeyDeleteAsync("taskhub:" + key); return 1L; }, () => 0L,
-            neverSent: () => Owe(_resets.TryAdd(key, at))) == 1;
+
+        static async Task<bool> Deleted(Task<long> asked) => await asked == 1;
     }
 
     /// <summary>Sends what is owed to Redis (once it answers again): pending resets first, then the counts made here alone,
@@ -134,10 +166,10 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
                     if (!await ResetOwedAsync(key)) return;
                 foreach (var key in _here.KeysWithUnsent())
                 {
-                    var (carried, left) = _here.TakeUnsent(key, TimeSpan.Zero);
-                    if (carried == 0) continue;
+                    long carried = 0;
                     var failed = false;
-                    await OrHere(() => AddAsync(key, carried, left), () => { failed = true; return 0; }, neverSent: () => Owe(_here.AddUnsent(key, carried)));
+                    await OrHere(() => TakeAndAdd(key, TimeSpan.Zero, 0, out carried), () => { failed = true; return 0; },
+                        neverSent: () => { if (carried > 0) Owe(_here.AddUnsent(key, carried)); });
                     if (failed) return;
                 }
             }
@@ -235,9 +267,11 @@ public sealed class InProcessCounterStore(TimeProvider clock) : ICounterStore
 
     public Task ResetAsync(string key)
     {
-        _counters.TryRemove(key, out _);
+        Reset(key);
         return Task.CompletedTask;
     }
+
+    internal void Reset(string key) => _counters.TryRemove(key, out _);
 
     /// <summary>Counts one; <paramref name="unsent"/>: one that no other store was asked to count.</summary>
     internal long Increment(string key, TimeSpan window, bool unsent)
