@@ -45,6 +45,15 @@ public class HeldRedis : DispatchProxy
 
     public void Release() => _release.Set();
 
+    /// <summary>Lets a held command go (a test that failed early), then frees the events. (Not <c>Dispose</c>: the proxy is
+    /// an <see cref="IConnectionMultiplexer"/>, whose <c>Dispose</c> it forwards.)</summary>
+    public void Free()
+    {
+        Release();
+        Held.Dispose();
+        _release.Dispose();
+    }
+
     /// <summary>Until a command named <paramref name="method"/> was issued (at most <paramref name="seconds"/>).</summary>
     public bool WaitIssued(string method, double seconds) =>
         SpinWait.SpinUntil(() => Issued.Any(i => i.Method == method), TimeSpan.FromSeconds(seconds));
@@ -58,7 +67,7 @@ public class HeldRedis : DispatchProxy
             if (Interlocked.CompareExchange(ref _link._hold, null, method.Name) == method.Name)
             {
                 _link.Held.Set();
-                _link._release.Wait(TimeSpan.FromSeconds(30));
+                if (!_link._release.Wait(TimeSpan.FromSeconds(30))) throw new TimeoutException("the held command was never released (test)");
             }
             var key = args?.FirstOrDefault(a => a is RedisKey or RedisKey[]) switch
             {
@@ -92,8 +101,11 @@ public sealed class ThrottleOrderTests : IAsyncLifetime
 
     public async Task InitializeAsync() => _real = await ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
 
+    private HeldRedis? _link;
+
     public async Task DisposeAsync()
     {
+        _link?.Free();
         await _real.GetDatabase().KeyDeleteAsync("taskhub:" + _key);
         await _real.DisposeAsync();
     }
@@ -115,6 +127,7 @@ public sealed class ThrottleOrderTests : IAsyncLifetime
     public async Task AClearingMadeWhileAPaymentSendsTheKeysCountLandsAfterIt()
     {
         var (redis, link) = HeldRedis.Over(_real);
+        _link = link;
         using var store = Store(redis);
         link.Down = true;
         for (var i = 0; i < 4; i++) await store.IncrementAsync(_key, Window); // (the first was asked of Redis: not owed; three are)
@@ -143,6 +156,7 @@ public sealed class ThrottleOrderTests : IAsyncLifetime
     {
         await _real.GetDatabase().StringSetAsync("taskhub:" + _key, 3, Window); // (three failures before the outage)
         var (redis, link) = HeldRedis.Over(_real);
+        _link = link;
         using var store = Store(redis);
         link.Down = true;
         await store.GetAsync("other:" + _key); // (fails: the retry period begins)

@@ -166,9 +166,10 @@ public sealed class RedisOutageTests(RedisOutageCluster cluster, Xunit.Abstracti
 
 public sealed class RedisReconnectTests
 {
-    /// <summary>After a long outage a link waits at most the configured time between attempts (the library's own policy,
-    /// from the connection string alone, waits 2.5 to 10 s by then): the link publishes go through is back within about
-    /// that of Redis, not up to 10 s after the subscriptions.</summary>
+    /// <summary>The Redis client's settings a replica builds: after a long outage its policy lets a link try again once the
+    /// configured time has passed (the library's own policy, from the connection string alone, waits 2.5 to 10 s by then),
+    /// so the link publishes go through is back within about that of Redis, not up to 10 s after the subscriptions. (The
+    /// settings only; <see cref="RedisOutageTests"/> prints the effect.)</summary>
     [Theory]
     [InlineData(2_000)]
     [InlineData(700)]

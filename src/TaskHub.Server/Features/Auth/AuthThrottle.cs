@@ -54,8 +54,8 @@ public interface ICounterStore
 /// until it has paid. Failed log-ins made during an outage so count toward the shared lockout after it, on every replica. A
 /// command Redis was asked for and did not answer in time is owed again only once the Redis client reports it was never
 /// sent (it failed in its backlog) or Redis refused it: a stall that resumes delivers it late, and sending it again would
-/// count it twice. (Left: a payment racing a log-in that succeeds on the same account right then can land its count
-/// after the reset's delete.)
+/// count it twice. A key's counts and clearings are issued in the order they were made (see <c>_gates</c>); those the
+/// client never sent are sent again clearings first.
 /// A pending reset older than the lockout is dropped (the key has expired there too).
 /// </para>
 /// </summary>
@@ -66,7 +66,7 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     private const string AddScript = "local n = redis.call('INCRBY', KEYS[1], ARGV[1]) if n == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return n";
     private IDatabase Db => redis.GetDatabase();
     /// <summary>Until when (<see cref="TimeProvider.GetTimestamp"/>) Redis is not asked.</summary>
-    private long _skipUntil = long.MinValue;
+    private long _skipUntil;
     /// <summary>Where the counting goes while Redis is not asked.</summary>
     private readonly InProcessCounterStore _here = new(clock);
     /// <summary>Keys reset here while Redis was not asked or failed, with when: deleted there once it answers.</summary>
@@ -77,11 +77,13 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     private int _payLater;
     private readonly CancellationTokenSource _stopping = new();
 
-    /// <summary>Per key (64 stripes): a key's unsent part is taken and its count sent, and a clearing of the key is made
-    /// (or a pending one taken) and its delete sent, each in one hold of the key's gate. The commands are only issued
-    /// there (one connection keeps their order), not awaited. So a clearing made after a payment took a key's count lands
-    /// after that count, and a count made after a pending clearing was taken lands after its delete; before, either could
-    /// land first (a count lost, or failures back after a successful log-in). <c>ThrottleOrderTests</c>.</summary>
+    /// <summary>Per key (64 stripes, so keys of one stripe share a gate): a key's unsent part is taken and its count
+    /// issued, and a clearing of the key is made (or a pending one taken) and its delete issued, each in one hold of the
+    /// key's gate. The commands are only issued there (one connection keeps their order), not awaited. So a clearing made
+    /// after a payment took a key's count is issued after that count, and a count made after a pending clearing was taken
+    /// is issued after its delete; before, either could go first (a count lost, or failures back after a successful
+    /// log-in). Commands the Redis client then fails unsent are owed again outside the gate and paid clearings first.
+    /// <c>ThrottleOrderTests</c>.</summary>
     private readonly object[] _gates = [.. Enumerable.Range(0, 64).Select(_ => new object())];
 
     private object Gate(string key) => _gates[(uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_gates.Length];
@@ -91,7 +93,7 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
         if (Skipping || !await ResetOwedAsync(key)) return Owe(_here.Increment(key, window, unsent: true));
         long carried = 0;
         return await OrHere(() => TakeAndAdd(key, window, 1, out carried), () => _here.Increment(key, window, unsent: false),
-            neverSent: () => Owe(_here.AddUnsent(key, carried + 1)));
+            neverSent: () => OweAgain(key, carried + 1));
     }
 
     public async Task<long> GetAsync(string key)
@@ -99,7 +101,7 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
         if (Skipping || !await ResetOwedAsync(key)) return _here.Get(key);
         long carried = 0;
         return await OrHere(() => TakeAndAdd(key, TimeSpan.Zero, 0, out carried), () => _here.Get(key),
-            neverSent: () => { if (carried > 0) Owe(_here.AddUnsent(key, carried)); });
+            neverSent: () => OweAgain(key, carried));
     }
 
     /// <summary>In the key's gate: takes its unsent part and issues the count of it plus <paramref name="add"/> (a plain
@@ -115,29 +117,40 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
 
     private async Task<long> ReadAsync(string key) => (long?)await Db.StringGetAsync("taskhub:" + key) ?? 0;
 
+    /// <summary>A count the Redis client never sent is owed again on the key's entry (nothing when there is none).</summary>
+    private void OweAgain(string key, long count)
+    {
+        if (count > 0) Owe(_here.AddUnsent(key, count));
+    }
+
     public async Task ResetAsync(string key)
     {
+        if (_resets.Count > 10_000) // (a long outage with many log-ins: those older than the lockout are of no use)
+            foreach (var (k, at) in _resets) if (Stale(at)) _resets.TryRemove(k, out _);
         Task<bool> deleted;
         lock (Gate(key))
         {
             _here.Reset(key); // (what was counted here during an outage goes too)
-            if (_resets.Count > 10_000) // (a long outage with many log-ins: those older than the lockout are of no use)
-                foreach (var (k, at) in _resets) if (Stale(at)) _resets.TryRemove(k, out _);
             _resets[key] = clock.GetUtcNow();
             deleted = ResetOwedAsync(key);
         }
         await deleted;
     }
 
+    /// <summary>Sent as a plain EVAL each time (the script is short): with EVALSHA, a Redis that lost its script cache
+    /// (a failover, <c>SCRIPT FLUSH</c>) answers NOSCRIPT and the client sends the script again itself, later, outside the
+    /// key's gate.</summary>
     private async Task<long> AddAsync(string key, long count, TimeSpan left) => (long)await Db.ScriptEvaluateAsync(AddScript,
-        [(RedisKey)("taskhub:" + key)], [count, Math.Max(1, (long)Math.Ceiling(left.TotalMilliseconds))]); // (PEXPIRE 0 would delete it)
+        [(RedisKey)("taskhub:" + key)], [count, Math.Max(1, (long)Math.Ceiling(left.TotalMilliseconds))], // (PEXPIRE 0 would delete it)
+        CommandFlags.NoScriptCache);
 
     /// <summary>Deletes the key in Redis if a reset of it is pending (dropped once older than the lockout); false when
-    /// Redis was not asked or failed: it stays pending unless the delete may still land. (A count another request sends
-    /// for the key between taking the reset and the delete is deleted with it: one count lost, none doubled.)</summary>
+    /// Redis was not asked or failed: it stays pending unless the delete may still land. The reset is taken and its delete
+    /// issued in the key's gate (see <see cref="_gates"/>).</summary>
     private Task<bool> ResetOwedAsync(string key)
     {
-        lock (Gate(key)) // (the delete is issued in it: see _gates)
+        if (_resets.IsEmpty) return Task.FromResult(true); // (nothing to take, so nothing to order)
+        lock (Gate(key))
         {
             if (!_resets.TryRemove(key, out var at) || Stale(at)) return Task.FromResult(true);
             if (Skipping)
@@ -169,7 +182,7 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
                     long carried = 0;
                     var failed = false;
                     await OrHere(() => TakeAndAdd(key, TimeSpan.Zero, 0, out carried), () => { failed = true; return 0; },
-                        neverSent: () => { if (carried > 0) Owe(_here.AddUnsent(key, carried)); });
+                        neverSent: () => OweAgain(key, carried));
                     if (failed) return;
                 }
             }
@@ -196,18 +209,34 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     /// out, none once all is paid.</summary>
     private async Task PayLaterAsync()
     {
+        var retry = Math.Max(1, options.Value.StoreRetrySeconds);
         try
         {
-            var wait = TimeSpan.FromSeconds(Math.Max(1, (Interlocked.Read(ref _skipUntil) - clock.GetTimestamp()) / (double)clock.TimestampFrequency));
-            await Task.Delay(wait, clock, _stopping.Token);
+            var left = (Interlocked.Read(ref _skipUntil) - clock.GetTimestamp()) / (double)clock.TimestampFrequency;
+            await Task.Delay(TimeSpan.FromSeconds(Math.Clamp(left, 1, retry)), clock, _stopping.Token);
         }
         catch (OperationCanceledException)
         {
             return; // (stays 1: nothing is tried after the store is disposed)
         }
         Volatile.Write(ref _payLater, 0);
-        if (Volatile.Read(ref _owed) == 1) await PayOwedAsync();
+        if (Volatile.Read(ref _owed) == 0) return;
+        try
+        {
+            await PayOwedAsync();
+        }
+        catch (Exception e)
+        {
+            // Not Redis's failure (OrHere answers that): a bug, or the app stopping. Owed again (PayOwedAsync's finally),
+            // so tried next period; logged once a period.
+            var now = clock.GetTimestamp();
+            var last = Interlocked.Exchange(ref _payFailedLogged, now);
+            if (last == 0 || now - last >= retry * clock.TimestampFrequency) LogPaymentFailed(log, e);
+        }
     }
+
+    /// <summary>When (<see cref="TimeProvider.GetTimestamp"/>) a payment last failed other than by Redis; 0: never.</summary>
+    private long _payFailedLogged;
 
     public void Dispose() => _stopping.Cancel(); // (not disposed itself: a late Owe still reads its token)
 
@@ -248,6 +277,9 @@ public sealed partial class RedisCounterStore(IConnectionMultiplexer redis, Micr
     private static bool NeverSent(Exception e) => e is RedisServerException
         || ((e as RedisConnectionException)?.CommandStatus ?? (e as RedisTimeoutException)?.Commandstatus)
             is CommandStatus.WaitingToBeSent or CommandStatus.WaitingInBacklog;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Sending what the auth throttle counted on this replica alone to Redis failed; tried again next period")]
+    private static partial void LogPaymentFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is unreachable or does not answer: auth throttling counts on this replica alone until it is back (asked again every {RetrySeconds} s)")]
     private static partial void LogUnavailable(ILogger logger, Exception exception, int retrySeconds);

@@ -14,10 +14,6 @@ namespace TaskHub.Server.Features.Realtime;
 
 public static partial class RealtimeExtensions
 {
-    /// <summary>
-    /// SignalR with the JSON and MessagePack protocols, both in TaskHub's JSON shape; the Redis backplane and Redis presence when
-    /// <c>ConnectionStrings:Redis</c> is present, in-process otherwise.
-    /// </summary>
     /// <summary>The Redis client's settings: the connection string's, and what a replica needs besides.</summary>
     public static ConfigurationOptions RedisConfiguration(string connectionString, RealtimeOptions realtime)
     {
@@ -29,6 +25,10 @@ public static partial class RealtimeExtensions
         return config;
     }
 
+    /// <summary>
+    /// SignalR with the JSON and MessagePack protocols, both in TaskHub's JSON shape; the Redis backplane and Redis presence when
+    /// <c>ConnectionStrings:Redis</c> is present, in-process otherwise.
+    /// </summary>
     public static IHostApplicationBuilder AddTaskHubRealtime(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;

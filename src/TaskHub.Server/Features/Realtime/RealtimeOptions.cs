@@ -58,7 +58,8 @@ public sealed class RealtimeOptions
     /// cost a replica with Redis about as much CPU per write as the write itself (bench/README.md, "Eighth round").</summary>
     public bool RedisDedicatedThreads { get; set; }
 
-    /// <summary>With Redis: the longest a lost link to Redis waits between two reconnect attempts. StackExchange.Redis
+    /// <summary>With Redis: about the longest a lost link to Redis waits between two reconnect attempts (the client checks
+    /// its policy on its heartbeat, once a second, and an attempt itself may take up to its connect timeout). StackExchange.Redis
     /// reconnects each of a replica's two links (commands, subscriptions) on its own, backing off to 10 s by default; so
     /// after Redis came back the subscription could be live again while the link publishes go through still waited up to
     /// 10 s more, and every event committed meanwhile reached the other replicas only from the log (forty-eighth round).</summary>
