@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Data;
 using TaskHub.Tests.Infrastructure;
 using TaskHub.Tests.Realtime;
@@ -180,5 +181,53 @@ public sealed class RedisReconnectTests
         for (var attempt = 0; attempt < 200; attempt++) // (its waits are random below the maximum)
             Assert.True(config.ReconnectRetryPolicy!.ShouldRetry(1_000 + attempt, max));
         Assert.False(config.AbortOnConnectFail);
+    }
+}
+
+/// <summary>Two replicas on a Redis of their own whose head ticks never come within a test (so only the backplane can
+/// bring a change to the other replica), their Redis client failing a command after 1 s.</summary>
+public sealed class QuietBoardCluster : RedisOutageCluster
+{
+    protected override Dictionary<string, string> Settings() => new()
+    {
+        ["ConnectionStrings:Redis"] = $"127.0.0.1:{Redis.Port},connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000",
+        ["Realtime:HeadIntervalSeconds"] = "3600",
+        ["Jobs:ServerEnabled"] = "false",
+    };
+}
+
+public sealed class UnpublishedEventTests(QuietBoardCluster cluster, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<QuietBoardCluster>
+{
+    /// <summary>
+    /// A change made through replica A while Redis is down, on a board nobody changes again: its publish fails. Once
+    /// Redis is back, A publishes the board's latest unpublished event again, and the viewer on replica B gets it live,
+    /// once, in order, without fetching. Before, B's viewers waited for B's next head tick (15 s by default; never here).
+    /// </summary>
+    [Fact]
+    public async Task AQuietBoardsLastChangeMadeWhileRedisWasDownReachesTheOtherReplicaOnceRedisIsBack()
+    {
+        var ada = await cluster.A.SignUpAsync();
+        var board = await ada.CreateBoardAsync("quiet");
+        await using var watcher = await LiveBoard.ConnectAsync(cluster.B, ada);
+        await watcher.JoinAsync(board, 0);
+        async Task WriteAsync(string title) => await (await ada.Client.PostAsync($"/api/boards/{board}/tasks",
+            System.Net.Http.Json.JsonContent.Create(new { title }))).Json(HttpStatusCode.Created);
+        await WriteAsync("before");
+        Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 1));
+
+        await cluster.Redis.StopAsync();
+        await WriteAsync("while Redis is down");
+        var dispatcher = cluster.A.Services.GetRequiredService<TaskHub.Server.Features.Realtime.BoardEventDispatcher>();
+        Assert.True(await LiveBoard.EventuallyAsync(() => dispatcher.UnpublishedBoards == 1, 30), "the publish did not fail");
+        Assert.Equal(1, watcher.Applied);
+
+        await cluster.Redis.StartAsync();
+        var back = Stopwatch.StartNew();
+        Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 2, 30),
+            "the change made while Redis was down did not reach the other replica's viewer once Redis was back");
+        output.WriteLine($"the change reached replica B's viewer {back.Elapsed.TotalSeconds:0.0} s after Redis came back");
+        Assert.Equal([1L, 2L], watcher.AppliedEvents.Select(e => e.Seq));
+        Assert.Equal(0, watcher.FetchedFromRest);
+        Assert.Equal(0, dispatcher.UnpublishedBoards);
     }
 }

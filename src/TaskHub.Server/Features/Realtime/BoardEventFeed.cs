@@ -102,8 +102,19 @@ public sealed partial class BoardEventFeed : BackgroundService
     public Task PublishAsync(BoardEvent e)
     {
         Enqueue(new Arrived(BoardEventDto.From(e)));
-        return _redis is null ? Task.CompletedTask : _redis.GetSubscriber().PublishAsync(FeedChannel, "{\"event\":" + e.WireJson + "}");
+        return PublishToOthersAsync(e.WireJson);
     }
+
+    /// <summary>An event (its wire JSON) to every other replica only: a publish that failed, sent again
+    /// (<see cref="BoardEventDispatcher"/>). A replica that has it already drops it by its seq.</summary>
+    public Task PublishToOthersAsync(string wireJson) =>
+        _redis is null ? Task.CompletedTask : _redis.GetSubscriber().PublishAsync(FeedChannel, "{\"event\":" + wireJson + "}");
+
+    /// <summary>Whether events go to other replicas at all (Redis is configured), and whether the link publishes go
+    /// through is connected now.</summary>
+    public bool PublishesToOthers => _redis is not null;
+
+    public bool CanPublish => _redis?.IsConnected == true;
 
     /// <summary>
     /// Joins a connection of this replica (already in <see cref="LocalConnections"/> for the board) to the board's
