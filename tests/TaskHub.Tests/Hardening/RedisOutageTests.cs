@@ -184,16 +184,55 @@ public sealed class RedisReconnectTests
     }
 }
 
-/// <summary>Two replicas on a Redis of their own whose head ticks never come within a test (so only the backplane can
-/// bring a change to the other replica), their Redis client failing a command after 1 s.</summary>
-public sealed class QuietBoardCluster : RedisOutageCluster
+/// <summary>Two replicas on a Redis of their own whose head ticks never come within a test, with Redis or without (so only
+/// the backplane can bring a change to the other replica), their Redis client failing a command after 1 s.</summary>
+public class QuietBoardCluster : RedisOutageCluster
 {
+    protected virtual string HeadsWithoutRedisSeconds => "3600";
+
     protected override Dictionary<string, string> Settings() => new()
     {
         ["ConnectionStrings:Redis"] = $"127.0.0.1:{Redis.Port},connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000",
         ["Realtime:HeadIntervalSeconds"] = "3600",
+        ["Realtime:HeadIntervalSecondsWithoutRedis"] = HeadsWithoutRedisSeconds,
         ["Jobs:ServerEnabled"] = "false",
     };
+}
+
+/// <summary>As <see cref="QuietBoardCluster"/>, but while a replica's link to Redis is down it reads the heads every second.</summary>
+public sealed class HeadsWithoutRedisCluster : QuietBoardCluster
+{
+    protected override string HeadsWithoutRedisSeconds => "1";
+}
+
+public sealed class HeadsWithoutRedisTests(HeadsWithoutRedisCluster cluster, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<HeadsWithoutRedisCluster>
+{
+    /// <summary>
+    /// While Redis is down, a change made through replica A reaches the viewer on replica B from the log at B's next head
+    /// read, which comes every second while B's link to Redis is down (the whole tick's interval is an hour here). Before,
+    /// B's viewers waited for the whole tick (15 s by default; never here).
+    /// </summary>
+    [Fact]
+    public async Task AChangeMadeWhileRedisIsDownReachesTheOtherReplicasViewersAtTheShorterInterval()
+    {
+        var ada = await cluster.A.SignUpAsync();
+        var board = await ada.CreateBoardAsync("during the outage");
+        await using var watcher = await LiveBoard.ConnectAsync(cluster.B, ada);
+        await watcher.JoinAsync(board, 0);
+        async Task WriteAsync(string title) => await (await ada.Client.PostAsync($"/api/boards/{board}/tasks",
+            System.Net.Http.Json.JsonContent.Create(new { title }))).Json(HttpStatusCode.Created);
+        await WriteAsync("before");
+        Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 1));
+
+        await cluster.Redis.StopAsync();
+        var down = Stopwatch.StartNew();
+        await WriteAsync("while Redis is down");
+        Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 2, 30),
+            "the change made while Redis was down did not reach the other replica's viewer while it stayed down");
+        output.WriteLine($"the change reached replica B's viewer {down.Elapsed.TotalSeconds:0.0} s after Redis stopped");
+        Assert.Equal([1L, 2L], watcher.AppliedEvents.Select(e => e.Seq));
+        Assert.Equal(0, watcher.FetchedFromRest);
+    }
 }
 
 public sealed class UnpublishedEventTests(QuietBoardCluster cluster, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<QuietBoardCluster>

@@ -11,6 +11,11 @@ public sealed class RealtimeOptions
     /// lacks), and presence entries are refreshed and pruned.</summary>
     [Range(0.1, 3600)] public double HeadIntervalSeconds { get; set; } = 15;
 
+    /// <summary>With Redis: how often the heads are read instead while this replica's link to Redis is down. Other replicas'
+    /// events then reach this replica's viewers only from the log, at a head read: without this, up to
+    /// <see cref="HeadIntervalSeconds"/> late during an outage. (Presence and the access sweep keep their own interval.)</summary>
+    [Range(0.1, 3600)] public double HeadIntervalSecondsWithoutRedis { get; set; } = 2;
+
     /// <summary>How long a presence entry lives without a refresh (a dead replica's viewers vanish after this).</summary>
     [Range(0.3, 86_400)] public double PresenceTtlSeconds { get; set; } = 45;
 
