@@ -190,6 +190,22 @@ public class QuietBoardCluster : RedisOutageCluster
 {
     protected virtual string HeadsWithoutRedisSeconds => "3600";
 
+    /// <summary>A board made through replica A and watched from replica B, its first change applied there; then Redis
+    /// stopped. Returns the watcher and a write of a task through A.</summary>
+    public async Task<(LiveBoard Watcher, Func<string, Task> WriteAsync)> WatchedFromBWithRedisStoppedAsync()
+    {
+        var ada = await A.SignUpAsync();
+        var board = await ada.CreateBoardAsync();
+        var watcher = await LiveBoard.ConnectAsync(B, ada);
+        await watcher.JoinAsync(board, 0);
+        async Task WriteAsync(string title) => await (await ada.Client.PostAsync($"/api/boards/{board}/tasks",
+            System.Net.Http.Json.JsonContent.Create(new { title }))).Json(HttpStatusCode.Created);
+        await WriteAsync("before");
+        Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 1));
+        await Redis.StopAsync();
+        return (watcher, WriteAsync);
+    }
+
     protected override Dictionary<string, string> Settings() => new()
     {
         ["ConnectionStrings:Redis"] = $"127.0.0.1:{Redis.Port},connectTimeout=1000,syncTimeout=1000,asyncTimeout=1000",
@@ -215,18 +231,10 @@ public sealed class HeadsWithoutRedisTests(HeadsWithoutRedisCluster cluster, Xun
     [Fact]
     public async Task AChangeMadeWhileRedisIsDownReachesTheOtherReplicasViewersAtTheShorterInterval()
     {
-        var ada = await cluster.A.SignUpAsync();
-        var board = await ada.CreateBoardAsync("during the outage");
-        await using var watcher = await LiveBoard.ConnectAsync(cluster.B, ada);
-        await watcher.JoinAsync(board, 0);
-        async Task WriteAsync(string title) => await (await ada.Client.PostAsync($"/api/boards/{board}/tasks",
-            System.Net.Http.Json.JsonContent.Create(new { title }))).Json(HttpStatusCode.Created);
-        await WriteAsync("before");
-        Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 1));
-
-        await cluster.Redis.StopAsync();
+        var (watcher, writeAsync) = await cluster.WatchedFromBWithRedisStoppedAsync();
+        await using var _ = watcher;
         var down = Stopwatch.StartNew();
-        await WriteAsync("while Redis is down");
+        await writeAsync("while Redis is down");
         Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 2, 30),
             "the change made while Redis was down did not reach the other replica's viewer while it stayed down");
         output.WriteLine($"the change reached replica B's viewer {down.Elapsed.TotalSeconds:0.0} s after Redis stopped");
@@ -245,17 +253,9 @@ public sealed class UnpublishedEventTests(QuietBoardCluster cluster, Xunit.Abstr
     [Fact]
     public async Task AQuietBoardsLastChangeMadeWhileRedisWasDownReachesTheOtherReplicaOnceRedisIsBack()
     {
-        var ada = await cluster.A.SignUpAsync();
-        var board = await ada.CreateBoardAsync("quiet");
-        await using var watcher = await LiveBoard.ConnectAsync(cluster.B, ada);
-        await watcher.JoinAsync(board, 0);
-        async Task WriteAsync(string title) => await (await ada.Client.PostAsync($"/api/boards/{board}/tasks",
-            System.Net.Http.Json.JsonContent.Create(new { title }))).Json(HttpStatusCode.Created);
-        await WriteAsync("before");
-        Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 1));
-
-        await cluster.Redis.StopAsync();
-        await WriteAsync("while Redis is down");
+        var (watcher, writeAsync) = await cluster.WatchedFromBWithRedisStoppedAsync();
+        await using var _ = watcher;
+        await writeAsync("while Redis is down");
         var dispatcher = cluster.A.Services.GetRequiredService<TaskHub.Server.Features.Realtime.BoardEventDispatcher>();
         Assert.True(await LiveBoard.EventuallyAsync(() => dispatcher.UnpublishedBoards == 1, 30), "the publish did not fail");
         Assert.Equal(1, watcher.Applied);
