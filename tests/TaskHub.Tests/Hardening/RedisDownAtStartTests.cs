@@ -14,6 +14,7 @@ public sealed class RedisDownAtStartCluster : RedisOutageCluster
     {
         ["ConnectionStrings:Redis"] = $"127.0.0.1:{Redis.Port},connectTimeout=1000,syncTimeout=1000",
         ["Realtime:HeadIntervalSeconds"] = "3600", // (no head tick: what the viewer gets, it gets pushed)
+        ["Realtime:HeadIntervalSecondsWithoutRedis"] = "3600", // (nor head reads while Redis is down)
         ["Realtime:GapWaitMilliseconds"] = "100",
         ["Jobs:ServerEnabled"] = "false",
     };

@@ -63,6 +63,9 @@ public class RedisOutageCluster : IAsyncLifetime
 
     protected virtual bool RedisRunsAtStart => true;
 
+    /// <summary>Replica A's settings: <see cref="Settings"/> unless a subclass says.</summary>
+    protected virtual Dictionary<string, string> SettingsOfA() => Settings();
+
     /// <summary>The replicas' settings besides Redis's connection string (its timeouts included).</summary>
     protected virtual Dictionary<string, string> Settings() => new()
     {
@@ -75,13 +78,12 @@ public class RedisOutageCluster : IAsyncLifetime
     {
         if (RedisRunsAtStart) await Redis.StartAsync();
         await MariaDbApplication.CreateDatabaseAsync(Database);
-        var settings = Settings();
-        A = new ScaleOutCluster.Replica(Database, settings);
-        B = new ScaleOutCluster.Replica(Database, settings);
+        A = new ScaleOutCluster.Replica(Database, SettingsOfA());
+        B = new ScaleOutCluster.Replica(Database, Settings());
         await A.Services.MigrateTaskHubDatabaseAsync();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await A.DisposeAsync();
         await B.DisposeAsync();
@@ -141,9 +143,10 @@ public sealed class RedisOutageTests(RedisOutageCluster cluster, Xunit.Abstracti
             output.WriteLine($"both feeds subscribed again {recovery.Elapsed.TotalSeconds:0.0} s after Redis came back");
             var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             await redis.GetSubscriber().SubscribeAsync(feed, (_, _) => published.TrySetResult());
-            // A round a second until one crosses (at most 30): a publish made before a replica's own link for commands is
-            // back fails and is not sent again (the others read that event from the log), so waiting without writing would
-            // wait for nothing. Each replica's link reconnects on its own schedule (RealtimeOptions.RedisReconnectMaxMilliseconds).
+            // A round a second until an event crosses (at most 30): a publish made before a replica's own link for commands
+            // is back fails, so waiting without writing could wait for nothing. (An event crossing may also be a board's
+            // latest unpublished one, published again: BoardEventDispatcher.) Each replica's link reconnects on its own
+            // schedule (RealtimeOptions.RedisReconnectMaxMilliseconds).
             var crossing = Stopwatch.StartNew();
             while (!published.Task.IsCompleted && crossing.Elapsed < TimeSpan.FromSeconds(30))
             {
@@ -151,7 +154,7 @@ public sealed class RedisOutageTests(RedisOutageCluster cluster, Xunit.Abstracti
                 await Task.WhenAny(published.Task, Task.Delay(1000));
             }
             Assert.True(published.Task.IsCompleted, "no write's event crossed Redis in the 30 s after both feeds subscribed again");
-            output.WriteLine($"a write's event crossed Redis again {recovery.Elapsed.TotalSeconds:0.0} s after Redis came back " +
+            output.WriteLine($"an event crossed Redis again {recovery.Elapsed.TotalSeconds:0.0} s after Redis came back " +
                 $"({crossing.Elapsed.TotalSeconds:0.0} s after both feeds subscribed)");
         }
         Assert.All(watchers, w => Assert.Equal(0, w.FetchedFromRest));
@@ -190,9 +193,9 @@ public class QuietBoardCluster : RedisOutageCluster
 {
     protected virtual string HeadsWithoutRedisSeconds => "3600";
 
-    /// <summary>A board made through replica A and watched from replica B, its first change applied there; then Redis
-    /// stopped. Returns the watcher and a write of a task through A.</summary>
-    public async Task<(LiveBoard Watcher, Func<string, Task> WriteAsync)> WatchedFromBWithRedisStoppedAsync()
+    /// <summary>A board made through replica A and watched from replica B, its first change applied there. Returns the
+    /// watcher and a write of a task through A.</summary>
+    public async Task<(LiveBoard Watcher, Func<string, Task> WriteAsync)> WatchedFromBAsync()
     {
         var ada = await A.SignUpAsync();
         var board = await ada.CreateBoardAsync();
@@ -202,7 +205,6 @@ public class QuietBoardCluster : RedisOutageCluster
             System.Net.Http.Json.JsonContent.Create(new { title }))).Json(HttpStatusCode.Created);
         await WriteAsync("before");
         Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 1));
-        await Redis.StopAsync();
         return (watcher, WriteAsync);
     }
 
@@ -231,8 +233,9 @@ public sealed class HeadsWithoutRedisTests(HeadsWithoutRedisCluster cluster, Xun
     [Fact]
     public async Task AChangeMadeWhileRedisIsDownReachesTheOtherReplicasViewersAtTheShorterInterval()
     {
-        var (watcher, writeAsync) = await cluster.WatchedFromBWithRedisStoppedAsync();
+        var (watcher, writeAsync) = await cluster.WatchedFromBAsync();
         await using var _ = watcher;
+        await cluster.Redis.StopAsync();
         var down = Stopwatch.StartNew();
         await writeAsync("while Redis is down");
         Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 2, 30),
@@ -243,28 +246,52 @@ public sealed class HeadsWithoutRedisTests(HeadsWithoutRedisCluster cluster, Xun
     }
 }
 
-public sealed class UnpublishedEventTests(QuietBoardCluster cluster, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<QuietBoardCluster>
+/// <summary>As <see cref="QuietBoardCluster"/>, but replica A reaches Redis through a proxy that can cut its links alone.</summary>
+public sealed class CutLinkCluster : QuietBoardCluster
+{
+    private StallingTcpProxy? _proxy;
+
+    public StallingTcpProxy ProxyOfA => _proxy ??= new StallingTcpProxy(Settings()["ConnectionStrings:Redis"]);
+
+    protected override Dictionary<string, string> SettingsOfA()
+    {
+        var settings = Settings();
+        settings["ConnectionStrings:Redis"] = ProxyOfA.ConnectionString;
+        return settings;
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_proxy is not null) await _proxy.DisposeAsync();
+    }
+}
+
+public sealed class UnpublishedEventTests(CutLinkCluster cluster, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<CutLinkCluster>
 {
     /// <summary>
-    /// A change made through replica A while Redis is down, on a board nobody changes again: its publish fails. Once
-    /// Redis is back, A publishes the board's latest unpublished event again, and the viewer on replica B gets it live,
-    /// once, in order, without fetching. Before, B's viewers waited for B's next head tick (15 s by default; never here).
+    /// Replica A's links to Redis are cut (Redis itself stays up, and replica B hears it all along); a change through A,
+    /// on a board nobody changes again: its publish fails, and B reads no heads (they are an hour apart, and B hears
+    /// Redis). Once A's links are back, A publishes the board's latest unpublished event again, and the viewer on B gets
+    /// it live, once, in order, without fetching. Before, B's viewers waited for B's next head tick (15 s by default;
+    /// never here).
     /// </summary>
     [Fact]
-    public async Task AQuietBoardsLastChangeMadeWhileRedisWasDownReachesTheOtherReplicaOnceRedisIsBack()
+    public async Task AQuietBoardsLastChangeWhosePublishFailedReachesTheOtherReplicaOnceTheLinkIsBack()
     {
-        var (watcher, writeAsync) = await cluster.WatchedFromBWithRedisStoppedAsync();
+        var (watcher, writeAsync) = await cluster.WatchedFromBAsync();
         await using var _ = watcher;
-        await writeAsync("while Redis is down");
+        cluster.ProxyOfA.Cut();
+        await writeAsync("while replica A's links are cut");
         var dispatcher = cluster.A.Services.GetRequiredService<TaskHub.Server.Features.Realtime.BoardEventDispatcher>();
         Assert.True(await LiveBoard.EventuallyAsync(() => dispatcher.UnpublishedBoards == 1, 30), "the publish did not fail");
         Assert.Equal(1, watcher.Applied);
 
-        await cluster.Redis.StartAsync();
+        cluster.ProxyOfA.Resume();
         var back = Stopwatch.StartNew();
         Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 2, 30),
-            "the change made while Redis was down did not reach the other replica's viewer once Redis was back");
-        output.WriteLine($"the change reached replica B's viewer {back.Elapsed.TotalSeconds:0.0} s after Redis came back");
+            "the change whose publish failed did not reach the other replica's viewer once the link was back");
+        output.WriteLine($"the change reached replica B's viewer {back.Elapsed.TotalSeconds:0.0} s after replica A's links were back");
         Assert.Equal([1L, 2L], watcher.AppliedEvents.Select(e => e.Seq));
         Assert.Equal(0, watcher.FetchedFromRest);
         Assert.Equal(0, dispatcher.UnpublishedBoards);

@@ -87,7 +87,8 @@ public sealed partial class BoardEventFeed : BackgroundService
         public bool FromLog => Read is not null;
     }
     private sealed record Wake(Guid BoardId) : Item(BoardId);
-    private sealed record HeadRead(Guid BoardId, long Head) : Item(BoardId);
+    /// <summary>A head read; <paramref name="OnlyIfBehind"/>: sends viewers no head when the line is not behind it.</summary>
+    private sealed record HeadRead(Guid BoardId, long Head, bool OnlyIfBehind) : Item(BoardId);
     private sealed record Revoked(Guid BoardId, IReadOnlyList<string>? ConnectionIds) : Item(BoardId);
 
     /// <summary>What a replica tells the others when access to a board ends: these connections (or all, when null) leave it.</summary>
@@ -110,11 +111,13 @@ public sealed partial class BoardEventFeed : BackgroundService
     public Task PublishToOthersAsync(string wireJson) =>
         _redis is null ? Task.CompletedTask : _redis.GetSubscriber().PublishAsync(FeedChannel, "{\"event\":" + wireJson + "}");
 
-    /// <summary>Whether events go to other replicas at all (Redis is configured), and whether the link publishes go
-    /// through is connected now.</summary>
+    /// <summary>Whether events go to other replicas at all (Redis is configured); whether the link publishes go through is
+    /// connected now; whether this replica hears the other replicas' events now (both its links connected).</summary>
     public bool PublishesToOthers => _redis is not null;
 
     public bool CanPublish => _redis?.IsConnected == true;
+
+    public bool CanHear => _redis?.GetSubscriber().IsConnected(FeedChannel) == true;
 
     /// <summary>
     /// Joins a connection of this replica (already in <see cref="LocalConnections"/> for the board) to the board's
@@ -144,7 +147,7 @@ public sealed partial class BoardEventFeed : BackgroundService
     /// the log once and sent live, and no head is sent. So a lost push reaches every viewer of the replica from one read
     /// of the log, not from one REST fetch per viewer after a head that shows them behind.
     /// </summary>
-    public void TellHead(Guid boardId, long head) => Enqueue(new HeadRead(boardId, head));
+    public void TellHead(Guid boardId, long head, bool onlyIfBehind = false) => Enqueue(new HeadRead(boardId, head, onlyIfBehind));
 
     /// <summary>These connections (on any replica), or every connection when null, stop getting the board's events.</summary>
     public async Task RevokeAsync(Guid boardId, IReadOnlyList<string>? connectionIds)
@@ -325,6 +328,7 @@ public sealed partial class BoardEventFeed : BackgroundService
                     headLine.GapSince ??= _clock.GetUtcNow();
                     break;
                 }
+                if (h.OnlyIfBehind) break;
                 await SendUnsentAsync(headLine, ct, new BoardHeadDto(h.BoardId, h.Head)); // in the frame of what the line has taken
                 break;
             case Arrived a:

@@ -8,9 +8,10 @@ namespace TaskHub.Server.Features.Realtime;
 /// Every <see cref="RealtimeOptions.HeadIntervalSeconds"/>: tells each board's line here the board's head seq (so a
 /// dropped last event of a quiet board is read from the log and sent, or else the viewers are sent the head), refreshes this
 /// replica's presence entries, and prunes expired ones (a dead replica's viewers), announcing the change; then ends what
-/// lost its access while connected (<see cref="HubAccessSweep"/>). While this replica's link to Redis is down, the heads
-/// alone are read more often (<see cref="RealtimeOptions.HeadIntervalSecondsWithoutRedis"/>): the other replicas' events
-/// then reach its viewers only that way.
+/// lost its access while connected (<see cref="HubAccessSweep"/>). While this replica does not hear the other replicas'
+/// events (a link to Redis down), and once more when it hears them again, the heads alone are read more often
+/// (<see cref="RealtimeOptions.HeadIntervalSecondsWithoutRedis"/>): the others' events then reach its viewers only that way.
+/// Those reads only open gaps; they send no head to viewers who are not behind.
 /// </summary>
 public sealed partial class BoardHeadService(
     LocalConnections local, IPresenceStore presence, BoardPresence boards, BoardEventFeed feed,
@@ -19,17 +20,28 @@ public sealed partial class BoardHeadService(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // The interval split in n equal steps no longer than the one without Redis: each n-th is the whole tick, and
-        // between them the heads alone are read while the link to Redis is down. (n = 1 without Redis configured.)
+        // The interval split in n equal steps no longer than the one without Redis (n = 1 without Redis configured); the
+        // whole tick comes once its interval has passed, the heads alone at the steps between while this replica does not
+        // hear the others, and at the first step it hears them again (what was published while it did not).
         var o = options.Value;
+        var interval = TimeSpan.FromSeconds(o.HeadIntervalSeconds);
         var n = feed.PublishesToOthers ? (int)Math.Ceiling(o.HeadIntervalSeconds / Math.Min(o.HeadIntervalSeconds, o.HeadIntervalSecondsWithoutRedis) - 1e-9) : 1;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(o.HeadIntervalSeconds / n), clock);
-        for (long step = 1; await timer.WaitForNextTickAsync(stoppingToken); step++)
+        var step = interval / n;
+        using var timer = new PeriodicTimer(step, clock);
+        var whole = clock.GetUtcNow() + interval;
+        var heard = true;
+        while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
-                if (step % n == 0) await TickAsync(stoppingToken);
-                else if (!feed.CanPublish) await HeadsAsync(local.All().Select(j => j.BoardId).Distinct().ToList(), stoppingToken);
+                var hears = n == 1 || feed.CanHear;
+                if (clock.GetUtcNow() >= whole - step / 2)
+                {
+                    whole = clock.GetUtcNow() + interval;
+                    await TickAsync(stoppingToken);
+                }
+                else if (!hears || !heard) await HeadsAsync(JoinedBoards(), stoppingToken, onlyIfBehind: true);
+                heard = hears;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -37,6 +49,8 @@ public sealed partial class BoardHeadService(
             }
         }
     }
+
+    private List<Guid> JoinedBoards() => local.All().Select(j => j.BoardId).Distinct().ToList();
 
     public async Task TickAsync(CancellationToken ct)
     {
@@ -70,7 +84,7 @@ public sealed partial class BoardHeadService(
     /// <summary>The boards' heads, to each board's line here, first in a tick: they need only the database, so a board
     /// whose pushes were lost (or Redis is down) has its missing events read from the log once and sent live
     /// (<see cref="BoardEventFeed.TellHead"/>).</summary>
-    private async Task HeadsAsync(List<Guid> boardIds, CancellationToken ct)
+    private async Task HeadsAsync(List<Guid> boardIds, CancellationToken ct, bool onlyIfBehind = false)
     {
         if (boardIds.Count == 0) return;
         Dictionary<Guid, long> heads;
@@ -79,7 +93,7 @@ public sealed partial class BoardHeadService(
             var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
             heads = await db.Boards.AsNoTracking().Where(b => boardIds.Contains(b.Id)).ToDictionaryAsync(b => b.Id, b => b.LastSeq, ct);
         }
-        foreach (var (boardId, seq) in heads) feed.TellHead(boardId, seq);
+        foreach (var (boardId, seq) in heads) feed.TellHead(boardId, seq, onlyIfBehind);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Closed {Closed} hub connection(s) of ended sessions and revoked {Revoked} from boards their people left")]
