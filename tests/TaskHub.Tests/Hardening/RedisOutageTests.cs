@@ -262,8 +262,14 @@ public sealed class CutLinkCluster : QuietBoardCluster
 
     public override async Task DisposeAsync()
     {
-        await base.DisposeAsync();
-        if (_proxy is not null) await _proxy.DisposeAsync();
+        try
+        {
+            await base.DisposeAsync();
+        }
+        finally
+        {
+            if (_proxy is not null) await _proxy.DisposeAsync();
+        }
     }
 }
 

@@ -71,6 +71,8 @@ public sealed partial class BoardEventFeed : BackgroundService
         _clock = clock;
         _log = log;
         _redis = services.GetService<IConnectionMultiplexer>();
+        if (_redis is not null)
+            _redis.ConnectionFailed += (_, e) => { if (e.ConnectionType == ConnectionType.Subscription) Interlocked.Increment(ref _hearingLost); };
         _gapWait = TimeSpan.FromMilliseconds(options.Value.GapWaitMilliseconds);
         _recentCap = options.Value.RecentEventsPerBoard;
         _recentAge = TimeSpan.FromSeconds(options.Value.RecentEventsSeconds);
@@ -112,12 +114,19 @@ public sealed partial class BoardEventFeed : BackgroundService
         _redis is null ? Task.CompletedTask : _redis.GetSubscriber().PublishAsync(FeedChannel, "{\"event\":" + wireJson + "}");
 
     /// <summary>Whether events go to other replicas at all (Redis is configured); whether the link publishes go through is
-    /// connected now; whether this replica hears the other replicas' events now (both its links connected).</summary>
+    /// connected now; whether this replica hears the other replicas' events now (the feed's channel subscribed, on a
+    /// server whose links are up: the endpoint is set by Redis's answer to the SUBSCRIBE and cleared when the link drops).</summary>
     public bool PublishesToOthers => _redis is not null;
 
     public bool CanPublish => _redis?.IsConnected == true;
 
-    public bool CanHear => _redis?.GetSubscriber().IsConnected(FeedChannel) == true;
+    public bool CanHear => _redis?.GetSubscriber() is { } s && s.SubscribedEndpoint(FeedChannel) is not null && s.IsConnected(FeedChannel);
+
+    /// <summary>How many times this replica's subscription link to Redis failed (so a drop shorter than a head service
+    /// step, when nothing was heard meanwhile, is still seen).</summary>
+    public long HearingLost => Interlocked.Read(ref _hearingLost);
+
+    private long _hearingLost;
 
     /// <summary>
     /// Joins a connection of this replica (already in <see cref="LocalConnections"/> for the board) to the board's

@@ -129,9 +129,10 @@ public sealed partial class BoardEventDispatcher(BoardEventFeed feed, IServiceSc
                 {
                     await ResendRoundAsync(ct);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (!ct.IsCancellationRequested)
                 {
-                    LogResendFailed(log, e); // (the database: what was taken out is covered by the others' head reads)
+                    // (the database: what is kept stays kept, tried again next second; logged at most every 10 s)
+                    if (ShouldLog()) LogResendFailed(log, e);
                 }
             }
         }
@@ -180,10 +181,15 @@ public sealed partial class BoardEventDispatcher(BoardEventFeed feed, IServiceSc
     {
         RealtimeMetrics.PushFailures.Inc();
         Keep(boardId, seq);
+        if (ShouldLog()) LogPushFailed(log, ex, boardId, seq);
+    }
+
+    /// <summary>At most once every 10 s (while Redis or the database is down, failures come every event or second).</summary>
+    private bool ShouldLog()
+    {
         var now = Environment.TickCount64;
         var last = Interlocked.Read(ref _lastLogged);
-        if (now - last >= 10_000 && Interlocked.CompareExchange(ref _lastLogged, now, last) == last)
-            LogPushFailed(log, ex, boardId, seq);
+        return now - last >= 10_000 && Interlocked.CompareExchange(ref _lastLogged, now, last) == last;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not publish event {Seq} of board {BoardId} to the other replicas; they fill the gap from the log, and the board's latest such event is published again once Redis takes it")]

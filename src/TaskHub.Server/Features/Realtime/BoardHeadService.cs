@@ -9,7 +9,8 @@ namespace TaskHub.Server.Features.Realtime;
 /// dropped last event of a quiet board is read from the log and sent, or else the viewers are sent the head), refreshes this
 /// replica's presence entries, and prunes expired ones (a dead replica's viewers), announcing the change; then ends what
 /// lost its access while connected (<see cref="HubAccessSweep"/>). While this replica does not hear the other replicas'
-/// events (a link to Redis down), and once more when it hears them again, the heads alone are read more often
+/// events (a link to Redis down), and once more when it hears them again (also after a drop shorter than a step), the
+/// heads alone are read more often
 /// (<see cref="RealtimeOptions.HeadIntervalSecondsWithoutRedis"/>): the others' events then reach its viewers only that way.
 /// Those reads only open gaps; they send no head to viewers who are not behind.
 /// </summary>
@@ -30,20 +31,23 @@ public sealed partial class BoardHeadService(
         using var timer = new PeriodicTimer(step, clock);
         var whole = clock.GetUtcNow() + interval;
         var heard = true;
+        var lost = feed.HearingLost;
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
                 var hears = n == 1 || feed.CanHear;
+                var lostNow = feed.HearingLost; // (a drop and its reconnect between two steps: not heard meanwhile either)
                 if (clock.GetUtcNow() >= whole - step / 2)
                 {
                     whole = clock.GetUtcNow() + interval;
                     await TickAsync(stoppingToken);
                 }
-                else if (!hears || !heard) await HeadsAsync(JoinedBoards(), stoppingToken, onlyIfBehind: true);
+                else if (!hears || !heard || lostNow != lost) await HeadsAsync(JoinedBoards(), stoppingToken, onlyIfBehind: true);
                 heard = hears;
+                if (hears) lost = lostNow;
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 LogTickFailed(log, e);
             }

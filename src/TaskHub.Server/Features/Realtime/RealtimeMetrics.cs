@@ -21,7 +21,7 @@ public static class RealtimeMetrics
     public static readonly Counter SlowClientWritesLeft = Metrics.CreateCounter("taskhub_hub_slow_client_writes_total", "Times a write to a hub connection whose pipe stayed full past Realtime:SlowClientWaitMilliseconds was left to finish on its own while the line went on (the connection's later messages queue behind it, in order, and are not counted).");
     public static readonly Counter SlowClientsAborted = Metrics.CreateCounter("taskhub_hub_slow_clients_aborted_total", "Hub connections aborted because more than Realtime:MaxQueuedPerSlowClient messages queued behind a write they did not take.");
     public static readonly Counter PushFailures = Metrics.CreateCounter("taskhub_backplane_errors_total", "Board event pushes that failed (e.g. the Redis backplane was down).");
-    public static readonly Counter PushesResent = Metrics.CreateCounter("taskhub_backplane_resent_total", "Board events published again once the Redis backplane took publishes again: per board, the latest whose publish had failed and that no later published event of the board covered.");
+    public static readonly Counter PushesResent = Metrics.CreateCounter("taskhub_backplane_resent_total", "Board events sent to the Redis backplane again (attempts) once this replica's link to it was connected: per board, the latest whose publish had failed, if still the board's latest.");
 
     /// <summary>Creates the series at start, so dashboards show 0 rather than "no data" on an idle replica.</summary>
     public static void Initialize()
