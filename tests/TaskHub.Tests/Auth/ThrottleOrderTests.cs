@@ -114,6 +114,17 @@ public sealed class ThrottleOrderTests : IAsyncLifetime
         Options.Create(new AuthLimitsOptions { StoreRetrySeconds = 1, StoreTimeoutMilliseconds = 5_000 }), TimeProvider.System,
         NullLogger<RedisCounterStore>.Instance);
 
+    /// <summary>While the held command waits: <paramref name="other"/> on another thread; whether its command
+    /// (<paramref name="method"/>) was issued within a second, before the held one goes.</summary>
+    private static async Task<bool> MeanwhileAsync(HeldRedis link, Func<Task> other, string method)
+    {
+        var running = Task.Run(other);
+        var wentFirst = link.WaitIssued(method, 1);
+        link.Release();
+        await running;
+        return wentFirst;
+    }
+
     /// <summary>What Redis holds for the key once what was issued before has been done (read on the same connection).</summary>
     private async Task<long?> HeldInRedisAsync() => (long?)await _real.GetDatabase().StringGetAsync("taskhub:" + _key);
 
@@ -135,10 +146,7 @@ public sealed class ThrottleOrderTests : IAsyncLifetime
         link.Down = false;
         Assert.True(link.Held.Wait(TimeSpan.FromSeconds(20)), "the replica did not send what it owed");
 
-        var clearing = Task.Run(() => store.ResetAsync(_key));
-        var deleteWentFirst = link.WaitIssued(nameof(IDatabase.KeyDeleteAsync), 1);
-        link.Release();
-        await clearing;
+        var deleteWentFirst = await MeanwhileAsync(link, () => store.ResetAsync(_key), nameof(IDatabase.KeyDeleteAsync));
 
         Assert.False(deleteWentFirst, "the clearing's delete was issued while the count taken before it was held");
         Assert.Equal([nameof(IDatabase.ScriptEvaluateAsync), nameof(IDatabase.KeyDeleteAsync)],
@@ -165,10 +173,7 @@ public sealed class ThrottleOrderTests : IAsyncLifetime
         link.Down = false;
         Assert.True(link.Held.Wait(TimeSpan.FromSeconds(20)), "the replica did not send the pending clearing");
 
-        var counting = Task.Run(() => store.IncrementAsync(_key, Window));
-        var countWentFirst = link.WaitIssued(nameof(IDatabase.ScriptEvaluateAsync), 1);
-        link.Release();
-        await counting;
+        var countWentFirst = await MeanwhileAsync(link, () => store.IncrementAsync(_key, Window), nameof(IDatabase.ScriptEvaluateAsync));
 
         Assert.False(countWentFirst, "the count was issued while the clearing taken before it was held");
         Assert.Equal([nameof(IDatabase.KeyDeleteAsync), nameof(IDatabase.ScriptEvaluateAsync)],

@@ -63,6 +63,20 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
     /// stalled request's last counter; on a loaded machine the first period can end within the stall and another begin).</summary>
     private static Task PastTheRetryPeriodAsync() => Task.Delay(TimeSpan.FromSeconds(RetrySeconds + 1.5));
 
+    /// <summary>Three failed log-ins while the proxy is stalled or cut (<paramref name="cut"/>), then it forwards again.</summary>
+    private static async Task ThreeFailedLogInsAsync(Action cut, StallingTcpProxy proxy, HttpClient client, TestUser user)
+    {
+        cut();
+        try
+        {
+            for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(client, user, "wrong")).StatusCode);
+        }
+        finally
+        {
+            proxy.Resume();
+        }
+    }
+
     /// <summary>The Redis key of the user's failed log-ins.</summary>
     private static string LockKey(TestUser user) => "taskhub:lock:" + TaskHub.Server.Features.Auth.User.Normalize(user.Email);
 
@@ -88,15 +102,7 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
         var ada = await replica.SignUpAsync();
         var bob = await replica.SignUpAsync();
         var client = replica.CreateClient();
-        proxy.Stall();
-        try
-        {
-            for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(client, ada, "wrong")).StatusCode);
-        }
-        finally
-        {
-            proxy.Resume();
-        }
+        await ThreeFailedLogInsAsync(proxy.Stall, proxy, client, ada);
         await PastTheRetryPeriodAsync();
 
         Assert.Equal(HttpStatusCode.OK, (await LogInAsync(client, bob)).StatusCode);
@@ -118,15 +124,7 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
         await using var replica = new ScaleOutCluster.Replica(database.Name, Settings(proxy));
         var ada = await replica.SignUpAsync();
         var client = replica.CreateClient();
-        proxy.Stall();
-        try
-        {
-            for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(client, ada, "wrong")).StatusCode);
-        }
-        finally
-        {
-            proxy.Resume();
-        }
+        await ThreeFailedLogInsAsync(proxy.Stall, proxy, client, ada);
 
         Assert.Equal(3, await FailuresInRedisAsync(ada, 3)); // (within 20 s; the retry period is 5)
     }
@@ -145,15 +143,7 @@ public sealed class ThrottleRedisStallTests(RebalanceDatabase database) : IClass
         var bob = await replica.SignUpAsync();
         var client = replica.CreateClient();
         client.Timeout = TimeSpan.FromSeconds(60);
-        proxy.Cut();
-        try
-        {
-            for (var i = 0; i < 3; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await LogInAsync(client, ada, "wrong")).StatusCode);
-        }
-        finally
-        {
-            proxy.Resume();
-        }
+        await ThreeFailedLogInsAsync(proxy.Cut, proxy, client, ada);
 
         // Once the Redis client has connected again, someone else's log-in gets an answer from Redis and starts the sending.
         await using var redis = await ConnectionMultiplexer.ConnectAsync(MariaDbApplication.RedisConnectionString);
