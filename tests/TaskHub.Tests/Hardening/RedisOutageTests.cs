@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using TaskHub.Server.Data;
+using TaskHub.Server.Features.Realtime;
 using TaskHub.Tests.Infrastructure;
 using TaskHub.Tests.Realtime;
 
@@ -195,13 +196,18 @@ public class QuietBoardCluster : RedisOutageCluster
 
     /// <summary>A board made through replica A and watched from replica B, its first change applied there. Returns the
     /// watcher and a write of a task through A.</summary>
-    public async Task<(LiveBoard Watcher, Func<string, Task> WriteAsync)> WatchedFromBAsync()
+    public Task<(LiveBoard Watcher, Func<string, Task> WriteAsync)> WatchedFromBAsync() => WatchedAsync(writer: A, viewer: B);
+
+    /// <summary>A board watched from <paramref name="viewer"/>, its first change (a task made through
+    /// <paramref name="writer"/>) applied there. Returns the watcher and a write of a task through the writer.</summary>
+    public async Task<(LiveBoard Watcher, Func<string, Task> WriteAsync)> WatchedAsync(ScaleOutCluster.Replica writer, ScaleOutCluster.Replica viewer)
     {
         var ada = await A.SignUpAsync();
         var board = await ada.CreateBoardAsync();
-        var watcher = await LiveBoard.ConnectAsync(B, ada);
+        var watcher = await LiveBoard.ConnectAsync(viewer, ada);
         await watcher.JoinAsync(board, 0);
-        async Task WriteAsync(string title) => await (await ada.Client.PostAsync($"/api/boards/{board}/tasks",
+        var client = writer == A ? ada.Client : writer.ClientWithToken(ada.AccessToken);
+        async Task WriteAsync(string title) => await (await client.PostAsync($"/api/boards/{board}/tasks",
             System.Net.Http.Json.JsonContent.Create(new { title }))).Json(HttpStatusCode.Created);
         await WriteAsync("before");
         Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 1));
@@ -247,7 +253,7 @@ public sealed class HeadsWithoutRedisTests(HeadsWithoutRedisCluster cluster, Xun
 }
 
 /// <summary>As <see cref="QuietBoardCluster"/>, but replica A reaches Redis through a proxy that can cut its links alone.</summary>
-public sealed class CutLinkCluster : QuietBoardCluster
+public class CutLinkCluster : QuietBoardCluster
 {
     private StallingTcpProxy? _proxy;
 
@@ -302,4 +308,123 @@ public sealed class UnpublishedEventTests(CutLinkCluster cluster, Xunit.Abstract
         Assert.Equal(0, watcher.FetchedFromRest);
         Assert.Equal(0, dispatcher.UnpublishedBoards);
     }
+}
+
+/// <summary>As <see cref="CutLinkCluster"/>, but while a replica does not hear the others it reads the heads at steps
+/// <see cref="Step"/> apart (the whole tick still an hour): long enough for a cut of replica A's links and their return
+/// to fit between two steps.</summary>
+public sealed class CutLinkLongStepCluster : CutLinkCluster
+{
+    public static readonly TimeSpan Step = TimeSpan.FromSeconds(6);
+
+    protected override string HeadsWithoutRedisSeconds => Step.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// The head reads a replica makes when it may have missed the others' events although it heard them at its last step
+/// and hears them now: a board's last change published by replica B while replica A was not subscribed reaches A's
+/// viewer from the log at A's next step, not at the whole tick (an hour here). Each waits for a step of A's to pass, so
+/// what it does next falls between two steps.
+/// </summary>
+public sealed class HeadReadsAfterADropTests(CutLinkLongStepCluster cluster, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<CutLinkLongStepCluster>
+{
+    private BoardHeadService HeadsOfA => cluster.A.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<BoardHeadService>().Single();
+
+    private BoardEventFeed FeedOfA => cluster.A.Services.GetRequiredService<BoardEventFeed>();
+
+    /// <summary>Replica A's links are cut and come back between two of its steps, so no step saw A not hearing; a change
+    /// through B meanwhile (published while A was not subscribed) reaches A's viewer at A's next step.</summary>
+    [Fact]
+    public async Task AChangePublishedDuringADropShorterThanAStepReachesTheViewerAtTheNextStep()
+    {
+        var (watcher, writeAsync) = await cluster.WatchedAsync(writer: cluster.B, viewer: cluster.A);
+        await using var _ = watcher;
+        await AfterAStepAsync(BoardHeadService.HeadRead.HeardAgain);
+
+        var reads = ReadsOfA();
+        var since = Stopwatch.StartNew();
+        await MissedByAAsync(writeAsync);
+        Assert.True(since.Elapsed < CutLinkLongStepCluster.Step - TimeSpan.FromSeconds(1), $"the drop took {since.Elapsed.TotalSeconds:0.0} s, too close to a step");
+        Assert.Equal(reads, ReadsOfA()); // (no step came meanwhile)
+
+        Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 2, 20), "the change published while replica A was not subscribed did not reach its viewer");
+        output.WriteLine($"the change reached replica A's viewer {since.Elapsed.TotalSeconds:0.0} s after its links were cut");
+        Assert.Equal(reads[BoardHeadService.HeadRead.Dropped] + 1, HeadsOfA.Reads(BoardHeadService.HeadRead.Dropped));
+        Assert.Equal([1L, 2L], watcher.AppliedEvents.Select(e => e.Seq));
+        Assert.Equal(0, watcher.FetchedFromRest);
+    }
+
+    /// <summary>A step saw replica A not hearing (and read the heads then); a change through B right after it, while A
+    /// still does not hear, reaches A's viewer at A's first step hearing again (a read counted as heard_again). The cut
+    /// also counts a drop, so either rule makes that read: red only with both taken out. The first alone matters when a
+    /// replica does not hear without a drop (a SUBSCRIBE answered late), which is not played here.</summary>
+    [Fact]
+    public async Task AChangePublishedAfterTheLastStepWithoutHearingReachesTheViewerAtTheFirstStepHearingAgain()
+    {
+        var (watcher, writeAsync) = await cluster.WatchedAsync(writer: cluster.B, viewer: cluster.A);
+        await using var _ = watcher;
+        await AfterAStepAsync(BoardHeadService.HeadRead.HeardAgain); // (A hears, and the last drop is behind it)
+
+        cluster.ProxyOfA.Cut();
+        try
+        {
+            await AfterAStepAsync(BoardHeadService.HeadRead.NotHearing);
+            var reads = ReadsOfA();
+            await writeAsync("right after a step without hearing");
+            await Task.Delay(300); // (B's publish, which A does not hear)
+            Assert.Equal(1, watcher.Applied);
+            Assert.Equal(reads, ReadsOfA());
+        }
+        finally
+        {
+            cluster.ProxyOfA.Resume();
+        }
+        var heardAgain = HeadsOfA.Reads(BoardHeadService.HeadRead.HeardAgain);
+        Assert.True(await LiveBoard.EventuallyAsync(() => watcher.Applied == 2, 20), "the change did not reach replica A's viewer once it heard again");
+        Assert.Equal(heardAgain + 1, HeadsOfA.Reads(BoardHeadService.HeadRead.HeardAgain));
+        Assert.Equal([1L, 2L], watcher.AppliedEvents.Select(e => e.Seq));
+        Assert.Equal(0, watcher.FetchedFromRest);
+    }
+
+    /// <summary>Cuts replica A's links, writes through B (which publishes it; A is not subscribed) and lets A's links back,
+    /// until A hears again.</summary>
+    private async Task MissedByAAsync(Func<string, Task> writeAsync)
+    {
+        cluster.ProxyOfA.Cut();
+        try
+        {
+            Assert.True(await LiveBoard.EventuallyAsync(() => !FeedOfA.CanHear, 5), "replica A still heard Redis");
+            await writeAsync("while replica A does not hear");
+            await Task.Delay(300); // (B's publish, which A does not hear)
+        }
+        finally
+        {
+            cluster.ProxyOfA.Resume();
+        }
+        Assert.True(await LiveBoard.EventuallyAsync(() => FeedOfA.CanHear, 10), "replica A did not hear Redis again");
+    }
+
+    /// <summary>Returns just after a step of replica A read the heads for <paramref name="why"/>; when it is
+    /// <see cref="BoardHeadService.HeadRead.HeardAgain"/>, first makes A miss a step without hearing.</summary>
+    private async Task AfterAStepAsync(BoardHeadService.HeadRead why)
+    {
+        var before = HeadsOfA.Reads(why);
+        if (why == BoardHeadService.HeadRead.HeardAgain)
+        {
+            cluster.ProxyOfA.Cut();
+            try
+            {
+                await AfterAStepAsync(BoardHeadService.HeadRead.NotHearing);
+            }
+            finally
+            {
+                cluster.ProxyOfA.Resume();
+            }
+        }
+        Assert.True(await LiveBoard.EventuallyAsync(() => HeadsOfA.Reads(why) > before, 3 * CutLinkLongStepCluster.Step.TotalSeconds),
+            $"no step of replica A read the heads for {why}");
+    }
+
+    private Dictionary<BoardHeadService.HeadRead, long> ReadsOfA() =>
+        Enum.GetValues<BoardHeadService.HeadRead>().ToDictionary(r => r, r => HeadsOfA.Reads(r));
 }

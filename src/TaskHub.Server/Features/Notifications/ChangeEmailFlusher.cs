@@ -18,7 +18,7 @@ namespace TaskHub.Server.Features.Notifications;
 /// unique key, so a burst is emailed exactly once.
 /// </summary>
 public sealed partial class ChangeEmailFlusher(
-    IServiceScopeFactory scopes, IOptions<EmailOptions> email, IOptions<OutboxOptions> outbox, TimeProvider clock,
+    IServiceScopeFactory scopes, IOptions<EmailOptions> email, TimeProvider clock,
     ILogger<ChangeEmailFlusher> log) : BackgroundService
 {
     /// <summary>Sealed changes are kept this long (so a redelivered outbox message is still recognised), then purged.</summary>
@@ -29,19 +29,42 @@ public sealed partial class ChangeEmailFlusher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (email.Value.CoalesceWindowSeconds <= 0) return;
-        var poll = TimeSpan.FromSeconds(Math.Max(outbox.Value.PollIntervalSeconds, Math.Min(1, email.Value.CoalesceWindowSeconds / 4)));
+        var poll = Poll(email.Value);
         while (!stoppingToken.IsCancellationRequested)
         {
+            var wait = poll;
             try
             {
                 await FlushDueAsync(stoppingToken);
+                wait = await UntilNextDueAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 LogFlushFailed(log, e);
             }
-            await Task.Delay(poll, clock, stoppingToken);
+            await Task.Delay(wait, clock, stoppingToken);
         }
+    }
+
+    /// <summary>How often bursts are looked at while one may be due: a quarter of the window, at most a second.</summary>
+    private static TimeSpan Poll(EmailOptions o) => TimeSpan.FromSeconds(Math.Min(1, o.CoalesceWindowSeconds / 4));
+
+    /// <summary>
+    /// How long the flusher may wait before a burst can be due: a burst is due no sooner than
+    /// min(window, max) after its first change, so until then for the earliest waiting change (any replica's), and as
+    /// long for one recorded after this look; never less than <see cref="Poll"/>.
+    /// </summary>
+    public async Task<TimeSpan> UntilNextDueAsync(CancellationToken ct)
+    {
+        var o = email.Value;
+        var soonest = TimeSpan.FromSeconds(Math.Min(o.CoalesceWindowSeconds, o.CoalesceMaxSeconds));
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var first = await db.Set<PendingChangeEmail>().Where(p => p.BatchKey == null)
+            .OrderBy(p => p.RecordedAt).Select(p => (DateTime?)p.RecordedAt).FirstOrDefaultAsync(ct);
+        var wait = first is null ? soonest : first.Value + soonest - clock.GetUtcNow().UtcDateTime;
+        var poll = Poll(o);
+        return wait < poll ? poll : wait > soonest ? soonest : wait;
     }
 
     /// <summary>Seals every due burst into an outbox email; returns how many emails it queued.</summary>

@@ -80,22 +80,42 @@ public sealed partial class OutboxDispatcher(
         while (!stoppingToken.IsCancellationRequested)
         {
             var woken = signal.Next; // (before looking: a commit made meanwhile wakes the next wait)
-            int handled;
+            TimeSpan wait;
             try
             {
-                handled = await RunOnceAsync(stoppingToken);
+                // (Woken meanwhile, as under steady writes: the next round at once, without asking when the next row is due.)
+                wait = await RunOnceAsync(stoppingToken) > 0 || woken.IsCompleted ? TimeSpan.Zero : await UntilNextDueAsync(poll, stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 LogRunFailed(log, e);
                 MySqlConnections.ForgetPoolIfBroken(e); // (MariaDB: a connection found gone takes the pool's others with it)
-                handled = 0;
+                wait = poll;
             }
-            if (handled == 0) await WaitAsync(woken, poll, stoppingToken);
+            if (wait > TimeSpan.Zero) await WaitAsync(woken, wait, stoppingToken);
         }
     }
 
-    /// <summary>Until outbox rows commit here (<see cref="OutboxSignal"/>) or the poll interval has passed.</summary>
+    /// <summary>
+    /// How long an idle dispatcher may wait: until the earliest undelivered row is due (a retry's time, or a claim's lease
+    /// running out), at most <paramref name="poll"/>, at least <see cref="MinWait"/>. Rows this replica commits wake it at
+    /// once (<see cref="OutboxSignal"/>); the poll finds rows committed by a replica that stopped before handing them on.
+    /// </summary>
+    public async Task<TimeSpan> UntilNextDueAsync(TimeSpan poll, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
+        var next = await db.Set<OutboxMessage>().Where(m => m.DeliveredAt == null && m.DeadLetteredAt == null)
+            .Select(m => m.ClaimedUntil != null && m.ClaimedUntil > m.NextAttemptAt ? m.ClaimedUntil : m.NextAttemptAt)
+            .OrderBy(due => due).FirstOrDefaultAsync(ct);
+        var wait = next is null ? poll : next.Value - clock.GetUtcNow().UtcDateTime;
+        return wait < MinWait ? MinWait : wait > poll ? poll : wait;
+    }
+
+    /// <summary>The shortest wait between two looks that found nothing to do (a row due but claimed meanwhile).</summary>
+    public static readonly TimeSpan MinWait = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Until outbox rows commit here (<see cref="OutboxSignal"/>) or <paramref name="poll"/> has passed.</summary>
     private async Task WaitAsync(Task woken, TimeSpan poll, CancellationToken ct)
     {
         using var done = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -19,6 +19,16 @@ public sealed partial class BoardHeadService(
     IServiceScopeFactory scopes, HubAccessSweep access, IOptions<RealtimeOptions> options, TimeProvider clock,
     ILogger<BoardHeadService> log) : BackgroundService
 {
+    /// <summary>Why the heads were read (<c>taskhub_board_head_reads_total</c>'s reason), in <see cref="HeadRead"/>'s order.</summary>
+    public static readonly string[] ReadReasons = ["tick", "not_hearing", "heard_again", "dropped"];
+
+    public enum HeadRead { Tick, NotHearing, HeardAgain, Dropped }
+
+    private readonly long[] _reads = new long[ReadReasons.Length];
+
+    /// <summary>How often this replica has read its joined boards' heads for that reason.</summary>
+    public long Reads(HeadRead why) => Interlocked.Read(ref _reads[(int)why]);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The interval split in n equal steps no longer than the one without Redis (n = 1 without Redis configured); the
@@ -43,7 +53,8 @@ public sealed partial class BoardHeadService(
                     whole = clock.GetUtcNow() + interval;
                     await TickAsync(stoppingToken);
                 }
-                else if (!hears || !heard || lostNow != lost) await HeadsAsync(JoinedBoards(), stoppingToken, onlyIfBehind: true);
+                else if (!hears || !heard || lostNow != lost)
+                    await HeadsAsync(JoinedBoards(), !hears ? HeadRead.NotHearing : !heard ? HeadRead.HeardAgain : HeadRead.Dropped, stoppingToken, onlyIfBehind: true);
                 heard = hears;
                 if (hears) lost = lostNow;
             }
@@ -74,7 +85,7 @@ public sealed partial class BoardHeadService(
         var joined = local.All().ToList();
         if (joined.Count == 0) return;
         var boardIds = joined.Select(j => j.BoardId).Distinct().ToList();
-        await HeadsAsync(boardIds, ct);
+        await HeadsAsync(boardIds, HeadRead.Tick, ct);
 
         // Presence: one bulk refresh per board for this replica's connections (not a read per connection).
         var expires = boards.ExpiresFromNow();
@@ -88,9 +99,11 @@ public sealed partial class BoardHeadService(
     /// <summary>The boards' heads, to each board's line here, first in a tick: they need only the database, so a board
     /// whose pushes were lost (or Redis is down) has its missing events read from the log once and sent live
     /// (<see cref="BoardEventFeed.TellHead"/>).</summary>
-    private async Task HeadsAsync(List<Guid> boardIds, CancellationToken ct, bool onlyIfBehind = false)
+    private async Task HeadsAsync(List<Guid> boardIds, HeadRead why, CancellationToken ct, bool onlyIfBehind = false)
     {
         if (boardIds.Count == 0) return;
+        Interlocked.Increment(ref _reads[(int)why]);
+        RealtimeMetrics.HeadReads.WithLabels(ReadReasons[(int)why]).Inc();
         Dictionary<Guid, long> heads;
         await using (var scope = scopes.CreateAsyncScope())
         {

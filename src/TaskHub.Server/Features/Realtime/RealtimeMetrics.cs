@@ -22,6 +22,8 @@ public static class RealtimeMetrics
     public static readonly Counter SlowClientsAborted = Metrics.CreateCounter("taskhub_hub_slow_clients_aborted_total", "Hub connections aborted because more than Realtime:MaxQueuedPerSlowClient messages queued behind a write they did not take.");
     public static readonly Counter PushFailures = Metrics.CreateCounter("taskhub_backplane_errors_total", "Board event pushes that failed (e.g. the Redis backplane was down).");
     public static readonly Counter PushesResent = Metrics.CreateCounter("taskhub_backplane_resent_total", "Board events sent to the Redis backplane again (attempts) once this replica's link to it was connected: per board, the latest whose publish had failed, if still the board's latest.");
+    public static readonly Counter HeadReads = Metrics.CreateCounter("taskhub_board_head_reads_total", "Reads of the joined boards' heads from the database, by why: the whole tick (tick); a step while this replica did not hear the others on Redis (not_hearing), the first step it heard them again (heard_again), a step after its subscription link dropped and came back since the last (dropped).",
+        new CounterConfiguration { LabelNames = ["reason"] });
 
     /// <summary>Creates the series at start, so dashboards show 0 rather than "no data" on an idle replica.</summary>
     public static void Initialize()
@@ -31,6 +33,7 @@ public static class RealtimeMetrics
         EventFrames.Inc(0);
         PushFailures.Inc(0);
         PushesResent.Inc(0);
+        foreach (var reason in BoardHeadService.ReadReasons) HeadReads.WithLabels(reason).Inc(0);
         GapsFilled.Inc(0);
         FeedReceived.Inc(0);
         JoinsBatched.Inc(0);
