@@ -12,6 +12,7 @@
 # the replicas on the next two), CLUSTER_DB (taskhub_idle). Loopback only; every process it starts is stopped by its PID
 # (scripts/cluster.sh's PID files).
 set -euo pipefail
+shopt -s inherit_errexit # (a failing reading inside `row=$(run …)` stops the script, not a silent 0)
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 REPS=${BENCH_REPS:-3}
@@ -27,11 +28,8 @@ mkdir -p "$ROOT/bench/results"
 log() { printf '[idle] %s\n' "$*" >&2; }
 
 bash scripts/services.sh start >/dev/null
-if [ ! -f "$APP/TaskHub.Server.dll" ] || [ -n "$(find src/TaskHub.Server -newer "$APP/TaskHub.Server.dll" -name '*.cs' -print -quit)" ]; then
-  log "publishing this build to $APP"
-  dotnet publish src/TaskHub.Server -c Release -o "$APP" --nologo -v q >/dev/null
-  touch "$APP/TaskHub.Server.dll"
-fi
+CUR="" # the run directory whose cluster is up: stopped whatever ends the script
+trap '[ -z "$CUR" ] || CLUSTER_DIR="$CUR" scripts/cluster.sh stop >/dev/null 2>&1 || true' EXIT
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system, in clock ticks
 HZ=$(getconf CLK_TCK)
@@ -42,9 +40,11 @@ redis_commands() { redis-cli -h 127.0.0.1 -p 6379 INFO stats | tr -d '\r' | awk 
 run() { # run <A or B> <app> <extra env>: prints "replicas_ms_per_s mariadb_ms_per_s redis_ms_per_s queries_per_s commands_per_s"
   local app=$2 extra=$3 dir="$ROOT/.run/idle-$1"
   rm -rf "$dir"; mkdir -p "$dir"
+  # (this build: published again by scripts/cluster.sh when its sources are newer, before the replicas start)
+  local rebuild=0; [ "$app" = "$APP" ] && rebuild=1
   # shellcheck disable=SC2086 # (extra is "K=V K2=V2", split on purpose)
-  env $extra CLUSTER_DIR="$dir" CLUSTER_APP="$app" LB_PORT="$PORT" FIRST_PORT=$((PORT + 1)) scripts/cluster.sh start >/dev/null 2>"$dir/start.log" \
-    || { cat "$dir/start.log" >&2; return 1; }
+  env $extra CLUSTER_DIR="$dir" CLUSTER_APP="$app" CLUSTER_APP_REBUILD=$rebuild LB_PORT="$PORT" FIRST_PORT=$((PORT + 1)) \
+    scripts/cluster.sh start >/dev/null 2>"$dir/start.log" || { cat "$dir/start.log" >&2; return 1; }
   sleep "$WARMUP"
   local r1 r2 m rd q0 c0 a1 a2 am ar
   r1=$(cat "$dir/replica-1.pid"); r2=$(cat "$dir/replica-2.pid"); m=$(cat /run/mysqld/mysqld.pid); rd=$(cat "$SERVICES_DIR/redis.pid" 2>/dev/null || true)
@@ -57,6 +57,7 @@ run() { # run <A or B> <app> <extra env>: prints "replicas_ms_per_s mariadb_ms_p
   redis=$(( ($([ -n "$rd" ] && ticks "$rd" || echo 0) - ar) * 1000 ))
   queries=$(( $(mysql_questions) - q0 )); commands=$(( $(redis_commands) - c0 ))
   CLUSTER_DIR="$dir" scripts/cluster.sh stop >/dev/null 2>&1 || true
+  for _ in $(seq 1 150); do kill -0 "$r1" 2>/dev/null || kill -0 "$r2" 2>/dev/null || break; sleep 0.2; done # (their ports, free for the next)
   awk -v r="$replicas" -v m="$mariadb" -v d="$redis" -v q="$queries" -v c="$commands" -v hz="$HZ" -v s="$SECONDS_MEASURED" \
     'BEGIN { printf "%.1f %.1f %.1f %.1f %.1f\n", r / hz / s, m / hz / s, d / hz / s, q / s, c / s }'
 }
@@ -72,8 +73,10 @@ A_ROWS=(); B_ROWS=()
 for rep in $(seq 1 "$REPS"); do
   order="A B"; [ $((rep % 2)) = 0 ] && order="B A"
   for v in $order; do
+    CUR="$ROOT/.run/idle-$v"
     if [ "$v" = A ]; then row=$(run A "$APP_A" "${BENCH_ENV_A:-}"); A_ROWS+=("$row")
     else row=$(run B "$APP" "${BENCH_ENV_B:-}"); B_ROWS+=("$row"); fi
+    CUR=""
     read -r rr mm dd qq cc <<<"$row"
     echo "rep $rep $v: replicas $rr ms/s, MariaDB $mm ms/s, Redis $dd ms/s, $qq queries/s, $cc Redis commands/s" | tee -a "$OUT"
   done

@@ -46,8 +46,8 @@ public sealed partial class ChangeEmailFlusher(
         }
     }
 
-    /// <summary>How often bursts are looked at while one may be due: a quarter of the window, at most a second.</summary>
-    private static TimeSpan Poll(EmailOptions o) => TimeSpan.FromSeconds(Math.Min(1, o.CoalesceWindowSeconds / 4));
+    /// <summary>How often bursts are looked at while one may be due: a quarter of the window, between 50 ms and a second.</summary>
+    private static TimeSpan Poll(EmailOptions o) => TimeSpan.FromSeconds(Math.Clamp(o.CoalesceWindowSeconds / 4, 0.05, 1));
 
     /// <summary>
     /// How long the flusher may wait before a burst can be due: a burst is due no sooner than

@@ -90,30 +90,34 @@ public sealed partial class OutboxDispatcher(
             {
                 LogRunFailed(log, e);
                 MySqlConnections.ForgetPoolIfBroken(e); // (MariaDB: a connection found gone takes the pool's others with it)
-                wait = poll;
+                wait = poll < RetryAfterFailure ? poll : RetryAfterFailure;
             }
             if (wait > TimeSpan.Zero) await WaitAsync(woken, wait, stoppingToken);
         }
     }
 
     /// <summary>
-    /// How long an idle dispatcher may wait: until the earliest undelivered row is due (a retry's time, or a claim's lease
-    /// running out), at most <paramref name="poll"/>, at least <see cref="MinWait"/>. Rows this replica commits wake it at
-    /// once (<see cref="OutboxSignal"/>); the poll finds rows committed by a replica that stopped before handing them on.
+    /// How long an idle dispatcher may wait: until the earliest unclaimed undelivered row is due (a retry's time, as of
+    /// this look), at most <paramref name="poll"/>, at least <see cref="MinWait"/>. Rows this replica commits wake it at
+    /// once (<see cref="OutboxSignal"/>); the poll finds the rest: rows committed by a replica that stopped before handing
+    /// them on, a claim whose lease ran out, a retry another replica set after this look. (The query reads the pending
+    /// rows' index in its order and stops at the first unclaimed row.)
     /// </summary>
     public async Task<TimeSpan> UntilNextDueAsync(TimeSpan poll, CancellationToken ct)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
-        var next = await db.Set<OutboxMessage>().Where(m => m.DeliveredAt == null && m.DeadLetteredAt == null)
-            .Select(m => m.ClaimedUntil != null && m.ClaimedUntil > m.NextAttemptAt ? m.ClaimedUntil : m.NextAttemptAt)
-            .OrderBy(due => due).FirstOrDefaultAsync(ct);
+        var next = await db.Set<OutboxMessage>().Where(m => m.DeliveredAt == null && m.DeadLetteredAt == null && m.ClaimToken == null)
+            .OrderBy(m => m.NextAttemptAt).Select(m => (DateTime?)m.NextAttemptAt).FirstOrDefaultAsync(ct);
         var wait = next is null ? poll : next.Value - clock.GetUtcNow().UtcDateTime;
         return wait < MinWait ? MinWait : wait > poll ? poll : wait;
     }
 
     /// <summary>The shortest wait between two looks that found nothing to do (a row due but claimed meanwhile).</summary>
     public static readonly TimeSpan MinWait = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The wait after a round that failed (the database away), if the poll is longer.</summary>
+    public static readonly TimeSpan RetryAfterFailure = TimeSpan.FromSeconds(1);
 
     /// <summary>Until outbox rows commit here (<see cref="OutboxSignal"/>) or <paramref name="poll"/> has passed.</summary>
     private async Task WaitAsync(Task woken, TimeSpan poll, CancellationToken ct)

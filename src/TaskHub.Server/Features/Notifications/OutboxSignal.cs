@@ -6,8 +6,9 @@ namespace TaskHub.Server.Features.Notifications;
 /// Wakes this replica's <see cref="OutboxDispatcher"/> when a change that wrote outbox rows has committed here
 /// (<see cref="OutboxCommitted"/>), so an inbox notification, a webhook or an email is handed on at once rather than at
 /// the next poll (<see cref="OutboxOptions.PollIntervalSeconds"/>, which stays for what this replica is not told of: the
-/// other replicas' rows when theirs are busy, retries that come due, claims that ran out). A wake-up that comes too early
-/// costs one more look and no more.
+/// rows of a replica that stopped before handing them on, or is busy, claims that ran out; a retry is waited for until
+/// its time, <see cref="OutboxDispatcher.UntilNextDueAsync"/>). A wake-up that comes too early costs one more look and
+/// no more.
 /// </summary>
 public sealed class OutboxSignal
 {

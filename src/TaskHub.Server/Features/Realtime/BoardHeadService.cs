@@ -102,14 +102,14 @@ public sealed partial class BoardHeadService(
     private async Task HeadsAsync(List<Guid> boardIds, HeadRead why, CancellationToken ct, bool onlyIfBehind = false)
     {
         if (boardIds.Count == 0) return;
-        Interlocked.Increment(ref _reads[(int)why]);
-        RealtimeMetrics.HeadReads.WithLabels(ReadReasons[(int)why]).Inc();
         Dictionary<Guid, long> heads;
         await using (var scope = scopes.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<TaskHubDbContext>();
             heads = await db.Boards.AsNoTracking().Where(b => boardIds.Contains(b.Id)).ToDictionaryAsync(b => b.Id, b => b.LastSeq, ct);
         }
+        Interlocked.Increment(ref _reads[(int)why]); // (reads made: a failed one is logged by the caller)
+        RealtimeMetrics.HeadReads.WithLabels(ReadReasons[(int)why]).Inc();
         foreach (var (boardId, seq) in heads) feed.TellHead(boardId, seq, onlyIfBehind);
     }
 
