@@ -8,8 +8,8 @@ public sealed class OutboxOptions
     public const string Section = "Outbox";
 
     /// <summary>The longest an idle dispatcher waits before it looks again: rows committed on its replica wake it at once,
-    /// and a retry or a claim running out at its time; this finds rows committed by a replica that stopped before handing
-    /// them on.</summary>
+    /// and it waits for its earliest retry until its time (as of its last look); this finds the rest: rows a replica that
+    /// stopped left before handing them on, claims that ran out, retries another replica set since.</summary>
     [Range(0.05, 60)] public double PollIntervalSeconds { get; set; } = 5;
     [Range(1, 500)] public int BatchSize { get; set; } = 50;
     /// <summary>How long a claim lasts: a replica that dies mid-delivery loses its claim after this.</summary>
