@@ -21,10 +21,7 @@ public abstract class OutboxWakeTests<TApp>(TApp app, ITestOutputHelper output) 
     [Fact]
     public async Task AChangesNotificationIsHandedOnWhenItCommitsNotAtTheNextPoll()
     {
-        var ada = await app.SignUpAsync("Ada");
-        var bob = await app.SignUpAsync("Bob");
-        var board = await ada.CreateBoardAsync("Wake");
-        await ada.AddMemberAsync(board, bob);
+        var (ada, bob, board) = await AdaAndBobOnABoardAsync();
         await Task.Delay(500); // the dispatcher's first look at start is over: from here it waits for its 30 s poll or a wake-up
 
         var watch = Stopwatch.StartNew();
@@ -66,10 +63,7 @@ public abstract class OutboxWakeTests<TApp>(TApp app, ITestOutputHelper output) 
     [Fact]
     public async Task AChangeEmailIsQueuedOnceItsBurstIsQuietNotAtTheNextPoll()
     {
-        var ada = await app.SignUpAsync("Ada");
-        var bob = await app.SignUpAsync("Bob");
-        var board = await ada.CreateBoardAsync("Quiet");
-        await ada.AddMemberAsync(board, bob);
+        var (ada, bob, board) = await AdaAndBobOnABoardAsync();
         await Task.Delay(1500); // (the flusher idle again after what the set-up made)
         var burstsOfBob = $"change-email:{bob.Id:N}:{board:N}:";
         Assert.Equal(0, await ChangeEmailsAsync(burstsOfBob));
@@ -78,6 +72,16 @@ public abstract class OutboxWakeTests<TApp>(TApp app, ITestOutputHelper output) 
         await ada.CreateTaskAsync(board, new { title = "For Bob", assigneeId = bob.Id });
         Assert.True(await LiveBoard.EventuallyAsync(async () => await ChangeEmailsAsync(burstsOfBob) == 1, 10), "the burst's email waited for the poll");
         output.WriteLine($"the burst's email queued {watch.ElapsedMilliseconds} ms after the change was sent (window 1 s)");
+    }
+
+    /// <summary>Ada's new board, with Bob a member.</summary>
+    private async Task<(TestUser Ada, TestUser Bob, Guid Board)> AdaAndBobOnABoardAsync()
+    {
+        var ada = await app.SignUpAsync("Ada");
+        var bob = await app.SignUpAsync("Bob");
+        var board = await ada.CreateBoardAsync("Wake");
+        await ada.AddMemberAsync(board, bob);
+        return (ada, bob, board);
     }
 
     private async Task<int> ChangeEmailsAsync(string keyPrefix)
